@@ -1,0 +1,223 @@
+//! Money and time as exact decimals: `Euros` and `Hours`.
+//!
+//! Both travel in JSON as strings (`"50.00"`, `"-1.25"`), never as numbers, so
+//! no float ever touches an amount. Parsing refuses anything but plain decimal
+//! notation with at most two decimals and at most [`INTEGER_DIGITS_MAX`]
+//! digits before the point; that bound keeps every sum the ledger can make far
+//! from `Decimal`'s limits. Both always serialize with exactly two decimals,
+//! which keeps the canonical bytes of an event unique.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
+
+/// Most digits an amount may have before the decimal point (below a trillion).
+pub const INTEGER_DIGITS_MAX: usize = 12;
+/// Decimals an amount may carry: cents, or hundredths of an hour.
+pub const DECIMALS_MAX: u32 = 2;
+
+/// Why a string is not an amount.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AmountError {
+    #[error("amount {0:?} is not a plain decimal such as \"12.50\"")]
+    NotDecimal(String),
+    #[error("amount {0:?} has more than {DECIMALS_MAX} decimals")]
+    TooManyDecimals(String),
+    #[error("amount {0:?} has more than {INTEGER_DIGITS_MAX} digits before the decimal point")]
+    TooLarge(String),
+}
+
+/// Checks the text form and parses it: optional `-`, digits, optional `.` and
+/// one or two digits. No exponent, no `+`, no spaces, no thousands separators.
+fn parse_amount(text: &str) -> Result<Decimal, AmountError> {
+    let unsigned = text.strip_prefix('-').unwrap_or(text);
+    let (integer, fraction) = match unsigned.split_once('.') {
+        Some((integer, fraction)) => (integer, Some(fraction)),
+        None => (unsigned, None),
+    };
+    let all_digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    if !all_digits(integer) || fraction.is_some_and(|f| !all_digits(f)) {
+        return Err(AmountError::NotDecimal(text.to_owned()));
+    }
+    if fraction.is_some_and(|f| f.len() > DECIMALS_MAX as usize) {
+        return Err(AmountError::TooManyDecimals(text.to_owned()));
+    }
+    if integer.trim_start_matches('0').len() > INTEGER_DIGITS_MAX {
+        return Err(AmountError::TooLarge(text.to_owned()));
+    }
+    Decimal::from_str(text).map_err(|_| AmountError::NotDecimal(text.to_owned()))
+}
+
+/// Text form with exactly two decimals; `-0.00` is written `0.00`.
+fn format_amount(value: Decimal, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let mut value = value;
+    if value.is_zero() {
+        value = Decimal::ZERO;
+    }
+    value.rescale(DECIMALS_MAX);
+    write!(f, "{value}")
+}
+
+macro_rules! amount_type {
+    ($(#[$doc:meta])* $name:ident, $unit:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+        pub struct $name(Decimal);
+
+        impl $name {
+            pub const ZERO: Self = Self(Decimal::ZERO);
+
+            /// The amount as a decimal, for arithmetic.
+            pub fn value(self) -> Decimal {
+                self.0
+            }
+
+            /// Wraps a decimal, refusing more than two decimals or too many digits.
+            pub fn new(value: Decimal) -> Result<Self, AmountError> {
+                value.normalize().to_string().parse()
+            }
+
+            /// Whole units, for tests and seeds: `Hours::whole(3)` is `"3.00"`.
+            pub fn whole(units: i64) -> Self {
+                Self(Decimal::from(units))
+            }
+
+            pub fn is_positive(self) -> bool {
+                self.0 > Decimal::ZERO
+            }
+
+            pub fn checked_add(self, other: Self) -> Option<Self> {
+                self.0.checked_add(other.0).and_then(|sum| Self::new(sum).ok())
+            }
+
+            pub fn checked_sub(self, other: Self) -> Option<Self> {
+                self.0.checked_sub(other.0).and_then(|difference| Self::new(difference).ok())
+            }
+
+            /// `self × count`, for share nominal values.
+            pub fn checked_mul(self, count: u64) -> Option<Self> {
+                self.0.checked_mul(Decimal::from(count)).and_then(|product| Self::new(product).ok())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = AmountError;
+            fn from_str(text: &str) -> Result<Self, Self::Err> {
+                parse_amount(text).map(Self)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                format_amount(self.0, f)
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(self)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                // Only strings: a JSON number here would be a float in disguise.
+                let text = Cow::<'de, str>::deserialize(deserializer)?;
+                text.parse().map_err(de::Error::custom)
+            }
+        }
+
+        impl JsonSchema for $name {
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                json_schema!({
+                    "type": "string",
+                    "description": concat!("An amount in ", $unit, ": a decimal string with at most two decimals, written with exactly two."),
+                    "pattern": "^-?[0-9]{1,12}(\\.[0-9]{1,2})?$",
+                    "examples": ["12.50"]
+                })
+            }
+        }
+    };
+}
+
+amount_type!(
+    /// A sum of money in euros, to the cent.
+    Euros,
+    "euros"
+);
+amount_type!(
+    /// A quantity of time credit, to the hundredth of an hour.
+    Hours,
+    "hours"
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_parse_plain_decimals_and_print_two_decimals() {
+        assert_eq!("50".parse::<Euros>().unwrap().to_string(), "50.00");
+        assert_eq!("1.5".parse::<Hours>().unwrap().to_string(), "1.50");
+        assert_eq!("-20".parse::<Hours>().unwrap().to_string(), "-20.00");
+        assert_eq!("-0.00".parse::<Hours>().unwrap().to_string(), "0.00");
+        assert_eq!("000012.25".parse::<Euros>().unwrap().to_string(), "12.25");
+    }
+
+    #[test]
+    fn amounts_refuse_a_third_decimal() {
+        assert_eq!(
+            "1.255".parse::<Hours>(),
+            Err(AmountError::TooManyDecimals("1.255".into()))
+        );
+    }
+
+    #[test]
+    fn amounts_refuse_anything_but_plain_decimal_notation() {
+        for text in [
+            "", "-", ".5", "5.", "1e3", "+1", " 1", "1,50", "NaN", "1.2.3", "--1", "١",
+        ] {
+            assert_eq!(
+                text.parse::<Euros>(),
+                Err(AmountError::NotDecimal(text.into())),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn amounts_refuse_more_than_twelve_integer_digits() {
+        assert!("999999999999.99".parse::<Euros>().is_ok());
+        assert_eq!(
+            "1000000000000".parse::<Euros>(),
+            Err(AmountError::TooLarge("1000000000000".into()))
+        );
+    }
+
+    #[test]
+    fn amounts_travel_as_json_strings_never_numbers() {
+        let hours: Hours = serde_json::from_str("\"1.25\"").unwrap();
+        assert_eq!(serde_json::to_string(&hours).unwrap(), "\"1.25\"");
+        assert!(serde_json::from_str::<Hours>("1.25").is_err());
+        assert!(serde_json::from_str::<Euros>("\"1.001\"").is_err());
+    }
+
+    #[test]
+    fn arithmetic_keeps_the_scale_rules() {
+        let a: Euros = "0.10".parse().unwrap();
+        let b: Euros = "0.20".parse().unwrap();
+        assert_eq!(a.checked_add(b).unwrap().to_string(), "0.30");
+        assert_eq!(a.checked_sub(b).unwrap().to_string(), "-0.10");
+        assert_eq!(a.checked_mul(3).unwrap().to_string(), "0.30");
+        let big: Euros = "999999999999.99".parse().unwrap();
+        assert_eq!(big.checked_add(big), None);
+    }
+}

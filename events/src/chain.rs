@@ -1,0 +1,126 @@
+//! The hash chain: each event's hash covers the previous event's hash and its
+//! own canonical bytes, so changing, removing or reordering any recorded
+//! event changes every hash after it.
+//!
+//! `hash = SHA-256(prev_hash as 32 raw bytes || canonical bytes)`, and the
+//! first event of a stream links to [`Hash::GENESIS`], 32 zero bytes.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::str::FromStr;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
+use sha2::{Digest, Sha256};
+
+/// A SHA-256 digest, written as 64 lowercase hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Hash(pub [u8; 32]);
+
+impl Hash {
+    /// What the first event of a stream links to.
+    pub const GENESIS: Self = Self([0; 32]);
+
+    /// The link after `prev` for an event whose canonical bytes are `canonical`.
+    pub fn chain(prev: &Hash, canonical: &[u8]) -> Self {
+        let mut hasher = Sha256::new();
+        hasher.update(prev.0);
+        hasher.update(canonical);
+        Self(hasher.finalize().into())
+    }
+
+    /// The SHA-256 of some bytes, e.g. of a receipt file.
+    pub fn of(bytes: &[u8]) -> Self {
+        Self(Sha256::digest(bytes).into())
+    }
+}
+
+/// Why a string is not a hash.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("hash {0:?} must be 64 lowercase hex digits")]
+pub struct HashError(pub String);
+
+impl FromStr for Hash {
+    type Err = HashError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let error = || HashError(text.to_owned());
+        let digits = text.as_bytes();
+        if digits.len() != 64 {
+            return Err(error());
+        }
+        let nibble = |digit: u8| match digit {
+            b'0'..=b'9' => Some(digit - b'0'),
+            b'a'..=b'f' => Some(digit - b'a' + 10),
+            _ => None,
+        };
+        let mut bytes = [0; 32];
+        for (byte, pair) in bytes.iter_mut().zip(digits.chunks_exact(2)) {
+            *byte =
+                (nibble(pair[0]).ok_or_else(error)? << 4) | nibble(pair[1]).ok_or_else(error)?;
+        }
+        Ok(Self(bytes))
+    }
+}
+
+impl fmt::Display for Hash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|byte| write!(f, "{byte:02x}"))
+    }
+}
+
+impl fmt::Debug for Hash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Hash({self})")
+    }
+}
+
+impl Serialize for Hash {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Hash {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Cow::<'de, str>::deserialize(deserializer)?
+            .parse()
+            .map_err(de::Error::custom)
+    }
+}
+
+impl JsonSchema for Hash {
+    fn schema_name() -> Cow<'static, str> {
+        "Sha256".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "pattern": "^[0-9a-f]{64}$" })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_round_trip_through_lowercase_hex() {
+        let hash = Hash::of(b"abc");
+        let text = hash.to_string();
+        assert_eq!(
+            text,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(text.parse::<Hash>().unwrap(), hash);
+        assert!(text.to_uppercase().parse::<Hash>().is_err());
+        assert!(text[..62].parse::<Hash>().is_err());
+    }
+
+    #[test]
+    fn a_link_covers_the_previous_hash_and_the_bytes() {
+        let first = Hash::chain(&Hash::GENESIS, b"{}");
+        let mut input = vec![0u8; 32];
+        input.extend_from_slice(b"{}");
+        assert_eq!(first, Hash::of(&input));
+        assert_ne!(Hash::chain(&first, b"{}"), first);
+    }
+}

@@ -1,0 +1,126 @@
+//! Ballots: choosing the common project and assembly decisions (SPEC §3.6).
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::{BallotId, PioneerId, ProjectId, Timestamp};
+
+/// How votes are expressed and counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VotingMethod {
+    /// One option per voter; most votes wins.
+    Single,
+    /// Any number of options per voter; most approvals wins.
+    Approval,
+    /// A full or partial ranking per voter; the Schulze method picks the winner.
+    Ranked,
+}
+
+/// Whose votes count how much.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BallotKind {
+    /// One member, one vote.
+    Community,
+    /// Votes weighted by college, as the statutes say.
+    Assembly,
+}
+
+/// One choice on a ballot, often a project.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BallotOption {
+    /// Short id used in votes, unique within the ballot.
+    pub option_id: String,
+    pub label: String,
+    pub project_id: Option<ProjectId>,
+}
+
+/// A member entitled to vote, with the college their vote counts in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Elector {
+    pub pioneer_id: PioneerId,
+    pub college: String,
+}
+
+/// A college's weight, frozen for the ballot's lifetime.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CollegeWeight {
+    pub college: String,
+    pub vote_weight_percent: u8,
+}
+
+/// The gardener opened a ballot; electorate and rules are frozen here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BallotOpened {
+    pub ballot_id: BallotId,
+    pub question: String,
+    pub options: Vec<BallotOption>,
+    pub method: VotingMethod,
+    pub kind: BallotKind,
+    pub closes_at: Timestamp,
+    pub electorate: Vec<Elector>,
+    /// Empty for community ballots.
+    pub college_weights: Vec<CollegeWeight>,
+}
+
+/// What a voter chose.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "method", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Choice {
+    Single {
+        option_id: String,
+    },
+    Approval {
+        option_ids: Vec<String>,
+    },
+    /// Preference order, most preferred first; options left out rank last.
+    Ranked {
+        ranking: Vec<String>,
+    },
+}
+
+/// A member voted; a later vote on the same ballot replaces this one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VoteCast {
+    pub ballot_id: BallotId,
+    pub voter: PioneerId,
+    pub choice: Choice,
+}
+
+/// Who closed the ballot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Closure {
+    Gardener,
+    /// The service, once the close time had passed.
+    Schedule,
+}
+
+/// One option's result. `score` is a decimal string: weighted tallies are
+/// fractional.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OptionResult {
+    pub option_id: String,
+    pub score: String,
+}
+
+/// The ballot closed with a tally anyone can recompute from the votes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BallotClosed {
+    pub ballot_id: BallotId,
+    pub closed_by: Closure,
+    /// Voters whose last vote was counted.
+    pub votes_counted: u32,
+    /// Per option, in the final order (winner first).
+    pub results: Vec<OptionResult>,
+    /// The winning option, if there was one (none on an empty or tied ballot).
+    pub winner: Option<String>,
+}

@@ -1,0 +1,65 @@
+//! Communities and their statutes (SPEC §3.1).
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::{CommunitySlug, Euros, Hours};
+
+/// The rules a community lives by. Amended only by a new event, which
+/// applies from then on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Statutes {
+    /// The cooperative's name, for people.
+    pub name: String,
+    /// What one share of capital costs.
+    pub share_nominal: Euros,
+    /// The voting colleges and their weights in assembly ballots.
+    pub colleges: Vec<College>,
+    /// Lowest time-credit balance an account may reach (e.g. `-20.00`).
+    pub credit_floor: Hours,
+    /// Highest time-credit balance an account may reach (e.g. `100.00`).
+    pub credit_ceiling: Hours,
+    /// How the gardener's three criteria weigh in the project ranking.
+    pub ranking_weights: RankingWeights,
+    /// The ethical charter in force; pioneers must accept this version.
+    pub charter_version: String,
+}
+
+/// A voting college, e.g. founders or beneficiaries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct College {
+    pub name: String,
+    /// Its share of an assembly ballot's weight, in percent (10–50; all sum to 100).
+    pub vote_weight_percent: u8,
+}
+
+/// Weights of the ranking criteria, in percent, summing to 100.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RankingWeights {
+    /// Share of pioneers concerned by the project.
+    pub concerned: u8,
+    /// Estimated cost (cheaper ranks higher).
+    pub cost: u8,
+    /// Possibility of self-financing.
+    pub self_financing: u8,
+}
+
+/// A community was founded with its first statutes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommunityCreated {
+    pub slug: CommunitySlug,
+    pub statutes: Statutes,
+}
+
+/// The statutes were amended; the new ones apply from this event on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatutesAmended {
+    pub statutes: Statutes,
+    /// The decision that amended them, e.g. an assembly's minutes.
+    pub reason: String,
+}

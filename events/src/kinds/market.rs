@@ -1,0 +1,95 @@
+//! The marketplace and time credits (SPEC §3.4).
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::{AccountId, EventId, ExchangeId, Hours, ListingId, PioneerId, TransferId};
+
+/// Whether a listing offers help or asks for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ListingKind {
+    Offer,
+    Request,
+}
+
+/// A pioneer published an offer or a request of skills.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListingPublished {
+    pub listing_id: ListingId,
+    pub author: PioneerId,
+    pub kind: ListingKind,
+    pub title: String,
+    pub description: String,
+    pub tags: Vec<String>,
+}
+
+/// The author withdrew a listing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListingWithdrawn {
+    pub listing_id: ListingId,
+}
+
+/// A provider recorded hours of help given to a receiver. No credit moves
+/// until the receiver confirms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExchangeRecorded {
+    pub exchange_id: ExchangeId,
+    pub provider: PioneerId,
+    pub receiver: AccountId,
+    pub hours: Hours,
+    pub description: String,
+    pub listing_id: Option<ListingId>,
+}
+
+/// The receiver confirmed an exchange: the receiver paid `hours` to the provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExchangeConfirmed {
+    pub exchange_id: ExchangeId,
+    pub provider: AccountId,
+    pub receiver: AccountId,
+    pub hours: Hours,
+    pub provider_balance_after: Hours,
+    pub receiver_balance_after: Hours,
+}
+
+/// A pending exchange was cancelled; no credit had moved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExchangeCancelled {
+    pub exchange_id: ExchangeId,
+    pub reason: Option<String>,
+}
+
+/// The gardener reversed a completed exchange: the compensating movement of
+/// `hours` back from the provider to the receiver.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExchangeReversed {
+    pub exchange_id: ExchangeId,
+    /// The `ExchangeConfirmed` event this corrects.
+    pub corrects: EventId,
+    pub reason: String,
+    pub provider: AccountId,
+    pub receiver: AccountId,
+    pub hours: Hours,
+    pub provider_balance_after: Hours,
+    pub receiver_balance_after: Hours,
+}
+
+/// A payer transferred time credits directly to a payee.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TimeCreditsTransferred {
+    pub transfer_id: TransferId,
+    pub payer: AccountId,
+    pub payee: AccountId,
+    pub hours: Hours,
+    pub memo: Option<String>,
+    pub payer_balance_after: Hours,
+    pub payee_balance_after: Hours,
+}

@@ -1,0 +1,122 @@
+//! Pioneers: admission, charter, profile, departure, erasure, roles (SPEC §3.2).
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::PioneerId;
+
+/// The gardener's scores of a candidate, each 0 to 5.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdmissionScores {
+    pub scale_of_impact: u8,
+    pub degree_of_information: u8,
+    pub connections_produced: u8,
+    pub care_for_the_living: u8,
+    pub poetic_radiance: u8,
+    pub social_innovation: u8,
+    pub engagement: u8,
+}
+
+/// Personal data (display name, email, contact, bio) encrypted with the
+/// pioneer's own key, which is kept outside the log. Forgetting the pioneer
+/// destroys the key; the ciphertext stays, so hashes still verify.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Sealed {
+    /// The cipher, e.g. `xchacha20poly1305`.
+    pub algorithm: String,
+    /// The nonce, base64.
+    pub nonce: String,
+    /// The encrypted JSON object, base64.
+    pub ciphertext: String,
+}
+
+/// What a pioneer shows everyone: no personal data here.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublicProfile {
+    pub skills: Vec<String>,
+    pub territory: Option<String>,
+}
+
+/// A role in the community. `System` is never granted: it signs the work the
+/// service does on its own, such as closing a ballot at its close time.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Pioneer,
+    Gardener,
+    Treasurer,
+    Auditor,
+    Admin,
+    System,
+}
+
+/// The gardener admitted a candidate into a college.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PioneerAdmitted {
+    pub pioneer_id: PioneerId,
+    pub college: String,
+    pub scores: AdmissionScores,
+    pub profile: PublicProfile,
+    pub personal: Sealed,
+}
+
+/// The pioneer accepted a version of the ethical charter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CharterAccepted {
+    pub pioneer_id: PioneerId,
+    pub charter_version: String,
+}
+
+/// The pioneer updated their profile; `personal` is absent when unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileUpdated {
+    pub pioneer_id: PioneerId,
+    pub profile: PublicProfile,
+    pub personal: Option<Sealed>,
+}
+
+/// The pioneer left the community.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PioneerLeft {
+    pub pioneer_id: PioneerId,
+}
+
+/// The gardener excluded the pioneer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PioneerExcluded {
+    pub pioneer_id: PioneerId,
+    pub reason: String,
+}
+
+/// The pioneer's personal-data key was destroyed (erasure after leaving).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PioneerForgotten {
+    pub pioneer_id: PioneerId,
+}
+
+/// An admin granted a role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleGranted {
+    pub pioneer_id: PioneerId,
+    pub role: Role,
+}
+
+/// An admin revoked a role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleRevoked {
+    pub pioneer_id: PioneerId,
+    pub role: Role,
+}

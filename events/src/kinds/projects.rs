@@ -1,0 +1,50 @@
+//! Projects and the gardener's scores (SPEC §3.5).
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::{Euros, PioneerId, ProjectId};
+
+/// Where a project stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ProjectStatus {
+    Proposed,
+    Selected,
+    InProgress,
+    Done,
+    Withdrawn,
+}
+
+/// A member in good standing proposed a project.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectProposed {
+    pub project_id: ProjectId,
+    pub proposer: PioneerId,
+    pub title: String,
+    pub summary: String,
+}
+
+/// The gardener scored (or rescored) a project on the three criteria.
+/// Earlier scores stay in the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectScored {
+    pub project_id: ProjectId,
+    /// Share of pioneers concerned, 0–100.
+    pub concerned_percent: u8,
+    pub estimated_cost: Euros,
+    /// Possibility of self-financing, 0–100.
+    pub self_financing_percent: u8,
+}
+
+/// A project moved from one status to another.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectStatusChanged {
+    pub project_id: ProjectId,
+    pub from: ProjectStatus,
+    pub to: ProjectStatus,
+    pub reason: Option<String>,
+}

@@ -1,0 +1,55 @@
+//! Shares of the cooperative's capital (SPEC §3.3).
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::{Euros, PaymentId, PioneerId, RedemptionId, SubscriptionId};
+
+/// A pioneer subscribed shares at the nominal value then in force.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SharesSubscribed {
+    pub subscription_id: SubscriptionId,
+    pub pioneer_id: PioneerId,
+    pub shares: u32,
+    pub nominal: Euros,
+    /// `shares × nominal`, owed until paid.
+    pub amount: Euros,
+}
+
+/// The treasurer recorded a payment towards a subscription.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SharePaymentRecorded {
+    pub payment_id: PaymentId,
+    pub subscription_id: SubscriptionId,
+    pub pioneer_id: PioneerId,
+    pub amount: Euros,
+    /// The bank or cash reference.
+    pub reference: String,
+    /// Paid capital after this payment.
+    pub capital_after: Euros,
+}
+
+/// Why shares were redeemed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RedemptionReason {
+    /// The member is leaving the cooperative.
+    Leaving,
+    /// As the statutes provide.
+    Statutes,
+}
+
+/// The treasurer redeemed paid shares.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SharesRedeemed {
+    pub redemption_id: RedemptionId,
+    pub pioneer_id: PioneerId,
+    pub shares: u32,
+    pub amount: Euros,
+    pub reason: RedemptionReason,
+    /// Paid capital after this redemption.
+    pub capital_after: Euros,
+}

@@ -1,0 +1,361 @@
+//! The envelope around every event, and the event as recorded.
+//!
+//! A [`NewEvent`] is what a decision produces. Linking it to the previous
+//! hash gives an [`EventRecord`]: the event as JSON values exactly as stored,
+//! with `prev_hash` and `hash`. Verification works on records, never on
+//! re-serialized typed values, so it checks the bytes as they were written.
+//! [`Recorded`] is a record decoded for readers, with its place in the log.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use crate::canonical::{CanonicalError, to_canonical_bytes};
+use crate::kinds::{DecodeError, Event, Role};
+use crate::{CommunitySlug, CorrelationId, EventId, Hash, Timestamp};
+
+/// Most bytes in a command id (the client's `Idempotency-Key`).
+pub const COMMAND_ID_BYTES_MAX: usize = 128;
+
+/// Who caused an event, and in which role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Actor {
+    /// The token's subject: a pioneer id, an operator's name, or `system`.
+    pub id: String,
+    pub role: Role,
+}
+
+/// Facts about an event other than its data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Metadata {
+    pub community: CommunitySlug,
+    pub actor: Actor,
+    /// The command that caused the event; a retried command has the same id.
+    pub command_id: String,
+    pub correlation_id: CorrelationId,
+    pub recorded_at: Timestamp,
+}
+
+/// An event decided but not yet recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEvent {
+    pub event_id: EventId,
+    pub event: Event,
+    pub metadata: Metadata,
+}
+
+impl NewEvent {
+    /// Links the event after `prev_hash`, fixing its recorded form and hash.
+    pub fn link(&self, prev_hash: Hash) -> EventRecord {
+        let metadata =
+            serde_json::to_value(&self.metadata).expect("metadata always serializes to JSON");
+        let mut record = EventRecord {
+            event_id: self.event_id,
+            event_type: self.event.event_type().to_owned(),
+            version: self.event.version(),
+            data: self.event.data(),
+            metadata,
+            prev_hash,
+            hash: Hash::GENESIS,
+        };
+        record.hash = record
+            .computed_hash()
+            .expect("typed events hold no fractional numbers");
+        record
+    }
+}
+
+/// Why a record is not a valid link of its chain.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChainError {
+    #[error("event {event_id} links to {found} but the previous hash is {expected}")]
+    BrokenLink {
+        event_id: EventId,
+        expected: Hash,
+        found: Hash,
+    },
+    #[error("event {event_id} records hash {recorded} but its content hashes to {computed}")]
+    HashMismatch {
+        event_id: EventId,
+        recorded: Hash,
+        computed: Hash,
+    },
+    #[error("event {event_id} has no canonical form: {source}")]
+    NotCanonical {
+        event_id: EventId,
+        source: CanonicalError,
+    },
+}
+
+/// An event exactly as recorded: JSON values, chain links included.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRecord {
+    pub event_id: EventId,
+    pub event_type: String,
+    pub version: u32,
+    pub data: Value,
+    /// The [`Metadata`] as recorded.
+    pub metadata: Value,
+    pub prev_hash: Hash,
+    pub hash: Hash,
+}
+
+/// Keys the store keeps beside the metadata in its metadata bytes.
+const STORED_VERSION: &str = "version";
+const STORED_PREV_HASH: &str = "prev_hash";
+const STORED_HASH: &str = "hash";
+
+impl EventRecord {
+    /// The bytes the hash covers: the canonical JSON of
+    /// `{"data", "event_id", "metadata", "type", "version"}`.
+    pub fn canonical_bytes(&self) -> Result<Vec<u8>, CanonicalError> {
+        to_canonical_bytes(&json!({
+            "event_id": self.event_id,
+            "type": self.event_type,
+            "version": self.version,
+            "data": self.data,
+            "metadata": self.metadata,
+        }))
+    }
+
+    /// `SHA-256(prev_hash || canonical bytes)`.
+    pub fn computed_hash(&self) -> Result<Hash, CanonicalError> {
+        Ok(Hash::chain(&self.prev_hash, &self.canonical_bytes()?))
+    }
+
+    /// Checks that this record follows `expected_prev` and that its content
+    /// still hashes to its recorded hash.
+    pub fn verify_link(&self, expected_prev: &Hash) -> Result<(), ChainError> {
+        if self.prev_hash != *expected_prev {
+            return Err(ChainError::BrokenLink {
+                event_id: self.event_id,
+                expected: *expected_prev,
+                found: self.prev_hash,
+            });
+        }
+        let computed = self
+            .computed_hash()
+            .map_err(|source| ChainError::NotCanonical {
+                event_id: self.event_id,
+                source,
+            })?;
+        if computed != self.hash {
+            return Err(ChainError::HashMismatch {
+                event_id: self.event_id,
+                recorded: self.hash,
+                computed,
+            });
+        }
+        Ok(())
+    }
+
+    /// The typed event and metadata, upcast to the current version.
+    pub fn decode(&self) -> Result<(Event, Metadata), DecodeError> {
+        let event = Event::decode(&self.event_type, self.version, self.data.clone())?;
+        let metadata = serde_json::from_value(self.metadata.clone())
+            .map_err(|error| DecodeError::Malformed(format!("metadata: {error}")))?;
+        Ok((event, metadata))
+    }
+
+    /// The data and metadata bytes a store keeps (it keeps the id and type
+    /// on their own). Version and chain links travel in the metadata bytes.
+    pub fn to_store_bytes(&self) -> (Vec<u8>, Vec<u8>) {
+        let mut metadata = match &self.metadata {
+            Value::Object(members) => members.clone(),
+            other => panic!("event metadata must be an object, found {other}"),
+        };
+        metadata.insert(STORED_VERSION.into(), self.version.into());
+        metadata.insert(STORED_PREV_HASH.into(), self.prev_hash.to_string().into());
+        metadata.insert(STORED_HASH.into(), self.hash.to_string().into());
+        let data = serde_json::to_vec(&self.data).expect("JSON values always serialize");
+        let metadata =
+            serde_json::to_vec(&Value::Object(metadata)).expect("JSON values always serialize");
+        (data, metadata)
+    }
+
+    /// Reads what [`to_store_bytes`](Self::to_store_bytes) wrote.
+    pub fn from_store_bytes(
+        event_id: EventId,
+        event_type: &str,
+        data: &[u8],
+        metadata: &[u8],
+    ) -> Result<Self, DecodeError> {
+        let malformed = |what: &str| DecodeError::Malformed(format!("event {event_id}: {what}"));
+        let data: Value =
+            serde_json::from_slice(data).map_err(|_| malformed("data is not JSON"))?;
+        let mut metadata: Map<String, Value> = serde_json::from_slice(metadata)
+            .map_err(|_| malformed("metadata is not a JSON object"))?;
+        let version = metadata
+            .remove(STORED_VERSION)
+            .and_then(|version| version.as_u64())
+            .and_then(|version| u32::try_from(version).ok())
+            .ok_or_else(|| malformed("no version"))?;
+        let mut take_hash = |key: &str| {
+            metadata
+                .remove(key)
+                .and_then(|hash| hash.as_str().and_then(|text| text.parse::<Hash>().ok()))
+                .ok_or_else(|| malformed(&format!("no valid {key}")))
+        };
+        let prev_hash = take_hash(STORED_PREV_HASH)?;
+        let hash = take_hash(STORED_HASH)?;
+        Ok(Self {
+            event_id,
+            event_type: event_type.to_owned(),
+            version,
+            data,
+            metadata: Value::Object(metadata),
+            prev_hash,
+            hash,
+        })
+    }
+}
+
+/// Checks a stream's records in order, from its first event on.
+#[derive(Debug, Clone)]
+pub struct ChainVerifier {
+    head: Hash,
+    count: u64,
+}
+
+impl Default for ChainVerifier {
+    fn default() -> Self {
+        Self {
+            head: Hash::GENESIS,
+            count: 0,
+        }
+    }
+}
+
+impl ChainVerifier {
+    /// Verifies the next record and moves the head to it.
+    pub fn push(&mut self, record: &EventRecord) -> Result<(), ChainError> {
+        record.verify_link(&self.head)?;
+        self.head = record.hash;
+        self.count += 1;
+        Ok(())
+    }
+
+    /// The hash of the last verified event ([`Hash::GENESIS`] before any).
+    pub fn head(&self) -> Hash {
+        self.head
+    }
+
+    /// How many events verified.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+}
+
+/// A decoded event with its place in the log, for projections.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    /// Position in the whole log, across streams.
+    pub position: u64,
+    /// Position within its stream, from 0.
+    pub revision: u64,
+    pub event_id: EventId,
+    pub event: Event,
+    pub metadata: Metadata,
+    pub hash: Hash,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kinds::{PioneerLeft, RoleGranted};
+    use crate::{PioneerId, Timestamp};
+    use uuid::Uuid;
+
+    fn new_event(n: u128, event: Event) -> NewEvent {
+        NewEvent {
+            event_id: EventId(Uuid::from_u128(n)),
+            event,
+            metadata: Metadata {
+                community: "demo".parse().unwrap(),
+                actor: Actor {
+                    id: "admin".into(),
+                    role: Role::Admin,
+                },
+                command_id: format!("command-{n}"),
+                correlation_id: CorrelationId(Uuid::from_u128(n + 100)),
+                recorded_at: "2026-11-28T17:00:00Z".parse::<Timestamp>().unwrap(),
+            },
+        }
+    }
+
+    fn two_linked_records() -> (EventRecord, EventRecord) {
+        let pioneer_id = PioneerId(Uuid::from_u128(9));
+        let first = new_event(
+            1,
+            RoleGranted {
+                pioneer_id,
+                role: Role::Gardener,
+            }
+            .into(),
+        )
+        .link(Hash::GENESIS);
+        let second = new_event(2, PioneerLeft { pioneer_id }.into()).link(first.hash);
+        (first, second)
+    }
+
+    #[test]
+    fn canonical_bytes_are_sorted_compact_json_of_the_five_fields() {
+        let (first, _) = two_linked_records();
+        let canonical = String::from_utf8(first.canonical_bytes().unwrap()).unwrap();
+        assert_eq!(
+            canonical,
+            concat!(
+                r#"{"data":{"pioneer_id":"00000000-0000-0000-0000-000000000009","role":"gardener"},"#,
+                r#""event_id":"00000000-0000-0000-0000-000000000001","#,
+                r#""metadata":{"actor":{"id":"admin","role":"admin"},"command_id":"command-1","#,
+                r#""community":"demo","correlation_id":"00000000-0000-0000-0000-000000000065","#,
+                r#""recorded_at":"2026-11-28T17:00:00.000000Z"},"type":"RoleGranted","version":1}"#
+            )
+        );
+    }
+
+    #[test]
+    fn a_chain_verifies_in_order_and_names_the_broken_link() {
+        let (first, second) = two_linked_records();
+        let mut verifier = ChainVerifier::default();
+        verifier.push(&first).unwrap();
+        verifier.push(&second).unwrap();
+        assert_eq!((verifier.head(), verifier.count()), (second.hash, 2));
+
+        let mut out_of_order = ChainVerifier::default();
+        assert!(matches!(
+            out_of_order.push(&second),
+            Err(ChainError::BrokenLink { event_id, .. }) if event_id == second.event_id
+        ));
+    }
+
+    #[test]
+    fn any_change_to_a_recorded_event_breaks_its_hash() {
+        let (mut first, _) = two_linked_records();
+        first.data["role"] = "admin".into();
+        assert!(matches!(
+            first.verify_link(&Hash::GENESIS),
+            Err(ChainError::HashMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn store_bytes_round_trip_and_decode_to_the_typed_event() {
+        let (first, _) = two_linked_records();
+        let (data, metadata) = first.to_store_bytes();
+        let back =
+            EventRecord::from_store_bytes(first.event_id, "RoleGranted", &data, &metadata).unwrap();
+        assert_eq!(back, first);
+        let (event, metadata) = back.decode().unwrap();
+        assert_eq!(event.event_type(), "RoleGranted");
+        assert_eq!(metadata.actor.role, Role::Admin);
+    }
+
+    #[test]
+    fn store_bytes_without_chain_links_are_malformed() {
+        let error =
+            EventRecord::from_store_bytes(EventId(Uuid::nil()), "PioneerLeft", b"{}", b"{}");
+        assert!(matches!(error, Err(DecodeError::Malformed(_))));
+    }
+}
