@@ -1,0 +1,196 @@
+//! The in-memory adapter: the same contract as the others, nothing durable.
+//! For tests that need a store but not a disk.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use super::subscription::{PageReader, follow};
+use super::{
+    AppendOutcome, BoxFuture, EventStore, ExpectedRevision, ProposedEvent, READ_EVENTS_MAX,
+    StoreError, StoredEvent, Subscription, check_append_size,
+};
+
+struct Log {
+    events: Vec<StoredEvent>,
+    /// Each stream's positions, by revision.
+    streams: HashMap<String, Vec<usize>>,
+    event_ids: HashSet<Uuid>,
+    /// Told the next position after each append, under the same lock so
+    /// that it only ever moves forward; `None` once shut down.
+    next_position: Option<watch::Sender<u64>>,
+}
+
+/// Events kept in a vector behind a mutex.
+pub struct MemoryStore {
+    log: Arc<Mutex<Log>>,
+    next_position: watch::Receiver<u64>,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        let (sender, receiver) = watch::channel(0);
+        let log = Log {
+            events: Vec::new(),
+            streams: HashMap::new(),
+            event_ids: HashSet::new(),
+            next_position: Some(sender),
+        };
+        Self {
+            log: Arc::new(Mutex::new(log)),
+            next_position: receiver,
+        }
+    }
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn log(&self) -> MutexGuard<'_, Log> {
+        lock(&self.log)
+    }
+
+    fn append_now(
+        &self,
+        stream: &str,
+        expected: ExpectedRevision,
+        events: Vec<ProposedEvent>,
+    ) -> Result<AppendOutcome, StoreError> {
+        check_append_size(&events)?;
+        let mut log = self.log();
+        if log.next_position.is_none() {
+            return Err(StoreError::Unavailable("the store is shut down".into()));
+        }
+        let revisions = log.streams.get(stream).map_or(0, Vec::len) as u64;
+        let actual = revisions.checked_sub(1);
+        if !expected.is_met_by(actual) {
+            return Err(StoreError::WrongExpectedRevision {
+                stream: stream.to_owned(),
+                expected,
+                actual,
+            });
+        }
+        let mut seen = HashSet::new();
+        if let Some(event) = events
+            .iter()
+            .find(|event| log.event_ids.contains(&event.event_id) || !seen.insert(event.event_id))
+        {
+            return Err(StoreError::DuplicateEvent(event.event_id));
+        }
+        let mut positions = Vec::with_capacity(events.len());
+        for (offset, event) in events.into_iter().enumerate() {
+            let position = log.events.len();
+            log.event_ids.insert(event.event_id);
+            log.streams
+                .entry(stream.to_owned())
+                .or_default()
+                .push(position);
+            log.events.push(StoredEvent {
+                stream: stream.to_owned(),
+                revision: revisions + offset as u64,
+                position: position as u64,
+                event_id: event.event_id,
+                event_type: event.event_type,
+                data: event.data,
+                metadata: event.metadata,
+            });
+            positions.push(position as u64);
+        }
+        let next = log.events.len() as u64;
+        if let Some(sender) = &log.next_position {
+            sender.send_replace(next);
+        }
+        let last_revision = log
+            .streams
+            .get(stream)
+            .map(|revisions| revisions.len() as u64 - 1);
+        Ok(AppendOutcome {
+            last_revision,
+            positions,
+        })
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock cannot leave the log half-changed: every
+    // check runs before the first push.
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn read_all_now(log: &Mutex<Log>, from: u64, limit: usize) -> Vec<StoredEvent> {
+    let log = lock(log);
+    let from = usize::try_from(from)
+        .unwrap_or(usize::MAX)
+        .min(log.events.len());
+    log.events[from..]
+        .iter()
+        .take(limit.min(READ_EVENTS_MAX))
+        .cloned()
+        .collect()
+}
+
+impl EventStore for MemoryStore {
+    fn append<'a>(
+        &'a self,
+        stream: &'a str,
+        expected: ExpectedRevision,
+        events: Vec<ProposedEvent>,
+    ) -> BoxFuture<'a, Result<AppendOutcome, StoreError>> {
+        Box::pin(async move { self.append_now(stream, expected, events) })
+    }
+
+    fn read_stream<'a>(
+        &'a self,
+        stream: &'a str,
+        from: u64,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<StoredEvent>, StoreError>> {
+        Box::pin(async move {
+            let log = self.log();
+            let Some(positions) = log.streams.get(stream) else {
+                return Ok(Vec::new());
+            };
+            let from = usize::try_from(from)
+                .unwrap_or(usize::MAX)
+                .min(positions.len());
+            Ok(positions[from..]
+                .iter()
+                .take(limit.min(READ_EVENTS_MAX))
+                .map(|&position| log.events[position].clone())
+                .collect())
+        })
+    }
+
+    fn read_all(
+        &self,
+        from: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<StoredEvent>, StoreError>> {
+        Box::pin(async move { Ok(read_all_now(&self.log, from, limit)) })
+    }
+
+    fn subscribe_all(&self, from: u64) -> Subscription {
+        let log = Arc::clone(&self.log);
+        let read_page: PageReader = Arc::new(move |from, limit| {
+            let events = read_all_now(&log, from, limit);
+            Box::pin(async move { Ok(events) })
+        });
+        follow(read_page, self.next_position.clone(), from)
+    }
+
+    fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async { Ok(()) })
+    }
+
+    fn shutdown(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            self.log().next_position = None;
+        })
+    }
+}

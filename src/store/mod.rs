@@ -1,0 +1,173 @@
+//! The event store port and its adapters.
+//!
+//! The port knows streams, revisions, positions and opaque bytes; it knows
+//! nothing of the domain. One contract test suite (`tests/store_contract.rs`)
+//! runs against every adapter.
+//!
+//! - A **stream** is an ordered sequence of events; its events have
+//!   **revisions** 0, 1, 2, …
+//! - The whole store is one ordered log across streams; each event has a
+//!   **position** in it, increasing with commit order.
+//! - An append names the revision it expects the stream to be at; a mismatch
+//!   is refused as [`StoreError::WrongExpectedRevision`] and writes nothing.
+
+mod memory;
+mod sqlite;
+mod subscription;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use uuid::Uuid;
+
+pub use memory::MemoryStore;
+pub use sqlite::SqliteStore;
+pub use subscription::Subscription;
+
+/// Most events one append may carry.
+pub const APPEND_EVENTS_MAX: usize = 1_000;
+/// Most bytes of data plus metadata in one event.
+pub const EVENT_BYTES_MAX: usize = 1 << 20;
+/// Most events one read returns; larger limits are clamped to this.
+pub const READ_EVENTS_MAX: usize = 4_096;
+
+/// A future that can cross threads, for trait objects.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The state an append expects its stream to be in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpectedRevision {
+    /// Append whatever the stream holds.
+    Any,
+    /// The stream must not exist yet.
+    NoStream,
+    /// The stream's last event must have this revision.
+    Exact(u64),
+}
+
+impl ExpectedRevision {
+    /// Whether a stream whose last revision is `actual` meets the expectation.
+    pub fn is_met_by(self, actual: Option<u64>) -> bool {
+        match self {
+            Self::Any => true,
+            Self::NoStream => actual.is_none(),
+            Self::Exact(revision) => actual == Some(revision),
+        }
+    }
+}
+
+/// An event to append: an id and type, and the bytes to keep.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProposedEvent {
+    pub event_id: Uuid,
+    pub event_type: String,
+    pub data: Vec<u8>,
+    pub metadata: Vec<u8>,
+}
+
+/// An event as the store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub stream: String,
+    pub revision: u64,
+    pub position: u64,
+    pub event_id: Uuid,
+    pub event_type: String,
+    pub data: Vec<u8>,
+    pub metadata: Vec<u8>,
+}
+
+/// What a successful append did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppendOutcome {
+    /// The stream's last revision after the append (`None`: still no stream).
+    pub last_revision: Option<u64>,
+    /// The position of each appended event, in order.
+    pub positions: Vec<u64>,
+}
+
+/// What can go wrong with the store.
+///
+/// ### Handling
+/// - `WrongExpectedRevision`: someone else appended first; read the stream
+///   again, decide again, retry.
+/// - `DuplicateEvent`: the event was already recorded; do not retry.
+/// - `InvalidAppend`: the caller's bug (too many events, too large).
+/// - `Unavailable`: the disk, the server or the writer failed; nothing of the
+///   failed append is visible, and a retry may succeed.
+/// - `Corrupt`: stored bytes are damaged; stop and inspect.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("stream {stream} expected at {expected:?} but is at {actual:?}")]
+    WrongExpectedRevision {
+        stream: String,
+        expected: ExpectedRevision,
+        actual: Option<u64>,
+    },
+    #[error("event {0} is already recorded")]
+    DuplicateEvent(Uuid),
+    #[error("invalid append: {0}")]
+    InvalidAppend(String),
+    #[error("event store unavailable: {0}")]
+    Unavailable(String),
+    #[error("event store corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// The event store port.
+pub trait EventStore: Send + Sync + 'static {
+    /// Appends `events` to `stream` if it is at `expected`; all or nothing.
+    /// Returns once the events are durable.
+    fn append<'a>(
+        &'a self,
+        stream: &'a str,
+        expected: ExpectedRevision,
+        events: Vec<ProposedEvent>,
+    ) -> BoxFuture<'a, Result<AppendOutcome, StoreError>>;
+
+    /// Up to `limit` events of `stream` from revision `from`, in order.
+    fn read_stream<'a>(
+        &'a self,
+        stream: &'a str,
+        from: u64,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<StoredEvent>, StoreError>>;
+
+    /// Up to `limit` events of the whole log from position `from`, in order.
+    fn read_all(
+        &self,
+        from: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<StoredEvent>, StoreError>>;
+
+    /// Every event from position `from` on: first those already recorded,
+    /// then each new one as it becomes durable; each once, in order.
+    fn subscribe_all(&self, from: u64) -> Subscription;
+
+    /// Checks the store answers; for readiness probes.
+    fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>>;
+
+    /// Stops taking appends and returns once those already queued are
+    /// durable and answered.
+    fn shutdown(&self) -> BoxFuture<'_, ()>;
+}
+
+/// Refuses appends larger than the limits allow, before any IO.
+fn check_append_size(events: &[ProposedEvent]) -> Result<(), StoreError> {
+    if events.len() > APPEND_EVENTS_MAX {
+        return Err(StoreError::InvalidAppend(format!(
+            "{} events in one append, at most {APPEND_EVENTS_MAX}",
+            events.len()
+        )));
+    }
+    if let Some(event) = events
+        .iter()
+        .find(|event| event.data.len() + event.metadata.len() > EVENT_BYTES_MAX)
+    {
+        return Err(StoreError::InvalidAppend(format!(
+            "event {} is larger than {EVENT_BYTES_MAX} bytes",
+            event.event_id
+        )));
+    }
+    Ok(())
+}

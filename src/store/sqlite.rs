@@ -1,0 +1,531 @@
+//! The embedded SQLite adapter, the default store.
+//!
+//! One file in WAL mode with `synchronous=FULL`: a commit returns only once
+//! the WAL is fsynced, so an acknowledged append survives a crash or a power
+//! cut. One writer thread owns the only write connection and does **group
+//! commit**: it takes every append waiting in its queue, applies each inside
+//! its own savepoint (so a refused append leaves its batch mates alone),
+//! commits them in one transaction and one fsync, and only then answers each
+//! caller. If the commit fails, every append of the batch fails and nothing
+//! of it is visible. Readers use their own connections and, WAL being what it
+//! is, only ever see committed, durable events.
+//!
+//! Exactly one process may use a store file: opening takes an exclusive
+//! advisory lock on `<file>.lock`, which the OS releases when the process
+//! ends, however it ends.
+
+use std::fs::{self, File, TryLockError};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread;
+
+use rusqlite::{
+    Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
+};
+use tokio::sync::{mpsc, oneshot, watch};
+use uuid::Uuid;
+
+use super::subscription::{PageReader, follow};
+use super::{
+    AppendOutcome, BoxFuture, EventStore, ExpectedRevision, ProposedEvent, READ_EVENTS_MAX,
+    StoreError, StoredEvent, Subscription, check_append_size,
+};
+
+/// Appends waiting for the writer before callers wait to enqueue
+/// (back-pressure instead of unbounded memory).
+pub const APPEND_QUEUE_REQUESTS_MAX: usize = 4_096;
+/// Most appends committed together in one transaction.
+pub const BATCH_REQUESTS_MAX: usize = 512;
+/// Most events committed together in one transaction.
+pub const BATCH_EVENTS_MAX: usize = 8_192;
+/// Idle reader connections kept open.
+const IDLE_READERS_MAX: usize = 8;
+/// Identifies the file as an Agora store (`PRAGMA application_id`): "AGOR".
+const APPLICATION_ID: i32 = 0x4147_4f52;
+/// The schema this code writes (`PRAGMA user_version`).
+const SCHEMA_VERSION: i32 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE events (
+    position   INTEGER PRIMARY KEY,
+    stream     TEXT    NOT NULL,
+    revision   INTEGER NOT NULL,
+    event_id   BLOB    NOT NULL UNIQUE,
+    event_type TEXT    NOT NULL,
+    data       BLOB    NOT NULL,
+    metadata   BLOB    NOT NULL,
+    UNIQUE (stream, revision)
+) STRICT;
+";
+
+const SELECT_EVENTS: &str =
+    "SELECT stream, revision, position, event_id, event_type, data, metadata FROM events";
+
+struct AppendRequest {
+    stream: String,
+    expected: ExpectedRevision,
+    events: Vec<ProposedEvent>,
+    reply: oneshot::Sender<Result<AppendOutcome, StoreError>>,
+}
+
+/// The store in one SQLite file.
+pub struct SqliteStore {
+    path: PathBuf,
+    queue: Mutex<Option<mpsc::Sender<AppendRequest>>>,
+    writer_done: tokio::sync::Mutex<Option<oneshot::Receiver<()>>>,
+    readers: Arc<Readers>,
+    next_position: watch::Receiver<u64>,
+    /// Held for the store's life; the OS drops the lock with the process.
+    _lock: File,
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the store at `path` and starts its writer thread.
+    /// Blocking: call it at start-up, not on a busy runtime thread.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        if let Some(parent) = path
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+        {
+            fs::create_dir_all(parent).map_err(|error| {
+                StoreError::Unavailable(format!("cannot create {}: {error}", parent.display()))
+            })?;
+        }
+        let lock = take_lock(&path)?;
+        let mut connection = open_connection(&path).map_err(translate)?;
+        migrate(&mut connection)?;
+        let next_position: u64 = connection
+            .query_row(
+                "SELECT COALESCE(MAX(position) + 1, 0) FROM events",
+                [],
+                |row| row.get::<_, i64>(0),
+            )
+            .map_err(translate)? as u64;
+
+        let (queue, requests) = mpsc::channel(APPEND_QUEUE_REQUESTS_MAX);
+        let (head, head_receiver) = watch::channel(next_position);
+        let (done, writer_done) = oneshot::channel();
+        let writer = Writer {
+            connection,
+            next_position,
+            head,
+        };
+        thread::Builder::new()
+            .name("agora-sqlite-writer".into())
+            .spawn(move || {
+                writer.run(requests);
+                let _ = done.send(());
+            })
+            .map_err(|error| {
+                StoreError::Unavailable(format!("cannot start the writer: {error}"))
+            })?;
+
+        Ok(Self {
+            readers: Arc::new(Readers {
+                path: path.clone(),
+                idle: Mutex::new(Vec::new()),
+            }),
+            path,
+            queue: Mutex::new(Some(queue)),
+            writer_done: tokio::sync::Mutex::new(Some(writer_done)),
+            next_position: head_receiver,
+            _lock: lock,
+        })
+    }
+
+    /// The store's file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn queue(&self) -> Option<mpsc::Sender<AppendRequest>> {
+        lock(&self.queue).clone()
+    }
+}
+
+fn take_lock(path: &Path) -> Result<File, StoreError> {
+    let mut lock_path = path.as_os_str().to_owned();
+    lock_path.push(".lock");
+    let file = File::create(&lock_path).map_err(|error| {
+        StoreError::Unavailable(format!(
+            "cannot create {}: {error}",
+            Path::new(&lock_path).display()
+        ))
+    })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(TryLockError::WouldBlock) => Err(StoreError::Unavailable(format!(
+            "{} is in use by another process",
+            path.display()
+        ))),
+        Err(TryLockError::Error(error)) => Err(StoreError::Unavailable(format!(
+            "cannot lock {}: {error}",
+            path.display()
+        ))),
+    }
+}
+
+fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
+    let connection = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    // WAL: readers never block the writer. FULL: the WAL is fsynced at every
+    // commit, so an acknowledged append is on disk.
+    connection.pragma_update(None, "journal_mode", "WAL")?;
+    connection.pragma_update(None, "synchronous", "FULL")?;
+    connection.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(connection)
+}
+
+fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
+    let application_id: i32 = connection
+        .pragma_query_value(None, "application_id", |row| row.get(0))
+        .map_err(translate)?;
+    let version: i32 = connection
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(translate)?;
+    let tables: i64 = connection
+        .query_row("SELECT COUNT(*) FROM sqlite_schema", [], |row| row.get(0))
+        .map_err(translate)?;
+    match (application_id, version) {
+        (0, 0) if tables == 0 => {
+            let transaction = connection.transaction().map_err(translate)?;
+            transaction.execute_batch(SCHEMA).map_err(translate)?;
+            transaction
+                .pragma_update(None, "application_id", APPLICATION_ID)
+                .map_err(translate)?;
+            transaction
+                .pragma_update(None, "user_version", SCHEMA_VERSION)
+                .map_err(translate)?;
+            transaction.commit().map_err(translate)
+        }
+        (APPLICATION_ID, SCHEMA_VERSION) => Ok(()),
+        (APPLICATION_ID, newer) if newer > SCHEMA_VERSION => Err(StoreError::Unavailable(format!(
+            "the store has schema version {newer}; this build knows up to {SCHEMA_VERSION}"
+        ))),
+        _ => Err(StoreError::Corrupt(
+            "the file is not an Agora event store".into(),
+        )),
+    }
+}
+
+/// Maps driver errors to the port's: damaged files are `Corrupt`, anything
+/// else (IO, full disk, busy) is `Unavailable`.
+fn translate(error: rusqlite::Error) -> StoreError {
+    match &error {
+        rusqlite::Error::FromSqlConversionFailure(..) | rusqlite::Error::InvalidColumnType(..) => {
+            StoreError::Corrupt(error.to_string())
+        }
+        _ => match error.sqlite_error_code() {
+            Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => {
+                StoreError::Corrupt(error.to_string())
+            }
+            _ => StoreError::Unavailable(error.to_string()),
+        },
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn to_sql_integer(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+fn row_to_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEvent> {
+    let id: Vec<u8> = row.get(3)?;
+    let event_id = Uuid::from_slice(&id).map_err(|error| {
+        rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Blob, Box::new(error))
+    })?;
+    Ok(StoredEvent {
+        stream: row.get(0)?,
+        revision: row.get::<_, i64>(1)? as u64,
+        position: row.get::<_, i64>(2)? as u64,
+        event_id,
+        event_type: row.get(4)?,
+        data: row.get(5)?,
+        metadata: row.get(6)?,
+    })
+}
+
+/// The writer thread's state: the only write connection and the next
+/// position, which it alone assigns.
+struct Writer {
+    connection: Connection,
+    next_position: u64,
+    head: watch::Sender<u64>,
+}
+
+impl Writer {
+    /// Commits batches until every queue sender is gone and the queue is empty.
+    fn run(mut self, mut requests: mpsc::Receiver<AppendRequest>) {
+        while let Some(first) = requests.blocking_recv() {
+            let mut events = first.events.len();
+            let mut batch = vec![first];
+            while batch.len() < BATCH_REQUESTS_MAX && events < BATCH_EVENTS_MAX {
+                match requests.try_recv() {
+                    Ok(request) => {
+                        events += request.events.len();
+                        batch.push(request);
+                    }
+                    Err(_) => break,
+                }
+            }
+            self.commit(batch);
+        }
+    }
+
+    fn commit(&mut self, batch: Vec<AppendRequest>) {
+        let first_position = self.next_position;
+        let mut outcomes = Vec::with_capacity(batch.len());
+        let committed = (|| {
+            let mut transaction = self
+                .connection
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            for request in &batch {
+                outcomes.push(append_in_savepoint(
+                    &mut transaction,
+                    request,
+                    &mut self.next_position,
+                )?);
+            }
+            transaction.commit()
+        })();
+        match committed {
+            Ok(()) => {
+                self.head.send_replace(self.next_position);
+                for (request, outcome) in batch.into_iter().zip(outcomes) {
+                    let _ = request.reply.send(outcome);
+                }
+            }
+            Err(error) => {
+                // Nothing of the batch is visible: rolled back with the transaction.
+                self.next_position = first_position;
+                let error = translate(error);
+                tracing::error!(%error, appends = batch.len(), "event store commit failed");
+                for request in batch {
+                    let _ = request.reply.send(Err(error.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// Applies one append inside a savepoint of the batch's transaction. The
+/// outer error is fatal to the batch; the inner one refuses this append only.
+fn append_in_savepoint(
+    transaction: &mut Transaction<'_>,
+    request: &AppendRequest,
+    next_position: &mut u64,
+) -> rusqlite::Result<Result<AppendOutcome, StoreError>> {
+    let savepoint = transaction.savepoint()?;
+    let actual: Option<u64> = savepoint
+        .prepare_cached("SELECT MAX(revision) FROM events WHERE stream = ?1")?
+        .query_row([&request.stream], |row| row.get::<_, Option<i64>>(0))
+        .optional()?
+        .flatten()
+        .map(|revision| revision as u64);
+    if !request.expected.is_met_by(actual) {
+        return Ok(Err(StoreError::WrongExpectedRevision {
+            stream: request.stream.clone(),
+            expected: request.expected,
+            actual,
+        }));
+    }
+    let first_revision = actual.map_or(0, |revision| revision + 1);
+    let mut positions = Vec::with_capacity(request.events.len());
+    {
+        let mut insert = savepoint.prepare_cached(
+            "INSERT INTO events (position, stream, revision, event_id, event_type, data, metadata)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?;
+        for (offset, event) in request.events.iter().enumerate() {
+            let position = *next_position + offset as u64;
+            let inserted = insert.execute(params![
+                to_sql_integer(position),
+                request.stream,
+                to_sql_integer(first_revision + offset as u64),
+                event.event_id.as_bytes().as_slice(),
+                event.event_type,
+                event.data,
+                event.metadata,
+            ]);
+            match inserted {
+                Ok(_) => positions.push(position),
+                Err(error) if error.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => {
+                    // Dropping the savepoint rolls back this append's rows.
+                    return Ok(Err(StoreError::DuplicateEvent(event.event_id)));
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+    savepoint.commit()?;
+    *next_position += request.events.len() as u64;
+    let last_revision = match request.events.len() as u64 {
+        0 => actual,
+        appended => Some(first_revision + appended - 1),
+    };
+    Ok(Ok(AppendOutcome {
+        last_revision,
+        positions,
+    }))
+}
+
+/// Read connections, opened on demand and kept for reuse.
+struct Readers {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl Readers {
+    fn with<T>(
+        &self,
+        read: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        let connection = match lock(&self.idle).pop() {
+            Some(connection) => connection,
+            None => {
+                let connection = open_connection(&self.path).map_err(translate)?;
+                connection
+                    .pragma_update(None, "query_only", true)
+                    .map_err(translate)?;
+                connection
+            }
+        };
+        let result = read(&connection).map_err(translate);
+        let mut idle = lock(&self.idle);
+        if idle.len() < IDLE_READERS_MAX {
+            idle.push(connection);
+        }
+        result
+    }
+
+    fn read_all(&self, from: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {
+        self.with(|connection| {
+            connection
+                .prepare_cached(&format!(
+                    "{SELECT_EVENTS} WHERE position >= ?1 ORDER BY position LIMIT ?2"
+                ))?
+                .query_map(
+                    params![to_sql_integer(from), limit.min(READ_EVENTS_MAX) as i64],
+                    row_to_event,
+                )?
+                .collect()
+        })
+    }
+
+    fn read_stream(
+        &self,
+        stream: &str,
+        from: u64,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        self.with(|connection| {
+            connection
+                .prepare_cached(&format!(
+                    "{SELECT_EVENTS} WHERE stream = ?1 AND revision >= ?2 ORDER BY revision LIMIT ?3"
+                ))?
+                .query_map(
+                    params![stream, to_sql_integer(from), limit.min(READ_EVENTS_MAX) as i64],
+                    row_to_event,
+                )?
+                .collect()
+        })
+    }
+}
+
+/// Runs blocking reader work off the async threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|error| StoreError::Unavailable(format!("reader task failed: {error}")))?
+}
+
+impl EventStore for SqliteStore {
+    fn append<'a>(
+        &'a self,
+        stream: &'a str,
+        expected: ExpectedRevision,
+        events: Vec<ProposedEvent>,
+    ) -> BoxFuture<'a, Result<AppendOutcome, StoreError>> {
+        Box::pin(async move {
+            check_append_size(&events)?;
+            let gone = || StoreError::Unavailable("the store is shut down".into());
+            let queue = self.queue().ok_or_else(gone)?;
+            let (reply, answer) = oneshot::channel();
+            let request = AppendRequest {
+                stream: stream.to_owned(),
+                expected,
+                events,
+                reply,
+            };
+            queue.send(request).await.map_err(|_| gone())?;
+            answer
+                .await
+                .map_err(|_| StoreError::Unavailable("the writer stopped".into()))?
+        })
+    }
+
+    fn read_stream<'a>(
+        &'a self,
+        stream: &'a str,
+        from: u64,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<StoredEvent>, StoreError>> {
+        let readers = Arc::clone(&self.readers);
+        let stream = stream.to_owned();
+        Box::pin(blocking(move || readers.read_stream(&stream, from, limit)))
+    }
+
+    fn read_all(
+        &self,
+        from: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<StoredEvent>, StoreError>> {
+        let readers = Arc::clone(&self.readers);
+        Box::pin(blocking(move || readers.read_all(from, limit)))
+    }
+
+    fn subscribe_all(&self, from: u64) -> Subscription {
+        let readers = Arc::clone(&self.readers);
+        let read_page: PageReader = Arc::new(move |from, limit| {
+            let readers = Arc::clone(&readers);
+            Box::pin(blocking(move || readers.read_all(from, limit)))
+        });
+        follow(read_page, self.next_position.clone(), from)
+    }
+
+    fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        let readers = Arc::clone(&self.readers);
+        let writer_running = self.queue().is_some_and(|queue| !queue.is_closed());
+        Box::pin(async move {
+            if !writer_running {
+                return Err(StoreError::Unavailable("the writer is not running".into()));
+            }
+            blocking(move || {
+                readers.with(|connection| connection.query_row("SELECT 1", [], |_| Ok(())))
+            })
+            .await
+        })
+    }
+
+    fn shutdown(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            // Closing the queue lets the writer drain what is queued, then stop.
+            lock(&self.queue).take();
+            if let Some(done) = self.writer_done.lock().await.take() {
+                let _ = done.await;
+            }
+        })
+    }
+}

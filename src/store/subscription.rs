@@ -1,0 +1,73 @@
+//! Subscriptions for stores whose positions are contiguous and which publish
+//! their head: the subscriber reads pages from its position, and when it has
+//! read everything waits for the head to move. Reading from the log on each
+//! step, rather than receiving pushed events, makes the catch-up/live
+//! boundary a non-event: nothing can fall between the two.
+
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, watch};
+
+use super::{BoxFuture, StoreError, StoredEvent};
+
+/// Events buffered for a slow subscriber before the reader waits for it.
+pub const SUBSCRIPTION_BUFFER_EVENTS_MAX: usize = 1_024;
+/// Events read from the log per step.
+const SUBSCRIPTION_PAGE_EVENTS: usize = 512;
+
+/// A live feed of events from some position on. Dropping it stops the feed.
+#[derive(Debug)]
+pub struct Subscription {
+    receiver: mpsc::Receiver<Result<StoredEvent, StoreError>>,
+}
+
+impl Subscription {
+    /// The next event; `None` once the store has shut down and every event
+    /// recorded before that was delivered. An error ends the feed.
+    pub async fn next(&mut self) -> Option<Result<StoredEvent, StoreError>> {
+        self.receiver.recv().await
+    }
+}
+
+/// Reads a page of the log: `(from, limit)`.
+pub type PageReader = Arc<
+    dyn Fn(u64, usize) -> BoxFuture<'static, Result<Vec<StoredEvent>, StoreError>> + Send + Sync,
+>;
+
+/// Starts a subscription from `from`. `next_position` holds the position the
+/// next committed event will take; the store updates it after each commit and
+/// drops its sender when it shuts down.
+pub fn follow(
+    read_page: PageReader,
+    mut next_position: watch::Receiver<u64>,
+    from: u64,
+) -> Subscription {
+    let (sender, receiver) = mpsc::channel(SUBSCRIPTION_BUFFER_EVENTS_MAX);
+    tokio::spawn(async move {
+        let mut from = from;
+        loop {
+            let page = match read_page(from, SUBSCRIPTION_PAGE_EVENTS).await {
+                Ok(page) => page,
+                Err(error) => {
+                    let _ = sender.send(Err(error)).await;
+                    return;
+                }
+            };
+            if page.is_empty() {
+                // Nothing past `from` yet: wait until a commit moves the head
+                // beyond it, or the store shuts down.
+                if next_position.wait_for(|next| *next > from).await.is_err() {
+                    return;
+                }
+                continue;
+            }
+            for event in page {
+                from = event.position + 1;
+                if sender.send(Ok(event)).await.is_err() {
+                    return; // the subscriber went away
+                }
+            }
+        }
+    });
+    Subscription { receiver }
+}

@@ -1,0 +1,424 @@
+//! The event store contract, run against every adapter: SQLite (a temporary
+//! file) and in-memory. The EventStoreDB adapter joins this list with its
+//! own adapter.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use agora::store::{
+    EventStore, ExpectedRevision, MemoryStore, ProposedEvent, SqliteStore, StoreError,
+};
+use uuid::Uuid;
+
+/// A store under test and whatever must live as long as it.
+struct Subject {
+    store: Arc<dyn EventStore>,
+    _directory: Option<tempfile::TempDir>,
+}
+
+fn memory() -> Subject {
+    Subject {
+        store: Arc::new(MemoryStore::new()),
+        _directory: None,
+    }
+}
+
+fn sqlite() -> Subject {
+    let directory = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(directory.path().join("agora.db")).unwrap();
+    Subject {
+        store: Arc::new(store),
+        _directory: Some(directory),
+    }
+}
+
+fn event(label: &str) -> ProposedEvent {
+    ProposedEvent {
+        event_id: Uuid::now_v7(),
+        event_type: "Tested".into(),
+        // Bytes that are not valid UTF-8 and hold a NUL: kept as they are.
+        data: format!("{{\"label\":\"{label}\"}}\u{0}\u{7f}")
+            .into_bytes()
+            .into_iter()
+            .chain([0xff, 0xfe])
+            .collect(),
+        metadata: format!("{{\"about\":\"{label}\"}}").into_bytes(),
+    }
+}
+
+async fn appended(store: &dyn EventStore, stream: &str, labels: &[&str]) -> Vec<ProposedEvent> {
+    let events: Vec<_> = labels.iter().map(|label| event(label)).collect();
+    store
+        .append(stream, ExpectedRevision::Any, events.clone())
+        .await
+        .unwrap();
+    events
+}
+
+async fn appends_and_reads_round_trip_byte_for_byte(subject: Subject) {
+    let store = &*subject.store;
+    let sent = appended(store, "community-a", &["one", "two"]).await;
+
+    let read = store.read_stream("community-a", 0, 100).await.unwrap();
+
+    assert_eq!(read.len(), 2);
+    for (revision, (stored, sent)) in read.iter().zip(&sent).enumerate() {
+        assert_eq!(stored.stream, "community-a");
+        assert_eq!(stored.revision, revision as u64);
+        assert_eq!(stored.event_id, sent.event_id);
+        assert_eq!(stored.event_type, sent.event_type);
+        assert_eq!(stored.data, sent.data);
+        assert_eq!(stored.metadata, sent.metadata);
+    }
+    assert_eq!(store.read_all(0, 100).await.unwrap(), read);
+}
+
+async fn append_reports_revisions_and_positions(subject: Subject) {
+    let store = &*subject.store;
+
+    let first = store
+        .append(
+            "s",
+            ExpectedRevision::NoStream,
+            vec![event("a"), event("b")],
+        )
+        .await
+        .unwrap();
+    let second = store
+        .append("t", ExpectedRevision::NoStream, vec![event("c")])
+        .await
+        .unwrap();
+    let third = store
+        .append("s", ExpectedRevision::Exact(1), vec![event("d")])
+        .await
+        .unwrap();
+
+    assert_eq!(first.last_revision, Some(1));
+    assert_eq!(second.last_revision, Some(0));
+    assert_eq!(third.last_revision, Some(2));
+    let positions: Vec<u64> = [first.positions, second.positions, third.positions].concat();
+    assert!(
+        positions.windows(2).all(|pair| pair[0] < pair[1]),
+        "{positions:?}"
+    );
+    let log: Vec<u64> = store
+        .read_all(0, 100)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.position)
+        .collect();
+    assert_eq!(log, positions);
+}
+
+async fn wrong_expected_revisions_are_refused_and_change_nothing(subject: Subject) {
+    let store = &*subject.store;
+    appended(store, "s", &["a", "b"]).await;
+
+    let cases = [
+        (ExpectedRevision::NoStream, Some(1)),
+        (ExpectedRevision::Exact(0), Some(1)),
+        (ExpectedRevision::Exact(2), Some(1)),
+    ];
+    for (expected, actual) in cases {
+        let refused = store.append("s", expected, vec![event("x")]).await;
+        assert_eq!(
+            refused,
+            Err(StoreError::WrongExpectedRevision {
+                stream: "s".into(),
+                expected,
+                actual
+            })
+        );
+    }
+    let missing = store
+        .append("nobody", ExpectedRevision::Exact(0), vec![event("x")])
+        .await;
+    assert!(matches!(
+        missing,
+        Err(StoreError::WrongExpectedRevision { actual: None, .. })
+    ));
+
+    assert_eq!(store.read_all(0, 100).await.unwrap().len(), 2);
+    assert!(store.read_stream("nobody", 0, 10).await.unwrap().is_empty());
+}
+
+async fn a_duplicate_event_id_is_refused_and_changes_nothing(subject: Subject) {
+    let store = &*subject.store;
+    let first = appended(store, "s", &["a"]).await;
+
+    let again = store
+        .append(
+            "s",
+            ExpectedRevision::Any,
+            vec![event("b"), first[0].clone()],
+        )
+        .await;
+
+    assert_eq!(again, Err(StoreError::DuplicateEvent(first[0].event_id)));
+    assert_eq!(store.read_all(0, 100).await.unwrap().len(), 1);
+}
+
+async fn of_concurrent_appends_at_one_revision_exactly_one_wins(subject: Subject) {
+    let store = Arc::clone(&subject.store);
+    appended(&*store, "s", &["start"]).await;
+
+    let contenders: Vec<_> = (0..32)
+        .map(|n| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                store
+                    .append(
+                        "s",
+                        ExpectedRevision::Exact(0),
+                        vec![event(&format!("c{n}"))],
+                    )
+                    .await
+            })
+        })
+        .collect();
+    let mut wins = 0;
+    for contender in contenders {
+        match contender.await.unwrap() {
+            Ok(outcome) => {
+                wins += 1;
+                assert_eq!(outcome.last_revision, Some(1));
+            }
+            Err(StoreError::WrongExpectedRevision { actual, .. }) => assert_eq!(actual, Some(1)),
+            Err(other) => panic!("unexpected error {other}"),
+        }
+    }
+
+    assert_eq!(wins, 1);
+    assert_eq!(store.read_stream("s", 0, 100).await.unwrap().len(), 2);
+}
+
+async fn reads_page_from_a_revision_or_position(subject: Subject) {
+    let store = &*subject.store;
+    for n in 0..10 {
+        appended(
+            store,
+            if n % 2 == 0 { "even" } else { "odd" },
+            &[&n.to_string()],
+        )
+        .await;
+    }
+
+    let page = store.read_stream("odd", 2, 2).await.unwrap();
+    let all_page = store.read_all(3, 4).await.unwrap();
+
+    assert_eq!(page.iter().map(|e| e.revision).collect::<Vec<_>>(), [2, 3]);
+    assert!(page.iter().all(|e| e.stream == "odd"));
+    assert_eq!(all_page.len(), 4);
+    let first = all_page[0].position;
+    assert!(all_page.iter().all(|e| e.position >= 3));
+    assert!(store.read_all(first + 1_000, 10).await.unwrap().is_empty());
+}
+
+async fn a_subscription_sees_every_event_once_in_order_across_catch_up_and_live(subject: Subject) {
+    let store = Arc::clone(&subject.store);
+    for n in 0..50 {
+        appended(&*store, &format!("s{}", n % 3), &[&format!("before-{n}")]).await;
+    }
+    let mut subscription = store.subscribe_all(0);
+
+    // Live appends start while the subscriber is still catching up.
+    let writer = {
+        let store = Arc::clone(&store);
+        tokio::spawn(async move {
+            for n in 0..150 {
+                appended(&*store, &format!("s{}", n % 3), &[&format!("after-{n}")]).await;
+                if n % 25 == 0 {
+                    tokio::task::yield_now().await;
+                }
+            }
+        })
+    };
+    let mut seen = Vec::new();
+    while seen.len() < 200 {
+        let next = tokio::time::timeout(Duration::from_secs(10), subscription.next())
+            .await
+            .expect("the subscription stalled")
+            .expect("the subscription ended")
+            .unwrap();
+        seen.push(next);
+    }
+    writer.await.unwrap();
+
+    let log = store.read_all(0, 1_000).await.unwrap();
+    assert_eq!(seen, log);
+    let nothing_more = tokio::time::timeout(Duration::from_millis(100), subscription.next()).await;
+    assert!(nothing_more.is_err(), "an event was delivered twice");
+}
+
+async fn a_subscription_from_a_position_starts_there(subject: Subject) {
+    let store = &*subject.store;
+    appended(store, "s", &["a", "b", "c"]).await;
+    let third = store.read_all(0, 10).await.unwrap()[2].clone();
+
+    let mut subscription = store.subscribe_all(third.position);
+
+    assert_eq!(subscription.next().await.unwrap().unwrap(), third);
+}
+
+async fn shutdown_answers_queued_appends_then_refuses_new_ones(subject: Subject) {
+    let store = Arc::clone(&subject.store);
+    let appends: Vec<_> = (0..20)
+        .map(|n| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                store
+                    .append("s", ExpectedRevision::Any, vec![event(&n.to_string())])
+                    .await
+            })
+        })
+        .collect();
+    let mut subscription = store.subscribe_all(0);
+    tokio::task::yield_now().await;
+
+    store.shutdown().await;
+
+    let mut acknowledged = 0;
+    for append in appends {
+        match append.await.unwrap() {
+            Ok(_) => acknowledged += 1,
+            Err(StoreError::Unavailable(_)) => {}
+            Err(other) => panic!("unexpected error {other}"),
+        }
+    }
+    assert_eq!(store.read_all(0, 100).await.unwrap().len(), acknowledged);
+    let refused = store
+        .append("s", ExpectedRevision::Any, vec![event("late")])
+        .await;
+    assert!(matches!(refused, Err(StoreError::Unavailable(_))));
+    // The subscription delivers what was recorded, then ends.
+    let mut delivered = 0;
+    while let Some(event) = tokio::time::timeout(Duration::from_secs(10), subscription.next())
+        .await
+        .expect("the subscription did not end after shutdown")
+    {
+        event.unwrap();
+        delivered += 1;
+    }
+    assert_eq!(delivered, acknowledged);
+}
+
+macro_rules! contract {
+    ($($adapter:ident),*) => {$(
+        mod $adapter {
+            use super::*;
+
+            #[tokio::test]
+            async fn appends_and_reads_round_trip_byte_for_byte() {
+                super::appends_and_reads_round_trip_byte_for_byte($adapter()).await;
+            }
+            #[tokio::test]
+            async fn append_reports_revisions_and_positions() {
+                super::append_reports_revisions_and_positions($adapter()).await;
+            }
+            #[tokio::test]
+            async fn wrong_expected_revisions_are_refused_and_change_nothing() {
+                super::wrong_expected_revisions_are_refused_and_change_nothing($adapter()).await;
+            }
+            #[tokio::test]
+            async fn a_duplicate_event_id_is_refused_and_changes_nothing() {
+                super::a_duplicate_event_id_is_refused_and_changes_nothing($adapter()).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn of_concurrent_appends_at_one_revision_exactly_one_wins() {
+                super::of_concurrent_appends_at_one_revision_exactly_one_wins($adapter()).await;
+            }
+            #[tokio::test]
+            async fn reads_page_from_a_revision_or_position() {
+                super::reads_page_from_a_revision_or_position($adapter()).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn a_subscription_sees_every_event_once_in_order_across_catch_up_and_live() {
+                super::a_subscription_sees_every_event_once_in_order_across_catch_up_and_live($adapter()).await;
+            }
+            #[tokio::test]
+            async fn a_subscription_from_a_position_starts_there() {
+                super::a_subscription_from_a_position_starts_there($adapter()).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn shutdown_answers_queued_appends_then_refuses_new_ones() {
+                super::shutdown_answers_queued_appends_then_refuses_new_ones($adapter()).await;
+            }
+        }
+    )*};
+}
+
+contract!(memory, sqlite);
+
+mod sqlite_file {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_reopened_store_has_everything() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("agora.db");
+        let store = SqliteStore::open(&path).unwrap();
+        let sent = appended(&store, "s", &["a", "b", "c"]).await;
+        let before = store.read_all(0, 100).await.unwrap();
+        store.shutdown().await;
+        drop(store);
+
+        let reopened = SqliteStore::open(&path).unwrap();
+        let after = reopened.read_all(0, 100).await.unwrap();
+        let next = reopened
+            .append("s", ExpectedRevision::Exact(2), vec![event("d")])
+            .await
+            .unwrap();
+
+        assert_eq!(after, before);
+        assert_eq!(
+            after.iter().map(|e| e.event_id).collect::<Vec<_>>(),
+            sent.iter().map(|e| e.event_id).collect::<Vec<_>>()
+        );
+        assert_eq!(next.positions, [before.last().unwrap().position + 1]);
+    }
+
+    #[tokio::test]
+    async fn a_store_file_in_use_cannot_be_opened_twice() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("agora.db");
+        let _first = SqliteStore::open(&path).unwrap();
+
+        let second = SqliteStore::open(&path);
+
+        assert!(
+            matches!(second, Err(StoreError::Unavailable(message)) if message.contains("in use"))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_file_that_is_not_a_store_is_refused() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("other.db");
+        let other = rusqlite::Connection::open(&path).unwrap();
+        other
+            .execute_batch("CREATE TABLE notes (body TEXT);")
+            .unwrap();
+        drop(other);
+
+        let opened = SqliteStore::open(&path);
+
+        assert!(matches!(opened, Err(StoreError::Corrupt(_))));
+    }
+
+    #[tokio::test]
+    async fn appends_larger_than_the_limits_are_refused_before_any_io() {
+        let subject = sqlite();
+        let too_many: Vec<_> = (0..=agora::store::APPEND_EVENTS_MAX)
+            .map(|n| event(&n.to_string()))
+            .collect();
+
+        let refused = subject
+            .store
+            .append("s", ExpectedRevision::Any, too_many)
+            .await;
+
+        assert!(matches!(refused, Err(StoreError::InvalidAppend(_))));
+        assert!(subject.store.read_all(0, 10).await.unwrap().is_empty());
+    }
+}
