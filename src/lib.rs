@@ -4,5 +4,15 @@
 //! decided against the community's projection, the resulting events are
 //! appended durably, then applied to the projections that serve reads.
 
+/// Start-up and graceful shutdown of the service.
+pub mod app;
+/// The `agora` command line.
+pub mod cli;
+/// Typed configuration from flags, environment and file.
+pub mod config;
+/// Routes, middleware and problem responses.
+pub mod http;
 /// The event store port and its adapters (SQLite, in-memory).
 pub mod store;
+/// Structured logs.
+pub mod telemetry;

@@ -185,7 +185,12 @@ impl EventStore for MemoryStore {
     }
 
     fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {
-        Box::pin(async { Ok(()) })
+        Box::pin(async move {
+            match self.log().next_position {
+                Some(_) => Ok(()),
+                None => Err(StoreError::Unavailable("the store is shut down".into())),
+            }
+        })
     }
 
     fn shutdown(&self) -> BoxFuture<'_, ()> {

@@ -1,0 +1,127 @@
+//! Start-up as an object: `Application::build` opens the store and binds the
+//! listener (port 0 works: `port()` says which was taken), and
+//! `run_until_stopped` serves until the shutdown signal, then lets in-flight
+//! requests finish and the store's writer commit what is queued.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::config::{Config, StoreLocation};
+use crate::http::{AppState, router};
+use crate::store::{EventStore, MemoryStore, SqliteStore, StoreError};
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot open the event store {location}: {source}")]
+    Store {
+        location: String,
+        source: StoreError,
+    },
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        address: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the server failed: {0}")]
+    Serve(std::io::Error),
+}
+
+/// A built service, listening but not yet serving.
+pub struct Application {
+    listener: TcpListener,
+    store: Arc<dyn EventStore>,
+}
+
+/// Opens the configured event store.
+pub async fn open_store(location: &StoreLocation) -> Result<Arc<dyn EventStore>, StartError> {
+    let store: Arc<dyn EventStore> = match location {
+        StoreLocation::Sqlite(path) => {
+            let path = path.clone();
+            let opened = tokio::task::spawn_blocking(move || SqliteStore::open(path))
+                .await
+                .map_err(|error| StoreError::Unavailable(error.to_string()))
+                .and_then(|opened| opened);
+            Arc::new(opened.map_err(|source| StartError::Store {
+                location: location.to_string(),
+                source,
+            })?)
+        }
+        StoreLocation::Memory => Arc::new(MemoryStore::new()),
+    };
+    Ok(store)
+}
+
+impl Application {
+    pub async fn build(config: &Config) -> Result<Self, StartError> {
+        let store = open_store(&config.store).await?;
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| StartError::Listen {
+                    address: config.listen,
+                    source,
+                })?;
+        Ok(Self { listener, store })
+    }
+
+    /// The address actually bound.
+    pub fn address(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address().port()
+    }
+
+    /// Serves until `shutdown` completes, then drains requests and the store.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartError> {
+        let state = AppState {
+            store: Arc::clone(&self.store),
+        };
+        tracing::info!(address = %self.address(), "listening");
+        let served = axum::serve(self.listener, router(state))
+            .with_graceful_shutdown(shutdown)
+            .await;
+        tracing::info!("stopped taking requests; flushing the event store");
+        self.store.shutdown().await;
+        tracing::info!("event store closed");
+        served.map_err(StartError::Serve)
+    }
+}
+
+/// Completes on ctrl-c or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for ctrl-c");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("ctrl-c received"),
+        () = terminate => tracing::info!("SIGTERM received"),
+    }
+}

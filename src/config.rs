@@ -1,0 +1,210 @@
+//! Configuration: parsed in one step (flags, `AGORA_*` environment
+//! variables, an optional TOML file), resolved in another (defaults filled
+//! in, the store URL understood). Precedence: flag, then environment, then
+//! file, then default. No file is needed.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use clap::{Args, ValueEnum};
+use serde::Deserialize;
+
+/// The store used when nothing says otherwise.
+pub const DEFAULT_STORE: &str = "sqlite://data/agora.db";
+/// The address used when nothing says otherwise.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Settings a flag or an environment variable may give.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConfigArgs {
+    /// TOML file with any of the settings below.
+    #[arg(long, env = "AGORA_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Event store: `sqlite://PATH` or `memory://` [default: sqlite://data/agora.db].
+    #[arg(long, env = "AGORA_STORE")]
+    pub store: Option<String>,
+    /// Address to listen on; port 0 picks a free port [default: 127.0.0.1:8080].
+    #[arg(long, env = "AGORA_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Log format [default: text].
+    #[arg(long, env = "AGORA_LOG_FORMAT")]
+    pub log_format: Option<LogFormat>,
+    /// Log filter, e.g. `info` or `agora=debug,tower_http=info` [default: info].
+    #[arg(long, env = "AGORA_LOG")]
+    pub log: Option<String>,
+}
+
+/// The TOML file's shape: the same settings, all optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    store: Option<String>,
+    listen: Option<SocketAddr>,
+    log_format: Option<LogFormat>,
+    log: Option<String>,
+}
+
+/// Where events are kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreLocation {
+    /// The embedded SQLite store in this file.
+    Sqlite(PathBuf),
+    /// Nothing kept: for tests and trials.
+    Memory,
+}
+
+impl FromStr for StoreLocation {
+    type Err = ConfigError;
+    fn from_str(url: &str) -> Result<Self, Self::Err> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err(ConfigError::Store(format!("{url:?} names no file")));
+            }
+            Ok(Self::Sqlite(PathBuf::from(path)))
+        } else if url == "memory://" {
+            Ok(Self::Memory)
+        } else {
+            Err(ConfigError::Store(format!(
+                "{url:?} is not a store this build supports: use sqlite://PATH or memory://"
+            )))
+        }
+    }
+}
+
+impl fmt::Display for StoreLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
+            Self::Memory => f.write_str("memory://"),
+        }
+    }
+}
+
+/// The resolved configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub store: StoreLocation,
+    pub listen: SocketAddr,
+    pub log_format: LogFormat,
+    pub log: String,
+}
+
+/// A configuration that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is not valid: {source}")]
+    Parse {
+        path: PathBuf,
+        source: Box<toml::de::Error>,
+    },
+    #[error("store: {0}")]
+    Store(String),
+}
+
+impl ConfigArgs {
+    /// Fills what flags and environment left out from the file, then from
+    /// the defaults.
+    pub fn resolve(&self) -> Result<Config, ConfigError> {
+        let file = match &self.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let store = self
+            .store
+            .clone()
+            .or(file.store)
+            .unwrap_or_else(|| DEFAULT_STORE.to_owned());
+        Ok(Config {
+            store: store.parse()?,
+            listen: self
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("the default address parses")),
+            log_format: self.log_format.or(file.log_format).unwrap_or_default(),
+            log: self
+                .log
+                .clone()
+                .or(file.log)
+                .unwrap_or_else(|| "info".to_owned()),
+        })
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|source| ConfigError::Parse {
+        path: path.to_owned(),
+        source: Box::new(source),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_need_no_file() {
+        let config = ConfigArgs::default().resolve().unwrap();
+        assert_eq!(config.store, StoreLocation::Sqlite("data/agora.db".into()));
+        assert_eq!(config.listen, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(config.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn flags_win_over_the_file_and_the_file_over_defaults() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        std::io::Write::write_all(
+            &mut file,
+            b"store = \"sqlite:///var/lib/agora/agora.db\"\nlisten = \"0.0.0.0:9000\"\nlog_format = \"json\"\n",
+        )
+        .unwrap();
+        let args = ConfigArgs {
+            config: Some(file.path().to_owned()),
+            listen: Some("127.0.0.1:0".parse().unwrap()),
+            ..ConfigArgs::default()
+        };
+
+        let config = args.resolve().unwrap();
+
+        assert_eq!(
+            config.store,
+            StoreLocation::Sqlite("/var/lib/agora/agora.db".into())
+        );
+        assert_eq!(config.listen, "127.0.0.1:0".parse().unwrap());
+        assert_eq!(config.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn unknown_settings_and_stores_are_refused_by_name() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        std::io::Write::write_all(&mut file, b"stor = \"sqlite://x\"\n").unwrap();
+        let args = ConfigArgs {
+            config: Some(file.path().to_owned()),
+            ..ConfigArgs::default()
+        };
+        assert!(args.resolve().unwrap_err().to_string().contains("stor"));
+        assert!("postgres://x".parse::<StoreLocation>().is_err());
+        assert!("sqlite://".parse::<StoreLocation>().is_err());
+    }
+}

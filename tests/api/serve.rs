@@ -1,0 +1,96 @@
+//! The real binary: `agora serve` starts on the embedded store, answers, shuts
+//! down cleanly on SIGTERM, and starts again on the same store.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// Starts `agora serve` on `store` and port 0; returns the child and the
+/// address it logged.
+fn start(store: &str) -> (Child, String, std::thread::JoinHandle<Vec<String>>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_agora"))
+        .args([
+            "serve",
+            "--store",
+            store,
+            "--listen",
+            "127.0.0.1:0",
+            "--log-format",
+            "json",
+        ])
+        .env_remove("AGORA_CONFIG")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let address = loop {
+        let line = lines
+            .next()
+            .expect("agora serve exited before listening")
+            .unwrap();
+        let entry: serde_json::Value = serde_json::from_str(&line).unwrap();
+        if entry["message"] == "listening" {
+            break entry["address"].as_str().unwrap().to_owned();
+        }
+    };
+    let rest = std::thread::spawn(move || lines.map_while(Result::ok).collect());
+    (child, address, rest)
+}
+
+fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    for _ in 0..200 {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    panic!("agora serve did not stop within 10 s of SIGTERM");
+}
+
+#[tokio::test]
+async fn serve_answers_then_stops_gracefully_on_sigterm_and_starts_again() {
+    let directory = tempfile::tempdir().unwrap();
+    let store = format!(
+        "sqlite://{}",
+        directory.path().join("data/agora.db").display()
+    );
+
+    for _run in 0..2 {
+        let (mut child, address, logs) = start(&store);
+        let health = reqwest::get(format!("http://{address}/healthz"))
+            .await
+            .unwrap();
+        let ready = reqwest::get(format!("http://{address}/readyz"))
+            .await
+            .unwrap();
+
+        let status = terminate(&mut child);
+
+        assert_eq!(health.status(), 200);
+        assert_eq!(ready.status(), 200);
+        assert!(status.success(), "exit status {status}");
+        let logs = logs.join().unwrap().join("\n");
+        assert!(logs.contains("SIGTERM received"), "{logs}");
+        assert!(logs.contains("event store closed"), "{logs}");
+    }
+    assert!(directory.path().join("data/agora.db").exists());
+}
+
+#[test]
+fn serve_refuses_an_unsupported_store_with_a_clear_message() {
+    let output = Command::new(env!("CARGO_BIN_EXE_agora"))
+        .args(["serve", "--store", "postgres://db"])
+        .env_remove("AGORA_CONFIG")
+        .output()
+        .unwrap();
+
+    assert_eq!(output.status.code(), Some(2));
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(message.contains("postgres://db"), "{message}");
+}
