@@ -64,7 +64,10 @@ async fn measure_store(concurrency: usize, duration: Duration) -> Measure {
                 let mut expected = ExpectedRevision::NoStream;
                 while start.elapsed() < duration {
                     let sent = Instant::now();
-                    let outcome = store.append(&stream, expected, vec![event()]).await.unwrap();
+                    let outcome = store
+                        .append(&stream, expected, vec![event()])
+                        .await
+                        .unwrap();
                     latencies.push(sent.elapsed());
                     expected = ExpectedRevision::Exact(outcome.last_revision.unwrap());
                 }
@@ -88,8 +91,12 @@ async fn measure_store(concurrency: usize, duration: Duration) -> Measure {
 fn measure_raw(batch: usize, duration: Duration) -> Measure {
     let directory = tempfile::tempdir().unwrap();
     let mut connection = Connection::open(directory.path().join("raw.db")).unwrap();
-    connection.pragma_update(None, "journal_mode", "WAL").unwrap();
-    connection.pragma_update(None, "synchronous", "FULL").unwrap();
+    connection
+        .pragma_update(None, "journal_mode", "WAL")
+        .unwrap();
+    connection
+        .pragma_update(None, "synchronous", "FULL")
+        .unwrap();
     connection
         .execute_batch(
             "CREATE TABLE events (
@@ -144,7 +151,10 @@ fn main() {
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         if arg == "--seconds" {
-            seconds = args.next().and_then(|s| s.parse().ok()).expect("--seconds N");
+            seconds = args
+                .next()
+                .and_then(|s| s.parse().ok())
+                .expect("--seconds N");
         }
     }
     let duration = Duration::from_secs_f64(seconds);
@@ -155,7 +165,9 @@ fn main() {
 
     println!("durable appends, {DATA_BYTES}+{METADATA_BYTES}-byte events, {seconds} s per row");
     println!();
-    println!("| appenders | store events/s | p50 ms | p99 ms | raw batch | raw events/s | raw p50 ms | raw p99 ms | store / raw |");
+    println!(
+        "| appenders | store events/s | p50 ms | p99 ms | raw batch | raw events/s | raw p50 ms | raw p99 ms | store / raw |"
+    );
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for concurrency in CONCURRENCIES {
         let mut raw = measure_raw(concurrency, duration);

@@ -10,6 +10,8 @@ pub mod app;
 pub mod cli;
 /// Typed configuration from flags, environment and file.
 pub mod config;
+/// The rules: pure decisions from state and command to events.
+pub mod domain;
 /// Routes, middleware and problem responses.
 pub mod http;
 /// The event store port and its adapters (SQLite, in-memory).

@@ -6,11 +6,24 @@ use std::process::Command;
 
 fn dependencies_of(package: &str) -> Vec<String> {
     let output = Command::new(env!("CARGO"))
-        .args(["tree", "--offline", "--edges", "normal", "--prefix", "none", "--package", package])
+        .args([
+            "tree",
+            "--offline",
+            "--edges",
+            "normal",
+            "--prefix",
+            "none",
+            "--package",
+            package,
+        ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8(output.stdout)
         .unwrap()
         .lines()
@@ -22,7 +35,10 @@ fn dependencies_of(package: &str) -> Vec<String> {
 fn the_pure_crates_know_no_runtime_framework_or_database() {
     for package in ["agora-events", "agora-projections"] {
         let dependencies = dependencies_of(package);
-        assert!(dependencies.iter().any(|name| name == "serde"), "{package}: {dependencies:?}");
+        assert!(
+            dependencies.iter().any(|name| name == "serde"),
+            "{package}: {dependencies:?}"
+        );
         for forbidden in ["tokio", "axum", "hyper", "rusqlite", "kurrentdb", "reqwest"] {
             assert!(
                 !dependencies.iter().any(|name| name == forbidden),

@@ -41,13 +41,24 @@ pub enum RedemptionReason {
     Statutes,
 }
 
-/// The treasurer redeemed paid shares.
+/// Shares taken from one subscription.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionShares {
+    pub subscription_id: SubscriptionId,
+    pub shares: u32,
+}
+
+/// The treasurer redeemed fully paid shares, oldest subscriptions first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SharesRedeemed {
     pub redemption_id: RedemptionId,
     pub pioneer_id: PioneerId,
     pub shares: u32,
+    /// Which subscriptions the shares came from.
+    pub subscriptions: Vec<SubscriptionShares>,
+    /// What the cooperative pays back: the shares' nominal values.
     pub amount: Euros,
     pub reason: RedemptionReason,
     /// Paid capital after this redemption.

@@ -1,0 +1,167 @@
+//! The share register: subscriptions, payments, redemptions, and the
+//! cooperative's capital.
+
+use std::collections::HashMap;
+
+use agora_events::{Euros, PioneerId, SubscriptionId, Timestamp};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+
+/// One subscription of shares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    pub id: SubscriptionId,
+    pub pioneer_id: PioneerId,
+    pub shares: u32,
+    /// The nominal value in force when subscribed.
+    pub nominal: Euros,
+    /// `shares × nominal`.
+    pub amount: Euros,
+    /// Paid so far.
+    pub paid: Euros,
+    pub redeemed_shares: u32,
+    pub subscribed_at: Timestamp,
+}
+
+impl Subscription {
+    /// Shares whose nominal value has been paid in full.
+    pub fn paid_shares(&self) -> u32 {
+        if !self.nominal.is_positive() {
+            return 0;
+        }
+        (self.paid.value() / self.nominal.value())
+            .floor()
+            .to_u32()
+            .unwrap_or(0)
+            .min(self.shares)
+    }
+
+    /// Fully paid shares not yet redeemed.
+    pub fn held_paid_shares(&self) -> u32 {
+        self.paid_shares().saturating_sub(self.redeemed_shares)
+    }
+
+    /// What remains to pay.
+    pub fn outstanding(&self) -> Euros {
+        self.amount.checked_sub(self.paid).unwrap_or(Euros::ZERO)
+    }
+}
+
+/// A member's position in the register.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Holding {
+    pub subscribed_shares: u32,
+    pub paid_shares: u32,
+    pub redeemed_shares: u32,
+    pub subscribed_amount: Euros,
+    pub paid_amount: Euros,
+    pub redeemed_amount: Euros,
+    pub outstanding: Euros,
+}
+
+impl Holding {
+    /// Fully paid shares still held.
+    pub fn held_paid_shares(&self) -> u32 {
+        self.paid_shares.saturating_sub(self.redeemed_shares)
+    }
+}
+
+/// Every subscription in recording order, and the capital.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ShareRegister {
+    subscriptions: Vec<Subscription>,
+    index: HashMap<SubscriptionId, usize>,
+    redeemed_amounts: HashMap<PioneerId, Euros>,
+    /// Paid shares held × their nominal value.
+    pub capital: Euros,
+    /// The highest capital ever reached.
+    pub highest_capital: Euros,
+}
+
+impl ShareRegister {
+    pub fn subscriptions(&self) -> &[Subscription] {
+        &self.subscriptions
+    }
+
+    pub fn subscription(&self, id: SubscriptionId) -> Option<&Subscription> {
+        self.index.get(&id).map(|&at| &self.subscriptions[at])
+    }
+
+    /// A member's subscriptions, oldest first.
+    pub fn subscriptions_of(&self, pioneer: PioneerId) -> impl Iterator<Item = &Subscription> {
+        self.subscriptions
+            .iter()
+            .filter(move |subscription| subscription.pioneer_id == pioneer)
+    }
+
+    pub fn holding(&self, pioneer: PioneerId) -> Holding {
+        let mut holding = Holding {
+            redeemed_amount: self
+                .redeemed_amounts
+                .get(&pioneer)
+                .copied()
+                .unwrap_or_default(),
+            ..Holding::default()
+        };
+        for subscription in self.subscriptions_of(pioneer) {
+            holding.subscribed_shares += subscription.shares;
+            holding.paid_shares += subscription.paid_shares();
+            holding.redeemed_shares += subscription.redeemed_shares;
+            holding.subscribed_amount = add(holding.subscribed_amount, subscription.amount);
+            holding.paid_amount = add(holding.paid_amount, subscription.paid);
+            holding.outstanding = add(holding.outstanding, subscription.outstanding());
+        }
+        holding
+    }
+
+    pub(crate) fn subscribe(&mut self, subscription: Subscription) {
+        self.index.insert(subscription.id, self.subscriptions.len());
+        self.subscriptions.push(subscription);
+    }
+
+    pub(crate) fn pay(&mut self, id: SubscriptionId, amount: Euros, capital_after: Euros) {
+        if let Some(&at) = self.index.get(&id) {
+            let subscription = &mut self.subscriptions[at];
+            subscription.paid = add(subscription.paid, amount);
+        }
+        self.set_capital(capital_after);
+    }
+
+    pub(crate) fn redeem(
+        &mut self,
+        pioneer: PioneerId,
+        taken: &[(SubscriptionId, u32)],
+        amount: Euros,
+        capital_after: Euros,
+    ) {
+        for (id, shares) in taken {
+            if let Some(&at) = self.index.get(id) {
+                self.subscriptions[at].redeemed_shares += shares;
+            }
+        }
+        let redeemed = self.redeemed_amounts.entry(pioneer).or_default();
+        *redeemed = add(*redeemed, amount);
+        self.set_capital(capital_after);
+    }
+
+    fn set_capital(&mut self, capital: Euros) {
+        self.capital = capital;
+        self.highest_capital = self.highest_capital.max(capital);
+    }
+
+    /// Capital recomputed from the subscriptions, for verification: paid
+    /// shares held × nominal.
+    pub fn computed_capital(&self) -> Decimal {
+        self.subscriptions
+            .iter()
+            .map(|s| Decimal::from(s.held_paid_shares()) * s.nominal.value())
+            .sum()
+    }
+}
+
+/// Sums of recorded amounts; the domain keeps every amount far below the
+/// limits, so an overflow here means a corrupt log.
+fn add(a: Euros, b: Euros) -> Euros {
+    a.checked_add(b)
+        .expect("recorded amounts stay within limits")
+}

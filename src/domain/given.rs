@@ -1,0 +1,314 @@
+//! Given / when / then for the rules: `given(&[events]).when(command)
+//! .then_events(&[types])` or `.then_err(rejection)`. Fixtures name a small
+//! community with four colleges and 50 € shares.
+
+use std::collections::BTreeSet;
+
+pub use super::*;
+pub use agora_events::{
+    AdmissionScores, CharterAccepted, College, CommunityCreated, Event, PioneerAdmitted,
+    PioneerForgotten, PioneerId, PioneerLeft, PublicProfile, RankingWeights, RedemptionReason,
+    Role, RoleGranted, Sealed, SharePaymentRecorded, SharesSubscribed, Statutes, SubscriptionId,
+    Timestamp,
+};
+use agora_events::{PaymentId, RedemptionId};
+use agora_projections::CommunityState;
+use uuid::Uuid;
+
+pub const ALICE: PioneerId = PioneerId::from_uuid(Uuid::from_u128(0xa11ce));
+pub const BRUNO: PioneerId = PioneerId::from_uuid(Uuid::from_u128(0xb2));
+pub const SUBSCRIPTION_A: SubscriptionId = SubscriptionId::from_uuid(Uuid::from_u128(0x5a));
+pub const SUBSCRIPTION_B: SubscriptionId = SubscriptionId::from_uuid(Uuid::from_u128(0x5b));
+pub const CHARTER: &str = "2026";
+
+pub fn now() -> Timestamp {
+    "2026-11-28T12:00:00Z".parse().unwrap()
+}
+
+pub fn statutes() -> Statutes {
+    let college = |name: &str| College {
+        name: name.into(),
+        vote_weight_percent: 25,
+    };
+    Statutes {
+        name: "Lanceurs d'avenir".into(),
+        share_nominal: "50.00".parse().unwrap(),
+        colleges: vec![
+            college("founders"),
+            college("partners"),
+            college("beneficiaries"),
+            college("employees"),
+        ],
+        credit_floor: "-20".parse().unwrap(),
+        credit_ceiling: "100".parse().unwrap(),
+        ranking_weights: RankingWeights {
+            concerned: 40,
+            cost: 30,
+            self_financing: 30,
+        },
+        charter_version: CHARTER.into(),
+    }
+}
+
+fn sealed() -> Sealed {
+    Sealed {
+        algorithm: "xchacha20poly1305".into(),
+        nonce: "bm9uY2U=".into(),
+        ciphertext: "c2VjcmV0".into(),
+    }
+}
+
+// Events.
+
+pub fn founded() -> Event {
+    CommunityCreated {
+        slug: "demo".parse().unwrap(),
+        statutes: statutes(),
+    }
+    .into()
+}
+
+pub fn admitted(pioneer_id: PioneerId, college: &str) -> Event {
+    PioneerAdmitted {
+        pioneer_id,
+        college: college.into(),
+        scores: admit_command(pioneer_id, college).scores,
+        profile: PublicProfile::default(),
+        personal: sealed(),
+    }
+    .into()
+}
+
+pub fn charter_accepted(pioneer_id: PioneerId) -> Event {
+    CharterAccepted {
+        pioneer_id,
+        charter_version: CHARTER.into(),
+    }
+    .into()
+}
+
+pub fn left(pioneer_id: PioneerId) -> Event {
+    PioneerLeft { pioneer_id }.into()
+}
+
+pub fn forgotten(pioneer_id: PioneerId) -> Event {
+    PioneerForgotten { pioneer_id }.into()
+}
+
+pub fn role_granted(pioneer_id: PioneerId, role: Role) -> Event {
+    RoleGranted { pioneer_id, role }.into()
+}
+
+pub fn subscribed(pioneer_id: PioneerId, subscription_id: SubscriptionId, shares: u32) -> Event {
+    SharesSubscribed {
+        subscription_id,
+        pioneer_id,
+        shares,
+        nominal: "50.00".parse().unwrap(),
+        amount: "50.00"
+            .parse::<agora_events::Euros>()
+            .unwrap()
+            .checked_mul(u64::from(shares))
+            .unwrap(),
+    }
+    .into()
+}
+
+pub fn paid(
+    pioneer_id: PioneerId,
+    subscription_id: SubscriptionId,
+    amount: &str,
+    capital_after: &str,
+) -> Event {
+    SharePaymentRecorded {
+        payment_id: PaymentId(Uuid::now_v7()),
+        subscription_id,
+        pioneer_id,
+        amount: amount.parse().unwrap(),
+        reference: "virement 42".into(),
+        capital_after: capital_after.parse().unwrap(),
+    }
+    .into()
+}
+
+// Commands.
+
+pub fn create_community_with(statutes: Statutes) -> Command {
+    Command::CreateCommunity(CreateCommunity {
+        slug: "demo".parse().unwrap(),
+        statutes,
+    })
+}
+
+pub fn create_community() -> Command {
+    create_community_with(statutes())
+}
+
+pub fn amend_statutes(statutes: Statutes, reason: &str) -> Command {
+    Command::AmendStatutes(AmendStatutes {
+        statutes,
+        reason: reason.into(),
+    })
+}
+
+pub fn admit_command(pioneer_id: PioneerId, college: &str) -> AdmitPioneer {
+    AdmitPioneer {
+        pioneer_id,
+        college: college.into(),
+        scores: AdmissionScores {
+            scale_of_impact: 3,
+            degree_of_information: 4,
+            connections_produced: 2,
+            care_for_the_living: 5,
+            poetic_radiance: 1,
+            social_innovation: 3,
+            engagement: 4,
+        },
+        profile: PublicProfile::default(),
+        personal: sealed(),
+    }
+}
+
+pub fn admit_pioneer(pioneer_id: PioneerId, college: &str) -> Command {
+    Command::AdmitPioneer(admit_command(pioneer_id, college))
+}
+
+pub fn accept_charter_command(pioneer_id: PioneerId, version: &str) -> Command {
+    Command::AcceptCharter(AcceptCharter {
+        pioneer_id,
+        charter_version: version.into(),
+    })
+}
+
+pub fn update_profile_command(pioneer_id: PioneerId) -> UpdateProfile {
+    UpdateProfile {
+        pioneer_id,
+        profile: PublicProfile {
+            skills: vec!["menuiserie".into(), "compostage".into()],
+            territory: Some("Drôme".into()),
+        },
+        personal: Some(sealed()),
+    }
+}
+
+pub fn leave(pioneer_id: PioneerId) -> Command {
+    Command::LeaveCommunity(LeaveCommunity { pioneer_id })
+}
+
+pub fn exclude(pioneer_id: PioneerId, reason: &str) -> Command {
+    Command::ExcludePioneer(ExcludePioneer {
+        pioneer_id,
+        reason: reason.into(),
+    })
+}
+
+pub fn forget(pioneer_id: PioneerId) -> Command {
+    Command::ForgetPioneer(ForgetPioneer { pioneer_id })
+}
+
+pub fn set_roles(pioneer_id: PioneerId, roles: BTreeSet<Role>) -> Command {
+    Command::SetRoles(SetRoles { pioneer_id, roles })
+}
+
+pub fn subscribe_command(
+    pioneer_id: PioneerId,
+    subscription_id: SubscriptionId,
+    shares: u32,
+) -> Command {
+    Command::SubscribeShares(SubscribeShares {
+        subscription_id,
+        pioneer_id,
+        shares,
+    })
+}
+
+pub fn payment(amount: &str) -> RecordSharePayment {
+    RecordSharePayment {
+        payment_id: PaymentId(Uuid::now_v7()),
+        pioneer_id: ALICE,
+        subscription_id: None,
+        amount: amount.parse().unwrap(),
+        reference: "chèque 7".into(),
+    }
+}
+
+pub fn payment_command(
+    pioneer_id: PioneerId,
+    subscription_id: Option<SubscriptionId>,
+    amount: &str,
+) -> Command {
+    Command::RecordSharePayment(RecordSharePayment {
+        pioneer_id,
+        subscription_id,
+        ..payment(amount)
+    })
+}
+
+pub fn redeem_command(pioneer_id: PioneerId, shares: u32, reason: RedemptionReason) -> Command {
+    Command::RedeemShares(RedeemShares {
+        redemption_id: RedemptionId(Uuid::now_v7()),
+        pioneer_id,
+        shares,
+        reason,
+    })
+}
+
+// Given / when / then.
+
+pub struct Given {
+    state: Option<CommunityState>,
+}
+
+pub struct Then {
+    result: Result<Vec<Event>, Rejection>,
+}
+
+/// The community after `history`, whose first event, if any, founds it.
+pub fn given(history: &[Event]) -> Given {
+    let mut state: Option<CommunityState> = None;
+    for event in history {
+        match (&mut state, event) {
+            (None, Event::CommunityCreated(created)) => {
+                state = Some(CommunityState::founded(
+                    created.slug.clone(),
+                    created.statutes.clone(),
+                    now(),
+                ));
+            }
+            (Some(state), event) => state.apply_event(event, now()),
+            (None, other) => panic!("the history must start by founding: {other:?}"),
+        }
+    }
+    Given { state }
+}
+
+impl Given {
+    pub fn when(self, command: Command) -> Then {
+        Then {
+            result: decide(self.state.as_ref(), &command, now()),
+        }
+    }
+}
+
+impl Then {
+    /// Asserts the command was accepted with events of these types, in order.
+    pub fn then_events(self, types: &[&str]) -> Vec<Event> {
+        let events = self
+            .result
+            .unwrap_or_else(|rejection| panic!("refused: {rejection}"));
+        let found: Vec<&str> = events.iter().map(Event::event_type).collect();
+        assert_eq!(found, types);
+        events
+    }
+
+    pub fn then_err(self, expected: Rejection) {
+        assert_eq!(self.result, Err(expected));
+    }
+
+    pub fn then_rule(self, rule: &str) {
+        match self.result {
+            Err(rejection) => assert_eq!(rejection.rule(), rule, "{rejection}"),
+            Ok(events) => panic!("accepted with {events:?}, expected rule {rule}"),
+        }
+    }
+}

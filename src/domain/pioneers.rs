@@ -1,0 +1,411 @@
+//! Pioneers: admission, charter, profile, departure, erasure, roles (SPEC §3.2).
+
+use std::collections::BTreeSet;
+
+use agora_events::{
+    AdmissionScores, CharterAccepted, Event, PioneerAdmitted, PioneerExcluded, PioneerForgotten,
+    PioneerId, PioneerLeft, ProfileUpdated, PublicProfile, Role, RoleGranted, RoleRevoked, Sealed,
+};
+use agora_projections::{CommunityState, Pioneer};
+
+use super::Rejection;
+use super::text::{LONG_TEXT_CHARS_MAX, SHORT_TEXT_CHARS_MAX, line, paragraph};
+
+/// Highest admission score on each criterion.
+pub const ADMISSION_SCORE_MAX: u8 = 5;
+/// Most skills on a profile.
+pub const SKILLS_MAX: usize = 30;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdmitPioneer {
+    pub pioneer_id: PioneerId,
+    pub college: String,
+    pub scores: AdmissionScores,
+    pub profile: PublicProfile,
+    /// Personal data, already sealed with the new pioneer's key.
+    pub personal: Sealed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AcceptCharter {
+    pub pioneer_id: PioneerId,
+    pub charter_version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpdateProfile {
+    pub pioneer_id: PioneerId,
+    pub profile: PublicProfile,
+    /// New personal data, sealed; `None` keeps the current.
+    pub personal: Option<Sealed>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaveCommunity {
+    pub pioneer_id: PioneerId,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExcludePioneer {
+    pub pioneer_id: PioneerId,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForgetPioneer {
+    pub pioneer_id: PioneerId,
+}
+
+/// Sets the roles a pioneer holds beyond `pioneer`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetRoles {
+    pub pioneer_id: PioneerId,
+    pub roles: BTreeSet<Role>,
+}
+
+fn existing(state: &CommunityState, id: PioneerId) -> Result<&Pioneer, Rejection> {
+    state
+        .pioneer(id)
+        .ok_or(Rejection::PioneerNotFound { pioneer: id })
+}
+
+/// The pioneer exists and is still a member.
+pub(super) fn member(state: &CommunityState, id: PioneerId) -> Result<&Pioneer, Rejection> {
+    let pioneer = existing(state, id)?;
+    if !pioneer.is_active() {
+        return Err(Rejection::PioneerGone { pioneer: id });
+    }
+    Ok(pioneer)
+}
+
+fn validate_profile(profile: &PublicProfile) -> Result<(), Rejection> {
+    if profile.skills.len() > SKILLS_MAX {
+        return Err(Rejection::TooManyItems {
+            field: "profile.skills",
+            max: SKILLS_MAX,
+        });
+    }
+    for skill in &profile.skills {
+        line("profile.skills", skill, SHORT_TEXT_CHARS_MAX)?;
+    }
+    if let Some(territory) = &profile.territory {
+        line("profile.territory", territory, SHORT_TEXT_CHARS_MAX)?;
+    }
+    Ok(())
+}
+
+fn validate_scores(scores: &AdmissionScores) -> Result<(), Rejection> {
+    let criteria = [
+        ("scale_of_impact", scores.scale_of_impact),
+        ("degree_of_information", scores.degree_of_information),
+        ("connections_produced", scores.connections_produced),
+        ("care_for_the_living", scores.care_for_the_living),
+        ("poetic_radiance", scores.poetic_radiance),
+        ("social_innovation", scores.social_innovation),
+        ("engagement", scores.engagement),
+    ];
+    match criteria
+        .into_iter()
+        .find(|(_, score)| *score > ADMISSION_SCORE_MAX)
+    {
+        Some((criterion, score)) => Err(Rejection::ScoreOutOfRange { criterion, score }),
+        None => Ok(()),
+    }
+}
+
+pub fn admit(state: &CommunityState, command: &AdmitPioneer) -> Result<Vec<Event>, Rejection> {
+    if state.pioneer(command.pioneer_id).is_some() {
+        return Err(Rejection::PioneerExists {
+            pioneer: command.pioneer_id,
+        });
+    }
+    if !state
+        .statutes
+        .colleges
+        .iter()
+        .any(|college| college.name == command.college)
+    {
+        return Err(Rejection::UnknownCollege {
+            college: command.college.clone(),
+        });
+    }
+    validate_scores(&command.scores)?;
+    validate_profile(&command.profile)?;
+    Ok(vec![
+        PioneerAdmitted {
+            pioneer_id: command.pioneer_id,
+            college: command.college.clone(),
+            scores: command.scores,
+            profile: command.profile.clone(),
+            personal: command.personal.clone(),
+        }
+        .into(),
+    ])
+}
+
+pub fn accept_charter(
+    state: &CommunityState,
+    command: &AcceptCharter,
+) -> Result<Vec<Event>, Rejection> {
+    let pioneer = member(state, command.pioneer_id)?;
+    let current = &state.statutes.charter_version;
+    if command.charter_version != *current {
+        return Err(Rejection::CharterVersionMismatch {
+            offered: command.charter_version.clone(),
+            current: current.clone(),
+        });
+    }
+    if pioneer.charter_version.as_ref() == Some(current) {
+        return Err(Rejection::CharterAlreadyAccepted {
+            pioneer: command.pioneer_id,
+            version: current.clone(),
+        });
+    }
+    Ok(vec![
+        CharterAccepted {
+            pioneer_id: command.pioneer_id,
+            charter_version: current.clone(),
+        }
+        .into(),
+    ])
+}
+
+pub fn update_profile(
+    state: &CommunityState,
+    command: &UpdateProfile,
+) -> Result<Vec<Event>, Rejection> {
+    member(state, command.pioneer_id)?;
+    validate_profile(&command.profile)?;
+    Ok(vec![
+        ProfileUpdated {
+            pioneer_id: command.pioneer_id,
+            profile: command.profile.clone(),
+            personal: command.personal.clone(),
+        }
+        .into(),
+    ])
+}
+
+pub fn leave(state: &CommunityState, command: &LeaveCommunity) -> Result<Vec<Event>, Rejection> {
+    member(state, command.pioneer_id)?;
+    Ok(vec![
+        PioneerLeft {
+            pioneer_id: command.pioneer_id,
+        }
+        .into(),
+    ])
+}
+
+pub fn exclude(state: &CommunityState, command: &ExcludePioneer) -> Result<Vec<Event>, Rejection> {
+    member(state, command.pioneer_id)?;
+    paragraph("reason", &command.reason, LONG_TEXT_CHARS_MAX)?;
+    Ok(vec![
+        PioneerExcluded {
+            pioneer_id: command.pioneer_id,
+            reason: command.reason.clone(),
+        }
+        .into(),
+    ])
+}
+
+pub fn forget(state: &CommunityState, command: &ForgetPioneer) -> Result<Vec<Event>, Rejection> {
+    let pioneer = existing(state, command.pioneer_id)?;
+    if pioneer.forgotten {
+        return Err(Rejection::PioneerForgotten {
+            pioneer: command.pioneer_id,
+        });
+    }
+    if pioneer.is_active() {
+        return Err(Rejection::PioneerStillMember {
+            pioneer: command.pioneer_id,
+        });
+    }
+    Ok(vec![
+        PioneerForgotten {
+            pioneer_id: command.pioneer_id,
+        }
+        .into(),
+    ])
+}
+
+pub fn set_roles(state: &CommunityState, command: &SetRoles) -> Result<Vec<Event>, Rejection> {
+    let pioneer = member(state, command.pioneer_id)?;
+    if command.roles.contains(&Role::System) {
+        return Err(Rejection::RoleNotGrantable { role: Role::System });
+    }
+    // `pioneer` comes with membership; it is never granted or revoked.
+    let wanted: BTreeSet<Role> = command
+        .roles
+        .iter()
+        .copied()
+        .filter(|role| *role != Role::Pioneer)
+        .collect();
+    let pioneer_id = command.pioneer_id;
+    let granted = wanted
+        .difference(&pioneer.roles)
+        .map(|&role| RoleGranted { pioneer_id, role }.into());
+    let revoked = pioneer
+        .roles
+        .difference(&wanted)
+        .map(|&role| RoleRevoked { pioneer_id, role }.into());
+    Ok(granted.chain(revoked).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::given::*;
+    use super::{SHORT_TEXT_CHARS_MAX, SKILLS_MAX};
+
+    #[test]
+    fn the_gardener_admits_a_pioneer_into_a_college() {
+        given(&[founded()])
+            .when(admit_pioneer(ALICE, "founders"))
+            .then_events(&["PioneerAdmitted"]);
+    }
+
+    #[test]
+    fn a_pioneer_is_admitted_once() {
+        given(&[founded(), admitted(ALICE, "founders")])
+            .when(admit_pioneer(ALICE, "founders"))
+            .then_err(Rejection::PioneerExists { pioneer: ALICE });
+    }
+
+    #[test]
+    fn admission_needs_a_college_of_the_statutes() {
+        given(&[founded()])
+            .when(admit_pioneer(ALICE, "astronauts"))
+            .then_err(Rejection::UnknownCollege {
+                college: "astronauts".into(),
+            });
+    }
+
+    #[test]
+    fn admission_scores_run_from_0_to_5() {
+        let mut command = admit_command(ALICE, "founders");
+        command.scores.poetic_radiance = 6;
+        given(&[founded()])
+            .when(Command::AdmitPioneer(command))
+            .then_err(Rejection::ScoreOutOfRange {
+                criterion: "poetic_radiance",
+                score: 6,
+            });
+    }
+
+    #[test]
+    fn the_current_charter_is_accepted_once() {
+        given(&[founded(), admitted(ALICE, "founders")])
+            .when(accept_charter_command(ALICE, CHARTER))
+            .then_events(&["CharterAccepted"]);
+        given(&[
+            founded(),
+            admitted(ALICE, "founders"),
+            charter_accepted(ALICE),
+        ])
+        .when(accept_charter_command(ALICE, CHARTER))
+        .then_rule("charter-already-accepted");
+    }
+
+    #[test]
+    fn only_the_charter_in_force_can_be_accepted() {
+        given(&[founded(), admitted(ALICE, "founders")])
+            .when(accept_charter_command(ALICE, "1999"))
+            .then_err(Rejection::CharterVersionMismatch {
+                offered: "1999".into(),
+                current: CHARTER.into(),
+            });
+    }
+
+    #[test]
+    fn a_profile_keeps_its_skills_short_and_few() {
+        let mut command = update_profile_command(ALICE);
+        command.profile.skills = vec!["x".repeat(SHORT_TEXT_CHARS_MAX + 1)];
+        given(&[founded(), admitted(ALICE, "founders")])
+            .when(Command::UpdateProfile(command))
+            .then_rule("text-too-long");
+        let mut command = update_profile_command(ALICE);
+        command.profile.skills = vec!["jardinage".into(); SKILLS_MAX + 1];
+        given(&[founded(), admitted(ALICE, "founders")])
+            .when(Command::UpdateProfile(command))
+            .then_rule("too-many-items");
+        given(&[founded(), admitted(ALICE, "founders")])
+            .when(Command::UpdateProfile(update_profile_command(ALICE)))
+            .then_events(&["ProfileUpdated"]);
+    }
+
+    #[test]
+    fn a_member_leaves_once() {
+        given(&[founded(), admitted(ALICE, "founders")])
+            .when(leave(ALICE))
+            .then_events(&["PioneerLeft"]);
+        given(&[founded(), admitted(ALICE, "founders"), left(ALICE)])
+            .when(leave(ALICE))
+            .then_err(Rejection::PioneerGone { pioneer: ALICE });
+    }
+
+    #[test]
+    fn commands_about_an_unknown_pioneer_are_refused() {
+        given(&[founded()])
+            .when(leave(ALICE))
+            .then_err(Rejection::PioneerNotFound { pioneer: ALICE });
+    }
+
+    #[test]
+    fn exclusion_needs_a_reason() {
+        given(&[founded(), admitted(ALICE, "founders")])
+            .when(exclude(ALICE, " "))
+            .then_rule("text-blank");
+        given(&[founded(), admitted(ALICE, "founders")])
+            .when(exclude(ALICE, "manquement à la charte"))
+            .then_events(&["PioneerExcluded"]);
+    }
+
+    #[test]
+    fn a_pioneer_is_forgotten_only_after_leaving_and_only_once() {
+        given(&[founded(), admitted(ALICE, "founders")])
+            .when(forget(ALICE))
+            .then_err(Rejection::PioneerStillMember { pioneer: ALICE });
+        given(&[founded(), admitted(ALICE, "founders"), left(ALICE)])
+            .when(forget(ALICE))
+            .then_events(&["PioneerForgotten"]);
+        given(&[
+            founded(),
+            admitted(ALICE, "founders"),
+            left(ALICE),
+            forgotten(ALICE),
+        ])
+        .when(forget(ALICE))
+        .then_err(Rejection::PioneerForgotten { pioneer: ALICE });
+    }
+
+    #[test]
+    fn setting_roles_grants_and_revokes_the_difference() {
+        let roles = [Role::Treasurer, Role::Pioneer].into_iter().collect();
+        given(&[
+            founded(),
+            admitted(ALICE, "founders"),
+            role_granted(ALICE, Role::Gardener),
+        ])
+        .when(set_roles(ALICE, roles))
+        .then_events(&["RoleGranted", "RoleRevoked"]);
+    }
+
+    #[test]
+    fn setting_the_same_roles_changes_nothing() {
+        let roles = [Role::Gardener].into_iter().collect();
+        given(&[
+            founded(),
+            admitted(ALICE, "founders"),
+            role_granted(ALICE, Role::Gardener),
+        ])
+        .when(set_roles(ALICE, roles))
+        .then_events(&[]);
+    }
+
+    #[test]
+    fn the_system_role_is_never_granted() {
+        let roles = [Role::System].into_iter().collect();
+        given(&[founded(), admitted(ALICE, "founders")])
+            .when(set_roles(ALICE, roles))
+            .then_err(Rejection::RoleNotGrantable { role: Role::System });
+    }
+}
