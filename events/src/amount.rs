@@ -31,8 +31,9 @@ pub enum AmountError {
     TooLarge(String),
 }
 
-/// Checks the text form and parses it: optional `-`, digits, optional `.` and
-/// one or two digits. No exponent, no `+`, no spaces, no thousands separators.
+/// Checks the text form and parses it: optional `-`, digits without leading
+/// zeros, optional `.` and one or two digits. No exponent, no `+`, no spaces,
+/// no thousands separators.
 fn parse_amount(text: &str) -> Result<Decimal, AmountError> {
     let unsigned = text.strip_prefix('-').unwrap_or(text);
     let (integer, fraction) = match unsigned.split_once('.') {
@@ -46,7 +47,10 @@ fn parse_amount(text: &str) -> Result<Decimal, AmountError> {
     if fraction.is_some_and(|f| f.len() > DECIMALS_MAX as usize) {
         return Err(AmountError::TooManyDecimals(text.to_owned()));
     }
-    if integer.trim_start_matches('0').len() > INTEGER_DIGITS_MAX {
+    if integer.len() > 1 && integer.starts_with('0') {
+        return Err(AmountError::NotDecimal(text.to_owned()));
+    }
+    if integer.len() > INTEGER_DIGITS_MAX {
         return Err(AmountError::TooLarge(text.to_owned()));
     }
     Decimal::from_str(text).map_err(|_| AmountError::NotDecimal(text.to_owned()))
@@ -82,7 +86,8 @@ macro_rules! amount_type {
             }
 
             /// Whole units, for tests and seeds: `Hours::whole(3)` is `"3.00"`.
-            pub fn whole(units: i64) -> Self {
+            /// An `i32` always fits the digit limit.
+            pub fn whole(units: i32) -> Self {
                 Self(Decimal::from(units))
             }
 
@@ -140,7 +145,7 @@ macro_rules! amount_type {
                 json_schema!({
                     "type": "string",
                     "description": concat!("An amount in ", $unit, ": a decimal string with at most two decimals, written with exactly two."),
-                    "pattern": "^-?[0-9]{1,12}(\\.[0-9]{1,2})?$",
+                    "pattern": "^-?(0|[1-9][0-9]{0,11})(\\.[0-9]{1,2})?$",
                     "examples": ["12.50"]
                 })
             }
@@ -169,7 +174,7 @@ mod tests {
         assert_eq!("1.5".parse::<Hours>().unwrap().to_string(), "1.50");
         assert_eq!("-20".parse::<Hours>().unwrap().to_string(), "-20.00");
         assert_eq!("-0.00".parse::<Hours>().unwrap().to_string(), "0.00");
-        assert_eq!("000012.25".parse::<Euros>().unwrap().to_string(), "12.25");
+        assert_eq!("0.5".parse::<Euros>().unwrap().to_string(), "0.50");
     }
 
     #[test]

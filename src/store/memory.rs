@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::subscription::{PageReader, follow};
 use super::{
     AppendOutcome, BoxFuture, EventStore, ExpectedRevision, ProposedEvent, READ_EVENTS_MAX,
-    StoreError, StoredEvent, Subscription, check_append_size,
+    StoreError, StoredEvent, StoredKey, Subscription, check_append_size,
 };
 
 struct Log {
@@ -18,6 +18,7 @@ struct Log {
     /// Each stream's positions, by revision.
     streams: HashMap<String, Vec<usize>>,
     event_ids: HashSet<Uuid>,
+    keys: HashMap<Uuid, Vec<u8>>,
     /// Told the next position after each append, under the same lock so
     /// that it only ever moves forward; `None` once shut down.
     next_position: Option<watch::Sender<u64>>,
@@ -36,6 +37,7 @@ impl Default for MemoryStore {
             events: Vec::new(),
             streams: HashMap::new(),
             event_ids: HashSet::new(),
+            keys: HashMap::new(),
             next_position: Some(sender),
         };
         Self {
@@ -176,10 +178,15 @@ impl EventStore for MemoryStore {
     }
 
     fn subscribe_all(&self, from: u64) -> Subscription {
-        let log = Arc::clone(&self.log);
+        // Weak: a subscription must not keep a dropped store (and the head
+        // sender inside it) alive, or it would wait forever.
+        let log = Arc::downgrade(&self.log);
         let read_page: PageReader = Arc::new(move |from, limit| {
-            let events = read_all_now(&log, from, limit);
-            Box::pin(async move { Ok(events) })
+            let events = match log.upgrade() {
+                Some(log) => Ok(read_all_now(&log, from, limit)),
+                None => Err(StoreError::Unavailable("the store was dropped".into())),
+            };
+            Box::pin(async move { events })
         });
         follow(read_page, self.next_position.clone(), from)
     }
@@ -190,6 +197,33 @@ impl EventStore for MemoryStore {
                 Some(_) => Ok(()),
                 None => Err(StoreError::Unavailable("the store is shut down".into())),
             }
+        })
+    }
+
+    fn put_key(&self, id: Uuid, key: Vec<u8>) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move {
+            self.log().keys.insert(id, key);
+            Ok(())
+        })
+    }
+
+    fn delete_key(&self, id: Uuid) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move {
+            self.log().keys.remove(&id);
+            Ok(())
+        })
+    }
+
+    fn load_keys(&self) -> BoxFuture<'_, Result<Vec<StoredKey>, StoreError>> {
+        Box::pin(async move {
+            let mut keys: Vec<_> = self
+                .log()
+                .keys
+                .iter()
+                .map(|(id, key)| (*id, key.clone()))
+                .collect();
+            keys.sort();
+            Ok(keys)
         })
     }
 

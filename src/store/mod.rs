@@ -28,8 +28,13 @@ pub use subscription::Subscription;
 pub const APPEND_EVENTS_MAX: usize = 1_000;
 /// Most bytes of data plus metadata in one event.
 pub const EVENT_BYTES_MAX: usize = 1 << 20;
+/// Most bytes of data plus metadata in one append.
+pub const APPEND_BYTES_MAX: usize = 8 << 20;
 /// Most events one read returns; larger limits are clamped to this.
 pub const READ_EVENTS_MAX: usize = 4_096;
+
+/// A secret kept beside the log: its id and bytes.
+pub type StoredKey = (Uuid, Vec<u8>);
 
 /// A future that can cross threads, for trait objects.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -63,6 +68,13 @@ pub struct ProposedEvent {
     pub event_type: String,
     pub data: Vec<u8>,
     pub metadata: Vec<u8>,
+}
+
+impl ProposedEvent {
+    /// Bytes of data and metadata, which the limits count.
+    pub fn bytes(&self) -> usize {
+        self.data.len() + self.metadata.len()
+    }
 }
 
 /// An event as the store keeps it.
@@ -118,6 +130,10 @@ pub enum StoreError {
 pub trait EventStore: Send + Sync + 'static {
     /// Appends `events` to `stream` if it is at `expected`; all or nothing.
     /// Returns once the events are durable.
+    ///
+    /// Not cancel-safe: once queued, an append commits even if its future is
+    /// dropped, and then nobody hears of it. Callers that must know (the
+    /// ledger's writers) await it in a task nothing cancels.
     fn append<'a>(
         &'a self,
         stream: &'a str,
@@ -144,6 +160,16 @@ pub trait EventStore: Send + Sync + 'static {
     /// then each new one as it becomes durable; each once, in order.
     fn subscribe_all(&self, from: u64) -> Subscription;
 
+    /// Keeps a secret key outside the log (a pioneer's personal-data key),
+    /// durably, replacing any key of the same id.
+    fn put_key(&self, id: Uuid, key: Vec<u8>) -> BoxFuture<'_, Result<(), StoreError>>;
+
+    /// Destroys a key for good; deleting a missing key is not an error.
+    fn delete_key(&self, id: Uuid) -> BoxFuture<'_, Result<(), StoreError>>;
+
+    /// Every key kept.
+    fn load_keys(&self) -> BoxFuture<'_, Result<Vec<StoredKey>, StoreError>>;
+
     /// Checks the store answers; for readiness probes.
     fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>>;
 
@@ -160,10 +186,13 @@ fn check_append_size(events: &[ProposedEvent]) -> Result<(), StoreError> {
             events.len()
         )));
     }
-    if let Some(event) = events
-        .iter()
-        .find(|event| event.data.len() + event.metadata.len() > EVENT_BYTES_MAX)
-    {
+    let bytes: usize = events.iter().map(ProposedEvent::bytes).sum();
+    if bytes > APPEND_BYTES_MAX {
+        return Err(StoreError::InvalidAppend(format!(
+            "{bytes} bytes in one append, at most {APPEND_BYTES_MAX}"
+        )));
+    }
+    if let Some(event) = events.iter().find(|event| event.bytes() > EVENT_BYTES_MAX) {
         return Err(StoreError::InvalidAppend(format!(
             "event {} is larger than {EVENT_BYTES_MAX} bytes",
             event.event_id

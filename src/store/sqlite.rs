@@ -28,7 +28,7 @@ use uuid::Uuid;
 use super::subscription::{PageReader, follow};
 use super::{
     AppendOutcome, BoxFuture, EventStore, ExpectedRevision, ProposedEvent, READ_EVENTS_MAX,
-    StoreError, StoredEvent, Subscription, check_append_size,
+    StoreError, StoredEvent, StoredKey, Subscription, check_append_size,
 };
 
 /// Appends waiting for the writer before callers wait to enqueue
@@ -36,30 +36,52 @@ use super::{
 pub const APPEND_QUEUE_REQUESTS_MAX: usize = 4_096;
 /// Most appends committed together in one transaction.
 pub const BATCH_REQUESTS_MAX: usize = 512;
-/// Most events committed together in one transaction.
+/// Most events committed together in one transaction (one append may
+/// bring a batch up to this much plus [`APPEND_EVENTS_MAX`](super::APPEND_EVENTS_MAX)).
 pub const BATCH_EVENTS_MAX: usize = 8_192;
+/// Most bytes of events committed together in one transaction.
+pub const BATCH_BYTES_MAX: usize = 32 << 20;
+/// Most reader connections open at once; further reads wait.
+const READERS_MAX: usize = 16;
 /// Idle reader connections kept open.
 const IDLE_READERS_MAX: usize = 8;
 /// Identifies the file as an Agora store (`PRAGMA application_id`): "AGOR".
 const APPLICATION_ID: i32 = 0x4147_4f52;
-/// The schema this code writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: i32 = 1;
-
-const SCHEMA: &str = "
-CREATE TABLE events (
-    position   INTEGER PRIMARY KEY,
-    stream     TEXT    NOT NULL,
-    revision   INTEGER NOT NULL,
-    event_id   BLOB    NOT NULL UNIQUE,
-    event_type TEXT    NOT NULL,
-    data       BLOB    NOT NULL,
-    metadata   BLOB    NOT NULL,
-    UNIQUE (stream, revision)
-) STRICT;
-";
+/// Schema migrations: entry `n` takes a store from version `n` to `n + 1`
+/// (`PRAGMA user_version`). Applied in one transaction at open.
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE events (
+        position   INTEGER PRIMARY KEY,
+        stream     TEXT    NOT NULL,
+        revision   INTEGER NOT NULL,
+        event_id   BLOB    NOT NULL UNIQUE,
+        event_type TEXT    NOT NULL,
+        data       BLOB    NOT NULL,
+        metadata   BLOB    NOT NULL,
+        UNIQUE (stream, revision)
+    ) STRICT;",
+    // Personal-data keys live beside the log, never in it.
+    "CREATE TABLE keys (
+        id  BLOB PRIMARY KEY,
+        key BLOB NOT NULL
+    ) STRICT;",
+];
+/// The schema version this code writes.
+const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
 
 const SELECT_EVENTS: &str =
     "SELECT stream, revision, position, event_id, event_type, data, metadata FROM events";
+
+/// Work for the writer thread; every write goes through it.
+enum Request {
+    Append(AppendRequest),
+    /// Stores or replaces a key (`Some`), or deletes it (`None`).
+    Key {
+        id: Uuid,
+        key: Option<Vec<u8>>,
+        reply: oneshot::Sender<Result<(), StoreError>>,
+    },
+}
 
 struct AppendRequest {
     stream: String,
@@ -68,10 +90,26 @@ struct AppendRequest {
     reply: oneshot::Sender<Result<AppendOutcome, StoreError>>,
 }
 
+impl Request {
+    fn events(&self) -> usize {
+        match self {
+            Self::Append(append) => append.events.len(),
+            Self::Key { .. } => 1,
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        match self {
+            Self::Append(append) => append.events.iter().map(ProposedEvent::bytes).sum(),
+            Self::Key { key, .. } => key.as_ref().map_or(0, Vec::len),
+        }
+    }
+}
+
 /// The store in one SQLite file.
 pub struct SqliteStore {
     path: PathBuf,
-    queue: Mutex<Option<mpsc::Sender<AppendRequest>>>,
+    queue: Mutex<Option<mpsc::Sender<Request>>>,
     writer_done: tokio::sync::Mutex<Option<oneshot::Receiver<()>>>,
     readers: Arc<Readers>,
     next_position: watch::Receiver<u64>,
@@ -125,6 +163,7 @@ impl SqliteStore {
             readers: Arc::new(Readers {
                 path: path.clone(),
                 idle: Mutex::new(Vec::new()),
+                permits: Arc::new(tokio::sync::Semaphore::new(READERS_MAX)),
             }),
             path,
             queue: Mutex::new(Some(queue)),
@@ -139,9 +178,37 @@ impl SqliteStore {
         &self.path
     }
 
-    fn queue(&self) -> Option<mpsc::Sender<AppendRequest>> {
+    fn queue(&self) -> Option<mpsc::Sender<Request>> {
         lock(&self.queue).clone()
     }
+
+    /// Sends a request to the writer and waits for its answer.
+    async fn send<T>(
+        &self,
+        request: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> Request,
+    ) -> Result<T, StoreError> {
+        let gone = || StoreError::Unavailable("the store is shut down".into());
+        let queue = self.queue().ok_or_else(gone)?;
+        let (reply, answer) = oneshot::channel();
+        queue.send(request(reply)).await.map_err(|_| gone())?;
+        answer
+            .await
+            .map_err(|_| StoreError::Unavailable("the writer stopped".into()))?
+    }
+
+    async fn write_key(&self, id: Uuid, key: Option<Vec<u8>>) -> Result<(), StoreError> {
+        self.send(|reply| Request::Key { id, key, reply }).await
+    }
+}
+
+fn next_position_on_disk(connection: &Connection) -> rusqlite::Result<u64> {
+    connection
+        .query_row(
+            "SELECT COALESCE(MAX(position) + 1, 0) FROM events",
+            [],
+            |row| row.get::<_, i64>(0),
+        )
+        .map(|next| next as u64)
 }
 
 fn take_lock(path: &Path) -> Result<File, StoreError> {
@@ -177,6 +244,8 @@ fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
     // commit, so an acknowledged append is on disk.
     connection.pragma_update(None, "journal_mode", "WAL")?;
     connection.pragma_update(None, "synchronous", "FULL")?;
+    // Deleted keys are overwritten, not left in free pages: erasure is real.
+    connection.pragma_update(None, "secure_delete", true)?;
     connection.busy_timeout(std::time::Duration::from_secs(5))?;
     Ok(connection)
 }
@@ -191,26 +260,31 @@ fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
     let tables: i64 = connection
         .query_row("SELECT COUNT(*) FROM sqlite_schema", [], |row| row.get(0))
         .map_err(translate)?;
-    match (application_id, version) {
-        (0, 0) if tables == 0 => {
-            let transaction = connection.transaction().map_err(translate)?;
-            transaction.execute_batch(SCHEMA).map_err(translate)?;
-            transaction
-                .pragma_update(None, "application_id", APPLICATION_ID)
-                .map_err(translate)?;
-            transaction
-                .pragma_update(None, "user_version", SCHEMA_VERSION)
-                .map_err(translate)?;
-            transaction.commit().map_err(translate)
-        }
-        (APPLICATION_ID, SCHEMA_VERSION) => Ok(()),
-        (APPLICATION_ID, newer) if newer > SCHEMA_VERSION => Err(StoreError::Unavailable(format!(
-            "the store has schema version {newer}; this build knows up to {SCHEMA_VERSION}"
-        ))),
-        _ => Err(StoreError::Corrupt(
+    let ours = application_id == APPLICATION_ID || (application_id == 0 && tables == 0);
+    if !ours {
+        return Err(StoreError::Corrupt(
             "the file is not an Agora event store".into(),
-        )),
+        ));
     }
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::Unavailable(format!(
+            "the store has schema version {version}; this build knows up to {SCHEMA_VERSION}"
+        )));
+    }
+    if version == SCHEMA_VERSION {
+        return Ok(());
+    }
+    let transaction = connection.transaction().map_err(translate)?;
+    for migration in &MIGRATIONS[version as usize..] {
+        transaction.execute_batch(migration).map_err(translate)?;
+    }
+    transaction
+        .pragma_update(None, "application_id", APPLICATION_ID)
+        .map_err(translate)?;
+    transaction
+        .pragma_update(None, "user_version", SCHEMA_VERSION)
+        .map_err(translate)?;
+    transaction.commit().map_err(translate)
 }
 
 /// Maps driver errors to the port's: damaged files are `Corrupt`, anything
@@ -227,6 +301,16 @@ fn translate(error: rusqlite::Error) -> StoreError {
             _ => StoreError::Unavailable(error.to_string()),
         },
     }
+}
+
+/// Only a clash on `event_id` is the caller's duplicate; a clash on position
+/// or revision would be the writer's bug and fails the batch.
+fn is_duplicate_event_id(error: &rusqlite::Error) -> bool {
+    matches!(
+        error,
+        rusqlite::Error::SqliteFailure(failure, Some(message))
+            if failure.code == ErrorCode::ConstraintViolation && message.contains("events.event_id")
+    )
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -265,57 +349,105 @@ struct Writer {
 
 impl Writer {
     /// Commits batches until every queue sender is gone and the queue is empty.
-    fn run(mut self, mut requests: mpsc::Receiver<AppendRequest>) {
-        while let Some(first) = requests.blocking_recv() {
-            let mut events = first.events.len();
+    fn run(mut self, mut requests: mpsc::Receiver<Request>) {
+        let mut carried: Option<Request> = None;
+        while let Some(first) = carried.take().or_else(|| requests.blocking_recv()) {
+            let (mut events, mut bytes) = (first.events(), first.bytes());
             let mut batch = vec![first];
-            while batch.len() < BATCH_REQUESTS_MAX && events < BATCH_EVENTS_MAX {
-                match requests.try_recv() {
-                    Ok(request) => {
-                        events += request.events.len();
-                        batch.push(request);
-                    }
-                    Err(_) => break,
+            while batch.len() < BATCH_REQUESTS_MAX {
+                let Ok(request) = requests.try_recv() else {
+                    break;
+                };
+                if events + request.events() > BATCH_EVENTS_MAX
+                    || bytes + request.bytes() > BATCH_BYTES_MAX
+                {
+                    carried = Some(request); // first of the next batch
+                    break;
                 }
+                events += request.events();
+                bytes += request.bytes();
+                batch.push(request);
             }
             self.commit(batch);
         }
     }
 
-    fn commit(&mut self, batch: Vec<AppendRequest>) {
+    fn commit(&mut self, batch: Vec<Request>) {
         let first_position = self.next_position;
-        let mut outcomes = Vec::with_capacity(batch.len());
+        let mut answers = Vec::with_capacity(batch.len());
         let committed = (|| {
             let mut transaction = self
                 .connection
                 .transaction_with_behavior(TransactionBehavior::Immediate)?;
             for request in &batch {
-                outcomes.push(append_in_savepoint(
-                    &mut transaction,
-                    request,
-                    &mut self.next_position,
-                )?);
+                // Appends are answered with their outcome; key writes with Ok.
+                let answer = match request {
+                    Request::Append(append) => Some(append_in_savepoint(
+                        &mut transaction,
+                        append,
+                        &mut self.next_position,
+                    )?),
+                    Request::Key { id, key, .. } => {
+                        write_key(&transaction, *id, key.as_deref())?;
+                        None
+                    }
+                };
+                answers.push(answer);
             }
             transaction.commit()
         })();
         match committed {
             Ok(()) => {
                 self.head.send_replace(self.next_position);
-                for (request, outcome) in batch.into_iter().zip(outcomes) {
-                    let _ = request.reply.send(outcome);
+                for (request, answer) in batch.into_iter().zip(answers) {
+                    match (request, answer) {
+                        (Request::Append(append), Some(outcome)) => {
+                            let _ = append.reply.send(outcome);
+                        }
+                        (Request::Key { reply, .. }, _) => {
+                            let _ = reply.send(Ok(()));
+                        }
+                        (Request::Append(_), None) => unreachable!("every append has an answer"),
+                    }
                 }
             }
             Err(error) => {
-                // Nothing of the batch is visible: rolled back with the transaction.
-                self.next_position = first_position;
+                // Nothing of the batch is visible: rolled back with the
+                // transaction. Make sure of it, and take the next position
+                // from the file rather than from memory.
+                if !self.connection.is_autocommit() {
+                    let _ = self.connection.execute_batch("ROLLBACK");
+                }
+                self.next_position =
+                    next_position_on_disk(&self.connection).unwrap_or(first_position);
                 let error = translate(error);
-                tracing::error!(%error, appends = batch.len(), "event store commit failed");
+                tracing::error!(%error, requests = batch.len(), "event store commit failed");
                 for request in batch {
-                    let _ = request.reply.send(Err(error.clone()));
+                    match request {
+                        Request::Append(append) => {
+                            let _ = append.reply.send(Err(error.clone()));
+                        }
+                        Request::Key { reply, .. } => {
+                            let _ = reply.send(Err(error.clone()));
+                        }
+                    }
                 }
             }
         }
     }
+}
+
+fn write_key(transaction: &Transaction<'_>, id: Uuid, key: Option<&[u8]>) -> rusqlite::Result<()> {
+    let id = id.as_bytes().as_slice();
+    match key {
+        Some(key) => transaction
+            .prepare_cached("INSERT OR REPLACE INTO keys (id, key) VALUES (?1, ?2)")?
+            .execute(params![id, key])?,
+        None => transaction
+            .prepare_cached("DELETE FROM keys WHERE id = ?1")?
+            .execute(params![id])?,
+    };
+    Ok(())
 }
 
 /// Applies one append inside a savepoint of the batch's transaction. The
@@ -359,7 +491,7 @@ fn append_in_savepoint(
             ]);
             match inserted {
                 Ok(_) => positions.push(position),
-                Err(error) if error.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => {
+                Err(error) if is_duplicate_event_id(&error) => {
                     // Dropping the savepoint rolls back this append's rows.
                     return Ok(Err(StoreError::DuplicateEvent(event.event_id)));
                 }
@@ -379,10 +511,12 @@ fn append_in_savepoint(
     }))
 }
 
-/// Read connections, opened on demand and kept for reuse.
+/// Read connections, opened on demand and kept for reuse, at most
+/// [`READERS_MAX`] at once.
 struct Readers {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
+    permits: Arc<tokio::sync::Semaphore>,
 }
 
 impl Readers {
@@ -422,6 +556,25 @@ impl Readers {
         })
     }
 
+    fn load_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
+        self.with(|connection| {
+            connection
+                .prepare_cached("SELECT id, key FROM keys ORDER BY id")?
+                .query_map([], |row| {
+                    let id: Vec<u8> = row.get(0)?;
+                    let id = Uuid::from_slice(&id).map_err(|error| {
+                        rusqlite::Error::FromSqlConversionFailure(
+                            0,
+                            rusqlite::types::Type::Blob,
+                            Box::new(error),
+                        )
+                    })?;
+                    Ok((id, row.get(1)?))
+                })?
+                .collect()
+        })
+    }
+
     fn read_stream(
         &self,
         stream: &str,
@@ -442,13 +595,22 @@ impl Readers {
     }
 }
 
-/// Runs blocking reader work off the async threads.
+/// Runs blocking reader work off the async threads, once a reader permit
+/// is free.
 async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+    readers: Arc<Readers>,
+    work: impl FnOnce(&Readers) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, StoreError> {
-    tokio::task::spawn_blocking(work)
+    let permit = Arc::clone(&readers.permits)
+        .acquire_owned()
         .await
-        .map_err(|error| StoreError::Unavailable(format!("reader task failed: {error}")))?
+        .map_err(|_| StoreError::Unavailable("the readers are closed".into()))?;
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        work(&readers)
+    })
+    .await
+    .map_err(|error| StoreError::Unavailable(format!("reader task failed: {error}")))?
 }
 
 impl EventStore for SqliteStore {
@@ -460,19 +622,15 @@ impl EventStore for SqliteStore {
     ) -> BoxFuture<'a, Result<AppendOutcome, StoreError>> {
         Box::pin(async move {
             check_append_size(&events)?;
-            let gone = || StoreError::Unavailable("the store is shut down".into());
-            let queue = self.queue().ok_or_else(gone)?;
-            let (reply, answer) = oneshot::channel();
-            let request = AppendRequest {
-                stream: stream.to_owned(),
-                expected,
-                events,
-                reply,
-            };
-            queue.send(request).await.map_err(|_| gone())?;
-            answer
-                .await
-                .map_err(|_| StoreError::Unavailable("the writer stopped".into()))?
+            self.send(|reply| {
+                Request::Append(AppendRequest {
+                    stream: stream.to_owned(),
+                    expected,
+                    events,
+                    reply,
+                })
+            })
+            .await
         })
     }
 
@@ -482,9 +640,10 @@ impl EventStore for SqliteStore {
         from: u64,
         limit: usize,
     ) -> BoxFuture<'a, Result<Vec<StoredEvent>, StoreError>> {
-        let readers = Arc::clone(&self.readers);
         let stream = stream.to_owned();
-        Box::pin(blocking(move || readers.read_stream(&stream, from, limit)))
+        Box::pin(blocking(Arc::clone(&self.readers), move |readers| {
+            readers.read_stream(&stream, from, limit)
+        }))
     }
 
     fn read_all(
@@ -492,15 +651,17 @@ impl EventStore for SqliteStore {
         from: u64,
         limit: usize,
     ) -> BoxFuture<'_, Result<Vec<StoredEvent>, StoreError>> {
-        let readers = Arc::clone(&self.readers);
-        Box::pin(blocking(move || readers.read_all(from, limit)))
+        Box::pin(blocking(Arc::clone(&self.readers), move |readers| {
+            readers.read_all(from, limit)
+        }))
     }
 
     fn subscribe_all(&self, from: u64) -> Subscription {
         let readers = Arc::clone(&self.readers);
         let read_page: PageReader = Arc::new(move |from, limit| {
-            let readers = Arc::clone(&readers);
-            Box::pin(blocking(move || readers.read_all(from, limit)))
+            Box::pin(blocking(Arc::clone(&readers), move |readers| {
+                readers.read_all(from, limit)
+            }))
         });
         follow(read_page, self.next_position.clone(), from)
     }
@@ -512,11 +673,23 @@ impl EventStore for SqliteStore {
             if !writer_running {
                 return Err(StoreError::Unavailable("the writer is not running".into()));
             }
-            blocking(move || {
+            blocking(readers, |readers| {
                 readers.with(|connection| connection.query_row("SELECT 1", [], |_| Ok(())))
             })
             .await
         })
+    }
+
+    fn put_key(&self, id: Uuid, key: Vec<u8>) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(self.write_key(id, Some(key)))
+    }
+
+    fn delete_key(&self, id: Uuid) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(self.write_key(id, None))
+    }
+
+    fn load_keys(&self) -> BoxFuture<'_, Result<Vec<StoredKey>, StoreError>> {
+        Box::pin(blocking(Arc::clone(&self.readers), Readers::load_keys))
     }
 
     fn shutdown(&self) -> BoxFuture<'_, ()> {
@@ -527,5 +700,30 @@ impl EventStore for SqliteStore {
                 let _ = done.await;
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_writer_connection_fsyncs_every_commit_of_its_wal() {
+        let directory = tempfile::tempdir().unwrap();
+        let connection = open_connection(&directory.path().join("agora.db")).unwrap();
+
+        let journal: String = connection
+            .pragma_query_value(None, "journal_mode", |row| row.get(0))
+            .unwrap();
+        let synchronous: i64 = connection
+            .pragma_query_value(None, "synchronous", |row| row.get(0))
+            .unwrap();
+        let secure_delete: i64 = connection
+            .pragma_query_value(None, "secure_delete", |row| row.get(0))
+            .unwrap();
+
+        assert_eq!(journal, "wal");
+        assert_eq!(synchronous, 2, "FULL");
+        assert_eq!(secure_delete, 1);
     }
 }

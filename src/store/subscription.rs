@@ -56,8 +56,15 @@ pub fn follow(
             if page.is_empty() {
                 // Nothing past `from` yet: wait until a commit moves the head
                 // beyond it, or the store shuts down.
-                if next_position.wait_for(|next| *next > from).await.is_err() {
-                    return;
+                // Also stop as soon as the subscriber goes away, so an idle
+                // store does not keep abandoned subscriptions alive.
+                tokio::select! {
+                    moved = next_position.wait_for(|next| *next > from) => {
+                        if moved.is_err() {
+                            return;
+                        }
+                    }
+                    () = sender.closed() => return,
                 }
                 continue;
             }
