@@ -8,12 +8,16 @@
 pub mod app;
 /// The `agora` command line.
 pub mod cli;
+/// Where "now" comes from.
+pub mod clock;
 /// Typed configuration from flags, environment and file.
 pub mod config;
 /// The rules: pure decisions from state and command to events.
 pub mod domain;
 /// Routes, middleware and problem responses.
 pub mod http;
+/// The command pipeline: per-community writers, snapshots, personal-data keys.
+pub mod ledger;
 /// The event store port and its adapters (SQLite, in-memory).
 pub mod store;
 /// Structured logs.

@@ -96,6 +96,7 @@ fn transfer(stream: &str, n: u64) -> NewEvent {
                 role: Role::Pioneer,
             },
             command_id: Uuid::now_v7().to_string(),
+            command_digest: Hash::of(stream.as_bytes()),
             correlation_id: CorrelationId(Uuid::now_v7()),
             recorded_at: Timestamp::new(chrono::Utc::now()),
         },

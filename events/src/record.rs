@@ -31,8 +31,12 @@ pub struct Actor {
 pub struct Metadata {
     pub community: CommunitySlug,
     pub actor: Actor,
-    /// The command that caused the event; a retried command has the same id.
+    /// The command that caused the event: the client's `Idempotency-Key`, or
+    /// an id the service minted. A retried command has the same id.
     pub command_id: String,
+    /// SHA-256 of the command as received (caller, route and body), which
+    /// tells a retry of a command from another command reusing its id.
+    pub command_digest: Hash,
     pub correlation_id: CorrelationId,
     pub recorded_at: Timestamp,
 }
@@ -278,6 +282,7 @@ mod tests {
                     role: Role::Admin,
                 },
                 command_id: format!("command-{n}"),
+                command_digest: Hash::of(b"command"),
                 correlation_id: CorrelationId(Uuid::from_u128(n + 100)),
                 recorded_at: "2026-11-28T17:00:00Z".parse::<Timestamp>().unwrap(),
             },
@@ -308,7 +313,8 @@ mod tests {
             concat!(
                 r#"{"data":{"pioneer_id":"00000000-0000-0000-0000-000000000009","role":"gardener"},"#,
                 r#""event_id":"00000000-0000-0000-0000-000000000001","#,
-                r#""metadata":{"actor":{"id":"admin","role":"admin"},"command_id":"command-1","#,
+                r#""metadata":{"actor":{"id":"admin","role":"admin"},"#,
+                r#""command_digest":"5d347fd948b66308f502c3f65c8f7e12ff1c5cf8c760bcdfb188ae1ec7b8b618","command_id":"command-1","#,
                 r#""community":"demo","correlation_id":"00000000-0000-0000-0000-000000000065","#,
                 r#""recorded_at":"2026-11-28T17:00:00.000000Z"},"type":"RoleGranted","version":1}"#
             )

@@ -1,0 +1,120 @@
+//! Reading a community's history from the store into writer state: at
+//! start-up for every community, and when a writer catches up after losing
+//! a race. Every event's chain link is verified on the way in.
+
+use std::collections::HashMap;
+
+use agora_events::{CommunitySlug, EventId, EventRecord};
+
+use super::writer::WriterState;
+use super::{Committed, LedgerError};
+use crate::store::{EventStore, READ_EVENTS_MAX, StoredEvent};
+
+/// The prefix of every community stream: `community-<slug>`.
+pub const COMMUNITY_STREAM_PREFIX: &str = "community-";
+
+/// The recorded form of a stored event, refusing damaged bytes.
+pub fn record_of(stored: &StoredEvent) -> Result<EventRecord, LedgerError> {
+    EventRecord::from_store_bytes(
+        EventId(stored.event_id),
+        &stored.event_type,
+        &stored.data,
+        &stored.metadata,
+    )
+    .map_err(|error| {
+        LedgerError::Corrupt(format!(
+            "{} revision {}: {error}",
+            stored.stream, stored.revision
+        ))
+    })
+}
+
+/// Verifies and applies one stored event of the state's stream.
+pub fn absorb(state: &mut WriterState, stored: &StoredEvent) -> Result<Committed, LedgerError> {
+    let expected_revision = state.revision.map_or(0, |revision| revision + 1);
+    if stored.revision != expected_revision {
+        return Err(LedgerError::Corrupt(format!(
+            "{} jumps from revision {:?} to {}",
+            stored.stream, state.revision, stored.revision
+        )));
+    }
+    let record = record_of(stored)?;
+    record
+        .verify_link(&state.head)
+        .map_err(|error| LedgerError::Corrupt(error.to_string()))?;
+    let (event, metadata) = record
+        .decode()
+        .map_err(|error| LedgerError::Corrupt(error.to_string()))?;
+    let committed = Committed {
+        position: stored.position,
+        revision: stored.revision,
+        record,
+    };
+    state.apply(&committed, &event, &metadata);
+    Ok(committed)
+}
+
+/// Every community of the log, verified and folded.
+pub async fn load_all(
+    store: &dyn EventStore,
+) -> Result<HashMap<CommunitySlug, WriterState>, LedgerError> {
+    let mut communities: HashMap<CommunitySlug, WriterState> = HashMap::new();
+    let mut from = 0;
+    loop {
+        let page = store.read_all(from, READ_EVENTS_MAX).await?;
+        let Some(last) = page.last() else { break };
+        from = last.position + 1;
+        for stored in &page {
+            let Some(slug) = stored.stream.strip_prefix(COMMUNITY_STREAM_PREFIX) else {
+                continue; // not a community's ledger
+            };
+            let slug: CommunitySlug = slug.parse().map_err(|_| {
+                LedgerError::Corrupt(format!("stream {} names no valid community", stored.stream))
+            })?;
+            absorb(
+                communities.entry(slug).or_insert_with(WriterState::empty),
+                stored,
+            )?;
+        }
+    }
+    Ok(communities)
+}
+
+/// The events of `stream` from `from` on, verified against `state`, which
+/// they bring up to date.
+pub async fn catch_up(
+    store: &dyn EventStore,
+    stream: &str,
+    state: &mut WriterState,
+) -> Result<(), LedgerError> {
+    loop {
+        let from = state.revision.map_or(0, |revision| revision + 1);
+        let page = store.read_stream(stream, from, READ_EVENTS_MAX).await?;
+        if page.is_empty() {
+            return Ok(());
+        }
+        for stored in &page {
+            absorb(state, stored)?;
+        }
+    }
+}
+
+/// The committed events of revisions `first..first + count` of `stream`.
+pub async fn read_committed(
+    store: &dyn EventStore,
+    stream: &str,
+    first: u64,
+    count: usize,
+) -> Result<Vec<Committed>, LedgerError> {
+    let stored = store.read_stream(stream, first, count).await?;
+    stored
+        .iter()
+        .map(|stored| {
+            Ok(Committed {
+                position: stored.position,
+                revision: stored.revision,
+                record: record_of(stored)?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,278 @@
+//! The command pipeline. Each community has one writer task that owns its
+//! state: it decides each command against the state that includes the
+//! earlier commands of its batch, appends the batch's events with the
+//! expected revision it decided at, and only once they are durable applies
+//! them, publishes a new snapshot for readers and answers. Communities do
+//! not wait on each other.
+//!
+//! If an append finds that someone else wrote first (several service
+//! instances on EventStoreDB), the writer catches up from the log, decides
+//! the batch again and retries, a bounded number of times. If an append
+//! fails, every command of the batch fails and the state stays at the last
+//! durable revision.
+
+mod history;
+mod personal;
+mod writer;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use agora_events::{Actor, CommunitySlug, CorrelationId, EventRecord, Hash, PioneerId};
+use agora_projections::CommunityState;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+
+use crate::clock::Clock;
+use crate::domain::{Command, Rejection};
+use crate::store::{EventStore, StoreError};
+
+pub use personal::{KeyRing, PersonalData, PersonalKey};
+
+/// Commands waiting for one community's writer before callers wait.
+pub const COMMAND_QUEUE_MAX: usize = 1_024;
+/// Most commands decided and appended together.
+pub const BATCH_COMMANDS_MAX: usize = 32;
+/// How many times a writer catches up and decides again after losing a race.
+pub const CONFLICT_RETRIES_MAX: usize = 5;
+
+/// A community as readers see it: only durable state.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub state: Arc<CommunityState>,
+    /// The stream's last revision.
+    pub revision: u64,
+    /// The hash of the stream's last event.
+    pub head: Hash,
+}
+
+/// A command with everything the ledger records about it.
+#[derive(Debug)]
+pub struct CommandRequest {
+    pub community: CommunitySlug,
+    pub command: Command,
+    pub actor: Actor,
+    /// The client's `Idempotency-Key`, if it sent one.
+    pub idempotency_key: Option<String>,
+    /// SHA-256 of the command as received, to tell retries from reuse.
+    pub command_digest: Hash,
+    pub correlation_id: CorrelationId,
+    /// A new pioneer's personal-data key, kept before their admission is
+    /// recorded.
+    pub new_key: Option<(PioneerId, PersonalKey)>,
+}
+
+/// One recorded event and its place in the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Committed {
+    pub position: u64,
+    pub revision: u64,
+    pub record: EventRecord,
+}
+
+/// What a command did.
+#[derive(Debug, Clone)]
+pub struct CommandOutcome {
+    pub command_id: String,
+    pub events: Vec<Committed>,
+    /// A retry: these are the events the first attempt recorded.
+    pub replayed: bool,
+}
+
+/// Why a command was not carried out.
+///
+/// ### Handling
+/// - `Rejected`: the command breaks a rule; nothing was recorded.
+/// - `IdempotencyKeyReused`: the key belongs to another command.
+/// - `Contention`: others kept writing first; retry later.
+/// - `Store`, `ShuttingDown`: nothing of the command is recorded; retrying
+///   with the same `Idempotency-Key` is safe.
+/// - `Corrupt`: the log does not verify; stop.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LedgerError {
+    #[error(transparent)]
+    Rejected(#[from] Rejection),
+    #[error("idempotency key {key:?} was already used for another command")]
+    IdempotencyKeyReused { key: String },
+    #[error("the community's log kept moving; retry")]
+    Contention,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the log is damaged: {0}")]
+    Corrupt(String),
+    #[error("the ledger is shutting down")]
+    ShuttingDown,
+}
+
+struct Job {
+    request: CommandRequest,
+    reply: oneshot::Sender<Result<CommandOutcome, LedgerError>>,
+}
+
+#[derive(Clone)]
+struct CommunityHandle {
+    jobs: mpsc::Sender<Job>,
+    /// `None` until the community's creation is durable.
+    snapshot: watch::Receiver<Option<Arc<Snapshot>>>,
+}
+
+/// Every community's writer, and the keys of personal data.
+pub struct Ledger {
+    store: Arc<dyn EventStore>,
+    clock: Arc<dyn Clock>,
+    keys: Arc<KeyRing>,
+    communities: RwLock<HashMap<CommunitySlug, CommunityHandle>>,
+    writers: Mutex<Vec<JoinHandle<()>>>,
+    closing: AtomicBool,
+}
+
+impl Ledger {
+    /// Replays the whole log (verifying every community's chain), loads the
+    /// keys, removes keys that must not exist, and starts one writer per
+    /// community.
+    pub async fn open(
+        store: Arc<dyn EventStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Arc<Self>, LedgerError> {
+        let keys = Arc::new(KeyRing::load(Arc::clone(&store)).await?);
+        let loaded = history::load_all(&*store).await?;
+        remove_stale_keys(&keys, &loaded).await?;
+        let ledger = Arc::new(Self {
+            store,
+            clock,
+            keys,
+            communities: RwLock::new(HashMap::new()),
+            writers: Mutex::new(Vec::new()),
+            closing: AtomicBool::new(false),
+        });
+        for (slug, state) in loaded {
+            ledger.start_writer(slug, state);
+        }
+        Ok(ledger)
+    }
+
+    pub fn keys(&self) -> &KeyRing {
+        &self.keys
+    }
+
+    pub fn store(&self) -> &Arc<dyn EventStore> {
+        &self.store
+    }
+
+    /// The community's durable state, if it exists.
+    pub fn snapshot(&self, community: &CommunitySlug) -> Option<Arc<Snapshot>> {
+        let communities = self.communities.read().unwrap_or_else(|p| p.into_inner());
+        communities.get(community)?.snapshot.borrow().clone()
+    }
+
+    /// Slugs of every community that exists.
+    pub fn communities(&self) -> Vec<CommunitySlug> {
+        let communities = self.communities.read().unwrap_or_else(|p| p.into_inner());
+        let mut slugs: Vec<_> = communities
+            .iter()
+            .filter(|(_, handle)| handle.snapshot.borrow().is_some())
+            .map(|(slug, _)| slug.clone())
+            .collect();
+        slugs.sort();
+        slugs
+    }
+
+    /// Carries out a command: decided, recorded durably, applied, answered.
+    ///
+    /// Once queued, the command completes even if the caller stops waiting;
+    /// a retry with the same idempotency key then returns its result.
+    pub async fn execute(&self, request: CommandRequest) -> Result<CommandOutcome, LedgerError> {
+        if self.closing.load(Ordering::Acquire) {
+            return Err(LedgerError::ShuttingDown);
+        }
+        let handle = match self.handle(&request.community) {
+            Some(handle) => handle,
+            None if matches!(request.command, Command::CreateCommunity(_)) => {
+                self.handle_for_new(&request.community)
+            }
+            None => return Err(Rejection::CommunityNotFound.into()),
+        };
+        let (reply, answer) = oneshot::channel();
+        handle
+            .jobs
+            .send(Job { request, reply })
+            .await
+            .map_err(|_| LedgerError::ShuttingDown)?;
+        answer.await.map_err(|_| LedgerError::ShuttingDown)?
+    }
+
+    /// Stops taking commands, lets every writer finish what is queued, then
+    /// shuts the store down.
+    pub async fn shutdown(&self) {
+        self.closing.store(true, Ordering::Release);
+        self.communities
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        let writers = std::mem::take(&mut *self.writers.lock().unwrap_or_else(|p| p.into_inner()));
+        for writer in writers {
+            let _ = writer.await;
+        }
+        self.store.shutdown().await;
+    }
+
+    fn handle(&self, community: &CommunitySlug) -> Option<CommunityHandle> {
+        let communities = self.communities.read().unwrap_or_else(|p| p.into_inner());
+        communities.get(community).cloned()
+    }
+
+    /// The handle of a community about to be created; one writer per slug
+    /// even when two creations race.
+    fn handle_for_new(&self, community: &CommunitySlug) -> CommunityHandle {
+        if let Some(handle) = self.handle(community) {
+            return handle;
+        }
+        self.start_writer(community.clone(), writer::WriterState::empty())
+    }
+
+    fn start_writer(&self, slug: CommunitySlug, state: writer::WriterState) -> CommunityHandle {
+        let mut communities = self.communities.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(handle) = communities.get(&slug) {
+            return handle.clone();
+        }
+        let (jobs, queue) = mpsc::channel(COMMAND_QUEUE_MAX);
+        let (snapshots, snapshot) = watch::channel(state.snapshot());
+        let writer = writer::Writer::new(
+            slug.clone(),
+            Arc::clone(&self.store),
+            Arc::clone(&self.clock),
+            Arc::clone(&self.keys),
+            state,
+            snapshots,
+        );
+        let task = tokio::spawn(writer.run(queue));
+        self.writers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(task);
+        let handle = CommunityHandle { jobs, snapshot };
+        communities.insert(slug, handle.clone());
+        handle
+    }
+}
+
+/// Keys that must not outlive a restart: those of forgotten pioneers (the
+/// service stopped between recording the erasure and destroying the key)
+/// and those of no pioneer at all (an admission that was never recorded).
+async fn remove_stale_keys(
+    keys: &KeyRing,
+    loaded: &HashMap<CommunitySlug, writer::WriterState>,
+) -> Result<(), LedgerError> {
+    for holder in keys.holders() {
+        let pioneer = loaded
+            .values()
+            .filter_map(|community| community.state.as_deref())
+            .find_map(|state| state.pioneer(holder));
+        if pioneer.is_none_or(|pioneer| pioneer.forgotten) {
+            tracing::info!(pioneer = %holder, "destroying a key that must not exist");
+            keys.destroy(holder).await?;
+        }
+    }
+    Ok(())
+}

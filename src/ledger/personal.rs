@@ -1,0 +1,223 @@
+//! Personal data (display name, email, contact, bio), encrypted in events
+//! with a key per pioneer that is kept beside the log, never in it.
+//!
+//! XChaCha20-Poly1305 with a random 24-byte nonce per sealing, and the
+//! pioneer's id as associated data, so a sealed value cannot be passed off
+//! as another pioneer's. Forgetting a pioneer destroys the key: the
+//! ciphertext stays in the log (hashes cover it) but can never be read
+//! again.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use agora_events::{PioneerId, Sealed};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use serde::{Deserialize, Serialize};
+
+use crate::store::{EventStore, StoreError};
+
+/// The cipher's name as recorded in `Sealed::algorithm`.
+pub const ALGORITHM: &str = "xchacha20poly1305";
+const KEY_BYTES: usize = 32;
+const NONCE_BYTES: usize = 24;
+
+/// What is personal about a pioneer: readable only with their key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonalData {
+    pub display_name: String,
+    pub email: Option<String>,
+    pub contact: Option<String>,
+    pub bio: Option<String>,
+}
+
+/// A pioneer's key. Its bytes are never logged or printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PersonalKey([u8; KEY_BYTES]);
+
+impl std::fmt::Debug for PersonalKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PersonalKey(…)")
+    }
+}
+
+fn random<const N: usize>() -> [u8; N] {
+    let mut bytes = [0; N];
+    // The OS's generator failing leaves no safe way to encrypt at all.
+    getrandom::fill(&mut bytes).expect("the operating system's random generator works");
+    bytes
+}
+
+impl PersonalKey {
+    /// A fresh random key.
+    pub fn generate() -> Self {
+        Self(random())
+    }
+
+    fn cipher(&self) -> XChaCha20Poly1305 {
+        XChaCha20Poly1305::new((&self.0).into())
+    }
+
+    /// Encrypts `data` for `owner` with a fresh nonce.
+    pub fn seal(&self, owner: PioneerId, data: &PersonalData) -> Sealed {
+        let nonce: [u8; NONCE_BYTES] = random();
+        let plaintext = serde_json::to_vec(data).expect("personal data serializes");
+        let ciphertext = self
+            .cipher()
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: &plaintext,
+                    aad: owner.0.as_bytes(),
+                },
+            )
+            .expect("encryption of a bounded message cannot fail");
+        Sealed {
+            algorithm: ALGORITHM.into(),
+            nonce: BASE64.encode(nonce),
+            ciphertext: BASE64.encode(ciphertext),
+        }
+    }
+
+    /// Decrypts what [`seal`](Self::seal) made for `owner`; `None` if it was
+    /// sealed with another key, for another pioneer, or altered.
+    pub fn open(&self, owner: PioneerId, sealed: &Sealed) -> Option<PersonalData> {
+        if sealed.algorithm != ALGORITHM {
+            return None;
+        }
+        let nonce = BASE64.decode(&sealed.nonce).ok()?;
+        if nonce.len() != NONCE_BYTES {
+            return None;
+        }
+        let ciphertext = BASE64.decode(&sealed.ciphertext).ok()?;
+        let plaintext = self
+            .cipher()
+            .decrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: &ciphertext,
+                    aad: owner.0.as_bytes(),
+                },
+            )
+            .ok()?;
+        serde_json::from_slice(&plaintext).ok()
+    }
+}
+
+/// The keys of every pioneer not forgotten, cached in memory and kept in
+/// the store.
+pub struct KeyRing {
+    store: Arc<dyn EventStore>,
+    keys: RwLock<HashMap<PioneerId, PersonalKey>>,
+}
+
+impl KeyRing {
+    /// Loads every key from the store. Keys of another size are skipped
+    /// with a warning: they cannot be ours.
+    pub async fn load(store: Arc<dyn EventStore>) -> Result<Self, StoreError> {
+        let mut keys = HashMap::new();
+        for (id, bytes) in store.load_keys().await? {
+            match <[u8; KEY_BYTES]>::try_from(bytes.as_slice()) {
+                Ok(key) => {
+                    keys.insert(PioneerId(id), PersonalKey(key));
+                }
+                Err(_) => tracing::warn!(%id, "ignoring a stored key of the wrong size"),
+            }
+        }
+        Ok(Self {
+            store,
+            keys: RwLock::new(keys),
+        })
+    }
+
+    pub fn key_of(&self, pioneer: PioneerId) -> Option<PersonalKey> {
+        self.read().get(&pioneer).cloned()
+    }
+
+    /// The pioneer's personal data, if their key still exists.
+    pub fn open(&self, pioneer: PioneerId, sealed: &Sealed) -> Option<PersonalData> {
+        self.read().get(&pioneer)?.open(pioneer, sealed)
+    }
+
+    /// Every pioneer with a key.
+    pub fn holders(&self) -> Vec<PioneerId> {
+        self.read().keys().copied().collect()
+    }
+
+    /// Stores a key durably, then caches it.
+    pub async fn keep(&self, pioneer: PioneerId, key: PersonalKey) -> Result<(), StoreError> {
+        self.store.put_key(pioneer.0, key.0.to_vec()).await?;
+        self.write().insert(pioneer, key);
+        Ok(())
+    }
+
+    /// Destroys a key in the store and in memory.
+    pub async fn destroy(&self, pioneer: PioneerId) -> Result<(), StoreError> {
+        self.write().remove(&pioneer);
+        self.store.delete_key(pioneer.0).await
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<PioneerId, PersonalKey>> {
+        self.keys
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<PioneerId, PersonalKey>> {
+        self.keys
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uuid::Uuid;
+
+    fn data() -> PersonalData {
+        PersonalData {
+            display_name: "Camille Dupont".into(),
+            email: Some("camille@example.org".into()),
+            contact: None,
+            bio: Some("Maraîchère en Drôme".into()),
+        }
+    }
+
+    #[test]
+    fn sealed_data_opens_with_the_same_key_for_the_same_pioneer_only() {
+        let owner = PioneerId(Uuid::now_v7());
+        let key = PersonalKey::generate();
+
+        let sealed = key.seal(owner, &data());
+
+        assert_eq!(key.open(owner, &sealed), Some(data()));
+        assert_eq!(PersonalKey::generate().open(owner, &sealed), None);
+        assert_eq!(key.open(PioneerId(Uuid::now_v7()), &sealed), None);
+        assert!(!sealed.ciphertext.contains("Camille"));
+    }
+
+    #[test]
+    fn each_sealing_uses_a_new_nonce() {
+        let owner = PioneerId(Uuid::now_v7());
+        let key = PersonalKey::generate();
+        assert_ne!(
+            key.seal(owner, &data()).nonce,
+            key.seal(owner, &data()).nonce
+        );
+    }
+
+    #[test]
+    fn altered_ciphertext_does_not_open() {
+        let owner = PioneerId(Uuid::now_v7());
+        let key = PersonalKey::generate();
+        let mut sealed = key.seal(owner, &data());
+        let mut bytes = BASE64.decode(&sealed.ciphertext).unwrap();
+        bytes[0] ^= 1;
+        sealed.ciphertext = BASE64.encode(bytes);
+        assert_eq!(key.open(owner, &sealed), None);
+    }
+}

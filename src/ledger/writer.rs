@@ -1,0 +1,391 @@
+//! One community's writer: the only code that appends to its stream.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::Arc;
+
+use agora_events::{CommunitySlug, Event, EventId, Hash, Metadata, NewEvent, PioneerId, Timestamp};
+use agora_projections::CommunityState;
+use tokio::sync::{mpsc, watch};
+use uuid::Uuid;
+
+use super::history::{self, COMMUNITY_STREAM_PREFIX};
+use super::{
+    BATCH_COMMANDS_MAX, CONFLICT_RETRIES_MAX, CommandOutcome, Committed, Job, KeyRing, LedgerError,
+    Snapshot,
+};
+use crate::clock::Clock;
+use crate::domain::decide;
+use crate::store::{EventStore, ExpectedRevision, ProposedEvent, StoreError};
+
+/// A command already recorded: enough to answer its retries.
+#[derive(Debug, Clone)]
+struct RecordedCommand {
+    digest: Hash,
+    first_revision: u64,
+    events: usize,
+}
+
+/// A community's durable state as its writer holds it.
+#[derive(Debug, Clone)]
+pub struct WriterState {
+    pub state: Option<Arc<CommunityState>>,
+    pub revision: Option<u64>,
+    pub head: Hash,
+    commands: HashMap<String, RecordedCommand>,
+}
+
+impl WriterState {
+    pub fn empty() -> Self {
+        Self {
+            state: None,
+            revision: None,
+            head: Hash::GENESIS,
+            commands: HashMap::new(),
+        }
+    }
+
+    pub fn snapshot(&self) -> Option<Arc<Snapshot>> {
+        Some(Arc::new(Snapshot {
+            state: Arc::clone(self.state.as_ref()?),
+            revision: self.revision?,
+            head: self.head,
+        }))
+    }
+
+    /// Applies a committed event: state, revision, head, command index.
+    pub fn apply(&mut self, committed: &Committed, event: &Event, metadata: &Metadata) {
+        let mut state = self.state.take().map(Arc::unwrap_or_clone);
+        evolve(&mut state, event, metadata.recorded_at);
+        self.state = state.map(Arc::new);
+        self.revision = Some(committed.revision);
+        self.head = committed.record.hash;
+        self.commands
+            .entry(metadata.command_id.clone())
+            .and_modify(|command| command.events += 1)
+            .or_insert(RecordedCommand {
+                digest: metadata.command_digest,
+                first_revision: committed.revision,
+                events: 1,
+            });
+    }
+}
+
+/// Folds one event into a community's state (creating it on `CommunityCreated`).
+fn evolve(state: &mut Option<CommunityState>, event: &Event, at: Timestamp) {
+    match (state.as_mut(), event) {
+        (None, Event::CommunityCreated(created)) => {
+            *state = Some(CommunityState::founded(
+                created.slug.clone(),
+                created.statutes.clone(),
+                at,
+            ));
+        }
+        (Some(state), event) => state.apply_event(event, at),
+        (None, _) => {}
+    }
+}
+
+/// What became of one command of a batch.
+enum Decision {
+    /// Refused, or a reused key: answered as is.
+    Failed(LedgerError),
+    /// Accepted with events `range` of the batch (possibly none).
+    Recorded {
+        command_id: String,
+        range: Range<usize>,
+    },
+    /// A retry of a command recorded before this batch.
+    Replay {
+        command_id: String,
+        recorded: RecordedCommand,
+    },
+    /// A retry of a command earlier in this same batch.
+    ReplayInBatch {
+        command_id: String,
+        range: Range<usize>,
+    },
+}
+
+/// A batch decided against the writer's state, not yet recorded.
+struct Plan {
+    decisions: Vec<Decision>,
+    events: Vec<(NewEvent, agora_events::EventRecord)>,
+    state: Option<CommunityState>,
+    head: Hash,
+    commands: HashMap<String, RecordedCommand>,
+}
+
+pub struct Writer {
+    slug: CommunitySlug,
+    stream: String,
+    store: Arc<dyn EventStore>,
+    clock: Arc<dyn Clock>,
+    keys: Arc<KeyRing>,
+    current: WriterState,
+    snapshots: watch::Sender<Option<Arc<Snapshot>>>,
+}
+
+impl Writer {
+    pub fn new(
+        slug: CommunitySlug,
+        store: Arc<dyn EventStore>,
+        clock: Arc<dyn Clock>,
+        keys: Arc<KeyRing>,
+        current: WriterState,
+        snapshots: watch::Sender<Option<Arc<Snapshot>>>,
+    ) -> Self {
+        Self {
+            stream: format!("{COMMUNITY_STREAM_PREFIX}{slug}"),
+            slug,
+            store,
+            clock,
+            keys,
+            current,
+            snapshots,
+        }
+    }
+
+    /// Serves batches until every handle is gone and the queue is empty.
+    pub async fn run(mut self, mut jobs: mpsc::Receiver<Job>) {
+        while let Some(first) = jobs.recv().await {
+            let mut batch = vec![first];
+            while batch.len() < BATCH_COMMANDS_MAX {
+                match jobs.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
+                }
+            }
+            self.process(batch).await;
+        }
+    }
+
+    async fn process(&mut self, batch: Vec<Job>) {
+        let mut attempt = 0;
+        loop {
+            let plan = self.plan(&batch);
+            if plan.events.is_empty() {
+                return self.answer(batch, plan, &[]).await;
+            }
+            if let Err(error) = self.keep_new_keys(&batch, &plan).await {
+                return fail_all(batch, error.into());
+            }
+            let expected = self
+                .current
+                .revision
+                .map_or(ExpectedRevision::NoStream, ExpectedRevision::Exact);
+            let proposed = plan
+                .events
+                .iter()
+                .map(|(_, record)| {
+                    let (data, metadata) = record.to_store_bytes();
+                    ProposedEvent {
+                        event_id: record.event_id.0,
+                        event_type: record.event_type.clone(),
+                        data,
+                        metadata,
+                    }
+                })
+                .collect();
+            match self.store.append(&self.stream, expected, proposed).await {
+                Ok(outcome) => return self.answer(batch, plan, &outcome.positions).await,
+                Err(StoreError::WrongExpectedRevision { .. }) if attempt < CONFLICT_RETRIES_MAX => {
+                    attempt += 1;
+                    tracing::info!(community = %self.slug, attempt, "lost a race; catching up");
+                    if let Err(error) =
+                        history::catch_up(&*self.store, &self.stream, &mut self.current).await
+                    {
+                        return fail_all(batch, error);
+                    }
+                    self.publish();
+                }
+                Err(StoreError::WrongExpectedRevision { .. }) => {
+                    return fail_all(batch, LedgerError::Contention);
+                }
+                Err(error) => return fail_all(batch, error.into()),
+            }
+        }
+    }
+
+    /// Decides every command of the batch in order, each against the state
+    /// the earlier ones leave.
+    fn plan(&self, batch: &[Job]) -> Plan {
+        let now = self.clock.now();
+        let mut plan = Plan {
+            decisions: Vec::with_capacity(batch.len()),
+            events: Vec::new(),
+            state: self.current.state.as_deref().cloned(),
+            head: self.current.head,
+            commands: HashMap::new(),
+        };
+        let first_revision = self.current.revision.map_or(0, |revision| revision + 1);
+        for job in batch {
+            let request = &job.request;
+            if let Some(key) = &request.idempotency_key {
+                let earlier = self
+                    .current
+                    .commands
+                    .get(key)
+                    .map(|recorded| (recorded, false))
+                    .or_else(|| plan.commands.get(key).map(|recorded| (recorded, true)));
+                if let Some((recorded, in_batch)) = earlier {
+                    let decision = if recorded.digest != request.command_digest {
+                        Decision::Failed(LedgerError::IdempotencyKeyReused { key: key.clone() })
+                    } else if in_batch {
+                        let start = (recorded.first_revision - first_revision) as usize;
+                        Decision::ReplayInBatch {
+                            command_id: key.clone(),
+                            range: start..start + recorded.events,
+                        }
+                    } else {
+                        Decision::Replay {
+                            command_id: key.clone(),
+                            recorded: recorded.clone(),
+                        }
+                    };
+                    plan.decisions.push(decision);
+                    continue;
+                }
+            }
+            let events = match decide(plan.state.as_ref(), &request.command, now) {
+                Ok(events) => events,
+                Err(rejection) => {
+                    plan.decisions.push(Decision::Failed(rejection.into()));
+                    continue;
+                }
+            };
+            let command_id = request
+                .idempotency_key
+                .clone()
+                .unwrap_or_else(|| Uuid::now_v7().to_string());
+            let start = plan.events.len();
+            for event in events {
+                evolve(&mut plan.state, &event, now);
+                let new = NewEvent {
+                    event_id: EventId(Uuid::now_v7()),
+                    event,
+                    metadata: Metadata {
+                        community: request.community.clone(),
+                        actor: request.actor.clone(),
+                        command_id: command_id.clone(),
+                        command_digest: request.command_digest,
+                        correlation_id: request.correlation_id,
+                        recorded_at: now,
+                    },
+                };
+                let record = new.link(plan.head);
+                plan.head = record.hash;
+                plan.events.push((new, record));
+            }
+            let range = start..plan.events.len();
+            if !range.is_empty() {
+                plan.commands.insert(
+                    command_id.clone(),
+                    RecordedCommand {
+                        digest: request.command_digest,
+                        first_revision: first_revision + start as u64,
+                        events: range.len(),
+                    },
+                );
+            }
+            plan.decisions
+                .push(Decision::Recorded { command_id, range });
+        }
+        plan
+    }
+
+    /// Keys of pioneers admitted in this batch are made durable before the
+    /// admission is recorded: an admission without its key would lose the
+    /// pioneer's personal data.
+    async fn keep_new_keys(&self, batch: &[Job], plan: &Plan) -> Result<(), StoreError> {
+        for (job, decision) in batch.iter().zip(&plan.decisions) {
+            if let (Some((pioneer, key)), Decision::Recorded { range, .. }) =
+                (&job.request.new_key, decision)
+                && !range.is_empty()
+            {
+                self.keys.keep(*pioneer, key.clone()).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes the plan the current state (its events are durable at
+    /// `positions`), publishes it, answers every command, then destroys the
+    /// keys of pioneers forgotten in the batch.
+    async fn answer(&mut self, batch: Vec<Job>, plan: Plan, positions: &[u64]) {
+        let first_revision = self.current.revision.map_or(0, |revision| revision + 1);
+        let committed: Vec<Committed> = plan
+            .events
+            .iter()
+            .zip(positions)
+            .enumerate()
+            .map(|(offset, ((_, record), &position))| Committed {
+                position,
+                revision: first_revision + offset as u64,
+                record: record.clone(),
+            })
+            .collect();
+        if let Some(last) = committed.last() {
+            self.current.state = plan.state.map(Arc::new);
+            self.current.revision = Some(last.revision);
+            self.current.head = plan.head;
+            self.current.commands.extend(plan.commands);
+            self.publish();
+        }
+        let forgotten: Vec<PioneerId> = plan
+            .events
+            .iter()
+            .filter_map(|(new, _)| match &new.event {
+                Event::PioneerForgotten(forgotten) => Some(forgotten.pioneer_id),
+                _ => None,
+            })
+            .collect();
+        for (job, decision) in batch.into_iter().zip(plan.decisions) {
+            let answer = match decision {
+                Decision::Failed(error) => Err(error),
+                Decision::Recorded { command_id, range } => Ok(CommandOutcome {
+                    command_id,
+                    events: committed[range].to_vec(),
+                    replayed: false,
+                }),
+                Decision::ReplayInBatch { command_id, range } => Ok(CommandOutcome {
+                    command_id,
+                    events: committed[range].to_vec(),
+                    replayed: true,
+                }),
+                Decision::Replay {
+                    command_id,
+                    recorded,
+                } => history::read_committed(
+                    &*self.store,
+                    &self.stream,
+                    recorded.first_revision,
+                    recorded.events,
+                )
+                .await
+                .map(|events| CommandOutcome {
+                    command_id,
+                    events,
+                    replayed: true,
+                }),
+            };
+            let _ = job.reply.send(answer);
+        }
+        for pioneer in forgotten {
+            if let Err(error) = self.keys.destroy(pioneer).await {
+                // The erasure is recorded; the next start-up destroys the key.
+                tracing::error!(%pioneer, %error, "could not destroy a forgotten pioneer's key");
+            }
+        }
+    }
+
+    fn publish(&self) {
+        self.snapshots.send_replace(self.current.snapshot());
+    }
+}
+
+fn fail_all(batch: Vec<Job>, error: LedgerError) {
+    for job in batch {
+        let _ = job.reply.send(Err(error.clone()));
+    }
+}
