@@ -38,13 +38,14 @@ impl Pioneer {
         self.membership == Membership::Active
     }
 
-    /// The roles this member holds in the ledger: `pioneer` while active,
-    /// plus those granted.
+    /// The roles this member holds in the ledger: `pioneer` plus those
+    /// granted while a member, none once gone.
     pub fn effective_roles(&self) -> BTreeSet<Role> {
-        let mut roles = self.roles.clone();
-        if self.is_active() {
-            roles.insert(Role::Pioneer);
+        if !self.is_active() {
+            return BTreeSet::new();
         }
+        let mut roles = self.roles.clone();
+        roles.insert(Role::Pioneer);
         roles
     }
 }

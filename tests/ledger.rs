@@ -1,0 +1,423 @@
+//! The command pipeline end to end below HTTP: decisions recorded durably,
+//! batches, idempotency across restarts, failure atomicity, catching up
+//! after another writer, replay equal to live.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use agora::clock::SystemClock;
+use agora::domain::{
+    AdmitPioneer, Command, CreateCommunity, ForgetPioneer, LeaveCommunity, Rejection,
+};
+use agora::ledger::{CommandRequest, Ledger, LedgerError, PersonalData, PersonalKey};
+use agora::store::{
+    AppendOutcome, BoxFuture, EventStore, ExpectedRevision, MemoryStore, ProposedEvent,
+    SqliteStore, StoreError, StoredEvent, StoredKey, Subscription,
+};
+use agora_events::{
+    Actor, AdmissionScores, College, CommunitySlug, CorrelationId, Hash, PioneerId, PublicProfile,
+    RankingWeights, Role, Statutes,
+};
+use uuid::Uuid;
+
+fn slug() -> CommunitySlug {
+    "demo".parse().unwrap()
+}
+
+fn statutes() -> Statutes {
+    Statutes {
+        name: "Demo".into(),
+        share_nominal: "20.00".parse().unwrap(),
+        colleges: ["a", "b", "c", "d"]
+            .map(|name| College {
+                name: name.into(),
+                vote_weight_percent: 25,
+            })
+            .to_vec(),
+        credit_floor: "-20".parse().unwrap(),
+        credit_ceiling: "100".parse().unwrap(),
+        ranking_weights: RankingWeights {
+            concerned: 50,
+            cost: 25,
+            self_financing: 25,
+        },
+        charter_version: "v1".into(),
+    }
+}
+
+fn request(command: Command, key: Option<&str>, digest: &[u8]) -> CommandRequest {
+    CommandRequest {
+        community: slug(),
+        command,
+        actor: Actor {
+            id: "operator".into(),
+            role: Role::Admin,
+        },
+        idempotency_key: key.map(str::to_owned),
+        command_digest: Hash::of(digest),
+        correlation_id: CorrelationId(Uuid::now_v7()),
+        new_key: None,
+    }
+}
+
+fn create() -> CommandRequest {
+    request(
+        Command::CreateCommunity(CreateCommunity {
+            slug: slug(),
+            statutes: statutes(),
+        }),
+        None,
+        b"create",
+    )
+}
+
+fn admit(pioneer: PioneerId, key: Option<&str>) -> CommandRequest {
+    let personal_key = PersonalKey::generate();
+    let personal = PersonalData {
+        display_name: format!("Pioneer {pioneer}"),
+        email: None,
+        contact: None,
+        bio: None,
+    };
+    let mut request = request(
+        Command::AdmitPioneer(AdmitPioneer {
+            pioneer_id: pioneer,
+            college: "a".into(),
+            scores: AdmissionScores {
+                scale_of_impact: 1,
+                degree_of_information: 2,
+                connections_produced: 3,
+                care_for_the_living: 4,
+                poetic_radiance: 5,
+                social_innovation: 0,
+                engagement: 1,
+            },
+            profile: PublicProfile::default(),
+            personal: personal_key.seal(pioneer, &personal),
+        }),
+        key,
+        format!("admit {pioneer}").as_bytes(),
+    );
+    request.new_key = Some((pioneer, personal_key));
+    request
+}
+
+fn pioneer() -> PioneerId {
+    PioneerId(Uuid::now_v7())
+}
+
+async fn open(store: Arc<dyn EventStore>) -> Arc<Ledger> {
+    Ledger::open(store, Arc::new(SystemClock)).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_command_is_recorded_durably_and_shows_in_the_snapshot() {
+    let store: Arc<dyn EventStore> = Arc::new(MemoryStore::new());
+    let ledger = open(Arc::clone(&store)).await;
+    assert!(ledger.snapshot(&slug()).is_none());
+
+    let outcome = ledger.execute(create()).await.unwrap();
+
+    assert_eq!(outcome.events.len(), 1);
+    assert_eq!(outcome.events[0].record.event_type, "CommunityCreated");
+    let snapshot = ledger.snapshot(&slug()).unwrap();
+    assert_eq!(snapshot.revision, 0);
+    assert_eq!(snapshot.head, outcome.events[0].record.hash);
+    assert_eq!(store.read_all(0, 10).await.unwrap().len(), 1);
+    assert_eq!(ledger.communities(), vec![slug()]);
+}
+
+#[tokio::test]
+async fn a_refused_command_records_nothing() {
+    let store: Arc<dyn EventStore> = Arc::new(MemoryStore::new());
+    let ledger = open(Arc::clone(&store)).await;
+    ledger.execute(create()).await.unwrap();
+
+    let refused = ledger.execute(create()).await;
+    let unknown = ledger
+        .execute(request(
+            Command::LeaveCommunity(LeaveCommunity {
+                pioneer_id: pioneer(),
+            }),
+            None,
+            b"leave",
+        ))
+        .await;
+
+    assert!(matches!(
+        refused,
+        Err(LedgerError::Rejected(Rejection::CommunityExists { .. }))
+    ));
+    assert!(matches!(
+        unknown,
+        Err(LedgerError::Rejected(Rejection::PioneerNotFound { .. }))
+    ));
+    assert_eq!(store.read_all(0, 10).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn commands_for_an_unknown_community_are_refused_without_creating_it() {
+    let ledger = open(Arc::new(MemoryStore::new())).await;
+
+    let refused = ledger.execute(admit(pioneer(), None)).await;
+
+    assert_eq!(
+        refused.unwrap_err(),
+        LedgerError::Rejected(Rejection::CommunityNotFound)
+    );
+    assert!(ledger.communities().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_commands_are_decided_one_after_another() {
+    let store: Arc<dyn EventStore> = Arc::new(MemoryStore::new());
+    let ledger = open(Arc::clone(&store)).await;
+    ledger.execute(create()).await.unwrap();
+    let twin = pioneer();
+
+    // 100 admissions, two of them of the same pioneer: exactly one of those wins.
+    let tasks: Vec<_> = (0..100)
+        .map(|n| {
+            let ledger = Arc::clone(&ledger);
+            let id = if n < 2 { twin } else { pioneer() };
+            tokio::spawn(async move { ledger.execute(admit(id, None)).await })
+        })
+        .collect();
+    let mut accepted = 0;
+    let mut refused = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => accepted += 1,
+            Err(LedgerError::Rejected(Rejection::PioneerExists { .. })) => refused += 1,
+            Err(other) => panic!("{other}"),
+        }
+    }
+
+    assert_eq!((accepted, refused), (99, 1));
+    let snapshot = ledger.snapshot(&slug()).unwrap();
+    assert_eq!(snapshot.state.pioneers.len(), 99);
+    assert_eq!(snapshot.revision, 99);
+    let revisions: Vec<u64> = store
+        .read_stream("community-demo", 0, 1_000)
+        .await
+        .unwrap()
+        .iter()
+        .map(|event| event.revision)
+        .collect();
+    assert_eq!(revisions, (0..100).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn a_retry_with_the_same_key_returns_the_first_result_even_after_a_restart() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("agora.db");
+    let id = pioneer();
+    let first = {
+        let ledger = open(Arc::new(SqliteStore::open(&path).unwrap())).await;
+        ledger.execute(create()).await.unwrap();
+        let first = ledger.execute(admit(id, Some("key-1"))).await.unwrap();
+        let same_run = ledger.execute(admit(id, Some("key-1"))).await.unwrap();
+        assert!(same_run.replayed);
+        assert_eq!(same_run.events, first.events);
+        ledger.shutdown().await;
+        first
+    };
+
+    let ledger = open(Arc::new(SqliteStore::open(&path).unwrap())).await;
+    let retried = ledger.execute(admit(id, Some("key-1"))).await.unwrap();
+    let reused = ledger.execute(admit(pioneer(), Some("key-1"))).await;
+
+    assert!(retried.replayed);
+    assert_eq!(retried.command_id, "key-1");
+    assert_eq!(retried.events, first.events);
+    assert_eq!(
+        reused.unwrap_err(),
+        LedgerError::IdempotencyKeyReused {
+            key: "key-1".into()
+        }
+    );
+    assert_eq!(ledger.snapshot(&slug()).unwrap().revision, 1);
+}
+
+#[tokio::test]
+async fn a_retry_within_the_same_batch_is_recorded_once() {
+    let store: Arc<dyn EventStore> = Arc::new(MemoryStore::new());
+    let ledger = open(Arc::clone(&store)).await;
+    ledger.execute(create()).await.unwrap();
+    let id = pioneer();
+
+    let (first, second) = tokio::join!(
+        ledger.execute(admit(id, Some("twice"))),
+        ledger.execute(admit(id, Some("twice")))
+    );
+
+    let (first, second) = (first.unwrap(), second.unwrap());
+    assert_eq!(first.events, second.events);
+    assert!(first.replayed != second.replayed);
+    assert_eq!(store.read_all(0, 10).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn replaying_the_log_gives_the_live_state() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("agora.db");
+    let ledger = open(Arc::new(SqliteStore::open(&path).unwrap())).await;
+    ledger.execute(create()).await.unwrap();
+    for _ in 0..20 {
+        ledger.execute(admit(pioneer(), None)).await.unwrap();
+    }
+    let live = ledger.snapshot(&slug()).unwrap();
+    ledger.shutdown().await;
+    drop(ledger);
+
+    let replayed = open(Arc::new(SqliteStore::open(&path).unwrap())).await;
+    let rebuilt = replayed.snapshot(&slug()).unwrap();
+
+    assert_eq!(*rebuilt.state, *live.state);
+    assert_eq!((rebuilt.revision, rebuilt.head), (live.revision, live.head));
+}
+
+/// A store whose appends fail while `failing` is set, or which lets another
+/// "instance" append behind the ledger's back.
+struct FlakyStore {
+    inner: MemoryStore,
+    failing: AtomicBool,
+}
+
+impl EventStore for FlakyStore {
+    fn append<'a>(
+        &'a self,
+        stream: &'a str,
+        expected: ExpectedRevision,
+        events: Vec<ProposedEvent>,
+    ) -> BoxFuture<'a, Result<AppendOutcome, StoreError>> {
+        if self.failing.load(Ordering::SeqCst) {
+            return Box::pin(async { Err(StoreError::Unavailable("disk full".into())) });
+        }
+        self.inner.append(stream, expected, events)
+    }
+    fn read_stream<'a>(
+        &'a self,
+        stream: &'a str,
+        from: u64,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<StoredEvent>, StoreError>> {
+        self.inner.read_stream(stream, from, limit)
+    }
+    fn read_all(
+        &self,
+        from: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<StoredEvent>, StoreError>> {
+        self.inner.read_all(from, limit)
+    }
+    fn subscribe_all(&self, from: u64) -> Subscription {
+        self.inner.subscribe_all(from)
+    }
+    fn put_key(&self, id: Uuid, key: Vec<u8>) -> BoxFuture<'_, Result<(), StoreError>> {
+        self.inner.put_key(id, key)
+    }
+    fn delete_key(&self, id: Uuid) -> BoxFuture<'_, Result<(), StoreError>> {
+        self.inner.delete_key(id)
+    }
+    fn load_keys(&self) -> BoxFuture<'_, Result<Vec<StoredKey>, StoreError>> {
+        self.inner.load_keys()
+    }
+    fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        self.inner.ping()
+    }
+    fn shutdown(&self) -> BoxFuture<'_, ()> {
+        self.inner.shutdown()
+    }
+}
+
+#[tokio::test]
+async fn when_an_append_fails_every_command_fails_and_the_state_stays_durable() {
+    let store = Arc::new(FlakyStore {
+        inner: MemoryStore::new(),
+        failing: AtomicBool::new(false),
+    });
+    let ledger = open(Arc::clone(&store) as Arc<dyn EventStore>).await;
+    ledger.execute(create()).await.unwrap();
+    let before = ledger.snapshot(&slug()).unwrap();
+
+    store.failing.store(true, Ordering::SeqCst);
+    let id = pioneer();
+    let failed = ledger.execute(admit(id, Some("k"))).await;
+    store.failing.store(false, Ordering::SeqCst);
+
+    assert!(matches!(
+        failed,
+        Err(LedgerError::Store(StoreError::Unavailable(_)))
+    ));
+    let after = ledger.snapshot(&slug()).unwrap();
+    assert_eq!((after.revision, after.head), (before.revision, before.head));
+    assert!(after.state.pioneer(id).is_none());
+    // The same command goes through once the store is back.
+    let retried = ledger.execute(admit(id, Some("k"))).await.unwrap();
+    assert!(!retried.replayed);
+    assert!(
+        ledger
+            .snapshot(&slug())
+            .unwrap()
+            .state
+            .pioneer(id)
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn a_writer_that_loses_a_race_catches_up_and_decides_again() {
+    let store: Arc<dyn EventStore> = Arc::new(MemoryStore::new());
+    let ledger = open(Arc::clone(&store)).await;
+    ledger.execute(create()).await.unwrap();
+    // Another instance admits a pioneer behind this ledger's back.
+    let other = open_other_instance_and_admit(Arc::clone(&store)).await;
+
+    let id = pioneer();
+    ledger.execute(admit(id, None)).await.unwrap();
+
+    let snapshot = ledger.snapshot(&slug()).unwrap();
+    assert!(snapshot.state.pioneer(other).is_some());
+    assert!(snapshot.state.pioneer(id).is_some());
+    assert_eq!(snapshot.revision, 2);
+}
+
+async fn open_other_instance_and_admit(store: Arc<dyn EventStore>) -> PioneerId {
+    let other = open(store).await;
+    let id = pioneer();
+    other.execute(admit(id, None)).await.unwrap();
+    id
+}
+
+#[tokio::test]
+async fn forgetting_a_pioneer_destroys_their_key_for_good() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("agora.db");
+    let ledger = open(Arc::new(SqliteStore::open(&path).unwrap())).await;
+    ledger.execute(create()).await.unwrap();
+    let id = pioneer();
+    ledger.execute(admit(id, None)).await.unwrap();
+    let sealed = ledger
+        .snapshot(&slug())
+        .unwrap()
+        .state
+        .pioneer(id)
+        .unwrap()
+        .personal
+        .clone();
+    assert!(ledger.keys().open(id, &sealed).is_some());
+
+    for command in [
+        Command::LeaveCommunity(LeaveCommunity { pioneer_id: id }),
+        Command::ForgetPioneer(ForgetPioneer { pioneer_id: id }),
+    ] {
+        ledger.execute(request(command, None, b"x")).await.unwrap();
+    }
+
+    assert!(ledger.keys().open(id, &sealed).is_none());
+    ledger.shutdown().await;
+    drop(ledger);
+    let store = SqliteStore::open(&path).unwrap();
+    assert!(store.load_keys().await.unwrap().is_empty());
+}
