@@ -9,8 +9,11 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
-use crate::config::{Config, StoreLocation};
+use crate::auth::{Authenticator, KeyError, Secret, Verifier};
+use crate::clock::SystemClock;
+use crate::config::{AuthSettings, Config, JwtAlgorithm, StoreLocation};
 use crate::http::{AppState, router};
+use crate::ledger::{Ledger, LedgerError};
 use crate::store::{EventStore, MemoryStore, SqliteStore, StoreError};
 
 /// Why the service could not start.
@@ -21,6 +24,15 @@ pub enum StartError {
         location: String,
         source: StoreError,
     },
+    #[error("cannot load the ledger: {0}")]
+    Ledger(#[from] LedgerError),
+    #[error("cannot read the JWT public key {path}: {source}")]
+    ReadKey {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Key(#[from] KeyError),
     #[error("cannot listen on {address}: {source}")]
     Listen {
         address: SocketAddr,
@@ -33,7 +45,33 @@ pub enum StartError {
 /// A built service, listening but not yet serving.
 pub struct Application {
     listener: TcpListener,
-    store: Arc<dyn EventStore>,
+    ledger: Arc<Ledger>,
+    auth: Arc<Authenticator>,
+}
+
+/// The token verifier the settings describe.
+pub fn authenticator(settings: &AuthSettings) -> Result<Authenticator, StartError> {
+    let verifier = match settings {
+        AuthSettings::Secret(secret) => Verifier::Hs256(secret.clone()),
+        AuthSettings::PublicKey { algorithm, path } => Verifier::PublicKey {
+            algorithm: match algorithm {
+                JwtAlgorithm::Rs256 => jsonwebtoken::Algorithm::RS256,
+                JwtAlgorithm::Eddsa => jsonwebtoken::Algorithm::EdDSA,
+            },
+            pem: std::fs::read(path).map_err(|source| StartError::ReadKey {
+                path: path.display().to_string(),
+                source,
+            })?,
+        },
+        AuthSettings::Ephemeral => {
+            tracing::warn!(
+                "no JWT secret or public key configured: using a random secret for this run; \
+                 set AGORA_JWT_SECRET to keep tokens valid across restarts"
+            );
+            Verifier::Hs256(Secret::generate())
+        }
+    };
+    Ok(Authenticator::new(verifier)?)
 }
 
 /// Opens the configured event store.
@@ -57,7 +95,9 @@ pub async fn open_store(location: &StoreLocation) -> Result<Arc<dyn EventStore>,
 
 impl Application {
     pub async fn build(config: &Config) -> Result<Self, StartError> {
+        let auth = Arc::new(authenticator(&config.auth)?);
         let store = open_store(&config.store).await?;
+        let ledger = Ledger::open(store, Arc::new(SystemClock)).await?;
         let listener =
             TcpListener::bind(config.listen)
                 .await
@@ -65,7 +105,19 @@ impl Application {
                     address: config.listen,
                     source,
                 })?;
-        Ok(Self { listener, store })
+        Ok(Self {
+            listener,
+            ledger,
+            auth,
+        })
+    }
+
+    pub fn ledger(&self) -> &Arc<Ledger> {
+        &self.ledger
+    }
+
+    pub fn authenticator(&self) -> &Arc<Authenticator> {
+        &self.auth
     }
 
     /// The address actually bound.
@@ -85,14 +137,15 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartError> {
         let state = AppState {
-            store: Arc::clone(&self.store),
+            ledger: Arc::clone(&self.ledger),
+            auth: Arc::clone(&self.auth),
         };
         tracing::info!(address = %self.address(), "listening");
         let served = axum::serve(self.listener, router(state))
             .with_graceful_shutdown(shutdown)
             .await;
-        tracing::info!("stopped taking requests; flushing the event store");
-        self.store.shutdown().await;
+        tracing::info!("stopped taking requests; flushing the ledger and the event store");
+        self.ledger.shutdown().await;
         tracing::info!("event store closed");
         served.map_err(StartError::Serve)
     }

@@ -11,6 +11,8 @@ use std::str::FromStr;
 use clap::{Args, ValueEnum};
 use serde::Deserialize;
 
+use crate::auth::Secret;
+
 /// The store used when nothing says otherwise.
 pub const DEFAULT_STORE: &str = "sqlite://data/agora.db";
 /// The address used when nothing says otherwise.
@@ -25,6 +27,29 @@ pub enum LogFormat {
     Text,
     /// One JSON object per line, for log collectors.
     Json,
+}
+
+/// How a platform signs its tokens, when it holds the private key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JwtAlgorithm {
+    Rs256,
+    Eddsa,
+}
+
+/// How tokens are checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthSettings {
+    /// HS256 with this shared secret.
+    Secret(Secret),
+    /// The platform's public key in this PEM file.
+    PublicKey {
+        algorithm: JwtAlgorithm,
+        path: PathBuf,
+    },
+    /// Nothing configured: a random secret for this run only, so tokens
+    /// minted now stop working at the next start.
+    Ephemeral,
 }
 
 /// Settings a flag or an environment variable may give.
@@ -45,6 +70,15 @@ pub struct ConfigArgs {
     /// Log filter, e.g. `info` or `agora=debug,tower_http=info` [default: info].
     #[arg(long, env = "AGORA_LOG")]
     pub log: Option<String>,
+    /// HS256 secret for bearer tokens, at least 32 bytes [default: random, for this run only].
+    #[arg(long, env = "AGORA_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<Secret>,
+    /// PEM public key of the platform that signs tokens (RS256 or EdDSA; see --jwt-algorithm).
+    #[arg(long, env = "AGORA_JWT_PUBLIC_KEY", conflicts_with = "jwt_secret")]
+    pub jwt_public_key: Option<PathBuf>,
+    /// The public key's algorithm [default: eddsa].
+    #[arg(long, env = "AGORA_JWT_ALGORITHM")]
+    pub jwt_algorithm: Option<JwtAlgorithm>,
 }
 
 /// The TOML file's shape: the same settings, all optional.
@@ -55,6 +89,9 @@ struct FileConfig {
     listen: Option<SocketAddr>,
     log_format: Option<LogFormat>,
     log: Option<String>,
+    jwt_secret: Option<Secret>,
+    jwt_public_key: Option<PathBuf>,
+    jwt_algorithm: Option<JwtAlgorithm>,
 }
 
 /// Where events are kept.
@@ -100,6 +137,7 @@ pub struct Config {
     pub listen: SocketAddr,
     pub log_format: LogFormat,
     pub log: String,
+    pub auth: AuthSettings,
 }
 
 /// A configuration that cannot be used.
@@ -117,6 +155,8 @@ pub enum ConfigError {
     },
     #[error("store: {0}")]
     Store(String),
+    #[error("auth: {0}")]
+    Auth(String),
 }
 
 impl ConfigArgs {
@@ -144,6 +184,25 @@ impl ConfigArgs {
                 .clone()
                 .or(file.log)
                 .unwrap_or_else(|| "info".to_owned()),
+            auth: match (
+                self.jwt_secret.clone().or(file.jwt_secret),
+                self.jwt_public_key.clone().or(file.jwt_public_key),
+            ) {
+                (Some(_), Some(_)) => {
+                    return Err(ConfigError::Auth(
+                        "give either a JWT secret or a JWT public key, not both".into(),
+                    ));
+                }
+                (Some(secret), None) => AuthSettings::Secret(secret),
+                (None, Some(path)) => AuthSettings::PublicKey {
+                    algorithm: self
+                        .jwt_algorithm
+                        .or(file.jwt_algorithm)
+                        .unwrap_or(JwtAlgorithm::Eddsa),
+                    path,
+                },
+                (None, None) => AuthSettings::Ephemeral,
+            },
         })
     }
 }

@@ -6,6 +6,8 @@
 
 /// Start-up and graceful shutdown of the service.
 pub mod app;
+/// Bearer tokens: verification and minting.
+pub mod auth;
 /// The `agora` command line.
 pub mod cli;
 /// Where "now" comes from.

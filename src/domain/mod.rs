@@ -9,7 +9,7 @@ mod community;
 mod pioneers;
 mod rejection;
 mod shares;
-mod text;
+pub mod text;
 
 #[cfg(test)]
 mod given;

@@ -26,6 +26,8 @@ pub enum Rejection {
     TextTooLong { field: &'static str, max: usize },
     #[error("{field} contains control characters")]
     ControlCharacters { field: &'static str },
+    #[error("the email address is not of the form name@domain.tld")]
+    InvalidEmail,
     #[error("{field} has more than {max} items")]
     TooManyItems { field: &'static str, max: usize },
     #[error("the share nominal value must be positive, not {nominal}")]
@@ -110,6 +112,7 @@ impl Rejection {
             Self::TextTooLong { .. } => "text-too-long",
             Self::ControlCharacters { .. } => "text-control-characters",
             Self::TooManyItems { .. } => "too-many-items",
+            Self::InvalidEmail => "email-form",
             Self::NominalNotPositive { .. } => "share-nominal-positive",
             Self::CollegeWeightOutOfRange { .. } => "college-weight-range",
             Self::CollegeWeightsNotHundred { .. } => "college-weights-total",
@@ -136,6 +139,31 @@ impl Rejection {
             Self::NotEnoughPaidShares { .. } => "redemption-exceeds-paid-shares",
             Self::RedemptionNotLeaving { .. } => "redemption-leaving-member",
             Self::BelowCapitalFloor { .. } => "variable-capital-floor",
+        }
+    }
+
+    /// The command field at fault, when the rule is about one field.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::BlankText { field }
+            | Self::TextTooLong { field, .. }
+            | Self::ControlCharacters { field }
+            | Self::TooManyItems { field, .. }
+            | Self::AmountNotPositive { field, .. }
+            | Self::AmountTooLarge { field } => Some(field),
+            Self::NominalNotPositive { .. } => Some("statutes.share_nominal"),
+            Self::InvalidEmail => Some("email"),
+            Self::CollegeWeightOutOfRange { .. }
+            | Self::CollegeWeightsNotHundred { .. }
+            | Self::DuplicateCollege { .. } => Some("statutes.colleges"),
+            Self::CreditLimitsInvalid { .. } => Some("statutes.credit_floor"),
+            Self::RankingWeightsNotHundred { .. } => Some("statutes.ranking_weights"),
+            Self::ScoreOutOfRange { .. } => Some("scores"),
+            Self::UnknownCollege { .. } => Some("college"),
+            Self::CharterVersionMismatch { .. } => Some("charter_version"),
+            Self::RoleNotGrantable { .. } => Some("roles"),
+            Self::SharesOutOfRange { .. } => Some("shares"),
+            _ => None,
         }
     }
 

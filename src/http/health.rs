@@ -4,8 +4,10 @@
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::{Value, json};
+use serde::Serialize;
+use utoipa::ToSchema;
 
+use super::error::Problem;
 use super::{ApiError, AppState};
 
 pub fn routes() -> Router<AppState> {
@@ -14,15 +16,32 @@ pub fn routes() -> Router<AppState> {
         .route("/readyz", get(readiness))
 }
 
-async fn health() -> Json<Value> {
-    Json(json!({ "status": "ok" }))
+#[derive(Serialize, ToSchema)]
+pub struct Status {
+    /// `ok` or `ready`.
+    status: &'static str,
 }
 
-async fn readiness(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+/// The process answers.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Status)))]
+pub async fn health() -> Json<Status> {
+    Json(Status { status: "ok" })
+}
+
+/// The service can serve: its event store answers.
+#[utoipa::path(
+    get, path = "/readyz", tag = "operations",
+    responses(
+        (status = 200, body = Status),
+        (status = 503, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn readiness(State(state): State<AppState>) -> Result<Json<Status>, ApiError> {
     state
-        .store
+        .ledger
+        .store()
         .ping()
         .await
         .map_err(|error| ApiError::Unavailable(error.to_string()))?;
-    Ok(Json(json!({ "status": "ready" })))
+    Ok(Json(Status { status: "ready" }))
 }

@@ -1,102 +1,51 @@
-use std::sync::Arc;
+use reqwest::Method;
+use serde_json::Value;
 
-use agora::http::{AppState, router};
-use agora::store::{EventStore, MemoryStore};
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use tower::ServiceExt;
-
-use crate::helpers::spawn_app;
-
-fn app_on(store: Arc<dyn EventStore>) -> axum::Router {
-    router(AppState { store })
-}
-
-async fn body_json(response: axum::response::Response) -> serde_json::Value {
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
-        .await
-        .unwrap();
-    serde_json::from_slice(&bytes).unwrap()
-}
-
-fn get(path: &str) -> Request<Body> {
-    Request::get(path).body(Body::empty()).unwrap()
-}
+use crate::helpers::{problem, spawn_app};
 
 #[tokio::test]
-async fn healthz_answers_ok_on_a_real_socket() {
+async fn healthz_and_readyz_answer_on_a_real_socket() {
     let app = spawn_app().await;
 
-    let response = app.get("/healthz").await;
+    let health = app.send(Method::GET, "/healthz", None, None).await;
+    let ready = app.send(Method::GET, "/readyz", None, None).await;
 
-    assert_eq!(response.status(), 200);
-    assert_eq!(
-        response.json::<serde_json::Value>().await.unwrap()["status"],
-        "ok"
-    );
+    assert_eq!(health.status(), 200);
+    assert_eq!(health.json::<Value>().await.unwrap()["status"], "ok");
+    assert_eq!(ready.status(), 200);
+    assert_eq!(ready.json::<Value>().await.unwrap()["status"], "ready");
     app.stop().await;
-}
-
-#[tokio::test]
-async fn readyz_answers_ready_while_the_store_answers() {
-    let app = spawn_app().await;
-
-    let response = app.get("/readyz").await;
-
-    assert_eq!(response.status(), 200);
-    assert_eq!(
-        response.json::<serde_json::Value>().await.unwrap()["status"],
-        "ready"
-    );
-    app.stop().await;
-}
-
-#[tokio::test]
-async fn readyz_is_a_503_problem_once_the_store_is_closed() {
-    let store: Arc<dyn EventStore> = Arc::new(MemoryStore::new());
-    store.shutdown().await;
-
-    let response = app_on(store).oneshot(get("/readyz")).await.unwrap();
-
-    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(
-        response.headers()["content-type"],
-        "application/problem+json"
-    );
-    let problem = body_json(response).await;
-    assert_eq!(problem["status"], 503);
-    assert_eq!(problem["rule"], "unavailable");
 }
 
 #[tokio::test]
 async fn an_unknown_path_is_a_404_problem_naming_the_path() {
-    let response = app_on(Arc::new(MemoryStore::new()))
-        .oneshot(get("/v1/nowhere"))
-        .await
-        .unwrap();
+    let app = spawn_app().await;
 
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    assert_eq!(
-        response.headers()["content-type"],
-        "application/problem+json"
-    );
-    let problem = body_json(response).await;
-    assert_eq!(problem["rule"], "not-found");
-    assert_eq!(problem["detail"], "no resource at /v1/nowhere");
+    let response = app.send(Method::GET, "/v1/nowhere", None, None).await;
+
+    let body = problem(response, 404, "not-found").await;
+    assert_eq!(body["detail"], "no resource at /v1/nowhere");
+}
+
+#[tokio::test]
+async fn a_wrong_method_is_a_405_problem() {
+    let app = spawn_app().await;
+
+    let response = app.send(Method::DELETE, "/healthz", None, None).await;
+
+    problem(response, 405, "method-not-allowed").await;
 }
 
 #[tokio::test]
 async fn every_response_carries_a_request_id_and_keeps_the_clients() {
-    let app = app_on(Arc::new(MemoryStore::new()));
+    let app = spawn_app().await;
 
-    let minted = app.clone().oneshot(get("/healthz")).await.unwrap();
+    let minted = app.send(Method::GET, "/healthz", None, None).await;
     let given = app
-        .oneshot(
-            Request::get("/healthz")
-                .header("x-request-id", "trace-me-42")
-                .body(Body::empty())
-                .unwrap(),
-        )
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "trace-me-42")
+        .send()
         .await
         .unwrap();
 

@@ -1,0 +1,154 @@
+//! Who is calling, and what they may do.
+//!
+//! A token is scoped to one community (or `*` for operators). For a caller
+//! whose subject is a pioneer of the community, the roles that count are
+//! those the token claims **and** the ledger grants, so that a revocation
+//! or a departure takes effect at once, whatever old tokens say. Callers
+//! who are not pioneers (operators, the platform) act with their token's
+//! roles; that is how a new community gets its first admin and gardener.
+
+use std::collections::BTreeSet;
+
+use agora_events::{Actor, CommunitySlug, PioneerId, Role};
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+
+use super::AppState;
+use super::error::ApiError;
+use crate::auth::{ANY_COMMUNITY, Claims};
+use crate::ledger::Snapshot;
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub claims: Claims,
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .ok_or(ApiError::MissingToken)?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|token| !token.is_empty())
+            .ok_or(ApiError::MissingToken)?;
+        Ok(Self {
+            claims: state.auth.verify(token)?,
+        })
+    }
+}
+
+/// What an endpoint requires.
+#[derive(Debug, Clone, Copy)]
+pub enum Access<'a> {
+    /// Any member of the community, in any role: reads.
+    Member,
+    /// One of these roles.
+    AnyOf(&'a [Role]),
+    /// The pioneer themself.
+    SelfOnly(PioneerId),
+    /// The pioneer themself, or one of these roles.
+    SelfOr(PioneerId, &'a [Role]),
+}
+
+/// Roles from the most to the least powerful, to name the role an actor
+/// acted in when several would do.
+const PRECEDENCE: [Role; 5] = [
+    Role::Admin,
+    Role::Gardener,
+    Role::Treasurer,
+    Role::Auditor,
+    Role::Pioneer,
+];
+
+impl Caller {
+    /// The caller as a pioneer id, if their subject is one.
+    pub fn pioneer_id(&self) -> Option<PioneerId> {
+        self.claims.sub.parse().ok()
+    }
+
+    /// The roles that count in `community`.
+    pub fn roles_in(&self, snapshot: Option<&Snapshot>) -> BTreeSet<Role> {
+        let ledger_roles = self
+            .pioneer_id()
+            .and_then(|id| snapshot?.state.pioneer(id))
+            .map(|pioneer| pioneer.effective_roles());
+        match ledger_roles {
+            Some(granted) => self.claims.roles.intersection(&granted).copied().collect(),
+            None => self.claims.roles.clone(),
+        }
+    }
+
+    /// Checks the token's scope, then `access`; returns the actor to record.
+    pub fn authorize(
+        &self,
+        community: &CommunitySlug,
+        snapshot: Option<&Snapshot>,
+        access: Access<'_>,
+    ) -> Result<Actor, ApiError> {
+        if self.claims.community != ANY_COMMUNITY && self.claims.community != community.as_str() {
+            return Err(ApiError::Forbidden {
+                rule: "other-community",
+                detail: format!("the token is for community {:?}", self.claims.community),
+            });
+        }
+        let roles = self.roles_in(snapshot);
+        let actor = |role| Actor {
+            id: self.claims.sub.clone(),
+            role,
+        };
+        let first_of = |allowed: &[Role]| {
+            PRECEDENCE
+                .into_iter()
+                .find(|role| allowed.contains(role) && roles.contains(role))
+        };
+        let is_self =
+            |id: PioneerId| self.pioneer_id() == Some(id) && roles.contains(&Role::Pioneer);
+        let role_required = |allowed: &[Role]| ApiError::Forbidden {
+            rule: "role-required",
+            detail: format!("this needs one of the roles {}", names(allowed)),
+        };
+        match access {
+            Access::Member => first_of(&PRECEDENCE).map(actor).ok_or(ApiError::Forbidden {
+                rule: "member-only",
+                detail: "only members of the community may read it".into(),
+            }),
+            Access::AnyOf(allowed) => first_of(allowed)
+                .map(actor)
+                .ok_or_else(|| role_required(allowed)),
+            Access::SelfOnly(id) if is_self(id) => Ok(actor(Role::Pioneer)),
+            Access::SelfOnly(_) => Err(ApiError::Forbidden {
+                rule: "self-only",
+                detail: "a pioneer acts only as themself".into(),
+            }),
+            Access::SelfOr(id, _) if is_self(id) => Ok(actor(Role::Pioneer)),
+            Access::SelfOr(_, allowed) => {
+                first_of(allowed)
+                    .map(actor)
+                    .ok_or_else(|| ApiError::Forbidden {
+                        rule: "self-or-role-required",
+                        detail: format!(
+                            "only the pioneer themself or one of the roles {} may do this",
+                            names(allowed)
+                        ),
+                    })
+            }
+        }
+    }
+}
+
+fn names(roles: &[Role]) -> String {
+    roles
+        .iter()
+        .map(|role| format!("{role:?}").to_lowercase())
+        .collect::<Vec<_>>()
+        .join(", ")
+}

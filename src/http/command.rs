@@ -1,0 +1,164 @@
+//! The path every command takes at the edge: authorized, digested with its
+//! idempotency key, handed to the ledger, answered with the events it
+//! recorded. A retry with the same key and body gets the same answer, with
+//! `Idempotent-Replayed: true`, and records nothing.
+
+use agora_events::{Actor, CommunitySlug, CorrelationId, Hash, PioneerId};
+use axum::Json;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::AppState;
+use super::caller::Caller;
+use super::error::{ApiError, command_digest};
+use super::extract::IdempotencyKey;
+use crate::domain::Command;
+use crate::ledger::{CommandOutcome, CommandRequest, Committed, PersonalKey};
+
+/// The header that marks a replayed answer.
+pub const REPLAYED_HEADER: &str = "idempotent-replayed";
+
+/// What a command request carries besides its body.
+pub struct CommandContext {
+    idempotency_key: Option<String>,
+    correlation_id: CorrelationId,
+    method: String,
+    path: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for CommandContext {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let IdempotencyKey(idempotency_key) =
+            IdempotencyKey::from_request_parts(parts, state).await?;
+        // The request id ties the events to the request's log lines.
+        let correlation_id = parts
+            .headers
+            .get(super::REQUEST_ID_HEADER)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| Uuid::parse_str(value).ok())
+            .unwrap_or_else(Uuid::now_v7);
+        Ok(Self {
+            idempotency_key,
+            correlation_id: CorrelationId(correlation_id),
+            method: parts.method.to_string(),
+            path: parts.uri.path().to_owned(),
+        })
+    }
+}
+
+/// A recorded event, as commands answer and the log shows.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventView {
+    pub position: u64,
+    pub revision: u64,
+    pub event_id: Uuid,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub version: u32,
+    /// The event's facts; its schema is `events/schema/<type>.v<version>.json`.
+    #[schema(value_type = Object)]
+    pub data: Value,
+    /// Community, actor, command id and digest, correlation id, time.
+    #[schema(value_type = Object)]
+    pub metadata: Value,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl From<&Committed> for EventView {
+    fn from(committed: &Committed) -> Self {
+        let record = &committed.record;
+        Self {
+            position: committed.position,
+            revision: committed.revision,
+            event_id: record.event_id.0,
+            event_type: record.event_type.clone(),
+            version: record.version,
+            data: record.data.clone(),
+            metadata: record.metadata.clone(),
+            prev_hash: record.prev_hash.to_string(),
+            hash: record.hash.to_string(),
+        }
+    }
+}
+
+/// The answer to every command: the events it recorded.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommandResponse {
+    /// The `Idempotency-Key` sent, or an id the service minted.
+    pub command_id: String,
+    /// True when this answers a retry: nothing new was recorded.
+    pub replayed: bool,
+    pub events: Vec<EventView>,
+}
+
+/// A command ready for the ledger.
+pub struct Submission {
+    pub community: CommunitySlug,
+    pub actor: Actor,
+    pub command: Command,
+    pub body_digest: Hash,
+    pub new_key: Option<(PioneerId, PersonalKey)>,
+}
+
+/// Runs the command; answers 201 with a `Location` when `created` finds the
+/// new resource in the recorded events, 200 otherwise.
+pub async fn submit(
+    state: &AppState,
+    caller: &Caller,
+    context: CommandContext,
+    submission: Submission,
+    created: impl Fn(&CommandOutcome) -> Option<String>,
+) -> Result<Response, ApiError> {
+    let command_digest = command_digest(
+        &caller.claims.sub,
+        &context.method,
+        &context.path,
+        &submission.body_digest,
+    );
+    let outcome = state
+        .ledger
+        .execute(CommandRequest {
+            community: submission.community,
+            command: submission.command,
+            actor: submission.actor,
+            idempotency_key: context.idempotency_key,
+            command_digest,
+            correlation_id: context.correlation_id,
+            new_key: submission.new_key,
+        })
+        .await?;
+    let location = created(&outcome);
+    let status = if location.is_some() {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let body = CommandResponse {
+        command_id: outcome.command_id.clone(),
+        replayed: outcome.replayed,
+        events: outcome.events.iter().map(EventView::from).collect(),
+    };
+    let mut response = (status, Json(body)).into_response();
+    let headers = response.headers_mut();
+    if let Some(location) = location.and_then(|location| HeaderValue::from_str(&location).ok()) {
+        headers.insert(header::LOCATION, location);
+    }
+    if outcome.replayed {
+        headers.insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
+
+/// The digest of an empty body, for commands that take none.
+pub fn empty_body() -> Hash {
+    Hash::of(b"")
+}

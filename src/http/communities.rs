@@ -1,0 +1,314 @@
+//! Communities and their statutes: `POST /v1/communities` (admin),
+//! `GET /v1/communities/{c}` (members), `PUT …/statutes` (admin).
+
+use agora_events::{College, CommunitySlug, Euros, Event, Hours, RankingWeights, Role, Statutes};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::{get, post, put};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::AppState;
+use super::caller::{Access, Caller};
+use super::command::{CommandContext, CommandResponse, Submission, submit};
+use super::error::{ApiError, Problem};
+use super::extract::{JsonBody, community};
+use crate::domain::{AmendStatutes, Command, CreateCommunity, Rejection};
+use crate::ledger::Snapshot;
+
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/v1/communities", post(create_community))
+        .route("/v1/communities/{community}", get(get_community))
+        .route("/v1/communities/{community}/statutes", put(amend_statutes))
+}
+
+/// A voting college and its weight in assembly ballots.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CollegeDto {
+    #[schema(example = "founders")]
+    pub name: String,
+    /// 10 to 50; all colleges sum to 100.
+    #[schema(example = 25)]
+    pub vote_weight_percent: u8,
+}
+
+/// Weights of the ranking criteria in percent, summing to 100.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RankingWeightsDto {
+    pub concerned: u8,
+    pub cost: u8,
+    pub self_financing: u8,
+}
+
+const DEFAULT_RANKING_WEIGHTS: RankingWeightsDto = RankingWeightsDto {
+    concerned: 40,
+    cost: 30,
+    self_financing: 30,
+};
+
+fn default_credit_floor() -> Hours {
+    Hours::whole(-20)
+}
+
+fn default_credit_ceiling() -> Hours {
+    Hours::whole(100)
+}
+
+fn default_ranking_weights() -> RankingWeightsDto {
+    DEFAULT_RANKING_WEIGHTS
+}
+
+/// A community's statutes.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatutesDto {
+    #[schema(example = "Lanceurs d'avenir")]
+    pub name: String,
+    /// Euros, two decimals.
+    #[schema(value_type = String, example = "50.00")]
+    pub share_nominal: Euros,
+    pub colleges: Vec<CollegeDto>,
+    /// Hours, at most 0; default -20.00.
+    #[serde(default = "default_credit_floor")]
+    #[schema(value_type = String, example = "-20.00")]
+    pub credit_floor: Hours,
+    /// Hours, at least 0; default 100.00.
+    #[serde(default = "default_credit_ceiling")]
+    #[schema(value_type = String, example = "100.00")]
+    pub credit_ceiling: Hours,
+    /// Default 40 / 30 / 30.
+    #[serde(default = "default_ranking_weights")]
+    pub ranking_weights: RankingWeightsDto,
+    #[schema(example = "2026-01")]
+    pub charter_version: String,
+}
+
+impl From<StatutesDto> for Statutes {
+    fn from(dto: StatutesDto) -> Self {
+        Self {
+            name: dto.name,
+            share_nominal: dto.share_nominal,
+            colleges: dto
+                .colleges
+                .into_iter()
+                .map(|college| College {
+                    name: college.name,
+                    vote_weight_percent: college.vote_weight_percent,
+                })
+                .collect(),
+            credit_floor: dto.credit_floor,
+            credit_ceiling: dto.credit_ceiling,
+            ranking_weights: RankingWeights {
+                concerned: dto.ranking_weights.concerned,
+                cost: dto.ranking_weights.cost,
+                self_financing: dto.ranking_weights.self_financing,
+            },
+            charter_version: dto.charter_version,
+        }
+    }
+}
+
+impl From<&Statutes> for StatutesDto {
+    fn from(statutes: &Statutes) -> Self {
+        Self {
+            name: statutes.name.clone(),
+            share_nominal: statutes.share_nominal,
+            colleges: statutes
+                .colleges
+                .iter()
+                .map(|college| CollegeDto {
+                    name: college.name.clone(),
+                    vote_weight_percent: college.vote_weight_percent,
+                })
+                .collect(),
+            credit_floor: statutes.credit_floor,
+            credit_ceiling: statutes.credit_ceiling,
+            ranking_weights: RankingWeightsDto {
+                concerned: statutes.ranking_weights.concerned,
+                cost: statutes.ranking_weights.cost,
+                self_financing: statutes.ranking_weights.self_financing,
+            },
+            charter_version: statutes.charter_version.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCommunityBody {
+    /// Lowercase letters, digits and inner hyphens.
+    #[schema(value_type = String, example = "lanceurs-davenir")]
+    pub slug: CommunitySlug,
+    pub statutes: StatutesDto,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AmendStatutesBody {
+    pub statutes: StatutesDto,
+    /// The decision that amends them, e.g. the assembly's minutes.
+    pub reason: String,
+}
+
+/// A community as its members see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommunityView {
+    #[schema(value_type = String)]
+    pub slug: CommunitySlug,
+    pub statutes: StatutesDto,
+    pub created_at: String,
+    pub statutes_amended_at: Option<String>,
+    /// Pioneers who are still members.
+    pub members: usize,
+    /// Paid shares held × nominal, euros.
+    #[schema(value_type = String)]
+    pub capital: Euros,
+    /// The revision of the community's last event.
+    pub revision: u64,
+    /// The hash of the community's last event: the chain head.
+    pub head_hash: String,
+}
+
+impl From<&Snapshot> for CommunityView {
+    fn from(snapshot: &Snapshot) -> Self {
+        let state = &snapshot.state;
+        Self {
+            slug: state.slug.clone(),
+            statutes: (&state.statutes).into(),
+            created_at: state.created_at.to_string(),
+            statutes_amended_at: state.statutes_amended_at.map(|at| at.to_string()),
+            members: state.pioneers.values().filter(|p| p.is_active()).count(),
+            capital: state.register.capital,
+            revision: snapshot.revision,
+            head_hash: snapshot.head.to_string(),
+        }
+    }
+}
+
+/// The community's snapshot, or 404.
+pub fn snapshot_of(
+    state: &AppState,
+    slug: &CommunitySlug,
+) -> Result<std::sync::Arc<Snapshot>, ApiError> {
+    state
+        .ledger
+        .snapshot(slug)
+        .ok_or(ApiError::Rejected(Rejection::CommunityNotFound))
+}
+
+/// Create a community with its first statutes.
+#[utoipa::path(
+    post, path = "/v1/communities", tag = "communities",
+    request_body = CreateCommunityBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    responses(
+        (status = 201, description = "Created", body = CommandResponse),
+        (status = "4XX", description = "Refused; `rule` names the rule", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create_community(
+    State(state): State<AppState>,
+    caller: Caller,
+    context: CommandContext,
+    body: JsonBody<CreateCommunityBody>,
+) -> Result<Response, ApiError> {
+    let JsonBody { value, digest } = body;
+    let slug = value.slug;
+    let actor = caller.authorize(
+        &slug,
+        state.ledger.snapshot(&slug).as_deref(),
+        Access::AnyOf(&[Role::Admin]),
+    )?;
+    let submission = Submission {
+        community: slug.clone(),
+        actor,
+        command: Command::CreateCommunity(CreateCommunity {
+            slug: slug.clone(),
+            statutes: value.statutes.into(),
+        }),
+        body_digest: digest,
+        new_key: None,
+    };
+    submit(&state, &caller, context, submission, |outcome| {
+        outcome.events.iter().find_map(|committed| {
+            (committed.record.event_type == "CommunityCreated")
+                .then(|| format!("/v1/communities/{slug}"))
+        })
+    })
+    .await
+}
+
+/// A community: statutes, members, capital, chain head.
+#[utoipa::path(
+    get, path = "/v1/communities/{community}", tag = "communities",
+    params(("community" = String, Path, description = "The community's slug")),
+    responses(
+        (status = 200, body = CommunityView),
+        (status = "4XX", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_community(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+) -> Result<Json<CommunityView>, ApiError> {
+    let slug = community(&slug)?;
+    let snapshot = state.ledger.snapshot(&slug);
+    caller.authorize(&slug, snapshot.as_deref(), Access::Member)?;
+    let snapshot = snapshot.ok_or(ApiError::Rejected(Rejection::CommunityNotFound))?;
+    Ok(Json(CommunityView::from(&*snapshot)))
+}
+
+/// Amend the statutes; they apply from this event on.
+#[utoipa::path(
+    put, path = "/v1/communities/{community}/statutes", tag = "communities",
+    params(
+        ("community" = String, Path),
+        ("Idempotency-Key" = Option<String>, Header),
+    ),
+    request_body = AmendStatutesBody,
+    responses(
+        (status = 200, body = CommandResponse),
+        (status = "4XX", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn amend_statutes(
+    State(state): State<AppState>,
+    caller: Caller,
+    context: CommandContext,
+    Path(slug): Path<String>,
+    body: JsonBody<AmendStatutesBody>,
+) -> Result<Response, ApiError> {
+    let slug = community(&slug)?;
+    let snapshot = state.ledger.snapshot(&slug);
+    let actor = caller.authorize(&slug, snapshot.as_deref(), Access::AnyOf(&[Role::Admin]))?;
+    let JsonBody { value, digest } = body;
+    let submission = Submission {
+        community: slug,
+        actor,
+        command: Command::AmendStatutes(AmendStatutes {
+            statutes: value.statutes.into(),
+            reason: value.reason,
+        }),
+        body_digest: digest,
+        new_key: None,
+    };
+    submit(&state, &caller, context, submission, |_| None).await
+}
+
+/// Finds the first event of `event_type` in an outcome.
+pub fn find_event(outcome: &crate::ledger::CommandOutcome, event_type: &str) -> Option<Event> {
+    outcome
+        .events
+        .iter()
+        .find(|committed| committed.record.event_type == event_type)
+        .and_then(|committed| committed.record.decode().ok())
+        .map(|(event, _)| event)
+}

@@ -1,0 +1,65 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations and
+//! the request and response types, served at `/v1/openapi.json`.
+
+use axum::Json;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{command, communities, error, health, pioneers, shares};
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut scheme = Http::new(HttpAuthScheme::Bearer);
+        scheme.bearer_format = Some("JWT".into());
+        components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Agora Ledger",
+        description = "The event-sourced ledger of a cooperative community: membership, capital, \
+            time credits, projects, ballots, funds and their audit. Every command answers with \
+            the events it recorded; every error is an RFC 9457 problem whose `rule` names the \
+            rule broken. Commands accept an `Idempotency-Key` header: a retry with the same key \
+            and body returns the first answer and records nothing."
+    ),
+    modifiers(&BearerAuth),
+    paths(
+        health::health,
+        health::readiness,
+        communities::create_community,
+        communities::get_community,
+        communities::amend_statutes,
+        pioneers::admit_pioneer,
+        pioneers::list_pioneers,
+        pioneers::get_pioneer,
+        pioneers::accept_charter,
+        pioneers::update_profile,
+        pioneers::leave_community,
+        pioneers::exclude_pioneer,
+        pioneers::forget_pioneer,
+        pioneers::set_roles,
+        shares::subscribe_shares,
+        shares::record_share_payment,
+        shares::redeem_shares,
+        shares::get_register,
+    ),
+    components(schemas(error::Problem, command::CommandResponse, command::EventView)),
+    tags(
+        (name = "operations", description = "Probes"),
+        (name = "communities", description = "Communities and statutes"),
+        (name = "pioneers", description = "Membership, charter, profile, roles"),
+        (name = "shares", description = "Capital: subscriptions, payments, redemptions"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The document.
+pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

@@ -1,0 +1,754 @@
+//! Pioneers: admission (gardener), the charter, the profile and leaving
+//! (the pioneer themself), exclusion (gardener), erasure and roles (admin),
+//! and reads for members.
+//!
+//! Personal data is sealed here, at the edge, with the pioneer's own key,
+//! and opened here for reads: display name and bio for every member, email
+//! and contact only for the pioneer, the gardener and admins.
+
+use std::collections::BTreeSet;
+
+use agora_events::{AdmissionScores, Event, PioneerId, PublicProfile, Role};
+use agora_projections::{Membership, Pioneer};
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::{get, patch, post, put};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::AppState;
+use super::caller::{Access, Caller};
+use super::command::{CommandContext, CommandResponse, Submission, empty_body, submit};
+use super::communities::{find_event, snapshot_of};
+use super::error::{ApiError, Problem};
+use super::extract::{JsonBody, community, pioneer};
+use super::shares::HoldingView;
+use crate::domain::text::{
+    LONG_TEXT_CHARS_MAX, NAME_CHARS_MAX, SHORT_TEXT_CHARS_MAX, line, paragraph,
+};
+use crate::domain::{
+    AcceptCharter, AdmitPioneer, Command, ExcludePioneer, ForgetPioneer, LeaveCommunity, Rejection,
+    SetRoles, UpdateProfile,
+};
+use crate::ledger::{PersonalData, PersonalKey, Snapshot};
+
+/// Most pioneers in one page of the list.
+pub const PIONEERS_PAGE_MAX: usize = 500;
+/// Longest email address (RFC 5321).
+const EMAIL_CHARS_MAX: usize = 254;
+
+pub fn routes() -> axum::Router<AppState> {
+    let base = "/v1/communities/{community}/pioneers";
+    axum::Router::new()
+        .route(base, post(admit_pioneer).get(list_pioneers))
+        .route(&format!("{base}/{{pioneer}}"), get(get_pioneer))
+        .route(&format!("{base}/{{pioneer}}/charter"), post(accept_charter))
+        .route(
+            &format!("{base}/{{pioneer}}/profile"),
+            patch(update_profile),
+        )
+        .route(&format!("{base}/{{pioneer}}/leave"), post(leave_community))
+        .route(
+            &format!("{base}/{{pioneer}}/exclude"),
+            post(exclude_pioneer),
+        )
+        .route(&format!("{base}/{{pioneer}}/forget"), post(forget_pioneer))
+        .route(&format!("{base}/{{pioneer}}/roles"), put(set_roles))
+}
+
+/// A role in the community. (`system` exists in the log, for work the
+/// service does itself, but is never granted.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RoleName {
+    Pioneer,
+    Gardener,
+    Treasurer,
+    Auditor,
+    Admin,
+}
+
+impl From<RoleName> for Role {
+    fn from(role: RoleName) -> Self {
+        match role {
+            RoleName::Pioneer => Self::Pioneer,
+            RoleName::Gardener => Self::Gardener,
+            RoleName::Treasurer => Self::Treasurer,
+            RoleName::Auditor => Self::Auditor,
+            RoleName::Admin => Self::Admin,
+        }
+    }
+}
+
+impl RoleName {
+    fn of(role: Role) -> Option<Self> {
+        match role {
+            Role::Pioneer => Some(Self::Pioneer),
+            Role::Gardener => Some(Self::Gardener),
+            Role::Treasurer => Some(Self::Treasurer),
+            Role::Auditor => Some(Self::Auditor),
+            Role::Admin => Some(Self::Admin),
+            Role::System => None,
+        }
+    }
+}
+
+/// The gardener's seven admission criteria, each 0 to 5.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScoresDto {
+    pub scale_of_impact: u8,
+    pub degree_of_information: u8,
+    pub connections_produced: u8,
+    pub care_for_the_living: u8,
+    pub poetic_radiance: u8,
+    pub social_innovation: u8,
+    pub engagement: u8,
+}
+
+impl From<ScoresDto> for AdmissionScores {
+    fn from(dto: ScoresDto) -> Self {
+        Self {
+            scale_of_impact: dto.scale_of_impact,
+            degree_of_information: dto.degree_of_information,
+            connections_produced: dto.connections_produced,
+            care_for_the_living: dto.care_for_the_living,
+            poetic_radiance: dto.poetic_radiance,
+            social_innovation: dto.social_innovation,
+            engagement: dto.engagement,
+        }
+    }
+}
+
+impl From<AdmissionScores> for ScoresDto {
+    fn from(scores: AdmissionScores) -> Self {
+        Self {
+            scale_of_impact: scores.scale_of_impact,
+            degree_of_information: scores.degree_of_information,
+            connections_produced: scores.connections_produced,
+            care_for_the_living: scores.care_for_the_living,
+            poetic_radiance: scores.poetic_radiance,
+            social_innovation: scores.social_innovation,
+            engagement: scores.engagement,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdmitBody {
+    #[schema(example = "founders")]
+    pub college: String,
+    pub scores: ScoresDto,
+    /// Personal: encrypted in the ledger.
+    #[schema(example = "Camille Dupont")]
+    pub display_name: String,
+    /// Personal: encrypted in the ledger.
+    pub email: Option<String>,
+    /// Personal: encrypted in the ledger.
+    pub contact: Option<String>,
+    /// Personal: encrypted in the ledger.
+    pub bio: Option<String>,
+    #[serde(default)]
+    pub skills: Vec<String>,
+    pub territory: Option<String>,
+}
+
+/// A partial update: absent fields stay as they are; `null` clears an
+/// optional field.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfilePatch {
+    pub display_name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub contact: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub bio: Option<Option<String>>,
+    pub skills: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub territory: Option<Option<String>>,
+}
+
+/// Tells a field given as `null` (`Some(None)`) from an absent one (`None`).
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CharterBody {
+    /// Must be the version in force.
+    pub charter_version: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExcludeBody {
+    pub reason: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RolesBody {
+    /// The roles to hold beyond `pioneer`, which comes with membership.
+    pub roles: Vec<RoleName>,
+}
+
+/// Membership status.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MembershipView {
+    /// `active`, `left` or `excluded`.
+    pub status: &'static str,
+    pub since: Option<String>,
+    pub reason: Option<String>,
+}
+
+impl From<&Membership> for MembershipView {
+    fn from(membership: &Membership) -> Self {
+        match membership {
+            Membership::Active => Self {
+                status: "active",
+                since: None,
+                reason: None,
+            },
+            Membership::Left { at } => Self {
+                status: "left",
+                since: Some(at.to_string()),
+                reason: None,
+            },
+            Membership::Excluded { at, reason } => Self {
+                status: "excluded",
+                since: Some(at.to_string()),
+                reason: Some(reason.clone()),
+            },
+        }
+    }
+}
+
+/// A pioneer as members see them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PioneerView {
+    pub id: Uuid,
+    pub college: String,
+    pub membership: MembershipView,
+    /// Personal data was erased: names and contacts are gone for good.
+    pub forgotten: bool,
+    /// `null` once forgotten.
+    pub display_name: Option<String>,
+    pub bio: Option<String>,
+    /// Shown to the pioneer, the gardener and admins only.
+    pub email: Option<String>,
+    /// Shown to the pioneer, the gardener and admins only.
+    pub contact: Option<String>,
+    pub skills: Vec<String>,
+    pub territory: Option<String>,
+    pub admission_scores: ScoresDto,
+    pub admitted_at: String,
+    pub charter_version: Option<String>,
+    /// Whether the accepted charter is the one in force.
+    pub charter_current: bool,
+    pub roles: Vec<RoleName>,
+    /// Admitted, still a member, current charter accepted, at least one
+    /// fully paid share.
+    pub in_good_standing: bool,
+    pub shares: HoldingView,
+}
+
+fn pioneer_view(
+    state: &AppState,
+    snapshot: &Snapshot,
+    pioneer: &Pioneer,
+    sees_contacts: bool,
+) -> PioneerView {
+    let community = &snapshot.state;
+    let personal = state.ledger.keys().open(pioneer.id, &pioneer.personal);
+    let (display_name, bio, email, contact) = match personal {
+        Some(data) => (
+            Some(data.display_name),
+            data.bio,
+            data.email.filter(|_| sees_contacts),
+            data.contact.filter(|_| sees_contacts),
+        ),
+        None => (None, None, None, None),
+    };
+    PioneerView {
+        id: pioneer.id.0,
+        college: pioneer.college.clone(),
+        membership: (&pioneer.membership).into(),
+        forgotten: pioneer.forgotten,
+        display_name,
+        bio,
+        email,
+        contact,
+        skills: pioneer.profile.skills.clone(),
+        territory: pioneer.profile.territory.clone(),
+        admission_scores: pioneer.scores.into(),
+        admitted_at: pioneer.admitted_at.to_string(),
+        charter_version: pioneer.charter_version.clone(),
+        charter_current: pioneer.charter_version.as_deref()
+            == Some(community.statutes.charter_version.as_str()),
+        roles: pioneer
+            .effective_roles()
+            .into_iter()
+            .filter_map(RoleName::of)
+            .collect(),
+        in_good_standing: community.in_good_standing(pioneer.id),
+        shares: HoldingView::of(community, pioneer.id),
+    }
+}
+
+/// Checks personal data before it is sealed: the domain never sees it.
+fn validate_personal(data: &PersonalData) -> Result<(), Rejection> {
+    line("display_name", &data.display_name, NAME_CHARS_MAX)?;
+    if let Some(email) = &data.email {
+        line("email", email, EMAIL_CHARS_MAX)?;
+        let well_formed = email
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
+            && !email.contains(char::is_whitespace);
+        if !well_formed {
+            return Err(Rejection::InvalidEmail);
+        }
+    }
+    if let Some(contact) = &data.contact {
+        line("contact", contact, SHORT_TEXT_CHARS_MAX)?;
+    }
+    if let Some(bio) = &data.bio {
+        paragraph("bio", bio, LONG_TEXT_CHARS_MAX)?;
+    }
+    Ok(())
+}
+
+fn location_of_admitted(slug: &str, outcome: &crate::ledger::CommandOutcome) -> Option<String> {
+    match find_event(outcome, "PioneerAdmitted")? {
+        Event::PioneerAdmitted(admitted) => Some(format!(
+            "/v1/communities/{slug}/pioneers/{}",
+            admitted.pioneer_id
+        )),
+        _ => None,
+    }
+}
+
+const PROBLEMS: &str = "Refused; `rule` names the rule";
+
+/// Admit a pioneer into a college, with the gardener's scores.
+#[utoipa::path(
+    post, path = "/v1/communities/{community}/pioneers", tag = "pioneers",
+    params(("community" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = AdmitBody,
+    responses(
+        (status = 201, description = "Admitted", body = CommandResponse),
+        (status = "4XX", description = PROBLEMS, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn admit_pioneer(
+    State(state): State<AppState>,
+    caller: Caller,
+    context: CommandContext,
+    Path(slug): Path<String>,
+    body: JsonBody<AdmitBody>,
+) -> Result<Response, ApiError> {
+    let slug = community(&slug)?;
+    let snapshot = snapshot_of(&state, &slug)?;
+    let actor = caller.authorize(&slug, Some(&snapshot), Access::AnyOf(&[Role::Gardener]))?;
+    let JsonBody { value, digest } = body;
+    let personal = PersonalData {
+        display_name: value.display_name,
+        email: value.email,
+        contact: value.contact,
+        bio: value.bio,
+    };
+    validate_personal(&personal)?;
+    let pioneer_id = PioneerId(Uuid::now_v7());
+    let key = PersonalKey::generate();
+    let submission = Submission {
+        community: slug.clone(),
+        actor,
+        command: Command::AdmitPioneer(AdmitPioneer {
+            pioneer_id,
+            college: value.college,
+            scores: value.scores.into(),
+            profile: PublicProfile {
+                skills: value.skills,
+                territory: value.territory,
+            },
+            personal: key.seal(pioneer_id, &personal),
+        }),
+        body_digest: digest,
+        new_key: Some((pioneer_id, key)),
+    };
+    submit(&state, &caller, context, submission, |outcome| {
+        location_of_admitted(slug.as_str(), outcome)
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PioneerFilter {
+    /// `active`, `left` or `excluded`.
+    pub status: Option<String>,
+    pub college: Option<String>,
+    /// Only pioneers whose id sorts after this one (paging).
+    pub after: Option<Uuid>,
+    /// At most 500; default 100.
+    pub limit: Option<usize>,
+}
+
+/// Pioneers, by id, a page at a time.
+#[utoipa::path(
+    get, path = "/v1/communities/{community}/pioneers", tag = "pioneers",
+    params(("community" = String, Path), PioneerFilter),
+    responses(
+        (status = 200, body = [PioneerView]),
+        (status = "4XX", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_pioneers(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+    filter: Result<Query<PioneerFilter>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<PioneerView>>, ApiError> {
+    let Query(filter) =
+        filter.map_err(|rejection| ApiError::InvalidParameter(rejection.body_text()))?;
+    let slug = community(&slug)?;
+    let snapshot = snapshot_of(&state, &slug)?;
+    let actor = caller.authorize(&slug, Some(&snapshot), Access::Member)?;
+    let sees_contacts = matches!(actor.role, Role::Gardener | Role::Admin);
+    let limit = filter.limit.unwrap_or(100).clamp(1, PIONEERS_PAGE_MAX);
+    if let Some(status) = &filter.status
+        && !["active", "left", "excluded"].contains(&status.as_str())
+    {
+        return Err(ApiError::InvalidParameter(format!(
+            "status {status:?} is not active, left or excluded"
+        )));
+    }
+    let after = filter.after.map(PioneerId);
+    let views = snapshot
+        .state
+        .pioneers
+        .values()
+        .filter(|pioneer| after.is_none_or(|after| pioneer.id > after))
+        .filter(|pioneer| {
+            filter
+                .status
+                .as_deref()
+                .is_none_or(|status| MembershipView::from(&pioneer.membership).status == status)
+        })
+        .filter(|pioneer| {
+            filter
+                .college
+                .as_ref()
+                .is_none_or(|college| pioneer.college == *college)
+        })
+        .take(limit)
+        .map(|pioneer| {
+            let own = caller.pioneer_id() == Some(pioneer.id);
+            pioneer_view(&state, &snapshot, pioneer, sees_contacts || own)
+        })
+        .collect();
+    Ok(Json(views))
+}
+
+/// One pioneer.
+#[utoipa::path(
+    get, path = "/v1/communities/{community}/pioneers/{pioneer}", tag = "pioneers",
+    params(("community" = String, Path), ("pioneer" = Uuid, Path)),
+    responses(
+        (status = 200, body = PioneerView),
+        (status = "4XX", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_pioneer(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((slug, id)): Path<(String, String)>,
+) -> Result<Json<PioneerView>, ApiError> {
+    let slug = community(&slug)?;
+    let id = pioneer(&id)?;
+    let snapshot = snapshot_of(&state, &slug)?;
+    let actor = caller.authorize(&slug, Some(&snapshot), Access::Member)?;
+    let found =
+        snapshot
+            .state
+            .pioneer(id)
+            .ok_or(ApiError::Rejected(Rejection::PioneerNotFound {
+                pioneer: id,
+            }))?;
+    let sees_contacts =
+        matches!(actor.role, Role::Gardener | Role::Admin) || caller.pioneer_id() == Some(id);
+    Ok(Json(pioneer_view(&state, &snapshot, found, sees_contacts)))
+}
+
+/// Resolves the community and pioneer of a path and authorizes the caller.
+fn target(
+    state: &AppState,
+    caller: &Caller,
+    slug: &str,
+    id: &str,
+    access: impl FnOnce(PioneerId) -> Access<'static>,
+) -> Result<
+    (
+        agora_events::CommunitySlug,
+        PioneerId,
+        std::sync::Arc<Snapshot>,
+        agora_events::Actor,
+    ),
+    ApiError,
+> {
+    let slug = community(slug)?;
+    let id = pioneer(id)?;
+    let snapshot = snapshot_of(state, &slug)?;
+    let actor = caller.authorize(&slug, Some(&snapshot), access(id))?;
+    Ok((slug, id, snapshot, actor))
+}
+
+/// Accept the charter in force.
+#[utoipa::path(
+    post, path = "/v1/communities/{community}/pioneers/{pioneer}/charter", tag = "pioneers",
+    params(("community" = String, Path), ("pioneer" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = CharterBody,
+    responses(
+        (status = 200, body = CommandResponse),
+        (status = "4XX", description = PROBLEMS, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn accept_charter(
+    State(state): State<AppState>,
+    caller: Caller,
+    context: CommandContext,
+    Path((slug, id)): Path<(String, String)>,
+    body: JsonBody<CharterBody>,
+) -> Result<Response, ApiError> {
+    let (slug, pioneer_id, _, actor) = target(&state, &caller, &slug, &id, Access::SelfOnly)?;
+    let command = Command::AcceptCharter(AcceptCharter {
+        pioneer_id,
+        charter_version: body.value.charter_version,
+    });
+    let submission = Submission {
+        community: slug,
+        actor,
+        command,
+        body_digest: body.digest,
+        new_key: None,
+    };
+    submit(&state, &caller, context, submission, |_| None).await
+}
+
+/// Update one's profile; personal fields are sealed anew.
+#[utoipa::path(
+    patch, path = "/v1/communities/{community}/pioneers/{pioneer}/profile", tag = "pioneers",
+    params(("community" = String, Path), ("pioneer" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = ProfilePatch,
+    responses(
+        (status = 200, body = CommandResponse),
+        (status = "4XX", description = PROBLEMS, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn update_profile(
+    State(state): State<AppState>,
+    caller: Caller,
+    context: CommandContext,
+    Path((slug, id)): Path<(String, String)>,
+    body: JsonBody<ProfilePatch>,
+) -> Result<Response, ApiError> {
+    let (slug, pioneer_id, snapshot, actor) =
+        target(&state, &caller, &slug, &id, Access::SelfOnly)?;
+    let current = snapshot
+        .state
+        .pioneer(pioneer_id)
+        .ok_or(ApiError::Rejected(Rejection::PioneerNotFound {
+            pioneer: pioneer_id,
+        }))?;
+    let patch = body.value;
+    let profile = PublicProfile {
+        skills: patch
+            .skills
+            .unwrap_or_else(|| current.profile.skills.clone()),
+        territory: patch
+            .territory
+            .unwrap_or_else(|| current.profile.territory.clone()),
+    };
+    let touches_personal = patch.display_name.is_some()
+        || patch.email.is_some()
+        || patch.contact.is_some()
+        || patch.bio.is_some();
+    let personal = if touches_personal {
+        let key = state
+            .ledger
+            .keys()
+            .key_of(pioneer_id)
+            .ok_or(ApiError::Rejected(Rejection::PioneerForgotten {
+                pioneer: pioneer_id,
+            }))?;
+        let mut data = key.open(pioneer_id, &current.personal).ok_or_else(|| {
+            ApiError::Internal(format!("personal data of {pioneer_id} does not open"))
+        })?;
+        if let Some(display_name) = patch.display_name {
+            data.display_name = display_name;
+        }
+        if let Some(email) = patch.email {
+            data.email = email;
+        }
+        if let Some(contact) = patch.contact {
+            data.contact = contact;
+        }
+        if let Some(bio) = patch.bio {
+            data.bio = bio;
+        }
+        validate_personal(&data)?;
+        Some(key.seal(pioneer_id, &data))
+    } else {
+        None
+    };
+    let submission = Submission {
+        community: slug,
+        actor,
+        command: Command::UpdateProfile(UpdateProfile {
+            pioneer_id,
+            profile,
+            personal,
+        }),
+        body_digest: body.digest,
+        new_key: None,
+    };
+    submit(&state, &caller, context, submission, |_| None).await
+}
+
+/// Leave the community.
+#[utoipa::path(
+    post, path = "/v1/communities/{community}/pioneers/{pioneer}/leave", tag = "pioneers",
+    params(("community" = String, Path), ("pioneer" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    responses(
+        (status = 200, body = CommandResponse),
+        (status = "4XX", description = PROBLEMS, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn leave_community(
+    State(state): State<AppState>,
+    caller: Caller,
+    context: CommandContext,
+    Path((slug, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let (slug, pioneer_id, _, actor) = target(&state, &caller, &slug, &id, Access::SelfOnly)?;
+    let submission = Submission {
+        community: slug,
+        actor,
+        command: Command::LeaveCommunity(LeaveCommunity { pioneer_id }),
+        body_digest: empty_body(),
+        new_key: None,
+    };
+    submit(&state, &caller, context, submission, |_| None).await
+}
+
+/// Exclude a pioneer, with the reason.
+#[utoipa::path(
+    post, path = "/v1/communities/{community}/pioneers/{pioneer}/exclude", tag = "pioneers",
+    params(("community" = String, Path), ("pioneer" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = ExcludeBody,
+    responses(
+        (status = 200, body = CommandResponse),
+        (status = "4XX", description = PROBLEMS, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn exclude_pioneer(
+    State(state): State<AppState>,
+    caller: Caller,
+    context: CommandContext,
+    Path((slug, id)): Path<(String, String)>,
+    body: JsonBody<ExcludeBody>,
+) -> Result<Response, ApiError> {
+    let (slug, pioneer_id, _, actor) = target(&state, &caller, &slug, &id, |_| {
+        Access::AnyOf(&[Role::Gardener])
+    })?;
+    let submission = Submission {
+        community: slug,
+        actor,
+        command: Command::ExcludePioneer(ExcludePioneer {
+            pioneer_id,
+            reason: body.value.reason,
+        }),
+        body_digest: body.digest,
+        new_key: None,
+    };
+    submit(&state, &caller, context, submission, |_| None).await
+}
+
+/// Erase a departed pioneer's personal data for good (GDPR).
+#[utoipa::path(
+    post, path = "/v1/communities/{community}/pioneers/{pioneer}/forget", tag = "pioneers",
+    params(("community" = String, Path), ("pioneer" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    responses(
+        (status = 200, body = CommandResponse),
+        (status = "4XX", description = PROBLEMS, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn forget_pioneer(
+    State(state): State<AppState>,
+    caller: Caller,
+    context: CommandContext,
+    Path((slug, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let (slug, pioneer_id, _, actor) = target(&state, &caller, &slug, &id, |_| {
+        Access::AnyOf(&[Role::Admin])
+    })?;
+    let submission = Submission {
+        community: slug,
+        actor,
+        command: Command::ForgetPioneer(ForgetPioneer { pioneer_id }),
+        body_digest: empty_body(),
+        new_key: None,
+    };
+    submit(&state, &caller, context, submission, |_| None).await
+}
+
+/// Set the roles a pioneer holds beyond `pioneer`.
+#[utoipa::path(
+    put, path = "/v1/communities/{community}/pioneers/{pioneer}/roles", tag = "pioneers",
+    params(("community" = String, Path), ("pioneer" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = RolesBody,
+    responses(
+        (status = 200, description = "The roles granted and revoked (none when unchanged)", body = CommandResponse),
+        (status = "4XX", description = PROBLEMS, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn set_roles(
+    State(state): State<AppState>,
+    caller: Caller,
+    context: CommandContext,
+    Path((slug, id)): Path<(String, String)>,
+    body: JsonBody<RolesBody>,
+) -> Result<Response, ApiError> {
+    let (slug, pioneer_id, _, actor) = target(&state, &caller, &slug, &id, |_| {
+        Access::AnyOf(&[Role::Admin])
+    })?;
+    let roles: BTreeSet<Role> = body.value.roles.into_iter().map(Role::from).collect();
+    let submission = Submission {
+        community: slug,
+        actor,
+        command: Command::SetRoles(SetRoles { pioneer_id, roles }),
+        body_digest: body.digest,
+        new_key: None,
+    };
+    submit(&state, &caller, context, submission, |_| None).await
+}
