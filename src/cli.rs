@@ -1,6 +1,7 @@
 //! The `agora` command line.
 
-use clap::{Parser, Subcommand};
+use agora_events::Role;
+use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::ConfigArgs;
 
@@ -18,5 +19,54 @@ pub enum Command {
     Serve {
         #[command(flatten)]
         config: ConfigArgs,
+        /// Seed the demo community if it is missing, and print tokens to try it.
+        #[arg(long)]
+        demo: bool,
     },
+    /// Seed the demo community into the store (if missing) and print tokens.
+    Demo {
+        #[command(flatten)]
+        config: ConfigArgs,
+    },
+    /// Mint a bearer token with the configured HS256 secret.
+    Token {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// The community slug, or `*` for every community.
+        #[arg(long)]
+        community: String,
+        /// A pioneer id, or an operator's name.
+        #[arg(long)]
+        subject: String,
+        /// A role; repeat for several.
+        #[arg(long = "role", required = true)]
+        roles: Vec<RoleArg>,
+        /// How long the token lasts.
+        #[arg(long, default_value_t = 24)]
+        hours: i64,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+/// A role a token can carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoleArg {
+    Pioneer,
+    Gardener,
+    Treasurer,
+    Auditor,
+    Admin,
+}
+
+impl From<RoleArg> for Role {
+    fn from(role: RoleArg) -> Self {
+        match role {
+            RoleArg::Pioneer => Self::Pioneer,
+            RoleArg::Gardener => Self::Gardener,
+            RoleArg::Treasurer => Self::Treasurer,
+            RoleArg::Auditor => Self::Auditor,
+            RoleArg::Admin => Self::Admin,
+        }
+    }
 }

@@ -14,6 +14,8 @@ pub mod cli;
 pub mod clock;
 /// Typed configuration from flags, environment and file.
 pub mod config;
+/// The demo community, seeded through the command path.
+pub mod demo;
 /// The rules: pure decisions from state and command to events.
 pub mod domain;
 /// Routes, middleware and problem responses.

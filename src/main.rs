@@ -1,33 +1,160 @@
 //! The `agora` binary: parses the command line and hands over to the library.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
-use agora::app::{Application, shutdown_signal};
+use agora::app::{Application, authenticator, open_store, shutdown_signal};
+use agora::auth::Claims;
 use agora::cli::{Cli, Command};
+use agora::clock::SystemClock;
+use agora::config::{AuthSettings, Config, ConfigArgs};
+use agora::ledger::Ledger;
+use agora::{demo, http};
 use clap::Parser;
+use utoipa::OpenApi;
+
+/// Exit code for unusable configuration or arguments.
+const USAGE: u8 = 2;
+
+fn resolve(config: &ConfigArgs) -> Result<Config, ExitCode> {
+    config.resolve().map_err(|error| {
+        eprintln!("agora: {error}");
+        ExitCode::from(USAGE)
+    })
+}
+
+fn failed(what: &str, error: impl std::fmt::Display) -> ExitCode {
+    tracing::error!(%error, "{what} failed");
+    eprintln!("agora: {what} failed: {error}");
+    ExitCode::FAILURE
+}
+
+async fn serve(config: Config, seed_demo: bool) -> ExitCode {
+    tracing::info!(store = %config.store, "starting");
+    let application = match Application::build(&config).await {
+        Ok(application) => application,
+        Err(error) => return failed("start-up", error),
+    };
+    if seed_demo {
+        match demo::seed(application.ledger()).await {
+            Ok(cast) => {
+                let base = format!("http://{}", application.address());
+                if let Some(text) = demo::tokens_text(application.authenticator(), &cast, &base) {
+                    println!("{text}");
+                }
+            }
+            Err(error) => return failed("seeding the demo", error),
+        }
+    }
+    match application.run_until_stopped(shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => failed("agora serve", error),
+    }
+}
+
+async fn seed_demo(config: Config) -> ExitCode {
+    let auth = match authenticator(&config.auth) {
+        Ok(auth) => Arc::new(auth),
+        Err(error) => return failed("reading the token settings", error),
+    };
+    let store = match open_store(&config.store).await {
+        Ok(store) => store,
+        Err(error) => return failed("opening the store", error),
+    };
+    let ledger = match Ledger::open(store, Arc::new(SystemClock)).await {
+        Ok(ledger) => ledger,
+        Err(error) => return failed("loading the ledger", error),
+    };
+    let seeded = demo::seed(&ledger).await;
+    ledger.shutdown().await;
+    match seeded {
+        Ok(cast) => {
+            if matches!(config.auth, AuthSettings::Secret(_)) {
+                let base = format!("http://{}", config.listen);
+                if let Some(text) = demo::tokens_text(&auth, &cast, &base) {
+                    println!("{text}");
+                }
+            } else {
+                println!(
+                    "Demo community {} is ready. Set AGORA_JWT_SECRET to have tokens printed that a later `agora serve` accepts.",
+                    cast.community
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => failed("seeding the demo", error),
+    }
+}
+
+fn mint(
+    config: Config,
+    community: String,
+    subject: String,
+    roles: Vec<agora::cli::RoleArg>,
+    hours: i64,
+) -> ExitCode {
+    let AuthSettings::Secret(_) = &config.auth else {
+        eprintln!(
+            "agora: minting needs the service's HS256 secret: set AGORA_JWT_SECRET or --jwt-secret"
+        );
+        return ExitCode::from(USAGE);
+    };
+    let auth = match authenticator(&config.auth) {
+        Ok(auth) => auth,
+        Err(error) => return failed("reading the token settings", error),
+    };
+    let now = chrono::Utc::now().timestamp();
+    let claims = Claims {
+        sub: subject,
+        community,
+        roles: roles.into_iter().map(Into::into).collect(),
+        exp: now + hours * 3_600,
+        iat: now,
+    };
+    match auth.mint(&claims) {
+        Some(token) => {
+            println!("{token}");
+            ExitCode::SUCCESS
+        }
+        None => failed("minting", "no secret"),
+    }
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { config } => {
-            let config = match config.resolve() {
+        Command::Serve { config, demo } => {
+            let config = match resolve(&config) {
                 Ok(config) => config,
-                Err(error) => {
-                    eprintln!("agora: {error}");
-                    return ExitCode::from(2);
-                }
+                Err(code) => return code,
             };
             agora::telemetry::init(config.log_format, &config.log);
-            tracing::info!(store = %config.store, "starting");
-            let served = match Application::build(&config).await {
-                Ok(application) => application.run_until_stopped(shutdown_signal()).await,
-                Err(error) => Err(error),
+            serve(config, demo).await
+        }
+        Command::Demo { config } => {
+            let config = match resolve(&config) {
+                Ok(config) => config,
+                Err(code) => return code,
             };
-            if let Err(error) = served {
-                tracing::error!(%error, "agora serve failed");
-                return ExitCode::FAILURE;
-            }
+            agora::telemetry::init(config.log_format, &config.log);
+            seed_demo(config).await
+        }
+        Command::Token {
+            config,
+            community,
+            subject,
+            roles,
+            hours,
+        } => match resolve(&config) {
+            Ok(config) => mint(config, community, subject, roles, hours),
+            Err(code) => code,
+        },
+        Command::Openapi => {
+            let document = http::ApiDoc::openapi()
+                .to_pretty_json()
+                .expect("the OpenAPI document serializes");
+            println!("{document}");
             ExitCode::SUCCESS
         }
     }

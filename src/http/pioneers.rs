@@ -395,6 +395,7 @@ pub async fn admit_pioneer(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PioneerFilter {
     /// `active`, `left` or `excluded`.

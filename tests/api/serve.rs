@@ -94,3 +94,78 @@ fn serve_refuses_an_unsupported_store_with_a_clear_message() {
     let message = String::from_utf8_lossy(&output.stderr);
     assert!(message.contains("postgres://db"), "{message}");
 }
+
+#[tokio::test]
+async fn serve_demo_seeds_a_community_and_prints_tokens_that_work() {
+    let directory = tempfile::tempdir().unwrap();
+    let store = format!("sqlite://{}", directory.path().join("agora.db").display());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_agora"))
+        .args([
+            "serve",
+            "--demo",
+            "--store",
+            &store,
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .env_remove("AGORA_CONFIG")
+        .env_remove("AGORA_JWT_SECRET")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut tokens = std::collections::HashMap::new();
+    let mut base = String::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if let [
+            role @ ("admin" | "gardener" | "treasurer" | "pioneer"),
+            token,
+        ] = words[..]
+        {
+            tokens.insert(role.to_owned(), token.to_owned());
+        }
+        if let Some(url) = line.strip_prefix("The API is described at ") {
+            base = url.trim_end_matches("/v1/openapi.json").to_owned();
+            break;
+        }
+    }
+    let client = reqwest::Client::new();
+    let get = |path: &str, role: &str| {
+        client
+            .get(format!("{base}/v1/communities/lanceurs-davenir{path}"))
+            .bearer_auth(&tokens[role])
+            .send()
+    };
+
+    let community: serde_json::Value = get("", "pioneer").await.unwrap().json().await.unwrap();
+    let pioneers: Vec<serde_json::Value> = get("/pioneers?limit=500", "gardener")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let register = get("/shares", "treasurer").await.unwrap();
+    terminate(&mut child);
+
+    assert_eq!(tokens.len(), 4, "{tokens:?}");
+    assert_eq!(
+        community["statutes"]["colleges"].as_array().unwrap().len(),
+        6
+    );
+    assert_eq!(pioneers.len(), agora::demo::DEMO_PIONEERS);
+    let standing = pioneers
+        .iter()
+        .filter(|p| p["in_good_standing"] == true)
+        .count();
+    assert!(
+        standing > 50 && standing < 100,
+        "{standing} in good standing"
+    );
+    assert!(
+        pioneers.iter().all(|p| p["email"].is_string()),
+        "the gardener sees emails"
+    );
+    assert_eq!(register.status(), 200);
+}
