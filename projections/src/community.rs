@@ -3,10 +3,16 @@
 
 use std::collections::BTreeMap;
 
-use agora_events::{CommunitySlug, Event, PioneerId, Recorded, Statutes, Timestamp};
+use agora_events::{
+    AccountId, CommunitySlug, Event, EventId, PioneerId, Recorded, Statutes, Timestamp,
+};
 
 use crate::Projection;
+use crate::ballots::{Ballot, Ballots};
+use crate::funds::{Allocation, Funds, add};
+use crate::market::{Exchange, ExchangeStatus, Listing, Market, MovementKind, Statements};
 use crate::members::{Membership, Pioneer};
+use crate::projects::{Project, ProjectScores, Projects};
 use crate::register::{ShareRegister, Subscription};
 
 /// Everything known about one community.
@@ -19,11 +25,20 @@ pub struct CommunityState {
     pub statutes_amended_at: Option<Timestamp>,
     pub pioneers: BTreeMap<PioneerId, Pioneer>,
     pub register: ShareRegister,
+    pub market: Market,
+    pub statements: Statements,
+    pub projects: Projects,
+    pub ballots: Ballots,
+    pub funds: Funds,
 }
 
 impl CommunityState {
     /// The state right after `CommunityCreated`.
     pub fn founded(slug: CommunitySlug, statutes: Statutes, at: Timestamp) -> Self {
+        let projects = Projects {
+            weights: vec![(at, statutes.ranking_weights)],
+            ..Projects::default()
+        };
         Self {
             slug,
             statutes,
@@ -31,6 +46,20 @@ impl CommunityState {
             statutes_amended_at: None,
             pioneers: BTreeMap::new(),
             register: ShareRegister::default(),
+            market: Market::default(),
+            statements: Statements::default(),
+            projects,
+            ballots: Ballots::default(),
+            funds: Funds::default(),
+        }
+    }
+
+    /// Whether a time-credit account exists: every admitted pioneer and
+    /// every proposed project has one.
+    pub fn account_exists(&self, account: AccountId) -> bool {
+        match account {
+            AccountId::Pioneer(id) => self.pioneers.contains_key(&id),
+            AccountId::Project(id) => self.projects.by_id.contains_key(&id),
         }
     }
 
@@ -49,13 +78,16 @@ impl CommunityState {
         })
     }
 
-    /// Applies one event of this community's stream.
-    pub fn apply_event(&mut self, event: &Event, at: Timestamp) {
+    /// Applies one event of this community's stream, recorded as
+    /// `event_id` at `at`.
+    pub fn apply_event(&mut self, event: &Event, event_id: EventId, at: Timestamp) {
         match event {
-            Event::CommunityCreated(_) => {}
             Event::StatutesAmended(amended) => {
                 self.statutes = amended.statutes.clone();
                 self.statutes_amended_at = Some(at);
+                self.projects
+                    .weights
+                    .push((at, amended.statutes.ranking_weights));
             }
             Event::PioneerAdmitted(admitted) => {
                 self.pioneers.insert(
@@ -135,10 +167,198 @@ impl CommunityState {
                     redeemed.capital_after,
                 );
             }
-            // Later areas (marketplace, projects, ballots, funds) have their
-            // own projections.
-            _ => {}
+            Event::ListingPublished(published) => {
+                self.market.listings.insert(
+                    published.listing_id,
+                    Listing {
+                        id: published.listing_id,
+                        author: published.author,
+                        kind: published.kind,
+                        title: published.title.clone(),
+                        description: published.description.clone(),
+                        tags: published.tags.clone(),
+                        published_at: at,
+                        withdrawn_at: None,
+                    },
+                );
+            }
+            Event::ListingWithdrawn(withdrawn) => {
+                if let Some(listing) = self.market.listings.get_mut(&withdrawn.listing_id) {
+                    listing.withdrawn_at = Some(at);
+                }
+            }
+            Event::ExchangeRecorded(recorded) => {
+                self.market.exchanges.insert(
+                    recorded.exchange_id,
+                    Exchange {
+                        id: recorded.exchange_id,
+                        provider: recorded.provider,
+                        receiver: recorded.receiver,
+                        hours: recorded.hours,
+                        description: recorded.description.clone(),
+                        listing_id: recorded.listing_id,
+                        recorded_at: at,
+                        status: ExchangeStatus::Pending,
+                    },
+                );
+            }
+            Event::ExchangeConfirmed(confirmed) => {
+                // The receiver pays the provider.
+                self.move_credits(
+                    at,
+                    MovementKind::Exchange,
+                    confirmed.exchange_id.to_string(),
+                    (confirmed.receiver, confirmed.receiver_balance_after),
+                    (confirmed.provider, confirmed.provider_balance_after),
+                    confirmed.hours,
+                );
+                self.market.completed_exchanges += 1;
+                if let Some(exchange) = self.market.exchanges.get_mut(&confirmed.exchange_id) {
+                    exchange.status = ExchangeStatus::Completed {
+                        confirmed: event_id,
+                    };
+                }
+            }
+            Event::ExchangeCancelled(cancelled) => {
+                if let Some(exchange) = self.market.exchanges.get_mut(&cancelled.exchange_id) {
+                    exchange.status = ExchangeStatus::Cancelled {
+                        reason: cancelled.reason.clone(),
+                    };
+                }
+            }
+            Event::ExchangeReversed(reversed) => {
+                // The provider gives the hours back to the receiver.
+                self.move_credits(
+                    at,
+                    MovementKind::Reversal,
+                    reversed.exchange_id.to_string(),
+                    (reversed.provider, reversed.provider_balance_after),
+                    (reversed.receiver, reversed.receiver_balance_after),
+                    reversed.hours,
+                );
+                self.market.reversals += 1;
+                if let Some(exchange) = self.market.exchanges.get_mut(&reversed.exchange_id) {
+                    exchange.status = ExchangeStatus::Reversed {
+                        reason: reversed.reason.clone(),
+                    };
+                }
+            }
+            Event::TimeCreditsTransferred(transfer) => {
+                self.move_credits(
+                    at,
+                    MovementKind::Transfer,
+                    transfer.transfer_id.to_string(),
+                    (transfer.payer, transfer.payer_balance_after),
+                    (transfer.payee, transfer.payee_balance_after),
+                    transfer.hours,
+                );
+                self.market.transfers += 1;
+            }
+            Event::ProjectProposed(proposed) => {
+                let sequence = self.projects.by_id.len() as u64;
+                self.projects.by_id.insert(
+                    proposed.project_id,
+                    Project {
+                        id: proposed.project_id,
+                        proposer: proposed.proposer,
+                        title: proposed.title.clone(),
+                        summary: proposed.summary.clone(),
+                        proposed_at: at,
+                        sequence,
+                        scores: Vec::new(),
+                        statuses: vec![(at, agora_events::ProjectStatus::Proposed)],
+                    },
+                );
+            }
+            Event::ProjectScored(scored) => {
+                if let Some(project) = self.projects.by_id.get_mut(&scored.project_id) {
+                    project.scores.push((
+                        at,
+                        ProjectScores {
+                            concerned_percent: scored.concerned_percent,
+                            estimated_cost: scored.estimated_cost,
+                            self_financing_percent: scored.self_financing_percent,
+                        },
+                    ));
+                }
+            }
+            Event::ProjectStatusChanged(changed) => {
+                if let Some(project) = self.projects.by_id.get_mut(&changed.project_id) {
+                    project.statuses.push((at, changed.to));
+                }
+            }
+            Event::BallotOpened(opened) => {
+                self.ballots.by_id.insert(
+                    opened.ballot_id,
+                    Ballot {
+                        opened: opened.clone(),
+                        opened_at: at,
+                        votes: BTreeMap::new(),
+                        votes_cast: 0,
+                        closed: None,
+                    },
+                );
+            }
+            Event::VoteCast(vote) => {
+                if let Some(ballot) = self.ballots.by_id.get_mut(&vote.ballot_id) {
+                    ballot.votes.insert(vote.voter, vote.choice.clone());
+                    ballot.votes_cast += 1;
+                }
+            }
+            Event::BallotClosed(closed) => {
+                if let Some(ballot) = self.ballots.by_id.get_mut(&closed.ballot_id) {
+                    ballot.closed = Some((at, closed.clone()));
+                }
+            }
+            Event::FundsReceived(received) => {
+                self.funds.received = add(self.funds.received, received.amount);
+                self.funds.receipts.push((at, received.clone()));
+            }
+            Event::FundsAllocated(allocated) => {
+                self.funds.allocated = add(self.funds.allocated, allocated.amount);
+                self.funds.allocations.insert(
+                    allocated.allocation_id,
+                    Allocation {
+                        allocated: allocated.clone(),
+                        at,
+                        spent: Default::default(),
+                        expenses: Vec::new(),
+                    },
+                );
+            }
+            Event::ExpenseRecorded(expense) => {
+                self.funds.spent = add(self.funds.spent, expense.amount);
+                if let Some(allocation) = self.funds.allocations.get_mut(&expense.allocation_id) {
+                    allocation.spent = add(allocation.spent, expense.amount);
+                    allocation.expenses.push((at, expense.clone()));
+                }
+            }
+            Event::CommunityCreated(_) => {}
         }
+    }
+
+    /// Moves credits as recorded, in balances and statements.
+    fn move_credits(
+        &mut self,
+        at: Timestamp,
+        kind: MovementKind,
+        reference: String,
+        (payer, payer_after): (AccountId, agora_events::Hours),
+        (payee, payee_after): (AccountId, agora_events::Hours),
+        hours: agora_events::Hours,
+    ) {
+        self.market
+            .settle(payer, payee, hours, payer_after, payee_after);
+        self.statements.record(
+            at,
+            kind,
+            reference,
+            payer,
+            payee,
+            hours,
+            payer_after,
+            payee_after,
+        );
     }
 
     fn with_pioneer(&mut self, id: PioneerId, change: impl FnOnce(&mut Pioneer)) {
@@ -163,7 +383,7 @@ impl Projection for Communities {
                 CommunityState::founded(created.slug.clone(), created.statutes.clone(), at),
             );
         } else if let Some(community) = self.by_slug.get_mut(&recorded.metadata.community) {
-            community.apply_event(&recorded.event, at);
+            community.apply_event(&recorded.event, recorded.event_id, at);
         }
     }
 }

@@ -6,15 +6,29 @@
 //! after a transfer). Rules live in the service's `domain`, which decides
 //! events against these projections. Pure: no IO, no async, no clock.
 
-/// One community: statutes, members, the share register.
+/// Ballots, their votes and results.
+mod ballots;
+/// One community: statutes, members, register, market, projects, ballots, funds.
 mod community;
+/// Receipts, allocations and expenses.
+mod funds;
+/// Listings, exchanges, balances and statements of time credits.
+mod market;
 /// Members and their standing.
 mod members;
+/// Projects, their scores and the ranking.
+mod projects;
 /// The share register and the cooperative's capital.
 mod register;
 
+pub use ballots::{Ballot, Ballots};
 pub use community::{Communities, CommunityState};
+pub use funds::{Allocation, Funds};
+pub use market::{
+    Exchange, ExchangeStatus, Listing, Market, MovementKind, StatementLine, Statements,
+};
 pub use members::{Membership, Pioneer};
+pub use projects::{Project, ProjectScores, Projects, Ranked};
 pub use register::{Holding, ShareRegister, Subscription};
 
 use agora_events::Recorded;

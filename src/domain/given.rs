@@ -275,7 +275,9 @@ pub fn given(history: &[Event]) -> Given {
                     now(),
                 ));
             }
-            (Some(state), event) => state.apply_event(event, now()),
+            (Some(state), event) => {
+                state.apply_event(event, agora_events::EventId(Uuid::now_v7()), now())
+            }
             (None, other) => panic!("the history must start by founding: {other:?}"),
         }
     }

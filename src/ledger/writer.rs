@@ -56,7 +56,12 @@ impl WriterState {
     /// Applies a committed event: state, revision, head, command index.
     pub fn apply(&mut self, committed: &Committed, event: &Event, metadata: &Metadata) {
         let mut state = self.state.take().map(Arc::unwrap_or_clone);
-        evolve(&mut state, event, metadata.recorded_at);
+        evolve(
+            &mut state,
+            event,
+            committed.record.event_id,
+            metadata.recorded_at,
+        );
         self.state = state.map(Arc::new);
         self.revision = Some(committed.revision);
         self.head = committed.record.hash;
@@ -72,7 +77,7 @@ impl WriterState {
 }
 
 /// Folds one event into a community's state (creating it on `CommunityCreated`).
-fn evolve(state: &mut Option<CommunityState>, event: &Event, at: Timestamp) {
+fn evolve(state: &mut Option<CommunityState>, event: &Event, event_id: EventId, at: Timestamp) {
     match (state.as_mut(), event) {
         (None, Event::CommunityCreated(created)) => {
             *state = Some(CommunityState::founded(
@@ -81,7 +86,7 @@ fn evolve(state: &mut Option<CommunityState>, event: &Event, at: Timestamp) {
                 at,
             ));
         }
-        (Some(state), event) => state.apply_event(event, at),
+        (Some(state), event) => state.apply_event(event, event_id, at),
         (None, _) => {}
     }
 }
@@ -260,9 +265,10 @@ impl Writer {
                 .unwrap_or_else(|| Uuid::now_v7().to_string());
             let start = plan.events.len();
             for event in events {
-                evolve(&mut plan.state, &event, now);
+                let event_id = EventId(Uuid::now_v7());
+                evolve(&mut plan.state, &event, event_id, now);
                 let new = NewEvent {
-                    event_id: EventId(Uuid::now_v7()),
+                    event_id,
                     event,
                     metadata: Metadata {
                         community: request.community.clone(),

@@ -1,0 +1,53 @@
+//! Funds: what was received, allocated to each project, and spent.
+
+use std::collections::BTreeMap;
+
+use agora_events::{
+    AllocationId, Euros, ExpenseRecorded, FundsAllocated, FundsReceived, ProjectId, Timestamp,
+};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Allocation {
+    pub allocated: FundsAllocated,
+    pub at: Timestamp,
+    pub spent: Euros,
+    pub expenses: Vec<(Timestamp, ExpenseRecorded)>,
+}
+
+impl Allocation {
+    pub fn remaining(&self) -> Euros {
+        self.allocated
+            .amount
+            .checked_sub(self.spent)
+            .expect("amounts stay within limits")
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Funds {
+    pub receipts: Vec<(Timestamp, FundsReceived)>,
+    pub allocations: BTreeMap<AllocationId, Allocation>,
+    pub received: Euros,
+    pub allocated: Euros,
+    pub spent: Euros,
+}
+
+impl Funds {
+    /// Received and not yet allocated.
+    pub fn unallocated(&self) -> Euros {
+        self.received
+            .checked_sub(self.allocated)
+            .expect("amounts stay within limits")
+    }
+
+    /// A project's allocations.
+    pub fn of_project(&self, project: ProjectId) -> impl Iterator<Item = &Allocation> {
+        self.allocations
+            .values()
+            .filter(move |allocation| allocation.allocated.project_id == project)
+    }
+}
+
+pub(crate) fn add(a: Euros, b: Euros) -> Euros {
+    a.checked_add(b).expect("amounts stay within limits")
+}

@@ -1,0 +1,177 @@
+//! The marketplace and time credits: listings, exchanges, balances.
+//!
+//! Balances come from the events, which carry each account's balance after
+//! the movement; the projection records them and checks, as it goes, that
+//! they agree with the movement itself (a disagreement is a bug or a
+//! damaged log).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use agora_events::{
+    AccountId, EventId, ExchangeId, Hours, ListingId, ListingKind, PioneerId, Timestamp,
+};
+
+/// A marketplace listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listing {
+    pub id: ListingId,
+    pub author: PioneerId,
+    pub kind: ListingKind,
+    pub title: String,
+    pub description: String,
+    pub tags: Vec<String>,
+    pub published_at: Timestamp,
+    pub withdrawn_at: Option<Timestamp>,
+}
+
+/// Where an exchange stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExchangeStatus {
+    /// Recorded by the provider; no credit has moved.
+    Pending,
+    /// Confirmed by the receiver: credits moved, by this event.
+    Completed {
+        confirmed: EventId,
+    },
+    Cancelled {
+        reason: Option<String>,
+    },
+    /// Completed, then reversed by the gardener.
+    Reversed {
+        reason: String,
+    },
+}
+
+/// Hours of help given by a provider to a receiver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exchange {
+    pub id: ExchangeId,
+    pub provider: PioneerId,
+    pub receiver: AccountId,
+    pub hours: Hours,
+    pub description: String,
+    pub listing_id: Option<ListingId>,
+    pub recorded_at: Timestamp,
+    pub status: ExchangeStatus,
+}
+
+/// Balances and the marketplace's state.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Market {
+    pub listings: BTreeMap<ListingId, Listing>,
+    pub exchanges: BTreeMap<ExchangeId, Exchange>,
+    balances: BTreeMap<AccountId, Hours>,
+    /// Hours moved, all movements together (reversals included).
+    pub volume: Hours,
+    /// Accounts that ever paid or received credits.
+    pub traders: BTreeSet<AccountId>,
+    pub completed_exchanges: u64,
+    pub reversals: u64,
+    pub transfers: u64,
+}
+
+impl Market {
+    /// An account's balance; zero for an account that never moved credits.
+    pub fn balance(&self, account: AccountId) -> Hours {
+        self.balances.get(&account).copied().unwrap_or_default()
+    }
+
+    /// Every account that ever moved credits, with its balance.
+    pub fn balances(&self) -> &BTreeMap<AccountId, Hours> {
+        &self.balances
+    }
+
+    /// The sum of every balance: zero, always, in a mutual-credit system.
+    pub fn sum_of_balances(&self) -> rust_decimal::Decimal {
+        self.balances.values().map(|hours| hours.value()).sum()
+    }
+
+    /// Moves `hours` from `payer` to `payee`, whose balances after are
+    /// recorded in the event.
+    pub(crate) fn settle(
+        &mut self,
+        payer: AccountId,
+        payee: AccountId,
+        hours: Hours,
+        payer_after: Hours,
+        payee_after: Hours,
+    ) {
+        let expected_payer = self.balance(payer).value() - hours.value();
+        let expected_payee = self.balance(payee).value() + hours.value();
+        assert_eq!(
+            (payer_after.value(), payee_after.value()),
+            (expected_payer, expected_payee),
+            "recorded balances disagree with the movement of {hours} from {payer} to {payee}"
+        );
+        self.balances.insert(payer, payer_after);
+        self.balances.insert(payee, payee_after);
+        self.volume = self
+            .volume
+            .checked_add(hours)
+            .expect("volumes stay within limits");
+        self.traders.insert(payer);
+        self.traders.insert(payee);
+    }
+}
+
+/// What moved an account's credits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MovementKind {
+    Exchange,
+    Reversal,
+    Transfer,
+}
+
+/// One line of an account's statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementLine {
+    pub at: Timestamp,
+    pub kind: MovementKind,
+    /// The exchange or transfer id.
+    pub reference: String,
+    pub counterparty: AccountId,
+    /// Positive when credited, negative when debited.
+    pub hours: rust_decimal::Decimal,
+    pub balance_after: Hours,
+}
+
+/// Every account's statement. Each account's lines sit behind an `Arc`, so
+/// copying the state for a decision copies pointers, not histories.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Statements {
+    lines: BTreeMap<AccountId, std::sync::Arc<Vec<StatementLine>>>,
+}
+
+impl Statements {
+    pub fn of(&self, account: AccountId) -> &[StatementLine] {
+        self.lines
+            .get(&account)
+            .map_or(&[], |lines| lines.as_slice())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn record(
+        &mut self,
+        at: Timestamp,
+        kind: MovementKind,
+        reference: String,
+        payer: AccountId,
+        payee: AccountId,
+        hours: Hours,
+        payer_after: Hours,
+        payee_after: Hours,
+    ) {
+        let mut line = |account, counterparty, hours, balance_after| {
+            std::sync::Arc::make_mut(self.lines.entry(account).or_default()).push(StatementLine {
+                at,
+                kind,
+                reference: reference.clone(),
+                counterparty,
+                hours,
+                balance_after,
+            });
+        };
+        line(payer, payee, -hours.value(), payer_after);
+        line(payee, payer, hours.value(), payee_after);
+    }
+}
