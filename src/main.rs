@@ -1,5 +1,6 @@
 //! The `agora` binary: parses the command line and hands over to the library.
 
+use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -40,7 +41,8 @@ async fn serve(config: Config, seed_demo: bool) -> ExitCode {
             Ok(cast) => {
                 let base = format!("http://{}", application.address());
                 if let Some(text) = demo::tokens_text(application.authenticator(), &cast, &base) {
-                    println!("{text}");
+                    // A closed standard output must not stop the service.
+                    let _ = std::io::stdout().lock().write_all(text.as_bytes());
                 }
             }
             Err(error) => return failed("seeding the demo", error),

@@ -116,7 +116,8 @@ async fn serve_demo_seeds_a_community_and_prints_tokens_that_work() {
         .unwrap();
     let mut tokens = std::collections::HashMap::new();
     let mut base = String::new();
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
         let line = line.unwrap();
         let words: Vec<&str> = line.split_whitespace().collect();
         if let [
@@ -131,6 +132,8 @@ async fn serve_demo_seeds_a_community_and_prints_tokens_that_work() {
             break;
         }
     }
+    // Keep reading, as a terminal would, until the service exits.
+    let drain = std::thread::spawn(move || lines.count());
     let client = reqwest::Client::new();
     let get = |path: &str, role: &str| {
         client
@@ -148,6 +151,7 @@ async fn serve_demo_seeds_a_community_and_prints_tokens_that_work() {
         .unwrap();
     let register = get("/shares", "treasurer").await.unwrap();
     terminate(&mut child);
+    drain.join().unwrap();
 
     assert_eq!(tokens.len(), 4, "{tokens:?}");
     assert_eq!(
