@@ -5,10 +5,15 @@
 //! without IO. One file per area; this one holds the command and rejection
 //! vocabularies and the dispatch.
 
+mod ballots;
 mod community;
+mod funds;
+mod market;
 mod pioneers;
+mod projects;
 mod rejection;
 mod shares;
+pub mod tally;
 pub mod text;
 
 #[cfg(test)]
@@ -17,11 +22,18 @@ mod given;
 use agora_events::{Event, Timestamp};
 use agora_projections::CommunityState;
 
+pub use ballots::{CastVote, CloseBallot, OpenBallot};
 pub use community::{AmendStatutes, CreateCommunity, validate_statutes};
+pub use funds::{AllocateFunds, RecordExpense, RecordReceipt};
+pub use market::{
+    CancelExchange, Canceller, ConfirmExchange, PublishListing, RecordExchange, ReverseExchange,
+    TransferCredits, WithdrawListing,
+};
 pub use pioneers::{
     AcceptCharter, AdmitPioneer, ExcludePioneer, ForgetPioneer, LeaveCommunity, SetRoles,
     UpdateProfile,
 };
+pub use projects::{ChangeProjectStatus, ProposeProject, ScoreProject, transition_allowed};
 pub use rejection::{Rejection, RejectionKind};
 pub use shares::{RecordSharePayment, RedeemShares, SubscribeShares};
 pub use text::{LONG_TEXT_CHARS_MAX, NAME_CHARS_MAX, REFERENCE_CHARS_MAX, SHORT_TEXT_CHARS_MAX};
@@ -41,6 +53,22 @@ pub enum Command {
     SubscribeShares(SubscribeShares),
     RecordSharePayment(RecordSharePayment),
     RedeemShares(RedeemShares),
+    PublishListing(PublishListing),
+    WithdrawListing(WithdrawListing),
+    RecordExchange(RecordExchange),
+    ConfirmExchange(ConfirmExchange),
+    CancelExchange(CancelExchange),
+    ReverseExchange(ReverseExchange),
+    TransferCredits(TransferCredits),
+    ProposeProject(ProposeProject),
+    ScoreProject(ScoreProject),
+    ChangeProjectStatus(ChangeProjectStatus),
+    OpenBallot(OpenBallot),
+    CastVote(CastVote),
+    CloseBallot(CloseBallot),
+    RecordReceipt(RecordReceipt),
+    AllocateFunds(AllocateFunds),
+    RecordExpense(RecordExpense),
 }
 
 /// Decides `command` against the community's state (`None` before it is
@@ -51,7 +79,6 @@ pub fn decide(
     command: &Command,
     now: Timestamp,
 ) -> Result<Vec<Event>, Rejection> {
-    let _ = now; // The areas decided here need no clock; ballots will.
     let Some(state) = state else {
         return match command {
             Command::CreateCommunity(create) => community::create(create),
@@ -73,5 +100,21 @@ pub fn decide(
         Command::SubscribeShares(subscribe) => shares::subscribe(state, subscribe),
         Command::RecordSharePayment(payment) => shares::record_payment(state, payment),
         Command::RedeemShares(redeem) => shares::redeem(state, redeem),
+        Command::PublishListing(publish) => market::publish_listing(state, publish),
+        Command::WithdrawListing(withdraw) => market::withdraw_listing(state, withdraw),
+        Command::RecordExchange(record) => market::record_exchange(state, record),
+        Command::ConfirmExchange(confirm) => market::confirm_exchange(state, confirm),
+        Command::CancelExchange(cancel) => market::cancel_exchange(state, cancel),
+        Command::ReverseExchange(reverse) => market::reverse_exchange(state, reverse),
+        Command::TransferCredits(transfer) => market::transfer(state, transfer),
+        Command::ProposeProject(propose) => projects::propose(state, propose),
+        Command::ScoreProject(score) => projects::score(state, score),
+        Command::ChangeProjectStatus(change) => projects::change_status(state, change),
+        Command::OpenBallot(open) => ballots::open(state, open, now),
+        Command::CastVote(vote) => ballots::vote(state, vote, now),
+        Command::CloseBallot(close) => ballots::close(state, close, now),
+        Command::RecordReceipt(receipt) => funds::receive(state, receipt),
+        Command::AllocateFunds(allocate) => funds::allocate(state, allocate),
+        Command::RecordExpense(expense) => funds::spend(state, expense),
     }
 }

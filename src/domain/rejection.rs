@@ -1,7 +1,10 @@
 //! Rejections: the rule a command breaks, with the figures that break it.
 //! Each has a stable kebab-case `rule` name that the API returns.
 
-use agora_events::{Euros, PioneerId, Role, SubscriptionId};
+use agora_events::{
+    AccountId, AllocationId, BallotId, Euros, ExchangeId, Hours, ListingId, PioneerId, ProjectId,
+    ProjectStatus, Role, SubscriptionId,
+};
 
 /// What kind of mistake a rejection is, which decides its HTTP status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,6 +15,8 @@ pub enum RejectionKind {
     NotFound,
     /// It conflicts with the ledger's current state (409).
     Conflict,
+    /// The caller is not the party the rule names (403).
+    Forbidden,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -92,6 +97,106 @@ pub enum Rejection {
     },
     #[error("pioneer {pioneer} is still a member: a redemption for leaving needs them gone")]
     RedemptionNotLeaving { pioneer: PioneerId },
+    #[error("hours must be positive, not {hours}")]
+    HoursNotPositive { hours: Hours },
+    #[error("an account cannot pay itself")]
+    SelfTransfer,
+    #[error("there is no account {account}")]
+    AccountNotFound { account: AccountId },
+    #[error("account {account} is closed: its owner left or the project ended")]
+    AccountClosed { account: AccountId },
+    #[error("{account} would go to {balance_after} h, below the credit floor of {floor} h")]
+    BelowCreditFloor {
+        account: AccountId,
+        floor: Hours,
+        balance_after: Hours,
+    },
+    #[error("{account} would go to {balance_after} h, above the credit ceiling of {ceiling} h")]
+    AboveCreditCeiling {
+        account: AccountId,
+        ceiling: Hours,
+        balance_after: Hours,
+    },
+    #[error("there is no listing {listing}")]
+    ListingNotFound { listing: ListingId },
+    #[error("listing {listing} was withdrawn")]
+    ListingWithdrawn { listing: ListingId },
+    #[error("only the author of listing {listing} may withdraw it")]
+    NotListingAuthor { listing: ListingId },
+    #[error("there is no exchange {exchange}")]
+    ExchangeNotFound { exchange: ExchangeId },
+    #[error("exchange {exchange} is {status}, not pending")]
+    ExchangeNotPending {
+        exchange: ExchangeId,
+        status: &'static str,
+    },
+    #[error("exchange {exchange} is {status}, not completed")]
+    ExchangeNotCompleted {
+        exchange: ExchangeId,
+        status: &'static str,
+    },
+    #[error("only the receiver of exchange {exchange} may confirm it")]
+    NotExchangeReceiver { exchange: ExchangeId },
+    #[error("only the parties to exchange {exchange} or the gardener may cancel it")]
+    NotExchangeParty { exchange: ExchangeId },
+    #[error("only the owner may spend from account {account}")]
+    NotAccountOwner { account: AccountId },
+    #[error("pioneer {pioneer} is not in good standing (member, current charter, a paid share)")]
+    NotInGoodStanding { pioneer: PioneerId },
+    #[error("there is no project {project}")]
+    ProjectNotFound { project: ProjectId },
+    #[error("project {project} is {status:?}")]
+    ProjectClosed {
+        project: ProjectId,
+        status: ProjectStatus,
+    },
+    #[error("{field} is {value}, outside 0–100")]
+    PercentOutOfRange { field: &'static str, value: u8 },
+    #[error("a project cannot go from {from:?} to {to:?}")]
+    StatusTransition {
+        from: ProjectStatus,
+        to: ProjectStatus,
+    },
+    #[error("project {project} is already in progress: projects are carried out one at a time")]
+    AnotherProjectInProgress { project: ProjectId },
+    #[error("project {project} is not selected for funding (it is {status:?})")]
+    ProjectNotSelected {
+        project: ProjectId,
+        status: ProjectStatus,
+    },
+    #[error("there is no ballot {ballot}")]
+    BallotNotFound { ballot: BallotId },
+    #[error("ballot {ballot} is closed")]
+    BallotClosed { ballot: BallotId },
+    #[error("the close time must be in the future")]
+    CloseTimeInPast,
+    #[error("ballot {ballot} closes at its close time, not before, when the service closes it")]
+    BallotNotDue { ballot: BallotId },
+    #[error("a ballot has 2 to {max} options, not {count}")]
+    OptionCount { count: usize, max: usize },
+    #[error("option {option} is listed twice")]
+    DuplicateOption { option: String },
+    #[error("there is no option {option} on this ballot")]
+    UnknownOption { option: String },
+    #[error("pioneer {voter} is not in the ballot's electorate")]
+    NotInElectorate { voter: PioneerId },
+    #[error("the choice does not fit the ballot's {method} method")]
+    ChoiceMethod { method: &'static str },
+    #[error("there is no allocation {allocation}")]
+    AllocationNotFound { allocation: AllocationId },
+    #[error("ballot {ballot} did not select project {project}")]
+    DecisionDoesNotSelectProject {
+        ballot: BallotId,
+        project: ProjectId,
+    },
+    #[error("allocating {amount} exceeds the {unallocated} not yet allocated")]
+    AllocationExceedsFunds { amount: Euros, unallocated: Euros },
+    #[error("spending {amount} exceeds the {remaining} left of allocation {allocation}")]
+    ExpenseExceedsAllocation {
+        allocation: AllocationId,
+        amount: Euros,
+        remaining: Euros,
+    },
     #[error(
         "redeeming would bring capital to {capital_after}, below the floor of {floor} (a quarter of the highest capital, {highest_capital})"
     )]
@@ -138,6 +243,41 @@ impl Rejection {
             Self::PaymentExceedsOutstanding { .. } => "payment-exceeds-outstanding",
             Self::NotEnoughPaidShares { .. } => "redemption-exceeds-paid-shares",
             Self::RedemptionNotLeaving { .. } => "redemption-leaving-member",
+            Self::HoursNotPositive { .. } => "hours-positive",
+            Self::SelfTransfer => "no-self-transfer",
+            Self::AccountNotFound { .. } => "account-not-found",
+            Self::AccountClosed { .. } => "account-closed",
+            Self::BelowCreditFloor { .. } => "credit-floor",
+            Self::AboveCreditCeiling { .. } => "credit-ceiling",
+            Self::ListingNotFound { .. } => "listing-not-found",
+            Self::ListingWithdrawn { .. } => "listing-withdrawn",
+            Self::NotListingAuthor { .. } => "listing-author-only",
+            Self::ExchangeNotFound { .. } => "exchange-not-found",
+            Self::ExchangeNotPending { .. } => "exchange-not-pending",
+            Self::ExchangeNotCompleted { .. } => "exchange-not-completed",
+            Self::NotExchangeReceiver { .. } => "exchange-receiver-only",
+            Self::NotExchangeParty { .. } => "exchange-party-only",
+            Self::NotAccountOwner { .. } => "account-owner-only",
+            Self::NotInGoodStanding { .. } => "good-standing-required",
+            Self::ProjectNotFound { .. } => "project-not-found",
+            Self::ProjectClosed { .. } => "project-closed",
+            Self::PercentOutOfRange { .. } => "percent-range",
+            Self::StatusTransition { .. } => "project-status-transition",
+            Self::AnotherProjectInProgress { .. } => "one-project-at-a-time",
+            Self::ProjectNotSelected { .. } => "project-not-selected",
+            Self::BallotNotFound { .. } => "ballot-not-found",
+            Self::BallotClosed { .. } => "ballot-closed",
+            Self::CloseTimeInPast => "ballot-close-time-future",
+            Self::BallotNotDue { .. } => "ballot-not-due",
+            Self::OptionCount { .. } => "ballot-option-count",
+            Self::DuplicateOption { .. } => "ballot-option-unique",
+            Self::UnknownOption { .. } => "ballot-option-unknown",
+            Self::NotInElectorate { .. } => "electorate-only",
+            Self::ChoiceMethod { .. } => "choice-fits-method",
+            Self::AllocationNotFound { .. } => "allocation-not-found",
+            Self::DecisionDoesNotSelectProject { .. } => "decision-selects-project",
+            Self::AllocationExceedsFunds { .. } => "allocation-within-funds",
+            Self::ExpenseExceedsAllocation { .. } => "expense-within-allocation",
             Self::BelowCapitalFloor { .. } => "variable-capital-floor",
         }
     }
@@ -163,6 +303,11 @@ impl Rejection {
             Self::CharterVersionMismatch { .. } => Some("charter_version"),
             Self::RoleNotGrantable { .. } => Some("roles"),
             Self::SharesOutOfRange { .. } => Some("shares"),
+            Self::HoursNotPositive { .. } => Some("hours"),
+            Self::PercentOutOfRange { field, .. } => Some(field),
+            Self::CloseTimeInPast => Some("closes_at"),
+            Self::OptionCount { .. } | Self::DuplicateOption { .. } => Some("options"),
+            Self::UnknownOption { .. } | Self::ChoiceMethod { .. } => Some("choice"),
             _ => None,
         }
     }
@@ -171,7 +316,26 @@ impl Rejection {
         match self {
             Self::CommunityNotFound
             | Self::PioneerNotFound { .. }
-            | Self::SubscriptionNotFound { .. } => RejectionKind::NotFound,
+            | Self::SubscriptionNotFound { .. }
+            | Self::AccountNotFound { .. }
+            | Self::ListingNotFound { .. }
+            | Self::ExchangeNotFound { .. }
+            | Self::ProjectNotFound { .. }
+            | Self::BallotNotFound { .. }
+            | Self::AllocationNotFound { .. } => RejectionKind::NotFound,
+            Self::NotListingAuthor { .. }
+            | Self::NotExchangeReceiver { .. }
+            | Self::NotExchangeParty { .. }
+            | Self::NotAccountOwner { .. }
+            | Self::NotInElectorate { .. } => RejectionKind::Forbidden,
+            Self::HoursNotPositive { .. }
+            | Self::SelfTransfer
+            | Self::PercentOutOfRange { .. }
+            | Self::CloseTimeInPast
+            | Self::OptionCount { .. }
+            | Self::DuplicateOption { .. }
+            | Self::UnknownOption { .. }
+            | Self::ChoiceMethod { .. } => RejectionKind::Invalid,
             Self::CommunityExists { .. }
             | Self::CollegeInUse { .. }
             | Self::PioneerExists { .. }
@@ -185,6 +349,22 @@ impl Rejection {
             | Self::NotEnoughPaidShares { .. }
             | Self::RedemptionNotLeaving { .. }
             | Self::BelowCapitalFloor { .. } => RejectionKind::Conflict,
+            Self::AccountClosed { .. }
+            | Self::BelowCreditFloor { .. }
+            | Self::AboveCreditCeiling { .. }
+            | Self::ListingWithdrawn { .. }
+            | Self::ExchangeNotPending { .. }
+            | Self::ExchangeNotCompleted { .. }
+            | Self::NotInGoodStanding { .. }
+            | Self::ProjectClosed { .. }
+            | Self::StatusTransition { .. }
+            | Self::AnotherProjectInProgress { .. }
+            | Self::ProjectNotSelected { .. }
+            | Self::BallotClosed { .. }
+            | Self::BallotNotDue { .. }
+            | Self::DecisionDoesNotSelectProject { .. }
+            | Self::AllocationExceedsFunds { .. }
+            | Self::ExpenseExceedsAllocation { .. } => RejectionKind::Conflict,
             _ => RejectionKind::Invalid,
         }
     }

@@ -125,6 +125,7 @@ impl ApiError {
                         StatusCode::CONFLICT,
                         "The command conflicts with the ledger",
                     ),
+                    RejectionKind::Forbidden => (StatusCode::FORBIDDEN, "Forbidden"),
                 };
                 (status, rejection.rule(), title)
             }

@@ -1,0 +1,250 @@
+//! Counting a ballot, from its opening event and its votes alone, so that
+//! anyone can recompute the recorded result.
+//!
+//! - Each voter's **last** vote counts. In a community ballot each weighs 1.
+//!   In an assembly ballot each college weighs its percentage of the
+//!   statutes (frozen at opening), shared equally among that college's
+//!   voters; a college nobody voted in weighs nothing.
+//! - `single`: an option's score is the weight of the votes for it.
+//!   `approval`: the weight of the votes approving it.
+//! - `ranked` (Schulze): `d[a][b]` is the weight of voters who rank `a` above
+//!   `b` (options a voter leaves out rank below those listed, tied among
+//!   themselves); strongest paths by Floyd–Warshall over `d[a][b]` where
+//!   `d[a][b] > d[b][a]`; an option's score is how many others it beats on
+//!   strongest paths.
+//! - Options are listed by score, highest first, ties in ballot order. The
+//!   winner is the first option if its score is strictly higher than the
+//!   second's (for `ranked`: if it beats every other option); otherwise no
+//!   winner. No votes, no winner.
+//! - Scores are written rounded to 6 decimals (half away from zero); the
+//!   comparison uses exact values.
+
+use std::collections::BTreeMap;
+
+use agora_events::{BallotKind, Choice, OptionResult, VotingMethod};
+use agora_projections::Ballot;
+use rust_decimal::{Decimal, RoundingStrategy};
+
+/// Decimals written in recorded scores.
+pub const SCORE_DECIMALS: u32 = 6;
+
+/// A ballot's result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tally {
+    pub votes_counted: u32,
+    pub results: Vec<OptionResult>,
+    pub winner: Option<String>,
+}
+
+/// The weight of each voter's last vote.
+fn weights(ballot: &Ballot) -> BTreeMap<agora_events::PioneerId, Decimal> {
+    let opened = &ballot.opened;
+    let college_of = |voter| {
+        opened
+            .electorate
+            .iter()
+            .find(|elector| elector.pioneer_id == voter)
+            .map(|elector| elector.college.as_str())
+    };
+    match opened.kind {
+        BallotKind::Community => ballot
+            .votes
+            .keys()
+            .map(|voter| (*voter, Decimal::ONE))
+            .collect(),
+        BallotKind::Assembly => {
+            let mut voters_per_college: BTreeMap<&str, u32> = BTreeMap::new();
+            for voter in ballot.votes.keys() {
+                if let Some(college) = college_of(*voter) {
+                    *voters_per_college.entry(college).or_default() += 1;
+                }
+            }
+            ballot
+                .votes
+                .keys()
+                .filter_map(|voter| {
+                    let college = college_of(*voter)?;
+                    let percent = opened
+                        .college_weights
+                        .iter()
+                        .find(|weight| weight.college == college)?
+                        .vote_weight_percent;
+                    let share = Decimal::from(percent) / Decimal::from(voters_per_college[college]);
+                    Some((*voter, share))
+                })
+                .collect()
+        }
+    }
+}
+
+/// Schulze's "beats" count per option, and whether option `i` beats all.
+pub fn schulze(options: usize, ballots: &[(Vec<usize>, Decimal)]) -> Vec<u32> {
+    let mut d = vec![vec![Decimal::ZERO; options]; options];
+    for (ranking, weight) in ballots {
+        // rank[o] = position in the ranking, unlisted after every listed one.
+        let mut rank = vec![usize::MAX; options];
+        for (position, &option) in ranking.iter().enumerate() {
+            if option < options && rank[option] == usize::MAX {
+                rank[option] = position;
+            }
+        }
+        for a in 0..options {
+            for b in 0..options {
+                if a != b && rank[a] < rank[b] {
+                    d[a][b] += *weight;
+                }
+            }
+        }
+    }
+    let mut p = vec![vec![Decimal::ZERO; options]; options];
+    for a in 0..options {
+        for b in 0..options {
+            if a != b && d[a][b] > d[b][a] {
+                p[a][b] = d[a][b];
+            }
+        }
+    }
+    for i in 0..options {
+        for j in 0..options {
+            if i == j {
+                continue;
+            }
+            for k in 0..options {
+                if i != k && j != k {
+                    p[j][k] = p[j][k].max(p[j][i].min(p[i][k]));
+                }
+            }
+        }
+    }
+    (0..options)
+        .map(|a| {
+            (0..options)
+                .filter(|&b| a != b && p[a][b] > p[b][a])
+                .count() as u32
+        })
+        .collect()
+}
+
+/// Counts the ballot's votes.
+pub fn tally(ballot: &Ballot) -> Tally {
+    let opened = &ballot.opened;
+    let index: BTreeMap<&str, usize> = opened
+        .options
+        .iter()
+        .enumerate()
+        .map(|(position, option)| (option.option_id.as_str(), position))
+        .collect();
+    let weights = weights(ballot);
+    let mut scores = vec![Decimal::ZERO; opened.options.len()];
+    let mut rankings = Vec::new();
+    for (voter, choice) in &ballot.votes {
+        let weight = weights.get(voter).copied().unwrap_or_default();
+        match choice {
+            Choice::Single { option_id } => {
+                if let Some(&at) = index.get(option_id.as_str()) {
+                    scores[at] += weight;
+                }
+            }
+            Choice::Approval { option_ids } => {
+                for option_id in option_ids {
+                    if let Some(&at) = index.get(option_id.as_str()) {
+                        scores[at] += weight;
+                    }
+                }
+            }
+            Choice::Ranked { ranking } => {
+                let ranking = ranking
+                    .iter()
+                    .filter_map(|option_id| index.get(option_id.as_str()).copied())
+                    .collect();
+                rankings.push((ranking, weight));
+            }
+        }
+    }
+    if opened.method == VotingMethod::Ranked {
+        scores = schulze(opened.options.len(), &rankings)
+            .into_iter()
+            .map(Decimal::from)
+            .collect();
+    }
+    let mut order: Vec<usize> = (0..opened.options.len()).collect();
+    order.sort_by(|a, b| scores[*b].cmp(&scores[*a]).then(a.cmp(b)));
+    let winner = match (order.first(), order.get(1)) {
+        _ if ballot.votes.is_empty() => None,
+        (Some(&first), Some(&second)) if scores[first] > scores[second] => Some(first),
+        (Some(&first), None) => Some(first),
+        _ => None,
+    };
+    Tally {
+        votes_counted: ballot.votes.len() as u32,
+        results: order
+            .iter()
+            .map(|&at| OptionResult {
+                option_id: opened.options[at].option_id.clone(),
+                score: scores[at]
+                    .round_dp_with_strategy(SCORE_DECIMALS, RoundingStrategy::MidpointAwayFromZero)
+                    .normalize()
+                    .to_string(),
+            })
+            .collect(),
+        winner: winner.map(|at| opened.options[at].option_id.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Expands "5 ACBED" lines into weighted rankings over options A..E.
+    fn ballots(lines: &[(u32, &str)]) -> Vec<(Vec<usize>, Decimal)> {
+        lines
+            .iter()
+            .map(|(count, order)| {
+                let ranking = order.bytes().map(|b| usize::from(b - b'A')).collect();
+                (ranking, Decimal::from(*count))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn schulze_reproduces_the_classic_45_voter_example() {
+        // The worked example of Schulze's method (Wikipedia, "Schulze
+        // method"): E wins, and the order is E > A > C > B > D.
+        let wins = schulze(
+            5,
+            &ballots(&[
+                (5, "ACBED"),
+                (5, "ADECB"),
+                (8, "BEDAC"),
+                (3, "CABED"),
+                (7, "CAEBD"),
+                (2, "CBADE"),
+                (7, "DCEBA"),
+                (8, "EBADC"),
+            ]),
+        );
+        // A beats C, B, D; B beats D; C beats B, D; E beats all.
+        assert_eq!(wins, vec![3, 1, 2, 0, 4]);
+    }
+
+    #[test]
+    fn schulze_finds_the_condorcet_winner_when_there_is_one() {
+        // B is preferred to each other option by a majority.
+        let wins = schulze(3, &ballots(&[(4, "BAC"), (3, "CBA"), (2, "ABC")]));
+        assert_eq!(wins[1], 2);
+    }
+
+    #[test]
+    fn schulze_breaks_a_condorcet_cycle_by_strongest_paths() {
+        // A > B by 6-3, B > C by 7-2, C > A by 5-4: the cycle's weakest link
+        // is C > A, so A beats C on strongest paths (6 against 5) and wins.
+        let wins = schulze(3, &ballots(&[(4, "ABC"), (3, "BCA"), (2, "CAB")]));
+        assert_eq!(wins, vec![2, 1, 0]);
+    }
+
+    #[test]
+    fn unlisted_options_rank_below_listed_ones() {
+        let wins = schulze(3, &ballots(&[(1, "C")]));
+        assert_eq!(wins, vec![0, 0, 2]);
+    }
+}
