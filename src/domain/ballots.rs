@@ -245,3 +245,281 @@ pub fn close(
     }
     Ok(events)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::given::*;
+    use agora_events::{BallotId, BallotKind, Choice, Closure, VotingMethod};
+    use uuid::Uuid;
+
+    const BALLOT: BallotId = BallotId::from_uuid(Uuid::from_u128(0xba));
+
+    fn vote(voter: PioneerId, choice: Choice) -> Command {
+        Command::CastVote(CastVote {
+            ballot_id: BALLOT,
+            voter,
+            choice,
+        })
+    }
+
+    fn single(option: &str) -> Choice {
+        Choice::Single {
+            option_id: option.into(),
+        }
+    }
+
+    fn close(closed_by: Closure) -> Command {
+        Command::CloseBallot(CloseBallot {
+            ballot_id: BALLOT,
+            closed_by,
+        })
+    }
+
+    /// Three members, two proposed projects, and an open ballot between them.
+    fn open_ballot(method: VotingMethod, kind: BallotKind) -> Vec<Event> {
+        let mut history = community_of_three();
+        history.push(proposed(PROJECT_A, ALICE));
+        history.push(proposed(PROJECT_B, BRUNO));
+        let options = vec![option("a", Some(PROJECT_A)), option("b", Some(PROJECT_B))];
+        history.extend(
+            given(&history)
+                .when(open_ballot_command(BALLOT, method, kind, options))
+                .events(),
+        );
+        history
+    }
+
+    fn then_closed(history: &[Event], at: &str, by: Closure) -> Vec<Event> {
+        decide_at(history, close(by), at).unwrap()
+    }
+
+    #[test]
+    fn opening_freezes_the_electorate_of_members_in_good_standing() {
+        let mut history = community_of_three();
+        let newcomer = PioneerId::from_uuid(Uuid::from_u128(0x77));
+        history.push(admitted(newcomer, "founders"));
+        history.push(proposed(PROJECT_A, ALICE));
+        let options = vec![option("a", Some(PROJECT_A)), option("b", None)];
+        let events = given(&history)
+            .when(open_ballot_command(
+                BALLOT,
+                VotingMethod::Single,
+                BallotKind::Community,
+                options,
+            ))
+            .then_events(&["BallotOpened"]);
+        let Event::BallotOpened(opened) = &events[0] else {
+            unreachable!()
+        };
+        let electorate: Vec<PioneerId> = opened.electorate.iter().map(|e| e.pioneer_id).collect();
+        assert_eq!(electorate.len(), 3);
+        assert!(!electorate.contains(&newcomer));
+    }
+
+    #[test]
+    fn a_ballot_needs_distinct_options_and_a_future_close_time() {
+        let history = community_of_three();
+        let open = |options| {
+            open_ballot_command(BALLOT, VotingMethod::Single, BallotKind::Community, options)
+        };
+        given(&history)
+            .when(open(vec![option("a", None)]))
+            .then_rule("ballot-option-count");
+        given(&history)
+            .when(open(vec![option("a", None), option("a", None)]))
+            .then_rule("ballot-option-unique");
+        let late = decide_at(
+            &history,
+            open(vec![option("a", None), option("b", None)]),
+            "2026-12-02T00:00:00Z",
+        );
+        assert_eq!(late, Err(Rejection::CloseTimeInPast));
+    }
+
+    #[test]
+    fn only_the_electorate_votes_and_only_while_open() {
+        let history = open_ballot(VotingMethod::Single, BallotKind::Community);
+        let stranger = PioneerId::from_uuid(Uuid::from_u128(0x99));
+        given(&history)
+            .when(vote(stranger, single("a")))
+            .then_err(Rejection::NotInElectorate { voter: stranger });
+        let after_close = decide_at(&history, vote(ALICE, single("a")), "2026-12-01T12:00:00Z");
+        assert_eq!(after_close, Err(Rejection::BallotClosed { ballot: BALLOT }));
+    }
+
+    #[test]
+    fn a_voter_who_lost_good_standing_cannot_vote() {
+        let mut history = open_ballot(VotingMethod::Single, BallotKind::Community);
+        history.push(left(ALICE));
+        given(&history)
+            .when(vote(ALICE, single("a")))
+            .then_rule("good-standing-required");
+    }
+
+    #[test]
+    fn a_choice_must_fit_the_method_and_name_known_options_once() {
+        let history = open_ballot(VotingMethod::Ranked, BallotKind::Community);
+        given(&history)
+            .when(vote(ALICE, single("a")))
+            .then_rule("choice-fits-method");
+        given(&history)
+            .when(vote(
+                ALICE,
+                Choice::Ranked {
+                    ranking: vec!["a".into(), "z".into()],
+                },
+            ))
+            .then_rule("ballot-option-unknown");
+        given(&history)
+            .when(vote(
+                ALICE,
+                Choice::Ranked {
+                    ranking: vec!["a".into(), "a".into()],
+                },
+            ))
+            .then_rule("ballot-option-unique");
+        given(&history)
+            .when(vote(ALICE, Choice::Ranked { ranking: vec![] }))
+            .then_rule("choice-fits-method");
+    }
+
+    #[test]
+    fn a_revote_replaces_the_earlier_vote_and_the_winner_is_selected() {
+        let mut history = open_ballot(VotingMethod::Single, BallotKind::Community);
+        for (voter, choice) in [(ALICE, "a"), (BRUNO, "b"), (CLARA, "a"), (ALICE, "b")] {
+            history.extend(given(&history).when(vote(voter, single(choice))).events());
+        }
+
+        let events = then_closed(&history, "2026-11-30T00:00:00Z", Closure::Gardener);
+
+        let types: Vec<&str> = events.iter().map(Event::event_type).collect();
+        assert_eq!(types, ["BallotClosed", "ProjectStatusChanged"]);
+        let Event::BallotClosed(closed) = &events[0] else {
+            unreachable!()
+        };
+        assert_eq!(closed.votes_counted, 3);
+        assert_eq!(closed.winner.as_deref(), Some("b"));
+        assert_eq!(closed.results[0].score, "2");
+        let Event::ProjectStatusChanged(selected) = &events[1] else {
+            unreachable!()
+        };
+        assert_eq!(selected.project_id, PROJECT_B);
+    }
+
+    #[test]
+    fn a_tie_has_no_winner_and_selects_nothing() {
+        let mut history = open_ballot(VotingMethod::Approval, BallotKind::Community);
+        let both = Choice::Approval {
+            option_ids: vec!["a".into(), "b".into()],
+        };
+        history.extend(given(&history).when(vote(ALICE, both)).events());
+        let events = then_closed(&history, "2026-11-30T00:00:00Z", Closure::Gardener);
+        assert_eq!(events.len(), 1);
+        let Event::BallotClosed(closed) = &events[0] else {
+            unreachable!()
+        };
+        assert_eq!(closed.winner, None);
+    }
+
+    #[test]
+    fn the_service_closes_a_ballot_only_once_its_close_time_has_passed() {
+        let history = open_ballot(VotingMethod::Single, BallotKind::Community);
+        let early = decide_at(&history, close(Closure::Schedule), "2026-12-01T11:59:59Z");
+        assert_eq!(early, Err(Rejection::BallotNotDue { ballot: BALLOT }));
+        let due = then_closed(&history, "2026-12-01T12:00:00Z", Closure::Schedule);
+        assert_eq!(due[0].event_type(), "BallotClosed");
+        let mut closed = history.clone();
+        closed.extend(due);
+        given(&closed)
+            .when(close(Closure::Gardener))
+            .then_err(Rejection::BallotClosed { ballot: BALLOT });
+    }
+
+    #[test]
+    fn an_assembly_ballot_weighs_each_college_by_the_statutes() {
+        // Founders (25%): Alice for a. Partners (25%): Bruno for a.
+        // Beneficiaries (25%): Clara, Dora and Emile for b. Employees: nobody.
+        // By head b would win 3 to 2; by college a wins 50 to 25.
+        let dora = PioneerId::from_uuid(Uuid::from_u128(0xd0));
+        let emile = PioneerId::from_uuid(Uuid::from_u128(0xe0));
+        let mut history = community_of_three();
+        history.extend(member(dora, "beneficiaries"));
+        history.extend(member(emile, "beneficiaries"));
+        history.push(proposed(PROJECT_A, ALICE));
+        history.push(proposed(PROJECT_B, BRUNO));
+        let options = vec![option("a", Some(PROJECT_A)), option("b", Some(PROJECT_B))];
+        history.extend(
+            given(&history)
+                .when(open_ballot_command(
+                    BALLOT,
+                    VotingMethod::Single,
+                    BallotKind::Assembly,
+                    options,
+                ))
+                .events(),
+        );
+        for (voter, choice) in [
+            (ALICE, "a"),
+            (BRUNO, "a"),
+            (CLARA, "b"),
+            (dora, "b"),
+            (emile, "b"),
+        ] {
+            history.extend(given(&history).when(vote(voter, single(choice))).events());
+        }
+
+        let events = then_closed(&history, "2026-11-30T00:00:00Z", Closure::Gardener);
+
+        let Event::BallotClosed(closed) = &events[0] else {
+            unreachable!()
+        };
+        assert_eq!(closed.winner.as_deref(), Some("a"));
+        assert_eq!(closed.results[0].score, "50");
+        assert_eq!(closed.results[1].score, "25");
+    }
+
+    #[test]
+    fn a_ranked_ballot_is_won_by_the_schulze_winner() {
+        let mut history = community_of_three();
+        history.push(proposed(PROJECT_A, ALICE));
+        let options = vec![
+            option("a", Some(PROJECT_A)),
+            option("b", None),
+            option("c", None),
+        ];
+        history.extend(
+            given(&history)
+                .when(open_ballot_command(
+                    BALLOT,
+                    VotingMethod::Ranked,
+                    BallotKind::Community,
+                    options,
+                ))
+                .events(),
+        );
+        let rank = |order: &[&str]| Choice::Ranked {
+            ranking: order.iter().map(|o| o.to_string()).collect(),
+        };
+        for (voter, order) in [
+            (ALICE, ["a", "b", "c"]),
+            (BRUNO, ["b", "a", "c"]),
+            (CLARA, ["a", "c", "b"]),
+        ] {
+            history.extend(given(&history).when(vote(voter, rank(&order))).events());
+        }
+
+        let events = then_closed(&history, "2026-11-30T00:00:00Z", Closure::Gardener);
+
+        let Event::BallotClosed(closed) = &events[0] else {
+            unreachable!()
+        };
+        assert_eq!(closed.winner.as_deref(), Some("a"));
+        let order: Vec<&str> = closed
+            .results
+            .iter()
+            .map(|r| r.option_id.as_str())
+            .collect();
+        assert_eq!(order, ["a", "b", "c"]);
+        assert_eq!(events[1].event_type(), "ProjectStatusChanged");
+    }
+}

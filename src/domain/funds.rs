@@ -157,3 +157,120 @@ pub fn spend(state: &CommunityState, command: &RecordExpense) -> Result<Vec<Even
         .into(),
     ])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::given::*;
+    use agora_events::{AllocationId, Decision, ExpenseId, ProjectStatus, ReceiptId};
+    use uuid::Uuid;
+
+    const ALLOCATION: AllocationId = AllocationId::from_uuid(Uuid::from_u128(0xa11));
+
+    fn receive(amount: &str) -> Command {
+        Command::RecordReceipt(RecordReceipt {
+            receipt_id: ReceiptId(Uuid::new_v4()),
+            amount: amount.parse().unwrap(),
+            source: "Subvention région".into(),
+            reference: "REG-2026-7".into(),
+        })
+    }
+
+    fn allocate(amount: &str) -> Command {
+        Command::AllocateFunds(AllocateFunds {
+            allocation_id: ALLOCATION,
+            project_id: PROJECT_A,
+            amount: amount.parse().unwrap(),
+            decision: Decision::Assembly {
+                reference: "AG 2026-03".into(),
+            },
+        })
+    }
+
+    fn spend(amount: &str) -> Command {
+        Command::RecordExpense(RecordExpense {
+            expense_id: ExpenseId(Uuid::new_v4()),
+            allocation_id: ALLOCATION,
+            amount: amount.parse().unwrap(),
+            payee: "Scierie du Vercors".into(),
+            reference: "FAC-118".into(),
+            receipt_sha256: None,
+        })
+    }
+
+    fn with_selected_project_and_funds(received: &str) -> Vec<Event> {
+        let mut history = community_of_three();
+        history.push(proposed(PROJECT_A, ALICE));
+        history.push(
+            agora_events::ProjectStatusChanged {
+                project_id: PROJECT_A,
+                from: ProjectStatus::Proposed,
+                to: ProjectStatus::Selected,
+                reason: None,
+            }
+            .into(),
+        );
+        history.extend(given(&history).when(receive(received)).events());
+        history
+    }
+
+    #[test]
+    fn allocations_never_exceed_the_unallocated_funds() {
+        let history = with_selected_project_and_funds("1000.00");
+        given(&history)
+            .when(allocate("1000.01"))
+            .then_err(Rejection::AllocationExceedsFunds {
+                amount: "1000.01".parse().unwrap(),
+                unallocated: "1000.00".parse().unwrap(),
+            });
+        given(&history)
+            .when(allocate("1000.00"))
+            .then_events(&["FundsAllocated"]);
+    }
+
+    #[test]
+    fn expenses_never_exceed_what_remains_of_their_allocation() {
+        let mut history = with_selected_project_and_funds("1000.00");
+        history.extend(given(&history).when(allocate("600.00")).events());
+        history.extend(given(&history).when(spend("400.00")).events());
+        given(&history)
+            .when(spend("200.01"))
+            .then_err(Rejection::ExpenseExceedsAllocation {
+                allocation: ALLOCATION,
+                amount: "200.01".parse().unwrap(),
+                remaining: "200.00".parse().unwrap(),
+            });
+        given(&history)
+            .when(spend("200.00"))
+            .then_events(&["ExpenseRecorded"]);
+    }
+
+    #[test]
+    fn only_a_selected_project_receives_an_allocation() {
+        let mut history = community_of_three();
+        history.push(proposed(PROJECT_A, ALICE));
+        history.extend(given(&history).when(receive("10.00")).events());
+        given(&history)
+            .when(allocate("5.00"))
+            .then_rule("project-not-selected");
+    }
+
+    #[test]
+    fn an_allocation_citing_a_ballot_needs_that_ballot_to_have_selected_the_project() {
+        let history = with_selected_project_and_funds("100.00");
+        let ballot_id = agora_events::BallotId(Uuid::new_v4());
+        let Command::AllocateFunds(mut command) = allocate("5.00") else {
+            unreachable!()
+        };
+        command.decision = Decision::Ballot { ballot_id };
+        given(&history)
+            .when(Command::AllocateFunds(command))
+            .then_err(Rejection::BallotNotFound { ballot: ballot_id });
+    }
+
+    #[test]
+    fn amounts_must_be_positive() {
+        given(&community_of_three())
+            .when(receive("0.00"))
+            .then_rule("amount-positive");
+    }
+}

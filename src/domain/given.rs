@@ -314,3 +314,114 @@ impl Then {
         }
     }
 }
+
+// Members, movements, projects, ballots.
+
+pub const CLARA: PioneerId = PioneerId::from_uuid(Uuid::from_u128(0xc1a4a));
+pub const PROJECT_A: agora_events::ProjectId =
+    agora_events::ProjectId::from_uuid(Uuid::from_u128(0x9a));
+pub const PROJECT_B: agora_events::ProjectId =
+    agora_events::ProjectId::from_uuid(Uuid::from_u128(0x9b));
+
+/// A member in good standing: admitted into `college`, charter accepted,
+/// one share paid.
+pub fn member(pioneer_id: PioneerId, college: &str) -> Vec<Event> {
+    let subscription = SubscriptionId(Uuid::new_v4());
+    vec![
+        admitted(pioneer_id, college),
+        charter_accepted(pioneer_id),
+        subscribed(pioneer_id, subscription, 1),
+        paid(pioneer_id, subscription, "50.00", "50.00"),
+    ]
+}
+
+/// Founded, with Alice, Bruno and Clara in good standing.
+pub fn community_of_three() -> Vec<Event> {
+    let mut history = vec![founded()];
+    history.extend(member(ALICE, "founders"));
+    history.extend(member(BRUNO, "partners"));
+    history.extend(member(CLARA, "beneficiaries"));
+    history
+}
+
+pub fn pioneer_account(id: PioneerId) -> agora_events::AccountId {
+    agora_events::AccountId::Pioneer(id)
+}
+
+pub fn transferred(
+    payer: PioneerId,
+    payee: PioneerId,
+    hours: &str,
+    payer_after: &str,
+    payee_after: &str,
+) -> Event {
+    agora_events::TimeCreditsTransferred {
+        transfer_id: agora_events::TransferId(Uuid::new_v4()),
+        payer: pioneer_account(payer),
+        payee: pioneer_account(payee),
+        hours: hours.parse().unwrap(),
+        memo: None,
+        payer_balance_after: payer_after.parse().unwrap(),
+        payee_balance_after: payee_after.parse().unwrap(),
+    }
+    .into()
+}
+
+pub fn transfer_command(payer: PioneerId, payee: PioneerId, hours: &str) -> Command {
+    Command::TransferCredits(TransferCredits {
+        transfer_id: agora_events::TransferId(Uuid::new_v4()),
+        payer: pioneer_account(payer),
+        by: payer,
+        payee: pioneer_account(payee),
+        hours: hours.parse().unwrap(),
+        memo: None,
+    })
+}
+
+pub fn proposed(project_id: agora_events::ProjectId, proposer: PioneerId) -> Event {
+    agora_events::ProjectProposed {
+        project_id,
+        proposer,
+        title: format!("Projet {project_id}"),
+        summary: "Un jardin partagé".into(),
+    }
+    .into()
+}
+
+pub fn option(id: &str, project_id: Option<agora_events::ProjectId>) -> agora_events::BallotOption {
+    agora_events::BallotOption {
+        option_id: id.into(),
+        label: format!("Option {id}"),
+        project_id,
+    }
+}
+
+pub fn open_ballot_command(
+    ballot_id: agora_events::BallotId,
+    method: agora_events::VotingMethod,
+    kind: agora_events::BallotKind,
+    options: Vec<agora_events::BallotOption>,
+) -> Command {
+    Command::OpenBallot(OpenBallot {
+        ballot_id,
+        question: "Quel projet commun ?".into(),
+        options,
+        method,
+        kind,
+        closes_at: "2026-12-01T12:00:00Z".parse().unwrap(),
+    })
+}
+
+impl Then {
+    /// The accepted events, for chaining into the next `given`.
+    pub fn events(self) -> Vec<Event> {
+        self.result
+            .unwrap_or_else(|rejection| panic!("refused: {rejection}"))
+    }
+}
+
+/// Decides `command` on `history` at `at` rather than the fixed now.
+pub fn decide_at(history: &[Event], command: Command, at: &str) -> Result<Vec<Event>, Rejection> {
+    let Given { state } = given(history);
+    decide(state.as_ref(), &command, at.parse().unwrap())
+}

@@ -389,3 +389,260 @@ pub fn transfer(
         .into(),
     ])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::given::*;
+    use agora_events::{AccountId, ExchangeId, Hours, ListingId, ListingKind};
+    use uuid::Uuid;
+
+    const EXCHANGE: ExchangeId = ExchangeId::from_uuid(Uuid::from_u128(0xe1));
+
+    fn record_command(provider: PioneerId, receiver: AccountId, hours: &str) -> Command {
+        Command::RecordExchange(RecordExchange {
+            exchange_id: EXCHANGE,
+            provider,
+            receiver,
+            hours: hours.parse().unwrap(),
+            description: "Deux heures de menuiserie".into(),
+            listing_id: None,
+        })
+    }
+
+    fn confirm(by: PioneerId) -> Command {
+        Command::ConfirmExchange(ConfirmExchange {
+            exchange_id: EXCHANGE,
+            by,
+        })
+    }
+
+    /// Alice provided 2 hours to Bruno, recorded but not confirmed.
+    fn pending_exchange() -> Vec<Event> {
+        let mut history = community_of_three();
+        let recorded = given(&history)
+            .when(record_command(ALICE, pioneer_account(BRUNO), "2"))
+            .events();
+        history.extend(recorded);
+        history
+    }
+
+    fn completed_exchange() -> Vec<Event> {
+        let mut history = pending_exchange();
+        let confirmed = given(&history).when(confirm(BRUNO)).events();
+        history.extend(confirmed);
+        history
+    }
+
+    fn balances(events: &[Event]) -> (String, String) {
+        match &events[0] {
+            Event::TimeCreditsTransferred(t) => (
+                t.payer_balance_after.to_string(),
+                t.payee_balance_after.to_string(),
+            ),
+            Event::ExchangeConfirmed(c) => (
+                c.receiver_balance_after.to_string(),
+                c.provider_balance_after.to_string(),
+            ),
+            other => panic!("no balances in {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_transfer_moves_credits_and_records_the_balances_after() {
+        let events = given(&community_of_three())
+            .when(transfer_command(ALICE, BRUNO, "1.25"))
+            .then_events(&["TimeCreditsTransferred"]);
+        assert_eq!(balances(&events), ("-1.25".into(), "1.25".into()));
+    }
+
+    #[test]
+    fn a_transfer_is_refused_below_the_payers_credit_floor() {
+        let mut history = community_of_three();
+        history.push(transferred(ALICE, CLARA, "19", "-19", "19"));
+        given(&history)
+            .when(transfer_command(ALICE, BRUNO, "1.01"))
+            .then_err(Rejection::BelowCreditFloor {
+                account: pioneer_account(ALICE),
+                floor: Hours::whole(-20),
+                balance_after: "-20.01".parse().unwrap(),
+            });
+        // Down to exactly the floor is allowed.
+        given(&history)
+            .when(transfer_command(ALICE, BRUNO, "1"))
+            .then_events(&["TimeCreditsTransferred"]);
+    }
+
+    #[test]
+    fn a_transfer_is_refused_above_the_payees_credit_ceiling() {
+        let mut history = community_of_three();
+        let mut statutes = statutes();
+        statutes.credit_ceiling = Hours::whole(5);
+        history.push(
+            agora_events::StatutesAmended {
+                statutes,
+                reason: "plafond".into(),
+            }
+            .into(),
+        );
+        history.push(transferred(ALICE, BRUNO, "4", "-4", "4"));
+        given(&history)
+            .when(transfer_command(CLARA, BRUNO, "2"))
+            .then_err(Rejection::AboveCreditCeiling {
+                account: pioneer_account(BRUNO),
+                ceiling: Hours::whole(5),
+                balance_after: Hours::whole(6),
+            });
+    }
+
+    #[test]
+    fn nobody_pays_themself_or_nothing() {
+        given(&community_of_three())
+            .when(transfer_command(ALICE, ALICE, "1"))
+            .then_err(Rejection::SelfTransfer);
+        given(&community_of_three())
+            .when(transfer_command(ALICE, BRUNO, "0"))
+            .then_rule("hours-positive");
+    }
+
+    #[test]
+    fn only_the_owner_spends_from_an_account() {
+        let Command::TransferCredits(mut transfer) = transfer_command(ALICE, BRUNO, "1") else {
+            unreachable!()
+        };
+        transfer.by = CLARA;
+        given(&community_of_three())
+            .when(Command::TransferCredits(transfer))
+            .then_err(Rejection::NotAccountOwner {
+                account: pioneer_account(ALICE),
+            });
+    }
+
+    #[test]
+    fn a_departed_member_can_neither_pay_nor_be_paid() {
+        let mut history = community_of_three();
+        history.push(left(BRUNO));
+        given(&history)
+            .when(transfer_command(ALICE, BRUNO, "1"))
+            .then_err(Rejection::AccountClosed {
+                account: pioneer_account(BRUNO),
+            });
+    }
+
+    #[test]
+    fn credits_move_only_when_the_receiver_confirms() {
+        let history = pending_exchange();
+        let events = given(&history)
+            .when(confirm(BRUNO))
+            .then_events(&["ExchangeConfirmed"]);
+        // The receiver pays the provider.
+        assert_eq!(balances(&events), ("-2.00".into(), "2.00".into()));
+    }
+
+    #[test]
+    fn only_the_receiver_confirms() {
+        given(&pending_exchange())
+            .when(confirm(ALICE))
+            .then_err(Rejection::NotExchangeReceiver { exchange: EXCHANGE });
+    }
+
+    #[test]
+    fn confirming_checks_the_limits_at_that_moment() {
+        let mut history = pending_exchange();
+        history.push(transferred(BRUNO, CLARA, "19", "-19", "19"));
+        given(&history)
+            .when(confirm(BRUNO))
+            .then_rule("credit-floor");
+    }
+
+    #[test]
+    fn a_pending_exchange_is_cancelled_by_a_party_or_the_gardener_only() {
+        let cancel = |by| {
+            Command::CancelExchange(CancelExchange {
+                exchange_id: EXCHANGE,
+                by,
+                reason: None,
+            })
+        };
+        given(&pending_exchange())
+            .when(cancel(Canceller::Party(CLARA)))
+            .then_err(Rejection::NotExchangeParty { exchange: EXCHANGE });
+        for by in [
+            Canceller::Party(ALICE),
+            Canceller::Party(BRUNO),
+            Canceller::Gardener,
+        ] {
+            given(&pending_exchange())
+                .when(cancel(by))
+                .then_events(&["ExchangeCancelled"]);
+        }
+        given(&completed_exchange())
+            .when(cancel(Canceller::Gardener))
+            .then_rule("exchange-not-pending");
+    }
+
+    #[test]
+    fn a_completed_exchange_is_reversed_with_a_reason_naming_what_it_corrects() {
+        let history = completed_exchange();
+        let reverse = |reason: &str| {
+            Command::ReverseExchange(ReverseExchange {
+                exchange_id: EXCHANGE,
+                reason: reason.into(),
+            })
+        };
+        given(&history).when(reverse(" ")).then_rule("text-blank");
+        let events = given(&history)
+            .when(reverse("heures saisies en double"))
+            .then_events(&["ExchangeReversed"]);
+        let Event::ExchangeReversed(reversed) = &events[0] else {
+            unreachable!()
+        };
+        assert_eq!(reversed.provider_balance_after, Hours::ZERO);
+        assert_eq!(reversed.receiver_balance_after, Hours::ZERO);
+        given(&pending_exchange())
+            .when(reverse("trop tôt"))
+            .then_rule("exchange-not-completed");
+    }
+
+    #[test]
+    fn an_exchange_needs_two_different_open_accounts() {
+        given(&community_of_three())
+            .when(record_command(ALICE, pioneer_account(ALICE), "1"))
+            .then_err(Rejection::SelfTransfer);
+        let stranger = PioneerId(Uuid::from_u128(0x5));
+        given(&community_of_three())
+            .when(record_command(ALICE, pioneer_account(stranger), "1"))
+            .then_err(Rejection::AccountNotFound {
+                account: pioneer_account(stranger),
+            });
+    }
+
+    #[test]
+    fn only_the_author_withdraws_a_listing_and_only_once() {
+        let listing_id = ListingId(Uuid::from_u128(0x11));
+        let mut history = community_of_three();
+        history.extend(
+            given(&history)
+                .when(Command::PublishListing(PublishListing {
+                    listing_id,
+                    author: ALICE,
+                    kind: ListingKind::Offer,
+                    title: "Menuiserie".into(),
+                    description: "Petits travaux".into(),
+                    tags: vec!["bois".into()],
+                }))
+                .events(),
+        );
+        let withdraw = |by| Command::WithdrawListing(WithdrawListing { listing_id, by });
+        given(&history)
+            .when(withdraw(BRUNO))
+            .then_err(Rejection::NotListingAuthor {
+                listing: listing_id,
+            });
+        history.extend(given(&history).when(withdraw(ALICE)).events());
+        given(&history)
+            .when(withdraw(ALICE))
+            .then_err(Rejection::ListingWithdrawn {
+                listing: listing_id,
+            });
+    }
+}

@@ -155,3 +155,102 @@ pub fn change_status(
 ) -> Result<Vec<Event>, Rejection> {
     status_change(state, command).map(|event| vec![event])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::given::*;
+    use agora_events::ProjectStatus::*;
+
+    fn propose(proposer: PioneerId) -> Command {
+        Command::ProposeProject(ProposeProject {
+            project_id: PROJECT_A,
+            proposer,
+            title: "Jardin partagé".into(),
+            summary: "Un jardin pour le quartier".into(),
+        })
+    }
+
+    fn change(to: agora_events::ProjectStatus) -> Command {
+        Command::ChangeProjectStatus(ChangeProjectStatus {
+            project_id: PROJECT_A,
+            to,
+            reason: None,
+        })
+    }
+
+    #[test]
+    fn a_member_in_good_standing_proposes_a_project() {
+        given(&community_of_three())
+            .when(propose(ALICE))
+            .then_events(&["ProjectProposed"]);
+        let mut history = community_of_three();
+        history.push(admitted(
+            PioneerId::from_uuid(uuid::Uuid::from_u128(7)),
+            "founders",
+        ));
+        given(&history)
+            .when(propose(PioneerId::from_uuid(uuid::Uuid::from_u128(7))))
+            .then_rule("good-standing-required");
+    }
+
+    #[test]
+    fn scores_are_percentages_and_a_cost() {
+        let mut history = community_of_three();
+        history.push(proposed(PROJECT_A, ALICE));
+        let score = |concerned, self_financing| {
+            Command::ScoreProject(ScoreProject {
+                project_id: PROJECT_A,
+                concerned_percent: concerned,
+                estimated_cost: "1500.00".parse().unwrap(),
+                self_financing_percent: self_financing,
+            })
+        };
+        given(&history)
+            .when(score(101, 0))
+            .then_err(Rejection::PercentOutOfRange {
+                field: "concerned_percent",
+                value: 101,
+            });
+        given(&history)
+            .when(score(60, 20))
+            .then_events(&["ProjectScored"]);
+    }
+
+    #[test]
+    fn status_follows_the_allowed_transitions() {
+        let mut history = community_of_three();
+        history.push(proposed(PROJECT_A, ALICE));
+        given(&history)
+            .when(change(Done))
+            .then_err(Rejection::StatusTransition {
+                from: Proposed,
+                to: Done,
+            });
+        history.extend(given(&history).when(change(Selected)).events());
+        history.extend(given(&history).when(change(InProgress)).events());
+        history.extend(given(&history).when(change(Done)).events());
+        given(&history)
+            .when(change(Withdrawn))
+            .then_rule("project-status-transition");
+    }
+
+    #[test]
+    fn projects_are_carried_out_one_at_a_time() {
+        let mut history = community_of_three();
+        history.push(proposed(PROJECT_B, BRUNO));
+        history.push(
+            agora_events::ProjectStatusChanged {
+                project_id: PROJECT_B,
+                from: Selected,
+                to: InProgress,
+                reason: None,
+            }
+            .into(),
+        );
+        history.push(proposed(PROJECT_A, ALICE));
+        history.extend(given(&history).when(change(Selected)).events());
+        given(&history)
+            .when(change(InProgress))
+            .then_err(Rejection::AnotherProjectInProgress { project: PROJECT_B });
+    }
+}
