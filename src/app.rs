@@ -16,6 +16,9 @@ use crate::http::{AppState, router};
 use crate::ledger::{Ledger, LedgerError};
 use crate::store::{EventStore, MemoryStore, SqliteStore, StoreError};
 
+/// How often the service looks for ballots past their close time.
+pub const BALLOT_CLOSING_PERIOD: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -98,6 +101,7 @@ impl Application {
         let auth = Arc::new(authenticator(&config.auth)?);
         let store = open_store(&config.store).await?;
         let ledger = Ledger::open(store, Arc::new(SystemClock)).await?;
+        ledger.start_scheduler(BALLOT_CLOSING_PERIOD);
         let listener =
             TcpListener::bind(config.listen)
                 .await

@@ -32,6 +32,8 @@ pub struct AllocateFunds {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordExpense {
     pub expense_id: ExpenseId,
+    /// The project the expense is for; its allocation must be this project's.
+    pub project_id: ProjectId,
     pub allocation_id: AllocationId,
     pub amount: Euros,
     pub payee: String,
@@ -189,6 +191,7 @@ mod tests {
     fn spend(amount: &str) -> Command {
         Command::RecordExpense(RecordExpense {
             expense_id: ExpenseId(Uuid::new_v4()),
+            project_id: PROJECT_A,
             allocation_id: ALLOCATION,
             amount: amount.parse().unwrap(),
             payee: "Scierie du Vercors".into(),

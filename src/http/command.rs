@@ -158,6 +158,54 @@ pub async fn submit(
     Ok(response)
 }
 
+/// Resolves the community of a path and authorizes the caller in it.
+pub fn enter(
+    state: &AppState,
+    caller: &Caller,
+    slug: &str,
+    access: super::caller::Access<'_>,
+) -> Result<
+    (
+        CommunitySlug,
+        std::sync::Arc<crate::ledger::Snapshot>,
+        Actor,
+    ),
+    ApiError,
+> {
+    let slug = super::extract::community(slug)?;
+    let snapshot = super::communities::snapshot_of(state, &slug)?;
+    let actor = caller.authorize(&slug, Some(&snapshot), access)?;
+    Ok((slug, snapshot, actor))
+}
+
+/// The caller as a pioneer: commands acting for oneself need one.
+pub fn pioneer_caller(caller: &Caller) -> Result<PioneerId, ApiError> {
+    caller.pioneer_id().ok_or(ApiError::Forbidden {
+        rule: "pioneer-only",
+        detail: "only a pioneer can do this for themself".into(),
+    })
+}
+
+/// Runs a command that creates nothing addressable: 200 with its events.
+pub async fn run(
+    state: &AppState,
+    caller: &Caller,
+    context: CommandContext,
+    community: CommunitySlug,
+    actor: Actor,
+    command: Command,
+    body_digest: Hash,
+) -> Result<Response, ApiError> {
+    let submission = Submission {
+        community,
+        actor,
+        command,
+        body_digest,
+        new_key: None,
+    };
+    submit(state, caller, context, submission, |_| None).await
+}
+
 /// The digest of an empty body, for commands that take none.
 pub fn empty_body() -> Hash {
     Hash::of(b"")

@@ -2,14 +2,18 @@
 //! tests can drive it without a socket. Routes per area; every error is a
 //! problem document; bodies and time are bounded.
 
+mod ballots;
 mod caller;
 mod command;
 mod communities;
 mod error;
 mod extract;
+mod funds;
 mod health;
+mod market;
 mod openapi;
 mod pioneers;
+mod projects;
 mod shares;
 
 use std::sync::Arc;
@@ -54,6 +58,10 @@ pub fn router(state: AppState) -> Router {
         .merge(communities::routes())
         .merge(pioneers::routes())
         .merge(shares::routes())
+        .merge(market::routes())
+        .merge(projects::routes())
+        .merge(ballots::routes())
+        .merge(funds::routes())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(state)

@@ -5,7 +5,9 @@ use axum::Json;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{command, communities, error, health, pioneers, shares};
+use super::{
+    ballots, command, communities, error, funds, health, market, pioneers, projects, shares,
+};
 
 struct BearerAuth;
 
@@ -48,6 +50,31 @@ impl Modify for BearerAuth {
         shares::record_share_payment,
         shares::redeem_shares,
         shares::get_register,
+        market::publish_listing,
+        market::withdraw_listing,
+        market::list_listings,
+        market::record_exchange,
+        market::confirm_exchange,
+        market::cancel_exchange,
+        market::reverse_exchange,
+        market::transfer_credits,
+        market::list_accounts,
+        market::get_account,
+        market::get_statement,
+        projects::propose_project,
+        projects::list_projects,
+        projects::get_project,
+        projects::score_project,
+        projects::change_project_status,
+        projects::get_ranking,
+        ballots::open_ballot,
+        ballots::get_ballot,
+        ballots::cast_vote,
+        ballots::close_ballot,
+        funds::record_receipt,
+        funds::allocate_funds,
+        funds::record_expense,
+        funds::get_funds,
     ),
     components(schemas(error::Problem, command::CommandResponse, command::EventView)),
     tags(
@@ -55,6 +82,10 @@ impl Modify for BearerAuth {
         (name = "communities", description = "Communities and statutes"),
         (name = "pioneers", description = "Membership, charter, profile, roles"),
         (name = "shares", description = "Capital: subscriptions, payments, redemptions"),
+        (name = "market", description = "Listings, exchanges, transfers and time-credit accounts"),
+        (name = "projects", description = "Projects, scores and the ranking"),
+        (name = "ballots", description = "Ballots, votes and tallies"),
+        (name = "funds", description = "Receipts, allocations and expenses"),
     )
 )]
 pub struct ApiDoc;

@@ -124,8 +124,12 @@ pub struct Ledger {
     keys: Arc<KeyRing>,
     communities: RwLock<HashMap<CommunitySlug, CommunityHandle>>,
     writers: Mutex<Vec<JoinHandle<()>>>,
+    scheduler: Mutex<Option<JoinHandle<()>>>,
     closing: AtomicBool,
 }
+
+/// The subject recorded for work the service does on its own.
+pub const SYSTEM_ACTOR: &str = "agora";
 
 impl Ledger {
     /// Replays the whole log (verifying every community's chain), loads the
@@ -144,6 +148,7 @@ impl Ledger {
             keys,
             communities: RwLock::new(HashMap::new()),
             writers: Mutex::new(Vec::new()),
+            scheduler: Mutex::new(None),
             closing: AtomicBool::new(false),
         });
         for (slug, state) in loaded {
@@ -202,10 +207,77 @@ impl Ledger {
         answer.await.map_err(|_| LedgerError::ShuttingDown)?
     }
 
+    /// Closes every open ballot whose close time has passed, as the
+    /// service (`system`). Returns how many it closed. Safe to run
+    /// concurrently with the gardener closing by hand: a ballot closes once.
+    pub async fn close_due_ballots(&self) -> usize {
+        let now = self.clock.now();
+        let mut closed = 0;
+        for community in self.communities() {
+            let Some(snapshot) = self.snapshot(&community) else {
+                continue;
+            };
+            for ballot_id in snapshot.state.ballots.due(now) {
+                let key = format!("close-ballot-{ballot_id}");
+                let request = CommandRequest {
+                    community: community.clone(),
+                    command: Command::CloseBallot(crate::domain::CloseBallot {
+                        ballot_id,
+                        closed_by: agora_events::Closure::Schedule,
+                    }),
+                    actor: Actor {
+                        id: SYSTEM_ACTOR.into(),
+                        role: agora_events::Role::System,
+                    },
+                    command_digest: Hash::of(key.as_bytes()),
+                    idempotency_key: Some(key),
+                    correlation_id: CorrelationId(uuid::Uuid::now_v7()),
+                    new_key: None,
+                };
+                match self.execute(request).await {
+                    Ok(outcome) if !outcome.replayed => closed += 1,
+                    Ok(_) | Err(LedgerError::Rejected(Rejection::BallotClosed { .. })) => {}
+                    Err(error) => {
+                        tracing::warn!(%community, %ballot_id, %error, "could not close a due ballot");
+                    }
+                }
+            }
+        }
+        closed
+    }
+
+    /// Closes due ballots every `period` until shutdown.
+    pub fn start_scheduler(self: &Arc<Self>, period: std::time::Duration) {
+        let ledger = Arc::downgrade(self);
+        let task = tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(period);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            loop {
+                ticks.tick().await;
+                let Some(ledger) = ledger.upgrade() else {
+                    return;
+                };
+                if ledger.closing.load(Ordering::Acquire) {
+                    return;
+                }
+                ledger.close_due_ballots().await;
+            }
+        });
+        *self.scheduler.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
+    }
+
     /// Stops taking commands, lets every writer finish what is queued, then
     /// shuts the store down.
     pub async fn shutdown(&self) {
         self.closing.store(true, Ordering::Release);
+        if let Some(scheduler) = self
+            .scheduler
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            scheduler.abort();
+        }
         self.communities
             .write()
             .unwrap_or_else(|p| p.into_inner())

@@ -1,0 +1,313 @@
+//! Funds over HTTP: receipts, allocations, expenses (treasurer), the
+//! overview (members).
+
+use agora_events::{
+    AllocationId, BallotId, Decision, Euros, ExpenseId, Hash, ProjectId, ReceiptId, Role,
+};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::AppState;
+use super::caller::{Access, Caller};
+use super::command::{CommandContext, CommandResponse, enter, run};
+use super::error::{ApiError, Problem};
+use super::extract::JsonBody;
+use crate::domain::{AllocateFunds, Command, RecordExpense, RecordReceipt};
+
+pub fn routes() -> axum::Router<AppState> {
+    let base = "/v1/communities/{community}";
+    axum::Router::new()
+        .route(&format!("{base}/funds/receipts"), post(record_receipt))
+        .route(
+            &format!("{base}/projects/{{project}}/allocations"),
+            post(allocate_funds),
+        )
+        .route(
+            &format!("{base}/projects/{{project}}/expenses"),
+            post(record_expense),
+        )
+        .route(&format!("{base}/funds"), get(get_funds))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiptBody {
+    #[schema(value_type = String, example = "5000.00")]
+    pub amount: Euros,
+    #[schema(example = "Subvention de la région")]
+    pub source: String,
+    pub reference: String,
+}
+
+/// The decision an allocation carries out.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum DecisionDto {
+    /// A ballot of this ledger that selected the project.
+    Ballot { ballot_id: Uuid },
+    /// A general assembly's decision, by its minutes' reference.
+    Assembly { reference: String },
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AllocationBody {
+    #[schema(value_type = String, example = "3000.00")]
+    pub amount: Euros,
+    pub decision: DecisionDto,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpenseBody {
+    /// The allocation spent from; may be left out when the project has
+    /// exactly one allocation with money left.
+    pub allocation_id: Option<Uuid>,
+    #[schema(value_type = String, example = "420.50")]
+    pub amount: Euros,
+    pub payee: String,
+    /// The invoice's or receipt's reference.
+    pub reference: String,
+    /// SHA-256 of the receipt file, 64 lowercase hex digits.
+    #[schema(value_type = Option<String>)]
+    pub receipt_sha256: Option<Hash>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExpenseView {
+    pub id: Uuid,
+    pub at: String,
+    pub amount: String,
+    pub payee: String,
+    pub reference: String,
+    pub receipt_sha256: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AllocationView {
+    pub id: Uuid,
+    pub project_id: Uuid,
+    pub at: String,
+    pub amount: String,
+    pub spent: String,
+    pub remaining: String,
+    pub decision: DecisionDto,
+    pub expenses: Vec<ExpenseView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReceiptView {
+    pub id: Uuid,
+    pub at: String,
+    pub amount: String,
+    pub source: String,
+    pub reference: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FundsView {
+    pub received: String,
+    pub allocated: String,
+    pub spent: String,
+    /// Received and not yet allocated: what can still be allocated.
+    pub available: String,
+    pub receipts: Vec<ReceiptView>,
+    pub allocations: Vec<AllocationView>,
+}
+
+fn project_id(text: &str) -> Result<ProjectId, ApiError> {
+    text.parse()
+        .map_err(|_| ApiError::InvalidParameter(format!("{text:?} is not a project id (a UUID)")))
+}
+
+const PROBLEMS: &str = "Refused; `rule` names the rule";
+
+/// Record money received (treasurer).
+#[utoipa::path(
+    post, path = "/v1/communities/{community}/funds/receipts", tag = "funds",
+    params(("community" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = ReceiptBody,
+    responses(
+        (status = 200, body = CommandResponse),
+        (status = "4XX", description = PROBLEMS, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn record_receipt(
+    State(state): State<AppState>,
+    caller: Caller,
+    context: CommandContext,
+    Path(slug): Path<String>,
+    body: JsonBody<ReceiptBody>,
+) -> Result<Response, ApiError> {
+    let (community, _, actor) = enter(&state, &caller, &slug, Access::AnyOf(&[Role::Treasurer]))?;
+    let JsonBody { value, digest } = body;
+    let command = Command::RecordReceipt(RecordReceipt {
+        receipt_id: ReceiptId(Uuid::now_v7()),
+        amount: value.amount,
+        source: value.source,
+        reference: value.reference,
+    });
+    run(&state, &caller, context, community, actor, command, digest).await
+}
+
+/// Allocate funds to a selected project, citing the decision (treasurer).
+#[utoipa::path(
+    post, path = "/v1/communities/{community}/projects/{project}/allocations", tag = "funds",
+    params(("community" = String, Path), ("project" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = AllocationBody,
+    responses(
+        (status = 200, body = CommandResponse),
+        (status = "4XX", description = "E.g. `allocation-within-funds`", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn allocate_funds(
+    State(state): State<AppState>,
+    caller: Caller,
+    context: CommandContext,
+    Path((slug, project)): Path<(String, String)>,
+    body: JsonBody<AllocationBody>,
+) -> Result<Response, ApiError> {
+    let (community, _, actor) = enter(&state, &caller, &slug, Access::AnyOf(&[Role::Treasurer]))?;
+    let JsonBody { value, digest } = body;
+    let command = Command::AllocateFunds(AllocateFunds {
+        allocation_id: AllocationId(Uuid::now_v7()),
+        project_id: project_id(&project)?,
+        amount: value.amount,
+        decision: match value.decision {
+            DecisionDto::Ballot { ballot_id } => Decision::Ballot {
+                ballot_id: BallotId(ballot_id),
+            },
+            DecisionDto::Assembly { reference } => Decision::Assembly { reference },
+        },
+    });
+    run(&state, &caller, context, community, actor, command, digest).await
+}
+
+/// Record an expense against a project's allocation (treasurer).
+#[utoipa::path(
+    post, path = "/v1/communities/{community}/projects/{project}/expenses", tag = "funds",
+    params(("community" = String, Path), ("project" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = ExpenseBody,
+    responses(
+        (status = 200, body = CommandResponse),
+        (status = "4XX", description = "E.g. `expense-within-allocation`", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn record_expense(
+    State(state): State<AppState>,
+    caller: Caller,
+    context: CommandContext,
+    Path((slug, project)): Path<(String, String)>,
+    body: JsonBody<ExpenseBody>,
+) -> Result<Response, ApiError> {
+    let (community, snapshot, actor) =
+        enter(&state, &caller, &slug, Access::AnyOf(&[Role::Treasurer]))?;
+    let project_id = project_id(&project)?;
+    let JsonBody { value, digest } = body;
+    let allocation_id = match value.allocation_id {
+        Some(id) => AllocationId(id),
+        None => {
+            let open: Vec<_> = snapshot
+                .state
+                .funds
+                .of_project(project_id)
+                .filter(|allocation| allocation.remaining().is_positive())
+                .collect();
+            match open[..] {
+                [only] => only.allocated.allocation_id,
+                _ => {
+                    return Err(ApiError::InvalidBody(format!(
+                        "project {project_id} has {} allocations with money left: name one with allocation_id",
+                        open.len()
+                    )));
+                }
+            }
+        }
+    };
+    let command = Command::RecordExpense(RecordExpense {
+        expense_id: ExpenseId(Uuid::now_v7()),
+        project_id,
+        allocation_id,
+        amount: value.amount,
+        payee: value.payee,
+        reference: value.reference,
+        receipt_sha256: value.receipt_sha256,
+    });
+    run(&state, &caller, context, community, actor, command, digest).await
+}
+
+/// Funds: received, allocated, spent, available, per allocation.
+#[utoipa::path(
+    get, path = "/v1/communities/{community}/funds", tag = "funds",
+    params(("community" = String, Path)),
+    responses(
+        (status = 200, body = FundsView),
+        (status = "4XX", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_funds(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+) -> Result<Json<FundsView>, ApiError> {
+    let (_, snapshot, _) = enter(&state, &caller, &slug, Access::Member)?;
+    let funds = &snapshot.state.funds;
+    Ok(Json(FundsView {
+        received: funds.received.to_string(),
+        allocated: funds.allocated.to_string(),
+        spent: funds.spent.to_string(),
+        available: funds.unallocated().to_string(),
+        receipts: funds
+            .receipts
+            .iter()
+            .map(|(at, receipt)| ReceiptView {
+                id: receipt.receipt_id.0,
+                at: at.to_string(),
+                amount: receipt.amount.to_string(),
+                source: receipt.source.clone(),
+                reference: receipt.reference.clone(),
+            })
+            .collect(),
+        allocations: funds
+            .allocations
+            .values()
+            .map(|allocation| AllocationView {
+                id: allocation.allocated.allocation_id.0,
+                project_id: allocation.allocated.project_id.0,
+                at: allocation.at.to_string(),
+                amount: allocation.allocated.amount.to_string(),
+                spent: allocation.spent.to_string(),
+                remaining: allocation.remaining().to_string(),
+                decision: match &allocation.allocated.decision {
+                    Decision::Ballot { ballot_id } => DecisionDto::Ballot {
+                        ballot_id: ballot_id.0,
+                    },
+                    Decision::Assembly { reference } => DecisionDto::Assembly {
+                        reference: reference.clone(),
+                    },
+                },
+                expenses: allocation
+                    .expenses
+                    .iter()
+                    .map(|(at, expense)| ExpenseView {
+                        id: expense.expense_id.0,
+                        at: at.to_string(),
+                        amount: expense.amount.to_string(),
+                        payee: expense.payee.clone(),
+                        reference: expense.reference.clone(),
+                        receipt_sha256: expense.receipt_sha256.map(|hash| hash.to_string()),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }))
+}

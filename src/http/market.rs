@@ -1,0 +1,655 @@
+//! The marketplace and time credits over HTTP: listings, exchanges,
+//! transfers, accounts and statements.
+
+use agora_events::{AccountId, ExchangeId, Hours, ListingId, ListingKind, Role, TransferId};
+use agora_projections::{ExchangeStatus, MovementKind};
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::AppState;
+use super::caller::{Access, Caller};
+use super::command::{CommandContext, CommandResponse, empty_body, enter, pioneer_caller, run};
+use super::error::{ApiError, Problem};
+use super::extract::JsonBody;
+use crate::domain::{
+    CancelExchange, Canceller, Command, ConfirmExchange, PublishListing, RecordExchange, Rejection,
+    ReverseExchange, TransferCredits, WithdrawListing,
+};
+
+/// Most listings or statement lines in one page.
+pub const PAGE_MAX: usize = 500;
+
+pub fn routes() -> axum::Router<AppState> {
+    let base = "/v1/communities/{community}";
+    axum::Router::new()
+        .route(
+            &format!("{base}/market/listings"),
+            post(publish_listing).get(list_listings),
+        )
+        .route(
+            &format!("{base}/market/listings/{{listing}}/withdraw"),
+            post(withdraw_listing),
+        )
+        .route(&format!("{base}/exchanges"), post(record_exchange))
+        .route(
+            &format!("{base}/exchanges/{{exchange}}/confirm"),
+            post(confirm_exchange),
+        )
+        .route(
+            &format!("{base}/exchanges/{{exchange}}/cancel"),
+            post(cancel_exchange),
+        )
+        .route(
+            &format!("{base}/exchanges/{{exchange}}/reverse"),
+            post(reverse_exchange),
+        )
+        .route(&format!("{base}/transfers"), post(transfer_credits))
+        .route(&format!("{base}/accounts"), get(list_accounts))
+        .route(&format!("{base}/accounts/{{account}}"), get(get_account))
+        .route(
+            &format!("{base}/accounts/{{account}}/statement"),
+            get(get_statement),
+        )
+}
+
+/// Offer or request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ListingKindDto {
+    Offer,
+    Request,
+}
+
+impl From<ListingKindDto> for ListingKind {
+    fn from(kind: ListingKindDto) -> Self {
+        match kind {
+            ListingKindDto::Offer => Self::Offer,
+            ListingKindDto::Request => Self::Request,
+        }
+    }
+}
+
+impl From<ListingKind> for ListingKindDto {
+    fn from(kind: ListingKind) -> Self {
+        match kind {
+            ListingKind::Offer => Self::Offer,
+            ListingKind::Request => Self::Request,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListingBody {
+    pub kind: ListingKindDto,
+    #[schema(example = "Petits travaux de menuiserie")]
+    pub title: String,
+    pub description: String,
+    /// Skill tags, at most 10; stored in lowercase.
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListingView {
+    pub id: Uuid,
+    pub author: Uuid,
+    pub kind: ListingKindDto,
+    pub title: String,
+    pub description: String,
+    pub tags: Vec<String>,
+    pub published_at: String,
+    pub withdrawn_at: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ListingFilter {
+    /// Only listings with this tag.
+    pub tag: Option<String>,
+    /// `offer` or `request`.
+    pub kind: Option<ListingKindDto>,
+    /// Include withdrawn listings (default false).
+    #[serde(default)]
+    pub include_withdrawn: bool,
+    /// At most 500; default 100.
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExchangeBody {
+    /// `pioneer:<uuid>` or `project:<uuid>`.
+    #[schema(value_type = String, example = "pioneer:0193f1c2-7d2a-7b6e-9a51-3f0c2b1d4e5f")]
+    pub receiver: AccountId,
+    /// Hours given, at most 2 decimals.
+    #[schema(value_type = String, example = "1.50")]
+    pub hours: Hours,
+    pub description: String,
+    pub listing_id: Option<Uuid>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelBody {
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReverseBody {
+    pub reason: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransferBody {
+    /// By default the caller's own account; a project's proposer may pay
+    /// from the project's account.
+    #[schema(value_type = Option<String>)]
+    pub payer: Option<AccountId>,
+    #[schema(value_type = String)]
+    pub payee: AccountId,
+    #[schema(value_type = String, example = "2.00")]
+    pub hours: Hours,
+    pub memo: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountView {
+    #[schema(value_type = String)]
+    pub account: AccountId,
+    #[schema(value_type = String)]
+    pub balance: Hours,
+    #[schema(value_type = String)]
+    pub floor: Hours,
+    #[schema(value_type = String)]
+    pub ceiling: Hours,
+}
+
+/// Community-wide figures of the time bank.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Totals {
+    /// The sum of every balance: always 0.00 in a mutual-credit system.
+    pub sum_of_balances: String,
+    /// Hours moved, all movements together.
+    #[schema(value_type = String)]
+    pub volume: Hours,
+    /// Accounts that ever paid or received.
+    pub active_traders: usize,
+    pub completed_exchanges: u64,
+    pub pending_exchanges: usize,
+    pub transfers: u64,
+    pub reversals: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountsView {
+    pub totals: Totals,
+    pub accounts: Vec<AccountView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatementLineView {
+    pub at: String,
+    /// `exchange`, `reversal` or `transfer`.
+    pub kind: &'static str,
+    /// The exchange's or transfer's id.
+    pub reference: String,
+    #[schema(value_type = String)]
+    pub counterparty: AccountId,
+    /// Signed: positive when credited.
+    pub hours: String,
+    /// The running balance after this line.
+    #[schema(value_type = String)]
+    pub balance_after: Hours,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatementView {
+    #[schema(value_type = String)]
+    pub account: AccountId,
+    #[schema(value_type = String)]
+    pub balance: Hours,
+    /// Lines in all.
+    pub total: usize,
+    pub lines: Vec<StatementLineView>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct Page {
+    /// Lines to skip, oldest first.
+    #[serde(default)]
+    pub offset: usize,
+    /// At most 500; default 100.
+    pub limit: Option<usize>,
+}
+
+fn limit(requested: Option<usize>) -> usize {
+    requested.unwrap_or(100).clamp(1, PAGE_MAX)
+}
+
+fn parse_id<T: std::str::FromStr>(what: &str, text: &str) -> Result<T, ApiError> {
+    text.parse()
+        .map_err(|_| ApiError::InvalidParameter(format!("{text:?} is not a {what} id (a UUID)")))
+}
+
+fn account(text: &str) -> Result<AccountId, ApiError> {
+    text.parse().map_err(|error: agora_events::AccountIdError| {
+        ApiError::InvalidParameter(error.to_string())
+    })
+}
+
+const PROBLEMS: &str = "Refused; `rule` names the rule";
+
+/// Publish an offer or a request of skills.
+#[utoipa::path(
+    post, path = "/v1/communities/{community}/market/listings", tag = "market",
+    params(("community" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = ListingBody,
+    responses(
+        (status = 200, body = CommandResponse),
+        (status = "4XX", description = PROBLEMS, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn publish_listing(
+    State(state): State<AppState>,
+    caller: Caller,
+    context: CommandContext,
+    Path(slug): Path<String>,
+    body: JsonBody<ListingBody>,
+) -> Result<Response, ApiError> {
+    let (community, _, actor) = enter(&state, &caller, &slug, Access::AnyOf(&[Role::Pioneer]))?;
+    let author = pioneer_caller(&caller)?;
+    let JsonBody { value, digest } = body;
+    let command = Command::PublishListing(PublishListing {
+        listing_id: ListingId(Uuid::now_v7()),
+        author,
+        kind: value.kind.into(),
+        title: value.title,
+        description: value.description,
+        tags: value
+            .tags
+            .iter()
+            .map(|tag| tag.trim().to_lowercase())
+            .collect(),
+    });
+    run(&state, &caller, context, community, actor, command, digest).await
+}
+
+/// Withdraw one's listing.
+#[utoipa::path(
+    post, path = "/v1/communities/{community}/market/listings/{listing}/withdraw", tag = "market",
+    params(("community" = String, Path), ("listing" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    responses(
+        (status = 200, body = CommandResponse),
+        (status = "4XX", description = PROBLEMS, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn withdraw_listing(
+    State(state): State<AppState>,
+    caller: Caller,
+    context: CommandContext,
+    Path((slug, listing)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let (community, _, actor) = enter(&state, &caller, &slug, Access::AnyOf(&[Role::Pioneer]))?;
+    let command = Command::WithdrawListing(WithdrawListing {
+        listing_id: ListingId(parse_id("listing", &listing)?),
+        by: pioneer_caller(&caller)?,
+    });
+    run(
+        &state,
+        &caller,
+        context,
+        community,
+        actor,
+        command,
+        empty_body(),
+    )
+    .await
+}
+
+/// Listings, newest first, filtered by tag or kind.
+#[utoipa::path(
+    get, path = "/v1/communities/{community}/market/listings", tag = "market",
+    params(("community" = String, Path), ListingFilter),
+    responses(
+        (status = 200, body = [ListingView]),
+        (status = "4XX", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_listings(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+    filter: Result<Query<ListingFilter>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<ListingView>>, ApiError> {
+    let Query(filter) =
+        filter.map_err(|rejection| ApiError::InvalidParameter(rejection.body_text()))?;
+    let (_, snapshot, _) = enter(&state, &caller, &slug, Access::Member)?;
+    let tag = filter.tag.map(|tag| tag.trim().to_lowercase());
+    let views = snapshot
+        .state
+        .market
+        .listings
+        .values()
+        .rev()
+        .filter(|listing| filter.include_withdrawn || listing.withdrawn_at.is_none())
+        .filter(|listing| {
+            filter
+                .kind
+                .is_none_or(|kind| ListingKind::from(kind) == listing.kind)
+        })
+        .filter(|listing| tag.as_ref().is_none_or(|tag| listing.tags.contains(tag)))
+        .take(limit(filter.limit))
+        .map(|listing| ListingView {
+            id: listing.id.0,
+            author: listing.author.0,
+            kind: listing.kind.into(),
+            title: listing.title.clone(),
+            description: listing.description.clone(),
+            tags: listing.tags.clone(),
+            published_at: listing.published_at.to_string(),
+            withdrawn_at: listing.withdrawn_at.map(|at| at.to_string()),
+        })
+        .collect();
+    Ok(Json(views))
+}
+
+/// Record hours of help given (the caller is the provider). No credit
+/// moves until the receiver confirms.
+#[utoipa::path(
+    post, path = "/v1/communities/{community}/exchanges", tag = "market",
+    params(("community" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = ExchangeBody,
+    responses(
+        (status = 200, body = CommandResponse),
+        (status = "4XX", description = PROBLEMS, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn record_exchange(
+    State(state): State<AppState>,
+    caller: Caller,
+    context: CommandContext,
+    Path(slug): Path<String>,
+    body: JsonBody<ExchangeBody>,
+) -> Result<Response, ApiError> {
+    let (community, _, actor) = enter(&state, &caller, &slug, Access::AnyOf(&[Role::Pioneer]))?;
+    let provider = pioneer_caller(&caller)?;
+    let JsonBody { value, digest } = body;
+    let command = Command::RecordExchange(RecordExchange {
+        exchange_id: ExchangeId(Uuid::now_v7()),
+        provider,
+        receiver: value.receiver,
+        hours: value.hours,
+        description: value.description,
+        listing_id: value.listing_id.map(ListingId),
+    });
+    run(&state, &caller, context, community, actor, command, digest).await
+}
+
+/// Confirm an exchange one received: the credits move now.
+#[utoipa::path(
+    post, path = "/v1/communities/{community}/exchanges/{exchange}/confirm", tag = "market",
+    params(("community" = String, Path), ("exchange" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    responses(
+        (status = 200, body = CommandResponse),
+        (status = "4XX", description = "E.g. `credit-floor`", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn confirm_exchange(
+    State(state): State<AppState>,
+    caller: Caller,
+    context: CommandContext,
+    Path((slug, exchange)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let (community, _, actor) = enter(&state, &caller, &slug, Access::AnyOf(&[Role::Pioneer]))?;
+    let command = Command::ConfirmExchange(ConfirmExchange {
+        exchange_id: ExchangeId(parse_id("exchange", &exchange)?),
+        by: pioneer_caller(&caller)?,
+    });
+    run(
+        &state,
+        &caller,
+        context,
+        community,
+        actor,
+        command,
+        empty_body(),
+    )
+    .await
+}
+
+/// Cancel a pending exchange (a party, or the gardener).
+#[utoipa::path(
+    post, path = "/v1/communities/{community}/exchanges/{exchange}/cancel", tag = "market",
+    params(("community" = String, Path), ("exchange" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = CancelBody,
+    responses(
+        (status = 200, body = CommandResponse),
+        (status = "4XX", description = PROBLEMS, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn cancel_exchange(
+    State(state): State<AppState>,
+    caller: Caller,
+    context: CommandContext,
+    Path((slug, exchange)): Path<(String, String)>,
+    body: JsonBody<CancelBody>,
+) -> Result<Response, ApiError> {
+    let (community, _, actor) = enter(
+        &state,
+        &caller,
+        &slug,
+        Access::AnyOf(&[Role::Gardener, Role::Pioneer]),
+    )?;
+    let by = match actor.role {
+        Role::Gardener => Canceller::Gardener,
+        _ => Canceller::Party(pioneer_caller(&caller)?),
+    };
+    let JsonBody { value, digest } = body;
+    let command = Command::CancelExchange(CancelExchange {
+        exchange_id: ExchangeId(parse_id("exchange", &exchange)?),
+        by,
+        reason: value.reason,
+    });
+    run(&state, &caller, context, community, actor, command, digest).await
+}
+
+/// Reverse a completed exchange, with the reason (gardener).
+#[utoipa::path(
+    post, path = "/v1/communities/{community}/exchanges/{exchange}/reverse", tag = "market",
+    params(("community" = String, Path), ("exchange" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = ReverseBody,
+    responses(
+        (status = 200, body = CommandResponse),
+        (status = "4XX", description = PROBLEMS, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn reverse_exchange(
+    State(state): State<AppState>,
+    caller: Caller,
+    context: CommandContext,
+    Path((slug, exchange)): Path<(String, String)>,
+    body: JsonBody<ReverseBody>,
+) -> Result<Response, ApiError> {
+    let (community, _, actor) = enter(&state, &caller, &slug, Access::AnyOf(&[Role::Gardener]))?;
+    let JsonBody { value, digest } = body;
+    let command = Command::ReverseExchange(ReverseExchange {
+        exchange_id: ExchangeId(parse_id("exchange", &exchange)?),
+        reason: value.reason,
+    });
+    run(&state, &caller, context, community, actor, command, digest).await
+}
+
+/// Transfer time credits directly (the caller pays).
+#[utoipa::path(
+    post, path = "/v1/communities/{community}/transfers", tag = "market",
+    params(("community" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = TransferBody,
+    responses(
+        (status = 200, body = CommandResponse),
+        (status = "4XX", description = "E.g. `credit-floor`, `credit-ceiling`, `no-self-transfer`", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn transfer_credits(
+    State(state): State<AppState>,
+    caller: Caller,
+    context: CommandContext,
+    Path(slug): Path<String>,
+    body: JsonBody<TransferBody>,
+) -> Result<Response, ApiError> {
+    let (community, _, actor) = enter(&state, &caller, &slug, Access::AnyOf(&[Role::Pioneer]))?;
+    let by = pioneer_caller(&caller)?;
+    let JsonBody { value, digest } = body;
+    let command = Command::TransferCredits(TransferCredits {
+        transfer_id: TransferId(Uuid::now_v7()),
+        payer: value.payer.unwrap_or(AccountId::Pioneer(by)),
+        by,
+        payee: value.payee,
+        hours: value.hours,
+        memo: value.memo,
+    });
+    run(&state, &caller, context, community, actor, command, digest).await
+}
+
+/// Every account that ever moved credits, and the community's totals.
+#[utoipa::path(
+    get, path = "/v1/communities/{community}/accounts", tag = "market",
+    params(("community" = String, Path)),
+    responses(
+        (status = 200, body = AccountsView),
+        (status = "4XX", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_accounts(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+) -> Result<Json<AccountsView>, ApiError> {
+    let (_, snapshot, _) = enter(&state, &caller, &slug, Access::Member)?;
+    let community = &snapshot.state;
+    let market = &community.market;
+    let statutes = &community.statutes;
+    Ok(Json(AccountsView {
+        totals: Totals {
+            sum_of_balances: format!("{:.2}", market.sum_of_balances()),
+            volume: market.volume,
+            active_traders: market.traders.len(),
+            completed_exchanges: market.completed_exchanges,
+            pending_exchanges: market
+                .exchanges
+                .values()
+                .filter(|exchange| exchange.status == ExchangeStatus::Pending)
+                .count(),
+            transfers: market.transfers,
+            reversals: market.reversals,
+        },
+        accounts: market
+            .balances()
+            .iter()
+            .map(|(account, balance)| AccountView {
+                account: *account,
+                balance: *balance,
+                floor: statutes.credit_floor,
+                ceiling: statutes.credit_ceiling,
+            })
+            .collect(),
+    }))
+}
+
+fn existing_account(snapshot: &crate::ledger::Snapshot, text: &str) -> Result<AccountId, ApiError> {
+    let account = account(text)?;
+    if !snapshot.state.account_exists(account) {
+        return Err(Rejection::AccountNotFound { account }.into());
+    }
+    Ok(account)
+}
+
+/// One account's balance and limits.
+#[utoipa::path(
+    get, path = "/v1/communities/{community}/accounts/{account}", tag = "market",
+    params(("community" = String, Path), ("account" = String, Path, description = "`pioneer:<uuid>` or `project:<uuid>`")),
+    responses(
+        (status = 200, body = AccountView),
+        (status = "4XX", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_account(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((slug, account)): Path<(String, String)>,
+) -> Result<Json<AccountView>, ApiError> {
+    let (_, snapshot, _) = enter(&state, &caller, &slug, Access::Member)?;
+    let account = existing_account(&snapshot, &account)?;
+    let statutes = &snapshot.state.statutes;
+    Ok(Json(AccountView {
+        account,
+        balance: snapshot.state.market.balance(account),
+        floor: statutes.credit_floor,
+        ceiling: statutes.credit_ceiling,
+    }))
+}
+
+/// An account's statement, oldest first, with the running balance.
+#[utoipa::path(
+    get, path = "/v1/communities/{community}/accounts/{account}/statement", tag = "market",
+    params(("community" = String, Path), ("account" = String, Path), Page),
+    responses(
+        (status = 200, body = StatementView),
+        (status = "4XX", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_statement(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((slug, account)): Path<(String, String)>,
+    page: Result<Query<Page>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<StatementView>, ApiError> {
+    let Query(page) =
+        page.map_err(|rejection| ApiError::InvalidParameter(rejection.body_text()))?;
+    let (_, snapshot, _) = enter(&state, &caller, &slug, Access::Member)?;
+    let account = existing_account(&snapshot, &account)?;
+    let lines = snapshot.state.statements.of(account);
+    Ok(Json(StatementView {
+        account,
+        balance: snapshot.state.market.balance(account),
+        total: lines.len(),
+        lines: lines
+            .iter()
+            .skip(page.offset)
+            .take(limit(page.limit))
+            .map(|line| StatementLineView {
+                at: line.at.to_string(),
+                kind: match line.kind {
+                    MovementKind::Exchange => "exchange",
+                    MovementKind::Reversal => "reversal",
+                    MovementKind::Transfer => "transfer",
+                },
+                reference: line.reference.clone(),
+                counterparty: line.counterparty,
+                hours: format!("{:.2}", line.hours),
+                balance_after: line.balance_after,
+            })
+            .collect(),
+    }))
+}

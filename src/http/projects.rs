@@ -1,0 +1,462 @@
+//! Projects and the ranking over HTTP.
+
+use agora_events::{Euros, Event, ProjectId, ProjectStatus, Role, Timestamp};
+use agora_projections::{Project, ProjectScores, Ranked};
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::AppState;
+use super::caller::{Access, Caller};
+use super::command::{
+    CommandContext, CommandResponse, Submission, enter, pioneer_caller, run, submit,
+};
+use super::communities::find_event;
+use super::error::{ApiError, Problem};
+use super::extract::JsonBody;
+use crate::domain::{ChangeProjectStatus, Command, ProposeProject, Rejection, ScoreProject};
+use crate::ledger::Snapshot;
+
+pub fn routes() -> axum::Router<AppState> {
+    let base = "/v1/communities/{community}";
+    axum::Router::new()
+        .route(
+            &format!("{base}/projects"),
+            post(propose_project).get(list_projects),
+        )
+        .route(&format!("{base}/projects/{{project}}"), get(get_project))
+        .route(
+            &format!("{base}/projects/{{project}}/scores"),
+            post(score_project),
+        )
+        .route(
+            &format!("{base}/projects/{{project}}/status"),
+            post(change_project_status),
+        )
+        .route(&format!("{base}/ranking"), get(get_ranking))
+}
+
+/// Where a project stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusDto {
+    Proposed,
+    Selected,
+    InProgress,
+    Done,
+    Withdrawn,
+}
+
+impl From<StatusDto> for ProjectStatus {
+    fn from(status: StatusDto) -> Self {
+        match status {
+            StatusDto::Proposed => Self::Proposed,
+            StatusDto::Selected => Self::Selected,
+            StatusDto::InProgress => Self::InProgress,
+            StatusDto::Done => Self::Done,
+            StatusDto::Withdrawn => Self::Withdrawn,
+        }
+    }
+}
+
+impl From<ProjectStatus> for StatusDto {
+    fn from(status: ProjectStatus) -> Self {
+        match status {
+            ProjectStatus::Proposed => Self::Proposed,
+            ProjectStatus::Selected => Self::Selected,
+            ProjectStatus::InProgress => Self::InProgress,
+            ProjectStatus::Done => Self::Done,
+            ProjectStatus::Withdrawn => Self::Withdrawn,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProposalBody {
+    #[schema(example = "Jardin partagé du quartier")]
+    pub title: String,
+    pub summary: String,
+}
+
+/// The gardener's three criteria.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScoresDto {
+    /// Share of pioneers concerned, 0–100.
+    pub concerned_percent: u8,
+    /// Euros.
+    #[schema(value_type = String, example = "12000.00")]
+    pub estimated_cost: Euros,
+    /// Possibility of self-financing, 0–100.
+    pub self_financing_percent: u8,
+}
+
+impl From<ProjectScores> for ScoresDto {
+    fn from(scores: ProjectScores) -> Self {
+        Self {
+            concerned_percent: scores.concerned_percent,
+            estimated_cost: scores.estimated_cost,
+            self_financing_percent: scores.self_financing_percent,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusBody {
+    pub status: StatusDto,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScoredAt {
+    pub at: String,
+    pub scores: ScoresDto,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatusAt {
+    pub at: String,
+    pub status: StatusDto,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProjectView {
+    pub id: Uuid,
+    pub proposer: Uuid,
+    pub title: String,
+    pub summary: String,
+    pub proposed_at: String,
+    pub status: StatusDto,
+    pub scores: Option<ScoresDto>,
+    /// Every score given, oldest first.
+    pub score_history: Vec<ScoredAt>,
+    pub status_history: Vec<StatusAt>,
+    /// The project's time-credit account balance.
+    #[schema(value_type = String)]
+    pub time_credits: agora_events::Hours,
+    /// Euros allocated, spent, and left to spend.
+    pub allocated: String,
+    pub spent: String,
+}
+
+fn view(snapshot: &Snapshot, project: &Project) -> ProjectView {
+    let state = &snapshot.state;
+    let (allocated, spent) = state.funds.of_project(project.id).fold(
+        (rust_decimal::Decimal::ZERO, rust_decimal::Decimal::ZERO),
+        |(a, s), allocation| {
+            (
+                a + allocation.allocated.amount.value(),
+                s + allocation.spent.value(),
+            )
+        },
+    );
+    ProjectView {
+        id: project.id.0,
+        proposer: project.proposer.0,
+        title: project.title.clone(),
+        summary: project.summary.clone(),
+        proposed_at: project.proposed_at.to_string(),
+        status: project.status().into(),
+        scores: project.current_scores().map(Into::into),
+        score_history: project
+            .scores
+            .iter()
+            .map(|(at, scores)| ScoredAt {
+                at: at.to_string(),
+                scores: (*scores).into(),
+            })
+            .collect(),
+        status_history: project
+            .statuses
+            .iter()
+            .map(|(at, status)| StatusAt {
+                at: at.to_string(),
+                status: (*status).into(),
+            })
+            .collect(),
+        time_credits: state
+            .market
+            .balance(agora_events::AccountId::Project(project.id)),
+        allocated: format!("{allocated:.2}"),
+        spent: format!("{spent:.2}"),
+    }
+}
+
+fn project_id(text: &str) -> Result<ProjectId, ApiError> {
+    text.parse()
+        .map_err(|_| ApiError::InvalidParameter(format!("{text:?} is not a project id (a UUID)")))
+}
+
+const PROBLEMS: &str = "Refused; `rule` names the rule";
+
+/// Propose a project (a member in good standing).
+#[utoipa::path(
+    post, path = "/v1/communities/{community}/projects", tag = "projects",
+    params(("community" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = ProposalBody,
+    responses(
+        (status = 201, body = CommandResponse),
+        (status = "4XX", description = PROBLEMS, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn propose_project(
+    State(state): State<AppState>,
+    caller: Caller,
+    context: CommandContext,
+    Path(slug): Path<String>,
+    body: JsonBody<ProposalBody>,
+) -> Result<Response, ApiError> {
+    let (community, _, actor) = enter(&state, &caller, &slug, Access::AnyOf(&[Role::Pioneer]))?;
+    let proposer = pioneer_caller(&caller)?;
+    let JsonBody { value, digest } = body;
+    let submission = Submission {
+        community: community.clone(),
+        actor,
+        command: Command::ProposeProject(ProposeProject {
+            project_id: ProjectId(Uuid::now_v7()),
+            proposer,
+            title: value.title,
+            summary: value.summary,
+        }),
+        body_digest: digest,
+        new_key: None,
+    };
+    submit(
+        &state,
+        &caller,
+        context,
+        submission,
+        |outcome| match find_event(outcome, "ProjectProposed")? {
+            Event::ProjectProposed(proposed) => Some(format!(
+                "/v1/communities/{community}/projects/{}",
+                proposed.project_id
+            )),
+            _ => None,
+        },
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectFilter {
+    pub status: Option<StatusDto>,
+}
+
+/// Projects, in order of proposal.
+#[utoipa::path(
+    get, path = "/v1/communities/{community}/projects", tag = "projects",
+    params(("community" = String, Path), ProjectFilter),
+    responses(
+        (status = 200, body = [ProjectView]),
+        (status = "4XX", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_projects(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+    filter: Result<Query<ProjectFilter>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<ProjectView>>, ApiError> {
+    let Query(filter) =
+        filter.map_err(|rejection| ApiError::InvalidParameter(rejection.body_text()))?;
+    let (_, snapshot, _) = enter(&state, &caller, &slug, Access::Member)?;
+    let mut projects: Vec<&Project> = snapshot
+        .state
+        .projects
+        .by_id
+        .values()
+        .filter(|project| {
+            filter
+                .status
+                .is_none_or(|status| project.status() == status.into())
+        })
+        .collect();
+    projects.sort_by_key(|project| project.sequence);
+    Ok(Json(
+        projects
+            .into_iter()
+            .map(|project| view(&snapshot, project))
+            .collect(),
+    ))
+}
+
+/// One project, with its score and status history.
+#[utoipa::path(
+    get, path = "/v1/communities/{community}/projects/{project}", tag = "projects",
+    params(("community" = String, Path), ("project" = Uuid, Path)),
+    responses(
+        (status = 200, body = ProjectView),
+        (status = "4XX", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_project(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((slug, project)): Path<(String, String)>,
+) -> Result<Json<ProjectView>, ApiError> {
+    let (_, snapshot, _) = enter(&state, &caller, &slug, Access::Member)?;
+    let id = project_id(&project)?;
+    let project = snapshot
+        .state
+        .projects
+        .get(id)
+        .ok_or(Rejection::ProjectNotFound { project: id })?;
+    Ok(Json(view(&snapshot, project)))
+}
+
+/// Score or rescore a project (gardener); earlier scores stay in history.
+#[utoipa::path(
+    post, path = "/v1/communities/{community}/projects/{project}/scores", tag = "projects",
+    params(("community" = String, Path), ("project" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = ScoresDto,
+    responses(
+        (status = 200, body = CommandResponse),
+        (status = "4XX", description = PROBLEMS, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn score_project(
+    State(state): State<AppState>,
+    caller: Caller,
+    context: CommandContext,
+    Path((slug, project)): Path<(String, String)>,
+    body: JsonBody<ScoresDto>,
+) -> Result<Response, ApiError> {
+    let (community, _, actor) = enter(&state, &caller, &slug, Access::AnyOf(&[Role::Gardener]))?;
+    let JsonBody { value, digest } = body;
+    let command = Command::ScoreProject(ScoreProject {
+        project_id: project_id(&project)?,
+        concerned_percent: value.concerned_percent,
+        estimated_cost: value.estimated_cost,
+        self_financing_percent: value.self_financing_percent,
+    });
+    run(&state, &caller, context, community, actor, command, digest).await
+}
+
+/// Move a project to another status (gardener).
+#[utoipa::path(
+    post, path = "/v1/communities/{community}/projects/{project}/status", tag = "projects",
+    params(("community" = String, Path), ("project" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = StatusBody,
+    responses(
+        (status = 200, body = CommandResponse),
+        (status = "4XX", description = "E.g. `project-status-transition`, `one-project-at-a-time`", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn change_project_status(
+    State(state): State<AppState>,
+    caller: Caller,
+    context: CommandContext,
+    Path((slug, project)): Path<(String, String)>,
+    body: JsonBody<StatusBody>,
+) -> Result<Response, ApiError> {
+    let (community, _, actor) = enter(&state, &caller, &slug, Access::AnyOf(&[Role::Gardener]))?;
+    let JsonBody { value, digest } = body;
+    let command = Command::ChangeProjectStatus(ChangeProjectStatus {
+        project_id: project_id(&project)?,
+        to: value.status.into(),
+        reason: value.reason,
+    });
+    run(&state, &caller, context, community, actor, command, digest).await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct RankingQuery {
+    /// An RFC 3339 instant: the ranking as it stood then. Default: now.
+    pub as_of: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RankedView {
+    pub rank: usize,
+    pub project_id: Uuid,
+    pub title: String,
+    /// The total, 0 to 100: the sum of the three contributions.
+    pub score: String,
+    pub contributions: Contributions,
+    pub scores: ScoresDto,
+}
+
+/// Each criterion's part of the score: its weight times its 0–1 value.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Contributions {
+    pub concerned: String,
+    pub cost: String,
+    pub self_financing: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RankingView {
+    pub as_of: Option<String>,
+    /// The formula, in words.
+    pub formula: &'static str,
+    pub ranking: Vec<RankedView>,
+}
+
+/// How the ranking is computed (see `docs/ranking.md`).
+pub const RANKING_FORMULA: &str = "score = concerned_weight × concerned_percent/100 + cost_weight × (cheapest estimated cost / this estimated cost, 1 if free) + self_financing_weight × self_financing_percent/100, over scored projects neither done nor withdrawn; higher first, ties to the earlier proposal";
+
+/// The gardener's ranking, now or as of a past instant, with each
+/// criterion's contribution.
+#[utoipa::path(
+    get, path = "/v1/communities/{community}/ranking", tag = "projects",
+    params(("community" = String, Path), RankingQuery),
+    responses(
+        (status = 200, body = RankingView),
+        (status = "4XX", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_ranking(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+    query: Result<Query<RankingQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<RankingView>, ApiError> {
+    let Query(query) =
+        query.map_err(|rejection| ApiError::InvalidParameter(rejection.body_text()))?;
+    let (_, snapshot, _) = enter(&state, &caller, &slug, Access::Member)?;
+    let as_of = query
+        .as_of
+        .as_deref()
+        .map(|text| {
+            text.parse::<Timestamp>()
+                .map_err(|error| ApiError::InvalidParameter(error.to_string()))
+        })
+        .transpose()?;
+    let projects = &snapshot.state.projects;
+    let ranked = |ranked: Ranked| RankedView {
+        rank: ranked.rank,
+        project_id: ranked.project_id.0,
+        title: projects
+            .get(ranked.project_id)
+            .map(|project| project.title.clone())
+            .unwrap_or_default(),
+        score: format!("{:.4}", ranked.score),
+        contributions: Contributions {
+            concerned: format!("{:.4}", ranked.concerned),
+            cost: format!("{:.4}", ranked.cost),
+            self_financing: format!("{:.4}", ranked.self_financing),
+        },
+        scores: ranked.scores.into(),
+    };
+    Ok(Json(RankingView {
+        as_of: as_of.map(|at| at.to_string()),
+        formula: RANKING_FORMULA,
+        ranking: projects.ranking(as_of).into_iter().map(ranked).collect(),
+    }))
+}
