@@ -1,10 +1,14 @@
 //! Black-box tests of the HTTP service on a real socket.
 
 mod access;
+mod ballots;
 mod communities;
 mod conventions;
+mod funds;
 mod health;
 mod helpers;
+mod market;
 mod pioneers;
+mod projects;
 mod serve;
 mod shares;

@@ -1,0 +1,281 @@
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, operator, problem, spawn_app};
+
+async fn community_with(app: &TestApp, names: &[&str]) -> Vec<String> {
+    app.create_community().await;
+    let mut ids = Vec::new();
+    for name in names {
+        ids.push(app.member_in_good_standing(name, 1).await);
+    }
+    ids
+}
+
+fn account(id: &str) -> String {
+    format!("pioneer:{id}")
+}
+
+#[tokio::test]
+async fn an_exchange_moves_credits_only_once_the_receiver_confirms() {
+    let app = spawn_app().await;
+    let [alice, bruno] =
+        <[String; 2]>::try_from(community_with(&app, &["Alice", "Bruno"]).await).unwrap();
+
+    let recorded = app
+        .post(
+            &app.path("/exchanges"),
+            &app.pioneer_token(&alice),
+            &json!({"receiver": account(&bruno), "hours": "2.50", "description": "Taille de haies"}),
+        )
+        .await;
+    let body: Value = recorded.json().await.unwrap();
+    let exchange = body["events"][0]["data"]["exchange_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let before: Value = app
+        .get(
+            &app.path(&format!("/accounts/{}", account(&alice))),
+            &operator(),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let stranger = app
+        .post(
+            &app.path(&format!("/exchanges/{exchange}/confirm")),
+            &app.pioneer_token(&alice),
+            &json!({}),
+        )
+        .await;
+    let confirmed = app
+        .post(
+            &app.path(&format!("/exchanges/{exchange}/confirm")),
+            &app.pioneer_token(&bruno),
+            &json!({}),
+        )
+        .await;
+
+    assert_eq!(before["balance"], "0.00");
+    problem(stranger, 403, "exchange-receiver-only").await;
+    assert_eq!(confirmed.status(), 200);
+    let accounts: Value = app
+        .get(&app.path("/accounts"), &operator())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(accounts["totals"]["sum_of_balances"], "0.00");
+    assert_eq!(accounts["totals"]["volume"], "2.50");
+    assert_eq!(accounts["totals"]["completed_exchanges"], 1);
+    let statement: Value = app
+        .get(
+            &app.path(&format!("/accounts/{}/statement", account(&bruno))),
+            &app.pioneer_token(&bruno),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(statement["balance"], "-2.50");
+    assert_eq!(statement["lines"][0]["hours"], "-2.50");
+    assert_eq!(statement["lines"][0]["kind"], "exchange");
+    assert_eq!(statement["lines"][0]["counterparty"], account(&alice));
+}
+
+#[tokio::test]
+async fn the_gardener_reverses_a_completed_exchange_with_a_reason() {
+    let app = spawn_app().await;
+    let [alice, bruno] =
+        <[String; 2]>::try_from(community_with(&app, &["Alice", "Bruno"]).await).unwrap();
+    let body: Value = app
+        .post(
+            &app.path("/exchanges"),
+            &app.pioneer_token(&alice),
+            &json!({"receiver": account(&bruno), "hours": "3", "description": "Cours de couture"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let exchange = body["events"][0]["data"]["exchange_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.post(
+        &app.path(&format!("/exchanges/{exchange}/confirm")),
+        &app.pioneer_token(&bruno),
+        &json!({}),
+    )
+    .await;
+
+    let by_pioneer = app
+        .post(
+            &app.path(&format!("/exchanges/{exchange}/reverse")),
+            &app.pioneer_token(&alice),
+            &json!({"reason": "x"}),
+        )
+        .await;
+    let reversed = app
+        .post(
+            &app.path(&format!("/exchanges/{exchange}/reverse")),
+            &operator(),
+            &json!({"reason": "saisie en double"}),
+        )
+        .await;
+    let cancel_after = app
+        .post(
+            &app.path(&format!("/exchanges/{exchange}/cancel")),
+            &operator(),
+            &json!({}),
+        )
+        .await;
+
+    assert_eq!(by_pioneer.status(), 403);
+    assert_eq!(reversed.status(), 200);
+    let body: Value = reversed.json().await.unwrap();
+    assert_eq!(body["events"][0]["type"], "ExchangeReversed");
+    assert!(body["events"][0]["data"]["corrects"].is_string());
+    problem(cancel_after, 409, "exchange-not-pending").await;
+    let accounts: Value = app
+        .get(&app.path("/accounts"), &operator())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        accounts["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["balance"] == "0.00")
+    );
+    assert_eq!(accounts["totals"]["reversals"], 1);
+}
+
+#[tokio::test]
+async fn transfers_respect_the_floor_and_the_ceiling_and_name_the_figures() {
+    let app = spawn_app().await;
+    let [alice, bruno] =
+        <[String; 2]>::try_from(community_with(&app, &["Alice", "Bruno"]).await).unwrap();
+    let app_ref = &app;
+    let transfer = |hours: &str| {
+        let path = app_ref.path("/transfers");
+        let token = app_ref.pioneer_token(&alice);
+        let body = json!({"payee": account(&bruno), "hours": hours, "memo": "merci"});
+        async move { app_ref.post(&path, &token, &body).await }
+    };
+
+    let ok = transfer("19.99").await;
+    let refused = transfer("0.02").await;
+    let three_decimals = transfer("0.001").await;
+    let to_self = app
+        .post(
+            &app.path("/transfers"),
+            &app.pioneer_token(&alice),
+            &json!({"payee": account(&alice), "hours": "1"}),
+        )
+        .await;
+
+    assert_eq!(ok.status(), 200);
+    let body = problem(refused, 409, "credit-floor").await;
+    let detail = body["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("-20.01") && detail.contains("-20.00"),
+        "{detail}"
+    );
+    problem(three_decimals, 422, "invalid-body").await;
+    problem(to_self, 422, "no-self-transfer").await;
+}
+
+#[tokio::test]
+async fn listings_are_published_filtered_by_tag_and_withdrawn_by_their_author() {
+    let app = spawn_app().await;
+    let [alice, bruno] =
+        <[String; 2]>::try_from(community_with(&app, &["Alice", "Bruno"]).await).unwrap();
+    let app_ref = &app;
+    let publish = |token: String, title: &str, tags: Value, kind: &str| {
+        let body = json!({"kind": kind, "title": title, "description": "…", "tags": tags});
+        let path = app_ref.path("/market/listings");
+        async move { app_ref.post(&path, &token, &body).await }
+    };
+    let offer: Value = publish(
+        app.pioneer_token(&alice),
+        "Menuiserie",
+        json!(["Bois", "réparation"]),
+        "offer",
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    publish(
+        app.pioneer_token(&bruno),
+        "Besoin d'un graphiste",
+        json!(["graphisme"]),
+        "request",
+    )
+    .await;
+    let listing = offer["events"][0]["data"]["listing_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let by_tag: Vec<Value> = app
+        .get(&app.path("/market/listings?tag=bois"), &operator())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let requests: Vec<Value> = app
+        .get(&app.path("/market/listings?kind=request"), &operator())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let not_author = app
+        .post(
+            &app.path(&format!("/market/listings/{listing}/withdraw")),
+            &app.pioneer_token(&bruno),
+            &json!({}),
+        )
+        .await;
+    let withdrawn = app
+        .post(
+            &app.path(&format!("/market/listings/{listing}/withdraw")),
+            &app.pioneer_token(&alice),
+            &json!({}),
+        )
+        .await;
+    let remaining: Vec<Value> = app
+        .get(&app.path("/market/listings"), &operator())
+        .await
+        .json()
+        .await
+        .unwrap();
+
+    assert_eq!(by_tag.len(), 1);
+    assert_eq!(by_tag[0]["tags"], json!(["bois", "réparation"]));
+    assert_eq!(requests.len(), 1);
+    problem(not_author, 403, "listing-author-only").await;
+    assert_eq!(withdrawn.status(), 200);
+    assert_eq!(remaining.len(), 1);
+}
+
+#[tokio::test]
+async fn an_unknown_account_is_a_404_and_a_malformed_one_a_400() {
+    let app = spawn_app().await;
+    app.create_community().await;
+
+    let unknown = app
+        .get(
+            &app.path("/accounts/pioneer:01934b2c-0000-7000-8000-000000000000"),
+            &operator(),
+        )
+        .await;
+    let malformed = app.get(&app.path("/accounts/alice"), &operator()).await;
+
+    problem(unknown, 404, "account-not-found").await;
+    problem(malformed, 400, "invalid-parameter").await;
+}
