@@ -40,9 +40,21 @@ impl FromRequestParts<AppState> for Caller {
             .map(str::trim)
             .filter(|token| !token.is_empty())
             .ok_or(ApiError::MissingToken)?;
-        Ok(Self {
+        let caller = Self {
             claims: state.auth.verify(token)?,
-        })
+        };
+        // Refuse a token for another community before the body is even
+        // read: its holder learns nothing from validation errors.
+        if let Some(community) = parts
+            .uri
+            .path()
+            .strip_prefix("/v1/communities/")
+            .and_then(|rest| rest.split('/').next())
+            .filter(|community| !community.is_empty())
+        {
+            caller.check_scope(community)?;
+        }
+        Ok(caller)
     }
 }
 
@@ -87,6 +99,17 @@ impl Caller {
         }
     }
 
+    /// Refuses a token scoped to another community.
+    fn check_scope(&self, community: &str) -> Result<(), ApiError> {
+        if self.claims.community != ANY_COMMUNITY && self.claims.community != community {
+            return Err(ApiError::Forbidden {
+                rule: "other-community",
+                detail: format!("the token is for community {:?}", self.claims.community),
+            });
+        }
+        Ok(())
+    }
+
     /// Checks the token's scope, then `access`; returns the actor to record.
     pub fn authorize(
         &self,
@@ -94,12 +117,7 @@ impl Caller {
         snapshot: Option<&Snapshot>,
         access: Access<'_>,
     ) -> Result<Actor, ApiError> {
-        if self.claims.community != ANY_COMMUNITY && self.claims.community != community.as_str() {
-            return Err(ApiError::Forbidden {
-                rule: "other-community",
-                detail: format!("the token is for community {:?}", self.claims.community),
-            });
-        }
+        self.check_scope(community.as_str())?;
         let roles = self.roles_in(snapshot);
         let actor = |role| Actor {
             id: self.claims.sub.clone(),

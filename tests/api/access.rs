@@ -37,6 +37,8 @@ struct Cast {
     treasurer: String,
     auditor: String,
     other: String,
+    /// A member who receives what the rows send, so that nobody pays themself.
+    sink: String,
 }
 
 impl Cast {
@@ -53,112 +55,385 @@ impl Cast {
     }
 }
 
+/// What a row needs to exist before it is tried, so that allowed callers
+/// can succeed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fixture {
+    /// A member in good standing.
+    Member,
+    /// Admitted, charter not yet accepted.
+    Newcomer,
+    /// A member owing on a subscription.
+    Owing,
+    /// A member who has left.
+    Gone,
+    /// A listing by the target: `{l}`.
+    Listing,
+    /// An exchange from the other pioneer to the target, pending: `{x}`.
+    PendingExchange,
+    /// The same, confirmed.
+    CompletedExchange,
+    /// A project proposed by the target: `{j}`.
+    Project,
+    /// A selected project `{j}` and funds received.
+    SelectedProject,
+    /// The same with an allocation.
+    AllocatedProject,
+    /// An open ballot `{b}` whose electorate includes everyone.
+    Ballot,
+}
+
 struct Row {
     method: Method,
-    /// `{p}` stands for the target pioneer's id.
+    /// `{p}` stands for the target pioneer; `{s}` for the sink; `{l}`,
+    /// `{x}`, `{j}`, `{b}` for the fixture's listing, exchange, project,
+    /// ballot.
     path: &'static str,
     body: Option<Value>,
     allowed: &'static [Who],
+    fixture: Fixture,
+}
+
+/// Substitutions for a row's path and body.
+struct Scene {
+    target: String,
+    values: Vec<(&'static str, String)>,
+}
+
+impl Scene {
+    fn fill(&self, text: &str) -> String {
+        self.values
+            .iter()
+            .fold(text.replace("{p}", &self.target), |text, (key, value)| {
+                text.replace(key, value)
+            })
+    }
+}
+
+async fn id_of(response: reqwest::Response, field: &str) -> String {
+    assert!(
+        response.status().is_success(),
+        "fixture failed: {}",
+        response.status()
+    );
+    let body: Value = response.json().await.unwrap();
+    body["events"][0]["data"][field]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 impl Row {
-    /// A target the row's command can succeed on: a newcomer for the
-    /// charter, a member who owes on a subscription for a payment, one who
-    /// has left for erasure, else a member in good standing.
-    async fn target(&self, app: &TestApp) -> String {
-        if self.path.ends_with("/charter") {
-            return app.admit("Newcomer").await;
+    async fn scene(&self, app: &TestApp, cast: &Cast) -> Scene {
+        let operator = crate::helpers::operator();
+        let target = match self.fixture {
+            Fixture::Newcomer => app.admit("Newcomer").await,
+            _ => app.member_in_good_standing("Target", 4).await,
+        };
+        let own = app.pioneer_token(&target);
+        let mut values = vec![("{s}", cast.sink.clone())];
+        match self.fixture {
+            Fixture::Member | Fixture::Newcomer => {}
+            Fixture::Owing => {
+                let path = app.path(&format!("/pioneers/{target}/shares/subscriptions"));
+                assert_eq!(
+                    app.post(&path, &operator, &json!({"shares": 2}))
+                        .await
+                        .status(),
+                    200
+                );
+            }
+            Fixture::Gone => {
+                let path = app.path(&format!("/pioneers/{target}/leave"));
+                assert_eq!(app.post(&path, &own, &json!({})).await.status(), 200);
+            }
+            Fixture::Listing => {
+                let body = json!({"kind": "offer", "title": "Aide", "description": "…"});
+                let listing = app.post(&app.path("/market/listings"), &own, &body).await;
+                values.push(("{l}", id_of(listing, "listing_id").await));
+            }
+            Fixture::PendingExchange | Fixture::CompletedExchange => {
+                let body = json!({"receiver": format!("pioneer:{target}"), "hours": "1", "description": "…"});
+                let recorded = app
+                    .post(
+                        &app.path("/exchanges"),
+                        &app.pioneer_token(&cast.other),
+                        &body,
+                    )
+                    .await;
+                let exchange = id_of(recorded, "exchange_id").await;
+                if self.fixture == Fixture::CompletedExchange {
+                    let path = app.path(&format!("/exchanges/{exchange}/confirm"));
+                    assert_eq!(app.post(&path, &own, &json!({})).await.status(), 200);
+                }
+                values.push(("{x}", exchange));
+            }
+            Fixture::Project | Fixture::SelectedProject | Fixture::AllocatedProject => {
+                let proposal = app
+                    .post(
+                        &app.path("/projects"),
+                        &own,
+                        &json!({"title": "Jardin", "summary": "…"}),
+                    )
+                    .await;
+                let project = id_of(proposal, "project_id").await;
+                if self.fixture != Fixture::Project {
+                    let status = app.path(&format!("/projects/{project}/status"));
+                    assert_eq!(
+                        app.post(&status, &operator, &json!({"status": "selected"}))
+                            .await
+                            .status(),
+                        200
+                    );
+                    let receipt = json!({"amount": "500.00", "source": "Don", "reference": "D-1"});
+                    assert_eq!(
+                        app.post(&app.path("/funds/receipts"), &operator, &receipt)
+                            .await
+                            .status(),
+                        200
+                    );
+                }
+                if self.fixture == Fixture::AllocatedProject {
+                    let allocation = json!({"amount": "100.00", "decision": {"kind": "assembly", "reference": "AG"}});
+                    let path = app.path(&format!("/projects/{project}/allocations"));
+                    assert_eq!(app.post(&path, &operator, &allocation).await.status(), 200);
+                }
+                values.push(("{j}", project));
+            }
+            Fixture::Ballot => {
+                let body = json!({
+                    "question": "?",
+                    "options": [{"option_id": "a", "label": "A"}, {"option_id": "b", "label": "B"}],
+                    "method": "single",
+                    "closes_at": (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339(),
+                });
+                let opened = app.post(&app.path("/ballots"), &operator, &body).await;
+                values.push(("{b}", id_of(opened, "ballot_id").await));
+            }
         }
-        let member = app.member_in_good_standing("Target", 4).await;
-        if self.path.ends_with("/payments") {
-            let owing = app
-                .post(
-                    &app.path(&format!("/pioneers/{member}/shares/subscriptions")),
-                    &crate::helpers::operator(),
-                    &json!({"shares": 2}),
-                )
-                .await;
-            assert_eq!(owing.status(), 200);
-        }
-        if self.path.ends_with("/forget") {
-            let left = app
-                .post(
-                    &app.path(&format!("/pioneers/{member}/leave")),
-                    &app.pioneer_token(&member),
-                    &json!({}),
-                )
-                .await;
-            assert_eq!(left.status(), 200);
-        }
-        member
+        Scene { target, values }
     }
 }
 
 fn rows() -> Vec<Row> {
+    use Fixture::*;
     use Who::*;
-    let row = |method, path, body, allowed| Row {
+    let row = |method, path, body, allowed, fixture| Row {
         method,
         path,
         body,
         allowed,
+        fixture,
     };
+    const PIONEERS: &[Who] = &[Gardener, Treasurer, Auditor, Himself, Other];
     let scores = admission("Nouvelle Recrue");
     vec![
-        row(Method::GET, "", None, &EVERYONE),
+        row(Method::GET, "", None, &EVERYONE, Member),
         row(
             Method::PUT,
             "/statutes",
             Some(json!({"statutes": statutes(), "reason": "AG"})),
             &[Admin],
+            Member,
         ),
-        row(Method::POST, "/pioneers", Some(scores), &[Gardener]),
-        row(Method::GET, "/pioneers", None, &EVERYONE),
-        row(Method::GET, "/pioneers/{p}", None, &EVERYONE),
+        row(Method::POST, "/pioneers", Some(scores), &[Gardener], Member),
+        row(Method::GET, "/pioneers", None, &EVERYONE, Member),
+        row(Method::GET, "/pioneers/{p}", None, &EVERYONE, Member),
         row(
             Method::POST,
             "/pioneers/{p}/charter",
             Some(json!({"charter_version": "2026-01"})),
             &[Himself],
+            Newcomer,
         ),
         row(
             Method::PATCH,
             "/pioneers/{p}/profile",
             Some(json!({"bio": "b"})),
             &[Himself],
+            Member,
         ),
         row(
             Method::POST,
             "/pioneers/{p}/shares/subscriptions",
             Some(json!({"shares": 1})),
             &[Himself, Treasurer],
+            Member,
         ),
         row(
             Method::POST,
             "/pioneers/{p}/shares/payments",
             Some(json!({"amount": "10.00", "reference": "r"})),
             &[Treasurer],
+            Owing,
         ),
         row(
             Method::POST,
             "/pioneers/{p}/shares/redemptions",
             Some(json!({"shares": 1, "reason": "statutes"})),
             &[Treasurer],
+            Member,
         ),
-        row(Method::GET, "/shares", None, &EVERYONE),
+        row(Method::GET, "/shares", None, &EVERYONE, Member),
         row(
             Method::PUT,
             "/pioneers/{p}/roles",
             Some(json!({"roles": ["auditor"]})),
             &[Admin],
+            Member,
         ),
         row(
             Method::POST,
             "/pioneers/{p}/exclude",
             Some(json!({"reason": "r"})),
             &[Gardener],
+            Member,
         ),
-        row(Method::POST, "/pioneers/{p}/leave", None, &[Himself]),
-        row(Method::POST, "/pioneers/{p}/forget", None, &[Admin]),
+        row(
+            Method::POST,
+            "/pioneers/{p}/leave",
+            None,
+            &[Himself],
+            Member,
+        ),
+        row(Method::POST, "/pioneers/{p}/forget", None, &[Admin], Gone),
+        row(
+            Method::POST,
+            "/market/listings",
+            Some(json!({"kind": "request", "title": "t", "description": "d"})),
+            PIONEERS,
+            Member,
+        ),
+        row(Method::GET, "/market/listings", None, &EVERYONE, Member),
+        row(
+            Method::POST,
+            "/market/listings/{l}/withdraw",
+            None,
+            &[Himself],
+            Listing,
+        ),
+        row(
+            Method::POST,
+            "/exchanges",
+            Some(json!({"receiver": "pioneer:{s}", "hours": "0.5", "description": "d"})),
+            PIONEERS,
+            Member,
+        ),
+        row(
+            Method::POST,
+            "/exchanges/{x}/confirm",
+            None,
+            &[Himself],
+            PendingExchange,
+        ),
+        row(
+            Method::POST,
+            "/exchanges/{x}/cancel",
+            Some(json!({})),
+            &[Gardener, Himself, Other],
+            PendingExchange,
+        ),
+        row(
+            Method::POST,
+            "/exchanges/{x}/reverse",
+            Some(json!({"reason": "erreur"})),
+            &[Gardener],
+            CompletedExchange,
+        ),
+        row(
+            Method::POST,
+            "/transfers",
+            Some(json!({"payee": "pioneer:{s}", "hours": "0.25"})),
+            PIONEERS,
+            Member,
+        ),
+        row(Method::GET, "/accounts", None, &EVERYONE, Member),
+        row(
+            Method::GET,
+            "/accounts/pioneer:{p}",
+            None,
+            &EVERYONE,
+            Member,
+        ),
+        row(
+            Method::GET,
+            "/accounts/pioneer:{p}/statement",
+            None,
+            &EVERYONE,
+            Member,
+        ),
+        row(
+            Method::POST,
+            "/projects",
+            Some(json!({"title": "t", "summary": "s"})),
+            PIONEERS,
+            Member,
+        ),
+        row(Method::GET, "/projects", None, &EVERYONE, Member),
+        row(Method::GET, "/projects/{j}", None, &EVERYONE, Project),
+        row(
+            Method::POST,
+            "/projects/{j}/scores",
+            Some(
+                json!({"concerned_percent": 50, "estimated_cost": "100.00", "self_financing_percent": 10}),
+            ),
+            &[Gardener],
+            Project,
+        ),
+        row(
+            Method::POST,
+            "/projects/{j}/status",
+            Some(json!({"status": "selected"})),
+            &[Gardener],
+            Project,
+        ),
+        row(Method::GET, "/ranking", None, &EVERYONE, Member),
+        row(
+            Method::POST,
+            "/ballots",
+            Some(
+                json!({"question": "?", "options": [{"option_id": "a", "label": "A"}, {"option_id": "b", "label": "B"}], "method": "approval", "closes_at": "2099-01-01T00:00:00Z"}),
+            ),
+            &[Gardener],
+            Member,
+        ),
+        row(Method::GET, "/ballots/{b}", None, &EVERYONE, Ballot),
+        row(
+            Method::POST,
+            "/ballots/{b}/votes",
+            Some(json!({"choice": {"method": "single", "option_id": "a"}})),
+            PIONEERS,
+            Ballot,
+        ),
+        row(
+            Method::POST,
+            "/ballots/{b}/close",
+            None,
+            &[Gardener],
+            Ballot,
+        ),
+        row(
+            Method::POST,
+            "/funds/receipts",
+            Some(json!({"amount": "10.00", "source": "s", "reference": "r"})),
+            &[Treasurer],
+            Member,
+        ),
+        row(
+            Method::POST,
+            "/projects/{j}/allocations",
+            Some(json!({"amount": "10.00", "decision": {"kind": "assembly", "reference": "AG"}})),
+            &[Treasurer],
+            SelectedProject,
+        ),
+        row(
+            Method::POST,
+            "/projects/{j}/expenses",
+            Some(json!({"amount": "1.00", "payee": "p", "reference": "r"})),
+            &[Treasurer],
+            AllocatedProject,
+        ),
+        row(Method::GET, "/funds", None, &EVERYONE, Member),
     ]
 }
 
@@ -176,10 +451,15 @@ async fn cast(app: &TestApp) -> Cast {
         id
     };
     Cast {
-        gardener: grant(app.admit("Gardener").await, "gardener").await,
-        treasurer: grant(app.admit("Treasurer").await, "treasurer").await,
-        auditor: grant(app.admit("Auditor").await, "auditor").await,
-        other: app.admit("Other").await,
+        gardener: grant(app.member_in_good_standing("Gardener", 1).await, "gardener").await,
+        treasurer: grant(
+            app.member_in_good_standing("Treasurer", 1).await,
+            "treasurer",
+        )
+        .await,
+        auditor: grant(app.member_in_good_standing("Auditor", 1).await, "auditor").await,
+        other: app.member_in_good_standing("Other", 1).await,
+        sink: app.member_in_good_standing("Sink", 1).await,
     }
 }
 
@@ -200,10 +480,19 @@ async fn every_endpoint_admits_exactly_its_roles() {
     let cast = cast(&app).await;
 
     for row in rows() {
-        // A fresh member in good standing for each row: earlier rows (a
-        // departure, an exclusion) must not decide later ones.
-        let target = row.target(&app).await;
-        let path = app.path(&row.path.replace("{p}", &target));
+        // A fresh scene for the denied callers and for each allowed one:
+        // an earlier call (a departure, a cancellation, a closed ballot)
+        // must not decide a later one.
+        let request = |scene: &Scene| {
+            let path = app.path(&scene.fill(row.path));
+            let body: Option<Value> = row
+                .body
+                .as_ref()
+                .map(|body| serde_json::from_str(&scene.fill(&body.to_string())).unwrap());
+            (path, body)
+        };
+        let scene = row.scene(&app, &cast).await;
+        let (path, body) = request(&scene);
         let denied: Vec<Who> = EVERYONE
             .into_iter()
             .filter(|who| !row.allowed.contains(who))
@@ -214,8 +503,8 @@ async fn every_endpoint_admits_exactly_its_roles() {
                 .send(
                     row.method.clone(),
                     &path,
-                    Some(&cast.token(who, &target)),
-                    row.body.as_ref(),
+                    Some(&cast.token(who, &scene.target)),
+                    body.as_ref(),
                 )
                 .await;
             assert_eq!(
@@ -232,12 +521,14 @@ async fn every_endpoint_admits_exactly_its_roles() {
             );
         }
         for &who in row.allowed {
+            let scene = row.scene(&app, &cast).await;
+            let (path, body) = request(&scene);
             let response = app
                 .send(
                     row.method.clone(),
                     &path,
-                    Some(&cast.token(who, &target)),
-                    row.body.as_ref(),
+                    Some(&cast.token(who, &scene.target)),
+                    body.as_ref(),
                 )
                 .await;
             let status = response.status().as_u16();
@@ -316,6 +607,7 @@ async fn a_missing_forged_expired_or_foreign_token_is_refused_everywhere() {
 
     for row in rows() {
         let path = app.path(&row.path.replace("{p}", &target));
+        let path = path.replace("{s}", &target);
         let none = app
             .send(row.method.clone(), &path, None, row.body.as_ref())
             .await;
