@@ -421,3 +421,157 @@ async fn forgetting_a_pioneer_destroys_their_key_for_good() {
     let store = SqliteStore::open(&path).unwrap();
     assert!(store.load_keys().await.unwrap().is_empty());
 }
+
+mod ballots {
+    use super::*;
+    use agora::clock::ManualClock;
+    use agora::domain::{
+        AcceptCharter, CastVote, CloseBallot, OpenBallot, RecordSharePayment, SubscribeShares,
+    };
+    use agora_events::{
+        BallotId, BallotKind, BallotOption, Choice, Closure, Event, EventId, EventRecord,
+        PaymentId, Recorded, SubscriptionId, VotingMethod,
+    };
+    use agora_projections::{Communities, Projection};
+
+    async fn member(ledger: &Ledger) -> PioneerId {
+        let id = pioneer();
+        ledger.execute(admit(id, None)).await.unwrap();
+        let subscription_id = SubscriptionId(Uuid::now_v7());
+        for command in [
+            Command::AcceptCharter(AcceptCharter {
+                pioneer_id: id,
+                charter_version: "v1".into(),
+            }),
+            Command::SubscribeShares(SubscribeShares {
+                subscription_id,
+                pioneer_id: id,
+                shares: 1,
+            }),
+            Command::RecordSharePayment(RecordSharePayment {
+                payment_id: PaymentId(Uuid::now_v7()),
+                pioneer_id: id,
+                subscription_id: Some(subscription_id),
+                amount: "20.00".parse().unwrap(),
+                reference: "r".into(),
+            }),
+        ] {
+            ledger.execute(request(command, None, b"x")).await.unwrap();
+        }
+        id
+    }
+
+    fn open(ballot_id: BallotId, closes_at: &str) -> Command {
+        Command::OpenBallot(OpenBallot {
+            ballot_id,
+            question: "Quel projet ?".into(),
+            options: ["a", "b", "c"]
+                .map(|id| BallotOption {
+                    option_id: id.into(),
+                    label: id.to_uppercase(),
+                    project_id: None,
+                })
+                .to_vec(),
+            method: VotingMethod::Ranked,
+            kind: BallotKind::Assembly,
+            closes_at: closes_at.parse().unwrap(),
+        })
+    }
+
+    #[tokio::test]
+    async fn the_service_closes_a_due_ballot_once_and_signs_as_the_system() {
+        let clock = Arc::new(ManualClock::new("2026-11-28T12:00:00Z".parse().unwrap()));
+        let ledger = Ledger::open(Arc::new(MemoryStore::new()), clock.clone()).await.unwrap();
+        ledger.execute(create()).await.unwrap();
+        let voter = member(&ledger).await;
+        let ballot_id = BallotId(Uuid::now_v7());
+        ledger.execute(request(open(ballot_id, "2026-11-28T13:00:00Z"), None, b"o")).await.unwrap();
+        let vote = Command::CastVote(CastVote {
+            ballot_id,
+            voter,
+            choice: Choice::Ranked {
+                ranking: vec!["b".into()],
+            },
+        });
+        ledger.execute(request(vote, None, b"v")).await.unwrap();
+
+        let early = ledger.close_due_ballots().await;
+        clock.set("2026-11-28T13:00:00Z".parse().unwrap());
+        let due = ledger.close_due_ballots().await;
+        let again = ledger.close_due_ballots().await;
+
+        assert_eq!((early, due, again), (0, 1, 0));
+        let snapshot = ledger.snapshot(&slug()).unwrap();
+        let (_, closed) = snapshot.state.ballots.get(ballot_id).unwrap().closed.clone().unwrap();
+        assert_eq!(closed.closed_by, Closure::Schedule);
+        assert_eq!(closed.winner.as_deref(), Some("b"));
+    }
+
+    #[tokio::test]
+    async fn a_recorded_tally_is_recomputed_from_the_events_alone() {
+        let store: Arc<dyn EventStore> = Arc::new(MemoryStore::new());
+        let ledger = open_ledger(Arc::clone(&store)).await;
+        ledger.execute(create()).await.unwrap();
+        let mut voters = Vec::new();
+        for _ in 0..5 {
+            voters.push(member(&ledger).await);
+        }
+        let ballot_id = BallotId(Uuid::now_v7());
+        ledger.execute(request(open(ballot_id, "2099-01-01T00:00:00Z"), None, b"o")).await.unwrap();
+        let rankings = [["c", "a", "b"], ["b", "c", "a"], ["a", "b", "c"], ["c", "b", "a"], ["a", "c", "b"]];
+        for (voter, ranking) in voters.iter().zip(rankings) {
+            let vote = Command::CastVote(CastVote {
+                ballot_id,
+                voter: *voter,
+                choice: Choice::Ranked {
+                    ranking: ranking.map(String::from).to_vec(),
+                },
+            });
+            ledger.execute(request(vote, None, b"v")).await.unwrap();
+        }
+        let close = Command::CloseBallot(CloseBallot {
+            ballot_id,
+            closed_by: Closure::Gardener,
+        });
+        ledger.execute(request(close, None, b"c")).await.unwrap();
+
+        // An auditor's view: the log, decoded, folded, everything up to the
+        // closing event; then the published counting rules.
+        let stored = store.read_all(0, 10_000).await.unwrap();
+        let mut replay = Communities::default();
+        let mut recorded_result = None;
+        for event in &stored {
+            let record = EventRecord::from_store_bytes(
+                EventId(event.event_id),
+                &event.event_type,
+                &event.data,
+                &event.metadata,
+            )
+            .unwrap();
+            let (decoded, metadata) = record.decode().unwrap();
+            if let Event::BallotClosed(closed) = &decoded {
+                recorded_result = Some(closed.clone());
+                break;
+            }
+            replay.apply(&Recorded {
+                position: event.position,
+                revision: event.revision,
+                event_id: record.event_id,
+                event: decoded,
+                metadata,
+                hash: record.hash,
+            });
+        }
+        let ballot = replay.by_slug[&slug()].ballots.get(ballot_id).unwrap();
+        let recomputed = agora::domain::tally::tally(ballot);
+        let recorded = recorded_result.unwrap();
+
+        assert_eq!(recomputed.results, recorded.results);
+        assert_eq!(recomputed.winner, recorded.winner);
+        assert_eq!(recomputed.votes_counted, recorded.votes_counted);
+    }
+
+    async fn open_ledger(store: Arc<dyn EventStore>) -> Arc<Ledger> {
+        super::open(store).await
+    }
+}
