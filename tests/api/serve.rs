@@ -150,6 +150,30 @@ async fn serve_demo_seeds_a_community_and_prints_tokens_that_work() {
         .await
         .unwrap();
     let register = get("/shares", "treasurer").await.unwrap();
+    let accounts: serde_json::Value = get("/accounts", "pioneer")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let selected: Vec<serde_json::Value> = get("/projects?status=selected", "pioneer")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let projects: Vec<serde_json::Value> = get("/projects", "pioneer")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let funds: serde_json::Value = get("/funds", "treasurer")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     terminate(&mut child);
     drain.join().unwrap();
 
@@ -172,4 +196,20 @@ async fn serve_demo_seeds_a_community_and_prints_tokens_that_work() {
         "the gardener sees emails"
     );
     assert_eq!(register.status(), 200);
+    let totals = &accounts["totals"];
+    assert_eq!(totals["sum_of_balances"], "0.00");
+    assert!(
+        totals["completed_exchanges"].as_u64().unwrap() > 100,
+        "{totals}"
+    );
+    assert_eq!(projects.len(), 10);
+    assert_eq!(selected.len(), 1, "the ballot selected one project");
+    assert_eq!(funds["allocations"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        funds["allocations"][0]["expenses"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
 }

@@ -1,8 +1,10 @@
 //! A demo community, seeded through the ledger's own command path: the
 //! cooperative "Lanceurs d'avenir" with six colleges and about a hundred
 //! pioneers, admitted with varied scores, who accepted the charter and
-//! subscribed shares, mostly paid. The same seed always gives the same
-//! people and figures (ids and instants differ).
+//! subscribed shares, mostly paid; a lively marketplace; ten scored
+//! projects, a closed ballot that selected one; receipts, an allocation and
+//! expenses. The same seed always gives the same people and figures (ids
+//! and instants differ).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -19,6 +21,9 @@ use crate::domain::{
     SubscribeShares,
 };
 use crate::ledger::{CommandRequest, Ledger, LedgerError, PersonalData, PersonalKey};
+
+/// The marketplace, projects, a ballot and funds.
+mod activity;
 
 /// The demo community's slug.
 pub const DEMO_COMMUNITY: &str = "lanceurs-davenir";
@@ -82,10 +87,10 @@ pub struct DemoCast {
 }
 
 /// A small deterministic generator: the demo is the same on every machine.
-struct Dice(u64);
+pub(crate) struct Dice(u64);
 
 impl Dice {
-    fn roll(&mut self, sides: u64) -> u64 {
+    pub(crate) fn roll(&mut self, sides: u64) -> u64 {
         // SplitMix64.
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
@@ -94,7 +99,7 @@ impl Dice {
         (z ^ (z >> 31)) % sides
     }
 
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+    pub(crate) fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
         items[self.roll(items.len() as u64) as usize]
     }
 
@@ -131,14 +136,34 @@ fn statutes() -> Statutes {
     }
 }
 
-struct Seeder<'a> {
+pub(crate) struct Seeder<'a> {
     ledger: &'a Ledger,
     community: CommunitySlug,
 }
 
 impl Seeder<'_> {
-    async fn run(&self, role: Role, actor: &str, command: Command) -> Result<(), LedgerError> {
+    pub(crate) async fn run(
+        &self,
+        role: Role,
+        actor: &str,
+        command: Command,
+    ) -> Result<(), LedgerError> {
         self.run_with_key(role, actor, command, None).await
+    }
+
+    /// Runs a command that the rules may refuse (a credit limit reached,
+    /// say): a refusal is part of the demo's life, not an error.
+    pub(crate) async fn attempt(
+        &self,
+        role: Role,
+        actor: &str,
+        command: Command,
+    ) -> Result<bool, LedgerError> {
+        match self.run(role, actor, command).await {
+            Ok(()) => Ok(true),
+            Err(LedgerError::Rejected(_)) => Ok(false),
+            Err(error) => Err(error),
+        }
     }
 
     async fn run_with_key(
@@ -277,6 +302,17 @@ pub async fn seed(ledger: &Ledger) -> Result<DemoCast, LedgerError> {
         });
         seeder.run(Role::Admin, OPERATOR, grant).await?;
     }
+    let members: Vec<PioneerId> = {
+        let snapshot = ledger
+            .snapshot(&community)
+            .expect("the demo community exists");
+        pioneers
+            .iter()
+            .copied()
+            .filter(|id| snapshot.state.in_good_standing(*id))
+            .collect()
+    };
+    activity::seed(&seeder, &mut dice, &members, gardener, treasurer).await?;
     Ok(existing_cast(ledger, &community).expect("the demo community was just seeded"))
 }
 

@@ -1,0 +1,274 @@
+//! The demo community's life: hundreds of exchanges and some transfers in
+//! the marketplace, ten scored projects, a ballot that selected one, and
+//! the money received, allocated and spent on it.
+
+use agora_events::{
+    AccountId, AllocationId, BallotId, BallotKind, BallotOption, Choice, Closure, Decision, Euros,
+    ExchangeId, ExpenseId, Hash, Hours, ListingId, ListingKind, PioneerId, ProjectId, ReceiptId,
+    Role, Timestamp, TransferId, VotingMethod,
+};
+use uuid::Uuid;
+
+use super::{Dice, SKILLS, Seeder};
+use crate::domain::{
+    AllocateFunds, CancelExchange, Canceller, CastVote, CloseBallot, Command, ConfirmExchange,
+    OpenBallot, ProposeProject, PublishListing, RecordExchange, RecordExpense, RecordReceipt,
+    ReverseExchange, ScoreProject, TransferCredits,
+};
+use crate::ledger::LedgerError;
+
+/// Exchanges recorded in the demo marketplace.
+pub const DEMO_EXCHANGES: usize = 300;
+const DEMO_TRANSFERS: usize = 40;
+const PROJECT_TITLES: [&str; 10] = [
+    "Jardin partagé des Tilleuls",
+    "Atelier vélo solidaire",
+    "Fournil coopératif",
+    "Ressourcerie de quartier",
+    "Habitat léger participatif",
+    "Cantine des enfants bio",
+    "Festival des communs",
+    "Épicerie sans emballage",
+    "Réseau de covoiturage rural",
+    "Fablab itinérant",
+];
+
+fn hours(half_hours: u64) -> Hours {
+    Hours::new(rust_decimal::Decimal::new(half_hours as i64 * 50, 2)).expect("a few hours")
+}
+
+fn euros(cents: i64) -> Euros {
+    Euros::new(rust_decimal::Decimal::new(cents, 2)).expect("demo amounts are small")
+}
+
+pub(super) async fn seed(
+    seeder: &Seeder<'_>,
+    dice: &mut Dice,
+    members: &[PioneerId],
+    gardener: PioneerId,
+    treasurer: PioneerId,
+) -> Result<(), LedgerError> {
+    let gardener_id = gardener.to_string();
+    let treasurer_id = treasurer.to_string();
+    let anyone = |dice: &mut Dice| members[dice.roll(members.len() as u64) as usize];
+
+    for author in members.iter().step_by(2) {
+        let skill = dice.pick(&SKILLS);
+        let kind = if dice.roll(3) == 0 {
+            ListingKind::Request
+        } else {
+            ListingKind::Offer
+        };
+        let publish = Command::PublishListing(PublishListing {
+            listing_id: ListingId(Uuid::now_v7()),
+            author: *author,
+            kind,
+            title: format!("{} : coup de main", skill),
+            description: format!("Quelques heures de {skill}, le week-end de préférence."),
+            tags: vec![skill.to_owned()],
+        });
+        seeder
+            .run(Role::Pioneer, &author.to_string(), publish)
+            .await?;
+    }
+
+    let mut completed = Vec::new();
+    for _ in 0..DEMO_EXCHANGES {
+        let provider = anyone(dice);
+        let receiver = anyone(dice);
+        if provider == receiver {
+            continue;
+        }
+        let exchange_id = ExchangeId(Uuid::now_v7());
+        let record = Command::RecordExchange(RecordExchange {
+            exchange_id,
+            provider,
+            receiver: AccountId::Pioneer(receiver),
+            hours: hours(1 + dice.roll(8)),
+            description: format!("Aide en {}", dice.pick(&SKILLS)),
+            listing_id: None,
+        });
+        seeder
+            .run(Role::Pioneer, &provider.to_string(), record)
+            .await?;
+        match dice.roll(20) {
+            0 => {
+                let cancel = Command::CancelExchange(CancelExchange {
+                    exchange_id,
+                    by: Canceller::Party(receiver),
+                    reason: Some("Finalement pas disponible".into()),
+                });
+                seeder
+                    .run(Role::Pioneer, &receiver.to_string(), cancel)
+                    .await?;
+            }
+            1 | 2 => {} // still pending
+            _ => {
+                let confirm = Command::ConfirmExchange(ConfirmExchange {
+                    exchange_id,
+                    by: receiver,
+                });
+                if seeder
+                    .attempt(Role::Pioneer, &receiver.to_string(), confirm)
+                    .await?
+                {
+                    completed.push(exchange_id);
+                }
+            }
+        }
+    }
+    for exchange_id in completed.iter().take(2) {
+        let reverse = Command::ReverseExchange(ReverseExchange {
+            exchange_id: *exchange_id,
+            reason: "Heures saisies deux fois".into(),
+        });
+        seeder
+            .attempt(Role::Gardener, &gardener_id, reverse)
+            .await?;
+    }
+    for _ in 0..DEMO_TRANSFERS {
+        let (payer, payee) = (anyone(dice), anyone(dice));
+        if payer == payee {
+            continue;
+        }
+        let transfer = Command::TransferCredits(TransferCredits {
+            transfer_id: TransferId(Uuid::now_v7()),
+            payer: AccountId::Pioneer(payer),
+            by: payer,
+            payee: AccountId::Pioneer(payee),
+            hours: hours(1 + dice.roll(4)),
+            memo: Some("Merci !".into()),
+        });
+        seeder
+            .attempt(Role::Pioneer, &payer.to_string(), transfer)
+            .await?;
+    }
+
+    let mut projects = Vec::new();
+    for title in PROJECT_TITLES {
+        let project_id = ProjectId(Uuid::now_v7());
+        let proposer = anyone(dice);
+        let propose = Command::ProposeProject(ProposeProject {
+            project_id,
+            proposer,
+            title: title.into(),
+            summary: format!("{title} : porté par des pioneers du territoire."),
+        });
+        seeder
+            .run(Role::Pioneer, &proposer.to_string(), propose)
+            .await?;
+        let score = Command::ScoreProject(ScoreProject {
+            project_id,
+            concerned_percent: (10 + dice.roll(85)) as u8,
+            estimated_cost: euros(((2 + dice.roll(40)) * 50_000) as i64),
+            self_financing_percent: (dice.roll(80)) as u8,
+        });
+        seeder.run(Role::Gardener, &gardener_id, score).await?;
+        projects.push(project_id);
+    }
+
+    // The gardener puts the four best-ranked projects to the vote.
+    let ranking = seeder
+        .ledger
+        .snapshot(&seeder.community)
+        .expect("the demo community exists")
+        .state
+        .projects
+        .ranking(None);
+    let ballot_id = BallotId(Uuid::now_v7());
+    let options: Vec<BallotOption> = ranking
+        .iter()
+        .take(4)
+        .enumerate()
+        .map(|(index, ranked)| BallotOption {
+            option_id: format!("projet-{}", index + 1),
+            label: format!("Projet n° {}", index + 1),
+            project_id: Some(ranked.project_id),
+        })
+        .collect();
+    let closes_at = Timestamp::new(chrono::Utc::now() + chrono::Duration::days(14));
+    let open = Command::OpenBallot(OpenBallot {
+        ballot_id,
+        question: "Quel projet commun réaliser cette année ?".into(),
+        options: options.clone(),
+        method: VotingMethod::Ranked,
+        kind: BallotKind::Community,
+        closes_at,
+    });
+    seeder.run(Role::Gardener, &gardener_id, open).await?;
+    for voter in members {
+        // Three in four vote.
+        if dice.roll(4) == 0 {
+            continue;
+        }
+        let mut ranking: Vec<String> = options
+            .iter()
+            .map(|option| option.option_id.clone())
+            .collect();
+        // A preference order of the voter's own: rotate and swap a little.
+        ranking.rotate_left(dice.roll(4) as usize);
+        ranking.swap(0, dice.roll(4) as usize);
+        let vote = Command::CastVote(CastVote {
+            ballot_id,
+            voter: *voter,
+            choice: Choice::Ranked { ranking },
+        });
+        seeder.run(Role::Pioneer, &voter.to_string(), vote).await?;
+    }
+    let close = Command::CloseBallot(CloseBallot {
+        ballot_id,
+        closed_by: Closure::Gardener,
+    });
+    seeder.run(Role::Gardener, &gardener_id, close).await?;
+
+    for (amount, source, reference) in [
+        (1_500_000, "Subvention de la région", "REG-2026-014"),
+        (250_000, "Dons des membres", "DON-2026-T1"),
+        (80_000, "Buvette de la fête de printemps", "FETE-2026"),
+    ] {
+        let receive = Command::RecordReceipt(RecordReceipt {
+            receipt_id: ReceiptId(Uuid::now_v7()),
+            amount: euros(amount),
+            source: source.into(),
+            reference: reference.into(),
+        });
+        seeder.run(Role::Treasurer, &treasurer_id, receive).await?;
+    }
+    let selected = seeder
+        .ledger
+        .snapshot(&seeder.community)
+        .expect("the demo community exists")
+        .state
+        .projects
+        .by_id
+        .values()
+        .find(|project| project.status() == agora_events::ProjectStatus::Selected)
+        .map(|project| project.id);
+    if let Some(project_id) = selected {
+        let allocation_id = AllocationId(Uuid::now_v7());
+        let allocate = Command::AllocateFunds(AllocateFunds {
+            allocation_id,
+            project_id,
+            amount: euros(800_000),
+            decision: Decision::Ballot { ballot_id },
+        });
+        seeder.run(Role::Treasurer, &treasurer_id, allocate).await?;
+        for (amount, payee, reference) in [
+            (120_050, "Scierie du Vercors", "FAC-2026-0118"),
+            (64_000, "Quincaillerie Dupuis", "FAC-2026-0131"),
+            (230_000, "Terrassement Rhône-Alpes", "DEV-2026-0042"),
+        ] {
+            let spend = Command::RecordExpense(RecordExpense {
+                expense_id: ExpenseId(Uuid::now_v7()),
+                project_id,
+                allocation_id,
+                amount: euros(amount),
+                payee: payee.into(),
+                reference: reference.into(),
+                receipt_sha256: Some(Hash::of(reference.as_bytes())),
+            });
+            seeder.run(Role::Treasurer, &treasurer_id, spend).await?;
+        }
+    }
+    Ok(())
+}
