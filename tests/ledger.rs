@@ -481,11 +481,16 @@ mod ballots {
     #[tokio::test]
     async fn the_service_closes_a_due_ballot_once_and_signs_as_the_system() {
         let clock = Arc::new(ManualClock::new("2026-11-28T12:00:00Z".parse().unwrap()));
-        let ledger = Ledger::open(Arc::new(MemoryStore::new()), clock.clone()).await.unwrap();
+        let ledger = Ledger::open(Arc::new(MemoryStore::new()), clock.clone())
+            .await
+            .unwrap();
         ledger.execute(create()).await.unwrap();
         let voter = member(&ledger).await;
         let ballot_id = BallotId(Uuid::now_v7());
-        ledger.execute(request(open(ballot_id, "2026-11-28T13:00:00Z"), None, b"o")).await.unwrap();
+        ledger
+            .execute(request(open(ballot_id, "2026-11-28T13:00:00Z"), None, b"o"))
+            .await
+            .unwrap();
         let vote = Command::CastVote(CastVote {
             ballot_id,
             voter,
@@ -502,7 +507,14 @@ mod ballots {
 
         assert_eq!((early, due, again), (0, 1, 0));
         let snapshot = ledger.snapshot(&slug()).unwrap();
-        let (_, closed) = snapshot.state.ballots.get(ballot_id).unwrap().closed.clone().unwrap();
+        let (_, closed) = snapshot
+            .state
+            .ballots
+            .get(ballot_id)
+            .unwrap()
+            .closed
+            .clone()
+            .unwrap();
         assert_eq!(closed.closed_by, Closure::Schedule);
         assert_eq!(closed.winner.as_deref(), Some("b"));
     }
@@ -517,8 +529,17 @@ mod ballots {
             voters.push(member(&ledger).await);
         }
         let ballot_id = BallotId(Uuid::now_v7());
-        ledger.execute(request(open(ballot_id, "2099-01-01T00:00:00Z"), None, b"o")).await.unwrap();
-        let rankings = [["c", "a", "b"], ["b", "c", "a"], ["a", "b", "c"], ["c", "b", "a"], ["a", "c", "b"]];
+        ledger
+            .execute(request(open(ballot_id, "2099-01-01T00:00:00Z"), None, b"o"))
+            .await
+            .unwrap();
+        let rankings = [
+            ["c", "a", "b"],
+            ["b", "c", "a"],
+            ["a", "b", "c"],
+            ["c", "b", "a"],
+            ["a", "c", "b"],
+        ];
         for (voter, ranking) in voters.iter().zip(rankings) {
             let vote = Command::CastVote(CastVote {
                 ballot_id,
