@@ -29,6 +29,11 @@ pub enum StartError {
     },
     #[error("cannot load the ledger: {0}")]
     Ledger(#[from] LedgerError),
+    #[error(
+        "the store's log does not verify ({0}); refusing to start. Run `agora verify` to see where, \
+         or start with --read-only to inspect it"
+    )]
+    Corrupt(String),
     #[error("cannot read the JWT public key {path}: {source}")]
     ReadKey {
         path: String,
@@ -100,7 +105,17 @@ impl Application {
     pub async fn build(config: &Config) -> Result<Self, StartError> {
         let auth = Arc::new(authenticator(&config.auth)?);
         let store = open_store(&config.store).await?;
-        let ledger = Ledger::open(store, Arc::new(SystemClock)).await?;
+        let ledger = if config.read_only {
+            tracing::warn!("read-only: every command will be refused");
+            Ledger::open_read_only(store, Arc::new(SystemClock)).await?
+        } else {
+            Ledger::open(store, Arc::new(SystemClock))
+                .await
+                .map_err(|error| match error {
+                    LedgerError::Corrupt(reason) => StartError::Corrupt(reason),
+                    other => StartError::Ledger(other),
+                })?
+        };
         ledger.start_scheduler(BALLOT_CLOSING_PERIOD);
         let listener =
             TcpListener::bind(config.listen)

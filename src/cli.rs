@@ -1,5 +1,7 @@
 //! The `agora` command line.
 
+use std::path::PathBuf;
+
 use agora_events::Role;
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -22,6 +24,46 @@ pub enum Command {
         /// Seed the demo community if it is missing, and print tokens to try it.
         #[arg(long)]
         demo: bool,
+        /// Start on a store whose chain does not verify, to inspect it:
+        /// reads are served up to each community's first broken link and
+        /// every command is refused.
+        #[arg(long)]
+        read_only: bool,
+    },
+    /// Verify the hash chain and the figures of a store, or of an export file offline.
+    Verify {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// An export (JSON lines) to verify instead of the store.
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// Only this community.
+        #[arg(long)]
+        community: Option<String>,
+    },
+    /// Write a community's log (or the whole store's) as JSON lines.
+    Export {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// Only this community.
+        #[arg(long)]
+        community: Option<String>,
+        /// The file to write [default: standard output].
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Load an export into an empty store, refusing a file whose chain does not verify.
+    Import {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// The export (JSON lines).
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Replay the log into fresh projections and report any difference from the ledger's.
+    Rebuild {
+        #[command(flatten)]
+        config: ConfigArgs,
     },
     /// Seed the demo community into the store (if missing) and print tokens.
     Demo {

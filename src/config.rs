@@ -138,6 +138,8 @@ pub struct Config {
     pub log_format: LogFormat,
     pub log: String,
     pub auth: AuthSettings,
+    /// Serve reads only, even from a store whose chain does not verify.
+    pub read_only: bool,
 }
 
 /// A configuration that cannot be used.
@@ -203,6 +205,7 @@ impl ConfigArgs {
                 },
                 (None, None) => AuthSettings::Ephemeral,
             },
+            read_only: false,
         })
     }
 }

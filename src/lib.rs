@@ -6,6 +6,8 @@
 
 /// Start-up and graceful shutdown of the service.
 pub mod app;
+/// Verification, export and import, the assembly report.
+pub mod audit;
 /// Bearer tokens: verification and minting.
 pub mod auth;
 /// The `agora` command line.

@@ -5,10 +5,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use agora::app::{Application, authenticator, open_store, shutdown_signal};
+use agora::audit::tools as audit;
 use agora::auth::Claims;
 use agora::cli::{Cli, Command};
 use agora::clock::SystemClock;
-use agora::config::{AuthSettings, Config, ConfigArgs};
+use agora::config::{AuthSettings, Config, ConfigArgs, StoreLocation};
 use agora::ledger::Ledger;
 use agora::{demo, http};
 use clap::Parser;
@@ -126,13 +127,110 @@ fn mint(
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { config, demo } => {
+        Command::Serve {
+            config,
+            demo,
+            read_only,
+        } => {
+            let mut config = match resolve(&config) {
+                Ok(config) => config,
+                Err(code) => return code,
+            };
+            config.read_only = read_only;
+            agora::telemetry::init(config.log_format, &config.log);
+            serve(config, demo).await
+        }
+        Command::Verify {
+            config,
+            file,
+            community,
+        } => {
             let config = match resolve(&config) {
                 Ok(config) => config,
                 Err(code) => return code,
             };
-            agora::telemetry::init(config.log_format, &config.log);
-            serve(config, demo).await
+            let community = match community.as_deref().map(str::parse).transpose() {
+                Ok(community) => community,
+                Err(error) => return failed("reading --community", error),
+            };
+            let store = match &file {
+                Some(_) => None,
+                None => match open_store(&config.store).await {
+                    Ok(store) => Some(store),
+                    Err(error) => return failed("opening the store", error),
+                },
+            };
+            match audit::verify(store, file.as_deref(), community.as_ref()).await {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::FAILURE,
+                Err(error) => failed("verification", error),
+            }
+        }
+        Command::Export {
+            config,
+            community,
+            output,
+        } => {
+            let config = match resolve(&config) {
+                Ok(config) => config,
+                Err(code) => return code,
+            };
+            let community = match community.as_deref().map(str::parse).transpose() {
+                Ok(community) => community,
+                Err(error) => return failed("reading --community", error),
+            };
+            let store = match open_store(&config.store).await {
+                Ok(store) => store,
+                Err(error) => return failed("opening the store", error),
+            };
+            let mut out: Box<dyn Write> = match &output {
+                Some(path) => match std::fs::File::create(path) {
+                    Ok(file) => Box::new(std::io::BufWriter::new(file)),
+                    Err(error) => return failed("creating the output", error),
+                },
+                None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+            };
+            let exported = audit::export(&*store, community.as_ref(), &mut *out).await;
+            store.shutdown().await;
+            match exported {
+                Ok(count) => {
+                    eprintln!("agora: exported {count} events");
+                    ExitCode::SUCCESS
+                }
+                Err(error) => failed("export", error),
+            }
+        }
+        Command::Import { config, file } => {
+            let config = match resolve(&config) {
+                Ok(config) => config,
+                Err(code) => return code,
+            };
+            let StoreLocation::Sqlite(target) = &config.store else {
+                eprintln!("agora: import needs a sqlite:// store");
+                return ExitCode::from(USAGE);
+            };
+            match audit::import(&file, target).await {
+                Ok(count) => {
+                    eprintln!("agora: imported {count} events into {}", target.display());
+                    ExitCode::SUCCESS
+                }
+                Err(error) => failed("import", error),
+            }
+        }
+        Command::Rebuild { config } => {
+            let config = match resolve(&config) {
+                Ok(config) => config,
+                Err(code) => return code,
+            };
+            let store = match open_store(&config.store).await {
+                Ok(store) => store,
+                Err(error) => return failed("opening the store", error),
+            };
+            match audit::rebuild(store).await {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::FAILURE,
+                Err(error) => failed("rebuild", error),
+            }
         }
         Command::Demo { config } => {
             let config = match resolve(&config) {

@@ -78,6 +78,23 @@ impl CommunityState {
         })
     }
 
+    /// Folds one event into a community that may not exist yet: the
+    /// community is founded by `CommunityCreated`; other events before it
+    /// are ignored.
+    pub fn evolve(state: &mut Option<Self>, event: &Event, event_id: EventId, at: Timestamp) {
+        match (state.as_mut(), event) {
+            (None, Event::CommunityCreated(created)) => {
+                *state = Some(Self::founded(
+                    created.slug.clone(),
+                    created.statutes.clone(),
+                    at,
+                ));
+            }
+            (Some(state), event) => state.apply_event(event, event_id, at),
+            (None, _) => {}
+        }
+    }
+
     /// Applies one event of this community's stream, recorded as
     /// `event_id` at `at`.
     pub fn apply_event(&mut self, event: &Event, event_id: EventId, at: Timestamp) {

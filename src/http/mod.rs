@@ -2,6 +2,7 @@
 //! tests can drive it without a socket. Routes per area; every error is a
 //! problem document; bodies and time are bounded.
 
+mod audit;
 mod ballots;
 mod caller;
 mod command;
@@ -62,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .merge(projects::routes())
         .merge(ballots::routes())
         .merge(funds::routes())
+        .merge(audit::routes())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(state)

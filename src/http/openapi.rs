@@ -6,7 +6,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    ballots, command, communities, error, funds, health, market, pioneers, projects, shares,
+    audit, ballots, command, communities, error, funds, health, market, pioneers, projects, shares,
 };
 
 struct BearerAuth;
@@ -75,6 +75,9 @@ impl Modify for BearerAuth {
         funds::allocate_funds,
         funds::record_expense,
         funds::get_funds,
+        audit::get_log,
+        audit::get_history,
+        audit::get_verification,
     ),
     components(schemas(error::Problem, command::CommandResponse, command::EventView)),
     tags(
@@ -86,6 +89,7 @@ impl Modify for BearerAuth {
         (name = "projects", description = "Projects, scores and the ranking"),
         (name = "ballots", description = "Ballots, votes and tallies"),
         (name = "funds", description = "Receipts, allocations and expenses"),
+        (name = "audit", description = "The log, histories, verification, the assembly report"),
     )
 )]
 pub struct ApiDoc;

@@ -54,11 +54,15 @@ pub fn absorb(state: &mut WriterState, stored: &StoredEvent) -> Result<Committed
     Ok(committed)
 }
 
-/// Every community of the log, verified and folded.
+/// Every community of the log, verified and folded. With `tolerate_breaks`
+/// (read-only inspection), a community whose chain breaks keeps the state
+/// before the break instead of failing the load.
 pub async fn load_all(
     store: &dyn EventStore,
+    tolerate_breaks: bool,
 ) -> Result<HashMap<CommunitySlug, WriterState>, LedgerError> {
     let mut communities: HashMap<CommunitySlug, WriterState> = HashMap::new();
+    let mut broken: std::collections::HashSet<CommunitySlug> = Default::default();
     let mut from = 0;
     loop {
         let page = store.read_all(from, READ_EVENTS_MAX).await?;
@@ -71,10 +75,20 @@ pub async fn load_all(
             let slug: CommunitySlug = slug.parse().map_err(|_| {
                 LedgerError::Corrupt(format!("stream {} names no valid community", stored.stream))
             })?;
-            absorb(
-                communities.entry(slug).or_insert_with(WriterState::empty),
-                stored,
-            )?;
+            if broken.contains(&slug) {
+                continue;
+            }
+            let state = communities
+                .entry(slug.clone())
+                .or_insert_with(WriterState::empty);
+            match absorb(state, stored) {
+                Ok(_) => {}
+                Err(error) if tolerate_breaks => {
+                    tracing::warn!(community = %slug, %error, "the chain breaks here; serving what comes before");
+                    broken.insert(slug);
+                }
+                Err(error) => return Err(error),
+            }
         }
     }
     Ok(communities)

@@ -12,6 +12,7 @@
 //! durable revision.
 
 mod history;
+mod index;
 mod personal;
 mod writer;
 
@@ -103,6 +104,8 @@ pub enum LedgerError {
     Corrupt(String),
     #[error("the ledger is shutting down")]
     ShuttingDown,
+    #[error("the service runs read-only, for inspection")]
+    ReadOnly,
 }
 
 struct Job {
@@ -115,6 +118,7 @@ struct CommunityHandle {
     jobs: mpsc::Sender<Job>,
     /// `None` until the community's creation is durable.
     snapshot: watch::Receiver<Option<Arc<Snapshot>>>,
+    index: index::SharedIndex,
 }
 
 /// Every community's writer, and the keys of personal data.
@@ -126,6 +130,7 @@ pub struct Ledger {
     writers: Mutex<Vec<JoinHandle<()>>>,
     scheduler: Mutex<Option<JoinHandle<()>>>,
     closing: AtomicBool,
+    read_only: bool,
 }
 
 /// The subject recorded for work the service does on its own.
@@ -139,9 +144,29 @@ impl Ledger {
         store: Arc<dyn EventStore>,
         clock: Arc<dyn Clock>,
     ) -> Result<Arc<Self>, LedgerError> {
+        Self::load(store, clock, false).await
+    }
+
+    /// Opens a ledger that refuses every command, on a store whose chains
+    /// may be broken: each community is served as it stood before its first
+    /// broken link. For inspection.
+    pub async fn open_read_only(
+        store: Arc<dyn EventStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Arc<Self>, LedgerError> {
+        Self::load(store, clock, true).await
+    }
+
+    async fn load(
+        store: Arc<dyn EventStore>,
+        clock: Arc<dyn Clock>,
+        read_only: bool,
+    ) -> Result<Arc<Self>, LedgerError> {
         let keys = Arc::new(KeyRing::load(Arc::clone(&store)).await?);
-        let loaded = history::load_all(&*store).await?;
-        remove_stale_keys(&keys, &loaded).await?;
+        let loaded = history::load_all(&*store, read_only).await?;
+        if !read_only {
+            remove_stale_keys(&keys, &loaded).await?;
+        }
         let ledger = Arc::new(Self {
             store,
             clock,
@@ -150,6 +175,7 @@ impl Ledger {
             writers: Mutex::new(Vec::new()),
             scheduler: Mutex::new(None),
             closing: AtomicBool::new(false),
+            read_only,
         });
         for (slug, state) in loaded {
             ledger.start_writer(slug, state);
@@ -171,6 +197,25 @@ impl Ledger {
         communities.get(community)?.snapshot.borrow().clone()
     }
 
+    /// Revisions of the community's events about entity `id`, oldest first.
+    pub fn revisions_about(&self, community: &CommunitySlug, id: uuid::Uuid) -> Vec<u64> {
+        let Some(handle) = self.handle(community) else {
+            return Vec::new();
+        };
+        let index = handle.index.read().unwrap_or_else(|p| p.into_inner());
+        index.revisions_of(id).to_vec()
+    }
+
+    /// Up to `limit` recorded events of the community from revision `from`.
+    pub async fn read_log(
+        &self,
+        community: &CommunitySlug,
+        from: u64,
+        limit: usize,
+    ) -> Result<Vec<Committed>, LedgerError> {
+        history::read_committed(&*self.store, &community.stream(), from, limit).await
+    }
+
     /// Slugs of every community that exists.
     pub fn communities(&self) -> Vec<CommunitySlug> {
         let communities = self.communities.read().unwrap_or_else(|p| p.into_inner());
@@ -188,6 +233,9 @@ impl Ledger {
     /// Once queued, the command completes even if the caller stops waiting;
     /// a retry with the same idempotency key then returns its result.
     pub async fn execute(&self, request: CommandRequest) -> Result<CommandOutcome, LedgerError> {
+        if self.read_only {
+            return Err(LedgerError::ReadOnly);
+        }
         if self.closing.load(Ordering::Acquire) {
             return Err(LedgerError::ShuttingDown);
         }
@@ -246,8 +294,11 @@ impl Ledger {
         closed
     }
 
-    /// Closes due ballots every `period` until shutdown.
+    /// Closes due ballots every `period` until shutdown (not when read-only).
     pub fn start_scheduler(self: &Arc<Self>, period: std::time::Duration) {
+        if self.read_only {
+            return;
+        }
         let ledger = Arc::downgrade(self);
         let task = tokio::spawn(async move {
             let mut ticks = tokio::time::interval(period);
@@ -310,6 +361,7 @@ impl Ledger {
         }
         let (jobs, queue) = mpsc::channel(COMMAND_QUEUE_MAX);
         let (snapshots, snapshot) = watch::channel(state.snapshot());
+        let index = Arc::clone(&state.index);
         let writer = writer::Writer::new(
             slug.clone(),
             Arc::clone(&self.store),
@@ -323,7 +375,11 @@ impl Ledger {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(task);
-        let handle = CommunityHandle { jobs, snapshot };
+        let handle = CommunityHandle {
+            jobs,
+            snapshot,
+            index,
+        };
         communities.insert(slug, handle.clone());
         handle
     }

@@ -10,6 +10,7 @@ use tokio::sync::{mpsc, watch};
 use uuid::Uuid;
 
 use super::history::{self, COMMUNITY_STREAM_PREFIX};
+use super::index::SharedIndex;
 use super::{
     BATCH_COMMANDS_MAX, CONFLICT_RETRIES_MAX, CommandOutcome, Committed, Job, KeyRing, LedgerError,
     Snapshot,
@@ -32,6 +33,8 @@ pub struct WriterState {
     pub state: Option<Arc<CommunityState>>,
     pub revision: Option<u64>,
     pub head: Hash,
+    /// Which events concern which entity; shared with readers.
+    pub index: SharedIndex,
     commands: HashMap<String, RecordedCommand>,
 }
 
@@ -41,6 +44,7 @@ impl WriterState {
             state: None,
             revision: None,
             head: Hash::GENESIS,
+            index: SharedIndex::default(),
             commands: HashMap::new(),
         }
     }
@@ -55,6 +59,10 @@ impl WriterState {
 
     /// Applies a committed event: state, revision, head, command index.
     pub fn apply(&mut self, committed: &Committed, event: &Event, metadata: &Metadata) {
+        self.index
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .add(committed);
         let mut state = self.state.take().map(Arc::unwrap_or_clone);
         evolve(
             &mut state,
@@ -78,17 +86,7 @@ impl WriterState {
 
 /// Folds one event into a community's state (creating it on `CommunityCreated`).
 fn evolve(state: &mut Option<CommunityState>, event: &Event, event_id: EventId, at: Timestamp) {
-    match (state.as_mut(), event) {
-        (None, Event::CommunityCreated(created)) => {
-            *state = Some(CommunityState::founded(
-                created.slug.clone(),
-                created.statutes.clone(),
-                at,
-            ));
-        }
-        (Some(state), event) => state.apply_event(event, event_id, at),
-        (None, _) => {}
-    }
+    CommunityState::evolve(state, event, event_id, at);
 }
 
 /// What became of one command of a batch.
@@ -336,6 +334,13 @@ impl Writer {
             self.current.revision = Some(last.revision);
             self.current.head = plan.head;
             self.current.commands.extend(plan.commands);
+            let mut index = self
+                .current
+                .index
+                .write()
+                .unwrap_or_else(|p| p.into_inner());
+            committed.iter().for_each(|event| index.add(event));
+            drop(index);
             self.publish();
         }
         let forgotten: Vec<PioneerId> = plan

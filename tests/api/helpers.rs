@@ -205,6 +205,7 @@ pub async fn spawn_app_in(directory: tempfile::TempDir) -> TestApp {
         log_format: LogFormat::Text,
         log: "warn".into(),
         auth: AuthSettings::Secret(Secret::new(SECRET)),
+        read_only: false,
     };
     let application = Application::build(&config).await.unwrap();
     let address = application.address();

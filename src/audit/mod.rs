@@ -1,0 +1,77 @@
+//! Audit: verifying the log and the figures folded from it, exporting and
+//! importing logs, the assembly report.
+
+pub mod export;
+pub mod tools;
+pub mod verify;
+
+use std::collections::BTreeMap;
+
+use agora_events::CommunitySlug;
+
+use crate::ledger::LedgerError;
+use crate::store::{EventStore, READ_EVENTS_MAX};
+use export::line_of;
+use verify::{Verification, Verifier};
+
+/// Verifies every stream of a store, or only `community`'s.
+pub async fn verify_store(
+    store: &dyn EventStore,
+    community: Option<&CommunitySlug>,
+) -> Result<Vec<Verification>, LedgerError> {
+    let mut verifiers: BTreeMap<String, Verifier> = BTreeMap::new();
+    match community {
+        Some(community) => {
+            let stream = community.stream();
+            let verifier = verifiers
+                .entry(stream.clone())
+                .or_insert_with(|| Verifier::new(stream.clone()));
+            let mut from = 0;
+            loop {
+                let page = store.read_stream(&stream, from, READ_EVENTS_MAX).await?;
+                let Some(last) = page.last() else { break };
+                from = last.revision + 1;
+                page.iter().for_each(|stored| feed(verifier, stored));
+            }
+        }
+        None => {
+            let mut from = 0;
+            loop {
+                let page = store.read_all(from, READ_EVENTS_MAX).await?;
+                let Some(last) = page.last() else { break };
+                from = last.position + 1;
+                for stored in &page {
+                    let verifier = verifiers
+                        .entry(stored.stream.clone())
+                        .or_insert_with(|| Verifier::new(stored.stream.clone()));
+                    feed(verifier, stored);
+                }
+            }
+        }
+    }
+    Ok(verifiers.into_values().map(Verifier::finish).collect())
+}
+
+/// Verifies the stored events of one stream into `verifier`, in order.
+pub fn feed(verifier: &mut Verifier, stored: &crate::store::StoredEvent) {
+    match line_of(stored) {
+        Ok(line) => verifier.push(stored.revision, &line.record()),
+        Err(reason) => verifier.push_unreadable(
+            stored.revision,
+            Some(agora_events::EventId(stored.event_id)),
+            reason,
+        ),
+    }
+}
+
+/// Verifies an export file's lines, stream by stream.
+pub fn verify_lines(lines: &[export::ExportLine]) -> Vec<Verification> {
+    let mut verifiers: BTreeMap<String, Verifier> = BTreeMap::new();
+    for line in lines {
+        verifiers
+            .entry(line.stream.clone())
+            .or_insert_with(|| Verifier::new(line.stream.clone()))
+            .push(line.revision, &line.record());
+    }
+    verifiers.into_values().map(Verifier::finish).collect()
+}

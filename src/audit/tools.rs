@@ -1,0 +1,262 @@
+//! The audit commands of the CLI: `verify`, `export`, `import`, `rebuild`.
+//! Each prints what it found and returns whether all was well.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::{BufReader, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use agora_events::CommunitySlug;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::export::{ExportLine, expected_before, line_of, read_lines};
+use super::verify::{Verification, same_state};
+use super::{verify_lines, verify_store};
+use crate::clock::SystemClock;
+use crate::ledger::Ledger;
+use crate::store::{APPEND_EVENTS_MAX, EventStore, READ_EVENTS_MAX, SqliteStore};
+
+/// What went wrong, for the command line.
+pub type ToolError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A progress bar on standard error, drawn only on a terminal.
+fn progress(length: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(length);
+    if !std::io::stderr().is_terminal() {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} events ({per_sec})")
+            .expect("the template is valid")
+            .progress_chars("=> "),
+    );
+    bar.set_message(what.to_owned());
+    bar
+}
+
+/// Prints a verification; true when it is all well.
+pub fn report(verification: &Verification, out: &mut impl Write) -> std::io::Result<bool> {
+    writeln!(
+        out,
+        "{}: {} events, {} verified, chain head {}",
+        verification.stream, verification.events, verification.verified, verification.head
+    )?;
+    match &verification.first_break {
+        Some(broken) => writeln!(
+            out,
+            "  BROKEN at revision {}{}: {}",
+            broken.revision,
+            broken
+                .event_id
+                .map(|id| format!(" (event {id})"))
+                .unwrap_or_default(),
+            broken.reason
+        )?,
+        None => writeln!(out, "  chain intact")?,
+    }
+    for check in &verification.checks {
+        let mark = if check.holds { "ok  " } else { "FAIL" };
+        writeln!(out, "  {mark} {}: {}", check.rule, check.detail)?;
+    }
+    Ok(verification.ok())
+}
+
+/// `agora verify`: a store's streams, or an export file, offline.
+pub async fn verify(
+    store: Option<Arc<dyn EventStore>>,
+    file: Option<&Path>,
+    community: Option<&CommunitySlug>,
+) -> Result<bool, ToolError> {
+    let verifications = match (file, store) {
+        (Some(file), _) => {
+            let lines = read_lines(BufReader::new(File::open(file)?))?;
+            let lines: Vec<ExportLine> = lines
+                .into_iter()
+                .filter(|line| community.is_none_or(|community| line.stream == community.stream()))
+                .collect();
+            verify_lines(&lines)
+        }
+        (None, Some(store)) => verify_store(&*store, community).await?,
+        (None, None) => return Err("nothing to verify".into()),
+    };
+    let mut out = std::io::stdout().lock();
+    if verifications.is_empty() {
+        writeln!(out, "no events")?;
+    }
+    let mut ok = true;
+    for verification in &verifications {
+        ok &= report(verification, &mut out)?;
+    }
+    Ok(ok)
+}
+
+/// `agora export`: a community's log (or every stream) as JSON lines.
+pub async fn export(
+    store: &dyn EventStore,
+    community: Option<&CommunitySlug>,
+    out: &mut dyn Write,
+) -> Result<u64, ToolError> {
+    let mut written = 0;
+    let bar = progress(0, "exporting");
+    let mut from = 0;
+    loop {
+        let page = match community {
+            Some(community) => {
+                store
+                    .read_stream(&community.stream(), from, READ_EVENTS_MAX)
+                    .await?
+            }
+            None => store.read_all(from, READ_EVENTS_MAX).await?,
+        };
+        let Some(last) = page.last() else { break };
+        from = match community {
+            Some(_) => last.revision + 1,
+            None => last.position + 1,
+        };
+        bar.inc_length(page.len() as u64);
+        for stored in &page {
+            let line = line_of(stored).map_err(|reason| {
+                format!(
+                    "{} revision {} cannot be read: {reason}",
+                    stored.stream, stored.revision
+                )
+            })?;
+            line.write(out)?;
+            written += 1;
+            bar.inc(1);
+        }
+    }
+    out.flush()?;
+    bar.finish_and_clear();
+    Ok(written)
+}
+
+/// `agora import`: loads a verified export into an empty SQLite store. The
+/// events go into a new file beside the target, which replaces the target
+/// only once everything is durable: on any error the target is untouched.
+pub async fn import(file: &Path, target: &Path) -> Result<u64, ToolError> {
+    let lines = read_lines(BufReader::new(File::open(file)?))?;
+    let broken: Vec<Verification> = verify_lines(&lines)
+        .into_iter()
+        .filter(|verification| verification.first_break.is_some())
+        .collect();
+    if let Some(verification) = broken.first() {
+        let mut message = Vec::new();
+        report(verification, &mut message)?;
+        return Err(format!(
+            "the file's chain does not verify; nothing imported\n{}",
+            String::from_utf8_lossy(&message)
+        )
+        .into());
+    }
+    if target.exists() {
+        let existing = SqliteStore::open(target)?;
+        let empty = existing.read_all(0, 1).await?.is_empty();
+        existing.shutdown().await;
+        drop(existing);
+        if !empty {
+            return Err(format!(
+                "{} is not empty: import only into an empty store",
+                target.display()
+            )
+            .into());
+        }
+    }
+    let staging = staging_path(target);
+    remove_store_files(&staging)?;
+    let imported = write_all(&lines, &staging).await;
+    match imported {
+        Ok(count) => {
+            remove_store_files(target)?;
+            fs::rename(&staging, target)?;
+            Ok(count)
+        }
+        Err(error) => {
+            let _ = remove_store_files(&staging);
+            Err(error)
+        }
+    }
+}
+
+fn staging_path(target: &Path) -> PathBuf {
+    let mut staging = target.as_os_str().to_owned();
+    staging.push(format!(".import-{}", std::process::id()));
+    PathBuf::from(staging)
+}
+
+/// Removes a store file and its WAL, shared-memory and lock files.
+fn remove_store_files(path: &Path) -> std::io::Result<()> {
+    for suffix in ["", "-wal", "-shm", ".lock"] {
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        match fs::remove_file(PathBuf::from(file)) {
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+async fn write_all(lines: &[ExportLine], path: &Path) -> Result<u64, ToolError> {
+    let store = SqliteStore::open(path)?;
+    let bar = progress(lines.len() as u64, "importing");
+    let mut by_stream: BTreeMap<&str, Vec<&ExportLine>> = BTreeMap::new();
+    for line in lines {
+        by_stream.entry(&line.stream).or_default().push(line);
+    }
+    let mut count = 0;
+    for (stream, events) in by_stream {
+        for chunk in events.chunks(APPEND_EVENTS_MAX) {
+            let expected = expected_before(chunk[0].revision);
+            let proposed = chunk.iter().map(|line| line.proposed()).collect();
+            store.append(stream, expected, proposed).await?;
+            count += chunk.len() as u64;
+            bar.inc(chunk.len() as u64);
+        }
+    }
+    store.shutdown().await;
+    drop(store);
+    bar.finish_and_clear();
+    Ok(count)
+}
+
+/// `agora rebuild`: the state the ledger builds as it loads, against a
+/// fresh, independent replay of every community's log.
+pub async fn rebuild(store: Arc<dyn EventStore>) -> Result<bool, ToolError> {
+    let ledger = Ledger::open(Arc::clone(&store), Arc::new(SystemClock)).await?;
+    let mut out = std::io::stdout().lock();
+    let mut ok = true;
+    for community in ledger.communities() {
+        let live = ledger
+            .snapshot(&community)
+            .expect("listed communities exist");
+        let mut verifier = super::verify::Verifier::new(community.stream());
+        let mut from = 0;
+        loop {
+            let page = store
+                .read_stream(&community.stream(), from, READ_EVENTS_MAX)
+                .await?;
+            let Some(last) = page.last() else { break };
+            from = last.revision + 1;
+            page.iter()
+                .for_each(|stored| super::feed(&mut verifier, stored));
+        }
+        let check = verifier
+            .state()
+            .map(|replayed| same_state(&live.state, replayed));
+        let holds = check.as_ref().is_some_and(|check| check.holds);
+        ok &= holds;
+        let detail = check.map_or_else(
+            || "the log founds no community".to_owned(),
+            |check| check.detail,
+        );
+        writeln!(
+            out,
+            "{community}: {} — {detail}",
+            if holds { "ok" } else { "DIFFERS" }
+        )?;
+    }
+    ledger.shutdown().await;
+    Ok(ok)
+}

@@ -1,0 +1,206 @@
+//! Verification of a community's log: the hash chain, event by event, then
+//! the invariants of the projections folded from it. Used by `GET …/verify`,
+//! `agora verify` (on a store) and `agora verify --file` (on an export,
+//! offline).
+
+use agora_events::{ChainVerifier, EventId, EventRecord, Hash};
+use agora_projections::CommunityState;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+/// The first event that does not verify, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Break {
+    pub revision: u64,
+    pub event_id: Option<EventId>,
+    pub reason: String,
+}
+
+/// One invariant and whether it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    pub rule: &'static str,
+    pub holds: bool,
+    pub detail: String,
+}
+
+/// The verdict on one community's log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verification {
+    pub stream: String,
+    /// Events read.
+    pub events: u64,
+    /// Events verified, up to the first break.
+    pub verified: u64,
+    /// The hash of the last verified event: the chain head.
+    pub head: Hash,
+    pub first_break: Option<Break>,
+    pub checks: Vec<Check>,
+}
+
+impl Verification {
+    /// The chain is intact and every invariant holds.
+    pub fn ok(&self) -> bool {
+        self.first_break.is_none() && self.checks.iter().all(|check| check.holds)
+    }
+}
+
+/// Folds a community's records in order, stopping at the first that does
+/// not verify.
+pub struct Verifier {
+    stream: String,
+    chain: ChainVerifier,
+    state: Option<CommunityState>,
+    events: u64,
+    first_break: Option<Break>,
+}
+
+impl Verifier {
+    pub fn new(stream: impl Into<String>) -> Self {
+        Self {
+            stream: stream.into(),
+            chain: ChainVerifier::default(),
+            state: None,
+            events: 0,
+            first_break: None,
+        }
+    }
+
+    /// Records a record that could not even be read.
+    pub fn push_unreadable(&mut self, revision: u64, event_id: Option<EventId>, reason: String) {
+        self.events += 1;
+        if self.first_break.is_none() {
+            self.first_break = Some(Break {
+                revision,
+                event_id,
+                reason,
+            });
+        }
+    }
+
+    /// Verifies the next record (expected at revision `revision`) and folds it.
+    pub fn push(&mut self, revision: u64, record: &EventRecord) {
+        self.events += 1;
+        if self.first_break.is_some() {
+            return;
+        }
+        let broken = |reason: String| Break {
+            revision,
+            event_id: Some(record.event_id),
+            reason,
+        };
+        if revision != self.chain.count() {
+            self.first_break = Some(broken(format!(
+                "revision {revision} where {} was expected",
+                self.chain.count()
+            )));
+            return;
+        }
+        if let Err(error) = self.chain.push(record) {
+            self.first_break = Some(broken(error.to_string()));
+            return;
+        }
+        match record.decode() {
+            Ok((event, metadata)) => CommunityState::evolve(
+                &mut self.state,
+                &event,
+                record.event_id,
+                metadata.recorded_at,
+            ),
+            Err(error) => self.first_break = Some(broken(error.to_string())),
+        }
+    }
+
+    /// The state folded so far (up to the first break).
+    pub fn state(&self) -> Option<&CommunityState> {
+        self.state.as_ref()
+    }
+
+    pub fn finish(self) -> Verification {
+        let checks = self.state.as_ref().map(invariants).unwrap_or_default();
+        Verification {
+            stream: self.stream,
+            events: self.events,
+            verified: self.chain.count(),
+            head: self.chain.head(),
+            first_break: self.first_break,
+            checks,
+        }
+    }
+}
+
+/// The invariants every community's figures satisfy.
+pub fn invariants(state: &CommunityState) -> Vec<Check> {
+    let market = &state.market;
+    let sum = market.sum_of_balances();
+    let register = &state.register;
+    let computed_capital = register.computed_capital();
+    let funds = &state.funds;
+    let overspent: Vec<String> = funds
+        .allocations
+        .values()
+        .filter(|allocation| allocation.spent > allocation.allocated.amount)
+        .map(|allocation| allocation.allocated.allocation_id.to_string())
+        .collect();
+    vec![
+        Check {
+            rule: "time-credits-zero-sum",
+            holds: sum.is_zero(),
+            detail: format!("the sum of all balances is {sum:.2} h"),
+        },
+        Check {
+            rule: "recorded-balances-follow-movements",
+            holds: market.inconsistencies.is_empty(),
+            detail: market.inconsistencies.first().cloned().unwrap_or_else(|| {
+                format!(
+                    "{} accounts, every movement consistent",
+                    market.balances().len()
+                )
+            }),
+        },
+        Check {
+            rule: "capital-equals-paid-shares",
+            holds: register.capital.value() == computed_capital,
+            detail: format!(
+                "recorded capital {} €, paid shares held × nominal {computed_capital:.2} €",
+                register.capital
+            ),
+        },
+        Check {
+            rule: "allocations-within-receipts",
+            holds: funds.allocated <= funds.received,
+            detail: format!(
+                "{} € allocated of {} € received",
+                funds.allocated, funds.received
+            ),
+        },
+        Check {
+            rule: "expenses-within-allocations",
+            holds: overspent.is_empty(),
+            detail: if overspent.is_empty() {
+                format!("{} € spent, within every allocation", funds.spent)
+            } else {
+                format!("overspent allocations: {}", overspent.join(", "))
+            },
+        },
+    ]
+}
+
+/// Whether two states agree, for "replay equals live".
+pub fn same_state(live: &CommunityState, replayed: &CommunityState) -> Check {
+    let holds = live == replayed;
+    Check {
+        rule: "replay-equals-live",
+        holds,
+        detail: if holds {
+            "replaying the log gives exactly the live projections".into()
+        } else {
+            "the projections replayed from the log differ from the live ones".into()
+        },
+    }
+}
+
+/// A decimal sum written with two decimals (for reports).
+pub fn two_decimals(value: Decimal) -> String {
+    format!("{value:.2}")
+}

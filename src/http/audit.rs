@@ -1,0 +1,214 @@
+//! Audit over HTTP: the log page by page, any entity's history, and the
+//! verification of the chain and the figures.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::AppState;
+use super::caller::{Access, Caller};
+use super::command::{EventView, enter};
+use super::error::{ApiError, Problem};
+use crate::audit::verify::{self, Verification};
+
+/// Most events in one page of the log.
+pub const LOG_PAGE_MAX: usize = 1_000;
+
+pub fn routes() -> axum::Router<AppState> {
+    let base = "/v1/communities/{community}";
+    axum::Router::new()
+        .route(&format!("{base}/log"), get(get_log))
+        .route(&format!("{base}/history/{{id}}"), get(get_history))
+        .route(&format!("{base}/verify"), get(get_verification))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct LogQuery {
+    /// The first revision (default 0).
+    #[serde(default)]
+    pub from: u64,
+    /// At most 1 000; default 100.
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LogPage {
+    pub events: Vec<EventView>,
+    /// The `from` of the next page, if there may be one.
+    pub next: Option<u64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryView {
+    pub id: Uuid,
+    /// Every event that mentions the entity, in order.
+    pub events: Vec<EventView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BreakView {
+    pub revision: u64,
+    pub event_id: Option<Uuid>,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckView {
+    pub rule: String,
+    pub holds: bool,
+    pub detail: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VerificationView {
+    /// Chain intact and every invariant holds.
+    pub ok: bool,
+    pub events: u64,
+    pub verified: u64,
+    /// The hash of the last verified event.
+    pub head_hash: String,
+    /// The first event that does not verify, if any.
+    pub first_break: Option<BreakView>,
+    pub checks: Vec<CheckView>,
+}
+
+impl From<Verification> for VerificationView {
+    fn from(verification: Verification) -> Self {
+        Self {
+            ok: verification.ok(),
+            events: verification.events,
+            verified: verification.verified,
+            head_hash: verification.head.to_string(),
+            first_break: verification.first_break.map(|broken| BreakView {
+                revision: broken.revision,
+                event_id: broken.event_id.map(|id| id.0),
+                reason: broken.reason,
+            }),
+            checks: verification
+                .checks
+                .into_iter()
+                .map(|check| CheckView {
+                    rule: check.rule.to_owned(),
+                    holds: check.holds,
+                    detail: check.detail,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The community's log from a revision, a page at a time.
+#[utoipa::path(
+    get, path = "/v1/communities/{community}/log", tag = "audit",
+    params(("community" = String, Path), LogQuery),
+    responses(
+        (status = 200, body = LogPage),
+        (status = "4XX", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_log(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+    query: Result<Query<LogQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<LogPage>, ApiError> {
+    let Query(query) =
+        query.map_err(|rejection| ApiError::InvalidParameter(rejection.body_text()))?;
+    let (community, _, _) = enter(&state, &caller, &slug, Access::Member)?;
+    let limit = query.limit.unwrap_or(100).clamp(1, LOG_PAGE_MAX);
+    let events = state.ledger.read_log(&community, query.from, limit).await?;
+    let next = (events.len() == limit).then(|| query.from + limit as u64);
+    Ok(Json(LogPage {
+        events: events.iter().map(EventView::from).collect(),
+        next,
+    }))
+}
+
+/// Every event about an entity (pioneer, project, ballot, exchange,
+/// allocation…), in order, with actor, time, position and hash.
+#[utoipa::path(
+    get, path = "/v1/communities/{community}/history/{id}", tag = "audit",
+    params(("community" = String, Path), ("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = HistoryView),
+        (status = "4XX", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_history(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((slug, id)): Path<(String, String)>,
+) -> Result<Json<HistoryView>, ApiError> {
+    let (community, _, _) = enter(&state, &caller, &slug, Access::Member)?;
+    let text = id.split_once(':').map_or(id.as_str(), |(_, id)| id);
+    let id = Uuid::parse_str(text)
+        .map_err(|_| ApiError::InvalidParameter(format!("{id:?} is not an id (a UUID)")))?;
+    let revisions = state.ledger.revisions_about(&community, id);
+    if revisions.is_empty() {
+        return Err(ApiError::NotFound(format!("history of {id}")));
+    }
+    let mut events = Vec::with_capacity(revisions.len());
+    // Contiguous revisions are read together.
+    let mut at = 0;
+    while at < revisions.len() {
+        let mut end = at + 1;
+        while end < revisions.len() && revisions[end] == revisions[end - 1] + 1 {
+            end += 1;
+        }
+        let run = state
+            .ledger
+            .read_log(&community, revisions[at], end - at)
+            .await?;
+        events.extend(run.iter().map(EventView::from));
+        at = end;
+    }
+    Ok(Json(HistoryView { id, events }))
+}
+
+/// Recomputes the hash chain and checks the figures: time credits sum to
+/// zero, capital equals paid shares × nominal, allocations and expenses
+/// stay within their bounds, and replaying the log gives the live state.
+#[utoipa::path(
+    get, path = "/v1/communities/{community}/verify", tag = "audit",
+    params(("community" = String, Path)),
+    responses(
+        (status = 200, body = VerificationView),
+        (status = "4XX", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_verification(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+) -> Result<Json<VerificationView>, ApiError> {
+    let (community, snapshot, _) = enter(&state, &caller, &slug, Access::Member)?;
+    let store = state.ledger.store();
+    let mut verifier = verify::Verifier::new(community.stream());
+    let mut from = 0;
+    loop {
+        let page = store
+            .read_stream(&community.stream(), from, crate::store::READ_EVENTS_MAX)
+            .await
+            .map_err(|error| ApiError::Unavailable(error.to_string()))?;
+        let Some(last) = page.last() else { break };
+        from = last.revision + 1;
+        page.iter()
+            .for_each(|stored| crate::audit::feed(&mut verifier, stored));
+    }
+    // The live state may be ahead of what was read; compare only when the
+    // replay reached the same revision.
+    let replay_check = verifier.state().and_then(|replayed| {
+        (snapshot.revision + 1 == from).then(|| verify::same_state(&snapshot.state, replayed))
+    });
+    let mut verification = verifier.finish();
+    verification.checks.extend(replay_check);
+    Ok(Json(verification.into()))
+}
