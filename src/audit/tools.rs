@@ -170,6 +170,7 @@ pub async fn import(file: &Path, target: &Path) -> Result<u64, ToolError> {
         Ok(count) => {
             remove_store_files(target)?;
             fs::rename(&staging, target)?;
+            remove_store_files(&staging)?;
             Ok(count)
         }
         Err(error) => {

@@ -434,6 +434,9 @@ fn rows() -> Vec<Row> {
             AllocatedProject,
         ),
         row(Method::GET, "/funds", None, &EVERYONE, Member),
+        row(Method::GET, "/log", None, &EVERYONE, Member),
+        row(Method::GET, "/history/{p}", None, &EVERYONE, Member),
+        row(Method::GET, "/verify", None, &EVERYONE, Member),
     ]
 }
 
