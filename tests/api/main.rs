@@ -4,6 +4,7 @@ mod access;
 mod audit;
 mod ballots;
 mod communities;
+mod concurrency;
 mod conventions;
 mod funds;
 mod health;
