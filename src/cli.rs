@@ -60,6 +60,25 @@ pub enum Command {
         #[arg(long)]
         file: PathBuf,
     },
+    /// Write the assembly report of a community for a period.
+    Report {
+        #[command(flatten)]
+        config: ConfigArgs,
+        #[arg(long)]
+        community: String,
+        /// Start: a date (2026-01-01) or an RFC 3339 instant [default: the community's creation].
+        #[arg(long)]
+        from: Option<String>,
+        /// End: a date (included) or an RFC 3339 instant [default: now].
+        #[arg(long)]
+        to: Option<String>,
+        /// json, csv or html.
+        #[arg(long, default_value = "html")]
+        format: String,
+        /// The file to write [default: standard output].
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
     /// Replay the log into fresh projections and report any difference from the ledger's.
     Rebuild {
         #[command(flatten)]

@@ -217,6 +217,48 @@ async fn main() -> ExitCode {
                 Err(error) => failed("import", error),
             }
         }
+        Command::Report {
+            config,
+            community,
+            from,
+            to,
+            format,
+            output,
+        } => {
+            let config = match resolve(&config) {
+                Ok(config) => config,
+                Err(code) => return code,
+            };
+            let community = match community.parse() {
+                Ok(community) => community,
+                Err(error) => return failed("reading --community", error),
+            };
+            let store = match open_store(&config.store).await {
+                Ok(store) => store,
+                Err(error) => return failed("opening the store", error),
+            };
+            let mut out: Box<dyn Write> = match &output {
+                Some(path) => match std::fs::File::create(path) {
+                    Ok(file) => Box::new(std::io::BufWriter::new(file)),
+                    Err(error) => return failed("creating the output", error),
+                },
+                None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+            };
+            let written = audit::report(
+                &*store,
+                &community,
+                from.as_deref(),
+                to.as_deref(),
+                &format,
+                &mut *out,
+            )
+            .await;
+            store.shutdown().await;
+            match written {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => failed("report", error),
+            }
+        }
         Command::Rebuild { config } => {
             let config = match resolve(&config) {
                 Ok(config) => config,

@@ -2,6 +2,7 @@
 //! importing logs, the assembly report.
 
 pub mod export;
+pub mod report;
 pub mod tools;
 pub mod verify;
 

@@ -36,7 +36,10 @@ fn progress(length: u64, what: &str) -> ProgressBar {
 }
 
 /// Prints a verification; true when it is all well.
-pub fn report(verification: &Verification, out: &mut impl Write) -> std::io::Result<bool> {
+pub fn print_verification(
+    verification: &Verification,
+    out: &mut impl Write,
+) -> std::io::Result<bool> {
     writeln!(
         out,
         "{}: {} events, {} verified, chain head {}",
@@ -86,7 +89,7 @@ pub async fn verify(
     }
     let mut ok = true;
     for verification in &verifications {
-        ok &= report(verification, &mut out)?;
+        ok &= print_verification(verification, &mut out)?;
     }
     Ok(ok)
 }
@@ -143,7 +146,7 @@ pub async fn import(file: &Path, target: &Path) -> Result<u64, ToolError> {
         .collect();
     if let Some(verification) = broken.first() {
         let mut message = Vec::new();
-        report(verification, &mut message)?;
+        print_verification(verification, &mut message)?;
         return Err(format!(
             "the file's chain does not verify; nothing imported\n{}",
             String::from_utf8_lossy(&message)
@@ -260,4 +263,50 @@ pub async fn rebuild(store: Arc<dyn EventStore>) -> Result<bool, ToolError> {
     }
     ledger.shutdown().await;
     Ok(ok)
+}
+
+/// `agora report`: the assembly report of one community, from the store.
+pub async fn report(
+    store: &dyn EventStore,
+    community: &CommunitySlug,
+    from: Option<&str>,
+    to: Option<&str>,
+    format: &str,
+    out: &mut dyn Write,
+) -> Result<(), ToolError> {
+    use super::report::{Format, build, parse_bound};
+    let format: Format = format.parse()?;
+    let mut events = Vec::new();
+    loop {
+        let page = store
+            .read_stream(&community.stream(), events.len() as u64, READ_EVENTS_MAX)
+            .await?;
+        if page.is_empty() {
+            break;
+        }
+        for stored in &page {
+            let line = line_of(stored)?;
+            events.push(crate::ledger::Committed {
+                position: stored.position,
+                revision: stored.revision,
+                record: line.record(),
+            });
+        }
+    }
+    let Some(first) = events.first() else {
+        return Err(format!("there is no community {community}").into());
+    };
+    let created = first.record.decode()?.1.recorded_at;
+    let from = from
+        .map(|text| parse_bound(text, false))
+        .transpose()?
+        .unwrap_or(created);
+    let to = match to {
+        Some(text) => parse_bound(text, true)?,
+        None => agora_events::Timestamp::new(chrono::Utc::now()),
+    };
+    let report = build(&events, from, to)?;
+    out.write_all(report.render(format).1.as_bytes())?;
+    out.flush()?;
+    Ok(())
 }

@@ -23,6 +23,10 @@ pub fn routes() -> axum::Router<AppState> {
         .route(&format!("{base}/log"), get(get_log))
         .route(&format!("{base}/history/{{id}}"), get(get_history))
         .route(&format!("{base}/verify"), get(get_verification))
+        .route(
+            &format!("{base}/reports/assembly"),
+            get(get_assembly_report),
+        )
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -211,4 +215,83 @@ pub async fn get_verification(
     let mut verification = verifier.finish();
     verification.checks.extend(replay_check);
     Ok(Json(verification.into()))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ReportQuery {
+    /// Start: a date (`2026-01-01`, midnight UTC) or an RFC 3339 instant.
+    /// Default: the community's creation.
+    pub from: Option<String>,
+    /// End: a date (included) or an RFC 3339 instant (excluded). Default: now.
+    pub to: Option<String>,
+    /// `json` (default), `csv` or `html`.
+    pub format: Option<String>,
+}
+
+/// The assembly report for a period: capital, members, ballots, funds per
+/// project, time credits, and the chain head hash at the period's end.
+#[utoipa::path(
+    get, path = "/v1/communities/{community}/reports/assembly", tag = "audit",
+    params(("community" = String, Path), ReportQuery),
+    responses(
+        (status = 200, description = "The report, as JSON, CSV or printable HTML (French)", content(
+            (Object = "application/json"),
+            (String = "text/csv"),
+            (String = "text/html"),
+        )),
+        (status = "4XX", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_assembly_report(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+    query: Result<Query<ReportQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<axum::response::Response, ApiError> {
+    use crate::audit::report::{self, Format};
+    use axum::response::IntoResponse;
+    let Query(query) =
+        query.map_err(|rejection| ApiError::InvalidParameter(rejection.body_text()))?;
+    let (community, snapshot, _) = enter(&state, &caller, &slug, Access::Member)?;
+    let format: Format = query
+        .format
+        .as_deref()
+        .unwrap_or("json")
+        .parse()
+        .map_err(ApiError::InvalidParameter)?;
+    let from = match &query.from {
+        Some(text) => report::parse_bound(text, false).map_err(ApiError::InvalidParameter)?,
+        None => snapshot.state.created_at,
+    };
+    let to = match &query.to {
+        Some(text) => report::parse_bound(text, true).map_err(ApiError::InvalidParameter)?,
+        None => agora_events::Timestamp::new(chrono::Utc::now()),
+    };
+    let mut events = Vec::new();
+    loop {
+        let page = state
+            .ledger
+            .read_log(&community, events.len() as u64, LOG_PAGE_MAX)
+            .await?;
+        if page.is_empty() {
+            break;
+        }
+        events.extend(page);
+    }
+    let report = report::build(&events, from, to)
+        .map_err(|error| ApiError::InvalidParameter(error.to_string()))?;
+    let (media_type, body) = report.render(format);
+    let mut response = ([(axum::http::header::CONTENT_TYPE, media_type)], body).into_response();
+    if format == Format::Csv {
+        let name = format!("attachment; filename=\"rapport-{community}.csv\"");
+        if let Ok(value) = axum::http::HeaderValue::from_str(&name) {
+            response
+                .headers_mut()
+                .insert(axum::http::header::CONTENT_DISPOSITION, value);
+        }
+    }
+    Ok(response)
 }

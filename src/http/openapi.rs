@@ -78,6 +78,7 @@ impl Modify for BearerAuth {
         audit::get_log,
         audit::get_history,
         audit::get_verification,
+        audit::get_assembly_report,
     ),
     components(schemas(error::Problem, command::CommandResponse, command::EventView)),
     tags(

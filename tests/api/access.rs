@@ -437,6 +437,7 @@ fn rows() -> Vec<Row> {
         row(Method::GET, "/log", None, &EVERYONE, Member),
         row(Method::GET, "/history/{p}", None, &EVERYONE, Member),
         row(Method::GET, "/verify", None, &EVERYONE, Member),
+        row(Method::GET, "/reports/assembly", None, &EVERYONE, Member),
     ]
 }
 

@@ -201,6 +201,7 @@ async fn the_openapi_document_covers_every_route_and_its_problems() {
         ("get", format!("{base}/log")),
         ("get", format!("{base}/history/{{id}}")),
         ("get", format!("{base}/verify")),
+        ("get", format!("{base}/reports/assembly")),
     ];
     let paths = document["paths"].as_object().unwrap();
     let documented: usize = paths

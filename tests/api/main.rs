@@ -12,5 +12,6 @@ mod helpers;
 mod market;
 mod pioneers;
 mod projects;
+mod report;
 mod serve;
 mod shares;
