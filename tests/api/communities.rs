@@ -139,12 +139,30 @@ async fn everything_survives_a_restart() {
     let app = spawn_app().await;
     app.create_community().await;
     let id = app.member_in_good_standing("Camille Dupont", 2).await;
+    let other = app.member_in_good_standing("Dominique Martin", 1).await;
+    let payee = json!({"payee": format!("pioneer:{other}"), "hours": "3.00"});
+    app.post(&app.path("/transfers"), &app.pioneer_token(&id), &payee)
+        .await;
+    let proposal = json!({"title": "Jardin", "summary": "…"});
+    app.post(&app.path("/projects"), &app.pioneer_token(&id), &proposal)
+        .await;
     let before: Value = app
         .get(&app.path(&format!("/pioneers/{id}")), &operator())
         .await
         .json()
         .await
         .unwrap();
+    let reads = ["/accounts", "/projects", "/funds", "/verify"];
+    let mut before_reads = Vec::new();
+    for read in reads {
+        let body: Value = app
+            .get(&app.path(read), &operator())
+            .await
+            .json()
+            .await
+            .unwrap();
+        before_reads.push(body);
+    }
     let directory = app.stop().await;
 
     let app = spawn_app_in(directory).await;
@@ -163,5 +181,14 @@ async fn everything_survives_a_restart() {
 
     assert_eq!(after, before);
     assert_eq!(after["display_name"], "Camille Dupont");
-    assert_eq!(register["capital"], "100.00");
+    assert_eq!(register["capital"], "150.00");
+    for (read, earlier) in reads.iter().zip(before_reads) {
+        let now: Value = app
+            .get(&app.path(read), &operator())
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(now, earlier, "{read} changed across the restart");
+    }
 }
