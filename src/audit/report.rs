@@ -665,8 +665,8 @@ impl AssemblyReport {
                 "<tr><td>{}</td><td>{}</td><td>{} ({})</td><td class=\"n\">{}</td><td><strong>{}</strong><br><small>{}</small></td></tr>",
                 french_date(ballot.closed_at),
                 escape(&ballot.question),
-                escape(&ballot.method),
-                escape(&ballot.kind),
+                french_method(&ballot.method),
+                french_kind(&ballot.kind),
                 ballot.votes_counted,
                 escape(ballot.winner.as_deref().unwrap_or("aucun vainqueur")),
                 results.join(" ; ")
@@ -782,6 +782,23 @@ const MONTHS: [&str; 12] = [
     "novembre",
     "décembre",
 ];
+
+fn french_method(method: &str) -> &str {
+    match method {
+        "single" => "uninominal",
+        "approval" => "par approbation",
+        "ranked" => "par classement (Schulze)",
+        other => other,
+    }
+}
+
+fn french_kind(kind: &str) -> &str {
+    match kind {
+        "community" => "une voix par membre",
+        "assembly" => "pondéré par collège",
+        other => other,
+    }
+}
 
 fn french_date(at: Timestamp) -> String {
     use chrono::Datelike;
