@@ -25,6 +25,28 @@ fn resolve(config: &ConfigArgs) -> Result<Config, ExitCode> {
     })
 }
 
+/// Where a command writes: a new file, or standard output.
+fn output_to(path: Option<&std::path::Path>) -> Result<Box<dyn Write>, ExitCode> {
+    match path {
+        Some(path) => std::fs::File::create(path)
+            .map(|file| Box::new(std::io::BufWriter::new(file)) as Box<dyn Write>)
+            .map_err(|error| failed("creating the output", error)),
+        None => Ok(Box::new(std::io::BufWriter::new(std::io::stdout().lock()))),
+    }
+}
+
+async fn store_of(config: &Config) -> Result<Arc<dyn agora::store::EventStore>, ExitCode> {
+    open_store(&config.store)
+        .await
+        .map_err(|error| failed("opening the store", error))
+}
+
+fn optional_community(text: Option<&str>) -> Result<Option<agora_events::CommunitySlug>, ExitCode> {
+    text.map(str::parse)
+        .transpose()
+        .map_err(|error| failed("reading --community", error))
+}
+
 fn failed(what: &str, error: impl std::fmt::Display) -> ExitCode {
     tracing::error!(%error, "{what} failed");
     eprintln!("agora: {what} failed: {error}");
@@ -149,9 +171,9 @@ async fn main() -> ExitCode {
                 Ok(config) => config,
                 Err(code) => return code,
             };
-            let community = match community.as_deref().map(str::parse).transpose() {
+            let community = match optional_community(community.as_deref()) {
                 Ok(community) => community,
-                Err(error) => return failed("reading --community", error),
+                Err(code) => return code,
             };
             let store = match &file {
                 Some(_) => None,
@@ -175,20 +197,17 @@ async fn main() -> ExitCode {
                 Ok(config) => config,
                 Err(code) => return code,
             };
-            let community = match community.as_deref().map(str::parse).transpose() {
+            let community = match optional_community(community.as_deref()) {
                 Ok(community) => community,
-                Err(error) => return failed("reading --community", error),
+                Err(code) => return code,
             };
-            let store = match open_store(&config.store).await {
+            let store = match store_of(&config).await {
                 Ok(store) => store,
-                Err(error) => return failed("opening the store", error),
+                Err(code) => return code,
             };
-            let mut out: Box<dyn Write> = match &output {
-                Some(path) => match std::fs::File::create(path) {
-                    Ok(file) => Box::new(std::io::BufWriter::new(file)),
-                    Err(error) => return failed("creating the output", error),
-                },
-                None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+            let mut out = match output_to(output.as_deref()) {
+                Ok(out) => out,
+                Err(code) => return code,
             };
             let exported = audit::export(&*store, community.as_ref(), &mut *out).await;
             store.shutdown().await;
@@ -233,16 +252,13 @@ async fn main() -> ExitCode {
                 Ok(community) => community,
                 Err(error) => return failed("reading --community", error),
             };
-            let store = match open_store(&config.store).await {
+            let store = match store_of(&config).await {
                 Ok(store) => store,
-                Err(error) => return failed("opening the store", error),
+                Err(code) => return code,
             };
-            let mut out: Box<dyn Write> = match &output {
-                Some(path) => match std::fs::File::create(path) {
-                    Ok(file) => Box::new(std::io::BufWriter::new(file)),
-                    Err(error) => return failed("creating the output", error),
-                },
-                None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+            let mut out = match output_to(output.as_deref()) {
+                Ok(out) => out,
+                Err(code) => return code,
             };
             let written = audit::report(
                 &*store,
@@ -264,9 +280,9 @@ async fn main() -> ExitCode {
                 Ok(config) => config,
                 Err(code) => return code,
             };
-            let store = match open_store(&config.store).await {
+            let store = match store_of(&config).await {
                 Ok(store) => store,
-                Err(error) => return failed("opening the store", error),
+                Err(code) => return code,
             };
             match audit::rebuild(store).await {
                 Ok(true) => ExitCode::SUCCESS,

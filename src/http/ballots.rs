@@ -19,7 +19,7 @@ use super::command::{
 };
 use super::communities::find_event;
 use super::error::{ApiError, Problem};
-use super::extract::JsonBody;
+use super::extract::{JsonBody, id};
 use crate::domain::{CastVote, CloseBallot, Command, OpenBallot, Rejection};
 
 pub fn routes() -> axum::Router<AppState> {
@@ -155,11 +155,6 @@ pub struct BallotView {
     pub winner: Option<String>,
 }
 
-fn ballot_id(text: &str) -> Result<BallotId, ApiError> {
-    text.parse()
-        .map_err(|_| ApiError::InvalidParameter(format!("{text:?} is not a ballot id (a UUID)")))
-}
-
 /// Open a ballot (gardener): the electorate and rules are frozen now.
 #[utoipa::path(
     post, path = "/v1/communities/{community}/ballots", tag = "ballots",
@@ -246,7 +241,7 @@ pub async fn get_ballot(
     Path((slug, ballot)): Path<(String, String)>,
 ) -> Result<Json<BallotView>, ApiError> {
     let (_, snapshot, _) = enter(&state, &caller, &slug, Access::Member)?;
-    let id = ballot_id(&ballot)?;
+    let id = id("ballot", &ballot)?;
     let ballot = snapshot
         .state
         .ballots
@@ -329,7 +324,7 @@ pub async fn cast_vote(
     let (community, _, actor) = enter(&state, &caller, &slug, Access::AnyOf(&[Role::Pioneer]))?;
     let JsonBody { value, digest } = body;
     let command = Command::CastVote(CastVote {
-        ballot_id: ballot_id(&ballot)?,
+        ballot_id: id("ballot", &ballot)?,
         voter: pioneer_caller(&caller)?,
         choice: value.choice.into(),
     });
@@ -354,7 +349,7 @@ pub async fn close_ballot(
 ) -> Result<Response, ApiError> {
     let (community, _, actor) = enter(&state, &caller, &slug, Access::AnyOf(&[Role::Gardener]))?;
     let command = Command::CloseBallot(CloseBallot {
-        ballot_id: ballot_id(&ballot)?,
+        ballot_id: id("ballot", &ballot)?,
         closed_by: Closure::Gardener,
     });
     run(

@@ -93,8 +93,13 @@ pub fn community(slug: &str) -> Result<CommunitySlug, ApiError> {
         .map_err(|_| ApiError::Rejected(crate::domain::Rejection::CommunityNotFound))
 }
 
+/// An id of some entity (`what`) from the path.
+pub fn id<T: std::str::FromStr>(what: &str, text: &str) -> Result<T, ApiError> {
+    text.parse()
+        .map_err(|_| ApiError::InvalidParameter(format!("{text:?} is not a {what} id (a UUID)")))
+}
+
 /// A pioneer id from the path.
-pub fn pioneer(id: &str) -> Result<PioneerId, ApiError> {
-    id.parse()
-        .map_err(|_| ApiError::InvalidParameter(format!("{id:?} is not a pioneer id (a UUID)")))
+pub fn pioneer(text: &str) -> Result<PioneerId, ApiError> {
+    id("pioneer", text)
 }

@@ -16,7 +16,7 @@ use super::AppState;
 use super::caller::{Access, Caller};
 use super::command::{CommandContext, CommandResponse, enter, run};
 use super::error::{ApiError, Problem};
-use super::extract::JsonBody;
+use super::extract::{JsonBody, id};
 use crate::domain::{AllocateFunds, Command, RecordExpense, RecordReceipt};
 
 pub fn routes() -> axum::Router<AppState> {
@@ -120,11 +120,6 @@ pub struct FundsView {
     pub allocations: Vec<AllocationView>,
 }
 
-fn project_id(text: &str) -> Result<ProjectId, ApiError> {
-    text.parse()
-        .map_err(|_| ApiError::InvalidParameter(format!("{text:?} is not a project id (a UUID)")))
-}
-
 const PROBLEMS: &str = "Refused; `rule` names the rule";
 
 /// Record money received (treasurer).
@@ -178,7 +173,7 @@ pub async fn allocate_funds(
     let JsonBody { value, digest } = body;
     let command = Command::AllocateFunds(AllocateFunds {
         allocation_id: AllocationId(Uuid::now_v7()),
-        project_id: project_id(&project)?,
+        project_id: id::<ProjectId>("project", &project)?,
         amount: value.amount,
         decision: match value.decision {
             DecisionDto::Ballot { ballot_id } => Decision::Ballot {
@@ -210,7 +205,7 @@ pub async fn record_expense(
 ) -> Result<Response, ApiError> {
     let (community, snapshot, actor) =
         enter(&state, &caller, &slug, Access::AnyOf(&[Role::Treasurer]))?;
-    let project_id = project_id(&project)?;
+    let project_id = id::<ProjectId>("project", &project)?;
     let JsonBody { value, digest } = body;
     let allocation_id = match value.allocation_id {
         Some(id) => AllocationId(id),

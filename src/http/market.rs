@@ -15,7 +15,7 @@ use super::AppState;
 use super::caller::{Access, Caller};
 use super::command::{CommandContext, CommandResponse, empty_body, enter, pioneer_caller, run};
 use super::error::{ApiError, Problem};
-use super::extract::JsonBody;
+use super::extract::{JsonBody, id};
 use crate::domain::{
     CancelExchange, Canceller, Command, ConfirmExchange, PublishListing, RecordExchange, Rejection,
     ReverseExchange, TransferCredits, WithdrawListing,
@@ -237,11 +237,6 @@ fn limit(requested: Option<usize>) -> usize {
     requested.unwrap_or(100).clamp(1, PAGE_MAX)
 }
 
-fn parse_id<T: std::str::FromStr>(what: &str, text: &str) -> Result<T, ApiError> {
-    text.parse()
-        .map_err(|_| ApiError::InvalidParameter(format!("{text:?} is not a {what} id (a UUID)")))
-}
-
 fn account(text: &str) -> Result<AccountId, ApiError> {
     text.parse().map_err(|error: agora_events::AccountIdError| {
         ApiError::InvalidParameter(error.to_string())
@@ -304,7 +299,7 @@ pub async fn withdraw_listing(
 ) -> Result<Response, ApiError> {
     let (community, _, actor) = enter(&state, &caller, &slug, Access::AnyOf(&[Role::Pioneer]))?;
     let command = Command::WithdrawListing(WithdrawListing {
-        listing_id: ListingId(parse_id("listing", &listing)?),
+        listing_id: ListingId(id("listing", &listing)?),
         by: pioneer_caller(&caller)?,
     });
     run(
@@ -418,7 +413,7 @@ pub async fn confirm_exchange(
 ) -> Result<Response, ApiError> {
     let (community, _, actor) = enter(&state, &caller, &slug, Access::AnyOf(&[Role::Pioneer]))?;
     let command = Command::ConfirmExchange(ConfirmExchange {
-        exchange_id: ExchangeId(parse_id("exchange", &exchange)?),
+        exchange_id: ExchangeId(id("exchange", &exchange)?),
         by: pioneer_caller(&caller)?,
     });
     run(
@@ -463,7 +458,7 @@ pub async fn cancel_exchange(
     };
     let JsonBody { value, digest } = body;
     let command = Command::CancelExchange(CancelExchange {
-        exchange_id: ExchangeId(parse_id("exchange", &exchange)?),
+        exchange_id: ExchangeId(id("exchange", &exchange)?),
         by,
         reason: value.reason,
     });
@@ -491,7 +486,7 @@ pub async fn reverse_exchange(
     let (community, _, actor) = enter(&state, &caller, &slug, Access::AnyOf(&[Role::Gardener]))?;
     let JsonBody { value, digest } = body;
     let command = Command::ReverseExchange(ReverseExchange {
-        exchange_id: ExchangeId(parse_id("exchange", &exchange)?),
+        exchange_id: ExchangeId(id("exchange", &exchange)?),
         reason: value.reason,
     });
     run(&state, &caller, context, community, actor, command, digest).await

@@ -17,7 +17,7 @@ use super::command::{
 };
 use super::communities::find_event;
 use super::error::{ApiError, Problem};
-use super::extract::JsonBody;
+use super::extract::{JsonBody, id};
 use crate::domain::{ChangeProjectStatus, Command, ProposeProject, Rejection, ScoreProject};
 use crate::ledger::Snapshot;
 
@@ -188,11 +188,6 @@ fn view(snapshot: &Snapshot, project: &Project) -> ProjectView {
     }
 }
 
-fn project_id(text: &str) -> Result<ProjectId, ApiError> {
-    text.parse()
-        .map_err(|_| ApiError::InvalidParameter(format!("{text:?} is not a project id (a UUID)")))
-}
-
 const PROBLEMS: &str = "Refused; `rule` names the rule";
 
 /// Propose a project (a member in good standing).
@@ -306,7 +301,7 @@ pub async fn get_project(
     Path((slug, project)): Path<(String, String)>,
 ) -> Result<Json<ProjectView>, ApiError> {
     let (_, snapshot, _) = enter(&state, &caller, &slug, Access::Member)?;
-    let id = project_id(&project)?;
+    let id = id::<ProjectId>("project", &project)?;
     let project = snapshot
         .state
         .projects
@@ -336,7 +331,7 @@ pub async fn score_project(
     let (community, _, actor) = enter(&state, &caller, &slug, Access::AnyOf(&[Role::Gardener]))?;
     let JsonBody { value, digest } = body;
     let command = Command::ScoreProject(ScoreProject {
-        project_id: project_id(&project)?,
+        project_id: id::<ProjectId>("project", &project)?,
         concerned_percent: value.concerned_percent,
         estimated_cost: value.estimated_cost,
         self_financing_percent: value.self_financing_percent,
@@ -365,7 +360,7 @@ pub async fn change_project_status(
     let (community, _, actor) = enter(&state, &caller, &slug, Access::AnyOf(&[Role::Gardener]))?;
     let JsonBody { value, digest } = body;
     let command = Command::ChangeProjectStatus(ChangeProjectStatus {
-        project_id: project_id(&project)?,
+        project_id: id::<ProjectId>("project", &project)?,
         to: value.status.into(),
         reason: value.reason,
     });
