@@ -132,12 +132,33 @@ fn import_refuses_a_broken_file_and_a_non_empty_store_and_touches_nothing() {
         export.to_str().unwrap(),
     ]);
     let verified = agora(&["verify", "--file", broken.to_str().unwrap()]);
+    let foreign = directory.path().join("foreign.db");
+    let connection = rusqlite::Connection::open(&foreign).unwrap();
+    connection
+        .execute_batch("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('x');")
+        .unwrap();
+    drop(connection);
+    let foreign_before = std::fs::read(&foreign).unwrap();
+    let into_foreign = agora(&[
+        "import",
+        "--store",
+        &store_url(&foreign),
+        "--file",
+        export.to_str().unwrap(),
+    ]);
 
+    assert!(!into_foreign.status.success());
+    assert_eq!(
+        std::fs::read(&foreign).unwrap(),
+        foreign_before,
+        "the foreign file was changed"
+    );
+    assert!(!directory.path().join("foreign.db.lock").exists());
     assert!(!refused.status.success());
     assert!(text(&refused).contains(&altered_id), "{}", text(&refused));
     assert!(!target.exists(), "the target was touched");
     assert!(!not_empty.status.success());
-    assert!(text(&not_empty).contains("not empty"));
+    assert!(text(&not_empty).contains("not an empty"));
     assert_eq!(verified.status.code(), Some(1));
     assert!(text(&verified).contains(&format!("BROKEN at revision 10 (event {altered_id})")));
 }

@@ -240,6 +240,24 @@ async fn a_retry_with_the_same_key_returns_the_first_result_even_after_a_restart
 }
 
 #[tokio::test]
+async fn idempotency_keys_belong_to_their_caller() {
+    let ledger = open(Arc::new(MemoryStore::new())).await;
+    ledger.execute(create()).await.unwrap();
+    let mut other = admit(pioneer(), Some("same-key"));
+    other.actor.id = "another-gardener".into();
+
+    let first = ledger
+        .execute(admit(pioneer(), Some("same-key")))
+        .await
+        .unwrap();
+    let second = ledger.execute(other).await.unwrap();
+
+    assert!(!first.replayed && !second.replayed);
+    assert_ne!(first.events, second.events);
+    assert_eq!(ledger.snapshot(&slug()).unwrap().state.pioneers.len(), 2);
+}
+
+#[tokio::test]
 async fn a_retry_within_the_same_batch_is_recorded_once() {
     let store: Arc<dyn EventStore> = Arc::new(MemoryStore::new());
     let ledger = open(Arc::clone(&store)).await;

@@ -104,9 +104,17 @@ impl ShareRegister {
             ..Holding::default()
         };
         for subscription in self.subscriptions_of(pioneer) {
-            holding.subscribed_shares += subscription.shares;
-            holding.paid_shares += subscription.paid_shares();
-            holding.redeemed_shares += subscription.redeemed_shares;
+            // Saturating: the rules keep these small; only an altered log
+            // could overflow them, and it must not crash a verifier.
+            holding.subscribed_shares = holding
+                .subscribed_shares
+                .saturating_add(subscription.shares);
+            holding.paid_shares = holding
+                .paid_shares
+                .saturating_add(subscription.paid_shares());
+            holding.redeemed_shares = holding
+                .redeemed_shares
+                .saturating_add(subscription.redeemed_shares);
             holding.subscribed_amount = add(holding.subscribed_amount, subscription.amount);
             holding.paid_amount = add(holding.paid_amount, subscription.paid);
             holding.outstanding = add(holding.outstanding, subscription.outstanding());
@@ -136,7 +144,8 @@ impl ShareRegister {
     ) {
         for (id, shares) in taken {
             if let Some(&at) = self.index.get(id) {
-                self.subscriptions[at].redeemed_shares += shares;
+                let redeemed = &mut self.subscriptions[at].redeemed_shares;
+                *redeemed = redeemed.saturating_add(*shares);
             }
         }
         let redeemed = self.redeemed_amounts.entry(pioneer).or_default();

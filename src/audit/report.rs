@@ -540,7 +540,13 @@ impl AssemblyReport {
     pub fn to_csv(&self) -> String {
         let mut out = String::from("section,name,date,reference,label,value\r\n");
         let mut row = |fields: [&str; 6]| {
-            let quoted: Vec<String> = fields.iter().map(|field| csv_field(field)).collect();
+            // Text columns are neutralized against spreadsheet formulas;
+            // the value column holds the figures as they are.
+            let quoted: Vec<String> = fields
+                .iter()
+                .enumerate()
+                .map(|(column, field)| csv_field(field, column < 5))
+                .collect();
             out.push_str(&quoted.join(","));
             out.push_str("\r\n");
         };
@@ -818,10 +824,17 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn csv_field(text: &str) -> String {
+/// One CSV field (RFC 4180). A text that a spreadsheet would take for a
+/// formula (`=`, `+`, `-`, `@` first) gets a leading apostrophe.
+fn csv_field(text: &str, is_text: bool) -> String {
+    let text = if is_text && text.starts_with(['=', '+', '-', '@']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    };
     if text.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {
-        text.to_owned()
+        text
     }
 }

@@ -153,25 +153,21 @@ pub async fn import(file: &Path, target: &Path) -> Result<u64, ToolError> {
         )
         .into());
     }
-    if target.exists() {
-        let existing = SqliteStore::open(target)?;
-        let empty = existing.read_all(0, 1).await?.is_empty();
-        existing.shutdown().await;
-        drop(existing);
-        if !empty {
-            return Err(format!(
-                "{} is not empty: import only into an empty store",
-                target.display()
-            )
-            .into());
-        }
+    if target.exists() && !is_empty_store(target)? {
+        return Err(format!(
+            "{} is not an empty Agora store: import only into an empty store",
+            target.display()
+        )
+        .into());
     }
     let staging = staging_path(target);
     remove_store_files(&staging)?;
     let imported = write_all(&lines, &staging).await;
     match imported {
         Ok(count) => {
-            remove_store_files(target)?;
+            // The old file's WAL must not outlive it (SQLite would read it
+            // with the new file); the rename then replaces the file at once.
+            remove_side_files(target)?;
             fs::rename(&staging, target)?;
             remove_store_files(&staging)?;
             Ok(count)
@@ -189,9 +185,40 @@ fn staging_path(target: &Path) -> PathBuf {
     PathBuf::from(staging)
 }
 
+/// Whether an existing file is an empty store (or an empty SQLite file),
+/// looked at read-only: the check changes nothing, whatever the file is.
+fn is_empty_store(path: &Path) -> Result<bool, ToolError> {
+    use rusqlite::{Connection, OpenFlags};
+    let connection = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    let tables: Vec<String> = connection
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table'")?
+        .query_map([], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    if tables.is_empty() {
+        return Ok(true);
+    }
+    if !tables.iter().any(|table| table == "events") {
+        return Ok(false);
+    }
+    let events: i64 = connection.query_row("SELECT COUNT(*) FROM events", [], |row| row.get(0))?;
+    Ok(events == 0)
+}
+
+/// Removes a store's WAL and shared-memory files.
+fn remove_side_files(path: &Path) -> std::io::Result<()> {
+    remove_with_suffixes(path, &["-wal", "-shm"])
+}
+
 /// Removes a store file and its WAL, shared-memory and lock files.
 fn remove_store_files(path: &Path) -> std::io::Result<()> {
-    for suffix in ["", "-wal", "-shm", ".lock"] {
+    remove_with_suffixes(path, &["", "-wal", "-shm", ".lock"])
+}
+
+fn remove_with_suffixes(path: &Path, suffixes: &[&str]) -> std::io::Result<()> {
+    for suffix in suffixes {
         let mut file = path.as_os_str().to_owned();
         file.push(suffix);
         match fs::remove_file(PathBuf::from(file)) {

@@ -479,6 +479,37 @@ mod tests {
     }
 
     #[test]
+    fn a_ranked_ballot_without_an_option_beating_all_others_has_no_winner() {
+        // C>A>B and A>B>C: A beats B, but A and C tie; nobody beats everyone.
+        let mut history = community_of_three();
+        let options = vec![option("a", None), option("b", None), option("c", None)];
+        history.extend(
+            given(&history)
+                .when(open_ballot_command(
+                    BALLOT,
+                    VotingMethod::Ranked,
+                    BallotKind::Community,
+                    options,
+                ))
+                .events(),
+        );
+        let rank = |order: &[&str]| Choice::Ranked {
+            ranking: order.iter().map(|o| o.to_string()).collect(),
+        };
+        for (voter, order) in [(ALICE, ["c", "a", "b"]), (BRUNO, ["a", "b", "c"])] {
+            history.extend(given(&history).when(vote(voter, rank(&order))).events());
+        }
+
+        let events = then_closed(&history, "2026-11-30T00:00:00Z", Closure::Gardener);
+
+        let Event::BallotClosed(closed) = &events[0] else {
+            unreachable!()
+        };
+        assert_eq!(closed.winner, None);
+        assert_eq!(events.len(), 1);
+    }
+
+    #[test]
     fn a_ranked_ballot_is_won_by_the_schulze_winner() {
         let mut history = community_of_three();
         history.push(proposed(PROJECT_A, ALICE));

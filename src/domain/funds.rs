@@ -130,11 +130,15 @@ pub fn spend(state: &CommunityState, command: &RecordExpense) -> Result<Vec<Even
     positive("amount", command.amount)?;
     line("payee", &command.payee, NAME_CHARS_MAX)?;
     line("reference", &command.reference, REFERENCE_CHARS_MAX)?;
-    let allocation = state.funds.allocations.get(&command.allocation_id).ok_or(
-        Rejection::AllocationNotFound {
+    // An allocation is spent only on its own project.
+    let allocation = state
+        .funds
+        .allocations
+        .get(&command.allocation_id)
+        .filter(|allocation| allocation.allocated.project_id == command.project_id)
+        .ok_or(Rejection::AllocationNotFound {
             allocation: command.allocation_id,
-        },
-    )?;
+        })?;
     let remaining = allocation.remaining();
     if command.amount > remaining {
         return Err(Rejection::ExpenseExceedsAllocation {
@@ -268,6 +272,21 @@ mod tests {
         given(&history)
             .when(Command::AllocateFunds(command))
             .then_err(Rejection::BallotNotFound { ballot: ballot_id });
+    }
+
+    #[test]
+    fn an_allocation_is_spent_only_on_its_own_project() {
+        let mut history = with_selected_project_and_funds("1000.00");
+        history.extend(given(&history).when(allocate("600.00")).events());
+        let Command::RecordExpense(mut expense) = spend("10.00") else {
+            unreachable!()
+        };
+        expense.project_id = PROJECT_B;
+        given(&history)
+            .when(Command::RecordExpense(expense))
+            .then_err(Rejection::AllocationNotFound {
+                allocation: ALLOCATION,
+            });
     }
 
     #[test]

@@ -17,6 +17,8 @@ use super::text::{REFERENCE_CHARS_MAX, line};
 
 /// Most shares in one subscription.
 pub const SHARES_PER_SUBSCRIPTION_MAX: u32 = 10_000;
+/// Most shares one member may have subscribed in all.
+pub const SHARES_PER_MEMBER_MAX: u32 = 100_000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubscribeShares {
@@ -60,6 +62,13 @@ pub fn subscribe(
         return Err(Rejection::SharesOutOfRange {
             shares: command.shares,
             max: SHARES_PER_SUBSCRIPTION_MAX,
+        });
+    }
+    let held = state.register.holding(command.pioneer_id).subscribed_shares;
+    if held.saturating_add(command.shares) > SHARES_PER_MEMBER_MAX {
+        return Err(Rejection::SharesOutOfRange {
+            shares: held.saturating_add(command.shares),
+            max: SHARES_PER_MEMBER_MAX,
         });
     }
     let nominal = state.statutes.share_nominal;

@@ -169,9 +169,17 @@ pub fn tally(ballot: &Ballot) -> Tally {
     }
     let mut order: Vec<usize> = (0..opened.options.len()).collect();
     order.sort_by(|a, b| scores[*b].cmp(&scores[*a]).then(a.cmp(b)));
+    let beats_everyone = |option: usize| {
+        opened.method != VotingMethod::Ranked
+            || scores[option] == Decimal::from(opened.options.len() as u64 - 1)
+    };
     let winner = match (order.first(), order.get(1)) {
         _ if ballot.votes.is_empty() => None,
-        (Some(&first), Some(&second)) if scores[first] > scores[second] => Some(first),
+        (Some(&first), Some(&second))
+            if scores[first] > scores[second] && beats_everyone(first) =>
+        {
+            Some(first)
+        }
         (Some(&first), None) => Some(first),
         _ => None,
     };

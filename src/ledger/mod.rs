@@ -266,7 +266,9 @@ impl Ledger {
                 continue;
             };
             for ballot_id in snapshot.state.ballots.due(now) {
-                let key = format!("close-ballot-{ballot_id}");
+                // A space: no client can send this key (theirs are visible
+                // ASCII), and keys are the caller's own anyway.
+                let key = format!("close ballot {ballot_id}");
                 let request = CommandRequest {
                     community: community.clone(),
                     command: Command::CloseBallot(crate::domain::CloseBallot {

@@ -19,6 +19,9 @@ use crate::clock::Clock;
 use crate::domain::decide;
 use crate::store::{EventStore, ExpectedRevision, ProposedEvent, StoreError};
 
+/// Idempotency keys belong to the caller who sent them: (actor, key).
+type CommandKey = (String, String);
+
 /// A command already recorded: enough to answer its retries.
 #[derive(Debug, Clone)]
 struct RecordedCommand {
@@ -35,7 +38,7 @@ pub struct WriterState {
     pub head: Hash,
     /// Which events concern which entity; shared with readers.
     pub index: SharedIndex,
-    commands: HashMap<String, RecordedCommand>,
+    commands: HashMap<CommandKey, RecordedCommand>,
 }
 
 impl WriterState {
@@ -74,7 +77,7 @@ impl WriterState {
         self.revision = Some(committed.revision);
         self.head = committed.record.hash;
         self.commands
-            .entry(metadata.command_id.clone())
+            .entry((metadata.actor.id.clone(), metadata.command_id.clone()))
             .and_modify(|command| command.events += 1)
             .or_insert(RecordedCommand {
                 digest: metadata.command_digest,
@@ -116,7 +119,7 @@ struct Plan {
     events: Vec<(NewEvent, agora_events::EventRecord)>,
     state: Option<CommunityState>,
     head: Hash,
-    commands: HashMap<String, RecordedCommand>,
+    commands: HashMap<CommandKey, RecordedCommand>,
 }
 
 pub struct Writer {
@@ -225,12 +228,13 @@ impl Writer {
         for job in batch {
             let request = &job.request;
             if let Some(key) = &request.idempotency_key {
+                let scoped = (request.actor.id.clone(), key.clone());
                 let earlier = self
                     .current
                     .commands
-                    .get(key)
+                    .get(&scoped)
                     .map(|recorded| (recorded, false))
-                    .or_else(|| plan.commands.get(key).map(|recorded| (recorded, true)));
+                    .or_else(|| plan.commands.get(&scoped).map(|recorded| (recorded, true)));
                 if let Some((recorded, in_batch)) = earlier {
                     let decision = if recorded.digest != request.command_digest {
                         Decision::Failed(LedgerError::IdempotencyKeyReused { key: key.clone() })
@@ -284,7 +288,7 @@ impl Writer {
             let range = start..plan.events.len();
             if !range.is_empty() {
                 plan.commands.insert(
-                    command_id.clone(),
+                    (request.actor.id.clone(), command_id.clone()),
                     RecordedCommand {
                         digest: request.command_digest,
                         first_revision: first_revision + start as u64,
