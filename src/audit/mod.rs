@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use agora_events::CommunitySlug;
 
 use crate::ledger::LedgerError;
-use crate::store::{EventStore, READ_EVENTS_MAX};
+use crate::store::{EventStore, READ_EVENTS_MAX, StoreError, StoredEvent};
 use export::line_of;
 use verify::{Verification, Verifier};
 
@@ -23,17 +23,8 @@ pub async fn verify_store(
     let mut verifiers: BTreeMap<String, Verifier> = BTreeMap::new();
     match community {
         Some(community) => {
-            let stream = community.stream();
-            let verifier = verifiers
-                .entry(stream.clone())
-                .or_insert_with(|| Verifier::new(stream.clone()));
-            let mut from = 0;
-            loop {
-                let page = store.read_stream(&stream, from, READ_EVENTS_MAX).await?;
-                let Some(last) = page.last() else { break };
-                from = last.revision + 1;
-                page.iter().for_each(|stored| feed(verifier, stored));
-            }
+            let verifier = verify_stream(store, &community.stream()).await?;
+            verifiers.insert(community.stream(), verifier);
         }
         None => {
             let mut from = 0;
@@ -51,6 +42,37 @@ pub async fn verify_store(
         }
     }
     Ok(verifiers.into_values().map(Verifier::finish).collect())
+}
+
+/// Verifies one stream of a store, event by event; the verifier keeps the
+/// state folded up to the first break, and how many events it read.
+pub async fn verify_stream(store: &dyn EventStore, stream: &str) -> Result<Verifier, StoreError> {
+    let mut verifier = Verifier::new(stream);
+    let mut from = 0;
+    loop {
+        let page = store.read_stream(stream, from, READ_EVENTS_MAX).await?;
+        let Some(last) = page.last() else { break };
+        from = last.revision + 1;
+        page.iter().for_each(|stored| feed(&mut verifier, stored));
+    }
+    Ok(verifier)
+}
+
+/// Every stored event of one stream, in order.
+pub async fn stream_events(
+    store: &dyn EventStore,
+    stream: &str,
+) -> Result<Vec<StoredEvent>, StoreError> {
+    let mut events = Vec::new();
+    loop {
+        let page = store
+            .read_stream(stream, events.len() as u64, READ_EVENTS_MAX)
+            .await?;
+        if page.is_empty() {
+            return Ok(events);
+        }
+        events.extend(page);
+    }
 }
 
 /// Verifies the stored events of one stream into `verifier`, in order.

@@ -262,17 +262,7 @@ pub async fn rebuild(store: Arc<dyn EventStore>) -> Result<bool, ToolError> {
         let live = ledger
             .snapshot(&community)
             .expect("listed communities exist");
-        let mut verifier = super::verify::Verifier::new(community.stream());
-        let mut from = 0;
-        loop {
-            let page = store
-                .read_stream(&community.stream(), from, READ_EVENTS_MAX)
-                .await?;
-            let Some(last) = page.last() else { break };
-            from = last.revision + 1;
-            page.iter()
-                .for_each(|stored| super::feed(&mut verifier, stored));
-        }
+        let verifier = super::verify_stream(&*store, &community.stream()).await?;
         let check = verifier
             .state()
             .map(|replayed| same_state(&live.state, replayed));
@@ -304,21 +294,13 @@ pub async fn report(
     use super::report::{Format, build, parse_bound};
     let format: Format = format.parse()?;
     let mut events = Vec::new();
-    loop {
-        let page = store
-            .read_stream(&community.stream(), events.len() as u64, READ_EVENTS_MAX)
-            .await?;
-        if page.is_empty() {
-            break;
-        }
-        for stored in &page {
-            let line = line_of(stored)?;
-            events.push(crate::ledger::Committed {
-                position: stored.position,
-                revision: stored.revision,
-                record: line.record(),
-            });
-        }
+    for stored in super::stream_events(store, &community.stream()).await? {
+        let line = line_of(&stored)?;
+        events.push(crate::ledger::Committed {
+            position: stored.position,
+            revision: stored.revision,
+            record: line.record(),
+        });
     }
     let Some(first) = events.first() else {
         return Err(format!("there is no community {community}").into());

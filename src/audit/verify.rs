@@ -111,6 +111,11 @@ impl Verifier {
         }
     }
 
+    /// How many events were read so far.
+    pub fn events_read(&self) -> u64 {
+        self.events
+    }
+
     /// The state folded so far (up to the first break).
     pub fn state(&self) -> Option<&CommunityState> {
         self.state.as_ref()

@@ -2,7 +2,7 @@
 //! verification of the chain and the figures.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -12,6 +12,7 @@ use super::AppState;
 use super::caller::{Access, Caller};
 use super::command::{EventView, enter};
 use super::error::{ApiError, Problem};
+use super::extract::Params;
 use crate::audit::verify::{self, Verification};
 
 /// Most events in one page of the log.
@@ -120,10 +121,8 @@ pub async fn get_log(
     State(state): State<AppState>,
     caller: Caller,
     Path(slug): Path<String>,
-    query: Result<Query<LogQuery>, axum::extract::rejection::QueryRejection>,
+    Params(query): Params<LogQuery>,
 ) -> Result<Json<LogPage>, ApiError> {
-    let Query(query) =
-        query.map_err(|rejection| ApiError::InvalidParameter(rejection.body_text()))?;
     let (community, _, _) = enter(&state, &caller, &slug, Access::Member)?;
     let limit = query.limit.unwrap_or(100).clamp(1, LOG_PAGE_MAX);
     let events = state.ledger.read_log(&community, query.from, limit).await?;
@@ -194,23 +193,14 @@ pub async fn get_verification(
     Path(slug): Path<String>,
 ) -> Result<Json<VerificationView>, ApiError> {
     let (community, snapshot, _) = enter(&state, &caller, &slug, Access::Member)?;
-    let store = state.ledger.store();
-    let mut verifier = verify::Verifier::new(community.stream());
-    let mut from = 0;
-    loop {
-        let page = store
-            .read_stream(&community.stream(), from, crate::store::READ_EVENTS_MAX)
-            .await
-            .map_err(|error| ApiError::Unavailable(error.to_string()))?;
-        let Some(last) = page.last() else { break };
-        from = last.revision + 1;
-        page.iter()
-            .for_each(|stored| crate::audit::feed(&mut verifier, stored));
-    }
+    let verifier = crate::audit::verify_stream(&**state.ledger.store(), &community.stream())
+        .await
+        .map_err(|error| ApiError::Unavailable(error.to_string()))?;
+    let read = verifier.events_read();
     // The live state may be ahead of what was read; compare only when the
     // replay reached the same revision.
     let replay_check = verifier.state().and_then(|replayed| {
-        (snapshot.revision + 1 == from).then(|| verify::same_state(&snapshot.state, replayed))
+        (snapshot.revision + 1 == read).then(|| verify::same_state(&snapshot.state, replayed))
     });
     let mut verification = verifier.finish();
     verification.checks.extend(replay_check);
@@ -249,12 +239,10 @@ pub async fn get_assembly_report(
     State(state): State<AppState>,
     caller: Caller,
     Path(slug): Path<String>,
-    query: Result<Query<ReportQuery>, axum::extract::rejection::QueryRejection>,
+    Params(query): Params<ReportQuery>,
 ) -> Result<axum::response::Response, ApiError> {
     use crate::audit::report::{self, Format};
     use axum::response::IntoResponse;
-    let Query(query) =
-        query.map_err(|rejection| ApiError::InvalidParameter(rejection.body_text()))?;
     let (community, snapshot, _) = enter(&state, &caller, &slug, Access::Member)?;
     let format: Format = query
         .format

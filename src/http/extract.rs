@@ -63,6 +63,21 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     }
 }
 
+/// Query parameters parsed into `T`; one that does not parse is a 400
+/// `invalid-parameter` problem.
+pub struct Params<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(value)| Self(value))
+            .map_err(|rejection| ApiError::InvalidParameter(rejection.body_text()))
+    }
+}
+
 /// The `Idempotency-Key` header, if sent: 1 to 128 visible ASCII characters.
 pub struct IdempotencyKey(pub Option<String>);
 

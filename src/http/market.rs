@@ -4,7 +4,7 @@
 use agora_events::{AccountId, ExchangeId, Hours, ListingId, ListingKind, Role, TransferId};
 use agora_projections::{ExchangeStatus, MovementKind};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
@@ -15,7 +15,7 @@ use super::AppState;
 use super::caller::{Access, Caller};
 use super::command::{CommandContext, CommandResponse, empty_body, enter, pioneer_caller, run};
 use super::error::{ApiError, Problem};
-use super::extract::{JsonBody, id};
+use super::extract::{JsonBody, Params, id};
 use crate::domain::{
     CancelExchange, Canceller, Command, ConfirmExchange, PublishListing, RecordExchange, Rejection,
     ReverseExchange, TransferCredits, WithdrawListing,
@@ -328,10 +328,8 @@ pub async fn list_listings(
     State(state): State<AppState>,
     caller: Caller,
     Path(slug): Path<String>,
-    filter: Result<Query<ListingFilter>, axum::extract::rejection::QueryRejection>,
+    Params(filter): Params<ListingFilter>,
 ) -> Result<Json<Vec<ListingView>>, ApiError> {
-    let Query(filter) =
-        filter.map_err(|rejection| ApiError::InvalidParameter(rejection.body_text()))?;
     let (_, snapshot, _) = enter(&state, &caller, &slug, Access::Member)?;
     let tag = filter.tag.map(|tag| tag.trim().to_lowercase());
     let views = snapshot
@@ -618,10 +616,8 @@ pub async fn get_statement(
     State(state): State<AppState>,
     caller: Caller,
     Path((slug, account)): Path<(String, String)>,
-    page: Result<Query<Page>, axum::extract::rejection::QueryRejection>,
+    Params(page): Params<Page>,
 ) -> Result<Json<StatementView>, ApiError> {
-    let Query(page) =
-        page.map_err(|rejection| ApiError::InvalidParameter(rejection.body_text()))?;
     let (_, snapshot, _) = enter(&state, &caller, &slug, Access::Member)?;
     let account = existing_account(&snapshot, &account)?;
     let lines = snapshot.state.statements.of(account);

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use agora_events::{AdmissionScores, Event, PioneerId, PublicProfile, Role};
 use agora_projections::{Membership, Pioneer};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::{get, patch, post, put};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -23,7 +23,7 @@ use super::caller::{Access, Caller};
 use super::command::{CommandContext, CommandResponse, Submission, empty_body, submit};
 use super::communities::{find_event, snapshot_of};
 use super::error::{ApiError, Problem};
-use super::extract::{JsonBody, community, pioneer};
+use super::extract::{JsonBody, Params, community, pioneer};
 use super::shares::HoldingView;
 use crate::domain::text::{
     LONG_TEXT_CHARS_MAX, NAME_CHARS_MAX, SHORT_TEXT_CHARS_MAX, line, paragraph,
@@ -421,10 +421,8 @@ pub async fn list_pioneers(
     State(state): State<AppState>,
     caller: Caller,
     Path(slug): Path<String>,
-    filter: Result<Query<PioneerFilter>, axum::extract::rejection::QueryRejection>,
+    Params(filter): Params<PioneerFilter>,
 ) -> Result<Json<Vec<PioneerView>>, ApiError> {
-    let Query(filter) =
-        filter.map_err(|rejection| ApiError::InvalidParameter(rejection.body_text()))?;
     let slug = community(&slug)?;
     let snapshot = snapshot_of(&state, &slug)?;
     let actor = caller.authorize(&slug, Some(&snapshot), Access::Member)?;

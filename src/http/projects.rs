@@ -3,7 +3,7 @@
 use agora_events::{Euros, Event, ProjectId, ProjectStatus, Role, Timestamp};
 use agora_projections::{Project, ProjectScores, Ranked};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
@@ -17,7 +17,7 @@ use super::command::{
 };
 use super::communities::find_event;
 use super::error::{ApiError, Problem};
-use super::extract::{JsonBody, id};
+use super::extract::{JsonBody, Params, id};
 use crate::domain::{ChangeProjectStatus, Command, ProposeProject, Rejection, ScoreProject};
 use crate::ledger::Snapshot;
 
@@ -260,10 +260,8 @@ pub async fn list_projects(
     State(state): State<AppState>,
     caller: Caller,
     Path(slug): Path<String>,
-    filter: Result<Query<ProjectFilter>, axum::extract::rejection::QueryRejection>,
+    Params(filter): Params<ProjectFilter>,
 ) -> Result<Json<Vec<ProjectView>>, ApiError> {
-    let Query(filter) =
-        filter.map_err(|rejection| ApiError::InvalidParameter(rejection.body_text()))?;
     let (_, snapshot, _) = enter(&state, &caller, &slug, Access::Member)?;
     let mut projects: Vec<&Project> = snapshot
         .state
@@ -420,10 +418,8 @@ pub async fn get_ranking(
     State(state): State<AppState>,
     caller: Caller,
     Path(slug): Path<String>,
-    query: Result<Query<RankingQuery>, axum::extract::rejection::QueryRejection>,
+    Params(query): Params<RankingQuery>,
 ) -> Result<Json<RankingView>, ApiError> {
-    let Query(query) =
-        query.map_err(|rejection| ApiError::InvalidParameter(rejection.body_text()))?;
     let (_, snapshot, _) = enter(&state, &caller, &slug, Access::Member)?;
     let as_of = query
         .as_of
