@@ -54,8 +54,18 @@ impl Measure {
 }
 
 async fn post(client: &reqwest::Client, url: &str, token: &str, body: &Value) -> Value {
-    let response = client.post(url).bearer_auth(token).json(body).send().await.unwrap();
-    assert!(response.status().is_success(), "{}", response.text().await.unwrap());
+    let response = client
+        .post(url)
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "{}",
+        response.text().await.unwrap()
+    );
     response.json().await.unwrap_or(Value::Null)
 }
 
@@ -70,7 +80,10 @@ async fn member(client: &reqwest::Client, base: &str, operator: &str) -> String 
             "poetic_radiance": 1, "social_innovation": 1, "engagement": 1}}),
     )
     .await;
-    admitted["events"][0]["data"]["pioneer_id"].as_str().unwrap().to_owned()
+    admitted["events"][0]["data"]["pioneer_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 /// Runs `clients` loops for `duration`, each calling `send(client index, n)`.
@@ -120,11 +133,17 @@ fn main() {
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         if arg == "--seconds" {
-            seconds = args.next().and_then(|s| s.parse().ok()).expect("--seconds N");
+            seconds = args
+                .next()
+                .and_then(|s| s.parse().ok())
+                .expect("--seconds N");
         }
     }
     let duration = Duration::from_secs_f64(seconds);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async move {
         let directory = tempfile::tempdir().unwrap();
         let config = Config {

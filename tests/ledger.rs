@@ -240,6 +240,25 @@ async fn a_retry_with_the_same_key_returns_the_first_result_even_after_a_restart
 }
 
 #[tokio::test]
+async fn recorded_instants_never_go_backwards_when_the_clock_does() {
+    use agora::clock::ManualClock;
+    let clock = Arc::new(ManualClock::new("2026-11-28T12:00:00Z".parse().unwrap()));
+    let ledger = Ledger::open(Arc::new(MemoryStore::new()), clock.clone())
+        .await
+        .unwrap();
+    ledger.execute(create()).await.unwrap();
+
+    clock.set("2026-11-28T11:00:00Z".parse().unwrap());
+    let outcome = ledger.execute(admit(pioneer(), None)).await.unwrap();
+
+    let (_, metadata) = outcome.events[0].record.decode().unwrap();
+    assert_eq!(
+        metadata.recorded_at.to_string(),
+        "2026-11-28T12:00:00.000000Z"
+    );
+}
+
+#[tokio::test]
 async fn idempotency_keys_belong_to_their_caller() {
     let ledger = open(Arc::new(MemoryStore::new())).await;
     ledger.execute(create()).await.unwrap();

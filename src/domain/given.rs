@@ -188,6 +188,7 @@ pub fn update_profile_command(pioneer_id: PioneerId) -> UpdateProfile {
             territory: Some("Drôme".into()),
         },
         personal: Some(sealed()),
+        based_on: (PublicProfile::default(), sealed()),
     }
 }
 

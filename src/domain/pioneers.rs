@@ -38,6 +38,10 @@ pub struct UpdateProfile {
     pub profile: PublicProfile,
     /// New personal data, sealed; `None` keeps the current.
     pub personal: Option<Sealed>,
+    /// The profile and personal data the update was merged from (a partial
+    /// update is merged at the edge, where the keys are). If they changed
+    /// since, the update is refused rather than undoing the other change.
+    pub based_on: (PublicProfile, Sealed),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,7 +178,12 @@ pub fn update_profile(
     state: &CommunityState,
     command: &UpdateProfile,
 ) -> Result<Vec<Event>, Rejection> {
-    member(state, command.pioneer_id)?;
+    let pioneer = member(state, command.pioneer_id)?;
+    if (&pioneer.profile, &pioneer.personal) != (&command.based_on.0, &command.based_on.1) {
+        return Err(Rejection::ProfileChangedMeanwhile {
+            pioneer: command.pioneer_id,
+        });
+    }
     validate_profile(&command.profile)?;
     Ok(vec![
         ProfileUpdated {
@@ -330,6 +339,15 @@ mod tests {
         given(&[founded(), admitted(ALICE, "founders")])
             .when(Command::UpdateProfile(update_profile_command(ALICE)))
             .then_events(&["ProfileUpdated"]);
+    }
+
+    #[test]
+    fn an_update_merged_from_a_stale_profile_is_refused() {
+        let mut command = update_profile_command(ALICE);
+        command.based_on.0.territory = Some("Ailleurs".into());
+        given(&[founded(), admitted(ALICE, "founders")])
+            .when(Command::UpdateProfile(command))
+            .then_err(Rejection::ProfileChangedMeanwhile { pioneer: ALICE });
     }
 
     #[test]

@@ -61,6 +61,8 @@ pub enum Rejection {
     PioneerGone { pioneer: PioneerId },
     #[error("pioneer {pioneer} must have left or been excluded before being forgotten")]
     PioneerStillMember { pioneer: PioneerId },
+    #[error("the profile of pioneer {pioneer} changed since this update was prepared; retry")]
+    ProfileChangedMeanwhile { pioneer: PioneerId },
     #[error("pioneer {pioneer} is already forgotten")]
     PioneerForgotten { pioneer: PioneerId },
     #[error("the charter in force is version {current}, not {offered}")]
@@ -231,6 +233,7 @@ impl Rejection {
             Self::PioneerNotFound { .. } => "pioneer-not-found",
             Self::PioneerGone { .. } => "pioneer-not-member",
             Self::PioneerStillMember { .. } => "forget-after-leaving",
+            Self::ProfileChangedMeanwhile { .. } => "profile-changed-meanwhile",
             Self::PioneerForgotten { .. } => "pioneer-forgotten",
             Self::CharterVersionMismatch { .. } => "charter-version-current",
             Self::CharterAlreadyAccepted { .. } => "charter-already-accepted",
@@ -342,6 +345,7 @@ impl Rejection {
             | Self::PioneerGone { .. }
             | Self::PioneerStillMember { .. }
             | Self::PioneerForgotten { .. }
+            | Self::ProfileChangedMeanwhile { .. }
             | Self::CharterVersionMismatch { .. }
             | Self::CharterAlreadyAccepted { .. }
             | Self::NothingOutstanding { .. }

@@ -623,6 +623,7 @@ pub async fn update_profile(
             pioneer_id,
             profile,
             personal,
+            based_on: (current.profile.clone(), current.personal.clone()),
         }),
         body_digest: body.digest,
         new_key: None,

@@ -36,6 +36,9 @@ pub struct WriterState {
     pub state: Option<Arc<CommunityState>>,
     pub revision: Option<u64>,
     pub head: Hash,
+    /// When the last event was recorded: instants never go backwards in a
+    /// community's log, even if the system clock does.
+    pub last_recorded_at: Option<Timestamp>,
     /// Which events concern which entity; shared with readers.
     pub index: SharedIndex,
     commands: HashMap<CommandKey, RecordedCommand>,
@@ -47,6 +50,7 @@ impl WriterState {
             state: None,
             revision: None,
             head: Hash::GENESIS,
+            last_recorded_at: None,
             index: SharedIndex::default(),
             commands: HashMap::new(),
         }
@@ -76,6 +80,7 @@ impl WriterState {
         self.state = state.map(Arc::new);
         self.revision = Some(committed.revision);
         self.head = committed.record.hash;
+        self.last_recorded_at = Some(metadata.recorded_at);
         self.commands
             .entry((metadata.actor.id.clone(), metadata.command_id.clone()))
             .and_modify(|command| command.events += 1)
@@ -216,7 +221,10 @@ impl Writer {
     /// Decides every command of the batch in order, each against the state
     /// the earlier ones leave.
     fn plan(&self, batch: &[Job]) -> Plan {
-        let now = self.clock.now();
+        let now = self
+            .current
+            .last_recorded_at
+            .map_or(self.clock.now(), |last| self.clock.now().max(last));
         let mut plan = Plan {
             decisions: Vec::with_capacity(batch.len()),
             events: Vec::new(),
@@ -337,6 +345,8 @@ impl Writer {
             self.current.state = plan.state.map(Arc::new);
             self.current.revision = Some(last.revision);
             self.current.head = plan.head;
+            self.current.last_recorded_at =
+                plan.events.last().map(|(new, _)| new.metadata.recorded_at);
             self.current.commands.extend(plan.commands);
             let mut index = self
                 .current
