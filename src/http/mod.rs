@@ -12,6 +12,7 @@ mod extract;
 mod funds;
 mod health;
 mod market;
+mod metrics;
 mod openapi;
 mod pioneers;
 mod projects;
@@ -56,6 +57,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::routes())
         .route("/v1/openapi.json", get(openapi::openapi))
+        .route("/metrics", get(metrics::metrics))
         .merge(communities::routes())
         .merge(pioneers::routes())
         .merge(shares::routes())
@@ -68,6 +70,7 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(state)
         .layer(middleware::from_fn(time_limit))
+        .layer(middleware::from_fn(metrics::count_requests))
         .layer(DefaultBodyLimit::max(REQUEST_BODY_BYTES_MAX))
         .layer(
             tower::ServiceBuilder::new()

@@ -6,7 +6,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    audit, ballots, command, communities, error, funds, health, market, pioneers, projects, shares,
+    audit, ballots, command, communities, error, funds, health, market, metrics, pioneers,
+    projects, shares,
 };
 
 struct BearerAuth;
@@ -34,6 +35,7 @@ impl Modify for BearerAuth {
     paths(
         health::health,
         health::readiness,
+        metrics::metrics,
         communities::create_community,
         communities::get_community,
         communities::amend_statutes,

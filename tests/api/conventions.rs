@@ -145,6 +145,7 @@ async fn the_openapi_document_covers_every_route_and_its_problems() {
     let expected = [
         ("get", "/healthz".to_owned()),
         ("get", "/readyz".to_owned()),
+        ("get", "/metrics".to_owned()),
         ("post", "/v1/communities".to_owned()),
         ("get", base.to_owned()),
         ("put", format!("{base}/statutes")),

@@ -53,3 +53,26 @@ async fn every_response_carries_a_request_id_and_keeps_the_clients() {
     assert_eq!(minted_id.len(), 36, "a UUID: {minted_id}");
     assert_eq!(given.headers()["x-request-id"], "trace-me-42");
 }
+
+#[tokio::test]
+async fn metrics_count_commands_and_show_each_communitys_revision() {
+    let app = spawn_app().await;
+    app.create_community().await;
+    app.admit("Camille Dupont").await;
+
+    let response = app.send(Method::GET, "/metrics", None, None).await;
+
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.unwrap();
+    let value = |prefix: &str| -> u64 {
+        text.lines()
+            .find_map(|line| line.strip_prefix(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in {text}"))
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    assert!(value("agora_commands_total{outcome=\"recorded\"}") >= 2);
+    assert!(value("agora_http_responses_total{class=\"2xx\"}") >= 2);
+    assert_eq!(value("agora_community_revision{community=\"lanceurs\"}"), 1);
+}
