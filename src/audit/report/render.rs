@@ -1,0 +1,366 @@
+//! The report's renderings: the named figures, CSV for a spreadsheet, and a
+//! printable HTML page in French.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use agora_events::Timestamp;
+
+use super::{AssemblyReport, MoneyLine};
+
+impl AssemblyReport {
+    /// The named figures, as `(name, value)`: the CSV's figure rows and
+    /// the HTML's `data-figure` cells.
+    pub fn figures(&self) -> Vec<(&'static str, String)> {
+        let c = &self.capital;
+        let m = &self.members;
+        let f = &self.funds;
+        let t = &self.time_credits;
+        vec![
+            ("capital.at_start", c.at_start.to_string()),
+            ("capital.at_end", c.at_end.to_string()),
+            ("capital.highest", c.highest.to_string()),
+            ("capital.subscriptions", c.subscriptions.to_string()),
+            ("capital.amount_subscribed", c.amount_subscribed.to_string()),
+            ("capital.payments", c.payments.to_string()),
+            ("capital.amount_paid", c.amount_paid.to_string()),
+            ("capital.redemptions", c.redemptions.to_string()),
+            ("capital.amount_redeemed", c.amount_redeemed.to_string()),
+            ("members.at_start", m.at_start.to_string()),
+            ("members.at_end", m.at_end.to_string()),
+            ("members.admitted_count", m.admitted_count.to_string()),
+            ("members.left_count", m.left_count.to_string()),
+            ("members.excluded_count", m.excluded_count.to_string()),
+            ("members.forgotten", m.forgotten.to_string()),
+            ("ballots_closed", self.ballots_closed.to_string()),
+            ("funds.received_in_period", f.received_in_period.to_string()),
+            (
+                "funds.allocated_in_period",
+                f.allocated_in_period.to_string(),
+            ),
+            ("funds.spent_in_period", f.spent_in_period.to_string()),
+            ("funds.available_at_end", f.available_at_end.to_string()),
+            ("time_credits.volume", t.volume.to_string()),
+            ("time_credits.exchanges", t.exchanges.to_string()),
+            ("time_credits.transfers", t.transfers.to_string()),
+            ("time_credits.reversals", t.reversals.to_string()),
+            ("time_credits.active_traders", t.active_traders.to_string()),
+            (
+                "time_credits.sum_of_balances_at_end",
+                t.sum_of_balances_at_end.clone(),
+            ),
+            (
+                "chain.head_hash_at_end",
+                self.chain.head_hash_at_end.to_string(),
+            ),
+            ("chain.events_at_end", self.chain.events_at_end.to_string()),
+            (
+                "chain.events_in_period",
+                self.chain.events_in_period.to_string(),
+            ),
+        ]
+    }
+
+    /// CSV: `section,name,date,reference,label,value`, one figure or line per
+    /// row, RFC 4180 quoting.
+    pub fn to_csv(&self) -> String {
+        let mut out = String::from("section,name,date,reference,label,value\r\n");
+        let mut row = |fields: [&str; 6]| {
+            // Text columns are neutralized against spreadsheet formulas;
+            // the value column holds the figures as they are.
+            let quoted: Vec<String> = fields
+                .iter()
+                .enumerate()
+                .map(|(column, field)| csv_field(field, column < 5))
+                .collect();
+            out.push_str(&quoted.join(","));
+            out.push_str("\r\n");
+        };
+        for (name, value) in self.figures() {
+            let section = name.split(['.', '_']).next().unwrap_or_default();
+            row([section, name, "", "", "", &value]);
+        }
+        for line in &self.funds.receipts {
+            row([
+                "funds",
+                "receipt",
+                &line.at.to_string(),
+                &line.reference,
+                &line.label,
+                &line.amount.to_string(),
+            ]);
+        }
+        for project in &self.funds.projects {
+            for line in &project.allocations {
+                row([
+                    "funds",
+                    "allocation",
+                    &line.at.to_string(),
+                    &line.reference,
+                    &project.title,
+                    &line.amount.to_string(),
+                ]);
+            }
+            for line in &project.expenses {
+                let label = format!("{} — {}", project.title, line.label);
+                row([
+                    "funds",
+                    "expense",
+                    &line.at.to_string(),
+                    &line.reference,
+                    &label,
+                    &line.amount.to_string(),
+                ]);
+            }
+        }
+        for ballot in &self.ballots {
+            let winner = ballot.winner.clone().unwrap_or_else(|| "aucun".into());
+            row([
+                "ballots",
+                "ballot",
+                &ballot.closed_at.to_string(),
+                &ballot.ballot_id,
+                &ballot.question,
+                &winner,
+            ]);
+        }
+        out
+    }
+
+    /// A printable HTML page, in French.
+    pub fn to_html(&self) -> String {
+        let figures: BTreeMap<&str, String> = self.figures().into_iter().collect();
+        let figure = |name: &str| {
+            format!(
+                "<td class=\"n\" data-figure=\"{name}\">{}</td>",
+                escape(&figures[name])
+            )
+        };
+        let mut html = String::new();
+        let _ = write!(
+            html,
+            "<!DOCTYPE html>\n<html lang=\"fr\">\n<head>\n<meta charset=\"utf-8\">\n\
+             <title>Rapport à l'assemblée — {name}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n\
+             <h1>Rapport à l'assemblée générale</h1>\n<p class=\"sub\">{name} ({community})<br>\
+             Période du {from} au {to} (UTC)</p>\n",
+            name = escape(&self.name),
+            community = escape(&self.community),
+            from = french_date(self.from),
+            to = french_date(self.to),
+        );
+        let table = |html: &mut String, title: &str, rows: &[(&str, &str)]| {
+            let _ = write!(html, "<h2>{title}</h2>\n<table>\n");
+            for (label, name) in rows {
+                let _ = writeln!(html, "<tr><th>{label}</th>{}</tr>", figure(name));
+            }
+            html.push_str("</table>\n");
+        };
+        table(
+            &mut html,
+            "Capital social",
+            &[
+                ("Capital en début de période (€)", "capital.at_start"),
+                ("Capital en fin de période (€)", "capital.at_end"),
+                ("Capital le plus élevé atteint (€)", "capital.highest"),
+                ("Souscriptions", "capital.subscriptions"),
+                ("Montant souscrit (€)", "capital.amount_subscribed"),
+                ("Versements", "capital.payments"),
+                ("Montant versé (€)", "capital.amount_paid"),
+                ("Remboursements de parts", "capital.redemptions"),
+                ("Montant remboursé (€)", "capital.amount_redeemed"),
+            ],
+        );
+        table(
+            &mut html,
+            "Sociétaires",
+            &[
+                ("Membres en début de période", "members.at_start"),
+                ("Membres en fin de période", "members.at_end"),
+                ("Admissions", "members.admitted_count"),
+                ("Départs", "members.left_count"),
+                ("Exclusions", "members.excluded_count"),
+                ("Effacements de données personnelles", "members.forgotten"),
+            ],
+        );
+        let _ = write!(
+            html,
+            "<h2>Scrutins clos</h2>\n<table>\n<tr><th>Date</th><th>Question</th><th>Méthode</th><th>Votes</th><th>Résultat</th></tr>\n"
+        );
+        for ballot in &self.ballots {
+            let results: Vec<String> = ballot
+                .results
+                .iter()
+                .map(|(label, score)| format!("{} : {}", escape(label), escape(score)))
+                .collect();
+            let _ = writeln!(
+                html,
+                "<tr><td>{}</td><td>{}</td><td>{} ({})</td><td class=\"n\">{}</td><td><strong>{}</strong><br><small>{}</small></td></tr>",
+                french_date(ballot.closed_at),
+                escape(&ballot.question),
+                french_method(&ballot.method),
+                french_kind(&ballot.kind),
+                ballot.votes_counted,
+                escape(ballot.winner.as_deref().unwrap_or("aucun vainqueur")),
+                results.join(" ; ")
+            );
+        }
+        let _ = writeln!(
+            html,
+            "<tr><th colspan=\"4\">Scrutins clos</th>{}</tr>\n</table>",
+            figure("ballots_closed")
+        );
+        table(
+            &mut html,
+            "Fonds",
+            &[
+                ("Reçus sur la période (€)", "funds.received_in_period"),
+                ("Affectés sur la période (€)", "funds.allocated_in_period"),
+                ("Dépensés sur la période (€)", "funds.spent_in_period"),
+                (
+                    "Disponibles en fin de période (€)",
+                    "funds.available_at_end",
+                ),
+            ],
+        );
+        let money_rows = |html: &mut String, caption: &str, lines: &[MoneyLine]| {
+            if lines.is_empty() {
+                return;
+            }
+            let _ = write!(
+                html,
+                "<table>\n<caption>{caption}</caption>\n<tr><th>Date</th><th>Référence</th><th>Libellé</th><th>Montant (€)</th></tr>\n"
+            );
+            for line in lines {
+                let _ = writeln!(
+                    html,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
+                    french_date(line.at),
+                    escape(&line.reference),
+                    escape(&line.label),
+                    line.amount
+                );
+            }
+            html.push_str("</table>\n");
+        };
+        money_rows(&mut html, "Recettes", &self.funds.receipts);
+        for project in &self.funds.projects {
+            let _ = write!(
+                html,
+                "<h3>Projet : {}</h3>\n<p>Affecté au total : {} € — dépensé au total : {} €</p>\n",
+                escape(&project.title),
+                project.allocated_total,
+                project.spent_total
+            );
+            money_rows(&mut html, "Affectations (décision)", &project.allocations);
+            money_rows(&mut html, "Dépenses (fournisseur)", &project.expenses);
+        }
+        table(
+            &mut html,
+            "Crédits temps (heures)",
+            &[
+                ("Volume échangé (h)", "time_credits.volume"),
+                ("Échanges confirmés", "time_credits.exchanges"),
+                ("Virements directs", "time_credits.transfers"),
+                ("Annulations par le jardinier", "time_credits.reversals"),
+                ("Comptes actifs", "time_credits.active_traders"),
+                (
+                    "Somme des soldes en fin de période (h)",
+                    "time_credits.sum_of_balances_at_end",
+                ),
+            ],
+        );
+        table(
+            &mut html,
+            "Intégrité du registre",
+            &[
+                (
+                    "Empreinte de tête de chaîne en fin de période (SHA-256)",
+                    "chain.head_hash_at_end",
+                ),
+                (
+                    "Événements enregistrés en fin de période",
+                    "chain.events_at_end",
+                ),
+                ("Événements de la période", "chain.events_in_period"),
+            ],
+        );
+        html.push_str(
+            "<p class=\"foot\">L'empreinte de tête de chaîne permet à chacun de vérifier, à partir d'un export \
+             du registre, que rien n'a été modifié depuis (voir docs/canonical-form.md).</p>\n</body>\n</html>\n",
+        );
+        html
+    }
+}
+
+const STYLE: &str = "body{font-family:Georgia,serif;max-width:52em;margin:2em auto;color:#222}\
+h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.2em;border-bottom:1px solid #999;margin-top:1.6em}\
+.sub{color:#555}table{border-collapse:collapse;width:100%;margin:.5em 0}\
+th,td{border:1px solid #bbb;padding:.3em .5em;text-align:left;vertical-align:top}\
+td.n{text-align:right;font-variant-numeric:tabular-nums;word-break:break-all}\
+caption{text-align:left;font-style:italic}.foot{color:#555;font-size:.9em}\
+@media print{body{margin:0}h2{page-break-after:avoid}table{page-break-inside:avoid}}\n";
+
+const MONTHS: [&str; 12] = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+];
+
+fn french_method(method: &str) -> &str {
+    match method {
+        "single" => "uninominal",
+        "approval" => "par approbation",
+        "ranked" => "par classement (Schulze)",
+        other => other,
+    }
+}
+
+fn french_kind(kind: &str) -> &str {
+    match kind {
+        "community" => "une voix par membre",
+        "assembly" => "pondéré par collège",
+        other => other,
+    }
+}
+
+fn french_date(at: Timestamp) -> String {
+    use chrono::Datelike;
+    let date = at.instant().date_naive();
+    format!(
+        "{} {} {}",
+        date.day(),
+        MONTHS[date.month0() as usize],
+        date.year()
+    )
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// One CSV field (RFC 4180). A text that a spreadsheet would take for a
+/// formula (`=`, `+`, `-`, `@` first) gets a leading apostrophe.
+fn csv_field(text: &str, is_text: bool) -> String {
+    let text = if is_text && text.starts_with(['=', '+', '-', '@']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}
