@@ -1,0 +1,182 @@
+//! The marketplace's request bodies and views.
+
+use agora_events::{AccountId, Hours, ListingKind};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// Offer or request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ListingKindDto {
+    Offer,
+    Request,
+}
+
+impl From<ListingKindDto> for ListingKind {
+    fn from(kind: ListingKindDto) -> Self {
+        match kind {
+            ListingKindDto::Offer => Self::Offer,
+            ListingKindDto::Request => Self::Request,
+        }
+    }
+}
+
+impl From<ListingKind> for ListingKindDto {
+    fn from(kind: ListingKind) -> Self {
+        match kind {
+            ListingKind::Offer => Self::Offer,
+            ListingKind::Request => Self::Request,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListingBody {
+    pub kind: ListingKindDto,
+    #[schema(example = "Petits travaux de menuiserie")]
+    pub title: String,
+    pub description: String,
+    /// Skill tags, at most 10; stored in lowercase.
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListingView {
+    pub id: Uuid,
+    pub author: Uuid,
+    pub kind: ListingKindDto,
+    pub title: String,
+    pub description: String,
+    pub tags: Vec<String>,
+    pub published_at: String,
+    pub withdrawn_at: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ListingFilter {
+    /// Only listings with this tag.
+    pub tag: Option<String>,
+    /// `offer` or `request`.
+    pub kind: Option<ListingKindDto>,
+    /// Include withdrawn listings (default false).
+    #[serde(default)]
+    pub include_withdrawn: bool,
+    /// At most 500; default 100.
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExchangeBody {
+    /// `pioneer:<uuid>` or `project:<uuid>`.
+    #[schema(value_type = String, example = "pioneer:0193f1c2-7d2a-7b6e-9a51-3f0c2b1d4e5f")]
+    pub receiver: AccountId,
+    /// Hours given, at most 2 decimals.
+    #[schema(value_type = String, example = "1.50")]
+    pub hours: Hours,
+    pub description: String,
+    pub listing_id: Option<Uuid>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelBody {
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReverseBody {
+    pub reason: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransferBody {
+    /// By default the caller's own account; a project's proposer may pay
+    /// from the project's account.
+    #[schema(value_type = Option<String>)]
+    pub payer: Option<AccountId>,
+    #[schema(value_type = String)]
+    pub payee: AccountId,
+    #[schema(value_type = String, example = "2.00")]
+    pub hours: Hours,
+    pub memo: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountView {
+    #[schema(value_type = String)]
+    pub account: AccountId,
+    #[schema(value_type = String)]
+    pub balance: Hours,
+    #[schema(value_type = String)]
+    pub floor: Hours,
+    #[schema(value_type = String)]
+    pub ceiling: Hours,
+}
+
+/// Community-wide figures of the time bank.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Totals {
+    /// The sum of every balance: always 0.00 in a mutual-credit system.
+    pub sum_of_balances: String,
+    /// Hours moved, all movements together.
+    #[schema(value_type = String)]
+    pub volume: Hours,
+    /// Accounts that ever paid or received.
+    pub active_traders: usize,
+    pub completed_exchanges: u64,
+    pub pending_exchanges: usize,
+    pub transfers: u64,
+    pub reversals: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountsView {
+    pub totals: Totals,
+    pub accounts: Vec<AccountView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatementLineView {
+    pub at: String,
+    /// `exchange`, `reversal` or `transfer`.
+    pub kind: &'static str,
+    /// The exchange's or transfer's id.
+    pub reference: String,
+    #[schema(value_type = String)]
+    pub counterparty: AccountId,
+    /// Signed: positive when credited.
+    pub hours: String,
+    /// The running balance after this line.
+    #[schema(value_type = String)]
+    pub balance_after: Hours,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatementView {
+    #[schema(value_type = String)]
+    pub account: AccountId,
+    #[schema(value_type = String)]
+    pub balance: Hours,
+    /// Lines in all.
+    pub total: usize,
+    pub lines: Vec<StatementLineView>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct Page {
+    /// Lines to skip, oldest first.
+    #[serde(default)]
+    pub offset: usize,
+    /// At most 500; default 100.
+    pub limit: Option<usize>,
+}
