@@ -19,16 +19,22 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 
-use rusqlite::{
-    Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
-};
+use rusqlite::{Connection, ErrorCode, OpenFlags};
 use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
 
+/// Read connections.
+mod readers;
+/// The writer thread and group commit.
+mod writer;
+
+use readers::{Readers, blocking};
+use writer::{AppendRequest, Request, Writer};
+
 use super::subscription::{PageReader, follow};
 use super::{
-    AppendOutcome, BoxFuture, EventStore, ExpectedRevision, ProposedEvent, READ_EVENTS_MAX,
-    StoreError, StoredEvent, StoredKey, Subscription, check_append_size,
+    AppendOutcome, BoxFuture, EventStore, ExpectedRevision, ProposedEvent, StoreError, StoredEvent,
+    StoredKey, Subscription, check_append_size,
 };
 
 /// Appends waiting for the writer before callers wait to enqueue
@@ -71,40 +77,6 @@ const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
 
 const SELECT_EVENTS: &str =
     "SELECT stream, revision, position, event_id, event_type, data, metadata FROM events";
-
-/// Work for the writer thread; every write goes through it.
-enum Request {
-    Append(AppendRequest),
-    /// Stores or replaces a key (`Some`), or deletes it (`None`).
-    Key {
-        id: Uuid,
-        key: Option<Vec<u8>>,
-        reply: oneshot::Sender<Result<(), StoreError>>,
-    },
-}
-
-struct AppendRequest {
-    stream: String,
-    expected: ExpectedRevision,
-    events: Vec<ProposedEvent>,
-    reply: oneshot::Sender<Result<AppendOutcome, StoreError>>,
-}
-
-impl Request {
-    fn events(&self) -> usize {
-        match self {
-            Self::Append(append) => append.events.len(),
-            Self::Key { .. } => 1,
-        }
-    }
-
-    fn bytes(&self) -> usize {
-        match self {
-            Self::Append(append) => append.events.iter().map(ProposedEvent::bytes).sum(),
-            Self::Key { key, .. } => key.as_ref().map_or(0, Vec::len),
-        }
-    }
-}
 
 /// The store in one SQLite file.
 pub struct SqliteStore {
@@ -303,16 +275,6 @@ fn translate(error: rusqlite::Error) -> StoreError {
     }
 }
 
-/// Only a clash on `event_id` is the caller's duplicate; a clash on position
-/// or revision would be the writer's bug and fails the batch.
-fn is_duplicate_event_id(error: &rusqlite::Error) -> bool {
-    matches!(
-        error,
-        rusqlite::Error::SqliteFailure(failure, Some(message))
-            if failure.code == ErrorCode::ConstraintViolation && message.contains("events.event_id")
-    )
-}
-
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
@@ -321,296 +283,6 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 fn to_sql_integer(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
-}
-
-fn row_to_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEvent> {
-    let id: Vec<u8> = row.get(3)?;
-    let event_id = Uuid::from_slice(&id).map_err(|error| {
-        rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Blob, Box::new(error))
-    })?;
-    Ok(StoredEvent {
-        stream: row.get(0)?,
-        revision: row.get::<_, i64>(1)? as u64,
-        position: row.get::<_, i64>(2)? as u64,
-        event_id,
-        event_type: row.get(4)?,
-        data: row.get(5)?,
-        metadata: row.get(6)?,
-    })
-}
-
-/// The writer thread's state: the only write connection and the next
-/// position, which it alone assigns.
-struct Writer {
-    connection: Connection,
-    next_position: u64,
-    head: watch::Sender<u64>,
-}
-
-impl Writer {
-    /// Commits batches until every queue sender is gone and the queue is empty.
-    fn run(mut self, mut requests: mpsc::Receiver<Request>) {
-        let mut carried: Option<Request> = None;
-        while let Some(first) = carried.take().or_else(|| requests.blocking_recv()) {
-            let (mut events, mut bytes) = (first.events(), first.bytes());
-            let mut batch = vec![first];
-            while batch.len() < BATCH_REQUESTS_MAX {
-                let Ok(request) = requests.try_recv() else {
-                    break;
-                };
-                if events + request.events() > BATCH_EVENTS_MAX
-                    || bytes + request.bytes() > BATCH_BYTES_MAX
-                {
-                    carried = Some(request); // first of the next batch
-                    break;
-                }
-                events += request.events();
-                bytes += request.bytes();
-                batch.push(request);
-            }
-            self.commit(batch);
-        }
-    }
-
-    fn commit(&mut self, batch: Vec<Request>) {
-        let first_position = self.next_position;
-        let mut answers = Vec::with_capacity(batch.len());
-        let committed = (|| {
-            let mut transaction = self
-                .connection
-                .transaction_with_behavior(TransactionBehavior::Immediate)?;
-            for request in &batch {
-                // Appends are answered with their outcome; key writes with Ok.
-                let answer = match request {
-                    Request::Append(append) => Some(append_in_savepoint(
-                        &mut transaction,
-                        append,
-                        &mut self.next_position,
-                    )?),
-                    Request::Key { id, key, .. } => {
-                        write_key(&transaction, *id, key.as_deref())?;
-                        None
-                    }
-                };
-                answers.push(answer);
-            }
-            transaction.commit()
-        })();
-        match committed {
-            Ok(()) => {
-                self.head.send_replace(self.next_position);
-                for (request, answer) in batch.into_iter().zip(answers) {
-                    match (request, answer) {
-                        (Request::Append(append), Some(outcome)) => {
-                            let _ = append.reply.send(outcome);
-                        }
-                        (Request::Key { reply, .. }, _) => {
-                            let _ = reply.send(Ok(()));
-                        }
-                        (Request::Append(_), None) => unreachable!("every append has an answer"),
-                    }
-                }
-            }
-            Err(error) => {
-                // Nothing of the batch is visible: rolled back with the
-                // transaction. Make sure of it, and take the next position
-                // from the file rather than from memory.
-                if !self.connection.is_autocommit() {
-                    let _ = self.connection.execute_batch("ROLLBACK");
-                }
-                self.next_position =
-                    next_position_on_disk(&self.connection).unwrap_or(first_position);
-                let error = translate(error);
-                tracing::error!(%error, requests = batch.len(), "event store commit failed");
-                for request in batch {
-                    match request {
-                        Request::Append(append) => {
-                            let _ = append.reply.send(Err(error.clone()));
-                        }
-                        Request::Key { reply, .. } => {
-                            let _ = reply.send(Err(error.clone()));
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
-fn write_key(transaction: &Transaction<'_>, id: Uuid, key: Option<&[u8]>) -> rusqlite::Result<()> {
-    let id = id.as_bytes().as_slice();
-    match key {
-        Some(key) => transaction
-            .prepare_cached("INSERT OR REPLACE INTO keys (id, key) VALUES (?1, ?2)")?
-            .execute(params![id, key])?,
-        None => transaction
-            .prepare_cached("DELETE FROM keys WHERE id = ?1")?
-            .execute(params![id])?,
-    };
-    Ok(())
-}
-
-/// Applies one append inside a savepoint of the batch's transaction. The
-/// outer error is fatal to the batch; the inner one refuses this append only.
-fn append_in_savepoint(
-    transaction: &mut Transaction<'_>,
-    request: &AppendRequest,
-    next_position: &mut u64,
-) -> rusqlite::Result<Result<AppendOutcome, StoreError>> {
-    let savepoint = transaction.savepoint()?;
-    let actual: Option<u64> = savepoint
-        .prepare_cached("SELECT MAX(revision) FROM events WHERE stream = ?1")?
-        .query_row([&request.stream], |row| row.get::<_, Option<i64>>(0))
-        .optional()?
-        .flatten()
-        .map(|revision| revision as u64);
-    if !request.expected.is_met_by(actual) {
-        return Ok(Err(StoreError::WrongExpectedRevision {
-            stream: request.stream.clone(),
-            expected: request.expected,
-            actual,
-        }));
-    }
-    let first_revision = actual.map_or(0, |revision| revision + 1);
-    let mut positions = Vec::with_capacity(request.events.len());
-    {
-        let mut insert = savepoint.prepare_cached(
-            "INSERT INTO events (position, stream, revision, event_id, event_type, data, metadata)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?;
-        for (offset, event) in request.events.iter().enumerate() {
-            let position = *next_position + offset as u64;
-            let inserted = insert.execute(params![
-                to_sql_integer(position),
-                request.stream,
-                to_sql_integer(first_revision + offset as u64),
-                event.event_id.as_bytes().as_slice(),
-                event.event_type,
-                event.data,
-                event.metadata,
-            ]);
-            match inserted {
-                Ok(_) => positions.push(position),
-                Err(error) if is_duplicate_event_id(&error) => {
-                    // Dropping the savepoint rolls back this append's rows.
-                    return Ok(Err(StoreError::DuplicateEvent(event.event_id)));
-                }
-                Err(error) => return Err(error),
-            }
-        }
-    }
-    savepoint.commit()?;
-    *next_position += request.events.len() as u64;
-    let last_revision = match request.events.len() as u64 {
-        0 => actual,
-        appended => Some(first_revision + appended - 1),
-    };
-    Ok(Ok(AppendOutcome {
-        last_revision,
-        positions,
-    }))
-}
-
-/// Read connections, opened on demand and kept for reuse, at most
-/// [`READERS_MAX`] at once.
-struct Readers {
-    path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
-    permits: Arc<tokio::sync::Semaphore>,
-}
-
-impl Readers {
-    fn with<T>(
-        &self,
-        read: impl FnOnce(&Connection) -> rusqlite::Result<T>,
-    ) -> Result<T, StoreError> {
-        let connection = match lock(&self.idle).pop() {
-            Some(connection) => connection,
-            None => {
-                let connection = open_connection(&self.path).map_err(translate)?;
-                connection
-                    .pragma_update(None, "query_only", true)
-                    .map_err(translate)?;
-                connection
-            }
-        };
-        let result = read(&connection).map_err(translate);
-        let mut idle = lock(&self.idle);
-        if idle.len() < IDLE_READERS_MAX {
-            idle.push(connection);
-        }
-        result
-    }
-
-    fn read_all(&self, from: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {
-        self.with(|connection| {
-            connection
-                .prepare_cached(&format!(
-                    "{SELECT_EVENTS} WHERE position >= ?1 ORDER BY position LIMIT ?2"
-                ))?
-                .query_map(
-                    params![to_sql_integer(from), limit.min(READ_EVENTS_MAX) as i64],
-                    row_to_event,
-                )?
-                .collect()
-        })
-    }
-
-    fn load_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
-        self.with(|connection| {
-            connection
-                .prepare_cached("SELECT id, key FROM keys ORDER BY id")?
-                .query_map([], |row| {
-                    let id: Vec<u8> = row.get(0)?;
-                    let id = Uuid::from_slice(&id).map_err(|error| {
-                        rusqlite::Error::FromSqlConversionFailure(
-                            0,
-                            rusqlite::types::Type::Blob,
-                            Box::new(error),
-                        )
-                    })?;
-                    Ok((id, row.get(1)?))
-                })?
-                .collect()
-        })
-    }
-
-    fn read_stream(
-        &self,
-        stream: &str,
-        from: u64,
-        limit: usize,
-    ) -> Result<Vec<StoredEvent>, StoreError> {
-        self.with(|connection| {
-            connection
-                .prepare_cached(&format!(
-                    "{SELECT_EVENTS} WHERE stream = ?1 AND revision >= ?2 ORDER BY revision LIMIT ?3"
-                ))?
-                .query_map(
-                    params![stream, to_sql_integer(from), limit.min(READ_EVENTS_MAX) as i64],
-                    row_to_event,
-                )?
-                .collect()
-        })
-    }
-}
-
-/// Runs blocking reader work off the async threads, once a reader permit
-/// is free.
-async fn blocking<T: Send + 'static>(
-    readers: Arc<Readers>,
-    work: impl FnOnce(&Readers) -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, StoreError> {
-    let permit = Arc::clone(&readers.permits)
-        .acquire_owned()
-        .await
-        .map_err(|_| StoreError::Unavailable("the readers are closed".into()))?;
-    tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        work(&readers)
-    })
-    .await
-    .map_err(|error| StoreError::Unavailable(format!("reader task failed: {error}")))?
 }
 
 impl EventStore for SqliteStore {

@@ -1,0 +1,129 @@
+//! Read connections: opened on demand, kept for reuse, bounded in number,
+//! used off the async threads.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{Connection, params};
+use uuid::Uuid;
+
+use super::{IDLE_READERS_MAX, SELECT_EVENTS, lock, open_connection, to_sql_integer, translate};
+use crate::store::{READ_EVENTS_MAX, StoreError, StoredEvent, StoredKey};
+
+fn row_to_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEvent> {
+    let id: Vec<u8> = row.get(3)?;
+    let event_id = Uuid::from_slice(&id).map_err(|error| {
+        rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Blob, Box::new(error))
+    })?;
+    Ok(StoredEvent {
+        stream: row.get(0)?,
+        revision: row.get::<_, i64>(1)? as u64,
+        position: row.get::<_, i64>(2)? as u64,
+        event_id,
+        event_type: row.get(4)?,
+        data: row.get(5)?,
+        metadata: row.get(6)?,
+    })
+}
+
+/// Read connections, opened on demand and kept for reuse, at most
+/// [`READERS_MAX`] at once.
+pub(super) struct Readers {
+    pub(super) path: PathBuf,
+    pub(super) idle: Mutex<Vec<Connection>>,
+    pub(super) permits: Arc<tokio::sync::Semaphore>,
+}
+
+impl Readers {
+    pub(super) fn with<T>(
+        &self,
+        read: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        let connection = match lock(&self.idle).pop() {
+            Some(connection) => connection,
+            None => {
+                let connection = open_connection(&self.path).map_err(translate)?;
+                connection
+                    .pragma_update(None, "query_only", true)
+                    .map_err(translate)?;
+                connection
+            }
+        };
+        let result = read(&connection).map_err(translate);
+        let mut idle = lock(&self.idle);
+        if idle.len() < IDLE_READERS_MAX {
+            idle.push(connection);
+        }
+        result
+    }
+
+    pub(super) fn read_all(&self, from: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {
+        self.with(|connection| {
+            connection
+                .prepare_cached(&format!(
+                    "{SELECT_EVENTS} WHERE position >= ?1 ORDER BY position LIMIT ?2"
+                ))?
+                .query_map(
+                    params![to_sql_integer(from), limit.min(READ_EVENTS_MAX) as i64],
+                    row_to_event,
+                )?
+                .collect()
+        })
+    }
+
+    pub(super) fn load_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
+        self.with(|connection| {
+            connection
+                .prepare_cached("SELECT id, key FROM keys ORDER BY id")?
+                .query_map([], |row| {
+                    let id: Vec<u8> = row.get(0)?;
+                    let id = Uuid::from_slice(&id).map_err(|error| {
+                        rusqlite::Error::FromSqlConversionFailure(
+                            0,
+                            rusqlite::types::Type::Blob,
+                            Box::new(error),
+                        )
+                    })?;
+                    Ok((id, row.get(1)?))
+                })?
+                .collect()
+        })
+    }
+
+    pub(super) fn read_stream(
+        &self,
+        stream: &str,
+        from: u64,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        self.with(|connection| {
+            connection
+                .prepare_cached(&format!(
+                    "{SELECT_EVENTS} WHERE stream = ?1 AND revision >= ?2 ORDER BY revision LIMIT ?3"
+                ))?
+                .query_map(
+                    params![stream, to_sql_integer(from), limit.min(READ_EVENTS_MAX) as i64],
+                    row_to_event,
+                )?
+                .collect()
+        })
+    }
+}
+
+/// Runs blocking reader work off the async threads, once a reader permit
+/// is free.
+pub(super) async fn blocking<T: Send + 'static>(
+    readers: Arc<Readers>,
+    work: impl FnOnce(&Readers) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    let permit = Arc::clone(&readers.permits)
+        .acquire_owned()
+        .await
+        .map_err(|_| StoreError::Unavailable("the readers are closed".into()))?;
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        work(&readers)
+    })
+    .await
+    .map_err(|error| StoreError::Unavailable(format!("reader task failed: {error}")))?
+}

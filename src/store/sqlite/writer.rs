@@ -1,0 +1,231 @@
+//! The writer thread: the only write connection, group commit of every
+//! append and key write waiting in the queue, one transaction and one fsync
+//! per batch, each append in its own savepoint.
+
+use rusqlite::{
+    Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior, params,
+};
+use tokio::sync::{mpsc, oneshot, watch};
+use uuid::Uuid;
+
+use super::{
+    BATCH_BYTES_MAX, BATCH_EVENTS_MAX, BATCH_REQUESTS_MAX, next_position_on_disk, to_sql_integer,
+    translate,
+};
+use crate::store::{AppendOutcome, ExpectedRevision, ProposedEvent, StoreError};
+
+/// Work for the writer thread; every write goes through it.
+pub(super) enum Request {
+    Append(AppendRequest),
+    /// Stores or replaces a key (`Some`), or deletes it (`None`).
+    Key {
+        id: Uuid,
+        key: Option<Vec<u8>>,
+        reply: oneshot::Sender<Result<(), StoreError>>,
+    },
+}
+
+pub(super) struct AppendRequest {
+    pub(super) stream: String,
+    pub(super) expected: ExpectedRevision,
+    pub(super) events: Vec<ProposedEvent>,
+    pub(super) reply: oneshot::Sender<Result<AppendOutcome, StoreError>>,
+}
+
+impl Request {
+    fn events(&self) -> usize {
+        match self {
+            Self::Append(append) => append.events.len(),
+            Self::Key { .. } => 1,
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        match self {
+            Self::Append(append) => append.events.iter().map(ProposedEvent::bytes).sum(),
+            Self::Key { key, .. } => key.as_ref().map_or(0, Vec::len),
+        }
+    }
+}
+
+/// Only a clash on `event_id` is the caller's duplicate; a clash on position
+/// or revision would be the writer's bug and fails the batch.
+fn is_duplicate_event_id(error: &rusqlite::Error) -> bool {
+    matches!(
+        error,
+        rusqlite::Error::SqliteFailure(failure, Some(message))
+            if failure.code == ErrorCode::ConstraintViolation && message.contains("events.event_id")
+    )
+}
+
+/// The writer thread's state: the only write connection and the next
+/// position, which it alone assigns.
+pub(super) struct Writer {
+    pub(super) connection: Connection,
+    pub(super) next_position: u64,
+    pub(super) head: watch::Sender<u64>,
+}
+
+impl Writer {
+    /// Commits batches until every queue sender is gone and the queue is empty.
+    pub(super) fn run(mut self, mut requests: mpsc::Receiver<Request>) {
+        let mut carried: Option<Request> = None;
+        while let Some(first) = carried.take().or_else(|| requests.blocking_recv()) {
+            let (mut events, mut bytes) = (first.events(), first.bytes());
+            let mut batch = vec![first];
+            while batch.len() < BATCH_REQUESTS_MAX {
+                let Ok(request) = requests.try_recv() else {
+                    break;
+                };
+                if events + request.events() > BATCH_EVENTS_MAX
+                    || bytes + request.bytes() > BATCH_BYTES_MAX
+                {
+                    carried = Some(request); // first of the next batch
+                    break;
+                }
+                events += request.events();
+                bytes += request.bytes();
+                batch.push(request);
+            }
+            self.commit(batch);
+        }
+    }
+
+    fn commit(&mut self, batch: Vec<Request>) {
+        let first_position = self.next_position;
+        let mut answers = Vec::with_capacity(batch.len());
+        let committed = (|| {
+            let mut transaction = self
+                .connection
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            for request in &batch {
+                // Appends are answered with their outcome; key writes with Ok.
+                let answer = match request {
+                    Request::Append(append) => Some(append_in_savepoint(
+                        &mut transaction,
+                        append,
+                        &mut self.next_position,
+                    )?),
+                    Request::Key { id, key, .. } => {
+                        write_key(&transaction, *id, key.as_deref())?;
+                        None
+                    }
+                };
+                answers.push(answer);
+            }
+            transaction.commit()
+        })();
+        match committed {
+            Ok(()) => {
+                self.head.send_replace(self.next_position);
+                for (request, answer) in batch.into_iter().zip(answers) {
+                    match (request, answer) {
+                        (Request::Append(append), Some(outcome)) => {
+                            let _ = append.reply.send(outcome);
+                        }
+                        (Request::Key { reply, .. }, _) => {
+                            let _ = reply.send(Ok(()));
+                        }
+                        (Request::Append(_), None) => unreachable!("every append has an answer"),
+                    }
+                }
+            }
+            Err(error) => {
+                // Nothing of the batch is visible: rolled back with the
+                // transaction. Make sure of it, and take the next position
+                // from the file rather than from memory.
+                if !self.connection.is_autocommit() {
+                    let _ = self.connection.execute_batch("ROLLBACK");
+                }
+                self.next_position =
+                    next_position_on_disk(&self.connection).unwrap_or(first_position);
+                let error = translate(error);
+                tracing::error!(%error, requests = batch.len(), "event store commit failed");
+                for request in batch {
+                    match request {
+                        Request::Append(append) => {
+                            let _ = append.reply.send(Err(error.clone()));
+                        }
+                        Request::Key { reply, .. } => {
+                            let _ = reply.send(Err(error.clone()));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn write_key(transaction: &Transaction<'_>, id: Uuid, key: Option<&[u8]>) -> rusqlite::Result<()> {
+    let id = id.as_bytes().as_slice();
+    match key {
+        Some(key) => transaction
+            .prepare_cached("INSERT OR REPLACE INTO keys (id, key) VALUES (?1, ?2)")?
+            .execute(params![id, key])?,
+        None => transaction
+            .prepare_cached("DELETE FROM keys WHERE id = ?1")?
+            .execute(params![id])?,
+    };
+    Ok(())
+}
+
+/// Applies one append inside a savepoint of the batch's transaction. The
+/// outer error is fatal to the batch; the inner one refuses this append only.
+fn append_in_savepoint(
+    transaction: &mut Transaction<'_>,
+    request: &AppendRequest,
+    next_position: &mut u64,
+) -> rusqlite::Result<Result<AppendOutcome, StoreError>> {
+    let savepoint = transaction.savepoint()?;
+    let actual: Option<u64> = savepoint
+        .prepare_cached("SELECT MAX(revision) FROM events WHERE stream = ?1")?
+        .query_row([&request.stream], |row| row.get::<_, Option<i64>>(0))
+        .optional()?
+        .flatten()
+        .map(|revision| revision as u64);
+    if !request.expected.is_met_by(actual) {
+        return Ok(Err(StoreError::WrongExpectedRevision {
+            stream: request.stream.clone(),
+            expected: request.expected,
+            actual,
+        }));
+    }
+    let first_revision = actual.map_or(0, |revision| revision + 1);
+    let mut positions = Vec::with_capacity(request.events.len());
+    {
+        let mut insert = savepoint.prepare_cached(
+            "INSERT INTO events (position, stream, revision, event_id, event_type, data, metadata)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?;
+        for (offset, event) in request.events.iter().enumerate() {
+            let position = *next_position + offset as u64;
+            let inserted = insert.execute(params![
+                to_sql_integer(position),
+                request.stream,
+                to_sql_integer(first_revision + offset as u64),
+                event.event_id.as_bytes().as_slice(),
+                event.event_type,
+                event.data,
+                event.metadata,
+            ]);
+            match inserted {
+                Ok(_) => positions.push(position),
+                Err(error) if is_duplicate_event_id(&error) => {
+                    // Dropping the savepoint rolls back this append's rows.
+                    return Ok(Err(StoreError::DuplicateEvent(event.event_id)));
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+    savepoint.commit()?;
+    *next_position += request.events.len() as u64;
+    let last_revision = match request.events.len() as u64 {
+        0 => actual,
+        appended => Some(first_revision + appended - 1),
+    };
+    Ok(Ok(AppendOutcome {
+        last_revision,
+        positions,
+    }))
+}
