@@ -75,7 +75,8 @@ pub fn to_canonical_bytes(value: &Value) -> Result<Vec<u8>, CanonicalError> {
     Ok(out)
 }
 
-fn write_string(text: &str, out: &mut Vec<u8>) {
+/// Appends the canonical form of a string.
+pub fn write_string(text: &str, out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push(b'"');
     for &byte in text.as_bytes() {

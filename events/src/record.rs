@@ -7,9 +7,9 @@
 //! [`Recorded`] is a record decoded for readers, with its place in the log.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
-use crate::canonical::{CanonicalError, to_canonical_bytes};
+use crate::canonical::{CanonicalError, write_canonical, write_string};
 use crate::kinds::{DecodeError, Event, Role};
 use crate::{CommunitySlug, CorrelationId, EventId, Hash, Timestamp};
 
@@ -114,13 +114,22 @@ impl EventRecord {
     /// The bytes the hash covers: the canonical JSON of
     /// `{"data", "event_id", "metadata", "type", "version"}`.
     pub fn canonical_bytes(&self) -> Result<Vec<u8>, CanonicalError> {
-        to_canonical_bytes(&json!({
-            "event_id": self.event_id,
-            "type": self.event_type,
-            "version": self.version,
-            "data": self.data,
-            "metadata": self.metadata,
-        }))
+        // Written member by member, in key order, rather than through a
+        // JSON object built for the purpose: the same bytes without copying
+        // the data and metadata.
+        let mut out = Vec::with_capacity(512);
+        out.extend_from_slice(b"{\"data\":");
+        write_canonical(&self.data, &mut out)?;
+        out.extend_from_slice(b",\"event_id\":");
+        write_string(&self.event_id.to_string(), &mut out);
+        out.extend_from_slice(b",\"metadata\":");
+        write_canonical(&self.metadata, &mut out)?;
+        out.extend_from_slice(b",\"type\":");
+        write_string(&self.event_type, &mut out);
+        out.extend_from_slice(b",\"version\":");
+        out.extend_from_slice(self.version.to_string().as_bytes());
+        out.push(b'}');
+        Ok(out)
     }
 
     /// `SHA-256(prev_hash || canonical bytes)`.
@@ -156,8 +165,8 @@ impl EventRecord {
 
     /// The typed event and metadata, upcast to the current version.
     pub fn decode(&self) -> Result<(Event, Metadata), DecodeError> {
-        let event = Event::decode(&self.event_type, self.version, self.data.clone())?;
-        let metadata = serde_json::from_value(self.metadata.clone())
+        let event = Event::decode_ref(&self.event_type, self.version, &self.data)?;
+        let metadata = Metadata::deserialize(&self.metadata)
             .map_err(|error| DecodeError::Malformed(format!("metadata: {error}")))?;
         Ok((event, metadata))
     }

@@ -81,6 +81,24 @@ macro_rules! vocabulary {
                 data.expect("event data always serializes to JSON")
             }
 
+            /// Reads recorded data without copying it when it is at the
+            /// current version (the usual case); older versions are copied
+            /// and upcast.
+            pub fn decode_ref(event_type: &str, version: u32, data: &Value) -> Result<Self, DecodeError> {
+                if current_version(event_type) != Some(version) {
+                    return Self::decode(event_type, version, data.clone());
+                }
+                let bad_data = |error: serde_json::Error| DecodeError::BadData {
+                    event_type: event_type.to_owned(),
+                    version,
+                    reason: error.to_string(),
+                };
+                match event_type {
+                    $(stringify!($name) => <$name as serde::Deserialize>::deserialize(data).map(Self::$name).map_err(bad_data),)*
+                    other => Err(DecodeError::UnknownType(other.to_owned())),
+                }
+            }
+
             /// Reads recorded data of any known version, upcasting old ones.
             pub fn decode(event_type: &str, version: u32, data: Value) -> Result<Self, DecodeError> {
                 let data = upcast(event_type, version, data)?;
