@@ -79,6 +79,15 @@ pub enum Command {
         #[arg(long)]
         output: Option<PathBuf>,
     },
+    /// Copy the embedded store, personal-data keys included, into a new
+    /// file, and verify the copy; safe while the service runs.
+    Backup {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// The new file.
+        #[arg(long)]
+        output: PathBuf,
+    },
     /// Replay the log into fresh projections and report any difference from the ledger's.
     Rebuild {
         #[command(flatten)]

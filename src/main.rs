@@ -275,6 +275,21 @@ async fn main() -> ExitCode {
                 Err(error) => failed("report", error),
             }
         }
+        Command::Backup { config, output } => {
+            let config = match resolve(&config) {
+                Ok(config) => config,
+                Err(code) => return code,
+            };
+            let StoreLocation::Sqlite(store) = &config.store else {
+                eprintln!("agora: backup needs a sqlite:// store");
+                return ExitCode::from(USAGE);
+            };
+            match audit::backup(store, &output).await {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::FAILURE,
+                Err(error) => failed("backup", error),
+            }
+        }
         Command::Rebuild { config } => {
             let config = match resolve(&config) {
                 Ok(config) => config,

@@ -314,3 +314,65 @@ async fn a_tampered_store_can_be_inspected_read_only() {
     let problem: Value = command.json().await.unwrap();
     assert_eq!(problem["rule"], "read-only");
 }
+
+#[tokio::test]
+async fn a_backup_taken_while_the_service_runs_holds_every_event_and_key() {
+    use std::io::{BufRead, BufReader};
+    let directory = tempfile::tempdir().unwrap();
+    let (store, _) = demo(directory.path());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_agora"))
+        .args([
+            "serve",
+            "--store",
+            &store_url(&store),
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .args(["--jwt-secret", SECRET, "--log-format", "json"])
+        .env_remove("AGORA_CONFIG")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    while !lines
+        .next()
+        .expect("serve exited")
+        .unwrap()
+        .contains("\"listening\"")
+    {}
+    std::thread::spawn(move || lines.count());
+    let copy = directory.path().join("backup.db");
+
+    let backup = agora(&[
+        "backup",
+        "--store",
+        &store_url(&store),
+        "--output",
+        copy.to_str().unwrap(),
+    ]);
+    let again = agora(&[
+        "backup",
+        "--store",
+        &store_url(&store),
+        "--output",
+        copy.to_str().unwrap(),
+    ]);
+    let _ = child.kill();
+    let _ = child.wait();
+
+    assert!(backup.status.success(), "{}", text(&backup));
+    assert!(text(&backup).contains("chain intact"));
+    assert!(!again.status.success(), "a backup overwrote a file");
+    let count = |path: &Path, table: &str| -> i64 {
+        let connection = rusqlite::Connection::open(path).unwrap();
+        connection
+            .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |row| {
+                row.get(0)
+            })
+            .unwrap()
+    };
+    assert_eq!(count(&copy, "events"), count(&store, "events"));
+    assert_eq!(count(&copy, "keys"), count(&store, "keys"));
+    assert!(count(&copy, "keys") >= 100);
+    assert!(!directory.path().join("backup.db.lock").exists());
+}

@@ -21,7 +21,7 @@ use std::pin::Pin;
 use uuid::Uuid;
 
 pub use memory::MemoryStore;
-pub use sqlite::SqliteStore;
+pub use sqlite::{SqliteStore, backup};
 pub use subscription::Subscription;
 
 /// Most events one append may carry.

@@ -173,6 +173,33 @@ impl SqliteStore {
     }
 }
 
+/// Copies a store file, keys included, into a new file: a consistent
+/// snapshot taken through a read-only connection (`VACUUM INTO`), so it
+/// works while a service holds the store. The copy must not exist yet.
+pub fn backup(store: &Path, copy: &Path) -> Result<(), StoreError> {
+    if copy.exists() {
+        return Err(StoreError::Unavailable(format!(
+            "{} already exists: a backup never overwrites a file",
+            copy.display()
+        )));
+    }
+    let connection = Connection::open_with_flags(
+        store,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(translate)?;
+    connection
+        .busy_timeout(std::time::Duration::from_secs(30))
+        .map_err(translate)?;
+    let target = copy.to_str().ok_or_else(|| {
+        StoreError::Unavailable(format!("{} is not a UTF-8 path", copy.display()))
+    })?;
+    connection
+        .execute("VACUUM INTO ?1", [target])
+        .map(|_| ())
+        .map_err(translate)
+}
+
 fn next_position_on_disk(connection: &Connection) -> rusqlite::Result<u64> {
     connection
         .query_row(
