@@ -5,7 +5,6 @@
 
 use agora_events::{ChainVerifier, EventId, EventRecord, Hash};
 use agora_projections::CommunityState;
-use rust_decimal::Decimal;
 use serde::Serialize;
 
 /// The first event that does not verify, and why.
@@ -203,9 +202,4 @@ pub fn same_state(live: &CommunityState, replayed: &CommunityState) -> Check {
             "the projections replayed from the log differ from the live ones".into()
         },
     }
-}
-
-/// A decimal sum written with two decimals (for reports).
-pub fn two_decimals(value: Decimal) -> String {
-    format!("{value:.2}")
 }
