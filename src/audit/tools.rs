@@ -320,30 +320,79 @@ pub async fn report(
     Ok(())
 }
 
-/// `agora backup`: a consistent copy of the store, keys included, then the
-/// copy's chains verified. Restoring is copying it back while the service
-/// is stopped.
+/// `agora backup`: a consistent copy of the store, keys included, made
+/// under a temporary name beside the target, verified, then given its name
+/// without ever replacing a file. On any failure nothing is left under the
+/// target's name. Restoring is copying it back while the service is stopped.
 pub async fn backup(store: &Path, copy: &Path) -> Result<bool, ToolError> {
-    crate::store::backup(store, copy)?;
-    let opened = SqliteStore::open(copy)?;
+    if copy.exists() {
+        return Err(format!(
+            "{} already exists: a backup never overwrites a file",
+            copy.display()
+        )
+        .into());
+    }
+    let staging = {
+        let mut name = copy.as_os_str().to_owned();
+        name.push(format!(".partial-{}", std::process::id()));
+        PathBuf::from(name)
+    };
+    remove_store_files(&staging)?;
+    let checked = copy_and_verify(store, &staging).await;
+    let published = match checked {
+        Ok((true, events, keys)) => {
+            // A hard link gives the copy its name only if the name is free;
+            // syncing the folder makes the name durable.
+            fs::hard_link(&staging, copy)
+                .and_then(|()| {
+                    match copy
+                        .parent()
+                        .filter(|parent| !parent.as_os_str().is_empty())
+                    {
+                        Some(parent) => File::open(parent)?.sync_all(),
+                        None => File::open(".")?.sync_all(),
+                    }
+                })
+                .map(|()| (true, events, keys))
+                .map_err(ToolError::from)
+        }
+        Ok((false, events, keys)) => Ok((false, events, keys)),
+        Err(error) => Err(error),
+    };
+    remove_store_files(&staging)?;
+    let (ok, events, keys) = published?;
+    let mut out = std::io::stdout().lock();
+    if ok {
+        writeln!(
+            out,
+            "backup {} written: {events} events, {keys} personal-data keys",
+            copy.display()
+        )?;
+    } else {
+        writeln!(out, "the copy does not verify: no backup written")?;
+    }
+    Ok(ok)
+}
+
+/// Copies the store into `staging`, syncs it, and verifies its chains.
+/// Returns whether all verified, and the events and keys it holds.
+async fn copy_and_verify(store: &Path, staging: &Path) -> Result<(bool, u64, usize), ToolError> {
+    crate::store::backup(store, staging)?;
+    File::open(staging)?.sync_all()?;
+    let opened = SqliteStore::open(staging)?;
     let verifications = verify_store(&opened, None).await;
+    let keys = opened.load_keys().await.map(|keys| keys.len());
     opened.shutdown().await;
     drop(opened);
-    remove_with_suffixes(copy, &["-wal", "-shm", ".lock"])?;
-    let verifications = verifications?;
+    let (verifications, keys) = (verifications?, keys?);
     let mut out = std::io::stdout().lock();
     let mut ok = true;
     for verification in &verifications {
         ok &= print_verification(verification, &mut out)?;
     }
-    let events: u64 = verifications
+    let events = verifications
         .iter()
         .map(|verification| verification.events)
         .sum();
-    writeln!(
-        out,
-        "backup {} written: {events} events, keys included",
-        copy.display()
-    )?;
-    Ok(ok)
+    Ok((ok, events, keys))
 }

@@ -14,10 +14,10 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::AppState;
 use super::caller::Caller;
 use super::error::{ApiError, command_digest};
 use super::extract::IdempotencyKey;
-use super::{AppState, metrics};
 use crate::domain::Command;
 use crate::ledger::{CommandOutcome, CommandRequest, Committed, PersonalKey};
 
@@ -124,7 +124,7 @@ pub async fn submit(
         &context.path,
         &submission.body_digest,
     );
-    let executed = state
+    let outcome = state
         .ledger
         .execute(CommandRequest {
             community: submission.community,
@@ -135,19 +135,7 @@ pub async fn submit(
             correlation_id: context.correlation_id,
             new_key: submission.new_key,
         })
-        .await;
-    let outcome = match executed {
-        Ok(outcome) => outcome,
-        Err(error) => {
-            metrics::count_command(metrics::CommandOutcome::Refused, 0);
-            return Err(error.into());
-        }
-    };
-    if outcome.replayed {
-        metrics::count_command(metrics::CommandOutcome::Replayed, 0);
-    } else {
-        metrics::count_command(metrics::CommandOutcome::Recorded, outcome.events.len());
-    }
+        .await?;
     let location = created(&outcome);
     let status = if location.is_some() {
         StatusCode::CREATED

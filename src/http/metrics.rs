@@ -1,6 +1,7 @@
 //! `/metrics`: counters in the Prometheus text format, kept in atomics —
-//! requests by status class and their total duration, commands by outcome,
-//! events recorded — and, read at scrape time, each community's revision.
+//! requests by status class and their total duration; commands by outcome
+//! and events recorded, counted by the ledger's writers — and the number of
+//! communities.
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,34 +14,16 @@ use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 
-/// How a command ended, for `agora_commands_total`.
-#[derive(Debug, Clone, Copy)]
-pub enum CommandOutcome {
-    Recorded,
-    Replayed,
-    Refused,
-}
-
 struct Counters {
     /// 1xx…5xx.
     responses: [AtomicU64; 5],
     duration_micros: AtomicU64,
-    commands: [AtomicU64; 3],
-    events: AtomicU64,
 }
 
 static COUNTERS: Counters = Counters {
     responses: [const { AtomicU64::new(0) }; 5],
     duration_micros: AtomicU64::new(0),
-    commands: [const { AtomicU64::new(0) }; 3],
-    events: AtomicU64::new(0),
 };
-
-/// Counts a command's outcome and the events it recorded.
-pub fn count_command(outcome: CommandOutcome, events: usize) {
-    COUNTERS.commands[outcome as usize].fetch_add(1, Ordering::Relaxed);
-    COUNTERS.events.fetch_add(events as u64, Ordering::Relaxed);
-}
 
 /// Middleware: counts every response by status class, and its duration.
 pub async fn count_requests(request: Request, next: Next) -> Response {
@@ -57,7 +40,8 @@ pub async fn count_requests(request: Request, next: Next) -> Response {
 /// Counters for Prometheus (text exposition format): responses by status
 /// class, commands by outcome (`refused` counts every command not carried
 /// out: a rule, a reused key, an unavailable store), events recorded, and
-/// each community's revision.
+/// the number of communities. No community is named: the endpoint needs no
+/// token.
 #[utoipa::path(
     get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain"))
@@ -76,43 +60,30 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         );
     }
     text.push_str(
-        "# HELP agora_http_request_duration_seconds_sum Time spent answering requests.\n",
+        "# HELP agora_http_request_duration_seconds_total Time spent answering requests.\n",
     );
-    text.push_str("# TYPE agora_http_request_duration_seconds_sum counter\n");
+    text.push_str("# TYPE agora_http_request_duration_seconds_total counter\n");
     let _ = writeln!(
         text,
-        "agora_http_request_duration_seconds_sum {}",
+        "agora_http_request_duration_seconds_total {}",
         load(&COUNTERS.duration_micros) as f64 / 1e6
     );
     text.push_str("# HELP agora_commands_total Commands by outcome.\n");
     text.push_str("# TYPE agora_commands_total counter\n");
-    for (name, counter) in ["recorded", "replayed", "refused"]
-        .iter()
-        .zip(&COUNTERS.commands)
-    {
-        let _ = writeln!(
-            text,
-            "agora_commands_total{{outcome=\"{name}\"}} {}",
-            load(counter)
-        );
+    let (commands, events) = crate::telemetry::command_counts();
+    for (name, count) in ["recorded", "replayed", "refused"].iter().zip(commands) {
+        let _ = writeln!(text, "agora_commands_total{{outcome=\"{name}\"}} {count}");
     }
     text.push_str("# HELP agora_events_recorded_total Events appended by commands.\n");
     text.push_str("# TYPE agora_events_recorded_total counter\n");
+    let _ = writeln!(text, "agora_events_recorded_total {events}");
+    // Aggregates only: the endpoint needs no token, so it names no community.
+    text.push_str("# HELP agora_communities Communities in the ledger.\n");
+    text.push_str("# TYPE agora_communities gauge\n");
     let _ = writeln!(
         text,
-        "agora_events_recorded_total {}",
-        load(&COUNTERS.events)
+        "agora_communities {}",
+        state.ledger.communities().len()
     );
-    text.push_str("# HELP agora_community_revision The revision of each community's last event.\n");
-    text.push_str("# TYPE agora_community_revision gauge\n");
-    for community in state.ledger.communities() {
-        if let Some(snapshot) = state.ledger.snapshot(&community) {
-            let _ = writeln!(
-                text,
-                "agora_community_revision{{community=\"{community}\"}} {}",
-                snapshot.revision
-            );
-        }
-    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }

@@ -221,10 +221,22 @@ impl Writer {
     /// Decides every command of the batch in order, each against the state
     /// the earlier ones leave.
     fn plan(&self, batch: &[Job]) -> Plan {
-        let now = self
-            .current
-            .last_recorded_at
-            .map_or(self.clock.now(), |last| self.clock.now().max(last));
+        let clock = self.clock.now();
+        let now = match self.current.last_recorded_at {
+            Some(last) if last > clock => {
+                let behind = last.instant() - clock.instant();
+                if behind > chrono::Duration::minutes(1) {
+                    tracing::warn!(
+                        community = %self.slug,
+                        %last,
+                        %clock,
+                        "the clock is behind the last recorded event; recording at that event's instant"
+                    );
+                }
+                last
+            }
+            _ => clock,
+        };
         let mut plan = Plan {
             decisions: Vec::with_capacity(batch.len()),
             events: Vec::new(),
@@ -366,6 +378,7 @@ impl Writer {
             })
             .collect();
         for (job, decision) in batch.into_iter().zip(plan.decisions) {
+            count(&decision);
             let answer = match decision {
                 Decision::Failed(error) => Err(error),
                 Decision::Recorded { command_id, range } => Ok(CommandOutcome {
@@ -409,8 +422,21 @@ impl Writer {
     }
 }
 
+/// Counts each command as it is answered, for `/metrics`.
+fn count(decision: &Decision) {
+    use crate::telemetry::{CommandOutcome, count_command};
+    match decision {
+        Decision::Failed(_) => count_command(CommandOutcome::Refused, 0),
+        Decision::Recorded { range, .. } => count_command(CommandOutcome::Recorded, range.len()),
+        Decision::Replay { .. } | Decision::ReplayInBatch { .. } => {
+            count_command(CommandOutcome::Replayed, 0)
+        }
+    }
+}
+
 fn fail_all(batch: Vec<Job>, error: LedgerError) {
     for job in batch {
+        crate::telemetry::count_command(crate::telemetry::CommandOutcome::Refused, 0);
         let _ = job.reply.send(Err(error.clone()));
     }
 }
