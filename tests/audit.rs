@@ -30,6 +30,37 @@ fn text(output: &Output) -> String {
     )
 }
 
+/// `agora serve` on `store` (port 0, JSON logs, the test secret) with
+/// `extra` flags; returns the child once it listens, and its address.
+fn serve(store: &Path, extra: &[&str]) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_agora"))
+        .args([
+            "serve",
+            "--store",
+            &store_url(store),
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .args(["--jwt-secret", SECRET, "--log-format", "json"])
+        .args(extra)
+        .env_remove("AGORA_CONFIG")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let address = loop {
+        let line = lines.next().expect("serve exited").unwrap();
+        let entry: Value = serde_json::from_str(&line).unwrap();
+        if entry["message"] == "listening" {
+            break entry["address"].as_str().unwrap().to_owned();
+        }
+    };
+    // Keep reading its logs, as a terminal would.
+    std::thread::spawn(move || lines.count());
+    (child, address)
+}
+
 /// A store with the demo community, and its export.
 fn demo(directory: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
     let store = directory.join("agora.db");
@@ -230,7 +261,6 @@ fn one_altered_byte_in_the_store_is_named_and_the_service_refuses_to_start() {
 
 #[tokio::test]
 async fn a_tampered_store_can_be_inspected_read_only() {
-    use std::io::{BufRead, BufReader};
     let directory = tempfile::tempdir().unwrap();
     let (store, _) = demo(directory.path());
     let connection = rusqlite::Connection::open(&store).unwrap();
@@ -242,29 +272,7 @@ async fn a_tampered_store_can_be_inspected_read_only() {
         )
         .unwrap();
     drop(connection);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_agora"))
-        .args([
-            "serve",
-            "--read-only",
-            "--store",
-            &store_url(&store),
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .args(["--jwt-secret", SECRET, "--log-format", "json"])
-        .env_remove("AGORA_CONFIG")
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let address = loop {
-        let line = lines.next().expect("serve exited").unwrap();
-        let entry: Value = serde_json::from_str(&line).unwrap();
-        if entry["message"] == "listening" {
-            break entry["address"].as_str().unwrap().to_owned();
-        }
-    };
-    std::thread::spawn(move || lines.count());
+    let (mut child, address) = serve(&store, &["--read-only"]);
     let token = {
         let output = agora(&[
             "token",
@@ -317,30 +325,9 @@ async fn a_tampered_store_can_be_inspected_read_only() {
 
 #[tokio::test]
 async fn a_backup_taken_while_the_service_runs_holds_every_event_and_key() {
-    use std::io::{BufRead, BufReader};
     let directory = tempfile::tempdir().unwrap();
     let (store, _) = demo(directory.path());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_agora"))
-        .args([
-            "serve",
-            "--store",
-            &store_url(&store),
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .args(["--jwt-secret", SECRET, "--log-format", "json"])
-        .env_remove("AGORA_CONFIG")
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    while !lines
-        .next()
-        .expect("serve exited")
-        .unwrap()
-        .contains("\"listening\"")
-    {}
-    std::thread::spawn(move || lines.count());
+    let (mut child, _) = serve(&store, &[]);
     let copy = directory.path().join("backup.db");
 
     let backup = agora(&[
