@@ -1,7 +1,7 @@
 //! Ballots: the frozen rules of each, the votes that count (a voter's last),
 //! and the recorded result.
 
-use std::collections::BTreeMap;
+use imbl::OrdMap;
 
 use agora_events::{BallotClosed, BallotId, BallotOpened, Choice, PioneerId, Timestamp};
 
@@ -10,7 +10,7 @@ pub struct Ballot {
     pub opened: BallotOpened,
     pub opened_at: Timestamp,
     /// Each voter's last choice.
-    pub votes: BTreeMap<PioneerId, Choice>,
+    pub votes: OrdMap<PioneerId, Choice>,
     /// Every vote cast, replaced ones included.
     pub votes_cast: u64,
     pub closed: Option<(Timestamp, BallotClosed)>,
@@ -24,7 +24,7 @@ impl Ballot {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Ballots {
-    pub by_id: BTreeMap<BallotId, Ballot>,
+    pub by_id: OrdMap<BallotId, Ballot>,
 }
 
 impl Ballots {

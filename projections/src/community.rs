@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use imbl::OrdMap;
+
 use agora_events::{
     AccountId, CommunitySlug, Event, EventId, PioneerId, Recorded, Statutes, Timestamp,
 };
@@ -23,7 +25,7 @@ pub struct CommunityState {
     pub created_at: Timestamp,
     /// When the statutes last changed.
     pub statutes_amended_at: Option<Timestamp>,
-    pub pioneers: BTreeMap<PioneerId, Pioneer>,
+    pub pioneers: OrdMap<PioneerId, Pioneer>,
     pub register: ShareRegister,
     pub market: Market,
     pub statements: Statements,
@@ -44,7 +46,7 @@ impl CommunityState {
             statutes,
             created_at: at,
             statutes_amended_at: None,
-            pioneers: BTreeMap::new(),
+            pioneers: OrdMap::new(),
             register: ShareRegister::default(),
             market: Market::default(),
             statements: Statements::default(),
@@ -310,7 +312,7 @@ impl CommunityState {
                     Ballot {
                         opened: opened.clone(),
                         opened_at: at,
-                        votes: BTreeMap::new(),
+                        votes: OrdMap::new(),
                         votes_cast: 0,
                         closed: None,
                     },
@@ -329,7 +331,7 @@ impl CommunityState {
             }
             Event::FundsReceived(received) => {
                 self.funds.received = add(self.funds.received, received.amount);
-                self.funds.receipts.push((at, received.clone()));
+                self.funds.receipts.push_back((at, received.clone()));
             }
             Event::FundsAllocated(allocated) => {
                 self.funds.allocated = add(self.funds.allocated, allocated.amount);
@@ -339,7 +341,7 @@ impl CommunityState {
                         allocated: allocated.clone(),
                         at,
                         spent: Default::default(),
-                        expenses: Vec::new(),
+                        expenses: Default::default(),
                     },
                 );
             }
@@ -347,7 +349,7 @@ impl CommunityState {
                 self.funds.spent = add(self.funds.spent, expense.amount);
                 if let Some(allocation) = self.funds.allocations.get_mut(&expense.allocation_id) {
                     allocation.spent = add(allocation.spent, expense.amount);
-                    allocation.expenses.push((at, expense.clone()));
+                    allocation.expenses.push_back((at, expense.clone()));
                 }
             }
             Event::CommunityCreated(_) => {}

@@ -1,6 +1,6 @@
 //! Funds: what was received, allocated to each project, and spent.
 
-use std::collections::BTreeMap;
+use imbl::{OrdMap, Vector};
 
 use agora_events::{
     AllocationId, Euros, ExpenseRecorded, FundsAllocated, FundsReceived, ProjectId, Timestamp,
@@ -11,7 +11,7 @@ pub struct Allocation {
     pub allocated: FundsAllocated,
     pub at: Timestamp,
     pub spent: Euros,
-    pub expenses: Vec<(Timestamp, ExpenseRecorded)>,
+    pub expenses: Vector<(Timestamp, ExpenseRecorded)>,
 }
 
 impl Allocation {
@@ -25,8 +25,8 @@ impl Allocation {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Funds {
-    pub receipts: Vec<(Timestamp, FundsReceived)>,
-    pub allocations: BTreeMap<AllocationId, Allocation>,
+    pub receipts: Vector<(Timestamp, FundsReceived)>,
+    pub allocations: OrdMap<AllocationId, Allocation>,
     pub received: Euros,
     pub allocated: Euros,
     pub spent: Euros,

@@ -5,7 +5,7 @@
 //! they agree with the movement itself (a disagreement is a bug or a
 //! damaged log).
 
-use std::collections::{BTreeMap, BTreeSet};
+use imbl::{OrdMap, OrdSet, Vector};
 
 use agora_events::{
     AccountId, EventId, ExchangeId, Hours, ListingId, ListingKind, PioneerId, Timestamp,
@@ -58,13 +58,13 @@ pub struct Exchange {
 /// Balances and the marketplace's state.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Market {
-    pub listings: BTreeMap<ListingId, Listing>,
-    pub exchanges: BTreeMap<ExchangeId, Exchange>,
-    balances: BTreeMap<AccountId, Hours>,
+    pub listings: OrdMap<ListingId, Listing>,
+    pub exchanges: OrdMap<ExchangeId, Exchange>,
+    balances: OrdMap<AccountId, Hours>,
     /// Hours moved, all movements together (reversals included).
     pub volume: Hours,
     /// Accounts that ever paid or received credits.
-    pub traders: BTreeSet<AccountId>,
+    pub traders: OrdSet<AccountId>,
     pub completed_exchanges: u64,
     pub reversals: u64,
     pub transfers: u64,
@@ -80,7 +80,7 @@ impl Market {
     }
 
     /// Every account that ever moved credits, with its balance.
-    pub fn balances(&self) -> &BTreeMap<AccountId, Hours> {
+    pub fn balances(&self) -> &OrdMap<AccountId, Hours> {
         &self.balances
     }
 
@@ -136,18 +136,16 @@ pub struct StatementLine {
     pub balance_after: Hours,
 }
 
-/// Every account's statement. Each account's lines sit behind an `Arc`, so
-/// copying the state for a decision copies pointers, not histories.
+/// Every account's statement, in persistent vectors: a copy of the state
+/// shares them, and a line added to one copy is not added to the other.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Statements {
-    lines: BTreeMap<AccountId, std::sync::Arc<Vec<StatementLine>>>,
+    lines: OrdMap<AccountId, Vector<StatementLine>>,
 }
 
 impl Statements {
-    pub fn of(&self, account: AccountId) -> &[StatementLine] {
-        self.lines
-            .get(&account)
-            .map_or(&[], |lines| lines.as_slice())
+    pub fn of(&self, account: AccountId) -> Vector<StatementLine> {
+        self.lines.get(&account).cloned().unwrap_or_default()
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -163,7 +161,7 @@ impl Statements {
         payee_after: Hours,
     ) {
         let mut line = |account, counterparty, hours, balance_after| {
-            std::sync::Arc::make_mut(self.lines.entry(account).or_default()).push(StatementLine {
+            self.lines.entry(account).or_default().push_back(StatementLine {
                 at,
                 kind,
                 reference: reference.clone(),

@@ -9,7 +9,7 @@
 //! its weight in the statutes (percent), so from 0 to 100. Higher ranks
 //! first; ties go to the earlier proposal. Each contribution is returned.
 
-use std::collections::BTreeMap;
+use imbl::OrdMap;
 
 use agora_events::{Euros, PioneerId, ProjectId, ProjectStatus, RankingWeights, Timestamp};
 use rust_decimal::Decimal;
@@ -86,7 +86,7 @@ pub struct Ranked {
 /// Every project, and the ranking weights over time.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Projects {
-    pub by_id: BTreeMap<ProjectId, Project>,
+    pub by_id: OrdMap<ProjectId, Project>,
     /// The statutes' ranking weights, each with the instant it took effect.
     pub weights: Vec<(Timestamp, RankingWeights)>,
 }

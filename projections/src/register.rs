@@ -1,7 +1,7 @@
 //! The share register: subscriptions, payments, redemptions, and the
 //! cooperative's capital.
 
-use std::collections::HashMap;
+use imbl::{HashMap, Vector};
 
 use agora_events::{Euros, PioneerId, SubscriptionId, Timestamp};
 use rust_decimal::Decimal;
@@ -69,7 +69,7 @@ impl Holding {
 /// Every subscription in recording order, and the capital.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ShareRegister {
-    subscriptions: Vec<Subscription>,
+    subscriptions: Vector<Subscription>,
     index: HashMap<SubscriptionId, usize>,
     redeemed_amounts: HashMap<PioneerId, Euros>,
     /// Paid shares held × their nominal value.
@@ -79,8 +79,9 @@ pub struct ShareRegister {
 }
 
 impl ShareRegister {
-    pub fn subscriptions(&self) -> &[Subscription] {
-        &self.subscriptions
+    /// Every subscription, in recording order.
+    pub fn subscriptions(&self) -> impl ExactSizeIterator<Item = &Subscription> {
+        self.subscriptions.iter()
     }
 
     pub fn subscription(&self, id: SubscriptionId) -> Option<&Subscription> {
@@ -124,7 +125,7 @@ impl ShareRegister {
 
     pub(crate) fn subscribe(&mut self, subscription: Subscription) {
         self.index.insert(subscription.id, self.subscriptions.len());
-        self.subscriptions.push(subscription);
+        self.subscriptions.push_back(subscription);
     }
 
     pub(crate) fn pay(&mut self, id: SubscriptionId, amount: Euros, capital_after: Euros) {

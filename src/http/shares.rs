@@ -291,7 +291,6 @@ pub async fn get_register(
     let register = &community.register;
     let mut holders: Vec<PioneerId> = register
         .subscriptions()
-        .iter()
         .map(|s| s.pioneer_id)
         .collect();
     holders.sort();
