@@ -3,11 +3,20 @@
 //!
 //! Run: `cargo bench --bench append -- [--seconds N]`
 //!
-//! For 1, 8 and 64 concurrent appenders, each appending one ~300-byte event
-//! at a time to its own stream with an exact expected revision, it reports
-//! events/s and p50/p99 latency. The baseline inserts the same rows from one
-//! thread in transactions of as many rows as there are appenders (the best
-//! any group commit could do), with the same `synchronous=FULL` WAL setup.
+//! Every event is ~300 bytes filed under six index keys, as a transfer of
+//! time credits is (three entities, two accounts, its command).
+//!
+//! - Concurrent appenders: for 1, 8 and 64 appenders, each appending one
+//!   event at a time to its own stream with an exact expected revision, it
+//!   reports events/s and p50/p99 latency. The baseline inserts the same
+//!   rows from one thread in transactions of as many events as there are
+//!   appenders (the best any group commit could do).
+//! - One stream, as a community's writer appends: appends of 1, 8 and 32
+//!   events to one stream, one after the other. The baseline inserts the
+//!   same rows into one stream in transactions of the same size.
+//!
+//! Both baselines use the same tables, indexes and `synchronous=FULL` WAL
+//! setup as the store.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,8 +26,10 @@ use rusqlite::{Connection, params};
 use uuid::Uuid;
 
 const CONCURRENCIES: [usize; 3] = [1, 8, 64];
+const ONE_STREAM_BATCHES: [usize; 3] = [1, 8, 32];
 const DATA_BYTES: usize = 200;
 const METADATA_BYTES: usize = 100;
+const INDEX_KEYS: usize = 6;
 
 fn payload(bytes: usize, fill: u8) -> Vec<u8> {
     vec![fill; bytes]
@@ -30,6 +41,9 @@ fn event() -> ProposedEvent {
         event_type: "TimeCreditsTransferred".into(),
         data: payload(DATA_BYTES, b'd'),
         metadata: payload(METADATA_BYTES, b'm'),
+        index_keys: (0..INDEX_KEYS)
+            .map(|_| format!("entity:{}", Uuid::now_v7()))
+            .collect(),
     }
 }
 
@@ -88,7 +102,34 @@ async fn measure_store(concurrency: usize, duration: Duration) -> Measure {
     }
 }
 
-fn measure_raw(batch: usize, duration: Duration) -> Measure {
+async fn measure_store_one_stream(batch: usize, duration: Duration) -> Measure {
+    let directory = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(directory.path().join("bench.db")).unwrap();
+    let start = Instant::now();
+    let mut latencies = Vec::new();
+    let mut expected = ExpectedRevision::NoStream;
+    while start.elapsed() < duration {
+        let sent = Instant::now();
+        let events = (0..batch).map(|_| event()).collect();
+        let outcome = store
+            .append("community-bench", expected, events)
+            .await
+            .unwrap();
+        latencies.extend(std::iter::repeat_n(sent.elapsed(), batch));
+        expected = ExpectedRevision::Exact(outcome.last_revision.unwrap());
+    }
+    let elapsed = start.elapsed();
+    store.shutdown().await;
+    Measure {
+        events: latencies.len(),
+        elapsed,
+        latencies,
+    }
+}
+
+/// Raw inserts of the store's rows, `batch` events a transaction; with
+/// `one_stream`, all into one stream, else each into its own.
+fn measure_raw(batch: usize, one_stream: bool, duration: Duration) -> Measure {
     let directory = tempfile::tempdir().unwrap();
     let mut connection = Connection::open(directory.path().join("raw.db")).unwrap();
     connection
@@ -102,7 +143,9 @@ fn measure_raw(batch: usize, duration: Duration) -> Measure {
             "CREATE TABLE events (
                 position INTEGER PRIMARY KEY, stream TEXT NOT NULL, revision INTEGER NOT NULL,
                 event_id BLOB NOT NULL UNIQUE, event_type TEXT NOT NULL, data BLOB NOT NULL,
-                metadata BLOB NOT NULL, UNIQUE (stream, revision)) STRICT;",
+                metadata BLOB NOT NULL, UNIQUE (stream, revision)) STRICT;
+             CREATE TABLE event_index (stream TEXT NOT NULL, key TEXT NOT NULL,
+                revision INTEGER NOT NULL, PRIMARY KEY (stream, key, revision)) STRICT, WITHOUT ROWID;",
         )
         .unwrap();
     let start = Instant::now();
@@ -115,12 +158,23 @@ fn measure_raw(batch: usize, duration: Duration) -> Measure {
             let mut insert = transaction
                 .prepare_cached("INSERT INTO events VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
                 .unwrap();
+            let mut file = transaction
+                .prepare_cached("INSERT INTO event_index VALUES (?1, ?2, ?3)")
+                .unwrap();
             for n in 0..batch {
                 let event = event();
+                let stream = if one_stream {
+                    "community-bench".to_owned()
+                } else {
+                    format!("community-bench-{n}")
+                };
+                for key in &event.index_keys {
+                    file.execute(params![stream, key, position]).unwrap();
+                }
                 insert
                     .execute(params![
                         position,
-                        format!("community-bench-{n}"),
+                        stream,
                         position,
                         event.event_id.as_bytes().as_slice(),
                         event.event_type,
@@ -163,17 +217,41 @@ fn main() {
         .build()
         .unwrap();
 
-    println!("durable appends, {DATA_BYTES}+{METADATA_BYTES}-byte events, {seconds} s per row");
+    println!(
+        "durable appends, {DATA_BYTES}+{METADATA_BYTES}-byte events with {INDEX_KEYS} index keys, \
+         {seconds} s per row"
+    );
     println!();
     println!(
         "| appenders | store events/s | p50 ms | p99 ms | raw batch | raw events/s | raw p50 ms | raw p99 ms | store / raw |"
     );
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for concurrency in CONCURRENCIES {
-        let mut raw = measure_raw(concurrency, duration);
+        let mut raw = measure_raw(concurrency, false, duration);
         let mut store = runtime.block_on(measure_store(concurrency, duration));
         println!(
             "| {concurrency} | {:.0} | {} | {} | {concurrency} | {:.0} | {} | {} | {:.0}% |",
+            store.rate(),
+            millis(store.percentile(0.50)),
+            millis(store.percentile(0.99)),
+            raw.rate(),
+            millis(raw.percentile(0.50)),
+            millis(raw.percentile(0.99)),
+            100.0 * store.rate() / raw.rate(),
+        );
+    }
+    println!();
+    println!("one stream, appends one after the other");
+    println!();
+    println!(
+        "| events per append | store events/s | p50 ms | p99 ms | raw events/s | raw p50 ms | raw p99 ms | store / raw |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for batch in ONE_STREAM_BATCHES {
+        let mut raw = measure_raw(batch, true, duration);
+        let mut store = runtime.block_on(measure_store_one_stream(batch, duration));
+        println!(
+            "| {batch} | {:.0} | {} | {} | {:.0} | {} | {} | {:.0}% |",
             store.rate(),
             millis(store.percentile(0.50)),
             millis(store.percentile(0.99)),

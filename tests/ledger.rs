@@ -11,8 +11,8 @@ use agora::domain::{
 };
 use agora::ledger::{CommandRequest, Ledger, LedgerError, PersonalData, PersonalKey};
 use agora::store::{
-    AppendOutcome, BoxFuture, EventStore, ExpectedRevision, MemoryStore, ProposedEvent,
-    SqliteStore, StoreError, StoredEvent, StoredKey, Subscription,
+    AppendOutcome, BoxFuture, EventStore, ExpectedRevision, IndexEntry, IndexPage, MemoryStore,
+    ProposedEvent, SqliteStore, StoreError, StoredEvent, StoredKey, Subscription,
 };
 use agora_events::{
     Actor, AdmissionScores, College, CommunitySlug, CorrelationId, Hash, PioneerId, PublicProfile,
@@ -347,6 +347,25 @@ impl EventStore for FlakyStore {
         limit: usize,
     ) -> BoxFuture<'_, Result<Vec<StoredEvent>, StoreError>> {
         self.inner.read_all(from, limit)
+    }
+    fn read_index<'a>(
+        &'a self,
+        stream: &'a str,
+        key: &'a str,
+        skip: u64,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<IndexPage, StoreError>> {
+        self.inner.read_index(stream, key, skip, limit)
+    }
+    fn unindexed_before(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
+        self.inner.unindexed_before()
+    }
+    fn backfill_index(
+        &self,
+        entries: Vec<IndexEntry>,
+        complete: bool,
+    ) -> BoxFuture<'_, Result<(), StoreError>> {
+        self.inner.backfill_index(entries, complete)
     }
     fn subscribe_all(&self, from: u64) -> Subscription {
         self.inner.subscribe_all(from)

@@ -43,7 +43,25 @@ fn event(label: &str) -> ProposedEvent {
             .chain([0xff, 0xfe])
             .collect(),
         metadata: format!("{{\"about\":\"{label}\"}}").into_bytes(),
+        index_keys: Vec::new(),
     }
+}
+
+fn filed(label: &str, keys: &[&str]) -> ProposedEvent {
+    ProposedEvent {
+        index_keys: keys.iter().map(|key| key.to_string()).collect(),
+        ..event(label)
+    }
+}
+
+fn labels(events: &[agora::store::StoredEvent]) -> Vec<String> {
+    events
+        .iter()
+        .map(|event| {
+            let text = String::from_utf8_lossy(&event.data).into_owned();
+            text.split('"').nth(3).unwrap_or_default().to_owned()
+        })
+        .collect()
 }
 
 async fn appended(store: &dyn EventStore, stream: &str, labels: &[&str]) -> Vec<ProposedEvent> {
@@ -327,6 +345,101 @@ async fn keys_are_kept_replaced_and_destroyed(subject: Subject) {
     assert_eq!(store.load_keys().await.unwrap(), vec![(first, vec![3; 32])]);
 }
 
+async fn the_index_finds_a_streams_events_by_key_in_pages(subject: Subject) {
+    let store = &*subject.store;
+    let any = ExpectedRevision::Any;
+    store
+        .append("s", any, vec![filed("a", &["k", "j"]), filed("b", &["j"])])
+        .await
+        .unwrap();
+    // Another stream's events under the same key are not this stream's.
+    store
+        .append("t", any, vec![filed("x", &["k"])])
+        .await
+        .unwrap();
+    // A key given twice files the event once.
+    store
+        .append("s", any, vec![filed("c", &["k", "k"])])
+        .await
+        .unwrap();
+
+    let k = store.read_index("s", "k", 0, 10).await.unwrap();
+    assert_eq!(
+        (k.total, labels(&k.events)),
+        (2, vec!["a".into(), "c".into()])
+    );
+    assert_eq!(
+        k.events.iter().map(|e| e.revision).collect::<Vec<_>>(),
+        [0, 2]
+    );
+    let page = store.read_index("s", "j", 1, 1).await.unwrap();
+    assert_eq!((page.total, labels(&page.events)), (2, vec!["b".into()]));
+    let none = store.read_index("s", "nothing", 0, 10).await.unwrap();
+    assert_eq!((none.total, none.events.len()), (0, 0));
+    let first = store
+        .read_index_first("s", vec!["j".into(), "nothing".into(), "k".into()], 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        first.iter().map(|page| labels(page)).collect::<Vec<_>>(),
+        [vec!["a".to_owned()], vec![], vec!["a".to_owned()]]
+    );
+}
+
+async fn a_refused_append_files_nothing(subject: Subject) {
+    let store = &*subject.store;
+    let first = store
+        .append("s", ExpectedRevision::NoStream, vec![filed("a", &["k"])])
+        .await
+        .unwrap();
+    assert!(first.last_revision == Some(0));
+
+    let stale = store
+        .append("s", ExpectedRevision::NoStream, vec![filed("b", &["k"])])
+        .await;
+    assert!(matches!(
+        stale,
+        Err(StoreError::WrongExpectedRevision { .. })
+    ));
+    let too_long = filed("c", &["k", &"k".repeat(257)]);
+    let refused = store
+        .append("s", ExpectedRevision::Any, vec![too_long])
+        .await;
+    assert!(matches!(refused, Err(StoreError::InvalidAppend(_))));
+
+    assert_eq!(store.read_index("s", "k", 0, 10).await.unwrap().total, 1);
+}
+
+async fn older_events_are_filed_by_a_backfill(subject: Subject) {
+    let store = &*subject.store;
+    store
+        .append("s", ExpectedRevision::Any, vec![event("a"), event("b")])
+        .await
+        .unwrap();
+
+    let entry = |key: &str, revision| agora::store::IndexEntry {
+        stream: "s".into(),
+        key: key.into(),
+        revision,
+    };
+    store
+        .backfill_index(vec![entry("k", 1), entry("k", 0)], false)
+        .await
+        .unwrap();
+    // Filing again is harmless.
+    store
+        .backfill_index(vec![entry("k", 1)], true)
+        .await
+        .unwrap();
+
+    let k = store.read_index("s", "k", 0, 10).await.unwrap();
+    assert_eq!(
+        (k.total, labels(&k.events)),
+        (2, vec!["a".into(), "b".into()])
+    );
+    assert_eq!(store.unindexed_before().await.unwrap(), 0);
+}
+
 macro_rules! contract {
     ($($adapter:ident),*) => {$(
         mod $adapter {
@@ -367,6 +480,18 @@ macro_rules! contract {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn shutdown_answers_queued_appends_then_refuses_new_ones() {
                 super::shutdown_answers_queued_appends_then_refuses_new_ones($adapter()).await;
+            }
+            #[tokio::test]
+            async fn the_index_finds_a_streams_events_by_key_in_pages() {
+                super::the_index_finds_a_streams_events_by_key_in_pages($adapter()).await;
+            }
+            #[tokio::test]
+            async fn a_refused_append_files_nothing() {
+                super::a_refused_append_files_nothing($adapter()).await;
+            }
+            #[tokio::test]
+            async fn older_events_are_filed_by_a_backfill() {
+                super::older_events_are_filed_by_a_backfill($adapter()).await;
             }
             #[tokio::test]
             async fn keys_are_kept_replaced_and_destroyed() {

@@ -12,7 +12,7 @@ use agora_events::{
 use crate::Projection;
 use crate::ballots::{Ballot, Ballots};
 use crate::funds::{Allocation, Funds, add};
-use crate::market::{Exchange, ExchangeStatus, Listing, Market, MovementKind, Statements};
+use crate::market::{Exchange, ExchangeStatus, Listing, Market, Movement};
 use crate::members::{Membership, Pioneer};
 use crate::projects::{Project, ProjectScores, Projects};
 use crate::register::{ShareRegister, Subscription};
@@ -28,7 +28,6 @@ pub struct CommunityState {
     pub pioneers: OrdMap<PioneerId, Pioneer>,
     pub register: ShareRegister,
     pub market: Market,
-    pub statements: Statements,
     pub projects: Projects,
     pub ballots: Ballots,
     pub funds: Funds,
@@ -49,7 +48,6 @@ impl CommunityState {
             pioneers: OrdMap::new(),
             register: ShareRegister::default(),
             market: Market::default(),
-            statements: Statements::default(),
             projects,
             ballots: Ballots::default(),
             funds: Funds::default(),
@@ -222,15 +220,7 @@ impl CommunityState {
                 );
             }
             Event::ExchangeConfirmed(confirmed) => {
-                // The receiver pays the provider.
-                self.move_credits(
-                    at,
-                    MovementKind::Exchange,
-                    confirmed.exchange_id.to_string(),
-                    (confirmed.receiver, confirmed.receiver_balance_after),
-                    (confirmed.provider, confirmed.provider_balance_after),
-                    confirmed.hours,
-                );
+                self.move_credits(event);
                 self.market.completed_exchanges += 1;
                 if let Some(exchange) = self.market.exchanges.get_mut(&confirmed.exchange_id) {
                     exchange.status = ExchangeStatus::Completed {
@@ -246,15 +236,7 @@ impl CommunityState {
                 }
             }
             Event::ExchangeReversed(reversed) => {
-                // The provider gives the hours back to the receiver.
-                self.move_credits(
-                    at,
-                    MovementKind::Reversal,
-                    reversed.exchange_id.to_string(),
-                    (reversed.provider, reversed.provider_balance_after),
-                    (reversed.receiver, reversed.receiver_balance_after),
-                    reversed.hours,
-                );
+                self.move_credits(event);
                 self.market.reversals += 1;
                 if let Some(exchange) = self.market.exchanges.get_mut(&reversed.exchange_id) {
                     exchange.status = ExchangeStatus::Reversed {
@@ -262,15 +244,8 @@ impl CommunityState {
                     };
                 }
             }
-            Event::TimeCreditsTransferred(transfer) => {
-                self.move_credits(
-                    at,
-                    MovementKind::Transfer,
-                    transfer.transfer_id.to_string(),
-                    (transfer.payer, transfer.payer_balance_after),
-                    (transfer.payee, transfer.payee_balance_after),
-                    transfer.hours,
-                );
+            Event::TimeCreditsTransferred(_) => {
+                self.move_credits(event);
                 self.market.transfers += 1;
             }
             Event::ProjectProposed(proposed) => {
@@ -356,28 +331,12 @@ impl CommunityState {
         }
     }
 
-    /// Moves credits as recorded, in balances and statements.
-    fn move_credits(
-        &mut self,
-        at: Timestamp,
-        kind: MovementKind,
-        reference: String,
-        (payer, payer_after): (AccountId, agora_events::Hours),
-        (payee, payee_after): (AccountId, agora_events::Hours),
-        hours: agora_events::Hours,
-    ) {
-        self.market
-            .settle(payer, payee, hours, payer_after, payee_after);
-        self.statements.record(
-            at,
-            kind,
-            reference,
-            payer,
-            payee,
-            hours,
-            payer_after,
-            payee_after,
-        );
+    /// Moves credits as the event records them. Statements are not kept
+    /// here: the store files each movement under both accounts.
+    fn move_credits(&mut self, event: &Event) {
+        if let Some(movement) = Movement::of(event) {
+            self.market.settle(&movement);
+        }
     }
 
     fn with_pioneer(&mut self, id: PioneerId, change: impl FnOnce(&mut Pioneer)) {

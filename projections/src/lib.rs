@@ -12,7 +12,7 @@ mod ballots;
 mod community;
 /// Receipts, allocations and expenses.
 mod funds;
-/// Listings, exchanges, balances and statements of time credits.
+/// Listings, exchanges, balances, and the movements statements are made of.
 mod market;
 /// Members and their standing.
 mod members;
@@ -25,7 +25,7 @@ pub use ballots::{Ballot, Ballots};
 pub use community::{Communities, CommunityState};
 pub use funds::{Allocation, Funds};
 pub use market::{
-    Exchange, ExchangeStatus, Listing, Market, MovementKind, StatementLine, Statements,
+    Exchange, ExchangeStatus, Listing, Market, Movement, MovementKind, StatementLine,
 };
 pub use members::{Membership, Pioneer};
 pub use projects::{Project, ProjectScores, Projects, Ranked};

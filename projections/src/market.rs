@@ -5,10 +5,10 @@
 //! they agree with the movement itself (a disagreement is a bug or a
 //! damaged log).
 
-use imbl::{OrdMap, OrdSet, Vector};
+use imbl::{OrdMap, OrdSet};
 
 use agora_events::{
-    AccountId, EventId, ExchangeId, Hours, ListingId, ListingKind, PioneerId, Timestamp,
+    AccountId, Event, EventId, ExchangeId, Hours, ListingId, ListingKind, PioneerId, Timestamp,
 };
 
 /// A marketplace listing.
@@ -89,16 +89,16 @@ impl Market {
         self.balances.values().map(|hours| hours.value()).sum()
     }
 
-    /// Moves `hours` from `payer` to `payee`, whose balances after are
-    /// recorded in the event.
-    pub(crate) fn settle(
-        &mut self,
-        payer: AccountId,
-        payee: AccountId,
-        hours: Hours,
-        payer_after: Hours,
-        payee_after: Hours,
-    ) {
+    /// Moves credits as the event recorded them, balances after included.
+    pub(crate) fn settle(&mut self, movement: &Movement) {
+        let Movement {
+            payer,
+            payee,
+            hours,
+            payer_after,
+            payee_after,
+            ..
+        } = *movement;
         let expected_payer = self.balance(payer).value() - hours.value();
         let expected_payee = self.balance(payee).value() + hours.value();
         if (payer_after.value(), payee_after.value()) != (expected_payer, expected_payee) {
@@ -123,6 +123,77 @@ pub enum MovementKind {
     Transfer,
 }
 
+/// Credits moving from one account to another, as an event records them:
+/// an exchange confirmed (the receiver pays the provider), reversed (the
+/// provider gives the hours back) or a transfer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Movement {
+    pub kind: MovementKind,
+    /// The exchange or transfer id.
+    pub reference: String,
+    pub payer: AccountId,
+    pub payee: AccountId,
+    pub hours: Hours,
+    pub payer_after: Hours,
+    pub payee_after: Hours,
+}
+
+impl Movement {
+    /// The movement an event records, if it moves credits.
+    pub fn of(event: &Event) -> Option<Self> {
+        match event {
+            Event::ExchangeConfirmed(confirmed) => Some(Self {
+                kind: MovementKind::Exchange,
+                reference: confirmed.exchange_id.to_string(),
+                payer: confirmed.receiver,
+                payee: confirmed.provider,
+                hours: confirmed.hours,
+                payer_after: confirmed.receiver_balance_after,
+                payee_after: confirmed.provider_balance_after,
+            }),
+            Event::ExchangeReversed(reversed) => Some(Self {
+                kind: MovementKind::Reversal,
+                reference: reversed.exchange_id.to_string(),
+                payer: reversed.provider,
+                payee: reversed.receiver,
+                hours: reversed.hours,
+                payer_after: reversed.provider_balance_after,
+                payee_after: reversed.receiver_balance_after,
+            }),
+            Event::TimeCreditsTransferred(transfer) => Some(Self {
+                kind: MovementKind::Transfer,
+                reference: transfer.transfer_id.to_string(),
+                payer: transfer.payer,
+                payee: transfer.payee,
+                hours: transfer.hours,
+                payer_after: transfer.payer_balance_after,
+                payee_after: transfer.payee_balance_after,
+            }),
+            _ => None,
+        }
+    }
+
+    /// The line this movement writes on `account`'s statement, if it
+    /// touches that account.
+    pub fn line_for(&self, account: AccountId, at: Timestamp) -> Option<StatementLine> {
+        let (counterparty, hours, balance_after) = if account == self.payer {
+            (self.payee, -self.hours.value(), self.payer_after)
+        } else if account == self.payee {
+            (self.payer, self.hours.value(), self.payee_after)
+        } else {
+            return None;
+        };
+        Some(StatementLine {
+            at,
+            kind: self.kind,
+            reference: self.reference.clone(),
+            counterparty,
+            hours,
+            balance_after,
+        })
+    }
+}
+
 /// One line of an account's statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatementLine {
@@ -134,43 +205,4 @@ pub struct StatementLine {
     /// Positive when credited, negative when debited.
     pub hours: rust_decimal::Decimal,
     pub balance_after: Hours,
-}
-
-/// Every account's statement, in persistent vectors: a copy of the state
-/// shares them, and a line added to one copy is not added to the other.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Statements {
-    lines: OrdMap<AccountId, Vector<StatementLine>>,
-}
-
-impl Statements {
-    pub fn of(&self, account: AccountId) -> Vector<StatementLine> {
-        self.lines.get(&account).cloned().unwrap_or_default()
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn record(
-        &mut self,
-        at: Timestamp,
-        kind: MovementKind,
-        reference: String,
-        payer: AccountId,
-        payee: AccountId,
-        hours: Hours,
-        payer_after: Hours,
-        payee_after: Hours,
-    ) {
-        let mut line = |account, counterparty, hours, balance_after| {
-            self.lines.entry(account).or_default().push_back(StatementLine {
-                at,
-                kind,
-                reference: reference.clone(),
-                counterparty,
-                hours,
-                balance_after,
-            });
-        };
-        line(payer, payee, -hours.value(), payer_after);
-        line(payee, payer, hours.value(), payee_after);
-    }
 }

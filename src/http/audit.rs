@@ -12,7 +12,7 @@ use super::AppState;
 use super::caller::{Access, Caller};
 use super::command::{EventView, enter};
 use super::error::{ApiError, Problem};
-use super::extract::Params;
+use super::extract::{Page, Params};
 use crate::audit::verify::{self, Verification};
 
 /// Most events in one page of the log.
@@ -51,7 +51,9 @@ pub struct LogPage {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HistoryView {
     pub id: Uuid,
-    /// Every event that mentions the entity, in order.
+    /// Events that mention the entity, in all.
+    pub total: u64,
+    /// This page of them, oldest first.
     pub events: Vec<EventView>,
 }
 
@@ -137,7 +139,7 @@ pub async fn get_log(
 /// allocation…), in order, with actor, time, position and hash.
 #[utoipa::path(
     get, path = "/v1/communities/{community}/history/{id}", tag = "audit",
-    params(("community" = String, Path), ("id" = Uuid, Path)),
+    params(("community" = String, Path), ("id" = Uuid, Path), Page),
     responses(
         (status = 200, body = HistoryView),
         (status = "4XX", body = Problem, content_type = "application/problem+json"),
@@ -148,31 +150,21 @@ pub async fn get_history(
     State(state): State<AppState>,
     caller: Caller,
     Path((slug, id)): Path<(String, String)>,
+    Params(page): Params<Page>,
 ) -> Result<Json<HistoryView>, ApiError> {
     let (community, _, _) = enter(&state, &caller, &slug, Access::Member)?;
     let text = id.split_once(':').map_or(id.as_str(), |(_, id)| id);
     let id = Uuid::parse_str(text)
         .map_err(|_| ApiError::InvalidParameter(format!("{id:?} is not an id (a UUID)")))?;
-    let revisions = state.ledger.revisions_about(&community, id);
-    if revisions.is_empty() {
+    let (total, events) = state
+        .ledger
+        .history(&community, id, page.offset, page.limit())
+        .await?;
+    if total == 0 {
         return Err(ApiError::NotFound(format!("history of {id}")));
     }
-    let mut events = Vec::with_capacity(revisions.len());
-    // Contiguous revisions are read together.
-    let mut at = 0;
-    while at < revisions.len() {
-        let mut end = at + 1;
-        while end < revisions.len() && revisions[end] == revisions[end - 1] + 1 {
-            end += 1;
-        }
-        let run = state
-            .ledger
-            .read_log(&community, revisions[at], end - at)
-            .await?;
-        events.extend(run.iter().map(EventView::from));
-        at = end;
-    }
-    Ok(Json(HistoryView { id, events }))
+    let events = events.iter().map(EventView::from).collect();
+    Ok(Json(HistoryView { id, total, events }))
 }
 
 /// Recomputes the hash chain and checks the figures: time credits sum to

@@ -118,3 +118,25 @@ pub fn id<T: std::str::FromStr>(what: &str, text: &str) -> Result<T, ApiError> {
 pub fn pioneer(text: &str) -> Result<PioneerId, ApiError> {
     id("pioneer", text)
 }
+
+/// Most items one page of a statement or a history holds.
+pub const PAGE_MAX: usize = 500;
+
+/// A page of a long list, oldest first: `?offset=&limit=`.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct Page {
+    /// Items to skip, oldest first.
+    #[serde(default)]
+    pub offset: u64,
+    /// At most 500; default 100.
+    pub limit: Option<usize>,
+}
+
+impl Page {
+    /// The most items to return.
+    pub fn limit(&self) -> usize {
+        self.limit.unwrap_or(100).clamp(1, PAGE_MAX)
+    }
+}

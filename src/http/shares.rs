@@ -289,10 +289,7 @@ pub async fn get_register(
     caller.authorize(&slug, Some(&snapshot), Access::Member)?;
     let community = &snapshot.state;
     let register = &community.register;
-    let mut holders: Vec<PioneerId> = register
-        .subscriptions()
-        .map(|s| s.pioneer_id)
-        .collect();
+    let mut holders: Vec<PioneerId> = register.subscriptions().map(|s| s.pioneer_id).collect();
     holders.sort();
     holders.dedup();
     let college_of = |id: PioneerId| {

@@ -1,14 +1,20 @@
 //! Reading a community's history from the store into writer state: at
 //! start-up for every community, and when a writer catches up after losing
 //! a race. Every event's chain link is verified on the way in.
+//!
+//! A store made before the store kept an index is indexed on the way too,
+//! once, at the first start-up that finds it so.
 
 use std::collections::HashMap;
 
 use agora_events::{CommunitySlug, EventId, EventRecord};
 
 use super::writer::WriterState;
-use super::{Committed, LedgerError};
-use crate::store::{EventStore, READ_EVENTS_MAX, StoredEvent};
+use super::{Committed, LedgerError, index};
+use crate::store::{EventStore, IndexEntry, READ_EVENTS_MAX, StoredEvent};
+
+/// Index entries written together while indexing an older store.
+const BACKFILL_ENTRIES_MAX: usize = 16_384;
 
 /// The prefix of every community stream: `community-<slug>`.
 pub const COMMUNITY_STREAM_PREFIX: &str = "community-";
@@ -26,6 +32,15 @@ pub fn record_of(stored: &StoredEvent) -> Result<EventRecord, LedgerError> {
             "{} revision {}: {error}",
             stored.stream, stored.revision
         ))
+    })
+}
+
+/// A stored event as recorded, with its place in the log.
+pub fn committed_of(stored: &StoredEvent) -> Result<Committed, LedgerError> {
+    Ok(Committed {
+        position: stored.position,
+        revision: stored.revision,
+        record: record_of(stored)?,
     })
 }
 
@@ -63,6 +78,7 @@ pub async fn load_all(
 ) -> Result<HashMap<CommunitySlug, WriterState>, LedgerError> {
     let mut communities: HashMap<CommunitySlug, WriterState> = HashMap::new();
     let mut broken: std::collections::HashSet<CommunitySlug> = Default::default();
+    let mut backfill = Backfill::start(store, tolerate_breaks).await?;
     let mut from = 0;
     loop {
         let page = store.read_all(from, READ_EVENTS_MAX).await?;
@@ -82,7 +98,7 @@ pub async fn load_all(
                 .entry(slug.clone())
                 .or_insert_with(WriterState::empty);
             match absorb(state, stored) {
-                Ok(_) => {}
+                Ok(committed) => backfill.file(store, stored, &committed).await?,
                 Err(error) if tolerate_breaks => {
                     tracing::warn!(community = %slug, %error, "the chain breaks here; serving what comes before");
                     broken.insert(slug);
@@ -91,7 +107,70 @@ pub async fn load_all(
             }
         }
     }
+    backfill.finish(store).await?;
     Ok(communities)
+}
+
+/// Files the events of an older store under their index keys while they
+/// are loaded.
+struct Backfill {
+    /// Events at positions below this still need filing.
+    before: u64,
+    entries: Vec<IndexEntry>,
+}
+
+impl Backfill {
+    async fn start(store: &dyn EventStore, read_only: bool) -> Result<Self, LedgerError> {
+        let before = store.unindexed_before().await?;
+        if before > 0 && read_only {
+            tracing::warn!(
+                "this store was made before events were indexed; histories and statements \
+                 of its older events stay empty until it is started without --read-only"
+            );
+            return Ok(Self {
+                before: 0,
+                entries: Vec::new(),
+            });
+        }
+        if before > 0 {
+            tracing::info!(events = before, "indexing the events of an older store");
+        }
+        Ok(Self {
+            before,
+            entries: Vec::new(),
+        })
+    }
+
+    async fn file(
+        &mut self,
+        store: &dyn EventStore,
+        stored: &StoredEvent,
+        committed: &Committed,
+    ) -> Result<(), LedgerError> {
+        if stored.position >= self.before {
+            return Ok(());
+        }
+        let keys = index::keys_of(&committed.record)
+            .map_err(|error| LedgerError::Corrupt(error.to_string()))?;
+        self.entries.extend(keys.into_iter().map(|key| IndexEntry {
+            stream: stored.stream.clone(),
+            key,
+            revision: stored.revision,
+        }));
+        if self.entries.len() >= BACKFILL_ENTRIES_MAX {
+            store
+                .backfill_index(std::mem::take(&mut self.entries), false)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn finish(self, store: &dyn EventStore) -> Result<(), LedgerError> {
+        if self.before > 0 {
+            store.backfill_index(self.entries, true).await?;
+        }
+        Ok(())
+    }
 }
 
 /// The events of `stream` from `from` on, verified against `state`, which
@@ -121,14 +200,5 @@ pub async fn read_committed(
     count: usize,
 ) -> Result<Vec<Committed>, LedgerError> {
     let stored = store.read_stream(stream, first, count).await?;
-    stored
-        .iter()
-        .map(|stored| {
-            Ok(Committed {
-                position: stored.position,
-                revision: stored.revision,
-                record: record_of(stored)?,
-            })
-        })
-        .collect()
+    stored.iter().map(committed_of).collect()
 }

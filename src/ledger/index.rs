@@ -1,45 +1,59 @@
-//! Which events concern which entity: every id an event's data mentions
-//! (pioneers, projects, exchanges, ballots, allocations…, and the ids inside
-//! account names such as `pioneer:<uuid>`), mapped to the revisions of the
-//! events that mention it. It serves `history/{id}`.
+//! The keys each event is filed under in the store's index, written in the
+//! same transaction as the event, so that reads about one thing never walk
+//! the whole log and nothing about history is held in memory:
 //!
-//! Append-only and shared: the writer adds to it after each durable batch;
-//! readers take a read lock just long enough to copy the revisions they need.
+//! - `entity:<uuid>`: every id the event's data mentions (pioneers,
+//!   projects, exchanges, ballots, allocations…, and the id inside account
+//!   names such as `pioneer:<uuid>`). Serves `history/{id}`.
+//! - `account:<account>`: the accounts whose credits the event moves.
+//!   Serves statements.
+//! - `command:<length of actor>:<actor>:<command id>`: the command that
+//!   recorded the event, scoped to its caller (idempotency keys belong to
+//!   the caller who sent them). Serves retries.
 
-use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, RwLock};
+use std::collections::BTreeSet;
 
+use agora_events::{AccountId, Event, EventRecord, Metadata};
+use agora_projections::Movement;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::Committed;
-
-/// Entity id → revisions of the events about it, in order.
-#[derive(Debug, Default)]
-pub struct EntityIndex {
-    revisions: HashMap<Uuid, Vec<u64>>,
+/// The key of the events that mention entity `id`.
+pub fn entity_key(id: Uuid) -> String {
+    format!("entity:{id}")
 }
 
-/// The index as writers and readers share it.
-pub type SharedIndex = Arc<RwLock<EntityIndex>>;
+/// The key of the events that move `account`'s credits.
+pub fn account_key(account: AccountId) -> String {
+    format!("account:{account}")
+}
 
-impl EntityIndex {
-    /// Records which entities `committed` is about.
-    pub fn add(&mut self, committed: &Committed) {
-        let mut ids = BTreeSet::new();
-        ids_in(&committed.record.data, &mut ids);
-        for id in ids {
-            self.revisions
-                .entry(id)
-                .or_default()
-                .push(committed.revision);
+/// The key of the events recorded by `actor`'s command `command_id`. The
+/// actor's length comes first, so no pair of actor and id can pass for
+/// another.
+pub fn command_key(actor: &str, command_id: &str) -> String {
+    format!("command:{}:{actor}:{command_id}", actor.len())
+}
+
+/// Every key an event is filed under.
+pub fn keys(data: &Value, event: &Event, metadata: &Metadata) -> Vec<String> {
+    let mut ids = BTreeSet::new();
+    ids_in(data, &mut ids);
+    let mut keys: Vec<String> = ids.into_iter().map(entity_key).collect();
+    if let Some(movement) = Movement::of(event) {
+        keys.push(account_key(movement.payer));
+        if movement.payee != movement.payer {
+            keys.push(account_key(movement.payee));
         }
     }
+    keys.push(command_key(&metadata.actor.id, &metadata.command_id));
+    keys
+}
 
-    /// The revisions of the events about `id`, oldest first.
-    pub fn revisions_of(&self, id: Uuid) -> &[u64] {
-        self.revisions.get(&id).map_or(&[], Vec::as_slice)
-    }
+/// Every key a recorded event is filed under, decoding it first.
+pub fn keys_of(record: &EventRecord) -> Result<Vec<String>, agora_events::DecodeError> {
+    let (event, metadata) = record.decode()?;
+    Ok(keys(&record.data, &event, &metadata))
 }
 
 /// Every id in `value`: UUID strings, and the UUID of `kind:<uuid>` strings.
@@ -74,5 +88,12 @@ mod tests {
         let mut ids = BTreeSet::new();
         ids_in(&data, &mut ids);
         assert_eq!(ids, [a, b, c].into_iter().collect());
+    }
+
+    #[test]
+    fn command_keys_of_different_callers_never_coincide() {
+        // Without the length, ("a:b", "c") and ("a", "b:c") would share a key.
+        assert_ne!(command_key("a:b", "c"), command_key("a", "b:c"));
+        assert_eq!(command_key("gardener", "k-1"), "command:8:gardener:k-1");
     }
 }

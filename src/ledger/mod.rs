@@ -12,7 +12,7 @@
 //! durable revision.
 
 mod history;
-mod index;
+pub mod index;
 mod personal;
 mod writer;
 
@@ -20,8 +20,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-use agora_events::{Actor, CommunitySlug, CorrelationId, EventRecord, Hash, PioneerId};
-use agora_projections::CommunityState;
+use agora_events::{AccountId, Actor, CommunitySlug, CorrelationId, EventRecord, Hash, PioneerId};
+use agora_projections::{CommunityState, Movement, StatementLine};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
@@ -118,7 +118,6 @@ struct CommunityHandle {
     jobs: mpsc::Sender<Job>,
     /// `None` until the community's creation is durable.
     snapshot: watch::Receiver<Option<Arc<Snapshot>>>,
-    index: index::SharedIndex,
 }
 
 /// Every community's writer, and the keys of personal data.
@@ -197,13 +196,69 @@ impl Ledger {
         communities.get(community)?.snapshot.borrow().clone()
     }
 
-    /// Revisions of the community's events about entity `id`, oldest first.
-    pub fn revisions_about(&self, community: &CommunitySlug, id: uuid::Uuid) -> Vec<u64> {
-        let Some(handle) = self.handle(community) else {
-            return Vec::new();
-        };
-        let index = handle.index.read().unwrap_or_else(|p| p.into_inner());
-        index.revisions_of(id).to_vec()
+    /// The community's events about entity `id`, oldest first: `skip`
+    /// left out, at most `limit`, and how many there are in all.
+    pub async fn history(
+        &self,
+        community: &CommunitySlug,
+        id: uuid::Uuid,
+        skip: u64,
+        limit: usize,
+    ) -> Result<(u64, Vec<Committed>), LedgerError> {
+        self.read_index(community, &index::entity_key(id), skip, limit)
+            .await
+    }
+
+    /// The lines of `account`'s statement, oldest first, each with the
+    /// balance after it: `skip` left out, at most `limit`, and how many
+    /// there are in all.
+    pub async fn statement(
+        &self,
+        community: &CommunitySlug,
+        account: AccountId,
+        skip: u64,
+        limit: usize,
+    ) -> Result<(u64, Vec<StatementLine>), LedgerError> {
+        let (total, events) = self
+            .read_index(community, &index::account_key(account), skip, limit)
+            .await?;
+        let lines = events
+            .iter()
+            .map(|committed| {
+                let (event, metadata) = committed
+                    .record
+                    .decode()
+                    .map_err(|error| LedgerError::Corrupt(error.to_string()))?;
+                Movement::of(&event)
+                    .and_then(|movement| movement.line_for(account, metadata.recorded_at))
+                    .ok_or_else(|| {
+                        LedgerError::Corrupt(format!(
+                            "revision {} is filed under {account} but moves none of its credits",
+                            committed.revision
+                        ))
+                    })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok((total, lines))
+    }
+
+    async fn read_index(
+        &self,
+        community: &CommunitySlug,
+        key: &str,
+        skip: u64,
+        limit: usize,
+    ) -> Result<(u64, Vec<Committed>), LedgerError> {
+        let page = self
+            .store
+            .read_index(&community.stream(), key, skip, limit)
+            .await?;
+        let events = page
+            .events
+            .iter()
+            .map(history::committed_of)
+            .collect::<Result<_, _>>()?;
+        Ok((page.total, events))
     }
 
     /// Up to `limit` recorded events of the community from revision `from`.
@@ -363,7 +418,6 @@ impl Ledger {
         }
         let (jobs, queue) = mpsc::channel(COMMAND_QUEUE_MAX);
         let (snapshots, snapshot) = watch::channel(state.snapshot());
-        let index = Arc::clone(&state.index);
         let writer = writer::Writer::new(
             slug.clone(),
             Arc::clone(&self.store),
@@ -377,11 +431,7 @@ impl Ledger {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(task);
-        let handle = CommunityHandle {
-            jobs,
-            snapshot,
-            index,
-        };
+        let handle = CommunityHandle { jobs, snapshot };
         communities.insert(slug, handle.clone());
         handle
     }

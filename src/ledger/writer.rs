@@ -10,24 +10,29 @@ use tokio::sync::{mpsc, watch};
 use uuid::Uuid;
 
 use super::history::{self, COMMUNITY_STREAM_PREFIX};
-use super::index::SharedIndex;
 use super::{
     BATCH_COMMANDS_MAX, CONFLICT_RETRIES_MAX, CommandOutcome, Committed, Job, KeyRing, LedgerError,
-    Snapshot,
+    Snapshot, index,
 };
 use crate::clock::Clock;
 use crate::domain::decide;
-use crate::store::{EventStore, ExpectedRevision, ProposedEvent, StoreError};
+use crate::store::{APPEND_EVENTS_MAX, EventStore, ExpectedRevision, ProposedEvent, StoreError};
 
 /// Idempotency keys belong to the caller who sent them: (actor, key).
 type CommandKey = (String, String);
 
-/// A command already recorded: enough to answer its retries.
+/// A command recorded before this batch, as the store's index finds it.
 #[derive(Debug, Clone)]
 struct RecordedCommand {
     digest: Hash,
-    first_revision: u64,
-    events: usize,
+    events: Vec<Committed>,
+}
+
+/// A command recorded earlier in this batch.
+#[derive(Debug, Clone)]
+struct PlannedCommand {
+    digest: Hash,
+    range: Range<usize>,
 }
 
 /// A community's durable state as its writer holds it.
@@ -39,9 +44,6 @@ pub struct WriterState {
     /// When the last event was recorded: instants never go backwards in a
     /// community's log, even if the system clock does.
     pub last_recorded_at: Option<Timestamp>,
-    /// Which events concern which entity; shared with readers.
-    pub index: SharedIndex,
-    commands: HashMap<CommandKey, RecordedCommand>,
 }
 
 impl WriterState {
@@ -51,8 +53,6 @@ impl WriterState {
             revision: None,
             head: Hash::GENESIS,
             last_recorded_at: None,
-            index: SharedIndex::default(),
-            commands: HashMap::new(),
         }
     }
 
@@ -64,12 +64,8 @@ impl WriterState {
         }))
     }
 
-    /// Applies a committed event: state, revision, head, command index.
+    /// Applies a committed event: state, revision, head.
     pub fn apply(&mut self, committed: &Committed, event: &Event, metadata: &Metadata) {
-        self.index
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .add(committed);
         let mut state = self.state.take().map(Arc::unwrap_or_clone);
         evolve(
             &mut state,
@@ -81,14 +77,6 @@ impl WriterState {
         self.revision = Some(committed.revision);
         self.head = committed.record.hash;
         self.last_recorded_at = Some(metadata.recorded_at);
-        self.commands
-            .entry((metadata.actor.id.clone(), metadata.command_id.clone()))
-            .and_modify(|command| command.events += 1)
-            .or_insert(RecordedCommand {
-                digest: metadata.command_digest,
-                first_revision: committed.revision,
-                events: 1,
-            });
     }
 }
 
@@ -109,7 +97,7 @@ enum Decision {
     /// A retry of a command recorded before this batch.
     Replay {
         command_id: String,
-        recorded: RecordedCommand,
+        events: Vec<Committed>,
     },
     /// A retry of a command earlier in this same batch.
     ReplayInBatch {
@@ -124,7 +112,7 @@ struct Plan {
     events: Vec<(NewEvent, agora_events::EventRecord)>,
     state: Option<CommunityState>,
     head: Hash,
-    commands: HashMap<CommandKey, RecordedCommand>,
+    commands: HashMap<CommandKey, PlannedCommand>,
 }
 
 pub struct Writer {
@@ -174,7 +162,11 @@ impl Writer {
     async fn process(&mut self, batch: Vec<Job>) {
         let mut attempt = 0;
         loop {
-            let plan = self.plan(&batch);
+            let recorded = match self.recall(&batch).await {
+                Ok(recorded) => recorded,
+                Err(error) => return fail_all(batch, error),
+            };
+            let plan = self.plan(&batch, recorded);
             if plan.events.is_empty() {
                 return self.answer(batch, plan, &[]).await;
             }
@@ -188,13 +180,14 @@ impl Writer {
             let proposed = plan
                 .events
                 .iter()
-                .map(|(_, record)| {
+                .map(|(new, record)| {
                     let (data, metadata) = record.to_store_bytes();
                     ProposedEvent {
                         event_id: record.event_id.0,
                         event_type: record.event_type.clone(),
                         data,
                         metadata,
+                        index_keys: index::keys(&record.data, &new.event, &new.metadata),
                     }
                 })
                 .collect();
@@ -218,9 +211,52 @@ impl Writer {
         }
     }
 
+    /// The commands of the batch that were recorded before it, by the key
+    /// their caller sent, looked up in the store's index in one read.
+    async fn recall(&self, batch: &[Job]) -> Result<Vec<Option<RecordedCommand>>, LedgerError> {
+        let keys: Vec<String> = batch
+            .iter()
+            .filter_map(|job| {
+                let request = &job.request;
+                let key = request.idempotency_key.as_ref()?;
+                Some(index::command_key(&request.actor.id, key))
+            })
+            .collect();
+        if keys.is_empty() || self.current.revision.is_none() {
+            return Ok(vec![None; batch.len()]);
+        }
+        let mut pages = self
+            .store
+            .read_index_first(&self.stream, keys, APPEND_EVENTS_MAX)
+            .await?
+            .into_iter();
+        batch
+            .iter()
+            .map(|job| {
+                if job.request.idempotency_key.is_none() {
+                    return Ok(None);
+                }
+                let page = pages.next().unwrap_or_default();
+                let Some(first) = page.first() else {
+                    return Ok(None);
+                };
+                let digest = history::record_of(first)?
+                    .decode()
+                    .map_err(|error| LedgerError::Corrupt(error.to_string()))?
+                    .1
+                    .command_digest;
+                let events = page
+                    .iter()
+                    .map(history::committed_of)
+                    .collect::<Result<_, _>>()?;
+                Ok(Some(RecordedCommand { digest, events }))
+            })
+            .collect()
+    }
+
     /// Decides every command of the batch in order, each against the state
     /// the earlier ones leave.
-    fn plan(&self, batch: &[Job]) -> Plan {
+    fn plan(&self, batch: &[Job], recorded: Vec<Option<RecordedCommand>>) -> Plan {
         let clock = self.clock.now();
         let now = match self.current.last_recorded_at {
             Some(last) if last > clock => {
@@ -244,32 +280,31 @@ impl Writer {
             head: self.current.head,
             commands: HashMap::new(),
         };
-        let first_revision = self.current.revision.map_or(0, |revision| revision + 1);
-        for job in batch {
+        for (job, recorded) in batch.iter().zip(recorded) {
             let request = &job.request;
             if let Some(key) = &request.idempotency_key {
                 let scoped = (request.actor.id.clone(), key.clone());
-                let earlier = self
-                    .current
-                    .commands
-                    .get(&scoped)
-                    .map(|recorded| (recorded, false))
-                    .or_else(|| plan.commands.get(&scoped).map(|recorded| (recorded, true)));
-                if let Some((recorded, in_batch)) = earlier {
-                    let decision = if recorded.digest != request.command_digest {
-                        Decision::Failed(LedgerError::IdempotencyKeyReused { key: key.clone() })
-                    } else if in_batch {
-                        let start = (recorded.first_revision - first_revision) as usize;
-                        Decision::ReplayInBatch {
+                let decision = match (recorded, plan.commands.get(&scoped)) {
+                    (Some(recorded), _) if recorded.digest == request.command_digest => {
+                        Some(Decision::Replay {
                             command_id: key.clone(),
-                            range: start..start + recorded.events,
-                        }
-                    } else {
-                        Decision::Replay {
+                            events: recorded.events,
+                        })
+                    }
+                    (None, Some(planned)) if planned.digest == request.command_digest => {
+                        Some(Decision::ReplayInBatch {
                             command_id: key.clone(),
-                            recorded: recorded.clone(),
-                        }
-                    };
+                            range: planned.range.clone(),
+                        })
+                    }
+                    (Some(_), _) | (None, Some(_)) => {
+                        Some(Decision::Failed(LedgerError::IdempotencyKeyReused {
+                            key: key.clone(),
+                        }))
+                    }
+                    (None, None) => None,
+                };
+                if let Some(decision) = decision {
                     plan.decisions.push(decision);
                     continue;
                 }
@@ -309,10 +344,9 @@ impl Writer {
             if !range.is_empty() {
                 plan.commands.insert(
                     (request.actor.id.clone(), command_id.clone()),
-                    RecordedCommand {
+                    PlannedCommand {
                         digest: request.command_digest,
-                        first_revision: first_revision + start as u64,
-                        events: range.len(),
+                        range: range.clone(),
                     },
                 );
             }
@@ -359,14 +393,6 @@ impl Writer {
             self.current.head = plan.head;
             self.current.last_recorded_at =
                 plan.events.last().map(|(new, _)| new.metadata.recorded_at);
-            self.current.commands.extend(plan.commands);
-            let mut index = self
-                .current
-                .index
-                .write()
-                .unwrap_or_else(|p| p.into_inner());
-            committed.iter().for_each(|event| index.add(event));
-            drop(index);
             self.publish();
         }
         let forgotten: Vec<PioneerId> = plan
@@ -391,17 +417,7 @@ impl Writer {
                     events: committed[range].to_vec(),
                     replayed: true,
                 }),
-                Decision::Replay {
-                    command_id,
-                    recorded,
-                } => history::read_committed(
-                    &*self.store,
-                    &self.stream,
-                    recorded.first_revision,
-                    recorded.events,
-                )
-                .await
-                .map(|events| CommandOutcome {
+                Decision::Replay { command_id, events } => Ok(CommandOutcome {
                     command_id,
                     events,
                     replayed: true,

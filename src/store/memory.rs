@@ -1,7 +1,7 @@
 //! The in-memory adapter: the same contract as the others, nothing durable.
 //! For tests that need a store but not a disk.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::watch;
@@ -9,8 +9,8 @@ use uuid::Uuid;
 
 use super::subscription::{PageReader, follow};
 use super::{
-    AppendOutcome, BoxFuture, EventStore, ExpectedRevision, ProposedEvent, READ_EVENTS_MAX,
-    StoreError, StoredEvent, StoredKey, Subscription, check_append_size,
+    AppendOutcome, BoxFuture, EventStore, ExpectedRevision, IndexEntry, IndexPage, ProposedEvent,
+    READ_EVENTS_MAX, StoreError, StoredEvent, StoredKey, Subscription, check_append_size,
 };
 
 struct Log {
@@ -18,6 +18,8 @@ struct Log {
     /// Each stream's positions, by revision.
     streams: HashMap<String, Vec<usize>>,
     event_ids: HashSet<Uuid>,
+    /// (stream, key) → revisions filed under it.
+    index: HashMap<(String, String), BTreeSet<u64>>,
     keys: HashMap<Uuid, Vec<u8>>,
     /// Told the next position after each append, under the same lock so
     /// that it only ever moves forward; `None` once shut down.
@@ -37,6 +39,7 @@ impl Default for MemoryStore {
             events: Vec::new(),
             streams: HashMap::new(),
             event_ids: HashSet::new(),
+            index: HashMap::new(),
             keys: HashMap::new(),
             next_position: Some(sender),
         };
@@ -86,6 +89,13 @@ impl MemoryStore {
         let mut positions = Vec::with_capacity(events.len());
         for (offset, event) in events.into_iter().enumerate() {
             let position = log.events.len();
+            let revision = revisions + offset as u64;
+            for key in event.index_keys {
+                log.index
+                    .entry((stream.to_owned(), key))
+                    .or_default()
+                    .insert(revision);
+            }
             log.event_ids.insert(event.event_id);
             log.streams
                 .entry(stream.to_owned())
@@ -93,7 +103,7 @@ impl MemoryStore {
                 .push(position);
             log.events.push(StoredEvent {
                 stream: stream.to_owned(),
-                revision: revisions + offset as u64,
+                revision,
                 position: position as u64,
                 event_id: event.event_id,
                 event_type: event.event_type,
@@ -175,6 +185,53 @@ impl EventStore for MemoryStore {
         limit: usize,
     ) -> BoxFuture<'_, Result<Vec<StoredEvent>, StoreError>> {
         Box::pin(async move { Ok(read_all_now(&self.log, from, limit)) })
+    }
+
+    fn read_index<'a>(
+        &'a self,
+        stream: &'a str,
+        key: &'a str,
+        skip: u64,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<IndexPage, StoreError>> {
+        Box::pin(async move {
+            let log = self.log();
+            let Some(revisions) = log.index.get(&(stream.to_owned(), key.to_owned())) else {
+                return Ok(IndexPage::default());
+            };
+            let positions = &log.streams[stream];
+            Ok(IndexPage {
+                total: revisions.len() as u64,
+                events: revisions
+                    .iter()
+                    .skip(usize::try_from(skip).unwrap_or(usize::MAX))
+                    .take(limit.min(READ_EVENTS_MAX))
+                    .map(|&revision| log.events[positions[revision as usize]].clone())
+                    .collect(),
+            })
+        })
+    }
+
+    fn unindexed_before(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
+        // Every event here was filed as it was appended.
+        Box::pin(async { Ok(0) })
+    }
+
+    fn backfill_index(
+        &self,
+        entries: Vec<IndexEntry>,
+        _complete: bool,
+    ) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move {
+            let mut log = self.log();
+            for entry in entries {
+                log.index
+                    .entry((entry.stream, entry.key))
+                    .or_default()
+                    .insert(entry.revision);
+            }
+            Ok(())
+        })
     }
 
     fn subscribe_all(&self, from: u64) -> Subscription {

@@ -10,6 +10,10 @@
 //!   **position** in it, increasing with commit order.
 //! - An append names the revision it expects the stream to be at; a mismatch
 //!   is refused as [`StoreError::WrongExpectedRevision`] and writes nothing.
+//! - Each appended event may be filed under **index keys** (opaque strings
+//!   the caller chooses: an entity's id, an account, a command's idempotency
+//!   key), written in the same transaction as the event, so that a stream's
+//!   events about one thing are found without reading the stream.
 
 mod memory;
 mod sqlite;
@@ -61,13 +65,21 @@ impl ExpectedRevision {
     }
 }
 
-/// An event to append: an id and type, and the bytes to keep.
+/// Most bytes of one index key. An event's keys together are held to
+/// [`EVENT_BYTES_MAX`], like the event itself.
+pub const INDEX_KEY_BYTES_MAX: usize = 256;
+
+/// An event to append: an id and type, the bytes to keep, and the keys its
+/// stream files it under.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProposedEvent {
     pub event_id: Uuid,
     pub event_type: String,
     pub data: Vec<u8>,
     pub metadata: Vec<u8>,
+    /// Keys to find this event by within its stream (no duplicates needed:
+    /// a key given twice files the event once).
+    pub index_keys: Vec<String>,
 }
 
 impl ProposedEvent {
@@ -87,6 +99,23 @@ pub struct StoredEvent {
     pub event_type: String,
     pub data: Vec<u8>,
     pub metadata: Vec<u8>,
+}
+
+/// One page of the events a stream files under one key, oldest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IndexPage {
+    /// How many events the stream files under the key, in all.
+    pub total: u64,
+    pub events: Vec<StoredEvent>,
+}
+
+/// An index entry written after the fact, for events recorded before the
+/// store kept an index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexEntry {
+    pub stream: String,
+    pub key: String,
+    pub revision: u64,
 }
 
 /// What a successful append did.
@@ -156,6 +185,47 @@ pub trait EventStore: Send + Sync + 'static {
         limit: usize,
     ) -> BoxFuture<'_, Result<Vec<StoredEvent>, StoreError>>;
 
+    /// The events `stream` files under `key`, oldest first: the first
+    /// `skip` left out, at most `limit` (clamped to [`READ_EVENTS_MAX`]),
+    /// with how many there are in all. A key never used gives an empty page.
+    fn read_index<'a>(
+        &'a self,
+        stream: &'a str,
+        key: &'a str,
+        skip: u64,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<IndexPage, StoreError>>;
+
+    /// For each key, up to `limit` events `stream` files under it, oldest
+    /// first: many keys in one round trip where the adapter can.
+    fn read_index_first<'a>(
+        &'a self,
+        stream: &'a str,
+        keys: Vec<String>,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<Vec<StoredEvent>>, StoreError>> {
+        Box::pin(async move {
+            let mut pages = Vec::with_capacity(keys.len());
+            for key in &keys {
+                pages.push(self.read_index(stream, key, 0, limit).await?.events);
+            }
+            Ok(pages)
+        })
+    }
+
+    /// Events at positions below this were recorded before the store kept an
+    /// index (a store made by an older version) and may not be filed yet;
+    /// 0 when every event is.
+    fn unindexed_before(&self) -> BoxFuture<'_, Result<u64, StoreError>>;
+
+    /// Files older events under their keys (entries already there are
+    /// kept); with `complete`, marks every event as filed.
+    fn backfill_index(
+        &self,
+        entries: Vec<IndexEntry>,
+        complete: bool,
+    ) -> BoxFuture<'_, Result<(), StoreError>>;
+
     /// Every event from position `from` on: first those already recorded,
     /// then each new one as it becomes durable; each once, in order.
     fn subscribe_all(&self, from: u64) -> Subscription;
@@ -195,6 +265,19 @@ fn check_append_size(events: &[ProposedEvent]) -> Result<(), StoreError> {
     if let Some(event) = events.iter().find(|event| event.bytes() > EVENT_BYTES_MAX) {
         return Err(StoreError::InvalidAppend(format!(
             "event {} is larger than {EVENT_BYTES_MAX} bytes",
+            event.event_id
+        )));
+    }
+    if let Some(event) = events.iter().find(|event| {
+        event.index_keys.iter().map(String::len).sum::<usize>() > EVENT_BYTES_MAX
+            || event
+                .index_keys
+                .iter()
+                .any(|key| key.len() > INDEX_KEY_BYTES_MAX)
+    }) {
+        return Err(StoreError::InvalidAppend(format!(
+            "event {} has an index key longer than {INDEX_KEY_BYTES_MAX} bytes, or keys \
+             longer than {EVENT_BYTES_MAX} bytes together",
             event.event_id
         )));
     }

@@ -13,14 +13,13 @@ use super::AppState;
 use super::caller::{Access, Caller};
 use super::command::{CommandContext, CommandResponse, empty_body, enter, pioneer_caller, run};
 use super::error::{ApiError, Problem};
-use super::extract::{JsonBody, Params, id};
+use super::extract::{JsonBody, PAGE_MAX, Page, Params, id};
 use crate::domain::{
     CancelExchange, Canceller, Command, ConfirmExchange, PublishListing, RecordExchange, Rejection,
     ReverseExchange, TransferCredits, WithdrawListing,
 };
 
 /// Most listings or statement lines in one page.
-pub const PAGE_MAX: usize = 500;
 
 pub fn routes() -> axum::Router<AppState> {
     let base = "/v1/communities/{community}";
@@ -445,17 +444,18 @@ pub async fn get_statement(
     Path((slug, account)): Path<(String, String)>,
     Params(page): Params<Page>,
 ) -> Result<Json<StatementView>, ApiError> {
-    let (_, snapshot, _) = enter(&state, &caller, &slug, Access::Member)?;
+    let (community, snapshot, _) = enter(&state, &caller, &slug, Access::Member)?;
     let account = existing_account(&snapshot, &account)?;
-    let lines = snapshot.state.statements.of(account);
+    let (total, lines) = state
+        .ledger
+        .statement(&community, account, page.offset, page.limit())
+        .await?;
     Ok(Json(StatementView {
         account,
         balance: snapshot.state.market.balance(account),
-        total: lines.len(),
+        total,
         lines: lines
-            .iter()
-            .skip(page.offset)
-            .take(limit(page.limit))
+            .into_iter()
             .map(|line| StatementLineView {
                 at: line.at.to_string(),
                 kind: match line.kind {
@@ -463,7 +463,7 @@ pub async fn get_statement(
                     MovementKind::Reversal => "reversal",
                     MovementKind::Transfer => "transfer",
                 },
-                reference: line.reference.clone(),
+                reference: line.reference,
                 counterparty: line.counterparty,
                 hours: format!("{:.2}", line.hours),
                 balance_after: line.balance_after,

@@ -166,17 +166,6 @@ pub struct StatementView {
     #[schema(value_type = String)]
     pub balance: Hours,
     /// Lines in all.
-    pub total: usize,
+    pub total: u64,
     pub lines: Vec<StatementLineView>,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct Page {
-    /// Lines to skip, oldest first.
-    #[serde(default)]
-    pub offset: usize,
-    /// At most 500; default 100.
-    pub limit: Option<usize>,
 }

@@ -33,8 +33,8 @@ use writer::{AppendRequest, Request, Writer};
 
 use super::subscription::{PageReader, follow};
 use super::{
-    AppendOutcome, BoxFuture, EventStore, ExpectedRevision, ProposedEvent, StoreError, StoredEvent,
-    StoredKey, Subscription, check_append_size,
+    AppendOutcome, BoxFuture, EventStore, ExpectedRevision, IndexEntry, IndexPage, ProposedEvent,
+    StoreError, StoredEvent, StoredKey, Subscription, check_append_size,
 };
 
 /// Appends waiting for the writer before callers wait to enqueue
@@ -71,6 +71,21 @@ const MIGRATIONS: &[&str] = &[
         id  BLOB PRIMARY KEY,
         key BLOB NOT NULL
     ) STRICT;",
+    // Each stream's events by index key, written with the events. Events
+    // recorded before this table existed are filed by `backfill_index`;
+    // `unindexed_before` says up to where that is still to do.
+    "CREATE TABLE event_index (
+        stream   TEXT    NOT NULL,
+        key      TEXT    NOT NULL,
+        revision INTEGER NOT NULL,
+        PRIMARY KEY (stream, key, revision)
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE store_marks (
+        name  TEXT    PRIMARY KEY,
+        value INTEGER NOT NULL
+    ) STRICT;
+    INSERT INTO store_marks (name, value)
+        SELECT 'unindexed_before', COALESCE(MAX(position) + 1, 0) FROM events;",
 ];
 /// The schema version this code writes.
 const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
@@ -352,6 +367,50 @@ impl EventStore for SqliteStore {
     ) -> BoxFuture<'_, Result<Vec<StoredEvent>, StoreError>> {
         Box::pin(blocking(Arc::clone(&self.readers), move |readers| {
             readers.read_all(from, limit)
+        }))
+    }
+
+    fn read_index<'a>(
+        &'a self,
+        stream: &'a str,
+        key: &'a str,
+        skip: u64,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<IndexPage, StoreError>> {
+        let (stream, key) = (stream.to_owned(), key.to_owned());
+        Box::pin(blocking(Arc::clone(&self.readers), move |readers| {
+            readers.read_index(&stream, &key, skip, limit)
+        }))
+    }
+
+    fn read_index_first<'a>(
+        &'a self,
+        stream: &'a str,
+        keys: Vec<String>,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<Vec<StoredEvent>>, StoreError>> {
+        let stream = stream.to_owned();
+        Box::pin(blocking(Arc::clone(&self.readers), move |readers| {
+            readers.read_index_first(&stream, &keys, limit)
+        }))
+    }
+
+    fn unindexed_before(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
+        Box::pin(blocking(
+            Arc::clone(&self.readers),
+            Readers::unindexed_before,
+        ))
+    }
+
+    fn backfill_index(
+        &self,
+        entries: Vec<IndexEntry>,
+        complete: bool,
+    ) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(self.send(move |reply| Request::Index {
+            entries,
+            complete,
+            reply,
         }))
     }
 

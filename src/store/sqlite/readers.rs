@@ -8,7 +8,15 @@ use rusqlite::{Connection, params};
 use uuid::Uuid;
 
 use super::{IDLE_READERS_MAX, SELECT_EVENTS, lock, open_connection, to_sql_integer, translate};
-use crate::store::{READ_EVENTS_MAX, StoreError, StoredEvent, StoredKey};
+use crate::store::{IndexPage, READ_EVENTS_MAX, StoreError, StoredEvent, StoredKey};
+
+/// The events a stream files under a key, in order: `?1` stream, `?2` key,
+/// `?3` limit, `?4` how many to skip.
+const SELECT_INDEXED: &str =
+    "SELECT e.stream, e.revision, e.position, e.event_id, e.event_type, e.data, e.metadata
+     FROM event_index i JOIN events e ON e.stream = i.stream AND e.revision = i.revision
+     WHERE i.stream = ?1 AND i.key = ?2
+     ORDER BY i.revision LIMIT ?3 OFFSET ?4";
 
 fn row_to_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEvent> {
     let id: Vec<u8> = row.get(3)?;
@@ -68,6 +76,74 @@ impl Readers {
                     row_to_event,
                 )?
                 .collect()
+        })
+    }
+
+    pub(super) fn read_index(
+        &self,
+        stream: &str,
+        key: &str,
+        skip: u64,
+        limit: usize,
+    ) -> Result<IndexPage, StoreError> {
+        self.with(|connection| {
+            // One read transaction: the count and the page see the same log.
+            let transaction = connection.unchecked_transaction()?;
+            let total: i64 = transaction
+                .prepare_cached("SELECT COUNT(*) FROM event_index WHERE stream = ?1 AND key = ?2")?
+                .query_row(params![stream, key], |row| row.get(0))?;
+            let events = transaction
+                .prepare_cached(SELECT_INDEXED)?
+                .query_map(
+                    params![
+                        stream,
+                        key,
+                        limit.min(READ_EVENTS_MAX) as i64,
+                        to_sql_integer(skip)
+                    ],
+                    row_to_event,
+                )?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            transaction.finish()?;
+            Ok(IndexPage {
+                total: total as u64,
+                events,
+            })
+        })
+    }
+
+    pub(super) fn read_index_first(
+        &self,
+        stream: &str,
+        keys: &[String],
+        limit: usize,
+    ) -> Result<Vec<Vec<StoredEvent>>, StoreError> {
+        self.with(|connection| {
+            let transaction = connection.unchecked_transaction()?;
+            let mut select = transaction.prepare_cached(SELECT_INDEXED)?;
+            let pages = keys
+                .iter()
+                .map(|key| {
+                    select
+                        .query_map(
+                            params![stream, key, limit.min(READ_EVENTS_MAX) as i64, 0],
+                            row_to_event,
+                        )?
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                })
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            drop(select);
+            transaction.finish()?;
+            Ok(pages)
+        })
+    }
+
+    pub(super) fn unindexed_before(&self) -> Result<u64, StoreError> {
+        self.with(|connection| {
+            connection
+                .prepare_cached("SELECT value FROM store_marks WHERE name = 'unindexed_before'")?
+                .query_row([], |row| row.get::<_, i64>(0))
+                .map(|value| value as u64)
         })
     }
 

@@ -12,7 +12,7 @@ use super::{
     BATCH_BYTES_MAX, BATCH_EVENTS_MAX, BATCH_REQUESTS_MAX, next_position_on_disk, to_sql_integer,
     translate,
 };
-use crate::store::{AppendOutcome, ExpectedRevision, ProposedEvent, StoreError};
+use crate::store::{AppendOutcome, ExpectedRevision, IndexEntry, ProposedEvent, StoreError};
 
 /// Work for the writer thread; every write goes through it.
 pub(super) enum Request {
@@ -21,6 +21,13 @@ pub(super) enum Request {
     Key {
         id: Uuid,
         key: Option<Vec<u8>>,
+        reply: oneshot::Sender<Result<(), StoreError>>,
+    },
+    /// Files older events under their index keys; with `complete`, marks
+    /// every event as filed.
+    Index {
+        entries: Vec<IndexEntry>,
+        complete: bool,
         reply: oneshot::Sender<Result<(), StoreError>>,
     },
 }
@@ -37,6 +44,7 @@ impl Request {
         match self {
             Self::Append(append) => append.events.len(),
             Self::Key { .. } => 1,
+            Self::Index { entries, .. } => entries.len(),
         }
     }
 
@@ -44,6 +52,10 @@ impl Request {
         match self {
             Self::Append(append) => append.events.iter().map(ProposedEvent::bytes).sum(),
             Self::Key { key, .. } => key.as_ref().map_or(0, Vec::len),
+            Self::Index { entries, .. } => entries
+                .iter()
+                .map(|entry| entry.stream.len() + entry.key.len() + 8)
+                .sum(),
         }
     }
 }
@@ -110,6 +122,12 @@ impl Writer {
                         write_key(&transaction, *id, key.as_deref())?;
                         None
                     }
+                    Request::Index {
+                        entries, complete, ..
+                    } => {
+                        backfill_index(&transaction, entries, *complete)?;
+                        None
+                    }
                 };
                 answers.push(answer);
             }
@@ -123,7 +141,7 @@ impl Writer {
                         (Request::Append(append), Some(outcome)) => {
                             let _ = append.reply.send(outcome);
                         }
-                        (Request::Key { reply, .. }, _) => {
+                        (Request::Key { reply, .. } | Request::Index { reply, .. }, _) => {
                             let _ = reply.send(Ok(()));
                         }
                         (Request::Append(_), None) => unreachable!("every append has an answer"),
@@ -146,7 +164,7 @@ impl Writer {
                         Request::Append(append) => {
                             let _ = append.reply.send(Err(error.clone()));
                         }
-                        Request::Key { reply, .. } => {
+                        Request::Key { reply, .. } | Request::Index { reply, .. } => {
                             let _ = reply.send(Err(error.clone()));
                         }
                     }
@@ -166,6 +184,29 @@ fn write_key(transaction: &Transaction<'_>, id: Uuid, key: Option<&[u8]>) -> rus
             .prepare_cached("DELETE FROM keys WHERE id = ?1")?
             .execute(params![id])?,
     };
+    Ok(())
+}
+
+fn backfill_index(
+    transaction: &Transaction<'_>,
+    entries: &[IndexEntry],
+    complete: bool,
+) -> rusqlite::Result<()> {
+    let mut insert = transaction.prepare_cached(
+        "INSERT OR IGNORE INTO event_index (stream, key, revision) VALUES (?1, ?2, ?3)",
+    )?;
+    for entry in entries {
+        insert.execute(params![
+            entry.stream,
+            entry.key,
+            to_sql_integer(entry.revision)
+        ])?;
+    }
+    if complete {
+        transaction
+            .prepare_cached("UPDATE store_marks SET value = 0 WHERE name = 'unindexed_before'")?
+            .execute([])?;
+    }
     Ok(())
 }
 
@@ -197,12 +238,16 @@ fn append_in_savepoint(
             "INSERT INTO events (position, stream, revision, event_id, event_type, data, metadata)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
+        let mut file = savepoint.prepare_cached(
+            "INSERT OR IGNORE INTO event_index (stream, key, revision) VALUES (?1, ?2, ?3)",
+        )?;
         for (offset, event) in request.events.iter().enumerate() {
             let position = *next_position + offset as u64;
+            let revision = to_sql_integer(first_revision + offset as u64);
             let inserted = insert.execute(params![
                 to_sql_integer(position),
                 request.stream,
-                to_sql_integer(first_revision + offset as u64),
+                revision,
                 event.event_id.as_bytes().as_slice(),
                 event.event_type,
                 event.data,
@@ -215,6 +260,9 @@ fn append_in_savepoint(
                     return Ok(Err(StoreError::DuplicateEvent(event.event_id)));
                 }
                 Err(error) => return Err(error),
+            }
+            for key in &event.index_keys {
+                file.execute(params![request.stream, key, revision])?;
             }
         }
     }
