@@ -19,8 +19,6 @@ use crate::domain::{
     ReverseExchange, TransferCredits, WithdrawListing,
 };
 
-/// Most listings or statement lines in one page.
-
 pub fn routes() -> axum::Router<AppState> {
     let base = "/v1/communities/{community}";
     axum::Router::new()
