@@ -240,6 +240,50 @@ async fn a_retry_with_the_same_key_returns_the_first_result_even_after_a_restart
 }
 
 #[tokio::test]
+async fn an_older_store_without_an_index_is_indexed_once_at_start_up() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("agora.db");
+    let admitted = pioneer();
+    let first = {
+        let ledger = open(Arc::new(SqliteStore::open(&path).unwrap())).await;
+        ledger.execute(create()).await.unwrap();
+        let first = ledger
+            .execute(admit(admitted, Some("key-1")))
+            .await
+            .unwrap();
+        ledger.shutdown().await;
+        first
+    };
+    // What a store of the version before the index looks like: every event
+    // recorded, nothing filed, and the mark saying up to where.
+    {
+        let connection = rusqlite::Connection::open(&path).unwrap();
+        connection
+            .execute_batch(
+                "DELETE FROM event_index;
+                 UPDATE store_marks SET value = 2 WHERE name = 'unindexed_before';",
+            )
+            .unwrap();
+    }
+
+    let store = Arc::new(SqliteStore::open(&path).unwrap());
+    assert_eq!(store.unindexed_before().await.unwrap(), 2);
+    let ledger = open(Arc::clone(&store) as Arc<dyn EventStore>).await;
+    let retried = ledger
+        .execute(admit(admitted, Some("key-1")))
+        .await
+        .unwrap();
+    let (total, history) = ledger.history(&slug(), admitted.0, 0, 10).await.unwrap();
+
+    assert!(retried.replayed, "the retry found its first answer");
+    assert_eq!(retried.events, first.events);
+    assert_eq!(total, 1);
+    assert_eq!(history, first.events);
+    assert_eq!(store.unindexed_before().await.unwrap(), 0);
+    assert_eq!(ledger.snapshot(&slug()).unwrap().revision, 1);
+}
+
+#[tokio::test]
 async fn recorded_instants_never_go_backwards_when_the_clock_does() {
     use agora::clock::ManualClock;
     let clock = Arc::new(ManualClock::new("2026-11-28T12:00:00Z".parse().unwrap()));
