@@ -2,7 +2,11 @@
 //! credits through auth, idempotency, decision and durable append), beside
 //! an empty axum handler served in the same process as the baseline.
 //!
-//! Run: `cargo bench --bench http -- [--seconds N]`
+//! Run: `cargo bench --bench http -- [--seconds N] [--prefill N]`
+//!
+//! With `--prefill N`, N transfers are recorded (by 64 clients, over HTTP)
+//! before measuring, so that the figures are those of a community with a
+//! long log; compare them with a run without it.
 //!
 //! Each client alternates transfers of 0.25 h between its own two members
 //! (so no limit is ever reached), each with its own Idempotency-Key, and
@@ -130,6 +134,7 @@ async fn baseline_server() -> SocketAddr {
 
 fn main() {
     let mut seconds = 3.0;
+    let mut prefill: u64 = 0;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         if arg == "--seconds" {
@@ -137,6 +142,11 @@ fn main() {
                 .next()
                 .and_then(|s| s.parse().ok())
                 .expect("--seconds N");
+        } else if arg == "--prefill" {
+            prefill = args
+                .next()
+                .and_then(|s| s.parse().ok())
+                .expect("--prefill N");
         }
     }
     let duration = Duration::from_secs_f64(seconds);
@@ -175,6 +185,29 @@ fn main() {
             pairs.push(((a, token_a), (b, token_b)));
         }
         let pairs = Arc::new(pairs);
+        if prefill > 0 {
+            let started = Instant::now();
+            let url = format!("{base}/transfers");
+            let clients = pairs.len() as u64;
+            let tasks: Vec<_> = (0..clients)
+                .map(|index| {
+                    let (client, pairs, url) = (client.clone(), Arc::clone(&pairs), url.clone());
+                    tokio::spawn(async move {
+                        let ((a, a_token), (b, b_token)) = &pairs[index as usize];
+                        for n in 0..prefill.div_ceil(clients) {
+                            let (payer_token, payee) = if n % 2 == 0 { (a_token, b) } else { (b_token, a) };
+                            post(&client, &url, payer_token,
+                                &json!({"payee": format!("pioneer:{payee}"), "hours": "0.25"})).await;
+                        }
+                    })
+                })
+                .collect();
+            for task in tasks {
+                task.await.unwrap();
+            }
+            println!("prefilled with {prefill} transfers in {:.1} s", started.elapsed().as_secs_f64());
+            println!();
+        }
 
         println!("HTTP commands: authenticated transfers vs an empty axum handler, {seconds} s per row");
         println!();
