@@ -3,9 +3,6 @@
 //!
 //! Run: `cargo bench --bench append -- [--seconds N]`
 //!
-//! Every event is ~300 bytes filed under six index keys, as a transfer of
-//! time credits is (three entities, two accounts, its command).
-//!
 //! - Concurrent appenders: for 1, 8 and 64 appenders, each appending one
 //!   event at a time to its own stream with an exact expected revision, it
 //!   reports events/s and p50/p99 latency. The baseline inserts the same
@@ -15,7 +12,7 @@
 //!   events to one stream, one after the other. The baseline inserts the
 //!   same rows into one stream in transactions of the same size.
 //!
-//! Both baselines use the same tables, indexes and `synchronous=FULL` WAL
+//! Both baselines use the same table, indexes and `synchronous=FULL` WAL
 //! setup as the store.
 
 use std::sync::Arc;
@@ -29,7 +26,6 @@ const CONCURRENCIES: [usize; 3] = [1, 8, 64];
 const ONE_STREAM_BATCHES: [usize; 3] = [1, 8, 32];
 const DATA_BYTES: usize = 200;
 const METADATA_BYTES: usize = 100;
-const INDEX_KEYS: usize = 6;
 
 fn payload(bytes: usize, fill: u8) -> Vec<u8> {
     vec![fill; bytes]
@@ -41,9 +37,6 @@ fn event() -> ProposedEvent {
         event_type: "TimeCreditsTransferred".into(),
         data: payload(DATA_BYTES, b'd'),
         metadata: payload(METADATA_BYTES, b'm'),
-        index_keys: (0..INDEX_KEYS)
-            .map(|_| format!("entity:{}", Uuid::now_v7()))
-            .collect(),
     }
 }
 
@@ -144,8 +137,7 @@ fn measure_raw(batch: usize, one_stream: bool, duration: Duration) -> Measure {
                 position INTEGER PRIMARY KEY, stream TEXT NOT NULL, revision INTEGER NOT NULL,
                 event_id BLOB NOT NULL UNIQUE, event_type TEXT NOT NULL, data BLOB NOT NULL,
                 metadata BLOB NOT NULL, UNIQUE (stream, revision)) STRICT;
-             CREATE TABLE event_index (stream TEXT NOT NULL, key TEXT NOT NULL,
-                revision INTEGER NOT NULL, PRIMARY KEY (stream, key, revision)) STRICT, WITHOUT ROWID;",
+",
         )
         .unwrap();
     let start = Instant::now();
@@ -158,9 +150,6 @@ fn measure_raw(batch: usize, one_stream: bool, duration: Duration) -> Measure {
             let mut insert = transaction
                 .prepare_cached("INSERT INTO events VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
                 .unwrap();
-            let mut file = transaction
-                .prepare_cached("INSERT INTO event_index VALUES (?1, ?2, ?3)")
-                .unwrap();
             for n in 0..batch {
                 let event = event();
                 let stream = if one_stream {
@@ -168,9 +157,6 @@ fn measure_raw(batch: usize, one_stream: bool, duration: Duration) -> Measure {
                 } else {
                     format!("community-bench-{n}")
                 };
-                for key in &event.index_keys {
-                    file.execute(params![stream, key, position]).unwrap();
-                }
                 insert
                     .execute(params![
                         position,
@@ -217,10 +203,7 @@ fn main() {
         .build()
         .unwrap();
 
-    println!(
-        "durable appends, {DATA_BYTES}+{METADATA_BYTES}-byte events with {INDEX_KEYS} index keys, \
-         {seconds} s per row"
-    );
+    println!("durable appends, {DATA_BYTES}+{METADATA_BYTES}-byte events, {seconds} s per row");
     println!();
     println!(
         "| appenders | store events/s | p50 ms | p99 ms | raw batch | raw events/s | raw p50 ms | raw p99 ms | store / raw |"

@@ -154,14 +154,12 @@ fn events(transfers: usize) -> Vec<ProposedEvent> {
             }
             .link(head);
             head = record.hash;
-            let index_keys = agora::ledger::index::keys_of(&record).unwrap();
             let (data, metadata) = record.to_store_bytes();
             ProposedEvent {
                 event_id: record.event_id.0,
                 event_type: record.event_type,
                 data,
                 metadata,
-                index_keys,
             }
         })
         .collect()

@@ -16,9 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use agora::store::{
-    EventStore, ExpectedRevision, ProposedEvent, READ_EVENTS_MAX, SqliteStore, StoredEvent,
-};
+use agora::store::{EventStore, ExpectedRevision, ProposedEvent, SqliteStore, StoredEvent};
 use agora_events::{
     AccountId, Actor, ChainVerifier, CorrelationId, EventId, EventRecord, Hash, Hours, Metadata,
     NewEvent, PioneerId, Role, TimeCreditsTransferred, Timestamp, TransferId,
@@ -112,7 +110,6 @@ fn proposed(record: &EventRecord) -> ProposedEvent {
         event_type: record.event_type.clone(),
         data,
         metadata,
-        index_keys: agora::ledger::index::keys_of(record).unwrap(),
     }
 }
 
@@ -270,24 +267,6 @@ fn check_store(path: &Path, acknowledged: &[Acknowledged]) -> usize {
                 .push(&record)
                 .unwrap_or_else(|error| panic!("chain of {} broken: {error}", event.stream));
             *next_revision += 1;
-            // The index is written with the event: its command's key (one
-            // command, one event here) finds it.
-            let keys = agora::ledger::index::keys_of(&record).unwrap();
-            for key in keys.iter().filter(|key| key.starts_with("command:")) {
-                let filed = store
-                    .read_index(&event.stream, key, 0, READ_EVENTS_MAX)
-                    .await
-                    .unwrap();
-                assert!(
-                    filed
-                        .events
-                        .iter()
-                        .any(|filed| filed.event_id == event.event_id),
-                    "{} revision {} is not filed under {key}",
-                    event.stream,
-                    event.revision
-                );
-            }
         }
         for ack in acknowledged {
             let event = events

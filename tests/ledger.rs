@@ -240,7 +240,7 @@ async fn a_retry_with_the_same_key_returns_the_first_result_even_after_a_restart
 }
 
 #[tokio::test]
-async fn an_older_store_without_an_index_is_indexed_once_at_start_up() {
+async fn an_older_store_without_an_index_is_indexed_at_start_up() {
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("agora.db");
     let admitted = pioneer();
@@ -255,19 +255,16 @@ async fn an_older_store_without_an_index_is_indexed_once_at_start_up() {
         first
     };
     // What a store of the version before the index looks like: every event
-    // recorded, nothing filed, and the mark saying up to where.
+    // recorded, nothing filed.
     {
         let connection = rusqlite::Connection::open(&path).unwrap();
         connection
-            .execute_batch(
-                "DELETE FROM event_index;
-                 UPDATE store_marks SET value = 2 WHERE name = 'unindexed_before';",
-            )
+            .execute_batch("DELETE FROM event_index; DELETE FROM index_marks;")
             .unwrap();
     }
 
     let store = Arc::new(SqliteStore::open(&path).unwrap());
-    assert_eq!(store.unindexed_before().await.unwrap(), 2);
+    assert_eq!(store.index_mark(&slug().stream()).await.unwrap(), None);
     let ledger = open(Arc::clone(&store) as Arc<dyn EventStore>).await;
     let retried = ledger
         .execute(admit(admitted, Some("key-1")))
@@ -279,8 +276,59 @@ async fn an_older_store_without_an_index_is_indexed_once_at_start_up() {
     assert_eq!(retried.events, first.events);
     assert_eq!(total, 1);
     assert_eq!(history, first.events);
-    assert_eq!(store.unindexed_before().await.unwrap(), 0);
     assert_eq!(ledger.snapshot(&slug()).unwrap().revision, 1);
+    // Filed for good when the writer stops.
+    ledger.shutdown().await;
+    assert_eq!(store.index_mark(&slug().stream()).await.unwrap(), Some(1));
+}
+
+#[tokio::test]
+async fn a_history_pages_across_filed_and_recent_events() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("agora.db");
+    let id = pioneer();
+    let roles = |roles: &[Role], label: &str| {
+        request(
+            Command::SetRoles(agora::domain::SetRoles {
+                pioneer_id: id,
+                roles: roles.iter().copied().collect(),
+            }),
+            None,
+            label.as_bytes(),
+        )
+    };
+    {
+        let ledger = open(Arc::new(SqliteStore::open(&path).unwrap())).await;
+        ledger.execute(create()).await.unwrap();
+        ledger.execute(admit(id, None)).await.unwrap();
+        ledger
+            .execute(roles(&[Role::Gardener], "grant"))
+            .await
+            .unwrap();
+        ledger.shutdown().await; // files revisions 0 to 2
+    }
+    let store = Arc::new(SqliteStore::open(&path).unwrap());
+    let ledger = open(Arc::clone(&store) as Arc<dyn EventStore>).await;
+    ledger.execute(roles(&[], "revoke")).await.unwrap();
+    ledger
+        .execute(roles(&[Role::Treasurer], "grant again"))
+        .await
+        .unwrap();
+
+    let (total, all) = ledger.history(&slug(), id.0, 0, 10).await.unwrap();
+    let (_, middle) = ledger.history(&slug(), id.0, 1, 2).await.unwrap();
+    let (_, last) = ledger.history(&slug(), id.0, 3, 10).await.unwrap();
+    let (_, beyond) = ledger.history(&slug(), id.0, 4, 10).await.unwrap();
+
+    let revisions = |events: &[agora::ledger::Committed]| -> Vec<u64> {
+        events.iter().map(|event| event.revision).collect()
+    };
+    assert_eq!(store.index_mark(&slug().stream()).await.unwrap(), Some(2));
+    assert_eq!(total, 4);
+    assert_eq!(revisions(&all), [1, 2, 3, 4]);
+    assert_eq!(revisions(&middle), [2, 3]);
+    assert_eq!(revisions(&last), [4]);
+    assert!(beyond.is_empty());
 }
 
 #[tokio::test]
@@ -396,20 +444,22 @@ impl EventStore for FlakyStore {
         &'a self,
         stream: &'a str,
         key: &'a str,
+        through: u64,
         skip: u64,
         limit: usize,
     ) -> BoxFuture<'a, Result<IndexPage, StoreError>> {
-        self.inner.read_index(stream, key, skip, limit)
+        self.inner.read_index(stream, key, through, skip, limit)
     }
-    fn unindexed_before(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
-        self.inner.unindexed_before()
+    fn index_mark<'a>(&'a self, stream: &'a str) -> BoxFuture<'a, Result<Option<u64>, StoreError>> {
+        self.inner.index_mark(stream)
     }
-    fn backfill_index(
-        &self,
+    fn file_index<'a>(
+        &'a self,
+        stream: &'a str,
         entries: Vec<IndexEntry>,
-        complete: bool,
-    ) -> BoxFuture<'_, Result<(), StoreError>> {
-        self.inner.backfill_index(entries, complete)
+        through: u64,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.inner.file_index(stream, entries, through)
     }
     fn subscribe_all(&self, from: u64) -> Subscription {
         self.inner.subscribe_all(from)

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use agora::store::{
-    EventStore, ExpectedRevision, MemoryStore, ProposedEvent, SqliteStore, StoreError,
+    EventStore, ExpectedRevision, IndexEntry, MemoryStore, ProposedEvent, SqliteStore, StoreError,
 };
 use uuid::Uuid;
 
@@ -43,14 +43,13 @@ fn event(label: &str) -> ProposedEvent {
             .chain([0xff, 0xfe])
             .collect(),
         metadata: format!("{{\"about\":\"{label}\"}}").into_bytes(),
-        index_keys: Vec::new(),
     }
 }
 
-fn filed(label: &str, keys: &[&str]) -> ProposedEvent {
-    ProposedEvent {
-        index_keys: keys.iter().map(|key| key.to_string()).collect(),
-        ..event(label)
+fn entry(key: &str, revision: u64) -> IndexEntry {
+    IndexEntry {
+        key: key.into(),
+        revision,
     }
 }
 
@@ -347,23 +346,23 @@ async fn keys_are_kept_replaced_and_destroyed(subject: Subject) {
 
 async fn the_index_finds_a_streams_events_by_key_in_pages(subject: Subject) {
     let store = &*subject.store;
-    let any = ExpectedRevision::Any;
+    appended(store, "s", &["a", "b", "c", "d"]).await;
+    appended(store, "t", &["x"]).await;
+    assert_eq!(store.index_mark("s").await.unwrap(), None);
+
     store
-        .append("s", any, vec![filed("a", &["k", "j"]), filed("b", &["j"])])
+        .file_index("s", vec![entry("k", 0), entry("j", 0), entry("j", 1)], 1)
+        .await
+        .unwrap();
+    // Filing again is harmless; a key given twice files the event once.
+    store
+        .file_index("s", vec![entry("k", 2), entry("k", 2), entry("j", 1)], 2)
         .await
         .unwrap();
     // Another stream's events under the same key are not this stream's.
-    store
-        .append("t", any, vec![filed("x", &["k"])])
-        .await
-        .unwrap();
-    // A key given twice files the event once.
-    store
-        .append("s", any, vec![filed("c", &["k", "k"])])
-        .await
-        .unwrap();
+    store.file_index("t", vec![entry("k", 0)], 0).await.unwrap();
 
-    let k = store.read_index("s", "k", 0, 10).await.unwrap();
+    let k = store.read_index("s", "k", 10, 0, 10).await.unwrap();
     assert_eq!(
         (k.total, labels(&k.events)),
         (2, vec!["a".into(), "c".into()])
@@ -372,72 +371,43 @@ async fn the_index_finds_a_streams_events_by_key_in_pages(subject: Subject) {
         k.events.iter().map(|e| e.revision).collect::<Vec<_>>(),
         [0, 2]
     );
-    let page = store.read_index("s", "j", 1, 1).await.unwrap();
+    let page = store.read_index("s", "j", 10, 1, 1).await.unwrap();
     assert_eq!((page.total, labels(&page.events)), (2, vec!["b".into()]));
-    let none = store.read_index("s", "nothing", 0, 10).await.unwrap();
+    let through_1 = store.read_index("s", "k", 1, 0, 10).await.unwrap();
+    assert_eq!(
+        (through_1.total, labels(&through_1.events)),
+        (1, vec!["a".into()])
+    );
+    let none = store.read_index("s", "nothing", 10, 0, 10).await.unwrap();
     assert_eq!((none.total, none.events.len()), (0, 0));
     let first = store
-        .read_index_first("s", vec!["j".into(), "nothing".into(), "k".into()], 1)
+        .read_index_first("s", vec!["j".into(), "nothing".into(), "k".into()], 10, 1)
         .await
         .unwrap();
     assert_eq!(
         first.iter().map(|page| labels(page)).collect::<Vec<_>>(),
         [vec!["a".to_owned()], vec![], vec!["a".to_owned()]]
     );
+    assert_eq!(store.index_mark("s").await.unwrap(), Some(2));
+    assert_eq!(store.index_mark("t").await.unwrap(), Some(0));
 }
 
-async fn a_refused_append_files_nothing(subject: Subject) {
+async fn an_index_mark_never_moves_back_and_bad_entries_file_nothing(subject: Subject) {
     let store = &*subject.store;
-    let first = store
-        .append("s", ExpectedRevision::NoStream, vec![filed("a", &["k"])])
-        .await
-        .unwrap();
-    assert!(first.last_revision == Some(0));
+    appended(store, "s", &["a", "b", "c"]).await;
+    store.file_index("s", vec![entry("k", 2)], 2).await.unwrap();
 
-    let stale = store
-        .append("s", ExpectedRevision::NoStream, vec![filed("b", &["k"])])
+    store.file_index("s", vec![entry("k", 0)], 0).await.unwrap();
+    let too_long = store
+        .file_index("s", vec![entry("j", 1), entry(&"k".repeat(257), 1)], 2)
         .await;
-    assert!(matches!(
-        stale,
-        Err(StoreError::WrongExpectedRevision { .. })
-    ));
-    let too_long = filed("c", &["k", &"k".repeat(257)]);
-    let refused = store
-        .append("s", ExpectedRevision::Any, vec![too_long])
-        .await;
-    assert!(matches!(refused, Err(StoreError::InvalidAppend(_))));
+    let beyond_the_mark = store.file_index("s", vec![entry("j", 2)], 1).await;
 
-    assert_eq!(store.read_index("s", "k", 0, 10).await.unwrap().total, 1);
-}
-
-async fn older_events_are_filed_by_a_backfill(subject: Subject) {
-    let store = &*subject.store;
-    store
-        .append("s", ExpectedRevision::Any, vec![event("a"), event("b")])
-        .await
-        .unwrap();
-
-    let entry = |key: &str, revision| agora::store::IndexEntry {
-        stream: "s".into(),
-        key: key.into(),
-        revision,
-    };
-    store
-        .backfill_index(vec![entry("k", 1), entry("k", 0)], false)
-        .await
-        .unwrap();
-    // Filing again is harmless.
-    store
-        .backfill_index(vec![entry("k", 1)], true)
-        .await
-        .unwrap();
-
-    let k = store.read_index("s", "k", 0, 10).await.unwrap();
-    assert_eq!(
-        (k.total, labels(&k.events)),
-        (2, vec!["a".into(), "b".into()])
-    );
-    assert_eq!(store.unindexed_before().await.unwrap(), 0);
+    assert_eq!(store.index_mark("s").await.unwrap(), Some(2));
+    assert!(matches!(too_long, Err(StoreError::InvalidAppend(_))));
+    assert!(matches!(beyond_the_mark, Err(StoreError::InvalidAppend(_))));
+    assert_eq!(store.read_index("s", "j", 2, 0, 10).await.unwrap().total, 0);
+    assert_eq!(store.read_index("s", "k", 2, 0, 10).await.unwrap().total, 2);
 }
 
 macro_rules! contract {
@@ -486,12 +456,8 @@ macro_rules! contract {
                 super::the_index_finds_a_streams_events_by_key_in_pages($adapter()).await;
             }
             #[tokio::test]
-            async fn a_refused_append_files_nothing() {
-                super::a_refused_append_files_nothing($adapter()).await;
-            }
-            #[tokio::test]
-            async fn older_events_are_filed_by_a_backfill() {
-                super::older_events_are_filed_by_a_backfill($adapter()).await;
+            async fn an_index_mark_never_moves_back_and_bad_entries_file_nothing() {
+                super::an_index_mark_never_moves_back_and_bad_entries_file_nothing($adapter()).await;
             }
             #[tokio::test]
             async fn keys_are_kept_replaced_and_destroyed() {

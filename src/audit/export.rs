@@ -70,19 +70,15 @@ impl ExportLine {
         }
     }
 
-    /// The event as the store keeps it, filed under the keys the ledger
-    /// files it under.
-    pub fn proposed(&self) -> Result<ProposedEvent, agora_events::DecodeError> {
-        let record = self.record();
-        let index_keys = crate::ledger::index::keys_of(&record)?;
-        let (data, metadata) = record.to_store_bytes();
-        Ok(ProposedEvent {
+    /// The event as the store keeps it.
+    pub fn proposed(&self) -> ProposedEvent {
+        let (data, metadata) = self.record().to_store_bytes();
+        ProposedEvent {
             event_id: self.event_id,
             event_type: self.event_type.clone(),
             data,
             metadata,
-            index_keys,
-        })
+        }
     }
 
     /// Writes the line, newline included.

@@ -240,10 +240,7 @@ async fn write_all(lines: &[ExportLine], path: &Path) -> Result<u64, ToolError> 
     for (stream, events) in by_stream {
         for chunk in events.chunks(APPEND_EVENTS_MAX) {
             let expected = expected_before(chunk[0].revision);
-            let proposed = chunk
-                .iter()
-                .map(|line| line.proposed())
-                .collect::<Result<_, _>>()?;
+            let proposed = chunk.iter().map(|line| line.proposed()).collect();
             store.append(stream, expected, proposed).await?;
             count += chunk.len() as u64;
             bar.inc(chunk.len() as u64);

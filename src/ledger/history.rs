@@ -2,19 +2,17 @@
 //! start-up for every community, and when a writer catches up after losing
 //! a race. Every event's chain link is verified on the way in.
 //!
-//! A store made before the store kept an index is indexed on the way too,
-//! once, at the first start-up that finds it so.
+//! Events after the stream's index mark (not yet filed in the store's
+//! index, or a store made before there was one) have their index entries
+//! kept on the way in, for the writer to file.
 
 use std::collections::HashMap;
 
 use agora_events::{CommunitySlug, EventId, EventRecord};
 
 use super::writer::WriterState;
-use super::{Committed, LedgerError, index};
-use crate::store::{EventStore, IndexEntry, READ_EVENTS_MAX, StoredEvent};
-
-/// Index entries written together while indexing an older store.
-const BACKFILL_ENTRIES_MAX: usize = 16_384;
+use super::{Committed, LedgerError};
+use crate::store::{EventStore, READ_EVENTS_MAX, StoredEvent};
 
 /// The prefix of every community stream: `community-<slug>`.
 pub const COMMUNITY_STREAM_PREFIX: &str = "community-";
@@ -65,6 +63,7 @@ pub fn absorb(state: &mut WriterState, stored: &StoredEvent) -> Result<Committed
         revision: stored.revision,
         record,
     };
+    state.remember(&committed, &event, &metadata);
     state.apply(&committed, &event, &metadata);
     Ok(committed)
 }
@@ -78,7 +77,6 @@ pub async fn load_all(
 ) -> Result<HashMap<CommunitySlug, WriterState>, LedgerError> {
     let mut communities: HashMap<CommunitySlug, WriterState> = HashMap::new();
     let mut broken: std::collections::HashSet<CommunitySlug> = Default::default();
-    let mut backfill = Backfill::start(store, tolerate_breaks).await?;
     let mut from = 0;
     loop {
         let page = store.read_all(from, READ_EVENTS_MAX).await?;
@@ -94,11 +92,13 @@ pub async fn load_all(
             if broken.contains(&slug) {
                 continue;
             }
-            let state = communities
-                .entry(slug.clone())
-                .or_insert_with(WriterState::empty);
+            if !communities.contains_key(&slug) {
+                let mark = store.index_mark(&stored.stream).await?;
+                communities.insert(slug.clone(), WriterState::filed_through(mark));
+            }
+            let state = communities.get_mut(&slug).expect("inserted above");
             match absorb(state, stored) {
-                Ok(committed) => backfill.file(store, stored, &committed).await?,
+                Ok(_) => {}
                 Err(error) if tolerate_breaks => {
                     tracing::warn!(community = %slug, %error, "the chain breaks here; serving what comes before");
                     broken.insert(slug);
@@ -107,70 +107,7 @@ pub async fn load_all(
             }
         }
     }
-    backfill.finish(store).await?;
     Ok(communities)
-}
-
-/// Files the events of an older store under their index keys while they
-/// are loaded.
-struct Backfill {
-    /// Events at positions below this still need filing.
-    before: u64,
-    entries: Vec<IndexEntry>,
-}
-
-impl Backfill {
-    async fn start(store: &dyn EventStore, read_only: bool) -> Result<Self, LedgerError> {
-        let before = store.unindexed_before().await?;
-        if before > 0 && read_only {
-            tracing::warn!(
-                "this store was made before events were indexed; histories and statements \
-                 of its older events stay empty until it is started without --read-only"
-            );
-            return Ok(Self {
-                before: 0,
-                entries: Vec::new(),
-            });
-        }
-        if before > 0 {
-            tracing::info!(events = before, "indexing the events of an older store");
-        }
-        Ok(Self {
-            before,
-            entries: Vec::new(),
-        })
-    }
-
-    async fn file(
-        &mut self,
-        store: &dyn EventStore,
-        stored: &StoredEvent,
-        committed: &Committed,
-    ) -> Result<(), LedgerError> {
-        if stored.position >= self.before {
-            return Ok(());
-        }
-        let keys = index::keys_of(&committed.record)
-            .map_err(|error| LedgerError::Corrupt(error.to_string()))?;
-        self.entries.extend(keys.into_iter().map(|key| IndexEntry {
-            stream: stored.stream.clone(),
-            key,
-            revision: stored.revision,
-        }));
-        if self.entries.len() >= BACKFILL_ENTRIES_MAX {
-            store
-                .backfill_index(std::mem::take(&mut self.entries), false)
-                .await?;
-        }
-        Ok(())
-    }
-
-    async fn finish(self, store: &dyn EventStore) -> Result<(), LedgerError> {
-        if self.before > 0 {
-            store.backfill_index(self.entries, true).await?;
-        }
-        Ok(())
-    }
 }
 
 /// The events of `stream` from `from` on, verified against `state`, which
@@ -190,6 +127,27 @@ pub async fn catch_up(
             absorb(state, stored)?;
         }
     }
+}
+
+/// The committed events of `stream` at `revisions` (in increasing order),
+/// each run of consecutive revisions read at once.
+pub async fn read_revisions(
+    store: &dyn EventStore,
+    stream: &str,
+    revisions: &[u64],
+) -> Result<Vec<Committed>, LedgerError> {
+    let mut events = Vec::with_capacity(revisions.len());
+    let mut rest = revisions;
+    while let Some(&first) = rest.first() {
+        let run = rest
+            .iter()
+            .enumerate()
+            .take_while(|&(offset, &revision)| revision == first + offset as u64)
+            .count();
+        events.extend(read_committed(store, stream, first, run).await?);
+        rest = &rest[run..];
+    }
+    Ok(events)
 }
 
 /// The committed events of revisions `first..first + count` of `stream`.

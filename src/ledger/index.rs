@@ -1,6 +1,6 @@
-//! The keys each event is filed under in the store's index, written in the
-//! same transaction as the event, so that reads about one thing never walk
-//! the whole log and nothing about history is held in memory:
+//! The keys each event is filed under in the store's index, so that reads
+//! about one thing never walk the whole log and no history is held in
+//! memory:
 //!
 //! - `entity:<uuid>`: every id the event's data mentions (pioneers,
 //!   projects, exchanges, ballots, allocations…, and the id inside account
@@ -10,13 +10,119 @@
 //! - `command:<length of actor>:<actor>:<command id>`: the command that
 //!   recorded the event, scoped to its caller (idempotency keys belong to
 //!   the caller who sent them). Serves retries.
+//!
+//! Filing an event's keys in the transaction that appends it would cost a
+//! few random pages of the index per event on the hot path. Instead, each
+//! community keeps its newest events' entries in memory ([`Recent`]), from
+//! the moment they are durable, and files them in bulk, with the stream's
+//! index mark, every [`FILE_EVENTS_MIN`] events. Reads and retries look at
+//! both: the store's index through the mark, and the entries after it. What
+//! was not filed when the service stopped is filed again from the log at
+//! the next start-up.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, RwLock};
 
 use agora_events::{AccountId, Event, EventRecord, Metadata};
 use agora_projections::Movement;
 use serde_json::Value;
 use uuid::Uuid;
+
+use crate::store::IndexEntry;
+
+/// Events kept in memory before their entries are filed in the store.
+pub const FILE_EVENTS_MIN: u64 = 1_024;
+
+/// A community's index entries not yet filed in the store: those of its
+/// events after the store's index mark.
+#[derive(Debug, Clone, Default)]
+pub struct Recent {
+    /// The store's mark as last known: every event through it is filed.
+    filed_through: Option<u64>,
+    /// The last revision whose entries are here.
+    last: Option<u64>,
+    /// Entries after the mark, in revision order.
+    entries: Vec<IndexEntry>,
+    /// Key → revisions after the mark, in order.
+    by_key: HashMap<String, Vec<u64>>,
+}
+
+/// A community's recent entries, as its writer and readers share them.
+pub type SharedRecent = Arc<RwLock<Recent>>;
+
+impl Recent {
+    /// Nothing recent, with the store filed through `filed_through`.
+    pub fn new(filed_through: Option<u64>) -> Self {
+        Self {
+            filed_through,
+            last: filed_through,
+            ..Self::default()
+        }
+    }
+
+    /// Keeps the keys of the event at `revision`, unless the store has it.
+    pub fn add(&mut self, revision: u64, keys: Vec<String>) {
+        if self.has_filed(revision) {
+            return;
+        }
+        debug_assert!(
+            self.last.is_none_or(|last| revision > last),
+            "entries arrive in revision order"
+        );
+        self.last = Some(revision);
+        for key in keys {
+            let revisions = self.by_key.entry(key.clone()).or_default();
+            if revisions.last() != Some(&revision) {
+                revisions.push(revision);
+                self.entries.push(IndexEntry { key, revision });
+            }
+        }
+    }
+
+    /// Whether the store's index has the event at `revision`.
+    pub fn has_filed(&self, revision: u64) -> bool {
+        self.filed_through.is_some_and(|mark| revision <= mark)
+    }
+
+    /// The store's mark: every event through it is filed there.
+    pub fn filed_through(&self) -> Option<u64> {
+        self.filed_through
+    }
+
+    /// How many events' entries wait to be filed.
+    pub fn unfiled_events(&self) -> u64 {
+        match (self.last, self.filed_through) {
+            (Some(last), Some(mark)) => last - mark,
+            (Some(last), None) => last + 1,
+            (None, _) => 0,
+        }
+    }
+
+    /// What to file now: the entries, and the mark they bring the store to.
+    pub fn to_file(&self) -> Option<(Vec<IndexEntry>, u64)> {
+        let through = self.last?;
+        (self.filed_through != Some(through)).then(|| (self.entries.clone(), through))
+    }
+
+    /// The store has filed everything through `through`: forget it here.
+    pub fn filed(&mut self, through: u64) {
+        if self.filed_through.is_some_and(|mark| through <= mark) {
+            return;
+        }
+        self.filed_through = Some(through);
+        self.entries.retain(|entry| entry.revision > through);
+        self.by_key.retain(|_, revisions| {
+            revisions.retain(|&revision| revision > through);
+            !revisions.is_empty()
+        });
+    }
+
+    /// The store's mark, and the revisions after it filed under `key`.
+    pub fn view(&self, key: &str) -> (Option<u64>, Vec<u64>) {
+        let revisions = self.by_key.get(key).cloned().unwrap_or_default();
+        (self.filed_through, revisions)
+    }
+}
 
 /// The key of the events that mention entity `id`.
 pub fn entity_key(id: Uuid) -> String {
@@ -88,6 +194,28 @@ mod tests {
         let mut ids = BTreeSet::new();
         ids_in(&data, &mut ids);
         assert_eq!(ids, [a, b, c].into_iter().collect());
+    }
+
+    #[test]
+    fn recent_entries_are_forgotten_once_filed_and_never_before() {
+        let mut recent = Recent::new(Some(1));
+        recent.add(1, vec!["k".into()]); // already filed: ignored
+        recent.add(2, vec!["k".into(), "j".into(), "k".into()]);
+        recent.add(3, vec!["k".into()]);
+
+        assert_eq!(recent.unfiled_events(), 2);
+        assert_eq!(recent.view("k"), (Some(1), vec![2, 3]));
+        let (entries, through) = recent.to_file().unwrap();
+        assert_eq!((entries.len(), through), (3, 3));
+
+        recent.filed(2);
+        assert_eq!(recent.view("k"), (Some(2), vec![3]));
+        assert_eq!(recent.view("j"), (Some(2), vec![]));
+        recent.filed(1); // a mark never moves back
+        assert_eq!(recent.view("k"), (Some(2), vec![3]));
+        recent.filed(3);
+        assert_eq!(recent.to_file(), None);
+        assert_eq!(recent.unfiled_events(), 0);
     }
 
     #[test]

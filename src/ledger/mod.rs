@@ -27,7 +27,7 @@ use tokio::task::JoinHandle;
 
 use crate::clock::Clock;
 use crate::domain::{Command, Rejection};
-use crate::store::{EventStore, StoreError};
+use crate::store::{EventStore, READ_EVENTS_MAX, StoreError};
 
 pub use personal::{KeyRing, PersonalData, PersonalKey};
 
@@ -118,6 +118,8 @@ struct CommunityHandle {
     jobs: mpsc::Sender<Job>,
     /// `None` until the community's creation is durable.
     snapshot: watch::Receiver<Option<Arc<Snapshot>>>,
+    /// Index entries not yet filed in the store.
+    recent: index::SharedRecent,
 }
 
 /// Every community's writer, and the keys of personal data.
@@ -242,6 +244,8 @@ impl Ledger {
         Ok((total, lines))
     }
 
+    /// The community's events filed under `key`, oldest first: those the
+    /// store's index has, then the recent ones it has not filed yet.
     async fn read_index(
         &self,
         community: &CommunitySlug,
@@ -249,16 +253,43 @@ impl Ledger {
         skip: u64,
         limit: usize,
     ) -> Result<(u64, Vec<Committed>), LedgerError> {
-        let page = self
-            .store
-            .read_index(&community.stream(), key, skip, limit)
-            .await?;
-        let events = page
-            .events
+        let Some(handle) = self.handle(community) else {
+            return Ok((0, Vec::new()));
+        };
+        // The recent entries first: the store files entries before they
+        // leave `recent`, so nothing can fall between the two reads.
+        let (mark, recent) = handle
+            .recent
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .view(key);
+        let stream = community.stream();
+        let limit = limit.min(READ_EVENTS_MAX);
+        let (filed, mut events) = match mark {
+            Some(mark) => {
+                let page = self
+                    .store
+                    .read_index(&stream, key, mark, skip, limit)
+                    .await?;
+                let events = page
+                    .events
+                    .iter()
+                    .map(history::committed_of)
+                    .collect::<Result<Vec<_>, _>>()?;
+                (page.total, events)
+            }
+            None => (0, Vec::new()),
+        };
+        let first_recent = usize::try_from(skip.saturating_sub(filed)).unwrap_or(usize::MAX);
+        let wanted = limit.saturating_sub(events.len());
+        let revisions: Vec<u64> = recent
             .iter()
-            .map(history::committed_of)
-            .collect::<Result<_, _>>()?;
-        Ok((page.total, events))
+            .copied()
+            .skip(first_recent)
+            .take(wanted)
+            .collect();
+        events.extend(history::read_revisions(&*self.store, &stream, &revisions).await?);
+        Ok((filed + recent.len() as u64, events))
     }
 
     /// Up to `limit` recorded events of the community from revision `from`.
@@ -418,6 +449,7 @@ impl Ledger {
         }
         let (jobs, queue) = mpsc::channel(COMMAND_QUEUE_MAX);
         let (snapshots, snapshot) = watch::channel(state.snapshot());
+        let recent = Arc::clone(&state.recent);
         let writer = writer::Writer::new(
             slug.clone(),
             Arc::clone(&self.store),
@@ -431,7 +463,11 @@ impl Ledger {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(task);
-        let handle = CommunityHandle { jobs, snapshot };
+        let handle = CommunityHandle {
+            jobs,
+            snapshot,
+            recent,
+        };
         communities.insert(slug, handle.clone());
         handle
     }

@@ -3,13 +3,16 @@
 use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
+use std::sync::RwLockWriteGuard;
 
 use agora_events::{CommunitySlug, Event, EventId, Hash, Metadata, NewEvent, PioneerId, Timestamp};
 use agora_projections::CommunityState;
 use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use super::history::{self, COMMUNITY_STREAM_PREFIX};
+use super::index::{Recent, SharedRecent};
 use super::{
     BATCH_COMMANDS_MAX, CONFLICT_RETRIES_MAX, CommandOutcome, Committed, Job, KeyRing, LedgerError,
     Snapshot, index,
@@ -44,15 +47,39 @@ pub struct WriterState {
     /// When the last event was recorded: instants never go backwards in a
     /// community's log, even if the system clock does.
     pub last_recorded_at: Option<Timestamp>,
+    /// Index entries of the events the store has not filed yet; shared
+    /// with readers.
+    pub recent: SharedRecent,
 }
 
 impl WriterState {
     pub fn empty() -> Self {
+        Self::filed_through(None)
+    }
+
+    /// A community whose stream the store's index has filed through `mark`.
+    pub fn filed_through(mark: Option<u64>) -> Self {
         Self {
             state: None,
             revision: None,
             head: Hash::GENESIS,
             last_recorded_at: None,
+            recent: Arc::new(std::sync::RwLock::new(Recent::new(mark))),
+        }
+    }
+
+    fn recent(&self) -> RwLockWriteGuard<'_, Recent> {
+        self.recent.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Keeps a committed event's index entries until the store files them.
+    pub fn remember(&mut self, committed: &Committed, event: &Event, metadata: &Metadata) {
+        let mut recent = self.recent();
+        if !recent.has_filed(committed.revision) {
+            recent.add(
+                committed.revision,
+                index::keys(&committed.record.data, event, metadata),
+            );
         }
     }
 
@@ -116,6 +143,8 @@ struct Plan {
 }
 
 pub struct Writer {
+    /// The index entries being filed, if any.
+    filing: Option<JoinHandle<()>>,
     slug: CommunitySlug,
     stream: String,
     store: Arc<dyn EventStore>,
@@ -135,6 +164,7 @@ impl Writer {
         snapshots: watch::Sender<Option<Arc<Snapshot>>>,
     ) -> Self {
         Self {
+            filing: None,
             stream: format!("{COMMUNITY_STREAM_PREFIX}{slug}"),
             slug,
             store,
@@ -156,7 +186,53 @@ impl Writer {
                 }
             }
             self.process(batch).await;
+            self.file_index(index::FILE_EVENTS_MIN);
         }
+        // Everything still recent is filed before the writer stops, so that
+        // the next start-up has nothing to file again.
+        if let Some(filing) = self.filing.take() {
+            let _ = filing.await;
+        }
+        self.file_index(1);
+        if let Some(filing) = self.filing.take() {
+            let _ = filing.await;
+        }
+    }
+
+    /// Files the recent index entries in the store, in the background, once
+    /// there are entries of at least `events_min` events and no filing is
+    /// under way. A failed filing is retried at the next call.
+    fn file_index(&mut self, events_min: u64) {
+        if self
+            .filing
+            .as_ref()
+            .is_some_and(|filing| !filing.is_finished())
+        {
+            return;
+        }
+        let recent = Arc::clone(&self.current.recent);
+        let to_file = {
+            let recent = recent.read().unwrap_or_else(|p| p.into_inner());
+            if recent.unfiled_events() < events_min {
+                return;
+            }
+            recent.to_file()
+        };
+        let Some((entries, through)) = to_file else {
+            return;
+        };
+        let (store, stream) = (Arc::clone(&self.store), self.stream.clone());
+        self.filing = Some(tokio::spawn(async move {
+            match store.file_index(&stream, entries, through).await {
+                Ok(()) => recent
+                    .write()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .filed(through),
+                Err(error) => {
+                    tracing::warn!(%stream, %error, "could not file index entries; will retry");
+                }
+            }
+        }));
     }
 
     async fn process(&mut self, batch: Vec<Job>) {
@@ -180,14 +256,13 @@ impl Writer {
             let proposed = plan
                 .events
                 .iter()
-                .map(|(new, record)| {
+                .map(|(_, record)| {
                     let (data, metadata) = record.to_store_bytes();
                     ProposedEvent {
                         event_id: record.event_id.0,
                         event_type: record.event_type.clone(),
                         data,
                         metadata,
-                        index_keys: index::keys(&record.data, &new.event, &new.metadata),
                     }
                 })
                 .collect();
@@ -212,44 +287,73 @@ impl Writer {
     }
 
     /// The commands of the batch that were recorded before it, by the key
-    /// their caller sent, looked up in the store's index in one read.
+    /// their caller sent: among the recent events first, then in the
+    /// store's index, for every key at once.
     async fn recall(&self, batch: &[Job]) -> Result<Vec<Option<RecordedCommand>>, LedgerError> {
-        let keys: Vec<String> = batch
-            .iter()
-            .filter_map(|job| {
-                let request = &job.request;
-                let key = request.idempotency_key.as_ref()?;
-                Some(index::command_key(&request.actor.id, key))
-            })
-            .collect();
-        if keys.is_empty() || self.current.revision.is_none() {
+        let mut found: Vec<Option<Vec<Committed>>> = vec![None; batch.len()];
+        if self.current.revision.is_none() {
             return Ok(vec![None; batch.len()]);
         }
-        let mut pages = self
-            .store
-            .read_index_first(&self.stream, keys, APPEND_EVENTS_MAX)
-            .await?
-            .into_iter();
-        batch
-            .iter()
-            .map(|job| {
-                if job.request.idempotency_key.is_none() {
-                    return Ok(None);
+        let mut in_store = Vec::new();
+        let mut wanted = Vec::new();
+        let mark = {
+            let recent = self
+                .current
+                .recent
+                .read()
+                .unwrap_or_else(|p| p.into_inner());
+            for (at, job) in batch.iter().enumerate() {
+                let request = &job.request;
+                let Some(key) = &request.idempotency_key else {
+                    continue;
+                };
+                let key = index::command_key(&request.actor.id, key);
+                let (_, revisions) = recent.view(&key);
+                match revisions.first() {
+                    // A command's events are contiguous.
+                    Some(&first) => wanted.push((at, first, revisions.len())),
+                    None => in_store.push((at, key)),
                 }
-                let page = pages.next().unwrap_or_default();
-                let Some(first) = page.first() else {
+            }
+            recent.filed_through()
+        };
+        for (at, first, count) in wanted {
+            found[at] =
+                Some(history::read_committed(&*self.store, &self.stream, first, count).await?);
+        }
+        if let (Some(mark), false) = (mark, in_store.is_empty()) {
+            let keys = in_store.iter().map(|(_, key)| key.clone()).collect();
+            let pages = self
+                .store
+                .read_index_first(&self.stream, keys, mark, APPEND_EVENTS_MAX)
+                .await?;
+            for ((at, _), page) in in_store.iter().zip(pages) {
+                if !page.is_empty() {
+                    found[*at] = Some(
+                        page.iter()
+                            .map(history::committed_of)
+                            .collect::<Result<_, _>>()?,
+                    );
+                }
+            }
+        }
+        found
+            .into_iter()
+            .map(|events| {
+                let Some(events) = events else {
                     return Ok(None);
                 };
-                let digest = history::record_of(first)?
+                let Some(first) = events.first() else {
+                    return Ok(None);
+                };
+                let (_, metadata) = first
+                    .record
                     .decode()
-                    .map_err(|error| LedgerError::Corrupt(error.to_string()))?
-                    .1
-                    .command_digest;
-                let events = page
-                    .iter()
-                    .map(history::committed_of)
-                    .collect::<Result<_, _>>()?;
-                Ok(Some(RecordedCommand { digest, events }))
+                    .map_err(|error| LedgerError::Corrupt(error.to_string()))?;
+                Ok(Some(RecordedCommand {
+                    digest: metadata.command_digest,
+                    events,
+                }))
             })
             .collect()
     }
@@ -393,6 +497,14 @@ impl Writer {
             self.current.head = plan.head;
             self.current.last_recorded_at =
                 plan.events.last().map(|(new, _)| new.metadata.recorded_at);
+            let mut recent = self.current.recent();
+            for ((new, record), committed) in plan.events.iter().zip(&committed) {
+                recent.add(
+                    committed.revision,
+                    index::keys(&record.data, &new.event, &new.metadata),
+                );
+            }
+            drop(recent);
             self.publish();
         }
         let forgotten: Vec<PioneerId> = plan

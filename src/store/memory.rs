@@ -11,6 +11,7 @@ use super::subscription::{PageReader, follow};
 use super::{
     AppendOutcome, BoxFuture, EventStore, ExpectedRevision, IndexEntry, IndexPage, ProposedEvent,
     READ_EVENTS_MAX, StoreError, StoredEvent, StoredKey, Subscription, check_append_size,
+    check_index_entries,
 };
 
 struct Log {
@@ -20,6 +21,8 @@ struct Log {
     event_ids: HashSet<Uuid>,
     /// (stream, key) → revisions filed under it.
     index: HashMap<(String, String), BTreeSet<u64>>,
+    /// Each stream's index mark.
+    index_marks: HashMap<String, u64>,
     keys: HashMap<Uuid, Vec<u8>>,
     /// Told the next position after each append, under the same lock so
     /// that it only ever moves forward; `None` once shut down.
@@ -40,6 +43,7 @@ impl Default for MemoryStore {
             streams: HashMap::new(),
             event_ids: HashSet::new(),
             index: HashMap::new(),
+            index_marks: HashMap::new(),
             keys: HashMap::new(),
             next_position: Some(sender),
         };
@@ -90,12 +94,6 @@ impl MemoryStore {
         for (offset, event) in events.into_iter().enumerate() {
             let position = log.events.len();
             let revision = revisions + offset as u64;
-            for key in event.index_keys {
-                log.index
-                    .entry((stream.to_owned(), key))
-                    .or_default()
-                    .insert(revision);
-            }
             log.event_ids.insert(event.event_id);
             log.streams
                 .entry(stream.to_owned())
@@ -191,6 +189,7 @@ impl EventStore for MemoryStore {
         &'a self,
         stream: &'a str,
         key: &'a str,
+        through: u64,
         skip: u64,
         limit: usize,
     ) -> BoxFuture<'a, Result<IndexPage, StoreError>> {
@@ -200,10 +199,10 @@ impl EventStore for MemoryStore {
                 return Ok(IndexPage::default());
             };
             let positions = &log.streams[stream];
+            let filed = revisions.range(..=through);
             Ok(IndexPage {
-                total: revisions.len() as u64,
-                events: revisions
-                    .iter()
+                total: filed.clone().count() as u64,
+                events: filed
                     .skip(usize::try_from(skip).unwrap_or(usize::MAX))
                     .take(limit.min(READ_EVENTS_MAX))
                     .map(|&revision| log.events[positions[revision as usize]].clone())
@@ -212,24 +211,27 @@ impl EventStore for MemoryStore {
         })
     }
 
-    fn unindexed_before(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
-        // Every event here was filed as it was appended.
-        Box::pin(async { Ok(0) })
+    fn index_mark<'a>(&'a self, stream: &'a str) -> BoxFuture<'a, Result<Option<u64>, StoreError>> {
+        Box::pin(async move { Ok(self.log().index_marks.get(stream).copied()) })
     }
 
-    fn backfill_index(
-        &self,
+    fn file_index<'a>(
+        &'a self,
+        stream: &'a str,
         entries: Vec<IndexEntry>,
-        _complete: bool,
-    ) -> BoxFuture<'_, Result<(), StoreError>> {
+        through: u64,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
+            check_index_entries(&entries, through)?;
             let mut log = self.log();
             for entry in entries {
                 log.index
-                    .entry((entry.stream, entry.key))
+                    .entry((stream.to_owned(), entry.key))
                     .or_default()
                     .insert(entry.revision);
             }
+            let mark = log.index_marks.entry(stream.to_owned()).or_insert(through);
+            *mark = (*mark).max(through);
             Ok(())
         })
     }

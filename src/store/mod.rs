@@ -10,10 +10,12 @@
 //!   **position** in it, increasing with commit order.
 //! - An append names the revision it expects the stream to be at; a mismatch
 //!   is refused as [`StoreError::WrongExpectedRevision`] and writes nothing.
-//! - Each appended event may be filed under **index keys** (opaque strings
-//!   the caller chooses: an entity's id, an account, a command's idempotency
-//!   key), written in the same transaction as the event, so that a stream's
-//!   events about one thing are found without reading the stream.
+//! - A stream's events can be filed under **index keys** (opaque strings the
+//!   caller chooses: an entity's id, an account, a command's idempotency
+//!   key), so that its events about one thing are found without reading the
+//!   stream. The caller files them after the fact, in bulk, each time with
+//!   the stream's **index mark**: the revision through which everything is
+//!   filed, kept in the same transaction as the entries.
 
 mod memory;
 mod sqlite;
@@ -65,21 +67,18 @@ impl ExpectedRevision {
     }
 }
 
-/// Most bytes of one index key. An event's keys together are held to
-/// [`EVENT_BYTES_MAX`], like the event itself.
+/// Most bytes of one index key.
 pub const INDEX_KEY_BYTES_MAX: usize = 256;
+/// Most entries filed at once.
+pub const FILE_INDEX_ENTRIES_MAX: usize = 1 << 20;
 
-/// An event to append: an id and type, the bytes to keep, and the keys its
-/// stream files it under.
+/// An event to append: an id and type, and the bytes to keep.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProposedEvent {
     pub event_id: Uuid,
     pub event_type: String,
     pub data: Vec<u8>,
     pub metadata: Vec<u8>,
-    /// Keys to find this event by within its stream (no duplicates needed:
-    /// a key given twice files the event once).
-    pub index_keys: Vec<String>,
 }
 
 impl ProposedEvent {
@@ -109,11 +108,9 @@ pub struct IndexPage {
     pub events: Vec<StoredEvent>,
 }
 
-/// An index entry written after the fact, for events recorded before the
-/// store kept an index.
+/// One event of a stream filed under one key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexEntry {
-    pub stream: String,
     pub key: String,
     pub revision: u64,
 }
@@ -185,46 +182,52 @@ pub trait EventStore: Send + Sync + 'static {
         limit: usize,
     ) -> BoxFuture<'_, Result<Vec<StoredEvent>, StoreError>>;
 
-    /// The events `stream` files under `key`, oldest first: the first
-    /// `skip` left out, at most `limit` (clamped to [`READ_EVENTS_MAX`]),
-    /// with how many there are in all. A key never used gives an empty page.
+    /// The events `stream` files under `key` among its revisions up to
+    /// `through`, oldest first: the first `skip` left out, at most `limit`
+    /// (clamped to [`READ_EVENTS_MAX`]), with how many there are in all. A
+    /// key never used gives an empty page.
     fn read_index<'a>(
         &'a self,
         stream: &'a str,
         key: &'a str,
+        through: u64,
         skip: u64,
         limit: usize,
     ) -> BoxFuture<'a, Result<IndexPage, StoreError>>;
 
-    /// For each key, up to `limit` events `stream` files under it, oldest
-    /// first: many keys in one round trip where the adapter can.
+    /// For each key, up to `limit` events `stream` files under it among its
+    /// revisions up to `through`, oldest first: many keys in one round trip
+    /// where the adapter can.
     fn read_index_first<'a>(
         &'a self,
         stream: &'a str,
         keys: Vec<String>,
+        through: u64,
         limit: usize,
     ) -> BoxFuture<'a, Result<Vec<Vec<StoredEvent>>, StoreError>> {
         Box::pin(async move {
             let mut pages = Vec::with_capacity(keys.len());
             for key in &keys {
-                pages.push(self.read_index(stream, key, 0, limit).await?.events);
+                let page = self.read_index(stream, key, through, 0, limit).await?;
+                pages.push(page.events);
             }
             Ok(pages)
         })
     }
 
-    /// Events at positions below this were recorded before the store kept an
-    /// index (a store made by an older version) and may not be filed yet;
-    /// 0 when every event is.
-    fn unindexed_before(&self) -> BoxFuture<'_, Result<u64, StoreError>>;
+    /// The revision through which `stream`'s events are filed; `None`
+    /// before anything is.
+    fn index_mark<'a>(&'a self, stream: &'a str) -> BoxFuture<'a, Result<Option<u64>, StoreError>>;
 
-    /// Files older events under their keys (entries already there are
-    /// kept); with `complete`, marks every event as filed.
-    fn backfill_index(
-        &self,
+    /// Files `entries` of `stream` and moves its index mark to `through`,
+    /// all or nothing, durably. Entries already filed are kept; a mark
+    /// never moves back.
+    fn file_index<'a>(
+        &'a self,
+        stream: &'a str,
         entries: Vec<IndexEntry>,
-        complete: bool,
-    ) -> BoxFuture<'_, Result<(), StoreError>>;
+        through: u64,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
 
     /// Every event from position `from` on: first those already recorded,
     /// then each new one as it becomes durable; each once, in order.
@@ -268,17 +271,30 @@ fn check_append_size(events: &[ProposedEvent]) -> Result<(), StoreError> {
             event.event_id
         )));
     }
-    if let Some(event) = events.iter().find(|event| {
-        event.index_keys.iter().map(String::len).sum::<usize>() > EVENT_BYTES_MAX
-            || event
-                .index_keys
-                .iter()
-                .any(|key| key.len() > INDEX_KEY_BYTES_MAX)
-    }) {
+    Ok(())
+}
+
+/// Refuses entries the index cannot take, before any IO.
+fn check_index_entries(entries: &[IndexEntry], through: u64) -> Result<(), StoreError> {
+    if entries.len() > FILE_INDEX_ENTRIES_MAX {
         return Err(StoreError::InvalidAppend(format!(
-            "event {} has an index key longer than {INDEX_KEY_BYTES_MAX} bytes, or keys \
-             longer than {EVENT_BYTES_MAX} bytes together",
-            event.event_id
+            "{} index entries at once, at most {FILE_INDEX_ENTRIES_MAX}",
+            entries.len()
+        )));
+    }
+    if let Some(entry) = entries
+        .iter()
+        .find(|entry| entry.key.len() > INDEX_KEY_BYTES_MAX)
+    {
+        return Err(StoreError::InvalidAppend(format!(
+            "index key of {} bytes, at most {INDEX_KEY_BYTES_MAX}",
+            entry.key.len()
+        )));
+    }
+    if let Some(entry) = entries.iter().find(|entry| entry.revision > through) {
+        return Err(StoreError::InvalidAppend(format!(
+            "revision {} filed beyond the mark {through}",
+            entry.revision
         )));
     }
     Ok(())

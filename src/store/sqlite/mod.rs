@@ -34,7 +34,7 @@ use writer::{AppendRequest, Request, Writer};
 use super::subscription::{PageReader, follow};
 use super::{
     AppendOutcome, BoxFuture, EventStore, ExpectedRevision, IndexEntry, IndexPage, ProposedEvent,
-    StoreError, StoredEvent, StoredKey, Subscription, check_append_size,
+    StoreError, StoredEvent, StoredKey, Subscription, check_append_size, check_index_entries,
 };
 
 /// Appends waiting for the writer before callers wait to enqueue
@@ -71,21 +71,19 @@ const MIGRATIONS: &[&str] = &[
         id  BLOB PRIMARY KEY,
         key BLOB NOT NULL
     ) STRICT;",
-    // Each stream's events by index key, written with the events. Events
-    // recorded before this table existed are filed by `backfill_index`;
-    // `unindexed_before` says up to where that is still to do.
+    // Each stream's events by index key, filed in bulk after the fact, and
+    // the revision through which each stream is filed. A stream of an older
+    // store has no mark: its events are all still to file.
     "CREATE TABLE event_index (
         stream   TEXT    NOT NULL,
         key      TEXT    NOT NULL,
         revision INTEGER NOT NULL,
         PRIMARY KEY (stream, key, revision)
     ) STRICT, WITHOUT ROWID;
-    CREATE TABLE store_marks (
-        name  TEXT    PRIMARY KEY,
-        value INTEGER NOT NULL
-    ) STRICT;
-    INSERT INTO store_marks (name, value)
-        SELECT 'unindexed_before', COALESCE(MAX(position) + 1, 0) FROM events;",
+    CREATE TABLE index_marks (
+        stream  TEXT    PRIMARY KEY,
+        through INTEGER NOT NULL
+    ) STRICT;",
 ];
 /// The schema version this code writes.
 const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
@@ -374,12 +372,13 @@ impl EventStore for SqliteStore {
         &'a self,
         stream: &'a str,
         key: &'a str,
+        through: u64,
         skip: u64,
         limit: usize,
     ) -> BoxFuture<'a, Result<IndexPage, StoreError>> {
         let (stream, key) = (stream.to_owned(), key.to_owned());
         Box::pin(blocking(Arc::clone(&self.readers), move |readers| {
-            readers.read_index(&stream, &key, skip, limit)
+            readers.read_index(&stream, &key, through, skip, limit)
         }))
     }
 
@@ -387,31 +386,39 @@ impl EventStore for SqliteStore {
         &'a self,
         stream: &'a str,
         keys: Vec<String>,
+        through: u64,
         limit: usize,
     ) -> BoxFuture<'a, Result<Vec<Vec<StoredEvent>>, StoreError>> {
         let stream = stream.to_owned();
         Box::pin(blocking(Arc::clone(&self.readers), move |readers| {
-            readers.read_index_first(&stream, &keys, limit)
+            readers.read_index_first(&stream, &keys, through, limit)
         }))
     }
 
-    fn unindexed_before(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
-        Box::pin(blocking(
-            Arc::clone(&self.readers),
-            Readers::unindexed_before,
-        ))
+    fn index_mark<'a>(&'a self, stream: &'a str) -> BoxFuture<'a, Result<Option<u64>, StoreError>> {
+        let stream = stream.to_owned();
+        Box::pin(blocking(Arc::clone(&self.readers), move |readers| {
+            readers.index_mark(&stream)
+        }))
     }
 
-    fn backfill_index(
-        &self,
+    fn file_index<'a>(
+        &'a self,
+        stream: &'a str,
         entries: Vec<IndexEntry>,
-        complete: bool,
-    ) -> BoxFuture<'_, Result<(), StoreError>> {
-        Box::pin(self.send(move |reply| Request::Index {
-            entries,
-            complete,
-            reply,
-        }))
+        through: u64,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            check_index_entries(&entries, through)?;
+            let stream = stream.to_owned();
+            self.send(move |reply| Request::Index {
+                stream,
+                entries,
+                through,
+                reply,
+            })
+            .await
+        })
     }
 
     fn subscribe_all(&self, from: u64) -> Subscription {

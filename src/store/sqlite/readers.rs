@@ -4,19 +4,19 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 use super::{IDLE_READERS_MAX, SELECT_EVENTS, lock, open_connection, to_sql_integer, translate};
 use crate::store::{IndexPage, READ_EVENTS_MAX, StoreError, StoredEvent, StoredKey};
 
 /// The events a stream files under a key, in order: `?1` stream, `?2` key,
-/// `?3` limit, `?4` how many to skip.
+/// `?3` the last revision to consider, `?4` limit, `?5` how many to skip.
 const SELECT_INDEXED: &str =
     "SELECT e.stream, e.revision, e.position, e.event_id, e.event_type, e.data, e.metadata
      FROM event_index i JOIN events e ON e.stream = i.stream AND e.revision = i.revision
-     WHERE i.stream = ?1 AND i.key = ?2
-     ORDER BY i.revision LIMIT ?3 OFFSET ?4";
+     WHERE i.stream = ?1 AND i.key = ?2 AND i.revision <= ?3
+     ORDER BY i.revision LIMIT ?4 OFFSET ?5";
 
 fn row_to_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEvent> {
     let id: Vec<u8> = row.get(3)?;
@@ -83,21 +83,27 @@ impl Readers {
         &self,
         stream: &str,
         key: &str,
+        through: u64,
         skip: u64,
         limit: usize,
     ) -> Result<IndexPage, StoreError> {
         self.with(|connection| {
             // One read transaction: the count and the page see the same log.
             let transaction = connection.unchecked_transaction()?;
+            let through = to_sql_integer(through);
             let total: i64 = transaction
-                .prepare_cached("SELECT COUNT(*) FROM event_index WHERE stream = ?1 AND key = ?2")?
-                .query_row(params![stream, key], |row| row.get(0))?;
+                .prepare_cached(
+                    "SELECT COUNT(*) FROM event_index
+                     WHERE stream = ?1 AND key = ?2 AND revision <= ?3",
+                )?
+                .query_row(params![stream, key, through], |row| row.get(0))?;
             let events = transaction
                 .prepare_cached(SELECT_INDEXED)?
                 .query_map(
                     params![
                         stream,
                         key,
+                        through,
                         limit.min(READ_EVENTS_MAX) as i64,
                         to_sql_integer(skip)
                     ],
@@ -116,6 +122,7 @@ impl Readers {
         &self,
         stream: &str,
         keys: &[String],
+        through: u64,
         limit: usize,
     ) -> Result<Vec<Vec<StoredEvent>>, StoreError> {
         self.with(|connection| {
@@ -126,7 +133,13 @@ impl Readers {
                 .map(|key| {
                     select
                         .query_map(
-                            params![stream, key, limit.min(READ_EVENTS_MAX) as i64, 0],
+                            params![
+                                stream,
+                                key,
+                                to_sql_integer(through),
+                                limit.min(READ_EVENTS_MAX) as i64,
+                                0
+                            ],
                             row_to_event,
                         )?
                         .collect::<rusqlite::Result<Vec<_>>>()
@@ -138,12 +151,13 @@ impl Readers {
         })
     }
 
-    pub(super) fn unindexed_before(&self) -> Result<u64, StoreError> {
+    pub(super) fn index_mark(&self, stream: &str) -> Result<Option<u64>, StoreError> {
         self.with(|connection| {
             connection
-                .prepare_cached("SELECT value FROM store_marks WHERE name = 'unindexed_before'")?
-                .query_row([], |row| row.get::<_, i64>(0))
-                .map(|value| value as u64)
+                .prepare_cached("SELECT through FROM index_marks WHERE stream = ?1")?
+                .query_row([stream], |row| row.get::<_, i64>(0))
+                .optional()
+                .map(|through| through.map(|through| through as u64))
         })
     }
 

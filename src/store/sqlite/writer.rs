@@ -23,11 +23,11 @@ pub(super) enum Request {
         key: Option<Vec<u8>>,
         reply: oneshot::Sender<Result<(), StoreError>>,
     },
-    /// Files older events under their index keys; with `complete`, marks
-    /// every event as filed.
+    /// Files a stream's events under their index keys and moves its mark.
     Index {
+        stream: String,
         entries: Vec<IndexEntry>,
-        complete: bool,
+        through: u64,
         reply: oneshot::Sender<Result<(), StoreError>>,
     },
 }
@@ -52,10 +52,7 @@ impl Request {
         match self {
             Self::Append(append) => append.events.iter().map(ProposedEvent::bytes).sum(),
             Self::Key { key, .. } => key.as_ref().map_or(0, Vec::len),
-            Self::Index { entries, .. } => entries
-                .iter()
-                .map(|entry| entry.stream.len() + entry.key.len() + 8)
-                .sum(),
+            Self::Index { entries, .. } => entries.iter().map(|entry| entry.key.len() + 8).sum(),
         }
     }
 }
@@ -123,9 +120,12 @@ impl Writer {
                         None
                     }
                     Request::Index {
-                        entries, complete, ..
+                        stream,
+                        entries,
+                        through,
+                        ..
                     } => {
-                        backfill_index(&transaction, entries, *complete)?;
+                        file_index(&transaction, stream, entries, *through)?;
                         None
                     }
                 };
@@ -187,26 +187,24 @@ fn write_key(transaction: &Transaction<'_>, id: Uuid, key: Option<&[u8]>) -> rus
     Ok(())
 }
 
-fn backfill_index(
+fn file_index(
     transaction: &Transaction<'_>,
+    stream: &str,
     entries: &[IndexEntry],
-    complete: bool,
+    through: u64,
 ) -> rusqlite::Result<()> {
     let mut insert = transaction.prepare_cached(
         "INSERT OR IGNORE INTO event_index (stream, key, revision) VALUES (?1, ?2, ?3)",
     )?;
     for entry in entries {
-        insert.execute(params![
-            entry.stream,
-            entry.key,
-            to_sql_integer(entry.revision)
-        ])?;
+        insert.execute(params![stream, entry.key, to_sql_integer(entry.revision)])?;
     }
-    if complete {
-        transaction
-            .prepare_cached("UPDATE store_marks SET value = 0 WHERE name = 'unindexed_before'")?
-            .execute([])?;
-    }
+    transaction
+        .prepare_cached(
+            "INSERT INTO index_marks (stream, through) VALUES (?1, ?2)
+             ON CONFLICT (stream) DO UPDATE SET through = MAX(through, excluded.through)",
+        )?
+        .execute(params![stream, to_sql_integer(through)])?;
     Ok(())
 }
 
@@ -238,16 +236,12 @@ fn append_in_savepoint(
             "INSERT INTO events (position, stream, revision, event_id, event_type, data, metadata)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
-        let mut file = savepoint.prepare_cached(
-            "INSERT OR IGNORE INTO event_index (stream, key, revision) VALUES (?1, ?2, ?3)",
-        )?;
         for (offset, event) in request.events.iter().enumerate() {
             let position = *next_position + offset as u64;
-            let revision = to_sql_integer(first_revision + offset as u64);
             let inserted = insert.execute(params![
                 to_sql_integer(position),
                 request.stream,
-                revision,
+                to_sql_integer(first_revision + offset as u64),
                 event.event_id.as_bytes().as_slice(),
                 event.event_type,
                 event.data,
@@ -260,9 +254,6 @@ fn append_in_savepoint(
                     return Ok(Err(StoreError::DuplicateEvent(event.event_id)));
                 }
                 Err(error) => return Err(error),
-            }
-            for key in &event.index_keys {
-                file.execute(params![request.stream, key, revision])?;
             }
         }
     }
