@@ -33,6 +33,53 @@ use crate::store::IndexEntry;
 /// Events kept in memory before their entries are filed in the store.
 pub const FILE_EVENTS_MIN: u64 = 1_024;
 
+/// Events whose entries are filed in one transaction.
+pub const FILE_CHUNK_EVENTS: u64 = 64;
+
+/// Entries to file together, and the mark they bring the store to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chunk {
+    pub entries: Vec<IndexEntry>,
+    pub through: u64,
+}
+
+/// Splits entries in revision order, to be filed through `through`, into
+/// chunks of at most `events` events each; the last chunk's mark is
+/// `through`.
+pub fn chunks(entries: Vec<IndexEntry>, through: u64, events: u64) -> Vec<Chunk> {
+    let mut chunks: Vec<Chunk> = Vec::new();
+    let mut first: Option<u64> = None;
+    for entry in entries {
+        let start = *first.get_or_insert(entry.revision);
+        let full = entry.revision >= start + events;
+        match chunks.last_mut() {
+            Some(chunk) if !full => chunk.entries.push(entry),
+            _ => {
+                if full {
+                    first = Some(entry.revision);
+                    if let Some(chunk) = chunks.last_mut() {
+                        chunk.through = entry.revision - 1;
+                    }
+                }
+                chunks.push(Chunk {
+                    through,
+                    entries: vec![entry],
+                });
+            }
+        }
+    }
+    if chunks.is_empty() {
+        chunks.push(Chunk {
+            entries: Vec::new(),
+            through,
+        });
+    }
+    if let Some(last) = chunks.last_mut() {
+        last.through = through;
+    }
+    chunks
+}
+
 /// A community's index entries not yet filed in the store: those of its
 /// events after the store's index mark.
 #[derive(Debug, Clone, Default)]
@@ -216,6 +263,45 @@ mod tests {
         recent.filed(3);
         assert_eq!(recent.to_file(), None);
         assert_eq!(recent.unfiled_events(), 0);
+    }
+
+    #[test]
+    fn entries_are_filed_in_chunks_of_whole_events_with_marks_that_cover_them() {
+        let entry = |key: &str, revision| IndexEntry {
+            key: key.into(),
+            revision,
+        };
+        let entries = vec![
+            entry("a", 3),
+            entry("b", 3),
+            entry("a", 4),
+            entry("a", 7),
+            entry("b", 8),
+        ];
+
+        let chunks = chunks(entries, 9, 2);
+
+        let shape: Vec<(Vec<u64>, u64)> = chunks
+            .iter()
+            .map(|chunk| {
+                (
+                    chunk.entries.iter().map(|e| e.revision).collect(),
+                    chunk.through,
+                )
+            })
+            .collect();
+        assert_eq!(
+            shape,
+            [(vec![3, 3, 4], 6), (vec![7, 8], 9)],
+            "every revision up to each mark is in that chunk or before"
+        );
+        assert_eq!(
+            super::chunks(Vec::new(), 5, 2),
+            [Chunk {
+                entries: vec![],
+                through: 5
+            }]
+        );
     }
 
     #[test]

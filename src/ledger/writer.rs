@@ -223,14 +223,18 @@ impl Writer {
         };
         let (store, stream) = (Arc::clone(&self.store), self.stream.clone());
         self.filing = Some(tokio::spawn(async move {
-            match store.file_index(&stream, entries, through).await {
-                Ok(()) => recent
+            // In chunks of a few events' entries: each chunk holds the
+            // store's writer only briefly, so appends are not kept waiting.
+            for chunk in index::chunks(entries, through, index::FILE_CHUNK_EVENTS) {
+                let through = chunk.through;
+                if let Err(error) = store.file_index(&stream, chunk.entries, through).await {
+                    tracing::warn!(%stream, %error, "could not file index entries; will retry");
+                    return;
+                }
+                recent
                     .write()
                     .unwrap_or_else(|p| p.into_inner())
-                    .filed(through),
-                Err(error) => {
-                    tracing::warn!(%stream, %error, "could not file index entries; will retry");
-                }
+                    .filed(through);
             }
         }));
     }

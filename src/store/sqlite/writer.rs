@@ -196,7 +196,11 @@ fn file_index(
     let mut insert = transaction.prepare_cached(
         "INSERT OR IGNORE INTO event_index (stream, key, revision) VALUES (?1, ?2, ?3)",
     )?;
-    for entry in entries {
+    // In key order: each page of the index is visited once, not once per
+    // entry that lands in it.
+    let mut sorted: Vec<&IndexEntry> = entries.iter().collect();
+    sorted.sort_unstable_by(|a, b| (&a.key, a.revision).cmp(&(&b.key, b.revision)));
+    for entry in sorted {
         insert.execute(params![stream, entry.key, to_sql_integer(entry.revision)])?;
     }
     transaction
