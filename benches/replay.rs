@@ -216,6 +216,18 @@ fn main() {
         drop(statement);
         drop(connection);
 
+        // The events were written straight to the store: the first start-up
+        // files them in the index, as it would for a store of an older
+        // version. The start-up measured is the next one, on a store as the
+        // service leaves it.
+        let started = Instant::now();
+        {
+            let store: Arc<dyn EventStore> = Arc::new(SqliteStore::open(&path).unwrap());
+            let ledger = Ledger::open(Arc::clone(&store), Arc::new(SystemClock)).await.unwrap();
+            ledger.shutdown().await;
+        }
+        let indexing = started.elapsed();
+
         let store: Arc<dyn EventStore> = Arc::new(SqliteStore::open(&path).unwrap());
         let before = live_bytes();
         let started = Instant::now();
@@ -242,6 +254,12 @@ fn main() {
             100.0 * raw.as_secs_f64() / startup.as_secs_f64()
         );
         println!(
+            "| first start-up of a store without an index: filing it too | {:.2} | {:.0} | {:.0}% |",
+            indexing.as_secs_f64(),
+            rate(indexing.as_secs_f64()),
+            100.0 * raw.as_secs_f64() / indexing.as_secs_f64()
+        );
+        println!(
             "| verification (`agora verify`) | {:.2} | {:.0} | {:.0}% |",
             verification.as_secs_f64(),
             rate(verification.as_secs_f64()),
@@ -250,8 +268,8 @@ fn main() {
         println!();
         let held = after.saturating_sub(before);
         println!(
-            "the loaded ledger holds {} MiB ({} bytes per event)",
-            held >> 20,
+            "the loaded ledger holds {} KiB ({} bytes per event)",
+            held >> 10,
             held / total
         );
     });

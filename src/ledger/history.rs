@@ -11,8 +11,11 @@ use std::collections::HashMap;
 use agora_events::{CommunitySlug, EventId, EventRecord};
 
 use super::writer::WriterState;
-use super::{Committed, LedgerError};
+use super::{Committed, LedgerError, index};
 use crate::store::{EventStore, READ_EVENTS_MAX, StoredEvent};
+
+/// Events filed in one transaction while the log is loaded.
+const BACKLOG_CHUNK_EVENTS: u64 = 8_192;
 
 /// The prefix of every community stream: `community-<slug>`.
 pub const COMMUNITY_STREAM_PREFIX: &str = "community-";
@@ -98,7 +101,7 @@ pub async fn load_all(
             }
             let state = communities.get_mut(&slug).expect("inserted above");
             match absorb(state, stored) {
-                Ok(_) => {}
+                Ok(_) => file_backlog(store, &stored.stream, state).await?,
                 Err(error) if tolerate_breaks => {
                     tracing::warn!(community = %slug, %error, "the chain breaks here; serving what comes before");
                     broken.insert(slug);
@@ -108,6 +111,26 @@ pub async fn load_all(
         }
     }
     Ok(communities)
+}
+
+/// Events not yet filed in the index (a store made before there was one)
+/// are filed as they are loaded, a batch at a time, rather than all kept in
+/// memory until the writer starts; nothing else is writing yet, so in large
+/// chunks.
+async fn file_backlog(
+    store: &dyn EventStore,
+    stream: &str,
+    state: &WriterState,
+) -> Result<(), LedgerError> {
+    let unfiled = state
+        .recent
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .unfiled_events();
+    if unfiled >= BACKLOG_CHUNK_EVENTS {
+        index::file_recent(store, stream, &state.recent, BACKLOG_CHUNK_EVENTS).await?;
+    }
+    Ok(())
 }
 
 /// The events of `stream` from `from` on, verified against `state`, which

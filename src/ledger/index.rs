@@ -28,7 +28,7 @@ use agora_projections::Movement;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::store::IndexEntry;
+use crate::store::{EventStore, IndexEntry, StoreError};
 
 /// Events kept in memory before their entries are filed in the store.
 pub const FILE_EVENTS_MIN: u64 = 1_024;
@@ -78,6 +78,31 @@ pub fn chunks(entries: Vec<IndexEntry>, through: u64, events: u64) -> Vec<Chunk>
         last.through = through;
     }
     chunks
+}
+
+/// Files a community's recent entries in the store, in chunks of
+/// `chunk_events` events' entries, and forgets each chunk once filed. While
+/// the service runs, chunks are small ([`FILE_CHUNK_EVENTS`]) so that each
+/// holds the store's writer only briefly and appends are not kept waiting.
+pub async fn file_recent(
+    store: &dyn EventStore,
+    stream: &str,
+    recent: &SharedRecent,
+    chunk_events: u64,
+) -> Result<(), StoreError> {
+    let to_file = recent.read().unwrap_or_else(|p| p.into_inner()).to_file();
+    let Some((entries, through)) = to_file else {
+        return Ok(());
+    };
+    for chunk in chunks(entries, through, chunk_events) {
+        let through = chunk.through;
+        store.file_index(stream, chunk.entries, through).await?;
+        recent
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .filed(through);
+    }
+    Ok(())
 }
 
 /// A community's index entries not yet filed in the store: those of its

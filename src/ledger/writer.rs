@@ -211,30 +211,20 @@ impl Writer {
             return;
         }
         let recent = Arc::clone(&self.current.recent);
-        let to_file = {
-            let recent = recent.read().unwrap_or_else(|p| p.into_inner());
-            if recent.unfiled_events() < events_min {
-                return;
-            }
-            recent.to_file()
-        };
-        let Some((entries, through)) = to_file else {
+        let due = recent
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .unfiled_events()
+            >= events_min;
+        if !due {
             return;
-        };
+        }
         let (store, stream) = (Arc::clone(&self.store), self.stream.clone());
         self.filing = Some(tokio::spawn(async move {
-            // In chunks of a few events' entries: each chunk holds the
-            // store's writer only briefly, so appends are not kept waiting.
-            for chunk in index::chunks(entries, through, index::FILE_CHUNK_EVENTS) {
-                let through = chunk.through;
-                if let Err(error) = store.file_index(&stream, chunk.entries, through).await {
-                    tracing::warn!(%stream, %error, "could not file index entries; will retry");
-                    return;
-                }
-                recent
-                    .write()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .filed(through);
+            if let Err(error) =
+                index::file_recent(&*store, &stream, &recent, index::FILE_CHUNK_EVENTS).await
+            {
+                tracing::warn!(%stream, %error, "could not file index entries; will retry");
             }
         }));
     }
