@@ -22,7 +22,7 @@ pub mod demo;
 pub mod domain;
 /// Routes, middleware and problem responses.
 pub mod http;
-/// The command pipeline: per-community writers, snapshots, personal-data keys.
+/// The command pipeline: per-community writers, views, personal-data keys.
 pub mod ledger;
 /// The event store port and its adapters (SQLite, in-memory).
 pub mod store;

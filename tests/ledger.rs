@@ -12,7 +12,7 @@ use agora::domain::{
 use agora::ledger::{CommandRequest, Ledger, LedgerError, PersonalData, PersonalKey};
 use agora::store::{
     AppendOutcome, BoxFuture, EventStore, ExpectedRevision, IndexEntry, IndexPage, MemoryStore,
-    ProposedEvent, SqliteStore, StoreError, StoredEvent, StoredKey, Subscription,
+    ProposedEvent, SqliteStore, StoreError, StoredEvent, StoredKey, StoredSnapshot, Subscription,
 };
 use agora_events::{
     Actor, AdmissionScores, College, CommunitySlug, CorrelationId, Hash, PioneerId, PublicProfile,
@@ -114,15 +114,15 @@ async fn open(store: Arc<dyn EventStore>) -> Arc<Ledger> {
 async fn a_command_is_recorded_durably_and_shows_in_the_snapshot() {
     let store: Arc<dyn EventStore> = Arc::new(MemoryStore::new());
     let ledger = open(Arc::clone(&store)).await;
-    assert!(ledger.snapshot(&slug()).is_none());
+    assert!(ledger.view(&slug()).is_none());
 
     let outcome = ledger.execute(create()).await.unwrap();
 
     assert_eq!(outcome.events.len(), 1);
     assert_eq!(outcome.events[0].record.event_type, "CommunityCreated");
-    let snapshot = ledger.snapshot(&slug()).unwrap();
-    assert_eq!(snapshot.revision, 0);
-    assert_eq!(snapshot.head, outcome.events[0].record.hash);
+    let view = ledger.view(&slug()).unwrap();
+    assert_eq!(view.revision, 0);
+    assert_eq!(view.head, outcome.events[0].record.hash);
     assert_eq!(store.read_all(0, 10).await.unwrap().len(), 1);
     assert_eq!(ledger.communities(), vec![slug()]);
 }
@@ -194,9 +194,9 @@ async fn concurrent_commands_are_decided_one_after_another() {
     }
 
     assert_eq!((accepted, refused), (99, 1));
-    let snapshot = ledger.snapshot(&slug()).unwrap();
-    assert_eq!(snapshot.state.pioneers.len(), 99);
-    assert_eq!(snapshot.revision, 99);
+    let view = ledger.view(&slug()).unwrap();
+    assert_eq!(view.state.pioneers.len(), 99);
+    assert_eq!(view.revision, 99);
     let revisions: Vec<u64> = store
         .read_stream("community-demo", 0, 1_000)
         .await
@@ -236,7 +236,7 @@ async fn a_retry_with_the_same_key_returns_the_first_result_even_after_a_restart
             key: "key-1".into()
         }
     );
-    assert_eq!(ledger.snapshot(&slug()).unwrap().revision, 1);
+    assert_eq!(ledger.view(&slug()).unwrap().revision, 1);
 }
 
 #[tokio::test]
@@ -264,19 +264,21 @@ async fn an_older_store_without_an_index_is_indexed_at_start_up() {
     }
 
     let store = Arc::new(SqliteStore::open(&path).unwrap());
-    assert_eq!(store.index_mark(&slug().stream()).await.unwrap(), None);
     let ledger = open(Arc::clone(&store) as Arc<dyn EventStore>).await;
     let retried = ledger
         .execute(admit(admitted, Some("key-1")))
         .await
         .unwrap();
-    let (total, history) = ledger.history(&slug(), admitted.0, 0, 10).await.unwrap();
+    let (total, history) = ledger
+        .history(&slug(), admitted.0, u64::MAX, 0, 10)
+        .await
+        .unwrap();
 
     assert!(retried.replayed, "the retry found its first answer");
     assert_eq!(retried.events, first.events);
     assert_eq!(total, 1);
     assert_eq!(history, first.events);
-    assert_eq!(ledger.snapshot(&slug()).unwrap().revision, 1);
+    assert_eq!(ledger.view(&slug()).unwrap().revision, 1);
     // Filed for good when the writer stops.
     ledger.shutdown().await;
     assert_eq!(store.index_mark(&slug().stream()).await.unwrap(), Some(1));
@@ -315,10 +317,19 @@ async fn a_history_pages_across_filed_and_recent_events() {
         .await
         .unwrap();
 
-    let (total, all) = ledger.history(&slug(), id.0, 0, 10).await.unwrap();
-    let (_, middle) = ledger.history(&slug(), id.0, 1, 2).await.unwrap();
-    let (_, last) = ledger.history(&slug(), id.0, 3, 10).await.unwrap();
-    let (_, beyond) = ledger.history(&slug(), id.0, 4, 10).await.unwrap();
+    let (total, all) = ledger
+        .history(&slug(), id.0, u64::MAX, 0, 10)
+        .await
+        .unwrap();
+    let (_, middle) = ledger.history(&slug(), id.0, u64::MAX, 1, 2).await.unwrap();
+    let (_, last) = ledger
+        .history(&slug(), id.0, u64::MAX, 3, 10)
+        .await
+        .unwrap();
+    let (_, beyond) = ledger
+        .history(&slug(), id.0, u64::MAX, 4, 10)
+        .await
+        .unwrap();
 
     let revisions = |events: &[agora::ledger::Committed]| -> Vec<u64> {
         events.iter().map(|event| event.revision).collect()
@@ -329,6 +340,159 @@ async fn a_history_pages_across_filed_and_recent_events() {
     assert_eq!(revisions(&middle), [2, 3]);
     assert_eq!(revisions(&last), [4]);
     assert!(beyond.is_empty());
+}
+
+/// What a restart rebuilds: the state, its revision and chain head.
+async fn reopened(path: &std::path::Path) -> (agora_projections::CommunityState, u64, Hash) {
+    let ledger = open(Arc::new(SqliteStore::open(path).unwrap())).await;
+    let view = ledger.view(&slug()).unwrap();
+    ledger.shutdown().await;
+    ((*view.state).clone(), view.revision, view.head)
+}
+
+fn sql(path: &std::path::Path, statements: &str) {
+    rusqlite::Connection::open(path)
+        .unwrap()
+        .execute_batch(statements)
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_start_from_a_snapshot_equals_a_replay_from_the_first_event() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("agora.db");
+    let live = {
+        let ledger = open(Arc::new(SqliteStore::open(&path).unwrap())).await;
+        ledger.execute(create()).await.unwrap();
+        for _ in 0..5 {
+            ledger.execute(admit(pioneer(), None)).await.unwrap();
+        }
+        let view = ledger.view(&slug()).unwrap();
+        ledger.shutdown().await; // saves a snapshot
+        ((*view.state).clone(), view.revision, view.head)
+    };
+    let saved: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("SELECT revision FROM snapshots", [], |row| row.get(0))
+        .unwrap();
+
+    let from_snapshot = reopened(&path).await;
+    sql(&path, "DELETE FROM snapshots");
+    let from_scratch = reopened(&path).await;
+
+    assert_eq!(saved, 5);
+    assert_eq!(from_snapshot, live);
+    assert_eq!(from_scratch, live);
+}
+
+#[tokio::test]
+async fn a_snapshot_the_log_disagrees_with_or_of_another_format_is_rebuilt() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("agora.db");
+    {
+        let ledger = open(Arc::new(SqliteStore::open(&path).unwrap())).await;
+        ledger.execute(create()).await.unwrap();
+        ledger.execute(admit(pioneer(), None)).await.unwrap();
+        ledger.shutdown().await;
+    }
+    let live = reopened(&path).await;
+    // A snapshot whose state was altered and whose head no longer is the
+    // hash of the event at its revision.
+    sql(
+        &path,
+        &format!(
+            "UPDATE snapshots SET data = CAST(replace(replace(CAST(data AS TEXT), '\"Demo\"', '\"Altered\"'),
+                '{}', '{}') AS BLOB)",
+            live.2,
+            Hash::of(b"another head")
+        ),
+    );
+    let altered = || -> bool {
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .query_row(
+                "SELECT instr(CAST(data AS TEXT), '\"Altered\"') > 0 FROM snapshots",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap()
+    };
+    assert!(altered(), "the snapshot was altered");
+    let despite_a_false_head = reopened(&path).await;
+    // A snapshot of a format this build does not read, with the true head.
+    sql(
+        &path,
+        &format!(
+            "UPDATE snapshots SET data = CAST(replace(replace(CAST(data AS TEXT), '{}', '{}'),
+                '\"format\":1', '\"format\":0') AS BLOB)",
+            Hash::of(b"another head"),
+            live.2
+        ),
+    );
+    assert!(altered(), "the snapshot was altered");
+    let despite_an_old_format = reopened(&path).await;
+
+    assert_eq!(despite_a_false_head, live);
+    assert_eq!(despite_an_old_format, live);
+    assert_eq!(live.0.statutes.name, "Demo");
+}
+
+#[tokio::test]
+async fn a_retry_finds_every_event_of_its_command_on_both_sides_of_the_index_mark() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("agora.db");
+    let id = pioneer();
+    let grant_two = || {
+        request(
+            Command::SetRoles(agora::domain::SetRoles {
+                pioneer_id: id,
+                roles: [Role::Gardener, Role::Treasurer].into_iter().collect(),
+            }),
+            Some("two-roles"),
+            b"two roles",
+        )
+    };
+    let first = {
+        let ledger = open(Arc::new(SqliteStore::open(&path).unwrap())).await;
+        ledger.execute(create()).await.unwrap();
+        ledger.execute(admit(id, None)).await.unwrap();
+        let first = ledger.execute(grant_two()).await.unwrap();
+        ledger.shutdown().await;
+        first
+    };
+    // The index filed through the command's first event only.
+    sql(
+        &path,
+        "DELETE FROM event_index WHERE revision = 3; UPDATE index_marks SET through = 2;",
+    );
+
+    let ledger = open(Arc::new(SqliteStore::open(&path).unwrap())).await;
+    let retried = ledger.execute(grant_two()).await.unwrap();
+
+    assert_eq!(first.events.len(), 2);
+    assert!(retried.replayed);
+    assert_eq!(retried.events, first.events);
+}
+
+#[tokio::test]
+async fn a_caller_with_a_very_long_name_is_indexed_like_any_other() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("agora.db");
+    let store = Arc::new(SqliteStore::open(&path).unwrap());
+    let ledger = open(Arc::clone(&store) as Arc<dyn EventStore>).await;
+    ledger.execute(create()).await.unwrap();
+    let mut long = admit(pioneer(), Some(&"k".repeat(128)));
+    long.actor.id = "x".repeat(5_000);
+
+    let first = ledger.execute(long).await.unwrap();
+    ledger.shutdown().await;
+
+    assert_eq!(first.events.len(), 1);
+    assert_eq!(
+        store.index_mark(&slug().stream()).await.unwrap(),
+        Some(1),
+        "everything was filed"
+    );
 }
 
 #[tokio::test]
@@ -365,7 +529,7 @@ async fn idempotency_keys_belong_to_their_caller() {
 
     assert!(!first.replayed && !second.replayed);
     assert_ne!(first.events, second.events);
-    assert_eq!(ledger.snapshot(&slug()).unwrap().state.pioneers.len(), 2);
+    assert_eq!(ledger.view(&slug()).unwrap().state.pioneers.len(), 2);
 }
 
 #[tokio::test]
@@ -395,12 +559,12 @@ async fn replaying_the_log_gives_the_live_state() {
     for _ in 0..20 {
         ledger.execute(admit(pioneer(), None)).await.unwrap();
     }
-    let live = ledger.snapshot(&slug()).unwrap();
+    let live = ledger.view(&slug()).unwrap();
     ledger.shutdown().await;
     drop(ledger);
 
     let replayed = open(Arc::new(SqliteStore::open(&path).unwrap())).await;
-    let rebuilt = replayed.snapshot(&slug()).unwrap();
+    let rebuilt = replayed.view(&slug()).unwrap();
 
     assert_eq!(*rebuilt.state, *live.state);
     assert_eq!((rebuilt.revision, rebuilt.head), (live.revision, live.head));
@@ -461,6 +625,23 @@ impl EventStore for FlakyStore {
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         self.inner.file_index(stream, entries, through)
     }
+    fn streams(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        self.inner.streams()
+    }
+    fn save_snapshot<'a>(
+        &'a self,
+        stream: &'a str,
+        revision: u64,
+        data: Vec<u8>,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.inner.save_snapshot(stream, revision, data)
+    }
+    fn load_snapshot<'a>(
+        &'a self,
+        stream: &'a str,
+    ) -> BoxFuture<'a, Result<Option<StoredSnapshot>, StoreError>> {
+        self.inner.load_snapshot(stream)
+    }
     fn subscribe_all(&self, from: u64) -> Subscription {
         self.inner.subscribe_all(from)
     }
@@ -489,7 +670,7 @@ async fn when_an_append_fails_every_command_fails_and_the_state_stays_durable() 
     });
     let ledger = open(Arc::clone(&store) as Arc<dyn EventStore>).await;
     ledger.execute(create()).await.unwrap();
-    let before = ledger.snapshot(&slug()).unwrap();
+    let before = ledger.view(&slug()).unwrap();
 
     store.failing.store(true, Ordering::SeqCst);
     let id = pioneer();
@@ -500,20 +681,13 @@ async fn when_an_append_fails_every_command_fails_and_the_state_stays_durable() 
         failed,
         Err(LedgerError::Store(StoreError::Unavailable(_)))
     ));
-    let after = ledger.snapshot(&slug()).unwrap();
+    let after = ledger.view(&slug()).unwrap();
     assert_eq!((after.revision, after.head), (before.revision, before.head));
     assert!(after.state.pioneer(id).is_none());
     // The same command goes through once the store is back.
     let retried = ledger.execute(admit(id, Some("k"))).await.unwrap();
     assert!(!retried.replayed);
-    assert!(
-        ledger
-            .snapshot(&slug())
-            .unwrap()
-            .state
-            .pioneer(id)
-            .is_some()
-    );
+    assert!(ledger.view(&slug()).unwrap().state.pioneer(id).is_some());
 }
 
 #[tokio::test]
@@ -527,10 +701,10 @@ async fn a_writer_that_loses_a_race_catches_up_and_decides_again() {
     let id = pioneer();
     ledger.execute(admit(id, None)).await.unwrap();
 
-    let snapshot = ledger.snapshot(&slug()).unwrap();
-    assert!(snapshot.state.pioneer(other).is_some());
-    assert!(snapshot.state.pioneer(id).is_some());
-    assert_eq!(snapshot.revision, 2);
+    let view = ledger.view(&slug()).unwrap();
+    assert!(view.state.pioneer(other).is_some());
+    assert!(view.state.pioneer(id).is_some());
+    assert_eq!(view.revision, 2);
 }
 
 async fn open_other_instance_and_admit(store: Arc<dyn EventStore>) -> PioneerId {
@@ -549,7 +723,7 @@ async fn forgetting_a_pioneer_destroys_their_key_for_good() {
     let id = pioneer();
     ledger.execute(admit(id, None)).await.unwrap();
     let sealed = ledger
-        .snapshot(&slug())
+        .view(&slug())
         .unwrap()
         .state
         .pioneer(id)
@@ -656,8 +830,8 @@ mod ballots {
         let again = ledger.close_due_ballots().await;
 
         assert_eq!((early, due, again), (0, 1, 0));
-        let snapshot = ledger.snapshot(&slug()).unwrap();
-        let (_, closed) = snapshot
+        let view = ledger.view(&slug()).unwrap();
+        let (_, closed) = view
             .state
             .ballots
             .get(ballot_id)

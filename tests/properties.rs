@@ -14,7 +14,7 @@ use agora::domain::{
     CreateCommunity, RecordExchange, RecordSharePayment, ReverseExchange, SubscribeShares,
     TransferCredits,
 };
-use agora::ledger::{CommandRequest, Ledger, LedgerError, PersonalData, PersonalKey, Snapshot};
+use agora::ledger::{CommandRequest, DurableView, Ledger, LedgerError, PersonalData, PersonalKey};
 use agora::store::SqliteStore;
 use agora_events::{
     AccountId, Actor, AdmissionScores, College, CommunitySlug, CorrelationId, ExchangeId, Hash,
@@ -583,8 +583,8 @@ async fn member_in_good_standing(ledger: &Ledger, college: &str) -> PioneerId {
 }
 
 /// The invariants of §2.2 and the model's balances and exchanges.
-fn check(snapshot: &Snapshot, model: &Model, step: usize) -> Result<(), TestCaseError> {
-    let state = &snapshot.state;
+fn check(view: &DurableView, model: &Model, step: usize) -> Result<(), TestCaseError> {
+    let state = &view.state;
     let market = &state.market;
     prop_assert_eq!(
         market.sum_of_balances(),
@@ -655,9 +655,9 @@ async fn play(scenario: Scenario) -> Result<(), TestCaseError> {
         let college = ["a", "b", "c", "d"][n % 4];
         members.push(member_in_good_standing(&ledger, college).await);
     }
-    let snapshot = ledger.snapshot(&slug()).unwrap();
+    let view = ledger.view(&slug()).unwrap();
     for member in &members {
-        prop_assert!(snapshot.state.in_good_standing(*member));
+        prop_assert!(view.state.in_good_standing(*member));
     }
     let mut model = Model {
         floor: Decimal::from(scenario.floor),
@@ -666,21 +666,21 @@ async fn play(scenario: Scenario) -> Result<(), TestCaseError> {
         members,
         exchanges: Vec::new(),
     };
-    let mut revision = snapshot.revision;
+    let mut revision = view.revision;
 
     for (step, op) in scenario.ops.iter().enumerate() {
         let (command, actor, prediction) = model.resolve(op);
         let result = ledger.execute(request(command, actor)).await;
-        let snapshot = ledger.snapshot(&slug()).unwrap();
+        let view = ledger.view(&slug()).unwrap();
         match (result, prediction.outcome) {
             (Ok(outcome), Ok(effect)) => {
                 prop_assert_eq!(outcome.events.len(), 1, "step {}: {:?}", step, op);
-                prop_assert_eq!(snapshot.revision, revision + 1);
+                prop_assert_eq!(view.revision, revision + 1);
                 model.apply(effect, prediction.status);
             }
             (Err(LedgerError::Rejected(rejection)), Err(rule)) => {
                 prop_assert_eq!(rejection.rule(), rule, "step {}: {:?}", step, op);
-                prop_assert_eq!(snapshot.revision, revision, "a refusal recorded something");
+                prop_assert_eq!(view.revision, revision, "a refusal recorded something");
             }
             (result, expected) => {
                 return Err(TestCaseError::fail(format!(
@@ -688,15 +688,15 @@ async fn play(scenario: Scenario) -> Result<(), TestCaseError> {
                 )));
             }
         }
-        revision = snapshot.revision;
-        check(&snapshot, &model, step)?;
+        revision = view.revision;
+        check(&view, &model, step)?;
     }
 
-    let live = ledger.snapshot(&slug()).unwrap();
+    let live = ledger.view(&slug()).unwrap();
     ledger.shutdown().await;
     drop(ledger);
     let replayed = open(&path).await;
-    let rebuilt = replayed.snapshot(&slug()).unwrap();
+    let rebuilt = replayed.view(&slug()).unwrap();
     prop_assert!(*rebuilt.state == *live.state, "replay differs from live");
     prop_assert_eq!((rebuilt.revision, rebuilt.head), (live.revision, live.head));
     replayed.shutdown().await;

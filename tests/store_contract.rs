@@ -402,12 +402,40 @@ async fn an_index_mark_never_moves_back_and_bad_entries_file_nothing(subject: Su
         .file_index("s", vec![entry("j", 1), entry(&"k".repeat(257), 1)], 2)
         .await;
     let beyond_the_mark = store.file_index("s", vec![entry("j", 2)], 1).await;
+    // Checked against the log: the adapter must look, not only validate.
+    let past_the_stream = store.file_index("s", vec![entry("j", 1)], 3).await;
 
     assert_eq!(store.index_mark("s").await.unwrap(), Some(2));
     assert!(matches!(too_long, Err(StoreError::InvalidAppend(_))));
     assert!(matches!(beyond_the_mark, Err(StoreError::InvalidAppend(_))));
+    assert!(matches!(past_the_stream, Err(StoreError::InvalidAppend(_))));
     assert_eq!(store.read_index("s", "j", 2, 0, 10).await.unwrap().total, 0);
     assert_eq!(store.read_index("s", "k", 2, 0, 10).await.unwrap().total, 2);
+}
+
+async fn snapshots_replace_each_other_and_streams_are_listed(subject: Subject) {
+    let store = &*subject.store;
+    appended(store, "s", &["a", "b"]).await;
+    appended(store, "t", &["c"]).await;
+    assert_eq!(store.load_snapshot("s").await.unwrap(), None);
+
+    store
+        .save_snapshot("s", 0, b"first".to_vec())
+        .await
+        .unwrap();
+    store
+        .save_snapshot("s", 1, b"second".to_vec())
+        .await
+        .unwrap();
+    let mut streams = store.streams().await.unwrap();
+    streams.sort();
+
+    assert_eq!(
+        store.load_snapshot("s").await.unwrap(),
+        Some((1, b"second".to_vec()))
+    );
+    assert_eq!(store.load_snapshot("t").await.unwrap(), None);
+    assert_eq!(streams, ["s", "t"]);
 }
 
 macro_rules! contract {
@@ -458,6 +486,10 @@ macro_rules! contract {
             #[tokio::test]
             async fn an_index_mark_never_moves_back_and_bad_entries_file_nothing() {
                 super::an_index_mark_never_moves_back_and_bad_entries_file_nothing($adapter()).await;
+            }
+            #[tokio::test]
+            async fn snapshots_replace_each_other_and_streams_are_listed() {
+                super::snapshots_replace_each_other_and_streams_are_listed($adapter()).await;
             }
             #[tokio::test]
             async fn keys_are_kept_replaced_and_destroyed() {

@@ -5,7 +5,7 @@ use imbl::OrdMap;
 
 use agora_events::{BallotClosed, BallotId, BallotOpened, Choice, PioneerId, Timestamp};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Ballot {
     pub opened: BallotOpened,
     pub opened_at: Timestamp,
@@ -22,7 +22,7 @@ impl Ballot {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Ballots {
     pub by_id: OrdMap<BallotId, Ballot>,
 }

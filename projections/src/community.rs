@@ -18,7 +18,7 @@ use crate::projects::{Project, ProjectScores, Projects};
 use crate::register::{ShareRegister, Subscription};
 
 /// Everything known about one community.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CommunityState {
     pub slug: CommunitySlug,
     pub statutes: Statutes,

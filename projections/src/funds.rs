@@ -6,7 +6,7 @@ use agora_events::{
     AllocationId, Euros, ExpenseRecorded, FundsAllocated, FundsReceived, ProjectId, Timestamp,
 };
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Allocation {
     pub allocated: FundsAllocated,
     pub at: Timestamp,
@@ -23,7 +23,7 @@ impl Allocation {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Funds {
     pub receipts: Vector<(Timestamp, FundsReceived)>,
     pub allocations: OrdMap<AllocationId, Allocation>,

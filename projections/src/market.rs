@@ -12,7 +12,7 @@ use agora_events::{
 };
 
 /// A marketplace listing.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Listing {
     pub id: ListingId,
     pub author: PioneerId,
@@ -25,7 +25,7 @@ pub struct Listing {
 }
 
 /// Where an exchange stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ExchangeStatus {
     /// Recorded by the provider; no credit has moved.
     Pending,
@@ -43,7 +43,7 @@ pub enum ExchangeStatus {
 }
 
 /// Hours of help given by a provider to a receiver.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Exchange {
     pub id: ExchangeId,
     pub provider: PioneerId,
@@ -56,7 +56,7 @@ pub struct Exchange {
 }
 
 /// Balances and the marketplace's state.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Market {
     pub listings: OrdMap<ListingId, Listing>,
     pub exchanges: OrdMap<ExchangeId, Exchange>,

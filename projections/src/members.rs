@@ -6,7 +6,7 @@ use agora_events::{AdmissionScores, PioneerId, PublicProfile, Role, Sealed, Time
 use serde::Serialize;
 
 /// Whether a pioneer is still a member.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Membership {
     Active,
@@ -15,7 +15,7 @@ pub enum Membership {
 }
 
 /// One pioneer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Pioneer {
     pub id: PioneerId,
     pub college: String,

@@ -15,14 +15,14 @@ use agora_events::{Euros, PioneerId, ProjectId, ProjectStatus, RankingWeights, T
 use rust_decimal::Decimal;
 
 /// The gardener's three criteria for a project.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ProjectScores {
     pub concerned_percent: u8,
     pub estimated_cost: Euros,
     pub self_financing_percent: u8,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Project {
     pub id: ProjectId,
     pub proposer: PioneerId,
@@ -84,7 +84,7 @@ pub struct Ranked {
 }
 
 /// Every project, and the ranking weights over time.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Projects {
     pub by_id: OrdMap<ProjectId, Project>,
     /// The statutes' ranking weights, each with the instant it took effect.

@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
 /// One subscription of shares.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Subscription {
     pub id: SubscriptionId,
     pub pioneer_id: PioneerId,
@@ -67,7 +67,7 @@ impl Holding {
 }
 
 /// Every subscription in recording order, and the capital.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ShareRegister {
     subscriptions: Vector<Subscription>,
     index: HashMap<SubscriptionId, usize>,

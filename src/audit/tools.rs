@@ -259,9 +259,7 @@ pub async fn rebuild(store: Arc<dyn EventStore>) -> Result<bool, ToolError> {
     let mut out = std::io::stdout().lock();
     let mut ok = true;
     for community in ledger.communities() {
-        let live = ledger
-            .snapshot(&community)
-            .expect("listed communities exist");
+        let live = ledger.view(&community).expect("listed communities exist");
         let verifier = super::verify_stream(&*store, &community.stream()).await?;
         let check = verifier
             .state()

@@ -170,7 +170,7 @@ pub(super) async fn seed(
     // The gardener puts the four best-ranked projects to the vote.
     let ranking = seeder
         .ledger
-        .snapshot(&seeder.community)
+        .view(&seeder.community)
         .expect("the demo community exists")
         .state
         .projects
@@ -236,7 +236,7 @@ pub(super) async fn seed(
     }
     let selected = seeder
         .ledger
-        .snapshot(&seeder.community)
+        .view(&seeder.community)
         .expect("the demo community exists")
         .state
         .projects

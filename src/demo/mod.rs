@@ -303,13 +303,11 @@ pub async fn seed(ledger: &Ledger) -> Result<DemoCast, LedgerError> {
         seeder.run(Role::Admin, OPERATOR, grant).await?;
     }
     let members: Vec<PioneerId> = {
-        let snapshot = ledger
-            .snapshot(&community)
-            .expect("the demo community exists");
+        let view = ledger.view(&community).expect("the demo community exists");
         pioneers
             .iter()
             .copied()
-            .filter(|id| snapshot.state.in_good_standing(*id))
+            .filter(|id| view.state.in_good_standing(*id))
             .collect()
     };
     activity::seed(&seeder, &mut dice, &members, gardener, treasurer).await?;
@@ -318,8 +316,8 @@ pub async fn seed(ledger: &Ledger) -> Result<DemoCast, LedgerError> {
 
 /// The cast of a demo community already in the ledger.
 fn existing_cast(ledger: &Ledger, community: &CommunitySlug) -> Option<DemoCast> {
-    let snapshot = ledger.snapshot(community)?;
-    let state = &snapshot.state;
+    let view = ledger.view(community)?;
+    let state = &view.state;
     let holder = |role: Role| {
         state
             .pioneers

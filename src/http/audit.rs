@@ -152,13 +152,13 @@ pub async fn get_history(
     Path((slug, id)): Path<(String, String)>,
     Params(page): Params<Page>,
 ) -> Result<Json<HistoryView>, ApiError> {
-    let (community, _, _) = enter(&state, &caller, &slug, Access::Member)?;
+    let (community, view, _) = enter(&state, &caller, &slug, Access::Member)?;
     let text = id.split_once(':').map_or(id.as_str(), |(_, id)| id);
     let id = Uuid::parse_str(text)
         .map_err(|_| ApiError::InvalidParameter(format!("{id:?} is not an id (a UUID)")))?;
     let (total, events) = state
         .ledger
-        .history(&community, id, page.offset, page.limit())
+        .history(&community, id, view.revision, page.offset, page.limit())
         .await?;
     if total == 0 {
         return Err(ApiError::NotFound(format!("history of {id}")));
@@ -184,7 +184,7 @@ pub async fn get_verification(
     caller: Caller,
     Path(slug): Path<String>,
 ) -> Result<Json<VerificationView>, ApiError> {
-    let (community, snapshot, _) = enter(&state, &caller, &slug, Access::Member)?;
+    let (community, view, _) = enter(&state, &caller, &slug, Access::Member)?;
     let verifier = crate::audit::verify_stream(&**state.ledger.store(), &community.stream())
         .await
         .map_err(|error| ApiError::Unavailable(error.to_string()))?;
@@ -192,7 +192,7 @@ pub async fn get_verification(
     // The live state may be ahead of what was read; compare only when the
     // replay reached the same revision.
     let replay_check = verifier.state().and_then(|replayed| {
-        (snapshot.revision + 1 == read).then(|| verify::same_state(&snapshot.state, replayed))
+        (view.revision + 1 == read).then(|| verify::same_state(&view.state, replayed))
     });
     let mut verification = verifier.finish();
     verification.checks.extend(replay_check);
@@ -235,7 +235,7 @@ pub async fn get_assembly_report(
 ) -> Result<axum::response::Response, ApiError> {
     use crate::audit::report::{self, Format};
     use axum::response::IntoResponse;
-    let (community, snapshot, _) = enter(&state, &caller, &slug, Access::Member)?;
+    let (community, view, _) = enter(&state, &caller, &slug, Access::Member)?;
     let format: Format = query
         .format
         .as_deref()
@@ -244,7 +244,7 @@ pub async fn get_assembly_report(
         .map_err(ApiError::InvalidParameter)?;
     let from = match &query.from {
         Some(text) => report::parse_bound(text, false).map_err(ApiError::InvalidParameter)?,
-        None => snapshot.state.created_at,
+        None => view.state.created_at,
     };
     let to = match &query.to {
         Some(text) => report::parse_bound(text, true).map_err(ApiError::InvalidParameter)?,

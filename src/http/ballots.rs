@@ -240,9 +240,9 @@ pub async fn get_ballot(
     caller: Caller,
     Path((slug, ballot)): Path<(String, String)>,
 ) -> Result<Json<BallotView>, ApiError> {
-    let (_, snapshot, _) = enter(&state, &caller, &slug, Access::Member)?;
+    let (_, view, _) = enter(&state, &caller, &slug, Access::Member)?;
     let id = id("ballot", &ballot)?;
-    let ballot = snapshot
+    let ballot = view
         .state
         .ballots
         .get(id)

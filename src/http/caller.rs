@@ -17,7 +17,7 @@ use axum::http::request::Parts;
 use super::AppState;
 use super::error::ApiError;
 use crate::auth::{ANY_COMMUNITY, Claims};
-use crate::ledger::Snapshot;
+use crate::ledger::DurableView;
 
 /// An authenticated caller.
 #[derive(Debug, Clone)]
@@ -88,10 +88,10 @@ impl Caller {
     }
 
     /// The roles that count in `community`.
-    pub fn roles_in(&self, snapshot: Option<&Snapshot>) -> BTreeSet<Role> {
+    pub fn roles_in(&self, view: Option<&DurableView>) -> BTreeSet<Role> {
         let ledger_roles = self
             .pioneer_id()
-            .and_then(|id| snapshot?.state.pioneer(id))
+            .and_then(|id| view?.state.pioneer(id))
             .map(|pioneer| pioneer.effective_roles());
         match ledger_roles {
             Some(granted) => self.claims.roles.intersection(&granted).copied().collect(),
@@ -114,11 +114,11 @@ impl Caller {
     pub fn authorize(
         &self,
         community: &CommunitySlug,
-        snapshot: Option<&Snapshot>,
+        view: Option<&DurableView>,
         access: Access<'_>,
     ) -> Result<Actor, ApiError> {
         self.check_scope(community.as_str())?;
-        let roles = self.roles_in(snapshot);
+        let roles = self.roles_in(view);
         let actor = |role| Actor {
             id: self.claims.sub.clone(),
             role,

@@ -167,15 +167,15 @@ pub fn enter(
 ) -> Result<
     (
         CommunitySlug,
-        std::sync::Arc<crate::ledger::Snapshot>,
+        std::sync::Arc<crate::ledger::DurableView>,
         Actor,
     ),
     ApiError,
 > {
     let slug = super::extract::community(slug)?;
-    let snapshot = super::communities::snapshot_of(state, &slug)?;
-    let actor = caller.authorize(&slug, Some(&snapshot), access)?;
-    Ok((slug, snapshot, actor))
+    let view = super::communities::snapshot_of(state, &slug)?;
+    let actor = caller.authorize(&slug, Some(&view), access)?;
+    Ok((slug, view, actor))
 }
 
 /// The caller as a pioneer: commands acting for oneself need one.

@@ -15,7 +15,7 @@ use super::command::{CommandContext, CommandResponse, Submission, submit};
 use super::error::{ApiError, Problem};
 use super::extract::{JsonBody, community};
 use crate::domain::{AmendStatutes, Command, CreateCommunity, Rejection};
-use crate::ledger::Snapshot;
+use crate::ledger::DurableView;
 
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
@@ -173,9 +173,9 @@ pub struct CommunityView {
     pub head_hash: String,
 }
 
-impl From<&Snapshot> for CommunityView {
-    fn from(snapshot: &Snapshot) -> Self {
-        let state = &snapshot.state;
+impl From<&DurableView> for CommunityView {
+    fn from(view: &DurableView) -> Self {
+        let state = &view.state;
         Self {
             slug: state.slug.clone(),
             statutes: (&state.statutes).into(),
@@ -183,20 +183,20 @@ impl From<&Snapshot> for CommunityView {
             statutes_amended_at: state.statutes_amended_at.map(|at| at.to_string()),
             members: state.pioneers.values().filter(|p| p.is_active()).count(),
             capital: state.register.capital,
-            revision: snapshot.revision,
-            head_hash: snapshot.head.to_string(),
+            revision: view.revision,
+            head_hash: view.head.to_string(),
         }
     }
 }
 
-/// The community's snapshot, or 404.
+/// The community's view, or 404.
 pub fn snapshot_of(
     state: &AppState,
     slug: &CommunitySlug,
-) -> Result<std::sync::Arc<Snapshot>, ApiError> {
+) -> Result<std::sync::Arc<DurableView>, ApiError> {
     state
         .ledger
-        .snapshot(slug)
+        .view(slug)
         .ok_or(ApiError::Rejected(Rejection::CommunityNotFound))
 }
 
@@ -221,7 +221,7 @@ pub async fn create_community(
     let slug = value.slug;
     let actor = caller.authorize(
         &slug,
-        state.ledger.snapshot(&slug).as_deref(),
+        state.ledger.view(&slug).as_deref(),
         Access::AnyOf(&[Role::Admin]),
     )?;
     let submission = Submission {
@@ -259,10 +259,10 @@ pub async fn get_community(
     Path(slug): Path<String>,
 ) -> Result<Json<CommunityView>, ApiError> {
     let slug = community(&slug)?;
-    let snapshot = state.ledger.snapshot(&slug);
-    caller.authorize(&slug, snapshot.as_deref(), Access::Member)?;
-    let snapshot = snapshot.ok_or(ApiError::Rejected(Rejection::CommunityNotFound))?;
-    Ok(Json(CommunityView::from(&*snapshot)))
+    let view = state.ledger.view(&slug);
+    caller.authorize(&slug, view.as_deref(), Access::Member)?;
+    let view = view.ok_or(ApiError::Rejected(Rejection::CommunityNotFound))?;
+    Ok(Json(CommunityView::from(&*view)))
 }
 
 /// Amend the statutes; they apply from this event on.
@@ -287,8 +287,8 @@ pub async fn amend_statutes(
     body: JsonBody<AmendStatutesBody>,
 ) -> Result<Response, ApiError> {
     let slug = community(&slug)?;
-    let snapshot = state.ledger.snapshot(&slug);
-    let actor = caller.authorize(&slug, snapshot.as_deref(), Access::AnyOf(&[Role::Admin]))?;
+    let view = state.ledger.view(&slug);
+    let actor = caller.authorize(&slug, view.as_deref(), Access::AnyOf(&[Role::Admin]))?;
     let JsonBody { value, digest } = body;
     let submission = Submission {
         community: slug,

@@ -203,14 +203,14 @@ pub async fn record_expense(
     Path((slug, project)): Path<(String, String)>,
     body: JsonBody<ExpenseBody>,
 ) -> Result<Response, ApiError> {
-    let (community, snapshot, actor) =
+    let (community, view, actor) =
         enter(&state, &caller, &slug, Access::AnyOf(&[Role::Treasurer]))?;
     let project_id = id::<ProjectId>("project", &project)?;
     let JsonBody { value, digest } = body;
     let allocation_id = match value.allocation_id {
         Some(id) => AllocationId(id),
         None => {
-            let open: Vec<_> = snapshot
+            let open: Vec<_> = view
                 .state
                 .funds
                 .of_project(project_id)
@@ -254,8 +254,8 @@ pub async fn get_funds(
     caller: Caller,
     Path(slug): Path<String>,
 ) -> Result<Json<FundsView>, ApiError> {
-    let (_, snapshot, _) = enter(&state, &caller, &slug, Access::Member)?;
-    let funds = &snapshot.state.funds;
+    let (_, view, _) = enter(&state, &caller, &slug, Access::Member)?;
+    let funds = &view.state.funds;
     Ok(Json(FundsView {
         received: funds.received.to_string(),
         allocated: funds.allocated.to_string(),

@@ -19,7 +19,7 @@ use super::communities::find_event;
 use super::error::{ApiError, Problem};
 use super::extract::{JsonBody, Params, id};
 use crate::domain::{ChangeProjectStatus, Command, ProposeProject, Rejection, ScoreProject};
-use crate::ledger::Snapshot;
+use crate::ledger::DurableView;
 
 pub fn routes() -> axum::Router<AppState> {
     let base = "/v1/communities/{community}";
@@ -145,8 +145,8 @@ pub struct ProjectView {
     pub spent: String,
 }
 
-fn view(snapshot: &Snapshot, project: &Project) -> ProjectView {
-    let state = &snapshot.state;
+fn project_view(view: &DurableView, project: &Project) -> ProjectView {
+    let state = &view.state;
     let (allocated, spent) = state.funds.of_project(project.id).fold(
         (rust_decimal::Decimal::ZERO, rust_decimal::Decimal::ZERO),
         |(a, s), allocation| {
@@ -262,8 +262,8 @@ pub async fn list_projects(
     Path(slug): Path<String>,
     Params(filter): Params<ProjectFilter>,
 ) -> Result<Json<Vec<ProjectView>>, ApiError> {
-    let (_, snapshot, _) = enter(&state, &caller, &slug, Access::Member)?;
-    let mut projects: Vec<&Project> = snapshot
+    let (_, view, _) = enter(&state, &caller, &slug, Access::Member)?;
+    let mut projects: Vec<&Project> = view
         .state
         .projects
         .by_id
@@ -278,7 +278,7 @@ pub async fn list_projects(
     Ok(Json(
         projects
             .into_iter()
-            .map(|project| view(&snapshot, project))
+            .map(|project| project_view(&view, project))
             .collect(),
     ))
 }
@@ -298,14 +298,14 @@ pub async fn get_project(
     caller: Caller,
     Path((slug, project)): Path<(String, String)>,
 ) -> Result<Json<ProjectView>, ApiError> {
-    let (_, snapshot, _) = enter(&state, &caller, &slug, Access::Member)?;
+    let (_, view, _) = enter(&state, &caller, &slug, Access::Member)?;
     let id = id::<ProjectId>("project", &project)?;
-    let project = snapshot
+    let project = view
         .state
         .projects
         .get(id)
         .ok_or(Rejection::ProjectNotFound { project: id })?;
-    Ok(Json(view(&snapshot, project)))
+    Ok(Json(project_view(&view, project)))
 }
 
 /// Score or rescore a project (gardener); earlier scores stay in history.
@@ -420,7 +420,7 @@ pub async fn get_ranking(
     Path(slug): Path<String>,
     Params(query): Params<RankingQuery>,
 ) -> Result<Json<RankingView>, ApiError> {
-    let (_, snapshot, _) = enter(&state, &caller, &slug, Access::Member)?;
+    let (_, view, _) = enter(&state, &caller, &slug, Access::Member)?;
     let as_of = query
         .as_of
         .as_deref()
@@ -429,7 +429,7 @@ pub async fn get_ranking(
                 .map_err(|error| ApiError::InvalidParameter(error.to_string()))
         })
         .transpose()?;
-    let projects = &snapshot.state.projects;
+    let projects = &view.state.projects;
     let ranked = |ranked: Ranked| RankedView {
         rank: ranked.rank,
         project_id: ranked.project_id.0,

@@ -170,10 +170,10 @@ pub async fn subscribe_shares(
 ) -> Result<Response, ApiError> {
     let slug = community(&slug)?;
     let pioneer_id = pioneer(&id)?;
-    let snapshot = snapshot_of(&state, &slug)?;
+    let view = snapshot_of(&state, &slug)?;
     let actor = caller.authorize(
         &slug,
-        Some(&snapshot),
+        Some(&view),
         Access::SelfOr(pioneer_id, &[Role::Treasurer]),
     )?;
     let submission = Submission {
@@ -210,8 +210,8 @@ pub async fn record_share_payment(
 ) -> Result<Response, ApiError> {
     let slug = community(&slug)?;
     let pioneer_id = pioneer(&id)?;
-    let snapshot = snapshot_of(&state, &slug)?;
-    let actor = caller.authorize(&slug, Some(&snapshot), Access::AnyOf(&[Role::Treasurer]))?;
+    let view = snapshot_of(&state, &slug)?;
+    let actor = caller.authorize(&slug, Some(&view), Access::AnyOf(&[Role::Treasurer]))?;
     let JsonBody { value, digest } = body;
     let submission = Submission {
         community: slug,
@@ -249,8 +249,8 @@ pub async fn redeem_shares(
 ) -> Result<Response, ApiError> {
     let slug = community(&slug)?;
     let pioneer_id = pioneer(&id)?;
-    let snapshot = snapshot_of(&state, &slug)?;
-    let actor = caller.authorize(&slug, Some(&snapshot), Access::AnyOf(&[Role::Treasurer]))?;
+    let view = snapshot_of(&state, &slug)?;
+    let actor = caller.authorize(&slug, Some(&view), Access::AnyOf(&[Role::Treasurer]))?;
     let submission = Submission {
         community: slug,
         actor,
@@ -285,9 +285,9 @@ pub async fn get_register(
     Path(slug): Path<String>,
 ) -> Result<Json<RegisterView>, ApiError> {
     let slug = community(&slug)?;
-    let snapshot = snapshot_of(&state, &slug)?;
-    caller.authorize(&slug, Some(&snapshot), Access::Member)?;
-    let community = &snapshot.state;
+    let view = snapshot_of(&state, &slug)?;
+    caller.authorize(&slug, Some(&view), Access::Member)?;
+    let community = &view.state;
     let register = &community.register;
     let mut holders: Vec<PioneerId> = register.subscriptions().map(|s| s.pioneer_id).collect();
     holders.sort();

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 
 use agora_events::{CommunitySlug, EventId, EventRecord};
 
+use super::snapshot::Snapshot;
 use super::writer::WriterState;
 use super::{Committed, LedgerError, index};
 use crate::store::{EventStore, READ_EVENTS_MAX, StoredEvent};
@@ -71,46 +72,119 @@ pub fn absorb(state: &mut WriterState, stored: &StoredEvent) -> Result<Committed
     Ok(committed)
 }
 
-/// Every community of the log, verified and folded. With `tolerate_breaks`
-/// (read-only inspection), a community whose chain breaks keeps the state
-/// before the break instead of failing the load.
+/// Every community of the log, verified and folded: from its latest
+/// snapshot when the log agrees with it, else from its first event. With
+/// `tolerate_breaks` (read-only inspection), snapshots are not used and a
+/// community whose chain breaks keeps the state before the break instead of
+/// failing the load.
 pub async fn load_all(
     store: &dyn EventStore,
     tolerate_breaks: bool,
 ) -> Result<HashMap<CommunitySlug, WriterState>, LedgerError> {
-    let mut communities: HashMap<CommunitySlug, WriterState> = HashMap::new();
-    let mut broken: std::collections::HashSet<CommunitySlug> = Default::default();
-    let mut from = 0;
-    loop {
-        let page = store.read_all(from, READ_EVENTS_MAX).await?;
-        let Some(last) = page.last() else { break };
-        from = last.position + 1;
-        for stored in &page {
-            let Some(slug) = stored.stream.strip_prefix(COMMUNITY_STREAM_PREFIX) else {
-                continue; // not a community's ledger
-            };
-            let slug: CommunitySlug = slug.parse().map_err(|_| {
-                LedgerError::Corrupt(format!("stream {} names no valid community", stored.stream))
-            })?;
-            if broken.contains(&slug) {
-                continue;
+    let mut communities = HashMap::new();
+    let mut streams = store.streams().await?;
+    streams.sort();
+    for stream in streams {
+        let Some(slug) = stream.strip_prefix(COMMUNITY_STREAM_PREFIX) else {
+            continue; // not a community's ledger
+        };
+        let slug: CommunitySlug = slug.parse().map_err(|_| {
+            LedgerError::Corrupt(format!("stream {stream} names no valid community"))
+        })?;
+        let mark = store.index_mark(&stream).await?;
+        let mut state = WriterState::filed_through(mark);
+        state.writes_beside_the_log = !tolerate_breaks;
+        if !tolerate_breaks && let Some(snapshot) = restore(store, &stream).await? {
+            remember_before(store, &stream, &state, snapshot.revision).await?;
+            state.restore(snapshot);
+        }
+        match catch_up(store, &stream, &mut state).await {
+            Ok(()) => {}
+            Err(error @ LedgerError::Corrupt(_)) if tolerate_breaks => {
+                tracing::warn!(community = %slug, %error, "the chain breaks here; serving what comes before");
             }
-            if !communities.contains_key(&slug) {
-                let mark = store.index_mark(&stored.stream).await?;
-                communities.insert(slug.clone(), WriterState::filed_through(mark));
-            }
-            let state = communities.get_mut(&slug).expect("inserted above");
-            match absorb(state, stored) {
-                Ok(_) => file_backlog(store, &stored.stream, state).await?,
-                Err(error) if tolerate_breaks => {
-                    tracing::warn!(community = %slug, %error, "the chain breaks here; serving what comes before");
-                    broken.insert(slug);
-                }
-                Err(error) => return Err(error),
-            }
+            Err(error) => return Err(error),
+        }
+        if let Some(revision) = state.revision {
+            // Inspecting a broken log: what the index holds past the break
+            // is not shown either.
+            state
+                .recent
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .hide_after(revision);
+            communities.insert(slug, state);
         }
     }
     Ok(communities)
+}
+
+/// The community's latest snapshot, if there is one this build can read
+/// and the log agrees with it: the event at its revision hashes to its head.
+async fn restore(store: &dyn EventStore, stream: &str) -> Result<Option<Snapshot>, LedgerError> {
+    let Some((revision, bytes)) = store.load_snapshot(stream).await? else {
+        return Ok(None);
+    };
+    let snapshot = match Snapshot::decode(&bytes) {
+        Ok(snapshot) if snapshot.revision == revision => snapshot,
+        Ok(_) => {
+            tracing::warn!(%stream, "a snapshot filed under another revision; rebuilding from the log");
+            return Ok(None);
+        }
+        Err(reason) => {
+            tracing::info!(%stream, %reason, "rebuilding from the log");
+            return Ok(None);
+        }
+    };
+    let at = store.read_stream(stream, revision, 1).await?;
+    let agrees = match at.first() {
+        Some(stored) if stored.revision == revision => record_of(stored)?.hash == snapshot.head,
+        _ => false,
+    };
+    if !agrees {
+        tracing::warn!(%stream, revision, "the snapshot does not match the log; rebuilding from the log");
+        return Ok(None);
+    }
+    Ok(Some(snapshot))
+}
+
+/// Keeps the index entries of the events a snapshot covers but the store's
+/// index has not filed yet.
+async fn remember_before(
+    store: &dyn EventStore,
+    stream: &str,
+    state: &WriterState,
+    through: u64,
+) -> Result<(), LedgerError> {
+    let mut from = state
+        .recent
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .filed_through()
+        .map_or(0, |mark| mark + 1);
+    while from <= through {
+        let page = store
+            .read_stream(
+                stream,
+                from,
+                READ_EVENTS_MAX.min((through - from + 1) as usize),
+            )
+            .await?;
+        let Some(last) = page.last() else { break };
+        from = last.revision + 1;
+        for stored in &page {
+            let record = record_of(stored)?;
+            let keys =
+                index::keys_of(&record).map_err(|error| LedgerError::Corrupt(error.to_string()))?;
+            state
+                .recent
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .add(stored.revision, keys);
+        }
+        file_backlog(store, stream, state).await?;
+    }
+    Ok(())
 }
 
 /// Events not yet filed in the index (a store made before there was one)
@@ -122,6 +196,9 @@ async fn file_backlog(
     stream: &str,
     state: &WriterState,
 ) -> Result<(), LedgerError> {
+    if !state.writes_beside_the_log {
+        return Ok(());
+    }
     let unfiled = state
         .recent
         .read()
@@ -149,6 +226,7 @@ pub async fn catch_up(
         for stored in &page {
             absorb(state, stored)?;
         }
+        file_backlog(store, stream, state).await?;
     }
 }
 

@@ -7,9 +7,10 @@
 //!   names such as `pioneer:<uuid>`). Serves `history/{id}`.
 //! - `account:<account>`: the accounts whose credits the event moves.
 //!   Serves statements.
-//! - `command:<length of actor>:<actor>:<command id>`: the command that
+//! - `command:<SHA-256 of the caller and the command id>`: the command that
 //!   recorded the event, scoped to its caller (idempotency keys belong to
-//!   the caller who sent them). Serves retries.
+//!   the caller who sent them). Hashed, so that no caller's name or key can
+//!   make an index key too long. Serves retries.
 //!
 //! Filing an event's keys in the transaction that appends it would cost a
 //! few random pages of the index per event on the hot path. Instead, each
@@ -23,7 +24,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, RwLock};
 
-use agora_events::{AccountId, Event, EventRecord, Metadata};
+use agora_events::{AccountId, Event, EventRecord, Hash, Metadata};
 use agora_projections::Movement;
 use serde_json::Value;
 use uuid::Uuid;
@@ -35,6 +36,8 @@ pub const FILE_EVENTS_MIN: u64 = 1_024;
 
 /// Events whose entries are filed in one transaction.
 pub const FILE_CHUNK_EVENTS: u64 = 64;
+/// Most entries filed in one transaction (a chunk still holds whole events).
+pub const FILE_CHUNK_ENTRIES_MAX: usize = 65_536;
 
 /// Entries to file together, and the mark they bring the store to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,14 +47,23 @@ pub struct Chunk {
 }
 
 /// Splits entries in revision order, to be filed through `through`, into
-/// chunks of at most `events` events each; the last chunk's mark is
-/// `through`.
+/// chunks of at most `events` events each (and, between events, at most
+/// [`FILE_CHUNK_ENTRIES_MAX`] entries). Each chunk's mark is the revision
+/// before the next chunk's first entry, so it covers the revisions in
+/// between, which have no entries; the last chunk's mark is `through`.
 pub fn chunks(entries: Vec<IndexEntry>, through: u64, events: u64) -> Vec<Chunk> {
     let mut chunks: Vec<Chunk> = Vec::new();
     let mut first: Option<u64> = None;
     for entry in entries {
         let start = *first.get_or_insert(entry.revision);
-        let full = entry.revision >= start + events;
+        let new_event = chunks
+            .last()
+            .and_then(|chunk| chunk.entries.last())
+            .is_some_and(|last| last.revision != entry.revision);
+        let crowded = chunks
+            .last()
+            .is_some_and(|chunk| chunk.entries.len() >= FILE_CHUNK_ENTRIES_MAX);
+        let full = entry.revision >= start + events || (new_event && crowded);
         match chunks.last_mut() {
             Some(chunk) if !full => chunk.entries.push(entry),
             _ => {
@@ -189,6 +201,17 @@ impl Recent {
         });
     }
 
+    /// Shows nothing past `revision`, where the log being inspected breaks:
+    /// the store's entries are read only through it.
+    pub fn hide_after(&mut self, revision: u64) {
+        if self.filed_through.is_some_and(|mark| mark > revision) {
+            self.filed_through = Some(revision);
+            self.last = Some(revision);
+            self.entries.clear();
+            self.by_key.clear();
+        }
+    }
+
     /// The store's mark, and the revisions after it filed under `key`.
     pub fn view(&self, key: &str) -> (Option<u64>, Vec<u64>) {
         let revisions = self.by_key.get(key).cloned().unwrap_or_default();
@@ -207,10 +230,11 @@ pub fn account_key(account: AccountId) -> String {
 }
 
 /// The key of the events recorded by `actor`'s command `command_id`. The
-/// actor's length comes first, so no pair of actor and id can pass for
-/// another.
+/// actor's length comes first in what is hashed, so no pair of actor and id
+/// can pass for another.
 pub fn command_key(actor: &str, command_id: &str) -> String {
-    format!("command:{}:{actor}:{command_id}", actor.len())
+    let scoped = format!("{}:{actor}:{command_id}", actor.len());
+    format!("command:{}", Hash::of(scoped.as_bytes()))
 }
 
 /// Every key an event is filed under.
@@ -333,6 +357,12 @@ mod tests {
     fn command_keys_of_different_callers_never_coincide() {
         // Without the length, ("a:b", "c") and ("a", "b:c") would share a key.
         assert_ne!(command_key("a:b", "c"), command_key("a", "b:c"));
-        assert_eq!(command_key("gardener", "k-1"), "command:8:gardener:k-1");
+        assert_ne!(
+            command_key("gardener", "k-1"),
+            command_key("treasurer", "k-1")
+        );
+        // However long the caller's name and key, the index key fits.
+        let long = command_key(&"x".repeat(10_000), &"k".repeat(128));
+        assert!(long.len() <= crate::store::INDEX_KEY_BYTES_MAX);
     }
 }

@@ -2,7 +2,7 @@
 //! state: it decides each command against the state that includes the
 //! earlier commands of its batch, appends the batch's events with the
 //! expected revision it decided at, and only once they are durable applies
-//! them, publishes a new snapshot for readers and answers. Communities do
+//! them, publishes a new view for readers and answers. Communities do
 //! not wait on each other.
 //!
 //! If an append finds that someone else wrote first (several service
@@ -14,6 +14,7 @@
 mod history;
 pub mod index;
 mod personal;
+pub mod snapshot;
 mod writer;
 
 use std::collections::HashMap;
@@ -40,7 +41,7 @@ pub const CONFLICT_RETRIES_MAX: usize = 5;
 
 /// A community as readers see it: only durable state.
 #[derive(Debug, Clone)]
-pub struct Snapshot {
+pub struct DurableView {
     pub state: Arc<CommunityState>,
     /// The stream's last revision.
     pub revision: u64,
@@ -117,7 +118,7 @@ struct Job {
 struct CommunityHandle {
     jobs: mpsc::Sender<Job>,
     /// `None` until the community's creation is durable.
-    snapshot: watch::Receiver<Option<Arc<Snapshot>>>,
+    view: watch::Receiver<Option<Arc<DurableView>>>,
     /// Index entries not yet filed in the store.
     recent: index::SharedRecent,
 }
@@ -130,8 +131,12 @@ pub struct Ledger {
     communities: RwLock<HashMap<CommunitySlug, CommunityHandle>>,
     writers: Mutex<Vec<JoinHandle<()>>>,
     scheduler: Mutex<Option<JoinHandle<()>>>,
+    /// The check of every chain that runs after start-up.
+    verification: Mutex<Option<JoinHandle<()>>>,
     closing: AtomicBool,
-    read_only: bool,
+    /// Refusing every command: started for inspection, or a break was
+    /// found in a chain.
+    read_only: AtomicBool,
 }
 
 /// The subject recorded for work the service does on its own.
@@ -175,13 +180,74 @@ impl Ledger {
             communities: RwLock::new(HashMap::new()),
             writers: Mutex::new(Vec::new()),
             scheduler: Mutex::new(None),
+            verification: Mutex::new(None),
             closing: AtomicBool::new(false),
-            read_only,
+            read_only: AtomicBool::new(read_only),
         });
         for (slug, state) in loaded {
             ledger.start_writer(slug, state);
         }
+        if !read_only {
+            ledger.verify_in_background();
+        }
         Ok(ledger)
+    }
+
+    /// Whether the ledger refuses every command.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only.load(Ordering::Acquire)
+    }
+
+    /// Start-up checks only the links of the events after each snapshot;
+    /// this checks every chain from its first event, and the figures, while
+    /// the service serves. A break switches the ledger to read-only.
+    fn verify_in_background(self: &Arc<Self>) {
+        let ledger = Arc::downgrade(self);
+        let task = tokio::spawn(async move {
+            let Some(communities) = ledger.upgrade().map(|ledger| ledger.communities()) else {
+                return;
+            };
+            for community in communities {
+                let Some(store) = ledger.upgrade().map(|ledger| Arc::clone(&ledger.store)) else {
+                    return;
+                };
+                let verification = match crate::audit::verify_stream(&*store, &community.stream())
+                    .await
+                {
+                    Ok(verifier) => verifier.finish(),
+                    Err(error) => {
+                        tracing::warn!(%community, %error, "could not verify the community's log");
+                        continue;
+                    }
+                };
+                drop(store);
+                if verification.ok() {
+                    tracing::info!(%community, events = verification.events, "the community's log verifies");
+                    continue;
+                }
+                let Some(ledger) = ledger.upgrade() else {
+                    return;
+                };
+                ledger.read_only.store(true, Ordering::Release);
+                match &verification.first_break {
+                    Some(broken) => tracing::error!(
+                        %community,
+                        revision = broken.revision,
+                        event_id = ?broken.event_id,
+                        reason = %broken.reason,
+                        "THE LOG IS DAMAGED: its chain breaks here. The service now refuses every command; \
+                         inspect it with `agora verify`"
+                    ),
+                    None => tracing::error!(
+                        %community,
+                        checks = ?verification.checks.iter().filter(|check| !check.holds).collect::<Vec<_>>(),
+                        "THE LOG'S FIGURES DO NOT ADD UP. The service now refuses every command; \
+                         inspect it with `agora verify`"
+                    ),
+                }
+            }
+        });
+        *self.verification.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
     }
 
     pub fn keys(&self) -> &KeyRing {
@@ -193,36 +259,46 @@ impl Ledger {
     }
 
     /// The community's durable state, if it exists.
-    pub fn snapshot(&self, community: &CommunitySlug) -> Option<Arc<Snapshot>> {
+    pub fn view(&self, community: &CommunitySlug) -> Option<Arc<DurableView>> {
         let communities = self.communities.read().unwrap_or_else(|p| p.into_inner());
-        communities.get(community)?.snapshot.borrow().clone()
+        communities.get(community)?.view.borrow().clone()
     }
 
-    /// The community's events about entity `id`, oldest first: `skip`
-    /// left out, at most `limit`, and how many there are in all.
+    /// The community's events about entity `id` up to revision `through`
+    /// (the view the caller reads), oldest first: `skip` left out, at most
+    /// `limit`, and how many there are in all.
     pub async fn history(
         &self,
         community: &CommunitySlug,
         id: uuid::Uuid,
+        through: u64,
         skip: u64,
         limit: usize,
     ) -> Result<(u64, Vec<Committed>), LedgerError> {
-        self.read_index(community, &index::entity_key(id), skip, limit)
+        self.read_index(community, &index::entity_key(id), through, skip, limit)
             .await
     }
 
-    /// The lines of `account`'s statement, oldest first, each with the
+    /// The lines of `account`'s statement up to revision `through` (the
+    /// view whose balance the caller shows), oldest first, each with the
     /// balance after it: `skip` left out, at most `limit`, and how many
     /// there are in all.
     pub async fn statement(
         &self,
         community: &CommunitySlug,
         account: AccountId,
+        through: u64,
         skip: u64,
         limit: usize,
     ) -> Result<(u64, Vec<StatementLine>), LedgerError> {
         let (total, events) = self
-            .read_index(community, &index::account_key(account), skip, limit)
+            .read_index(
+                community,
+                &index::account_key(account),
+                through,
+                skip,
+                limit,
+            )
             .await?;
         let lines = events
             .iter()
@@ -244,12 +320,14 @@ impl Ledger {
         Ok((total, lines))
     }
 
-    /// The community's events filed under `key`, oldest first: those the
-    /// store's index has, then the recent ones it has not filed yet.
+    /// The community's events filed under `key` up to revision `through`,
+    /// oldest first: those the store's index has, then the recent ones it
+    /// has not filed yet.
     async fn read_index(
         &self,
         community: &CommunitySlug,
         key: &str,
+        through: u64,
         skip: u64,
         limit: usize,
     ) -> Result<(u64, Vec<Committed>), LedgerError> {
@@ -258,18 +336,19 @@ impl Ledger {
         };
         // The recent entries first: the store files entries before they
         // leave `recent`, so nothing can fall between the two reads.
-        let (mark, recent) = handle
+        let (mark, mut recent) = handle
             .recent
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .view(key);
+        recent.retain(|&revision| revision <= through);
         let stream = community.stream();
         let limit = limit.min(READ_EVENTS_MAX);
         let (filed, mut events) = match mark {
             Some(mark) => {
                 let page = self
                     .store
-                    .read_index(&stream, key, mark, skip, limit)
+                    .read_index(&stream, key, mark.min(through), skip, limit)
                     .await?;
                 let events = page
                     .events
@@ -307,7 +386,7 @@ impl Ledger {
         let communities = self.communities.read().unwrap_or_else(|p| p.into_inner());
         let mut slugs: Vec<_> = communities
             .iter()
-            .filter(|(_, handle)| handle.snapshot.borrow().is_some())
+            .filter(|(_, handle)| handle.view.borrow().is_some())
             .map(|(slug, _)| slug.clone())
             .collect();
         slugs.sort();
@@ -319,7 +398,7 @@ impl Ledger {
     /// Once queued, the command completes even if the caller stops waiting;
     /// a retry with the same idempotency key then returns its result.
     pub async fn execute(&self, request: CommandRequest) -> Result<CommandOutcome, LedgerError> {
-        if self.read_only {
+        if self.is_read_only() {
             return Err(LedgerError::ReadOnly);
         }
         if self.closing.load(Ordering::Acquire) {
@@ -348,10 +427,10 @@ impl Ledger {
         let now = self.clock.now();
         let mut closed = 0;
         for community in self.communities() {
-            let Some(snapshot) = self.snapshot(&community) else {
+            let Some(view) = self.view(&community) else {
                 continue;
             };
-            for ballot_id in snapshot.state.ballots.due(now) {
+            for ballot_id in view.state.ballots.due(now) {
                 // A space: no client can send this key (theirs are visible
                 // ASCII), and keys are the caller's own anyway.
                 let key = format!("close ballot {ballot_id}");
@@ -384,7 +463,7 @@ impl Ledger {
 
     /// Closes due ballots every `period` until shutdown (not when read-only).
     pub fn start_scheduler(self: &Arc<Self>, period: std::time::Duration) {
-        if self.read_only {
+        if self.is_read_only() {
             return;
         }
         let ledger = Arc::downgrade(self);
@@ -417,6 +496,14 @@ impl Ledger {
         {
             scheduler.abort();
         }
+        if let Some(verification) = self
+            .verification
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            verification.abort();
+        }
         self.communities
             .write()
             .unwrap_or_else(|p| p.into_inner())
@@ -448,7 +535,7 @@ impl Ledger {
             return handle.clone();
         }
         let (jobs, queue) = mpsc::channel(COMMAND_QUEUE_MAX);
-        let (snapshots, snapshot) = watch::channel(state.snapshot());
+        let (views, view) = watch::channel(state.view());
         let recent = Arc::clone(&state.recent);
         let writer = writer::Writer::new(
             slug.clone(),
@@ -456,18 +543,14 @@ impl Ledger {
             Arc::clone(&self.clock),
             Arc::clone(&self.keys),
             state,
-            snapshots,
+            views,
         );
         let task = tokio::spawn(writer.run(queue));
         self.writers
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(task);
-        let handle = CommunityHandle {
-            jobs,
-            snapshot,
-            recent,
-        };
+        let handle = CommunityHandle { jobs, view, recent };
         communities.insert(slug, handle.clone());
         handle
     }

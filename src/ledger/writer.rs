@@ -13,9 +13,10 @@ use uuid::Uuid;
 
 use super::history::{self, COMMUNITY_STREAM_PREFIX};
 use super::index::{Recent, SharedRecent};
+use super::snapshot::{SNAPSHOT_EVENTS, SNAPSHOT_FORMAT, Snapshot};
 use super::{
-    BATCH_COMMANDS_MAX, CONFLICT_RETRIES_MAX, CommandOutcome, Committed, Job, KeyRing, LedgerError,
-    Snapshot, index,
+    BATCH_COMMANDS_MAX, CONFLICT_RETRIES_MAX, CommandOutcome, Committed, DurableView, Job, KeyRing,
+    LedgerError, index,
 };
 use crate::clock::Clock;
 use crate::domain::decide;
@@ -50,6 +51,9 @@ pub struct WriterState {
     /// Index entries of the events the store has not filed yet; shared
     /// with readers.
     pub recent: SharedRecent,
+    /// Whether this state may write to the store beside the log (index
+    /// entries, snapshots): not when the service only inspects it.
+    pub writes_beside_the_log: bool,
 }
 
 impl WriterState {
@@ -65,7 +69,27 @@ impl WriterState {
             head: Hash::GENESIS,
             last_recorded_at: None,
             recent: Arc::new(std::sync::RwLock::new(Recent::new(mark))),
+            writes_beside_the_log: true,
         }
+    }
+
+    /// Takes the state a snapshot holds.
+    pub fn restore(&mut self, snapshot: Snapshot) {
+        self.state = Some(Arc::new(snapshot.state));
+        self.revision = Some(snapshot.revision);
+        self.head = snapshot.head;
+        self.last_recorded_at = Some(snapshot.last_recorded_at);
+    }
+
+    /// A snapshot of the state, if there is one.
+    fn snapshot(&self) -> Option<Snapshot> {
+        Some(Snapshot {
+            format: SNAPSHOT_FORMAT,
+            revision: self.revision?,
+            head: self.head,
+            last_recorded_at: self.last_recorded_at?,
+            state: CommunityState::clone(self.state.as_ref()?),
+        })
     }
 
     fn recent(&self) -> RwLockWriteGuard<'_, Recent> {
@@ -83,8 +107,8 @@ impl WriterState {
         }
     }
 
-    pub fn snapshot(&self) -> Option<Arc<Snapshot>> {
-        Some(Arc::new(Snapshot {
+    pub fn view(&self) -> Option<Arc<DurableView>> {
+        Some(Arc::new(DurableView {
             state: Arc::clone(self.state.as_ref()?),
             revision: self.revision?,
             head: self.head,
@@ -145,13 +169,17 @@ struct Plan {
 pub struct Writer {
     /// The index entries being filed, if any.
     filing: Option<JoinHandle<()>>,
+    /// The snapshot being saved, if any.
+    saving: Option<JoinHandle<()>>,
+    /// The revision of the latest snapshot saved or being saved.
+    snapshot_revision: Option<u64>,
     slug: CommunitySlug,
     stream: String,
     store: Arc<dyn EventStore>,
     clock: Arc<dyn Clock>,
     keys: Arc<KeyRing>,
     current: WriterState,
-    snapshots: watch::Sender<Option<Arc<Snapshot>>>,
+    views: watch::Sender<Option<Arc<DurableView>>>,
 }
 
 impl Writer {
@@ -161,17 +189,19 @@ impl Writer {
         clock: Arc<dyn Clock>,
         keys: Arc<KeyRing>,
         current: WriterState,
-        snapshots: watch::Sender<Option<Arc<Snapshot>>>,
+        views: watch::Sender<Option<Arc<DurableView>>>,
     ) -> Self {
         Self {
             filing: None,
+            saving: None,
+            snapshot_revision: current.revision,
             stream: format!("{COMMUNITY_STREAM_PREFIX}{slug}"),
             slug,
             store,
             clock,
             keys,
             current,
-            snapshots,
+            views,
         }
     }
 
@@ -187,6 +217,15 @@ impl Writer {
             }
             self.process(batch).await;
             self.file_index(index::FILE_EVENTS_MIN);
+            self.save_snapshot(SNAPSHOT_EVENTS);
+        }
+        // A last snapshot, so that the next start-up reads nothing again.
+        if let Some(saving) = self.saving.take() {
+            let _ = saving.await;
+        }
+        self.save_snapshot(1);
+        if let Some(saving) = self.saving.take() {
+            let _ = saving.await;
         }
         // Everything still recent is filed before the writer stops, so that
         // the next start-up has nothing to file again.
@@ -203,6 +242,9 @@ impl Writer {
     /// there are entries of at least `events_min` events and no filing is
     /// under way. A failed filing is retried at the next call.
     fn file_index(&mut self, events_min: u64) {
+        if !self.current.writes_beside_the_log {
+            return;
+        }
         if self
             .filing
             .as_ref()
@@ -225,6 +267,47 @@ impl Writer {
                 index::file_recent(&*store, &stream, &recent, index::FILE_CHUNK_EVENTS).await
             {
                 tracing::warn!(%stream, %error, "could not file index entries; will retry");
+            }
+        }));
+    }
+
+    /// Saves a snapshot of the durable state in the background, once at
+    /// least `events_min` events were recorded since the last one and none
+    /// is being saved. A failed save is only logged: the next one replaces it.
+    fn save_snapshot(&mut self, events_min: u64) {
+        if !self.current.writes_beside_the_log {
+            return;
+        }
+        if self
+            .saving
+            .as_ref()
+            .is_some_and(|saving| !saving.is_finished())
+        {
+            return;
+        }
+        let Some(revision) = self.current.revision else {
+            return;
+        };
+        let since = match self.snapshot_revision {
+            Some(saved) => revision.saturating_sub(saved),
+            None => revision + 1,
+        };
+        if since < events_min {
+            return;
+        }
+        let Some(snapshot) = self.current.snapshot() else {
+            return;
+        };
+        self.snapshot_revision = Some(revision);
+        let (store, stream) = (Arc::clone(&self.store), self.stream.clone());
+        self.saving = Some(tokio::spawn(async move {
+            let encoded = tokio::task::spawn_blocking(move || snapshot.encode()).await;
+            let saved = match encoded {
+                Ok(bytes) => store.save_snapshot(&stream, revision, bytes).await,
+                Err(error) => Err(StoreError::Unavailable(error.to_string())),
+            };
+            if let Err(error) = saved {
+                tracing::warn!(%stream, revision, %error, "could not save a snapshot");
             }
         }));
     }
@@ -281,62 +364,55 @@ impl Writer {
     }
 
     /// The commands of the batch that were recorded before it, by the key
-    /// their caller sent: among the recent events first, then in the
-    /// store's index, for every key at once.
+    /// their caller sent: in the store's index through its mark (every key
+    /// of the batch in one read), then among the recent events after it. A
+    /// command's events may lie on both sides of the mark.
     async fn recall(&self, batch: &[Job]) -> Result<Vec<Option<RecordedCommand>>, LedgerError> {
-        let mut found: Vec<Option<Vec<Committed>>> = vec![None; batch.len()];
+        let mut found: Vec<Vec<Committed>> = vec![Vec::new(); batch.len()];
         if self.current.revision.is_none() {
             return Ok(vec![None; batch.len()]);
         }
-        let mut in_store = Vec::new();
-        let mut wanted = Vec::new();
-        let mark = {
+        let keyed: Vec<(usize, String)> = batch
+            .iter()
+            .enumerate()
+            .filter_map(|(at, job)| {
+                let request = &job.request;
+                let key = request.idempotency_key.as_ref()?;
+                Some((at, index::command_key(&request.actor.id, key)))
+            })
+            .collect();
+        if keyed.is_empty() {
+            return Ok(vec![None; batch.len()]);
+        }
+        let (mark, recent): (Option<u64>, Vec<Vec<u64>>) = {
             let recent = self
                 .current
                 .recent
                 .read()
                 .unwrap_or_else(|p| p.into_inner());
-            for (at, job) in batch.iter().enumerate() {
-                let request = &job.request;
-                let Some(key) = &request.idempotency_key else {
-                    continue;
-                };
-                let key = index::command_key(&request.actor.id, key);
-                let (_, revisions) = recent.view(&key);
-                match revisions.first() {
-                    // A command's events are contiguous.
-                    Some(&first) => wanted.push((at, first, revisions.len())),
-                    None => in_store.push((at, key)),
-                }
-            }
-            recent.filed_through()
+            let revisions = keyed.iter().map(|(_, key)| recent.view(key).1).collect();
+            (recent.filed_through(), revisions)
         };
-        for (at, first, count) in wanted {
-            found[at] =
-                Some(history::read_committed(&*self.store, &self.stream, first, count).await?);
-        }
-        if let (Some(mark), false) = (mark, in_store.is_empty()) {
-            let keys = in_store.iter().map(|(_, key)| key.clone()).collect();
+        if let Some(mark) = mark {
+            let keys = keyed.iter().map(|(_, key)| key.clone()).collect();
             let pages = self
                 .store
                 .read_index_first(&self.stream, keys, mark, APPEND_EVENTS_MAX)
                 .await?;
-            for ((at, _), page) in in_store.iter().zip(pages) {
-                if !page.is_empty() {
-                    found[*at] = Some(
-                        page.iter()
-                            .map(history::committed_of)
-                            .collect::<Result<_, _>>()?,
-                    );
-                }
+            for ((at, _), page) in keyed.iter().zip(pages) {
+                found[*at] = page
+                    .iter()
+                    .map(history::committed_of)
+                    .collect::<Result<_, _>>()?;
             }
+        }
+        for ((at, _), revisions) in keyed.iter().zip(recent) {
+            let events = history::read_revisions(&*self.store, &self.stream, &revisions).await?;
+            found[*at].extend(events);
         }
         found
             .into_iter()
             .map(|events| {
-                let Some(events) = events else {
-                    return Ok(None);
-                };
                 let Some(first) = events.first() else {
                     return Ok(None);
                 };
@@ -540,7 +616,7 @@ impl Writer {
     }
 
     fn publish(&self) {
-        self.snapshots.send_replace(self.current.snapshot());
+        self.views.send_replace(self.current.view());
     }
 }
 

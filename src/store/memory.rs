@@ -10,8 +10,8 @@ use uuid::Uuid;
 use super::subscription::{PageReader, follow};
 use super::{
     AppendOutcome, BoxFuture, EventStore, ExpectedRevision, IndexEntry, IndexPage, ProposedEvent,
-    READ_EVENTS_MAX, StoreError, StoredEvent, StoredKey, Subscription, check_append_size,
-    check_index_entries,
+    READ_EVENTS_MAX, StoreError, StoredEvent, StoredKey, StoredSnapshot, Subscription,
+    check_append_size, check_index_entries,
 };
 
 struct Log {
@@ -23,6 +23,8 @@ struct Log {
     index: HashMap<(String, String), BTreeSet<u64>>,
     /// Each stream's index mark.
     index_marks: HashMap<String, u64>,
+    /// Each stream's latest snapshot.
+    snapshots: HashMap<String, (u64, Vec<u8>)>,
     keys: HashMap<Uuid, Vec<u8>>,
     /// Told the next position after each append, under the same lock so
     /// that it only ever moves forward; `None` once shut down.
@@ -44,6 +46,7 @@ impl Default for MemoryStore {
             event_ids: HashSet::new(),
             index: HashMap::new(),
             index_marks: HashMap::new(),
+            snapshots: HashMap::new(),
             keys: HashMap::new(),
             next_position: Some(sender),
         };
@@ -198,14 +201,19 @@ impl EventStore for MemoryStore {
             let Some(revisions) = log.index.get(&(stream.to_owned(), key.to_owned())) else {
                 return Ok(IndexPage::default());
             };
-            let positions = &log.streams[stream];
+            let Some(positions) = log.streams.get(stream) else {
+                return Ok(IndexPage::default());
+            };
+            // `file_index` refuses entries past a stream's end, so every
+            // revision here has its event.
             let filed = revisions.range(..=through);
             Ok(IndexPage {
                 total: filed.clone().count() as u64,
                 events: filed
                     .skip(usize::try_from(skip).unwrap_or(usize::MAX))
                     .take(limit.min(READ_EVENTS_MAX))
-                    .map(|&revision| log.events[positions[revision as usize]].clone())
+                    .filter_map(|&revision| positions.get(revision as usize))
+                    .map(|&position| log.events[position].clone())
                     .collect(),
             })
         })
@@ -224,6 +232,12 @@ impl EventStore for MemoryStore {
         Box::pin(async move {
             check_index_entries(&entries, through)?;
             let mut log = self.log();
+            let events = log.streams.get(stream).map_or(0, Vec::len) as u64;
+            if through >= events {
+                return Err(StoreError::InvalidAppend(format!(
+                    "index mark {through} is past the end of {stream}"
+                )));
+            }
             for entry in entries {
                 log.index
                     .entry((stream.to_owned(), entry.key))
@@ -234,6 +248,33 @@ impl EventStore for MemoryStore {
             *mark = (*mark).max(through);
             Ok(())
         })
+    }
+
+    fn streams(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        Box::pin(async move { Ok(self.log().streams.keys().cloned().collect()) })
+    }
+
+    fn save_snapshot<'a>(
+        &'a self,
+        stream: &'a str,
+        revision: u64,
+        data: Vec<u8>,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let mut log = self.log();
+            if log.next_position.is_none() {
+                return Err(StoreError::Unavailable("the store is shut down".into()));
+            }
+            log.snapshots.insert(stream.to_owned(), (revision, data));
+            Ok(())
+        })
+    }
+
+    fn load_snapshot<'a>(
+        &'a self,
+        stream: &'a str,
+    ) -> BoxFuture<'a, Result<Option<StoredSnapshot>, StoreError>> {
+        Box::pin(async move { Ok(self.log().snapshots.get(stream).cloned()) })
     }
 
     fn subscribe_all(&self, from: u64) -> Subscription {

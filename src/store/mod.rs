@@ -39,6 +39,9 @@ pub const APPEND_BYTES_MAX: usize = 8 << 20;
 /// Most events one read returns; larger limits are clamped to this.
 pub const READ_EVENTS_MAX: usize = 4_096;
 
+/// A stream's snapshot as the store keeps it: its revision and bytes.
+pub type StoredSnapshot = (u64, Vec<u8>);
+
 /// A secret kept beside the log: its id and bytes.
 pub type StoredKey = (Uuid, Vec<u8>);
 
@@ -228,6 +231,24 @@ pub trait EventStore: Send + Sync + 'static {
         entries: Vec<IndexEntry>,
         through: u64,
     ) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Every stream that has events, in no particular order.
+    fn streams(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>>;
+
+    /// Keeps `data`, a snapshot of what `stream` folds to through
+    /// `revision`, durably, in place of the stream's earlier snapshot.
+    fn save_snapshot<'a>(
+        &'a self,
+        stream: &'a str,
+        revision: u64,
+        data: Vec<u8>,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// The stream's latest snapshot: its revision and bytes.
+    fn load_snapshot<'a>(
+        &'a self,
+        stream: &'a str,
+    ) -> BoxFuture<'a, Result<Option<StoredSnapshot>, StoreError>>;
 
     /// Every event from position `from` on: first those already recorded,
     /// then each new one as it becomes durable; each once, in order.

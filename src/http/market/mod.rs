@@ -154,9 +154,9 @@ pub async fn list_listings(
     Path(slug): Path<String>,
     Params(filter): Params<ListingFilter>,
 ) -> Result<Json<Vec<ListingView>>, ApiError> {
-    let (_, snapshot, _) = enter(&state, &caller, &slug, Access::Member)?;
+    let (_, view, _) = enter(&state, &caller, &slug, Access::Member)?;
     let tag = filter.tag.map(|tag| tag.trim().to_lowercase());
-    let views = snapshot
+    let views = view
         .state
         .market
         .listings
@@ -361,8 +361,8 @@ pub async fn list_accounts(
     caller: Caller,
     Path(slug): Path<String>,
 ) -> Result<Json<AccountsView>, ApiError> {
-    let (_, snapshot, _) = enter(&state, &caller, &slug, Access::Member)?;
-    let community = &snapshot.state;
+    let (_, view, _) = enter(&state, &caller, &slug, Access::Member)?;
+    let community = &view.state;
     let market = &community.market;
     let statutes = &community.statutes;
     Ok(Json(AccountsView {
@@ -392,9 +392,9 @@ pub async fn list_accounts(
     }))
 }
 
-fn existing_account(snapshot: &crate::ledger::Snapshot, text: &str) -> Result<AccountId, ApiError> {
+fn existing_account(view: &crate::ledger::DurableView, text: &str) -> Result<AccountId, ApiError> {
     let account = account(text)?;
-    if !snapshot.state.account_exists(account) {
+    if !view.state.account_exists(account) {
         return Err(Rejection::AccountNotFound { account }.into());
     }
     Ok(account)
@@ -415,12 +415,12 @@ pub async fn get_account(
     caller: Caller,
     Path((slug, account)): Path<(String, String)>,
 ) -> Result<Json<AccountView>, ApiError> {
-    let (_, snapshot, _) = enter(&state, &caller, &slug, Access::Member)?;
-    let account = existing_account(&snapshot, &account)?;
-    let statutes = &snapshot.state.statutes;
+    let (_, view, _) = enter(&state, &caller, &slug, Access::Member)?;
+    let account = existing_account(&view, &account)?;
+    let statutes = &view.state.statutes;
     Ok(Json(AccountView {
         account,
-        balance: snapshot.state.market.balance(account),
+        balance: view.state.market.balance(account),
         floor: statutes.credit_floor,
         ceiling: statutes.credit_ceiling,
     }))
@@ -442,15 +442,21 @@ pub async fn get_statement(
     Path((slug, account)): Path<(String, String)>,
     Params(page): Params<Page>,
 ) -> Result<Json<StatementView>, ApiError> {
-    let (community, snapshot, _) = enter(&state, &caller, &slug, Access::Member)?;
-    let account = existing_account(&snapshot, &account)?;
+    let (community, view, _) = enter(&state, &caller, &slug, Access::Member)?;
+    let account = existing_account(&view, &account)?;
     let (total, lines) = state
         .ledger
-        .statement(&community, account, page.offset, page.limit())
+        .statement(
+            &community,
+            account,
+            view.revision,
+            page.offset,
+            page.limit(),
+        )
         .await?;
     Ok(Json(StatementView {
         account,
-        balance: snapshot.state.market.balance(account),
+        balance: view.state.market.balance(account),
         total,
         lines: lines
             .into_iter()

@@ -27,7 +27,7 @@ use crate::domain::{
     AcceptCharter, AdmitPioneer, Command, ExcludePioneer, ForgetPioneer, LeaveCommunity, Rejection,
     SetRoles, UpdateProfile,
 };
-use crate::ledger::{PersonalData, PersonalKey, Snapshot};
+use crate::ledger::{DurableView, PersonalData, PersonalKey};
 
 /// Most pioneers in one page of the list.
 pub const PIONEERS_PAGE_MAX: usize = 500;
@@ -87,8 +87,8 @@ pub async fn admit_pioneer(
     body: JsonBody<AdmitBody>,
 ) -> Result<Response, ApiError> {
     let slug = community(&slug)?;
-    let snapshot = snapshot_of(&state, &slug)?;
-    let actor = caller.authorize(&slug, Some(&snapshot), Access::AnyOf(&[Role::Gardener]))?;
+    let view = snapshot_of(&state, &slug)?;
+    let actor = caller.authorize(&slug, Some(&view), Access::AnyOf(&[Role::Gardener]))?;
     let JsonBody { value, digest } = body;
     let personal = PersonalData {
         display_name: value.display_name,
@@ -151,8 +151,8 @@ pub async fn list_pioneers(
     Params(filter): Params<PioneerFilter>,
 ) -> Result<Json<Vec<PioneerView>>, ApiError> {
     let slug = community(&slug)?;
-    let snapshot = snapshot_of(&state, &slug)?;
-    let actor = caller.authorize(&slug, Some(&snapshot), Access::Member)?;
+    let view = snapshot_of(&state, &slug)?;
+    let actor = caller.authorize(&slug, Some(&view), Access::Member)?;
     let sees_contacts = matches!(actor.role, Role::Gardener | Role::Admin);
     let limit = filter.limit.unwrap_or(100).clamp(1, PIONEERS_PAGE_MAX);
     if let Some(status) = &filter.status
@@ -163,7 +163,7 @@ pub async fn list_pioneers(
         )));
     }
     let after = filter.after.map(PioneerId);
-    let views = snapshot
+    let views = view
         .state
         .pioneers
         .values()
@@ -183,7 +183,7 @@ pub async fn list_pioneers(
         .take(limit)
         .map(|pioneer| {
             let own = caller.pioneer_id() == Some(pioneer.id);
-            pioneer_view(&state, &snapshot, pioneer, sees_contacts || own)
+            pioneer_view(&state, &view, pioneer, sees_contacts || own)
         })
         .collect();
     Ok(Json(views))
@@ -206,18 +206,17 @@ pub async fn get_pioneer(
 ) -> Result<Json<PioneerView>, ApiError> {
     let slug = community(&slug)?;
     let id = pioneer(&id)?;
-    let snapshot = snapshot_of(&state, &slug)?;
-    let actor = caller.authorize(&slug, Some(&snapshot), Access::Member)?;
-    let found =
-        snapshot
-            .state
-            .pioneer(id)
-            .ok_or(ApiError::Rejected(Rejection::PioneerNotFound {
-                pioneer: id,
-            }))?;
+    let view = snapshot_of(&state, &slug)?;
+    let actor = caller.authorize(&slug, Some(&view), Access::Member)?;
+    let found = view
+        .state
+        .pioneer(id)
+        .ok_or(ApiError::Rejected(Rejection::PioneerNotFound {
+            pioneer: id,
+        }))?;
     let sees_contacts =
         matches!(actor.role, Role::Gardener | Role::Admin) || caller.pioneer_id() == Some(id);
-    Ok(Json(pioneer_view(&state, &snapshot, found, sees_contacts)))
+    Ok(Json(pioneer_view(&state, &view, found, sees_contacts)))
 }
 
 /// Resolves the community and pioneer of a path and authorizes the caller.
@@ -231,16 +230,16 @@ fn target(
     (
         agora_events::CommunitySlug,
         PioneerId,
-        std::sync::Arc<Snapshot>,
+        std::sync::Arc<DurableView>,
         agora_events::Actor,
     ),
     ApiError,
 > {
     let slug = community(slug)?;
     let id = pioneer(id)?;
-    let snapshot = snapshot_of(state, &slug)?;
-    let actor = caller.authorize(&slug, Some(&snapshot), access(id))?;
-    Ok((slug, id, snapshot, actor))
+    let view = snapshot_of(state, &slug)?;
+    let actor = caller.authorize(&slug, Some(&view), access(id))?;
+    Ok((slug, id, view, actor))
 }
 
 /// Accept the charter in force.
@@ -294,14 +293,13 @@ pub async fn update_profile(
     Path((slug, id)): Path<(String, String)>,
     body: JsonBody<ProfilePatch>,
 ) -> Result<Response, ApiError> {
-    let (slug, pioneer_id, snapshot, actor) =
-        target(&state, &caller, &slug, &id, Access::SelfOnly)?;
-    let current = snapshot
-        .state
-        .pioneer(pioneer_id)
-        .ok_or(ApiError::Rejected(Rejection::PioneerNotFound {
-            pioneer: pioneer_id,
-        }))?;
+    let (slug, pioneer_id, view, actor) = target(&state, &caller, &slug, &id, Access::SelfOnly)?;
+    let current =
+        view.state
+            .pioneer(pioneer_id)
+            .ok_or(ApiError::Rejected(Rejection::PioneerNotFound {
+                pioneer: pioneer_id,
+            }))?;
     let patch = body.value;
     let profile = PublicProfile {
         skills: patch

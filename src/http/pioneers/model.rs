@@ -13,7 +13,7 @@ use crate::domain::Rejection;
 use crate::domain::text::{
     LONG_TEXT_CHARS_MAX, NAME_CHARS_MAX, SHORT_TEXT_CHARS_MAX, line, paragraph,
 };
-use crate::ledger::{PersonalData, Snapshot};
+use crate::ledger::{DurableView, PersonalData};
 
 /// Longest email address (RFC 5321).
 const EMAIL_CHARS_MAX: usize = 254;
@@ -226,11 +226,11 @@ pub struct PioneerView {
 
 pub(super) fn pioneer_view(
     state: &AppState,
-    snapshot: &Snapshot,
+    view: &DurableView,
     pioneer: &Pioneer,
     sees_contacts: bool,
 ) -> PioneerView {
-    let community = &snapshot.state;
+    let community = &view.state;
     let personal = state.ledger.keys().open(pioneer.id, &pioneer.personal);
     let (display_name, bio, email, contact) = match personal {
         Some(data) => (

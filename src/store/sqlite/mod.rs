@@ -34,7 +34,8 @@ use writer::{AppendRequest, Request, Writer};
 use super::subscription::{PageReader, follow};
 use super::{
     AppendOutcome, BoxFuture, EventStore, ExpectedRevision, IndexEntry, IndexPage, ProposedEvent,
-    StoreError, StoredEvent, StoredKey, Subscription, check_append_size, check_index_entries,
+    StoreError, StoredEvent, StoredKey, StoredSnapshot, Subscription, check_append_size,
+    check_index_entries,
 };
 
 /// Appends waiting for the writer before callers wait to enqueue
@@ -83,7 +84,16 @@ const MIGRATIONS: &[&str] = &[
     CREATE TABLE index_marks (
         stream  TEXT    PRIMARY KEY,
         through INTEGER NOT NULL
-    ) STRICT;",
+    ) STRICT;
+    CREATE TABLE snapshots (
+        stream   TEXT    PRIMARY KEY,
+        revision INTEGER NOT NULL,
+        data     BLOB    NOT NULL
+    ) STRICT;
+    CREATE TABLE streams (
+        stream TEXT PRIMARY KEY
+    ) STRICT, WITHOUT ROWID;
+    INSERT INTO streams (stream) SELECT DISTINCT stream FROM events;",
 ];
 /// The schema version this code writes.
 const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
@@ -419,6 +429,35 @@ impl EventStore for SqliteStore {
             })
             .await
         })
+    }
+
+    fn streams(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        Box::pin(blocking(Arc::clone(&self.readers), Readers::streams))
+    }
+
+    fn save_snapshot<'a>(
+        &'a self,
+        stream: &'a str,
+        revision: u64,
+        data: Vec<u8>,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let stream = stream.to_owned();
+        Box::pin(self.send(move |reply| Request::Snapshot {
+            stream,
+            revision,
+            data,
+            reply,
+        }))
+    }
+
+    fn load_snapshot<'a>(
+        &'a self,
+        stream: &'a str,
+    ) -> BoxFuture<'a, Result<Option<StoredSnapshot>, StoreError>> {
+        let stream = stream.to_owned();
+        Box::pin(blocking(Arc::clone(&self.readers), move |readers| {
+            readers.load_snapshot(&stream)
+        }))
     }
 
     fn subscribe_all(&self, from: u64) -> Subscription {

@@ -8,7 +8,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 use super::{IDLE_READERS_MAX, SELECT_EVENTS, lock, open_connection, to_sql_integer, translate};
-use crate::store::{IndexPage, READ_EVENTS_MAX, StoreError, StoredEvent, StoredKey};
+use crate::store::{
+    IndexPage, READ_EVENTS_MAX, StoreError, StoredEvent, StoredKey, StoredSnapshot,
+};
 
 /// The events a stream files under a key, in order: `?1` stream, `?2` key,
 /// `?3` the last revision to consider, `?4` limit, `?5` how many to skip.
@@ -148,6 +150,26 @@ impl Readers {
             drop(select);
             transaction.finish()?;
             Ok(pages)
+        })
+    }
+
+    pub(super) fn streams(&self) -> Result<Vec<String>, StoreError> {
+        self.with(|connection| {
+            connection
+                .prepare_cached("SELECT stream FROM streams")?
+                .query_map([], |row| row.get(0))?
+                .collect()
+        })
+    }
+
+    pub(super) fn load_snapshot(&self, stream: &str) -> Result<Option<StoredSnapshot>, StoreError> {
+        self.with(|connection| {
+            connection
+                .prepare_cached("SELECT revision, data FROM snapshots WHERE stream = ?1")?
+                .query_row([stream], |row| {
+                    Ok((row.get::<_, i64>(0)? as u64, row.get(1)?))
+                })
+                .optional()
         })
     }
 

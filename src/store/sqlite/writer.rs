@@ -23,6 +23,13 @@ pub(super) enum Request {
         key: Option<Vec<u8>>,
         reply: oneshot::Sender<Result<(), StoreError>>,
     },
+    /// Keeps a stream's snapshot in place of its earlier one.
+    Snapshot {
+        stream: String,
+        revision: u64,
+        data: Vec<u8>,
+        reply: oneshot::Sender<Result<(), StoreError>>,
+    },
     /// Files a stream's events under their index keys and moves its mark.
     Index {
         stream: String,
@@ -45,6 +52,7 @@ impl Request {
             Self::Append(append) => append.events.len(),
             Self::Key { .. } => 1,
             Self::Index { entries, .. } => entries.len(),
+            Self::Snapshot { .. } => 1,
         }
     }
 
@@ -53,6 +61,7 @@ impl Request {
             Self::Append(append) => append.events.iter().map(ProposedEvent::bytes).sum(),
             Self::Key { key, .. } => key.as_ref().map_or(0, Vec::len),
             Self::Index { entries, .. } => entries.iter().map(|entry| entry.key.len() + 8).sum(),
+            Self::Snapshot { data, .. } => data.len(),
         }
     }
 }
@@ -108,7 +117,8 @@ impl Writer {
                 .connection
                 .transaction_with_behavior(TransactionBehavior::Immediate)?;
             for request in &batch {
-                // Appends are answered with their outcome; key writes with Ok.
+                // Appends and index filings are answered with their outcome;
+                // key and snapshot writes with Ok.
                 let answer = match request {
                     Request::Append(append) => Some(append_in_savepoint(
                         &mut transaction,
@@ -124,8 +134,19 @@ impl Writer {
                         entries,
                         through,
                         ..
+                    } => Some(file_index(&transaction, stream, entries, *through)?),
+                    Request::Snapshot {
+                        stream,
+                        revision,
+                        data,
+                        ..
                     } => {
-                        file_index(&transaction, stream, entries, *through)?;
+                        transaction
+                            .prepare_cached(
+                                "INSERT OR REPLACE INTO snapshots (stream, revision, data)
+                                 VALUES (?1, ?2, ?3)",
+                            )?
+                            .execute(params![stream, to_sql_integer(*revision), data])?;
                         None
                     }
                 };
@@ -141,7 +162,15 @@ impl Writer {
                         (Request::Append(append), Some(outcome)) => {
                             let _ = append.reply.send(outcome);
                         }
-                        (Request::Key { reply, .. } | Request::Index { reply, .. }, _) => {
+                        (Request::Index { reply, .. }, Some(outcome)) => {
+                            let _ = reply.send(outcome.map(|_| ()));
+                        }
+                        (
+                            Request::Key { reply, .. }
+                            | Request::Index { reply, .. }
+                            | Request::Snapshot { reply, .. },
+                            _,
+                        ) => {
                             let _ = reply.send(Ok(()));
                         }
                         (Request::Append(_), None) => unreachable!("every append has an answer"),
@@ -164,7 +193,9 @@ impl Writer {
                         Request::Append(append) => {
                             let _ = append.reply.send(Err(error.clone()));
                         }
-                        Request::Key { reply, .. } | Request::Index { reply, .. } => {
+                        Request::Key { reply, .. }
+                        | Request::Index { reply, .. }
+                        | Request::Snapshot { reply, .. } => {
                             let _ = reply.send(Err(error.clone()));
                         }
                     }
@@ -187,12 +218,22 @@ fn write_key(transaction: &Transaction<'_>, id: Uuid, key: Option<&[u8]>) -> rus
     Ok(())
 }
 
+/// Files entries and moves the mark; refuses, writing nothing, a mark past
+/// the stream's end. The outer error is fatal to the batch.
 fn file_index(
     transaction: &Transaction<'_>,
     stream: &str,
     entries: &[IndexEntry],
     through: u64,
-) -> rusqlite::Result<()> {
+) -> rusqlite::Result<Result<AppendOutcome, StoreError>> {
+    let last: Option<i64> = transaction
+        .prepare_cached("SELECT MAX(revision) FROM events WHERE stream = ?1")?
+        .query_row([stream], |row| row.get(0))?;
+    if last.is_none_or(|last| (last as u64) < through) {
+        return Ok(Err(StoreError::InvalidAppend(format!(
+            "index mark {through} is past the end of {stream}"
+        ))));
+    }
     let mut insert = transaction.prepare_cached(
         "INSERT OR IGNORE INTO event_index (stream, key, revision) VALUES (?1, ?2, ?3)",
     )?;
@@ -209,7 +250,10 @@ fn file_index(
              ON CONFLICT (stream) DO UPDATE SET through = MAX(through, excluded.through)",
         )?
         .execute(params![stream, to_sql_integer(through)])?;
-    Ok(())
+    Ok(Ok(AppendOutcome {
+        last_revision: Some(through),
+        positions: Vec::new(),
+    }))
 }
 
 /// Applies one append inside a savepoint of the batch's transaction. The
@@ -234,6 +278,11 @@ fn append_in_savepoint(
         }));
     }
     let first_revision = actual.map_or(0, |revision| revision + 1);
+    if actual.is_none() && !request.events.is_empty() {
+        savepoint
+            .prepare_cached("INSERT OR IGNORE INTO streams (stream) VALUES (?1)")?
+            .execute([&request.stream])?;
+    }
     let mut positions = Vec::with_capacity(request.events.len());
     {
         let mut insert = savepoint.prepare_cached(
