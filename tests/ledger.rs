@@ -379,8 +379,16 @@ async fn a_start_from_a_snapshot_equals_a_replay_from_the_first_event() {
     let from_snapshot = reopened(&path).await;
     sql(&path, "DELETE FROM snapshots");
     let from_scratch = reopened(&path).await;
+    let saved_again: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("SELECT revision FROM snapshots", [], |row| row.get(0))
+        .unwrap();
 
     assert_eq!(saved, 5);
+    assert_eq!(
+        saved_again, 5,
+        "a start from the log saves a snapshot when it stops"
+    );
     assert_eq!(from_snapshot, live);
     assert_eq!(from_scratch, live);
 }
@@ -419,15 +427,12 @@ async fn a_snapshot_the_log_disagrees_with_or_of_another_format_is_rebuilt() {
     };
     assert!(altered(), "the snapshot was altered");
     let despite_a_false_head = reopened(&path).await;
-    // A snapshot of a format this build does not read, with the true head.
+    // The start from the log saved a true snapshot when it stopped; alter
+    // it again, as one of a format this build does not read.
     sql(
         &path,
-        &format!(
-            "UPDATE snapshots SET data = CAST(replace(replace(CAST(data AS TEXT), '{}', '{}'),
-                '\"format\":1', '\"format\":0') AS BLOB)",
-            Hash::of(b"another head"),
-            live.2
-        ),
+        "UPDATE snapshots SET data = CAST(replace(replace(CAST(data AS TEXT), '\"Demo\"', '\"Altered\"'),
+            '\"format\":1', '\"format\":0') AS BLOB)",
     );
     assert!(altered(), "the snapshot was altered");
     let despite_an_old_format = reopened(&path).await;

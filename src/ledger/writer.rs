@@ -54,6 +54,8 @@ pub struct WriterState {
     /// Whether this state may write to the store beside the log (index
     /// entries, snapshots): not when the service only inspects it.
     pub writes_beside_the_log: bool,
+    /// The revision of the snapshot the state was loaded from, if any.
+    pub snapshot_revision: Option<u64>,
 }
 
 impl WriterState {
@@ -70,6 +72,7 @@ impl WriterState {
             last_recorded_at: None,
             recent: Arc::new(std::sync::RwLock::new(Recent::new(mark))),
             writes_beside_the_log: true,
+            snapshot_revision: None,
         }
     }
 
@@ -79,6 +82,7 @@ impl WriterState {
         self.revision = Some(snapshot.revision);
         self.head = snapshot.head;
         self.last_recorded_at = Some(snapshot.last_recorded_at);
+        self.snapshot_revision = Some(snapshot.revision);
     }
 
     /// A snapshot of the state, if there is one.
@@ -194,7 +198,7 @@ impl Writer {
         Self {
             filing: None,
             saving: None,
-            snapshot_revision: current.revision,
+            snapshot_revision: current.snapshot_revision,
             stream: format!("{COMMUNITY_STREAM_PREFIX}{slug}"),
             slug,
             store,

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Drives `agora serve --demo` from outside with wrk: authenticated transfers
+# of time credits at 64 connections, beside wrk against /healthz of the same
+# process (a handler that does nothing) as the baseline.
+#
+#   apt-get install wrk        # once
+#   bash benches/wrk/run.sh [seconds] [connections]
+#
+# It builds the release binary, starts the service on a temporary store
+# with the demo community, picks 64 active pioneers whose balances leave
+# room, mints their tokens, and runs wrk (2 threads) for each target.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+seconds=${1:-10}
+connections=${2:-64}
+command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk" >&2; exit 1; }
+
+cargo build --release --quiet
+agora=target/release/agora
+work=$(mktemp -d)
+secret="a wrk benchmark secret of thirty-two bytes or more"
+port=${AGORA_WRK_PORT:-18089}
+base="http://127.0.0.1:$port"
+
+"$agora" serve --demo --store "sqlite://$work/agora.db" --listen "127.0.0.1:$port" \
+  --jwt-secret "$secret" --log error > "$work/serve.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 1 600); do
+  curl -sf "$base/readyz" > /dev/null 2>&1 && break
+  sleep 0.1
+done
+
+operator=$("$agora" token --jwt-secret "$secret" --community '*' --subject wrk --role admin)
+community="$base/v1/communities/lanceurs-davenir"
+curl -sf -H "Authorization: Bearer $operator" "$community/pioneers?limit=500" > "$work/pioneers.json"
+curl -sf -H "Authorization: Bearer $operator" "$community/accounts" > "$work/accounts.json"
+python3 - "$work" <<'PY' > "$work/ids.txt"
+import json, sys
+work = sys.argv[1]
+pioneers = json.load(open(f"{work}/pioneers.json"))
+pioneers = pioneers.get("pioneers", pioneers) if isinstance(pioneers, dict) else pioneers
+balances = {a["account"]: float(a["balance"]) for a in json.load(open(f"{work}/accounts.json"))["accounts"]}
+chosen = [p["id"] for p in pioneers
+          if p["membership"]["status"] == "active" and abs(balances.get("pioneer:" + p["id"], 0.0)) <= 10]
+print("\n".join(chosen[:64]))
+PY
+{
+  echo "pairs = {"
+  mapfile -t ids < "$work/ids.txt"
+  for ((i = 0; i + 1 < ${#ids[@]}; i += 2)); do
+    a=${ids[i]} b=${ids[i + 1]}
+    ta=$("$agora" token --jwt-secret "$secret" --community lanceurs-davenir --subject "$a" --role pioneer)
+    tb=$("$agora" token --jwt-secret "$secret" --community lanceurs-davenir --subject "$b" --role pioneer)
+    echo "  { \"$ta\", \"$a\", \"$tb\", \"$b\" },"
+  done
+  echo "}"
+} > "$work/pairs.lua"
+echo "$(grep -c '{ "' "$work/pairs.lua") pairs of demo pioneers"
+
+echo "== transfers (POST, authenticated, decided, chained, durable)"
+AGORA_WRK_PAIRS="$work/pairs.lua" wrk -t2 -c"$connections" -d"${seconds}s" --latency \
+  -s benches/wrk/transfers.lua "$base"
+echo "== baseline: GET /healthz on the same process"
+wrk -t2 -c"$connections" -d"${seconds}s" --latency "$base/healthz"
