@@ -46,7 +46,7 @@ chosen = [p["id"] for p in pioneers
 print("\n".join(chosen[:64]))
 PY
 {
-  echo "pairs = {"
+  echo "transfer_pairs = {"
   mapfile -t ids < "$work/ids.txt"
   for ((i = 0; i + 1 < ${#ids[@]}; i += 2)); do
     a=${ids[i]} b=${ids[i + 1]}

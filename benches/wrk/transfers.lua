@@ -1,6 +1,6 @@
 -- wrk script: transfers of 0.25 h between pairs of demo pioneers, each
 -- request signed by its payer and carrying its own Idempotency-Key.
--- `pairs.lua` (written by run.sh) defines `pairs`, a list of
+-- `pairs.lua` (written by run.sh) defines `transfer_pairs`, a list of
 -- { payer_token, payer_id, payee_token, payee_id }.
 dofile(os.getenv("AGORA_WRK_PAIRS"))
 
@@ -20,8 +20,8 @@ end
 function request()
   counter = counter + 1
   -- Each pair pays one way, then back, so balances stay near where they were.
-  local pair = pairs[(counter + thread_id * 7) % #pairs + 1]
-  local forth = math.floor(counter / #pairs) % 2 == 0
+  local pair = transfer_pairs[(counter + thread_id * 7) % #transfer_pairs + 1]
+  local forth = math.floor(counter / #transfer_pairs) % 2 == 0
   local token, payee = pair[1], pair[4]
   if not forth then
     token, payee = pair[3], pair[2]
