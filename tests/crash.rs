@@ -2,7 +2,9 @@
 //! and prints each acknowledged append; the parent kills it with SIGKILL at a
 //! random moment, reopens the store and checks that every acknowledged event
 //! is there, in order, with its hash chain intact, and that nothing
-//! half-written is visible. Several rounds on the same file.
+//! half-written is visible. The child also saves large snapshots one after
+//! the other: the one on disk must be whole and no older than the last it
+//! said was saved. Several rounds on the same file.
 //!
 //! What this cannot show: SIGKILL leaves the OS page cache intact, so it
 //! checks the store's own ordering and atomicity, not the fsync. That the
@@ -160,6 +162,38 @@ async fn append_forever(store: Arc<SqliteStore>, stream: String) {
     }
 }
 
+/// Bytes of the snapshots the child saves: large, so that a kill can land
+/// in the middle of writing one.
+const SNAPSHOT_BYTES: usize = 512 * 1024;
+/// The stream the child saves snapshots of.
+const SNAPSHOT_STREAM: &str = "community-crash-0";
+
+/// Snapshot number `n`: `n` first, then a filling that only `n` gives, so a
+/// torn or mixed write shows.
+fn snapshot_bytes(n: u64) -> Vec<u8> {
+    let mut bytes = vec![(n % 251) as u8; SNAPSHOT_BYTES];
+    bytes[..8].copy_from_slice(&n.to_le_bytes());
+    bytes
+}
+
+/// Saves snapshots one after the other, each a bigger number than the last
+/// one on disk, and says which are durable.
+async fn save_snapshots_forever(store: Arc<SqliteStore>) {
+    let mut n = store
+        .load_snapshot(SNAPSHOT_STREAM)
+        .await
+        .unwrap()
+        .map_or(0, |(revision, _)| revision);
+    loop {
+        n += 1;
+        store
+            .save_snapshot(SNAPSHOT_STREAM, n, snapshot_bytes(n))
+            .await
+            .expect("a snapshot is saved");
+        println!("snapshot {n} end");
+    }
+}
+
 async fn read_everything(store: &dyn EventStore) -> Vec<StoredEvent> {
     let mut events = Vec::new();
     loop {
@@ -185,6 +219,7 @@ fn crash_child_appends_forever() {
                 ))
             })
             .collect();
+        tokio::spawn(save_snapshots_forever(Arc::clone(&store)));
         for appender in appenders {
             appender.await.unwrap();
         }
@@ -192,8 +227,9 @@ fn crash_child_appends_forever() {
 }
 
 /// Runs the child until it has acknowledged something and `lifetime` has
-/// passed, then kills it with SIGKILL. Returns the complete `ack` lines.
-fn run_and_kill(path: &Path, lifetime: Duration) -> Vec<Acknowledged> {
+/// passed, then kills it with SIGKILL. Returns the complete `ack` lines and
+/// the last snapshot it said was saved.
+fn run_and_kill(path: &Path, lifetime: Duration) -> (Vec<Acknowledged>, Option<u64>) {
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
             "crash_child_appends_forever",
@@ -239,10 +275,41 @@ fn run_and_kill(path: &Path, lifetime: Duration) -> Vec<Acknowledged> {
     child.wait().unwrap();
     reader.join().unwrap();
     let lines = lines.lock().unwrap();
-    lines
+    let snapshot = lines
+        .iter()
+        .filter_map(|line| {
+            line.strip_prefix("snapshot ")?
+                .strip_suffix(" end")?
+                .parse()
+                .ok()
+        })
+        .max();
+    let acks = lines
         .iter()
         .filter_map(|line| Acknowledged::parse(line))
-        .collect()
+        .collect();
+    (acks, snapshot)
+}
+
+/// The snapshot on disk is whole, one of those the child wrote, and no
+/// older than the last it said was saved.
+fn check_snapshot(path: &Path, saved: Option<u64>) {
+    runtime().block_on(async {
+        let store = SqliteStore::open(path).unwrap();
+        let kept = store.load_snapshot(SNAPSHOT_STREAM).await.unwrap();
+        match (kept, saved) {
+            (Some((n, bytes)), _) => {
+                assert_eq!(bytes, snapshot_bytes(n), "snapshot {n} is torn");
+                assert!(
+                    saved.is_none_or(|saved| n >= saved),
+                    "a saved snapshot was lost"
+                );
+            }
+            (None, None) => {}
+            (None, Some(saved)) => panic!("snapshot {saved} was saved, then lost"),
+        }
+        store.shutdown().await;
+    })
 }
 
 /// Checks the whole store: positions contiguous, each stream's revisions
@@ -297,12 +364,15 @@ fn kill_9_loses_no_acknowledged_append() {
     let mut random = Random(seed);
     let mut acknowledged = Vec::new();
     let mut stored = 0;
+    let mut snapshots_saved = false;
 
     for round in 0..ROUNDS {
         let lifetime = Duration::from_millis(20 + random.below(400));
-        let acks = run_and_kill(&path, lifetime);
+        let (acks, snapshot) = run_and_kill(&path, lifetime);
         assert!(!acks.is_empty(), "round {round} acknowledged nothing");
         acknowledged.extend(acks);
+        check_snapshot(&path, snapshot);
+        snapshots_saved |= snapshot.is_some();
 
         let now_stored = check_store(&path, &acknowledged);
         assert!(now_stored >= acknowledged.len());
@@ -313,4 +383,8 @@ fn kill_9_loses_no_acknowledged_append() {
             acknowledged.len()
         );
     }
+    assert!(
+        snapshots_saved,
+        "the child saved snapshots while it was killed"
+    );
 }

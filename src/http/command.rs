@@ -173,7 +173,7 @@ pub fn enter(
     ApiError,
 > {
     let slug = super::extract::community(slug)?;
-    let view = super::communities::snapshot_of(state, &slug)?;
+    let view = super::communities::view_of(state, &slug)?;
     let actor = caller.authorize(&slug, Some(&view), access)?;
     Ok((slug, view, actor))
 }

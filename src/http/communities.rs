@@ -190,7 +190,7 @@ impl From<&DurableView> for CommunityView {
 }
 
 /// The community's view, or 404.
-pub fn snapshot_of(
+pub fn view_of(
     state: &AppState,
     slug: &CommunitySlug,
 ) -> Result<std::sync::Arc<DurableView>, ApiError> {

@@ -19,7 +19,7 @@ use uuid::Uuid;
 use super::AppState;
 use super::caller::{Access, Caller};
 use super::command::{CommandContext, CommandResponse, Submission, submit};
-use super::communities::snapshot_of;
+use super::communities::view_of;
 use super::error::{ApiError, Problem};
 use super::extract::{JsonBody, community, pioneer};
 use crate::domain::{Command, RecordSharePayment, RedeemShares, SubscribeShares};
@@ -170,7 +170,7 @@ pub async fn subscribe_shares(
 ) -> Result<Response, ApiError> {
     let slug = community(&slug)?;
     let pioneer_id = pioneer(&id)?;
-    let view = snapshot_of(&state, &slug)?;
+    let view = view_of(&state, &slug)?;
     let actor = caller.authorize(
         &slug,
         Some(&view),
@@ -210,7 +210,7 @@ pub async fn record_share_payment(
 ) -> Result<Response, ApiError> {
     let slug = community(&slug)?;
     let pioneer_id = pioneer(&id)?;
-    let view = snapshot_of(&state, &slug)?;
+    let view = view_of(&state, &slug)?;
     let actor = caller.authorize(&slug, Some(&view), Access::AnyOf(&[Role::Treasurer]))?;
     let JsonBody { value, digest } = body;
     let submission = Submission {
@@ -249,7 +249,7 @@ pub async fn redeem_shares(
 ) -> Result<Response, ApiError> {
     let slug = community(&slug)?;
     let pioneer_id = pioneer(&id)?;
-    let view = snapshot_of(&state, &slug)?;
+    let view = view_of(&state, &slug)?;
     let actor = caller.authorize(&slug, Some(&view), Access::AnyOf(&[Role::Treasurer]))?;
     let submission = Submission {
         community: slug,
@@ -285,7 +285,7 @@ pub async fn get_register(
     Path(slug): Path<String>,
 ) -> Result<Json<RegisterView>, ApiError> {
     let slug = community(&slug)?;
-    let view = snapshot_of(&state, &slug)?;
+    let view = view_of(&state, &slug)?;
     caller.authorize(&slug, Some(&view), Access::Member)?;
     let community = &view.state;
     let register = &community.register;

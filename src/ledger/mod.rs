@@ -10,6 +10,13 @@
 //! the batch again and retries, a bounded number of times. If an append
 //! fails, every command of the batch fails and the state stays at the last
 //! durable revision.
+//!
+//! The state is made of persistent maps: the writer's copy for a batch and
+//! the durable view readers hold share their nodes. Histories, statements
+//! and retries are served from an index the store keeps beside the log
+//! (`index`), and each community's state is saved as a snapshot every
+//! [`snapshot::SNAPSHOT_EVENTS`] events and at shutdown (`snapshot`), so
+//! that start-up reads only the events after it. See ADR 8.
 
 mod history;
 pub mod index;

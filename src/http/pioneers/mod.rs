@@ -20,7 +20,7 @@ use uuid::Uuid;
 use super::AppState;
 use super::caller::{Access, Caller};
 use super::command::{CommandContext, CommandResponse, Submission, empty_body, submit};
-use super::communities::{find_event, snapshot_of};
+use super::communities::{find_event, view_of};
 use super::error::{ApiError, Problem};
 use super::extract::{JsonBody, Params, community, pioneer};
 use crate::domain::{
@@ -87,7 +87,7 @@ pub async fn admit_pioneer(
     body: JsonBody<AdmitBody>,
 ) -> Result<Response, ApiError> {
     let slug = community(&slug)?;
-    let view = snapshot_of(&state, &slug)?;
+    let view = view_of(&state, &slug)?;
     let actor = caller.authorize(&slug, Some(&view), Access::AnyOf(&[Role::Gardener]))?;
     let JsonBody { value, digest } = body;
     let personal = PersonalData {
@@ -151,7 +151,7 @@ pub async fn list_pioneers(
     Params(filter): Params<PioneerFilter>,
 ) -> Result<Json<Vec<PioneerView>>, ApiError> {
     let slug = community(&slug)?;
-    let view = snapshot_of(&state, &slug)?;
+    let view = view_of(&state, &slug)?;
     let actor = caller.authorize(&slug, Some(&view), Access::Member)?;
     let sees_contacts = matches!(actor.role, Role::Gardener | Role::Admin);
     let limit = filter.limit.unwrap_or(100).clamp(1, PIONEERS_PAGE_MAX);
@@ -206,7 +206,7 @@ pub async fn get_pioneer(
 ) -> Result<Json<PioneerView>, ApiError> {
     let slug = community(&slug)?;
     let id = pioneer(&id)?;
-    let view = snapshot_of(&state, &slug)?;
+    let view = view_of(&state, &slug)?;
     let actor = caller.authorize(&slug, Some(&view), Access::Member)?;
     let found = view
         .state
@@ -237,7 +237,7 @@ fn target(
 > {
     let slug = community(slug)?;
     let id = pioneer(id)?;
-    let view = snapshot_of(state, &slug)?;
+    let view = view_of(state, &slug)?;
     let actor = caller.authorize(&slug, Some(&view), access(id))?;
     Ok((slug, id, view, actor))
 }
