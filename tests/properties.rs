@@ -119,6 +119,9 @@ struct Scenario {
     floor: i32,
     ceiling: i32,
     ops: Vec<Op>,
+    /// The service stops (saving a snapshot) and starts again (from it)
+    /// after every this many steps.
+    restart_every: usize,
 }
 
 /// Everyday amounts mostly, then amounts around and beyond the limits,
@@ -179,14 +182,19 @@ fn limits() -> impl Strategy<Value = (i32, i32)> {
 }
 
 fn scenario() -> impl Strategy<Value = Scenario> {
-    (4usize..=6, limits(), prop::collection::vec(op(), 200..=250)).prop_map(
-        |(members, (floor, ceiling), ops)| Scenario {
+    (
+        4usize..=6,
+        limits(),
+        prop::collection::vec(op(), 200..=250),
+        20usize..=120,
+    )
+        .prop_map(|(members, (floor, ceiling), ops, restart_every)| Scenario {
             members,
             floor,
             ceiling,
             ops,
-        },
-    )
+            restart_every,
+        })
 }
 
 // A model of the rules of §3.4, independent of the code under test.
@@ -644,7 +652,7 @@ fn check(view: &DurableView, model: &Model, step: usize) -> Result<(), TestCaseE
 async fn play(scenario: Scenario) -> Result<(), TestCaseError> {
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("agora.db");
-    let ledger = open(&path).await;
+    let mut ledger = open(&path).await;
     let create = Command::CreateCommunity(CreateCommunity {
         slug: slug(),
         statutes: statutes(scenario.floor, scenario.ceiling),
@@ -690,16 +698,37 @@ async fn play(scenario: Scenario) -> Result<(), TestCaseError> {
         }
         revision = view.revision;
         check(&view, &model, step)?;
+        if step % scenario.restart_every == scenario.restart_every - 1 {
+            ledger.shutdown().await;
+            drop(ledger);
+            ledger = open(&path).await;
+            let restarted = ledger.view(&slug()).unwrap();
+            prop_assert!(
+                *restarted.state == *view.state,
+                "step {}: the restart differs",
+                step
+            );
+            check(&restarted, &model, step)?;
+        }
     }
 
+    // From the snapshot saved at shutdown, then from the first event.
     let live = ledger.view(&slug()).unwrap();
     ledger.shutdown().await;
     drop(ledger);
-    let replayed = open(&path).await;
-    let rebuilt = replayed.view(&slug()).unwrap();
-    prop_assert!(*rebuilt.state == *live.state, "replay differs from live");
-    prop_assert_eq!((rebuilt.revision, rebuilt.head), (live.revision, live.head));
-    replayed.shutdown().await;
+    for from_scratch in [false, true] {
+        if from_scratch {
+            rusqlite::Connection::open(&path)
+                .unwrap()
+                .execute("DELETE FROM snapshots", [])
+                .unwrap();
+        }
+        let replayed = open(&path).await;
+        let rebuilt = replayed.view(&slug()).unwrap();
+        prop_assert!(*rebuilt.state == *live.state, "replay differs from live");
+        prop_assert_eq!((rebuilt.revision, rebuilt.head), (live.revision, live.head));
+        replayed.shutdown().await;
+    }
     Ok(())
 }
 
