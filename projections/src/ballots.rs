@@ -3,7 +3,7 @@
 
 use imbl::OrdMap;
 
-use agora_events::{BallotClosed, BallotId, BallotOpened, Choice, PioneerId, Timestamp};
+use agora_events::{BallotClosed, BallotId, BallotOpened, Choice, Event, PioneerId, Timestamp};
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Ballot {
@@ -28,6 +28,36 @@ pub struct Ballots {
 }
 
 impl Ballots {
+    /// Folds one event about ballots; other events are ignored.
+    pub(crate) fn evolve(&mut self, event: &Event, at: Timestamp) {
+        match event {
+            Event::BallotOpened(opened) => {
+                self.by_id.insert(
+                    opened.ballot_id,
+                    Ballot {
+                        opened: opened.clone(),
+                        opened_at: at,
+                        votes: OrdMap::new(),
+                        votes_cast: 0,
+                        closed: None,
+                    },
+                );
+            }
+            Event::VoteCast(vote) => {
+                if let Some(ballot) = self.by_id.get_mut(&vote.ballot_id) {
+                    ballot.votes.insert(vote.voter, vote.choice.clone());
+                    ballot.votes_cast += 1;
+                }
+            }
+            Event::BallotClosed(closed) => {
+                if let Some(ballot) = self.by_id.get_mut(&closed.ballot_id) {
+                    ballot.closed = Some((at, closed.clone()));
+                }
+            }
+            _ => {}
+        }
+    }
+
     pub fn get(&self, id: BallotId) -> Option<&Ballot> {
         self.by_id.get(&id)
     }

@@ -1,5 +1,7 @@
-//! A community's state: statutes, members and share register, folded from
-//! its stream. The domain decides against it; reads are served from it.
+//! A community's state: statutes, members, share register, marketplace,
+//! projects, ballots and funds, folded from its stream, each area by its
+//! own fold beside it. The domain decides against it; reads are served
+//! from it.
 
 use std::collections::BTreeMap;
 
@@ -10,12 +12,12 @@ use agora_events::{
 };
 
 use crate::Projection;
-use crate::ballots::{Ballot, Ballots};
-use crate::funds::{Allocation, Funds, add};
-use crate::market::{Exchange, ExchangeStatus, Listing, Market, Movement};
-use crate::members::{Membership, Pioneer};
-use crate::projects::{Project, ProjectScores, Projects};
-use crate::register::{ShareRegister, Subscription};
+use crate::ballots::Ballots;
+use crate::funds::Funds;
+use crate::market::Market;
+use crate::members::Pioneer;
+use crate::projects::Projects;
+use crate::register::ShareRegister;
 
 /// Everything known about one community.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -96,253 +98,18 @@ impl CommunityState {
     }
 
     /// Applies one event of this community's stream, recorded as
-    /// `event_id` at `at`.
+    /// `event_id` at `at`: each area folds the events about it.
     pub fn apply_event(&mut self, event: &Event, event_id: EventId, at: Timestamp) {
-        match event {
-            Event::StatutesAmended(amended) => {
-                self.statutes = amended.statutes.clone();
-                self.statutes_amended_at = Some(at);
-                self.projects
-                    .weights
-                    .push((at, amended.statutes.ranking_weights));
-            }
-            Event::PioneerAdmitted(admitted) => {
-                self.pioneers.insert(
-                    admitted.pioneer_id,
-                    Pioneer {
-                        id: admitted.pioneer_id,
-                        college: admitted.college.clone(),
-                        scores: admitted.scores,
-                        profile: admitted.profile.clone(),
-                        personal: admitted.personal.clone(),
-                        admitted_at: at,
-                        membership: Membership::Active,
-                        forgotten: false,
-                        charter_version: None,
-                        roles: Default::default(),
-                    },
-                );
-            }
-            Event::CharterAccepted(accepted) => {
-                self.with_pioneer(accepted.pioneer_id, |pioneer| {
-                    pioneer.charter_version = Some(accepted.charter_version.clone());
-                });
-            }
-            Event::ProfileUpdated(updated) => self.with_pioneer(updated.pioneer_id, |pioneer| {
-                pioneer.profile = updated.profile.clone();
-                if let Some(personal) = &updated.personal {
-                    pioneer.personal = personal.clone();
-                }
-            }),
-            Event::PioneerLeft(left) => self.with_pioneer(left.pioneer_id, |pioneer| {
-                pioneer.membership = Membership::Left { at };
-            }),
-            Event::PioneerExcluded(excluded) => {
-                self.with_pioneer(excluded.pioneer_id, |pioneer| {
-                    pioneer.membership = Membership::Excluded {
-                        at,
-                        reason: excluded.reason.clone(),
-                    };
-                });
-            }
-            Event::PioneerForgotten(forgotten) => {
-                self.with_pioneer(forgotten.pioneer_id, |pioneer| pioneer.forgotten = true);
-            }
-            Event::RoleGranted(granted) => self.with_pioneer(granted.pioneer_id, |pioneer| {
-                pioneer.roles.insert(granted.role);
-            }),
-            Event::RoleRevoked(revoked) => self.with_pioneer(revoked.pioneer_id, |pioneer| {
-                pioneer.roles.remove(&revoked.role);
-            }),
-            Event::SharesSubscribed(subscribed) => self.register.subscribe(Subscription {
-                id: subscribed.subscription_id,
-                pioneer_id: subscribed.pioneer_id,
-                shares: subscribed.shares,
-                nominal: subscribed.nominal,
-                amount: subscribed.amount,
-                paid: Default::default(),
-                redeemed_shares: 0,
-                subscribed_at: at,
-            }),
-            Event::SharePaymentRecorded(payment) => {
-                self.register.pay(
-                    payment.subscription_id,
-                    payment.amount,
-                    payment.capital_after,
-                );
-            }
-            Event::SharesRedeemed(redeemed) => {
-                let taken: Vec<_> = redeemed
-                    .subscriptions
-                    .iter()
-                    .map(|taken| (taken.subscription_id, taken.shares))
-                    .collect();
-                self.register.redeem(
-                    redeemed.pioneer_id,
-                    &taken,
-                    redeemed.amount,
-                    redeemed.capital_after,
-                );
-            }
-            Event::ListingPublished(published) => {
-                self.market.listings.insert(
-                    published.listing_id,
-                    Listing {
-                        id: published.listing_id,
-                        author: published.author,
-                        kind: published.kind,
-                        title: published.title.clone(),
-                        description: published.description.clone(),
-                        tags: published.tags.clone(),
-                        published_at: at,
-                        withdrawn_at: None,
-                    },
-                );
-            }
-            Event::ListingWithdrawn(withdrawn) => {
-                if let Some(listing) = self.market.listings.get_mut(&withdrawn.listing_id) {
-                    listing.withdrawn_at = Some(at);
-                }
-            }
-            Event::ExchangeRecorded(recorded) => {
-                self.market.exchanges.insert(
-                    recorded.exchange_id,
-                    Exchange {
-                        id: recorded.exchange_id,
-                        provider: recorded.provider,
-                        receiver: recorded.receiver,
-                        hours: recorded.hours,
-                        description: recorded.description.clone(),
-                        listing_id: recorded.listing_id,
-                        recorded_at: at,
-                        status: ExchangeStatus::Pending,
-                    },
-                );
-            }
-            Event::ExchangeConfirmed(confirmed) => {
-                self.move_credits(event);
-                self.market.completed_exchanges += 1;
-                if let Some(exchange) = self.market.exchanges.get_mut(&confirmed.exchange_id) {
-                    exchange.status = ExchangeStatus::Completed {
-                        confirmed: event_id,
-                    };
-                }
-            }
-            Event::ExchangeCancelled(cancelled) => {
-                if let Some(exchange) = self.market.exchanges.get_mut(&cancelled.exchange_id) {
-                    exchange.status = ExchangeStatus::Cancelled {
-                        reason: cancelled.reason.clone(),
-                    };
-                }
-            }
-            Event::ExchangeReversed(reversed) => {
-                self.move_credits(event);
-                self.market.reversals += 1;
-                if let Some(exchange) = self.market.exchanges.get_mut(&reversed.exchange_id) {
-                    exchange.status = ExchangeStatus::Reversed {
-                        reason: reversed.reason.clone(),
-                    };
-                }
-            }
-            Event::TimeCreditsTransferred(_) => {
-                self.move_credits(event);
-                self.market.transfers += 1;
-            }
-            Event::ProjectProposed(proposed) => {
-                let sequence = self.projects.by_id.len() as u64;
-                self.projects.by_id.insert(
-                    proposed.project_id,
-                    Project {
-                        id: proposed.project_id,
-                        proposer: proposed.proposer,
-                        title: proposed.title.clone(),
-                        summary: proposed.summary.clone(),
-                        proposed_at: at,
-                        sequence,
-                        scores: Vec::new(),
-                        statuses: vec![(at, agora_events::ProjectStatus::Proposed)],
-                    },
-                );
-            }
-            Event::ProjectScored(scored) => {
-                if let Some(project) = self.projects.by_id.get_mut(&scored.project_id) {
-                    project.scores.push((
-                        at,
-                        ProjectScores {
-                            concerned_percent: scored.concerned_percent,
-                            estimated_cost: scored.estimated_cost,
-                            self_financing_percent: scored.self_financing_percent,
-                        },
-                    ));
-                }
-            }
-            Event::ProjectStatusChanged(changed) => {
-                if let Some(project) = self.projects.by_id.get_mut(&changed.project_id) {
-                    project.statuses.push((at, changed.to));
-                }
-            }
-            Event::BallotOpened(opened) => {
-                self.ballots.by_id.insert(
-                    opened.ballot_id,
-                    Ballot {
-                        opened: opened.clone(),
-                        opened_at: at,
-                        votes: OrdMap::new(),
-                        votes_cast: 0,
-                        closed: None,
-                    },
-                );
-            }
-            Event::VoteCast(vote) => {
-                if let Some(ballot) = self.ballots.by_id.get_mut(&vote.ballot_id) {
-                    ballot.votes.insert(vote.voter, vote.choice.clone());
-                    ballot.votes_cast += 1;
-                }
-            }
-            Event::BallotClosed(closed) => {
-                if let Some(ballot) = self.ballots.by_id.get_mut(&closed.ballot_id) {
-                    ballot.closed = Some((at, closed.clone()));
-                }
-            }
-            Event::FundsReceived(received) => {
-                self.funds.received = add(self.funds.received, received.amount);
-                self.funds.receipts.push_back((at, received.clone()));
-            }
-            Event::FundsAllocated(allocated) => {
-                self.funds.allocated = add(self.funds.allocated, allocated.amount);
-                self.funds.allocations.insert(
-                    allocated.allocation_id,
-                    Allocation {
-                        allocated: allocated.clone(),
-                        at,
-                        spent: Default::default(),
-                        expenses: Default::default(),
-                    },
-                );
-            }
-            Event::ExpenseRecorded(expense) => {
-                self.funds.spent = add(self.funds.spent, expense.amount);
-                if let Some(allocation) = self.funds.allocations.get_mut(&expense.allocation_id) {
-                    allocation.spent = add(allocation.spent, expense.amount);
-                    allocation.expenses.push_back((at, expense.clone()));
-                }
-            }
-            Event::CommunityCreated(_) => {}
+        if let Event::StatutesAmended(amended) = event {
+            self.statutes = amended.statutes.clone();
+            self.statutes_amended_at = Some(at);
         }
-    }
-
-    /// Moves credits as the event records them. Statements are not kept
-    /// here: the store files each movement under both accounts.
-    fn move_credits(&mut self, event: &Event) {
-        if let Some(movement) = Movement::of(event) {
-            self.market.settle(&movement);
-        }
-    }
-
-    fn with_pioneer(&mut self, id: PioneerId, change: impl FnOnce(&mut Pioneer)) {
-        if let Some(pioneer) = self.pioneers.get_mut(&id) {
-            change(pioneer);
-        }
+        crate::members::evolve(&mut self.pioneers, event, at);
+        self.register.evolve(event, at);
+        self.market.evolve(event, event_id, at);
+        self.projects.evolve(event, at);
+        self.ballots.evolve(event, at);
+        self.funds.evolve(event, at);
     }
 }
 

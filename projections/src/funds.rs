@@ -3,7 +3,8 @@
 use imbl::{OrdMap, Vector};
 
 use agora_events::{
-    AllocationId, Euros, ExpenseRecorded, FundsAllocated, FundsReceived, ProjectId, Timestamp,
+    AllocationId, Euros, Event, ExpenseRecorded, FundsAllocated, FundsReceived, ProjectId,
+    Timestamp,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -33,6 +34,36 @@ pub struct Funds {
 }
 
 impl Funds {
+    /// Folds one event about funds; other events are ignored.
+    pub(crate) fn evolve(&mut self, event: &Event, at: Timestamp) {
+        match event {
+            Event::FundsReceived(received) => {
+                self.received = add(self.received, received.amount);
+                self.receipts.push_back((at, received.clone()));
+            }
+            Event::FundsAllocated(allocated) => {
+                self.allocated = add(self.allocated, allocated.amount);
+                self.allocations.insert(
+                    allocated.allocation_id,
+                    Allocation {
+                        allocated: allocated.clone(),
+                        at,
+                        spent: Default::default(),
+                        expenses: Default::default(),
+                    },
+                );
+            }
+            Event::ExpenseRecorded(expense) => {
+                self.spent = add(self.spent, expense.amount);
+                if let Some(allocation) = self.allocations.get_mut(&expense.allocation_id) {
+                    allocation.spent = add(allocation.spent, expense.amount);
+                    allocation.expenses.push_back((at, expense.clone()));
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// Received and not yet allocated.
     pub fn unallocated(&self) -> Euros {
         self.received

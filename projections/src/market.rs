@@ -89,6 +89,84 @@ impl Market {
         self.balances.values().map(|hours| hours.value()).sum()
     }
 
+    /// Folds one event of the marketplace; other events are ignored.
+    pub(crate) fn evolve(&mut self, event: &Event, event_id: EventId, at: Timestamp) {
+        match event {
+            Event::ListingPublished(published) => {
+                self.listings.insert(
+                    published.listing_id,
+                    Listing {
+                        id: published.listing_id,
+                        author: published.author,
+                        kind: published.kind,
+                        title: published.title.clone(),
+                        description: published.description.clone(),
+                        tags: published.tags.clone(),
+                        published_at: at,
+                        withdrawn_at: None,
+                    },
+                );
+            }
+            Event::ListingWithdrawn(withdrawn) => {
+                if let Some(listing) = self.listings.get_mut(&withdrawn.listing_id) {
+                    listing.withdrawn_at = Some(at);
+                }
+            }
+            Event::ExchangeRecorded(recorded) => {
+                self.exchanges.insert(
+                    recorded.exchange_id,
+                    Exchange {
+                        id: recorded.exchange_id,
+                        provider: recorded.provider,
+                        receiver: recorded.receiver,
+                        hours: recorded.hours,
+                        description: recorded.description.clone(),
+                        listing_id: recorded.listing_id,
+                        recorded_at: at,
+                        status: ExchangeStatus::Pending,
+                    },
+                );
+            }
+            Event::ExchangeConfirmed(confirmed) => {
+                self.move_credits(event);
+                self.completed_exchanges += 1;
+                if let Some(exchange) = self.exchanges.get_mut(&confirmed.exchange_id) {
+                    exchange.status = ExchangeStatus::Completed {
+                        confirmed: event_id,
+                    };
+                }
+            }
+            Event::ExchangeCancelled(cancelled) => {
+                if let Some(exchange) = self.exchanges.get_mut(&cancelled.exchange_id) {
+                    exchange.status = ExchangeStatus::Cancelled {
+                        reason: cancelled.reason.clone(),
+                    };
+                }
+            }
+            Event::ExchangeReversed(reversed) => {
+                self.move_credits(event);
+                self.reversals += 1;
+                if let Some(exchange) = self.exchanges.get_mut(&reversed.exchange_id) {
+                    exchange.status = ExchangeStatus::Reversed {
+                        reason: reversed.reason.clone(),
+                    };
+                }
+            }
+            Event::TimeCreditsTransferred(_) => {
+                self.move_credits(event);
+                self.transfers += 1;
+            }
+            _ => {}
+        }
+    }
+
+    /// Moves credits as the event records them, if it moves any.
+    fn move_credits(&mut self, event: &Event) {
+        if let Some(movement) = Movement::of(event) {
+            self.settle(&movement);
+        }
+    }
+
     /// Moves credits as the event recorded them, balances after included.
     pub(crate) fn settle(&mut self, movement: &Movement) {
         let Movement {

@@ -2,7 +2,8 @@
 
 use std::collections::BTreeSet;
 
-use agora_events::{AdmissionScores, PioneerId, PublicProfile, Role, Sealed, Timestamp};
+use agora_events::{AdmissionScores, Event, PioneerId, PublicProfile, Role, Sealed, Timestamp};
+use imbl::OrdMap;
 use serde::Serialize;
 
 /// Whether a pioneer is still a member.
@@ -47,5 +48,73 @@ impl Pioneer {
         let mut roles = self.roles.clone();
         roles.insert(Role::Pioneer);
         roles
+    }
+}
+
+/// Folds one event about members into the community's pioneers; other
+/// events are ignored.
+pub(crate) fn evolve(pioneers: &mut OrdMap<PioneerId, Pioneer>, event: &Event, at: Timestamp) {
+    match event {
+        Event::PioneerAdmitted(admitted) => {
+            pioneers.insert(
+                admitted.pioneer_id,
+                Pioneer {
+                    id: admitted.pioneer_id,
+                    college: admitted.college.clone(),
+                    scores: admitted.scores,
+                    profile: admitted.profile.clone(),
+                    personal: admitted.personal.clone(),
+                    admitted_at: at,
+                    membership: Membership::Active,
+                    forgotten: false,
+                    charter_version: None,
+                    roles: Default::default(),
+                },
+            );
+        }
+        Event::CharterAccepted(accepted) => {
+            with_pioneer(pioneers, accepted.pioneer_id, |pioneer| {
+                pioneer.charter_version = Some(accepted.charter_version.clone());
+            });
+        }
+        Event::ProfileUpdated(updated) => with_pioneer(pioneers, updated.pioneer_id, |pioneer| {
+            pioneer.profile = updated.profile.clone();
+            if let Some(personal) = &updated.personal {
+                pioneer.personal = personal.clone();
+            }
+        }),
+        Event::PioneerLeft(left) => with_pioneer(pioneers, left.pioneer_id, |pioneer| {
+            pioneer.membership = Membership::Left { at };
+        }),
+        Event::PioneerExcluded(excluded) => {
+            with_pioneer(pioneers, excluded.pioneer_id, |pioneer| {
+                pioneer.membership = Membership::Excluded {
+                    at,
+                    reason: excluded.reason.clone(),
+                };
+            });
+        }
+        Event::PioneerForgotten(forgotten) => {
+            with_pioneer(pioneers, forgotten.pioneer_id, |pioneer| {
+                pioneer.forgotten = true
+            });
+        }
+        Event::RoleGranted(granted) => with_pioneer(pioneers, granted.pioneer_id, |pioneer| {
+            pioneer.roles.insert(granted.role);
+        }),
+        Event::RoleRevoked(revoked) => with_pioneer(pioneers, revoked.pioneer_id, |pioneer| {
+            pioneer.roles.remove(&revoked.role);
+        }),
+        _ => {}
+    }
+}
+
+fn with_pioneer(
+    pioneers: &mut OrdMap<PioneerId, Pioneer>,
+    id: PioneerId,
+    change: impl FnOnce(&mut Pioneer),
+) {
+    if let Some(pioneer) = pioneers.get_mut(&id) {
+        change(pioneer);
     }
 }

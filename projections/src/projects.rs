@@ -11,7 +11,7 @@
 
 use imbl::OrdMap;
 
-use agora_events::{Euros, PioneerId, ProjectId, ProjectStatus, RankingWeights, Timestamp};
+use agora_events::{Euros, Event, PioneerId, ProjectId, ProjectStatus, RankingWeights, Timestamp};
 use rust_decimal::Decimal;
 
 /// The gardener's three criteria for a project.
@@ -95,6 +95,49 @@ pub struct Projects {
 const RANKING_DECIMALS: u32 = 4;
 
 impl Projects {
+    /// Folds one event about projects; other events are ignored.
+    pub(crate) fn evolve(&mut self, event: &Event, at: Timestamp) {
+        match event {
+            Event::StatutesAmended(amended) => {
+                self.weights.push((at, amended.statutes.ranking_weights));
+            }
+            Event::ProjectProposed(proposed) => {
+                let sequence = self.by_id.len() as u64;
+                self.by_id.insert(
+                    proposed.project_id,
+                    Project {
+                        id: proposed.project_id,
+                        proposer: proposed.proposer,
+                        title: proposed.title.clone(),
+                        summary: proposed.summary.clone(),
+                        proposed_at: at,
+                        sequence,
+                        scores: Vec::new(),
+                        statuses: vec![(at, agora_events::ProjectStatus::Proposed)],
+                    },
+                );
+            }
+            Event::ProjectScored(scored) => {
+                if let Some(project) = self.by_id.get_mut(&scored.project_id) {
+                    project.scores.push((
+                        at,
+                        ProjectScores {
+                            concerned_percent: scored.concerned_percent,
+                            estimated_cost: scored.estimated_cost,
+                            self_financing_percent: scored.self_financing_percent,
+                        },
+                    ));
+                }
+            }
+            Event::ProjectStatusChanged(changed) => {
+                if let Some(project) = self.by_id.get_mut(&changed.project_id) {
+                    project.statuses.push((at, changed.to));
+                }
+            }
+            _ => {}
+        }
+    }
+
     pub fn get(&self, id: ProjectId) -> Option<&Project> {
         self.by_id.get(&id)
     }

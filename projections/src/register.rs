@@ -3,7 +3,7 @@
 
 use imbl::{HashMap, Vector};
 
-use agora_events::{Euros, PioneerId, SubscriptionId, Timestamp};
+use agora_events::{Euros, Event, PioneerId, SubscriptionId, Timestamp};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
@@ -121,6 +121,43 @@ impl ShareRegister {
             holding.outstanding = add(holding.outstanding, subscription.outstanding());
         }
         holding
+    }
+
+    /// Folds one event of the share register; other events are ignored.
+    pub(crate) fn evolve(&mut self, event: &Event, at: Timestamp) {
+        match event {
+            Event::SharesSubscribed(subscribed) => self.subscribe(Subscription {
+                id: subscribed.subscription_id,
+                pioneer_id: subscribed.pioneer_id,
+                shares: subscribed.shares,
+                nominal: subscribed.nominal,
+                amount: subscribed.amount,
+                paid: Default::default(),
+                redeemed_shares: 0,
+                subscribed_at: at,
+            }),
+            Event::SharePaymentRecorded(payment) => {
+                self.pay(
+                    payment.subscription_id,
+                    payment.amount,
+                    payment.capital_after,
+                );
+            }
+            Event::SharesRedeemed(redeemed) => {
+                let taken: Vec<_> = redeemed
+                    .subscriptions
+                    .iter()
+                    .map(|taken| (taken.subscription_id, taken.shares))
+                    .collect();
+                self.redeem(
+                    redeemed.pioneer_id,
+                    &taken,
+                    redeemed.amount,
+                    redeemed.capital_after,
+                );
+            }
+            _ => {}
+        }
     }
 
     pub(crate) fn subscribe(&mut self, subscription: Subscription) {
