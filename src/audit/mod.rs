@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use agora_events::CommunitySlug;
 
 use crate::ledger::LedgerError;
-use crate::store::{EventStore, READ_EVENTS_MAX, StoreError, StoredEvent};
+use crate::store::{EventStore, Pages, StoreError, StoredEvent};
 use export::line_of;
 use verify::{Verification, Verifier};
 
@@ -27,11 +27,12 @@ pub async fn verify_store(
             verifiers.insert(community.stream(), verifier);
         }
         None => {
-            let mut from = 0;
+            let mut pages = Pages::of_log(store, 0);
             loop {
-                let page = store.read_all(from, READ_EVENTS_MAX).await?;
-                let Some(last) = page.last() else { break };
-                from = last.position + 1;
+                let page = pages.next_page().await?;
+                if page.is_empty() {
+                    break;
+                }
                 for stored in &page {
                     let verifier = verifiers
                         .entry(stored.stream.clone())
@@ -48,14 +49,14 @@ pub async fn verify_store(
 /// state folded up to the first break, and how many events it read.
 pub async fn verify_stream(store: &dyn EventStore, stream: &str) -> Result<Verifier, StoreError> {
     let mut verifier = Verifier::new(stream);
-    let mut from = 0;
+    let mut pages = Pages::of_stream(store, stream, 0);
     loop {
-        let page = store.read_stream(stream, from, READ_EVENTS_MAX).await?;
-        let Some(last) = page.last() else { break };
-        from = last.revision + 1;
+        let page = pages.next_page().await?;
+        if page.is_empty() {
+            return Ok(verifier);
+        }
         page.iter().for_each(|stored| feed(&mut verifier, stored));
     }
-    Ok(verifier)
 }
 
 /// Every stored event of one stream, in order.
@@ -64,10 +65,9 @@ pub async fn stream_events(
     stream: &str,
 ) -> Result<Vec<StoredEvent>, StoreError> {
     let mut events = Vec::new();
+    let mut pages = Pages::of_stream(store, stream, 0);
     loop {
-        let page = store
-            .read_stream(stream, events.len() as u64, READ_EVENTS_MAX)
-            .await?;
+        let page = pages.next_page().await?;
         if page.is_empty() {
             return Ok(events);
         }

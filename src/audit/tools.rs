@@ -15,7 +15,7 @@ use super::verify::{Verification, same_state};
 use super::{verify_lines, verify_store};
 use crate::clock::SystemClock;
 use crate::ledger::Ledger;
-use crate::store::{APPEND_EVENTS_MAX, EventStore, READ_EVENTS_MAX, SqliteStore};
+use crate::store::{APPEND_EVENTS_MAX, EventStore, Pages, SqliteStore};
 
 /// What went wrong, for the command line.
 pub type ToolError = Box<dyn std::error::Error + Send + Sync>;
@@ -102,21 +102,16 @@ pub async fn export(
 ) -> Result<u64, ToolError> {
     let mut written = 0;
     let bar = progress(0, "exporting");
-    let mut from = 0;
+    let stream = community.map(CommunitySlug::stream);
+    let mut pages = match &stream {
+        Some(stream) => Pages::of_stream(store, stream, 0),
+        None => Pages::of_log(store, 0),
+    };
     loop {
-        let page = match community {
-            Some(community) => {
-                store
-                    .read_stream(&community.stream(), from, READ_EVENTS_MAX)
-                    .await?
-            }
-            None => store.read_all(from, READ_EVENTS_MAX).await?,
-        };
-        let Some(last) = page.last() else { break };
-        from = match community {
-            Some(_) => last.revision + 1,
-            None => last.position + 1,
-        };
+        let page = pages.next_page().await?;
+        if page.is_empty() {
+            break;
+        }
         bar.inc_length(page.len() as u64);
         for stored in &page {
             let line = line_of(stored).map_err(|reason| {

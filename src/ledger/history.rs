@@ -13,7 +13,7 @@ use agora_events::{CommunitySlug, EventId, EventRecord};
 use super::snapshot::Snapshot;
 use super::writer::WriterState;
 use super::{Committed, LedgerError, index};
-use crate::store::{EventStore, READ_EVENTS_MAX, StoredEvent};
+use crate::store::{EventStore, Pages, StoredEvent};
 
 /// Events filed in one transaction while the log is loaded.
 const BACKLOG_CHUNK_EVENTS: u64 = 8_192;
@@ -156,23 +156,23 @@ async fn remember_before(
     state: &WriterState,
     through: u64,
 ) -> Result<(), LedgerError> {
-    let mut from = state
+    let from = state
         .recent
         .read()
         .unwrap_or_else(|p| p.into_inner())
         .filed_through()
         .map_or(0, |mark| mark + 1);
-    while from <= through {
-        let page = store
-            .read_stream(
-                stream,
-                from,
-                READ_EVENTS_MAX.min((through - from + 1) as usize),
-            )
-            .await?;
-        let Some(last) = page.last() else { break };
-        from = last.revision + 1;
-        for stored in &page {
+    let mut pages = Pages::of_stream(store, stream, from);
+    loop {
+        let page = pages.next_page().await?;
+        let covered: Vec<&StoredEvent> = page
+            .iter()
+            .take_while(|stored| stored.revision <= through)
+            .collect();
+        if covered.is_empty() {
+            return Ok(());
+        }
+        for stored in covered {
             let record = record_of(stored)?;
             let keys =
                 index::keys_of(&record).map_err(|error| LedgerError::Corrupt(error.to_string()))?;
@@ -184,7 +184,6 @@ async fn remember_before(
         }
         file_backlog(store, stream, state).await?;
     }
-    Ok(())
 }
 
 /// Events not yet filed in the index (a store made before there was one)
@@ -217,9 +216,10 @@ pub async fn catch_up(
     stream: &str,
     state: &mut WriterState,
 ) -> Result<(), LedgerError> {
+    let from = state.revision.map_or(0, |revision| revision + 1);
+    let mut pages = Pages::of_stream(store, stream, from);
     loop {
-        let from = state.revision.map_or(0, |revision| revision + 1);
-        let page = store.read_stream(stream, from, READ_EVENTS_MAX).await?;
+        let page = pages.next_page().await?;
         if page.is_empty() {
             return Ok(());
         }

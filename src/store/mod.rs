@@ -272,6 +272,63 @@ pub trait EventStore: Send + Sync + 'static {
     fn shutdown(&self) -> BoxFuture<'_, ()>;
 }
 
+/// What a [`Pages`] reader walks through.
+#[derive(Debug, Clone, Copy)]
+enum Scope<'a> {
+    /// The whole log, by position.
+    All,
+    /// One stream, by revision.
+    Stream(&'a str),
+}
+
+/// Reads one stream, or the whole log, a page at a time from a revision (or
+/// position) on, keeping its place: the one loop over the store's pages.
+pub struct Pages<'a> {
+    store: &'a dyn EventStore,
+    scope: Scope<'a>,
+    next: u64,
+}
+
+impl<'a> Pages<'a> {
+    /// `stream`'s events from revision `from` on.
+    pub fn of_stream(store: &'a dyn EventStore, stream: &'a str, from: u64) -> Self {
+        Self {
+            store,
+            scope: Scope::Stream(stream),
+            next: from,
+        }
+    }
+
+    /// The whole log from position `from` on.
+    pub fn of_log(store: &'a dyn EventStore, from: u64) -> Self {
+        Self {
+            store,
+            scope: Scope::All,
+            next: from,
+        }
+    }
+
+    /// The next page, at most [`READ_EVENTS_MAX`] events; empty once every
+    /// event is read.
+    pub async fn next_page(&mut self) -> Result<Vec<StoredEvent>, StoreError> {
+        let page = match self.scope {
+            Scope::All => self.store.read_all(self.next, READ_EVENTS_MAX).await?,
+            Scope::Stream(stream) => {
+                self.store
+                    .read_stream(stream, self.next, READ_EVENTS_MAX)
+                    .await?
+            }
+        };
+        if let Some(last) = page.last() {
+            self.next = match self.scope {
+                Scope::All => last.position + 1,
+                Scope::Stream(_) => last.revision + 1,
+            };
+        }
+        Ok(page)
+    }
+}
+
 /// Refuses appends larger than the limits allow, before any IO.
 fn check_append_size(events: &[ProposedEvent]) -> Result<(), StoreError> {
     if events.len() > APPEND_EVENTS_MAX {
