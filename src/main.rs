@@ -1,6 +1,7 @@
 //! The `agora` binary: parses the command line and hands over to the library.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -147,95 +148,33 @@ fn mint(
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match cli.command {
+    run(Cli::parse().command).await.unwrap_or_else(|code| code)
+}
+
+/// Runs one command; an `Err` is the exit code of a failure already told.
+async fn run(command: Command) -> Result<ExitCode, ExitCode> {
+    match command {
         Command::Serve {
             config,
             demo,
             read_only,
         } => {
-            let mut config = match resolve(&config) {
-                Ok(config) => config,
-                Err(code) => return code,
-            };
+            let mut config = resolve(&config)?;
             config.read_only = read_only;
             agora::telemetry::init(config.log_format, &config.log);
-            serve(config, demo).await
+            Ok(serve(config, demo).await)
         }
         Command::Verify {
             config,
             file,
             community,
-        } => {
-            let config = match resolve(&config) {
-                Ok(config) => config,
-                Err(code) => return code,
-            };
-            let community = match optional_community(community.as_deref()) {
-                Ok(community) => community,
-                Err(code) => return code,
-            };
-            let store = match &file {
-                Some(_) => None,
-                None => match open_store(&config.store).await {
-                    Ok(store) => Some(store),
-                    Err(error) => return failed("opening the store", error),
-                },
-            };
-            match audit::verify(store, file.as_deref(), community.as_ref()).await {
-                Ok(true) => ExitCode::SUCCESS,
-                Ok(false) => ExitCode::FAILURE,
-                Err(error) => failed("verification", error),
-            }
-        }
+        } => verify(resolve(&config)?, file, community).await,
         Command::Export {
             config,
             community,
             output,
-        } => {
-            let config = match resolve(&config) {
-                Ok(config) => config,
-                Err(code) => return code,
-            };
-            let community = match optional_community(community.as_deref()) {
-                Ok(community) => community,
-                Err(code) => return code,
-            };
-            let store = match store_of(&config).await {
-                Ok(store) => store,
-                Err(code) => return code,
-            };
-            let mut out = match output_to(output.as_deref()) {
-                Ok(out) => out,
-                Err(code) => return code,
-            };
-            let exported = audit::export(&*store, community.as_ref(), &mut *out).await;
-            store.shutdown().await;
-            match exported {
-                Ok(count) => {
-                    eprintln!("agora: exported {count} events");
-                    ExitCode::SUCCESS
-                }
-                Err(error) => failed("export", error),
-            }
-        }
-        Command::Import { config, file } => {
-            let config = match resolve(&config) {
-                Ok(config) => config,
-                Err(code) => return code,
-            };
-            let StoreLocation::Sqlite(target) = &config.store else {
-                eprintln!("agora: import needs a sqlite:// store");
-                return ExitCode::from(USAGE);
-            };
-            match audit::import(&file, target).await {
-                Ok(count) => {
-                    eprintln!("agora: imported {count} events into {}", target.display());
-                    ExitCode::SUCCESS
-                }
-                Err(error) => failed("import", error),
-            }
-        }
+        } => export(resolve(&config)?, community, output).await,
+        Command::Import { config, file } => import(resolve(&config)?, file).await,
         Command::Report {
             config,
             community,
@@ -244,74 +183,18 @@ async fn main() -> ExitCode {
             format,
             output,
         } => {
-            let config = match resolve(&config) {
-                Ok(config) => config,
-                Err(code) => return code,
-            };
-            let community = match community.parse() {
-                Ok(community) => community,
-                Err(error) => return failed("reading --community", error),
-            };
-            let store = match store_of(&config).await {
-                Ok(store) => store,
-                Err(code) => return code,
-            };
-            let mut out = match output_to(output.as_deref()) {
-                Ok(out) => out,
-                Err(code) => return code,
-            };
-            let written = audit::report(
-                &*store,
-                &community,
-                from.as_deref(),
-                to.as_deref(),
-                &format,
-                &mut *out,
-            )
-            .await;
-            store.shutdown().await;
-            match written {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(error) => failed("report", error),
-            }
+            let period = (from, to);
+            report(resolve(&config)?, community, period, format, output).await
         }
-        Command::Backup { config, output } => {
-            let config = match resolve(&config) {
-                Ok(config) => config,
-                Err(code) => return code,
-            };
-            let StoreLocation::Sqlite(store) = &config.store else {
-                eprintln!("agora: backup needs a sqlite:// store");
-                return ExitCode::from(USAGE);
-            };
-            match audit::backup(store, &output).await {
-                Ok(true) => ExitCode::SUCCESS,
-                Ok(false) => ExitCode::FAILURE,
-                Err(error) => failed("backup", error),
-            }
-        }
+        Command::Backup { config, output } => backup(resolve(&config)?, output).await,
         Command::Rebuild { config } => {
-            let config = match resolve(&config) {
-                Ok(config) => config,
-                Err(code) => return code,
-            };
-            let store = match store_of(&config).await {
-                Ok(store) => store,
-                Err(code) => return code,
-            };
-            match audit::rebuild(store).await {
-                Ok(true) => ExitCode::SUCCESS,
-                Ok(false) => ExitCode::FAILURE,
-                Err(error) => failed("rebuild", error),
-            }
+            let store = store_of(&resolve(&config)?).await?;
+            Ok(verdict(audit::rebuild(store).await, "rebuild"))
         }
         Command::Demo { config } => {
-            let config = match resolve(&config) {
-                Ok(config) => config,
-                Err(code) => return code,
-            };
+            let config = resolve(&config)?;
             agora::telemetry::init(config.log_format, &config.log);
-            seed_demo(config).await
+            Ok(seed_demo(config).await)
         }
         Command::Token {
             config,
@@ -319,16 +202,106 @@ async fn main() -> ExitCode {
             subject,
             roles,
             hours,
-        } => match resolve(&config) {
-            Ok(config) => mint(config, community, subject, roles, hours),
-            Err(code) => code,
-        },
+        } => Ok(mint(resolve(&config)?, community, subject, roles, hours)),
         Command::Openapi => {
             let document = http::ApiDoc::openapi()
                 .to_pretty_json()
                 .expect("the OpenAPI document serializes");
             println!("{document}");
-            ExitCode::SUCCESS
+            Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Success, a failed check (exit 1), or an error told on standard error.
+fn verdict(outcome: Result<bool, impl std::fmt::Display>, what: &str) -> ExitCode {
+    match outcome {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(error) => failed(what, error),
+    }
+}
+
+/// `agora verify`: a store, or an export file offline.
+async fn verify(
+    config: Config,
+    file: Option<PathBuf>,
+    community: Option<String>,
+) -> Result<ExitCode, ExitCode> {
+    let community = optional_community(community.as_deref())?;
+    let store = match &file {
+        Some(_) => None,
+        None => Some(
+            open_store(&config.store)
+                .await
+                .map_err(|error| failed("opening the store", error))?,
+        ),
+    };
+    let verified = audit::verify(store, file.as_deref(), community.as_ref()).await;
+    Ok(verdict(verified, "verification"))
+}
+
+/// `agora export`: a community's log, or every stream, as JSON lines.
+async fn export(
+    config: Config,
+    community: Option<String>,
+    output: Option<PathBuf>,
+) -> Result<ExitCode, ExitCode> {
+    let community = optional_community(community.as_deref())?;
+    let store = store_of(&config).await?;
+    let mut out = output_to(output.as_deref())?;
+    let exported = audit::export(&*store, community.as_ref(), &mut *out).await;
+    store.shutdown().await;
+    let count = exported.map_err(|error| failed("export", error))?;
+    eprintln!("agora: exported {count} events");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `agora import`: an export file into an empty embedded store.
+async fn import(config: Config, file: PathBuf) -> Result<ExitCode, ExitCode> {
+    let StoreLocation::Sqlite(target) = &config.store else {
+        eprintln!("agora: import needs a sqlite:// store");
+        return Err(ExitCode::from(USAGE));
+    };
+    let count = audit::import(&file, target)
+        .await
+        .map_err(|error| failed("import", error))?;
+    eprintln!("agora: imported {count} events into {}", target.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `agora report`: the assembly report of a period.
+async fn report(
+    config: Config,
+    community: String,
+    (from, to): (Option<String>, Option<String>),
+    format: String,
+    output: Option<PathBuf>,
+) -> Result<ExitCode, ExitCode> {
+    let community = community
+        .parse()
+        .map_err(|error| failed("reading --community", error))?;
+    let store = store_of(&config).await?;
+    let mut out = output_to(output.as_deref())?;
+    let written = audit::report(
+        &*store,
+        &community,
+        from.as_deref(),
+        to.as_deref(),
+        &format,
+        &mut *out,
+    )
+    .await;
+    store.shutdown().await;
+    written.map_err(|error| failed("report", error))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `agora backup`: a verified copy of the embedded store, keys included.
+async fn backup(config: Config, output: PathBuf) -> Result<ExitCode, ExitCode> {
+    let StoreLocation::Sqlite(store) = &config.store else {
+        eprintln!("agora: backup needs a sqlite:// store");
+        return Err(ExitCode::from(USAGE));
+    };
+    Ok(verdict(audit::backup(store, &output).await, "backup"))
 }

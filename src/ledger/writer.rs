@@ -15,8 +15,8 @@ use super::history::{self, COMMUNITY_STREAM_PREFIX};
 use super::index::{Recent, SharedRecent};
 use super::snapshot::{SNAPSHOT_EVENTS, SNAPSHOT_FORMAT, Snapshot};
 use super::{
-    BATCH_COMMANDS_MAX, CONFLICT_RETRIES_MAX, CommandOutcome, Committed, DurableView, Job, KeyRing,
-    LedgerError, index,
+    BATCH_COMMANDS_MAX, CONFLICT_RETRIES_MAX, CommandOutcome, CommandRequest, Committed,
+    DurableView, Job, KeyRing, LedgerError, index,
 };
 use crate::clock::Clock;
 use crate::domain::decide;
@@ -168,6 +168,84 @@ struct Plan {
     state: Option<CommunityState>,
     head: Hash,
     commands: HashMap<CommandKey, PlannedCommand>,
+}
+
+impl Plan {
+    /// What to answer a request whose key was used before, by a command
+    /// recorded before this batch or earlier in it: its events, or a
+    /// refusal if the key came with another command. `None` for a new key.
+    fn retry_of(
+        &self,
+        request: &CommandRequest,
+        recorded: Option<RecordedCommand>,
+    ) -> Option<Decision> {
+        let key = request.idempotency_key.as_ref()?;
+        let scoped = (request.actor.id.clone(), key.clone());
+        match (recorded, self.commands.get(&scoped)) {
+            (Some(recorded), _) if recorded.digest == request.command_digest => {
+                Some(Decision::Replay {
+                    command_id: key.clone(),
+                    events: recorded.events,
+                })
+            }
+            (None, Some(planned)) if planned.digest == request.command_digest => {
+                Some(Decision::ReplayInBatch {
+                    command_id: key.clone(),
+                    range: planned.range.clone(),
+                })
+            }
+            (Some(_), _) | (None, Some(_)) => {
+                Some(Decision::Failed(LedgerError::IdempotencyKeyReused {
+                    key: key.clone(),
+                }))
+            }
+            (None, None) => None,
+        }
+    }
+
+    /// Decides a new command against the state the batch's earlier commands
+    /// leave, and chains and folds its events into the plan.
+    fn decide(&mut self, request: &CommandRequest, now: Timestamp) -> Decision {
+        let events = match decide(self.state.as_ref(), &request.command, now) {
+            Ok(events) => events,
+            Err(rejection) => return Decision::Failed(rejection.into()),
+        };
+        let command_id = request
+            .idempotency_key
+            .clone()
+            .unwrap_or_else(|| Uuid::now_v7().to_string());
+        let start = self.events.len();
+        for event in events {
+            let event_id = EventId(Uuid::now_v7());
+            evolve(&mut self.state, &event, event_id, now);
+            let new = NewEvent {
+                event_id,
+                event,
+                metadata: Metadata {
+                    community: request.community.clone(),
+                    actor: request.actor.clone(),
+                    command_id: command_id.clone(),
+                    command_digest: request.command_digest,
+                    correlation_id: request.correlation_id,
+                    recorded_at: now,
+                },
+            };
+            let record = new.link(self.head);
+            self.head = record.hash;
+            self.events.push((new, record));
+        }
+        let range = start..self.events.len();
+        if !range.is_empty() {
+            self.commands.insert(
+                (request.actor.id.clone(), command_id.clone()),
+                PlannedCommand {
+                    digest: request.command_digest,
+                    range: range.clone(),
+                },
+            );
+        }
+        Decision::Recorded { command_id, range }
+    }
 }
 
 pub struct Writer {
@@ -435,8 +513,30 @@ impl Writer {
     /// Decides every command of the batch in order, each against the state
     /// the earlier ones leave.
     fn plan(&self, batch: &[Job], recorded: Vec<Option<RecordedCommand>>) -> Plan {
+        let now = self.recording_instant();
+        let mut plan = Plan {
+            decisions: Vec::with_capacity(batch.len()),
+            events: Vec::new(),
+            state: self.current.state.as_deref().cloned(),
+            head: self.current.head,
+            commands: HashMap::new(),
+        };
+        for (job, recorded) in batch.iter().zip(recorded) {
+            let decision = match plan.retry_of(&job.request, recorded) {
+                Some(decision) => decision,
+                None => plan.decide(&job.request, now),
+            };
+            plan.decisions.push(decision);
+        }
+        plan
+    }
+
+    /// The instant this batch is recorded at: the clock's, unless the clock
+    /// is behind the last recorded event; instants never go backwards in a
+    /// community's log.
+    fn recording_instant(&self) -> Timestamp {
         let clock = self.clock.now();
-        let now = match self.current.last_recorded_at {
+        match self.current.last_recorded_at {
             Some(last) if last > clock => {
                 let behind = last.instant() - clock.instant();
                 if behind > chrono::Duration::minutes(1) {
@@ -450,88 +550,7 @@ impl Writer {
                 last
             }
             _ => clock,
-        };
-        let mut plan = Plan {
-            decisions: Vec::with_capacity(batch.len()),
-            events: Vec::new(),
-            state: self.current.state.as_deref().cloned(),
-            head: self.current.head,
-            commands: HashMap::new(),
-        };
-        for (job, recorded) in batch.iter().zip(recorded) {
-            let request = &job.request;
-            if let Some(key) = &request.idempotency_key {
-                let scoped = (request.actor.id.clone(), key.clone());
-                let decision = match (recorded, plan.commands.get(&scoped)) {
-                    (Some(recorded), _) if recorded.digest == request.command_digest => {
-                        Some(Decision::Replay {
-                            command_id: key.clone(),
-                            events: recorded.events,
-                        })
-                    }
-                    (None, Some(planned)) if planned.digest == request.command_digest => {
-                        Some(Decision::ReplayInBatch {
-                            command_id: key.clone(),
-                            range: planned.range.clone(),
-                        })
-                    }
-                    (Some(_), _) | (None, Some(_)) => {
-                        Some(Decision::Failed(LedgerError::IdempotencyKeyReused {
-                            key: key.clone(),
-                        }))
-                    }
-                    (None, None) => None,
-                };
-                if let Some(decision) = decision {
-                    plan.decisions.push(decision);
-                    continue;
-                }
-            }
-            let events = match decide(plan.state.as_ref(), &request.command, now) {
-                Ok(events) => events,
-                Err(rejection) => {
-                    plan.decisions.push(Decision::Failed(rejection.into()));
-                    continue;
-                }
-            };
-            let command_id = request
-                .idempotency_key
-                .clone()
-                .unwrap_or_else(|| Uuid::now_v7().to_string());
-            let start = plan.events.len();
-            for event in events {
-                let event_id = EventId(Uuid::now_v7());
-                evolve(&mut plan.state, &event, event_id, now);
-                let new = NewEvent {
-                    event_id,
-                    event,
-                    metadata: Metadata {
-                        community: request.community.clone(),
-                        actor: request.actor.clone(),
-                        command_id: command_id.clone(),
-                        command_digest: request.command_digest,
-                        correlation_id: request.correlation_id,
-                        recorded_at: now,
-                    },
-                };
-                let record = new.link(plan.head);
-                plan.head = record.hash;
-                plan.events.push((new, record));
-            }
-            let range = start..plan.events.len();
-            if !range.is_empty() {
-                plan.commands.insert(
-                    (request.actor.id.clone(), command_id.clone()),
-                    PlannedCommand {
-                        digest: request.command_digest,
-                        range: range.clone(),
-                    },
-                );
-            }
-            plan.decisions
-                .push(Decision::Recorded { command_id, range });
         }
-        plan
     }
 
     /// Keys of pioneers admitted in this batch are made durable before the
