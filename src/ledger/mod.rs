@@ -21,6 +21,7 @@
 mod history;
 pub mod index;
 mod personal;
+mod plan;
 pub mod snapshot;
 mod writer;
 

@@ -1,43 +1,24 @@
 //! One community's writer: the only code that appends to its stream.
 
 use std::collections::HashMap;
-use std::ops::Range;
 use std::sync::Arc;
 use std::sync::RwLockWriteGuard;
 
-use agora_events::{CommunitySlug, Event, EventId, Hash, Metadata, NewEvent, PioneerId, Timestamp};
+use agora_events::{CommunitySlug, Event, EventId, Hash, Metadata, PioneerId, Timestamp};
 use agora_projections::CommunityState;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
-use uuid::Uuid;
 
 use super::history::{self, COMMUNITY_STREAM_PREFIX};
 use super::index::{Recent, SharedRecent};
+use super::plan::{Decision, Plan, RecordedCommand};
 use super::snapshot::{SNAPSHOT_EVENTS, SNAPSHOT_FORMAT, Snapshot};
 use super::{
-    BATCH_COMMANDS_MAX, CONFLICT_RETRIES_MAX, CommandOutcome, CommandRequest, Committed,
-    DurableView, Job, KeyRing, LedgerError, index,
+    BATCH_COMMANDS_MAX, CONFLICT_RETRIES_MAX, CommandOutcome, Committed, DurableView, Job, KeyRing,
+    LedgerError, index,
 };
 use crate::clock::Clock;
-use crate::domain::decide;
 use crate::store::{APPEND_EVENTS_MAX, EventStore, ExpectedRevision, ProposedEvent, StoreError};
-
-/// Idempotency keys belong to the caller who sent them: (actor, key).
-type CommandKey = (String, String);
-
-/// A command recorded before this batch, as the store's index finds it.
-#[derive(Debug, Clone)]
-struct RecordedCommand {
-    digest: Hash,
-    events: Vec<Committed>,
-}
-
-/// A command recorded earlier in this batch.
-#[derive(Debug, Clone)]
-struct PlannedCommand {
-    digest: Hash,
-    range: Range<usize>,
-}
 
 /// A community's durable state as its writer holds it.
 #[derive(Debug, Clone)]
@@ -136,116 +117,13 @@ impl WriterState {
 }
 
 /// Folds one event into a community's state (creating it on `CommunityCreated`).
-fn evolve(state: &mut Option<CommunityState>, event: &Event, event_id: EventId, at: Timestamp) {
+pub(super) fn evolve(
+    state: &mut Option<CommunityState>,
+    event: &Event,
+    event_id: EventId,
+    at: Timestamp,
+) {
     CommunityState::evolve(state, event, event_id, at);
-}
-
-/// What became of one command of a batch.
-enum Decision {
-    /// Refused, or a reused key: answered as is.
-    Failed(LedgerError),
-    /// Accepted with events `range` of the batch (possibly none).
-    Recorded {
-        command_id: String,
-        range: Range<usize>,
-    },
-    /// A retry of a command recorded before this batch.
-    Replay {
-        command_id: String,
-        events: Vec<Committed>,
-    },
-    /// A retry of a command earlier in this same batch.
-    ReplayInBatch {
-        command_id: String,
-        range: Range<usize>,
-    },
-}
-
-/// A batch decided against the writer's state, not yet recorded.
-struct Plan {
-    decisions: Vec<Decision>,
-    events: Vec<(NewEvent, agora_events::EventRecord)>,
-    state: Option<CommunityState>,
-    head: Hash,
-    commands: HashMap<CommandKey, PlannedCommand>,
-}
-
-impl Plan {
-    /// What to answer a request whose key was used before, by a command
-    /// recorded before this batch or earlier in it: its events, or a
-    /// refusal if the key came with another command. `None` for a new key.
-    fn retry_of(
-        &self,
-        request: &CommandRequest,
-        recorded: Option<RecordedCommand>,
-    ) -> Option<Decision> {
-        let key = request.idempotency_key.as_ref()?;
-        let scoped = (request.actor.id.clone(), key.clone());
-        match (recorded, self.commands.get(&scoped)) {
-            (Some(recorded), _) if recorded.digest == request.command_digest => {
-                Some(Decision::Replay {
-                    command_id: key.clone(),
-                    events: recorded.events,
-                })
-            }
-            (None, Some(planned)) if planned.digest == request.command_digest => {
-                Some(Decision::ReplayInBatch {
-                    command_id: key.clone(),
-                    range: planned.range.clone(),
-                })
-            }
-            (Some(_), _) | (None, Some(_)) => {
-                Some(Decision::Failed(LedgerError::IdempotencyKeyReused {
-                    key: key.clone(),
-                }))
-            }
-            (None, None) => None,
-        }
-    }
-
-    /// Decides a new command against the state the batch's earlier commands
-    /// leave, and chains and folds its events into the plan.
-    fn decide(&mut self, request: &CommandRequest, now: Timestamp) -> Decision {
-        let events = match decide(self.state.as_ref(), &request.command, now) {
-            Ok(events) => events,
-            Err(rejection) => return Decision::Failed(rejection.into()),
-        };
-        let command_id = request
-            .idempotency_key
-            .clone()
-            .unwrap_or_else(|| Uuid::now_v7().to_string());
-        let start = self.events.len();
-        for event in events {
-            let event_id = EventId(Uuid::now_v7());
-            evolve(&mut self.state, &event, event_id, now);
-            let new = NewEvent {
-                event_id,
-                event,
-                metadata: Metadata {
-                    community: request.community.clone(),
-                    actor: request.actor.clone(),
-                    command_id: command_id.clone(),
-                    command_digest: request.command_digest,
-                    correlation_id: request.correlation_id,
-                    recorded_at: now,
-                },
-            };
-            let record = new.link(self.head);
-            self.head = record.hash;
-            self.events.push((new, record));
-        }
-        let range = start..self.events.len();
-        if !range.is_empty() {
-            self.commands.insert(
-                (request.actor.id.clone(), command_id.clone()),
-                PlannedCommand {
-                    digest: request.command_digest,
-                    range: range.clone(),
-                },
-            );
-        }
-        Decision::Recorded { command_id, range }
-    }
 }
 
 pub struct Writer {
@@ -301,23 +179,14 @@ impl Writer {
             self.file_index(index::FILE_EVENTS_MIN);
             self.save_snapshot(SNAPSHOT_EVENTS);
         }
-        // A last snapshot, so that the next start-up reads nothing again.
-        if let Some(saving) = self.saving.take() {
-            let _ = saving.await;
-        }
+        // A last snapshot, and everything still recent filed, so that the
+        // next start-up has nothing to read or file again.
+        finish(&mut self.saving).await;
         self.save_snapshot(1);
-        if let Some(saving) = self.saving.take() {
-            let _ = saving.await;
-        }
-        // Everything still recent is filed before the writer stops, so that
-        // the next start-up has nothing to file again.
-        if let Some(filing) = self.filing.take() {
-            let _ = filing.await;
-        }
+        finish(&mut self.saving).await;
+        finish(&mut self.filing).await;
         self.file_index(1);
-        if let Some(filing) = self.filing.take() {
-            let _ = filing.await;
-        }
+        finish(&mut self.filing).await;
     }
 
     /// Files the recent index entries in the store, in the background, once
@@ -327,11 +196,7 @@ impl Writer {
         if !self.current.writes_beside_the_log {
             return;
         }
-        if self
-            .filing
-            .as_ref()
-            .is_some_and(|filing| !filing.is_finished())
-        {
+        if under_way(&self.filing) {
             return;
         }
         let recent = Arc::clone(&self.current.recent);
@@ -360,11 +225,7 @@ impl Writer {
         if !self.current.writes_beside_the_log {
             return;
         }
-        if self
-            .saving
-            .as_ref()
-            .is_some_and(|saving| !saving.is_finished())
-        {
+        if under_way(&self.saving) {
             return;
         }
         let Some(revision) = self.current.revision else {
@@ -640,6 +501,18 @@ impl Writer {
 
     fn publish(&self) {
         self.views.send_replace(self.current.view());
+    }
+}
+
+/// Whether a background task is still running.
+fn under_way(task: &Option<JoinHandle<()>>) -> bool {
+    task.as_ref().is_some_and(|task| !task.is_finished())
+}
+
+/// Waits for a background task, if there is one, to end.
+async fn finish(task: &mut Option<JoinHandle<()>>) {
+    if let Some(task) = task.take() {
+        let _ = task.await;
     }
 }
 

@@ -1,0 +1,139 @@
+//! A batch of commands decided against the writer's state before it is
+//! recorded: each command answered from an earlier recording of its key,
+//! refused, or decided into events chained onto the batch's earlier ones.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use agora_events::{EventId, Hash, Metadata, NewEvent, Timestamp};
+use agora_projections::CommunityState;
+use uuid::Uuid;
+
+use super::writer::evolve;
+use super::{CommandRequest, Committed, LedgerError};
+use crate::domain::decide;
+
+/// Idempotency keys belong to the caller who sent them: (actor, key).
+pub(super) type CommandKey = (String, String);
+
+/// A command recorded before this batch, as the store's index finds it.
+#[derive(Debug, Clone)]
+pub(super) struct RecordedCommand {
+    pub(super) digest: Hash,
+    pub(super) events: Vec<Committed>,
+}
+
+/// A command recorded earlier in this batch.
+#[derive(Debug, Clone)]
+pub(super) struct PlannedCommand {
+    pub(super) digest: Hash,
+    pub(super) range: Range<usize>,
+}
+
+/// What became of one command of a batch.
+pub(super) enum Decision {
+    /// Refused, or a reused key: answered as is.
+    Failed(LedgerError),
+    /// Accepted with events `range` of the batch (possibly none).
+    Recorded {
+        command_id: String,
+        range: Range<usize>,
+    },
+    /// A retry of a command recorded before this batch.
+    Replay {
+        command_id: String,
+        events: Vec<Committed>,
+    },
+    /// A retry of a command earlier in this same batch.
+    ReplayInBatch {
+        command_id: String,
+        range: Range<usize>,
+    },
+}
+
+/// A batch decided against the writer's state, not yet recorded.
+pub(super) struct Plan {
+    pub(super) decisions: Vec<Decision>,
+    pub(super) events: Vec<(NewEvent, agora_events::EventRecord)>,
+    pub(super) state: Option<CommunityState>,
+    pub(super) head: Hash,
+    pub(super) commands: HashMap<CommandKey, PlannedCommand>,
+}
+
+impl Plan {
+    /// What to answer a request whose key was used before, by a command
+    /// recorded before this batch or earlier in it: its events, or a
+    /// refusal if the key came with another command. `None` for a new key.
+    pub(super) fn retry_of(
+        &self,
+        request: &CommandRequest,
+        recorded: Option<RecordedCommand>,
+    ) -> Option<Decision> {
+        let key = request.idempotency_key.as_ref()?;
+        let scoped = (request.actor.id.clone(), key.clone());
+        match (recorded, self.commands.get(&scoped)) {
+            (Some(recorded), _) if recorded.digest == request.command_digest => {
+                Some(Decision::Replay {
+                    command_id: key.clone(),
+                    events: recorded.events,
+                })
+            }
+            (None, Some(planned)) if planned.digest == request.command_digest => {
+                Some(Decision::ReplayInBatch {
+                    command_id: key.clone(),
+                    range: planned.range.clone(),
+                })
+            }
+            (Some(_), _) | (None, Some(_)) => {
+                Some(Decision::Failed(LedgerError::IdempotencyKeyReused {
+                    key: key.clone(),
+                }))
+            }
+            (None, None) => None,
+        }
+    }
+
+    /// Decides a new command against the state the batch's earlier commands
+    /// leave, and chains and folds its events into the plan.
+    pub(super) fn decide(&mut self, request: &CommandRequest, now: Timestamp) -> Decision {
+        let events = match decide(self.state.as_ref(), &request.command, now) {
+            Ok(events) => events,
+            Err(rejection) => return Decision::Failed(rejection.into()),
+        };
+        let command_id = request
+            .idempotency_key
+            .clone()
+            .unwrap_or_else(|| Uuid::now_v7().to_string());
+        let start = self.events.len();
+        for event in events {
+            let event_id = EventId(Uuid::now_v7());
+            evolve(&mut self.state, &event, event_id, now);
+            let new = NewEvent {
+                event_id,
+                event,
+                metadata: Metadata {
+                    community: request.community.clone(),
+                    actor: request.actor.clone(),
+                    command_id: command_id.clone(),
+                    command_digest: request.command_digest,
+                    correlation_id: request.correlation_id,
+                    recorded_at: now,
+                },
+            };
+            let record = new.link(self.head);
+            self.head = record.hash;
+            self.events.push((new, record));
+        }
+        let range = start..self.events.len();
+        if !range.is_empty() {
+            self.commands.insert(
+                (request.actor.id.clone(), command_id.clone()),
+                PlannedCommand {
+                    digest: request.command_digest,
+                    range: range.clone(),
+                },
+            );
+        }
+        Decision::Recorded { command_id, range }
+    }
+}
