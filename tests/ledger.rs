@@ -255,12 +255,9 @@ async fn an_older_store_without_an_index_is_indexed_at_start_up() {
         first
     };
     // What a store of the version before the index looks like: every event
-    // recorded, nothing filed.
-    {
-        let connection = rusqlite::Connection::open(&path).unwrap();
-        connection
-            .execute_batch("DELETE FROM event_index; DELETE FROM index_marks;")
-            .unwrap();
+    // recorded, no index beside it.
+    for suffix in ["-index", "-index-wal", "-index-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
 
     let store = Arc::new(SqliteStore::open(&path).unwrap());
@@ -355,6 +352,66 @@ fn sql(path: &std::path::Path, statements: &str) {
         .unwrap()
         .execute_batch(statements)
         .unwrap();
+}
+
+/// Runs statements on the index file beside the store at `path`, with the
+/// log attached as `log`.
+fn index_sql(path: &std::path::Path, statements: &str) {
+    let connection = rusqlite::Connection::open(format!("{}-index", path.display())).unwrap();
+    connection
+        .execute("ATTACH DATABASE ?1 AS log", [path.to_str().unwrap()])
+        .unwrap();
+    connection.execute_batch(statements).unwrap();
+}
+
+#[tokio::test]
+async fn an_index_made_from_another_log_is_filed_again() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("agora.db");
+    let backup = directory.path().join("backup.db");
+    let (kept, lost) = (pioneer(), pioneer());
+    {
+        let ledger = open(Arc::new(SqliteStore::open(&path).unwrap())).await;
+        ledger.execute(create()).await.unwrap();
+        ledger.execute(admit(kept, None)).await.unwrap();
+        ledger.shutdown().await;
+    }
+    agora::store::backup(&path, &backup).unwrap();
+    {
+        let ledger = open(Arc::new(SqliteStore::open(&path).unwrap())).await;
+        ledger.execute(admit(lost, None)).await.unwrap();
+        ledger.shutdown().await; // files revision 2, the lost admission
+    }
+    // The backup restored as the README says, the newer index left beside it.
+    std::fs::copy(&backup, &path).unwrap();
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+
+    let ledger = open(Arc::new(SqliteStore::open(&path).unwrap())).await;
+    let newcomer = pioneer();
+    ledger.execute(admit(newcomer, None)).await.unwrap(); // revision 2 again
+    let (lost_total, _) = ledger
+        .history(&slug(), lost.0, u64::MAX, 0, 10)
+        .await
+        .unwrap();
+    let (newcomer_total, events) = ledger
+        .history(&slug(), newcomer.0, u64::MAX, 0, 10)
+        .await
+        .unwrap();
+    let (kept_total, _) = ledger
+        .history(&slug(), kept.0, u64::MAX, 0, 10)
+        .await
+        .unwrap();
+    ledger.shutdown().await;
+
+    assert_eq!(
+        lost_total, 0,
+        "nothing shows for an event the log no longer has"
+    );
+    assert_eq!(newcomer_total, 1);
+    assert_eq!(events[0].revision, 2);
+    assert_eq!(kept_total, 1);
 }
 
 #[tokio::test]
@@ -466,9 +523,11 @@ async fn a_retry_finds_every_event_of_its_command_on_both_sides_of_the_index_mar
         first
     };
     // The index filed through the command's first event only.
-    sql(
+    index_sql(
         &path,
-        "DELETE FROM event_index WHERE revision = 3; UPDATE index_marks SET through = 2;",
+        "DELETE FROM event_index WHERE revision = 3;
+         UPDATE index_marks SET through = 2, event_id =
+             (SELECT event_id FROM log.events WHERE stream = 'community-demo' AND revision = 2);",
     );
 
     let ledger = open(Arc::new(SqliteStore::open(&path).unwrap())).await;

@@ -202,14 +202,29 @@ fn is_empty_store(path: &Path) -> Result<bool, ToolError> {
     Ok(events == 0)
 }
 
-/// Removes a store's WAL and shared-memory files.
+/// Removes a store's WAL and shared-memory files, and its index file (the
+/// index is filed again from the log at the next start).
 fn remove_side_files(path: &Path) -> std::io::Result<()> {
-    remove_with_suffixes(path, &["-wal", "-shm"])
+    remove_with_suffixes(
+        path,
+        &["-wal", "-shm", "-index", "-index-wal", "-index-shm"],
+    )
 }
 
-/// Removes a store file and its WAL, shared-memory and lock files.
+/// Removes a store file and its WAL, shared-memory, index and lock files.
 fn remove_store_files(path: &Path) -> std::io::Result<()> {
-    remove_with_suffixes(path, &["", "-wal", "-shm", ".lock"])
+    remove_with_suffixes(
+        path,
+        &[
+            "",
+            "-wal",
+            "-shm",
+            ".lock",
+            "-index",
+            "-index-wal",
+            "-index-shm",
+        ],
+    )
 }
 
 fn remove_with_suffixes(path: &Path, suffixes: &[&str]) -> std::io::Result<()> {

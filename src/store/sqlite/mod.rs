@@ -23,11 +23,14 @@ use rusqlite::{Connection, ErrorCode, OpenFlags};
 use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
 
+/// The index beside the log, in its own file.
+mod index;
 /// Read connections.
 mod readers;
 /// The writer thread and group commit.
 mod writer;
 
+use index::{FileRequest, INDEX_QUEUE_REQUESTS_MAX, IndexWriter};
 use readers::{Readers, blocking};
 use writer::{AppendRequest, Request, Writer};
 
@@ -72,20 +75,9 @@ const MIGRATIONS: &[&str] = &[
         id  BLOB PRIMARY KEY,
         key BLOB NOT NULL
     ) STRICT;",
-    // Each stream's events by index key, filed in bulk after the fact, and
-    // the revision through which each stream is filed. A stream of an older
-    // store has no mark: its events are all still to file.
-    "CREATE TABLE event_index (
-        stream   TEXT    NOT NULL,
-        key      TEXT    NOT NULL,
-        revision INTEGER NOT NULL,
-        PRIMARY KEY (stream, key, revision)
-    ) STRICT, WITHOUT ROWID;
-    CREATE TABLE index_marks (
-        stream  TEXT    PRIMARY KEY,
-        through INTEGER NOT NULL
-    ) STRICT;
-    CREATE TABLE snapshots (
+    // Each stream's latest snapshot, and every stream. (The index beside
+    // the log has a file of its own: `index`.)
+    "CREATE TABLE snapshots (
         stream   TEXT    PRIMARY KEY,
         revision INTEGER NOT NULL,
         data     BLOB    NOT NULL
@@ -106,6 +98,8 @@ pub struct SqliteStore {
     path: PathBuf,
     queue: Mutex<Option<mpsc::Sender<Request>>>,
     writer_done: tokio::sync::Mutex<Option<oneshot::Receiver<()>>>,
+    index_queue: Mutex<Option<mpsc::Sender<FileRequest>>>,
+    index_done: tokio::sync::Mutex<Option<oneshot::Receiver<()>>>,
     readers: Arc<Readers>,
     next_position: watch::Receiver<u64>,
     /// Held for the store's life; the OS drops the lock with the process.
@@ -153,6 +147,18 @@ impl SqliteStore {
             .map_err(|error| {
                 StoreError::Unavailable(format!("cannot start the writer: {error}"))
             })?;
+        let index_writer = IndexWriter::open(&path)?;
+        let (index_queue, index_requests) = mpsc::channel(INDEX_QUEUE_REQUESTS_MAX);
+        let (indexed, index_done) = oneshot::channel();
+        thread::Builder::new()
+            .name("agora-sqlite-index".into())
+            .spawn(move || {
+                index_writer.run(index_requests);
+                let _ = indexed.send(());
+            })
+            .map_err(|error| {
+                StoreError::Unavailable(format!("cannot start the index's writer: {error}"))
+            })?;
 
         Ok(Self {
             readers: Arc::new(Readers {
@@ -163,6 +169,8 @@ impl SqliteStore {
             path,
             queue: Mutex::new(Some(queue)),
             writer_done: tokio::sync::Mutex::new(Some(writer_done)),
+            index_queue: Mutex::new(Some(index_queue)),
+            index_done: tokio::sync::Mutex::new(Some(index_done)),
             next_position: head_receiver,
             _lock: lock,
         })
@@ -420,14 +428,19 @@ impl EventStore for SqliteStore {
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
             check_index_entries(&entries, through)?;
-            let stream = stream.to_owned();
-            self.send(move |reply| Request::Index {
-                stream,
+            let gone = || StoreError::Unavailable("the store is shut down".into());
+            let queue = lock(&self.index_queue).clone().ok_or_else(gone)?;
+            let (reply, answer) = oneshot::channel();
+            let request = FileRequest {
+                stream: stream.to_owned(),
                 entries,
                 through,
                 reply,
-            })
-            .await
+            };
+            queue.send(request).await.map_err(|_| gone())?;
+            answer
+                .await
+                .map_err(|_| StoreError::Unavailable("the index's writer stopped".into()))?
         })
     }
 
@@ -498,9 +511,14 @@ impl EventStore for SqliteStore {
 
     fn shutdown(&self) -> BoxFuture<'_, ()> {
         Box::pin(async move {
-            // Closing the queue lets the writer drain what is queued, then stop.
+            // Closing the queues lets the writers drain what is queued, then
+            // stop.
             lock(&self.queue).take();
+            lock(&self.index_queue).take();
             if let Some(done) = self.writer_done.lock().await.take() {
+                let _ = done.await;
+            }
+            if let Some(done) = self.index_done.lock().await.take() {
                 let _ = done.await;
             }
         })

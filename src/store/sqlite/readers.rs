@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
+use super::index::attach_index;
 use super::{IDLE_READERS_MAX, SELECT_EVENTS, lock, open_connection, to_sql_integer, translate};
 use crate::store::{
     IndexPage, READ_EVENTS_MAX, StoreError, StoredEvent, StoredKey, StoredSnapshot,
@@ -16,7 +17,7 @@ use crate::store::{
 /// `?3` the last revision to consider, `?4` limit, `?5` how many to skip.
 const SELECT_INDEXED: &str =
     "SELECT e.stream, e.revision, e.position, e.event_id, e.event_type, e.data, e.metadata
-     FROM event_index i JOIN events e ON e.stream = i.stream AND e.revision = i.revision
+     FROM idx.event_index i JOIN main.events e ON e.stream = i.stream AND e.revision = i.revision
      WHERE i.stream = ?1 AND i.key = ?2 AND i.revision <= ?3
      ORDER BY i.revision LIMIT ?4 OFFSET ?5";
 
@@ -53,6 +54,7 @@ impl Readers {
             Some(connection) => connection,
             None => {
                 let connection = open_connection(&self.path).map_err(translate)?;
+                attach_index(&connection, &self.path).map_err(translate)?;
                 connection
                     .pragma_update(None, "query_only", true)
                     .map_err(translate)?;
@@ -95,7 +97,7 @@ impl Readers {
             let through = to_sql_integer(through);
             let total: i64 = transaction
                 .prepare_cached(
-                    "SELECT COUNT(*) FROM event_index
+                    "SELECT COUNT(*) FROM idx.event_index
                      WHERE stream = ?1 AND key = ?2 AND revision <= ?3",
                 )?
                 .query_row(params![stream, key, through], |row| row.get(0))?;
@@ -176,7 +178,7 @@ impl Readers {
     pub(super) fn index_mark(&self, stream: &str) -> Result<Option<u64>, StoreError> {
         self.with(|connection| {
             connection
-                .prepare_cached("SELECT through FROM index_marks WHERE stream = ?1")?
+                .prepare_cached("SELECT through FROM idx.index_marks WHERE stream = ?1")?
                 .query_row([stream], |row| row.get::<_, i64>(0))
                 .optional()
                 .map(|through| through.map(|through| through as u64))

@@ -12,7 +12,7 @@ use super::{
     BATCH_BYTES_MAX, BATCH_EVENTS_MAX, BATCH_REQUESTS_MAX, next_position_on_disk, to_sql_integer,
     translate,
 };
-use crate::store::{AppendOutcome, ExpectedRevision, IndexEntry, ProposedEvent, StoreError};
+use crate::store::{AppendOutcome, ExpectedRevision, ProposedEvent, StoreError};
 
 /// Work for the writer thread; every write goes through it.
 pub(super) enum Request {
@@ -30,13 +30,6 @@ pub(super) enum Request {
         data: Vec<u8>,
         reply: oneshot::Sender<Result<(), StoreError>>,
     },
-    /// Files a stream's events under their index keys and moves its mark.
-    Index {
-        stream: String,
-        entries: Vec<IndexEntry>,
-        through: u64,
-        reply: oneshot::Sender<Result<(), StoreError>>,
-    },
 }
 
 pub(super) struct AppendRequest {
@@ -51,7 +44,6 @@ impl Request {
         match self {
             Self::Append(append) => append.events.len(),
             Self::Key { .. } => 1,
-            Self::Index { entries, .. } => entries.len(),
             Self::Snapshot { .. } => 1,
         }
     }
@@ -60,7 +52,6 @@ impl Request {
         match self {
             Self::Append(append) => append.events.iter().map(ProposedEvent::bytes).sum(),
             Self::Key { key, .. } => key.as_ref().map_or(0, Vec::len),
-            Self::Index { entries, .. } => entries.iter().map(|entry| entry.key.len() + 8).sum(),
             Self::Snapshot { data, .. } => data.len(),
         }
     }
@@ -117,8 +108,8 @@ impl Writer {
                 .connection
                 .transaction_with_behavior(TransactionBehavior::Immediate)?;
             for request in &batch {
-                // Appends and index filings are answered with their outcome;
-                // key and snapshot writes with Ok.
+                // Appends are answered with their outcome; key and snapshot
+                // writes with Ok.
                 let answer = match request {
                     Request::Append(append) => Some(append_in_savepoint(
                         &mut transaction,
@@ -129,12 +120,6 @@ impl Writer {
                         write_key(&transaction, *id, key.as_deref())?;
                         None
                     }
-                    Request::Index {
-                        stream,
-                        entries,
-                        through,
-                        ..
-                    } => Some(file_index(&transaction, stream, entries, *through)?),
                     Request::Snapshot {
                         stream,
                         revision,
@@ -162,15 +147,7 @@ impl Writer {
                         (Request::Append(append), Some(outcome)) => {
                             let _ = append.reply.send(outcome);
                         }
-                        (Request::Index { reply, .. }, Some(outcome)) => {
-                            let _ = reply.send(outcome.map(|_| ()));
-                        }
-                        (
-                            Request::Key { reply, .. }
-                            | Request::Index { reply, .. }
-                            | Request::Snapshot { reply, .. },
-                            _,
-                        ) => {
+                        (Request::Key { reply, .. } | Request::Snapshot { reply, .. }, _) => {
                             let _ = reply.send(Ok(()));
                         }
                         (Request::Append(_), None) => unreachable!("every append has an answer"),
@@ -193,9 +170,7 @@ impl Writer {
                         Request::Append(append) => {
                             let _ = append.reply.send(Err(error.clone()));
                         }
-                        Request::Key { reply, .. }
-                        | Request::Index { reply, .. }
-                        | Request::Snapshot { reply, .. } => {
+                        Request::Key { reply, .. } | Request::Snapshot { reply, .. } => {
                             let _ = reply.send(Err(error.clone()));
                         }
                     }
@@ -216,44 +191,6 @@ fn write_key(transaction: &Transaction<'_>, id: Uuid, key: Option<&[u8]>) -> rus
             .execute(params![id])?,
     };
     Ok(())
-}
-
-/// Files entries and moves the mark; refuses, writing nothing, a mark past
-/// the stream's end. The outer error is fatal to the batch.
-fn file_index(
-    transaction: &Transaction<'_>,
-    stream: &str,
-    entries: &[IndexEntry],
-    through: u64,
-) -> rusqlite::Result<Result<AppendOutcome, StoreError>> {
-    let last: Option<i64> = transaction
-        .prepare_cached("SELECT MAX(revision) FROM events WHERE stream = ?1")?
-        .query_row([stream], |row| row.get(0))?;
-    if last.is_none_or(|last| (last as u64) < through) {
-        return Ok(Err(StoreError::InvalidAppend(format!(
-            "index mark {through} is past the end of {stream}"
-        ))));
-    }
-    let mut insert = transaction.prepare_cached(
-        "INSERT OR IGNORE INTO event_index (stream, key, revision) VALUES (?1, ?2, ?3)",
-    )?;
-    // In key order: each page of the index is visited once, not once per
-    // entry that lands in it.
-    let mut sorted: Vec<&IndexEntry> = entries.iter().collect();
-    sorted.sort_unstable_by(|a, b| (&a.key, a.revision).cmp(&(&b.key, b.revision)));
-    for entry in sorted {
-        insert.execute(params![stream, entry.key, to_sql_integer(entry.revision)])?;
-    }
-    transaction
-        .prepare_cached(
-            "INSERT INTO index_marks (stream, through) VALUES (?1, ?2)
-             ON CONFLICT (stream) DO UPDATE SET through = MAX(through, excluded.through)",
-        )?
-        .execute(params![stream, to_sql_integer(through)])?;
-    Ok(Ok(AppendOutcome {
-        last_revision: Some(through),
-        positions: Vec::new(),
-    }))
 }
 
 /// Applies one append inside a savepoint of the batch's transaction. The

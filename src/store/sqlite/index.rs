@@ -1,0 +1,157 @@
+//! The index beside the log, in a file of its own (`<store>-index`) with a
+//! writer thread of its own, so that filing entries never holds the log's
+//! writer: appends do not wait behind it. The index is derived data: a
+//! missing or deleted index file only means that the next start-up files
+//! every event again.
+//!
+//! Readers attach the index file as `idx` to their connections to the log,
+//! and the index's writer attaches the log as `log`, to refuse a mark past
+//! a stream's end.
+//!
+//! Each mark names the event at its revision. An index file beside a log it
+//! was not made from (a backup restored next to a newer index) is caught at
+//! open: a stream whose marked event is not in the log at that revision
+//! loses its entries and mark, and is filed again.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{open_connection, to_sql_integer, translate};
+use crate::store::{IndexEntry, StoreError};
+
+/// Filings waiting for the index's writer.
+pub(super) const INDEX_QUEUE_REQUESTS_MAX: usize = 64;
+
+const SCHEMA: &str = "
+    CREATE TABLE IF NOT EXISTS event_index (
+        stream   TEXT    NOT NULL,
+        key      TEXT    NOT NULL,
+        revision INTEGER NOT NULL,
+        PRIMARY KEY (stream, key, revision)
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS index_marks (
+        stream   TEXT    PRIMARY KEY,
+        through  INTEGER NOT NULL,
+        event_id BLOB    NOT NULL
+    ) STRICT;";
+
+/// The index file of the store at `log`.
+pub(super) fn index_path(log: &Path) -> PathBuf {
+    let mut path = log.as_os_str().to_owned();
+    path.push("-index");
+    PathBuf::from(path)
+}
+
+/// Attaches the index file to a connection to the log, as `idx`.
+pub(super) fn attach_index(connection: &Connection, log: &Path) -> rusqlite::Result<()> {
+    let index = index_path(log);
+    connection.execute(
+        "ATTACH DATABASE ?1 AS idx",
+        [index.to_string_lossy().as_ref()],
+    )?;
+    Ok(())
+}
+
+/// One filing: a stream's entries and its new mark.
+pub(super) struct FileRequest {
+    pub(super) stream: String,
+    pub(super) entries: Vec<IndexEntry>,
+    pub(super) through: u64,
+    pub(super) reply: oneshot::Sender<Result<(), StoreError>>,
+}
+
+/// The index's writer: the only connection that writes the index file.
+pub(super) struct IndexWriter {
+    connection: Connection,
+}
+
+impl IndexWriter {
+    /// Opens (or creates) the index file of the store at `log`.
+    pub(super) fn open(log: &Path) -> Result<Self, StoreError> {
+        let connection = open_connection(&index_path(log)).map_err(translate)?;
+        connection.execute_batch(SCHEMA).map_err(translate)?;
+        connection
+            .execute(
+                "ATTACH DATABASE ?1 AS log",
+                [log.to_string_lossy().as_ref()],
+            )
+            .map_err(translate)?;
+        forget_foreign_marks(&connection).map_err(translate)?;
+        Ok(Self { connection })
+    }
+
+    /// Files each request in its own transaction until the queue closes.
+    pub(super) fn run(mut self, mut requests: mpsc::Receiver<FileRequest>) {
+        while let Some(request) = requests.blocking_recv() {
+            let filed = self
+                .file(&request.stream, &request.entries, request.through)
+                .unwrap_or_else(|error| Err(translate(error)));
+            let _ = request.reply.send(filed);
+        }
+    }
+
+    /// Files entries and moves the mark, all or nothing; refuses a mark
+    /// past the stream's end.
+    fn file(
+        &mut self,
+        stream: &str,
+        entries: &[IndexEntry],
+        through: u64,
+    ) -> rusqlite::Result<Result<(), StoreError>> {
+        let transaction = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let marked: Option<Vec<u8>> = transaction
+            .prepare_cached("SELECT event_id FROM log.events WHERE stream = ?1 AND revision = ?2")?
+            .query_row(params![stream, to_sql_integer(through)], |row| row.get(0))
+            .optional()?;
+        let Some(marked) = marked else {
+            return Ok(Err(StoreError::InvalidAppend(format!(
+                "index mark {through} is past the end of {stream}"
+            ))));
+        };
+        {
+            let mut insert = transaction.prepare_cached(
+                "INSERT OR IGNORE INTO main.event_index (stream, key, revision) VALUES (?1, ?2, ?3)",
+            )?;
+            // In key order: each page of the index is visited once, not once
+            // per entry that lands in it.
+            let mut sorted: Vec<&IndexEntry> = entries.iter().collect();
+            sorted.sort_unstable_by(|a, b| (&a.key, a.revision).cmp(&(&b.key, b.revision)));
+            for entry in sorted {
+                insert.execute(params![stream, entry.key, to_sql_integer(entry.revision)])?;
+            }
+            transaction
+                .prepare_cached(
+                    "INSERT INTO main.index_marks (stream, through, event_id) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (stream) DO UPDATE SET through = excluded.through,
+                         event_id = excluded.event_id
+                     WHERE excluded.through > through",
+                )?
+                .execute(params![stream, to_sql_integer(through), marked])?;
+        }
+        transaction.commit()?;
+        Ok(Ok(()))
+    }
+}
+
+/// Drops the entries and mark of every stream whose marked event is not in
+/// the log at the marked revision: that index was made from another log.
+fn forget_foreign_marks(connection: &Connection) -> rusqlite::Result<()> {
+    let foreign: Vec<String> = connection
+        .prepare(
+            "SELECT m.stream FROM main.index_marks m
+             WHERE NOT EXISTS (SELECT 1 FROM log.events e
+                 WHERE e.stream = m.stream AND e.revision = m.through AND e.event_id = m.event_id)",
+        )?
+        .query_map([], |row| row.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for stream in foreign {
+        tracing::warn!(%stream, "the index beside the log was made from another log; filing it again");
+        connection.execute("DELETE FROM main.event_index WHERE stream = ?1", [&stream])?;
+        connection.execute("DELETE FROM main.index_marks WHERE stream = ?1", [&stream])?;
+    }
+    Ok(())
+}
