@@ -35,7 +35,7 @@ use crate::store::{EventStore, IndexEntry, StoreError};
 pub const FILE_EVENTS_MIN: u64 = 1_024;
 
 /// Events whose entries are filed in one transaction.
-pub const FILE_CHUNK_EVENTS: u64 = 64;
+pub const FILE_CHUNK_EVENTS: u64 = 1_024;
 /// Most entries filed in one transaction (a chunk still holds whole events).
 pub const FILE_CHUNK_ENTRIES_MAX: usize = 65_536;
 

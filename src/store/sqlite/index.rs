@@ -71,6 +71,12 @@ impl IndexWriter {
     /// Opens (or creates) the index file of the store at `log`.
     pub(super) fn open(log: &Path) -> Result<Self, StoreError> {
         let connection = open_connection(&index_path(log)).map_err(translate)?;
+        // Derived data: a filing lost to a power cut is filed again from the
+        // log (the mark is lost with its entries, never one without the
+        // other), so commits need not wait for the disk.
+        connection
+            .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(translate)?;
         connection.execute_batch(SCHEMA).map_err(translate)?;
         connection
             .execute(
