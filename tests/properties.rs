@@ -3,7 +3,7 @@
 //! transfers and exchanges members attempt, the sum of all balances stays
 //! exactly zero, no balance leaves the statutes' limits, every decision is
 //! the one a simple model of the rules predicts, and replaying the log
-//! gives the live state (SPEC §2.2, §3.4).
+//! gives the live state.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -197,7 +197,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         })
 }
 
-// A model of the rules of §3.4, independent of the code under test.
+// A model of the rules of the time bank, independent of the code under test.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Status {
@@ -590,7 +590,7 @@ async fn member_in_good_standing(ledger: &Ledger, college: &str) -> PioneerId {
     id
 }
 
-/// The invariants of §2.2 and the model's balances and exchanges.
+/// The ledger's invariants and the model's balances and exchanges.
 fn check(view: &DurableView, model: &Model, step: usize) -> Result<(), TestCaseError> {
     let state = &view.state;
     let market = &state.market;

@@ -1,4 +1,4 @@
-//! Ballots (SPEC §3.6): opened by the gardener with their electorate and
+//! Ballots: opened by the gardener with their electorate and
 //! rules frozen, voted on by members in good standing (a revote replaces
 //! the earlier vote; both stay in the log), closed by the gardener or, once
 //! the close time has passed, by the service. A winning project becomes

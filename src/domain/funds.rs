@@ -1,4 +1,4 @@
-//! Funds (SPEC §3.7): receipts, allocations to a selected project citing
+//! Funds: receipts, allocations to a selected project citing
 //! the decision, expenses against an allocation. Allocations never exceed
 //! what is unallocated; expenses never exceed what remains of their
 //! allocation.

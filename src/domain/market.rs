@@ -1,4 +1,4 @@
-//! The marketplace and time credits (SPEC §3.4).
+//! The marketplace and time credits.
 //!
 //! Credits move only when a receiver confirms an exchange, when a payer
 //! transfers, or when the gardener reverses a completed exchange. Every

@@ -1,4 +1,4 @@
-//! Pioneers: admission, charter, profile, departure, erasure, roles (SPEC §3.2).
+//! Pioneers: admission, charter, profile, departure, erasure, roles.
 
 use std::collections::BTreeSet;
 

@@ -1,4 +1,4 @@
-//! Projects and the gardener's scores (SPEC §3.5).
+//! Projects and the gardener's scores.
 //!
 //! Status moves along: proposed → selected → in progress → done, with
 //! withdrawal possible until done, and a selected project may go back to

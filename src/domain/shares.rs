@@ -1,4 +1,4 @@
-//! Shares of the cooperative's capital (SPEC §3.3).
+//! Shares of the cooperative's capital.
 //!
 //! Capital is the nominal value of the fully paid shares still held. A
 //! redemption may not bring it below a quarter of the highest capital ever

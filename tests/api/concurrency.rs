@@ -3,7 +3,7 @@
 //! acknowledgement or a 409 naming the limit, the acknowledged transfers
 //! are decided one after another (each sees the ones before it), and the
 //! accounts end where the acknowledged transfers leave them, within limits
-//! and summing to zero (SPEC §2.2, §3.4).
+//! and summing to zero.
 
 use std::collections::BTreeMap;
 

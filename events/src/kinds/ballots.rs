@@ -1,4 +1,4 @@
-//! Ballots: choosing the common project and assembly decisions (SPEC §3.6).
+//! Ballots: choosing the common project and assembly decisions.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

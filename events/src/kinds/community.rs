@@ -1,4 +1,4 @@
-//! Communities and their statutes (SPEC §3.1).
+//! Communities and their statutes.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,4 @@
-//! Funds: receipts, allocations to projects, expenses (SPEC §3.7).
+//! Funds: receipts, allocations to projects, expenses.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

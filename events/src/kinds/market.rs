@@ -1,4 +1,4 @@
-//! The marketplace and time credits (SPEC §3.4).
+//! The marketplace and time credits.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

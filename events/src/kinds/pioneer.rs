@@ -1,4 +1,4 @@
-//! Pioneers: admission, charter, profile, departure, erasure, roles (SPEC §3.2).
+//! Pioneers: admission, charter, profile, departure, erasure, roles.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

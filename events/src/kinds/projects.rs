@@ -1,4 +1,4 @@
-//! Projects and the gardener's scores (SPEC §3.5).
+//! Projects and the gardener's scores.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

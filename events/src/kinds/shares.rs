@@ -1,4 +1,4 @@
-//! Shares of the cooperative's capital (SPEC §3.3).
+//! Shares of the cooperative's capital.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
