@@ -10,6 +10,10 @@
 //! of it is visible. Readers use their own connections and, WAL being what it
 //! is, only ever see committed, durable events.
 //!
+//! Beside the log, the same file keeps personal-data keys, snapshots and
+//! the list of streams; the index of the log's events is kept in a second
+//! file, `<file>-index`, with a writer of its own (see `index`).
+//!
 //! Exactly one process may use a store file: opening takes an exclusive
 //! advisory lock on `<file>.lock`, which the OS releases when the process
 //! ends, however it ends.
