@@ -182,6 +182,16 @@ fn measure_raw(batch: usize, one_stream: bool, duration: Duration) -> Measure {
     }
 }
 
+/// Events/s, p50 ms and p99 ms, as table cells.
+fn figures(measure: &mut Measure) -> String {
+    format!(
+        "{:.0} | {} | {}",
+        measure.rate(),
+        millis(measure.percentile(0.50)),
+        millis(measure.percentile(0.99))
+    )
+}
+
 fn millis(duration: Duration) -> String {
     format!("{:.2}", duration.as_secs_f64() * 1e3)
 }
@@ -213,13 +223,9 @@ fn main() {
         let mut raw = measure_raw(concurrency, false, duration);
         let mut store = runtime.block_on(measure_store(concurrency, duration));
         println!(
-            "| {concurrency} | {:.0} | {} | {} | {concurrency} | {:.0} | {} | {} | {:.0}% |",
-            store.rate(),
-            millis(store.percentile(0.50)),
-            millis(store.percentile(0.99)),
-            raw.rate(),
-            millis(raw.percentile(0.50)),
-            millis(raw.percentile(0.99)),
+            "| {concurrency} | {} | {concurrency} | {} | {:.0}% |",
+            figures(&mut store),
+            figures(&mut raw),
             100.0 * store.rate() / raw.rate(),
         );
     }
@@ -234,13 +240,9 @@ fn main() {
         let mut raw = measure_raw(batch, true, duration);
         let mut store = runtime.block_on(measure_store_one_stream(batch, duration));
         println!(
-            "| {batch} | {:.0} | {} | {} | {:.0} | {} | {} | {:.0}% |",
-            store.rate(),
-            millis(store.percentile(0.50)),
-            millis(store.percentile(0.99)),
-            raw.rate(),
-            millis(raw.percentile(0.50)),
-            millis(raw.percentile(0.99)),
+            "| {batch} | {} | {} | {:.0}% |",
+            figures(&mut store),
+            figures(&mut raw),
             100.0 * store.rate() / raw.rate(),
         );
     }
