@@ -1,5 +1,6 @@
-//! Where "now" comes from. The domain never reads a clock; the ledger's
-//! writers ask this one and pass the instant in, so tests can fix time.
+//! Where "now" comes from, and new ids with it. The domain never reads a
+//! clock; the ledger's writers ask this one and pass the instant in, so
+//! tests can fix time and the simulator can replay a run from its seed.
 
 use std::sync::Mutex;
 
@@ -8,6 +9,13 @@ use chrono::{DateTime, Utc};
 
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> Timestamp;
+
+    /// A new time-ordered id (a UUID v7: the instant, then random bits)
+    /// for what the ledger itself names: events, commands sent without a
+    /// key, its own commands.
+    fn new_id(&self) -> uuid::Uuid {
+        uuid::Uuid::now_v7()
+    }
 }
 
 /// The system's clock.

@@ -115,6 +115,11 @@ impl Verifier {
         self.events
     }
 
+    /// The first break found so far, if any.
+    pub fn first_break(&self) -> Option<&Break> {
+        self.first_break.as_ref()
+    }
+
     /// The state folded so far (up to the first break).
     pub fn state(&self) -> Option<&CommunityState> {
         self.state.as_ref()

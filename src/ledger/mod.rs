@@ -96,8 +96,11 @@ pub struct CommandOutcome {
 /// - `Rejected`: the command breaks a rule; nothing was recorded.
 /// - `IdempotencyKeyReused`: the key belongs to another command.
 /// - `Contention`: others kept writing first; retry later.
-/// - `Store`, `ShuttingDown`: nothing of the command is recorded; retrying
-///   with the same `Idempotency-Key` is safe.
+/// - `ShuttingDown`: nothing of the command is recorded.
+/// - `Store`: the command may or may not be recorded (the store may have
+///   made it durable and lost the answer); retrying with the same
+///   `Idempotency-Key` is safe, and answers with what was recorded, if
+///   anything was.
 /// - `Corrupt`: the log does not verify; stop.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LedgerError {
@@ -454,7 +457,7 @@ impl Ledger {
                     },
                     command_digest: Hash::of(key.as_bytes()),
                     idempotency_key: Some(key),
-                    correlation_id: CorrelationId(uuid::Uuid::now_v7()),
+                    correlation_id: CorrelationId(self.clock.new_id()),
                     new_key: None,
                 };
                 match self.execute(request).await {

@@ -21,8 +21,8 @@ use crate::store::{EventStore, StoreError};
 
 /// The cipher's name as recorded in `Sealed::algorithm`.
 pub const ALGORITHM: &str = "xchacha20poly1305";
-const KEY_BYTES: usize = 32;
-const NONCE_BYTES: usize = 24;
+pub const KEY_BYTES: usize = 32;
+pub const NONCE_BYTES: usize = 24;
 
 /// What is personal about a pioneer: readable only with their key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,13 +57,31 @@ impl PersonalKey {
         Self(random())
     }
 
+    /// A key made of the given bytes, for a caller that draws its own
+    /// randomness (the simulator, from its seed).
+    pub fn from_bytes(bytes: [u8; KEY_BYTES]) -> Self {
+        Self(bytes)
+    }
+
     fn cipher(&self) -> XChaCha20Poly1305 {
         XChaCha20Poly1305::new((&self.0).into())
     }
 
     /// Encrypts `data` for `owner` with a fresh nonce.
     pub fn seal(&self, owner: PioneerId, data: &PersonalData) -> Sealed {
-        let nonce: [u8; NONCE_BYTES] = random();
+        self.seal_with_nonce(owner, data, random())
+    }
+
+    /// Encrypts `data` for `owner` with the given nonce, which must never
+    /// have been used with this key: [`seal`](Self::seal) draws a random
+    /// one, and a caller that draws its own (the simulator, from its seed)
+    /// answers for its uniqueness.
+    pub fn seal_with_nonce(
+        &self,
+        owner: PioneerId,
+        data: &PersonalData,
+        nonce: [u8; NONCE_BYTES],
+    ) -> Sealed {
         let plaintext = serde_json::to_vec(data).expect("personal data serializes");
         let ciphertext = self
             .cipher()

@@ -5,9 +5,9 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
+use crate::clock::Clock;
 use agora_events::{EventId, Hash, Metadata, NewEvent, Timestamp};
 use agora_projections::CommunityState;
-use uuid::Uuid;
 
 use super::writer::evolve;
 use super::{CommandRequest, Committed, LedgerError};
@@ -95,7 +95,12 @@ impl Plan {
 
     /// Decides a new command against the state the batch's earlier commands
     /// leave, and chains and folds its events into the plan.
-    pub(super) fn decide(&mut self, request: &CommandRequest, now: Timestamp) -> Decision {
+    pub(super) fn decide(
+        &mut self,
+        request: &CommandRequest,
+        now: Timestamp,
+        clock: &dyn Clock,
+    ) -> Decision {
         let events = match decide(self.state.as_ref(), &request.command, now) {
             Ok(events) => events,
             Err(rejection) => return Decision::Failed(rejection.into()),
@@ -103,10 +108,10 @@ impl Plan {
         let command_id = request
             .idempotency_key
             .clone()
-            .unwrap_or_else(|| Uuid::now_v7().to_string());
+            .unwrap_or_else(|| clock.new_id().to_string());
         let start = self.events.len();
         for event in events {
-            let event_id = EventId(Uuid::now_v7());
+            let event_id = EventId(clock.new_id());
             evolve(&mut self.state, &event, event_id, now);
             let new = NewEvent {
                 event_id,

@@ -244,8 +244,7 @@ impl Writer {
         self.snapshot_revision = Some(revision);
         let (store, stream) = (Arc::clone(&self.store), self.stream.clone());
         self.saving = Some(tokio::spawn(async move {
-            let encoded = tokio::task::spawn_blocking(move || snapshot.encode()).await;
-            let saved = match encoded {
+            let saved = match encode_beside_the_runtime(snapshot).await {
                 Ok(bytes) => store.save_snapshot(&stream, revision, bytes).await,
                 Err(error) => Err(StoreError::Unavailable(error.to_string())),
             };
@@ -385,7 +384,7 @@ impl Writer {
         for (job, recorded) in batch.iter().zip(recorded) {
             let decision = match plan.retry_of(&job.request, recorded) {
                 Some(decision) => decision,
-                None => plan.decide(&job.request, now),
+                None => plan.decide(&job.request, now, &*self.clock),
             };
             plan.decisions.push(decision);
         }
@@ -502,6 +501,17 @@ impl Writer {
     fn publish(&self) {
         self.views.send_replace(self.current.view());
     }
+}
+
+/// A snapshot's bytes, encoded on a blocking thread so that the runtime's
+/// workers keep serving. A single-threaded runtime (the simulator's) has no
+/// worker to spare, and encodes in place: its runs stay reproducible.
+async fn encode_beside_the_runtime(snapshot: Snapshot) -> Result<Vec<u8>, tokio::task::JoinError> {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    if Handle::current().runtime_flavor() == RuntimeFlavor::CurrentThread {
+        return Ok(snapshot.encode());
+    }
+    tokio::task::spawn_blocking(move || snapshot.encode()).await
 }
 
 /// Whether a background task is still running.

@@ -1,0 +1,284 @@
+//! The rules every step must leave true, each with the name a failure
+//! reports.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use agora::audit::export::line_of;
+use agora::audit::feed;
+use agora::audit::verify::{Verifier, invariants, same_state};
+use agora::domain::tally::tally;
+use agora::ledger::{DurableView, Ledger};
+use agora::store::{EventStore, MemoryStore, Pages, StoredEvent};
+use agora_events::{AccountId, CommunitySlug};
+use agora_projections::CommunityState;
+use uuid::Uuid;
+
+/// A rule found broken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    pub invariant: &'static str,
+    pub detail: String,
+}
+
+pub type Checked = Result<(), Violation>;
+
+pub fn violation(invariant: &'static str, detail: impl Into<String>) -> Violation {
+    Violation {
+        invariant,
+        detail: detail.into(),
+    }
+}
+
+fn ensure(holds: bool, invariant: &'static str, detail: impl FnOnce() -> String) -> Checked {
+    if holds {
+        Ok(())
+    } else {
+        Err(violation(invariant, detail()))
+    }
+}
+
+/// A command the run sent, by who sent it and its idempotency key.
+pub type CommandKey = (String, String);
+
+/// What the run was told about the commands it sent.
+#[derive(Debug, Default)]
+pub struct Answers {
+    /// Acknowledged: the events the first answer named.
+    pub acknowledged: BTreeMap<CommandKey, Vec<Uuid>>,
+    /// Refused by a rule, or carried out with nothing to record (roles set
+    /// to what they were), and never acknowledged with events since: the
+    /// log has nothing of them, and a retry is decided again.
+    pub left_nothing: BTreeSet<CommandKey>,
+}
+
+/// Events of `stream` from revision `from` on, read straight from the
+/// store (no faults).
+pub async fn read_stream(store: &MemoryStore, stream: &str, from: u64) -> Vec<StoredEvent> {
+    let mut events = Vec::new();
+    let mut pages = Pages::of_stream(store, stream, from);
+    loop {
+        let page = pages.next_page().await.expect("the memory store reads");
+        if page.is_empty() {
+            return events;
+        }
+        events.extend(page);
+    }
+}
+
+/// Follows one community's log as the run goes, so that each step checks
+/// only what is new: the chain and the figures up to the published view,
+/// and which command recorded each event.
+pub struct Follower {
+    stream: String,
+    /// Verifies and folds the log up to the published view.
+    verifier: Verifier,
+    /// Every event read so far, by the command that recorded it.
+    recorded: BTreeMap<CommandKey, Vec<Uuid>>,
+    /// Events read so far, to the log's end.
+    read: Vec<StoredEvent>,
+}
+
+impl Follower {
+    pub fn new(community: &CommunitySlug) -> Self {
+        let stream = community.stream();
+        Self {
+            verifier: Verifier::new(stream.clone()),
+            stream,
+            recorded: BTreeMap::new(),
+            read: Vec::new(),
+        }
+    }
+
+    /// Reads what the log gained since the last step.
+    pub async fn read_new(&mut self, store: &MemoryStore, community: &CommunitySlug) -> Checked {
+        let new = read_stream(store, &self.stream, self.read.len() as u64).await;
+        for stored in &new {
+            let (_, metadata) = line_of(stored)
+                .map_err(|error| violation("chain-verifies", error))?
+                .record()
+                .decode()
+                .map_err(|error| violation("chain-verifies", error.to_string()))?;
+            ensure(
+                metadata.community == *community,
+                "events-in-their-community",
+                || format!("event {} names {}", stored.event_id, metadata.community),
+            )?;
+            self.recorded
+                .entry((metadata.actor.id, metadata.command_id))
+                .or_default()
+                .push(stored.event_id);
+        }
+        self.read.extend(new);
+        Ok(())
+    }
+
+    pub fn events(&self) -> usize {
+        self.read.len()
+    }
+
+    /// The published view is durable and never goes back; replaying the
+    /// log up to it gives exactly its state; the chain verifies and the
+    /// figures add up.
+    pub fn replay_equals_live(&mut self, view: &DurableView) -> Checked {
+        let verified = self.verifier.events_read();
+        ensure(view.revision + 1 >= verified, "views-never-go-back", || {
+            format!(
+                "the view shows revision {} after {verified} events were seen",
+                view.revision
+            )
+        })?;
+        ensure(
+            (view.revision as usize) < self.read.len(),
+            "published-view-is-durable",
+            || {
+                format!(
+                    "the view shows revision {} but the log has {} events",
+                    view.revision,
+                    self.read.len()
+                )
+            },
+        )?;
+        for stored in &self.read[verified as usize..=view.revision as usize] {
+            feed(&mut self.verifier, stored);
+        }
+        if let Some(broken) = self.verifier.first_break() {
+            return Err(violation(
+                "chain-verifies",
+                format!("revision {}: {}", broken.revision, broken.reason),
+            ));
+        }
+        let replayed = self
+            .verifier
+            .state()
+            .ok_or_else(|| violation("replay-equals-live", "the log founds no community"))?;
+        let check = same_state(&view.state, replayed);
+        ensure(check.holds, "replay-equals-live", || {
+            format!("at revision {}: {}", view.revision, check.detail)
+        })?;
+        for check in invariants(replayed) {
+            ensure(check.holds, check.rule, || check.detail.clone())?;
+        }
+        Ok(())
+    }
+
+    /// Every acknowledged command is in the log exactly once, with the
+    /// events its answer named; no refused command left anything.
+    pub fn answers_match_the_log(&self, answers: &Answers) -> Checked {
+        let recorded = &self.recorded;
+        for (key, events) in &answers.acknowledged {
+            let in_log = recorded.get(key).map(Vec::as_slice).unwrap_or_default();
+            ensure(
+                in_log == events.as_slice(),
+                "acknowledged-exactly-once",
+                || format!("{key:?} was answered with events {events:?}; the log has {in_log:?}"),
+            )?;
+        }
+        for key in &answers.left_nothing {
+            ensure(
+                !recorded.contains_key(key),
+                "refused-leaves-nothing",
+                || {
+                    format!(
+                        "{key:?} was answered with no event, yet the log has {:?}",
+                        recorded[key]
+                    )
+                },
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Every pioneer's balance within the statutes' limits, and capital never
+/// below a quarter of the highest capital reached.
+pub fn limits_hold(state: &CommunityState) -> Checked {
+    let statutes = &state.statutes;
+    for (account, balance) in state.market.balances() {
+        if let AccountId::Pioneer(_) = account {
+            ensure(
+                *balance >= statutes.credit_floor && *balance <= statutes.credit_ceiling,
+                "balances-within-limits",
+                || {
+                    format!(
+                        "{account} holds {balance} h, outside [{}, {}]",
+                        statutes.credit_floor, statutes.credit_ceiling
+                    )
+                },
+            )?;
+        }
+    }
+    let register = &state.register;
+    ensure(
+        register.capital.value() * rust_decimal::Decimal::from(4)
+            >= register.highest_capital.value(),
+        "capital-above-floor",
+        || {
+            format!(
+                "capital {} € below a quarter of the highest, {} €",
+                register.capital, register.highest_capital
+            )
+        },
+    )
+}
+
+/// Every closed ballot's recorded result is what its votes tally to.
+pub fn tallies_recompute(state: &CommunityState) -> Checked {
+    for ballot in state.ballots.by_id.values() {
+        let Some((_, closed)) = &ballot.closed else {
+            continue;
+        };
+        let recomputed = tally(ballot);
+        ensure(
+            recomputed.votes_counted == closed.votes_counted
+                && recomputed.results == closed.results
+                && recomputed.winner == closed.winner,
+            "tallies-recompute",
+            || {
+                format!(
+                    "ballot {}: recorded {:?}, recomputed {:?}",
+                    closed.ballot_id, closed.results, recomputed.results
+                )
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// No forgotten pioneer's key is left in the ledger's memory, nor, when
+/// `store_too`, in the store.
+pub async fn forgotten_unreadable(
+    state: &CommunityState,
+    ledger: &Ledger,
+    store: &MemoryStore,
+    store_too: bool,
+) -> Checked {
+    let kept: BTreeSet<Uuid> = if store_too {
+        store
+            .load_keys()
+            .await
+            .expect("the memory store reads")
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect()
+    } else {
+        BTreeSet::new()
+    };
+    for pioneer in state.pioneers.values().filter(|pioneer| pioneer.forgotten) {
+        ensure(
+            ledger.keys().open(pioneer.id, &pioneer.personal).is_none(),
+            "forgotten-data-unreadable",
+            || format!("pioneer {} was forgotten, yet their data opens", pioneer.id),
+        )?;
+        ensure(
+            !kept.contains(&pioneer.id.0),
+            "forgotten-key-destroyed",
+            || {
+                format!(
+                    "pioneer {} was forgotten, yet the store keeps their key",
+                    pioneer.id
+                )
+            },
+        )?;
+    }
+    Ok(())
+}
