@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use agora::domain::Command;
-use agora::ledger::{CommandOutcome, CommandRequest, Ledger, LedgerError, PersonalKey};
+use agora::ledger::{Cadence, CommandOutcome, CommandRequest, Ledger, LedgerError, PersonalKey};
 use agora_events::{Actor, CommunitySlug, CorrelationId, Hash, PioneerId};
 use chrono::Duration;
 use uuid::Uuid;
@@ -147,6 +147,7 @@ impl Sent {
 struct Simulation {
     rng: Rng,
     clock: Arc<SimClock>,
+    cadence: Cadence,
     faults: Arc<Faults>,
     store: Arc<FaultyStore>,
     ledger: Arc<Ledger>,
@@ -179,6 +180,14 @@ impl Simulation {
             .unwrap_or_else(|| FaultRates::drawn(&mut Rng::derive(seed, "rates")));
         let faults = Faults::new(seed, rates, options.plant);
         let clock = Arc::new(SimClock::new(seed));
+        // Snapshots and filings every few events, so that short runs cross
+        // them often: between two events of one command, across a retry.
+        let mut cadence_rng = Rng::derive(seed, "cadence");
+        let cadence = Cadence {
+            snapshot_events: cadence_rng.between(1, 40) as u64,
+            filing_events: cadence_rng.between(1, 40) as u64,
+            filing_chunk_events: cadence_rng.between(1, 16) as u64,
+        };
         let communities = (0..rng.between(1, 2))
             .map(|n| format!("communaute-{n}").parse().expect("a valid slug"))
             .collect();
@@ -193,16 +202,18 @@ impl Simulation {
             restarts: 0,
             injected: BTreeMap::new(),
             heads: Vec::new(),
-            journal: vec![format!("seed {seed}: fault rates {rates:?}")],
+            journal: vec![format!("seed {seed}: fault rates {rates:?}, {cadence:?}")],
             failure: None,
         };
-        let (store, ledger) = match open(&faults, store, &clock, &mut report.journal).await {
+        let (store, ledger) = match open(&faults, store, &clock, cadence, &mut report.journal).await
+        {
             Ok(opened) => opened,
             Err(detail) => panic!("an empty store must open: {detail}"),
         };
         Self {
             rng,
             clock,
+            cadence,
             faults,
             store,
             ledger,
@@ -577,6 +588,7 @@ impl Simulation {
             &self.faults,
             self.faults.handle(),
             &self.clock,
+            self.cadence,
             &mut self.report.journal,
         )
         .await
@@ -638,10 +650,13 @@ async fn open(
     faults: &Arc<Faults>,
     mut store: Arc<FaultyStore>,
     clock: &Arc<SimClock>,
+    cadence: Cadence,
     journal: &mut Vec<String>,
 ) -> Result<(Arc<FaultyStore>, Arc<Ledger>), String> {
     for attempt in 1..=RESTART_ATTEMPTS_MAX {
-        match Ledger::open(Arc::clone(&store) as _, Arc::clone(clock) as _).await {
+        let opened =
+            Ledger::open_with(Arc::clone(&store) as _, Arc::clone(clock) as _, cadence).await;
+        match opened {
             Ok(ledger) => return Ok((store, ledger)),
             Err(error) => {
                 journal.extend(faults.take_journal());

@@ -47,6 +47,29 @@ pub const BATCH_COMMANDS_MAX: usize = 32;
 /// How many times a writer catches up and decides again after losing a race.
 pub const CONFLICT_RETRIES_MAX: usize = 5;
 
+/// How often each writer saves a snapshot and files its recent index
+/// entries. The defaults suit a service; the simulator makes both frequent,
+/// so that short runs go through them many times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cadence {
+    /// A snapshot once this many events were recorded since the last one.
+    pub snapshot_events: u64,
+    /// A filing once this many events wait to be filed.
+    pub filing_events: u64,
+    /// Events filed per transaction.
+    pub filing_chunk_events: u64,
+}
+
+impl Default for Cadence {
+    fn default() -> Self {
+        Self {
+            snapshot_events: snapshot::SNAPSHOT_EVENTS,
+            filing_events: index::FILE_EVENTS_MIN,
+            filing_chunk_events: index::FILE_CHUNK_EVENTS,
+        }
+    }
+}
+
 /// A community as readers see it: only durable state.
 #[derive(Debug, Clone)]
 pub struct DurableView {
@@ -138,6 +161,7 @@ struct CommunityHandle {
 pub struct Ledger {
     store: Arc<dyn EventStore>,
     clock: Arc<dyn Clock>,
+    cadence: Cadence,
     keys: Arc<KeyRing>,
     communities: RwLock<HashMap<CommunitySlug, CommunityHandle>>,
     writers: Mutex<Vec<JoinHandle<()>>>,
@@ -161,7 +185,16 @@ impl Ledger {
         store: Arc<dyn EventStore>,
         clock: Arc<dyn Clock>,
     ) -> Result<Arc<Self>, LedgerError> {
-        Self::load(store, clock, false).await
+        Self::load(store, clock, Cadence::default(), false).await
+    }
+
+    /// [`open`](Self::open), with snapshots and filings at another cadence.
+    pub async fn open_with(
+        store: Arc<dyn EventStore>,
+        clock: Arc<dyn Clock>,
+        cadence: Cadence,
+    ) -> Result<Arc<Self>, LedgerError> {
+        Self::load(store, clock, cadence, false).await
     }
 
     /// Opens a ledger that refuses every command, on a store whose chains
@@ -171,12 +204,13 @@ impl Ledger {
         store: Arc<dyn EventStore>,
         clock: Arc<dyn Clock>,
     ) -> Result<Arc<Self>, LedgerError> {
-        Self::load(store, clock, true).await
+        Self::load(store, clock, Cadence::default(), true).await
     }
 
     async fn load(
         store: Arc<dyn EventStore>,
         clock: Arc<dyn Clock>,
+        cadence: Cadence,
         read_only: bool,
     ) -> Result<Arc<Self>, LedgerError> {
         let keys = Arc::new(KeyRing::load(Arc::clone(&store)).await?);
@@ -187,6 +221,7 @@ impl Ledger {
         let ledger = Arc::new(Self {
             store,
             clock,
+            cadence,
             keys,
             communities: RwLock::new(HashMap::new()),
             writers: Mutex::new(Vec::new()),
@@ -552,6 +587,7 @@ impl Ledger {
             slug.clone(),
             Arc::clone(&self.store),
             Arc::clone(&self.clock),
+            self.cadence,
             Arc::clone(&self.keys),
             state,
             views,

@@ -12,10 +12,10 @@ use tokio::task::JoinHandle;
 use super::history::{self, COMMUNITY_STREAM_PREFIX};
 use super::index::{Recent, SharedRecent};
 use super::plan::{Decision, Plan, RecordedCommand};
-use super::snapshot::{SNAPSHOT_EVENTS, SNAPSHOT_FORMAT, Snapshot};
+use super::snapshot::{SNAPSHOT_FORMAT, Snapshot};
 use super::{
-    BATCH_COMMANDS_MAX, CONFLICT_RETRIES_MAX, CommandOutcome, Committed, DurableView, Job, KeyRing,
-    LedgerError, index,
+    BATCH_COMMANDS_MAX, CONFLICT_RETRIES_MAX, Cadence, CommandOutcome, Committed, DurableView, Job,
+    KeyRing, LedgerError, index,
 };
 use crate::clock::Clock;
 use crate::store::{APPEND_EVENTS_MAX, EventStore, ExpectedRevision, ProposedEvent, StoreError};
@@ -137,6 +137,7 @@ pub struct Writer {
     stream: String,
     store: Arc<dyn EventStore>,
     clock: Arc<dyn Clock>,
+    cadence: Cadence,
     keys: Arc<KeyRing>,
     current: WriterState,
     views: watch::Sender<Option<Arc<DurableView>>>,
@@ -147,6 +148,7 @@ impl Writer {
         slug: CommunitySlug,
         store: Arc<dyn EventStore>,
         clock: Arc<dyn Clock>,
+        cadence: Cadence,
         keys: Arc<KeyRing>,
         current: WriterState,
         views: watch::Sender<Option<Arc<DurableView>>>,
@@ -159,6 +161,7 @@ impl Writer {
             slug,
             store,
             clock,
+            cadence,
             keys,
             current,
             views,
@@ -176,8 +179,8 @@ impl Writer {
                 }
             }
             self.process(batch).await;
-            self.file_index(index::FILE_EVENTS_MIN);
-            self.save_snapshot(SNAPSHOT_EVENTS);
+            self.file_index(self.cadence.filing_events);
+            self.save_snapshot(self.cadence.snapshot_events);
         }
         // A last snapshot, and everything still recent filed, so that the
         // next start-up has nothing to read or file again.
@@ -209,10 +212,9 @@ impl Writer {
             return;
         }
         let (store, stream) = (Arc::clone(&self.store), self.stream.clone());
+        let chunk = self.cadence.filing_chunk_events;
         self.filing = Some(tokio::spawn(async move {
-            if let Err(error) =
-                index::file_recent(&*store, &stream, &recent, index::FILE_CHUNK_EVENTS).await
-            {
+            if let Err(error) = index::file_recent(&*store, &stream, &recent, chunk).await {
                 tracing::warn!(%stream, %error, "could not file index entries; will retry");
             }
         }));
@@ -290,17 +292,21 @@ impl Writer {
                 Err(StoreError::WrongExpectedRevision { .. }) if attempt < CONFLICT_RETRIES_MAX => {
                     attempt += 1;
                     tracing::info!(community = %self.slug, attempt, "lost a race; catching up");
-                    if let Err(error) =
-                        history::catch_up(&*self.store, &self.stream, &mut self.current).await
-                    {
+                    if let Err(error) = self.catch_up().await {
                         return fail_all(batch, error);
                     }
-                    self.publish();
                 }
                 Err(StoreError::WrongExpectedRevision { .. }) => {
                     return fail_all(batch, LedgerError::Contention);
                 }
-                Err(error) => return fail_all(batch, error.into()),
+                Err(error) => {
+                    // The store may have made the batch durable and lost the
+                    // answer: catch up with it now if it answers, so that
+                    // readers see what the log holds. The callers still hear
+                    // of the failure; their retries find what was recorded.
+                    self.catch_up_quietly().await;
+                    return fail_all(batch, error.into());
+                }
             }
         }
     }
@@ -429,8 +435,8 @@ impl Writer {
     }
 
     /// Makes the plan the current state (its events are durable at
-    /// `positions`), publishes it, answers every command, then destroys the
-    /// keys of pioneers forgotten in the batch.
+    /// `positions`), destroys the keys of pioneers forgotten in the batch,
+    /// publishes the state, and answers every command.
     async fn answer(&mut self, batch: Vec<Job>, plan: Plan, positions: &[u64]) {
         let first_revision = self.current.revision.map_or(0, |revision| revision + 1);
         let committed: Vec<Committed> = plan
@@ -450,24 +456,28 @@ impl Writer {
             self.current.head = plan.head;
             self.current.last_recorded_at =
                 plan.events.last().map(|(new, _)| new.metadata.recorded_at);
-            let mut recent = self.current.recent();
-            for ((new, record), committed) in plan.events.iter().zip(&committed) {
-                recent.add(
-                    committed.revision,
-                    index::keys(&record.data, &new.event, &new.metadata),
-                );
+            {
+                let mut recent = self.current.recent();
+                for ((new, record), committed) in plan.events.iter().zip(&committed) {
+                    recent.add(
+                        committed.revision,
+                        index::keys(&record.data, &new.event, &new.metadata),
+                    );
+                }
             }
-            drop(recent);
+            // Keys of pioneers forgotten in the batch go before the state
+            // that says so is published: nobody reads them after that.
+            let forgotten = plan
+                .events
+                .iter()
+                .filter_map(|(new, _)| match &new.event {
+                    Event::PioneerForgotten(forgotten) => Some(forgotten.pioneer_id),
+                    _ => None,
+                })
+                .collect();
+            self.destroy_keys(forgotten).await;
             self.publish();
         }
-        let forgotten: Vec<PioneerId> = plan
-            .events
-            .iter()
-            .filter_map(|(new, _)| match &new.event {
-                Event::PioneerForgotten(forgotten) => Some(forgotten.pioneer_id),
-                _ => None,
-            })
-            .collect();
         for (job, decision) in batch.into_iter().zip(plan.decisions) {
             count(&decision);
             let answer = match decision {
@@ -490,12 +500,47 @@ impl Writer {
             };
             let _ = job.reply.send(answer);
         }
+    }
+
+    /// Reads and folds what others recorded since this writer's revision,
+    /// and publishes it. Erasures caught up with (another instance's, or
+    /// this one's whose answer the store lost) destroy their keys too,
+    /// before anyone reads the new state.
+    async fn catch_up(&mut self) -> Result<(), LedgerError> {
+        let caught_up = history::catch_up(&*self.store, &self.stream, &mut self.current).await;
+        self.destroy_keys(self.forgotten_with_keys()).await;
+        self.publish();
+        caught_up
+    }
+
+    async fn catch_up_quietly(&mut self) {
+        if let Err(error) = self.catch_up().await {
+            tracing::warn!(community = %self.slug, %error, "could not catch up after a failed append");
+        }
+    }
+
+    /// Destroys the keys of `forgotten` pioneers. A key that cannot be
+    /// destroyed now is gone from memory already, and the next start-up
+    /// destroys it in the store.
+    async fn destroy_keys(&self, forgotten: Vec<PioneerId>) {
         for pioneer in forgotten {
             if let Err(error) = self.keys.destroy(pioneer).await {
-                // The erasure is recorded; the next start-up destroys the key.
                 tracing::error!(%pioneer, %error, "could not destroy a forgotten pioneer's key");
             }
         }
+    }
+
+    /// Pioneers the state says are forgotten whose key is still held.
+    fn forgotten_with_keys(&self) -> Vec<PioneerId> {
+        let Some(state) = self.current.state.as_deref() else {
+            return Vec::new();
+        };
+        state
+            .pioneers
+            .values()
+            .filter(|pioneer| pioneer.forgotten && self.keys.key_of(pioneer.id).is_some())
+            .map(|pioneer| pioneer.id)
+            .collect()
     }
 
     fn publish(&self) {
