@@ -100,7 +100,7 @@ impl Fault {
 pub struct Faults {
     pub store: Arc<MemoryStore>,
     seed: u64,
-    rates: FaultRates,
+    rates: Mutex<FaultRates>,
     plant: Option<crate::Plant>,
     /// How many times each call (kind and arguments) was made so far.
     calls: Mutex<HashMap<u64, u64>>,
@@ -117,7 +117,7 @@ impl Faults {
         Arc::new(Self {
             store: Arc::new(MemoryStore::new()),
             seed,
-            rates,
+            rates: Mutex::new(rates),
             plant,
             calls: Mutex::new(HashMap::new()),
             injected: Mutex::new(BTreeMap::new()),
@@ -132,6 +132,15 @@ impl Faults {
             faults: Arc::clone(self),
             alive: AtomicBool::new(true),
         })
+    }
+
+    /// Changes the rates from now on: a test aims a fault at one call.
+    pub fn set_rates(&self, rates: FaultRates) {
+        *lock(&self.rates) = rates;
+    }
+
+    fn rates(&self) -> FaultRates {
+        *lock(&self.rates)
     }
 
     pub fn injected(&self) -> BTreeMap<Fault, u64> {
@@ -215,7 +224,7 @@ impl FaultyStore {
     fn read_check(&self, call: &str, words: &[u64]) -> Result<(), StoreError> {
         self.check_alive()?;
         let faults = &self.faults;
-        if faults.strikes(Fault::ReadFails, faults.rates.read_fails, call, words) {
+        if faults.strikes(Fault::ReadFails, faults.rates().read_fails, call, words) {
             return Err(injected("read fails"));
         }
         Ok(())
@@ -232,7 +241,7 @@ impl EventStore for FaultyStore {
         Box::pin(async move {
             self.check_alive()?;
             let faults = &self.faults;
-            let rates = faults.rates;
+            let rates = faults.rates();
             let words = [text(stream), expected_word(expected)];
             if faults.strikes(Fault::SlowAppend, rates.slow_append, "append", &words) {
                 for _ in 0..8 {
@@ -333,7 +342,7 @@ impl EventStore for FaultyStore {
             let words = [text(stream), through];
             if faults.strikes(
                 Fault::FilingFails,
-                faults.rates.filing_fails,
+                faults.rates().filing_fails,
                 "file_index",
                 &words,
             ) {
@@ -365,7 +374,7 @@ impl EventStore for FaultyStore {
             let words = [text(stream), revision];
             if faults.strikes(
                 Fault::TornSnapshot,
-                faults.rates.torn_snapshot,
+                faults.rates().torn_snapshot,
                 "save_snapshot",
                 &words,
             ) {
@@ -434,7 +443,7 @@ impl FaultyStore {
         let (high, low) = id.as_u64_pair();
         if faults.strikes(
             Fault::KeyWriteFails,
-            faults.rates.key_write_fails,
+            faults.rates().key_write_fails,
             call,
             &[high, low],
         ) {
