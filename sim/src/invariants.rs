@@ -7,8 +7,8 @@ use agora::audit::export::line_of;
 use agora::audit::feed;
 use agora::audit::verify::{Verifier, invariants, same_state};
 use agora::domain::tally::tally;
-use agora::ledger::{DurableView, Ledger};
-use agora::store::{EventStore, MemoryStore, Pages, StoredEvent};
+use agora::ledger::{DurableView, Ledger, LedgerError, index};
+use agora::store::{EventStore, MemoryStore, Pages, READ_EVENTS_MAX, StoredEvent};
 use agora_events::{AccountId, CommunitySlug};
 use agora_projections::CommunityState;
 use uuid::Uuid;
@@ -76,6 +76,8 @@ pub struct Follower {
     recorded: BTreeMap<CommandKey, Vec<Uuid>>,
     /// Events read so far, to the log's end.
     read: Vec<StoredEvent>,
+    /// The revisions each index key files, from a scan of the log.
+    filed: BTreeMap<String, Vec<u64>>,
 }
 
 impl Follower {
@@ -86,6 +88,7 @@ impl Follower {
             stream,
             recorded: BTreeMap::new(),
             read: Vec::new(),
+            filed: BTreeMap::new(),
         }
     }
 
@@ -93,11 +96,15 @@ impl Follower {
     pub async fn read_new(&mut self, store: &MemoryStore, community: &CommunitySlug) -> Checked {
         let new = read_stream(store, &self.stream, self.read.len() as u64).await;
         for stored in &new {
-            let (_, metadata) = line_of(stored)
+            let record = line_of(stored)
                 .map_err(|error| violation("chain-verifies", error))?
-                .record()
+                .record();
+            let (event, metadata) = record
                 .decode()
                 .map_err(|error| violation("chain-verifies", error.to_string()))?;
+            for key in index::keys(&record.data, &event, &metadata) {
+                self.filed.entry(key).or_default().push(stored.revision);
+            }
             ensure(
                 metadata.community == *community,
                 "events-in-their-community",
@@ -159,6 +166,50 @@ impl Follower {
             ensure(check.holds, check.rule, || check.detail.clone())?;
         }
         Ok(())
+    }
+
+    /// The history the ledger serves for `entity` (from the store's index
+    /// and the recent entries) is the one a scan of the log gives, up to
+    /// the view. A read the store fails is no answer, and no violation.
+    pub async fn history_matches_the_log(
+        &self,
+        ledger: &Ledger,
+        community: &CommunitySlug,
+        view: &DurableView,
+        entity: Uuid,
+    ) -> Checked {
+        let expected: Vec<u64> = self
+            .filed
+            .get(&index::entity_key(entity))
+            .map(|revisions| {
+                revisions
+                    .iter()
+                    .copied()
+                    .filter(|&revision| revision <= view.revision)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let limit = READ_EVENTS_MAX;
+        let (total, events) = match ledger
+            .history(community, entity, view.revision, 0, limit)
+            .await
+        {
+            Ok(page) => page,
+            Err(LedgerError::Store(_)) => return Ok(()),
+            Err(error) => return Err(violation("histories-match-the-log", error.to_string())),
+        };
+        let served: Vec<u64> = events.iter().map(|committed| committed.revision).collect();
+        let shown = expected.len().min(limit);
+        ensure(
+            total == expected.len() as u64 && served == expected[..shown],
+            "histories-match-the-log",
+            || {
+                format!(
+                    "history of {entity} through revision {}: served {served:?} of {total}, the log files {expected:?}",
+                    view.revision
+                )
+            },
+        )
     }
 
     /// Every acknowledged command is in the log exactly once, with the

@@ -146,6 +146,8 @@ impl Sent {
 
 struct Simulation {
     rng: Rng,
+    /// Chooses what the checks sample, apart from the workload's draws.
+    checks: Rng,
     clock: Arc<SimClock>,
     cadence: Cadence,
     faults: Arc<Faults>,
@@ -212,6 +214,7 @@ impl Simulation {
         };
         Self {
             rng,
+            checks: Rng::derive(seed, "checks"),
             clock,
             cadence,
             faults,
@@ -256,8 +259,15 @@ impl Simulation {
 
     async fn finish(mut self) -> Report {
         if self.report.failure.is_none() {
-            // A last clean stop and start: what was acknowledged survives it.
-            let outcome = match self.restart(true).await {
+            // The faults stop; every command whose answer was a failure is
+            // retried until it is answered; then a last clean stop and
+            // start: what was acknowledged survives it.
+            self.faults.set_rates(FaultRates::NONE);
+            let outcome = match self.resolve_the_unsure().await {
+                Ok(()) => self.restart(true).await,
+                failure => failure,
+            };
+            let outcome = match outcome {
                 Ok(()) => self.check(true).await,
                 failure => failure,
             };
@@ -284,6 +294,23 @@ impl Simulation {
         }
         self.report.injected = self.faults.injected();
         self.report
+    }
+
+    async fn resolve_the_unsure(&mut self) -> Result<(), Violation> {
+        self.note(format!(
+            "end: faults stop; {} command(s) to retry",
+            self.unsure.len()
+        ));
+        for sent in std::mem::take(&mut self.unsure) {
+            self.send(vec![sent], false).await?;
+        }
+        if let Some(sent) = self.unsure.first() {
+            return Err(violation(
+                "failures-resolve-on-retry",
+                format!("{} still fails with the faults stopped", sent.describe()),
+            ));
+        }
+        self.check(false).await
     }
 
     fn note(&mut self, line: impl Into<String>) {
@@ -624,6 +651,11 @@ impl Simulation {
                 continue;
             };
             follower.replay_equals_live(&view)?;
+            for entity in entities(&mut self.checks, &view.state) {
+                follower
+                    .history_matches_the_log(&self.ledger, community, &view, entity)
+                    .await?;
+            }
             invariants::limits_hold(&view.state)?;
             invariants::tallies_recompute(&view.state)?;
             invariants::forgotten_unreadable(&view.state, &self.ledger, store, restarted).await?;
@@ -643,6 +675,23 @@ impl Simulation {
             .get(community)
             .unwrap_or_else(|| NONE.get_or_init(Answers::default))
     }
+}
+
+/// A few entities whose history to check: members, exchanges, projects,
+/// ballots, and one nobody knows.
+fn entities(rng: &mut Rng, state: &agora_projections::CommunityState) -> Vec<Uuid> {
+    let pools: [Vec<Uuid>; 4] = [
+        state.pioneers.keys().map(|id| id.0).collect(),
+        state.market.exchanges.keys().map(|id| id.0).collect(),
+        state.projects.by_id.keys().map(|id| id.0).collect(),
+        state.ballots.by_id.keys().map(|id| id.0).collect(),
+    ];
+    let mut chosen: Vec<Uuid> = pools
+        .iter()
+        .filter_map(|pool| rng.pick(pool).copied())
+        .collect();
+    chosen.push(uuid::Builder::from_random_bytes(rng.bytes()).into_uuid());
+    chosen
 }
 
 /// Starts the service on a new handle, retrying while faults make it fail.
