@@ -435,16 +435,16 @@ mod tests {
             .then_err(Rejection::BallotClosed { ballot: BALLOT });
     }
 
-    #[test]
-    fn an_assembly_ballot_weighs_each_college_by_the_statutes() {
-        // Founders (25%): Alice for a. Partners (25%): Bruno for a.
-        // Beneficiaries (25%): Clara, Dora and Emile for b. Employees: nobody.
-        // By head b would win 3 to 2; by college a wins 50 to 25.
-        let dora = PioneerId::from_uuid(Uuid::from_u128(0xd0));
-        let emile = PioneerId::from_uuid(Uuid::from_u128(0xe0));
+    /// The three members, `more` members, two projects, an open assembly
+    /// ballot between them, and the `votes` cast.
+    fn assembly_ballot_voted(
+        more: &[(PioneerId, &str)],
+        votes: &[(PioneerId, &str)],
+    ) -> Vec<Event> {
         let mut history = community_of_three();
-        history.extend(member(dora, "beneficiaries"));
-        history.extend(member(emile, "beneficiaries"));
+        for (pioneer, college) in more {
+            history.extend(member(*pioneer, college));
+        }
         history.push(proposed(PROJECT_A, ALICE));
         history.push(proposed(PROJECT_B, BRUNO));
         let options = vec![option("a", Some(PROJECT_A)), option("b", Some(PROJECT_B))];
@@ -458,24 +458,66 @@ mod tests {
                 ))
                 .events(),
         );
-        for (voter, choice) in [
-            (ALICE, "a"),
-            (BRUNO, "a"),
-            (CLARA, "b"),
-            (dora, "b"),
-            (emile, "b"),
-        ] {
-            history.extend(given(&history).when(vote(voter, single(choice))).events());
+        for (voter, choice) in votes {
+            history.extend(given(&history).when(vote(*voter, single(choice))).events());
         }
+        history
+    }
 
-        let events = then_closed(&history, "2026-11-30T00:00:00Z", Closure::Gardener);
-
+    fn closed(history: &[Event]) -> agora_events::BallotClosed {
+        let events = then_closed(history, "2026-11-30T00:00:00Z", Closure::Gardener);
         let Event::BallotClosed(closed) = &events[0] else {
             unreachable!()
         };
+        closed.clone()
+    }
+
+    #[test]
+    fn an_assembly_ballot_weighs_each_college_by_the_statutes() {
+        // Founders (25%): Alice for a. Partners (25%): Bruno for a.
+        // Beneficiaries (25%): Clara, Dora and Emile for b. Employees: nobody.
+        // By head b would win 3 to 2; by college a wins 50 to 25.
+        let dora = PioneerId::from_uuid(Uuid::from_u128(0xd0));
+        let emile = PioneerId::from_uuid(Uuid::from_u128(0xe0));
+        let history = assembly_ballot_voted(
+            &[(dora, "beneficiaries"), (emile, "beneficiaries")],
+            &[
+                (ALICE, "a"),
+                (BRUNO, "a"),
+                (CLARA, "b"),
+                (dora, "b"),
+                (emile, "b"),
+            ],
+        );
+
+        let closed = closed(&history);
+
         assert_eq!(closed.winner.as_deref(), Some("a"));
         assert_eq!(closed.results[0].score, "50");
         assert_eq!(closed.results[1].score, "25");
+    }
+
+    #[test]
+    fn college_shares_are_exact_fractions_so_equal_weights_tie() {
+        // Founders (25%): Alice for a. Beneficiaries (25%): Clara, Dora and
+        // Emile for b, 25/3 % each. Exactly 25 against 25: no winner, though
+        // 25/3 written in decimals and added three times falls short of 25.
+        let dora = PioneerId::from_uuid(Uuid::from_u128(0xd0));
+        let emile = PioneerId::from_uuid(Uuid::from_u128(0xe0));
+        let history = assembly_ballot_voted(
+            &[(dora, "beneficiaries"), (emile, "beneficiaries")],
+            &[(ALICE, "a"), (CLARA, "b"), (dora, "b"), (emile, "b")],
+        );
+
+        let closed = closed(&history);
+
+        assert_eq!(closed.winner, None);
+        assert_eq!(closed.results[0].score, "25");
+        assert_eq!(closed.results[1].score, "25");
+        assert_eq!(
+            closed.results[0].option_id, "a",
+            "ties keep the ballot's order"
+        );
     }
 
     #[test]

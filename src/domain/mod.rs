@@ -9,6 +9,7 @@ mod ballots;
 mod community;
 mod funds;
 mod market;
+mod natural;
 mod pioneers;
 mod projects;
 mod rejection;

@@ -16,14 +16,20 @@
 //!   winner is the first option if its score is strictly higher than the
 //!   second's (for `ranked`: if it beats every other option); otherwise no
 //!   winner. No votes, no winner.
-//! - Scores are written rounded to 6 decimals (half away from zero); the
-//!   comparison uses exact values.
+//! - Order and winner are decided on exact values: an assembly ballot's
+//!   weights are fractions, compared over their common denominator as
+//!   whole numbers ([`Natural`]). Scores are written rounded to 6 decimals
+//!   (half away from zero), for display only: two options can both show
+//!   "25" and differ, or not, by less than that.
 
 use std::collections::BTreeMap;
+use std::ops::AddAssign;
 
 use agora_events::{BallotKind, Choice, OptionResult, VotingMethod};
 use agora_projections::Ballot;
 use rust_decimal::{Decimal, RoundingStrategy};
+
+use super::natural::Natural;
 
 /// Decimals written in recorded scores.
 pub const SCORE_DECIMALS: u32 = 6;
@@ -36,8 +42,16 @@ pub struct Tally {
     pub winner: Option<String>,
 }
 
+/// A vote's weight: exact (over the ballot's common denominator), and as
+/// a decimal for display.
+#[derive(Debug, Clone)]
+struct Weight {
+    exact: Natural,
+    shown: Decimal,
+}
+
 /// The weight of each voter's last vote.
-fn weights(ballot: &Ballot) -> BTreeMap<agora_events::PioneerId, Decimal> {
+fn weights(ballot: &Ballot) -> BTreeMap<agora_events::PioneerId, Weight> {
     let opened = &ballot.opened;
     let college_of = |voter| {
         opened
@@ -50,7 +64,13 @@ fn weights(ballot: &Ballot) -> BTreeMap<agora_events::PioneerId, Decimal> {
         BallotKind::Community => ballot
             .votes
             .keys()
-            .map(|voter| (*voter, Decimal::ONE))
+            .map(|voter| {
+                let weight = Weight {
+                    exact: Natural::from(1),
+                    shown: Decimal::ONE,
+                };
+                (*voter, weight)
+            })
             .collect(),
         BallotKind::Assembly => {
             let mut voters_per_college: BTreeMap<&str, u32> = BTreeMap::new();
@@ -59,6 +79,11 @@ fn weights(ballot: &Ballot) -> BTreeMap<agora_events::PioneerId, Decimal> {
                     *voters_per_college.entry(college).or_default() += 1;
                 }
             }
+            // Each college's percentage shared among its voters, over the
+            // least common multiple of the voter counts.
+            let denominator = voters_per_college
+                .values()
+                .fold(Natural::from(1), |lcm, &voters| lcm.lcm(voters));
             ballot
                 .votes
                 .keys()
@@ -69,8 +94,13 @@ fn weights(ballot: &Ballot) -> BTreeMap<agora_events::PioneerId, Decimal> {
                         .iter()
                         .find(|weight| weight.college == college)?
                         .vote_weight_percent;
-                    let share = Decimal::from(percent) / Decimal::from(voters_per_college[college]);
-                    Some((*voter, share))
+                    let voters = voters_per_college[college];
+                    let (share, _) = denominator.divided_by(voters);
+                    let weight = Weight {
+                        exact: share.times(u32::from(percent)),
+                        shown: Decimal::from(percent) / Decimal::from(voters),
+                    };
+                    Some((*voter, weight))
                 })
                 .collect()
         }
@@ -78,8 +108,11 @@ fn weights(ballot: &Ballot) -> BTreeMap<agora_events::PioneerId, Decimal> {
 }
 
 /// Schulze's "beats" count per option, and whether option `i` beats all.
-pub fn schulze(options: usize, ballots: &[(Vec<usize>, Decimal)]) -> Vec<u32> {
-    let mut d = vec![vec![Decimal::ZERO; options]; options];
+pub fn schulze<W>(options: usize, ballots: &[(Vec<usize>, W)]) -> Vec<u32>
+where
+    W: Clone + Default + Ord + for<'a> AddAssign<&'a W>,
+{
+    let mut d = vec![vec![W::default(); options]; options];
     for (ranking, weight) in ballots {
         // rank[o] = position in the ranking, unlisted after every listed one.
         let mut rank = vec![usize::MAX; options];
@@ -91,16 +124,16 @@ pub fn schulze(options: usize, ballots: &[(Vec<usize>, Decimal)]) -> Vec<u32> {
         for a in 0..options {
             for b in 0..options {
                 if a != b && rank[a] < rank[b] {
-                    d[a][b] += *weight;
+                    d[a][b] += weight;
                 }
             }
         }
     }
-    let mut p = vec![vec![Decimal::ZERO; options]; options];
+    let mut p = vec![vec![W::default(); options]; options];
     for a in 0..options {
         for b in 0..options {
             if a != b && d[a][b] > d[b][a] {
-                p[a][b] = d[a][b];
+                p[a][b] = d[a][b].clone();
             }
         }
     }
@@ -111,7 +144,10 @@ pub fn schulze(options: usize, ballots: &[(Vec<usize>, Decimal)]) -> Vec<u32> {
             }
             for k in 0..options {
                 if i != k && j != k {
-                    p[j][k] = p[j][k].max(p[j][i].min(p[i][k]));
+                    let through_i = (&p[j][i]).min(&p[i][k]);
+                    if *through_i > p[j][k] {
+                        p[j][k] = through_i.clone();
+                    }
                 }
             }
         }
@@ -135,20 +171,27 @@ pub fn tally(ballot: &Ballot) -> Tally {
         .map(|(position, option)| (option.option_id.as_str(), position))
         .collect();
     let weights = weights(ballot);
-    let mut scores = vec![Decimal::ZERO; opened.options.len()];
+    let mut scores = vec![Natural::zero(); opened.options.len()];
+    let mut shown = vec![Decimal::ZERO; opened.options.len()];
     let mut rankings = Vec::new();
     for (voter, choice) in &ballot.votes {
-        let weight = weights.get(voter).copied().unwrap_or_default();
+        let Some(weight) = weights.get(voter) else {
+            continue;
+        };
+        let mut count = |at: usize| {
+            scores[at] += &weight.exact;
+            shown[at] += weight.shown;
+        };
         match choice {
             Choice::Single { option_id } => {
                 if let Some(&at) = index.get(option_id.as_str()) {
-                    scores[at] += weight;
+                    count(at);
                 }
             }
             Choice::Approval { option_ids } => {
                 for option_id in option_ids {
                     if let Some(&at) = index.get(option_id.as_str()) {
-                        scores[at] += weight;
+                        count(at);
                     }
                 }
             }
@@ -157,21 +200,20 @@ pub fn tally(ballot: &Ballot) -> Tally {
                     .iter()
                     .filter_map(|option_id| index.get(option_id.as_str()).copied())
                     .collect();
-                rankings.push((ranking, weight));
+                rankings.push((ranking, weight.exact.clone()));
             }
         }
     }
     if opened.method == VotingMethod::Ranked {
-        scores = schulze(opened.options.len(), &rankings)
-            .into_iter()
-            .map(Decimal::from)
-            .collect();
+        let beats = schulze(opened.options.len(), &rankings);
+        scores = beats.iter().map(|&count| Natural::from(count)).collect();
+        shown = beats.into_iter().map(Decimal::from).collect();
     }
     let mut order: Vec<usize> = (0..opened.options.len()).collect();
     order.sort_by(|a, b| scores[*b].cmp(&scores[*a]).then(a.cmp(b)));
     let beats_everyone = |option: usize| {
         opened.method != VotingMethod::Ranked
-            || scores[option] == Decimal::from(opened.options.len() as u64 - 1)
+            || shown[option] == Decimal::from(opened.options.len() as u64 - 1)
     };
     let winner = match (order.first(), order.get(1)) {
         _ if ballot.votes.is_empty() => None,
@@ -189,7 +231,7 @@ pub fn tally(ballot: &Ballot) -> Tally {
             .iter()
             .map(|&at| OptionResult {
                 option_id: opened.options[at].option_id.clone(),
-                score: scores[at]
+                score: shown[at]
                     .round_dp_with_strategy(SCORE_DECIMALS, RoundingStrategy::MidpointAwayFromZero)
                     .normalize()
                     .to_string(),
