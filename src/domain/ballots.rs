@@ -155,8 +155,13 @@ pub fn vote(
             voter: command.voter,
         });
     }
-    if !state.in_good_standing(command.voter) {
-        return Err(Rejection::NotInGoodStanding {
+    // The electorate was frozen at opening: a charter amended or a share
+    // redeemed since does not take the vote away; leaving or exclusion does.
+    if !state
+        .pioneer(command.voter)
+        .is_some_and(|pioneer| pioneer.is_active())
+    {
+        return Err(Rejection::PioneerGone {
             pioneer: command.voter,
         });
     }
@@ -348,12 +353,34 @@ mod tests {
     }
 
     #[test]
-    fn a_voter_who_lost_good_standing_cannot_vote() {
+    fn a_voter_who_left_or_was_excluded_cannot_vote() {
         let mut history = open_ballot(VotingMethod::Single, BallotKind::Community);
         history.push(left(ALICE));
-        given(&history)
-            .when(vote(ALICE, single("a")))
-            .then_rule("good-standing-required");
+        history.push(excluded(BRUNO));
+        for voter in [ALICE, BRUNO] {
+            given(&history)
+                .when(vote(voter, single("a")))
+                .then_err(Rejection::PioneerGone { pioneer: voter });
+        }
+    }
+
+    #[test]
+    fn the_electorate_frozen_at_opening_keeps_its_vote_after_an_amended_charter() {
+        let mut history = open_ballot(VotingMethod::Single, BallotKind::Community);
+        let mut amended = statutes();
+        amended.charter_version = "2027".into();
+        history.extend(
+            given(&history)
+                .when(amend_statutes(amended, "nouvelle charte"))
+                .events(),
+        );
+        // Nobody accepted the 2027 charter: no one is in good standing now.
+        history.extend(given(&history).when(vote(ALICE, single("a"))).events());
+
+        let closed = closed(&history);
+
+        assert_eq!(closed.votes_counted, 1);
+        assert_eq!(closed.winner.as_deref(), Some("a"));
     }
 
     #[test]

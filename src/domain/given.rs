@@ -11,7 +11,7 @@ pub use agora_events::{
     Role, RoleGranted, Sealed, SharePaymentRecorded, SharesSubscribed, Statutes, SubscriptionId,
     Timestamp,
 };
-use agora_events::{PaymentId, RedemptionId};
+use agora_events::{PaymentId, PioneerExcluded, RedemptionId};
 use agora_projections::CommunityState;
 use uuid::Uuid;
 
@@ -89,6 +89,14 @@ pub fn charter_accepted(pioneer_id: PioneerId) -> Event {
 
 pub fn left(pioneer_id: PioneerId) -> Event {
     PioneerLeft { pioneer_id }.into()
+}
+
+pub fn excluded(pioneer_id: PioneerId) -> Event {
+    PioneerExcluded {
+        pioneer_id,
+        reason: "manquements à la charte".into(),
+    }
+    .into()
 }
 
 pub fn forgotten(pioneer_id: PioneerId) -> Event {
