@@ -91,6 +91,8 @@ fn events(transfers: usize) -> Vec<ProposedEvent> {
                     self_financing: 30,
                 },
                 charter_version: "1".into(),
+                project_credit_floor: None,
+                project_credit_ceiling: None,
             },
         }
         .into(),

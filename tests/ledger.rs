@@ -42,6 +42,8 @@ fn statutes() -> Statutes {
             self_financing: 25,
         },
         charter_version: "v1".into(),
+        project_credit_floor: None,
+        project_credit_ceiling: None,
     }
 }
 

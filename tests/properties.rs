@@ -51,6 +51,8 @@ fn statutes(floor: i32, ceiling: i32) -> Statutes {
             self_financing: 25,
         },
         charter_version: CHARTER.into(),
+        project_credit_floor: None,
+        project_credit_ceiling: None,
     }
 }
 
@@ -462,6 +464,7 @@ impl Model {
                     let command = Command::ReverseExchange(ReverseExchange {
                         exchange_id: ExchangeId(Uuid::now_v7()),
                         reason: "Saisie en double".into(),
+                        by: None,
                     });
                     return (command, gardener, predict(Err("exchange-not-found")));
                 };
@@ -475,6 +478,7 @@ impl Model {
                 let command = Command::ReverseExchange(ReverseExchange {
                     exchange_id: exchange.id,
                     reason: "Saisie en double".into(),
+                    by: None,
                 });
                 let prediction = Prediction {
                     outcome,

@@ -9,7 +9,7 @@ use agora::audit::verify::{Verifier, invariants, same_state};
 use agora::domain::tally::tally;
 use agora::ledger::{DurableView, Ledger, LedgerError, index};
 use agora::store::{EventStore, MemoryStore, Pages, READ_EVENTS_MAX, StoredEvent};
-use agora_events::{AccountId, CommunitySlug};
+use agora_events::CommunitySlug;
 use agora_projections::CommunityState;
 use uuid::Uuid;
 
@@ -240,23 +240,18 @@ impl Follower {
     }
 }
 
-/// Every pioneer's balance within the statutes' limits, and capital never
-/// below a quarter of the highest capital reached.
+/// Every account's balance within the statutes' limits for its kind, and
+/// capital never below a quarter of the highest capital reached.
 pub fn limits_hold(state: &CommunityState) -> Checked {
     let statutes = &state.statutes;
-    for (account, balance) in state.market.balances() {
-        if let AccountId::Pioneer(_) = account {
-            ensure(
-                *balance >= statutes.credit_floor && *balance <= statutes.credit_ceiling,
-                "balances-within-limits",
-                || {
-                    format!(
-                        "{account} holds {balance} h, outside [{}, {}]",
-                        statutes.credit_floor, statutes.credit_ceiling
-                    )
-                },
-            )?;
-        }
+    for (&account, balance) in state.market.balances() {
+        let floor = statutes.floor_of(account);
+        let ceiling = statutes.ceiling_of(account);
+        ensure(
+            *balance >= floor && ceiling.is_none_or(|ceiling| *balance <= ceiling),
+            "balances-within-limits",
+            || format!("{account} holds {balance} h, outside [{floor}, {ceiling:?}]"),
+        )?;
     }
     let register = &state.register;
     ensure(

@@ -58,6 +58,8 @@ pub fn statutes(rng: &mut Rng, name: &str) -> Statutes {
             self_financing: 25,
         },
         charter_version: CHARTER.into(),
+        project_credit_floor: None,
+        project_credit_ceiling: None,
     }
 }
 
@@ -503,9 +505,20 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
             let exchange = scene.exchange(rng, |status| {
                 matches!(status, ExchangeStatus::Completed { .. })
             });
+            // Now and then the gardener is a member, sometimes a party.
+            let by = rng.chance(300).then(|| {
+                state
+                    .market
+                    .exchanges
+                    .get(&exchange)
+                    .map(|exchange| exchange.provider)
+                    .filter(|_| rng.chance(500))
+                    .unwrap_or_else(|| scene.someone(rng))
+            });
             let command = Command::ReverseExchange(ReverseExchange {
                 exchange_id: exchange,
                 reason: "Saisie en double".into(),
+                by,
             });
             (command, operator(Role::Gardener), None)
         }

@@ -121,6 +121,7 @@ pub(super) async fn seed(
         let reverse = Command::ReverseExchange(ReverseExchange {
             exchange_id: *exchange_id,
             reason: "Heures saisies deux fois".into(),
+            by: None,
         });
         seeder
             .attempt(Role::Gardener, &gardener_id, reverse)

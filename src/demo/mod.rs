@@ -133,6 +133,8 @@ fn statutes() -> Statutes {
             self_financing: 30,
         },
         charter_version: CHARTER.into(),
+        project_credit_floor: None,
+        project_credit_ceiling: None,
     }
 }
 

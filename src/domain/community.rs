@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use agora_events::{CommunityCreated, CommunitySlug, Event, Statutes, StatutesAmended};
+use agora_events::{CommunityCreated, CommunitySlug, Event, Hours, Statutes, StatutesAmended};
 use agora_projections::CommunityState;
 
 use super::Rejection;
@@ -28,7 +28,8 @@ pub struct AmendStatutes {
 }
 
 /// Statutes a community can live by: a name, a positive nominal value,
-/// colleges of 10–50% each summing to 100%, a credit floor ≤ 0 ≤ ceiling,
+/// colleges of 10–50% each summing to 100%, a credit floor ≤ 0 ≤ ceiling
+/// (for pioneers, and for projects where the statutes set them),
 /// ranking weights summing to 100%, a charter version.
 pub fn validate_statutes(statutes: &Statutes) -> Result<(), Rejection> {
     line("statutes.name", &statutes.name, NAME_CHARS_MAX)?;
@@ -80,6 +81,17 @@ pub fn validate_statutes(statutes: &Statutes) -> Result<(), Rejection> {
         return Err(Rejection::CreditLimitsInvalid {
             floor: statutes.credit_floor.to_string(),
             ceiling: statutes.credit_ceiling.to_string(),
+        });
+    }
+    let project_floor = statutes.project_credit_floor;
+    let project_ceiling = statutes.project_credit_ceiling;
+    if project_floor.is_some_and(Hours::is_positive)
+        || project_ceiling.is_some_and(|ceiling| ceiling.value().is_sign_negative())
+    {
+        let shown = |limit: Option<Hours>| limit.map_or("none".into(), |hours| hours.to_string());
+        return Err(Rejection::CreditLimitsInvalid {
+            floor: shown(project_floor),
+            ceiling: shown(project_ceiling),
         });
     }
     let weights = statutes.ranking_weights;

@@ -73,6 +73,9 @@ pub struct CancelExchange {
 pub struct ReverseExchange {
     pub exchange_id: ExchangeId,
     pub reason: String,
+    /// The gardener who reverses, when they are a member: a party to the
+    /// exchange may not reverse it.
+    pub by: Option<PioneerId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,10 +133,11 @@ fn balances_after(
         .balance(payer)
         .checked_sub(hours)
         .ok_or(too_large.clone())?;
-    if payer_after < statutes.credit_floor {
+    let floor = statutes.floor_of(payer);
+    if payer_after < floor {
         return Err(Rejection::BelowCreditFloor {
             account: payer,
-            floor: statutes.credit_floor,
+            floor,
             balance_after: payer_after,
         });
     }
@@ -142,10 +146,12 @@ fn balances_after(
         .balance(payee)
         .checked_add(hours)
         .ok_or(too_large)?;
-    if payee_after > statutes.credit_ceiling {
+    if let Some(ceiling) = statutes.ceiling_of(payee)
+        && payee_after > ceiling
+    {
         return Err(Rejection::AboveCreditCeiling {
             account: payee,
-            ceiling: statutes.credit_ceiling,
+            ceiling,
             balance_after: payee_after,
         });
     }
@@ -244,6 +250,12 @@ pub fn record_exchange(
     if provider == command.receiver {
         return Err(Rejection::SelfTransfer);
     }
+    if owner_of(state, command.receiver) == Some(command.provider) {
+        return Err(Rejection::SelfDealing {
+            pioneer: command.provider,
+            account: command.receiver,
+        });
+    }
     positive(command.hours)?;
     paragraph("description", &command.description, LONG_TEXT_CHARS_MAX)?;
     if let Some(listing) = command.listing_id {
@@ -277,6 +289,14 @@ pub fn confirm_exchange(
     if owner_of(state, exchange.receiver) != Some(command.by) {
         return Err(Rejection::NotExchangeReceiver {
             exchange: exchange.id,
+        });
+    }
+    // The receiver's word is the second person's: a provider who speaks for
+    // the receiving account cannot pay themself with it.
+    if command.by == exchange.provider {
+        return Err(Rejection::SelfDealing {
+            pioneer: command.by,
+            account: exchange.receiver,
         });
     }
     let provider = AccountId::Pioneer(exchange.provider);
@@ -335,6 +355,14 @@ pub fn reverse_exchange(
         });
     };
     paragraph("reason", &command.reason, LONG_TEXT_CHARS_MAX)?;
+    if let Some(by) = command.by
+        && (by == exchange.provider || owner_of(state, exchange.receiver) == Some(by))
+    {
+        return Err(Rejection::PartyCannotReverse {
+            pioneer: by,
+            exchange: exchange.id,
+        });
+    }
     let provider = AccountId::Pioneer(exchange.provider);
     // The compensating movement: the provider gives the hours back. Closed
     // accounts still take part: a correction must be possible after a
@@ -369,6 +397,14 @@ pub fn transfer(
     usable(state, command.payee)?;
     if command.payer == command.payee {
         return Err(Rejection::SelfTransfer);
+    }
+    // Hours out of an account one speaks for (a project's) into one's own
+    // need someone else's decision.
+    if command.payee == AccountId::Pioneer(command.by) {
+        return Err(Rejection::SelfDealing {
+            pioneer: command.by,
+            account: command.payer,
+        });
     }
     positive(command.hours)?;
     if let Some(memo) = &command.memo {
@@ -587,6 +623,7 @@ mod tests {
             Command::ReverseExchange(ReverseExchange {
                 exchange_id: EXCHANGE,
                 reason: reason.into(),
+                by: None,
             })
         };
         given(&history).when(reverse(" ")).then_rule("text-blank");
@@ -614,6 +651,191 @@ mod tests {
             .then_err(Rejection::AccountNotFound {
                 account: pioneer_account(stranger),
             });
+    }
+
+    fn project_account() -> AccountId {
+        AccountId::Project(PROJECT_A)
+    }
+
+    /// Alice proposed project A; Bruno gave it 10 hours.
+    fn alices_project_with_hours() -> Vec<Event> {
+        let mut history = community_of_three();
+        history.push(proposed(PROJECT_A, ALICE));
+        let Command::TransferCredits(mut gift) = transfer_command(BRUNO, ALICE, "10") else {
+            unreachable!()
+        };
+        gift.payee = project_account();
+        history.extend(
+            given(&history)
+                .when(Command::TransferCredits(gift))
+                .events(),
+        );
+        history
+    }
+
+    #[test]
+    fn nobody_records_help_to_an_account_they_speak_for() {
+        // "I helped my own project for 20 h", to be confirmed by myself.
+        given(&alices_project_with_hours())
+            .when(record_command(ALICE, project_account(), "20"))
+            .then_err(Rejection::SelfDealing {
+                pioneer: ALICE,
+                account: project_account(),
+            });
+        // Someone else's help to Alice's project is Alice's to confirm.
+        let mut history = alices_project_with_hours();
+        history.extend(
+            given(&history)
+                .when(record_command(CLARA, project_account(), "2"))
+                .events(),
+        );
+        given(&history)
+            .when(confirm(ALICE))
+            .then_events(&["ExchangeConfirmed"]);
+    }
+
+    #[test]
+    fn a_provider_never_confirms_their_own_help() {
+        // Recorded before the rule, or the receiving project changed hands:
+        // the confirmation itself is refused too.
+        let mut history = alices_project_with_hours();
+        history.push(
+            agora_events::ExchangeRecorded {
+                exchange_id: EXCHANGE,
+                provider: ALICE,
+                receiver: project_account(),
+                hours: Hours::whole(5),
+                description: "Aide à mon projet".into(),
+                listing_id: None,
+            }
+            .into(),
+        );
+        given(&history)
+            .when(confirm(ALICE))
+            .then_err(Rejection::SelfDealing {
+                pioneer: ALICE,
+                account: project_account(),
+            });
+    }
+
+    #[test]
+    fn nobody_pays_themself_out_of_a_project_they_speak_for() {
+        let out_of_the_project = |payee: PioneerId| {
+            Command::TransferCredits(TransferCredits {
+                transfer_id: agora_events::TransferId(Uuid::from_u128(0x7)),
+                payer: project_account(),
+                by: ALICE,
+                payee: pioneer_account(payee),
+                hours: Hours::whole(3),
+                memo: None,
+            })
+        };
+        given(&alices_project_with_hours())
+            .when(out_of_the_project(ALICE))
+            .then_err(Rejection::SelfDealing {
+                pioneer: ALICE,
+                account: project_account(),
+            });
+        // Paying someone else from the project is the proposer's to decide.
+        given(&alices_project_with_hours())
+            .when(out_of_the_project(CLARA))
+            .then_events(&["TimeCreditsTransferred"]);
+    }
+
+    #[test]
+    fn a_project_spends_only_hours_given_to_it_unless_the_statutes_say_otherwise() {
+        let mut history = community_of_three();
+        history.push(proposed(PROJECT_A, ALICE));
+        history.extend(
+            given(&history)
+                .when(record_command(BRUNO, project_account(), "1"))
+                .events(),
+        );
+        given(&history)
+            .when(confirm(ALICE))
+            .then_err(Rejection::BelowCreditFloor {
+                account: project_account(),
+                floor: Hours::whole(0),
+                balance_after: Hours::whole(-1),
+            });
+        let mut statutes = statutes();
+        statutes.project_credit_floor = Some(Hours::whole(-10));
+        history.push(
+            agora_events::StatutesAmended {
+                statutes,
+                reason: "les projets peuvent s'endetter de 10 h".into(),
+            }
+            .into(),
+        );
+        given(&history)
+            .when(confirm(ALICE))
+            .then_events(&["ExchangeConfirmed"]);
+    }
+
+    #[test]
+    fn a_project_has_no_ceiling_unless_the_statutes_set_one() {
+        let gift = |hours: &str| {
+            let Command::TransferCredits(mut gift) = transfer_command(BRUNO, ALICE, hours) else {
+                unreachable!()
+            };
+            gift.payee = project_account();
+            Command::TransferCredits(gift)
+        };
+        let mut history = community_of_three();
+        history.push(proposed(PROJECT_A, ALICE));
+        // Above a person's ceiling of 100 h would need many givers; the
+        // project's own limit is what counts.
+        let mut statutes = statutes();
+        statutes.credit_floor = Hours::whole(-200);
+        history.push(
+            agora_events::StatutesAmended {
+                statutes: statutes.clone(),
+                reason: "plancher bas".into(),
+            }
+            .into(),
+        );
+        given(&history)
+            .when(gift("150"))
+            .then_events(&["TimeCreditsTransferred"]);
+        statutes.project_credit_ceiling = Some(Hours::whole(120));
+        history.push(
+            agora_events::StatutesAmended {
+                statutes,
+                reason: "plafond des projets".into(),
+            }
+            .into(),
+        );
+        given(&history)
+            .when(gift("150"))
+            .then_err(Rejection::AboveCreditCeiling {
+                account: project_account(),
+                ceiling: Hours::whole(120),
+                balance_after: Hours::whole(150),
+            });
+    }
+
+    #[test]
+    fn a_gardener_who_took_part_cannot_reverse_the_exchange() {
+        let reverse = |by: Option<PioneerId>| {
+            Command::ReverseExchange(ReverseExchange {
+                exchange_id: EXCHANGE,
+                reason: "Saisie en double".into(),
+                by,
+            })
+        };
+        for party in [ALICE, BRUNO] {
+            given(&completed_exchange())
+                .when(reverse(Some(party)))
+                .then_err(Rejection::PartyCannotReverse {
+                    pioneer: party,
+                    exchange: EXCHANGE,
+                });
+        }
+        for third in [Some(CLARA), None] {
+            given(&completed_exchange())
+                .when(reverse(third))
+                .then_events(&["ExchangeReversed"]);
+        }
     }
 
     #[test]

@@ -103,6 +103,18 @@ pub enum Rejection {
     HoursNotPositive { hours: Hours },
     #[error("an account cannot pay itself")]
     SelfTransfer,
+    #[error(
+        "pioneer {pioneer} speaks for {account}: hours between accounts of one person need a second person's word"
+    )]
+    SelfDealing {
+        pioneer: PioneerId,
+        account: AccountId,
+    },
+    #[error("pioneer {pioneer} took part in exchange {exchange}: another gardener must reverse it")]
+    PartyCannotReverse {
+        pioneer: PioneerId,
+        exchange: ExchangeId,
+    },
     #[error("there is no account {account}")]
     AccountNotFound { account: AccountId },
     #[error("account {account} is closed: its owner left or the project ended")]
@@ -248,6 +260,8 @@ impl Rejection {
             Self::RedemptionNotLeaving { .. } => "redemption-leaving-member",
             Self::HoursNotPositive { .. } => "hours-positive",
             Self::SelfTransfer => "no-self-transfer",
+            Self::SelfDealing { .. } => "second-person-required",
+            Self::PartyCannotReverse { .. } => "reversal-by-a-third-party",
             Self::AccountNotFound { .. } => "account-not-found",
             Self::AccountClosed { .. } => "account-closed",
             Self::BelowCreditFloor { .. } => "credit-floor",
@@ -330,6 +344,8 @@ impl Rejection {
             | Self::NotExchangeReceiver { .. }
             | Self::NotExchangeParty { .. }
             | Self::NotAccountOwner { .. }
+            | Self::SelfDealing { .. }
+            | Self::PartyCannotReverse { .. }
             | Self::NotInElectorate { .. } => RejectionKind::Forbidden,
             Self::HoursNotPositive { .. }
             | Self::SelfTransfer

@@ -85,6 +85,16 @@ pub struct StatutesDto {
     pub ranking_weights: RankingWeightsDto,
     #[schema(example = "2026-01")]
     pub charter_version: String,
+    /// Hours, at most 0: the lowest balance of a project's account; default
+    /// 0.00 (a project spends only the hours given to it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "0.00")]
+    pub project_credit_floor: Option<Hours>,
+    /// Hours, at least 0: the highest balance of a project's account;
+    /// default none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "500.00")]
+    pub project_credit_ceiling: Option<Hours>,
 }
 
 impl From<StatutesDto> for Statutes {
@@ -108,6 +118,8 @@ impl From<StatutesDto> for Statutes {
                 self_financing: dto.ranking_weights.self_financing,
             },
             charter_version: dto.charter_version,
+            project_credit_floor: dto.project_credit_floor,
+            project_credit_ceiling: dto.project_credit_ceiling,
         }
     }
 }
@@ -133,6 +145,8 @@ impl From<&Statutes> for StatutesDto {
                 self_financing: statutes.ranking_weights.self_financing,
             },
             charter_version: statutes.charter_version.clone(),
+            project_credit_floor: statutes.project_credit_floor,
+            project_credit_ceiling: statutes.project_credit_ceiling,
         }
     }
 }

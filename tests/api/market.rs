@@ -279,3 +279,122 @@ async fn an_unknown_account_is_a_404_and_a_malformed_one_a_400() {
     problem(unknown, 404, "account-not-found").await;
     problem(malformed, 400, "invalid-parameter").await;
 }
+
+/// The abuse of issue "no lone minting": a member proposes a project,
+/// declares having helped it, and confirms as its proposer; or pays
+/// themself out of it; or, as a gardener, reverses an exchange they were
+/// part of. Each is refused with the rule named, and no balance moves.
+#[tokio::test]
+async fn nobody_raises_their_own_balance_alone() {
+    let app = spawn_app().await;
+    let [alice, bruno] =
+        <[String; 2]>::try_from(community_with(&app, &["Alice", "Bruno"]).await).unwrap();
+    let own = app.pioneer_token(&alice);
+    let proposed = app
+        .post(
+            &app.path("/projects"),
+            &own,
+            &json!({"title": "Ma ressourcerie", "summary": "Pour le quartier"}),
+        )
+        .await;
+    assert_eq!(proposed.status(), 201);
+    let project = proposed.headers()["location"]
+        .to_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let project_account = format!("project:{project}");
+
+    let helped_my_project = app
+        .post(
+            &app.path("/exchanges"),
+            &own,
+            &json!({"receiver": project_account, "hours": "20", "description": "J'ai aidé mon projet"}),
+        )
+        .await;
+    let overdraw_the_project = app
+        .post(
+            &app.path("/transfers"),
+            &own,
+            &json!({"payer": project_account, "payee": account(&bruno), "hours": "20"}),
+        )
+        .await;
+    let gift = app
+        .post(
+            &app.path("/transfers"),
+            &app.pioneer_token(&bruno),
+            &json!({"payee": project_account, "hours": "5"}),
+        )
+        .await;
+    let pay_myself = app
+        .post(
+            &app.path("/transfers"),
+            &own,
+            &json!({"payer": project_account, "payee": account(&alice), "hours": "5"}),
+        )
+        .await;
+    // Alice, made gardener, helped Bruno; Bruno confirmed.
+    let granted = app
+        .send(
+            reqwest::Method::PUT,
+            &app.path(&format!("/pioneers/{alice}/roles")),
+            Some(&operator()),
+            Some(&json!({"roles": ["gardener"]})),
+        )
+        .await;
+    assert_eq!(granted.status(), 200);
+    let recorded: Value = app
+        .post(
+            &app.path("/exchanges"),
+            &own,
+            &json!({"receiver": account(&bruno), "hours": "2", "description": "Taille de haies"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let exchange = recorded["events"][0]["data"]["exchange_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let confirmed = app
+        .post(
+            &app.path(&format!("/exchanges/{exchange}/confirm")),
+            &app.pioneer_token(&bruno),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(confirmed.status(), 200);
+    let reverse_own = app
+        .post(
+            &app.path(&format!("/exchanges/{exchange}/reverse")),
+            &crate::helpers::token(
+                &alice,
+                &[agora_events::Role::Pioneer, agora_events::Role::Gardener],
+            ),
+            &json!({"reason": "Finalement je préfère"}),
+        )
+        .await;
+    let balance = |id: String| {
+        let app = &app;
+        async move {
+            let view: Value = app
+                .get(&app.path(&format!("/accounts/{id}")), &operator())
+                .await
+                .json()
+                .await
+                .unwrap();
+            view["balance"].as_str().unwrap().to_owned()
+        }
+    };
+
+    problem(helped_my_project, 403, "second-person-required").await;
+    problem(overdraw_the_project, 409, "credit-floor").await;
+    assert_eq!(gift.status(), 200);
+    problem(pay_myself, 403, "second-person-required").await;
+    problem(reverse_own, 403, "reversal-by-a-third-party").await;
+    assert_eq!(balance(account(&alice)).await, "2.00");
+    assert_eq!(balance(project_account.clone()).await, "5.00");
+}

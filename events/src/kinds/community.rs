@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::{CommunitySlug, Euros, Hours};
+use crate::{AccountId, CommunitySlug, Euros, Hours};
 
 /// The rules a community lives by. Amended only by a new event, which
 /// applies from then on.
@@ -24,6 +24,31 @@ pub struct Statutes {
     pub ranking_weights: RankingWeights,
     /// The ethical charter in force; pioneers must accept this version.
     pub charter_version: String,
+    /// Lowest balance a project's account may reach; `0.00` when absent: a
+    /// project spends only the hours given to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_credit_floor: Option<Hours>,
+    /// Highest balance a project's account may reach; no limit when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_credit_ceiling: Option<Hours>,
+}
+
+impl Statutes {
+    /// The lowest balance `account` may reach.
+    pub fn floor_of(&self, account: AccountId) -> Hours {
+        match account {
+            AccountId::Pioneer(_) => self.credit_floor,
+            AccountId::Project(_) => self.project_credit_floor.unwrap_or(Hours::whole(0)),
+        }
+    }
+
+    /// The highest balance `account` may reach, if there is one.
+    pub fn ceiling_of(&self, account: AccountId) -> Option<Hours> {
+        match account {
+            AccountId::Pioneer(_) => Some(self.credit_ceiling),
+            AccountId::Project(_) => self.project_credit_ceiling,
+        }
+    }
 }
 
 /// A voting college, e.g. founders or beneficiaries.

@@ -310,6 +310,7 @@ pub async fn reverse_exchange(
     let command = Command::ReverseExchange(ReverseExchange {
         exchange_id: ExchangeId(id("exchange", &exchange)?),
         reason: value.reason,
+        by: caller.pioneer_id(),
     });
     run(&state, &caller, context, community, actor, command, digest).await
 }
