@@ -152,10 +152,12 @@ pub async fn get_history(
     Path((slug, id)): Path<(String, String)>,
     Params(page): Params<Page>,
 ) -> Result<Json<HistoryView>, ApiError> {
-    let (community, view, _) = enter(&state, &caller, &slug, Access::Member)?;
     let text = id.split_once(':').map_or(id.as_str(), |(_, id)| id);
     let id = Uuid::parse_str(text)
         .map_err(|_| ApiError::InvalidParameter(format!("{id:?} is not an id (a UUID)")))?;
+    // A pioneer who left still reads their own history.
+    let access = Access::MemberOrSelf(agora_events::PioneerId(id));
+    let (community, view, _) = enter(&state, &caller, &slug, access)?;
     let (total, events) = state
         .ledger
         .history(&community, id, view.revision, page.offset, page.limit())

@@ -4,8 +4,11 @@
 //! whose subject is a pioneer of the community, the roles that count are
 //! those the token claims **and** the ledger grants, so that a revocation
 //! or a departure takes effect at once, whatever old tokens say. Callers
-//! who are not pioneers (operators, the platform) act with their token's
-//! roles; that is how a new community gets its first admin and gardener.
+//! who are not pioneers of the community (operators, the platform) act
+//! with their token's operator roles, never as members; that is how a new
+//! community gets its first admin and gardener. Reads are for members and
+//! those operators; a pioneer who left or was excluded still reads what is
+//! theirs: their record, account, statement and history.
 
 use std::collections::BTreeSet;
 
@@ -63,6 +66,9 @@ impl FromRequestParts<AppState> for Caller {
 pub enum Access<'a> {
     /// Any member of the community, in any role: reads.
     Member,
+    /// Any member, or the pioneer themself even after leaving: reads of
+    /// what is theirs (their record, account, statement and history).
+    MemberOrSelf(PioneerId),
     /// One of these roles.
     AnyOf(&'a [Role]),
     /// The pioneer themself.
@@ -87,7 +93,10 @@ impl Caller {
         self.claims.sub.parse().ok()
     }
 
-    /// The roles that count in `community`.
+    /// The roles that count in `community`: for one of its pioneers, those
+    /// the token claims and the ledger grants; for anyone else, the
+    /// operator roles the token claims, never `pioneer` (a stranger's
+    /// token, however well signed, does not make them a member).
     pub fn roles_in(&self, view: Option<&DurableView>) -> BTreeSet<Role> {
         let ledger_roles = self
             .pioneer_id()
@@ -95,8 +104,22 @@ impl Caller {
             .map(|pioneer| pioneer.effective_roles());
         match ledger_roles {
             Some(granted) => self.claims.roles.intersection(&granted).copied().collect(),
-            None => self.claims.roles.clone(),
+            None => self
+                .claims
+                .roles
+                .iter()
+                .copied()
+                .filter(|role| *role != Role::Pioneer)
+                .collect(),
         }
+    }
+
+    /// Whether the caller is pioneer `id` of the community, a member or
+    /// not any more.
+    fn is_pioneer_of(&self, view: Option<&DurableView>, id: PioneerId) -> bool {
+        self.pioneer_id() == Some(id)
+            && self.claims.roles.contains(&Role::Pioneer)
+            && view.is_some_and(|view| view.state.pioneer(id).is_some())
     }
 
     /// Refuses a token scoped to another community.
@@ -135,10 +158,12 @@ impl Caller {
             detail: format!("this needs one of the roles {}", names(allowed)),
         };
         match access {
-            Access::Member => first_of(&PRECEDENCE).map(actor).ok_or(ApiError::Forbidden {
-                rule: "member-only",
-                detail: "only members of the community may read it".into(),
-            }),
+            Access::Member => first_of(&PRECEDENCE).map(actor).ok_or_else(member_only),
+            Access::MemberOrSelf(id) => match first_of(&PRECEDENCE) {
+                Some(role) => Ok(actor(role)),
+                None if self.is_pioneer_of(view, id) => Ok(actor(Role::Pioneer)),
+                None => Err(member_only()),
+            },
             Access::AnyOf(allowed) => first_of(allowed)
                 .map(actor)
                 .ok_or_else(|| role_required(allowed)),
@@ -160,6 +185,14 @@ impl Caller {
                     })
             }
         }
+    }
+}
+
+fn member_only() -> ApiError {
+    ApiError::Forbidden {
+        rule: "member-only",
+        detail: "only members of the community (and the operators their token names) may read it"
+            .into(),
     }
 }
 

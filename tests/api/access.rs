@@ -642,3 +642,68 @@ async fn a_missing_forged_expired_or_foreign_token_is_refused_everywhere() {
         problem(foreign, 403, "other-community").await;
     }
 }
+
+/// A correctly signed token does not make its holder a member: reads are
+/// for members and for the operator roles the token names. A pioneer who
+/// left still reads what is theirs, and only that.
+#[tokio::test]
+async fn strangers_read_nothing_and_former_members_only_what_is_theirs() {
+    let app = spawn_app().await;
+    app.create_community().await;
+    let alice = app.member_in_good_standing("Alice", 1).await;
+    let bruno = app.member_in_good_standing("Bruno", 1).await;
+    let left = app
+        .post(
+            &app.path(&format!("/pioneers/{alice}/leave")),
+            &app.pioneer_token(&alice),
+            &serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(left.status(), 200, "{}", left.text().await.unwrap());
+    let stranger = token(&uuid::Uuid::now_v7().to_string(), &[Role::Pioneer]);
+    let robot = token("plateforme", &[Role::Pioneer]);
+    let auditor = token("commissaire", &[Role::Auditor]);
+    let former = app.pioneer_token(&alice);
+    let community_reads = [
+        "",
+        "/pioneers",
+        "/shares",
+        "/accounts",
+        "/log",
+        "/ranking",
+        "/projects",
+        "/funds",
+        "/market/listings",
+        "/verify",
+    ];
+
+    for read in community_reads {
+        let path = app.path(read);
+        for holder in [&stranger, &robot, &former] {
+            let response = app.get(&path, holder).await;
+            problem(response, 403, "member-only").await;
+        }
+        let allowed = app.get(&path, &auditor).await;
+        assert_eq!(allowed.status(), 200, "an auditor reads {read}");
+    }
+    let theirs = [
+        format!("/pioneers/{alice}"),
+        format!("/accounts/pioneer:{alice}"),
+        format!("/accounts/pioneer:{alice}/statement"),
+        format!("/history/{alice}"),
+    ];
+    for read in &theirs {
+        let response = app.get(&app.path(read), &former).await;
+        assert_eq!(response.status(), 200, "the former member reads {read}");
+        let response = app.get(&app.path(read), &stranger).await;
+        problem(response, 403, "member-only").await;
+    }
+    for read in [
+        format!("/pioneers/{bruno}"),
+        format!("/accounts/pioneer:{bruno}"),
+        format!("/history/{bruno}"),
+    ] {
+        let response = app.get(&app.path(&read), &former).await;
+        problem(response, 403, "member-only").await;
+    }
+}

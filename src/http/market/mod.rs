@@ -383,18 +383,28 @@ pub async fn list_accounts(
         accounts: market
             .balances()
             .iter()
-            .map(|(account, balance)| AccountView {
-                account: *account,
-                balance: *balance,
-                floor: statutes.credit_floor,
-                ceiling: statutes.credit_ceiling,
+            .map(|(&account, &balance)| AccountView {
+                account,
+                balance,
+                floor: statutes.floor_of(account),
+                ceiling: statutes.ceiling_of(account),
             })
             .collect(),
     }))
 }
 
-fn existing_account(view: &crate::ledger::DurableView, text: &str) -> Result<AccountId, ApiError> {
-    let account = account(text)?;
+/// Who reads an account: members, and its pioneer even after leaving.
+fn reading(account: AccountId) -> Access<'static> {
+    match account {
+        AccountId::Pioneer(pioneer) => Access::MemberOrSelf(pioneer),
+        AccountId::Project(_) => Access::Member,
+    }
+}
+
+fn existing_account(
+    view: &crate::ledger::DurableView,
+    account: AccountId,
+) -> Result<AccountId, ApiError> {
     if !view.state.account_exists(account) {
         return Err(Rejection::AccountNotFound { account }.into());
     }
@@ -416,14 +426,15 @@ pub async fn get_account(
     caller: Caller,
     Path((slug, account)): Path<(String, String)>,
 ) -> Result<Json<AccountView>, ApiError> {
-    let (_, view, _) = enter(&state, &caller, &slug, Access::Member)?;
-    let account = existing_account(&view, &account)?;
+    let account = self::account(&account)?;
+    let (_, view, _) = enter(&state, &caller, &slug, reading(account))?;
+    let account = existing_account(&view, account)?;
     let statutes = &view.state.statutes;
     Ok(Json(AccountView {
         account,
         balance: view.state.market.balance(account),
-        floor: statutes.credit_floor,
-        ceiling: statutes.credit_ceiling,
+        floor: statutes.floor_of(account),
+        ceiling: statutes.ceiling_of(account),
     }))
 }
 
@@ -443,8 +454,9 @@ pub async fn get_statement(
     Path((slug, account)): Path<(String, String)>,
     Params(page): Params<Page>,
 ) -> Result<Json<StatementView>, ApiError> {
-    let (community, view, _) = enter(&state, &caller, &slug, Access::Member)?;
-    let account = existing_account(&view, &account)?;
+    let account = self::account(&account)?;
+    let (community, view, _) = enter(&state, &caller, &slug, reading(account))?;
+    let account = existing_account(&view, account)?;
     let (total, lines) = state
         .ledger
         .statement(

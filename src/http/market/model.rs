@@ -117,8 +117,9 @@ pub struct AccountView {
     pub balance: Hours,
     #[schema(value_type = String)]
     pub floor: Hours,
-    #[schema(value_type = String)]
-    pub ceiling: Hours,
+    /// `null`: no ceiling (a project's account, unless the statutes set one).
+    #[schema(value_type = Option<String>)]
+    pub ceiling: Option<Hours>,
 }
 
 /// Community-wide figures of the time bank.

@@ -207,7 +207,7 @@ pub async fn get_pioneer(
     let slug = community(&slug)?;
     let id = pioneer(&id)?;
     let view = view_of(&state, &slug)?;
-    let actor = caller.authorize(&slug, Some(&view), Access::Member)?;
+    let actor = caller.authorize(&slug, Some(&view), Access::MemberOrSelf(id))?;
     let found = view
         .state
         .pioneer(id)
