@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 use agora::domain::Command;
 use agora::ledger::{Cadence, CommandOutcome, CommandRequest, Ledger, LedgerError, PersonalKey};
+use agora::store::EventStore;
 use agora_events::{Actor, CommunitySlug, CorrelationId, Hash, PioneerId};
 use chrono::Duration;
 use uuid::Uuid;
@@ -338,12 +339,41 @@ impl Simulation {
                 Ok(())
             }
             5 => {
-                self.note(format!("step {}: crash", self.step));
+                let lose_snapshots = self.rng.chance(300);
+                self.note(format!(
+                    "step {}: crash{}",
+                    self.step,
+                    if lose_snapshots {
+                        ", the snapshots lost: start from the first event"
+                    } else {
+                        ""
+                    }
+                ));
+                if lose_snapshots {
+                    self.store.kill();
+                    self.lose_snapshots().await;
+                }
                 self.restart(false).await
             }
             _ => {
                 self.note(format!("step {}: clean restart", self.step));
                 self.restart(true).await
+            }
+        }
+    }
+
+    /// Every community's snapshot replaced by bytes that decode to
+    /// nothing, as if the snapshots were lost: the next start-up replays
+    /// from the first event.
+    async fn lose_snapshots(&mut self) {
+        for community in &self.communities {
+            let stream = community.stream();
+            let store = &self.faults.store;
+            if let Ok(Some((revision, _))) = store.load_snapshot(&stream).await {
+                store
+                    .save_snapshot(&stream, revision, Vec::new())
+                    .await
+                    .expect("the memory store writes");
             }
         }
     }
