@@ -47,3 +47,56 @@ fn the_pure_crates_know_no_runtime_framework_or_database() {
         }
     }
 }
+
+/// Every type published in the OpenAPI document by name: (name, file).
+fn schema_types(directory: &std::path::Path, found: &mut Vec<(String, String)>) {
+    for entry in std::fs::read_dir(directory).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            schema_types(&path, found);
+            continue;
+        }
+        if path.extension().is_none_or(|extension| extension != "rs") {
+            continue;
+        }
+        let source = std::fs::read_to_string(&path).unwrap();
+        let mut deriving = false;
+        for line in source.lines().map(str::trim) {
+            if line.starts_with("#[derive(") && line.contains("ToSchema") {
+                deriving = true;
+            } else if deriving && !line.starts_with("#[") && !line.starts_with("///") {
+                let name = line
+                    .strip_prefix("pub ")
+                    .unwrap_or(line)
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or_default()
+                    .trim_end_matches(['{', '(', '<', ';']);
+                found.push((name.to_owned(), path.display().to_string()));
+                deriving = false;
+            }
+        }
+    }
+}
+
+/// utoipa keys components by the type's name: two types of one name make
+/// one of them vanish from the document, and clients generated from it
+/// send the wrong body.
+#[test]
+fn every_published_type_has_a_name_of_its_own() {
+    let mut found = Vec::new();
+    schema_types(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut found,
+    );
+    assert!(found.len() > 20, "{found:?}");
+    found.sort();
+    let twice: Vec<_> = found
+        .windows(2)
+        .filter(|pair| pair[0].0 == pair[1].0)
+        .collect();
+    assert!(
+        twice.is_empty(),
+        "published twice under one name: {twice:?}"
+    );
+}

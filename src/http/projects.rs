@@ -86,7 +86,7 @@ pub struct ProposalBody {
 /// The gardener's three criteria.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ScoresDto {
+pub struct ProjectScoresDto {
     /// Share of pioneers concerned, 0–100.
     pub concerned_percent: u8,
     /// Euros.
@@ -96,7 +96,7 @@ pub struct ScoresDto {
     pub self_financing_percent: u8,
 }
 
-impl From<ProjectScores> for ScoresDto {
+impl From<ProjectScores> for ProjectScoresDto {
     fn from(scores: ProjectScores) -> Self {
         Self {
             concerned_percent: scores.concerned_percent,
@@ -116,7 +116,7 @@ pub struct StatusBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ScoredAt {
     pub at: String,
-    pub scores: ScoresDto,
+    pub scores: ProjectScoresDto,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -133,7 +133,7 @@ pub struct ProjectView {
     pub summary: String,
     pub proposed_at: String,
     pub status: StatusDto,
-    pub scores: Option<ScoresDto>,
+    pub scores: Option<ProjectScoresDto>,
     /// Every score given, oldest first.
     pub score_history: Vec<ScoredAt>,
     pub status_history: Vec<StatusAt>,
@@ -312,7 +312,7 @@ pub async fn get_project(
 #[utoipa::path(
     post, path = "/v1/communities/{community}/projects/{project}/scores", tag = "projects",
     params(("community" = String, Path), ("project" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
-    request_body = ScoresDto,
+    request_body = ProjectScoresDto,
     responses(
         (status = 200, body = CommandResponse),
         (status = "4XX", description = PROBLEMS, body = Problem, content_type = "application/problem+json"),
@@ -324,7 +324,7 @@ pub async fn score_project(
     caller: Caller,
     context: CommandContext,
     Path((slug, project)): Path<(String, String)>,
-    body: JsonBody<ScoresDto>,
+    body: JsonBody<ProjectScoresDto>,
 ) -> Result<Response, ApiError> {
     let (community, _, actor) = enter(&state, &caller, &slug, Access::AnyOf(&[Role::Gardener]))?;
     let JsonBody { value, digest } = body;
@@ -381,7 +381,7 @@ pub struct RankedView {
     /// The total, 0 to 100: the sum of the three contributions.
     pub score: String,
     pub contributions: Contributions,
-    pub scores: ScoresDto,
+    pub scores: ProjectScoresDto,
 }
 
 /// Each criterion's part of the score: its weight times its 0–1 value.

@@ -58,7 +58,7 @@ impl RoleName {
 /// The gardener's seven admission criteria, each 0 to 5.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ScoresDto {
+pub struct AdmissionScoresDto {
     pub scale_of_impact: u8,
     pub degree_of_information: u8,
     pub connections_produced: u8,
@@ -68,8 +68,8 @@ pub struct ScoresDto {
     pub engagement: u8,
 }
 
-impl From<ScoresDto> for AdmissionScores {
-    fn from(dto: ScoresDto) -> Self {
+impl From<AdmissionScoresDto> for AdmissionScores {
+    fn from(dto: AdmissionScoresDto) -> Self {
         Self {
             scale_of_impact: dto.scale_of_impact,
             degree_of_information: dto.degree_of_information,
@@ -82,7 +82,7 @@ impl From<ScoresDto> for AdmissionScores {
     }
 }
 
-impl From<AdmissionScores> for ScoresDto {
+impl From<AdmissionScores> for AdmissionScoresDto {
     fn from(scores: AdmissionScores) -> Self {
         Self {
             scale_of_impact: scores.scale_of_impact,
@@ -101,7 +101,7 @@ impl From<AdmissionScores> for ScoresDto {
 pub struct AdmitBody {
     #[schema(example = "founders")]
     pub college: String,
-    pub scores: ScoresDto,
+    pub scores: AdmissionScoresDto,
     /// Personal: encrypted in the ledger.
     #[schema(example = "Camille Dupont")]
     pub display_name: String,
@@ -212,7 +212,7 @@ pub struct PioneerView {
     pub contact: Option<String>,
     pub skills: Vec<String>,
     pub territory: Option<String>,
-    pub admission_scores: ScoresDto,
+    pub admission_scores: AdmissionScoresDto,
     pub admitted_at: String,
     pub charter_version: Option<String>,
     /// Whether the accepted charter is the one in force.
