@@ -19,6 +19,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
 pub const INTEGER_DIGITS_MAX: usize = 12;
 /// Decimals an amount may carry: cents, or hundredths of an hour.
 pub const DECIMALS_MAX: u32 = 2;
+/// The text form of an amount, as a regular expression (JSON Schema).
+pub const AMOUNT_PATTERN: &str = "^-?(0|[1-9][0-9]{0,11})(\\.[0-9]{1,2})?$";
 
 /// Why a string is not an amount.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -145,7 +147,7 @@ macro_rules! amount_type {
                 json_schema!({
                     "type": "string",
                     "description": concat!("An amount in ", $unit, ": a decimal string with at most two decimals, written with exactly two."),
-                    "pattern": "^-?(0|[1-9][0-9]{0,11})(\\.[0-9]{1,2})?$",
+                    "pattern": AMOUNT_PATTERN,
                     "examples": ["12.50"]
                 })
             }

@@ -17,6 +17,9 @@ use sha2::{Digest, Sha256};
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Hash(pub [u8; 32]);
 
+/// A hash's text form, as a regular expression (JSON Schema).
+pub const HASH_PATTERN: &str = "^[0-9a-f]{64}$";
+
 impl Hash {
     /// What the first event of a stream links to.
     pub const GENESIS: Self = Self([0; 32]);
@@ -94,7 +97,7 @@ impl JsonSchema for Hash {
     }
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({ "type": "string", "pattern": "^[0-9a-f]{64}$" })
+        json_schema!({ "type": "string", "pattern": HASH_PATTERN })
     }
 }
 

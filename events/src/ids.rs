@@ -72,6 +72,11 @@ id_type! {
 
 /// Most bytes in a community slug.
 pub const SLUG_BYTES_MAX: usize = 63;
+/// A community slug, as a regular expression (JSON Schema).
+pub const SLUG_PATTERN: &str = "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$";
+/// An account id, as a regular expression (JSON Schema).
+pub const ACCOUNT_PATTERN: &str =
+    "^(pioneer|project):[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$";
 
 /// Why a string is not a community slug.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -136,7 +141,7 @@ impl JsonSchema for CommunitySlug {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
             "type": "string",
-            "pattern": "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$",
+            "pattern": SLUG_PATTERN,
             "examples": ["lanceurs-davenir"]
         })
     }
@@ -201,7 +206,7 @@ impl JsonSchema for AccountId {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
             "type": "string",
-            "pattern": "^(pioneer|project):[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+            "pattern": ACCOUNT_PATTERN
         })
     }
 }

@@ -23,8 +23,8 @@ mod timestamp;
 /// Rewriting old event versions to the current one on read.
 mod upcast;
 
-pub use amount::{AmountError, DECIMALS_MAX, Euros, Hours, INTEGER_DIGITS_MAX};
-pub use chain::{Hash, HashError};
+pub use amount::{AMOUNT_PATTERN, AmountError, DECIMALS_MAX, Euros, Hours, INTEGER_DIGITS_MAX};
+pub use chain::{HASH_PATTERN, Hash, HashError};
 pub use ids::*;
 pub use kinds::*;
 pub use record::{

@@ -36,8 +36,10 @@ pub fn routes() -> axum::Router<AppState> {
 pub struct LogQuery {
     /// The first revision (default 0).
     #[serde(default)]
+    #[param(minimum = 0, maximum = 9_007_199_254_740_991_i64)]
     pub from: u64,
     /// At most 1 000; default 100.
+    #[param(minimum = 0, maximum = 1000)]
     pub limit: Option<usize>,
 }
 
@@ -112,7 +114,7 @@ impl From<Verification> for VerificationView {
 /// The community's log from a revision, a page at a time.
 #[utoipa::path(
     get, path = "/v1/communities/{community}/log", tag = "audit",
-    params(("community" = String, Path), LogQuery),
+    params(("community" = crate::http::schema::Slug, Path), LogQuery),
     responses(
         (status = 200, body = LogPage),
         (status = "4XX", body = Problem, content_type = "application/problem+json"),
@@ -139,7 +141,7 @@ pub async fn get_log(
 /// allocation…), in order, with actor, time, position and hash.
 #[utoipa::path(
     get, path = "/v1/communities/{community}/history/{id}", tag = "audit",
-    params(("community" = String, Path), ("id" = Uuid, Path), Page),
+    params(("community" = crate::http::schema::Slug, Path), ("id" = Uuid, Path), Page),
     responses(
         (status = 200, body = HistoryView),
         (status = "4XX", body = Problem, content_type = "application/problem+json"),
@@ -174,7 +176,7 @@ pub async fn get_history(
 /// stay within their bounds, and replaying the log gives the live state.
 #[utoipa::path(
     get, path = "/v1/communities/{community}/verify", tag = "audit",
-    params(("community" = String, Path)),
+    params(("community" = crate::http::schema::Slug, Path)),
     responses(
         (status = 200, body = VerificationView),
         (status = "4XX", body = Problem, content_type = "application/problem+json"),
@@ -207,10 +209,13 @@ pub async fn get_verification(
 pub struct ReportQuery {
     /// Start: a date (`2026-01-01`, midnight UTC) or an RFC 3339 instant.
     /// Default: the community's creation.
+    #[param(schema_with = crate::http::schema::date_or_instant)]
     pub from: Option<String>,
     /// End: a date (included) or an RFC 3339 instant (excluded). Default: now.
+    #[param(schema_with = crate::http::schema::date_or_instant)]
     pub to: Option<String>,
     /// `json` (default), `csv` or `html`.
+    #[param(pattern = "^(json|csv|html)$")]
     pub format: Option<String>,
 }
 
@@ -218,7 +223,7 @@ pub struct ReportQuery {
 /// project, time credits, and the chain head hash at the period's end.
 #[utoipa::path(
     get, path = "/v1/communities/{community}/reports/assembly", tag = "audit",
-    params(("community" = String, Path), ReportQuery),
+    params(("community" = crate::http::schema::Slug, Path), ReportQuery),
     responses(
         (status = 200, description = "The report, as JSON, CSV or printable HTML (French)", content(
             (Object = "application/json"),
@@ -263,8 +268,19 @@ pub async fn get_assembly_report(
         }
         events.extend(page);
     }
-    let report = report::build(&events, from, to)
-        .map_err(|error| ApiError::InvalidParameter(error.to_string()))?;
+    let report = report::build(&events, from, to).map_err(|error| {
+        let rule = match &error {
+            report::ReportError::EmptyPeriod => "period-order",
+            report::ReportError::NoCommunity => "period-before-community",
+            report::ReportError::Unreadable(reason) => {
+                return ApiError::Unavailable(reason.clone());
+            }
+        };
+        ApiError::Unprocessable {
+            rule,
+            detail: error.to_string(),
+        }
+    })?;
     let (media_type, body) = report.render(format);
     let mut response = ([(axum::http::header::CONTENT_TYPE, media_type)], body).into_response();
     if format == Format::Csv {

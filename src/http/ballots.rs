@@ -72,7 +72,7 @@ pub struct OpenBallotBody {
     #[serde(default = "community_kind")]
     pub kind: KindDto,
     /// RFC 3339; in the future.
-    #[schema(example = "2026-12-15T18:00:00Z")]
+    #[schema(format = DateTime, example = "2026-12-15T18:00:00Z")]
     pub closes_at: String,
 }
 
@@ -158,7 +158,7 @@ pub struct BallotView {
 /// Open a ballot (gardener): the electorate and rules are frozen now.
 #[utoipa::path(
     post, path = "/v1/communities/{community}/ballots", tag = "ballots",
-    params(("community" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("community" = crate::http::schema::Slug, Path), ("Idempotency-Key" = Option<crate::http::schema::IdempotencyKey>, Header)),
     request_body = OpenBallotBody,
     responses(
         (status = 201, body = CommandResponse),
@@ -228,7 +228,7 @@ pub async fn open_ballot(
 /// A ballot: its rules, participation, and once closed its result.
 #[utoipa::path(
     get, path = "/v1/communities/{community}/ballots/{ballot}", tag = "ballots",
-    params(("community" = String, Path), ("ballot" = Uuid, Path)),
+    params(("community" = crate::http::schema::Slug, Path), ("ballot" = Uuid, Path)),
     responses(
         (status = 200, body = BallotView),
         (status = "4XX", body = Problem, content_type = "application/problem+json"),
@@ -306,7 +306,7 @@ pub async fn get_ballot(
 /// the earlier vote.
 #[utoipa::path(
     post, path = "/v1/communities/{community}/ballots/{ballot}/votes", tag = "ballots",
-    params(("community" = String, Path), ("ballot" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("community" = crate::http::schema::Slug, Path), ("ballot" = Uuid, Path), ("Idempotency-Key" = Option<crate::http::schema::IdempotencyKey>, Header)),
     request_body = VoteBody,
     responses(
         (status = 200, body = CommandResponse),
@@ -334,7 +334,7 @@ pub async fn cast_vote(
 /// Close a ballot now (gardener) and record its tally.
 #[utoipa::path(
     post, path = "/v1/communities/{community}/ballots/{ballot}/close", tag = "ballots",
-    params(("community" = String, Path), ("ballot" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("community" = crate::http::schema::Slug, Path), ("ballot" = Uuid, Path), ("Idempotency-Key" = Option<crate::http::schema::IdempotencyKey>, Header)),
     responses(
         (status = 200, body = CommandResponse),
         (status = "4XX", body = Problem, content_type = "application/problem+json"),

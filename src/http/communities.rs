@@ -32,6 +32,7 @@ pub struct CollegeDto {
     pub name: String,
     /// 10 to 50; all colleges sum to 100.
     #[schema(example = 25)]
+    #[schema(minimum = 10, maximum = 50)]
     pub vote_weight_percent: u8,
 }
 
@@ -39,8 +40,11 @@ pub struct CollegeDto {
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RankingWeightsDto {
+    #[schema(minimum = 0, maximum = 100)]
     pub concerned: u8,
+    #[schema(minimum = 0, maximum = 100)]
     pub cost: u8,
+    #[schema(minimum = 0, maximum = 100)]
     pub self_financing: u8,
 }
 
@@ -69,16 +73,16 @@ pub struct StatutesDto {
     #[schema(example = "Lanceurs d'avenir")]
     pub name: String,
     /// Euros, two decimals.
-    #[schema(value_type = String, example = "50.00")]
+    #[schema(value_type = crate::http::schema::PositiveAmount, example = "50.00")]
     pub share_nominal: Euros,
     pub colleges: Vec<CollegeDto>,
     /// Hours, at most 0; default -20.00.
     #[serde(default = "default_credit_floor")]
-    #[schema(value_type = String, example = "-20.00")]
+    #[schema(value_type = crate::http::schema::Amount, example = "-20.00")]
     pub credit_floor: Hours,
     /// Hours, at least 0; default 100.00.
     #[serde(default = "default_credit_ceiling")]
-    #[schema(value_type = String, example = "100.00")]
+    #[schema(value_type = crate::http::schema::Amount, example = "100.00")]
     pub credit_ceiling: Hours,
     /// Default 40 / 30 / 30.
     #[serde(default = "default_ranking_weights")]
@@ -88,12 +92,12 @@ pub struct StatutesDto {
     /// Hours, at most 0: the lowest balance of a project's account; default
     /// 0.00 (a project spends only the hours given to it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>, example = "0.00")]
+    #[schema(value_type = Option<crate::http::schema::Amount>, example = "0.00")]
     pub project_credit_floor: Option<Hours>,
     /// Hours, at least 0: the highest balance of a project's account;
     /// default none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>, example = "500.00")]
+    #[schema(value_type = Option<crate::http::schema::Amount>, example = "500.00")]
     pub project_credit_ceiling: Option<Hours>,
 }
 
@@ -155,7 +159,7 @@ impl From<&Statutes> for StatutesDto {
 #[serde(deny_unknown_fields)]
 pub struct CreateCommunityBody {
     /// Lowercase letters, digits and inner hyphens.
-    #[schema(value_type = String, example = "lanceurs-davenir")]
+    #[schema(value_type = crate::http::schema::Slug, example = "lanceurs-davenir")]
     pub slug: CommunitySlug,
     pub statutes: StatutesDto,
 }
@@ -171,7 +175,7 @@ pub struct AmendStatutesBody {
 /// A community as its members see it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CommunityView {
-    #[schema(value_type = String)]
+    #[schema(value_type = crate::http::schema::Slug)]
     pub slug: CommunitySlug,
     pub statutes: StatutesDto,
     pub created_at: String,
@@ -179,7 +183,7 @@ pub struct CommunityView {
     /// Pioneers who are still members.
     pub members: usize,
     /// Paid shares held × nominal, euros.
-    #[schema(value_type = String)]
+    #[schema(value_type = crate::http::schema::Amount)]
     pub capital: Euros,
     /// The revision of the community's last event.
     pub revision: u64,
@@ -218,7 +222,7 @@ pub fn view_of(
 #[utoipa::path(
     post, path = "/v1/communities", tag = "communities",
     request_body = CreateCommunityBody,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("Idempotency-Key" = Option<crate::http::schema::IdempotencyKey>, Header, description = "Makes retries safe")),
     responses(
         (status = 201, description = "Created", body = CommandResponse),
         (status = "4XX", description = "Refused; `rule` names the rule", body = Problem, content_type = "application/problem+json"),
@@ -260,7 +264,7 @@ pub async fn create_community(
 /// A community: statutes, members, capital, chain head.
 #[utoipa::path(
     get, path = "/v1/communities/{community}", tag = "communities",
-    params(("community" = String, Path, description = "The community's slug")),
+    params(("community" = crate::http::schema::Slug, Path, description = "The community's slug")),
     responses(
         (status = 200, body = CommunityView),
         (status = "4XX", body = Problem, content_type = "application/problem+json"),
@@ -283,8 +287,8 @@ pub async fn get_community(
 #[utoipa::path(
     put, path = "/v1/communities/{community}/statutes", tag = "communities",
     params(
-        ("community" = String, Path),
-        ("Idempotency-Key" = Option<String>, Header),
+        ("community" = crate::http::schema::Slug, Path),
+        ("Idempotency-Key" = Option<crate::http::schema::IdempotencyKey>, Header),
     ),
     request_body = AmendStatutesBody,
     responses(

@@ -56,6 +56,10 @@ pub enum ApiError {
     /// 403: authenticated, but not allowed.
     #[error("{detail}")]
     Forbidden { rule: &'static str, detail: String },
+    /// 422: a well-formed request that a rule of the service refuses
+    /// before any command (a report's period, an expense's allocation).
+    #[error("{detail}")]
+    Unprocessable { rule: &'static str, detail: String },
     /// 404.
     #[error("no resource at {0}")]
     NotFound(String),
@@ -171,6 +175,11 @@ impl ApiError {
             ),
             Self::InvalidToken(_) => (StatusCode::UNAUTHORIZED, "invalid-token", "Invalid token"),
             Self::Forbidden { rule, .. } => (StatusCode::FORBIDDEN, rule, "Forbidden"),
+            Self::Unprocessable { rule, .. } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                rule,
+                "The request breaks a rule",
+            ),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
             Self::MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,

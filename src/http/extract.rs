@@ -52,14 +52,71 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
                         ApiError::MalformedJson(rejection.body_text())
                     }
                 })?;
-        let value = serde_json::from_slice(&bytes).map_err(|error| match error.classify() {
-            serde_json::error::Category::Data => ApiError::InvalidBody(error.to_string()),
-            _ => ApiError::MalformedJson(error.to_string()),
-        })?;
+        let value = parse(&bytes)?;
         Ok(Self {
             value,
             digest: Hash::of(&bytes),
         })
+    }
+}
+
+/// Parses a JSON body into `T`. JSON has one kind of number: `32.0` is the
+/// integer 32 (as JSON Schema says too), so a body refused only because a
+/// whole number was written with a fraction is read again with integers.
+fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let error = match serde_json::from_slice(bytes) {
+        Ok(value) => return Ok(value),
+        Err(error) => error,
+    };
+    let refusal = |error: serde_json::Error| match error.classify() {
+        serde_json::error::Category::Data => ApiError::InvalidBody(error.to_string()),
+        _ => ApiError::MalformedJson(error.to_string()),
+    };
+    if error.classify() != serde_json::error::Category::Data {
+        return Err(refusal(error));
+    }
+    let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return Err(refusal(error));
+    };
+    if !whole_numbers_as_integers(&mut value) {
+        return Err(refusal(error));
+    }
+    serde_json::from_value(value).map_err(|_| refusal(error))
+}
+
+/// Rewrites every whole number written with a fraction (`32.0`) as an
+/// integer; says whether there was any.
+fn whole_numbers_as_integers(value: &mut serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::Number(number) => {
+            let Some(float) = number.as_f64().filter(|_| number.is_f64()) else {
+                return false;
+            };
+            let integer = if float.fract() != 0.0 {
+                None
+            } else if (0.0..u64::MAX as f64).contains(&float) {
+                Some(serde_json::Number::from(float as u64))
+            } else if (i64::MIN as f64..0.0).contains(&float) {
+                Some(serde_json::Number::from(float as i64))
+            } else {
+                None
+            };
+            match integer {
+                Some(integer) => {
+                    *number = integer;
+                    true
+                }
+                None => false,
+            }
+        }
+        Value::Array(items) => items.iter_mut().fold(false, |changed, item| {
+            whole_numbers_as_integers(item) | changed
+        }),
+        Value::Object(fields) => fields.values_mut().fold(false, |changed, field| {
+            whole_numbers_as_integers(field) | changed
+        }),
+        _ => false,
     }
 }
 
@@ -129,8 +186,10 @@ pub const PAGE_MAX: usize = 500;
 pub struct Page {
     /// Items to skip, oldest first.
     #[serde(default)]
+    #[param(minimum = 0, maximum = 9_007_199_254_740_991_i64)]
     pub offset: u64,
     /// At most 500; default 100.
+    #[param(minimum = 0, maximum = 500)]
     pub limit: Option<usize>,
 }
 

@@ -37,7 +37,7 @@ pub fn routes() -> axum::Router<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReceiptBody {
-    #[schema(value_type = String, example = "5000.00")]
+    #[schema(value_type = crate::http::schema::PositiveAmount, example = "5000.00")]
     pub amount: Euros,
     #[schema(example = "Subvention de la région")]
     pub source: String,
@@ -57,7 +57,7 @@ pub enum DecisionDto {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AllocationBody {
-    #[schema(value_type = String, example = "3000.00")]
+    #[schema(value_type = crate::http::schema::PositiveAmount, example = "3000.00")]
     pub amount: Euros,
     pub decision: DecisionDto,
 }
@@ -68,13 +68,13 @@ pub struct ExpenseBody {
     /// The allocation spent from; may be left out when the project has
     /// exactly one allocation with money left.
     pub allocation_id: Option<Uuid>,
-    #[schema(value_type = String, example = "420.50")]
+    #[schema(value_type = crate::http::schema::PositiveAmount, example = "420.50")]
     pub amount: Euros,
     pub payee: String,
     /// The invoice's or receipt's reference.
     pub reference: String,
     /// SHA-256 of the receipt file, 64 lowercase hex digits.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<crate::http::schema::Sha256>)]
     pub receipt_sha256: Option<Hash>,
 }
 
@@ -125,7 +125,7 @@ const PROBLEMS: &str = "Refused; `rule` names the rule";
 /// Record money received (treasurer).
 #[utoipa::path(
     post, path = "/v1/communities/{community}/funds/receipts", tag = "funds",
-    params(("community" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("community" = crate::http::schema::Slug, Path), ("Idempotency-Key" = Option<crate::http::schema::IdempotencyKey>, Header)),
     request_body = ReceiptBody,
     responses(
         (status = 200, body = CommandResponse),
@@ -154,7 +154,7 @@ pub async fn record_receipt(
 /// Allocate funds to a selected project, citing the decision (treasurer).
 #[utoipa::path(
     post, path = "/v1/communities/{community}/projects/{project}/allocations", tag = "funds",
-    params(("community" = String, Path), ("project" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("community" = crate::http::schema::Slug, Path), ("project" = Uuid, Path), ("Idempotency-Key" = Option<crate::http::schema::IdempotencyKey>, Header)),
     request_body = AllocationBody,
     responses(
         (status = 200, body = CommandResponse),
@@ -188,7 +188,7 @@ pub async fn allocate_funds(
 /// Record an expense against a project's allocation (treasurer).
 #[utoipa::path(
     post, path = "/v1/communities/{community}/projects/{project}/expenses", tag = "funds",
-    params(("community" = String, Path), ("project" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("community" = crate::http::schema::Slug, Path), ("project" = Uuid, Path), ("Idempotency-Key" = Option<crate::http::schema::IdempotencyKey>, Header)),
     request_body = ExpenseBody,
     responses(
         (status = 200, body = CommandResponse),
@@ -219,10 +219,13 @@ pub async fn record_expense(
             match open[..] {
                 [only] => only.allocated.allocation_id,
                 _ => {
-                    return Err(ApiError::InvalidBody(format!(
-                        "project {project_id} has {} allocations with money left: name one with allocation_id",
-                        open.len()
-                    )));
+                    return Err(ApiError::Unprocessable {
+                        rule: "allocation-required",
+                        detail: format!(
+                            "project {project_id} has {} allocations with money left: name one with allocation_id",
+                            open.len()
+                        ),
+                    });
                 }
             }
         }
@@ -242,7 +245,7 @@ pub async fn record_expense(
 /// Funds: received, allocated, spent, available, per allocation.
 #[utoipa::path(
     get, path = "/v1/communities/{community}/funds", tag = "funds",
-    params(("community" = String, Path)),
+    params(("community" = crate::http::schema::Slug, Path)),
     responses(
         (status = 200, body = FundsView),
         (status = "4XX", body = Problem, content_type = "application/problem+json"),

@@ -16,6 +16,7 @@ mod metrics;
 mod openapi;
 mod pioneers;
 mod projects;
+mod schema;
 mod shares;
 
 use std::sync::Arc;

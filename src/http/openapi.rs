@@ -2,12 +2,14 @@
 //! the request and response types, served at `/v1/openapi.json`.
 
 use axum::Json;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{AdditionalProperties, ArrayItems, Schema};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
     audit, ballots, command, communities, error, funds, health, market, metrics, pioneers,
-    projects, shares,
+    projects, schema, shares,
 };
 
 struct BearerAuth;
@@ -21,6 +23,62 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Says of every object with named properties that it has no others: the
+/// request bodies refuse unknown fields, and the answers carry none. The
+/// parts of an `allOf` are left open, since each names only part of the
+/// whole.
+struct ClosedObjects;
+
+impl Modify for ClosedObjects {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        let parts: Vec<String> = components
+            .schemas
+            .values()
+            .filter_map(|schema| match schema {
+                RefOr::T(Schema::AllOf(all_of)) => Some(&all_of.items),
+                _ => None,
+            })
+            .flatten()
+            .filter_map(|item| match item {
+                RefOr::Ref(reference) => reference.ref_location.rsplit('/').next(),
+                RefOr::T(_) => None,
+            })
+            .map(str::to_owned)
+            .collect();
+        for (name, schema) in components.schemas.iter_mut() {
+            if !parts.contains(name) {
+                close(schema);
+            }
+        }
+    }
+}
+
+fn close(schema: &mut RefOr<Schema>) {
+    let RefOr::T(schema) = schema else {
+        return;
+    };
+    match schema {
+        Schema::Object(object) => {
+            if !object.properties.is_empty() && object.additional_properties.is_none() {
+                object.additional_properties =
+                    Some(Box::new(AdditionalProperties::FreeForm(false)));
+            }
+            object.properties.values_mut().for_each(close);
+        }
+        Schema::Array(array) => {
+            if let ArrayItems::RefOrSchema(items) = &mut array.items {
+                close(items);
+            }
+        }
+        Schema::OneOf(one_of) => one_of.items.iter_mut().for_each(close),
+        Schema::AnyOf(any_of) => any_of.items.iter_mut().for_each(close),
+        _ => {}
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -31,7 +89,7 @@ impl Modify for BearerAuth {
             rule broken. Commands accept an `Idempotency-Key` header: a retry with the same key \
             and body returns the first answer and records nothing."
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ClosedObjects),
     paths(
         health::health,
         health::readiness,
@@ -82,7 +140,17 @@ impl Modify for BearerAuth {
         audit::get_verification,
         audit::get_assembly_report,
     ),
-    components(schemas(error::Problem, command::CommandResponse, command::EventView)),
+    components(schemas(
+        error::Problem,
+        command::CommandResponse,
+        command::EventView,
+        schema::Amount,
+        schema::PositiveAmount,
+        schema::Account,
+        schema::Slug,
+        schema::Sha256,
+        schema::IdempotencyKey,
+    )),
     tags(
         (name = "operations", description = "Probes"),
         (name = "communities", description = "Communities and statutes"),

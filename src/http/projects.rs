@@ -88,11 +88,13 @@ pub struct ProposalBody {
 #[serde(deny_unknown_fields)]
 pub struct ProjectScoresDto {
     /// Share of pioneers concerned, 0–100.
+    #[schema(minimum = 0, maximum = 100)]
     pub concerned_percent: u8,
     /// Euros.
-    #[schema(value_type = String, example = "12000.00")]
+    #[schema(value_type = crate::http::schema::Amount, example = "12000.00")]
     pub estimated_cost: Euros,
     /// Possibility of self-financing, 0–100.
+    #[schema(minimum = 0, maximum = 100)]
     pub self_financing_percent: u8,
 }
 
@@ -138,7 +140,7 @@ pub struct ProjectView {
     pub score_history: Vec<ScoredAt>,
     pub status_history: Vec<StatusAt>,
     /// The project's time-credit account balance.
-    #[schema(value_type = String)]
+    #[schema(value_type = crate::http::schema::Amount)]
     pub time_credits: agora_events::Hours,
     /// Euros allocated, spent, and left to spend.
     pub allocated: String,
@@ -193,7 +195,7 @@ const PROBLEMS: &str = "Refused; `rule` names the rule";
 /// Propose a project (a member in good standing).
 #[utoipa::path(
     post, path = "/v1/communities/{community}/projects", tag = "projects",
-    params(("community" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("community" = crate::http::schema::Slug, Path), ("Idempotency-Key" = Option<crate::http::schema::IdempotencyKey>, Header)),
     request_body = ProposalBody,
     responses(
         (status = 201, body = CommandResponse),
@@ -249,7 +251,7 @@ pub struct ProjectFilter {
 /// Projects, in order of proposal.
 #[utoipa::path(
     get, path = "/v1/communities/{community}/projects", tag = "projects",
-    params(("community" = String, Path), ProjectFilter),
+    params(("community" = crate::http::schema::Slug, Path), ProjectFilter),
     responses(
         (status = 200, body = [ProjectView]),
         (status = "4XX", body = Problem, content_type = "application/problem+json"),
@@ -286,7 +288,7 @@ pub async fn list_projects(
 /// One project, with its score and status history.
 #[utoipa::path(
     get, path = "/v1/communities/{community}/projects/{project}", tag = "projects",
-    params(("community" = String, Path), ("project" = Uuid, Path)),
+    params(("community" = crate::http::schema::Slug, Path), ("project" = Uuid, Path)),
     responses(
         (status = 200, body = ProjectView),
         (status = "4XX", body = Problem, content_type = "application/problem+json"),
@@ -311,7 +313,7 @@ pub async fn get_project(
 /// Score or rescore a project (gardener); earlier scores stay in history.
 #[utoipa::path(
     post, path = "/v1/communities/{community}/projects/{project}/scores", tag = "projects",
-    params(("community" = String, Path), ("project" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("community" = crate::http::schema::Slug, Path), ("project" = Uuid, Path), ("Idempotency-Key" = Option<crate::http::schema::IdempotencyKey>, Header)),
     request_body = ProjectScoresDto,
     responses(
         (status = 200, body = CommandResponse),
@@ -340,7 +342,7 @@ pub async fn score_project(
 /// Move a project to another status (gardener).
 #[utoipa::path(
     post, path = "/v1/communities/{community}/projects/{project}/status", tag = "projects",
-    params(("community" = String, Path), ("project" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("community" = crate::http::schema::Slug, Path), ("project" = Uuid, Path), ("Idempotency-Key" = Option<crate::http::schema::IdempotencyKey>, Header)),
     request_body = StatusBody,
     responses(
         (status = 200, body = CommandResponse),
@@ -370,6 +372,7 @@ pub async fn change_project_status(
 #[serde(deny_unknown_fields)]
 pub struct RankingQuery {
     /// An RFC 3339 instant: the ranking as it stood then. Default: now.
+    #[param(format = DateTime)]
     pub as_of: Option<String>,
 }
 
@@ -407,7 +410,7 @@ pub const RANKING_FORMULA: &str = "score = concerned_weight × concerned_percent
 /// criterion's contribution.
 #[utoipa::path(
     get, path = "/v1/communities/{community}/ranking", tag = "projects",
-    params(("community" = String, Path), RankingQuery),
+    params(("community" = crate::http::schema::Slug, Path), RankingQuery),
     responses(
         (status = 200, body = RankingView),
         (status = "4XX", body = Problem, content_type = "application/problem+json"),

@@ -47,6 +47,7 @@ pub fn routes() -> axum::Router<AppState> {
 pub struct SubscribeBody {
     /// 1 to 10 000 shares, at the nominal value in force.
     #[schema(example = 2)]
+    #[schema(minimum = 1, maximum = 10000)]
     pub shares: u32,
 }
 
@@ -54,7 +55,7 @@ pub struct SubscribeBody {
 #[serde(deny_unknown_fields)]
 pub struct PaymentBody {
     /// Euros, two decimals; at most what is owed on the subscription.
-    #[schema(value_type = String, example = "50.00")]
+    #[schema(value_type = crate::http::schema::PositiveAmount, example = "50.00")]
     pub amount: Euros,
     /// The bank or cash reference.
     #[schema(example = "VIR-2026-118")]
@@ -76,6 +77,7 @@ pub enum RedemptionReasonDto {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RedemptionBody {
+    #[schema(minimum = 1, maximum = 10000)]
     pub shares: u32,
     pub reason: RedemptionReasonDto,
 }
@@ -89,13 +91,13 @@ pub struct HoldingView {
     pub redeemed_shares: u32,
     /// Fully paid shares still held: what counts in the capital.
     pub held_shares: u32,
-    #[schema(value_type = String)]
+    #[schema(value_type = crate::http::schema::Amount)]
     pub subscribed_amount: Euros,
-    #[schema(value_type = String)]
+    #[schema(value_type = crate::http::schema::Amount)]
     pub paid_amount: Euros,
-    #[schema(value_type = String)]
+    #[schema(value_type = crate::http::schema::Amount)]
     pub outstanding: Euros,
-    #[schema(value_type = String)]
+    #[schema(value_type = crate::http::schema::Amount)]
     pub redeemed_amount: Euros,
 }
 
@@ -136,12 +138,12 @@ pub struct CollegeHoldingView {
 /// The share register.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RegisterView {
-    #[schema(value_type = String)]
+    #[schema(value_type = crate::http::schema::Amount)]
     pub share_nominal: Euros,
     /// Paid shares held × their nominal value.
-    #[schema(value_type = String)]
+    #[schema(value_type = crate::http::schema::Amount)]
     pub capital: Euros,
-    #[schema(value_type = String)]
+    #[schema(value_type = crate::http::schema::Amount)]
     pub highest_capital: Euros,
     /// No redemption may bring the capital below this: a quarter of the
     /// highest capital reached.
@@ -153,7 +155,7 @@ pub struct RegisterView {
 /// Subscribe shares.
 #[utoipa::path(
     post, path = "/v1/communities/{community}/pioneers/{pioneer}/shares/subscriptions", tag = "shares",
-    params(("community" = String, Path), ("pioneer" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("community" = crate::http::schema::Slug, Path), ("pioneer" = Uuid, Path), ("Idempotency-Key" = Option<crate::http::schema::IdempotencyKey>, Header)),
     request_body = SubscribeBody,
     responses(
         (status = 200, body = CommandResponse),
@@ -193,7 +195,7 @@ pub async fn subscribe_shares(
 /// Record a payment for shares.
 #[utoipa::path(
     post, path = "/v1/communities/{community}/pioneers/{pioneer}/shares/payments", tag = "shares",
-    params(("community" = String, Path), ("pioneer" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("community" = crate::http::schema::Slug, Path), ("pioneer" = Uuid, Path), ("Idempotency-Key" = Option<crate::http::schema::IdempotencyKey>, Header)),
     request_body = PaymentBody,
     responses(
         (status = 200, body = CommandResponse),
@@ -232,7 +234,7 @@ pub async fn record_share_payment(
 /// Redeem fully paid shares, oldest first.
 #[utoipa::path(
     post, path = "/v1/communities/{community}/pioneers/{pioneer}/shares/redemptions", tag = "shares",
-    params(("community" = String, Path), ("pioneer" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("community" = crate::http::schema::Slug, Path), ("pioneer" = Uuid, Path), ("Idempotency-Key" = Option<crate::http::schema::IdempotencyKey>, Header)),
     request_body = RedemptionBody,
     responses(
         (status = 200, body = CommandResponse),
@@ -272,7 +274,7 @@ pub async fn redeem_shares(
 /// The share register: per member, per college, capital and its floor.
 #[utoipa::path(
     get, path = "/v1/communities/{community}/shares", tag = "shares",
-    params(("community" = String, Path)),
+    params(("community" = crate::http::schema::Slug, Path)),
     responses(
         (status = 200, body = RegisterView),
         (status = "4XX", body = Problem, content_type = "application/problem+json"),

@@ -157,6 +157,6 @@ async fn a_period_before_the_activity_shows_it_at_its_start_and_bad_periods_are_
     assert_eq!(later["capital"]["at_start"], "100.00");
     assert_eq!(later["capital"]["payments"], 0);
     assert_eq!(later["chain"]["events_in_period"], 0);
-    problem(reversed, 400, "invalid-parameter").await;
+    problem(reversed, 422, "period-order").await;
     problem(bad_format, 400, "invalid-parameter").await;
 }

@@ -72,7 +72,7 @@ const PROBLEMS: &str = "Refused; `rule` names the rule";
 /// Publish an offer or a request of skills.
 #[utoipa::path(
     post, path = "/v1/communities/{community}/market/listings", tag = "market",
-    params(("community" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("community" = crate::http::schema::Slug, Path), ("Idempotency-Key" = Option<crate::http::schema::IdempotencyKey>, Header)),
     request_body = ListingBody,
     responses(
         (status = 200, body = CommandResponse),
@@ -108,7 +108,7 @@ pub async fn publish_listing(
 /// Withdraw one's listing.
 #[utoipa::path(
     post, path = "/v1/communities/{community}/market/listings/{listing}/withdraw", tag = "market",
-    params(("community" = String, Path), ("listing" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("community" = crate::http::schema::Slug, Path), ("listing" = Uuid, Path), ("Idempotency-Key" = Option<crate::http::schema::IdempotencyKey>, Header)),
     responses(
         (status = 200, body = CommandResponse),
         (status = "4XX", description = PROBLEMS, body = Problem, content_type = "application/problem+json"),
@@ -141,7 +141,7 @@ pub async fn withdraw_listing(
 /// Listings, newest first, filtered by tag or kind.
 #[utoipa::path(
     get, path = "/v1/communities/{community}/market/listings", tag = "market",
-    params(("community" = String, Path), ListingFilter),
+    params(("community" = crate::http::schema::Slug, Path), ListingFilter),
     responses(
         (status = 200, body = [ListingView]),
         (status = "4XX", body = Problem, content_type = "application/problem+json"),
@@ -188,7 +188,7 @@ pub async fn list_listings(
 /// moves until the receiver confirms.
 #[utoipa::path(
     post, path = "/v1/communities/{community}/exchanges", tag = "market",
-    params(("community" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("community" = crate::http::schema::Slug, Path), ("Idempotency-Key" = Option<crate::http::schema::IdempotencyKey>, Header)),
     request_body = ExchangeBody,
     responses(
         (status = 200, body = CommandResponse),
@@ -220,7 +220,7 @@ pub async fn record_exchange(
 /// Confirm an exchange one received: the credits move now.
 #[utoipa::path(
     post, path = "/v1/communities/{community}/exchanges/{exchange}/confirm", tag = "market",
-    params(("community" = String, Path), ("exchange" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("community" = crate::http::schema::Slug, Path), ("exchange" = Uuid, Path), ("Idempotency-Key" = Option<crate::http::schema::IdempotencyKey>, Header)),
     responses(
         (status = 200, body = CommandResponse),
         (status = "4XX", description = "E.g. `credit-floor`", body = Problem, content_type = "application/problem+json"),
@@ -253,7 +253,7 @@ pub async fn confirm_exchange(
 /// Cancel a pending exchange (a party, or the gardener).
 #[utoipa::path(
     post, path = "/v1/communities/{community}/exchanges/{exchange}/cancel", tag = "market",
-    params(("community" = String, Path), ("exchange" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("community" = crate::http::schema::Slug, Path), ("exchange" = Uuid, Path), ("Idempotency-Key" = Option<crate::http::schema::IdempotencyKey>, Header)),
     request_body = CancelBody,
     responses(
         (status = 200, body = CommandResponse),
@@ -290,7 +290,7 @@ pub async fn cancel_exchange(
 /// Reverse a completed exchange, with the reason (gardener).
 #[utoipa::path(
     post, path = "/v1/communities/{community}/exchanges/{exchange}/reverse", tag = "market",
-    params(("community" = String, Path), ("exchange" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("community" = crate::http::schema::Slug, Path), ("exchange" = Uuid, Path), ("Idempotency-Key" = Option<crate::http::schema::IdempotencyKey>, Header)),
     request_body = ReverseBody,
     responses(
         (status = 200, body = CommandResponse),
@@ -318,7 +318,7 @@ pub async fn reverse_exchange(
 /// Transfer time credits directly (the caller pays).
 #[utoipa::path(
     post, path = "/v1/communities/{community}/transfers", tag = "market",
-    params(("community" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("community" = crate::http::schema::Slug, Path), ("Idempotency-Key" = Option<crate::http::schema::IdempotencyKey>, Header)),
     request_body = TransferBody,
     responses(
         (status = 200, body = CommandResponse),
@@ -350,7 +350,7 @@ pub async fn transfer_credits(
 /// Every account that ever moved credits, and the community's totals.
 #[utoipa::path(
     get, path = "/v1/communities/{community}/accounts", tag = "market",
-    params(("community" = String, Path)),
+    params(("community" = crate::http::schema::Slug, Path)),
     responses(
         (status = 200, body = AccountsView),
         (status = "4XX", body = Problem, content_type = "application/problem+json"),
@@ -414,7 +414,7 @@ fn existing_account(
 /// One account's balance and limits.
 #[utoipa::path(
     get, path = "/v1/communities/{community}/accounts/{account}", tag = "market",
-    params(("community" = String, Path), ("account" = String, Path, description = "`pioneer:<uuid>` or `project:<uuid>`")),
+    params(("community" = crate::http::schema::Slug, Path), ("account" = crate::http::schema::Account, Path, description = "`pioneer:<uuid>` or `project:<uuid>`")),
     responses(
         (status = 200, body = AccountView),
         (status = "4XX", body = Problem, content_type = "application/problem+json"),
@@ -441,7 +441,7 @@ pub async fn get_account(
 /// An account's statement, oldest first, with the running balance.
 #[utoipa::path(
     get, path = "/v1/communities/{community}/accounts/{account}/statement", tag = "market",
-    params(("community" = String, Path), ("account" = String, Path), Page),
+    params(("community" = crate::http::schema::Slug, Path), ("account" = crate::http::schema::Account, Path), Page),
     responses(
         (status = 200, body = StatementView),
         (status = "4XX", body = Problem, content_type = "application/problem+json"),

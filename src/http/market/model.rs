@@ -67,6 +67,7 @@ pub struct ListingFilter {
     #[serde(default)]
     pub include_withdrawn: bool,
     /// At most 500; default 100.
+    #[param(minimum = 0, maximum = 500)]
     pub limit: Option<usize>,
 }
 
@@ -74,10 +75,10 @@ pub struct ListingFilter {
 #[serde(deny_unknown_fields)]
 pub struct ExchangeBody {
     /// `pioneer:<uuid>` or `project:<uuid>`.
-    #[schema(value_type = String, example = "pioneer:0193f1c2-7d2a-7b6e-9a51-3f0c2b1d4e5f")]
+    #[schema(value_type = crate::http::schema::Account, example = "pioneer:0193f1c2-7d2a-7b6e-9a51-3f0c2b1d4e5f")]
     pub receiver: AccountId,
     /// Hours given, at most 2 decimals.
-    #[schema(value_type = String, example = "1.50")]
+    #[schema(value_type = crate::http::schema::PositiveAmount, example = "1.50")]
     pub hours: Hours,
     pub description: String,
     pub listing_id: Option<Uuid>,
@@ -100,25 +101,25 @@ pub struct ReverseBody {
 pub struct TransferBody {
     /// By default the caller's own account; a project's proposer may pay
     /// from the project's account.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<crate::http::schema::Account>)]
     pub payer: Option<AccountId>,
-    #[schema(value_type = String)]
+    #[schema(value_type = crate::http::schema::Account)]
     pub payee: AccountId,
-    #[schema(value_type = String, example = "2.00")]
+    #[schema(value_type = crate::http::schema::PositiveAmount, example = "2.00")]
     pub hours: Hours,
     pub memo: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AccountView {
-    #[schema(value_type = String)]
+    #[schema(value_type = crate::http::schema::Account)]
     pub account: AccountId,
-    #[schema(value_type = String)]
+    #[schema(value_type = crate::http::schema::Amount)]
     pub balance: Hours,
-    #[schema(value_type = String)]
+    #[schema(value_type = crate::http::schema::Amount)]
     pub floor: Hours,
     /// `null`: no ceiling (a project's account, unless the statutes set one).
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<crate::http::schema::Amount>)]
     pub ceiling: Option<Hours>,
 }
 
@@ -128,7 +129,7 @@ pub struct Totals {
     /// The sum of every balance: always 0.00 in a mutual-credit system.
     pub sum_of_balances: String,
     /// Hours moved, all movements together.
-    #[schema(value_type = String)]
+    #[schema(value_type = crate::http::schema::Amount)]
     pub volume: Hours,
     /// Accounts that ever paid or received.
     pub active_traders: usize,
@@ -151,20 +152,20 @@ pub struct StatementLineView {
     pub kind: &'static str,
     /// The exchange's or transfer's id.
     pub reference: String,
-    #[schema(value_type = String)]
+    #[schema(value_type = crate::http::schema::Account)]
     pub counterparty: AccountId,
     /// Signed: positive when credited.
     pub hours: String,
     /// The running balance after this line.
-    #[schema(value_type = String)]
+    #[schema(value_type = crate::http::schema::Amount)]
     pub balance_after: Hours,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StatementView {
-    #[schema(value_type = String)]
+    #[schema(value_type = crate::http::schema::Account)]
     pub account: AccountId,
-    #[schema(value_type = String)]
+    #[schema(value_type = crate::http::schema::Amount)]
     pub balance: Hours,
     /// Lines in all.
     pub total: u64,

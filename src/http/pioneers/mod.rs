@@ -71,7 +71,7 @@ const PROBLEMS: &str = "Refused; `rule` names the rule";
 /// Admit a pioneer into a college, with the gardener's scores.
 #[utoipa::path(
     post, path = "/v1/communities/{community}/pioneers", tag = "pioneers",
-    params(("community" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("community" = crate::http::schema::Slug, Path), ("Idempotency-Key" = Option<crate::http::schema::IdempotencyKey>, Header)),
     request_body = AdmitBody,
     responses(
         (status = 201, description = "Admitted", body = CommandResponse),
@@ -126,18 +126,20 @@ pub async fn admit_pioneer(
 #[serde(deny_unknown_fields)]
 pub struct PioneerFilter {
     /// `active`, `left` or `excluded`.
+    #[param(pattern = "^(active|left|excluded)$")]
     pub status: Option<String>,
     pub college: Option<String>,
     /// Only pioneers whose id sorts after this one (paging).
     pub after: Option<Uuid>,
     /// At most 500; default 100.
+    #[param(minimum = 0, maximum = 500)]
     pub limit: Option<usize>,
 }
 
 /// Pioneers, by id, a page at a time.
 #[utoipa::path(
     get, path = "/v1/communities/{community}/pioneers", tag = "pioneers",
-    params(("community" = String, Path), PioneerFilter),
+    params(("community" = crate::http::schema::Slug, Path), PioneerFilter),
     responses(
         (status = 200, body = [PioneerView]),
         (status = "4XX", body = Problem, content_type = "application/problem+json"),
@@ -192,7 +194,7 @@ pub async fn list_pioneers(
 /// One pioneer.
 #[utoipa::path(
     get, path = "/v1/communities/{community}/pioneers/{pioneer}", tag = "pioneers",
-    params(("community" = String, Path), ("pioneer" = Uuid, Path)),
+    params(("community" = crate::http::schema::Slug, Path), ("pioneer" = Uuid, Path)),
     responses(
         (status = 200, body = PioneerView),
         (status = "4XX", body = Problem, content_type = "application/problem+json"),
@@ -245,7 +247,7 @@ fn target(
 /// Accept the charter in force.
 #[utoipa::path(
     post, path = "/v1/communities/{community}/pioneers/{pioneer}/charter", tag = "pioneers",
-    params(("community" = String, Path), ("pioneer" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("community" = crate::http::schema::Slug, Path), ("pioneer" = Uuid, Path), ("Idempotency-Key" = Option<crate::http::schema::IdempotencyKey>, Header)),
     request_body = CharterBody,
     responses(
         (status = 200, body = CommandResponse),
@@ -278,7 +280,7 @@ pub async fn accept_charter(
 /// Update one's profile; personal fields are sealed anew.
 #[utoipa::path(
     patch, path = "/v1/communities/{community}/pioneers/{pioneer}/profile", tag = "pioneers",
-    params(("community" = String, Path), ("pioneer" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("community" = crate::http::schema::Slug, Path), ("pioneer" = Uuid, Path), ("Idempotency-Key" = Option<crate::http::schema::IdempotencyKey>, Header)),
     request_body = ProfilePatch,
     responses(
         (status = 200, body = CommandResponse),
@@ -359,7 +361,7 @@ pub async fn update_profile(
 /// Leave the community.
 #[utoipa::path(
     post, path = "/v1/communities/{community}/pioneers/{pioneer}/leave", tag = "pioneers",
-    params(("community" = String, Path), ("pioneer" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("community" = crate::http::schema::Slug, Path), ("pioneer" = Uuid, Path), ("Idempotency-Key" = Option<crate::http::schema::IdempotencyKey>, Header)),
     responses(
         (status = 200, body = CommandResponse),
         (status = "4XX", description = PROBLEMS, body = Problem, content_type = "application/problem+json"),
@@ -386,7 +388,7 @@ pub async fn leave_community(
 /// Exclude a pioneer, with the reason.
 #[utoipa::path(
     post, path = "/v1/communities/{community}/pioneers/{pioneer}/exclude", tag = "pioneers",
-    params(("community" = String, Path), ("pioneer" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("community" = crate::http::schema::Slug, Path), ("pioneer" = Uuid, Path), ("Idempotency-Key" = Option<crate::http::schema::IdempotencyKey>, Header)),
     request_body = ExcludeBody,
     responses(
         (status = 200, body = CommandResponse),
@@ -420,7 +422,7 @@ pub async fn exclude_pioneer(
 /// Erase a departed pioneer's personal data for good (GDPR).
 #[utoipa::path(
     post, path = "/v1/communities/{community}/pioneers/{pioneer}/forget", tag = "pioneers",
-    params(("community" = String, Path), ("pioneer" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("community" = crate::http::schema::Slug, Path), ("pioneer" = Uuid, Path), ("Idempotency-Key" = Option<crate::http::schema::IdempotencyKey>, Header)),
     responses(
         (status = 200, body = CommandResponse),
         (status = "4XX", description = PROBLEMS, body = Problem, content_type = "application/problem+json"),
@@ -449,7 +451,7 @@ pub async fn forget_pioneer(
 /// Set the roles a pioneer holds beyond `pioneer`.
 #[utoipa::path(
     put, path = "/v1/communities/{community}/pioneers/{pioneer}/roles", tag = "pioneers",
-    params(("community" = String, Path), ("pioneer" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("community" = crate::http::schema::Slug, Path), ("pioneer" = Uuid, Path), ("Idempotency-Key" = Option<crate::http::schema::IdempotencyKey>, Header)),
     request_body = RolesBody,
     responses(
         (status = 200, description = "The roles granted and revoked (none when unchanged)", body = CommandResponse),

@@ -59,12 +59,19 @@ impl RoleName {
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdmissionScoresDto {
+    #[schema(minimum = 0, maximum = 5)]
     pub scale_of_impact: u8,
+    #[schema(minimum = 0, maximum = 5)]
     pub degree_of_information: u8,
+    #[schema(minimum = 0, maximum = 5)]
     pub connections_produced: u8,
+    #[schema(minimum = 0, maximum = 5)]
     pub care_for_the_living: u8,
+    #[schema(minimum = 0, maximum = 5)]
     pub poetic_radiance: u8,
+    #[schema(minimum = 0, maximum = 5)]
     pub social_innovation: u8,
+    #[schema(minimum = 0, maximum = 5)]
     pub engagement: u8,
 }
 
