@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use agora::app::Application;
 use agora::auth::{Authenticator, Claims, Secret, Verifier};
-use agora::config::{AuthSettings, Config, LogFormat, StoreLocation};
+use agora::config::{AuthSettings, Config, KeyEncryption, LogFormat, StoreLocation};
 use agora_events::Role;
 use serde_json::{Value, json};
 
@@ -162,6 +162,8 @@ fn main() {
             log_format: LogFormat::Text,
             log: "error".into(),
             auth: AuthSettings::Secret(Secret::new(SECRET)),
+            key_encryption: KeyEncryption::File(directory.path().join("bench.kek")),
+            previous_key_encryption_key_file: None,
             read_only: false,
         };
         let application = Application::build(&config).await.unwrap();

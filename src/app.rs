@@ -41,6 +41,8 @@ pub enum StartError {
     },
     #[error(transparent)]
     Key(#[from] KeyError),
+    #[error("personal-data keys: {0}")]
+    Wrapping(#[from] crate::ledger::WrappingError),
     #[error("cannot listen on {address}: {source}")]
     Listen {
         address: SocketAddr,
@@ -83,6 +85,15 @@ pub fn authenticator(settings: &AuthSettings) -> Result<Authenticator, StartErro
 }
 
 /// Opens the configured event store.
+/// How the configuration asks the ledger to be opened.
+pub fn ledger_options(config: &Config) -> Result<crate::ledger::Options, StartError> {
+    Ok(crate::ledger::Options {
+        key_wrapping: config.key_wrapping()?,
+        read_only: config.read_only,
+        ..crate::ledger::Options::default()
+    })
+}
+
 pub async fn open_store(location: &StoreLocation) -> Result<Arc<dyn EventStore>, StartError> {
     let store: Arc<dyn EventStore> = match location {
         StoreLocation::Sqlite(path) => {
@@ -105,17 +116,16 @@ impl Application {
     pub async fn build(config: &Config) -> Result<Self, StartError> {
         let auth = Arc::new(authenticator(&config.auth)?);
         let store = open_store(&config.store).await?;
-        let ledger = if config.read_only {
+        let options = ledger_options(config)?;
+        if config.read_only {
             tracing::warn!("read-only: every command will be refused");
-            Ledger::open_read_only(store, Arc::new(SystemClock)).await?
-        } else {
-            Ledger::open(store, Arc::new(SystemClock))
-                .await
-                .map_err(|error| match error {
-                    LedgerError::Corrupt(reason) => StartError::Corrupt(reason),
-                    other => StartError::Ledger(other),
-                })?
-        };
+        }
+        let ledger = Ledger::open_with(store, Arc::new(SystemClock), options)
+            .await
+            .map_err(|error| match error {
+                LedgerError::Corrupt(reason) if !config.read_only => StartError::Corrupt(reason),
+                other => StartError::Ledger(other),
+            })?;
         ledger.start_scheduler(BALLOT_CLOSING_PERIOD);
         let listener =
             TcpListener::bind(config.listen)

@@ -79,6 +79,21 @@ pub struct ConfigArgs {
     /// The public key's algorithm [default: eddsa].
     #[arg(long, env = "AGORA_JWT_ALGORITHM")]
     pub jwt_algorithm: Option<JwtAlgorithm>,
+    /// File holding the key that wraps personal-data keys in the store (32 bytes, base64),
+    /// made at first start if missing [default: the store's path + `.kek`].
+    #[arg(long, env = "AGORA_KEY_ENCRYPTION_KEY_FILE")]
+    pub key_encryption_key_file: Option<PathBuf>,
+    /// The key that wraps personal-data keys itself (32 bytes, base64), instead of a file.
+    #[arg(
+        long,
+        env = "AGORA_KEY_ENCRYPTION_KEY",
+        hide_env_values = true,
+        conflicts_with = "key_encryption_key_file"
+    )]
+    pub key_encryption_key: Option<Secret>,
+    /// While rotating: the file of the key being replaced; keys it wraps are wrapped again.
+    #[arg(long, env = "AGORA_PREVIOUS_KEY_ENCRYPTION_KEY_FILE")]
+    pub previous_key_encryption_key_file: Option<PathBuf>,
 }
 
 /// The TOML file's shape: the same settings, all optional.
@@ -92,6 +107,19 @@ struct FileConfig {
     jwt_secret: Option<Secret>,
     jwt_public_key: Option<PathBuf>,
     jwt_algorithm: Option<JwtAlgorithm>,
+    key_encryption_key_file: Option<PathBuf>,
+    previous_key_encryption_key_file: Option<PathBuf>,
+}
+
+/// Where the key that wraps personal-data keys comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyEncryption {
+    /// This file, made at first start if missing.
+    File(PathBuf),
+    /// The key itself.
+    Given(Secret),
+    /// None: keys are kept bare (the in-memory store keeps nothing anyway).
+    Unwrapped,
 }
 
 /// Where events are kept.
@@ -138,8 +166,40 @@ pub struct Config {
     pub log_format: LogFormat,
     pub log: String,
     pub auth: AuthSettings,
+    pub key_encryption: KeyEncryption,
+    /// While rotating, the file of the key being replaced.
+    pub previous_key_encryption_key_file: Option<PathBuf>,
     /// Serve reads only, even from a store whose chain does not verify.
     pub read_only: bool,
+}
+
+impl Config {
+    /// How the ledger wraps personal-data keys: reads (or makes) the key
+    /// files this configuration names.
+    pub fn key_wrapping(&self) -> Result<crate::ledger::KeyWrapping, crate::ledger::WrappingError> {
+        use crate::ledger::{KeyEncryptionKey, KeyWrapping};
+        let current = match &self.key_encryption {
+            KeyEncryption::File(path) => {
+                let (key, made) = KeyEncryptionKey::read_or_create(path)?;
+                if made {
+                    tracing::warn!(
+                        path = %path.display(),
+                        "made a new key-encryption key: keep this file apart from the store and its backups, \
+                         and keep a copy of it: without it the personal data in the store cannot be read"
+                    );
+                }
+                Some(key)
+            }
+            KeyEncryption::Given(text) => Some(KeyEncryptionKey::from_text(text.expose())?),
+            KeyEncryption::Unwrapped => None,
+        };
+        let previous = self
+            .previous_key_encryption_key_file
+            .as_deref()
+            .map(KeyEncryptionKey::read)
+            .transpose()?;
+        Ok(KeyWrapping { current, previous })
+    }
 }
 
 /// A configuration that cannot be used.
@@ -169,13 +229,35 @@ impl ConfigArgs {
             Some(path) => read_file(path)?,
             None => FileConfig::default(),
         };
-        let store = self
+        let store: StoreLocation = self
             .store
             .clone()
             .or(file.store)
-            .unwrap_or_else(|| DEFAULT_STORE.to_owned());
+            .unwrap_or_else(|| DEFAULT_STORE.to_owned())
+            .parse()?;
+        let key_encryption = match (
+            self.key_encryption_key.clone(),
+            self.key_encryption_key_file
+                .clone()
+                .or(file.key_encryption_key_file),
+            &store,
+        ) {
+            (Some(key), _, _) => KeyEncryption::Given(key),
+            (None, Some(path), _) => KeyEncryption::File(path),
+            (None, None, StoreLocation::Sqlite(path)) => {
+                let mut beside = path.clone().into_os_string();
+                beside.push(".kek");
+                KeyEncryption::File(beside.into())
+            }
+            (None, None, StoreLocation::Memory) => KeyEncryption::Unwrapped,
+        };
         Ok(Config {
-            store: store.parse()?,
+            store,
+            key_encryption,
+            previous_key_encryption_key_file: self
+                .previous_key_encryption_key_file
+                .clone()
+                .or(file.previous_key_encryption_key_file),
             listen: self
                 .listen
                 .or(file.listen)
@@ -255,6 +337,42 @@ mod tests {
         );
         assert_eq!(config.listen, "127.0.0.1:0".parse().unwrap());
         assert_eq!(config.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn the_key_encryption_key_lies_beside_the_store_unless_given() {
+        let default = ConfigArgs::default().resolve().unwrap();
+        let given = ConfigArgs {
+            key_encryption_key_file: Some("/etc/agora/agora.kek".into()),
+            ..ConfigArgs::default()
+        }
+        .resolve()
+        .unwrap();
+        let memory = ConfigArgs {
+            store: Some("memory://".into()),
+            ..ConfigArgs::default()
+        }
+        .resolve()
+        .unwrap();
+
+        assert_eq!(
+            default.key_encryption,
+            KeyEncryption::File("data/agora.db.kek".into())
+        );
+        assert_eq!(
+            given.key_encryption,
+            KeyEncryption::File("/etc/agora/agora.kek".into())
+        );
+        assert_eq!(memory.key_encryption, KeyEncryption::Unwrapped);
+    }
+
+    #[test]
+    fn the_example_file_is_a_valid_configuration() {
+        let args = ConfigArgs {
+            config: Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("ops/agora.example.toml")),
+            ..ConfigArgs::default()
+        };
+        assert!(args.resolve().is_ok());
     }
 
     #[test]

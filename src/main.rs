@@ -87,7 +87,11 @@ async fn seed_demo(config: Config) -> ExitCode {
         Ok(store) => store,
         Err(error) => return failed("opening the store", error),
     };
-    let ledger = match Ledger::open(store, Arc::new(SystemClock)).await {
+    let options = match agora::app::ledger_options(&config) {
+        Ok(options) => options,
+        Err(error) => return failed("reading the key-encryption key", error),
+    };
+    let ledger = match Ledger::open_with(store, Arc::new(SystemClock), options).await {
         Ok(ledger) => ledger,
         Err(error) => return failed("loading the ledger", error),
     };
@@ -188,8 +192,13 @@ async fn run(command: Command) -> Result<ExitCode, ExitCode> {
         }
         Command::Backup { config, output } => backup(resolve(&config)?, output).await,
         Command::Rebuild { config } => {
-            let store = store_of(&resolve(&config)?).await?;
-            Ok(verdict(audit::rebuild(store).await, "rebuild"))
+            let config = resolve(&config)?;
+            let options = match agora::app::ledger_options(&config) {
+                Ok(options) => options,
+                Err(error) => return Ok(failed("reading the key-encryption key", error)),
+            };
+            let store = store_of(&config).await?;
+            Ok(verdict(audit::rebuild(store, options).await, "rebuild"))
         }
         Command::Demo { config } => {
             let config = resolve(&config)?;

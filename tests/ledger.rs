@@ -9,7 +9,10 @@ use agora::clock::SystemClock;
 use agora::domain::{
     AdmitPioneer, Command, CreateCommunity, ForgetPioneer, LeaveCommunity, Rejection,
 };
-use agora::ledger::{CommandRequest, Ledger, LedgerError, PersonalData, PersonalKey};
+use agora::ledger::{
+    CommandRequest, KeyEncryptionKey, KeyWrapping, Ledger, LedgerError, Options, PersonalData,
+    PersonalKey,
+};
 use agora::store::{
     AppendOutcome, BoxFuture, EventStore, ExpectedRevision, IndexEntry, IndexPage, MemoryStore,
     ProposedEvent, SqliteStore, StoreError, StoredEvent, StoredKey, StoredSnapshot, Subscription,
@@ -74,7 +77,11 @@ fn create() -> CommandRequest {
 }
 
 fn admit(pioneer: PioneerId, key: Option<&str>) -> CommandRequest {
-    let personal_key = PersonalKey::generate();
+    admit_with(pioneer, key, PersonalKey::generate())
+}
+
+/// An admission whose personal data is sealed with `personal_key`.
+fn admit_with(pioneer: PioneerId, key: Option<&str>, personal_key: PersonalKey) -> CommandRequest {
     let personal = PersonalData {
         display_name: format!("Pioneer {pioneer}"),
         email: None,
@@ -810,6 +817,154 @@ async fn forgetting_a_pioneer_destroys_their_key_for_good() {
     drop(ledger);
     let store = SqliteStore::open(&path).unwrap();
     assert!(store.load_keys().await.unwrap().is_empty());
+}
+
+/// Whether `needle` lies in any file of `directory` (the store, its
+/// write-ahead log, its index, anything beside them).
+fn found_in_files(directory: &std::path::Path, needle: &[u8]) -> Vec<String> {
+    std::fs::read_dir(directory)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_file())
+        .filter(|path| {
+            std::fs::read(path)
+                .unwrap()
+                .windows(needle.len())
+                .any(|window| window == needle)
+        })
+        .map(|path| path.display().to_string())
+        .collect()
+}
+
+fn wrapped_with(key: &KeyEncryptionKey) -> Options {
+    Options {
+        key_wrapping: KeyWrapping {
+            current: Some(key.clone()),
+            previous: None,
+        },
+        ..Options::default()
+    }
+}
+
+/// A forgotten pioneer's key leaves no byte behind: not in the store's
+/// pages, not in its write-ahead log, not in any file beside it. With a
+/// key-encryption key, the bare key never reaches the disk at all.
+#[tokio::test]
+async fn an_erasure_leaves_no_byte_of_the_key_in_any_file() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("agora.db");
+    let kek = KeyEncryptionKey::generate();
+    let store = Arc::new(SqliteStore::open(&path).unwrap());
+    let ledger = Ledger::open_with(store.clone(), Arc::new(SystemClock), wrapped_with(&kek))
+        .await
+        .unwrap();
+    ledger.execute(create()).await.unwrap();
+    let (id, kept) = (pioneer(), pioneer());
+    let bare: [u8; 32] = std::array::from_fn(|at| (at as u8).wrapping_mul(37) ^ 0x5a);
+    ledger
+        .execute(admit_with(id, None, PersonalKey::from_bytes(bare)))
+        .await
+        .unwrap();
+    ledger.execute(admit(kept, None)).await.unwrap();
+    let stored = store
+        .load_keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|(key_id, _)| *key_id == id.0)
+        .unwrap()
+        .1;
+    assert!(found_in_files(directory.path(), &bare).is_empty());
+
+    for command in [
+        Command::LeaveCommunity(LeaveCommunity { pioneer_id: id }),
+        Command::ForgetPioneer(ForgetPioneer { pioneer_id: id }),
+    ] {
+        ledger.execute(request(command, None, b"x")).await.unwrap();
+    }
+    // The service still runs: its files are as a copy taken now would be.
+    let while_running = found_in_files(directory.path(), &stored);
+    ledger.shutdown().await;
+
+    assert!(while_running.is_empty(), "{while_running:?}");
+    assert!(found_in_files(directory.path(), &stored).is_empty());
+    assert!(found_in_files(directory.path(), &bare).is_empty());
+}
+
+/// A copy of the store, or a backup, without the key-encryption key opens
+/// no personal data; with the wrong key it refuses to start; rotating the
+/// key wraps every key again.
+#[tokio::test]
+async fn wrapped_keys_open_only_with_their_key_encryption_key_and_rotate() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("agora.db");
+    let old = KeyEncryptionKey::generate();
+    let ledger = Ledger::open_with(
+        Arc::new(SqliteStore::open(&path).unwrap()),
+        Arc::new(SystemClock),
+        wrapped_with(&old),
+    )
+    .await
+    .unwrap();
+    ledger.execute(create()).await.unwrap();
+    let id = pioneer();
+    ledger.execute(admit(id, None)).await.unwrap();
+    let sealed = ledger
+        .view(&slug())
+        .unwrap()
+        .state
+        .pioneer(id)
+        .unwrap()
+        .personal
+        .clone();
+    ledger.shutdown().await;
+    drop(ledger);
+    let open_with = |options: Options| {
+        let path = path.clone();
+        async move {
+            let store = Arc::new(SqliteStore::open(&path).unwrap());
+            let opened = Ledger::open_with(store.clone(), Arc::new(SystemClock), options).await;
+            if opened.is_err() {
+                // Let go of the file before the next attempt opens it.
+                store.shutdown().await;
+            }
+            opened
+        }
+    };
+
+    let without = open_with(Options::default()).await;
+    let wrong = open_with(wrapped_with(&KeyEncryptionKey::generate())).await;
+    let new = KeyEncryptionKey::generate();
+    let rotating = open_with(Options {
+        key_wrapping: KeyWrapping {
+            current: Some(new.clone()),
+            previous: Some(old.clone()),
+        },
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    let rotated_opens = rotating.keys().open(id, &sealed).is_some();
+    rotating.shutdown().await;
+    drop(rotating);
+    let after_rotation = open_with(wrapped_with(&new)).await.unwrap();
+    let opens_after_rotation = after_rotation.keys().open(id, &sealed).is_some();
+    after_rotation.shutdown().await;
+    drop(after_rotation);
+    let old_after_rotation = open_with(wrapped_with(&old)).await;
+
+    assert!(
+        matches!(without, Err(LedgerError::Keys(_))),
+        "{:?}",
+        without.err()
+    );
+    assert!(
+        matches!(wrong, Err(LedgerError::Keys(_))),
+        "{:?}",
+        wrong.err()
+    );
+    assert!(rotated_opens && opens_after_rotation);
+    assert!(matches!(old_after_rotation, Err(LedgerError::Keys(_))));
 }
 
 mod ballots {

@@ -724,6 +724,13 @@ fn entities(rng: &mut Rng, state: &agora_projections::CommunityState) -> Vec<Uui
     chosen
 }
 
+fn options(cadence: Cadence) -> agora::ledger::Options {
+    agora::ledger::Options {
+        cadence,
+        ..agora::ledger::Options::default()
+    }
+}
+
 /// Starts the service on a new handle, retrying while faults make it fail.
 async fn open(
     faults: &Arc<Faults>,
@@ -733,8 +740,12 @@ async fn open(
     journal: &mut Vec<String>,
 ) -> Result<(Arc<FaultyStore>, Arc<Ledger>), String> {
     for attempt in 1..=RESTART_ATTEMPTS_MAX {
-        let opened =
-            Ledger::open_with(Arc::clone(&store) as _, Arc::clone(clock) as _, cadence).await;
+        let opened = Ledger::open_with(
+            Arc::clone(&store) as _,
+            Arc::clone(clock) as _,
+            options(cadence),
+        )
+        .await;
         match opened {
             Ok(ledger) => return Ok((store, ledger)),
             Err(error) => {

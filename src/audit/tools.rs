@@ -264,8 +264,11 @@ async fn write_all(lines: &[ExportLine], path: &Path) -> Result<u64, ToolError> 
 
 /// `agora rebuild`: the state the ledger builds as it loads, against a
 /// fresh, independent replay of every community's log.
-pub async fn rebuild(store: Arc<dyn EventStore>) -> Result<bool, ToolError> {
-    let ledger = Ledger::open(Arc::clone(&store), Arc::new(SystemClock)).await?;
+pub async fn rebuild(
+    store: Arc<dyn EventStore>,
+    options: crate::ledger::Options,
+) -> Result<bool, ToolError> {
+    let ledger = Ledger::open_with(Arc::clone(&store), Arc::new(SystemClock), options).await?;
     let mut out = std::io::stdout().lock();
     let mut ok = true;
     for community in ledger.communities() {

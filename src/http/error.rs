@@ -112,7 +112,7 @@ impl From<LedgerError> for ApiError {
             LedgerError::Contention => Self::Contention,
             LedgerError::Store(error) => Self::Unavailable(error.to_string()),
             LedgerError::ShuttingDown => Self::Unavailable("the service is stopping".into()),
-            LedgerError::Corrupt(reason) => Self::Internal(reason),
+            LedgerError::Corrupt(reason) | LedgerError::Keys(reason) => Self::Internal(reason),
             LedgerError::ReadOnly => Self::ReadOnly,
         }
     }

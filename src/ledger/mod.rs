@@ -23,6 +23,7 @@ pub mod index;
 mod personal;
 mod plan;
 pub mod snapshot;
+mod wrapping;
 mod writer;
 
 use std::collections::HashMap;
@@ -39,6 +40,7 @@ use crate::domain::{Command, Rejection};
 use crate::store::{EventStore, READ_EVENTS_MAX, StoreError};
 
 pub use personal::{KeyRing, PersonalData, PersonalKey};
+pub use wrapping::{KeyEncryptionKey, KeyWrapping, WrappingError};
 
 /// Commands waiting for one community's writer before callers wait.
 pub const COMMAND_QUEUE_MAX: usize = 1_024;
@@ -46,6 +48,16 @@ pub const COMMAND_QUEUE_MAX: usize = 1_024;
 pub const BATCH_COMMANDS_MAX: usize = 32;
 /// How many times a writer catches up and decides again after losing a race.
 pub const CONFLICT_RETRIES_MAX: usize = 5;
+
+/// How a ledger is opened.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub cadence: Cadence,
+    /// How personal-data keys are kept in the store.
+    pub key_wrapping: KeyWrapping,
+    /// Refuse every command, and serve a damaged log up to its first break.
+    pub read_only: bool,
+}
 
 /// How often each writer saves a snapshot and files its recent index
 /// entries. The defaults suit a service; the simulator makes both frequent,
@@ -125,6 +137,8 @@ pub struct CommandOutcome {
 ///   `Idempotency-Key` is safe, and answers with what was recorded, if
 ///   anything was.
 /// - `Corrupt`: the log does not verify; stop.
+/// - `Keys`: the stored personal-data keys cannot be opened (no or the
+///   wrong key-encryption key); stop.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LedgerError {
     #[error(transparent)]
@@ -141,6 +155,8 @@ pub enum LedgerError {
     ShuttingDown,
     #[error("the service runs read-only, for inspection")]
     ReadOnly,
+    #[error("personal-data keys: {0}")]
+    Keys(String),
 }
 
 struct Job {
@@ -185,16 +201,7 @@ impl Ledger {
         store: Arc<dyn EventStore>,
         clock: Arc<dyn Clock>,
     ) -> Result<Arc<Self>, LedgerError> {
-        Self::load(store, clock, Cadence::default(), false).await
-    }
-
-    /// [`open`](Self::open), with snapshots and filings at another cadence.
-    pub async fn open_with(
-        store: Arc<dyn EventStore>,
-        clock: Arc<dyn Clock>,
-        cadence: Cadence,
-    ) -> Result<Arc<Self>, LedgerError> {
-        Self::load(store, clock, cadence, false).await
+        Self::open_with(store, clock, Options::default()).await
     }
 
     /// Opens a ledger that refuses every command, on a store whose chains
@@ -204,16 +211,27 @@ impl Ledger {
         store: Arc<dyn EventStore>,
         clock: Arc<dyn Clock>,
     ) -> Result<Arc<Self>, LedgerError> {
-        Self::load(store, clock, Cadence::default(), true).await
+        let options = Options {
+            read_only: true,
+            ..Options::default()
+        };
+        Self::open_with(store, clock, options).await
     }
 
-    async fn load(
+    /// [`open`](Self::open) or [`open_read_only`](Self::open_read_only),
+    /// with keys wrapped, or snapshots and filings at another cadence.
+    pub async fn open_with(
         store: Arc<dyn EventStore>,
         clock: Arc<dyn Clock>,
-        cadence: Cadence,
-        read_only: bool,
+        options: Options,
     ) -> Result<Arc<Self>, LedgerError> {
-        let keys = Arc::new(KeyRing::load(Arc::clone(&store)).await?);
+        let Options {
+            cadence,
+            key_wrapping,
+            read_only,
+        } = options;
+        let keys = KeyRing::load(Arc::clone(&store), key_wrapping, !read_only).await?;
+        let keys = Arc::new(keys);
         let loaded = history::load_all(&*store, read_only).await?;
         if !read_only {
             remove_stale_keys(&keys, &loaded).await?;
@@ -534,21 +552,13 @@ impl Ledger {
     /// shuts the store down.
     pub async fn shutdown(&self) {
         self.closing.store(true, Ordering::Release);
-        if let Some(scheduler) = self
-            .scheduler
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take()
-        {
-            scheduler.abort();
-        }
-        if let Some(verification) = self
-            .verification
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take()
-        {
-            verification.abort();
+        // Both awaited once aborted, so that nothing of them (a handle on
+        // the store) is left once the ledger has shut down.
+        let background = [&self.scheduler, &self.verification]
+            .map(|task| task.lock().unwrap_or_else(|p| p.into_inner()).take());
+        for task in background.into_iter().flatten() {
+            task.abort();
+            let _ = task.await;
         }
         self.communities
             .write()

@@ -17,6 +17,8 @@ use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use serde::{Deserialize, Serialize};
 
+use super::LedgerError;
+use super::wrapping::KeyWrapping;
 use crate::store::{EventStore, StoreError};
 
 /// The cipher's name as recorded in `Sealed::algorithm`.
@@ -61,6 +63,10 @@ impl PersonalKey {
     /// randomness (the simulator, from its seed).
     pub fn from_bytes(bytes: [u8; KEY_BYTES]) -> Self {
         Self(bytes)
+    }
+
+    pub(crate) fn bytes(&self) -> &[u8; KEY_BYTES] {
+        &self.0
     }
 
     fn cipher(&self) -> XChaCha20Poly1305 {
@@ -126,27 +132,48 @@ impl PersonalKey {
 }
 
 /// The keys of every pioneer not forgotten, cached in memory and kept in
-/// the store.
+/// the store, wrapped when a key-encryption key is given.
 pub struct KeyRing {
     store: Arc<dyn EventStore>,
+    wrapping: KeyWrapping,
     keys: RwLock<HashMap<PioneerId, PersonalKey>>,
 }
 
 impl KeyRing {
-    /// Loads every key from the store. Keys of another size are skipped
-    /// with a warning: they cannot be ours.
-    pub async fn load(store: Arc<dyn EventStore>) -> Result<Self, StoreError> {
+    /// Loads every key from the store, opening each with the wrapping's
+    /// keys; when `writable`, keys bare or wrapped with the previous key are
+    /// wrapped again with the current one. A key that does not open stops
+    /// the load: the service must not run with personal data it cannot
+    /// read.
+    pub async fn load(
+        store: Arc<dyn EventStore>,
+        wrapping: KeyWrapping,
+        writable: bool,
+    ) -> Result<Self, LedgerError> {
         let mut keys = HashMap::new();
-        for (id, bytes) in store.load_keys().await? {
-            match <[u8; KEY_BYTES]>::try_from(bytes.as_slice()) {
-                Ok(key) => {
-                    keys.insert(PioneerId(id), PersonalKey(key));
-                }
-                Err(_) => tracing::warn!(%id, "ignoring a stored key of the wrong size"),
+        let mut rewrapped = 0;
+        for (id, stored) in store.load_keys().await? {
+            let pioneer = PioneerId(id);
+            let opened = wrapping
+                .open(pioneer, &stored)
+                .map_err(|error| LedgerError::Keys(error.to_string()))?;
+            if opened.rewrap && writable {
+                store
+                    .put_key(id, wrapping.wrap(pioneer, &opened.key))
+                    .await?;
+                rewrapped += 1;
             }
+            keys.insert(pioneer, opened.key);
+        }
+        if rewrapped > 0 {
+            tracing::info!(
+                keys = rewrapped,
+                "personal-data keys wrapped with the current key-encryption key"
+            );
         }
         Ok(Self {
             store,
+            wrapping,
             keys: RwLock::new(keys),
         })
     }
@@ -167,7 +194,8 @@ impl KeyRing {
 
     /// Stores a key durably, then caches it.
     pub async fn keep(&self, pioneer: PioneerId, key: PersonalKey) -> Result<(), StoreError> {
-        self.store.put_key(pioneer.0, key.0.to_vec()).await?;
+        let stored = self.wrapping.wrap(pioneer, &key);
+        self.store.put_key(pioneer.0, stored).await?;
         self.write().insert(pioneer, key);
         Ok(())
     }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use agora::app::Application;
 use agora::auth::{Authenticator, Claims, Secret, Verifier};
-use agora::config::{AuthSettings, Config, LogFormat, StoreLocation};
+use agora::config::{AuthSettings, Config, KeyEncryption, LogFormat, StoreLocation};
 use agora_events::Role;
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
@@ -205,6 +205,8 @@ pub async fn spawn_app_in(directory: tempfile::TempDir) -> TestApp {
         log_format: LogFormat::Text,
         log: "warn".into(),
         auth: AuthSettings::Secret(Secret::new(SECRET)),
+        key_encryption: KeyEncryption::File(directory.path().join("agora.kek")),
+        previous_key_encryption_key_file: None,
         read_only: false,
     };
     let application = Application::build(&config).await.unwrap();

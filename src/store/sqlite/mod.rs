@@ -141,6 +141,8 @@ impl SqliteStore {
             connection,
             next_position,
             head,
+            // Keys written by an earlier run may still be in the log.
+            keys_in_wal: true,
         };
         thread::Builder::new()
             .name("agora-sqlite-writer".into())

@@ -73,6 +73,9 @@ pub(super) struct Writer {
     pub(super) connection: Connection,
     pub(super) next_position: u64,
     pub(super) head: watch::Sender<u64>,
+    /// A key was written or destroyed since the write-ahead log was last
+    /// emptied into the file: its old bytes may still lie in the log.
+    pub(super) keys_in_wal: bool,
 }
 
 impl Writer {
@@ -97,6 +100,24 @@ impl Writer {
                 batch.push(request);
             }
             self.commit(batch);
+        }
+    }
+
+    /// Copies the write-ahead log into the file and truncates it, so that
+    /// no byte of a destroyed or rewrapped key is left in it (the file's own
+    /// pages are overwritten on delete: `secure_delete`). A reader in the
+    /// middle of a transaction can hold it up; then the next commit tries
+    /// again.
+    fn empty_the_wal(&mut self) {
+        let outcome = self
+            .connection
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
+                row.get::<_, i64>(0)
+            });
+        match outcome {
+            Ok(0) => self.keys_in_wal = false,
+            Ok(_) => tracing::debug!("the write-ahead log is in use; emptied at the next commit"),
+            Err(error) => tracing::warn!(%error, "could not empty the write-ahead log"),
         }
     }
 
@@ -142,6 +163,14 @@ impl Writer {
         match committed {
             Ok(()) => {
                 self.head.send_replace(self.next_position);
+                // A key written or destroyed is answered once no old byte
+                // of it is left in the write-ahead log.
+                self.keys_in_wal |= batch
+                    .iter()
+                    .any(|request| matches!(request, Request::Key { .. }));
+                if self.keys_in_wal {
+                    self.empty_the_wal();
+                }
                 for (request, answer) in batch.into_iter().zip(answers) {
                     match (request, answer) {
                         (Request::Append(append), Some(outcome)) => {
