@@ -76,7 +76,7 @@ pub const SLUG_BYTES_MAX: usize = 63;
 pub const SLUG_PATTERN: &str = "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$";
 /// An account id, as a regular expression (JSON Schema).
 pub const ACCOUNT_PATTERN: &str =
-    "^(pioneer|project):[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$";
+    "^((pioneer|project):[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|community)$";
 
 /// Why a string is not a community slug.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -148,23 +148,28 @@ impl JsonSchema for CommunitySlug {
 }
 
 /// A time-credit account: every pioneer has one, and so does every project
-/// (pioneers can give hours to a project). Written `pioneer:<uuid>` or
-/// `project:<uuid>`.
+/// (pioneers can give hours to a project), and the community itself (it
+/// takes over the balance of a member who leaves). Written
+/// `pioneer:<uuid>`, `project:<uuid>` or `community`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum AccountId {
     Pioneer(PioneerId),
     Project(ProjectId),
+    Community,
 }
 
 /// Why a string is not an account id.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("account {0:?} must be written pioneer:<uuid> or project:<uuid>")]
+#[error("account {0:?} must be written pioneer:<uuid>, project:<uuid> or community")]
 pub struct AccountIdError(pub String);
 
 impl FromStr for AccountId {
     type Err = AccountIdError;
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let error = || AccountIdError(text.to_owned());
+        if text == "community" {
+            return Ok(Self::Community);
+        }
         let (kind, id) = text.split_once(':').ok_or_else(error)?;
         let id = Uuid::parse_str(id).map_err(|_| error())?;
         match kind {
@@ -180,6 +185,7 @@ impl fmt::Display for AccountId {
         match self {
             Self::Pioneer(id) => write!(f, "pioneer:{id}"),
             Self::Project(id) => write!(f, "project:{id}"),
+            Self::Community => f.write_str("community"),
         }
     }
 }

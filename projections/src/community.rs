@@ -62,6 +62,7 @@ impl CommunityState {
         match account {
             AccountId::Pioneer(id) => self.pioneers.contains_key(&id),
             AccountId::Project(id) => self.projects.by_id.contains_key(&id),
+            AccountId::Community => true,
         }
     }
 

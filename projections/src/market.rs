@@ -156,6 +156,7 @@ impl Market {
                 self.move_credits(event);
                 self.transfers += 1;
             }
+            Event::BalanceSettled(_) => self.move_credits(event),
             _ => {}
         }
     }
@@ -199,6 +200,8 @@ pub enum MovementKind {
     Exchange,
     Reversal,
     Transfer,
+    /// A departing member's balance taken over by the community.
+    Settlement,
 }
 
 /// Credits moving from one account to another, as an event records them:
@@ -246,6 +249,15 @@ impl Movement {
                 hours: transfer.hours,
                 payer_after: transfer.payer_balance_after,
                 payee_after: transfer.payee_balance_after,
+            }),
+            Event::BalanceSettled(settled) => Some(Self {
+                kind: MovementKind::Settlement,
+                reference: settled.pioneer_id.to_string(),
+                payer: settled.payer,
+                payee: settled.payee,
+                hours: settled.hours,
+                payer_after: settled.payer_balance_after,
+                payee_after: settled.payee_balance_after,
             }),
             _ => None,
         }

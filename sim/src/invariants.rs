@@ -248,9 +248,10 @@ pub fn limits_hold(state: &CommunityState) -> Checked {
         let floor = statutes.floor_of(account);
         let ceiling = statutes.ceiling_of(account);
         ensure(
-            *balance >= floor && ceiling.is_none_or(|ceiling| *balance <= ceiling),
+            floor.is_none_or(|floor| *balance >= floor)
+                && ceiling.is_none_or(|ceiling| *balance <= ceiling),
             "balances-within-limits",
-            || format!("{account} holds {balance} h, outside [{floor}, {ceiling:?}]"),
+            || format!("{account} holds {balance} h, outside [{floor:?}, {ceiling:?}]"),
         )?;
     }
     let register = &state.register;

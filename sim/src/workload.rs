@@ -168,7 +168,9 @@ impl Scene<'_> {
     }
 
     fn account(&self, rng: &mut Rng) -> AccountId {
-        if rng.chance(150) {
+        if rng.chance(15) {
+            AccountId::Community
+        } else if rng.chance(150) {
             AccountId::Project(self.project(rng))
         } else {
             AccountId::Pioneer(self.someone(rng))
@@ -468,6 +470,7 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
                         AccountId::Project(project) => {
                             state.projects.get(project).map(|project| project.proposer)
                         }
+                        AccountId::Community => None,
                     }
                 });
             let by = match receiver {

@@ -296,6 +296,11 @@ pub fn given(history: &[Event]) -> Given {
 }
 
 impl Given {
+    /// The state the history folds to.
+    pub fn state(self) -> CommunityState {
+        self.state.expect("the history founds a community")
+    }
+
     pub fn when(self, command: Command) -> Then {
         Then {
             result: decide(self.state.as_ref(), &command, now()),

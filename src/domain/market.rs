@@ -7,9 +7,9 @@
 //! events carry the balances after, so the sum of all balances stays zero.
 
 use agora_events::{
-    AccountId, Event, ExchangeCancelled, ExchangeConfirmed, ExchangeId, ExchangeRecorded,
-    ExchangeReversed, Hours, ListingId, ListingKind, ListingPublished, ListingWithdrawn, PioneerId,
-    TimeCreditsTransferred, TransferId,
+    AccountId, BalanceSettled, Event, ExchangeCancelled, ExchangeConfirmed, ExchangeId,
+    ExchangeRecorded, ExchangeReversed, Hours, ListingId, ListingKind, ListingPublished,
+    ListingWithdrawn, PioneerId, TimeCreditsTransferred, TransferId,
 };
 use agora_projections::{CommunityState, Exchange, ExchangeStatus};
 
@@ -89,19 +89,24 @@ pub struct TransferCredits {
     pub memo: Option<String>,
 }
 
-/// The pioneer who speaks for an account: its owner, or a project's proposer.
+/// The pioneer who speaks for an account: its owner, or a project's
+/// proposer; nobody speaks for the community's own account.
 fn owner_of(state: &CommunityState, account: AccountId) -> Option<PioneerId> {
     match account {
         AccountId::Pioneer(id) => Some(id),
         AccountId::Project(id) => state.projects.get(id).map(|project| project.proposer),
+        AccountId::Community => None,
     }
 }
 
-/// The account exists and can still take part in movements.
+/// The account exists and can still take part in movements. The
+/// community's account takes part in none: it only takes over the balances
+/// of departing members.
 fn usable(state: &CommunityState, account: AccountId) -> Result<(), Rejection> {
     let open = match account {
         AccountId::Pioneer(id) => state.pioneer(id).map(|pioneer| pioneer.is_active()),
         AccountId::Project(id) => state.projects.get(id).map(|project| project.is_open()),
+        AccountId::Community => return Err(Rejection::CommunityAccountReserved),
     };
     match open {
         None => Err(Rejection::AccountNotFound { account }),
@@ -133,8 +138,9 @@ fn balances_after(
         .balance(payer)
         .checked_sub(hours)
         .ok_or(too_large.clone())?;
-    let floor = statutes.floor_of(payer);
-    if payer_after < floor {
+    if let Some(floor) = statutes.floor_of(payer)
+        && payer_after < floor
+    {
         return Err(Rejection::BelowCreditFloor {
             account: payer,
             floor,
@@ -184,6 +190,70 @@ fn pending(state: &CommunityState, id: ExchangeId) -> Result<&Exchange, Rejectio
         });
     }
     Ok(exchange)
+}
+
+/// What a departure closes in the marketplace, as events to record with
+/// it: the member's open listings withdrawn, the pending exchanges they are
+/// a party to cancelled, and their balance taken over by the community's
+/// account, so that nothing is left waiting on someone who is gone.
+pub(super) fn departure(
+    state: &CommunityState,
+    pioneer: PioneerId,
+) -> Result<Vec<Event>, Rejection> {
+    let market = &state.market;
+    let mut events: Vec<Event> = market
+        .listings
+        .values()
+        .filter(|listing| listing.author == pioneer && listing.withdrawn_at.is_none())
+        .map(|listing| {
+            ListingWithdrawn {
+                listing_id: listing.id,
+            }
+            .into()
+        })
+        .collect();
+    events.extend(
+        market
+            .exchanges
+            .values()
+            .filter(|exchange| exchange.status == ExchangeStatus::Pending)
+            .filter(|exchange| {
+                exchange.provider == pioneer || owner_of(state, exchange.receiver) == Some(pioneer)
+            })
+            .map(|exchange| {
+                ExchangeCancelled {
+                    exchange_id: exchange.id,
+                    reason: Some(format!("pioneer {pioneer} left the community")),
+                }
+                .into()
+            }),
+    );
+    let own = AccountId::Pioneer(pioneer);
+    let balance = market.balance(own);
+    if !balance.value().is_zero() {
+        let community = market.balance(AccountId::Community);
+        let too_large = || Rejection::AmountTooLarge { field: "hours" };
+        let community_after = community.checked_add(balance).ok_or_else(too_large)?;
+        let owed = Hours::new(balance.value().abs()).map_err(|_| too_large())?;
+        let zero = Hours::whole(0);
+        let (payer, payee, payer_after, payee_after) = if balance.is_positive() {
+            (own, AccountId::Community, zero, community_after)
+        } else {
+            (AccountId::Community, own, community_after, zero)
+        };
+        events.push(
+            BalanceSettled {
+                pioneer_id: pioneer,
+                payer,
+                payee,
+                hours: owed,
+                payer_balance_after: payer_after,
+                payee_balance_after: payee_after,
+            }
+            .into(),
+        );
+    }
+    Ok(events)
 }
 
 pub fn publish_listing(
@@ -429,7 +499,9 @@ pub fn transfer(
 #[cfg(test)]
 mod tests {
     use super::super::given::*;
-    use agora_events::{AccountId, ExchangeId, Hours, ListingId, ListingKind};
+    use agora_events::{
+        AccountId, BalanceSettled, ExchangeId, Hours, ListingId, ListingKind, ListingPublished,
+    };
     use uuid::Uuid;
 
     const EXCHANGE: ExchangeId = ExchangeId::from_uuid(Uuid::from_u128(0xe1));
@@ -836,6 +908,114 @@ mod tests {
                 .when(reverse(third))
                 .then_events(&["ExchangeReversed"]);
         }
+    }
+
+    /// Alice offered help in a listing, gave Bruno 3 h (confirmed), and has
+    /// two exchanges pending: help she gave Clara, help Clara gave her.
+    fn alice_busy_in_the_market() -> Vec<Event> {
+        let mut history = community_of_three();
+        history.push(
+            ListingPublished {
+                listing_id: ListingId(Uuid::from_u128(0x11)),
+                author: ALICE,
+                kind: ListingKind::Offer,
+                title: "Couture".into(),
+                description: "Ourlets et reprises".into(),
+                tags: vec![],
+            }
+            .into(),
+        );
+        history.push(transferred(BRUNO, ALICE, "3", "-3", "3"));
+        for (id, provider, receiver) in [(0xe2, ALICE, CLARA), (0xe3, CLARA, ALICE)] {
+            let Command::RecordExchange(mut record) =
+                record_command(provider, pioneer_account(receiver), "1")
+            else {
+                unreachable!()
+            };
+            record.exchange_id = ExchangeId(Uuid::from_u128(id));
+            history.extend(
+                given(&history)
+                    .when(Command::RecordExchange(record))
+                    .events(),
+            );
+        }
+        history
+    }
+
+    fn settled(events: &[Event]) -> &BalanceSettled {
+        events
+            .iter()
+            .find_map(|event| match event {
+                Event::BalanceSettled(settled) => Some(settled),
+                _ => None,
+            })
+            .expect("a settlement")
+    }
+
+    #[test]
+    fn a_departure_closes_what_is_open_and_hands_the_balance_to_the_community() {
+        let closing = [
+            "ListingWithdrawn",
+            "ExchangeCancelled",
+            "ExchangeCancelled",
+            "BalanceSettled",
+        ];
+        for (departure, first) in [
+            (leave(ALICE), "PioneerLeft"),
+            (exclude(ALICE, "manquements"), "PioneerExcluded"),
+        ] {
+            let mut expected = vec![first];
+            expected.extend(closing);
+            let events = given(&alice_busy_in_the_market())
+                .when(departure)
+                .then_events(&expected);
+
+            let settled = settled(&events);
+            assert_eq!(settled.payer, pioneer_account(ALICE));
+            assert_eq!(settled.payee, AccountId::Community);
+            assert_eq!(settled.hours, Hours::whole(3));
+            assert_eq!(settled.payer_balance_after, Hours::whole(0));
+            assert_eq!(settled.payee_balance_after, Hours::whole(3));
+        }
+    }
+
+    #[test]
+    fn the_community_takes_over_a_departing_members_debt() {
+        let mut history = community_of_three();
+        history.push(transferred(ALICE, BRUNO, "4", "-4", "4"));
+
+        let events = given(&history)
+            .when(leave(ALICE))
+            .then_events(&["PioneerLeft", "BalanceSettled"]);
+        history.extend(events.clone());
+
+        let settled = settled(&events);
+        assert_eq!(settled.payer, AccountId::Community);
+        assert_eq!(settled.payee, pioneer_account(ALICE));
+        assert_eq!(settled.hours, Hours::whole(4));
+        assert_eq!(settled.payer_balance_after, Hours::whole(-4));
+        let state = given(&history).state();
+        assert_eq!(
+            state.market.balance(pioneer_account(ALICE)),
+            Hours::whole(0)
+        );
+        assert_eq!(state.market.balance(AccountId::Community), Hours::whole(-4));
+        assert!(state.market.sum_of_balances().is_zero());
+        assert!(state.market.inconsistencies.is_empty());
+    }
+
+    #[test]
+    fn the_community_account_takes_part_in_no_exchange_or_transfer() {
+        let Command::TransferCredits(mut gift) = transfer_command(ALICE, BRUNO, "1") else {
+            unreachable!()
+        };
+        gift.payee = AccountId::Community;
+        given(&community_of_three())
+            .when(Command::TransferCredits(gift))
+            .then_err(Rejection::CommunityAccountReserved);
+        given(&community_of_three())
+            .when(record_command(ALICE, AccountId::Community, "1"))
+            .then_err(Rejection::CommunityAccountReserved);
     }
 
     #[test]

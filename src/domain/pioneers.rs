@@ -197,24 +197,28 @@ pub fn update_profile(
 
 pub fn leave(state: &CommunityState, command: &LeaveCommunity) -> Result<Vec<Event>, Rejection> {
     member(state, command.pioneer_id)?;
-    Ok(vec![
+    let mut events = vec![
         PioneerLeft {
             pioneer_id: command.pioneer_id,
         }
         .into(),
-    ])
+    ];
+    events.extend(super::market::departure(state, command.pioneer_id)?);
+    Ok(events)
 }
 
 pub fn exclude(state: &CommunityState, command: &ExcludePioneer) -> Result<Vec<Event>, Rejection> {
     member(state, command.pioneer_id)?;
     paragraph("reason", &command.reason, LONG_TEXT_CHARS_MAX)?;
-    Ok(vec![
+    let mut events = vec![
         PioneerExcluded {
             pioneer_id: command.pioneer_id,
             reason: command.reason.clone(),
         }
         .into(),
-    ])
+    ];
+    events.extend(super::market::departure(state, command.pioneer_id)?);
+    Ok(events)
 }
 
 pub fn forget(state: &CommunityState, command: &ForgetPioneer) -> Result<Vec<Event>, Rejection> {

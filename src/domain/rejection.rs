@@ -115,6 +115,10 @@ pub enum Rejection {
         pioneer: PioneerId,
         exchange: ExchangeId,
     },
+    #[error(
+        "the community's account takes no exchange or transfer: it only takes over departing members' balances"
+    )]
+    CommunityAccountReserved,
     #[error("there is no account {account}")]
     AccountNotFound { account: AccountId },
     #[error("account {account} is closed: its owner left or the project ended")]
@@ -261,6 +265,7 @@ impl Rejection {
             Self::HoursNotPositive { .. } => "hours-positive",
             Self::SelfTransfer => "no-self-transfer",
             Self::SelfDealing { .. } => "second-person-required",
+            Self::CommunityAccountReserved => "community-account-reserved",
             Self::PartyCannotReverse { .. } => "reversal-by-a-third-party",
             Self::AccountNotFound { .. } => "account-not-found",
             Self::AccountClosed { .. } => "account-closed",
@@ -346,6 +351,7 @@ impl Rejection {
             | Self::NotAccountOwner { .. }
             | Self::SelfDealing { .. }
             | Self::PartyCannotReverse { .. }
+            | Self::CommunityAccountReserved
             | Self::NotInElectorate { .. } => RejectionKind::Forbidden,
             Self::HoursNotPositive { .. }
             | Self::SelfTransfer

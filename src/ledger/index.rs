@@ -234,6 +234,7 @@ pub fn account_key(account: AccountId) -> String {
     match account {
         AccountId::Pioneer(id) => compact('p', id.0.as_bytes()),
         AccountId::Project(id) => compact('j', id.0.as_bytes()),
+        AccountId::Community => compact('k', &[]),
     }
 }
 

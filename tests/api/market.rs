@@ -398,3 +398,72 @@ async fn nobody_raises_their_own_balance_alone() {
     assert_eq!(balance(account(&alice)).await, "2.00");
     assert_eq!(balance(project_account.clone()).await, "5.00");
 }
+
+/// Leaving closes what the member left open and hands their balance to the
+/// community's account, every step an event of the departure.
+#[tokio::test]
+async fn a_departure_withdraws_cancels_and_settles() {
+    let app = spawn_app().await;
+    let [alice, bruno] =
+        <[String; 2]>::try_from(community_with(&app, &["Alice", "Bruno"]).await).unwrap();
+    let own = app.pioneer_token(&alice);
+    let paid = app
+        .post(
+            &app.path("/transfers"),
+            &app.pioneer_token(&bruno),
+            &json!({"payee": account(&alice), "hours": "3"}),
+        )
+        .await;
+    assert_eq!(paid.status(), 200);
+    let listed = app
+        .post(
+            &app.path("/market/listings"),
+            &own,
+            &json!({"kind": "offer", "title": "Couture", "description": "Ourlets", "tags": []}),
+        )
+        .await;
+    assert_eq!(listed.status(), 200, "{}", listed.text().await.unwrap());
+    let recorded = app
+        .post(
+            &app.path("/exchanges"),
+            &own,
+            &json!({"receiver": account(&bruno), "hours": "1", "description": "Couture"}),
+        )
+        .await;
+    assert_eq!(recorded.status(), 200);
+
+    let left: Value = app
+        .post(&app.path(&format!("/pioneers/{alice}/leave")), &own, &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let types: Vec<&str> = left["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| event["type"].as_str().unwrap())
+        .collect();
+    let read = |path: String| {
+        let app = &app;
+        async move {
+            app.get(&app.path(&path), &operator())
+                .await
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let listings = read("/market/listings".into()).await;
+    let community = read("/accounts/community".into()).await;
+    let former = read(format!("/accounts/{}", account(&alice))).await;
+
+    assert_eq!(
+        types,
+        ["PioneerLeft", "ListingWithdrawn", "ExchangeCancelled", "BalanceSettled"]
+    );
+    assert_eq!(listings.as_array().map(Vec::len), Some(0), "{listings}");
+    assert_eq!(community["balance"], "3.00");
+    assert_eq!(community["floor"], Value::Null);
+    assert_eq!(former["balance"], "0.00");
+}

@@ -34,11 +34,14 @@ pub struct Statutes {
 }
 
 impl Statutes {
-    /// The lowest balance `account` may reach.
-    pub fn floor_of(&self, account: AccountId) -> Hours {
+    /// The lowest balance `account` may reach, if there is one. The
+    /// community's own account has no limits: it takes over whatever
+    /// balance a departing member leaves.
+    pub fn floor_of(&self, account: AccountId) -> Option<Hours> {
         match account {
-            AccountId::Pioneer(_) => self.credit_floor,
-            AccountId::Project(_) => self.project_credit_floor.unwrap_or(Hours::whole(0)),
+            AccountId::Pioneer(_) => Some(self.credit_floor),
+            AccountId::Project(_) => Some(self.project_credit_floor.unwrap_or(Hours::whole(0))),
+            AccountId::Community => None,
         }
     }
 
@@ -47,6 +50,7 @@ impl Statutes {
         match account {
             AccountId::Pioneer(_) => Some(self.credit_ceiling),
             AccountId::Project(_) => self.project_credit_ceiling,
+            AccountId::Community => None,
         }
     }
 }

@@ -81,6 +81,22 @@ pub struct ExchangeReversed {
     pub receiver_balance_after: Hours,
 }
 
+/// A member left or was excluded: their balance went to the community's
+/// account (what they were owed, or what they owed), leaving theirs at
+/// zero. Recorded with the departure, in the same command.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BalanceSettled {
+    pub pioneer_id: PioneerId,
+    /// `pioneer:<id>` then `community` when the member was owed hours; the
+    /// other way round when they owed some.
+    pub payer: AccountId,
+    pub payee: AccountId,
+    pub hours: Hours,
+    pub payer_balance_after: Hours,
+    pub payee_balance_after: Hours,
+}
+
 /// A payer transferred time credits directly to a payee.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -150,6 +150,7 @@ vocabulary! {
     ExchangeCancelled => 1,
     ExchangeReversed => 1,
     TimeCreditsTransferred => 1,
+    BalanceSettled => 1,
     ProjectProposed => 1,
     ProjectScored => 1,
     ProjectStatusChanged => 1,

@@ -397,7 +397,7 @@ pub async fn list_accounts(
 fn reading(account: AccountId) -> Access<'static> {
     match account {
         AccountId::Pioneer(pioneer) => Access::MemberOrSelf(pioneer),
-        AccountId::Project(_) => Access::Member,
+        AccountId::Project(_) | AccountId::Community => Access::Member,
     }
 }
 
@@ -479,6 +479,7 @@ pub async fn get_statement(
                     MovementKind::Exchange => "exchange",
                     MovementKind::Reversal => "reversal",
                     MovementKind::Transfer => "transfer",
+                    MovementKind::Settlement => "settlement",
                 },
                 reference: line.reference,
                 counterparty: line.counterparty,

@@ -116,8 +116,9 @@ pub struct AccountView {
     pub account: AccountId,
     #[schema(value_type = crate::http::schema::Amount)]
     pub balance: Hours,
-    #[schema(value_type = crate::http::schema::Amount)]
-    pub floor: Hours,
+    /// `null`: no floor (the community's own account).
+    #[schema(value_type = Option<crate::http::schema::Amount>)]
+    pub floor: Option<Hours>,
     /// `null`: no ceiling (a project's account, unless the statutes set one).
     #[schema(value_type = Option<crate::http::schema::Amount>)]
     pub ceiling: Option<Hours>,
