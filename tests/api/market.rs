@@ -433,7 +433,11 @@ async fn a_departure_withdraws_cancels_and_settles() {
     assert_eq!(recorded.status(), 200);
 
     let left: Value = app
-        .post(&app.path(&format!("/pioneers/{alice}/leave")), &own, &json!({}))
+        .post(
+            &app.path(&format!("/pioneers/{alice}/leave")),
+            &own,
+            &json!({}),
+        )
         .await
         .json()
         .await
@@ -460,7 +464,12 @@ async fn a_departure_withdraws_cancels_and_settles() {
 
     assert_eq!(
         types,
-        ["PioneerLeft", "ListingWithdrawn", "ExchangeCancelled", "BalanceSettled"]
+        [
+            "PioneerLeft",
+            "ListingWithdrawn",
+            "ExchangeCancelled",
+            "BalanceSettled"
+        ]
     );
     assert_eq!(listings.as_array().map(Vec::len), Some(0), "{listings}");
     assert_eq!(community["balance"], "3.00");
