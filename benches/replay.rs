@@ -89,6 +89,7 @@ fn events(transfers: usize) -> Vec<ProposedEvent> {
                     concerned: 40,
                     cost: 30,
                     self_financing: 30,
+                    cost_reference: None,
                 },
                 charter_version: "1".into(),
                 project_credit_floor: None,

@@ -43,6 +43,7 @@ fn statutes() -> Statutes {
             concerned: 50,
             cost: 25,
             self_financing: 25,
+            cost_reference: None,
         },
         charter_version: "v1".into(),
         project_credit_floor: None,

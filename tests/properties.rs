@@ -49,6 +49,7 @@ fn statutes(floor: i32, ceiling: i32) -> Statutes {
             concerned: 50,
             cost: 25,
             self_financing: 25,
+            cost_reference: None,
         },
         charter_version: CHARTER.into(),
         project_credit_floor: None,

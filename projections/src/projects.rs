@@ -3,8 +3,9 @@
 //! The ranking formula (also in `docs/ranking.md`): among projects that are
 //! scored and neither done nor withdrawn, each criterion becomes a number
 //! from 0 to 1 — the share of pioneers concerned (`concerned_percent / 100`),
-//! the relative cheapness (`cheapest estimated cost / this one's`, 1 when
-//! this one costs nothing), the possibility of self-financing
+//! the cheapness against the statutes' cost reference (`reference /
+//! (reference + cost)`: 1 when it costs nothing, ½ at the reference), the
+//! possibility of self-financing
 //! (`self_financing_percent / 100`) — and the score is the sum of each times
 //! its weight in the statutes (percent), so from 0 to 100. Higher ranks
 //! first; ties go to the earlier proposal. Each contribution is returned.
@@ -165,21 +166,14 @@ impl Projects {
             })
             .filter_map(|project| Some((project, project.scores_at(as_of)?)))
             .collect();
-        let cheapest = candidates
-            .iter()
-            .map(|(_, scores)| scores.estimated_cost.value())
-            .min()
-            .unwrap_or_default();
+        let reference = weights.cost_reference().value();
         let hundred = Decimal::from(100);
         let mut ranked: Vec<(u64, Ranked)> = candidates
             .into_iter()
             .map(|(project, scores)| {
-                let cost = scores.estimated_cost.value();
-                let cheapness = if cost.is_zero() {
-                    Decimal::ONE
-                } else {
-                    cheapest / cost
-                };
+                // Against the statutes' reference, never against other
+                // projects: a score depends on the project's own figures.
+                let cheapness = reference / (reference + scores.estimated_cost.value());
                 let round = |value: Decimal| value.round_dp(RANKING_DECIMALS);
                 let concerned = round(
                     Decimal::from(weights.concerned) * Decimal::from(scores.concerned_percent)

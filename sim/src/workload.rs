@@ -56,6 +56,7 @@ pub fn statutes(rng: &mut Rng, name: &str) -> Statutes {
             concerned: 50,
             cost: 25,
             self_financing: 25,
+            cost_reference: None,
         },
         charter_version: CHARTER.into(),
         project_credit_floor: None,

@@ -131,6 +131,7 @@ fn statutes() -> Statutes {
             concerned: 40,
             cost: 30,
             self_financing: 30,
+            cost_reference: None,
         },
         charter_version: CHARTER.into(),
         project_credit_floor: None,

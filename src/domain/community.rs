@@ -100,6 +100,14 @@ pub fn validate_statutes(statutes: &Statutes) -> Result<(), Rejection> {
     if total != 100 {
         return Err(Rejection::RankingWeightsNotHundred { total });
     }
+    if let Some(reference) = weights.cost_reference
+        && !reference.is_positive()
+    {
+        return Err(Rejection::AmountNotPositive {
+            field: "statutes.ranking_weights.cost_reference",
+            amount: reference,
+        });
+    }
     Ok(())
 }
 

@@ -45,6 +45,7 @@ pub fn statutes() -> Statutes {
             concerned: 40,
             cost: 30,
             self_financing: 30,
+            cost_reference: None,
         },
         charter_version: CHARTER.into(),
         project_credit_floor: None,

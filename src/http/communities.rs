@@ -46,12 +46,18 @@ pub struct RankingWeightsDto {
     pub cost: u8,
     #[schema(minimum = 0, maximum = 100)]
     pub self_financing: u8,
+    /// Euros: a project costing this much gets half of the cost criterion,
+    /// one costing nothing all of it; default 10000.00.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::http::schema::PositiveAmount>, example = "10000.00")]
+    pub cost_reference: Option<Euros>,
 }
 
 const DEFAULT_RANKING_WEIGHTS: RankingWeightsDto = RankingWeightsDto {
     concerned: 40,
     cost: 30,
     self_financing: 30,
+    cost_reference: None,
 };
 
 fn default_credit_floor() -> Hours {
@@ -120,6 +126,7 @@ impl From<StatutesDto> for Statutes {
                 concerned: dto.ranking_weights.concerned,
                 cost: dto.ranking_weights.cost,
                 self_financing: dto.ranking_weights.self_financing,
+                cost_reference: dto.ranking_weights.cost_reference,
             },
             charter_version: dto.charter_version,
             project_credit_floor: dto.project_credit_floor,
@@ -147,6 +154,7 @@ impl From<&Statutes> for StatutesDto {
                 concerned: statutes.ranking_weights.concerned,
                 cost: statutes.ranking_weights.cost,
                 self_financing: statutes.ranking_weights.self_financing,
+                cost_reference: statutes.ranking_weights.cost_reference,
             },
             charter_version: statutes.charter_version.clone(),
             project_credit_floor: statutes.project_credit_floor,

@@ -404,7 +404,7 @@ pub struct RankingView {
 }
 
 /// How the ranking is computed (see `docs/ranking.md`).
-pub const RANKING_FORMULA: &str = "score = concerned_weight × concerned_percent/100 + cost_weight × (cheapest estimated cost / this estimated cost, 1 if free) + self_financing_weight × self_financing_percent/100, over scored projects neither done nor withdrawn; higher first, ties to the earlier proposal";
+pub const RANKING_FORMULA: &str = "score = concerned_weight × concerned_percent/100 + cost_weight × reference / (reference + estimated cost), the reference being the statutes' cost_reference (10000.00 € by default) + self_financing_weight × self_financing_percent/100, over scored projects neither done nor withdrawn; higher first, ties to the earlier proposal";
 
 /// The gardener's ranking, now or as of a past instant, with each
 /// criterion's contribution.

@@ -50,8 +50,9 @@ async fn the_ranking_follows_the_documented_formula_with_each_contribution() {
         .await
         .unwrap();
 
-    // Weights 40/30/30. Garden: 40×0.8 + 30×(500/1000) + 30×0.5 = 32 + 15 + 15 = 62.
-    // Bikes: 40×0.4 + 30×1 + 30×1 = 16 + 30 + 30 = 76.
+    // Weights 40/30/30, the default cost reference of 10 000 €.
+    // Garden: 40×0.8 + 30×10000/11000 + 30×0.5 = 32 + 27.2727 + 15 = 74.2727.
+    // Bikes: 40×0.4 + 30×10000/10500 + 30×1 = 16 + 28.5714 + 30 = 74.5714.
     let ranked = ranking["ranking"].as_array().unwrap();
     assert_eq!(
         ranked.len(),
@@ -59,13 +60,37 @@ async fn the_ranking_follows_the_documented_formula_with_each_contribution() {
         "the unscored project {unscored} is not ranked"
     );
     assert_eq!(ranked[0]["project_id"], bikes);
-    assert_eq!(ranked[0]["score"], "76.0000");
+    assert_eq!(ranked[0]["score"], "74.5714");
     assert_eq!(ranked[1]["project_id"], garden);
     assert_eq!(
         ranked[1]["contributions"],
-        json!({"concerned": "32.0000", "cost": "15.0000", "self_financing": "15.0000"})
+        json!({"concerned": "32.0000", "cost": "27.2727", "self_financing": "15.0000"})
     );
-    assert_eq!(ranked[1]["score"], "62.0000");
+    assert_eq!(ranked[1]["score"], "74.2727");
+
+    // An unrelated project, cheap or free, moves nobody else's score.
+    let cheap = propose(&app, &token, "Boîte à livres").await;
+    let free = propose(&app, &token, "Troc de graines").await;
+    score(&app, &cheap, 10, "10.00", 0).await;
+    score(&app, &free, 10, "0.00", 0).await;
+    let after: Value = app
+        .get(&app.path("/ranking"), &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let score_of = |ranking: &Value, project: &str| {
+        ranking["ranking"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|ranked| ranked["project_id"] == project)
+            .map(|ranked| ranked["score"].clone())
+    };
+    for project in [&garden, &bikes] {
+        assert_eq!(score_of(&after, project), score_of(&ranking, project));
+    }
+    assert_eq!(score_of(&after, &free).unwrap(), "34.0000");
 }
 
 #[tokio::test]

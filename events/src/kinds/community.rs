@@ -74,6 +74,24 @@ pub struct RankingWeights {
     pub cost: u8,
     /// Possibility of self-financing.
     pub self_financing: u8,
+    /// The cost a project's is measured against: a project costing this
+    /// much gets half the cost criterion, one costing nothing all of it.
+    /// [`DEFAULT_COST_REFERENCE`] when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_reference: Option<Euros>,
+}
+
+/// The cost reference of statutes that name none: 10,000 €.
+pub const DEFAULT_COST_REFERENCE_CENTS: i64 = 1_000_000;
+
+impl RankingWeights {
+    /// The cost a project's is measured against.
+    pub fn cost_reference(&self) -> Euros {
+        self.cost_reference.unwrap_or_else(|| {
+            Euros::new(rust_decimal::Decimal::new(DEFAULT_COST_REFERENCE_CENTS, 2))
+                .expect("the default reference is an amount")
+        })
+    }
 }
 
 /// A community was founded with its first statutes.
