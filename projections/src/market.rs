@@ -22,6 +22,19 @@ pub struct Listing {
     pub tags: Vec<String>,
     pub published_at: Timestamp,
     pub withdrawn_at: Option<Timestamp>,
+    /// Who reported it, and why.
+    #[serde(default)]
+    pub reports: Vec<(PioneerId, String)>,
+    /// When the gardener took it down, and why.
+    #[serde(default)]
+    pub taken_down: Option<(Timestamp, String)>,
+}
+
+impl Listing {
+    /// Neither withdrawn by its author nor taken down.
+    pub fn is_open(&self) -> bool {
+        self.withdrawn_at.is_none() && self.taken_down.is_none()
+    }
 }
 
 /// Where an exchange stands.
@@ -104,12 +117,24 @@ impl Market {
                         tags: published.tags.clone(),
                         published_at: at,
                         withdrawn_at: None,
+                        reports: Vec::new(),
+                        taken_down: None,
                     },
                 );
             }
             Event::ListingWithdrawn(withdrawn) => {
                 if let Some(listing) = self.listings.get_mut(&withdrawn.listing_id) {
                     listing.withdrawn_at = Some(at);
+                }
+            }
+            Event::ListingReported(reported) => {
+                if let Some(listing) = self.listings.get_mut(&reported.listing_id) {
+                    listing.reports.push((reported.by, reported.reason.clone()));
+                }
+            }
+            Event::ListingTakenDown(taken_down) => {
+                if let Some(listing) = self.listings.get_mut(&taken_down.listing_id) {
+                    listing.taken_down = Some((at, taken_down.reason.clone()));
                 }
             }
             Event::ExchangeRecorded(recorded) => {

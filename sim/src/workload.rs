@@ -9,8 +9,9 @@ use agora::domain::{
     AcceptCharter, AdmitPioneer, AllocateFunds, AmendStatutes, CancelExchange, Canceller, CastVote,
     ChangeProjectStatus, CloseBallot, Command, ConfirmExchange, CreateCommunity, ExcludePioneer,
     ForgetPioneer, LeaveCommunity, OpenBallot, ProposeProject, PublishListing, RecordExchange,
-    RecordExpense, RecordReceipt, RecordSharePayment, RedeemShares, ReverseExchange, ScoreProject,
-    SetRoles, SubscribeShares, TransferCredits, UpdateProfile, WithdrawListing,
+    RecordExpense, RecordReceipt, RecordSharePayment, RedeemShares, ReportListing, ReverseExchange,
+    ScoreProject, SetRoles, SubscribeShares, TakeDownListing, TransferCredits, UpdateProfile,
+    WithdrawListing,
 };
 use agora::ledger::{KeyRing, PersonalData, PersonalKey};
 use agora_events::{
@@ -248,7 +249,7 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
     // Until a few members are in good standing, mostly admissions and
     // what follows them.
     let members = state.pioneers.len();
-    let weights: [u32; 26] = [
+    let weights: [u32; 28] = [
         if members < 6 { 30 } else { 3 }, // admit
         if members < 6 { 20 } else { 3 }, // accept the charter
         1,                                // update a profile
@@ -261,6 +262,8 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
         1,                                // redeem shares
         2,                                // publish a listing
         1,                                // withdraw a listing
+        1,                                // report a listing
+        1,                                // take a listing down
         10,                               // record an exchange
         9,                                // confirm an exchange
         2,                                // cancel an exchange
@@ -441,6 +444,32 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
             (command, member(by), None)
         }
         12 => {
+            let listings: Vec<_> = state.market.listings.values().collect();
+            let listing = match rng.pick(&listings) {
+                Some(listing) if rng.chance(900) => listing.id,
+                _ => ListingId(new_uuid(rng)),
+            };
+            let by = scene.someone(rng);
+            let command = Command::ReportListing(ReportListing {
+                listing_id: listing,
+                by,
+                reason: "Hors charte".into(),
+            });
+            (command, member(by), None)
+        }
+        13 => {
+            let listings: Vec<_> = state.market.listings.values().collect();
+            let listing = match rng.pick(&listings) {
+                Some(listing) if rng.chance(900) => listing.id,
+                _ => ListingId(new_uuid(rng)),
+            };
+            let command = Command::TakeDownListing(TakeDownListing {
+                listing_id: listing,
+                reason: "Annonce commerciale".into(),
+            });
+            (command, operator(Role::Gardener), None)
+        }
+        14 => {
             let provider = scene.someone(rng);
             let receiver = if rng.chance(50) {
                 AccountId::Pioneer(provider)
@@ -462,7 +491,7 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
             });
             (command, member(provider), None)
         }
-        13 => {
+        15 => {
             let exchange = scene.exchange(rng, |status| matches!(status, ExchangeStatus::Pending));
             let receiver =
                 state.market.exchanges.get(&exchange).and_then(|exchange| {
@@ -484,7 +513,7 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
             });
             (command, member(by), None)
         }
-        14 => {
+        16 => {
             let exchange = scene.exchange(rng, |status| matches!(status, ExchangeStatus::Pending));
             let (by, actor) = if rng.chance(300) {
                 (Canceller::Gardener, operator(Role::Gardener))
@@ -505,7 +534,7 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
             });
             (command, actor, None)
         }
-        15 => {
+        17 => {
             let exchange = scene.exchange(rng, |status| {
                 matches!(status, ExchangeStatus::Completed { .. })
             });
@@ -526,7 +555,7 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
             });
             (command, operator(Role::Gardener), None)
         }
-        16 => {
+        18 => {
             let by = scene.someone(rng);
             let payer = if rng.chance(950) {
                 AccountId::Pioneer(by)
@@ -549,7 +578,7 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
             });
             (command, member(by), None)
         }
-        17 => {
+        19 => {
             let proposer = scene.someone(rng);
             let command = Command::ProposeProject(ProposeProject {
                 project_id: ProjectId(new_uuid(rng)),
@@ -559,7 +588,7 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
             });
             (command, member(proposer), None)
         }
-        18 => {
+        20 => {
             let command = Command::ScoreProject(ScoreProject {
                 project_id: scene.project(rng),
                 concerned_percent: rng.between(0, 110) as u8,
@@ -568,7 +597,7 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
             });
             (command, operator(Role::Gardener), None)
         }
-        19 => {
+        21 => {
             let statuses = [
                 ProjectStatus::Proposed,
                 ProjectStatus::Selected,
@@ -583,7 +612,7 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
             });
             (command, operator(Role::Gardener), None)
         }
-        20 => {
+        22 => {
             let method = [
                 VotingMethod::Single,
                 VotingMethod::Approval,
@@ -614,7 +643,7 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
             });
             (command, operator(Role::Gardener), None)
         }
-        21 => {
+        23 => {
             let voter = scene.someone(rng);
             let (ballot_id, choice) = match scene.ballot(rng, true) {
                 Some(ballot) => (ballot.opened.ballot_id, choice(rng, &ballot.opened)),
@@ -632,7 +661,7 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
             });
             (command, member(voter), None)
         }
-        22 => {
+        24 => {
             let ballot_id = scene
                 .ballot(rng, true)
                 .map_or_else(|| BallotId(new_uuid(rng)), |ballot| ballot.opened.ballot_id);
@@ -642,7 +671,7 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
             });
             (command, operator(Role::Gardener), None)
         }
-        23 => {
+        25 => {
             let command = Command::RecordReceipt(RecordReceipt {
                 receipt_id: ReceiptId(new_uuid(rng)),
                 amount: amount_of_euros(rng),
@@ -651,7 +680,7 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
             });
             (command, operator(Role::Treasurer), None)
         }
-        24 => {
+        26 => {
             let closed: Vec<BallotId> = state
                 .ballots
                 .by_id

@@ -9,9 +9,10 @@
 use agora_events::{
     AccountId, BalanceSettled, Event, ExchangeCancelled, ExchangeConfirmed, ExchangeId,
     ExchangeRecorded, ExchangeReversed, Hours, ListingId, ListingKind, ListingPublished,
-    ListingWithdrawn, PioneerId, TimeCreditsTransferred, TransferId,
+    ListingReported, ListingTakenDown, ListingWithdrawn, PioneerId, TimeCreditsTransferred,
+    TransferId,
 };
-use agora_projections::{CommunityState, Exchange, ExchangeStatus};
+use agora_projections::{CommunityState, Exchange, ExchangeStatus, Listing};
 
 use super::Rejection;
 use super::text::{LONG_TEXT_CHARS_MAX, NAME_CHARS_MAX, line, paragraph};
@@ -35,6 +36,21 @@ pub struct PublishListing {
 pub struct WithdrawListing {
     pub listing_id: ListingId,
     pub by: PioneerId,
+}
+
+/// A member reports a listing as unfit for the community.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportListing {
+    pub listing_id: ListingId,
+    pub by: PioneerId,
+    pub reason: String,
+}
+
+/// The gardener takes a listing down.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TakeDownListing {
+    pub listing_id: ListingId,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -204,7 +220,7 @@ pub(super) fn departure(
     let mut events: Vec<Event> = market
         .listings
         .values()
-        .filter(|listing| listing.author == pioneer && listing.withdrawn_at.is_none())
+        .filter(|listing| listing.author == pioneer && listing.is_open())
         .map(|listing| {
             ListingWithdrawn {
                 listing_id: listing.id,
@@ -285,11 +301,8 @@ pub fn publish_listing(
     ])
 }
 
-pub fn withdraw_listing(
-    state: &CommunityState,
-    command: &WithdrawListing,
-) -> Result<Vec<Event>, Rejection> {
-    let listing_id = command.listing_id;
+/// The listing, if it is still open: neither withdrawn nor taken down.
+fn open_listing(state: &CommunityState, listing_id: ListingId) -> Result<&Listing, Rejection> {
     let listing = state
         .market
         .listings
@@ -297,8 +310,8 @@ pub fn withdraw_listing(
         .ok_or(Rejection::ListingNotFound {
             listing: listing_id,
         })?;
-    if listing.author != command.by {
-        return Err(Rejection::NotListingAuthor {
+    if listing.taken_down.is_some() {
+        return Err(Rejection::ListingTakenDown {
             listing: listing_id,
         });
     }
@@ -307,7 +320,67 @@ pub fn withdraw_listing(
             listing: listing_id,
         });
     }
+    Ok(listing)
+}
+
+pub fn withdraw_listing(
+    state: &CommunityState,
+    command: &WithdrawListing,
+) -> Result<Vec<Event>, Rejection> {
+    let listing_id = command.listing_id;
+    let listing = open_listing(state, listing_id)?;
+    if listing.author != command.by {
+        return Err(Rejection::NotListingAuthor {
+            listing: listing_id,
+        });
+    }
     Ok(vec![ListingWithdrawn { listing_id }.into()])
+}
+
+/// A member reports another's open listing, once.
+pub fn report_listing(
+    state: &CommunityState,
+    command: &ReportListing,
+) -> Result<Vec<Event>, Rejection> {
+    super::pioneers::member(state, command.by)?;
+    let listing_id = command.listing_id;
+    let listing = open_listing(state, listing_id)?;
+    if listing.author == command.by {
+        return Err(Rejection::OwnListingReported {
+            listing: listing_id,
+        });
+    }
+    if listing.reports.iter().any(|(by, _)| *by == command.by) {
+        return Err(Rejection::ListingAlreadyReported {
+            listing: listing_id,
+        });
+    }
+    paragraph("reason", &command.reason, LONG_TEXT_CHARS_MAX)?;
+    Ok(vec![
+        ListingReported {
+            listing_id,
+            by: command.by,
+            reason: command.reason.clone(),
+        }
+        .into(),
+    ])
+}
+
+/// The gardener takes an open listing down, with the reason.
+pub fn take_down_listing(
+    state: &CommunityState,
+    command: &TakeDownListing,
+) -> Result<Vec<Event>, Rejection> {
+    let listing_id = command.listing_id;
+    open_listing(state, listing_id)?;
+    paragraph("reason", &command.reason, LONG_TEXT_CHARS_MAX)?;
+    Ok(vec![
+        ListingTakenDown {
+            listing_id,
+            reason: command.reason.clone(),
+        }
+        .into(),
+    ])
 }
 
 pub fn record_exchange(
@@ -329,14 +402,7 @@ pub fn record_exchange(
     positive(command.hours)?;
     paragraph("description", &command.description, LONG_TEXT_CHARS_MAX)?;
     if let Some(listing) = command.listing_id {
-        let found = state
-            .market
-            .listings
-            .get(&listing)
-            .ok_or(Rejection::ListingNotFound { listing })?;
-        if found.withdrawn_at.is_some() {
-            return Err(Rejection::ListingWithdrawn { listing });
-        }
+        open_listing(state, listing)?;
     }
     Ok(vec![
         ExchangeRecorded {
@@ -1016,6 +1082,66 @@ mod tests {
         given(&community_of_three())
             .when(record_command(ALICE, AccountId::Community, "1"))
             .then_err(Rejection::CommunityAccountReserved);
+    }
+
+    #[test]
+    fn members_report_a_listing_once_and_the_gardener_takes_it_down() {
+        let listing_id = ListingId(Uuid::from_u128(0x11));
+        let report = |by: PioneerId| {
+            Command::ReportListing(ReportListing {
+                listing_id,
+                by,
+                reason: "Annonce commerciale".into(),
+            })
+        };
+        let take_down = Command::TakeDownListing(TakeDownListing {
+            listing_id,
+            reason: "Hors de l'esprit de la charte".into(),
+        });
+        let mut history = alice_busy_in_the_market();
+        history.extend(given(&history).when(report(BRUNO)).events());
+
+        given(&history)
+            .when(report(BRUNO))
+            .then_err(Rejection::ListingAlreadyReported {
+                listing: listing_id,
+            });
+        given(&history)
+            .when(report(ALICE))
+            .then_err(Rejection::OwnListingReported {
+                listing: listing_id,
+            });
+        history.extend(
+            given(&history)
+                .when(take_down.clone())
+                .then_events(&["ListingTakenDown"]),
+        );
+        let taken_down = Rejection::ListingTakenDown {
+            listing: listing_id,
+        };
+        given(&history)
+            .when(report(CLARA))
+            .then_err(taken_down.clone());
+        given(&history).when(take_down).then_err(taken_down.clone());
+        given(&history)
+            .when(Command::WithdrawListing(WithdrawListing {
+                listing_id,
+                by: ALICE,
+            }))
+            .then_err(taken_down.clone());
+        let Command::RecordExchange(mut record) =
+            record_command(ALICE, pioneer_account(BRUNO), "1")
+        else {
+            unreachable!()
+        };
+        record.listing_id = Some(listing_id);
+        given(&history)
+            .when(Command::RecordExchange(record))
+            .then_err(taken_down);
+        let state = given(&history).state();
+        let listing = &state.market.listings[&listing_id];
+        assert_eq!(listing.reports.len(), 1);
+        assert!(!listing.is_open());
     }
 
     #[test]

@@ -27,8 +27,8 @@ pub use ballots::{CastVote, CloseBallot, OpenBallot};
 pub use community::{AmendStatutes, CreateCommunity, validate_statutes};
 pub use funds::{AllocateFunds, RecordExpense, RecordReceipt};
 pub use market::{
-    CancelExchange, Canceller, ConfirmExchange, PublishListing, RecordExchange, ReverseExchange,
-    TransferCredits, WithdrawListing,
+    CancelExchange, Canceller, ConfirmExchange, PublishListing, RecordExchange, ReportListing,
+    ReverseExchange, TakeDownListing, TransferCredits, WithdrawListing,
 };
 pub use pioneers::{
     AcceptCharter, AdmitPioneer, ExcludePioneer, ForgetPioneer, LeaveCommunity, SetRoles,
@@ -56,6 +56,8 @@ pub enum Command {
     RedeemShares(RedeemShares),
     PublishListing(PublishListing),
     WithdrawListing(WithdrawListing),
+    ReportListing(ReportListing),
+    TakeDownListing(TakeDownListing),
     RecordExchange(RecordExchange),
     ConfirmExchange(ConfirmExchange),
     CancelExchange(CancelExchange),
@@ -103,6 +105,8 @@ pub fn decide(
         Command::RedeemShares(redeem) => shares::redeem(state, redeem),
         Command::PublishListing(publish) => market::publish_listing(state, publish),
         Command::WithdrawListing(withdraw) => market::withdraw_listing(state, withdraw),
+        Command::ReportListing(report) => market::report_listing(state, report),
+        Command::TakeDownListing(take_down) => market::take_down_listing(state, take_down),
         Command::RecordExchange(record) => market::record_exchange(state, record),
         Command::ConfirmExchange(confirm) => market::confirm_exchange(state, confirm),
         Command::CancelExchange(cancel) => market::cancel_exchange(state, cancel),

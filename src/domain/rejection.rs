@@ -139,6 +139,12 @@ pub enum Rejection {
     ListingNotFound { listing: ListingId },
     #[error("listing {listing} was withdrawn")]
     ListingWithdrawn { listing: ListingId },
+    #[error("listing {listing} was taken down by the gardener")]
+    ListingTakenDown { listing: ListingId },
+    #[error("one does not report one's own listing {listing}: withdraw it")]
+    OwnListingReported { listing: ListingId },
+    #[error("listing {listing} is already reported by this member")]
+    ListingAlreadyReported { listing: ListingId },
     #[error("only the author of listing {listing} may withdraw it")]
     NotListingAuthor { listing: ListingId },
     #[error("there is no exchange {exchange}")]
@@ -273,6 +279,9 @@ impl Rejection {
             Self::AboveCreditCeiling { .. } => "credit-ceiling",
             Self::ListingNotFound { .. } => "listing-not-found",
             Self::ListingWithdrawn { .. } => "listing-withdrawn",
+            Self::ListingTakenDown { .. } => "listing-taken-down",
+            Self::OwnListingReported { .. } => "report-own-listing",
+            Self::ListingAlreadyReported { .. } => "listing-already-reported",
             Self::NotListingAuthor { .. } => "listing-author-only",
             Self::ExchangeNotFound { .. } => "exchange-not-found",
             Self::ExchangeNotPending { .. } => "exchange-not-pending",
@@ -352,6 +361,7 @@ impl Rejection {
             | Self::SelfDealing { .. }
             | Self::PartyCannotReverse { .. }
             | Self::CommunityAccountReserved
+            | Self::OwnListingReported { .. }
             | Self::NotInElectorate { .. } => RejectionKind::Forbidden,
             Self::HoursNotPositive { .. }
             | Self::SelfTransfer
@@ -379,6 +389,8 @@ impl Rejection {
             | Self::BelowCreditFloor { .. }
             | Self::AboveCreditCeiling { .. }
             | Self::ListingWithdrawn { .. }
+            | Self::ListingTakenDown { .. }
+            | Self::ListingAlreadyReported { .. }
             | Self::ExchangeNotPending { .. }
             | Self::ExchangeNotCompleted { .. }
             | Self::NotInGoodStanding { .. }

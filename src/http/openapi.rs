@@ -112,6 +112,8 @@ fn close(schema: &mut RefOr<Schema>) {
         shares::get_register,
         market::publish_listing,
         market::withdraw_listing,
+        market::report_listing,
+        market::take_down_listing,
         market::list_listings,
         market::record_exchange,
         market::confirm_exchange,

@@ -312,6 +312,21 @@ fn rows() -> Vec<Row> {
             &[Himself],
             Listing,
         ),
+        // Any member but the listing's author (refused by the rules).
+        row(
+            Method::POST,
+            "/market/listings/{l}/reports",
+            Some(json!({"reason": "hors charte"})),
+            &[Gardener, Treasurer, Auditor, Other],
+            Listing,
+        ),
+        row(
+            Method::POST,
+            "/market/listings/{l}/take-down",
+            Some(json!({"reason": "hors charte"})),
+            &[Gardener],
+            Listing,
+        ),
         row(
             Method::POST,
             "/exchanges",

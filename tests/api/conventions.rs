@@ -177,6 +177,14 @@ async fn the_openapi_document_covers_every_route_and_its_problems() {
             "post",
             format!("{base}/market/listings/{{listing}}/withdraw"),
         ),
+        (
+            "post",
+            format!("{base}/market/listings/{{listing}}/reports"),
+        ),
+        (
+            "post",
+            format!("{base}/market/listings/{{listing}}/take-down"),
+        ),
         ("post", format!("{base}/exchanges")),
         ("post", format!("{base}/exchanges/{{exchange}}/confirm")),
         ("post", format!("{base}/exchanges/{{exchange}}/cancel")),

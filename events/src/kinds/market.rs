@@ -32,6 +32,24 @@ pub struct ListingWithdrawn {
     pub listing_id: ListingId,
 }
 
+/// A member reported a listing as unfit for the community, with why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListingReported {
+    pub listing_id: ListingId,
+    pub by: PioneerId,
+    pub reason: String,
+}
+
+/// The gardener took a listing down, with the reason: it is no longer
+/// offered, and no exchange may name it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListingTakenDown {
+    pub listing_id: ListingId,
+    pub reason: String,
+}
+
 /// A provider recorded hours of help given to a receiver. No credit moves
 /// until the receiver confirms.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -145,6 +145,8 @@ vocabulary! {
     SharesRedeemed => 1,
     ListingPublished => 1,
     ListingWithdrawn => 1,
+    ListingReported => 1,
+    ListingTakenDown => 1,
     ExchangeRecorded => 1,
     ExchangeConfirmed => 1,
     ExchangeCancelled => 1,

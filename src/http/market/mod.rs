@@ -16,7 +16,7 @@ use super::error::{ApiError, Problem};
 use super::extract::{JsonBody, PAGE_MAX, Page, Params, id};
 use crate::domain::{
     CancelExchange, Canceller, Command, ConfirmExchange, PublishListing, RecordExchange, Rejection,
-    ReverseExchange, TransferCredits, WithdrawListing,
+    ReportListing, ReverseExchange, TakeDownListing, TransferCredits, WithdrawListing,
 };
 
 pub fn routes() -> axum::Router<AppState> {
@@ -29,6 +29,14 @@ pub fn routes() -> axum::Router<AppState> {
         .route(
             &format!("{base}/market/listings/{{listing}}/withdraw"),
             post(withdraw_listing),
+        )
+        .route(
+            &format!("{base}/market/listings/{{listing}}/reports"),
+            post(report_listing),
+        )
+        .route(
+            &format!("{base}/market/listings/{{listing}}/take-down"),
+            post(take_down_listing),
         )
         .route(&format!("{base}/exchanges"), post(record_exchange))
         .route(
@@ -138,6 +146,61 @@ pub async fn withdraw_listing(
     .await
 }
 
+/// Report another member's listing as unfit, with why (once per member).
+#[utoipa::path(
+    post, path = "/v1/communities/{community}/market/listings/{listing}/reports", tag = "market",
+    params(("community" = crate::http::schema::Slug, Path), ("listing" = Uuid, Path), ("Idempotency-Key" = Option<crate::http::schema::IdempotencyKey>, Header)),
+    request_body = ModerationBody,
+    responses(
+        (status = 200, body = CommandResponse),
+        (status = "4XX", description = "E.g. `report-own-listing`, `listing-already-reported`", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn report_listing(
+    State(state): State<AppState>,
+    caller: Caller,
+    context: CommandContext,
+    Path((slug, listing)): Path<(String, String)>,
+    body: JsonBody<ModerationBody>,
+) -> Result<Response, ApiError> {
+    let (community, _, actor) = enter(&state, &caller, &slug, Access::AnyOf(&[Role::Pioneer]))?;
+    let JsonBody { value, digest } = body;
+    let command = Command::ReportListing(ReportListing {
+        listing_id: ListingId(id("listing", &listing)?),
+        by: pioneer_caller(&caller)?,
+        reason: value.reason,
+    });
+    run(&state, &caller, context, community, actor, command, digest).await
+}
+
+/// Take a listing down, with the reason (gardener).
+#[utoipa::path(
+    post, path = "/v1/communities/{community}/market/listings/{listing}/take-down", tag = "market",
+    params(("community" = crate::http::schema::Slug, Path), ("listing" = Uuid, Path), ("Idempotency-Key" = Option<crate::http::schema::IdempotencyKey>, Header)),
+    request_body = ModerationBody,
+    responses(
+        (status = 200, body = CommandResponse),
+        (status = "4XX", description = PROBLEMS, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn take_down_listing(
+    State(state): State<AppState>,
+    caller: Caller,
+    context: CommandContext,
+    Path((slug, listing)): Path<(String, String)>,
+    body: JsonBody<ModerationBody>,
+) -> Result<Response, ApiError> {
+    let (community, _, actor) = enter(&state, &caller, &slug, Access::AnyOf(&[Role::Gardener]))?;
+    let JsonBody { value, digest } = body;
+    let command = Command::TakeDownListing(TakeDownListing {
+        listing_id: ListingId(id("listing", &listing)?),
+        reason: value.reason,
+    });
+    run(&state, &caller, context, community, actor, command, digest).await
+}
+
 /// Listings, newest first, filtered by tag or kind.
 #[utoipa::path(
     get, path = "/v1/communities/{community}/market/listings", tag = "market",
@@ -162,7 +225,7 @@ pub async fn list_listings(
         .listings
         .values()
         .rev()
-        .filter(|listing| filter.include_withdrawn || listing.withdrawn_at.is_none())
+        .filter(|listing| filter.include_withdrawn || listing.is_open())
         .filter(|listing| {
             filter
                 .kind
@@ -179,6 +242,12 @@ pub async fn list_listings(
             tags: listing.tags.clone(),
             published_at: listing.published_at.to_string(),
             withdrawn_at: listing.withdrawn_at.map(|at| at.to_string()),
+            reports: listing.reports.len(),
+            taken_down_at: listing.taken_down.as_ref().map(|(at, _)| at.to_string()),
+            taken_down_reason: listing
+                .taken_down
+                .as_ref()
+                .map(|(_, reason)| reason.clone()),
         })
         .collect();
     Ok(Json(views))

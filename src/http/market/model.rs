@@ -53,6 +53,11 @@ pub struct ListingView {
     pub tags: Vec<String>,
     pub published_at: String,
     pub withdrawn_at: Option<String>,
+    /// How many members reported it.
+    pub reports: usize,
+    /// When the gardener took it down, and why.
+    pub taken_down_at: Option<String>,
+    pub taken_down_reason: Option<String>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -63,7 +68,7 @@ pub struct ListingFilter {
     pub tag: Option<String>,
     /// `offer` or `request`.
     pub kind: Option<ListingKindDto>,
-    /// Include withdrawn listings (default false).
+    /// Include withdrawn and taken-down listings (default false).
     #[serde(default)]
     pub include_withdrawn: bool,
     /// At most 500; default 100.
@@ -93,6 +98,14 @@ pub struct CancelBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReverseBody {
+    pub reason: String,
+}
+
+/// Why a listing is reported, or taken down.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ModerationBody {
+    #[schema(example = "Annonce commerciale, hors de l'esprit de la charte")]
     pub reason: String,
 }
 
