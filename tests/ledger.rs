@@ -496,10 +496,14 @@ async fn a_snapshot_the_log_disagrees_with_or_of_another_format_is_rebuilt() {
     let despite_a_false_head = reopened(&path).await;
     // The start from the log saved a true snapshot when it stopped; alter
     // it again, as one of a format this build does not read.
+    let format = agora::ledger::snapshot::SNAPSHOT_FORMAT;
     sql(
         &path,
-        "UPDATE snapshots SET data = CAST(replace(replace(CAST(data AS TEXT), '\"Demo\"', '\"Altered\"'),
-            '\"format\":1', '\"format\":0') AS BLOB)",
+        &format!(
+            "UPDATE snapshots SET data = CAST(replace(replace(CAST(data AS TEXT), '\"Demo\"', '\"Altered\"'),
+            '\"format\":{format}', '\"format\":{}') AS BLOB)",
+            format - 1
+        ),
     );
     assert!(altered(), "the snapshot was altered");
     let despite_an_old_format = reopened(&path).await;

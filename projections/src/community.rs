@@ -110,7 +110,7 @@ impl CommunityState {
         self.market.evolve(event, event_id, at);
         self.projects.evolve(event, at);
         self.ballots.evolve(event, at);
-        self.funds.evolve(event, at);
+        self.funds.evolve(event, event_id, at);
     }
 }
 

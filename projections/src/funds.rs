@@ -3,16 +3,21 @@
 use imbl::{OrdMap, Vector};
 
 use agora_events::{
-    AllocationId, Euros, Event, ExpenseRecorded, FundsAllocated, FundsReceived, ProjectId,
-    Timestamp,
+    AllocationId, Euros, Event, EventId, ExpenseId, ExpenseRecorded, FundsAllocated,
+    FundsCorrected, FundsReceived, FundsRecord, ProjectId, ReceiptId, Timestamp,
 };
 
+/// An allocation as it stands: `allocated.amount` is its current amount,
+/// after corrections and the release of what was unspent; each expense's
+/// `amount` is its current amount.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Allocation {
     pub allocated: FundsAllocated,
     pub at: Timestamp,
     pub spent: Euros,
     pub expenses: Vector<(Timestamp, ExpenseRecorded)>,
+    /// Released when its project ended or was withdrawn.
+    pub released: Euros,
 }
 
 impl Allocation {
@@ -24,10 +29,19 @@ impl Allocation {
     }
 }
 
+/// Funds as they stand, corrections applied; `receipts` keeps each receipt
+/// as recorded, `receipt_amounts` its current amount.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Funds {
     pub receipts: Vector<(Timestamp, FundsReceived)>,
+    pub receipt_amounts: OrdMap<ReceiptId, Euros>,
     pub allocations: OrdMap<AllocationId, Allocation>,
+    /// Which allocation each expense is against.
+    pub expense_allocations: OrdMap<ExpenseId, AllocationId>,
+    /// The event that last set each record's amount: what a correction
+    /// names.
+    pub last_recorded: OrdMap<uuid::Uuid, EventId>,
+    pub corrections: Vector<(Timestamp, FundsCorrected)>,
     pub received: Euros,
     pub allocated: Euros,
     pub spent: Euros,
@@ -35,11 +49,17 @@ pub struct Funds {
 
 impl Funds {
     /// Folds one event about funds; other events are ignored.
-    pub(crate) fn evolve(&mut self, event: &Event, at: Timestamp) {
+    pub(crate) fn evolve(&mut self, event: &Event, event_id: EventId, at: Timestamp) {
         match event {
             Event::FundsReceived(received) => {
                 self.received = add(self.received, received.amount);
                 self.receipts.push_back((at, received.clone()));
+                self.receipt_amounts
+                    .insert(received.receipt_id, received.amount);
+                let record = FundsRecord::Receipt {
+                    receipt_id: received.receipt_id,
+                };
+                self.last_recorded.insert(record.id(), event_id);
             }
             Event::FundsAllocated(allocated) => {
                 self.allocated = add(self.allocated, allocated.amount);
@@ -50,8 +70,13 @@ impl Funds {
                         at,
                         spent: Default::default(),
                         expenses: Default::default(),
+                        released: Default::default(),
                     },
                 );
+                let record = FundsRecord::Allocation {
+                    allocation_id: allocated.allocation_id,
+                };
+                self.last_recorded.insert(record.id(), event_id);
             }
             Event::ExpenseRecorded(expense) => {
                 self.spent = add(self.spent, expense.amount);
@@ -59,8 +84,81 @@ impl Funds {
                     allocation.spent = add(allocation.spent, expense.amount);
                     allocation.expenses.push_back((at, expense.clone()));
                 }
+                self.expense_allocations
+                    .insert(expense.expense_id, expense.allocation_id);
+                let record = FundsRecord::Expense {
+                    expense_id: expense.expense_id,
+                };
+                self.last_recorded.insert(record.id(), event_id);
+            }
+            Event::FundsCorrected(corrected) => {
+                self.correct(corrected);
+                self.last_recorded.insert(corrected.record.id(), event_id);
+                self.corrections.push_back((at, corrected.clone()));
+            }
+            Event::AllocationReleased(released) => {
+                self.allocated = sub(self.allocated, released.released);
+                if let Some(allocation) = self.allocations.get_mut(&released.allocation_id) {
+                    allocation.allocated.amount =
+                        sub(allocation.allocated.amount, released.released);
+                    allocation.released = add(allocation.released, released.released);
+                }
             }
             _ => {}
+        }
+    }
+
+    /// Replaces a record's amount, and the totals it is part of.
+    fn correct(&mut self, corrected: &FundsCorrected) {
+        let (before, after) = (corrected.amount_before, corrected.amount);
+        let replace = |total: Euros| add(sub(total, before), after);
+        match corrected.record {
+            FundsRecord::Receipt { receipt_id } => {
+                self.received = replace(self.received);
+                self.receipt_amounts.insert(receipt_id, after);
+            }
+            FundsRecord::Allocation { allocation_id } => {
+                self.allocated = replace(self.allocated);
+                if let Some(allocation) = self.allocations.get_mut(&allocation_id) {
+                    allocation.allocated.amount = after;
+                }
+            }
+            FundsRecord::Expense { expense_id } => {
+                self.spent = replace(self.spent);
+                let allocation = self
+                    .expense_allocations
+                    .get(&expense_id)
+                    .and_then(|id| self.allocations.get_mut(id));
+                if let Some(allocation) = allocation {
+                    allocation.spent = add(sub(allocation.spent, before), after);
+                    for (_, expense) in allocation.expenses.iter_mut() {
+                        if expense.expense_id == expense_id {
+                            expense.amount = after;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The current amount of `record`, if it exists.
+    pub fn amount_of(&self, record: FundsRecord) -> Option<Euros> {
+        match record {
+            FundsRecord::Receipt { receipt_id } => self.receipt_amounts.get(&receipt_id).copied(),
+            FundsRecord::Allocation { allocation_id } => self
+                .allocations
+                .get(&allocation_id)
+                .map(|allocation| allocation.allocated.amount),
+            FundsRecord::Expense { expense_id } => {
+                let allocation = self
+                    .allocations
+                    .get(self.expense_allocations.get(&expense_id)?)?;
+                allocation
+                    .expenses
+                    .iter()
+                    .find(|(_, expense)| expense.expense_id == expense_id)
+                    .map(|(_, expense)| expense.amount)
+            }
         }
     }
 
@@ -84,4 +182,8 @@ impl Funds {
 /// figures that do not add up, so this never panics.
 pub(crate) fn add(a: Euros, b: Euros) -> Euros {
     a.checked_add(b).unwrap_or(a)
+}
+
+pub(crate) fn sub(a: Euros, b: Euros) -> Euros {
+    a.checked_sub(b).unwrap_or(a)
 }

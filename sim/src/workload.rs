@@ -7,19 +7,19 @@ use std::collections::BTreeSet;
 
 use agora::domain::{
     AcceptCharter, AdmitPioneer, AllocateFunds, AmendStatutes, CancelExchange, Canceller, CastVote,
-    ChangeProjectStatus, CloseBallot, Command, ConfirmExchange, CreateCommunity, ExcludePioneer,
-    ForgetPioneer, LeaveCommunity, OpenBallot, ProposeProject, PublishListing, RecordExchange,
-    RecordExpense, RecordReceipt, RecordSharePayment, RedeemShares, ReportListing, ReverseExchange,
-    ScoreProject, SetRoles, SubscribeShares, TakeDownListing, TransferCredits, UpdateProfile,
-    WithdrawListing,
+    ChangeProjectStatus, CloseBallot, Command, ConfirmExchange, CorrectFunds, CreateCommunity,
+    ExcludePioneer, ForgetPioneer, LeaveCommunity, OpenBallot, ProposeProject, PublishListing,
+    RecordExchange, RecordExpense, RecordReceipt, RecordSharePayment, RedeemShares, ReportListing,
+    ReverseExchange, ScoreProject, SetRoles, SubscribeShares, TakeDownListing, TransferCredits,
+    UpdateProfile, WithdrawListing,
 };
 use agora::ledger::{KeyRing, PersonalData, PersonalKey};
 use agora_events::{
     AccountId, Actor, AdmissionScores, AllocationId, BallotId, BallotKind, BallotOption, Choice,
-    Closure, College, CommunitySlug, Decision, Euros, ExchangeId, ExpenseId, Hours, ListingId,
-    ListingKind, PaymentId, PioneerId, ProjectId, ProjectStatus, PublicProfile, RankingWeights,
-    ReceiptId, RedemptionId, RedemptionReason, Role, Statutes, SubscriptionId, Timestamp,
-    TransferId, VotingMethod,
+    Closure, College, CommunitySlug, Decision, Euros, ExchangeId, ExpenseId, FundsRecord, Hours,
+    ListingId, ListingKind, PaymentId, PioneerId, ProjectId, ProjectStatus, PublicProfile,
+    RankingWeights, ReceiptId, RedemptionId, RedemptionReason, Role, Statutes, SubscriptionId,
+    Timestamp, TransferId, VotingMethod,
 };
 use agora_projections::{CommunityState, ExchangeStatus};
 use rust_decimal::Decimal;
@@ -249,7 +249,7 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
     // Until a few members are in good standing, mostly admissions and
     // what follows them.
     let members = state.pioneers.len();
-    let weights: [u32; 28] = [
+    let weights: [u32; 29] = [
         if members < 6 { 30 } else { 3 }, // admit
         if members < 6 { 20 } else { 3 }, // accept the charter
         1,                                // update a profile
@@ -278,6 +278,7 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
         2,                                // record a receipt
         2,                                // allocate funds
         2,                                // record an expense
+        1,                                // correct a receipt, an allocation or an expense
     ];
     let kind = rng.weighted(&weights);
     let (command, actor, new_key) = match kind {
@@ -701,6 +702,43 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
                 project_id: scene.project(rng),
                 amount: amount_of_euros(rng),
                 decision,
+            });
+            (command, operator(Role::Treasurer), None)
+        }
+        28 => {
+            let funds = &state.funds;
+            let mut records: Vec<FundsRecord> = funds
+                .receipt_amounts
+                .keys()
+                .map(|&receipt_id| FundsRecord::Receipt { receipt_id })
+                .collect();
+            records.extend(
+                funds
+                    .allocations
+                    .keys()
+                    .map(|&allocation_id| FundsRecord::Allocation { allocation_id }),
+            );
+            records.extend(
+                funds
+                    .expense_allocations
+                    .keys()
+                    .map(|&expense_id| FundsRecord::Expense { expense_id }),
+            );
+            let record = rng.pick(&records).copied().unwrap_or(FundsRecord::Receipt {
+                receipt_id: ReceiptId(new_uuid(rng)),
+            });
+            let amount = match funds.amount_of(record) {
+                Some(current) if rng.chance(700) => {
+                    let cents = (current.value() * Decimal::from(100)).trunc();
+                    let cents = i64::try_from(cents).unwrap_or(0);
+                    euros(rng.between(0, cents.saturating_mul(2).max(1)))
+                }
+                _ => amount_of_euros(rng),
+            };
+            let command = Command::CorrectFunds(CorrectFunds {
+                record,
+                amount,
+                reason: "Erreur de saisie".into(),
             });
             (command, operator(Role::Treasurer), None)
         }

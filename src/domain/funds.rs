@@ -4,14 +4,15 @@
 //! allocation.
 
 use agora_events::{
-    AllocationId, Decision, Euros, Event, ExpenseId, ExpenseRecorded, FundsAllocated,
-    FundsReceived, Hash, ProjectId, ProjectStatus, ReceiptId,
+    AllocationId, AllocationReleased, Decision, Euros, Event, ExpenseId, ExpenseRecorded,
+    FundsAllocated, FundsCorrected, FundsReceived, FundsRecord, Hash, ProjectId, ProjectStatus,
+    ReceiptId,
 };
 use agora_projections::CommunityState;
 
 use super::Rejection;
 use super::projects::project;
-use super::text::{NAME_CHARS_MAX, REFERENCE_CHARS_MAX, line};
+use super::text::{LONG_TEXT_CHARS_MAX, NAME_CHARS_MAX, REFERENCE_CHARS_MAX, line, paragraph};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordReceipt {
@@ -39,6 +40,15 @@ pub struct RecordExpense {
     pub payee: String,
     pub reference: String,
     pub receipt_sha256: Option<Hash>,
+}
+
+/// The treasurer corrects the amount of a receipt, an allocation or an
+/// expense recorded wrongly (zero voids it), with the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorrectFunds {
+    pub record: FundsRecord,
+    pub amount: Euros,
+    pub reason: String,
 }
 
 fn positive(field: &'static str, amount: Euros) -> Result<(), Rejection> {
@@ -128,6 +138,14 @@ pub fn allocate(state: &CommunityState, command: &AllocateFunds) -> Result<Vec<E
 
 pub fn spend(state: &CommunityState, command: &RecordExpense) -> Result<Vec<Event>, Rejection> {
     positive("amount", command.amount)?;
+    if let Some(project) = state.projects.get(command.project_id)
+        && project.status() == ProjectStatus::Withdrawn
+    {
+        return Err(Rejection::ProjectClosed {
+            project: command.project_id,
+            status: ProjectStatus::Withdrawn,
+        });
+    }
     line("payee", &command.payee, NAME_CHARS_MAX)?;
     line("reference", &command.reference, REFERENCE_CHARS_MAX)?;
     // An allocation is spent only on its own project.
@@ -164,10 +182,120 @@ pub fn spend(state: &CommunityState, command: &RecordExpense) -> Result<Vec<Even
     ])
 }
 
+/// What is unspent of `project`'s allocations, released back to the
+/// unallocated funds: one event per allocation with money left.
+pub(super) fn release_unspent(state: &CommunityState, project: ProjectId) -> Vec<Event> {
+    state
+        .funds
+        .of_project(project)
+        .filter(|allocation| allocation.remaining().is_positive())
+        .map(|allocation| {
+            AllocationReleased {
+                allocation_id: allocation.allocated.allocation_id,
+                project_id: project,
+                released: allocation.remaining(),
+            }
+            .into()
+        })
+        .collect()
+}
+
+/// A correction keeps every figure whole: receipts cover allocations,
+/// allocations cover their expenses.
+pub fn correct(state: &CommunityState, command: &CorrectFunds) -> Result<Vec<Event>, Rejection> {
+    let funds = &state.funds;
+    let record = command.record;
+    let not_found = || match record {
+        FundsRecord::Receipt { receipt_id } => Rejection::ReceiptNotFound {
+            receipt: receipt_id,
+        },
+        FundsRecord::Allocation { allocation_id } => Rejection::AllocationNotFound {
+            allocation: allocation_id,
+        },
+        FundsRecord::Expense { expense_id } => Rejection::ExpenseNotFound {
+            expense: expense_id,
+        },
+    };
+    let before = funds.amount_of(record).ok_or_else(not_found)?;
+    let corrects = *funds
+        .last_recorded
+        .get(&record.id())
+        .ok_or_else(not_found)?;
+    let after = command.amount;
+    if after.value().is_sign_negative() {
+        return Err(Rejection::AmountNotPositive {
+            field: "amount",
+            amount: after,
+        });
+    }
+    if after == before {
+        return Err(Rejection::CorrectionChangesNothing { amount: after });
+    }
+    paragraph("reason", &command.reason, LONG_TEXT_CHARS_MAX)?;
+    let too_large = || Rejection::AmountTooLarge { field: "amount" };
+    let replaced = |total: Euros| {
+        total
+            .checked_sub(before)
+            .and_then(|total| total.checked_add(after))
+            .ok_or_else(too_large)
+    };
+    match record {
+        FundsRecord::Receipt { .. } => {
+            let received = replaced(funds.received)?;
+            if received < funds.allocated {
+                return Err(Rejection::CorrectionUncovers {
+                    what: "receipts would no longer cover the allocations",
+                    covering: received,
+                    covered: funds.allocated,
+                });
+            }
+        }
+        FundsRecord::Allocation { allocation_id } => {
+            let allocation = &funds.allocations[&allocation_id];
+            if after < allocation.spent {
+                return Err(Rejection::CorrectionUncovers {
+                    what: "the allocation would no longer cover its expenses",
+                    covering: after,
+                    covered: allocation.spent,
+                });
+            }
+            let allocated = replaced(funds.allocated)?;
+            if allocated > funds.received {
+                return Err(Rejection::CorrectionUncovers {
+                    what: "receipts would no longer cover the allocations",
+                    covering: funds.received,
+                    covered: allocated,
+                });
+            }
+        }
+        FundsRecord::Expense { expense_id } => {
+            let allocation = &funds.allocations[&funds.expense_allocations[&expense_id]];
+            let spent = replaced(allocation.spent)?;
+            if spent > allocation.allocated.amount {
+                return Err(Rejection::CorrectionUncovers {
+                    what: "the allocation would no longer cover its expenses",
+                    covering: allocation.allocated.amount,
+                    covered: spent,
+                });
+            }
+        }
+    }
+    Ok(vec![
+        FundsCorrected {
+            record,
+            corrects,
+            amount_before: before,
+            amount: after,
+            reason: command.reason.clone(),
+        }
+        .into(),
+    ])
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::given::*;
-    use agora_events::{AllocationId, Decision, ExpenseId, ProjectStatus, ReceiptId};
+    use agora_events::{AllocationId, Decision, ExpenseId, FundsRecord, ProjectStatus, ReceiptId};
     use uuid::Uuid;
 
     const ALLOCATION: AllocationId = AllocationId::from_uuid(Uuid::from_u128(0xa11));
@@ -218,6 +346,137 @@ mod tests {
         );
         history.extend(given(&history).when(receive(received)).events());
         history
+    }
+
+    fn correct(record: FundsRecord, amount: &str) -> Command {
+        Command::CorrectFunds(CorrectFunds {
+            record,
+            amount: amount.parse().unwrap(),
+            reason: "Montant mal saisi".into(),
+        })
+    }
+
+    fn receipt_of(history: &[Event]) -> FundsRecord {
+        let receipt_id = history
+            .iter()
+            .find_map(|event| match event {
+                Event::FundsReceived(received) => Some(received.receipt_id),
+                _ => None,
+            })
+            .unwrap();
+        FundsRecord::Receipt { receipt_id }
+    }
+
+    fn expense_of(history: &[Event]) -> FundsRecord {
+        let expense_id = history
+            .iter()
+            .find_map(|event| match event {
+                Event::ExpenseRecorded(expense) => Some(expense.expense_id),
+                _ => None,
+            })
+            .unwrap();
+        FundsRecord::Expense { expense_id }
+    }
+
+    const ALLOCATED: FundsRecord = FundsRecord::Allocation {
+        allocation_id: ALLOCATION,
+    };
+
+    #[test]
+    fn a_mistyped_receipt_is_corrected_and_the_figures_follow() {
+        // 5 000 € typed for 500 €, and 400 € allocated since.
+        let mut history = with_selected_project_and_funds("5000.00");
+        history.extend(given(&history).when(allocate("400.00")).events());
+        let receipt = receipt_of(&history);
+
+        given(&history)
+            .when(correct(receipt, "300.00"))
+            .then_err(Rejection::CorrectionUncovers {
+                what: "receipts would no longer cover the allocations",
+                covering: "300.00".parse().unwrap(),
+                covered: "400.00".parse().unwrap(),
+            });
+        let events = given(&history)
+            .when(correct(receipt, "500.00"))
+            .then_events(&["FundsCorrected"]);
+        history.extend(events.clone());
+
+        let Event::FundsCorrected(corrected) = &events[0] else {
+            unreachable!()
+        };
+        assert_eq!(corrected.amount_before, "5000.00".parse().unwrap());
+        let state = given(&history).state();
+        assert_eq!(state.funds.received, "500.00".parse().unwrap());
+        assert_eq!(state.funds.unallocated(), "100.00".parse().unwrap());
+        given(&history).when(correct(receipt, "500.00")).then_err(
+            Rejection::CorrectionChangesNothing {
+                amount: "500.00".parse().unwrap(),
+            },
+        );
+        let stranger = ReceiptId(Uuid::from_u128(0xbad));
+        given(&history)
+            .when(correct(
+                FundsRecord::Receipt {
+                    receipt_id: stranger,
+                },
+                "1.00",
+            ))
+            .then_err(Rejection::ReceiptNotFound { receipt: stranger });
+    }
+
+    #[test]
+    fn corrections_keep_allocations_covering_their_expenses() {
+        let mut history = with_selected_project_and_funds("1000.00");
+        history.extend(given(&history).when(allocate("600.00")).events());
+        history.extend(given(&history).when(spend("400.00")).events());
+        let expense = expense_of(&history);
+
+        given(&history)
+            .when(correct(ALLOCATED, "399.99"))
+            .then_rule("correction-uncovers");
+        given(&history)
+            .when(correct(ALLOCATED, "1000.01"))
+            .then_rule("correction-uncovers");
+        given(&history)
+            .when(correct(expense, "600.01"))
+            .then_rule("correction-uncovers");
+        history.extend(given(&history).when(correct(expense, "0.00")).events());
+
+        let state = given(&history).state();
+        assert_eq!(state.funds.spent, "0.00".parse().unwrap());
+        assert_eq!(
+            state.funds.allocations[&ALLOCATION].remaining(),
+            "600.00".parse().unwrap()
+        );
+    }
+
+    #[test]
+    fn a_project_that_ends_releases_what_is_unspent_and_a_withdrawn_one_spends_nothing() {
+        let mut history = with_selected_project_and_funds("1000.00");
+        history.extend(given(&history).when(allocate("600.00")).events());
+        history.extend(given(&history).when(spend("400.00")).events());
+        let change = |to| {
+            Command::ChangeProjectStatus(super::super::ChangeProjectStatus {
+                project_id: PROJECT_A,
+                to,
+                reason: None,
+            })
+        };
+
+        let events = given(&history)
+            .when(change(ProjectStatus::Withdrawn))
+            .then_events(&["ProjectStatusChanged", "AllocationReleased"]);
+        history.extend(events);
+
+        let state = given(&history).state();
+        assert_eq!(state.funds.allocated, "400.00".parse().unwrap());
+        assert_eq!(state.funds.unallocated(), "600.00".parse().unwrap());
+        given(&history)
+            .when(spend("1.00"))
+            .then_err(Rejection::ProjectClosed {
+                project: PROJECT_A,
+                status: ProjectStatus::Withdrawn,
+            });
     }
 
     #[test]

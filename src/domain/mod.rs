@@ -25,7 +25,7 @@ use agora_projections::CommunityState;
 
 pub use ballots::{CastVote, CloseBallot, OpenBallot};
 pub use community::{AmendStatutes, CreateCommunity, validate_statutes};
-pub use funds::{AllocateFunds, RecordExpense, RecordReceipt};
+pub use funds::{AllocateFunds, CorrectFunds, RecordExpense, RecordReceipt};
 pub use market::{
     CancelExchange, Canceller, ConfirmExchange, PublishListing, RecordExchange, ReportListing,
     ReverseExchange, TakeDownListing, TransferCredits, WithdrawListing,
@@ -72,6 +72,7 @@ pub enum Command {
     RecordReceipt(RecordReceipt),
     AllocateFunds(AllocateFunds),
     RecordExpense(RecordExpense),
+    CorrectFunds(CorrectFunds),
 }
 
 /// Decides `command` against the community's state (`None` before it is
@@ -121,5 +122,6 @@ pub fn decide(
         Command::RecordReceipt(receipt) => funds::receive(state, receipt),
         Command::AllocateFunds(allocate) => funds::allocate(state, allocate),
         Command::RecordExpense(expense) => funds::spend(state, expense),
+        Command::CorrectFunds(correction) => funds::correct(state, correction),
     }
 }

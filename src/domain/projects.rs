@@ -149,11 +149,17 @@ pub(super) fn status_change(
     .into())
 }
 
+/// A status change; a project that ends or is withdrawn releases what is
+/// unspent of its allocations, in the same command.
 pub fn change_status(
     state: &CommunityState,
     command: &ChangeProjectStatus,
 ) -> Result<Vec<Event>, Rejection> {
-    status_change(state, command).map(|event| vec![event])
+    let mut events = vec![status_change(state, command)?];
+    if matches!(command.to, ProjectStatus::Done | ProjectStatus::Withdrawn) {
+        events.extend(super::funds::release_unspent(state, command.project_id));
+    }
+    Ok(events)
 }
 
 #[cfg(test)]

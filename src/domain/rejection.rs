@@ -2,8 +2,8 @@
 //! Each has a stable kebab-case `rule` name that the API returns.
 
 use agora_events::{
-    AccountId, AllocationId, BallotId, Euros, ExchangeId, Hours, ListingId, PioneerId, ProjectId,
-    ProjectStatus, Role, SubscriptionId,
+    AccountId, AllocationId, BallotId, Euros, ExchangeId, ExpenseId, Hours, ListingId, PioneerId,
+    ProjectId, ProjectStatus, ReceiptId, Role, SubscriptionId,
 };
 
 /// What kind of mistake a rejection is, which decides its HTTP status.
@@ -208,6 +208,18 @@ pub enum Rejection {
     ChoiceMethod { method: &'static str },
     #[error("there is no allocation {allocation}")]
     AllocationNotFound { allocation: AllocationId },
+    #[error("there is no receipt {receipt}")]
+    ReceiptNotFound { receipt: ReceiptId },
+    #[error("there is no expense {expense}")]
+    ExpenseNotFound { expense: ExpenseId },
+    #[error("the amount is already {amount} €: nothing to correct")]
+    CorrectionChangesNothing { amount: Euros },
+    #[error("after this correction {what}: {covering} € for {covered} €")]
+    CorrectionUncovers {
+        what: &'static str,
+        covering: Euros,
+        covered: Euros,
+    },
     #[error("ballot {ballot} did not select project {project}")]
     DecisionDoesNotSelectProject {
         ballot: BallotId,
@@ -306,6 +318,10 @@ impl Rejection {
             Self::NotInElectorate { .. } => "electorate-only",
             Self::ChoiceMethod { .. } => "choice-fits-method",
             Self::AllocationNotFound { .. } => "allocation-not-found",
+            Self::ReceiptNotFound { .. } => "receipt-not-found",
+            Self::ExpenseNotFound { .. } => "expense-not-found",
+            Self::CorrectionChangesNothing { .. } => "correction-changes-nothing",
+            Self::CorrectionUncovers { .. } => "correction-uncovers",
             Self::DecisionDoesNotSelectProject { .. } => "decision-selects-project",
             Self::AllocationExceedsFunds { .. } => "allocation-within-funds",
             Self::ExpenseExceedsAllocation { .. } => "expense-within-allocation",
@@ -353,7 +369,9 @@ impl Rejection {
             | Self::ExchangeNotFound { .. }
             | Self::ProjectNotFound { .. }
             | Self::BallotNotFound { .. }
-            | Self::AllocationNotFound { .. } => RejectionKind::NotFound,
+            | Self::AllocationNotFound { .. }
+            | Self::ReceiptNotFound { .. }
+            | Self::ExpenseNotFound { .. } => RejectionKind::NotFound,
             Self::NotListingAuthor { .. }
             | Self::NotExchangeReceiver { .. }
             | Self::NotExchangeParty { .. }
@@ -402,7 +420,9 @@ impl Rejection {
             | Self::BallotNotDue { .. }
             | Self::DecisionDoesNotSelectProject { .. }
             | Self::AllocationExceedsFunds { .. }
-            | Self::ExpenseExceedsAllocation { .. } => RejectionKind::Conflict,
+            | Self::ExpenseExceedsAllocation { .. }
+            | Self::CorrectionChangesNothing { .. }
+            | Self::CorrectionUncovers { .. } => RejectionKind::Conflict,
             _ => RejectionKind::Invalid,
         }
     }

@@ -2,7 +2,8 @@
 //! overview (members).
 
 use agora_events::{
-    AllocationId, BallotId, Decision, Euros, ExpenseId, Hash, ProjectId, ReceiptId, Role,
+    AllocationId, BallotId, Decision, Euros, ExpenseId, FundsRecord, Hash, ProjectId, ReceiptId,
+    Role,
 };
 use axum::Json;
 use axum::extract::{Path, State};
@@ -17,7 +18,7 @@ use super::caller::{Access, Caller};
 use super::command::{CommandContext, CommandResponse, enter, run};
 use super::error::{ApiError, Problem};
 use super::extract::{JsonBody, id};
-use crate::domain::{AllocateFunds, Command, RecordExpense, RecordReceipt};
+use crate::domain::{AllocateFunds, Command, CorrectFunds, RecordExpense, RecordReceipt};
 
 pub fn routes() -> axum::Router<AppState> {
     let base = "/v1/communities/{community}";
@@ -32,6 +33,28 @@ pub fn routes() -> axum::Router<AppState> {
             post(record_expense),
         )
         .route(&format!("{base}/funds"), get(get_funds))
+        .route(&format!("{base}/funds/corrections"), post(correct_funds))
+}
+
+/// The record a correction is about.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RecordDto {
+    Receipt { receipt_id: Uuid },
+    Allocation { allocation_id: Uuid },
+    Expense { expense_id: Uuid },
+}
+
+/// A corrected amount, with the reason.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectionBody {
+    pub record: RecordDto,
+    /// The right amount; `0.00` voids the record.
+    #[schema(value_type = crate::http::schema::Amount, example = "500.00")]
+    pub amount: Euros,
+    #[schema(example = "Montant saisi avec un zéro de trop")]
+    pub reason: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -147,6 +170,47 @@ pub async fn record_receipt(
         amount: value.amount,
         source: value.source,
         reference: value.reference,
+    });
+    run(&state, &caller, context, community, actor, command, digest).await
+}
+
+/// Correct the amount of a receipt, an allocation or an expense recorded
+/// wrongly, with the reason (treasurer). The correction names the event it
+/// corrects; every figure stays covered.
+#[utoipa::path(
+    post, path = "/v1/communities/{community}/funds/corrections", tag = "funds",
+    params(("community" = crate::http::schema::Slug, Path), ("Idempotency-Key" = Option<crate::http::schema::IdempotencyKey>, Header)),
+    request_body = CorrectionBody,
+    responses(
+        (status = 200, body = CommandResponse),
+        (status = "4XX", description = "E.g. `correction-uncovers`, `receipt-not-found`", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn correct_funds(
+    State(state): State<AppState>,
+    caller: Caller,
+    context: CommandContext,
+    Path(slug): Path<String>,
+    body: JsonBody<CorrectionBody>,
+) -> Result<Response, ApiError> {
+    let (community, _, actor) = enter(&state, &caller, &slug, Access::AnyOf(&[Role::Treasurer]))?;
+    let JsonBody { value, digest } = body;
+    let record = match value.record {
+        RecordDto::Receipt { receipt_id } => FundsRecord::Receipt {
+            receipt_id: ReceiptId(receipt_id),
+        },
+        RecordDto::Allocation { allocation_id } => FundsRecord::Allocation {
+            allocation_id: AllocationId(allocation_id),
+        },
+        RecordDto::Expense { expense_id } => FundsRecord::Expense {
+            expense_id: ExpenseId(expense_id),
+        },
+    };
+    let command = Command::CorrectFunds(CorrectFunds {
+        record,
+        amount: value.amount,
+        reason: value.reason,
     });
     run(&state, &caller, context, community, actor, command, digest).await
 }

@@ -136,6 +136,7 @@ fn close(schema: &mut RefOr<Schema>) {
         funds::record_receipt,
         funds::allocate_funds,
         funds::record_expense,
+        funds::correct_funds,
         funds::get_funds,
         audit::get_log,
         audit::get_history,

@@ -196,7 +196,8 @@ impl Row {
                 if self.fixture == Fixture::AllocatedProject {
                     let allocation = json!({"amount": "100.00", "decision": {"kind": "assembly", "reference": "AG"}});
                     let path = app.path(&format!("/projects/{project}/allocations"));
-                    assert_eq!(app.post(&path, &operator, &allocation).await.status(), 200);
+                    let allocated = app.post(&path, &operator, &allocation).await;
+                    values.push(("{a}", id_of(allocated, "allocation_id").await));
                 }
                 values.push(("{j}", project));
             }
@@ -445,6 +446,15 @@ fn rows() -> Vec<Row> {
             Method::POST,
             "/projects/{j}/expenses",
             Some(json!({"amount": "1.00", "payee": "p", "reference": "r"})),
+            &[Treasurer],
+            AllocatedProject,
+        ),
+        row(
+            Method::POST,
+            "/funds/corrections",
+            Some(
+                json!({"record": {"kind": "allocation", "allocation_id": "{a}"}, "amount": "50.00", "reason": "erreur de saisie"}),
+            ),
             &[Treasurer],
             AllocatedProject,
         ),

@@ -207,6 +207,7 @@ async fn the_openapi_document_covers_every_route_and_its_problems() {
         ("post", format!("{base}/projects/{{project}}/allocations")),
         ("post", format!("{base}/projects/{{project}}/expenses")),
         ("get", format!("{base}/funds")),
+        ("post", format!("{base}/funds/corrections")),
         ("get", format!("{base}/log")),
         ("get", format!("{base}/history/{{id}}")),
         ("get", format!("{base}/verify")),

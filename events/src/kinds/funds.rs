@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::{AllocationId, BallotId, Euros, ExpenseId, Hash, ProjectId, ReceiptId};
+use crate::{AllocationId, BallotId, Euros, EventId, ExpenseId, Hash, ProjectId, ReceiptId};
 
 /// The treasurer recorded money received.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -53,4 +53,52 @@ pub struct ExpenseRecorded {
     pub receipt_sha256: Option<Hash>,
     /// What remains of the allocation after this expense.
     pub allocation_remaining_after: Euros,
+}
+
+/// The record a correction is about.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum FundsRecord {
+    Receipt { receipt_id: ReceiptId },
+    Allocation { allocation_id: AllocationId },
+    Expense { expense_id: ExpenseId },
+}
+
+impl FundsRecord {
+    /// The record's id (receipts, allocations and expenses have distinct
+    /// UUIDs).
+    pub fn id(self) -> uuid::Uuid {
+        match self {
+            Self::Receipt { receipt_id } => receipt_id.0,
+            Self::Allocation { allocation_id } => allocation_id.0,
+            Self::Expense { expense_id } => expense_id.0,
+        }
+    }
+}
+
+/// The treasurer corrected the amount of a receipt, an allocation or an
+/// expense recorded wrongly: `amount` replaces `amount_before` from now on
+/// (zero voids it). The corrected event stays in the log, named here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FundsCorrected {
+    pub record: FundsRecord,
+    /// The event that recorded the amount corrected: the original record,
+    /// or the previous correction of it.
+    pub corrects: EventId,
+    pub amount_before: Euros,
+    pub amount: Euros,
+    pub reason: String,
+}
+
+/// A project ended or was withdrawn: what was unspent of one of its
+/// allocations went back to the unallocated funds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AllocationReleased {
+    pub allocation_id: AllocationId,
+    pub project_id: ProjectId,
+    pub released: Euros,
 }

@@ -162,6 +162,8 @@ vocabulary! {
     FundsReceived => 1,
     FundsAllocated => 1,
     ExpenseRecorded => 1,
+    FundsCorrected => 1,
+    AllocationReleased => 1,
 }
 
 /// The version this code writes for `event_type`, if it knows the type.

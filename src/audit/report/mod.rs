@@ -11,7 +11,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use agora_events::{
-    AccountId, Decision, Euros, Event, EventId, Hash, Hours, Metadata, ProjectId, Timestamp,
+    AccountId, AllocationId, Decision, Euros, Event, EventId, FundsRecord, Hash, Hours, Metadata,
+    ProjectId, Timestamp,
 };
 use agora_projections::CommunityState;
 use rust_decimal::Decimal;
@@ -408,6 +409,53 @@ fn assemble(
                         reference: e.reference.clone(),
                         label: e.payee.clone(),
                         amount: e.amount,
+                    })
+            }
+            // Corrections and releases are lines of their own, with the
+            // change they make (negative when they lower a figure), so that
+            // the period's sums are net of them.
+            Event::FundsCorrected(e) => {
+                let line = MoneyLine {
+                    at,
+                    reference: format!("correction de l'événement {}", e.corrects),
+                    label: e.reason.clone(),
+                    amount: e.amount.checked_sub(e.amount_before).unwrap_or_default(),
+                };
+                let project_of = |allocation: &AllocationId| {
+                    end.funds
+                        .allocations
+                        .get(allocation)
+                        .map(|allocation| allocation.allocated.project_id)
+                };
+                match e.record {
+                    FundsRecord::Receipt { .. } => receipts.push(line),
+                    FundsRecord::Allocation { allocation_id } => {
+                        if let Some(project) = project_of(&allocation_id) {
+                            per_project.entry(project).or_default().0.push(line);
+                        }
+                    }
+                    FundsRecord::Expense { expense_id } => {
+                        let project = end
+                            .funds
+                            .expense_allocations
+                            .get(&expense_id)
+                            .and_then(project_of);
+                        if let Some(project) = project {
+                            per_project.entry(project).or_default().1.push(line);
+                        }
+                    }
+                }
+            }
+            Event::AllocationReleased(e) => {
+                per_project
+                    .entry(e.project_id)
+                    .or_default()
+                    .0
+                    .push(MoneyLine {
+                        at,
+                        reference: format!("allocation {}", e.allocation_id),
+                        label: "non dépensé, libéré à la fin du projet".into(),
+                        amount: Euros::ZERO.checked_sub(e.released).unwrap_or_default(),
                     })
             }
             Event::ExchangeConfirmed(e) => {
