@@ -106,7 +106,7 @@ impl CommunityState {
             self.statutes_amended_at = Some(at);
         }
         crate::members::evolve(&mut self.pioneers, event, at);
-        self.register.evolve(event, at);
+        self.register.evolve(event, event_id, at);
         self.market.evolve(event, event_id, at);
         self.projects.evolve(event, at);
         self.ballots.evolve(event, at);

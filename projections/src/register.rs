@@ -3,7 +3,7 @@
 
 use imbl::{HashMap, Vector};
 
-use agora_events::{Euros, Event, PioneerId, SubscriptionId, Timestamp};
+use agora_events::{Euros, Event, EventId, PaymentId, PioneerId, SubscriptionId, Timestamp};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
@@ -72,6 +72,9 @@ pub struct ShareRegister {
     subscriptions: Vector<Subscription>,
     index: HashMap<SubscriptionId, usize>,
     redeemed_amounts: HashMap<PioneerId, Euros>,
+    /// Each payment's subscription, current amount, and the event that set
+    /// it (what a correction names).
+    payments: HashMap<PaymentId, (SubscriptionId, Euros, EventId)>,
     /// Paid shares held × their nominal value.
     pub capital: Euros,
     /// The highest capital ever reached.
@@ -123,8 +126,18 @@ impl ShareRegister {
         holding
     }
 
+    /// Every payment recorded.
+    pub fn payment_ids(&self) -> impl Iterator<Item = PaymentId> + '_ {
+        self.payments.keys().copied()
+    }
+
+    /// A payment's subscription, current amount, and the event that set it.
+    pub fn payment(&self, id: PaymentId) -> Option<(SubscriptionId, Euros, EventId)> {
+        self.payments.get(&id).copied()
+    }
+
     /// Folds one event of the share register; other events are ignored.
-    pub(crate) fn evolve(&mut self, event: &Event, at: Timestamp) {
+    pub(crate) fn evolve(&mut self, event: &Event, event_id: EventId, at: Timestamp) {
         match event {
             Event::SharesSubscribed(subscribed) => self.subscribe(Subscription {
                 id: subscribed.subscription_id,
@@ -141,6 +154,26 @@ impl ShareRegister {
                     payment.subscription_id,
                     payment.amount,
                     payment.capital_after,
+                );
+                self.payments.insert(
+                    payment.payment_id,
+                    (payment.subscription_id, payment.amount, event_id),
+                );
+            }
+            Event::SharePaymentCorrected(corrected) => {
+                if let Some(&at) = self.index.get(&corrected.subscription_id) {
+                    let subscription = &mut self.subscriptions[at];
+                    subscription.paid = add(
+                        subtract(subscription.paid, corrected.amount_before),
+                        corrected.amount,
+                    );
+                }
+                // A correction is no new high: the highest capital stays
+                // as reached by the payments as recorded.
+                self.capital = corrected.capital_after;
+                self.payments.insert(
+                    corrected.payment_id,
+                    (corrected.subscription_id, corrected.amount, event_id),
                 );
             }
             Event::SharesRedeemed(redeemed) => {
@@ -211,4 +244,8 @@ impl ShareRegister {
 /// figures that do not add up, so this never panics.
 fn add(a: Euros, b: Euros) -> Euros {
     a.checked_add(b).unwrap_or(a)
+}
+
+fn subtract(a: Euros, b: Euros) -> Euros {
+    a.checked_sub(b).unwrap_or(a)
 }

@@ -9,7 +9,7 @@ use agora::audit::verify::{Verifier, invariants, same_state};
 use agora::domain::tally::tally;
 use agora::ledger::{DurableView, Ledger, LedgerError, index};
 use agora::store::{EventStore, MemoryStore, Pages, READ_EVENTS_MAX, StoredEvent};
-use agora_events::CommunitySlug;
+use agora_events::{CommunitySlug, Event};
 use agora_projections::CommunityState;
 use uuid::Uuid;
 
@@ -147,6 +147,7 @@ impl Follower {
         )?;
         for stored in &self.read[verified as usize..=view.revision as usize] {
             feed(&mut self.verifier, stored);
+            redemption_above_floor(stored, self.verifier.state())?;
         }
         if let Some(broken) = self.verifier.first_break() {
             return Err(violation(
@@ -240,8 +241,32 @@ impl Follower {
     }
 }
 
-/// Every account's balance within the statutes' limits for its kind, and
-/// capital never below a quarter of the highest capital reached.
+/// A redemption never brings capital below a quarter of the highest
+/// capital reached (a correction of a mistyped payment may: it returns
+/// nothing to anyone).
+fn redemption_above_floor(stored: &StoredEvent, state: Option<&CommunityState>) -> Checked {
+    let Ok(line) = line_of(stored) else {
+        return Ok(());
+    };
+    let Ok((Event::SharesRedeemed(redeemed), _)) = line.record().decode() else {
+        return Ok(());
+    };
+    let highest = state.map_or(rust_decimal::Decimal::ZERO, |state| {
+        state.register.highest_capital.value()
+    });
+    ensure(
+        redeemed.capital_after.value() * rust_decimal::Decimal::from(4) >= highest,
+        "capital-above-floor",
+        || {
+            format!(
+                "redemption {} left capital at {} €, below a quarter of the highest, {highest} €",
+                redeemed.redemption_id, redeemed.capital_after
+            )
+        },
+    )
+}
+
+/// Every account's balance within the statutes' limits for its kind.
 pub fn limits_hold(state: &CommunityState) -> Checked {
     let statutes = &state.statutes;
     for (&account, balance) in state.market.balances() {
@@ -254,18 +279,7 @@ pub fn limits_hold(state: &CommunityState) -> Checked {
             || format!("{account} holds {balance} h, outside [{floor:?}, {ceiling:?}]"),
         )?;
     }
-    let register = &state.register;
-    ensure(
-        register.capital.value() * rust_decimal::Decimal::from(4)
-            >= register.highest_capital.value(),
-        "capital-above-floor",
-        || {
-            format!(
-                "capital {} € below a quarter of the highest, {} €",
-                register.capital, register.highest_capital
-            )
-        },
-    )
+    Ok(())
 }
 
 /// Every closed ballot's recorded result is what its votes tally to.

@@ -7,11 +7,11 @@ use std::collections::BTreeSet;
 
 use agora::domain::{
     AcceptCharter, AdmitPioneer, AllocateFunds, AmendStatutes, CancelExchange, Canceller, CastVote,
-    ChangeProjectStatus, CloseBallot, Command, ConfirmExchange, CorrectFunds, CreateCommunity,
-    ExcludePioneer, ForgetPioneer, LeaveCommunity, OpenBallot, ProposeProject, PublishListing,
-    RecordExchange, RecordExpense, RecordReceipt, RecordSharePayment, RedeemShares, ReportListing,
-    ReverseExchange, ScoreProject, SetRoles, SubscribeShares, TakeDownListing, TransferCredits,
-    UpdateProfile, WithdrawListing,
+    ChangeProjectStatus, CloseBallot, Command, ConfirmExchange, CorrectFunds, CorrectSharePayment,
+    CreateCommunity, ExcludePioneer, ForgetPioneer, LeaveCommunity, OpenBallot, ProposeProject,
+    PublishListing, RecordExchange, RecordExpense, RecordReceipt, RecordSharePayment, RedeemShares,
+    ReportListing, ReverseExchange, ScoreProject, SetRoles, SubscribeShares, TakeDownListing,
+    TransferCredits, UpdateProfile, WithdrawListing,
 };
 use agora::ledger::{KeyRing, PersonalData, PersonalKey};
 use agora_events::{
@@ -735,11 +735,32 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
                 }
                 _ => amount_of_euros(rng),
             };
-            let command = Command::CorrectFunds(CorrectFunds {
-                record,
-                amount,
-                reason: "Erreur de saisie".into(),
-            });
+            let payments: Vec<PaymentId> = state.register.payment_ids().collect();
+            let command = match rng.pick(&payments) {
+                Some(&payment_id) if rng.chance(300) => {
+                    let current = state
+                        .register
+                        .payment(payment_id)
+                        .map(|(_, amount, _)| amount);
+                    let amount = match current {
+                        Some(current) if rng.chance(700) => {
+                            let cents = (current.value() * Decimal::from(100)).trunc();
+                            euros(rng.between(0, i64::try_from(cents).unwrap_or(0).max(1)))
+                        }
+                        _ => amount_of_euros(rng),
+                    };
+                    Command::CorrectSharePayment(CorrectSharePayment {
+                        payment_id,
+                        amount,
+                        reason: "Virement saisi deux fois".into(),
+                    })
+                }
+                _ => Command::CorrectFunds(CorrectFunds {
+                    record,
+                    amount,
+                    reason: "Erreur de saisie".into(),
+                }),
+            };
             (command, operator(Role::Treasurer), None)
         }
         _ => {

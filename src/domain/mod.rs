@@ -36,7 +36,7 @@ pub use pioneers::{
 };
 pub use projects::{ChangeProjectStatus, ProposeProject, ScoreProject, transition_allowed};
 pub use rejection::{Rejection, RejectionKind};
-pub use shares::{RecordSharePayment, RedeemShares, SubscribeShares};
+pub use shares::{CorrectSharePayment, RecordSharePayment, RedeemShares, SubscribeShares};
 pub use text::{LONG_TEXT_CHARS_MAX, NAME_CHARS_MAX, REFERENCE_CHARS_MAX, SHORT_TEXT_CHARS_MAX};
 
 /// Everything a caller can ask the ledger to do.
@@ -73,6 +73,7 @@ pub enum Command {
     AllocateFunds(AllocateFunds),
     RecordExpense(RecordExpense),
     CorrectFunds(CorrectFunds),
+    CorrectSharePayment(CorrectSharePayment),
 }
 
 /// Decides `command` against the community's state (`None` before it is
@@ -123,5 +124,6 @@ pub fn decide(
         Command::AllocateFunds(allocate) => funds::allocate(state, allocate),
         Command::RecordExpense(expense) => funds::spend(state, expense),
         Command::CorrectFunds(correction) => funds::correct(state, correction),
+        Command::CorrectSharePayment(correction) => shares::correct_payment(state, correction),
     }
 }

@@ -2,8 +2,8 @@
 //! Each has a stable kebab-case `rule` name that the API returns.
 
 use agora_events::{
-    AccountId, AllocationId, BallotId, Euros, ExchangeId, ExpenseId, Hours, ListingId, PioneerId,
-    ProjectId, ProjectStatus, ReceiptId, Role, SubscriptionId,
+    AccountId, AllocationId, BallotId, Euros, ExchangeId, ExpenseId, Hours, ListingId, PaymentId,
+    PioneerId, ProjectId, ProjectStatus, ReceiptId, Role, SubscriptionId,
 };
 
 /// What kind of mistake a rejection is, which decides its HTTP status.
@@ -208,6 +208,8 @@ pub enum Rejection {
     ChoiceMethod { method: &'static str },
     #[error("there is no allocation {allocation}")]
     AllocationNotFound { allocation: AllocationId },
+    #[error("there is no share payment {payment}")]
+    PaymentNotFound { payment: PaymentId },
     #[error("there is no receipt {receipt}")]
     ReceiptNotFound { receipt: ReceiptId },
     #[error("there is no expense {expense}")]
@@ -319,6 +321,7 @@ impl Rejection {
             Self::ChoiceMethod { .. } => "choice-fits-method",
             Self::AllocationNotFound { .. } => "allocation-not-found",
             Self::ReceiptNotFound { .. } => "receipt-not-found",
+            Self::PaymentNotFound { .. } => "payment-not-found",
             Self::ExpenseNotFound { .. } => "expense-not-found",
             Self::CorrectionChangesNothing { .. } => "correction-changes-nothing",
             Self::CorrectionUncovers { .. } => "correction-uncovers",
@@ -371,6 +374,7 @@ impl Rejection {
             | Self::BallotNotFound { .. }
             | Self::AllocationNotFound { .. }
             | Self::ReceiptNotFound { .. }
+            | Self::PaymentNotFound { .. }
             | Self::ExpenseNotFound { .. } => RejectionKind::NotFound,
             Self::NotListingAuthor { .. }
             | Self::NotExchangeReceiver { .. }

@@ -5,15 +5,15 @@
 //! reached: the variable-capital floor of a French cooperative.
 
 use agora_events::{
-    Euros, Event, PaymentId, PioneerId, RedemptionId, RedemptionReason, SharePaymentRecorded,
-    SharesRedeemed, SharesSubscribed, SubscriptionId, SubscriptionShares,
+    Euros, Event, PaymentId, PioneerId, RedemptionId, RedemptionReason, SharePaymentCorrected,
+    SharePaymentRecorded, SharesRedeemed, SharesSubscribed, SubscriptionId, SubscriptionShares,
 };
 use agora_projections::{CommunityState, Subscription};
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::Rejection;
 use super::pioneers::member;
-use super::text::{REFERENCE_CHARS_MAX, line};
+use super::text::{LONG_TEXT_CHARS_MAX, REFERENCE_CHARS_MAX, line, paragraph};
 
 /// Most shares in one subscription.
 pub const SHARES_PER_SUBSCRIPTION_MAX: u32 = 10_000;
@@ -209,9 +209,157 @@ pub fn redeem(state: &CommunityState, command: &RedeemShares) -> Result<Vec<Even
     ])
 }
 
+/// The treasurer corrects the amount of a share payment recorded wrongly
+/// (zero voids it), with the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorrectSharePayment {
+    pub payment_id: PaymentId,
+    pub amount: Euros,
+    pub reason: String,
+}
+
+/// A correction keeps the subscription within its amount and its redeemed
+/// shares paid; capital follows the paid shares.
+pub fn correct_payment(
+    state: &CommunityState,
+    command: &CorrectSharePayment,
+) -> Result<Vec<Event>, Rejection> {
+    let register = &state.register;
+    let (subscription_id, before, corrects) =
+        register
+            .payment(command.payment_id)
+            .ok_or(Rejection::PaymentNotFound {
+                payment: command.payment_id,
+            })?;
+    let after = command.amount;
+    if after.value().is_sign_negative() {
+        return Err(Rejection::AmountNotPositive {
+            field: "amount",
+            amount: after,
+        });
+    }
+    if after == before {
+        return Err(Rejection::CorrectionChangesNothing { amount: after });
+    }
+    paragraph("reason", &command.reason, LONG_TEXT_CHARS_MAX)?;
+    let subscription =
+        register
+            .subscription(subscription_id)
+            .ok_or(Rejection::SubscriptionNotFound {
+                subscription: subscription_id,
+            })?;
+    let mut corrected = subscription.clone();
+    corrected.paid = euros(
+        "amount",
+        subscription.paid.value() - before.value() + after.value(),
+    )?;
+    if corrected.paid > subscription.amount {
+        return Err(Rejection::CorrectionUncovers {
+            what: "the subscription would be paid beyond its amount",
+            covering: subscription.amount,
+            covered: corrected.paid,
+        });
+    }
+    if corrected.paid_shares() < subscription.redeemed_shares {
+        return Err(Rejection::CorrectionUncovers {
+            what: "shares already redeemed would no longer be paid",
+            covering: corrected.paid,
+            covered: euros(
+                "amount",
+                nominal_of(subscription, subscription.redeemed_shares),
+            )?,
+        });
+    }
+    let paid_before = Decimal::from(subscription.paid_shares());
+    let paid_after = Decimal::from(corrected.paid_shares());
+    let capital_after = euros(
+        "capital",
+        register.capital.value() + (paid_after - paid_before) * subscription.nominal.value(),
+    )?;
+    Ok(vec![
+        SharePaymentCorrected {
+            payment_id: command.payment_id,
+            subscription_id,
+            corrects,
+            amount_before: before,
+            amount: after,
+            reason: command.reason.clone(),
+            capital_after,
+        }
+        .into(),
+    ])
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::given::*;
+    use agora_events::PaymentId;
+
+    fn payment_of(history: &[Event]) -> PaymentId {
+        history
+            .iter()
+            .find_map(|event| match event {
+                Event::SharePaymentRecorded(payment) => Some(payment.payment_id),
+                _ => None,
+            })
+            .unwrap()
+    }
+
+    fn correct(payment_id: PaymentId, amount: &str) -> Command {
+        Command::CorrectSharePayment(CorrectSharePayment {
+            payment_id,
+            amount: amount.parse().unwrap(),
+            reason: "Virement saisi deux fois".into(),
+        })
+    }
+
+    #[test]
+    fn a_mistyped_share_payment_is_corrected_and_capital_follows() {
+        // 200 € recorded for 100 €: four shares paid instead of two.
+        let mut history = member_with_paid_shares();
+        let payment = payment_of(&history);
+
+        given(&history)
+            .when(correct(payment, "250.00"))
+            .then_rule("correction-uncovers");
+        let events = given(&history)
+            .when(correct(payment, "100.00"))
+            .then_events(&["SharePaymentCorrected"]);
+        history.extend(events.clone());
+
+        let Event::SharePaymentCorrected(corrected) = &events[0] else {
+            unreachable!()
+        };
+        assert_eq!(corrected.capital_after, "100.00".parse().unwrap());
+        let state = given(&history).state();
+        assert_eq!(state.register.capital, "100.00".parse().unwrap());
+        assert_eq!(
+            state.register.computed_capital(),
+            "100.00".parse::<rust_decimal::Decimal>().unwrap()
+        );
+        given(&history)
+            .when(correct(payment, "100.00"))
+            .then_rule("correction-changes-nothing");
+        given(&history)
+            .when(correct(PaymentId(uuid::Uuid::from_u128(0xbad)), "1.00"))
+            .then_rule("payment-not-found");
+    }
+
+    #[test]
+    fn a_correction_cannot_unpay_redeemed_shares() {
+        let mut history = member_with_paid_shares();
+        let payment = payment_of(&history);
+        history.push(left(ALICE));
+        history.extend(
+            given(&history)
+                .when(redeem_command(ALICE, 3, RedemptionReason::Leaving))
+                .events(),
+        );
+
+        given(&history)
+            .when(correct(payment, "100.00"))
+            .then_rule("correction-uncovers");
+    }
 
     fn member_with_paid_shares() -> Vec<Event> {
         vec![

@@ -2,8 +2,8 @@
 //! overview (members).
 
 use agora_events::{
-    AllocationId, BallotId, Decision, Euros, ExpenseId, FundsRecord, Hash, ProjectId, ReceiptId,
-    Role,
+    AllocationId, BallotId, Decision, Euros, ExpenseId, FundsRecord, Hash, PaymentId, ProjectId,
+    ReceiptId, Role,
 };
 use axum::Json;
 use axum::extract::{Path, State};
@@ -18,7 +18,9 @@ use super::caller::{Access, Caller};
 use super::command::{CommandContext, CommandResponse, enter, run};
 use super::error::{ApiError, Problem};
 use super::extract::{JsonBody, id};
-use crate::domain::{AllocateFunds, Command, CorrectFunds, RecordExpense, RecordReceipt};
+use crate::domain::{
+    AllocateFunds, Command, CorrectFunds, CorrectSharePayment, RecordExpense, RecordReceipt,
+};
 
 pub fn routes() -> axum::Router<AppState> {
     let base = "/v1/communities/{community}";
@@ -43,6 +45,7 @@ pub enum RecordDto {
     Receipt { receipt_id: Uuid },
     Allocation { allocation_id: Uuid },
     Expense { expense_id: Uuid },
+    SharePayment { payment_id: Uuid },
 }
 
 /// A corrected amount, with the reason.
@@ -174,8 +177,8 @@ pub async fn record_receipt(
     run(&state, &caller, context, community, actor, command, digest).await
 }
 
-/// Correct the amount of a receipt, an allocation or an expense recorded
-/// wrongly, with the reason (treasurer). The correction names the event it
+/// Correct the amount of a receipt, an allocation, an expense or a share
+/// payment recorded wrongly, with the reason (treasurer). The correction names the event it
 /// corrects; every figure stays covered.
 #[utoipa::path(
     post, path = "/v1/communities/{community}/funds/corrections", tag = "funds",
@@ -196,22 +199,31 @@ pub async fn correct_funds(
 ) -> Result<Response, ApiError> {
     let (community, _, actor) = enter(&state, &caller, &slug, Access::AnyOf(&[Role::Treasurer]))?;
     let JsonBody { value, digest } = body;
-    let record = match value.record {
-        RecordDto::Receipt { receipt_id } => FundsRecord::Receipt {
-            receipt_id: ReceiptId(receipt_id),
-        },
-        RecordDto::Allocation { allocation_id } => FundsRecord::Allocation {
-            allocation_id: AllocationId(allocation_id),
-        },
-        RecordDto::Expense { expense_id } => FundsRecord::Expense {
-            expense_id: ExpenseId(expense_id),
-        },
+    let funds = |record| {
+        Command::CorrectFunds(CorrectFunds {
+            record,
+            amount: value.amount,
+            reason: value.reason.clone(),
+        })
     };
-    let command = Command::CorrectFunds(CorrectFunds {
-        record,
-        amount: value.amount,
-        reason: value.reason,
-    });
+    let command = match value.record {
+        RecordDto::Receipt { receipt_id } => funds(FundsRecord::Receipt {
+            receipt_id: ReceiptId(receipt_id),
+        }),
+        RecordDto::Allocation { allocation_id } => funds(FundsRecord::Allocation {
+            allocation_id: AllocationId(allocation_id),
+        }),
+        RecordDto::Expense { expense_id } => funds(FundsRecord::Expense {
+            expense_id: ExpenseId(expense_id),
+        }),
+        RecordDto::SharePayment { payment_id } => {
+            Command::CorrectSharePayment(CorrectSharePayment {
+                payment_id: PaymentId(payment_id),
+                amount: value.amount,
+                reason: value.reason.clone(),
+            })
+        }
+    };
     run(&state, &caller, context, community, actor, command, digest).await
 }
 

@@ -142,6 +142,7 @@ vocabulary! {
     RoleRevoked => 1,
     SharesSubscribed => 1,
     SharePaymentRecorded => 1,
+    SharePaymentCorrected => 1,
     SharesRedeemed => 1,
     ListingPublished => 1,
     ListingWithdrawn => 1,

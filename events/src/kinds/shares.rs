@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::{Euros, PaymentId, PioneerId, RedemptionId, SubscriptionId};
+use crate::{Euros, EventId, PaymentId, PioneerId, RedemptionId, SubscriptionId};
 
 /// A pioneer subscribed shares at the nominal value then in force.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -28,6 +28,24 @@ pub struct SharePaymentRecorded {
     /// The bank or cash reference.
     pub reference: String,
     /// Paid capital after this payment.
+    pub capital_after: Euros,
+}
+
+/// The treasurer corrected the amount of a share payment recorded wrongly:
+/// `amount` replaces `amount_before` from now on (zero voids it), and
+/// capital follows. The corrected event stays in the log, named here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SharePaymentCorrected {
+    pub payment_id: PaymentId,
+    pub subscription_id: SubscriptionId,
+    /// The event that set the amount corrected: the payment, or the
+    /// previous correction of it.
+    pub corrects: EventId,
+    pub amount_before: Euros,
+    pub amount: Euros,
+    pub reason: String,
+    /// Paid capital after this correction.
     pub capital_after: Euros,
 }
 

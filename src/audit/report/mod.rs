@@ -32,7 +32,9 @@ pub struct CapitalSection {
     pub shares_subscribed: u64,
     pub amount_subscribed: Euros,
     pub payments: usize,
+    /// Net of the corrections of payments in the period.
     pub amount_paid: Euros,
+    pub payment_corrections: usize,
     pub redemptions: usize,
     pub shares_redeemed: u64,
     pub amount_redeemed: Euros,
@@ -291,6 +293,7 @@ fn assemble(
         amount_subscribed: Euros::ZERO,
         payments: 0,
         amount_paid: Euros::ZERO,
+        payment_corrections: 0,
         redemptions: 0,
         shares_redeemed: 0,
         amount_redeemed: Euros::ZERO,
@@ -327,6 +330,14 @@ fn assemble(
             Event::SharePaymentRecorded(e) => {
                 capital.payments += 1;
                 capital.amount_paid = sum([capital.amount_paid, e.amount].into_iter());
+            }
+            Event::SharePaymentCorrected(e) => {
+                capital.payment_corrections += 1;
+                capital.amount_paid = capital
+                    .amount_paid
+                    .checked_sub(e.amount_before)
+                    .and_then(|paid| paid.checked_add(e.amount))
+                    .unwrap_or(capital.amount_paid);
             }
             Event::SharesRedeemed(e) => {
                 capital.redemptions += 1;
