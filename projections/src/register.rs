@@ -126,7 +126,7 @@ impl ShareRegister {
         holding
     }
 
-    /// Every payment recorded.
+    /// Every payment recorded, in no particular order.
     pub fn payment_ids(&self) -> impl Iterator<Item = PaymentId> + '_ {
         self.payments.keys().copied()
     }

@@ -735,7 +735,9 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
                 }
                 _ => amount_of_euros(rng),
             };
-            let payments: Vec<PaymentId> = state.register.payment_ids().collect();
+            let mut payments: Vec<PaymentId> = state.register.payment_ids().collect();
+            // The register keeps them in no particular order; a run needs one.
+            payments.sort();
             let command = match rng.pick(&payments) {
                 Some(&payment_id) if rng.chance(300) => {
                     let current = state

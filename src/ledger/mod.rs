@@ -248,6 +248,10 @@ impl Ledger {
             closing: AtomicBool::new(false),
             read_only: AtomicBool::new(read_only),
         });
+        // In the communities' order, so that a start-up does the same
+        // things in the same order each time.
+        let mut loaded: Vec<_> = loaded.into_iter().collect();
+        loaded.sort_by(|(a, _), (b, _)| a.cmp(b));
         for (slug, state) in loaded {
             ledger.start_writer(slug, state);
         }
@@ -560,10 +564,20 @@ impl Ledger {
             task.abort();
             let _ = task.await;
         }
-        self.communities
+        // Each writer finishes once its queue closes; closed in the
+        // communities' order, so that a stop does the same things in the
+        // same order each time.
+        let mut handles: Vec<_> = self
+            .communities
             .write()
             .unwrap_or_else(|p| p.into_inner())
-            .clear();
+            .drain()
+            .collect();
+        handles.sort_by(|(a, _), (b, _)| a.cmp(b));
+        for handle in handles {
+            drop(handle);
+            tokio::task::yield_now().await;
+        }
         let writers = std::mem::take(&mut *self.writers.lock().unwrap_or_else(|p| p.into_inner()));
         for writer in writers {
             let _ = writer.await;

@@ -187,9 +187,11 @@ impl KeyRing {
         self.read().get(&pioneer)?.open(pioneer, sealed)
     }
 
-    /// Every pioneer with a key.
+    /// Every pioneer with a key, in order.
     pub fn holders(&self) -> Vec<PioneerId> {
-        self.read().keys().copied().collect()
+        let mut holders: Vec<PioneerId> = self.read().keys().copied().collect();
+        holders.sort();
+        holders
     }
 
     /// Stores a key durably, then caches it.
