@@ -182,6 +182,21 @@ pub fn spend(state: &CommunityState, command: &RecordExpense) -> Result<Vec<Even
     ])
 }
 
+/// What every correction must be: an amount of zero or more that differs
+/// from the one recorded, and a reason.
+pub(super) fn correction(before: Euros, after: Euros, reason: &str) -> Result<(), Rejection> {
+    if after.value().is_sign_negative() {
+        return Err(Rejection::AmountNotPositive {
+            field: "amount",
+            amount: after,
+        });
+    }
+    if after == before {
+        return Err(Rejection::CorrectionChangesNothing { amount: after });
+    }
+    paragraph("reason", reason, LONG_TEXT_CHARS_MAX)
+}
+
 /// What is unspent of `project`'s allocations, released back to the
 /// unallocated funds: one event per allocation with money left.
 pub(super) fn release_unspent(state: &CommunityState, project: ProjectId) -> Vec<Event> {
@@ -222,16 +237,7 @@ pub fn correct(state: &CommunityState, command: &CorrectFunds) -> Result<Vec<Eve
         .get(&record.id())
         .ok_or_else(not_found)?;
     let after = command.amount;
-    if after.value().is_sign_negative() {
-        return Err(Rejection::AmountNotPositive {
-            field: "amount",
-            amount: after,
-        });
-    }
-    if after == before {
-        return Err(Rejection::CorrectionChangesNothing { amount: after });
-    }
-    paragraph("reason", &command.reason, LONG_TEXT_CHARS_MAX)?;
+    correction(before, after, &command.reason)?;
     let too_large = || Rejection::AmountTooLarge { field: "amount" };
     let replaced = |total: Euros| {
         total

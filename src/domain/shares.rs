@@ -13,7 +13,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::Rejection;
 use super::pioneers::member;
-use super::text::{LONG_TEXT_CHARS_MAX, REFERENCE_CHARS_MAX, line, paragraph};
+use super::text::{REFERENCE_CHARS_MAX, line};
 
 /// Most shares in one subscription.
 pub const SHARES_PER_SUBSCRIPTION_MAX: u32 = 10_000;
@@ -232,16 +232,7 @@ pub fn correct_payment(
                 payment: command.payment_id,
             })?;
     let after = command.amount;
-    if after.value().is_sign_negative() {
-        return Err(Rejection::AmountNotPositive {
-            field: "amount",
-            amount: after,
-        });
-    }
-    if after == before {
-        return Err(Rejection::CorrectionChangesNothing { amount: after });
-    }
-    paragraph("reason", &command.reason, LONG_TEXT_CHARS_MAX)?;
+    super::funds::correction(before, after, &command.reason)?;
     let subscription =
         register
             .subscription(subscription_id)
