@@ -1,4 +1,4 @@
-//! Where "now" comes from, and new ids with it. The domain never reads a
+//! Where "now" comes from, and new ids and random bytes with it. The domain never reads a
 //! clock; the ledger's writers ask this one and pass the instant in, so
 //! tests can fix time and the simulator can replay a run from its seed.
 
@@ -15,6 +15,13 @@ pub trait Clock: Send + Sync + 'static {
     /// key, its own commands.
     fn new_id(&self) -> uuid::Uuid {
         uuid::Uuid::now_v7()
+    }
+
+    /// Fills `bytes` with secret random bytes, for the keys and nonces the
+    /// ledger makes itself (a ballot's key, a sealed vote's nonce).
+    fn fill_random(&self, bytes: &mut [u8]) {
+        // Without the system's generator no key can be made safely at all.
+        getrandom::fill(bytes).expect("the operating system's random generator works");
     }
 }
 

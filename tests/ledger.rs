@@ -1047,6 +1047,7 @@ mod ballots {
             choice: Choice::Ranked {
                 ranking: vec!["b".into()],
             },
+            sealed: None,
         });
         ledger.execute(request(vote, None, b"v")).await.unwrap();
 
@@ -1097,17 +1098,19 @@ mod ballots {
                 choice: Choice::Ranked {
                     ranking: ranking.map(String::from).to_vec(),
                 },
+                sealed: None,
             });
             ledger.execute(request(vote, None, b"v")).await.unwrap();
         }
         let close = Command::CloseBallot(CloseBallot {
             ballot_id,
             closed_by: Closure::Gardener,
+            key: None,
         });
         ledger.execute(request(close, None, b"c")).await.unwrap();
 
-        // An auditor's view: the log, decoded, folded, everything up to the
-        // closing event; then the published counting rules.
+        // An auditor's view: the log, decoded, folded, everything up to and
+        // with the closing event; then the published counting rules.
         let stored = store.read_all(0, 10_000).await.unwrap();
         let mut replay = Communities::default();
         let mut recorded_result = None;
@@ -1120,9 +1123,15 @@ mod ballots {
             )
             .unwrap();
             let (decoded, metadata) = record.decode().unwrap();
+            if let Event::VoteCast(vote) = &decoded {
+                // Nobody read a vote while the ballot was open.
+                assert!(vote.choice.is_none() && vote.sealed_choice.is_some());
+                let data = String::from_utf8(event.data.clone()).unwrap();
+                assert!(!data.contains("\"ranking\""), "{data}");
+            }
+            let closing = matches!(&decoded, Event::BallotClosed(_));
             if let Event::BallotClosed(closed) = &decoded {
                 recorded_result = Some(closed.clone());
-                break;
             }
             replay.apply(&Recorded {
                 position: event.position,
@@ -1132,8 +1141,13 @@ mod ballots {
                 metadata,
                 hash: record.hash,
             });
+            if closing {
+                break;
+            }
         }
+        // The closing revealed the ballot's key: the sealed votes open.
         let ballot = replay.by_slug[&slug()].ballots.get(ballot_id).unwrap();
+        assert!(recorded_result.as_ref().unwrap().ballot_key.is_some());
         let recomputed = agora::domain::tally::tally(ballot);
         let recorded = recorded_result.unwrap();
 

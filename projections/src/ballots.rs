@@ -3,14 +3,16 @@
 
 use imbl::OrdMap;
 
-use agora_events::{BallotClosed, BallotId, BallotOpened, Choice, Event, PioneerId, Timestamp};
+use agora_events::{
+    BallotClosed, BallotId, BallotOpened, Choice, Event, PioneerId, Sealed, Timestamp,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Ballot {
     pub opened: BallotOpened,
     pub opened_at: Timestamp,
-    /// Each voter's last choice.
-    pub votes: OrdMap<PioneerId, Choice>,
+    /// Each voter's last vote.
+    pub votes: OrdMap<PioneerId, Vote>,
     /// Every vote cast, replaced ones included.
     pub votes_cast: u64,
     pub closed: Option<(Timestamp, BallotClosed)>,
@@ -20,6 +22,15 @@ impl Ballot {
     pub fn is_open(&self) -> bool {
         self.closed.is_none()
     }
+}
+
+/// A vote as the log records it: sealed while the ballot is open (opened
+/// with the key its closing reveals), or in clear for ballots opened before
+/// votes were sealed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Vote {
+    Clear(Choice),
+    Sealed(Sealed),
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -44,8 +55,13 @@ impl Ballots {
                 );
             }
             Event::VoteCast(vote) => {
+                let recorded = match (&vote.choice, &vote.sealed_choice) {
+                    (_, Some(sealed)) => Vote::Sealed(sealed.clone()),
+                    (Some(choice), None) => Vote::Clear(choice.clone()),
+                    (None, None) => return,
+                };
                 if let Some(ballot) = self.by_id.get_mut(&vote.ballot_id) {
-                    ballot.votes.insert(vote.voter, vote.choice.clone());
+                    ballot.votes.insert(vote.voter, recorded);
                     ballot.votes_cast += 1;
                 }
             }

@@ -21,7 +21,7 @@ mod projects;
 /// The share register and the cooperative's capital.
 mod register;
 
-pub use ballots::{Ballot, Ballots};
+pub use ballots::{Ballot, Ballots, Vote};
 pub use community::{Communities, CommunityState};
 pub use funds::{Allocation, Funds};
 pub use market::{

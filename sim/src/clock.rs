@@ -45,6 +45,14 @@ impl Clock for SimClock {
         Timestamp::new(self.instant())
     }
 
+    fn fill_random(&self, bytes: &mut [u8]) {
+        let mut state = self.lock();
+        for chunk in bytes.chunks_mut(8) {
+            let word = state.1.next_u64().to_le_bytes();
+            chunk.copy_from_slice(&word[..chunk.len()]);
+        }
+    }
+
     fn new_id(&self) -> uuid::Uuid {
         let mut state = self.lock();
         let millis = state.0.timestamp_millis().max(0) as u64;

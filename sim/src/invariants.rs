@@ -102,6 +102,18 @@ impl Follower {
             let (event, metadata) = record
                 .decode()
                 .map_err(|error| violation("chain-verifies", error.to_string()))?;
+            if let Event::VoteCast(vote) = &event {
+                ensure(
+                    vote.choice.is_none() && vote.sealed_choice.is_some(),
+                    "votes-sealed-while-open",
+                    || {
+                        format!(
+                            "vote {} of ballot {} is in clear",
+                            stored.event_id, vote.ballot_id
+                        )
+                    },
+                )?;
+            }
             for key in index::keys(&record.data, &event, &metadata) {
                 self.filed.entry(key).or_default().push(stored.revision);
             }

@@ -659,6 +659,7 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
                 ballot_id,
                 voter,
                 choice,
+                sealed: None,
             });
             (command, member(voter), None)
         }
@@ -669,6 +670,7 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
             let command = Command::CloseBallot(CloseBallot {
                 ballot_id,
                 closed_by: Closure::Gardener,
+                key: None,
             });
             (command, operator(Role::Gardener), None)
         }

@@ -213,12 +213,14 @@ pub(super) async fn seed(
             ballot_id,
             voter: *voter,
             choice: Choice::Ranked { ranking },
+            sealed: None,
         });
         seeder.run(Role::Pioneer, &voter.to_string(), vote).await?;
     }
     let close = Command::CloseBallot(CloseBallot {
         ballot_id,
         closed_by: Closure::Gardener,
+        key: None,
     });
     seeder.run(Role::Gardener, &gardener_id, close).await?;
 

@@ -8,12 +8,13 @@ use std::collections::BTreeSet;
 
 use agora_events::{
     BallotClosed, BallotId, BallotKind, BallotOpened, BallotOption, Choice, Closure, CollegeWeight,
-    Elector, Event, PioneerId, ProjectStatus, Timestamp, VoteCast, VotingMethod,
+    Elector, Event, PioneerId, ProjectStatus, Sealed, Timestamp, VoteCast, VotingMethod,
 };
 use agora_projections::{Ballot, CommunityState};
 
 use super::projects::{ChangeProjectStatus, status_change};
-use super::tally::tally;
+use super::sealing::BallotKey;
+use super::tally::{choices, tally_of};
 use super::text::{NAME_CHARS_MAX, SHORT_TEXT_CHARS_MAX, line};
 use super::{Rejection, projects};
 
@@ -35,12 +36,17 @@ pub struct CastVote {
     pub ballot_id: BallotId,
     pub voter: PioneerId,
     pub choice: Choice,
+    /// The choice sealed with the ballot's key: what is recorded. The
+    /// ledger seals it; `None` for ballots opened before votes were sealed.
+    pub sealed: Option<Sealed>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CloseBallot {
     pub ballot_id: BallotId,
     pub closed_by: Closure,
+    /// The ballot's key, which the closing reveals: the ledger supplies it.
+    pub key: Option<BallotKey>,
 }
 
 fn open_ballot_of(state: &CommunityState, id: BallotId) -> Result<&Ballot, Rejection> {
@@ -198,7 +204,10 @@ pub fn vote(
         VoteCast {
             ballot_id: command.ballot_id,
             voter: command.voter,
-            choice: command.choice.clone(),
+            // Sealed when the ballot has a key: nobody reads it before the
+            // close.
+            choice: command.sealed.is_none().then(|| command.choice.clone()),
+            sealed_choice: command.sealed.clone(),
         }
         .into(),
     ])
@@ -215,7 +224,10 @@ pub fn close(
             ballot: command.ballot_id,
         });
     }
-    let result = tally(ballot);
+    let votes = choices(ballot, command.key.as_ref()).ok_or(Rejection::SealedVotesUnreadable {
+        ballot: command.ballot_id,
+    })?;
+    let result = tally_of(&ballot.opened, &votes);
     let mut events: Vec<Event> = vec![
         BallotClosed {
             ballot_id: command.ballot_id,
@@ -223,6 +235,7 @@ pub fn close(
             votes_counted: result.votes_counted,
             results: result.results,
             winner: result.winner.clone(),
+            ballot_key: command.key.as_ref().map(BallotKey::to_text),
         }
         .into(),
     ];
@@ -264,6 +277,7 @@ mod tests {
             ballot_id: BALLOT,
             voter,
             choice,
+            sealed: None,
         })
     }
 
@@ -277,6 +291,7 @@ mod tests {
         Command::CloseBallot(CloseBallot {
             ballot_id: BALLOT,
             closed_by,
+            key: None,
         })
     }
 

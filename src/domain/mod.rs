@@ -13,6 +13,7 @@ mod natural;
 mod pioneers;
 mod projects;
 mod rejection;
+pub mod sealing;
 mod shares;
 pub mod tally;
 pub mod text;

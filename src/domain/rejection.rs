@@ -208,6 +208,8 @@ pub enum Rejection {
     ChoiceMethod { method: &'static str },
     #[error("there is no allocation {allocation}")]
     AllocationNotFound { allocation: AllocationId },
+    #[error("ballot {ballot} has sealed votes that its key does not open")]
+    SealedVotesUnreadable { ballot: BallotId },
     #[error("there is no share payment {payment}")]
     PaymentNotFound { payment: PaymentId },
     #[error("there is no receipt {receipt}")]
@@ -322,6 +324,7 @@ impl Rejection {
             Self::AllocationNotFound { .. } => "allocation-not-found",
             Self::ReceiptNotFound { .. } => "receipt-not-found",
             Self::PaymentNotFound { .. } => "payment-not-found",
+            Self::SealedVotesUnreadable { .. } => "ballot-key-required",
             Self::ExpenseNotFound { .. } => "expense-not-found",
             Self::CorrectionChangesNothing { .. } => "correction-changes-nothing",
             Self::CorrectionUncovers { .. } => "correction-uncovers",
@@ -426,6 +429,7 @@ impl Rejection {
             | Self::AllocationExceedsFunds { .. }
             | Self::ExpenseExceedsAllocation { .. }
             | Self::CorrectionChangesNothing { .. }
+            | Self::SealedVotesUnreadable { .. }
             | Self::CorrectionUncovers { .. } => RejectionKind::Conflict,
             _ => RejectionKind::Invalid,
         }

@@ -25,11 +25,12 @@
 use std::collections::BTreeMap;
 use std::ops::AddAssign;
 
-use agora_events::{BallotKind, Choice, OptionResult, VotingMethod};
-use agora_projections::Ballot;
+use agora_events::{BallotKind, BallotOpened, Choice, OptionResult, PioneerId, VotingMethod};
+use agora_projections::{Ballot, Vote};
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::natural::Natural;
+use super::sealing::BallotKey;
 
 /// Decimals written in recorded scores.
 pub const SCORE_DECIMALS: u32 = 6;
@@ -51,8 +52,7 @@ struct Weight {
 }
 
 /// The weight of each voter's last vote.
-fn weights(ballot: &Ballot) -> BTreeMap<agora_events::PioneerId, Weight> {
-    let opened = &ballot.opened;
+fn weights(opened: &BallotOpened, votes: &Votes) -> BTreeMap<PioneerId, Weight> {
     let college_of = |voter| {
         opened
             .electorate
@@ -61,8 +61,7 @@ fn weights(ballot: &Ballot) -> BTreeMap<agora_events::PioneerId, Weight> {
             .map(|elector| elector.college.as_str())
     };
     match opened.kind {
-        BallotKind::Community => ballot
-            .votes
+        BallotKind::Community => votes
             .keys()
             .map(|voter| {
                 let weight = Weight {
@@ -74,7 +73,7 @@ fn weights(ballot: &Ballot) -> BTreeMap<agora_events::PioneerId, Weight> {
             .collect(),
         BallotKind::Assembly => {
             let mut voters_per_college: BTreeMap<&str, u32> = BTreeMap::new();
-            for voter in ballot.votes.keys() {
+            for voter in votes.keys() {
                 if let Some(college) = college_of(*voter) {
                     *voters_per_college.entry(college).or_default() += 1;
                 }
@@ -84,8 +83,7 @@ fn weights(ballot: &Ballot) -> BTreeMap<agora_events::PioneerId, Weight> {
             let denominator = voters_per_college
                 .values()
                 .fold(Natural::from(1), |lcm, &voters| lcm.lcm(voters));
-            ballot
-                .votes
+            votes
                 .keys()
                 .filter_map(|voter| {
                     let college = college_of(*voter)?;
@@ -161,20 +159,61 @@ where
         .collect()
 }
 
-/// Counts the ballot's votes.
+/// Each voter's last choice, in clear.
+pub type Votes = BTreeMap<PioneerId, Choice>;
+
+/// The ballot's votes in clear: sealed ones opened with `key`. `None` if a
+/// sealed vote does not open with it (or there is no key).
+pub fn choices(ballot: &Ballot, key: Option<&BallotKey>) -> Option<Votes> {
+    ballot
+        .votes
+        .iter()
+        .map(|(voter, vote)| {
+            let choice = match vote {
+                Vote::Clear(choice) => choice.clone(),
+                Vote::Sealed(sealed) => key?.open(*voter, sealed)?,
+            };
+            Some((*voter, choice))
+        })
+        .collect()
+}
+
+/// Counts a closed ballot's votes again, from the log alone: sealed votes
+/// opened with the key its closing revealed. A vote that does not open is
+/// not counted, so the result then differs from the recorded one.
 pub fn tally(ballot: &Ballot) -> Tally {
-    let opened = &ballot.opened;
+    let key = ballot
+        .closed
+        .as_ref()
+        .and_then(|(_, closed)| closed.ballot_key.as_deref())
+        .and_then(BallotKey::from_text);
+    let votes = ballot
+        .votes
+        .iter()
+        .filter_map(|(voter, vote)| {
+            let choice = match vote {
+                Vote::Clear(choice) => choice.clone(),
+                Vote::Sealed(sealed) => key.as_ref()?.open(*voter, sealed)?,
+            };
+            Some((*voter, choice))
+        })
+        .collect();
+    tally_of(&ballot.opened, &votes)
+}
+
+/// Counts `votes`, each voter's last choice, under the rules `opened` froze.
+pub fn tally_of(opened: &BallotOpened, votes: &Votes) -> Tally {
     let index: BTreeMap<&str, usize> = opened
         .options
         .iter()
         .enumerate()
         .map(|(position, option)| (option.option_id.as_str(), position))
         .collect();
-    let weights = weights(ballot);
+    let weights = weights(opened, votes);
     let mut scores = vec![Natural::zero(); opened.options.len()];
     let mut shown = vec![Decimal::ZERO; opened.options.len()];
     let mut rankings = Vec::new();
-    for (voter, choice) in &ballot.votes {
+    for (voter, choice) in votes {
         let Some(weight) = weights.get(voter) else {
             continue;
         };
@@ -216,7 +255,7 @@ pub fn tally(ballot: &Ballot) -> Tally {
             || shown[option] == Decimal::from(opened.options.len() as u64 - 1)
     };
     let winner = match (order.first(), order.get(1)) {
-        _ if ballot.votes.is_empty() => None,
+        _ if votes.is_empty() => None,
         (Some(&first), Some(&second))
             if scores[first] > scores[second] && beats_everyone(first) =>
         {
@@ -226,7 +265,7 @@ pub fn tally(ballot: &Ballot) -> Tally {
         _ => None,
     };
     Tally {
-        votes_counted: ballot.votes.len() as u32,
+        votes_counted: votes.len() as u32,
         results: order
             .iter()
             .map(|&at| OptionResult {

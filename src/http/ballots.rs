@@ -4,6 +4,7 @@ use agora_events::{
     BallotId, BallotKind, BallotOption, Choice, Closure, Event, ProjectId, Role, Timestamp,
     VotingMethod,
 };
+use agora_projections::Vote;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -276,11 +277,14 @@ pub async fn get_ballot(
         electorate: opened.electorate.len(),
         voters: ballot.votes.len(),
         votes_cast: ballot.votes_cast,
-        my_vote: caller
-            .pioneer_id()
-            .and_then(|me| ballot.votes.get(&me))
-            .cloned()
-            .map(Into::into),
+        // A voter reads their own vote, sealed or not.
+        my_vote: caller.pioneer_id().and_then(|me| {
+            let choice = match ballot.votes.get(&me)? {
+                Vote::Clear(choice) => choice.clone(),
+                Vote::Sealed(sealed) => state.ledger.ballot_key(ballot)?.open(me, sealed)?,
+            };
+            Some(choice.into())
+        }),
         closed_at: closed.map(|(at, _)| at.to_string()),
         closed_by: closed.map(|(_, closed)| match closed.closed_by {
             Closure::Gardener => "gardener",
@@ -327,6 +331,7 @@ pub async fn cast_vote(
         ballot_id: id("ballot", &ballot)?,
         voter: pioneer_caller(&caller)?,
         choice: value.choice.into(),
+        sealed: None,
     });
     run(&state, &caller, context, community, actor, command, digest).await
 }
@@ -351,6 +356,7 @@ pub async fn close_ballot(
     let command = Command::CloseBallot(CloseBallot {
         ballot_id: id("ballot", &ballot)?,
         closed_by: Closure::Gardener,
+        key: None,
     });
     run(
         &state,

@@ -93,7 +93,7 @@ pub struct DurableView {
 }
 
 /// A command with everything the ledger records about it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct CommandRequest {
     pub community: CommunitySlug,
     pub command: Command,
@@ -318,6 +318,21 @@ impl Ledger {
         *self.verification.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
     }
 
+    /// The key that seals `ballot`'s votes: kept while it is open,
+    /// revealed by its closing.
+    pub fn ballot_key(
+        &self,
+        ballot: &agora_projections::Ballot,
+    ) -> Option<crate::domain::sealing::BallotKey> {
+        match &ballot.closed {
+            Some((_, closed)) => closed
+                .ballot_key
+                .as_deref()
+                .and_then(crate::domain::sealing::BallotKey::from_text),
+            None => self.keys.ballot_key(ballot.opened.ballot_id),
+        }
+    }
+
     pub fn keys(&self) -> &KeyRing {
         &self.keys
     }
@@ -507,6 +522,7 @@ impl Ledger {
                     command: Command::CloseBallot(crate::domain::CloseBallot {
                         ballot_id,
                         closed_by: agora_events::Closure::Schedule,
+                        key: None,
                     }),
                     actor: Actor {
                         id: SYSTEM_ACTOR.into(),
@@ -628,18 +644,26 @@ impl Ledger {
 }
 
 /// Keys that must not outlive a restart: those of forgotten pioneers (the
-/// service stopped between recording the erasure and destroying the key)
-/// and those of no pioneer at all (an admission that was never recorded).
+/// service stopped between recording the erasure and destroying the key),
+/// of closed ballots (their closing revealed them), and those of no pioneer
+/// or ballot at all (an admission or an opening that was never recorded).
 async fn remove_stale_keys(
     keys: &KeyRing,
     loaded: &HashMap<CommunitySlug, writer::WriterState>,
 ) -> Result<(), LedgerError> {
+    let states: Vec<_> = loaded
+        .values()
+        .filter_map(|community| community.state.as_deref())
+        .collect();
     for holder in keys.holders() {
-        let pioneer = loaded
-            .values()
-            .filter_map(|community| community.state.as_deref())
-            .find_map(|state| state.pioneer(holder));
-        if pioneer.is_none_or(|pioneer| pioneer.forgotten) {
+        let pioneer = states.iter().find_map(|state| state.pioneer(holder));
+        let open_ballot = states.iter().any(|state| {
+            state
+                .ballots
+                .get(agora_events::BallotId(holder.0))
+                .is_some_and(|ballot| ballot.is_open())
+        });
+        if !open_ballot && pioneer.is_none_or(|pioneer| pioneer.forgotten) {
             tracing::info!(pioneer = %holder, "destroying a key that must not exist");
             keys.destroy(holder).await?;
         }

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use agora_events::{PioneerId, Sealed};
+use agora_events::{BallotId, PioneerId, Sealed};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::LedgerError;
 use super::wrapping::KeyWrapping;
+use crate::domain::sealing::BallotKey;
 use crate::store::{EventStore, StoreError};
 
 /// The cipher's name as recorded in `Sealed::algorithm`.
@@ -131,8 +132,10 @@ impl PersonalKey {
     }
 }
 
-/// The keys of every pioneer not forgotten, cached in memory and kept in
-/// the store, wrapped when a key-encryption key is given.
+/// The keys of every pioneer not forgotten, and of every open ballot (its
+/// votes are sealed with it), cached in memory and kept in the store,
+/// wrapped when a key-encryption key is given. Keys are kept by their
+/// owner's id: a pioneer's or a ballot's (distinct UUIDs).
 pub struct KeyRing {
     store: Arc<dyn EventStore>,
     wrapping: KeyWrapping,
@@ -187,7 +190,28 @@ impl KeyRing {
         self.read().get(&pioneer)?.open(pioneer, sealed)
     }
 
-    /// Every pioneer with a key, in order.
+    /// A ballot's key, while it is kept.
+    pub fn ballot_key(&self, ballot: BallotId) -> Option<BallotKey> {
+        self.key_of(PioneerId(ballot.0))
+            .map(|key| BallotKey::from_bytes(*key.bytes()))
+    }
+
+    /// Stores a ballot's key durably, then caches it.
+    pub async fn keep_ballot_key(
+        &self,
+        ballot: BallotId,
+        key: &BallotKey,
+    ) -> Result<(), StoreError> {
+        self.keep(PioneerId(ballot.0), PersonalKey::from_bytes(*key.bytes()))
+            .await
+    }
+
+    /// Destroys a ballot's key (its closing revealed it).
+    pub async fn destroy_ballot_key(&self, ballot: BallotId) -> Result<(), StoreError> {
+        self.destroy(PioneerId(ballot.0)).await
+    }
+
+    /// The id of every key's owner (pioneers and ballots), in order.
     pub fn holders(&self) -> Vec<PioneerId> {
         let mut holders: Vec<PioneerId> = self.read().keys().copied().collect();
         holders.sort();

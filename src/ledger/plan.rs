@@ -6,12 +6,13 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use crate::clock::Clock;
-use agora_events::{EventId, Hash, Metadata, NewEvent, Timestamp};
+use agora_events::{BallotId, EventId, Hash, Metadata, NewEvent, Timestamp};
 use agora_projections::CommunityState;
 
 use super::writer::evolve;
 use super::{CommandRequest, Committed, LedgerError};
 use crate::domain::decide;
+use crate::domain::sealing::BallotKey;
 
 /// Idempotency keys belong to the caller who sent them: (actor, key).
 pub(super) type CommandKey = (String, String);
@@ -54,6 +55,9 @@ pub(super) enum Decision {
 /// A batch decided against the writer's state, not yet recorded.
 pub(super) struct Plan {
     pub(super) decisions: Vec<Decision>,
+    /// The key of each ballot the batch opens, by command: kept durably
+    /// before the opening is recorded.
+    pub(super) ballot_keys: Vec<Option<(BallotId, BallotKey)>>,
     pub(super) events: Vec<(NewEvent, agora_events::EventRecord)>,
     pub(super) state: Option<CommunityState>,
     pub(super) head: Hash,

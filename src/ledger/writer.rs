@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::RwLockWriteGuard;
 
-use agora_events::{CommunitySlug, Event, EventId, Hash, Metadata, PioneerId, Timestamp};
+use agora_events::{BallotId, CommunitySlug, Event, EventId, Hash, Metadata, PioneerId, Timestamp};
 use agora_projections::CommunityState;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -14,10 +14,12 @@ use super::index::{Recent, SharedRecent};
 use super::plan::{Decision, Plan, RecordedCommand};
 use super::snapshot::{SNAPSHOT_FORMAT, Snapshot};
 use super::{
-    BATCH_COMMANDS_MAX, CONFLICT_RETRIES_MAX, Cadence, CommandOutcome, Committed, DurableView, Job,
-    KeyRing, LedgerError, index,
+    BATCH_COMMANDS_MAX, CONFLICT_RETRIES_MAX, Cadence, CommandOutcome, CommandRequest, Committed,
+    DurableView, Job, KeyRing, LedgerError, index,
 };
 use crate::clock::Clock;
+use crate::domain::Command;
+use crate::domain::sealing::BallotKey;
 use crate::store::{APPEND_EVENTS_MAX, EventStore, ExpectedRevision, ProposedEvent, StoreError};
 
 /// A community's durable state as its writer holds it.
@@ -382,19 +384,62 @@ impl Writer {
         let now = self.recording_instant();
         let mut plan = Plan {
             decisions: Vec::with_capacity(batch.len()),
+            ballot_keys: Vec::with_capacity(batch.len()),
             events: Vec::new(),
             state: self.current.state.as_deref().cloned(),
             head: self.current.head,
             commands: HashMap::new(),
         };
         for (job, recorded) in batch.iter().zip(recorded) {
-            let decision = match plan.retry_of(&job.request, recorded) {
-                Some(decision) => decision,
-                None => plan.decide(&job.request, now, &*self.clock),
+            let (decision, ballot_key) = match plan.retry_of(&job.request, recorded) {
+                Some(decision) => (decision, None),
+                None => {
+                    let (request, ballot_key) = self.seal(&job.request, &plan.ballot_keys);
+                    (plan.decide(&request, now, &*self.clock), ballot_key)
+                }
             };
             plan.decisions.push(decision);
+            plan.ballot_keys.push(ballot_key);
         }
         plan
+    }
+
+    /// What the ledger adds to a ballot command before it is decided: a new
+    /// ballot gets a key; a vote is sealed with its ballot's key; a closing
+    /// carries the key it reveals. Ballots opened before votes were sealed
+    /// have no key, and their votes stay in clear.
+    fn seal(
+        &self,
+        request: &CommandRequest,
+        opened_in_batch: &[Option<(BallotId, BallotKey)>],
+    ) -> (CommandRequest, Option<(BallotId, BallotKey)>) {
+        let key_of = |ballot: BallotId| {
+            opened_in_batch
+                .iter()
+                .flatten()
+                .find(|(opened, _)| *opened == ballot)
+                .map(|(_, key)| key.clone())
+                .or_else(|| self.keys.ballot_key(ballot))
+        };
+        let mut request = request.clone();
+        let mut new_key = None;
+        match &mut request.command {
+            Command::OpenBallot(open) => {
+                let mut bytes = [0; 32];
+                self.clock.fill_random(&mut bytes);
+                new_key = Some((open.ballot_id, BallotKey::from_bytes(bytes)));
+            }
+            Command::CastVote(vote) => {
+                if let Some(key) = key_of(vote.ballot_id) {
+                    let mut nonce = [0; 24];
+                    self.clock.fill_random(&mut nonce);
+                    vote.sealed = Some(key.seal(vote.voter, &vote.choice, nonce));
+                }
+            }
+            Command::CloseBallot(close) => close.key = key_of(close.ballot_id),
+            _ => {}
+        }
+        (request, new_key)
     }
 
     /// The instant this batch is recorded at: the clock's, unless the clock
@@ -419,16 +464,24 @@ impl Writer {
         }
     }
 
-    /// Keys of pioneers admitted in this batch are made durable before the
-    /// admission is recorded: an admission without its key would lose the
-    /// pioneer's personal data.
+    /// Keys of pioneers admitted and of ballots opened in this batch are made
+    /// durable before they are recorded: an admission without its key would
+    /// lose the pioneer's personal data, a ballot without its key its votes.
     async fn keep_new_keys(&self, batch: &[Job], plan: &Plan) -> Result<(), StoreError> {
-        for (job, decision) in batch.iter().zip(&plan.decisions) {
-            if let (Some((pioneer, key)), Decision::Recorded { range, .. }) =
-                (&job.request.new_key, decision)
-                && !range.is_empty()
-            {
+        for ((job, decision), ballot_key) in
+            batch.iter().zip(&plan.decisions).zip(&plan.ballot_keys)
+        {
+            let Decision::Recorded { range, .. } = decision else {
+                continue;
+            };
+            if range.is_empty() {
+                continue;
+            }
+            if let Some((pioneer, key)) = &job.request.new_key {
                 self.keys.keep(*pioneer, key.clone()).await?;
+            }
+            if let Some((ballot, key)) = ballot_key {
+                self.keys.keep_ballot_key(*ballot, key).await?;
             }
         }
         Ok(())

@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::{BallotId, PioneerId, ProjectId, Timestamp};
+use crate::{BallotId, PioneerId, ProjectId, Sealed, Timestamp};
 
 /// How votes are expressed and counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -85,12 +85,20 @@ pub enum Choice {
 }
 
 /// A member voted; a later vote on the same ballot replaces this one.
+/// While the ballot is open the choice is sealed with the ballot's key,
+/// kept outside the log and revealed when the ballot closes; votes of
+/// ballots opened before sealing carry the choice in clear.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VoteCast {
     pub ballot_id: BallotId,
     pub voter: PioneerId,
-    pub choice: Choice,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choice: Option<Choice>,
+    /// The choice's JSON, XChaCha20-Poly1305 under the ballot's key, with
+    /// the voter's id as associated data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed_choice: Option<Sealed>,
 }
 
 /// Who closed the ballot.
@@ -123,4 +131,8 @@ pub struct BallotClosed {
     pub results: Vec<OptionResult>,
     /// The winning option, if there was one (none on an empty or tied ballot).
     pub winner: Option<String>,
+    /// The ballot's key, revealed: with it anyone opens the sealed votes
+    /// and recomputes the tally from the log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ballot_key: Option<String>,
 }
