@@ -82,10 +82,41 @@ async fn a_ballot_is_opened_voted_closed_and_its_winner_selected() {
         .json()
         .await
         .unwrap();
+    // What another member reads while the ballot is open: no one's choice.
+    let bruno = app.pioneer_token(&members[1]);
+    let log: Value = app
+        .get(&app.path("/log?limit=1000"), &bruno)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let alices_history: Value = app
+        .get(&app.path(&format!("/history/{}", members[0])), &bruno)
+        .await
+        .json()
+        .await
+        .unwrap();
     let closed = app
         .post(&format!("{ballot}/close"), &operator(), &json!({}))
         .await;
     let late = vote(&members[1], json!(["jardin"])).await;
+    let votes_in = |page: &Value| -> Vec<Value> {
+        page["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|event| event["type"] == "VoteCast")
+            .map(|event| event["data"].clone())
+            .collect()
+    };
+    for votes in [votes_in(&log), votes_in(&alices_history)] {
+        assert!(!votes.is_empty());
+        for vote in votes {
+            assert!(vote.get("choice").is_none(), "{vote}");
+            assert_eq!(vote["sealed_choice"]["algorithm"], "xchacha20poly1305");
+            assert!(!vote.to_string().contains("jardin"), "{vote}");
+        }
+    }
 
     problem(single, 422, "choice-fits-method").await;
     assert_eq!(during["status"], "open");
@@ -96,6 +127,19 @@ async fn a_ballot_is_opened_voted_closed_and_its_winner_selected() {
     problem(late, 409, "ballot-closed").await;
     let after: Value = app.get(&ballot, &operator()).await.json().await.unwrap();
     assert_eq!(after["winner"], "jardin");
+    let log_after: Value = app
+        .get(&app.path("/log?limit=1000"), &bruno)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let closing = log_after["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|event| event["type"] == "BallotClosed")
+        .unwrap();
+    assert!(closing["data"]["ballot_key"].is_string(), "{closing}");
     assert_eq!(after["closed_by"], "gardener");
     let garden: Value = app
         .get(&app.path(&format!("/projects/{garden}")), &operator())
