@@ -1025,6 +1025,7 @@ mod ballots {
             method: VotingMethod::Ranked,
             kind: BallotKind::Assembly,
             closes_at: closes_at.parse().unwrap(),
+            sealed: false,
         })
     }
 

@@ -641,6 +641,7 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
                 closes_at: Timestamp::new(
                     scene.now.instant() + chrono::Duration::hours(hours_ahead),
                 ),
+                sealed: false,
             });
             (command, operator(Role::Gardener), None)
         }

@@ -195,6 +195,7 @@ pub(super) async fn seed(
         method: VotingMethod::Ranked,
         kind: BallotKind::Community,
         closes_at,
+        sealed: false,
     });
     seeder.run(Role::Gardener, &gardener_id, open).await?;
     for voter in members {

@@ -29,6 +29,8 @@ pub struct OpenBallot {
     pub method: VotingMethod,
     pub kind: BallotKind,
     pub closes_at: Timestamp,
+    /// Its votes are to be sealed: the ledger made it a key.
+    pub sealed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,6 +137,7 @@ pub fn open(
             closes_at: command.closes_at,
             electorate,
             college_weights,
+            sealed: command.sealed,
         }
         .into(),
     ])
@@ -169,6 +172,13 @@ pub fn vote(
     {
         return Err(Rejection::PioneerGone {
             pioneer: command.voter,
+        });
+    }
+    // A ballot opened sealed takes only sealed votes: a service that lacks
+    // its key refuses rather than record a choice in clear.
+    if opened.sealed && command.sealed.is_none() {
+        return Err(Rejection::SealedVotesUnreadable {
+            ballot: command.ballot_id,
         });
     }
     let known = |option: &String| opened.options.iter().any(|o| o.option_id == *option);
@@ -365,6 +375,59 @@ mod tests {
             .then_err(Rejection::NotInElectorate { voter: stranger });
         let after_close = decide_at(&history, vote(ALICE, single("a")), "2026-12-01T12:00:00Z");
         assert_eq!(after_close, Err(Rejection::BallotClosed { ballot: BALLOT }));
+    }
+
+    #[test]
+    fn a_sealed_ballot_records_only_sealed_votes() {
+        let mut history = community_of_three();
+        let options = vec![option("a", None), option("b", None)];
+        let Command::OpenBallot(mut open) =
+            open_ballot_command(BALLOT, VotingMethod::Single, BallotKind::Community, options)
+        else {
+            unreachable!()
+        };
+        open.sealed = true;
+        history.extend(given(&history).when(Command::OpenBallot(open)).events());
+        let key = super::BallotKey::from_bytes([9; 32]);
+        let sealed = key.seal(ALICE, &single("a"), [3; 24]);
+
+        given(&history)
+            .when(vote(ALICE, single("a")))
+            .then_err(Rejection::SealedVotesUnreadable { ballot: BALLOT });
+        let events = given(&history)
+            .when(Command::CastVote(CastVote {
+                ballot_id: BALLOT,
+                voter: ALICE,
+                choice: single("a"),
+                sealed: Some(sealed.clone()),
+            }))
+            .then_events(&["VoteCast"]);
+        let Event::VoteCast(cast) = &events[0] else {
+            unreachable!()
+        };
+        assert_eq!(cast.choice, None);
+        assert_eq!(cast.sealed_choice, Some(sealed));
+        history.extend(events);
+
+        // Closing needs the key, and reveals it.
+        given(&history)
+            .when(close(Closure::Gardener))
+            .then_err(Rejection::SealedVotesUnreadable { ballot: BALLOT });
+        let closing = decide_at(
+            &history,
+            Command::CloseBallot(CloseBallot {
+                ballot_id: BALLOT,
+                closed_by: Closure::Gardener,
+                key: Some(key.clone()),
+            }),
+            "2026-11-30T00:00:00Z",
+        )
+        .unwrap();
+        let Event::BallotClosed(closed) = &closing[0] else {
+            unreachable!()
+        };
+        assert_eq!(closed.winner.as_deref(), Some("a"));
+        assert_eq!(closed.ballot_key, Some(key.to_text()));
     }
 
     #[test]

@@ -426,6 +426,7 @@ pub fn open_ballot_command(
         method,
         kind,
         closes_at: "2026-12-01T12:00:00Z".parse().unwrap(),
+        sealed: false,
     })
 }
 

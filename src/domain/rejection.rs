@@ -208,7 +208,7 @@ pub enum Rejection {
     ChoiceMethod { method: &'static str },
     #[error("there is no allocation {allocation}")]
     AllocationNotFound { allocation: AllocationId },
-    #[error("ballot {ballot} has sealed votes that its key does not open")]
+    #[error("ballot {ballot}'s votes are sealed and its key is not at hand")]
     SealedVotesUnreadable { ballot: BallotId },
     #[error("there is no share payment {payment}")]
     PaymentNotFound { payment: PaymentId },

@@ -202,6 +202,7 @@ pub async fn open_ballot(
             KindDto::Assembly => BallotKind::Assembly,
         },
         closes_at,
+        sealed: false,
     });
     let submission = Submission {
         community: community.clone(),

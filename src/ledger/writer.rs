@@ -428,6 +428,7 @@ impl Writer {
                 let mut bytes = [0; 32];
                 self.clock.fill_random(&mut bytes);
                 new_key = Some((open.ballot_id, BallotKey::from_bytes(bytes)));
+                open.sealed = true;
             }
             Command::CastVote(vote) => {
                 if let Some(key) = key_of(vote.ballot_id) {

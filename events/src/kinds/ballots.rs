@@ -66,6 +66,10 @@ pub struct BallotOpened {
     pub electorate: Vec<Elector>,
     /// Empty for community ballots.
     pub college_weights: Vec<CollegeWeight>,
+    /// Its votes are sealed with a key kept outside the log until the
+    /// close. Absent (false) on ballots opened before votes were sealed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sealed: bool,
 }
 
 /// What a voter chose.
