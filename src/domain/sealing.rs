@@ -1,3 +1,6 @@
+//! Sealing secrets into events (XChaCha20-Poly1305): personal data, and
+//! votes.
+//!
 //! Sealed votes: while a ballot is open each choice is recorded encrypted
 //! with the ballot's key (XChaCha20-Poly1305, the voter's id as associated
 //! data), which is kept outside the log; the closing event reveals the key,
@@ -12,8 +15,8 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 
 /// The algorithm's name in `Sealed::algorithm`.
 pub const ALGORITHM: &str = "xchacha20poly1305";
-const KEY_BYTES: usize = 32;
-const NONCE_BYTES: usize = 24;
+pub const KEY_BYTES: usize = 32;
+pub const NONCE_BYTES: usize = 24;
 
 /// A ballot's key. Never logged while the ballot is open.
 #[derive(Clone, PartialEq, Eq)]
@@ -44,52 +47,63 @@ impl BallotKey {
         <[u8; KEY_BYTES]>::try_from(bytes.as_slice()).ok().map(Self)
     }
 
-    fn cipher(&self) -> XChaCha20Poly1305 {
-        XChaCha20Poly1305::new((&self.0).into())
-    }
-
     /// `choice` sealed for `voter` with `nonce`, which must be fresh.
     pub fn seal(&self, voter: PioneerId, choice: &Choice, nonce: [u8; NONCE_BYTES]) -> Sealed {
         let plaintext = serde_json::to_vec(choice).expect("a choice serializes");
-        let ciphertext = self
-            .cipher()
-            .encrypt(
-                XNonce::from_slice(&nonce),
-                Payload {
-                    msg: &plaintext,
-                    aad: voter.0.as_bytes(),
-                },
-            )
-            .expect("encryption of a bounded message cannot fail");
-        Sealed {
-            algorithm: ALGORITHM.into(),
-            nonce: BASE64.encode(nonce),
-            ciphertext: BASE64.encode(ciphertext),
-        }
+        seal(&self.0, voter.0.as_bytes(), &plaintext, nonce)
     }
 
     /// The choice `voter` sealed, if this key sealed it for them.
     pub fn open(&self, voter: PioneerId, sealed: &Sealed) -> Option<Choice> {
-        if sealed.algorithm != ALGORITHM {
-            return None;
-        }
-        let nonce = BASE64.decode(&sealed.nonce).ok()?;
-        if nonce.len() != NONCE_BYTES {
-            return None;
-        }
-        let ciphertext = BASE64.decode(&sealed.ciphertext).ok()?;
-        let plaintext = self
-            .cipher()
-            .decrypt(
-                XNonce::from_slice(&nonce),
-                Payload {
-                    msg: &ciphertext,
-                    aad: voter.0.as_bytes(),
-                },
-            )
-            .ok()?;
-        serde_json::from_slice(&plaintext).ok()
+        serde_json::from_slice(&open(&self.0, voter.0.as_bytes(), sealed)?).ok()
     }
+}
+
+/// `plaintext` encrypted under `key` with `nonce` (which must never have
+/// been used with this key) and `aad` bound to it: what events record of a
+/// secret, personal data or a vote.
+pub fn seal(
+    key: &[u8; KEY_BYTES],
+    aad: &[u8],
+    plaintext: &[u8],
+    nonce: [u8; NONCE_BYTES],
+) -> Sealed {
+    let ciphertext = XChaCha20Poly1305::new(key.into())
+        .encrypt(
+            XNonce::from_slice(&nonce),
+            Payload {
+                msg: plaintext,
+                aad,
+            },
+        )
+        .expect("encryption of a bounded message cannot fail");
+    Sealed {
+        algorithm: ALGORITHM.into(),
+        nonce: BASE64.encode(nonce),
+        ciphertext: BASE64.encode(ciphertext),
+    }
+}
+
+/// What [`seal`] made with `key` and `aad`; `None` if it was sealed with
+/// another key, other associated data, or altered.
+pub fn open(key: &[u8; KEY_BYTES], aad: &[u8], sealed: &Sealed) -> Option<Vec<u8>> {
+    if sealed.algorithm != ALGORITHM {
+        return None;
+    }
+    let nonce = BASE64.decode(&sealed.nonce).ok()?;
+    if nonce.len() != NONCE_BYTES {
+        return None;
+    }
+    let ciphertext = BASE64.decode(&sealed.ciphertext).ok()?;
+    XChaCha20Poly1305::new(key.into())
+        .decrypt(
+            XNonce::from_slice(&nonce),
+            Payload {
+                msg: &ciphertext,
+                aad,
+            },
+        )
+        .ok()
 }
 
 #[cfg(test)]

@@ -11,21 +11,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use agora_events::{BallotId, PioneerId, Sealed};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as BASE64;
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use serde::{Deserialize, Serialize};
 
 use super::LedgerError;
 use super::wrapping::KeyWrapping;
-use crate::domain::sealing::BallotKey;
+use crate::domain::sealing::{self, BallotKey};
 use crate::store::{EventStore, StoreError};
 
-/// The cipher's name as recorded in `Sealed::algorithm`.
-pub const ALGORITHM: &str = "xchacha20poly1305";
-pub const KEY_BYTES: usize = 32;
-pub const NONCE_BYTES: usize = 24;
+pub use crate::domain::sealing::{KEY_BYTES, NONCE_BYTES};
 
 /// What is personal about a pioneer: readable only with their key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,10 +63,6 @@ impl PersonalKey {
         &self.0
     }
 
-    fn cipher(&self) -> XChaCha20Poly1305 {
-        XChaCha20Poly1305::new((&self.0).into())
-    }
-
     /// Encrypts `data` for `owner` with a fresh nonce.
     pub fn seal(&self, owner: PioneerId, data: &PersonalData) -> Sealed {
         self.seal_with_nonce(owner, data, random())
@@ -90,45 +79,13 @@ impl PersonalKey {
         nonce: [u8; NONCE_BYTES],
     ) -> Sealed {
         let plaintext = serde_json::to_vec(data).expect("personal data serializes");
-        let ciphertext = self
-            .cipher()
-            .encrypt(
-                XNonce::from_slice(&nonce),
-                Payload {
-                    msg: &plaintext,
-                    aad: owner.0.as_bytes(),
-                },
-            )
-            .expect("encryption of a bounded message cannot fail");
-        Sealed {
-            algorithm: ALGORITHM.into(),
-            nonce: BASE64.encode(nonce),
-            ciphertext: BASE64.encode(ciphertext),
-        }
+        sealing::seal(&self.0, owner.0.as_bytes(), &plaintext, nonce)
     }
 
     /// Decrypts what [`seal`](Self::seal) made for `owner`; `None` if it was
     /// sealed with another key, for another pioneer, or altered.
     pub fn open(&self, owner: PioneerId, sealed: &Sealed) -> Option<PersonalData> {
-        if sealed.algorithm != ALGORITHM {
-            return None;
-        }
-        let nonce = BASE64.decode(&sealed.nonce).ok()?;
-        if nonce.len() != NONCE_BYTES {
-            return None;
-        }
-        let ciphertext = BASE64.decode(&sealed.ciphertext).ok()?;
-        let plaintext = self
-            .cipher()
-            .decrypt(
-                XNonce::from_slice(&nonce),
-                Payload {
-                    msg: &ciphertext,
-                    aad: owner.0.as_bytes(),
-                },
-            )
-            .ok()?;
-        serde_json::from_slice(&plaintext).ok()
+        serde_json::from_slice(&sealing::open(&self.0, owner.0.as_bytes(), sealed)?).ok()
     }
 }
 
@@ -284,6 +241,8 @@ mod tests {
 
     #[test]
     fn altered_ciphertext_does_not_open() {
+        use base64::Engine;
+        use base64::engine::general_purpose::STANDARD as BASE64;
         let owner = PioneerId(Uuid::now_v7());
         let key = PersonalKey::generate();
         let mut sealed = key.seal(owner, &data());
