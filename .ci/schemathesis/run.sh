@@ -31,6 +31,10 @@ operator=$(AGORA_JWT_SECRET=$secret "$agora" token --community '*' --subject sch
   --role admin --role gardener --role treasurer --role auditor)
 pioneer=$(grep -o '^  pioneer  *[^ ]*' "$work/serve.log" | awk '{print $2}')
 
+# One worker: hypothesis parses lambdas' source with `ast` from several
+# threads otherwise, which CPython 3.11 does not always survive
+# ("AST constructor recursion depth mismatch"), failing the run for nothing
+# the service did.
 status=0
 for token in "$operator" "$pioneer"; do
   SCHEMATHESIS_HOOKS=hooks PYTHONPATH="$here" "$schemathesis" \
@@ -39,7 +43,7 @@ for token in "$operator" "$pioneer"; do
     --header "Authorization: Bearer $token" \
     --checks all \
     --exclude-checks positive_data_acceptance,negative_data_rejection \
-    --max-examples "$examples" --workers 2 --seed 1 \
+    --max-examples "$examples" --workers 1 --seed 1 \
     || status=1
 done
 exit $status
