@@ -165,7 +165,7 @@ pub async fn get_history(
         .history(&community, id, view.revision, page.offset, page.limit())
         .await?;
     if total == 0 {
-        return Err(ApiError::NotFound(format!("history of {id}")));
+        return Err(ApiError::NoHistory(id));
     }
     let events = events.iter().map(EventView::from).collect();
     Ok(Json(HistoryView { id, total, events }))

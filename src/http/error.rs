@@ -60,6 +60,9 @@ pub enum ApiError {
     /// before any command (a report's period, an expense's allocation).
     #[error("{detail}")]
     Unprocessable { rule: &'static str, detail: String },
+    /// 404: the log holds nothing about this id.
+    #[error("the log holds nothing about {0}")]
+    NoHistory(uuid::Uuid),
     /// 404.
     #[error("no resource at {0}")]
     NotFound(String),
@@ -181,6 +184,7 @@ impl ApiError {
                 "The request breaks a rule",
             ),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+            Self::NoHistory(_) => (StatusCode::NOT_FOUND, "history-not-found", "Not found"),
             Self::MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method-not-allowed",

@@ -150,5 +150,5 @@ async fn the_log_pages_histories_gather_and_verification_passes() {
         .await
         .unwrap();
     assert_eq!(verification["head_hash"], community["head_hash"]);
-    problem(nothing, 404, "not-found").await;
+    problem(nothing, 404, "history-not-found").await;
 }
