@@ -112,6 +112,12 @@ fn admit_with(pioneer: PioneerId, key: Option<&str>, personal_key: PersonalKey) 
     request
 }
 
+/// A pioneer's personal data as the ledger's view holds it, sealed.
+fn sealed_personal(ledger: &Ledger, id: PioneerId) -> agora_events::Sealed {
+    let view = ledger.view(&slug()).unwrap();
+    view.state.pioneer(id).unwrap().personal.clone()
+}
+
 fn pioneer() -> PioneerId {
     PioneerId(Uuid::now_v7())
 }
@@ -800,14 +806,7 @@ async fn forgetting_a_pioneer_destroys_their_key_for_good() {
     ledger.execute(create()).await.unwrap();
     let id = pioneer();
     ledger.execute(admit(id, None)).await.unwrap();
-    let sealed = ledger
-        .view(&slug())
-        .unwrap()
-        .state
-        .pioneer(id)
-        .unwrap()
-        .personal
-        .clone();
+    let sealed = sealed_personal(&ledger, id);
     assert!(ledger.keys().open(id, &sealed).is_some());
 
     for command in [
@@ -914,14 +913,7 @@ async fn wrapped_keys_open_only_with_their_key_encryption_key_and_rotate() {
     ledger.execute(create()).await.unwrap();
     let id = pioneer();
     ledger.execute(admit(id, None)).await.unwrap();
-    let sealed = ledger
-        .view(&slug())
-        .unwrap()
-        .state
-        .pioneer(id)
-        .unwrap()
-        .personal
-        .clone();
+    let sealed = sealed_personal(&ledger, id);
     ledger.shutdown().await;
     drop(ledger);
     let open_with = |options: Options| {
