@@ -14,7 +14,6 @@ use agora::config::{AuthSettings, Config, ConfigArgs, StoreLocation};
 use agora::ledger::Ledger;
 use agora::{demo, http};
 use clap::Parser;
-use utoipa::OpenApi;
 
 /// Exit code for unusable configuration or arguments.
 const USAGE: u8 = 2;
@@ -213,7 +212,7 @@ async fn run(command: Command) -> Result<ExitCode, ExitCode> {
             hours,
         } => Ok(mint(resolve(&config)?, community, subject, roles, hours)),
         Command::Openapi => {
-            let document = http::ApiDoc::openapi()
+            let document = http::openapi_document()
                 .to_pretty_json()
                 .expect("the OpenAPI document serializes");
             println!("{document}");

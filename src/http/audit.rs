@@ -2,8 +2,7 @@
 //! verification of the chain and the figures.
 
 use axum::Json;
-use axum::extract::{Path, State};
-use axum::routing::get;
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -12,23 +11,11 @@ use super::AppState;
 use super::caller::{Access, Caller};
 use super::command::{EventView, enter};
 use super::error::{ApiError, Problem};
-use super::extract::{Page, Params};
+use super::extract::{CommunityPath, ItemPath, Page, Params, PathId};
 use crate::audit::verify::{self, Verification};
 
 /// Most events in one page of the log.
 pub const LOG_PAGE_MAX: usize = 1_000;
-
-pub fn routes() -> axum::Router<AppState> {
-    let base = "/v1/communities/{community}";
-    axum::Router::new()
-        .route(&format!("{base}/log"), get(get_log))
-        .route(&format!("{base}/history/{{id}}"), get(get_history))
-        .route(&format!("{base}/verify"), get(get_verification))
-        .route(
-            &format!("{base}/reports/assembly"),
-            get(get_assembly_report),
-        )
-}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -124,10 +111,10 @@ impl From<Verification> for VerificationView {
 pub async fn get_log(
     State(state): State<AppState>,
     caller: Caller,
-    Path(slug): Path<String>,
+    CommunityPath(community): CommunityPath,
     Params(query): Params<LogQuery>,
 ) -> Result<Json<LogPage>, ApiError> {
-    let (community, _, _) = enter(&state, &caller, &slug, Access::Member)?;
+    let (_, _) = enter(&state, &caller, &community, Access::Member)?;
     let limit = query.limit.unwrap_or(100).clamp(1, LOG_PAGE_MAX);
     let events = state.ledger.read_log(&community, query.from, limit).await?;
     let next = (events.len() == limit).then(|| query.from + limit as u64);
@@ -135,6 +122,21 @@ pub async fn get_log(
         events: events.iter().map(EventView::from).collect(),
         next,
     }))
+}
+
+/// The entity a history is asked of: its id, a UUID, also accepted as an
+/// account is written (`pioneer:<uuid>`, `project:<uuid>`).
+pub struct EntityRef(Uuid);
+
+impl PathId for EntityRef {
+    const WHAT: &'static str = "entity";
+
+    fn parse(text: &str) -> Result<Self, ApiError> {
+        let id = text.split_once(':').map_or(text, |(_, id)| id);
+        Uuid::parse_str(id)
+            .map(Self)
+            .map_err(|_| ApiError::InvalidParameter(format!("{text:?} is not an id (a UUID)")))
+    }
 }
 
 /// Every event about an entity (pioneer, project, ballot, exchange,
@@ -151,15 +153,13 @@ pub async fn get_log(
 pub async fn get_history(
     State(state): State<AppState>,
     caller: Caller,
-    Path((slug, id)): Path<(String, String)>,
+    ItemPath(community, id): ItemPath<EntityRef>,
     Params(page): Params<Page>,
 ) -> Result<Json<HistoryView>, ApiError> {
-    let text = id.split_once(':').map_or(id.as_str(), |(_, id)| id);
-    let id = Uuid::parse_str(text)
-        .map_err(|_| ApiError::InvalidParameter(format!("{id:?} is not an id (a UUID)")))?;
+    let EntityRef(id) = id;
     // A pioneer who left still reads their own history.
     let access = Access::MemberOrSelf(agora_events::PioneerId(id));
-    let (community, view, _) = enter(&state, &caller, &slug, access)?;
+    let (view, _) = enter(&state, &caller, &community, access)?;
     let (total, events) = state
         .ledger
         .history(&community, id, view.revision, page.offset, page.limit())
@@ -186,9 +186,9 @@ pub async fn get_history(
 pub async fn get_verification(
     State(state): State<AppState>,
     caller: Caller,
-    Path(slug): Path<String>,
+    CommunityPath(community): CommunityPath,
 ) -> Result<Json<VerificationView>, ApiError> {
-    let (community, view, _) = enter(&state, &caller, &slug, Access::Member)?;
+    let (view, _) = enter(&state, &caller, &community, Access::Member)?;
     let verifier = crate::audit::verify_stream(&**state.ledger.store(), &community.stream())
         .await
         .map_err(|error| ApiError::Unavailable(error.to_string()))?;
@@ -237,12 +237,12 @@ pub struct ReportQuery {
 pub async fn get_assembly_report(
     State(state): State<AppState>,
     caller: Caller,
-    Path(slug): Path<String>,
+    CommunityPath(community): CommunityPath,
     Params(query): Params<ReportQuery>,
 ) -> Result<axum::response::Response, ApiError> {
     use crate::audit::report::{self, Format};
     use axum::response::IntoResponse;
-    let (community, view, _) = enter(&state, &caller, &slug, Access::Member)?;
+    let (view, _) = enter(&state, &caller, &community, Access::Member)?;
     let format: Format = query
         .format
         .as_deref()

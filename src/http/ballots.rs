@@ -6,9 +6,8 @@ use agora_events::{
 };
 use agora_projections::Vote;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
-use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -16,24 +15,12 @@ use uuid::Uuid;
 use super::AppState;
 use super::caller::{Access, Caller};
 use super::command::{
-    CommandContext, CommandResponse, Submission, empty_body, enter, pioneer_caller, run, submit,
+    CommandContext, CommandResponse, Submission, empty_body, enter, pioneer_caller, submit,
 };
 use super::communities::find_event;
 use super::error::{ApiError, Problem};
-use super::extract::{JsonBody, id};
+use super::extract::{CommunityPath, ItemPath, JsonBody};
 use crate::domain::{CastVote, CloseBallot, Command, OpenBallot, Rejection};
-
-pub fn routes() -> axum::Router<AppState> {
-    let base = "/v1/communities/{community}";
-    axum::Router::new()
-        .route(&format!("{base}/ballots"), post(open_ballot))
-        .route(&format!("{base}/ballots/{{ballot}}"), get(get_ballot))
-        .route(&format!("{base}/ballots/{{ballot}}/votes"), post(cast_vote))
-        .route(
-            &format!("{base}/ballots/{{ballot}}/close"),
-            post(close_ballot),
-        )
-}
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -171,10 +158,15 @@ pub async fn open_ballot(
     State(state): State<AppState>,
     caller: Caller,
     context: CommandContext,
-    Path(slug): Path<String>,
+    CommunityPath(community): CommunityPath,
     body: JsonBody<OpenBallotBody>,
 ) -> Result<Response, ApiError> {
-    let (community, _, actor) = enter(&state, &caller, &slug, Access::AnyOf(&[Role::Gardener]))?;
+    let (_, actor) = enter(
+        &state,
+        &caller,
+        &community,
+        Access::AnyOf(&[Role::Gardener]),
+    )?;
     let JsonBody { value, digest } = body;
     let closes_at: Timestamp = value
         .closes_at
@@ -204,27 +196,15 @@ pub async fn open_ballot(
         closes_at,
         sealed: false,
     });
-    let submission = Submission {
-        community: community.clone(),
-        actor,
-        command,
-        body_digest: digest,
-        new_key: None,
-    };
-    submit(
-        &state,
-        &caller,
-        context,
-        submission,
-        |outcome| match find_event(outcome, "BallotOpened")? {
-            Event::BallotOpened(opened) => Some(format!(
-                "/v1/communities/{community}/ballots/{}",
-                opened.ballot_id
-            )),
-            _ => None,
-        },
-    )
-    .await
+    let location = format!("/v1/communities/{community}/ballots");
+    let submission =
+        Submission::new(community, actor, command, digest).creating(
+            move |outcome| match find_event(outcome, "BallotOpened")? {
+                Event::BallotOpened(event) => Some(format!("{location}/{}", event.ballot_id)),
+                _ => None,
+            },
+        );
+    submit(&state, &caller, context, submission).await
 }
 
 /// A ballot: its rules, participation, and once closed its result.
@@ -240,10 +220,9 @@ pub async fn open_ballot(
 pub async fn get_ballot(
     State(state): State<AppState>,
     caller: Caller,
-    Path((slug, ballot)): Path<(String, String)>,
+    ItemPath(community, id): ItemPath<BallotId>,
 ) -> Result<Json<BallotView>, ApiError> {
-    let (_, view, _) = enter(&state, &caller, &slug, Access::Member)?;
-    let id = id("ballot", &ballot)?;
+    let (view, _) = enter(&state, &caller, &community, Access::Member)?;
     let ballot = view
         .state
         .ballots
@@ -323,18 +302,24 @@ pub async fn cast_vote(
     State(state): State<AppState>,
     caller: Caller,
     context: CommandContext,
-    Path((slug, ballot)): Path<(String, String)>,
+    ItemPath(community, ballot): ItemPath<BallotId>,
     body: JsonBody<VoteBody>,
 ) -> Result<Response, ApiError> {
-    let (community, _, actor) = enter(&state, &caller, &slug, Access::AnyOf(&[Role::Pioneer]))?;
+    let (_, actor) = enter(&state, &caller, &community, Access::AnyOf(&[Role::Pioneer]))?;
     let JsonBody { value, digest } = body;
     let command = Command::CastVote(CastVote {
-        ballot_id: id("ballot", &ballot)?,
+        ballot_id: ballot,
         voter: pioneer_caller(&caller)?,
         choice: value.choice.into(),
         sealed: None,
     });
-    run(&state, &caller, context, community, actor, command, digest).await
+    submit(
+        &state,
+        &caller,
+        context,
+        Submission::new(community, actor, command, digest),
+    )
+    .await
 }
 
 /// Close a ballot now (gardener) and record its tally.
@@ -351,22 +336,24 @@ pub async fn close_ballot(
     State(state): State<AppState>,
     caller: Caller,
     context: CommandContext,
-    Path((slug, ballot)): Path<(String, String)>,
+    ItemPath(community, ballot): ItemPath<BallotId>,
 ) -> Result<Response, ApiError> {
-    let (community, _, actor) = enter(&state, &caller, &slug, Access::AnyOf(&[Role::Gardener]))?;
+    let (_, actor) = enter(
+        &state,
+        &caller,
+        &community,
+        Access::AnyOf(&[Role::Gardener]),
+    )?;
     let command = Command::CloseBallot(CloseBallot {
-        ballot_id: id("ballot", &ballot)?,
+        ballot_id: ballot,
         closed_by: Closure::Gardener,
         key: None,
     });
-    run(
+    submit(
         &state,
         &caller,
         context,
-        community,
-        actor,
-        command,
-        empty_body(),
+        Submission::new(community, actor, command, empty_body()),
     )
     .await
 }

@@ -3,6 +3,8 @@
 //! recorded. A retry with the same key and body gets the same answer, with
 //! `Idempotent-Replayed: true`, and records nothing.
 
+use std::sync::Arc;
+
 use agora_events::{Actor, CommunitySlug, CorrelationId, Hash, PioneerId};
 use axum::Json;
 use axum::extract::FromRequestParts;
@@ -15,11 +17,11 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::AppState;
-use super::caller::Caller;
+use super::caller::{Access, Caller};
 use super::error::{ApiError, command_digest};
 use super::extract::IdempotencyKey;
-use crate::domain::Command;
-use crate::ledger::{CommandOutcome, CommandRequest, Committed, PersonalKey};
+use crate::domain::{Command, Rejection};
+use crate::ledger::{CommandOutcome, CommandRequest, Committed, DurableView, PersonalKey};
 
 /// The header that marks a replayed answer.
 pub const REPLAYED_HEADER: &str = "idempotent-replayed";
@@ -100,23 +102,62 @@ pub struct CommandResponse {
     pub events: Vec<EventView>,
 }
 
+/// Finds the address of what a command created in its recorded events.
+type Locator = Box<dyn FnOnce(&CommandOutcome) -> Option<String> + Send>;
+
 /// A command ready for the ledger.
 pub struct Submission {
-    pub community: CommunitySlug,
-    pub actor: Actor,
-    pub command: Command,
-    pub body_digest: Hash,
-    pub new_key: Option<(PioneerId, PersonalKey)>,
+    community: CommunitySlug,
+    actor: Actor,
+    command: Command,
+    body_digest: Hash,
+    new_key: Option<(PioneerId, PersonalKey)>,
+    locate: Option<Locator>,
 }
 
-/// Runs the command; answers 201 with a `Location` when `created` finds the
-/// new resource in the recorded events, 200 otherwise.
+impl Submission {
+    /// `command`, by `actor` in `community`, sent with a body of that digest.
+    pub fn new(
+        community: CommunitySlug,
+        actor: Actor,
+        command: Command,
+        body_digest: Hash,
+    ) -> Self {
+        Self {
+            community,
+            actor,
+            command,
+            body_digest,
+            new_key: None,
+            locate: None,
+        }
+    }
+
+    /// The command creates something addressable: answered 201 with the
+    /// `Location` that `locate` finds in the recorded events (on a retry,
+    /// those of the first answer).
+    pub fn creating(
+        mut self,
+        locate: impl FnOnce(&CommandOutcome) -> Option<String> + Send + 'static,
+    ) -> Self {
+        self.locate = Some(Box::new(locate));
+        self
+    }
+
+    /// The command admits a pioneer whose personal data is sealed with `key`.
+    pub fn with_personal_key(mut self, pioneer: PioneerId, key: PersonalKey) -> Self {
+        self.new_key = Some((pioneer, key));
+        self
+    }
+}
+
+/// Runs the command and answers with the events it recorded: 201 with a
+/// `Location` when it created something addressable, 200 otherwise.
 pub async fn submit(
     state: &AppState,
     caller: &Caller,
     context: CommandContext,
     submission: Submission,
-    created: impl Fn(&CommandOutcome) -> Option<String>,
 ) -> Result<Response, ApiError> {
     let command_digest = command_digest(
         &caller.claims.sub,
@@ -136,7 +177,7 @@ pub async fn submit(
             new_key: submission.new_key,
         })
         .await?;
-    let location = created(&outcome);
+    let location = submission.locate.and_then(|locate| locate(&outcome));
     let status = if location.is_some() {
         StatusCode::CREATED
     } else {
@@ -158,24 +199,20 @@ pub async fn submit(
     Ok(response)
 }
 
-/// Resolves the community of a path and authorizes the caller in it.
+/// Finds the community of a path and authorizes the caller in it: what
+/// every handler under `/v1/communities/{community}` does first.
 pub fn enter(
     state: &AppState,
     caller: &Caller,
-    slug: &str,
-    access: super::caller::Access<'_>,
-) -> Result<
-    (
-        CommunitySlug,
-        std::sync::Arc<crate::ledger::DurableView>,
-        Actor,
-    ),
-    ApiError,
-> {
-    let slug = super::extract::community(slug)?;
-    let view = super::communities::view_of(state, &slug)?;
-    let actor = caller.authorize(&slug, Some(&view), access)?;
-    Ok((slug, view, actor))
+    community: &CommunitySlug,
+    access: Access<'_>,
+) -> Result<(Arc<DurableView>, Actor), ApiError> {
+    let view = state
+        .ledger
+        .view(community)
+        .ok_or(ApiError::Rejected(Rejection::CommunityNotFound))?;
+    let actor = caller.authorize(community, Some(&view), access)?;
+    Ok((view, actor))
 }
 
 /// The caller as a pioneer: commands acting for oneself need one.
@@ -184,26 +221,6 @@ pub fn pioneer_caller(caller: &Caller) -> Result<PioneerId, ApiError> {
         rule: "pioneer-only",
         detail: "only a pioneer can do this for themself".into(),
     })
-}
-
-/// Runs a command that creates nothing addressable: 200 with its events.
-pub async fn run(
-    state: &AppState,
-    caller: &Caller,
-    context: CommandContext,
-    community: CommunitySlug,
-    actor: Actor,
-    command: Command,
-    body_digest: Hash,
-) -> Result<Response, ApiError> {
-    let submission = Submission {
-        community,
-        actor,
-        command,
-        body_digest,
-        new_key: None,
-    };
-    submit(state, caller, context, submission, |_| None).await
 }
 
 /// The digest of an empty body, for commands that take none.

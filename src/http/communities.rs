@@ -3,26 +3,18 @@
 
 use agora_events::{College, CommunitySlug, Euros, Event, Hours, RankingWeights, Role, Statutes};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
-use axum::routing::{get, post, put};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::AppState;
 use super::caller::{Access, Caller};
-use super::command::{CommandContext, CommandResponse, Submission, submit};
+use super::command::{CommandContext, CommandResponse, Submission, enter, submit};
 use super::error::{ApiError, Problem};
-use super::extract::{JsonBody, community};
-use crate::domain::{AmendStatutes, Command, CreateCommunity, Rejection};
+use super::extract::{CommunityPath, JsonBody};
+use crate::domain::{AmendStatutes, Command, CreateCommunity};
 use crate::ledger::DurableView;
-
-pub fn routes() -> axum::Router<AppState> {
-    axum::Router::new()
-        .route("/v1/communities", post(create_community))
-        .route("/v1/communities/{community}", get(get_community))
-        .route("/v1/communities/{community}/statutes", put(amend_statutes))
-}
 
 /// A voting college and its weight in assembly ballots.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -215,17 +207,6 @@ impl From<&DurableView> for CommunityView {
     }
 }
 
-/// The community's view, or 404.
-pub fn view_of(
-    state: &AppState,
-    slug: &CommunitySlug,
-) -> Result<std::sync::Arc<DurableView>, ApiError> {
-    state
-        .ledger
-        .view(slug)
-        .ok_or(ApiError::Rejected(Rejection::CommunityNotFound))
-}
-
 /// Create a community with its first statutes.
 #[utoipa::path(
     post, path = "/v1/communities", tag = "communities",
@@ -250,23 +231,22 @@ pub async fn create_community(
         state.ledger.view(&slug).as_deref(),
         Access::AnyOf(&[Role::Admin]),
     )?;
-    let submission = Submission {
-        community: slug.clone(),
+    let submission = Submission::new(
+        slug.clone(),
         actor,
-        command: Command::CreateCommunity(CreateCommunity {
+        Command::CreateCommunity(CreateCommunity {
             slug: slug.clone(),
             statutes: value.statutes.into(),
         }),
-        body_digest: digest,
-        new_key: None,
-    };
-    submit(&state, &caller, context, submission, |outcome| {
+        digest,
+    )
+    .creating(move |outcome| {
         outcome.events.iter().find_map(|committed| {
             (committed.record.event_type == "CommunityCreated")
                 .then(|| format!("/v1/communities/{slug}"))
         })
-    })
-    .await
+    });
+    submit(&state, &caller, context, submission).await
 }
 
 /// A community: statutes, members, capital, chain head.
@@ -282,12 +262,9 @@ pub async fn create_community(
 pub async fn get_community(
     State(state): State<AppState>,
     caller: Caller,
-    Path(slug): Path<String>,
+    CommunityPath(community): CommunityPath,
 ) -> Result<Json<CommunityView>, ApiError> {
-    let slug = community(&slug)?;
-    let view = state.ledger.view(&slug);
-    caller.authorize(&slug, view.as_deref(), Access::Member)?;
-    let view = view.ok_or(ApiError::Rejected(Rejection::CommunityNotFound))?;
+    let (view, _) = enter(&state, &caller, &community, Access::Member)?;
     Ok(Json(CommunityView::from(&*view)))
 }
 
@@ -309,24 +286,21 @@ pub async fn amend_statutes(
     State(state): State<AppState>,
     caller: Caller,
     context: CommandContext,
-    Path(slug): Path<String>,
+    CommunityPath(community): CommunityPath,
     body: JsonBody<AmendStatutesBody>,
 ) -> Result<Response, ApiError> {
-    let slug = community(&slug)?;
-    let view = state.ledger.view(&slug);
-    let actor = caller.authorize(&slug, view.as_deref(), Access::AnyOf(&[Role::Admin]))?;
+    let (_, actor) = enter(&state, &caller, &community, Access::AnyOf(&[Role::Admin]))?;
     let JsonBody { value, digest } = body;
-    let submission = Submission {
-        community: slug,
+    let submission = Submission::new(
+        community,
         actor,
-        command: Command::AmendStatutes(AmendStatutes {
+        Command::AmendStatutes(AmendStatutes {
             statutes: value.statutes.into(),
             reason: value.reason,
         }),
-        body_digest: digest,
-        new_key: None,
-    };
-    submit(&state, &caller, context, submission, |_| None).await
+        digest,
+    );
+    submit(&state, &caller, context, submission).await
 }
 
 /// Finds the first event of `event_type` in an outcome.

@@ -1,15 +1,18 @@
 //! Extractors that turn a request's parts into typed values once, at the
 //! edge, and every refusal into a problem response.
 
-use agora_events::{CommunitySlug, Hash, PioneerId};
+use agora_events::{
+    AccountId, BallotId, CommunitySlug, ExchangeId, Hash, ListingId, PioneerId, ProjectId,
+};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
+use super::AppState;
 use super::error::ApiError;
 
 /// Largest request body accepted, in bytes.
@@ -158,22 +161,106 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
     }
 }
 
-/// A community slug from the path; one that cannot be a slug names no
-/// community.
-pub fn community(slug: &str) -> Result<CommunitySlug, ApiError> {
-    slug.parse()
-        .map_err(|_| ApiError::Rejected(crate::domain::Rejection::CommunityNotFound))
+/// `/v1/communities/{community}`: the community the path names. A segment
+/// that cannot be a slug, or a slug the ledger does not hold, names no
+/// community (404).
+pub struct CommunityPath(pub CommunitySlug);
+
+impl FromRequestParts<AppState> for CommunityPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let params = path_params(parts, state).await?;
+        Ok(Self(community(state, &params)?))
+    }
 }
 
-/// An id of some entity (`what`) from the path.
-pub fn id<T: std::str::FromStr>(what: &str, text: &str) -> Result<T, ApiError> {
-    text.parse()
-        .map_err(|_| ApiError::InvalidParameter(format!("{text:?} is not a {what} id (a UUID)")))
+/// `/v1/communities/{community}/…/{id}`: the community and the one entity
+/// the path names, each parsed once.
+pub struct ItemPath<T>(pub CommunitySlug, pub T);
+
+impl<T: PathId> FromRequestParts<AppState> for ItemPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let params = path_params(parts, state).await?;
+        let community = community(state, &params)?;
+        let item = params
+            .iter()
+            .find(|(name, _)| name != "community")
+            .ok_or_else(|| ApiError::InvalidParameter(format!("the path names no {}", T::WHAT)))?;
+        Ok(Self(community, T::parse(&item.1)?))
+    }
 }
 
-/// A pioneer id from the path.
-pub fn pioneer(text: &str) -> Result<PioneerId, ApiError> {
-    id("pioneer", text)
+/// The path's parameters, by name, percent-decoded.
+async fn path_params<S: Send + Sync>(
+    parts: &mut Parts,
+    state: &S,
+) -> Result<Vec<(String, String)>, ApiError> {
+    let params = RawPathParams::from_request_parts(parts, state)
+        .await
+        .map_err(|rejection| ApiError::InvalidParameter(rejection.body_text()))?;
+    Ok(params
+        .iter()
+        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        .collect())
+}
+
+/// The community the path names, if the ledger holds it: checked before
+/// the body is read, so a request to no community is a 404 whatever else
+/// is wrong with it.
+fn community(state: &AppState, params: &[(String, String)]) -> Result<CommunitySlug, ApiError> {
+    params
+        .iter()
+        .find(|(name, _)| name == "community")
+        .and_then(|(_, slug)| slug.parse().ok())
+        .filter(|slug| state.ledger.view(slug).is_some())
+        .ok_or(ApiError::Rejected(
+            crate::domain::Rejection::CommunityNotFound,
+        ))
+}
+
+/// What a path segment can name: an entity of some kind, parsed at the edge
+/// so a handler only ever sees a typed id.
+pub trait PathId: Sized + Send {
+    /// What the entity is called in a refusal.
+    const WHAT: &'static str;
+
+    /// The id written in `text`, or a 400 `invalid-parameter` naming it.
+    fn parse(text: &str) -> Result<Self, ApiError>;
+}
+
+macro_rules! uuid_path_id {
+    ($($id:ty => $what:literal),* $(,)?) => {$(
+        impl PathId for $id {
+            const WHAT: &'static str = $what;
+
+            fn parse(text: &str) -> Result<Self, ApiError> {
+                text.parse().map_err(|_| {
+                    ApiError::InvalidParameter(format!("{text:?} is not a {} id (a UUID)", $what))
+                })
+            }
+        }
+    )*};
+}
+
+uuid_path_id! {
+    PioneerId => "pioneer",
+    ProjectId => "project",
+    ListingId => "listing",
+    ExchangeId => "exchange",
+    BallotId => "ballot",
+}
+
+impl PathId for AccountId {
+    const WHAT: &'static str = "account";
+
+    fn parse(text: &str) -> Result<Self, ApiError> {
+        text.parse().map_err(|error: agora_events::AccountIdError| {
+            ApiError::InvalidParameter(error.to_string())
+        })
+    }
 }
 
 /// Most items one page of a statement or a history holds.

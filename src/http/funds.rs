@@ -6,37 +6,20 @@ use agora_events::{
     ReceiptId, Role,
 };
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
-use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::AppState;
 use super::caller::{Access, Caller};
-use super::command::{CommandContext, CommandResponse, enter, run};
+use super::command::{CommandContext, CommandResponse, Submission, enter, submit};
 use super::error::{ApiError, Problem};
-use super::extract::{JsonBody, id};
+use super::extract::{CommunityPath, ItemPath, JsonBody};
 use crate::domain::{
     AllocateFunds, Command, CorrectFunds, CorrectSharePayment, RecordExpense, RecordReceipt,
 };
-
-pub fn routes() -> axum::Router<AppState> {
-    let base = "/v1/communities/{community}";
-    axum::Router::new()
-        .route(&format!("{base}/funds/receipts"), post(record_receipt))
-        .route(
-            &format!("{base}/projects/{{project}}/allocations"),
-            post(allocate_funds),
-        )
-        .route(
-            &format!("{base}/projects/{{project}}/expenses"),
-            post(record_expense),
-        )
-        .route(&format!("{base}/funds"), get(get_funds))
-        .route(&format!("{base}/funds/corrections"), post(correct_funds))
-}
 
 /// The record a correction is about.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -163,10 +146,15 @@ pub async fn record_receipt(
     State(state): State<AppState>,
     caller: Caller,
     context: CommandContext,
-    Path(slug): Path<String>,
+    CommunityPath(community): CommunityPath,
     body: JsonBody<ReceiptBody>,
 ) -> Result<Response, ApiError> {
-    let (community, _, actor) = enter(&state, &caller, &slug, Access::AnyOf(&[Role::Treasurer]))?;
+    let (_, actor) = enter(
+        &state,
+        &caller,
+        &community,
+        Access::AnyOf(&[Role::Treasurer]),
+    )?;
     let JsonBody { value, digest } = body;
     let command = Command::RecordReceipt(RecordReceipt {
         receipt_id: ReceiptId(Uuid::now_v7()),
@@ -174,7 +162,13 @@ pub async fn record_receipt(
         source: value.source,
         reference: value.reference,
     });
-    run(&state, &caller, context, community, actor, command, digest).await
+    submit(
+        &state,
+        &caller,
+        context,
+        Submission::new(community, actor, command, digest),
+    )
+    .await
 }
 
 /// Correct the amount of a receipt, an allocation, an expense or a share
@@ -194,10 +188,15 @@ pub async fn correct_funds(
     State(state): State<AppState>,
     caller: Caller,
     context: CommandContext,
-    Path(slug): Path<String>,
+    CommunityPath(community): CommunityPath,
     body: JsonBody<CorrectionBody>,
 ) -> Result<Response, ApiError> {
-    let (community, _, actor) = enter(&state, &caller, &slug, Access::AnyOf(&[Role::Treasurer]))?;
+    let (_, actor) = enter(
+        &state,
+        &caller,
+        &community,
+        Access::AnyOf(&[Role::Treasurer]),
+    )?;
     let JsonBody { value, digest } = body;
     let funds = |record| {
         Command::CorrectFunds(CorrectFunds {
@@ -224,7 +223,13 @@ pub async fn correct_funds(
             })
         }
     };
-    run(&state, &caller, context, community, actor, command, digest).await
+    submit(
+        &state,
+        &caller,
+        context,
+        Submission::new(community, actor, command, digest),
+    )
+    .await
 }
 
 /// Allocate funds to a selected project, citing the decision (treasurer).
@@ -242,14 +247,19 @@ pub async fn allocate_funds(
     State(state): State<AppState>,
     caller: Caller,
     context: CommandContext,
-    Path((slug, project)): Path<(String, String)>,
+    ItemPath(community, project_id): ItemPath<ProjectId>,
     body: JsonBody<AllocationBody>,
 ) -> Result<Response, ApiError> {
-    let (community, _, actor) = enter(&state, &caller, &slug, Access::AnyOf(&[Role::Treasurer]))?;
+    let (_, actor) = enter(
+        &state,
+        &caller,
+        &community,
+        Access::AnyOf(&[Role::Treasurer]),
+    )?;
     let JsonBody { value, digest } = body;
     let command = Command::AllocateFunds(AllocateFunds {
         allocation_id: AllocationId(Uuid::now_v7()),
-        project_id: id::<ProjectId>("project", &project)?,
+        project_id,
         amount: value.amount,
         decision: match value.decision {
             DecisionDto::Ballot { ballot_id } => Decision::Ballot {
@@ -258,7 +268,13 @@ pub async fn allocate_funds(
             DecisionDto::Assembly { reference } => Decision::Assembly { reference },
         },
     });
-    run(&state, &caller, context, community, actor, command, digest).await
+    submit(
+        &state,
+        &caller,
+        context,
+        Submission::new(community, actor, command, digest),
+    )
+    .await
 }
 
 /// Record an expense against a project's allocation (treasurer).
@@ -276,12 +292,15 @@ pub async fn record_expense(
     State(state): State<AppState>,
     caller: Caller,
     context: CommandContext,
-    Path((slug, project)): Path<(String, String)>,
+    ItemPath(community, project_id): ItemPath<ProjectId>,
     body: JsonBody<ExpenseBody>,
 ) -> Result<Response, ApiError> {
-    let (community, view, actor) =
-        enter(&state, &caller, &slug, Access::AnyOf(&[Role::Treasurer]))?;
-    let project_id = id::<ProjectId>("project", &project)?;
+    let (view, actor) = enter(
+        &state,
+        &caller,
+        &community,
+        Access::AnyOf(&[Role::Treasurer]),
+    )?;
     let JsonBody { value, digest } = body;
     let allocation_id = match value.allocation_id {
         Some(id) => AllocationId(id),
@@ -315,7 +334,13 @@ pub async fn record_expense(
         reference: value.reference,
         receipt_sha256: value.receipt_sha256,
     });
-    run(&state, &caller, context, community, actor, command, digest).await
+    submit(
+        &state,
+        &caller,
+        context,
+        Submission::new(community, actor, command, digest),
+    )
+    .await
 }
 
 /// Funds: received, allocated, spent, available, per allocation.
@@ -331,9 +356,9 @@ pub async fn record_expense(
 pub async fn get_funds(
     State(state): State<AppState>,
     caller: Caller,
-    Path(slug): Path<String>,
+    CommunityPath(community): CommunityPath,
 ) -> Result<Json<FundsView>, ApiError> {
-    let (_, view, _) = enter(&state, &caller, &slug, Access::Member)?;
+    let (view, _) = enter(&state, &caller, &community, Access::Member)?;
     let funds = &view.state.funds;
     Ok(Json(FundsView {
         received: funds.received.to_string(),

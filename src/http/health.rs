@@ -1,20 +1,13 @@
 //! Probes: `/healthz` says the process answers; `/readyz` says it can serve,
 //! that is, the event store answers too.
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::error::Problem;
 use super::{ApiError, AppState};
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(health))
-        .route("/readyz", get(readiness))
-}
 
 #[derive(Serialize, ToSchema)]
 pub struct Status {

@@ -1,6 +1,7 @@
-//! The HTTP interface: one router, built by a function from the state, so
-//! tests can drive it without a socket. Routes per area; every error is a
-//! problem document; bodies and time are bounded.
+//! The HTTP interface: one table of routes, from which come the router
+//! (built by a function from the state, so tests can drive it without a
+//! socket) and the OpenAPI document. Every error is a problem document;
+//! bodies and time are bounded.
 
 mod audit;
 mod ballots;
@@ -27,9 +28,11 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::HeaderName;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::Authenticator;
 use crate::ledger::Ledger;
@@ -38,7 +41,7 @@ pub use caller::{Access, Caller};
 pub use command::{CommandResponse, EventView, REPLAYED_HEADER};
 pub use error::{ApiError, PROBLEM_JSON, Problem};
 pub use extract::{IDEMPOTENCY_KEY_BYTES_MAX, REQUEST_BODY_BYTES_MAX};
-pub use openapi::ApiDoc;
+use openapi::ApiDoc;
 
 /// The header that carries each request's id, set if the client sent none.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -52,21 +55,76 @@ pub struct AppState {
     pub auth: Arc<Authenticator>,
 }
 
+/// Every route of the service, in one table. Each handler's path and method
+/// are written once, in its `#[utoipa::path]` annotation; from this table
+/// come both the router and the OpenAPI document, so neither can list a
+/// route the other lacks.
+fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health::health))
+        .routes(routes!(health::readiness))
+        .routes(routes!(openapi::openapi))
+        .routes(routes!(metrics::metrics))
+        .routes(routes!(communities::create_community))
+        .routes(routes!(communities::get_community))
+        .routes(routes!(communities::amend_statutes))
+        .routes(routes!(pioneers::admit_pioneer))
+        .routes(routes!(pioneers::list_pioneers))
+        .routes(routes!(pioneers::get_pioneer))
+        .routes(routes!(pioneers::accept_charter))
+        .routes(routes!(pioneers::update_profile))
+        .routes(routes!(pioneers::leave_community))
+        .routes(routes!(pioneers::exclude_pioneer))
+        .routes(routes!(pioneers::forget_pioneer))
+        .routes(routes!(pioneers::set_roles))
+        .routes(routes!(shares::subscribe_shares))
+        .routes(routes!(shares::record_share_payment))
+        .routes(routes!(shares::redeem_shares))
+        .routes(routes!(shares::get_register))
+        .routes(routes!(market::publish_listing))
+        .routes(routes!(market::withdraw_listing))
+        .routes(routes!(market::report_listing))
+        .routes(routes!(market::take_down_listing))
+        .routes(routes!(market::list_listings))
+        .routes(routes!(market::record_exchange))
+        .routes(routes!(market::confirm_exchange))
+        .routes(routes!(market::cancel_exchange))
+        .routes(routes!(market::reverse_exchange))
+        .routes(routes!(market::transfer_credits))
+        .routes(routes!(market::list_accounts))
+        .routes(routes!(market::get_account))
+        .routes(routes!(market::get_statement))
+        .routes(routes!(projects::propose_project))
+        .routes(routes!(projects::list_projects))
+        .routes(routes!(projects::get_project))
+        .routes(routes!(projects::score_project))
+        .routes(routes!(projects::change_project_status))
+        .routes(routes!(projects::get_ranking))
+        .routes(routes!(ballots::open_ballot))
+        .routes(routes!(ballots::get_ballot))
+        .routes(routes!(ballots::cast_vote))
+        .routes(routes!(ballots::close_ballot))
+        .routes(routes!(funds::record_receipt))
+        .routes(routes!(funds::allocate_funds))
+        .routes(routes!(funds::record_expense))
+        .routes(routes!(funds::correct_funds))
+        .routes(routes!(funds::get_funds))
+        .routes(routes!(audit::get_log))
+        .routes(routes!(audit::get_history))
+        .routes(routes!(audit::get_verification))
+        .routes(routes!(audit::get_assembly_report))
+}
+
+/// The OpenAPI document of every route, as `/v1/openapi.json` serves it.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    openapi::finish(routes().split_for_parts().1)
+}
+
 /// The service's routes with their middleware.
 pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
-    Router::new()
-        .merge(health::routes())
-        .route("/v1/openapi.json", get(openapi::openapi))
-        .route("/metrics", get(metrics::metrics))
-        .merge(communities::routes())
-        .merge(pioneers::routes())
-        .merge(shares::routes())
-        .merge(market::routes())
-        .merge(projects::routes())
-        .merge(ballots::routes())
-        .merge(funds::routes())
-        .merge(audit::routes())
+    let (routes, _) = routes().split_for_parts();
+    routes
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(state)

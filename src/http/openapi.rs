@@ -1,16 +1,18 @@
-//! The OpenAPI 3.1 document, generated from the handlers' annotations and
-//! the request and response types, served at `/v1/openapi.json`.
+//! The OpenAPI 3.1 document: what the whole service says of itself here,
+//! each operation from its handler's annotation (gathered by the route
+//! table), served at `/v1/openapi.json`.
 
-use axum::Json;
+use std::sync::LazyLock;
+
+use axum::body::Bytes;
+use axum::http::header;
+use axum::response::IntoResponse;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{AdditionalProperties, ArrayItems, Schema};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{
-    audit, ballots, command, communities, error, funds, health, market, metrics, pioneers,
-    projects, schema, shares,
-};
+use super::{command, error, schema};
 
 struct BearerAuth;
 
@@ -89,60 +91,7 @@ fn close(schema: &mut RefOr<Schema>) {
             rule broken. Commands accept an `Idempotency-Key` header: a retry with the same key \
             and body returns the first answer and records nothing."
     ),
-    modifiers(&BearerAuth, &ClosedObjects),
-    paths(
-        health::health,
-        health::readiness,
-        metrics::metrics,
-        communities::create_community,
-        communities::get_community,
-        communities::amend_statutes,
-        pioneers::admit_pioneer,
-        pioneers::list_pioneers,
-        pioneers::get_pioneer,
-        pioneers::accept_charter,
-        pioneers::update_profile,
-        pioneers::leave_community,
-        pioneers::exclude_pioneer,
-        pioneers::forget_pioneer,
-        pioneers::set_roles,
-        shares::subscribe_shares,
-        shares::record_share_payment,
-        shares::redeem_shares,
-        shares::get_register,
-        market::publish_listing,
-        market::withdraw_listing,
-        market::report_listing,
-        market::take_down_listing,
-        market::list_listings,
-        market::record_exchange,
-        market::confirm_exchange,
-        market::cancel_exchange,
-        market::reverse_exchange,
-        market::transfer_credits,
-        market::list_accounts,
-        market::get_account,
-        market::get_statement,
-        projects::propose_project,
-        projects::list_projects,
-        projects::get_project,
-        projects::score_project,
-        projects::change_project_status,
-        projects::get_ranking,
-        ballots::open_ballot,
-        ballots::get_ballot,
-        ballots::cast_vote,
-        ballots::close_ballot,
-        funds::record_receipt,
-        funds::allocate_funds,
-        funds::record_expense,
-        funds::correct_funds,
-        funds::get_funds,
-        audit::get_log,
-        audit::get_history,
-        audit::get_verification,
-        audit::get_assembly_report,
-    ),
+    modifiers(&BearerAuth),
     components(schemas(
         error::Problem,
         command::CommandResponse,
@@ -168,7 +117,27 @@ fn close(schema: &mut RefOr<Schema>) {
 )]
 pub struct ApiDoc;
 
-/// The document.
-pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+/// The document with every route's operations: what no single operation
+/// can say of the whole.
+pub fn finish(mut document: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    ClosedObjects.modify(&mut document);
+    document
+}
+
+/// The document, computed once.
+static DOCUMENT: LazyLock<Bytes> = LazyLock::new(|| {
+    let document = super::openapi_document();
+    Bytes::from(serde_json::to_vec(&document).expect("the OpenAPI document serializes"))
+});
+
+/// The OpenAPI document of this service.
+#[utoipa::path(
+    get, path = "/v1/openapi.json", tag = "operations",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")),
+)]
+pub async fn openapi() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        DOCUMENT.clone(),
+    )
 }

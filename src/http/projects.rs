@@ -3,42 +3,20 @@
 use agora_events::{Euros, Event, ProjectId, ProjectStatus, Role, Timestamp};
 use agora_projections::{Project, ProjectScores, Ranked};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
-use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::AppState;
 use super::caller::{Access, Caller};
-use super::command::{
-    CommandContext, CommandResponse, Submission, enter, pioneer_caller, run, submit,
-};
+use super::command::{CommandContext, CommandResponse, Submission, enter, pioneer_caller, submit};
 use super::communities::find_event;
 use super::error::{ApiError, Problem};
-use super::extract::{JsonBody, Params, id};
+use super::extract::{CommunityPath, ItemPath, JsonBody, Params};
 use crate::domain::{ChangeProjectStatus, Command, ProposeProject, Rejection, ScoreProject};
 use crate::ledger::DurableView;
-
-pub fn routes() -> axum::Router<AppState> {
-    let base = "/v1/communities/{community}";
-    axum::Router::new()
-        .route(
-            &format!("{base}/projects"),
-            post(propose_project).get(list_projects),
-        )
-        .route(&format!("{base}/projects/{{project}}"), get(get_project))
-        .route(
-            &format!("{base}/projects/{{project}}/scores"),
-            post(score_project),
-        )
-        .route(
-            &format!("{base}/projects/{{project}}/status"),
-            post(change_project_status),
-        )
-        .route(&format!("{base}/ranking"), get(get_ranking))
-}
 
 /// Where a project stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -207,38 +185,31 @@ pub async fn propose_project(
     State(state): State<AppState>,
     caller: Caller,
     context: CommandContext,
-    Path(slug): Path<String>,
+    CommunityPath(community): CommunityPath,
     body: JsonBody<ProposalBody>,
 ) -> Result<Response, ApiError> {
-    let (community, _, actor) = enter(&state, &caller, &slug, Access::AnyOf(&[Role::Pioneer]))?;
+    let (_, actor) = enter(&state, &caller, &community, Access::AnyOf(&[Role::Pioneer]))?;
     let proposer = pioneer_caller(&caller)?;
     let JsonBody { value, digest } = body;
-    let submission = Submission {
-        community: community.clone(),
+    let location = format!("/v1/communities/{community}/projects");
+    let submission = Submission::new(
+        community,
         actor,
-        command: Command::ProposeProject(ProposeProject {
+        Command::ProposeProject(ProposeProject {
             project_id: ProjectId(Uuid::now_v7()),
             proposer,
             title: value.title,
             summary: value.summary,
         }),
-        body_digest: digest,
-        new_key: None,
-    };
-    submit(
-        &state,
-        &caller,
-        context,
-        submission,
-        |outcome| match find_event(outcome, "ProjectProposed")? {
-            Event::ProjectProposed(proposed) => Some(format!(
-                "/v1/communities/{community}/projects/{}",
-                proposed.project_id
-            )),
+        digest,
+    )
+    .creating(
+        move |outcome| match find_event(outcome, "ProjectProposed")? {
+            Event::ProjectProposed(event) => Some(format!("{location}/{}", event.project_id)),
             _ => None,
         },
-    )
-    .await
+    );
+    submit(&state, &caller, context, submission).await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -261,10 +232,10 @@ pub struct ProjectFilter {
 pub async fn list_projects(
     State(state): State<AppState>,
     caller: Caller,
-    Path(slug): Path<String>,
+    CommunityPath(community): CommunityPath,
     Params(filter): Params<ProjectFilter>,
 ) -> Result<Json<Vec<ProjectView>>, ApiError> {
-    let (_, view, _) = enter(&state, &caller, &slug, Access::Member)?;
+    let (view, _) = enter(&state, &caller, &community, Access::Member)?;
     let mut projects: Vec<&Project> = view
         .state
         .projects
@@ -298,10 +269,9 @@ pub async fn list_projects(
 pub async fn get_project(
     State(state): State<AppState>,
     caller: Caller,
-    Path((slug, project)): Path<(String, String)>,
+    ItemPath(community, id): ItemPath<ProjectId>,
 ) -> Result<Json<ProjectView>, ApiError> {
-    let (_, view, _) = enter(&state, &caller, &slug, Access::Member)?;
-    let id = id::<ProjectId>("project", &project)?;
+    let (view, _) = enter(&state, &caller, &community, Access::Member)?;
     let project = view
         .state
         .projects
@@ -325,18 +295,29 @@ pub async fn score_project(
     State(state): State<AppState>,
     caller: Caller,
     context: CommandContext,
-    Path((slug, project)): Path<(String, String)>,
+    ItemPath(community, project_id): ItemPath<ProjectId>,
     body: JsonBody<ProjectScoresDto>,
 ) -> Result<Response, ApiError> {
-    let (community, _, actor) = enter(&state, &caller, &slug, Access::AnyOf(&[Role::Gardener]))?;
+    let (_, actor) = enter(
+        &state,
+        &caller,
+        &community,
+        Access::AnyOf(&[Role::Gardener]),
+    )?;
     let JsonBody { value, digest } = body;
     let command = Command::ScoreProject(ScoreProject {
-        project_id: id::<ProjectId>("project", &project)?,
+        project_id,
         concerned_percent: value.concerned_percent,
         estimated_cost: value.estimated_cost,
         self_financing_percent: value.self_financing_percent,
     });
-    run(&state, &caller, context, community, actor, command, digest).await
+    submit(
+        &state,
+        &caller,
+        context,
+        Submission::new(community, actor, command, digest),
+    )
+    .await
 }
 
 /// Move a project to another status (gardener).
@@ -354,17 +335,28 @@ pub async fn change_project_status(
     State(state): State<AppState>,
     caller: Caller,
     context: CommandContext,
-    Path((slug, project)): Path<(String, String)>,
+    ItemPath(community, project_id): ItemPath<ProjectId>,
     body: JsonBody<StatusBody>,
 ) -> Result<Response, ApiError> {
-    let (community, _, actor) = enter(&state, &caller, &slug, Access::AnyOf(&[Role::Gardener]))?;
+    let (_, actor) = enter(
+        &state,
+        &caller,
+        &community,
+        Access::AnyOf(&[Role::Gardener]),
+    )?;
     let JsonBody { value, digest } = body;
     let command = Command::ChangeProjectStatus(ChangeProjectStatus {
-        project_id: id::<ProjectId>("project", &project)?,
+        project_id,
         to: value.status.into(),
         reason: value.reason,
     });
-    run(&state, &caller, context, community, actor, command, digest).await
+    submit(
+        &state,
+        &caller,
+        context,
+        Submission::new(community, actor, command, digest),
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -420,10 +412,10 @@ pub const RANKING_FORMULA: &str = "score = concerned_weight × concerned_percent
 pub async fn get_ranking(
     State(state): State<AppState>,
     caller: Caller,
-    Path(slug): Path<String>,
+    CommunityPath(community): CommunityPath,
     Params(query): Params<RankingQuery>,
 ) -> Result<Json<RankingView>, ApiError> {
-    let (_, view, _) = enter(&state, &caller, &slug, Access::Member)?;
+    let (view, _) = enter(&state, &caller, &community, Access::Member)?;
     let as_of = query
         .as_of
         .as_deref()

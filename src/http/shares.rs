@@ -8,9 +8,8 @@ use agora_events::{
 };
 use agora_projections::CommunityState;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
-use axum::routing::{get, post};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -18,29 +17,10 @@ use uuid::Uuid;
 
 use super::AppState;
 use super::caller::{Access, Caller};
-use super::command::{CommandContext, CommandResponse, Submission, submit};
-use super::communities::view_of;
+use super::command::{CommandContext, CommandResponse, Submission, enter, submit};
 use super::error::{ApiError, Problem};
-use super::extract::{JsonBody, community, pioneer};
+use super::extract::{CommunityPath, ItemPath, JsonBody};
 use crate::domain::{Command, RecordSharePayment, RedeemShares, SubscribeShares};
-
-pub fn routes() -> axum::Router<AppState> {
-    let base = "/v1/communities/{community}";
-    axum::Router::new()
-        .route(
-            &format!("{base}/pioneers/{{pioneer}}/shares/subscriptions"),
-            post(subscribe_shares),
-        )
-        .route(
-            &format!("{base}/pioneers/{{pioneer}}/shares/payments"),
-            post(record_share_payment),
-        )
-        .route(
-            &format!("{base}/pioneers/{{pioneer}}/shares/redemptions"),
-            post(redeem_shares),
-        )
-        .route(&format!("{base}/shares"), get(get_register))
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -167,29 +147,26 @@ pub async fn subscribe_shares(
     State(state): State<AppState>,
     caller: Caller,
     context: CommandContext,
-    Path((slug, id)): Path<(String, String)>,
+    ItemPath(community, pioneer_id): ItemPath<PioneerId>,
     body: JsonBody<SubscribeBody>,
 ) -> Result<Response, ApiError> {
-    let slug = community(&slug)?;
-    let pioneer_id = pioneer(&id)?;
-    let view = view_of(&state, &slug)?;
-    let actor = caller.authorize(
-        &slug,
-        Some(&view),
+    let (_, actor) = enter(
+        &state,
+        &caller,
+        &community,
         Access::SelfOr(pioneer_id, &[Role::Treasurer]),
     )?;
-    let submission = Submission {
-        community: slug,
+    let submission = Submission::new(
+        community,
         actor,
-        command: Command::SubscribeShares(SubscribeShares {
+        Command::SubscribeShares(SubscribeShares {
             subscription_id: SubscriptionId(Uuid::now_v7()),
             pioneer_id,
             shares: body.value.shares,
         }),
-        body_digest: body.digest,
-        new_key: None,
-    };
-    submit(&state, &caller, context, submission, |_| None).await
+        body.digest,
+    );
+    submit(&state, &caller, context, submission).await
 }
 
 /// Record a payment for shares.
@@ -207,28 +184,29 @@ pub async fn record_share_payment(
     State(state): State<AppState>,
     caller: Caller,
     context: CommandContext,
-    Path((slug, id)): Path<(String, String)>,
+    ItemPath(community, pioneer_id): ItemPath<PioneerId>,
     body: JsonBody<PaymentBody>,
 ) -> Result<Response, ApiError> {
-    let slug = community(&slug)?;
-    let pioneer_id = pioneer(&id)?;
-    let view = view_of(&state, &slug)?;
-    let actor = caller.authorize(&slug, Some(&view), Access::AnyOf(&[Role::Treasurer]))?;
+    let (_, actor) = enter(
+        &state,
+        &caller,
+        &community,
+        Access::AnyOf(&[Role::Treasurer]),
+    )?;
     let JsonBody { value, digest } = body;
-    let submission = Submission {
-        community: slug,
+    let submission = Submission::new(
+        community,
         actor,
-        command: Command::RecordSharePayment(RecordSharePayment {
+        Command::RecordSharePayment(RecordSharePayment {
             payment_id: PaymentId(Uuid::now_v7()),
             pioneer_id,
             subscription_id: value.subscription_id.map(SubscriptionId),
             amount: value.amount,
             reference: value.reference,
         }),
-        body_digest: digest,
-        new_key: None,
-    };
-    submit(&state, &caller, context, submission, |_| None).await
+        digest,
+    );
+    submit(&state, &caller, context, submission).await
 }
 
 /// Redeem fully paid shares, oldest first.
@@ -246,17 +224,19 @@ pub async fn redeem_shares(
     State(state): State<AppState>,
     caller: Caller,
     context: CommandContext,
-    Path((slug, id)): Path<(String, String)>,
+    ItemPath(community, pioneer_id): ItemPath<PioneerId>,
     body: JsonBody<RedemptionBody>,
 ) -> Result<Response, ApiError> {
-    let slug = community(&slug)?;
-    let pioneer_id = pioneer(&id)?;
-    let view = view_of(&state, &slug)?;
-    let actor = caller.authorize(&slug, Some(&view), Access::AnyOf(&[Role::Treasurer]))?;
-    let submission = Submission {
-        community: slug,
+    let (_, actor) = enter(
+        &state,
+        &caller,
+        &community,
+        Access::AnyOf(&[Role::Treasurer]),
+    )?;
+    let submission = Submission::new(
+        community,
         actor,
-        command: Command::RedeemShares(RedeemShares {
+        Command::RedeemShares(RedeemShares {
             redemption_id: RedemptionId(Uuid::now_v7()),
             pioneer_id,
             shares: body.value.shares,
@@ -265,10 +245,9 @@ pub async fn redeem_shares(
                 RedemptionReasonDto::Statutes => RedemptionReason::Statutes,
             },
         }),
-        body_digest: body.digest,
-        new_key: None,
-    };
-    submit(&state, &caller, context, submission, |_| None).await
+        body.digest,
+    );
+    submit(&state, &caller, context, submission).await
 }
 
 /// The share register: per member, per college, capital and its floor.
@@ -284,11 +263,9 @@ pub async fn redeem_shares(
 pub async fn get_register(
     State(state): State<AppState>,
     caller: Caller,
-    Path(slug): Path<String>,
+    CommunityPath(community): CommunityPath,
 ) -> Result<Json<RegisterView>, ApiError> {
-    let slug = community(&slug)?;
-    let view = view_of(&state, &slug)?;
-    caller.authorize(&slug, Some(&view), Access::Member)?;
+    let (view, _) = enter(&state, &caller, &community, Access::Member)?;
     let community = &view.state;
     let register = &community.register;
     let mut holders: Vec<PioneerId> = register.subscriptions().map(|s| s.pioneer_id).collect();

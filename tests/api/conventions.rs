@@ -184,6 +184,76 @@ async fn the_openapi_document_covers_every_route_and_its_problems() {
     }
 }
 
+/// Every path parameter is parsed at the edge, the same way on every
+/// route: an id that is not one is a 400 naming it, a slug that names no
+/// community a 404, whatever the operation.
+#[tokio::test]
+async fn every_route_refuses_a_malformed_id_and_an_unknown_community_alike() {
+    let app = spawn_app().await;
+    app.create_community().await;
+    let document: Value = app
+        .send(Method::GET, "/v1/openapi.json", None, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+
+    let mut checked = 0;
+    for (method, path) in operations(&document) {
+        if !path.starts_with("/v1/communities/{community}") {
+            continue;
+        }
+        let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+        let body = (method != Method::GET).then(|| json!({}));
+        let concrete = |community: &str, id: &str| {
+            path.replace("{community}", community)
+                .split('/')
+                .map(|part| if part.starts_with('{') { id } else { part })
+                .collect::<Vec<_>>()
+                .join("/")
+        };
+        // An account is written with its kind; every other entity by its UUID.
+        let some_id = format!("pioneer:{}", uuid::Uuid::now_v7());
+        let some_id = if path.ends_with("{account}") || path.contains("{account}/") {
+            some_id.as_str()
+        } else {
+            some_id.trim_start_matches("pioneer:")
+        };
+
+        let unknown = app
+            .send(
+                method.clone(),
+                &concrete("no-such-community", some_id),
+                Some(&operator()),
+                body.as_ref(),
+            )
+            .await;
+        assert_eq!(unknown.status(), 404, "{method} {path}");
+        let problem: Value = unknown.json().await.unwrap();
+        assert_eq!(problem["rule"], "community-not-found", "{method} {path}");
+
+        if path.matches('{').count() > 1 {
+            let malformed = app
+                .send(
+                    method.clone(),
+                    &concrete(crate::helpers::COMMUNITY, "not-an-id"),
+                    Some(&operator()),
+                    body.as_ref(),
+                )
+                .await;
+            assert_eq!(malformed.status(), 400, "{method} {path}");
+            let problem: Value = malformed.json().await.unwrap();
+            assert_eq!(problem["rule"], "invalid-parameter", "{method} {path}");
+            assert!(
+                problem["detail"].as_str().unwrap().contains("not-an-id"),
+                "{method} {path}: {problem}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 20, "only {checked} routes name an entity");
+}
+
 /// Every operation of the document: (method, path template).
 pub fn operations(document: &Value) -> Vec<(String, String)> {
     document["paths"]

@@ -4,61 +4,21 @@
 use agora_events::{AccountId, ExchangeId, ListingId, ListingKind, Role, TransferId};
 use agora_projections::{ExchangeStatus, MovementKind};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
-use axum::routing::{get, post};
 use uuid::Uuid;
 
 use super::AppState;
 use super::caller::{Access, Caller};
-use super::command::{CommandContext, CommandResponse, empty_body, enter, pioneer_caller, run};
+use super::command::{
+    CommandContext, CommandResponse, Submission, empty_body, enter, pioneer_caller, submit,
+};
 use super::error::{ApiError, Problem};
-use super::extract::{JsonBody, PAGE_MAX, Page, Params, id};
+use super::extract::{CommunityPath, ItemPath, JsonBody, PAGE_MAX, Page, Params};
 use crate::domain::{
     CancelExchange, Canceller, Command, ConfirmExchange, PublishListing, RecordExchange, Rejection,
     ReportListing, ReverseExchange, TakeDownListing, TransferCredits, WithdrawListing,
 };
-
-pub fn routes() -> axum::Router<AppState> {
-    let base = "/v1/communities/{community}";
-    axum::Router::new()
-        .route(
-            &format!("{base}/market/listings"),
-            post(publish_listing).get(list_listings),
-        )
-        .route(
-            &format!("{base}/market/listings/{{listing}}/withdraw"),
-            post(withdraw_listing),
-        )
-        .route(
-            &format!("{base}/market/listings/{{listing}}/reports"),
-            post(report_listing),
-        )
-        .route(
-            &format!("{base}/market/listings/{{listing}}/take-down"),
-            post(take_down_listing),
-        )
-        .route(&format!("{base}/exchanges"), post(record_exchange))
-        .route(
-            &format!("{base}/exchanges/{{exchange}}/confirm"),
-            post(confirm_exchange),
-        )
-        .route(
-            &format!("{base}/exchanges/{{exchange}}/cancel"),
-            post(cancel_exchange),
-        )
-        .route(
-            &format!("{base}/exchanges/{{exchange}}/reverse"),
-            post(reverse_exchange),
-        )
-        .route(&format!("{base}/transfers"), post(transfer_credits))
-        .route(&format!("{base}/accounts"), get(list_accounts))
-        .route(&format!("{base}/accounts/{{account}}"), get(get_account))
-        .route(
-            &format!("{base}/accounts/{{account}}/statement"),
-            get(get_statement),
-        )
-}
 
 /// Request bodies and views.
 mod model;
@@ -67,12 +27,6 @@ pub use model::*;
 
 fn limit(requested: Option<usize>) -> usize {
     requested.unwrap_or(100).clamp(1, PAGE_MAX)
-}
-
-fn account(text: &str) -> Result<AccountId, ApiError> {
-    text.parse().map_err(|error: agora_events::AccountIdError| {
-        ApiError::InvalidParameter(error.to_string())
-    })
 }
 
 const PROBLEMS: &str = "Refused; `rule` names the rule";
@@ -92,10 +46,10 @@ pub async fn publish_listing(
     State(state): State<AppState>,
     caller: Caller,
     context: CommandContext,
-    Path(slug): Path<String>,
+    CommunityPath(community): CommunityPath,
     body: JsonBody<ListingBody>,
 ) -> Result<Response, ApiError> {
-    let (community, _, actor) = enter(&state, &caller, &slug, Access::AnyOf(&[Role::Pioneer]))?;
+    let (_, actor) = enter(&state, &caller, &community, Access::AnyOf(&[Role::Pioneer]))?;
     let author = pioneer_caller(&caller)?;
     let JsonBody { value, digest } = body;
     let command = Command::PublishListing(PublishListing {
@@ -110,7 +64,13 @@ pub async fn publish_listing(
             .map(|tag| tag.trim().to_lowercase())
             .collect(),
     });
-    run(&state, &caller, context, community, actor, command, digest).await
+    submit(
+        &state,
+        &caller,
+        context,
+        Submission::new(community, actor, command, digest),
+    )
+    .await
 }
 
 /// Withdraw one's listing.
@@ -127,21 +87,18 @@ pub async fn withdraw_listing(
     State(state): State<AppState>,
     caller: Caller,
     context: CommandContext,
-    Path((slug, listing)): Path<(String, String)>,
+    ItemPath(community, listing): ItemPath<ListingId>,
 ) -> Result<Response, ApiError> {
-    let (community, _, actor) = enter(&state, &caller, &slug, Access::AnyOf(&[Role::Pioneer]))?;
+    let (_, actor) = enter(&state, &caller, &community, Access::AnyOf(&[Role::Pioneer]))?;
     let command = Command::WithdrawListing(WithdrawListing {
-        listing_id: ListingId(id("listing", &listing)?),
+        listing_id: listing,
         by: pioneer_caller(&caller)?,
     });
-    run(
+    submit(
         &state,
         &caller,
         context,
-        community,
-        actor,
-        command,
-        empty_body(),
+        Submission::new(community, actor, command, empty_body()),
     )
     .await
 }
@@ -161,17 +118,23 @@ pub async fn report_listing(
     State(state): State<AppState>,
     caller: Caller,
     context: CommandContext,
-    Path((slug, listing)): Path<(String, String)>,
+    ItemPath(community, listing): ItemPath<ListingId>,
     body: JsonBody<ModerationBody>,
 ) -> Result<Response, ApiError> {
-    let (community, _, actor) = enter(&state, &caller, &slug, Access::AnyOf(&[Role::Pioneer]))?;
+    let (_, actor) = enter(&state, &caller, &community, Access::AnyOf(&[Role::Pioneer]))?;
     let JsonBody { value, digest } = body;
     let command = Command::ReportListing(ReportListing {
-        listing_id: ListingId(id("listing", &listing)?),
+        listing_id: listing,
         by: pioneer_caller(&caller)?,
         reason: value.reason,
     });
-    run(&state, &caller, context, community, actor, command, digest).await
+    submit(
+        &state,
+        &caller,
+        context,
+        Submission::new(community, actor, command, digest),
+    )
+    .await
 }
 
 /// Take a listing down, with the reason (gardener).
@@ -189,16 +152,27 @@ pub async fn take_down_listing(
     State(state): State<AppState>,
     caller: Caller,
     context: CommandContext,
-    Path((slug, listing)): Path<(String, String)>,
+    ItemPath(community, listing): ItemPath<ListingId>,
     body: JsonBody<ModerationBody>,
 ) -> Result<Response, ApiError> {
-    let (community, _, actor) = enter(&state, &caller, &slug, Access::AnyOf(&[Role::Gardener]))?;
+    let (_, actor) = enter(
+        &state,
+        &caller,
+        &community,
+        Access::AnyOf(&[Role::Gardener]),
+    )?;
     let JsonBody { value, digest } = body;
     let command = Command::TakeDownListing(TakeDownListing {
-        listing_id: ListingId(id("listing", &listing)?),
+        listing_id: listing,
         reason: value.reason,
     });
-    run(&state, &caller, context, community, actor, command, digest).await
+    submit(
+        &state,
+        &caller,
+        context,
+        Submission::new(community, actor, command, digest),
+    )
+    .await
 }
 
 /// Listings, newest first, filtered by tag or kind.
@@ -214,10 +188,10 @@ pub async fn take_down_listing(
 pub async fn list_listings(
     State(state): State<AppState>,
     caller: Caller,
-    Path(slug): Path<String>,
+    CommunityPath(community): CommunityPath,
     Params(filter): Params<ListingFilter>,
 ) -> Result<Json<Vec<ListingView>>, ApiError> {
-    let (_, view, _) = enter(&state, &caller, &slug, Access::Member)?;
+    let (view, _) = enter(&state, &caller, &community, Access::Member)?;
     let tag = filter.tag.map(|tag| tag.trim().to_lowercase());
     let views = view
         .state
@@ -269,10 +243,10 @@ pub async fn record_exchange(
     State(state): State<AppState>,
     caller: Caller,
     context: CommandContext,
-    Path(slug): Path<String>,
+    CommunityPath(community): CommunityPath,
     body: JsonBody<ExchangeBody>,
 ) -> Result<Response, ApiError> {
-    let (community, _, actor) = enter(&state, &caller, &slug, Access::AnyOf(&[Role::Pioneer]))?;
+    let (_, actor) = enter(&state, &caller, &community, Access::AnyOf(&[Role::Pioneer]))?;
     let provider = pioneer_caller(&caller)?;
     let JsonBody { value, digest } = body;
     let command = Command::RecordExchange(RecordExchange {
@@ -283,7 +257,13 @@ pub async fn record_exchange(
         description: value.description,
         listing_id: value.listing_id.map(ListingId),
     });
-    run(&state, &caller, context, community, actor, command, digest).await
+    submit(
+        &state,
+        &caller,
+        context,
+        Submission::new(community, actor, command, digest),
+    )
+    .await
 }
 
 /// Confirm an exchange one received: the credits move now.
@@ -300,21 +280,18 @@ pub async fn confirm_exchange(
     State(state): State<AppState>,
     caller: Caller,
     context: CommandContext,
-    Path((slug, exchange)): Path<(String, String)>,
+    ItemPath(community, exchange): ItemPath<ExchangeId>,
 ) -> Result<Response, ApiError> {
-    let (community, _, actor) = enter(&state, &caller, &slug, Access::AnyOf(&[Role::Pioneer]))?;
+    let (_, actor) = enter(&state, &caller, &community, Access::AnyOf(&[Role::Pioneer]))?;
     let command = Command::ConfirmExchange(ConfirmExchange {
-        exchange_id: ExchangeId(id("exchange", &exchange)?),
+        exchange_id: exchange,
         by: pioneer_caller(&caller)?,
     });
-    run(
+    submit(
         &state,
         &caller,
         context,
-        community,
-        actor,
-        command,
-        empty_body(),
+        Submission::new(community, actor, command, empty_body()),
     )
     .await
 }
@@ -334,13 +311,13 @@ pub async fn cancel_exchange(
     State(state): State<AppState>,
     caller: Caller,
     context: CommandContext,
-    Path((slug, exchange)): Path<(String, String)>,
+    ItemPath(community, exchange): ItemPath<ExchangeId>,
     body: JsonBody<CancelBody>,
 ) -> Result<Response, ApiError> {
-    let (community, _, actor) = enter(
+    let (_, actor) = enter(
         &state,
         &caller,
-        &slug,
+        &community,
         Access::AnyOf(&[Role::Gardener, Role::Pioneer]),
     )?;
     let by = match actor.role {
@@ -349,11 +326,17 @@ pub async fn cancel_exchange(
     };
     let JsonBody { value, digest } = body;
     let command = Command::CancelExchange(CancelExchange {
-        exchange_id: ExchangeId(id("exchange", &exchange)?),
+        exchange_id: exchange,
         by,
         reason: value.reason,
     });
-    run(&state, &caller, context, community, actor, command, digest).await
+    submit(
+        &state,
+        &caller,
+        context,
+        Submission::new(community, actor, command, digest),
+    )
+    .await
 }
 
 /// Reverse a completed exchange, with the reason (gardener).
@@ -371,17 +354,28 @@ pub async fn reverse_exchange(
     State(state): State<AppState>,
     caller: Caller,
     context: CommandContext,
-    Path((slug, exchange)): Path<(String, String)>,
+    ItemPath(community, exchange): ItemPath<ExchangeId>,
     body: JsonBody<ReverseBody>,
 ) -> Result<Response, ApiError> {
-    let (community, _, actor) = enter(&state, &caller, &slug, Access::AnyOf(&[Role::Gardener]))?;
+    let (_, actor) = enter(
+        &state,
+        &caller,
+        &community,
+        Access::AnyOf(&[Role::Gardener]),
+    )?;
     let JsonBody { value, digest } = body;
     let command = Command::ReverseExchange(ReverseExchange {
-        exchange_id: ExchangeId(id("exchange", &exchange)?),
+        exchange_id: exchange,
         reason: value.reason,
         by: caller.pioneer_id(),
     });
-    run(&state, &caller, context, community, actor, command, digest).await
+    submit(
+        &state,
+        &caller,
+        context,
+        Submission::new(community, actor, command, digest),
+    )
+    .await
 }
 
 /// Transfer time credits directly (the caller pays).
@@ -399,10 +393,10 @@ pub async fn transfer_credits(
     State(state): State<AppState>,
     caller: Caller,
     context: CommandContext,
-    Path(slug): Path<String>,
+    CommunityPath(community): CommunityPath,
     body: JsonBody<TransferBody>,
 ) -> Result<Response, ApiError> {
-    let (community, _, actor) = enter(&state, &caller, &slug, Access::AnyOf(&[Role::Pioneer]))?;
+    let (_, actor) = enter(&state, &caller, &community, Access::AnyOf(&[Role::Pioneer]))?;
     let by = pioneer_caller(&caller)?;
     let JsonBody { value, digest } = body;
     let command = Command::TransferCredits(TransferCredits {
@@ -413,7 +407,13 @@ pub async fn transfer_credits(
         hours: value.hours,
         memo: value.memo,
     });
-    run(&state, &caller, context, community, actor, command, digest).await
+    submit(
+        &state,
+        &caller,
+        context,
+        Submission::new(community, actor, command, digest),
+    )
+    .await
 }
 
 /// Every account that ever moved credits, and the community's totals.
@@ -429,9 +429,9 @@ pub async fn transfer_credits(
 pub async fn list_accounts(
     State(state): State<AppState>,
     caller: Caller,
-    Path(slug): Path<String>,
+    CommunityPath(community): CommunityPath,
 ) -> Result<Json<AccountsView>, ApiError> {
-    let (_, view, _) = enter(&state, &caller, &slug, Access::Member)?;
+    let (view, _) = enter(&state, &caller, &community, Access::Member)?;
     let community = &view.state;
     let market = &community.market;
     let statutes = &community.statutes;
@@ -493,10 +493,9 @@ fn existing_account(
 pub async fn get_account(
     State(state): State<AppState>,
     caller: Caller,
-    Path((slug, account)): Path<(String, String)>,
+    ItemPath(community, account): ItemPath<AccountId>,
 ) -> Result<Json<AccountView>, ApiError> {
-    let account = self::account(&account)?;
-    let (_, view, _) = enter(&state, &caller, &slug, reading(account))?;
+    let (view, _) = enter(&state, &caller, &community, reading(account))?;
     let account = existing_account(&view, account)?;
     let statutes = &view.state.statutes;
     Ok(Json(AccountView {
@@ -520,11 +519,10 @@ pub async fn get_account(
 pub async fn get_statement(
     State(state): State<AppState>,
     caller: Caller,
-    Path((slug, account)): Path<(String, String)>,
+    ItemPath(community, account): ItemPath<AccountId>,
     Params(page): Params<Page>,
 ) -> Result<Json<StatementView>, ApiError> {
-    let account = self::account(&account)?;
-    let (community, view, _) = enter(&state, &caller, &slug, reading(account))?;
+    let (view, _) = enter(&state, &caller, &community, reading(account))?;
     let account = existing_account(&view, account)?;
     let (total, lines) = state
         .ledger

@@ -10,61 +10,31 @@ use std::collections::BTreeSet;
 
 use agora_events::{Event, PioneerId, PublicProfile, Role};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
-use axum::routing::{get, patch, post, put};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
 use super::AppState;
 use super::caller::{Access, Caller};
-use super::command::{CommandContext, CommandResponse, Submission, empty_body, submit};
-use super::communities::{find_event, view_of};
+use super::command::{CommandContext, CommandResponse, Submission, empty_body, enter, submit};
+use super::communities::find_event;
 use super::error::{ApiError, Problem};
-use super::extract::{JsonBody, Params, community, pioneer};
+use super::extract::{CommunityPath, ItemPath, JsonBody, Params};
 use crate::domain::{
     AcceptCharter, AdmitPioneer, Command, ExcludePioneer, ForgetPioneer, LeaveCommunity, Rejection,
     SetRoles, UpdateProfile,
 };
-use crate::ledger::{DurableView, PersonalData, PersonalKey};
+use crate::ledger::{PersonalData, PersonalKey};
 
 /// Most pioneers in one page of the list.
 pub const PIONEERS_PAGE_MAX: usize = 500;
-
-pub fn routes() -> axum::Router<AppState> {
-    let base = "/v1/communities/{community}/pioneers";
-    axum::Router::new()
-        .route(base, post(admit_pioneer).get(list_pioneers))
-        .route(&format!("{base}/{{pioneer}}"), get(get_pioneer))
-        .route(&format!("{base}/{{pioneer}}/charter"), post(accept_charter))
-        .route(
-            &format!("{base}/{{pioneer}}/profile"),
-            patch(update_profile),
-        )
-        .route(&format!("{base}/{{pioneer}}/leave"), post(leave_community))
-        .route(
-            &format!("{base}/{{pioneer}}/exclude"),
-            post(exclude_pioneer),
-        )
-        .route(&format!("{base}/{{pioneer}}/forget"), post(forget_pioneer))
-        .route(&format!("{base}/{{pioneer}}/roles"), put(set_roles))
-}
 
 /// Request bodies, views, and personal data at the edge.
 mod model;
 
 pub use model::*;
-
-fn location_of_admitted(slug: &str, outcome: &crate::ledger::CommandOutcome) -> Option<String> {
-    match find_event(outcome, "PioneerAdmitted")? {
-        Event::PioneerAdmitted(admitted) => Some(format!(
-            "/v1/communities/{slug}/pioneers/{}",
-            admitted.pioneer_id
-        )),
-        _ => None,
-    }
-}
 
 const PROBLEMS: &str = "Refused; `rule` names the rule";
 
@@ -83,12 +53,15 @@ pub async fn admit_pioneer(
     State(state): State<AppState>,
     caller: Caller,
     context: CommandContext,
-    Path(slug): Path<String>,
+    CommunityPath(community): CommunityPath,
     body: JsonBody<AdmitBody>,
 ) -> Result<Response, ApiError> {
-    let slug = community(&slug)?;
-    let view = view_of(&state, &slug)?;
-    let actor = caller.authorize(&slug, Some(&view), Access::AnyOf(&[Role::Gardener]))?;
+    let (_, actor) = enter(
+        &state,
+        &caller,
+        &community,
+        Access::AnyOf(&[Role::Gardener]),
+    )?;
     let JsonBody { value, digest } = body;
     let personal = PersonalData {
         display_name: value.display_name,
@@ -99,10 +72,11 @@ pub async fn admit_pioneer(
     validate_personal(&personal)?;
     let pioneer_id = PioneerId(Uuid::now_v7());
     let key = PersonalKey::generate();
-    let submission = Submission {
-        community: slug.clone(),
+    let location = format!("/v1/communities/{community}/pioneers");
+    let submission = Submission::new(
+        community,
         actor,
-        command: Command::AdmitPioneer(AdmitPioneer {
+        Command::AdmitPioneer(AdmitPioneer {
             pioneer_id,
             college: value.college,
             scores: value.scores.into(),
@@ -112,13 +86,16 @@ pub async fn admit_pioneer(
             },
             personal: key.seal(pioneer_id, &personal),
         }),
-        body_digest: digest,
-        new_key: Some((pioneer_id, key)),
-    };
-    submit(&state, &caller, context, submission, |outcome| {
-        location_of_admitted(slug.as_str(), outcome)
-    })
-    .await
+        digest,
+    )
+    .with_personal_key(pioneer_id, key)
+    .creating(
+        move |outcome| match find_event(outcome, "PioneerAdmitted")? {
+            Event::PioneerAdmitted(admitted) => Some(format!("{location}/{}", admitted.pioneer_id)),
+            _ => None,
+        },
+    );
+    submit(&state, &caller, context, submission).await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -149,12 +126,10 @@ pub struct PioneerFilter {
 pub async fn list_pioneers(
     State(state): State<AppState>,
     caller: Caller,
-    Path(slug): Path<String>,
+    CommunityPath(community): CommunityPath,
     Params(filter): Params<PioneerFilter>,
 ) -> Result<Json<Vec<PioneerView>>, ApiError> {
-    let slug = community(&slug)?;
-    let view = view_of(&state, &slug)?;
-    let actor = caller.authorize(&slug, Some(&view), Access::Member)?;
+    let (view, actor) = enter(&state, &caller, &community, Access::Member)?;
     let sees_contacts = matches!(actor.role, Role::Gardener | Role::Admin);
     let limit = filter.limit.unwrap_or(100).clamp(1, PIONEERS_PAGE_MAX);
     if let Some(status) = &filter.status
@@ -204,12 +179,9 @@ pub async fn list_pioneers(
 pub async fn get_pioneer(
     State(state): State<AppState>,
     caller: Caller,
-    Path((slug, id)): Path<(String, String)>,
+    ItemPath(community, id): ItemPath<PioneerId>,
 ) -> Result<Json<PioneerView>, ApiError> {
-    let slug = community(&slug)?;
-    let id = pioneer(&id)?;
-    let view = view_of(&state, &slug)?;
-    let actor = caller.authorize(&slug, Some(&view), Access::MemberOrSelf(id))?;
+    let (view, actor) = enter(&state, &caller, &community, Access::MemberOrSelf(id))?;
     let found = view
         .state
         .pioneer(id)
@@ -219,29 +191,6 @@ pub async fn get_pioneer(
     let sees_contacts =
         matches!(actor.role, Role::Gardener | Role::Admin) || caller.pioneer_id() == Some(id);
     Ok(Json(pioneer_view(&state, &view, found, sees_contacts)))
-}
-
-/// Resolves the community and pioneer of a path and authorizes the caller.
-fn target(
-    state: &AppState,
-    caller: &Caller,
-    slug: &str,
-    id: &str,
-    access: impl FnOnce(PioneerId) -> Access<'static>,
-) -> Result<
-    (
-        agora_events::CommunitySlug,
-        PioneerId,
-        std::sync::Arc<DurableView>,
-        agora_events::Actor,
-    ),
-    ApiError,
-> {
-    let slug = community(slug)?;
-    let id = pioneer(id)?;
-    let view = view_of(state, &slug)?;
-    let actor = caller.authorize(&slug, Some(&view), access(id))?;
-    Ok((slug, id, view, actor))
 }
 
 /// Accept the charter in force.
@@ -259,22 +208,16 @@ pub async fn accept_charter(
     State(state): State<AppState>,
     caller: Caller,
     context: CommandContext,
-    Path((slug, id)): Path<(String, String)>,
+    ItemPath(community, pioneer_id): ItemPath<PioneerId>,
     body: JsonBody<CharterBody>,
 ) -> Result<Response, ApiError> {
-    let (slug, pioneer_id, _, actor) = target(&state, &caller, &slug, &id, Access::SelfOnly)?;
+    let (_, actor) = enter(&state, &caller, &community, Access::SelfOnly(pioneer_id))?;
     let command = Command::AcceptCharter(AcceptCharter {
         pioneer_id,
         charter_version: body.value.charter_version,
     });
-    let submission = Submission {
-        community: slug,
-        actor,
-        command,
-        body_digest: body.digest,
-        new_key: None,
-    };
-    submit(&state, &caller, context, submission, |_| None).await
+    let submission = Submission::new(community, actor, command, body.digest);
+    submit(&state, &caller, context, submission).await
 }
 
 /// Update one's profile; personal fields are sealed anew.
@@ -292,10 +235,10 @@ pub async fn update_profile(
     State(state): State<AppState>,
     caller: Caller,
     context: CommandContext,
-    Path((slug, id)): Path<(String, String)>,
+    ItemPath(community, pioneer_id): ItemPath<PioneerId>,
     body: JsonBody<ProfilePatch>,
 ) -> Result<Response, ApiError> {
-    let (slug, pioneer_id, view, actor) = target(&state, &caller, &slug, &id, Access::SelfOnly)?;
+    let (view, actor) = enter(&state, &caller, &community, Access::SelfOnly(pioneer_id))?;
     let current =
         view.state
             .pioneer(pioneer_id)
@@ -343,19 +286,18 @@ pub async fn update_profile(
     } else {
         None
     };
-    let submission = Submission {
-        community: slug,
+    let submission = Submission::new(
+        community,
         actor,
-        command: Command::UpdateProfile(UpdateProfile {
+        Command::UpdateProfile(UpdateProfile {
             pioneer_id,
             profile,
             personal,
             based_on: (current.profile.clone(), current.personal.clone()),
         }),
-        body_digest: body.digest,
-        new_key: None,
-    };
-    submit(&state, &caller, context, submission, |_| None).await
+        body.digest,
+    );
+    submit(&state, &caller, context, submission).await
 }
 
 /// Leave the community.
@@ -372,17 +314,16 @@ pub async fn leave_community(
     State(state): State<AppState>,
     caller: Caller,
     context: CommandContext,
-    Path((slug, id)): Path<(String, String)>,
+    ItemPath(community, pioneer_id): ItemPath<PioneerId>,
 ) -> Result<Response, ApiError> {
-    let (slug, pioneer_id, _, actor) = target(&state, &caller, &slug, &id, Access::SelfOnly)?;
-    let submission = Submission {
-        community: slug,
+    let (_, actor) = enter(&state, &caller, &community, Access::SelfOnly(pioneer_id))?;
+    let submission = Submission::new(
+        community,
         actor,
-        command: Command::LeaveCommunity(LeaveCommunity { pioneer_id }),
-        body_digest: empty_body(),
-        new_key: None,
-    };
-    submit(&state, &caller, context, submission, |_| None).await
+        Command::LeaveCommunity(LeaveCommunity { pioneer_id }),
+        empty_body(),
+    );
+    submit(&state, &caller, context, submission).await
 }
 
 /// Exclude a pioneer, with the reason.
@@ -400,23 +341,25 @@ pub async fn exclude_pioneer(
     State(state): State<AppState>,
     caller: Caller,
     context: CommandContext,
-    Path((slug, id)): Path<(String, String)>,
+    ItemPath(community, pioneer_id): ItemPath<PioneerId>,
     body: JsonBody<ExcludeBody>,
 ) -> Result<Response, ApiError> {
-    let (slug, pioneer_id, _, actor) = target(&state, &caller, &slug, &id, |_| {
-        Access::AnyOf(&[Role::Gardener])
-    })?;
-    let submission = Submission {
-        community: slug,
+    let (_, actor) = enter(
+        &state,
+        &caller,
+        &community,
+        Access::AnyOf(&[Role::Gardener]),
+    )?;
+    let submission = Submission::new(
+        community,
         actor,
-        command: Command::ExcludePioneer(ExcludePioneer {
+        Command::ExcludePioneer(ExcludePioneer {
             pioneer_id,
             reason: body.value.reason,
         }),
-        body_digest: body.digest,
-        new_key: None,
-    };
-    submit(&state, &caller, context, submission, |_| None).await
+        body.digest,
+    );
+    submit(&state, &caller, context, submission).await
 }
 
 /// Erase a departed pioneer's personal data for good (GDPR).
@@ -433,19 +376,16 @@ pub async fn forget_pioneer(
     State(state): State<AppState>,
     caller: Caller,
     context: CommandContext,
-    Path((slug, id)): Path<(String, String)>,
+    ItemPath(community, pioneer_id): ItemPath<PioneerId>,
 ) -> Result<Response, ApiError> {
-    let (slug, pioneer_id, _, actor) = target(&state, &caller, &slug, &id, |_| {
-        Access::AnyOf(&[Role::Admin])
-    })?;
-    let submission = Submission {
-        community: slug,
+    let (_, actor) = enter(&state, &caller, &community, Access::AnyOf(&[Role::Admin]))?;
+    let submission = Submission::new(
+        community,
         actor,
-        command: Command::ForgetPioneer(ForgetPioneer { pioneer_id }),
-        body_digest: empty_body(),
-        new_key: None,
-    };
-    submit(&state, &caller, context, submission, |_| None).await
+        Command::ForgetPioneer(ForgetPioneer { pioneer_id }),
+        empty_body(),
+    );
+    submit(&state, &caller, context, submission).await
 }
 
 /// Set the roles a pioneer holds beyond `pioneer`.
@@ -463,19 +403,16 @@ pub async fn set_roles(
     State(state): State<AppState>,
     caller: Caller,
     context: CommandContext,
-    Path((slug, id)): Path<(String, String)>,
+    ItemPath(community, pioneer_id): ItemPath<PioneerId>,
     body: JsonBody<RolesBody>,
 ) -> Result<Response, ApiError> {
-    let (slug, pioneer_id, _, actor) = target(&state, &caller, &slug, &id, |_| {
-        Access::AnyOf(&[Role::Admin])
-    })?;
+    let (_, actor) = enter(&state, &caller, &community, Access::AnyOf(&[Role::Admin]))?;
     let roles: BTreeSet<Role> = body.value.roles.into_iter().map(Role::from).collect();
-    let submission = Submission {
-        community: slug,
+    let submission = Submission::new(
+        community,
         actor,
-        command: Command::SetRoles(SetRoles { pioneer_id, roles }),
-        body_digest: body.digest,
-        new_key: None,
-    };
-    submit(&state, &caller, context, submission, |_| None).await
+        Command::SetRoles(SetRoles { pioneer_id, roles }),
+        body.digest,
+    );
+    submit(&state, &caller, context, submission).await
 }
