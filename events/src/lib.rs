@@ -18,6 +18,8 @@ mod kinds;
 mod record;
 /// JSON Schema files of every event type.
 pub mod schema;
+/// Checking an event's hash straight from its stored bytes.
+mod stored;
 /// UTC instants with one text form.
 mod timestamp;
 /// Rewriting old event versions to the current one on read.
@@ -31,4 +33,5 @@ pub use record::{
     Actor, COMMAND_ID_BYTES_MAX, ChainError, ChainVerifier, EventRecord, Metadata, NewEvent,
     Recorded,
 };
+pub use stored::{StoredLinks, hashed_links};
 pub use timestamp::{Timestamp, TimestampError};

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use crate::canonical::{CanonicalError, write_canonical, write_string};
 use crate::kinds::{DecodeError, Event, Role};
-use crate::{CommunitySlug, CorrelationId, EventId, Hash, Timestamp};
+use crate::{CommunitySlug, CorrelationId, EventId, Hash, StoredLinks, Timestamp};
 
 /// Most bytes in a command id (the client's `Idempotency-Key`).
 pub const COMMAND_ID_BYTES_MAX: usize = 128;
@@ -245,6 +245,26 @@ impl ChainVerifier {
     pub fn push(&mut self, record: &EventRecord) -> Result<(), ChainError> {
         record.verify_link(&self.head)?;
         self.head = record.hash;
+        self.count += 1;
+        Ok(())
+    }
+
+    /// Moves the head to an event whose stored bytes were found to hash to
+    /// its recorded hash ([`hashed_links`](crate::hashed_links)), once its
+    /// link to the head is checked.
+    pub fn push_hashed(
+        &mut self,
+        event_id: EventId,
+        links: &StoredLinks,
+    ) -> Result<(), ChainError> {
+        if links.prev_hash != self.head {
+            return Err(ChainError::BrokenLink {
+                event_id,
+                expected: self.head,
+                found: links.prev_hash,
+            });
+        }
+        self.head = links.hash;
         self.count += 1;
         Ok(())
     }

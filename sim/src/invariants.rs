@@ -4,7 +4,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use agora::audit::export::line_of;
-use agora::audit::feed;
 use agora::audit::verify::{Verifier, invariants, same_state};
 use agora::domain::tally::tally;
 use agora::ledger::{DurableView, Ledger, LedgerError, index};
@@ -158,7 +157,7 @@ impl Follower {
             },
         )?;
         for stored in &self.read[verified as usize..=view.revision as usize] {
-            feed(&mut self.verifier, stored);
+            self.verifier.push_stored(stored);
             redemption_above_floor(stored, self.verifier.state())?;
         }
         if let Some(broken) = self.verifier.first_break() {

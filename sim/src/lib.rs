@@ -286,7 +286,7 @@ impl Simulation {
             let log = invariants::read_stream(&self.faults.store, &stream, 0).await;
             let mut verifier = agora::audit::verify::Verifier::new(stream.clone());
             for stored in &log {
-                agora::audit::feed(&mut verifier, stored);
+                verifier.push_stored(stored);
             }
             let verification = verifier.finish();
             self.report

@@ -12,7 +12,6 @@ use agora_events::CommunitySlug;
 
 use crate::ledger::LedgerError;
 use crate::store::{EventStore, Pages, StoreError, StoredEvent};
-use export::line_of;
 use verify::{Verification, Verifier};
 
 /// Verifies every stream of a store, or only `community`'s.
@@ -37,7 +36,7 @@ pub async fn verify_store(
                     let verifier = verifiers
                         .entry(stored.stream.clone())
                         .or_insert_with(|| Verifier::new(stored.stream.clone()));
-                    feed(verifier, stored);
+                    verifier.push_stored(stored);
                 }
             }
         }
@@ -55,7 +54,7 @@ pub async fn verify_stream(store: &dyn EventStore, stream: &str) -> Result<Verif
         if page.is_empty() {
             return Ok(verifier);
         }
-        page.iter().for_each(|stored| feed(&mut verifier, stored));
+        page.iter().for_each(|stored| verifier.push_stored(stored));
     }
 }
 
@@ -72,18 +71,6 @@ pub async fn stream_events(
             return Ok(events);
         }
         events.extend(page);
-    }
-}
-
-/// Verifies the stored events of one stream into `verifier`, in order.
-pub fn feed(verifier: &mut Verifier, stored: &crate::store::StoredEvent) {
-    match line_of(stored) {
-        Ok(line) => verifier.push(stored.revision, &line.record()),
-        Err(reason) => verifier.push_unreadable(
-            stored.revision,
-            Some(agora_events::EventId(stored.event_id)),
-            reason,
-        ),
     }
 }
 

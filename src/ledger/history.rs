@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use agora_events::{CommunitySlug, EventId, EventRecord};
+use agora_events::{CommunitySlug, Event, EventId, EventRecord, hashed_links};
 
 use super::snapshot::Snapshot;
 use super::writer::WriterState;
@@ -46,8 +46,11 @@ pub fn committed_of(stored: &StoredEvent) -> Result<Committed, LedgerError> {
     })
 }
 
-/// Verifies and applies one stored event of the state's stream.
-pub fn absorb(state: &mut WriterState, stored: &StoredEvent) -> Result<Committed, LedgerError> {
+/// Verifies and applies one stored event of the state's stream. An event
+/// already filed in the index whose stored bytes hash as they lie is folded
+/// straight from them; any other is read the slow way, which also names
+/// what is wrong with it.
+pub fn absorb(state: &mut WriterState, stored: &StoredEvent) -> Result<(), LedgerError> {
     let expected_revision = state.revision.map_or(0, |revision| revision + 1);
     if stored.revision != expected_revision {
         return Err(LedgerError::Corrupt(format!(
@@ -55,21 +58,47 @@ pub fn absorb(state: &mut WriterState, stored: &StoredEvent) -> Result<Committed
             stored.stream, state.revision, stored.revision
         )));
     }
+    let event_id = EventId(stored.event_id);
+    let filed = state.has_filed(stored.revision);
+    if filed
+        && let Some(links) =
+            hashed_links(event_id, &stored.event_type, &stored.data, &stored.metadata)
+        && links.prev_hash == state.head
+    {
+        let event = Event::decode_slice(&stored.event_type, links.version, &stored.data)
+            .map_err(|error| corrupt(stored, error))?;
+        state.apply(
+            stored.revision,
+            links.hash,
+            &event,
+            event_id,
+            links.recorded_at,
+        );
+        return Ok(());
+    }
     let record = record_of(stored)?;
     record
         .verify_link(&state.head)
         .map_err(|error| LedgerError::Corrupt(error.to_string()))?;
-    let (event, metadata) = record
-        .decode()
-        .map_err(|error| LedgerError::Corrupt(error.to_string()))?;
-    let committed = Committed {
-        position: stored.position,
-        revision: stored.revision,
-        record,
-    };
-    state.remember(&committed, &event, &metadata);
-    state.apply(&committed, &event, &metadata);
-    Ok(committed)
+    let (event, metadata) = record.decode().map_err(|error| corrupt(stored, error))?;
+    if !filed {
+        state.remember(stored.revision, &record, &event, &metadata);
+    }
+    state.apply(
+        stored.revision,
+        record.hash,
+        &event,
+        event_id,
+        metadata.recorded_at,
+    );
+    Ok(())
+}
+
+fn corrupt(stored: &StoredEvent, error: impl std::fmt::Display) -> LedgerError {
+    LedgerError::Corrupt(format!(
+        "{} revision {}: {error}",
+        stored.stream, stored.revision
+    ))
 }
 
 /// Every community of the log, verified and folded: from its latest

@@ -4,7 +4,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::RwLockWriteGuard;
 
-use agora_events::{BallotId, CommunitySlug, Event, EventId, Hash, Metadata, PioneerId, Timestamp};
+use agora_events::{
+    BallotId, CommunitySlug, Event, EventId, EventRecord, Hash, Metadata, PioneerId, Timestamp,
+};
 use agora_projections::CommunityState;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -83,14 +85,25 @@ impl WriterState {
         self.recent.write().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Whether the store's index holds the entries of the event at `revision`.
+    pub fn has_filed(&self, revision: u64) -> bool {
+        self.recent
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .has_filed(revision)
+    }
+
     /// Keeps a committed event's index entries until the store files them.
-    pub fn remember(&mut self, committed: &Committed, event: &Event, metadata: &Metadata) {
+    pub fn remember(
+        &mut self,
+        revision: u64,
+        record: &EventRecord,
+        event: &Event,
+        metadata: &Metadata,
+    ) {
         let mut recent = self.recent();
-        if !recent.has_filed(committed.revision) {
-            recent.add(
-                committed.revision,
-                index::keys(&committed.record.data, event, metadata),
-            );
+        if !recent.has_filed(revision) {
+            recent.add(revision, index::keys(&record.data, event, metadata));
         }
     }
 
@@ -103,18 +116,20 @@ impl WriterState {
     }
 
     /// Applies a committed event: state, revision, head.
-    pub fn apply(&mut self, committed: &Committed, event: &Event, metadata: &Metadata) {
+    pub fn apply(
+        &mut self,
+        revision: u64,
+        hash: Hash,
+        event: &Event,
+        event_id: EventId,
+        recorded_at: Timestamp,
+    ) {
         let mut state = self.state.take().map(Arc::unwrap_or_clone);
-        evolve(
-            &mut state,
-            event,
-            committed.record.event_id,
-            metadata.recorded_at,
-        );
+        evolve(&mut state, event, event_id, recorded_at);
         self.state = state.map(Arc::new);
-        self.revision = Some(committed.revision);
-        self.head = committed.record.hash;
-        self.last_recorded_at = Some(metadata.recorded_at);
+        self.revision = Some(revision);
+        self.head = hash;
+        self.last_recorded_at = Some(recorded_at);
     }
 }
 

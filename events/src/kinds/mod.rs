@@ -99,6 +99,25 @@ macro_rules! vocabulary {
                 }
             }
 
+            /// Reads recorded data straight from its JSON bytes: typed at
+            /// once when it is of the current version, else through a JSON
+            /// value and upcast.
+            pub fn decode_slice(event_type: &str, version: u32, data: &[u8]) -> Result<Self, DecodeError> {
+                if current_version(event_type) != Some(version) {
+                    let data = serde_json::from_slice(data).map_err(|error| DecodeError::Malformed(format!("{event_type} data: {error}")))?;
+                    return Self::decode(event_type, version, data);
+                }
+                let bad_data = |error: serde_json::Error| DecodeError::BadData {
+                    event_type: event_type.to_owned(),
+                    version,
+                    reason: error.to_string(),
+                };
+                match event_type {
+                    $(stringify!($name) => serde_json::from_slice(data).map(Self::$name).map_err(bad_data),)*
+                    other => Err(DecodeError::UnknownType(other.to_owned())),
+                }
+            }
+
             /// Reads recorded data of any known version, upcasting old ones.
             pub fn decode(event_type: &str, version: u32, data: Value) -> Result<Self, DecodeError> {
                 let data = upcast(event_type, version, data)?;

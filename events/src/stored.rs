@@ -1,0 +1,209 @@
+//! Checking an event straight from the bytes a store keeps.
+//!
+//! The ledger stores an event's data as canonical JSON, and its metadata as
+//! an object whose members are each in canonical form (beside them, the
+//! version and the chain links). So the bytes an event's hash covers can be
+//! streamed into SHA-256 from the stored bytes as they lie: the metadata's
+//! members are located, not decoded, and nothing is re-encoded.
+//!
+//! This is only a faster way to the same verdict. When the stored bytes are
+//! not in that form (written by other means, or damaged), the computed hash
+//! differs from the recorded one and the caller reads the event the slow
+//! way ([`EventRecord::from_store_bytes`](crate::EventRecord::from_store_bytes)
+//! and [`verify_link`](crate::EventRecord::verify_link)), which re-encodes
+//! and names what is wrong. A match cannot be a false one: the bytes hashed
+//! are the bytes read, so they are the canonical bytes the hash was made
+//! from (short of a SHA-256 collision), and the data and `recorded_at` the
+//! caller folds are parsed from those very bytes.
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use sha2::{Digest, Sha256};
+
+use crate::{EventId, Hash, Timestamp};
+
+/// The stored metadata, its members located but not decoded.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoredMetadata<'a> {
+    #[serde(borrow)]
+    actor: &'a RawValue,
+    #[serde(borrow)]
+    command_digest: &'a RawValue,
+    #[serde(borrow)]
+    command_id: &'a RawValue,
+    #[serde(borrow)]
+    community: &'a RawValue,
+    #[serde(borrow)]
+    correlation_id: &'a RawValue,
+    #[serde(borrow)]
+    recorded_at: &'a RawValue,
+    version: u32,
+    prev_hash: &'a str,
+    hash: &'a str,
+}
+
+/// What a stored event's bytes say of its place in the chain, once they
+/// hash to the hash they record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredLinks {
+    /// The version of the event type's data.
+    pub version: u32,
+    pub prev_hash: Hash,
+    /// The recorded hash, which the stored bytes hash to.
+    pub hash: Hash,
+    pub recorded_at: Timestamp,
+}
+
+/// The links of a stored event whose bytes hash, as they lie, to the hash
+/// they record; `None` when they do not, or are not in the form the ledger
+/// writes (the caller then checks the event the slow way).
+pub fn hashed_links(
+    event_id: EventId,
+    event_type: &str,
+    data: &[u8],
+    metadata: &[u8],
+) -> Option<StoredLinks> {
+    let stored: StoredMetadata<'_> = serde_json::from_slice(metadata).ok()?;
+    let recorded: Hash = stored.hash.parse().ok()?;
+    let prev_hash: Hash = stored.prev_hash.parse().ok()?;
+    // Written as is only when it needs no escape: every type name does.
+    if !event_type.bytes().all(|byte| byte.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let mut id = [0; uuid::fmt::Hyphenated::LENGTH];
+    let id = event_id.0.hyphenated().encode_lower(&mut id);
+    let version = stored.version.to_string();
+
+    let mut hasher = Sha256::new();
+    hasher.update(prev_hash.0);
+    hasher.update(b"{\"data\":");
+    hasher.update(data);
+    hasher.update(b",\"event_id\":\"");
+    hasher.update(id.as_bytes());
+    hasher.update(b"\",\"metadata\":{\"actor\":");
+    hasher.update(stored.actor.get());
+    hasher.update(b",\"command_digest\":");
+    hasher.update(stored.command_digest.get());
+    hasher.update(b",\"command_id\":");
+    hasher.update(stored.command_id.get());
+    hasher.update(b",\"community\":");
+    hasher.update(stored.community.get());
+    hasher.update(b",\"correlation_id\":");
+    hasher.update(stored.correlation_id.get());
+    hasher.update(b",\"recorded_at\":");
+    hasher.update(stored.recorded_at.get());
+    hasher.update(b"},\"type\":\"");
+    hasher.update(event_type.as_bytes());
+    hasher.update(b"\",\"version\":");
+    hasher.update(version.as_bytes());
+    hasher.update(b"}");
+    if Hash(hasher.finalize().into()) != recorded {
+        return None;
+    }
+    let recorded_at = serde_json::from_str(stored.recorded_at.get()).ok()?;
+    Some(StoredLinks {
+        version: stored.version,
+        prev_hash,
+        hash: recorded,
+        recorded_at,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kinds::{PioneerLeft, RoleGranted};
+    use crate::{Actor, CorrelationId, Event, Metadata, NewEvent, PioneerId, Role};
+    use uuid::Uuid;
+
+    fn record(n: u128, event: Event, prev: Hash) -> crate::EventRecord {
+        NewEvent {
+            event_id: EventId(Uuid::from_u128(n)),
+            event,
+            metadata: Metadata {
+                community: "demo".parse().unwrap(),
+                actor: Actor {
+                    id: "un \"acteur\" é\n".into(),
+                    role: Role::Admin,
+                },
+                command_id: format!("commande-{n}/é"),
+                command_digest: Hash::of(b"command"),
+                correlation_id: CorrelationId(Uuid::from_u128(n + 100)),
+                recorded_at: "2026-11-28T17:00:00Z".parse::<Timestamp>().unwrap(),
+            },
+        }
+        .link(prev)
+    }
+
+    #[test]
+    fn the_bytes_the_ledger_stores_hash_as_they_lie() {
+        let pioneer_id = PioneerId(Uuid::from_u128(9));
+        let first = record(
+            1,
+            RoleGranted {
+                pioneer_id,
+                role: Role::Gardener,
+            }
+            .into(),
+            Hash::GENESIS,
+        );
+        let second = record(2, PioneerLeft { pioneer_id }.into(), first.hash);
+        for record in [&first, &second] {
+            let (data, metadata) = record.to_store_bytes();
+            let links = hashed_links(record.event_id, &record.event_type, &data, &metadata)
+                .expect("stored bytes in the ledger's form");
+            assert_eq!(links.hash, record.hash);
+            assert_eq!(links.prev_hash, record.prev_hash);
+            assert_eq!(links.version, record.version);
+        }
+    }
+
+    #[test]
+    fn any_other_bytes_fall_back_to_the_slow_path() {
+        let first = record(
+            1,
+            PioneerLeft {
+                pioneer_id: PioneerId(Uuid::from_u128(9)),
+            }
+            .into(),
+            Hash::GENESIS,
+        );
+        let (data, metadata) = first.to_store_bytes();
+        let id = first.event_id;
+        // The same content, spelled otherwise: the slow path decides.
+        let spaced = String::from_utf8(data.clone()).unwrap().replace(':', ": ");
+        assert_eq!(
+            hashed_links(id, "PioneerLeft", spaced.as_bytes(), &metadata),
+            None
+        );
+        // Changed content.
+        let changed = String::from_utf8(data.clone()).unwrap().replace('9', "8");
+        assert_eq!(
+            hashed_links(id, "PioneerLeft", changed.as_bytes(), &metadata),
+            None
+        );
+        // Another type, another id, a member too many or missing.
+        assert_eq!(hashed_links(id, "PioneerJoined", &data, &metadata), None);
+        assert_eq!(
+            hashed_links(EventId(Uuid::nil()), "PioneerLeft", &data, &metadata),
+            None
+        );
+        let text = String::from_utf8(metadata).unwrap();
+        let extra = text.replacen('{', "{\"extra\":1,", 1);
+        assert_eq!(
+            hashed_links(id, "PioneerLeft", &data, extra.as_bytes()),
+            None
+        );
+        let missing = text.replacen("\"community\":\"demo\",", "", 1);
+        assert_eq!(
+            hashed_links(id, "PioneerLeft", &data, missing.as_bytes()),
+            None
+        );
+        let duplicated = text.replacen('{', "{\"community\":\"demo\",", 1);
+        assert_eq!(
+            hashed_links(id, "PioneerLeft", &data, duplicated.as_bytes()),
+            None
+        );
+    }
+}
