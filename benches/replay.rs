@@ -4,7 +4,9 @@
 //! baseline measured in the same run: reading the same rows straight from
 //! SQLite.
 //!
-//! Run: `cargo bench --bench replay -- [--events N]`
+//! Run: `cargo bench --bench replay -- [--events N] [--store PATH]`; with
+//! `--store`, the log is written there and kept (to profile `agora verify`
+//! or `agora rebuild` on it).
 //!
 //! The log is made of one community with 200 pioneers and `N` transfers of
 //! time credits between them (balances kept within limits), written
@@ -170,13 +172,18 @@ fn events(transfers: usize) -> Vec<ProposedEvent> {
 
 fn main() {
     let mut transfers = 200_000;
+    let mut kept: Option<std::path::PathBuf> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
-        if arg == "--events" {
-            transfers = args
-                .next()
-                .and_then(|s| s.parse().ok())
-                .expect("--events N");
+        match arg.as_str() {
+            "--events" => {
+                transfers = args
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .expect("--events N");
+            }
+            "--store" => kept = Some(args.next().expect("--store PATH").into()),
+            _ => {}
         }
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -185,7 +192,7 @@ fn main() {
         .unwrap();
     runtime.block_on(async move {
         let directory = tempfile::tempdir().unwrap();
-        let path = directory.path().join("bench.db");
+        let path = kept.unwrap_or_else(|| directory.path().join("bench.db"));
         let total = {
             let store = SqliteStore::open(&path).unwrap();
             let events = events(transfers);

@@ -43,6 +43,17 @@ impl Hash {
 #[error("hash {0:?} must be 64 lowercase hex digits")]
 pub struct HashError(pub String);
 
+/// The value of each lowercase hex digit, and 0xff for every other byte.
+const NIBBLES: [u8; 256] = {
+    let mut table = [0xff; 256];
+    let mut digit = 0;
+    while digit < 16 {
+        table[b"0123456789abcdef"[digit] as usize] = digit as u8;
+        digit += 1;
+    }
+    table
+};
+
 impl FromStr for Hash {
     type Err = HashError;
     fn from_str(text: &str) -> Result<Self, Self::Err> {
@@ -51,15 +62,16 @@ impl FromStr for Hash {
         if digits.len() != 64 {
             return Err(error());
         }
-        let nibble = |digit: u8| match digit {
-            b'0'..=b'9' => Some(digit - b'0'),
-            b'a'..=b'f' => Some(digit - b'a' + 10),
-            _ => None,
-        };
+        // Every byte read is checked at once: a digit's value, or 0xff.
         let mut bytes = [0; 32];
+        let mut invalid = 0;
         for (byte, pair) in bytes.iter_mut().zip(digits.chunks_exact(2)) {
-            *byte =
-                (nibble(pair[0]).ok_or_else(error)? << 4) | nibble(pair[1]).ok_or_else(error)?;
+            let (high, low) = (NIBBLES[pair[0] as usize], NIBBLES[pair[1] as usize]);
+            invalid |= high | low;
+            *byte = (high << 4) | (low & 0x0f);
+        }
+        if invalid & 0xf0 != 0 {
+            return Err(error());
         }
         Ok(Self(bytes))
     }
@@ -116,6 +128,14 @@ mod tests {
         assert_eq!(text.parse::<Hash>().unwrap(), hash);
         assert!(text.to_uppercase().parse::<Hash>().is_err());
         assert!(text[..62].parse::<Hash>().is_err());
+        // Any one digit out of range, wherever it is.
+        for at in [0, 1, 31, 62, 63] {
+            for wrong in ["g", "G", " ", "é"] {
+                let mut bad = text.clone();
+                bad.replace_range(at..at + 1, wrong);
+                assert!(bad.parse::<Hash>().is_err(), "{bad}");
+            }
+        }
     }
 
     #[test]

@@ -27,17 +27,19 @@ pub async fn verify_store(
         }
         None => {
             let mut pages = Pages::of_log(store, 0);
-            loop {
-                let page = pages.next_page().await?;
-                if page.is_empty() {
-                    break;
-                }
-                for stored in &page {
-                    let verifier = verifiers
-                        .entry(stored.stream.clone())
-                        .or_insert_with(|| Verifier::new(stored.stream.clone()));
-                    verifier.push_stored(stored);
-                }
+            let mut page = pages.next_page().await?;
+            while !page.is_empty() {
+                let (next, ()) = pages
+                    .next_page_during(|| {
+                        for stored in page {
+                            let verifier = verifiers
+                                .entry(stored.stream.clone())
+                                .or_insert_with(|| Verifier::new(stored.stream.clone()));
+                            verifier.push_stored(&stored);
+                        }
+                    })
+                    .await;
+                page = next?;
             }
         }
     }
@@ -49,13 +51,17 @@ pub async fn verify_store(
 pub async fn verify_stream(store: &dyn EventStore, stream: &str) -> Result<Verifier, StoreError> {
     let mut verifier = Verifier::new(stream);
     let mut pages = Pages::of_stream(store, stream, 0);
-    loop {
-        let page = pages.next_page().await?;
-        if page.is_empty() {
-            return Ok(verifier);
-        }
-        page.iter().for_each(|stored| verifier.push_stored(stored));
+    let mut page = pages.next_page().await?;
+    while !page.is_empty() {
+        let (next, ()) = pages
+            .next_page_during(|| {
+                page.into_iter()
+                    .for_each(|stored| verifier.push_stored(&stored))
+            })
+            .await;
+        page = next?;
     }
+    Ok(verifier)
 }
 
 /// Every stored event of one stream, in order.

@@ -247,16 +247,19 @@ pub async fn catch_up(
 ) -> Result<(), LedgerError> {
     let from = state.revision.map_or(0, |revision| revision + 1);
     let mut pages = Pages::of_stream(store, stream, from);
-    loop {
-        let page = pages.next_page().await?;
-        if page.is_empty() {
-            return Ok(());
-        }
-        for stored in &page {
-            absorb(state, stored)?;
-        }
+    let mut page = pages.next_page().await?;
+    while !page.is_empty() {
+        let (next, absorbed) = pages
+            .next_page_during(|| {
+                page.into_iter()
+                    .try_for_each(|stored| absorb(state, &stored))
+            })
+            .await;
+        absorbed?;
         file_backlog(store, stream, state).await?;
+        page = next?;
     }
+    Ok(())
 }
 
 /// The committed events of `stream` at `revisions` (in increasing order),

@@ -327,6 +327,17 @@ impl<'a> Pages<'a> {
         }
         Ok(page)
     }
+
+    /// The next page, read while `work` (on the page before) runs on this
+    /// thread: the two overlap, since the SQLite store reads on a thread of
+    /// its own.
+    pub async fn next_page_during<T>(
+        &mut self,
+        work: impl FnOnce() -> T,
+    ) -> (Result<Vec<StoredEvent>, StoreError>, T) {
+        // `join!` polls the read first: it is under way before the work starts.
+        tokio::join!(self.next_page(), async move { work() })
+    }
 }
 
 /// Refuses appends larger than the limits allow, before any IO.
