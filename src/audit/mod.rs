@@ -32,10 +32,14 @@ pub async fn verify_store(
                 let (next, ()) = pages
                     .next_page_during(|| {
                         for stored in page {
-                            let verifier = verifiers
-                                .entry(stored.stream.clone())
-                                .or_insert_with(|| Verifier::new(stored.stream.clone()));
-                            verifier.push_stored(&stored);
+                            match verifiers.get_mut(&stored.stream) {
+                                Some(verifier) => verifier.push_stored(&stored),
+                                None => {
+                                    let mut verifier = Verifier::new(stored.stream.clone());
+                                    verifier.push_stored(&stored);
+                                    verifiers.insert(stored.stream, verifier);
+                                }
+                            }
                         }
                     })
                     .await;
