@@ -115,9 +115,18 @@ fn export_import_export_gives_the_same_bytes_and_both_verify() {
 
     assert!(imported.status.success(), "{}", text(&imported));
     assert!(exported.status.success(), "{}", text(&exported));
-    assert_eq!(
-        std::fs::read(&export).unwrap(),
-        std::fs::read(&again).unwrap()
+    let (first, second) = (
+        std::fs::read_to_string(&export).unwrap(),
+        std::fs::read_to_string(&again).unwrap(),
+    );
+    let differs = first.lines().zip(second.lines()).position(|(a, b)| a != b);
+    assert!(
+        first == second,
+        "{} and {} lines; first difference at line {differs:?}:\n{}\n{}",
+        first.lines().count(),
+        second.lines().count(),
+        differs.map_or("", |line| first.lines().nth(line).unwrap()),
+        differs.map_or("", |line| second.lines().nth(line).unwrap()),
     );
     assert!(verified_file.status.success(), "{}", text(&verified_file));
     assert!(text(&verified_file).contains("chain intact"));

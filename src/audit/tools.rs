@@ -157,7 +157,10 @@ pub async fn import(file: &Path, target: &Path) -> Result<u64, ToolError> {
     }
     let staging = staging_path(target);
     remove_store_files(&staging)?;
-    let imported = write_all(&lines, &staging).await;
+    let imported = match write_all(&lines, &staging).await {
+        Ok(count) => into_one_file(&staging).map(|()| count),
+        Err(error) => Err(error),
+    };
     match imported {
         Ok(count) => {
             // The old file's WAL must not outlive it (SQLite would read it
@@ -172,6 +175,25 @@ pub async fn import(file: &Path, target: &Path) -> Result<u64, ToolError> {
             Err(error)
         }
     }
+}
+
+/// Moves everything a store's write-ahead log holds into its file and
+/// leaves the file in rollback-journal mode (the store turns WAL on again
+/// when it opens): the file alone is then the whole store, and can be
+/// renamed without its side files. Refuses if anything still holds the
+/// log.
+fn into_one_file(path: &Path) -> Result<(), ToolError> {
+    let connection = rusqlite::Connection::open(path)?;
+    let mode: String =
+        connection.query_row("PRAGMA journal_mode = DELETE", [], |row| row.get(0))?;
+    if !mode.eq_ignore_ascii_case("delete") {
+        return Err(format!(
+            "{} is still in use: its write-ahead log could not be emptied (journal mode {mode})",
+            path.display()
+        )
+        .into());
+    }
+    Ok(())
 }
 
 fn staging_path(target: &Path) -> PathBuf {

@@ -79,7 +79,8 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    /// Commits batches until every queue sender is gone and the queue is empty.
+    /// Commits batches until every queue sender is gone and the queue is
+    /// empty, then empties the write-ahead log into the file.
     pub(super) fn run(mut self, mut requests: mpsc::Receiver<Request>) {
         let mut carried: Option<Request> = None;
         while let Some(first) = carried.take().or_else(|| requests.blocking_recv()) {
@@ -101,6 +102,9 @@ impl Writer {
             }
             self.commit(batch);
         }
+        // Stopping: everything committed goes into the file itself, so a
+        // stopped store is whole without its write-ahead log.
+        self.empty_the_wal();
     }
 
     /// Copies the write-ahead log into the file and truncates it, so that
