@@ -114,6 +114,13 @@ pub enum Command {
         /// How long the token lasts.
         #[arg(long, default_value_t = 24)]
         hours: i64,
+        /// Print a sign-in link to the web interface (at the configured
+        /// listen address, or `--base-url`) instead of the bare token.
+        #[arg(long)]
+        link: bool,
+        /// Where the service is reached, for `--link`.
+        #[arg(long)]
+        base_url: Option<String>,
     },
     /// Print the OpenAPI document.
     Openapi,

@@ -121,6 +121,7 @@ fn mint(
     subject: String,
     roles: Vec<agora::cli::RoleArg>,
     hours: i64,
+    link: Option<String>,
 ) -> ExitCode {
     let AuthSettings::Secret(_) = &config.auth else {
         eprintln!(
@@ -142,7 +143,10 @@ fn mint(
     };
     match auth.mint(&claims) {
         Some(token) => {
-            println!("{token}");
+            match link {
+                Some(base) => println!("{}", demo::sign_in_link(&base, &token)),
+                None => println!("{token}"),
+            }
             ExitCode::SUCCESS
         }
         None => failed("minting", "no secret"),
@@ -210,7 +214,14 @@ async fn run(command: Command) -> Result<ExitCode, ExitCode> {
             subject,
             roles,
             hours,
-        } => Ok(mint(resolve(&config)?, community, subject, roles, hours)),
+            link,
+            base_url,
+        } => {
+            let config = resolve(&config)?;
+            let link =
+                link.then(|| base_url.unwrap_or_else(|| format!("http://{}", config.listen)));
+            Ok(mint(config, community, subject, roles, hours, link))
+        }
         Command::Openapi => {
             let document = http::openapi_document()
                 .to_pretty_json()

@@ -367,10 +367,21 @@ pub fn tokens_text(auth: &Arc<Authenticator>, cast: &DemoCast, base_url: &str) -
     )?;
     let pioneer = mint(&cast.pioneer.to_string(), community, &[Role::Pioneer])?;
     Some(format!(
-        "Demo community {community} is ready. Tokens (valid 7 days):\n\
+        "Demo community {community} is ready.\n\
+         \nSign in to the web interface (in French) with a link (valid 7 days):\n\
+         \n  pioneer   {}\n  gardener  {}\n  treasurer {}\n\
+         \nTokens for the API (valid 7 days):\n\
          \n  admin     {admin}\n  gardener  {gardener}\n  treasurer {treasurer}\n  pioneer   {pioneer}\n\
          \nTry:\n  curl -s -H 'Authorization: Bearer {pioneer}' '{base_url}/v1/communities/{community}/shares'\n\
          \n  curl -s -H 'Authorization: Bearer {gardener}' '{base_url}/v1/communities/{community}/pioneers?limit=5'\n\
-         \nThe API is described at {base_url}/v1/openapi.json\n"
+         \nThe API is described at {base_url}/v1/openapi.json\n",
+        sign_in_link(base_url, &pioneer),
+        sign_in_link(base_url, &gardener),
+        sign_in_link(base_url, &treasurer),
     ))
+}
+
+/// The web interface's sign-in link for a token, at the service's `base_url`.
+pub fn sign_in_link(base_url: &str, token: &str) -> String {
+    format!("{}/connexion?jeton={token}", base_url.trim_end_matches('/'))
 }

@@ -34,6 +34,19 @@ pub struct CommandContext {
     path: String,
 }
 
+impl CommandContext {
+    /// A command sent by other means than the API's own requests (a form):
+    /// its key, and the method and path it came by.
+    pub fn new(idempotency_key: Option<String>, method: &str, path: &str) -> Self {
+        Self {
+            idempotency_key,
+            correlation_id: CorrelationId(Uuid::now_v7()),
+            method: method.to_owned(),
+            path: path.to_owned(),
+        }
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for CommandContext {
     type Rejection = ApiError;
 
@@ -159,25 +172,7 @@ pub async fn submit(
     context: CommandContext,
     submission: Submission,
 ) -> Result<Response, ApiError> {
-    let command_digest = command_digest(
-        &caller.claims.sub,
-        &context.method,
-        &context.path,
-        &submission.body_digest,
-    );
-    let outcome = state
-        .ledger
-        .execute(CommandRequest {
-            community: submission.community,
-            command: submission.command,
-            actor: submission.actor,
-            idempotency_key: context.idempotency_key,
-            command_digest,
-            correlation_id: context.correlation_id,
-            new_key: submission.new_key,
-        })
-        .await?;
-    let location = submission.locate.and_then(|locate| locate(&outcome));
+    let (outcome, location) = execute(state, caller, context, submission).await?;
     let status = if location.is_some() {
         StatusCode::CREATED
     } else {
@@ -197,6 +192,37 @@ pub async fn submit(
         headers.insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
     }
     Ok(response)
+}
+
+/// Hands the command to the ledger, digested with what the caller sent:
+/// the one path of every command, from the API or from a form. Returns
+/// the outcome and, for a command creating something, where it is.
+pub async fn execute(
+    state: &AppState,
+    caller: &Caller,
+    context: CommandContext,
+    submission: Submission,
+) -> Result<(CommandOutcome, Option<String>), ApiError> {
+    let command_digest = command_digest(
+        &caller.claims.sub,
+        &context.method,
+        &context.path,
+        &submission.body_digest,
+    );
+    let outcome = state
+        .ledger
+        .execute(CommandRequest {
+            community: submission.community,
+            command: submission.command,
+            actor: submission.actor,
+            idempotency_key: context.idempotency_key,
+            command_digest,
+            correlation_id: context.correlation_id,
+            new_key: submission.new_key,
+        })
+        .await?;
+    let location = submission.locate.and_then(|locate| locate(&outcome));
+    Ok((outcome, location))
 }
 
 /// Finds the community of a path and authorizes the caller in it: what

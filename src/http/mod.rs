@@ -19,6 +19,7 @@ mod pioneers;
 mod projects;
 mod schema;
 mod shares;
+mod web;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -125,6 +126,7 @@ pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
     let (routes, _) = routes().split_for_parts();
     routes
+        .merge(web::routes())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(state)

@@ -15,3 +15,4 @@ mod projects;
 mod report;
 mod serve;
 mod shares;
+mod web;

@@ -1,0 +1,208 @@
+//! The web interface, in French: pages rendered by the server from
+//! compile-time checked templates, and plain forms that work without
+//! JavaScript (post, then redirect, then get). Every form goes through the
+//! command path the API uses ([`execute`]), with an idempotency key per
+//! form, so a page submitted twice records once; each page shows only what
+//! its reader may see, by the API's own access rules.
+//!
+//! Signing in takes a link carrying a token from the community's platform
+//! (`agora token … --link`); it sets an HttpOnly, SameSite=Strict session
+//! cookie holding that token, checked again on every request. Forms carry
+//! a CSRF token derived from the session.
+
+mod fr;
+mod pages;
+mod session;
+
+use askama::Template;
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use super::AppState;
+use super::error::ApiError;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(session::welcome))
+        .route("/connexion", get(session::sign_in))
+        .route("/deconnexion", post(session::sign_out))
+        .route("/static/agora.css", get(stylesheet))
+        .route("/c/{community}", get(pages::home))
+        .route("/c/{community}/aide", post(pages::record_help))
+        .route("/c/{community}/virements", post(pages::give_hours))
+        .route(
+            "/c/{community}/echanges/{exchange}/confirmer",
+            post(pages::confirm_help),
+        )
+        .route(
+            "/c/{community}/echanges/{exchange}/annuler",
+            post(pages::cancel_help),
+        )
+        .route("/c/{community}/marche", get(pages::market))
+        .route("/c/{community}/marche/annonces", post(pages::publish))
+        .route("/c/{community}/releve", get(pages::statement))
+}
+
+/// The stylesheet, small and hand-written, served from the binary.
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("agora.css"),
+    )
+        .into_response()
+}
+
+/// What every page shows around its content.
+pub struct Layout {
+    /// The community's name, from its statutes.
+    pub community_name: String,
+    /// `/c/<slug>`: where the community's pages live.
+    pub base: String,
+    /// Which page this is, for the navigation.
+    pub here: &'static str,
+    pub signed_in: bool,
+    pub csrf: String,
+    pub alert: Option<Alert>,
+    pub notice: Option<String>,
+}
+
+impl Layout {
+    /// The layout of a page seen by nobody signed in.
+    fn anonymous() -> Self {
+        Self {
+            community_name: String::new(),
+            base: String::new(),
+            here: "",
+            signed_in: false,
+            csrf: String::new(),
+            alert: None,
+            notice: None,
+        }
+    }
+}
+
+/// A refusal, shown beside the form it answers.
+pub struct Alert {
+    /// Which form of the page it answers.
+    pub form: &'static str,
+    pub message: String,
+}
+
+/// A page with only a heading, a sentence and perhaps where to go next.
+#[derive(Template)]
+#[template(path = "web/message.html")]
+struct Message {
+    layout: Layout,
+    heading: String,
+    text: String,
+    next: Option<String>,
+}
+
+/// A page that cannot be shown, told in French with its status.
+#[derive(Debug)]
+pub struct Failure {
+    status: StatusCode,
+    heading: &'static str,
+    text: String,
+}
+
+impl Failure {
+    fn new(status: StatusCode, heading: &'static str, text: impl Into<String>) -> Self {
+        Self {
+            status,
+            heading,
+            text: text.into(),
+        }
+    }
+
+    fn not_found() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "Page introuvable",
+            fr::refusal("community-not-found"),
+        )
+    }
+
+    fn sign_in_required() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "Connexion nécessaire",
+            "Ouvrez le lien de connexion personnel que vous avez reçu de votre communauté.",
+        )
+    }
+
+    fn bad_form(rule: &str) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Formulaire refusé",
+            fr::refusal(rule),
+        )
+    }
+}
+
+impl From<ApiError> for Failure {
+    fn from(error: ApiError) -> Self {
+        let problem = error.problem();
+        let status =
+            StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let heading = match status {
+            StatusCode::UNAUTHORIZED => "Connexion nécessaire",
+            StatusCode::FORBIDDEN => "Accès refusé",
+            StatusCode::NOT_FOUND => "Page introuvable",
+            status if status.is_server_error() => "Service indisponible",
+            _ => "Demande refusée",
+        };
+        Self::new(status, heading, fr::refusal(&problem.rule))
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        let page = Message {
+            layout: Layout::anonymous(),
+            heading: self.heading.to_owned(),
+            text: self.text,
+            next: None,
+        };
+        html(self.status, &page)
+    }
+}
+
+/// A rendered page with the headers every page carries.
+fn html(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(body) => {
+            let mut response = (status, body).into_response();
+            let headers = response.headers_mut();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(
+                    "default-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+                ),
+            );
+            headers.insert(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            );
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            headers.insert(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            );
+            response
+        }
+        Err(error) => {
+            tracing::error!(%error, "a page did not render");
+            (StatusCode::INTERNAL_SERVER_ERROR, "erreur interne").into_response()
+        }
+    }
+}

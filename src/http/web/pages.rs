@@ -1,0 +1,802 @@
+//! The pioneer's pages: home (balance, help to confirm, help given, giving
+//! hours, shares, open ballots), the marketplace, the statement.
+
+use std::sync::Arc;
+
+use agora_events::{
+    AccountId, CommunitySlug, ExchangeId, Hash, Hours, ListingId, ListingKind, PioneerId, Role,
+    TransferId,
+};
+use agora_projections::ExchangeStatus;
+use askama::Template;
+use axum::Form;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::session::Session;
+use super::{Alert, Failure, Layout, fr, html};
+use crate::domain::{
+    CancelExchange, Canceller, Command, ConfirmExchange, PublishListing, RecordExchange,
+    TransferCredits,
+};
+use crate::http::AppState;
+use crate::http::caller::Access;
+use crate::http::command::{CommandContext, Submission, enter, execute};
+use crate::http::error::ApiError;
+use crate::http::extract::IDEMPOTENCY_KEY_BYTES_MAX;
+use crate::ledger::DurableView;
+
+/// A signed-in pioneer on one of their community's pages.
+struct Visit {
+    session: Session,
+    community: CommunitySlug,
+    view: Arc<DurableView>,
+    me: PioneerId,
+}
+
+impl Visit {
+    /// Signs the visitor in from their cookie, finds the community and
+    /// checks they are one of its pioneers.
+    fn start(state: &AppState, headers: &HeaderMap, slug: &str) -> Result<Self, Failure> {
+        let session = Session::of(state, headers)?;
+        let community: CommunitySlug = slug.parse().map_err(|_| Failure::not_found())?;
+        let (view, _) = enter(state, &session.caller, &community, Access::Member)?;
+        let me = session
+            .caller
+            .pioneer_id()
+            .filter(|id| view.state.pioneer(*id).is_some())
+            .ok_or_else(|| {
+                Failure::from(ApiError::Forbidden {
+                    rule: "pioneer-only",
+                    detail: String::new(),
+                })
+            })?;
+        Ok(Self {
+            session,
+            community,
+            view,
+            me,
+        })
+    }
+
+    fn layout(&self, here: &'static str, alert: Option<Alert>, notice: Option<String>) -> Layout {
+        Layout {
+            community_name: self.view.state.statutes.name.clone(),
+            base: self.base(),
+            here,
+            signed_in: true,
+            csrf: self.session.csrf(),
+            alert,
+            notice,
+        }
+    }
+
+    fn base(&self) -> String {
+        format!("/c/{}", self.community)
+    }
+
+    /// What a member is called here: their display name, once opened.
+    fn name_of(&self, state: &AppState, pioneer: PioneerId) -> String {
+        self.view
+            .state
+            .pioneer(pioneer)
+            .and_then(|found| state.ledger.keys().open(pioneer, &found.personal))
+            .map(|personal| personal.display_name)
+            .unwrap_or_else(|| "un membre parti".to_owned())
+    }
+
+    fn account_name(&self, state: &AppState, account: AccountId) -> String {
+        match account {
+            AccountId::Pioneer(pioneer) => self.name_of(state, pioneer),
+            AccountId::Project(project) => self
+                .view
+                .state
+                .projects
+                .get(project)
+                .map(|project| format!("le projet « {} »", project.title))
+                .unwrap_or_else(|| "un projet".to_owned()),
+            AccountId::Community => "la communauté".to_owned(),
+        }
+    }
+
+    /// Runs a command sent by one of this page's forms, as the pioneer.
+    async fn run(
+        &self,
+        state: &AppState,
+        form: &impl FormFields,
+        path: &str,
+        command: Command,
+    ) -> Result<(), ApiError> {
+        let (_, actor) = enter(
+            state,
+            &self.session.caller,
+            &self.community,
+            Access::AnyOf(&[Role::Pioneer]),
+        )?;
+        let digest = Hash::of(&serde_json::to_vec(&form.digested()).unwrap_or_default());
+        let context = CommandContext::new(Some(form.key().to_owned()), "POST", path);
+        let submission = Submission::new(self.community.clone(), actor, command, digest);
+        execute(state, &self.session.caller, context, submission).await?;
+        Ok(())
+    }
+}
+
+/// What every form sends besides its own fields.
+trait FormFields {
+    fn csrf(&self) -> &str;
+    /// The form's idempotency key, minted when the page was drawn.
+    fn key(&self) -> &str;
+    /// The fields that make the command, digested with its key.
+    fn digested(&self) -> impl Serialize;
+}
+
+/// Checks what every form carries: the session's CSRF token and a usable
+/// idempotency key.
+fn checked<F: FormFields>(
+    visit: &Visit,
+    form: Result<Form<F>, FormRejection>,
+) -> Result<F, Failure> {
+    let Form(form) = form.map_err(|_| Failure::bad_form("invalid-form"))?;
+    visit.session.check_csrf(form.csrf())?;
+    let key = form.key();
+    let usable = !key.is_empty()
+        && key.len() <= IDEMPOTENCY_KEY_BYTES_MAX
+        && key.bytes().all(|byte| byte.is_ascii_graphic());
+    if !usable {
+        return Err(Failure::bad_form("invalid-form"));
+    }
+    Ok(form)
+}
+
+/// A fresh key for a form being drawn.
+fn form_key() -> String {
+    Uuid::now_v7().to_string()
+}
+
+/// Hours from a form's hours and minutes (0, 15, 30 or 45).
+fn duration(hours: u32, minutes: u32) -> Result<Hours, Failure> {
+    if hours > 24 || !matches!(minutes, 0 | 15 | 30 | 45) {
+        return Err(Failure::bad_form("invalid-form"));
+    }
+    let value = Decimal::from(hours) + Decimal::from(minutes) / Decimal::from(60);
+    Hours::new(value.round_dp(2)).map_err(|_| Failure::bad_form("invalid-form"))
+}
+
+/// After a command: back to the page, or the page again with the refusal.
+fn answered(
+    outcome: Result<(), ApiError>,
+    to: String,
+    refused: impl FnOnce(StatusCode, Alert) -> Response,
+    form: &'static str,
+) -> Response {
+    match outcome {
+        Ok(()) => Redirect::to(&to).into_response(),
+        Err(error) => {
+            let problem = error.problem();
+            let status =
+                StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let alert = Alert {
+                form,
+                message: fr::refusal(&problem.rule),
+            };
+            refused(status, alert)
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct Done {
+    fait: Option<String>,
+}
+
+/// What a finished form says, by the `fait` of the page it returns to.
+fn notice(done: &Done) -> Option<String> {
+    let words = match done.fait.as_deref()? {
+        "aide" => "Votre aide est enregistrée ; elle attend la confirmation de la personne aidée.",
+        "confirme" => "Merci ! L'échange est confirmé et les heures ont bougé.",
+        "annule" => "L'échange est annulé ; aucune heure n'a bougé.",
+        "virement" => "Les heures sont données.",
+        "annonce" => "Votre annonce est publiée.",
+        _ => return None,
+    };
+    Some(words.to_owned())
+}
+
+#[derive(Template)]
+#[template(path = "web/accueil.html")]
+struct Home {
+    layout: Layout,
+    me: String,
+    balance: String,
+    floor: String,
+    ceiling: String,
+    to_confirm: Vec<PendingHelp>,
+    waiting: Vec<PendingHelp>,
+    members: Vec<Member>,
+    help_key: String,
+    transfer_key: String,
+    shares_held: u32,
+    paid: String,
+    outstanding: String,
+    owes: bool,
+    ballots: Vec<OpenBallot>,
+}
+
+struct PendingHelp {
+    id: ExchangeId,
+    other: String,
+    hours: String,
+    description: String,
+    date: String,
+    key: String,
+    cancel_key: String,
+}
+
+struct Member {
+    id: PioneerId,
+    name: String,
+}
+
+struct OpenBallot {
+    question: String,
+    closes: String,
+}
+
+/// `/c/{community}`: the pioneer's home.
+pub async fn home(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(done): Query<Done>,
+    headers: HeaderMap,
+) -> Result<Response, Failure> {
+    let visit = Visit::start(&state, &headers, &slug)?;
+    Ok(draw_home(
+        &state,
+        &visit,
+        StatusCode::OK,
+        None,
+        notice(&done),
+    ))
+}
+
+fn draw_home(
+    state: &AppState,
+    visit: &Visit,
+    status: StatusCode,
+    alert: Option<Alert>,
+    notice: Option<String>,
+) -> Response {
+    let community = &visit.view.state;
+    let mine = AccountId::Pioneer(visit.me);
+    let statutes = &community.statutes;
+    let pending = |exchange: &agora_projections::Exchange, other: String| PendingHelp {
+        id: exchange.id,
+        other,
+        hours: fr::hours(exchange.hours),
+        description: exchange.description.clone(),
+        date: fr::date(exchange.recorded_at),
+        key: form_key(),
+        cancel_key: form_key(),
+    };
+    let open: Vec<_> = community
+        .market
+        .exchanges
+        .values()
+        .filter(|exchange| exchange.status == ExchangeStatus::Pending)
+        .collect();
+    let to_confirm = open
+        .iter()
+        .filter(|exchange| exchange.receiver == mine)
+        .map(|exchange| pending(exchange, visit.name_of(state, exchange.provider)))
+        .collect();
+    let waiting = open
+        .iter()
+        .filter(|exchange| exchange.provider == visit.me)
+        .map(|exchange| pending(exchange, visit.account_name(state, exchange.receiver)))
+        .collect();
+    let mut members: Vec<Member> = community
+        .pioneers
+        .values()
+        .filter(|pioneer| pioneer.is_active() && pioneer.id != visit.me)
+        .map(|pioneer| Member {
+            id: pioneer.id,
+            name: visit.name_of(state, pioneer.id),
+        })
+        .collect();
+    members.sort_by_cached_key(|member| fr::sort_key(&member.name));
+    // Two members of the same name are told apart by the start of their id.
+    let names: Vec<String> = members.iter().map(|member| member.name.clone()).collect();
+    for member in &mut members {
+        if names.iter().filter(|name| **name == member.name).count() > 1 {
+            let id = member.id.to_string();
+            member.name = format!("{} ({})", member.name, &id[id.len() - 4..]);
+        }
+    }
+    let holding = community.register.holding(visit.me);
+    let ballots = community
+        .ballots
+        .by_id
+        .values()
+        .filter(|ballot| ballot.is_open())
+        .map(|ballot| OpenBallot {
+            question: ballot.opened.question.clone(),
+            closes: fr::date(ballot.opened.closes_at),
+        })
+        .collect();
+    let limit = |limit: Option<Hours>| limit.map_or_else(|| "aucun".to_owned(), fr::hours);
+    let page = Home {
+        layout: visit.layout("accueil", alert, notice),
+        me: visit.name_of(state, visit.me),
+        balance: fr::hours(community.market.balance(mine)),
+        floor: limit(statutes.floor_of(mine)),
+        ceiling: limit(statutes.ceiling_of(mine)),
+        to_confirm,
+        waiting,
+        members,
+        help_key: form_key(),
+        transfer_key: form_key(),
+        shares_held: holding.held_paid_shares(),
+        paid: fr::euros(holding.paid_amount),
+        outstanding: fr::euros(holding.outstanding),
+        owes: !holding.outstanding.value().is_zero(),
+        ballots,
+    };
+    html(status, &page)
+}
+
+#[derive(Deserialize)]
+pub struct HelpForm {
+    csrf: String,
+    cle: String,
+    receiver: String,
+    heures: u32,
+    minutes: u32,
+    description: String,
+}
+
+impl FormFields for HelpForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+    fn key(&self) -> &str {
+        &self.cle
+    }
+    fn digested(&self) -> impl Serialize {
+        (&self.receiver, self.heures, self.minutes, &self.description)
+    }
+}
+
+/// `POST /c/{community}/aide`: "I helped someone for 1 h 30".
+pub async fn record_help(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    form: Result<Form<HelpForm>, FormRejection>,
+) -> Result<Response, Failure> {
+    let visit = Visit::start(&state, &headers, &slug)?;
+    let form = checked(&visit, form)?;
+    let refused = |status, alert| draw_home(&state, &visit, status, Some(alert), None);
+    let Ok(receiver) = form.receiver.parse::<PioneerId>() else {
+        return Ok(refused(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Alert {
+                form: "aide",
+                message: fr::refusal("pioneer-not-found"),
+            },
+        ));
+    };
+    let command = Command::RecordExchange(RecordExchange {
+        exchange_id: ExchangeId(Uuid::now_v7()),
+        provider: visit.me,
+        receiver: AccountId::Pioneer(receiver),
+        hours: duration(form.heures, form.minutes)?,
+        description: form.description.trim().to_owned(),
+        listing_id: None,
+    });
+    let outcome = visit
+        .run(&state, &form, &format!("{}/aide", visit.base()), command)
+        .await;
+    Ok(answered(
+        outcome,
+        format!("{}?fait=aide", visit.base()),
+        refused,
+        "aide",
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct TransferForm {
+    csrf: String,
+    cle: String,
+    payee: String,
+    heures: u32,
+    minutes: u32,
+    memo: String,
+}
+
+impl FormFields for TransferForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+    fn key(&self) -> &str {
+        &self.cle
+    }
+    fn digested(&self) -> impl Serialize {
+        (&self.payee, self.heures, self.minutes, &self.memo)
+    }
+}
+
+/// `POST /c/{community}/virements`: give hours to someone.
+pub async fn give_hours(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    form: Result<Form<TransferForm>, FormRejection>,
+) -> Result<Response, Failure> {
+    let visit = Visit::start(&state, &headers, &slug)?;
+    let form = checked(&visit, form)?;
+    let refused = |status, alert| draw_home(&state, &visit, status, Some(alert), None);
+    let Ok(payee) = form.payee.parse::<PioneerId>() else {
+        return Ok(refused(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Alert {
+                form: "virement",
+                message: fr::refusal("pioneer-not-found"),
+            },
+        ));
+    };
+    let memo = form.memo.trim();
+    let command = Command::TransferCredits(TransferCredits {
+        transfer_id: TransferId(Uuid::now_v7()),
+        payer: AccountId::Pioneer(visit.me),
+        by: visit.me,
+        payee: AccountId::Pioneer(payee),
+        hours: duration(form.heures, form.minutes)?,
+        memo: (!memo.is_empty()).then(|| memo.to_owned()),
+    });
+    let outcome = visit
+        .run(
+            &state,
+            &form,
+            &format!("{}/virements", visit.base()),
+            command,
+        )
+        .await;
+    Ok(answered(
+        outcome,
+        format!("{}?fait=virement", visit.base()),
+        refused,
+        "virement",
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct ButtonForm {
+    csrf: String,
+    cle: String,
+}
+
+impl FormFields for ButtonForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+    fn key(&self) -> &str {
+        &self.cle
+    }
+    fn digested(&self) -> impl Serialize {}
+}
+
+/// `POST /c/{community}/echanges/{exchange}/confirmer`: yes, they helped me.
+pub async fn confirm_help(
+    State(state): State<AppState>,
+    Path((slug, exchange)): Path<(String, String)>,
+    headers: HeaderMap,
+    form: Result<Form<ButtonForm>, FormRejection>,
+) -> Result<Response, Failure> {
+    exchange_button(&state, &slug, &exchange, &headers, form, "confirmer").await
+}
+
+/// `POST /c/{community}/echanges/{exchange}/annuler`: no, or no longer.
+pub async fn cancel_help(
+    State(state): State<AppState>,
+    Path((slug, exchange)): Path<(String, String)>,
+    headers: HeaderMap,
+    form: Result<Form<ButtonForm>, FormRejection>,
+) -> Result<Response, Failure> {
+    exchange_button(&state, &slug, &exchange, &headers, form, "annuler").await
+}
+
+async fn exchange_button(
+    state: &AppState,
+    slug: &str,
+    exchange: &str,
+    headers: &HeaderMap,
+    form: Result<Form<ButtonForm>, FormRejection>,
+    action: &'static str,
+) -> Result<Response, Failure> {
+    let visit = Visit::start(state, headers, slug)?;
+    let form = checked(&visit, form)?;
+    let exchange_id = exchange
+        .parse()
+        .map(ExchangeId)
+        .map_err(|_| Failure::bad_form("exchange-not-found"))?;
+    let (command, done) = if action == "confirmer" {
+        let command = Command::ConfirmExchange(ConfirmExchange {
+            exchange_id,
+            by: visit.me,
+        });
+        (command, "confirme")
+    } else {
+        let command = Command::CancelExchange(CancelExchange {
+            exchange_id,
+            by: Canceller::Party(visit.me),
+            reason: None,
+        });
+        (command, "annule")
+    };
+    let path = format!("{}/echanges/{exchange_id}/{action}", visit.base());
+    let outcome = visit.run(state, &form, &path, command).await;
+    let refused = |status, alert| draw_home(state, &visit, status, Some(alert), None);
+    Ok(answered(
+        outcome,
+        format!("{}?fait={done}", visit.base()),
+        refused,
+        "echange",
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "web/marche.html")]
+struct Market {
+    layout: Layout,
+    tag: String,
+    kind: String,
+    listings: Vec<ListingCard>,
+    publish_key: String,
+}
+
+struct ListingCard {
+    kind: &'static str,
+    title: String,
+    description: String,
+    author: String,
+    date: String,
+    tags: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct MarketQuery {
+    #[serde(default)]
+    etiquette: String,
+    #[serde(default)]
+    sorte: String,
+    fait: Option<String>,
+}
+
+/// Most listings a page of the marketplace shows.
+const LISTINGS_SHOWN: usize = 100;
+
+/// `/c/{community}/marche`: offers and requests, by skill tag.
+pub async fn market(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(query): Query<MarketQuery>,
+    headers: HeaderMap,
+) -> Result<Response, Failure> {
+    let visit = Visit::start(&state, &headers, &slug)?;
+    let done = Done {
+        fait: query.fait.clone(),
+    };
+    Ok(draw_market(
+        &state,
+        &visit,
+        &query,
+        StatusCode::OK,
+        None,
+        notice(&done),
+    ))
+}
+
+fn draw_market(
+    state: &AppState,
+    visit: &Visit,
+    query: &MarketQuery,
+    status: StatusCode,
+    alert: Option<Alert>,
+    notice: Option<String>,
+) -> Response {
+    let tag = query.etiquette.trim().to_lowercase();
+    let kind = match query.sorte.as_str() {
+        "offre" => Some(ListingKind::Offer),
+        "demande" => Some(ListingKind::Request),
+        _ => None,
+    };
+    let listings = visit
+        .view
+        .state
+        .market
+        .listings
+        .values()
+        .rev()
+        .filter(|listing| listing.is_open())
+        .filter(|listing| kind.is_none_or(|kind| listing.kind == kind))
+        .filter(|listing| tag.is_empty() || listing.tags.iter().any(|t| t.contains(&tag)))
+        .take(LISTINGS_SHOWN)
+        .map(|listing| ListingCard {
+            kind: match listing.kind {
+                ListingKind::Offer => "Offre",
+                ListingKind::Request => "Demande",
+            },
+            title: listing.title.clone(),
+            description: listing.description.clone(),
+            author: visit.name_of(state, listing.author),
+            date: fr::date(listing.published_at),
+            tags: listing.tags.join(", "),
+        })
+        .collect();
+    let page = Market {
+        layout: visit.layout("marche", alert, notice),
+        tag: query.etiquette.clone(),
+        kind: query.sorte.clone(),
+        listings,
+        publish_key: form_key(),
+    };
+    html(status, &page)
+}
+
+#[derive(Deserialize)]
+pub struct ListingForm {
+    csrf: String,
+    cle: String,
+    sorte: String,
+    titre: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    etiquettes: String,
+}
+
+impl FormFields for ListingForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+    fn key(&self) -> &str {
+        &self.cle
+    }
+    fn digested(&self) -> impl Serialize {
+        (
+            &self.sorte,
+            &self.titre,
+            &self.description,
+            &self.etiquettes,
+        )
+    }
+}
+
+/// `POST /c/{community}/marche/annonces`: publish an offer or a request.
+pub async fn publish(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    form: Result<Form<ListingForm>, FormRejection>,
+) -> Result<Response, Failure> {
+    let visit = Visit::start(&state, &headers, &slug)?;
+    let form = checked(&visit, form)?;
+    let kind = match form.sorte.as_str() {
+        "offre" => ListingKind::Offer,
+        "demande" => ListingKind::Request,
+        _ => return Err(Failure::bad_form("invalid-form")),
+    };
+    let tags = form
+        .etiquettes
+        .split(',')
+        .map(|tag| tag.trim().to_lowercase())
+        .filter(|tag| !tag.is_empty())
+        .collect();
+    let command = Command::PublishListing(PublishListing {
+        listing_id: ListingId(Uuid::now_v7()),
+        author: visit.me,
+        kind,
+        title: form.titre.trim().to_owned(),
+        description: form.description.trim().to_owned(),
+        tags,
+    });
+    let path = format!("{}/marche/annonces", visit.base());
+    let outcome = visit.run(&state, &form, &path, command).await;
+    let query = MarketQuery::default();
+    let refused = |status, alert| draw_market(&state, &visit, &query, status, Some(alert), None);
+    Ok(answered(
+        outcome,
+        format!("{}/marche?fait=annonce", visit.base()),
+        refused,
+        "annonce",
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "web/releve.html")]
+struct Statement {
+    layout: Layout,
+    balance: String,
+    total: u64,
+    lines: Vec<StatementRow>,
+    earlier: Option<u64>,
+    later: Option<u64>,
+}
+
+struct StatementRow {
+    date: String,
+    kind: &'static str,
+    counterparty: String,
+    hours: String,
+    balance_after: String,
+}
+
+#[derive(Deserialize)]
+pub struct StatementQuery {
+    depuis: Option<u64>,
+}
+
+/// Lines a page of the statement shows.
+const STATEMENT_PAGE: u64 = 50;
+
+/// `/c/{community}/releve`: my statement with its running balance, the
+/// latest lines first shown.
+pub async fn statement(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    query: Result<Query<StatementQuery>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+) -> Result<Response, Failure> {
+    let visit = Visit::start(&state, &headers, &slug)?;
+    let Ok(Query(query)) = query else {
+        return Err(Failure::bad_form("invalid-form"));
+    };
+    let account = AccountId::Pioneer(visit.me);
+    let read = |from: u64, limit: u64| {
+        state.ledger.statement(
+            &visit.community,
+            account,
+            visit.view.revision,
+            from,
+            limit as usize,
+        )
+    };
+    let from = match query.depuis {
+        Some(from) => from,
+        None => {
+            let (total, _) = read(0, 1).await.map_err(ApiError::from)?;
+            total.saturating_sub(STATEMENT_PAGE)
+        }
+    };
+    let (total, lines) = read(from, STATEMENT_PAGE).await.map_err(ApiError::from)?;
+    let lines = lines
+        .into_iter()
+        .map(|line| StatementRow {
+            date: fr::date(line.at),
+            kind: match line.kind {
+                agora_projections::MovementKind::Exchange => "Échange",
+                agora_projections::MovementKind::Reversal => "Échange annulé par le jardinier",
+                agora_projections::MovementKind::Transfer => "Don d'heures",
+                agora_projections::MovementKind::Settlement => "Solde repris au départ",
+            },
+            counterparty: visit.account_name(&state, line.counterparty),
+            hours: fr::signed_hours(line.hours),
+            balance_after: fr::hours(line.balance_after),
+        })
+        .collect();
+    let page = Statement {
+        layout: visit.layout("releve", None, None),
+        balance: fr::hours(visit.view.state.market.balance(account)),
+        total,
+        lines,
+        earlier: (from > 0).then(|| from.saturating_sub(STATEMENT_PAGE)),
+        later: (from + STATEMENT_PAGE < total).then_some(from + STATEMENT_PAGE),
+    };
+    Ok(html(StatusCode::OK, &page))
+}

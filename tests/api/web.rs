@@ -1,0 +1,409 @@
+//! The web interface, driven as a browser without JavaScript would: a
+//! sign-in link, a cookie, pages, forms posted with the CSRF token and the
+//! key they were drawn with.
+
+use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+use crate::helpers::{COMMUNITY, TestApp, operator, spawn_app};
+
+/// A browser session: the cookie the sign-in link set.
+struct Browser {
+    client: reqwest::Client,
+    base: String,
+    cookie: String,
+}
+
+impl Browser {
+    async fn sign_in(app: &TestApp, token: &str) -> Self {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let base = app.url("");
+        let response = client
+            .get(format!("{base}/connexion?jeton={token}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let set_cookie = response.headers()[SET_COOKIE].to_str().unwrap().to_owned();
+        assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
+        assert!(set_cookie.contains("SameSite=Strict"), "{set_cookie}");
+        let cookie = set_cookie.split(';').next().unwrap().to_owned();
+        let page = response.text().await.unwrap();
+        assert!(
+            page.contains(&format!("url=/c/{COMMUNITY}")),
+            "the sign-in page sends the visitor on: {page}"
+        );
+        Self {
+            client,
+            base,
+            cookie,
+        }
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, String) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header(COOKIE, &self.cookie)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (status, response.text().await.unwrap())
+    }
+
+    /// Posts a form; answers the status, where it redirects, and the page.
+    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String, String) {
+        let body = fields
+            .iter()
+            .map(|(name, value)| format!("{name}={}", encode(value)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let response = self
+            .client
+            .request(Method::POST, format!("{}{path}", self.base))
+            .header(COOKIE, &self.cookie)
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let location = response
+            .headers()
+            .get(LOCATION)
+            .map(|value| value.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        (status, location, response.text().await.unwrap())
+    }
+}
+
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (byte as char).to_string()
+            }
+            b' ' => "+".to_owned(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+/// The value of the first `name` field after `action`'s form opens.
+fn field(page: &str, action: &str, name: &str) -> String {
+    let form = page
+        .find(&format!("action=\"{action}\""))
+        .unwrap_or_else(|| panic!("no form posting to {action} in {page}"));
+    let rest = &page[form..];
+    let start = rest
+        .find(&format!("name=\"{name}\" value=\""))
+        .unwrap_or_else(|| panic!("no {name} in the form posting to {action}"))
+        + format!("name=\"{name}\" value=\"").len();
+    rest[start..start + rest[start..].find('"').unwrap()].to_owned()
+}
+
+fn home() -> String {
+    format!("/c/{COMMUNITY}")
+}
+
+async fn two_members(app: &TestApp) -> (String, String) {
+    app.create_community().await;
+    let alice = app.member_in_good_standing("Alice", 1).await;
+    let bruno = app.member_in_good_standing("Bruno", 1).await;
+    (alice, bruno)
+}
+
+async fn balance(app: &TestApp, pioneer: &str) -> String {
+    let account: Value = app
+        .get(
+            &app.path(&format!("/accounts/pioneer:{pioneer}")),
+            &operator(),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    account["balance"].as_str().unwrap().to_owned()
+}
+
+async fn log_length(app: &TestApp) -> usize {
+    let log: Value = app
+        .get(&app.path("/log?limit=1000"), &operator())
+        .await
+        .json()
+        .await
+        .unwrap();
+    log["events"].as_array().unwrap().len()
+}
+
+#[tokio::test]
+async fn a_sign_in_link_opens_the_pioneer_home_in_french() {
+    let app = spawn_app().await;
+    let (alice, _) = two_members(&app).await;
+
+    let browser = Browser::sign_in(&app, &app.pioneer_token(&alice)).await;
+    let (status, page) = browser.get(&home()).await;
+
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("<html lang=\"fr\">"));
+    assert!(page.contains("Bonjour Alice"));
+    assert!(page.contains("Mon solde de temps"));
+    assert!(page.contains("Bruno"), "the other members can be chosen");
+    assert!(page.contains("Lanceurs d&#39;avenir") || page.contains("Lanceurs d'avenir"));
+}
+
+#[tokio::test]
+async fn pages_ask_to_sign_in_without_a_valid_session() {
+    let app = spawn_app().await;
+    two_members(&app).await;
+    let client = reqwest::Client::new();
+
+    let page = client.get(app.url(&home())).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::UNAUTHORIZED);
+    assert!(page.text().await.unwrap().contains("Connexion nécessaire"));
+
+    let forged = client
+        .get(app.url(&home()))
+        .header(COOKIE, "agora_session=not.a.token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
+
+    let expired = crate::helpers::token_with(COMMUNITY, "someone", &[], -60);
+    let link = client
+        .get(app.url(&format!("/connexion?jeton={expired}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(link.status(), StatusCode::UNAUTHORIZED);
+    assert!(link.headers().get(SET_COOKIE).is_none());
+}
+
+#[tokio::test]
+async fn an_operator_link_opens_no_member_session() {
+    let app = spawn_app().await;
+    two_members(&app).await;
+
+    let response = reqwest::Client::new()
+        .get(app.url(&format!("/connexion?jeton={}", operator())))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(response.headers().get(SET_COOKIE).is_none());
+}
+
+#[tokio::test]
+async fn help_given_waits_for_the_receiver_then_moves_both_balances() {
+    let app = spawn_app().await;
+    let (alice, bruno) = two_members(&app).await;
+    let helper = Browser::sign_in(&app, &app.pioneer_token(&alice)).await;
+    let (_, page) = helper.get(&home()).await;
+    let action = format!("/c/{COMMUNITY}/aide");
+
+    let (status, location, _) = helper
+        .post(
+            &action,
+            &[
+                ("csrf", &field(&page, &action, "csrf")),
+                ("cle", &field(&page, &action, "cle")),
+                ("receiver", &bruno),
+                ("heures", "1"),
+                ("minutes", "30"),
+                ("description", "Réparé le vélo"),
+            ],
+        )
+        .await;
+
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location, format!("/c/{COMMUNITY}?fait=aide"));
+    assert_eq!(balance(&app, &alice).await, "0.00", "nothing moves yet");
+
+    let receiver = Browser::sign_in(&app, &app.pioneer_token(&bruno)).await;
+    let (_, page) = receiver.get(&home()).await;
+    assert!(page.contains("Alice"), "{page}");
+    assert!(page.contains("1\u{a0}h\u{a0}30"), "hours in French: {page}");
+    let start = page.find("/echanges/").unwrap();
+    let confirm = page[start - format!("/c/{COMMUNITY}").len()..]
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(confirm.ends_with("/confirmer"), "{confirm}");
+    let (status, location, _) = receiver
+        .post(
+            &confirm,
+            &[
+                ("csrf", &field(&page, &confirm, "csrf")),
+                ("cle", &field(&page, &confirm, "cle")),
+            ],
+        )
+        .await;
+
+    assert_eq!(status, StatusCode::SEE_OTHER, "{location}");
+    assert_eq!(balance(&app, &alice).await, "1.50");
+    assert_eq!(balance(&app, &bruno).await, "-1.50");
+    let (_, page) = helper.get(&format!("/c/{COMMUNITY}/releve")).await;
+    assert!(
+        page.contains("Bruno") && page.contains("1\u{a0}h\u{a0}30"),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn a_form_posted_twice_records_once() {
+    let app = spawn_app().await;
+    let (alice, bruno) = two_members(&app).await;
+    let browser = Browser::sign_in(&app, &app.pioneer_token(&alice)).await;
+    let (_, page) = browser.get(&home()).await;
+    let action = format!("/c/{COMMUNITY}/virements");
+    let csrf = field(&page, &action, "csrf");
+    let key = field(&page, &action, "cle");
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("cle", key.as_str()),
+        ("payee", bruno.as_str()),
+        ("heures", "2"),
+        ("minutes", "0"),
+        ("memo", "merci"),
+    ];
+
+    let first = browser.post(&action, &fields).await;
+    let events = log_length(&app).await;
+    let second = browser.post(&action, &fields).await;
+
+    assert_eq!(first.0, StatusCode::SEE_OTHER);
+    assert_eq!(second.0, StatusCode::SEE_OTHER);
+    assert_eq!(
+        log_length(&app).await,
+        events,
+        "the second post records nothing"
+    );
+    assert_eq!(balance(&app, &bruno).await, "2.00");
+}
+
+#[tokio::test]
+async fn a_form_without_the_session_csrf_token_records_nothing() {
+    let app = spawn_app().await;
+    let (alice, bruno) = two_members(&app).await;
+    let browser = Browser::sign_in(&app, &app.pioneer_token(&alice)).await;
+    let events = log_length(&app).await;
+
+    let (status, _, page) = browser
+        .post(
+            &format!("/c/{COMMUNITY}/virements"),
+            &[
+                ("csrf", "0123456789abcdef0123456789abcdef"),
+                ("cle", "forged-1"),
+                ("payee", &bruno),
+                ("heures", "2"),
+                ("minutes", "0"),
+                ("memo", ""),
+            ],
+        )
+        .await;
+
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(page.contains("rechargez la page"), "{page}");
+    assert_eq!(log_length(&app).await, events);
+}
+
+#[tokio::test]
+async fn a_refusal_is_told_in_french_beside_its_form() {
+    let app = spawn_app().await;
+    let (alice, _) = two_members(&app).await;
+    let browser = Browser::sign_in(&app, &app.pioneer_token(&alice)).await;
+    let (_, page) = browser.get(&home()).await;
+    let action = format!("/c/{COMMUNITY}/virements");
+    let events = log_length(&app).await;
+
+    // Giving hours to oneself: the form does not offer it, a crafted post does.
+    let (status, _, page) = browser
+        .post(
+            &action,
+            &[
+                ("csrf", &field(&page, &action, "csrf")),
+                ("cle", &field(&page, &action, "cle")),
+                ("payee", &alice),
+                ("heures", "1"),
+                ("minutes", "0"),
+                ("memo", ""),
+            ],
+        )
+        .await;
+
+    assert!(status.is_client_error(), "{status}");
+    assert!(
+        page.contains("Vous ne pouvez pas vous donner des heures à vous-même"),
+        "{page}"
+    );
+    assert!(
+        page.contains("class=\"field-error\""),
+        "beside the form: {page}"
+    );
+    assert_eq!(log_length(&app).await, events);
+}
+
+#[tokio::test]
+async fn the_marketplace_publishes_and_finds_listings_by_skill() {
+    let app = spawn_app().await;
+    let (alice, bruno) = two_members(&app).await;
+    let author = Browser::sign_in(&app, &app.pioneer_token(&alice)).await;
+    let market = format!("/c/{COMMUNITY}/marche");
+    let (_, page) = author.get(&market).await;
+    let action = format!("{market}/annonces");
+
+    let (status, location, _) = author
+        .post(
+            &action,
+            &[
+                ("csrf", &field(&page, &action, "csrf")),
+                ("cle", &field(&page, &action, "cle")),
+                ("sorte", "offre"),
+                ("titre", "Atelier compost"),
+                ("description", "Deux heures le samedi"),
+                ("etiquettes", "Compost, jardinage"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location, format!("{market}?fait=annonce"));
+
+    let reader = Browser::sign_in(&app, &app.pioneer_token(&bruno)).await;
+    let (_, found) = reader.get(&format!("{market}?etiquette=compost")).await;
+    let (_, missed) = reader.get(&format!("{market}?etiquette=plomberie")).await;
+    let (_, requests) = reader.get(&format!("{market}?sorte=demande")).await;
+    assert!(found.contains("Atelier compost") && found.contains("Alice"));
+    assert!(!missed.contains("Atelier compost"));
+    assert!(!requests.contains("Atelier compost"));
+}
+
+#[tokio::test]
+async fn signing_out_clears_the_cookie() {
+    let app = spawn_app().await;
+    let (alice, _) = two_members(&app).await;
+    let browser = Browser::sign_in(&app, &app.pioneer_token(&alice)).await;
+    let (_, page) = browser.get(&home()).await;
+
+    let response = browser
+        .client
+        .post(format!("{}/deconnexion", browser.base))
+        .header(COOKIE, &browser.cookie)
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(format!("csrf={}", field(&page, "/deconnexion", "csrf")))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), StatusCode::OK);
+    let cleared = response.headers()[SET_COOKIE].to_str().unwrap();
+    assert!(cleared.starts_with("agora_session=;") && cleared.contains("Max-Age=0"));
+}
