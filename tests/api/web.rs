@@ -407,3 +407,153 @@ async fn signing_out_clears_the_cookie() {
     let cleared = response.headers()[SET_COOKIE].to_str().unwrap();
     assert!(cleared.starts_with("agora_session=;") && cleared.contains("Max-Age=0"));
 }
+
+#[tokio::test]
+async fn the_projects_page_explains_the_ranking_and_takes_proposals() {
+    let app = spawn_app().await;
+    let (alice, _) = two_members(&app).await;
+    let browser = Browser::sign_in(&app, &app.pioneer_token(&alice)).await;
+    let projects = format!("/c/{COMMUNITY}/projets");
+    let (_, page) = browser.get(&projects).await;
+    assert!(page.contains("Pionniers concernés") || page.contains("pionniers concernés"));
+
+    let (status, location, _) = browser
+        .post(
+            &projects,
+            &[
+                ("csrf", &field(&page, &projects, "csrf")),
+                ("cle", &field(&page, &projects, "cle")),
+                ("titre", "Four à pain partagé"),
+                ("resume", "Un four dans la cour de l'école"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location, format!("{projects}?fait=projet"));
+
+    let listed: Value = app
+        .get(&app.path("/projects"), &operator())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let project = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|project| project["title"] == "Four à pain partagé")
+        .expect("proposed through the page");
+    let id = project["id"].as_str().unwrap();
+    let scored = app
+        .post(
+            &app.path(&format!("/projects/{id}/scores")),
+            &operator(),
+            &serde_json::json!({"concerned_percent": 60, "estimated_cost": "5000.00", "self_financing_percent": 20}),
+        )
+        .await;
+    assert_eq!(scored.status(), 200, "{}", scored.text().await.unwrap());
+
+    let (_, page) = browser.get(&projects).await;
+    assert!(page.contains("Four à pain partagé"));
+    assert!(
+        page.contains("60\u{a0}%") || page.contains("60 %"),
+        "{page}"
+    );
+    assert!(
+        page.contains("5\u{202f}000,00\u{a0}€"),
+        "the cost in French: {page}"
+    );
+}
+
+#[tokio::test]
+async fn a_pioneer_votes_by_ranking_and_reads_only_the_result() {
+    let app = spawn_app().await;
+    let (alice, bruno) = two_members(&app).await;
+    let closes_at = (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339();
+    let opened = app
+        .post(
+            &app.path("/ballots"),
+            &operator(),
+            &serde_json::json!({
+                "question": "Quelle fête ?",
+                "options": [
+                    {"option_id": "bal", "label": "Un bal"},
+                    {"option_id": "pique-nique", "label": "Un pique-nique"},
+                    {"option_id": "concert", "label": "Un concert"}
+                ],
+                "method": "ranked",
+                "closes_at": closes_at
+            }),
+        )
+        .await;
+    assert_eq!(opened.status(), 201);
+    let ballot = opened.headers()["location"].to_str().unwrap().to_owned();
+    let id = ballot.rsplit('/').next().unwrap().to_owned();
+    let page_path = format!("/c/{COMMUNITY}/scrutins/{id}");
+    let action = format!("{page_path}/vote");
+
+    let voter = Browser::sign_in(&app, &app.pioneer_token(&alice)).await;
+    let (_, home_page) = voter.get(&home()).await;
+    assert!(home_page.contains("Quelle fête ?") && home_page.contains(&page_path));
+    let (_, page) = voter.get(&page_path).await;
+    let csrf = field(&page, &action, "csrf");
+
+    // Two choices of the same rank say no order: refused, nothing recorded.
+    let events = log_length(&app).await;
+    let (status, _, refused) = voter
+        .post(
+            &action,
+            &[
+                ("csrf", &csrf),
+                ("cle", &field(&page, &action, "cle")),
+                ("rang_bal", "1"),
+                ("rang_concert", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.contains("rang différent"), "{refused}");
+    assert_eq!(log_length(&app).await, events);
+
+    let (status, location, _) = voter
+        .post(
+            &action,
+            &[
+                ("csrf", &csrf),
+                ("cle", &field(&page, &action, "cle")),
+                ("rang_concert", "1"),
+                ("rang_bal", "2"),
+                ("rang_pique-nique", ""),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location, format!("{page_path}?fait=vote"));
+    let bruno_votes = app
+        .post(
+            &format!("{ballot}/votes"),
+            &app.pioneer_token(&bruno),
+            &serde_json::json!({"choice": {"method": "ranked", "ranking": ["concert"]}}),
+        )
+        .await;
+    assert_eq!(bruno_votes.status(), 200);
+
+    let (_, during) = voter.get(&page_path).await;
+    assert!(during.contains("Changer mon vote"));
+    assert!(during.contains("2 votant(s)"), "{during}");
+
+    let closed = app
+        .post(
+            &format!("{ballot}/close"),
+            &operator(),
+            &serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(closed.status(), 200, "{}", closed.text().await.unwrap());
+    let (_, after) = voter.get(&page_path).await;
+    assert!(
+        after.contains("Choix retenu : <strong>Un concert</strong>"),
+        "{after}"
+    );
+    assert!(!after.contains("name=\"cle\""), "no form once closed");
+}

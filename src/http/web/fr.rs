@@ -162,6 +162,14 @@ pub fn refusal(rule: &str) -> String {
         "project-not-found" => "Ce projet n'existe pas.",
         "project-closed" => "Ce projet est clos.",
         "pioneer-only" => "Seul un membre pionnier peut faire cela.",
+        "ballot-not-found" => "Ce scrutin n'existe pas.",
+        "ballot-closed" => "Ce scrutin est clos.",
+        "electorate-only" => "Vous ne faites pas partie des votants de ce scrutin.",
+        "choice-fits-method" => "Ce choix ne convient pas à la façon de voter de ce scrutin.",
+        "ballot-option-unknown" => "Ce choix ne fait pas partie du scrutin.",
+        "vote-form" => {
+            "Votre vote est incomplet : faites un choix, et donnez à chaque choix classé un rang différent."
+        }
         "forbidden" | "role-required" => "Votre rôle ne permet pas cela.",
         "invalid-form" => "Le formulaire est incomplet ou mal rempli.",
         "csrf" => {

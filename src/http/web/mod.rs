@@ -13,6 +13,7 @@
 mod fr;
 mod pages;
 mod session;
+mod votes;
 
 use askama::Template;
 use axum::Router;
@@ -43,6 +44,12 @@ pub fn routes() -> Router<AppState> {
         .route("/c/{community}/marche", get(pages::market))
         .route("/c/{community}/marche/annonces", post(pages::publish))
         .route("/c/{community}/releve", get(pages::statement))
+        .route(
+            "/c/{community}/projets",
+            get(votes::projects).post(votes::propose),
+        )
+        .route("/c/{community}/scrutins/{ballot}", get(votes::ballot))
+        .route("/c/{community}/scrutins/{ballot}/vote", post(votes::vote))
 }
 
 /// The stylesheet, small and hand-written, served from the binary.
@@ -126,6 +133,11 @@ impl Failure {
             "Page introuvable",
             fr::refusal("community-not-found"),
         )
+    }
+
+    /// What the page names does not exist.
+    fn missing(rule: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "Page introuvable", fr::refusal(rule))
     }
 
     fn sign_in_required() -> Self {

@@ -32,17 +32,21 @@ use crate::http::extract::IDEMPOTENCY_KEY_BYTES_MAX;
 use crate::ledger::DurableView;
 
 /// A signed-in pioneer on one of their community's pages.
-struct Visit {
-    session: Session,
-    community: CommunitySlug,
-    view: Arc<DurableView>,
-    me: PioneerId,
+pub(super) struct Visit {
+    pub(super) session: Session,
+    pub(super) community: CommunitySlug,
+    pub(super) view: Arc<DurableView>,
+    pub(super) me: PioneerId,
 }
 
 impl Visit {
     /// Signs the visitor in from their cookie, finds the community and
     /// checks they are one of its pioneers.
-    fn start(state: &AppState, headers: &HeaderMap, slug: &str) -> Result<Self, Failure> {
+    pub(super) fn start(
+        state: &AppState,
+        headers: &HeaderMap,
+        slug: &str,
+    ) -> Result<Self, Failure> {
         let session = Session::of(state, headers)?;
         let community: CommunitySlug = slug.parse().map_err(|_| Failure::not_found())?;
         let (view, _) = enter(state, &session.caller, &community, Access::Member)?;
@@ -64,7 +68,12 @@ impl Visit {
         })
     }
 
-    fn layout(&self, here: &'static str, alert: Option<Alert>, notice: Option<String>) -> Layout {
+    pub(super) fn layout(
+        &self,
+        here: &'static str,
+        alert: Option<Alert>,
+        notice: Option<String>,
+    ) -> Layout {
         Layout {
             community_name: self.view.state.statutes.name.clone(),
             base: self.base(),
@@ -76,12 +85,12 @@ impl Visit {
         }
     }
 
-    fn base(&self) -> String {
+    pub(super) fn base(&self) -> String {
         format!("/c/{}", self.community)
     }
 
     /// What a member is called here: their display name, once opened.
-    fn name_of(&self, state: &AppState, pioneer: PioneerId) -> String {
+    pub(super) fn name_of(&self, state: &AppState, pioneer: PioneerId) -> String {
         self.view
             .state
             .pioneer(pioneer)
@@ -105,7 +114,7 @@ impl Visit {
     }
 
     /// Runs a command sent by one of this page's forms, as the pioneer.
-    async fn run(
+    pub(super) async fn run(
         &self,
         state: &AppState,
         form: &impl FormFields,
@@ -127,7 +136,7 @@ impl Visit {
 }
 
 /// What every form sends besides its own fields.
-trait FormFields {
+pub(super) trait FormFields {
     fn csrf(&self) -> &str;
     /// The form's idempotency key, minted when the page was drawn.
     fn key(&self) -> &str;
@@ -137,7 +146,7 @@ trait FormFields {
 
 /// Checks what every form carries: the session's CSRF token and a usable
 /// idempotency key.
-fn checked<F: FormFields>(
+pub(super) fn checked<F: FormFields>(
     visit: &Visit,
     form: Result<Form<F>, FormRejection>,
 ) -> Result<F, Failure> {
@@ -154,7 +163,7 @@ fn checked<F: FormFields>(
 }
 
 /// A fresh key for a form being drawn.
-fn form_key() -> String {
+pub(super) fn form_key() -> String {
     Uuid::now_v7().to_string()
 }
 
@@ -168,7 +177,7 @@ fn duration(hours: u32, minutes: u32) -> Result<Hours, Failure> {
 }
 
 /// After a command: back to the page, or the page again with the refusal.
-fn answered(
+pub(super) fn answered(
     outcome: Result<(), ApiError>,
     to: String,
     refused: impl FnOnce(StatusCode, Alert) -> Response,
@@ -191,17 +200,19 @@ fn answered(
 
 #[derive(Deserialize, Default)]
 pub struct Done {
-    fait: Option<String>,
+    pub(super) fait: Option<String>,
 }
 
 /// What a finished form says, by the `fait` of the page it returns to.
-fn notice(done: &Done) -> Option<String> {
+pub(super) fn notice(done: &Done) -> Option<String> {
     let words = match done.fait.as_deref()? {
         "aide" => "Votre aide est enregistrée ; elle attend la confirmation de la personne aidée.",
         "confirme" => "Merci ! L'échange est confirmé et les heures ont bougé.",
         "annule" => "L'échange est annulé ; aucune heure n'a bougé.",
         "virement" => "Les heures sont données.",
         "annonce" => "Votre annonce est publiée.",
+        "projet" => "Votre projet est proposé ; le jardinier le notera.",
+        "vote" => "Votre vote est enregistré.",
         _ => return None,
     };
     Some(words.to_owned())
@@ -243,8 +254,10 @@ struct Member {
 }
 
 struct OpenBallot {
+    id: agora_events::BallotId,
     question: String,
     closes: String,
+    voted: bool,
 }
 
 /// `/c/{community}`: the pioneer's home.
@@ -324,8 +337,10 @@ fn draw_home(
         .values()
         .filter(|ballot| ballot.is_open())
         .map(|ballot| OpenBallot {
+            id: ballot.opened.ballot_id,
             question: ballot.opened.question.clone(),
             closes: fr::date(ballot.opened.closes_at),
+            voted: ballot.votes.contains_key(&visit.me),
         })
         .collect();
     let limit = |limit: Option<Hours>| limit.map_or_else(|| "aucun".to_owned(), fr::hours);

@@ -1,0 +1,402 @@
+//! Choosing the common project: the ranking with how each score is made,
+//! proposing a project, and ballots (single choice, approval, ranked).
+
+use agora_events::{
+    BallotId, Choice, DEFAULT_COST_REFERENCE_CENTS, Euros, ProjectId, VotingMethod,
+};
+use askama::Template;
+use axum::Form;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::pages::{Done, FormFields, Visit, answered, checked, form_key, notice};
+use super::{Alert, Failure, Layout, fr, html};
+use crate::domain::{CastVote, Command, ProposeProject};
+use crate::http::AppState;
+
+#[derive(Template)]
+#[template(path = "web/projets.html")]
+struct Projects {
+    layout: Layout,
+    weights: Weights,
+    ranking: Vec<RankedProject>,
+    unscored: Vec<String>,
+    propose_key: String,
+}
+
+struct Weights {
+    concerned: u8,
+    cost: u8,
+    self_financing: u8,
+    reference: String,
+}
+
+struct RankedProject {
+    rank: usize,
+    title: String,
+    summary: String,
+    score: String,
+    concerned_percent: u8,
+    concerned: String,
+    cost: String,
+    cost_points: String,
+    self_financing_percent: u8,
+    self_financing: String,
+}
+
+/// A score's contribution, out of 100 points, written the French way.
+fn points(value: Decimal) -> String {
+    format!("{:.1}", value * Decimal::from(100)).replace('.', ",")
+}
+
+/// `/c/{community}/projets`: the ranking, and how each score is made.
+pub async fn projects(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(done): Query<Done>,
+    headers: HeaderMap,
+) -> Result<Response, Failure> {
+    let visit = Visit::start(&state, &headers, &slug)?;
+    Ok(draw_projects(&visit, StatusCode::OK, None, notice(&done)))
+}
+
+fn draw_projects(
+    visit: &Visit,
+    status: StatusCode,
+    alert: Option<Alert>,
+    notice: Option<String>,
+) -> Response {
+    let community = &visit.view.state;
+    let statutes = &community.statutes.ranking_weights;
+    let reference = statutes
+        .cost_reference
+        .unwrap_or_else(|| Euros::new(Decimal::new(DEFAULT_COST_REFERENCE_CENTS, 2)).unwrap());
+    let ranked = community.projects.ranking(None);
+    let title_of = |id: ProjectId| community.projects.get(id);
+    let ranking: Vec<RankedProject> = ranked
+        .iter()
+        .map(|ranked| {
+            let project = title_of(ranked.project_id);
+            RankedProject {
+                rank: ranked.rank,
+                title: project.map(|p| p.title.clone()).unwrap_or_default(),
+                summary: project.map(|p| p.summary.clone()).unwrap_or_default(),
+                score: points(ranked.score),
+                concerned_percent: ranked.scores.concerned_percent,
+                concerned: points(ranked.concerned),
+                cost: fr::euros(ranked.scores.estimated_cost),
+                cost_points: points(ranked.cost),
+                self_financing_percent: ranked.scores.self_financing_percent,
+                self_financing: points(ranked.self_financing),
+            }
+        })
+        .collect();
+    let unscored = community
+        .projects
+        .by_id
+        .values()
+        .filter(|project| project.is_open())
+        .filter(|project| !ranked.iter().any(|r| r.project_id == project.id))
+        .map(|project| project.title.clone())
+        .collect();
+    let page = Projects {
+        layout: visit.layout("projets", alert, notice),
+        weights: Weights {
+            concerned: statutes.concerned,
+            cost: statutes.cost,
+            self_financing: statutes.self_financing,
+            reference: fr::euros(reference),
+        },
+        ranking,
+        unscored,
+        propose_key: form_key(),
+    };
+    html(status, &page)
+}
+
+#[derive(Deserialize)]
+pub struct ProposeForm {
+    csrf: String,
+    cle: String,
+    titre: String,
+    resume: String,
+}
+
+impl FormFields for ProposeForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+    fn key(&self) -> &str {
+        &self.cle
+    }
+    fn digested(&self) -> impl Serialize {
+        (&self.titre, &self.resume)
+    }
+}
+
+/// `POST /c/{community}/projets`: propose a project.
+pub async fn propose(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    form: Result<Form<ProposeForm>, FormRejection>,
+) -> Result<Response, Failure> {
+    let visit = Visit::start(&state, &headers, &slug)?;
+    let form = checked(&visit, form)?;
+    let command = Command::ProposeProject(ProposeProject {
+        project_id: ProjectId(Uuid::now_v7()),
+        proposer: visit.me,
+        title: form.titre.trim().to_owned(),
+        summary: form.resume.trim().to_owned(),
+    });
+    let path = format!("{}/projets", visit.base());
+    let outcome = visit.run(&state, &form, &path, command).await;
+    let refused = |status, alert| draw_projects(&visit, status, Some(alert), None);
+    Ok(answered(
+        outcome,
+        format!("{path}?fait=projet"),
+        refused,
+        "projet",
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "web/scrutin.html")]
+struct Ballot {
+    layout: Layout,
+    id: BallotId,
+    question: String,
+    method: &'static str,
+    method_key: &'static str,
+    open: bool,
+    sealed: bool,
+    closes: String,
+    votes: usize,
+    in_electorate: bool,
+    voted: bool,
+    options: Vec<BallotChoice>,
+    ranks: Vec<usize>,
+    vote_key: String,
+    winner: Option<String>,
+    results: Vec<String>,
+}
+
+struct BallotChoice {
+    id: String,
+    label: String,
+}
+
+/// `/c/{community}/scrutins/{ballot}`: a ballot, its voting form while it
+/// is open, its result once closed. Nobody's choice is shown.
+pub async fn ballot(
+    State(state): State<AppState>,
+    Path((slug, ballot)): Path<(String, String)>,
+    Query(done): Query<Done>,
+    headers: HeaderMap,
+) -> Result<Response, Failure> {
+    let visit = Visit::start(&state, &headers, &slug)?;
+    let id = ballot_id(&ballot)?;
+    draw_ballot(&visit, id, StatusCode::OK, None, notice(&done))
+}
+
+fn ballot_id(text: &str) -> Result<BallotId, Failure> {
+    text.parse()
+        .map(BallotId)
+        .map_err(|_| Failure::missing("ballot-not-found"))
+}
+
+fn draw_ballot(
+    visit: &Visit,
+    id: BallotId,
+    status: StatusCode,
+    alert: Option<Alert>,
+    notice: Option<String>,
+) -> Result<Response, Failure> {
+    let found = visit
+        .view
+        .state
+        .ballots
+        .get(id)
+        .ok_or_else(|| Failure::missing("ballot-not-found"))?;
+    let opened = &found.opened;
+    let label_of = |option: &str| {
+        opened
+            .options
+            .iter()
+            .find(|candidate| candidate.option_id == option)
+            .map_or_else(|| option.to_owned(), |option| option.label.clone())
+    };
+    let (method, method_key) = match opened.method {
+        VotingMethod::Single => ("Un seul choix", "single"),
+        VotingMethod::Approval => ("Vote par approbation", "approval"),
+        VotingMethod::Ranked => ("Vote par classement", "ranked"),
+    };
+    let closed = found.closed.as_ref().map(|(_, closed)| closed);
+    let page = Ballot {
+        layout: visit.layout("accueil", alert, notice),
+        id,
+        question: opened.question.clone(),
+        method,
+        method_key,
+        open: found.is_open(),
+        sealed: opened.sealed,
+        closes: fr::date(opened.closes_at),
+        votes: found.votes.len(),
+        in_electorate: opened
+            .electorate
+            .iter()
+            .any(|elector| elector.pioneer_id == visit.me),
+        voted: found.votes.contains_key(&visit.me),
+        options: opened
+            .options
+            .iter()
+            .map(|option| BallotChoice {
+                id: option.option_id.clone(),
+                label: option.label.clone(),
+            })
+            .collect(),
+        ranks: (1..=opened.options.len()).collect(),
+        vote_key: form_key(),
+        winner: closed.and_then(|closed| closed.winner.as_deref().map(label_of)),
+        results: closed
+            .map(|closed| {
+                closed
+                    .results
+                    .iter()
+                    .map(|result| format!("{} — {}", label_of(&result.option_id), result.score))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    Ok(html(status, &page))
+}
+
+/// The vote form: its fields by name, since an approval vote has one
+/// field per option.
+pub struct VoteForm {
+    fields: Vec<(String, String)>,
+}
+
+impl VoteForm {
+    fn get(&self, name: &str) -> &str {
+        self.fields
+            .iter()
+            .find(|(key, _)| key == name)
+            .map_or("", |(_, value)| value.as_str())
+    }
+
+    /// The choice the form makes under `method`, among `options`.
+    fn choice(&self, method: VotingMethod, options: &[String]) -> Option<Choice> {
+        match method {
+            VotingMethod::Single => Some(Choice::Single {
+                option_id: self.get("choix").to_owned(),
+            })
+            .filter(|_| !self.get("choix").is_empty()),
+            VotingMethod::Approval => Some(Choice::Approval {
+                option_ids: options
+                    .iter()
+                    .filter(|option| self.get(&format!("choix_{option}")) == "oui")
+                    .cloned()
+                    .collect(),
+            }),
+            VotingMethod::Ranked => {
+                let mut ranked: Vec<(usize, &String)> = Vec::new();
+                for option in options {
+                    let rank = self.get(&format!("rang_{option}"));
+                    if rank.is_empty() {
+                        continue;
+                    }
+                    ranked.push((rank.parse().ok()?, option));
+                }
+                ranked.sort();
+                // Two options of the same rank say no order between them.
+                if ranked.windows(2).any(|pair| pair[0].0 == pair[1].0) {
+                    return None;
+                }
+                Some(Choice::Ranked {
+                    ranking: ranked
+                        .into_iter()
+                        .map(|(_, option)| option.clone())
+                        .collect(),
+                })
+            }
+        }
+    }
+}
+
+impl FormFields for VoteForm {
+    fn csrf(&self) -> &str {
+        self.get("csrf")
+    }
+    fn key(&self) -> &str {
+        self.get("cle")
+    }
+    fn digested(&self) -> impl Serialize {
+        self.fields
+            .iter()
+            .filter(|(key, _)| key != "csrf")
+            .collect::<Vec<_>>()
+    }
+}
+
+/// `POST /c/{community}/scrutins/{ballot}/vote`: vote, or vote again.
+pub async fn vote(
+    State(state): State<AppState>,
+    Path((slug, ballot)): Path<(String, String)>,
+    headers: HeaderMap,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Result<Response, Failure> {
+    let visit = Visit::start(&state, &headers, &slug)?;
+    let id = ballot_id(&ballot)?;
+    let form = checked(&visit, form.map(|Form(fields)| Form(VoteForm { fields })))?;
+    let found = visit
+        .view
+        .state
+        .ballots
+        .get(id)
+        .ok_or_else(|| Failure::missing("ballot-not-found"))?;
+    let options: Vec<String> = found
+        .opened
+        .options
+        .iter()
+        .map(|option| option.option_id.clone())
+        .collect();
+    let Some(choice) = form.choice(found.opened.method, &options) else {
+        let alert = Alert {
+            form: "vote",
+            message: fr::refusal("vote-form"),
+        };
+        return draw_ballot(
+            &visit,
+            id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(alert),
+            None,
+        );
+    };
+    let command = Command::CastVote(CastVote {
+        ballot_id: id,
+        voter: visit.me,
+        choice,
+        sealed: None,
+    });
+    let path = format!("{}/scrutins/{id}", visit.base());
+    let outcome = visit
+        .run(&state, &form, &format!("{path}/vote"), command)
+        .await;
+    let refused = |status, alert| {
+        draw_ballot(&visit, id, status, Some(alert), None)
+            .unwrap_or_else(|failure| axum::response::IntoResponse::into_response(failure))
+    };
+    Ok(answered(
+        outcome,
+        format!("{path}?fait=vote"),
+        refused,
+        "vote",
+    ))
+}
