@@ -391,7 +391,7 @@ pub async fn vote(
         .await;
     let refused = |status, alert| {
         draw_ballot(&visit, id, status, Some(alert), None)
-            .unwrap_or_else(|failure| axum::response::IntoResponse::into_response(failure))
+            .unwrap_or_else(axum::response::IntoResponse::into_response)
     };
     Ok(answered(
         outcome,
