@@ -3,6 +3,7 @@
 mod access;
 mod audit;
 mod ballots;
+mod browser;
 mod communities;
 mod concurrency;
 mod conventions;

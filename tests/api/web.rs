@@ -455,10 +455,8 @@ async fn the_projects_page_explains_the_ranking_and_takes_proposals() {
 
     let (_, page) = browser.get(&projects).await;
     assert!(page.contains("Four à pain partagé"));
-    assert!(
-        page.contains("60\u{a0}%") || page.contains("60 %"),
-        "{page}"
-    );
+    // 60 % of pioneers concerned, weighed 40 %: 24 points of 100.
+    assert!(page.contains("60&nbsp;% → 24,0 points"), "{page}");
     assert!(
         page.contains("5\u{202f}000,00\u{a0}€"),
         "the cost in French: {page}"
@@ -552,7 +550,7 @@ async fn a_pioneer_votes_by_ranking_and_reads_only_the_result() {
     assert_eq!(closed.status(), 200, "{}", closed.text().await.unwrap());
     let (_, after) = voter.get(&page_path).await;
     assert!(
-        after.contains("Choix retenu : <strong>Un concert</strong>"),
+        after.contains("Choix retenu&nbsp;: <strong>Un concert</strong>"),
         "{after}"
     );
     assert!(!after.contains("name=\"cle\""), "no form once closed");

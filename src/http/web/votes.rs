@@ -49,9 +49,9 @@ struct RankedProject {
     self_financing: String,
 }
 
-/// A score's contribution, out of 100 points, written the French way.
+/// Points out of 100, written the French way: "58,4".
 fn points(value: Decimal) -> String {
-    format!("{:.1}", value * Decimal::from(100)).replace('.', ",")
+    format!("{:.1}", value).replace('.', ",")
 }
 
 /// `/c/{community}/projets`: the ranking, and how each score is made.

@@ -1,0 +1,408 @@
+//! The web interface in a real browser: headless Chromium driven through
+//! chromedriver by the W3C WebDriver protocol (a few JSON calls, sent with
+//! the HTTP client the other tests use; see ADR 10). The journeys click and
+//! type as people do; screenshots of the main pages are saved at phone and
+//! laptop widths (in `target/screenshots`, or in `$AGORA_SCREENSHOTS`).
+//!
+//! Without Chromium and chromedriver (`apt-get install chromium
+//! chromium-driver`) these tests say they were skipped, and pass, unless
+//! `AGORA_REQUIRE_BROWSER` is set (CI sets it: there they must run).
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use base64::Engine;
+use serde_json::{Value, json};
+
+use crate::helpers::{COMMUNITY, TestApp, operator, spawn_app};
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+const PHONE: (u32, u32) = (390, 844);
+const LAPTOP: (u32, u32) = (1280, 900);
+
+/// chromedriver, running for one test.
+struct Driver {
+    process: Child,
+    url: String,
+    http: reqwest::Client,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+fn find(program: &str, candidates: &[&str]) -> Option<PathBuf> {
+    let from_path = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|directory| directory.join(program))
+            .find(|candidate| candidate.is_file())
+    });
+    from_path.or_else(|| {
+        candidates
+            .iter()
+            .map(PathBuf::from)
+            .find(|candidate| candidate.is_file())
+    })
+}
+
+impl Driver {
+    /// Starts chromedriver, or says why the test is skipped.
+    async fn start(test: &str) -> Option<(Self, PathBuf)> {
+        let driver = find("chromedriver", &["/usr/lib/chromium/chromedriver"]);
+        let browser = find("chromium", &["/usr/lib/chromium/chromium"]);
+        let (Some(driver), Some(browser)) = (driver, browser) else {
+            assert!(
+                std::env::var_os("AGORA_REQUIRE_BROWSER").is_none(),
+                "{test}: AGORA_REQUIRE_BROWSER is set but chromium and chromedriver are missing"
+            );
+            eprintln!(
+                "SKIPPED {test}: no chromium and chromedriver on this machine \
+                 (apt-get install chromium chromium-driver)"
+            );
+            return None;
+        };
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let process = Command::new(driver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let this = Self {
+            process,
+            url: format!("http://127.0.0.1:{port}"),
+            http: reqwest::Client::new(),
+        };
+        for _ in 0..100 {
+            if let Ok(status) = this.http.get(format!("{}/status", this.url)).send().await
+                && status.status().is_success()
+            {
+                return Some((this, browser));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("chromedriver did not answer");
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut request = self.http.request(method, format!("{}{path}", self.url));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let answer: Value = request.send().await.unwrap().json().await.unwrap();
+        if let Some(error) = answer["value"]["error"].as_str() {
+            panic!("webdriver {path}: {error}: {}", answer["value"]["message"]);
+        }
+        answer["value"].clone()
+    }
+
+    /// A new browser window.
+    async fn open(&self, browser: &PathBuf, (width, height): (u32, u32)) -> Session<'_> {
+        let capabilities = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": browser,
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
+                         "--disable-dev-shm-usage", format!("--window-size={width},{height}"),
+                         "--lang=fr-FR"]
+            }
+        }}});
+        let session = self
+            .call(reqwest::Method::POST, "/session", Some(capabilities))
+            .await;
+        let id = session["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {session}"))
+            .to_owned();
+        Session { driver: self, id }
+    }
+}
+
+/// One browser window.
+struct Session<'a> {
+    driver: &'a Driver,
+    id: String,
+}
+
+impl Session<'_> {
+    async fn post(&self, path: &str, body: Value) -> Value {
+        self.driver
+            .call(
+                reqwest::Method::POST,
+                &format!("/session/{}{path}", self.id),
+                Some(body),
+            )
+            .await
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        self.driver
+            .call(
+                reqwest::Method::GET,
+                &format!("/session/{}{path}", self.id),
+                None,
+            )
+            .await
+    }
+
+    async fn go(&self, url: &str) {
+        self.post("/url", json!({"url": url})).await;
+    }
+
+    async fn element(&self, css: &str) -> String {
+        let found = self
+            .post("/element", json!({"using": "css selector", "value": css}))
+            .await;
+        found[ELEMENT]
+            .as_str()
+            .unwrap_or_else(|| panic!("no element {css}: {found}"))
+            .to_owned()
+    }
+
+    async fn click(&self, css: &str) {
+        let element = self.element(css).await;
+        self.post(&format!("/element/{element}/click"), json!({}))
+            .await;
+    }
+
+    async fn type_in(&self, css: &str, text: &str) {
+        let element = self.element(css).await;
+        self.post(&format!("/element/{element}/clear"), json!({}))
+            .await;
+        self.post(&format!("/element/{element}/value"), json!({"text": text}))
+            .await;
+    }
+
+    async fn text(&self, css: &str) -> String {
+        let element = self.element(css).await;
+        self.get(&format!("/element/{element}/text"))
+            .await
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    async fn source(&self) -> String {
+        self.get("/source").await.as_str().unwrap().to_owned()
+    }
+
+    async fn resize(&self, (width, height): (u32, u32)) {
+        self.post("/window/rect", json!({"width": width, "height": height}))
+            .await;
+    }
+
+    /// Saves a screenshot of the whole window as `name`.png.
+    async fn screenshot(&self, name: &str) {
+        let directory = std::env::var_os("AGORA_SCREENSHOTS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots")
+            });
+        std::fs::create_dir_all(&directory).unwrap();
+        let png = self.get("/screenshot").await;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(png.as_str().unwrap())
+            .unwrap();
+        std::fs::write(directory.join(format!("{name}.png")), bytes).unwrap();
+    }
+
+    async fn close(self) {
+        self.driver
+            .call(
+                reqwest::Method::DELETE,
+                &format!("/session/{}", self.id),
+                None,
+            )
+            .await;
+    }
+}
+
+fn sign_in_url(app: &TestApp, token: &str) -> String {
+    app.url(&format!("/connexion?jeton={token}"))
+}
+
+async fn balance(app: &TestApp, pioneer: &str) -> String {
+    let account: Value = app
+        .get(
+            &app.path(&format!("/accounts/pioneer:{pioneer}")),
+            &operator(),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    account["balance"].as_str().unwrap().to_owned()
+}
+
+/// Waits for the page the last click led to.
+async fn settle() {
+    tokio::time::sleep(Duration::from_millis(300)).await;
+}
+
+#[tokio::test]
+async fn a_pioneer_posts_a_listing_records_help_and_the_receiver_confirms_it() {
+    let Some((driver, browser)) = Driver::start("browser journey: help").await else {
+        return;
+    };
+    let app = spawn_app().await;
+    app.create_community().await;
+    let alice = app.member_in_good_standing("Alice Martin", 1).await;
+    let bruno = app.member_in_good_standing("Bruno Petit", 1).await;
+
+    let window = driver.open(&browser, PHONE).await;
+    window
+        .go(&sign_in_url(&app, &app.pioneer_token(&alice)))
+        .await;
+    settle().await;
+    assert_eq!(window.text("h1").await, "Bonjour Alice Martin");
+
+    window.go(&app.url(&format!("/c/{COMMUNITY}/marche"))).await;
+    window.type_in("#titre", "Atelier compost").await;
+    window
+        .type_in("#texte", "Deux heures pour lancer votre bac")
+        .await;
+    window.type_in("#etiquettes", "compost, jardinage").await;
+    window
+        .click("form[action$='/marche/annonces'] button")
+        .await;
+    settle().await;
+    assert!(window.source().await.contains("Votre annonce est publiée"));
+    assert!(
+        window
+            .text("main .cards h2")
+            .await
+            .contains("Atelier compost")
+    );
+    window.screenshot("marche-telephone").await;
+
+    window.go(&app.url(&format!("/c/{COMMUNITY}"))).await;
+    window
+        .click(&format!("#aide-qui option[value='{bruno}']"))
+        .await;
+    window.type_in("#aide-heures", "1").await;
+    window.click("#aide-minutes option[value='30']").await;
+    window.type_in("#aide-quoi", "Atelier compost").await;
+    window.click("form[action$='/aide'] button").await;
+    settle().await;
+    assert!(window.source().await.contains("attend la confirmation"));
+    window.close().await;
+
+    let receiver = driver.open(&browser, PHONE).await;
+    receiver
+        .go(&sign_in_url(&app, &app.pioneer_token(&bruno)))
+        .await;
+    settle().await;
+    let pending = receiver
+        .text("section[aria-labelledby='a-confirmer']")
+        .await;
+    assert!(
+        pending.contains("Alice Martin") && pending.contains("1 h 30"),
+        "{pending}"
+    );
+    receiver.screenshot("accueil-telephone").await;
+    receiver.click("form[action$='/confirmer'] button").await;
+    settle().await;
+    assert!(receiver.source().await.contains("L'échange est confirmé"));
+    assert_eq!(receiver.text(".figure").await, "−1 h 30");
+    assert_eq!(balance(&app, &alice).await, "1.50");
+    assert_eq!(balance(&app, &bruno).await, "-1.50");
+    receiver.resize(LAPTOP).await;
+    receiver.screenshot("accueil-ordinateur").await;
+    receiver
+        .go(&app.url(&format!("/c/{COMMUNITY}/releve")))
+        .await;
+    assert!(receiver.text("table").await.contains("Alice Martin"));
+    receiver.close().await;
+}
+
+#[tokio::test]
+async fn a_pioneer_ranks_the_choices_of_a_ballot() {
+    let Some((driver, browser)) = Driver::start("browser journey: ranked ballot").await else {
+        return;
+    };
+    let app = spawn_app().await;
+    app.create_community().await;
+    let alice = app.member_in_good_standing("Alice Martin", 1).await;
+    for (title, concerned, cost) in [
+        ("Four à pain partagé", 70, "4000.00"),
+        ("Ateliers vélo", 45, "1200.00"),
+    ] {
+        let proposed = app
+            .post(
+                &app.path("/projects"),
+                &app.pioneer_token(&alice),
+                &json!({"title": title, "summary": "Pour tout le quartier"}),
+            )
+            .await;
+        let location = proposed.headers()["location"].to_str().unwrap().to_owned();
+        let scored = app
+            .post(
+                &format!("{location}/scores"),
+                &operator(),
+                &json!({"concerned_percent": concerned, "estimated_cost": cost, "self_financing_percent": 30}),
+            )
+            .await;
+        assert_eq!(scored.status(), 200);
+    }
+    let closes_at = (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339();
+    let opened = app
+        .post(
+            &app.path("/ballots"),
+            &operator(),
+            &json!({
+                "question": "Quel projet commun pour 2027 ?",
+                "options": [
+                    {"option_id": "four", "label": "Four à pain partagé"},
+                    {"option_id": "velo", "label": "Ateliers vélo"}
+                ],
+                "method": "ranked",
+                "closes_at": closes_at
+            }),
+        )
+        .await;
+    let ballot = opened.headers()["location"].to_str().unwrap().to_owned();
+    let id = ballot.rsplit('/').next().unwrap().to_owned();
+
+    let window = driver.open(&browser, PHONE).await;
+    window
+        .go(&sign_in_url(&app, &app.pioneer_token(&alice)))
+        .await;
+    settle().await;
+    window
+        .go(&app.url(&format!("/c/{COMMUNITY}/projets")))
+        .await;
+    assert!(window.text("main ol").await.contains("Four à pain partagé"));
+    window.screenshot("projets-telephone").await;
+    window
+        .go(&app.url(&format!("/c/{COMMUNITY}/scrutins/{id}")))
+        .await;
+    window.click("#rang-velo option[value='1']").await;
+    window.click("#rang-four option[value='2']").await;
+    window.screenshot("scrutin-telephone").await;
+    window.click("form[action$='/vote'] button").await;
+    settle().await;
+    assert!(window.source().await.contains("Votre vote est enregistré"));
+
+    let closed = app
+        .post(&format!("{ballot}/close"), &operator(), &json!({}))
+        .await;
+    assert_eq!(closed.status(), 200);
+    window
+        .go(&app.url(&format!("/c/{COMMUNITY}/scrutins/{id}")))
+        .await;
+    assert!(window.source().await.contains("Choix retenu"));
+    window.resize(LAPTOP).await;
+    window
+        .go(&app.url(&format!("/c/{COMMUNITY}/projets")))
+        .await;
+    window.screenshot("projets-ordinateur").await;
+    window.close().await;
+}
