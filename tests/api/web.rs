@@ -555,3 +555,89 @@ async fn a_pioneer_votes_by_ranking_and_reads_only_the_result() {
     );
     assert!(!after.contains("name=\"cle\""), "no form once closed");
 }
+
+#[tokio::test]
+async fn the_assembly_page_checks_the_chain_and_follows_the_funds() {
+    let app = spawn_app().await;
+    let (alice, _) = two_members(&app).await;
+    let proposal = app
+        .post(
+            &app.path("/projects"),
+            &app.pioneer_token(&alice),
+            &serde_json::json!({"title": "Jardin partagé", "summary": "…"}),
+        )
+        .await;
+    let project = proposal.headers()["location"]
+        .to_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let steps = [
+        (
+            format!("/projects/{project}/status"),
+            serde_json::json!({"status": "selected"}),
+        ),
+        (
+            "/funds/receipts".to_owned(),
+            serde_json::json!({"amount": "12500.00", "source": "Région", "reference": "REG-1"}),
+        ),
+        (
+            format!("/projects/{project}/allocations"),
+            serde_json::json!({"amount": "10950.00", "decision": {"kind": "assembly", "reference": "AG du 12 mars"}}),
+        ),
+        (
+            format!("/projects/{project}/expenses"),
+            serde_json::json!({"amount": "450.00", "payee": "Pépinière", "reference": "FAC-7"}),
+        ),
+    ];
+    for (path, body) in steps {
+        let answer = app.post(&app.path(&path), &operator(), &body).await;
+        assert!(
+            answer.status().is_success(),
+            "{path}: {}",
+            answer.text().await.unwrap()
+        );
+    }
+    let browser = Browser::sign_in(&app, &app.pioneer_token(&alice)).await;
+
+    let (status, page) = browser.get(&format!("/c/{COMMUNITY}/assemblee")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Le registre est intègre"), "{page}");
+    assert!(page.contains("✓ La somme de tous les soldes de temps est nulle"));
+    assert!(
+        page.contains("10\u{202f}950,00\u{a0}€"),
+        "allocated, in French: {page}"
+    );
+    assert!(
+        page.contains("<svg class=\"chart\""),
+        "a chart of the funds"
+    );
+    assert!(page.contains("Pépinière") && page.contains("FAC-7"));
+
+    let (status, report) = browser
+        .get(&format!("/c/{COMMUNITY}/assemblee/rapport?du=&au="))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(report.contains("Rapport à l'assemblée générale"));
+    let (status, _) = browser
+        .get(&format!(
+            "/c/{COMMUNITY}/assemblee/rapport?du=2026-12-31&au=2026-01-01"
+        ))
+        .await;
+    assert!(status.is_client_error(), "{status}");
+
+    let (status, history) = browser
+        .get(&format!("/c/{COMMUNITY}/historique?id={project}"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(history.contains("ProjectProposed") && history.contains("ExpenseRecorded"));
+    let (status, _) = browser
+        .get(&format!(
+            "/c/{COMMUNITY}/historique?id={}",
+            uuid::Uuid::now_v7()
+        ))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -163,6 +163,10 @@ pub fn refusal(rule: &str) -> String {
         "project-closed" => "Ce projet est clos.",
         "pioneer-only" => "Seul un membre pionnier peut faire cela.",
         "ballot-not-found" => "Ce scrutin n'existe pas.",
+        "history-not-found" => "Le registre ne contient aucun événement sur cet identifiant.",
+        "period-order" => {
+            "La période doit finir après son début, et après la création de la communauté."
+        }
         "ballot-closed" => "Ce scrutin est clos.",
         "electorate-only" => "Vous ne faites pas partie des votants de ce scrutin.",
         "choice-fits-method" => "Ce choix ne convient pas à la façon de voter de ce scrutin.",

@@ -10,6 +10,7 @@
 //! cookie holding that token, checked again on every request. Forms carry
 //! a CSRF token derived from the session.
 
+mod assembly;
 mod fr;
 mod pages;
 mod session;
@@ -49,6 +50,9 @@ pub fn routes() -> Router<AppState> {
             get(votes::projects).post(votes::propose),
         )
         .route("/c/{community}/scrutins/{ballot}", get(votes::ballot))
+        .route("/c/{community}/assemblee", get(assembly::assembly))
+        .route("/c/{community}/assemblee/rapport", get(assembly::report))
+        .route("/c/{community}/historique", get(assembly::history))
         .route("/c/{community}/scrutins/{ballot}/vote", post(votes::vote))
 }
 

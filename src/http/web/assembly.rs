@@ -1,0 +1,323 @@
+//! What the assembly and its auditors look at: the chain check, the
+//! capital, the funds' path from receipt to allocation to expense per
+//! project (with a chart), the printable assembly report, and any
+//! entity's history.
+
+use agora_events::{Euros, PioneerId, ProjectId};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use serde::Deserialize;
+
+use super::pages::Visit;
+use super::{Failure, Layout, fr, html};
+use crate::http::AppState;
+use crate::http::error::ApiError;
+
+#[derive(Template)]
+#[template(path = "web/assemblee.html")]
+struct Assembly {
+    layout: Layout,
+    intact: bool,
+    events: u64,
+    head: String,
+    problem: String,
+    checks: Vec<String>,
+    capital: String,
+    held_shares: u32,
+    highest: String,
+    floor: String,
+    received: String,
+    allocated: String,
+    spent: String,
+    projects: Vec<ProjectFunds>,
+    chart_height: usize,
+    expenses: Vec<String>,
+}
+
+struct ProjectFunds {
+    title: String,
+    allocated: String,
+    spent: String,
+    remaining: String,
+    y: usize,
+    allocated_width: u32,
+    spent_width: u32,
+    text_x: u32,
+}
+
+/// Width of the chart's bars, in SVG units, for the largest allocation.
+const BAR_WIDTH: u32 = 440;
+/// Height of one project's row in the chart.
+const ROW_HEIGHT: usize = 48;
+
+/// The French words of each figure the verification checks.
+fn check_words(rule: &str) -> &'static str {
+    match rule {
+        "time-credits-zero-sum" => "La somme de tous les soldes de temps est nulle",
+        "recorded-balances-follow-movements" => "Chaque solde suit les mouvements enregistrés",
+        "capital-equals-paid-shares" => {
+            "Le capital égale les parts libérées détenues × leur valeur nominale"
+        }
+        "allocations-within-receipts" => "Les fonds attribués ne dépassent pas les fonds reçus",
+        "expenses-within-allocations" => "Aucune dépense ne dépasse son attribution",
+        _ => "Une vérification des chiffres",
+    }
+}
+
+fn width(part: Euros, whole: Decimal) -> u32 {
+    if whole.is_zero() {
+        return 0;
+    }
+    (part.value() / whole * Decimal::from(BAR_WIDTH))
+        .round()
+        .to_u32()
+        .unwrap_or(0)
+        .min(BAR_WIDTH)
+}
+
+/// `/c/{community}/assemblee`.
+pub async fn assembly(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, Failure> {
+    let visit = Visit::start(&state, &headers, &slug)?;
+    let verification =
+        crate::audit::verify_stream(&**state.ledger.store(), &visit.community.stream())
+            .await
+            .map_err(|error| Failure::from(ApiError::Unavailable(error.to_string())))?
+            .finish();
+    let community = &visit.view.state;
+    let register = &community.register;
+    let funds = &community.funds;
+    let floor = Euros::new(
+        (register.highest_capital.value() / Decimal::from(4))
+            .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::AwayFromZero),
+    )
+    .unwrap_or_default();
+    let title_of = |project: ProjectId| {
+        community
+            .projects
+            .get(project)
+            .map_or_else(|| "un projet".to_owned(), |project| project.title.clone())
+    };
+    // Per project: what was allocated, what was spent.
+    let mut per_project: Vec<(ProjectId, Euros, Euros)> = Vec::new();
+    for allocation in funds.allocations.values() {
+        let project = allocation.allocated.project_id;
+        let add = |total: Euros, amount: Euros| total.checked_add(amount).unwrap_or(total);
+        match per_project.iter_mut().find(|(id, _, _)| *id == project) {
+            Some((_, allocated, spent)) => {
+                *allocated = add(*allocated, allocation.allocated.amount);
+                *spent = add(*spent, allocation.spent);
+            }
+            None => per_project.push((project, allocation.allocated.amount, allocation.spent)),
+        }
+    }
+    let largest = per_project
+        .iter()
+        .map(|(_, allocated, _)| allocated.value())
+        .max()
+        .unwrap_or_default();
+    let projects: Vec<ProjectFunds> = per_project
+        .iter()
+        .enumerate()
+        .map(|(row, &(project, allocated, spent))| {
+            let allocated_width = width(allocated, largest);
+            ProjectFunds {
+                title: title_of(project),
+                allocated: fr::euros(allocated),
+                spent: fr::euros(spent),
+                remaining: fr::euros(allocated.checked_sub(spent).unwrap_or_default()),
+                y: row * ROW_HEIGHT,
+                allocated_width,
+                spent_width: width(spent, largest),
+                text_x: allocated_width + 8,
+            }
+        })
+        .collect();
+    let expenses = funds
+        .allocations
+        .values()
+        .flat_map(|allocation| allocation.expenses.iter())
+        .map(|(at, expense)| {
+            format!(
+                "{} — {} à {} pour « {} » (pièce {})",
+                fr::date(*at),
+                fr::euros(expense.amount),
+                expense.payee,
+                title_of(expense.project_id),
+                expense.reference
+            )
+        })
+        .collect();
+    let problem = verification
+        .first_break
+        .as_ref()
+        .map(|broken| format!("le maillon n° {} est rompu.", broken.revision))
+        .unwrap_or_default();
+    let page = Assembly {
+        layout: visit.layout("assemblee", None, None),
+        intact: verification.ok(),
+        events: verification.verified,
+        head: verification.head.to_string(),
+        problem,
+        checks: verification
+            .checks
+            .iter()
+            .map(|check| {
+                let mark = if check.holds { "✓" } else { "✗" };
+                format!("{mark} {}", check_words(check.rule))
+            })
+            .collect(),
+        capital: fr::euros(register.capital),
+        held_shares: register
+            .subscriptions()
+            .map(|subscription| subscription.held_paid_shares())
+            .sum(),
+        highest: fr::euros(register.highest_capital),
+        floor: fr::euros(floor),
+        received: fr::euros(funds.received),
+        allocated: fr::euros(funds.allocated),
+        spent: fr::euros(funds.spent),
+        chart_height: projects.len().max(1) * ROW_HEIGHT,
+        projects,
+        expenses,
+    };
+    Ok(html(StatusCode::OK, &page))
+}
+
+#[derive(Deserialize)]
+pub struct Period {
+    #[serde(default)]
+    du: String,
+    #[serde(default)]
+    au: String,
+}
+
+/// `/c/{community}/assemblee/rapport?du=&au=`: the assembly report for a
+/// period, printable, in French.
+pub async fn report(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(period): Query<Period>,
+    headers: HeaderMap,
+) -> Result<Response, Failure> {
+    use crate::audit::report::{build, parse_bound};
+    let visit = Visit::start(&state, &headers, &slug)?;
+    let bound = |text: &str, end_of_day: bool| {
+        parse_bound(text, end_of_day).map_err(|_| Failure::bad_form("invalid-form"))
+    };
+    let from = match period.du.trim() {
+        "" => visit.view.state.created_at,
+        text => bound(text, false)?,
+    };
+    let to = match period.au.trim() {
+        "" => agora_events::Timestamp::new(chrono::Utc::now()),
+        text => bound(text, true)?,
+    };
+    let mut events = Vec::new();
+    loop {
+        let page = state
+            .ledger
+            .read_log(&visit.community, events.len() as u64, 1_000)
+            .await
+            .map_err(ApiError::from)?;
+        if page.is_empty() {
+            break;
+        }
+        events.extend(page);
+    }
+    let report = build(&events, from, to).map_err(|_| Failure::bad_form("period-order"))?;
+    let mut response = report.to_html().into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
+    );
+    Ok(response)
+}
+
+#[derive(Template)]
+#[template(path = "web/historique.html")]
+struct History {
+    layout: Layout,
+    id: String,
+    total: u64,
+    events: Vec<HistoryRow>,
+}
+
+struct HistoryRow {
+    revision: u64,
+    date: String,
+    kind: String,
+    actor: String,
+    hash: String,
+}
+
+#[derive(Deserialize)]
+pub struct Entity {
+    id: String,
+}
+
+/// Most events a history page shows.
+const HISTORY_SHOWN: usize = 200;
+
+/// `/c/{community}/historique?id=`: every event about one entity.
+pub async fn history(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(entity): Query<Entity>,
+    headers: HeaderMap,
+) -> Result<Response, Failure> {
+    let visit = Visit::start(&state, &headers, &slug)?;
+    let text = entity.id.trim();
+    let id = text
+        .split_once(':')
+        .map_or(text, |(_, id)| id)
+        .parse::<uuid::Uuid>()
+        .map_err(|_| Failure::missing("history-not-found"))?;
+    let (total, events) = state
+        .ledger
+        .history(&visit.community, id, visit.view.revision, 0, HISTORY_SHOWN)
+        .await
+        .map_err(ApiError::from)?;
+    if total == 0 {
+        return Err(Failure::missing("history-not-found"));
+    }
+    let rows = events
+        .iter()
+        .map(|committed| {
+            let metadata = committed.record.decode().ok().map(|(_, metadata)| metadata);
+            let actor = metadata.as_ref().map_or_else(String::new, |metadata| {
+                match metadata.actor.id.parse::<PioneerId>() {
+                    Ok(pioneer) => visit.name_of(&state, pioneer),
+                    Err(_) => metadata.actor.id.clone(),
+                }
+            });
+            HistoryRow {
+                revision: committed.revision,
+                date: metadata.map_or_else(String::new, |metadata| fr::date(metadata.recorded_at)),
+                kind: committed.record.event_type.clone(),
+                actor,
+                hash: committed.record.hash.to_string()[..16].to_owned(),
+            }
+        })
+        .collect();
+    let page = History {
+        layout: visit.layout("assemblee", None, None),
+        id: text.to_owned(),
+        total,
+        events: rows,
+    };
+    Ok(html(StatusCode::OK, &page).into_response())
+}
