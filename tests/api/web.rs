@@ -641,3 +641,124 @@ async fn the_assembly_page_checks_the_chain_and_follows_the_funds() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_treasurer_records_money_in_and_out_and_the_assembly_sees_it() {
+    let app = spawn_app().await;
+    let (alice, bruno) = two_members(&app).await;
+    let granted = app
+        .send(
+            Method::PUT,
+            &app.path(&format!("/pioneers/{bruno}/roles")),
+            Some(&operator()),
+            Some(&serde_json::json!({"roles": ["treasurer"]})),
+        )
+        .await;
+    assert_eq!(granted.status(), 200, "{}", granted.text().await.unwrap());
+    let proposal = app
+        .post(
+            &app.path("/projects"),
+            &app.pioneer_token(&alice),
+            &serde_json::json!({"title": "Jardin partagé", "summary": "…"}),
+        )
+        .await;
+    let project = proposal.headers()["location"].to_str().unwrap().to_owned();
+    app.post(
+        &format!("{project}/status"),
+        &operator(),
+        &serde_json::json!({"status": "selected"}),
+    )
+    .await;
+
+    let member = Browser::sign_in(&app, &app.pioneer_token(&alice)).await;
+    let (status, _) = member.get(&format!("/c/{COMMUNITY}/tresorerie")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "only the treasurer");
+
+    let treasurer_token = crate::helpers::token(
+        &bruno,
+        &[agora_events::Role::Pioneer, agora_events::Role::Treasurer],
+    );
+    let treasurer = Browser::sign_in(&app, &treasurer_token).await;
+    let page_path = format!("/c/{COMMUNITY}/tresorerie");
+    let (status, page) = treasurer.get(&page_path).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Trésorerie") && page.contains("Registre des parts"));
+
+    let receipt = format!("{page_path}/recette");
+    let events = log_length(&app).await;
+    let (status, _, refused) = treasurer
+        .post(
+            &receipt,
+            &[
+                ("csrf", &field(&page, &receipt, "csrf")),
+                ("cle", &field(&page, &receipt, "cle")),
+                ("montant", "douze euros"),
+                ("source", "Région"),
+                ("reference", "REG-1"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.contains("Écrivez un montant en euros"), "{refused}");
+    assert_eq!(log_length(&app).await, events);
+
+    let (status, _, _) = treasurer
+        .post(
+            &receipt,
+            &[
+                ("csrf", &field(&page, &receipt, "csrf")),
+                ("cle", &field(&page, &receipt, "cle")),
+                ("montant", "12 500,00"),
+                ("source", "Région"),
+                ("reference", "REG-1"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+
+    let (_, page) = treasurer.get(&page_path).await;
+    let allocation = format!("{page_path}/attribution");
+    let (status, _, _) = treasurer
+        .post(
+            &allocation,
+            &[
+                ("csrf", &field(&page, &allocation, "csrf")),
+                ("cle", &field(&page, &allocation, "cle")),
+                ("projet", project.rsplit('/').next().unwrap()),
+                ("montant", "2 000"),
+                ("decision", "assemblee"),
+                ("reference", "AG du 12 mars 2026"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+
+    let (_, page) = treasurer.get(&page_path).await;
+    let expense = format!("{page_path}/depense");
+    let chosen = page
+        .split("name=\"attribution\"")
+        .nth(1)
+        .and_then(|rest| rest.split("value=\"").nth(1))
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let (status, _, _) = treasurer
+        .post(
+            &expense,
+            &[
+                ("csrf", &field(&page, &expense, "csrf")),
+                ("cle", &field(&page, &expense, "cle")),
+                ("attribution", &chosen),
+                ("montant", "450,00"),
+                ("beneficiaire", "Pépinière du Vercors"),
+                ("reference", "FAC-7"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+
+    let (_, assembly) = member.get(&format!("/c/{COMMUNITY}/assemblee")).await;
+    assert!(assembly.contains("Pépinière du Vercors") && assembly.contains("FAC-7"));
+    assert!(assembly.contains("2\u{202f}000,00\u{a0}€"), "{assembly}");
+    assert!(assembly.contains("450,00\u{a0}€"));
+}

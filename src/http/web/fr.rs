@@ -119,6 +119,19 @@ pub fn sort_key(name: &str) -> String {
         .collect()
 }
 
+/// An amount of euros as people type it: "1 234,56", "50", "12.5 €".
+pub fn parse_euros(text: &str) -> Option<Euros> {
+    let digits: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '€' && *c != THOUSANDS)
+        .map(|c| if c == ',' { '.' } else { c })
+        .collect();
+    digits
+        .parse::<Decimal>()
+        .ok()
+        .and_then(|value| Euros::new(value).ok())
+}
+
 /// What a refusal says, by the rule it names. A rule without its own words
 /// here is named as such, never hidden.
 pub fn refusal(rule: &str) -> String {
@@ -163,6 +176,18 @@ pub fn refusal(rule: &str) -> String {
         "project-closed" => "Ce projet est clos.",
         "pioneer-only" => "Seul un membre pionnier peut faire cela.",
         "ballot-not-found" => "Ce scrutin n'existe pas.",
+        "amount-form" => "Écrivez un montant en euros, par exemple 1 250,50.",
+        "amount-positive" => "Le montant doit être supérieur à zéro.",
+        "amount-too-large" => "Ce montant est trop grand.",
+        "nothing-outstanding" => "Ce membre ne doit rien sur ses parts.",
+        "payment-exceeds-outstanding" => "Ce versement dépasse ce qui reste dû sur les parts.",
+        "allocation-not-found" => "Cette attribution n'existe pas.",
+        "allocation-within-funds" => "Il n'y a pas assez de fonds non attribués pour cela.",
+        "expense-within-allocation" => "Cette dépense dépasse ce qui reste de l'attribution.",
+        "decision-selects-project" => {
+            "Ce scrutin n'a pas retenu ce projet : il ne peut pas décider de cette attribution."
+        }
+        "project-not-selected" => "Ce projet n'est ni retenu ni en cours.",
         "history-not-found" => "Le registre ne contient aucun événement sur cet identifiant.",
         "period-order" => {
             "La période doit finir après son début, et après la création de la communauté."
@@ -220,6 +245,17 @@ mod tests {
         assert_eq!(date(at), "29 novembre 2026");
         let at: Timestamp = "2026-08-01T10:00:00Z".parse().unwrap();
         assert_eq!(date(at), "1er août 2026");
+    }
+
+    #[test]
+    fn amounts_are_read_as_people_type_them() {
+        let read = |text: &str| parse_euros(text).map(|euros| euros.value().to_string());
+        assert_eq!(read("1 234,56").as_deref(), Some("1234.56"));
+        assert_eq!(read("50").as_deref(), Some("50"));
+        assert_eq!(read("12.5 €").as_deref(), Some("12.5"));
+        assert_eq!(read("10\u{202f}950,00\u{a0}€").as_deref(), Some("10950.00"));
+        assert_eq!(read("douze"), None);
+        assert_eq!(read("1,234,5"), None);
     }
 
     #[test]

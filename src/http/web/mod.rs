@@ -14,6 +14,7 @@ mod assembly;
 mod fr;
 mod pages;
 mod session;
+mod treasury;
 mod votes;
 
 use askama::Template;
@@ -53,6 +54,23 @@ pub fn routes() -> Router<AppState> {
         .route("/c/{community}/assemblee", get(assembly::assembly))
         .route("/c/{community}/assemblee/rapport", get(assembly::report))
         .route("/c/{community}/historique", get(assembly::history))
+        .route("/c/{community}/tresorerie", get(treasury::treasury))
+        .route(
+            "/c/{community}/tresorerie/versement",
+            post(treasury::record_payment),
+        )
+        .route(
+            "/c/{community}/tresorerie/recette",
+            post(treasury::record_receipt),
+        )
+        .route(
+            "/c/{community}/tresorerie/attribution",
+            post(treasury::allocate),
+        )
+        .route(
+            "/c/{community}/tresorerie/depense",
+            post(treasury::record_expense),
+        )
         .route("/c/{community}/scrutins/{ballot}/vote", post(votes::vote))
 }
 
@@ -77,6 +95,9 @@ pub struct Layout {
     /// Which page this is, for the navigation.
     pub here: &'static str,
     pub signed_in: bool,
+    /// The visitor holds the role: their pages are in the navigation.
+    pub treasurer: bool,
+    pub gardener: bool,
     pub csrf: String,
     pub alert: Option<Alert>,
     pub notice: Option<String>,
@@ -90,6 +111,8 @@ impl Layout {
             base: String::new(),
             here: "",
             signed_in: false,
+            treasurer: false,
+            gardener: false,
             csrf: String::new(),
             alert: None,
             notice: None,

@@ -79,10 +79,30 @@ impl Visit {
             base: self.base(),
             here,
             signed_in: true,
+            treasurer: self.holds(Role::Treasurer),
+            gardener: self.holds(Role::Gardener),
             csrf: self.session.csrf(),
             alert,
             notice,
         }
+    }
+
+    /// Whether the visitor acts in `role` here (their token claims it and
+    /// the ledger grants it).
+    pub(super) fn holds(&self, role: Role) -> bool {
+        self.session
+            .caller
+            .authorize(&self.community, Some(&self.view), Access::AnyOf(&[role]))
+            .is_ok()
+    }
+
+    /// Refuses a visitor who does not act in `role` here.
+    pub(super) fn require(&self, role: Role) -> Result<(), Failure> {
+        self.session
+            .caller
+            .authorize(&self.community, Some(&self.view), Access::AnyOf(&[role]))
+            .map(|_| ())
+            .map_err(Failure::from)
     }
 
     pub(super) fn base(&self) -> String {
@@ -121,11 +141,23 @@ impl Visit {
         path: &str,
         command: Command,
     ) -> Result<(), ApiError> {
+        self.run_as(state, Role::Pioneer, form, path, command).await
+    }
+
+    /// Runs a command sent by one of this page's forms, in `role`.
+    pub(super) async fn run_as(
+        &self,
+        state: &AppState,
+        role: Role,
+        form: &impl FormFields,
+        path: &str,
+        command: Command,
+    ) -> Result<(), ApiError> {
         let (_, actor) = enter(
             state,
             &self.session.caller,
             &self.community,
-            Access::AnyOf(&[Role::Pioneer]),
+            Access::AnyOf(&[role]),
         )?;
         let digest = Hash::of(&serde_json::to_vec(&form.digested()).unwrap_or_default());
         let context = CommandContext::new(Some(form.key().to_owned()), "POST", path);
@@ -213,6 +245,10 @@ pub(super) fn notice(done: &Done) -> Option<String> {
         "annonce" => "Votre annonce est publiée.",
         "projet" => "Votre projet est proposé ; le jardinier le notera.",
         "vote" => "Votre vote est enregistré.",
+        "versement" => "Le versement est enregistré.",
+        "recette" => "La recette est enregistrée.",
+        "attribution" => "Les fonds sont attribués.",
+        "depense" => "La dépense est enregistrée.",
         _ => return None,
     };
     Some(words.to_owned())

@@ -1,0 +1,426 @@
+//! The treasurer's page: share payments, receipts, allocations to
+//! projects and expenses, with the share register and the capital.
+
+use agora_events::{
+    AllocationId, BallotId, Decision, Euros, ExpenseId, PaymentId, PioneerId, ProjectId,
+    ProjectStatus, ReceiptId, Role,
+};
+use askama::Template;
+use axum::Form;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::pages::{Done, FormFields, Visit, answered, checked, form_key, notice};
+use super::{Alert, Failure, Layout, fr, html};
+use crate::domain::{AllocateFunds, Command, RecordExpense, RecordReceipt, RecordSharePayment};
+use crate::http::AppState;
+
+#[derive(Template)]
+#[template(path = "web/tresorerie.html")]
+struct Treasury {
+    layout: Layout,
+    received: String,
+    unallocated: String,
+    capital: String,
+    floor: String,
+    keys: Keys,
+    owing: Vec<Choice>,
+    projects: Vec<Choice>,
+    ballots: Vec<Choice>,
+    allocations: Vec<Choice>,
+    register: Vec<RegisterRow>,
+}
+
+struct Keys {
+    payment: String,
+    receipt: String,
+    allocation: String,
+    expense: String,
+}
+
+/// One option of a select: what is sent, what is read.
+struct Choice {
+    id: String,
+    label: String,
+}
+
+struct RegisterRow {
+    name: String,
+    shares: u32,
+    paid: String,
+    outstanding: String,
+}
+
+/// `/c/{community}/tresorerie` (the treasurer).
+pub async fn treasury(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(done): Query<Done>,
+    headers: HeaderMap,
+) -> Result<Response, Failure> {
+    let visit = Visit::start(&state, &headers, &slug)?;
+    visit.require(Role::Treasurer)?;
+    Ok(draw(&state, &visit, StatusCode::OK, None, notice(&done)))
+}
+
+fn draw(
+    state: &AppState,
+    visit: &Visit,
+    status: StatusCode,
+    alert: Option<Alert>,
+    notice: Option<String>,
+) -> Response {
+    let community = &visit.view.state;
+    let register = &community.register;
+    let funds = &community.funds;
+    let mut holders: Vec<PioneerId> = register.subscriptions().map(|s| s.pioneer_id).collect();
+    holders.sort();
+    holders.dedup();
+    let mut rows: Vec<(String, PioneerId)> = holders
+        .into_iter()
+        .map(|holder| (visit.name_of(state, holder), holder))
+        .collect();
+    rows.sort_by_cached_key(|(name, _)| fr::sort_key(name));
+    let owing = rows
+        .iter()
+        .filter_map(|(name, holder)| {
+            let holding = register.holding(*holder);
+            (!holding.outstanding.value().is_zero()).then(|| Choice {
+                id: holder.to_string(),
+                label: format!("{name} — doit {}", fr::euros(holding.outstanding)),
+            })
+        })
+        .collect();
+    let register_rows = rows
+        .iter()
+        .map(|(name, holder)| {
+            let holding = register.holding(*holder);
+            RegisterRow {
+                name: name.clone(),
+                shares: holding.held_paid_shares(),
+                paid: fr::euros(holding.paid_amount),
+                outstanding: fr::euros(holding.outstanding),
+            }
+        })
+        .collect();
+    let projects = community
+        .projects
+        .by_id
+        .values()
+        .filter(|project| {
+            matches!(
+                project.status(),
+                ProjectStatus::Selected | ProjectStatus::InProgress
+            )
+        })
+        .map(|project| Choice {
+            id: project.id.to_string(),
+            label: project.title.clone(),
+        })
+        .collect();
+    let ballots = community
+        .ballots
+        .by_id
+        .values()
+        .filter(|ballot| !ballot.is_open())
+        .map(|ballot| Choice {
+            id: ballot.opened.ballot_id.to_string(),
+            label: ballot.opened.question.clone(),
+        })
+        .collect();
+    let allocations = funds
+        .allocations
+        .values()
+        .filter(|allocation| allocation.remaining().is_positive())
+        .map(|allocation| Choice {
+            id: allocation.allocated.allocation_id.to_string(),
+            label: format!(
+                "{} — reste {}",
+                community
+                    .projects
+                    .get(allocation.allocated.project_id)
+                    .map_or("un projet", |project| project.title.as_str()),
+                fr::euros(allocation.remaining())
+            ),
+        })
+        .collect();
+    let floor = Euros::new(
+        (register.highest_capital.value() / Decimal::from(4))
+            .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::AwayFromZero),
+    )
+    .unwrap_or_default();
+    let page = Treasury {
+        layout: visit.layout("tresorerie", alert, notice),
+        received: fr::euros(funds.received),
+        unallocated: fr::euros(
+            funds
+                .received
+                .checked_sub(funds.allocated)
+                .unwrap_or_default(),
+        ),
+        capital: fr::euros(register.capital),
+        floor: fr::euros(floor),
+        keys: Keys {
+            payment: form_key(),
+            receipt: form_key(),
+            allocation: form_key(),
+            expense: form_key(),
+        },
+        owing,
+        projects,
+        ballots,
+        allocations,
+        register: register_rows,
+    };
+    html(status, &page)
+}
+
+/// The amount a form sends, or the page again saying it is not one.
+fn amount(text: &str) -> Result<Euros, String> {
+    fr::parse_euros(text).ok_or_else(|| fr::refusal("amount-form"))
+}
+
+/// Runs a treasurer's form: checks, builds the command, answers.
+async fn treasurer_form<F: FormFields>(
+    state: &AppState,
+    slug: &str,
+    headers: &HeaderMap,
+    form: Result<Form<F>, FormRejection>,
+    which: &'static str,
+    command: impl FnOnce(&Visit, &F) -> Result<Command, String>,
+) -> Result<Response, Failure> {
+    let visit = Visit::start(state, headers, slug)?;
+    visit.require(Role::Treasurer)?;
+    let form = checked(&visit, form)?;
+    let refused = |status, alert| draw(state, &visit, status, Some(alert), None);
+    let command = match command(&visit, &form) {
+        Ok(command) => command,
+        Err(message) => {
+            let alert = Alert {
+                form: which,
+                message,
+            };
+            return Ok(refused(StatusCode::UNPROCESSABLE_ENTITY, alert));
+        }
+    };
+    let path = format!("{}/tresorerie", visit.base());
+    let outcome = visit
+        .run_as(
+            state,
+            Role::Treasurer,
+            &form,
+            &format!("{path}/{which}"),
+            command,
+        )
+        .await;
+    Ok(answered(
+        outcome,
+        format!("{path}?fait={which}"),
+        refused,
+        which,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct PaymentForm {
+    csrf: String,
+    cle: String,
+    membre: String,
+    montant: String,
+    reference: String,
+}
+
+impl FormFields for PaymentForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+    fn key(&self) -> &str {
+        &self.cle
+    }
+    fn digested(&self) -> impl Serialize {
+        (&self.membre, &self.montant, &self.reference)
+    }
+}
+
+/// `POST /c/{community}/tresorerie/versement`.
+pub async fn record_payment(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    form: Result<Form<PaymentForm>, FormRejection>,
+) -> Result<Response, Failure> {
+    treasurer_form(&state, &slug, &headers, form, "versement", |_, form| {
+        Ok(Command::RecordSharePayment(RecordSharePayment {
+            payment_id: PaymentId(Uuid::now_v7()),
+            pioneer_id: form
+                .membre
+                .parse()
+                .map_err(|_| fr::refusal("pioneer-not-found"))?,
+            subscription_id: None,
+            amount: amount(&form.montant)?,
+            reference: form.reference.trim().to_owned(),
+        }))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct ReceiptForm {
+    csrf: String,
+    cle: String,
+    montant: String,
+    source: String,
+    reference: String,
+}
+
+impl FormFields for ReceiptForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+    fn key(&self) -> &str {
+        &self.cle
+    }
+    fn digested(&self) -> impl Serialize {
+        (&self.montant, &self.source, &self.reference)
+    }
+}
+
+/// `POST /c/{community}/tresorerie/recette`.
+pub async fn record_receipt(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    form: Result<Form<ReceiptForm>, FormRejection>,
+) -> Result<Response, Failure> {
+    treasurer_form(&state, &slug, &headers, form, "recette", |_, form| {
+        Ok(Command::RecordReceipt(RecordReceipt {
+            receipt_id: ReceiptId(Uuid::now_v7()),
+            amount: amount(&form.montant)?,
+            source: form.source.trim().to_owned(),
+            reference: form.reference.trim().to_owned(),
+        }))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct AllocationForm {
+    csrf: String,
+    cle: String,
+    projet: String,
+    montant: String,
+    decision: String,
+    #[serde(default)]
+    reference: String,
+}
+
+impl FormFields for AllocationForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+    fn key(&self) -> &str {
+        &self.cle
+    }
+    fn digested(&self) -> impl Serialize {
+        (&self.projet, &self.montant, &self.decision, &self.reference)
+    }
+}
+
+/// `POST /c/{community}/tresorerie/attribution`.
+pub async fn allocate(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    form: Result<Form<AllocationForm>, FormRejection>,
+) -> Result<Response, Failure> {
+    treasurer_form(&state, &slug, &headers, form, "attribution", |_, form| {
+        let decision = match form.decision.as_str() {
+            "assemblee" => Decision::Assembly {
+                reference: form.reference.trim().to_owned(),
+            },
+            ballot => Decision::Ballot {
+                ballot_id: BallotId(
+                    ballot
+                        .parse()
+                        .map_err(|_| fr::refusal("ballot-not-found"))?,
+                ),
+            },
+        };
+        Ok(Command::AllocateFunds(AllocateFunds {
+            allocation_id: AllocationId(Uuid::now_v7()),
+            project_id: ProjectId(
+                form.projet
+                    .parse()
+                    .map_err(|_| fr::refusal("project-not-found"))?,
+            ),
+            amount: amount(&form.montant)?,
+            decision,
+        }))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct ExpenseForm {
+    csrf: String,
+    cle: String,
+    attribution: String,
+    montant: String,
+    beneficiaire: String,
+    reference: String,
+}
+
+impl FormFields for ExpenseForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+    fn key(&self) -> &str {
+        &self.cle
+    }
+    fn digested(&self) -> impl Serialize {
+        (
+            &self.attribution,
+            &self.montant,
+            &self.beneficiaire,
+            &self.reference,
+        )
+    }
+}
+
+/// `POST /c/{community}/tresorerie/depense`.
+pub async fn record_expense(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    form: Result<Form<ExpenseForm>, FormRejection>,
+) -> Result<Response, Failure> {
+    treasurer_form(&state, &slug, &headers, form, "depense", |visit, form| {
+        let allocation_id = AllocationId(
+            form.attribution
+                .parse()
+                .map_err(|_| fr::refusal("allocation-not-found"))?,
+        );
+        let allocation = visit
+            .view
+            .state
+            .funds
+            .allocations
+            .get(&allocation_id)
+            .ok_or_else(|| fr::refusal("allocation-not-found"))?;
+        Ok(Command::RecordExpense(RecordExpense {
+            expense_id: ExpenseId(Uuid::now_v7()),
+            project_id: allocation.allocated.project_id,
+            allocation_id,
+            amount: amount(&form.montant)?,
+            payee: form.beneficiaire.trim().to_owned(),
+            reference: form.reference.trim().to_owned(),
+            receipt_sha256: None,
+        }))
+    })
+    .await
+}
