@@ -762,3 +762,149 @@ async fn the_treasurer_records_money_in_and_out_and_the_assembly_sees_it() {
     assert!(assembly.contains("2\u{202f}000,00\u{a0}€"), "{assembly}");
     assert!(assembly.contains("450,00\u{a0}€"));
 }
+
+#[tokio::test]
+async fn the_gardener_admits_scores_opens_and_closes_from_the_page() {
+    let app = spawn_app().await;
+    let (alice, bruno) = two_members(&app).await;
+    let granted = app
+        .send(
+            Method::PUT,
+            &app.path(&format!("/pioneers/{bruno}/roles")),
+            Some(&operator()),
+            Some(&serde_json::json!({"roles": ["gardener"]})),
+        )
+        .await;
+    assert_eq!(granted.status(), 200);
+    let proposal = app
+        .post(
+            &app.path("/projects"),
+            &app.pioneer_token(&alice),
+            &serde_json::json!({"title": "Four à pain", "summary": "…"}),
+        )
+        .await;
+    let project = proposal.headers()["location"].to_str().unwrap().to_owned();
+    let project = project.rsplit('/').next().unwrap().to_owned();
+
+    let member = Browser::sign_in(&app, &app.pioneer_token(&alice)).await;
+    let (status, _) = member.get(&format!("/c/{COMMUNITY}/jardin")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "only the gardener");
+
+    let gardener_token = crate::helpers::token(
+        &bruno,
+        &[agora_events::Role::Pioneer, agora_events::Role::Gardener],
+    );
+    let gardener = Browser::sign_in(&app, &gardener_token).await;
+    let page_path = format!("/c/{COMMUNITY}/jardin");
+    let (status, page) = gardener.get(&page_path).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Rayonnement poétique"));
+
+    let admission = format!("{page_path}/admission");
+    let mut fields = vec![
+        ("csrf".to_owned(), field(&page, &admission, "csrf")),
+        ("cle".to_owned(), field(&page, &admission, "cle")),
+        ("nom".to_owned(), "Chloé Roux".to_owned()),
+        ("courriel".to_owned(), "chloe@example.org".to_owned()),
+        ("contact".to_owned(), String::new()),
+        ("college".to_owned(), "founders".to_owned()),
+        ("competences".to_owned(), "vélo, cuisine".to_owned()),
+        ("territoire".to_owned(), "Die".to_owned()),
+    ];
+    for criterion in [
+        "scale_of_impact",
+        "degree_of_information",
+        "connections_produced",
+        "care_for_the_living",
+        "poetic_radiance",
+        "social_innovation",
+        "engagement",
+    ] {
+        fields.push((criterion.to_owned(), "4".to_owned()));
+    }
+    let borrowed: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .collect();
+    let (status, location, _) = gardener.post(&admission, &borrowed).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location, format!("{page_path}?fait=admission"));
+    let pioneers: Value = app
+        .get(&app.path("/pioneers"), &operator())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let chloe = pioneers
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|pioneer| pioneer["display_name"] == "Chloé Roux")
+        .expect("admitted through the page");
+    assert_eq!(chloe["admission_scores"]["poetic_radiance"], 4);
+    assert_eq!(chloe["territory"], "Die");
+
+    let (_, page) = gardener.get(&page_path).await;
+    let scores = format!("{page_path}/notes");
+    let (status, _, _) = gardener
+        .post(
+            &scores,
+            &[
+                ("csrf", &field(&page, &scores, "csrf")),
+                ("cle", &field(&page, &scores, "cle")),
+                ("projet", &project),
+                ("concernes", "80"),
+                ("cout", "3 000,00"),
+                ("autofinancement", "50"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let ranking: Value = app
+        .get(&app.path("/ranking"), &operator())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ranking["ranking"][0]["title"], "Four à pain");
+
+    let (_, page) = gardener.get(&page_path).await;
+    let ballots = format!("{page_path}/scrutins");
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(2))
+        .format("%Y-%m-%d")
+        .to_string();
+    let (status, _, _) = gardener
+        .post(
+            &ballots,
+            &[
+                ("csrf", &field(&page, &ballots, "csrf")),
+                ("cle", &field(&page, &ballots, "cle")),
+                ("question", "Quel jour pour la fête ?"),
+                ("choix", "Samedi\nDimanche\n"),
+                ("methode", "single"),
+                ("fin", &tomorrow),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = gardener.get(&page_path).await;
+    assert!(page.contains("Quel jour pour la fête ?"));
+    let close_action = page
+        .split("action=\"")
+        .map(|rest| rest.split('"').next().unwrap())
+        .find(|action| action.ends_with("/clore"))
+        .unwrap()
+        .to_owned();
+    let (status, _, _) = gardener
+        .post(
+            &close_action,
+            &[
+                ("csrf", &field(&page, &close_action, "csrf")),
+                ("cle", &field(&page, &close_action, "cle")),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = gardener.get(&page_path).await;
+    assert!(!page.contains("/clore"), "no ballot left open");
+}

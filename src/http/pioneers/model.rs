@@ -275,7 +275,7 @@ pub(super) fn pioneer_view(
 }
 
 /// Checks personal data before it is sealed: the domain never sees it.
-pub(super) fn validate_personal(data: &PersonalData) -> Result<(), Rejection> {
+pub(crate) fn validate_personal(data: &PersonalData) -> Result<(), Rejection> {
     line("display_name", &data.display_name, NAME_CHARS_MAX)?;
     if let Some(email) = &data.email {
         line("email", email, EMAIL_CHARS_MAX)?;

@@ -188,6 +188,18 @@ pub fn refusal(rule: &str) -> String {
             "Ce scrutin n'a pas retenu ce projet : il ne peut pas décider de cette attribution."
         }
         "project-not-selected" => "Ce projet n'est ni retenu ni en cours.",
+        "email-form" => "L'adresse de courriel n'a pas la forme nom@domaine.fr.",
+        "college-unknown" => "Ce collège n'existe pas dans les statuts.",
+        "admission-score-range" => "Chaque critère se note de 0 à 5.",
+        "percent-range" => "Un pourcentage va de 0 à 100.",
+        "ballot-close-date" => "Choisissez la date de clôture du scrutin.",
+        "ballot-close-time-future" => "La clôture doit être dans le futur.",
+        "ballot-option-count" => "Un scrutin a de 2 à 50 choix, un par ligne.",
+        "ballot-option-unique" => "Deux choix portent le même nom.",
+        "reversal-by-a-third-party" => {
+            "Vous avez pris part à cet échange : un autre jardinier doit l'annuler."
+        }
+        "exchange-not-completed" => "Cet échange n'est pas confirmé.",
         "history-not-found" => "Le registre ne contient aucun événement sur cet identifiant.",
         "period-order" => {
             "La période doit finir après son début, et après la création de la communauté."

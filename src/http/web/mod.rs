@@ -12,6 +12,7 @@
 
 mod assembly;
 mod fr;
+mod garden;
 mod pages;
 mod session;
 mod treasury;
@@ -54,6 +55,23 @@ pub fn routes() -> Router<AppState> {
         .route("/c/{community}/assemblee", get(assembly::assembly))
         .route("/c/{community}/assemblee/rapport", get(assembly::report))
         .route("/c/{community}/historique", get(assembly::history))
+        .route("/c/{community}/jardin", get(garden::garden))
+        .route("/c/{community}/jardin/admission", post(garden::admit))
+        .route("/c/{community}/jardin/notes", post(garden::score))
+        .route("/c/{community}/jardin/scrutins", post(garden::open_ballot))
+        .route(
+            "/c/{community}/jardin/scrutins/{ballot}/clore",
+            post(garden::close_ballot),
+        )
+        .route(
+            "/c/{community}/jardin/annonces/{listing}/retrait",
+            post(garden::take_down),
+        )
+        .route(
+            "/c/{community}/jardin/echanges/{exchange}/annulation",
+            post(garden::reverse),
+        )
+        .route("/c/{community}/jardin/exclusion", post(garden::exclude))
         .route("/c/{community}/tresorerie", get(treasury::treasury))
         .route(
             "/c/{community}/tresorerie/versement",

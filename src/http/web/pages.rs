@@ -119,7 +119,7 @@ impl Visit {
             .unwrap_or_else(|| "un membre parti".to_owned())
     }
 
-    fn account_name(&self, state: &AppState, account: AccountId) -> String {
+    pub(super) fn account_name(&self, state: &AppState, account: AccountId) -> String {
         match account {
             AccountId::Pioneer(pioneer) => self.name_of(state, pioneer),
             AccountId::Project(project) => self
@@ -153,6 +153,32 @@ impl Visit {
         path: &str,
         command: Command,
     ) -> Result<(), ApiError> {
+        self.submit(state, role, form, path, command, None).await
+    }
+
+    /// Runs a command that admits a pioneer whose personal data `key`
+    /// seals, as the gardener.
+    pub(super) async fn run_admission(
+        &self,
+        state: &AppState,
+        form: &impl FormFields,
+        path: &str,
+        command: Command,
+        key: (PioneerId, crate::ledger::PersonalKey),
+    ) -> Result<(), ApiError> {
+        self.submit(state, Role::Gardener, form, path, command, Some(key))
+            .await
+    }
+
+    async fn submit(
+        &self,
+        state: &AppState,
+        role: Role,
+        form: &impl FormFields,
+        path: &str,
+        command: Command,
+        key: Option<(PioneerId, crate::ledger::PersonalKey)>,
+    ) -> Result<(), ApiError> {
         let (_, actor) = enter(
             state,
             &self.session.caller,
@@ -161,7 +187,10 @@ impl Visit {
         )?;
         let digest = Hash::of(&serde_json::to_vec(&form.digested()).unwrap_or_default());
         let context = CommandContext::new(Some(form.key().to_owned()), "POST", path);
-        let submission = Submission::new(self.community.clone(), actor, command, digest);
+        let mut submission = Submission::new(self.community.clone(), actor, command, digest);
+        if let Some((pioneer, key)) = key {
+            submission = submission.with_personal_key(pioneer, key);
+        }
         execute(state, &self.session.caller, context, submission).await?;
         Ok(())
     }
@@ -249,6 +278,13 @@ pub(super) fn notice(done: &Done) -> Option<String> {
         "recette" => "La recette est enregistrée.",
         "attribution" => "Les fonds sont attribués.",
         "depense" => "La dépense est enregistrée.",
+        "admission" => "Le nouveau pionnier est admis ; envoyez-lui son lien de connexion.",
+        "note" => "La note est enregistrée ; le classement a bougé.",
+        "scrutin" => "Le scrutin est ouvert.",
+        "cloture" => "Le scrutin est clos et compté.",
+        "retrait" => "L'annonce est retirée.",
+        "annulation" => "L'échange est annulé et les heures rendues.",
+        "exclusion" => "Le membre est exclu.",
         _ => return None,
     };
     Some(words.to_owned())

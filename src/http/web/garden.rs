@@ -1,0 +1,586 @@
+//! The gardener's page: admitting a pioneer on the seven criteria,
+//! scoring projects, opening and closing ballots, taking reported listings
+//! down, reversing an exchange, excluding a member.
+
+use agora_events::{
+    AdmissionScores, BallotId, BallotKind, BallotOption, Closure, Euros, ExchangeId, ListingId,
+    PioneerId, ProjectId, PublicProfile, Role, Timestamp, VotingMethod,
+};
+use agora_projections::ExchangeStatus;
+use askama::Template;
+use axum::Form;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::pages::{Done, FormFields, Visit, answered, checked, form_key, notice};
+use super::{Alert, Failure, Layout, fr, html};
+use crate::domain::{
+    AdmitPioneer, CloseBallot, Command, ExcludePioneer, OpenBallot, ReverseExchange, ScoreProject,
+    TakeDownListing,
+};
+use crate::http::AppState;
+use crate::ledger::{PersonalData, PersonalKey};
+
+/// The seven admission criteria: their field, and their French name.
+const CRITERIA: [(&str, &str); 7] = [
+    ("scale_of_impact", "Ampleur de l'impact"),
+    ("degree_of_information", "Degré d'information"),
+    ("connections_produced", "Liens créés"),
+    ("care_for_the_living", "Soin du vivant"),
+    ("poetic_radiance", "Rayonnement poétique"),
+    ("social_innovation", "Innovation sociale"),
+    ("engagement", "Engagement"),
+];
+
+/// Completed exchanges the page offers to reverse, newest first.
+const COMPLETED_SHOWN: usize = 20;
+
+#[derive(Template)]
+#[template(path = "web/jardin.html")]
+struct Garden {
+    layout: Layout,
+    keys: Keys,
+    colleges: Vec<String>,
+    criteria: Vec<(&'static str, &'static str)>,
+    scores: Vec<u8>,
+    projects: Vec<(ProjectId, String)>,
+    open_ballots: Vec<(BallotId, String, String)>,
+    reported: Vec<(ListingId, String, String)>,
+    completed: Vec<(ExchangeId, String, String)>,
+    members: Vec<(PioneerId, String)>,
+}
+
+struct Keys {
+    admit: String,
+    score: String,
+    ballot: String,
+    exclude: String,
+}
+
+/// `/c/{community}/jardin` (the gardener).
+pub async fn garden(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(done): Query<Done>,
+    headers: HeaderMap,
+) -> Result<Response, Failure> {
+    let visit = Visit::start(&state, &headers, &slug)?;
+    visit.require(Role::Gardener)?;
+    Ok(draw(&state, &visit, StatusCode::OK, None, notice(&done)))
+}
+
+fn draw(
+    state: &AppState,
+    visit: &Visit,
+    status: StatusCode,
+    alert: Option<Alert>,
+    notice: Option<String>,
+) -> Response {
+    let community = &visit.view.state;
+    let market = &community.market;
+    let mut members: Vec<(PioneerId, String)> = community
+        .pioneers
+        .values()
+        .filter(|pioneer| pioneer.is_active() && pioneer.id != visit.me)
+        .map(|pioneer| (pioneer.id, visit.name_of(state, pioneer.id)))
+        .collect();
+    members.sort_by_cached_key(|(_, name)| fr::sort_key(name));
+    let completed = market
+        .exchanges
+        .values()
+        .rev()
+        .filter(|exchange| matches!(exchange.status, ExchangeStatus::Completed { .. }))
+        .filter(|exchange| {
+            // A gardener never reverses an exchange they took part in.
+            exchange.provider != visit.me
+                && exchange.receiver != agora_events::AccountId::Pioneer(visit.me)
+        })
+        .take(COMPLETED_SHOWN)
+        .map(|exchange| {
+            let said = format!(
+                "{} a aidé {} pendant {} : {} ({})",
+                visit.name_of(state, exchange.provider),
+                visit.account_name(state, exchange.receiver),
+                fr::hours(exchange.hours),
+                exchange.description,
+                fr::date(exchange.recorded_at)
+            );
+            (exchange.id, said, form_key())
+        })
+        .collect();
+    let page = Garden {
+        layout: visit.layout("jardin", alert, notice),
+        keys: Keys {
+            admit: form_key(),
+            score: form_key(),
+            ballot: form_key(),
+            exclude: form_key(),
+        },
+        colleges: community
+            .statutes
+            .colleges
+            .iter()
+            .map(|college| college.name.clone())
+            .collect(),
+        criteria: CRITERIA.to_vec(),
+        scores: (0..=5).collect(),
+        projects: community
+            .projects
+            .by_id
+            .values()
+            .filter(|project| project.is_open())
+            .map(|project| (project.id, project.title.clone()))
+            .collect(),
+        open_ballots: community
+            .ballots
+            .by_id
+            .values()
+            .filter(|ballot| ballot.is_open())
+            .map(|ballot| {
+                (
+                    ballot.opened.ballot_id,
+                    ballot.opened.question.clone(),
+                    form_key(),
+                )
+            })
+            .collect(),
+        reported: market
+            .listings
+            .values()
+            .filter(|listing| listing.is_open() && !listing.reports.is_empty())
+            .map(|listing| {
+                let reasons: Vec<&str> = listing
+                    .reports
+                    .iter()
+                    .map(|(_, reason)| reason.as_str())
+                    .collect();
+                let said = format!(
+                    "« {} » de {}, signalée {} fois : {}",
+                    listing.title,
+                    visit.name_of(state, listing.author),
+                    listing.reports.len(),
+                    reasons.join(" ; ")
+                );
+                (listing.id, said, form_key())
+            })
+            .collect(),
+        completed,
+        members,
+    };
+    html(status, &page)
+}
+
+/// Runs a gardener's form: checks, builds the command, answers.
+async fn gardener_form<F: FormFields>(
+    state: &AppState,
+    slug: &str,
+    headers: &HeaderMap,
+    form: Result<Form<F>, FormRejection>,
+    which: &'static str,
+    command: impl FnOnce(&Visit, &F) -> Result<Command, String>,
+) -> Result<Response, Failure> {
+    let visit = Visit::start(state, headers, slug)?;
+    visit.require(Role::Gardener)?;
+    let form = checked(&visit, form)?;
+    let refused = |status, alert| draw(state, &visit, status, Some(alert), None);
+    let command = match command(&visit, &form) {
+        Ok(command) => command,
+        Err(message) => {
+            let alert = Alert {
+                form: which,
+                message,
+            };
+            return Ok(refused(StatusCode::UNPROCESSABLE_ENTITY, alert));
+        }
+    };
+    let path = format!("{}/jardin", visit.base());
+    let outcome = visit
+        .run_as(
+            state,
+            Role::Gardener,
+            &form,
+            &format!("{path}/{which}"),
+            command,
+        )
+        .await;
+    Ok(answered(
+        outcome,
+        format!("{path}?fait={which}"),
+        refused,
+        which,
+    ))
+}
+
+#[derive(Deserialize, Serialize)]
+pub struct AdmissionForm {
+    #[serde(skip_serializing)]
+    csrf: String,
+    #[serde(skip_serializing)]
+    cle: String,
+    nom: String,
+    #[serde(default)]
+    courriel: String,
+    #[serde(default)]
+    contact: String,
+    college: String,
+    scale_of_impact: u8,
+    degree_of_information: u8,
+    connections_produced: u8,
+    care_for_the_living: u8,
+    poetic_radiance: u8,
+    social_innovation: u8,
+    engagement: u8,
+    #[serde(default)]
+    competences: String,
+    #[serde(default)]
+    territoire: String,
+}
+
+impl FormFields for AdmissionForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+    fn key(&self) -> &str {
+        &self.cle
+    }
+    fn digested(&self) -> impl Serialize {
+        self
+    }
+}
+
+fn optional(text: &str) -> Option<String> {
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+/// `POST /c/{community}/jardin/admission`: admit a pioneer.
+pub async fn admit(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    form: Result<Form<AdmissionForm>, FormRejection>,
+) -> Result<Response, Failure> {
+    let visit = Visit::start(&state, &headers, &slug)?;
+    visit.require(Role::Gardener)?;
+    let form = checked(&visit, form)?;
+    let refused = |status, alert| draw(&state, &visit, status, Some(alert), None);
+    let personal = PersonalData {
+        display_name: form.nom.trim().to_owned(),
+        email: optional(&form.courriel),
+        contact: optional(&form.contact),
+        bio: None,
+    };
+    if let Err(rejection) = crate::http::pioneers::validate_personal(&personal) {
+        let alert = Alert {
+            form: "admission",
+            message: fr::refusal(rejection.rule()),
+        };
+        return Ok(refused(StatusCode::UNPROCESSABLE_ENTITY, alert));
+    }
+    let pioneer_id = PioneerId(Uuid::now_v7());
+    let key = PersonalKey::generate();
+    let command = Command::AdmitPioneer(AdmitPioneer {
+        pioneer_id,
+        college: form.college.clone(),
+        scores: AdmissionScores {
+            scale_of_impact: form.scale_of_impact,
+            degree_of_information: form.degree_of_information,
+            connections_produced: form.connections_produced,
+            care_for_the_living: form.care_for_the_living,
+            poetic_radiance: form.poetic_radiance,
+            social_innovation: form.social_innovation,
+            engagement: form.engagement,
+        },
+        profile: PublicProfile {
+            skills: form
+                .competences
+                .split(',')
+                .map(|skill| skill.trim().to_lowercase())
+                .filter(|skill| !skill.is_empty())
+                .collect(),
+            territory: optional(&form.territoire),
+        },
+        personal: key.seal(pioneer_id, &personal),
+    });
+    let path = format!("{}/jardin", visit.base());
+    let outcome = visit
+        .run_admission(
+            &state,
+            &form,
+            &format!("{path}/admission"),
+            command,
+            (pioneer_id, key),
+        )
+        .await;
+    Ok(answered(
+        outcome,
+        format!("{path}?fait=admission"),
+        refused,
+        "admission",
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct ScoreForm {
+    csrf: String,
+    cle: String,
+    projet: String,
+    concernes: u8,
+    cout: String,
+    autofinancement: u8,
+}
+
+impl FormFields for ScoreForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+    fn key(&self) -> &str {
+        &self.cle
+    }
+    fn digested(&self) -> impl Serialize {
+        (
+            &self.projet,
+            self.concernes,
+            &self.cout,
+            self.autofinancement,
+        )
+    }
+}
+
+/// `POST /c/{community}/jardin/notes`: score a project.
+pub async fn score(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    form: Result<Form<ScoreForm>, FormRejection>,
+) -> Result<Response, Failure> {
+    gardener_form(&state, &slug, &headers, form, "note", |_, form| {
+        let estimated_cost: Euros =
+            fr::parse_euros(&form.cout).ok_or_else(|| fr::refusal("amount-form"))?;
+        Ok(Command::ScoreProject(ScoreProject {
+            project_id: ProjectId(
+                form.projet
+                    .parse()
+                    .map_err(|_| fr::refusal("project-not-found"))?,
+            ),
+            concerned_percent: form.concernes,
+            estimated_cost,
+            self_financing_percent: form.autofinancement,
+        }))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct BallotForm {
+    csrf: String,
+    cle: String,
+    question: String,
+    choix: String,
+    methode: String,
+    fin: String,
+}
+
+impl FormFields for BallotForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+    fn key(&self) -> &str {
+        &self.cle
+    }
+    fn digested(&self) -> impl Serialize {
+        (&self.question, &self.choix, &self.methode, &self.fin)
+    }
+}
+
+/// `POST /c/{community}/jardin/scrutins`: open a ballot.
+pub async fn open_ballot(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    form: Result<Form<BallotForm>, FormRejection>,
+) -> Result<Response, Failure> {
+    gardener_form(&state, &slug, &headers, form, "scrutin", |_, form| {
+        let method = match form.methode.as_str() {
+            "single" => VotingMethod::Single,
+            "approval" => VotingMethod::Approval,
+            _ => VotingMethod::Ranked,
+        };
+        // The ballot closes at the end of the day chosen (UTC).
+        let closes_at: Timestamp = format!("{}T23:59:59Z", form.fin.trim())
+            .parse()
+            .map_err(|_| fr::refusal("ballot-close-date"))?;
+        let options = form
+            .choix
+            .lines()
+            .map(str::trim)
+            .filter(|label| !label.is_empty())
+            .enumerate()
+            .map(|(index, label)| BallotOption {
+                option_id: format!("choix-{}", index + 1),
+                label: label.to_owned(),
+                project_id: None,
+            })
+            .collect();
+        Ok(Command::OpenBallot(OpenBallot {
+            ballot_id: BallotId(Uuid::now_v7()),
+            question: form.question.trim().to_owned(),
+            options,
+            method,
+            kind: BallotKind::Community,
+            closes_at,
+            sealed: false,
+        }))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct ButtonForm {
+    csrf: String,
+    cle: String,
+}
+
+impl FormFields for ButtonForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+    fn key(&self) -> &str {
+        &self.cle
+    }
+    fn digested(&self) -> impl Serialize {}
+}
+
+/// `POST /c/{community}/jardin/scrutins/{ballot}/clore`: close a ballot now.
+pub async fn close_ballot(
+    State(state): State<AppState>,
+    Path((slug, ballot)): Path<(String, String)>,
+    headers: HeaderMap,
+    form: Result<Form<ButtonForm>, FormRejection>,
+) -> Result<Response, Failure> {
+    gardener_form(&state, &slug, &headers, form, "cloture", |_, _| {
+        Ok(Command::CloseBallot(CloseBallot {
+            ballot_id: BallotId(
+                ballot
+                    .parse()
+                    .map_err(|_| fr::refusal("ballot-not-found"))?,
+            ),
+            closed_by: Closure::Gardener,
+            key: None,
+        }))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct ReasonForm {
+    csrf: String,
+    cle: String,
+    raison: String,
+}
+
+impl FormFields for ReasonForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+    fn key(&self) -> &str {
+        &self.cle
+    }
+    fn digested(&self) -> impl Serialize {
+        &self.raison
+    }
+}
+
+/// `POST /c/{community}/jardin/annonces/{listing}/retrait`: take a
+/// reported listing down.
+pub async fn take_down(
+    State(state): State<AppState>,
+    Path((slug, listing)): Path<(String, String)>,
+    headers: HeaderMap,
+    form: Result<Form<ReasonForm>, FormRejection>,
+) -> Result<Response, Failure> {
+    gardener_form(&state, &slug, &headers, form, "retrait", |_, form| {
+        Ok(Command::TakeDownListing(TakeDownListing {
+            listing_id: ListingId(
+                listing
+                    .parse()
+                    .map_err(|_| fr::refusal("listing-not-found"))?,
+            ),
+            reason: form.raison.trim().to_owned(),
+        }))
+    })
+    .await
+}
+
+/// `POST /c/{community}/jardin/echanges/{exchange}/annulation`: reverse a
+/// completed exchange.
+pub async fn reverse(
+    State(state): State<AppState>,
+    Path((slug, exchange)): Path<(String, String)>,
+    headers: HeaderMap,
+    form: Result<Form<ReasonForm>, FormRejection>,
+) -> Result<Response, Failure> {
+    gardener_form(
+        &state,
+        &slug,
+        &headers,
+        form,
+        "annulation",
+        |visit, form| {
+            Ok(Command::ReverseExchange(ReverseExchange {
+                exchange_id: ExchangeId(
+                    exchange
+                        .parse()
+                        .map_err(|_| fr::refusal("exchange-not-found"))?,
+                ),
+                reason: form.raison.trim().to_owned(),
+                by: Some(visit.me),
+            }))
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct ExclusionForm {
+    csrf: String,
+    cle: String,
+    membre: String,
+    raison: String,
+}
+
+impl FormFields for ExclusionForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+    fn key(&self) -> &str {
+        &self.cle
+    }
+    fn digested(&self) -> impl Serialize {
+        (&self.membre, &self.raison)
+    }
+}
+
+/// `POST /c/{community}/jardin/exclusion`: exclude a member, with the reason.
+pub async fn exclude(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    form: Result<Form<ExclusionForm>, FormRejection>,
+) -> Result<Response, Failure> {
+    gardener_form(&state, &slug, &headers, form, "exclusion", |_, form| {
+        Ok(Command::ExcludePioneer(ExcludePioneer {
+            pioneer_id: PioneerId(
+                form.membre
+                    .parse()
+                    .map_err(|_| fr::refusal("pioneer-not-found"))?,
+            ),
+            reason: form.raison.trim().to_owned(),
+        }))
+    })
+    .await
+}
