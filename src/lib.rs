@@ -20,6 +20,8 @@ pub mod config;
 pub mod demo;
 /// The rules: pure decisions from state and command to events.
 pub mod domain;
+/// French forms of numbers, money, durations and dates.
+pub mod french;
 /// Routes, middleware and problem responses.
 pub mod http;
 /// The command pipeline: per-community writers, views, personal-data keys.

@@ -2,16 +2,37 @@ use serde_json::{Value, json};
 
 use crate::helpers::{operator, problem, spawn_app};
 
-/// Every `data-figure="name">value<` of the page.
+/// Every `data-figure="name" data-value="value"` of the page.
 fn figures(html: &str) -> Vec<(String, String)> {
     html.split("data-figure=\"")
         .skip(1)
         .map(|rest| {
             let (name, rest) = rest.split_once('"').unwrap();
-            let value = rest.split_once('>').unwrap().1.split_once('<').unwrap().0;
+            let value = rest
+                .split_once("data-value=\"")
+                .unwrap()
+                .1
+                .split_once('"')
+                .unwrap()
+                .0;
             (name.to_owned(), value.to_owned())
         })
         .collect()
+}
+
+/// What the page shows people for a figure: the cell's text.
+fn shown_text(html: &str, name: &str) -> String {
+    let cell = html
+        .split(&format!("data-figure=\"{name}\""))
+        .nth(1)
+        .unwrap();
+    cell.split_once('>')
+        .unwrap()
+        .1
+        .split_once('<')
+        .unwrap()
+        .0
+        .to_owned()
 }
 
 fn pointer(name: &str) -> String {
@@ -118,6 +139,11 @@ async fn the_assembly_report_gives_the_same_figures_in_json_html_and_csv() {
         assert_eq!(&expected, value, "{name}");
     }
     assert!(html.contains("lang=\"fr\""));
+    // People read the figures the French way.
+    assert_eq!(shown_text(&html, "capital.at_end"), "250,00\u{a0}€");
+    assert_eq!(shown_text(&html, "funds.available_at_end"), "400,00\u{a0}€");
+    assert_eq!(shown_text(&html, "time_credits.volume"), "2\u{a0}h\u{a0}30");
+    assert_eq!(shown_text(&html, "members.admitted_count"), "2");
     assert!(html.contains("Pépinière &lt;Les Tilleuls&gt;"), "escaped");
     assert!(csv.starts_with("section,name,date,reference,label,value\r\n"));
     assert!(csv.contains("funds,expense,"));

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use agora_events::Timestamp;
 
 use super::{AssemblyReport, MoneyLine};
+use crate::french;
 
 impl AssemblyReport {
     /// The named figures, as `(name, value)`: the CSV's figure rows and
@@ -130,10 +131,14 @@ impl AssemblyReport {
     /// A printable HTML page, in French.
     pub fn to_html(&self) -> String {
         let figures: BTreeMap<&str, String> = self.figures().into_iter().collect();
+        // Each figure read the French way, its exact value beside it for
+        // programs (`data-value`, as in the JSON).
         let figure = |name: &str| {
+            let value = &figures[name];
             format!(
-                "<td class=\"n\" data-figure=\"{name}\">{}</td>",
-                escape(&figures[name])
+                "<td class=\"n\" data-figure=\"{name}\" data-value=\"{}\">{}</td>",
+                escape(value),
+                escape(&french_figure(name, value))
             )
         };
         let mut html = String::new();
@@ -237,7 +242,7 @@ impl AssemblyReport {
                     french_date(line.at),
                     escape(&line.reference),
                     escape(&line.label),
-                    line.amount
+                    french::euros(line.amount)
                 );
             }
             html.push_str("</table>\n");
@@ -246,10 +251,10 @@ impl AssemblyReport {
         for project in &self.funds.projects {
             let _ = write!(
                 html,
-                "<h3>Projet : {}</h3>\n<p>Affecté au total : {} € — dépensé au total : {} €</p>\n",
+                "<h3>Projet : {}</h3>\n<p>Affecté au total : {} — dépensé au total : {}</p>\n",
                 escape(&project.title),
-                project.allocated_total,
-                project.spent_total
+                french::euros(project.allocated_total),
+                french::euros(project.spent_total)
             );
             money_rows(&mut html, "Affectations (décision)", &project.allocations);
             money_rows(&mut html, "Dépenses (fournisseur)", &project.expenses);
@@ -300,21 +305,6 @@ td.n{text-align:right;font-variant-numeric:tabular-nums;word-break:break-all}\
 caption{text-align:left;font-style:italic}.foot{color:#555;font-size:.9em}\
 @media print{body{margin:0}h2{page-break-after:avoid}table{page-break-inside:avoid}}\n";
 
-const MONTHS: [&str; 12] = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-];
-
 fn french_method(method: &str) -> &str {
     match method {
         "single" => "uninominal",
@@ -333,14 +323,38 @@ fn french_kind(kind: &str) -> &str {
 }
 
 fn french_date(at: Timestamp) -> String {
-    use chrono::Datelike;
-    let date = at.instant().date_naive();
-    format!(
-        "{} {} {}",
-        date.day(),
-        MONTHS[date.month0() as usize],
-        date.year()
-    )
+    french::date(at)
+}
+
+/// A figure of the report as people read it in French: euros, hours,
+/// counts with their thousands separated; a hash as it is.
+fn french_figure(name: &str, value: &str) -> String {
+    let decimal = || value.parse::<rust_decimal::Decimal>().ok();
+    let is_count = name.ends_with("subscriptions")
+        || name.ends_with("payments")
+        || name.ends_with("redemptions")
+        || name.starts_with("members.")
+        || name == "ballots_closed"
+        || name.starts_with("chain.events")
+        || matches!(
+            name,
+            "time_credits.exchanges"
+                | "time_credits.transfers"
+                | "time_credits.reversals"
+                | "time_credits.active_traders"
+        );
+    let formatted = if is_count {
+        value.parse::<u64>().ok().map(french::grouped)
+    } else if name.starts_with("capital.") || name.starts_with("funds.") {
+        decimal()
+            .and_then(|amount| agora_events::Euros::new(amount).ok())
+            .map(french::euros)
+    } else if name.starts_with("time_credits.") {
+        decimal().map(french::signed_hours)
+    } else {
+        None
+    };
+    formatted.unwrap_or_else(|| value.to_owned())
 }
 
 fn escape(text: &str) -> String {

@@ -1,0 +1,183 @@
+//! The French forms of numbers, money, durations and dates, wherever
+//! people read them: the web interface and the printed assembly report.
+
+use agora_events::{Euros, Hours, Timestamp};
+use chrono::Datelike;
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+
+/// The thousands separator: a narrow no-break space.
+const THOUSANDS: char = '\u{202f}';
+/// Before a unit: a no-break space.
+const BEFORE_UNIT: char = '\u{a0}';
+const MINUS: char = '\u{2212}';
+
+/// Hours as people say them: "1 h 30", "2 h", "45 min", "−1 h 15".
+pub fn hours(hours: Hours) -> String {
+    signed_hours(hours.value())
+}
+
+/// A signed number of hours (a statement's line), as [`hours`] writes it.
+pub fn signed_hours(value: Decimal) -> String {
+    let sign = if value.is_sign_negative() && !value.is_zero() {
+        MINUS.to_string()
+    } else {
+        String::new()
+    };
+    let minutes_total = (value.abs() * Decimal::from(60))
+        .round()
+        .to_u64()
+        .unwrap_or(u64::MAX);
+    let (whole, minutes) = (minutes_total / 60, minutes_total % 60);
+    match (whole, minutes) {
+        (0, 0) => format!("0{BEFORE_UNIT}h"),
+        (0, minutes) => format!("{sign}{minutes}{BEFORE_UNIT}min"),
+        (whole, 0) => format!("{sign}{}{BEFORE_UNIT}h", grouped(whole)),
+        (whole, minutes) => {
+            format!(
+                "{sign}{}{BEFORE_UNIT}h{BEFORE_UNIT}{minutes:02}",
+                grouped(whole)
+            )
+        }
+    }
+}
+
+/// Euros as written in France: "10 950,00 €".
+pub fn euros(euros: Euros) -> String {
+    let value = euros.value().round_dp(2);
+    let sign = if value.is_sign_negative() && !value.is_zero() {
+        MINUS.to_string()
+    } else {
+        String::new()
+    };
+    let cents = (value.abs() * Decimal::from(100))
+        .to_u128()
+        .unwrap_or(u128::MAX);
+    format!(
+        "{sign}{},{:02}{BEFORE_UNIT}€",
+        grouped(cents / 100),
+        cents % 100
+    )
+}
+
+/// A date as written in French: "29 novembre 2026" (the instant's UTC day).
+pub fn date(at: Timestamp) -> String {
+    let day = at.instant().date_naive();
+    let month = MONTHS[day.month0() as usize];
+    let first = if day.day() == 1 { "1er" } else { "" };
+    if first.is_empty() {
+        format!("{} {month} {}", day.day(), day.year())
+    } else {
+        format!("{first} {month} {}", day.year())
+    }
+}
+
+const MONTHS: [&str; 12] = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+];
+
+/// A whole number with its thousands separated: "10 950".
+pub fn grouped(value: impl Into<u128>) -> String {
+    let digits = value.into().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 * 3);
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index) % 3 == 0 {
+            out.push(THOUSANDS);
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// Orders names as a French reader expects: accents and case aside
+/// ("Léa" between "Lea" and "Lina", not after "Louise").
+pub fn sort_key(name: &str) -> String {
+    name.chars()
+        .flat_map(char::to_lowercase)
+        .map(|c| match c {
+            'à' | 'â' | 'ä' | 'á' | 'ã' => 'a',
+            'ç' => 'c',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'î' | 'ï' | 'í' => 'i',
+            'ô' | 'ö' | 'ó' => 'o',
+            'ù' | 'û' | 'ü' | 'ú' => 'u',
+            'ÿ' => 'y',
+            other => other,
+        })
+        .collect()
+}
+
+/// An amount of euros as people type it: "1 234,56", "50", "12.5 €".
+pub fn parse_euros(text: &str) -> Option<Euros> {
+    let digits: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '€' && *c != THOUSANDS)
+        .map(|c| if c == ',' { '.' } else { c })
+        .collect();
+    digits
+        .parse::<Decimal>()
+        .ok()
+        .and_then(|value| Euros::new(value).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(text: &str) -> Hours {
+        Hours::new(text.parse().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn hours_read_as_people_say_them() {
+        assert_eq!(hours(h("1.5")), "1\u{a0}h\u{a0}30");
+        assert_eq!(hours(h("2")), "2\u{a0}h");
+        assert_eq!(hours(h("0.75")), "45\u{a0}min");
+        assert_eq!(hours(h("-1.25")), "\u{2212}1\u{a0}h\u{a0}15");
+        assert_eq!(hours(h("0")), "0\u{a0}h");
+        assert_eq!(hours(h("1250")), "1\u{202f}250\u{a0}h");
+    }
+
+    #[test]
+    fn money_and_dates_are_written_the_french_way() {
+        let amount: Euros = "10950.00".parse().unwrap();
+        assert_eq!(euros(amount), "10\u{202f}950,00\u{a0}€");
+        let amount: Euros = "0.5".parse().unwrap();
+        assert_eq!(euros(amount), "0,50\u{a0}€");
+        let amount: Euros = "1234567.89".parse().unwrap();
+        assert_eq!(euros(amount), "1\u{202f}234\u{202f}567,89\u{a0}€");
+        let at: Timestamp = "2026-11-29T10:00:00Z".parse().unwrap();
+        assert_eq!(date(at), "29 novembre 2026");
+        let at: Timestamp = "2026-08-01T10:00:00Z".parse().unwrap();
+        assert_eq!(date(at), "1er août 2026");
+    }
+
+    #[test]
+    fn amounts_are_read_as_people_type_them() {
+        let read = |text: &str| parse_euros(text).map(|euros| euros.value().to_string());
+        assert_eq!(read("1 234,56").as_deref(), Some("1234.56"));
+        assert_eq!(read("50").as_deref(), Some("50"));
+        assert_eq!(read("12.5 €").as_deref(), Some("12.5"));
+        assert_eq!(read("10\u{202f}950,00\u{a0}€"), read("10950"));
+        assert_eq!(read("douze"), None);
+        assert_eq!(read("1,234,5"), None);
+    }
+
+    #[test]
+    fn names_sort_as_a_french_reader_expects() {
+        let mut names = vec!["Louise", "Léa", "lina", "Éloïse", "Zoé"];
+        names.sort_by_cached_key(|name| sort_key(name));
+        assert_eq!(names, ["Éloïse", "Léa", "lina", "Louise", "Zoé"]);
+    }
+}
