@@ -908,3 +908,124 @@ async fn the_gardener_admits_scores_opens_and_closes_from_the_page() {
     let (_, page) = gardener.get(&page_path).await;
     assert!(!page.contains("/clore"), "no ballot left open");
 }
+
+#[tokio::test]
+async fn a_pioneer_keeps_their_profile_shares_and_charter_and_can_leave() {
+    let app = spawn_app().await;
+    let (alice, _) = two_members(&app).await;
+    let browser = Browser::sign_in(&app, &app.pioneer_token(&alice)).await;
+    let path = format!("/c/{COMMUNITY}/profil");
+    let (status, page) = browser.get(&path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("Vous avez accepté la charte en vigueur"),
+        "{page}"
+    );
+    assert!(page.contains("value=\"Alice\""));
+
+    let (status, _, _) = browser
+        .post(
+            &path,
+            &[
+                ("csrf", &field(&page, &path, "csrf")),
+                ("cle", &field(&page, &path, "cle")),
+                ("nom", "Alice Martin"),
+                ("bio", "Jardinière"),
+                ("competences", "Compost, Vélo"),
+                ("territoire", "Crest"),
+                ("courriel", "alice@example.org"),
+                ("contact", ""),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let shown: Value = app
+        .get(&app.path(&format!("/pioneers/{alice}")), &operator())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shown["display_name"], "Alice Martin");
+    assert_eq!(shown["skills"], serde_json::json!(["compost", "vélo"]));
+    assert_eq!(shown["territory"], "Crest");
+
+    let (_, page) = browser.get(&path).await;
+    let shares = format!("{path}/parts");
+    let (status, _, _) = browser
+        .post(
+            &shares,
+            &[
+                ("csrf", &field(&page, &shares, "csrf")),
+                ("cle", &field(&page, &shares, "cle")),
+                ("parts", "2"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = browser.get(&path).await;
+    assert!(page.contains("sur 3 souscrite(s)"), "{page}");
+    assert!(page.contains("100,00\u{a0}€ restent à verser"), "{page}");
+
+    let mut statutes = crate::helpers::statutes();
+    statutes["charter_version"] = "2027-01".into();
+    let amended = app
+        .send(
+            Method::PUT,
+            &app.path("/statutes"),
+            Some(&operator()),
+            Some(&serde_json::json!({"statutes": statutes, "reason": "AG 2027"})),
+        )
+        .await;
+    assert_eq!(amended.status(), 200, "{}", amended.text().await.unwrap());
+    let (_, page) = browser.get(&path).await;
+    let charter = format!("{path}/charte");
+    assert!(page.contains("<strong>2027-01</strong>"), "{page}");
+    let (status, _, _) = browser
+        .post(
+            &charter,
+            &[
+                ("csrf", &field(&page, &charter, "csrf")),
+                ("cle", &field(&page, &charter, "cle")),
+                ("version", "2027-01"),
+                ("accepte", "oui"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = browser.get(&path).await;
+    assert!(page.contains("Vous avez accepté la charte en vigueur (version 2027-01)"));
+
+    let leave = format!("{path}/depart");
+    let (status, _, refused) = browser
+        .post(
+            &leave,
+            &[
+                ("csrf", &field(&page, &leave, "csrf")),
+                ("cle", &field(&page, &leave, "cle")),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "unconfirmed");
+    assert!(refused.contains("confirmer votre départ"));
+    let (status, _, goodbye) = browser
+        .post(
+            &leave,
+            &[
+                ("csrf", &field(&page, &leave, "csrf")),
+                ("cle", &field(&page, &leave, "cle")),
+                ("confirme", "oui"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(goodbye.contains("Vous avez quitté la communauté"));
+    let gone: Value = app
+        .get(&app.path(&format!("/pioneers/{alice}")), &operator())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(gone["membership"]["status"], "left", "{gone}");
+    let (status, _) = browser.get(&home()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "the pages are for members");
+}

@@ -73,6 +73,14 @@ pub fn refusal(rule: &str) -> String {
             "Vous avez pris part à cet échange : un autre jardinier doit l'annuler."
         }
         "exchange-not-completed" => "Cet échange n'est pas confirmé.",
+        "charter-unticked" => "Cochez la case pour accepter la charte.",
+        "charter-version-current" => "La charte a changé entre-temps : rechargez la page.",
+        "charter-already-accepted" => "Vous avez déjà accepté cette charte.",
+        "leave-unconfirmed" => "Cochez la case pour confirmer votre départ.",
+        "shares-range" => "On souscrit de 1 à 10 000 parts.",
+        "profile-changed-meanwhile" => {
+            "Votre profil a changé entre-temps (sur un autre appareil ?) : rechargez la page."
+        }
         "history-not-found" => "Le registre ne contient aucun événement sur cet identifiant.",
         "period-order" => {
             "La période doit finir après son début, et après la création de la communauté."

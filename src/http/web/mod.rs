@@ -14,6 +14,7 @@ mod assembly;
 mod fr;
 mod garden;
 mod pages;
+mod profile;
 mod session;
 mod treasury;
 mod votes;
@@ -55,6 +56,16 @@ pub fn routes() -> Router<AppState> {
         .route("/c/{community}/assemblee", get(assembly::assembly))
         .route("/c/{community}/assemblee/rapport", get(assembly::report))
         .route("/c/{community}/historique", get(assembly::history))
+        .route(
+            "/c/{community}/profil",
+            get(profile::profile).post(profile::update),
+        )
+        .route(
+            "/c/{community}/profil/charte",
+            post(profile::accept_charter),
+        )
+        .route("/c/{community}/profil/parts", post(profile::subscribe))
+        .route("/c/{community}/profil/depart", post(profile::leave))
         .route("/c/{community}/jardin", get(garden::garden))
         .route("/c/{community}/jardin/admission", post(garden::admit))
         .route("/c/{community}/jardin/notes", post(garden::score))
@@ -123,7 +134,7 @@ pub struct Layout {
 
 impl Layout {
     /// The layout of a page seen by nobody signed in.
-    fn anonymous() -> Self {
+    pub(super) fn anonymous() -> Self {
         Self {
             community_name: String::new(),
             base: String::new(),
@@ -148,11 +159,11 @@ pub struct Alert {
 /// A page with only a heading, a sentence and perhaps where to go next.
 #[derive(Template)]
 #[template(path = "web/message.html")]
-struct Message {
-    layout: Layout,
-    heading: String,
-    text: String,
-    next: Option<String>,
+pub(super) struct Message {
+    pub(super) layout: Layout,
+    pub(super) heading: String,
+    pub(super) text: String,
+    pub(super) next: Option<String>,
 }
 
 /// A page that cannot be shown, told in French with its status.

@@ -285,6 +285,11 @@ pub(super) fn notice(done: &Done) -> Option<String> {
         "retrait" => "L'annonce est retirée.",
         "annulation" => "L'échange est annulé et les heures rendues.",
         "exclusion" => "Le membre est exclu.",
+        "charte" => "Merci : vous avez accepté la charte.",
+        "parts" => {
+            "Votre souscription est enregistrée ; le trésorier enregistrera votre versement."
+        }
+        "profil" => "Votre profil est à jour.",
         _ => return None,
     };
     Some(words.to_owned())

@@ -1,0 +1,369 @@
+//! The pioneer's own page: the charter to accept, shares to subscribe,
+//! what other members see of them, and leaving the community.
+
+use agora_events::{PublicProfile, SubscriptionId};
+use askama::Template;
+use axum::Form;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::pages::{Done, FormFields, Visit, answered, checked, form_key, notice};
+use super::{Alert, Failure, Layout, fr, html};
+use crate::domain::{AcceptCharter, Command, LeaveCommunity, SubscribeShares, UpdateProfile};
+use crate::http::AppState;
+use crate::ledger::PersonalData;
+
+#[derive(Template)]
+#[template(path = "web/profil.html")]
+struct Profile {
+    layout: Layout,
+    keys: Keys,
+    charter: String,
+    accepted: Option<String>,
+    charter_current: bool,
+    held: u32,
+    subscribed: u32,
+    paid: String,
+    outstanding: String,
+    owes: bool,
+    nominal: String,
+    name: String,
+    bio: String,
+    skills: String,
+    territory: String,
+    email: String,
+    contact: String,
+}
+
+struct Keys {
+    charter: String,
+    shares: String,
+    profile: String,
+    leave: String,
+}
+
+/// `/c/{community}/profil`.
+pub async fn profile(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(done): Query<Done>,
+    headers: HeaderMap,
+) -> Result<Response, Failure> {
+    let visit = Visit::start(&state, &headers, &slug)?;
+    draw(&state, &visit, StatusCode::OK, None, notice(&done))
+}
+
+fn draw(
+    state: &AppState,
+    visit: &Visit,
+    status: StatusCode,
+    alert: Option<Alert>,
+    notice: Option<String>,
+) -> Result<Response, Failure> {
+    let community = &visit.view.state;
+    let me = community
+        .pioneer(visit.me)
+        .ok_or_else(|| Failure::missing("pioneer-not-found"))?;
+    let personal = state
+        .ledger
+        .keys()
+        .open(visit.me, &me.personal)
+        .unwrap_or(PersonalData {
+            display_name: String::new(),
+            email: None,
+            contact: None,
+            bio: None,
+        });
+    let holding = community.register.holding(visit.me);
+    let charter = community.statutes.charter_version.clone();
+    let page = Profile {
+        layout: visit.layout("profil", alert, notice),
+        keys: Keys {
+            charter: form_key(),
+            shares: form_key(),
+            profile: form_key(),
+            leave: form_key(),
+        },
+        charter_current: me.charter_version.as_deref() == Some(charter.as_str()),
+        accepted: me.charter_version.clone(),
+        charter,
+        held: holding.held_paid_shares(),
+        subscribed: holding.subscribed_shares,
+        paid: fr::euros(holding.paid_amount),
+        outstanding: fr::euros(holding.outstanding),
+        owes: !holding.outstanding.value().is_zero(),
+        nominal: fr::euros(community.statutes.share_nominal),
+        name: personal.display_name,
+        bio: personal.bio.unwrap_or_default(),
+        skills: me.profile.skills.join(", "),
+        territory: me.profile.territory.clone().unwrap_or_default(),
+        email: personal.email.unwrap_or_default(),
+        contact: personal.contact.unwrap_or_default(),
+    };
+    Ok(html(status, &page))
+}
+
+/// Runs one of this page's forms.
+async fn own_form<F: FormFields>(
+    state: &AppState,
+    slug: &str,
+    headers: &HeaderMap,
+    form: Result<Form<F>, FormRejection>,
+    which: &'static str,
+    command: impl FnOnce(&Visit, &F) -> Result<Command, String>,
+) -> Result<Response, Failure> {
+    let visit = Visit::start(state, headers, slug)?;
+    let form = checked(&visit, form)?;
+    let refused = |status, alert| {
+        draw(state, &visit, status, Some(alert), None)
+            .unwrap_or_else(axum::response::IntoResponse::into_response)
+    };
+    let command = match command(&visit, &form) {
+        Ok(command) => command,
+        Err(message) => {
+            let alert = Alert {
+                form: which,
+                message,
+            };
+            return Ok(refused(StatusCode::UNPROCESSABLE_ENTITY, alert));
+        }
+    };
+    let path = format!("{}/profil", visit.base());
+    let outcome = visit
+        .run(state, &form, &format!("{path}/{which}"), command)
+        .await;
+    Ok(answered(
+        outcome,
+        format!("{path}?fait={which}"),
+        refused,
+        which,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct CharterForm {
+    csrf: String,
+    cle: String,
+    version: String,
+    #[serde(default)]
+    accepte: String,
+}
+
+impl FormFields for CharterForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+    fn key(&self) -> &str {
+        &self.cle
+    }
+    fn digested(&self) -> impl Serialize {
+        (&self.version, &self.accepte)
+    }
+}
+
+/// `POST /c/{community}/profil/charte`: accept the charter in force.
+pub async fn accept_charter(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    form: Result<Form<CharterForm>, FormRejection>,
+) -> Result<Response, Failure> {
+    own_form(&state, &slug, &headers, form, "charte", |visit, form| {
+        if form.accepte != "oui" {
+            return Err(fr::refusal("charter-unticked"));
+        }
+        Ok(Command::AcceptCharter(AcceptCharter {
+            pioneer_id: visit.me,
+            charter_version: form.version.clone(),
+        }))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct SharesForm {
+    csrf: String,
+    cle: String,
+    parts: u32,
+}
+
+impl FormFields for SharesForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+    fn key(&self) -> &str {
+        &self.cle
+    }
+    fn digested(&self) -> impl Serialize {
+        self.parts
+    }
+}
+
+/// `POST /c/{community}/profil/parts`: subscribe shares.
+pub async fn subscribe(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    form: Result<Form<SharesForm>, FormRejection>,
+) -> Result<Response, Failure> {
+    own_form(&state, &slug, &headers, form, "parts", |visit, form| {
+        Ok(Command::SubscribeShares(SubscribeShares {
+            subscription_id: SubscriptionId(Uuid::now_v7()),
+            pioneer_id: visit.me,
+            shares: form.parts,
+        }))
+    })
+    .await
+}
+
+#[derive(Deserialize, Serialize)]
+pub struct ProfileForm {
+    #[serde(skip_serializing)]
+    csrf: String,
+    #[serde(skip_serializing)]
+    cle: String,
+    nom: String,
+    #[serde(default)]
+    bio: String,
+    #[serde(default)]
+    competences: String,
+    #[serde(default)]
+    territoire: String,
+    #[serde(default)]
+    courriel: String,
+    #[serde(default)]
+    contact: String,
+}
+
+impl FormFields for ProfileForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+    fn key(&self) -> &str {
+        &self.cle
+    }
+    fn digested(&self) -> impl Serialize {
+        self
+    }
+}
+
+fn optional(text: &str) -> Option<String> {
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+/// `POST /c/{community}/profil`: what other members see; personal fields
+/// sealed anew with the pioneer's key.
+pub async fn update(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    form: Result<Form<ProfileForm>, FormRejection>,
+) -> Result<Response, Failure> {
+    let keys = state.ledger.keys();
+    own_form(&state, &slug, &headers, form, "profil", |visit, form| {
+        let me = visit
+            .view
+            .state
+            .pioneer(visit.me)
+            .ok_or_else(|| fr::refusal("pioneer-not-found"))?;
+        let key = keys
+            .key_of(visit.me)
+            .ok_or_else(|| fr::refusal("pioneer-forgotten"))?;
+        let personal = PersonalData {
+            display_name: form.nom.trim().to_owned(),
+            email: optional(&form.courriel),
+            contact: optional(&form.contact),
+            bio: optional(&form.bio),
+        };
+        crate::http::pioneers::validate_personal(&personal)
+            .map_err(|rejection| fr::refusal(rejection.rule()))?;
+        Ok(Command::UpdateProfile(UpdateProfile {
+            pioneer_id: visit.me,
+            profile: PublicProfile {
+                skills: form
+                    .competences
+                    .split(',')
+                    .map(|skill| skill.trim().to_lowercase())
+                    .filter(|skill| !skill.is_empty())
+                    .collect(),
+                territory: optional(&form.territoire),
+            },
+            personal: Some(key.seal(visit.me, &personal)),
+            based_on: (me.profile.clone(), me.personal.clone()),
+        }))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct LeaveForm {
+    csrf: String,
+    cle: String,
+    #[serde(default)]
+    confirme: String,
+}
+
+impl FormFields for LeaveForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+    fn key(&self) -> &str {
+        &self.cle
+    }
+    fn digested(&self) -> impl Serialize {
+        &self.confirme
+    }
+}
+
+/// `POST /c/{community}/profil/depart`: leave the community. Once gone,
+/// the member's pages are closed to them: the answer says goodbye.
+pub async fn leave(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    form: Result<Form<LeaveForm>, FormRejection>,
+) -> Result<Response, Failure> {
+    let visit = Visit::start(&state, &headers, &slug)?;
+    let form = checked(&visit, form)?;
+    let refused = |status, alert| {
+        draw(&state, &visit, status, Some(alert), None)
+            .unwrap_or_else(axum::response::IntoResponse::into_response)
+    };
+    if form.confirme != "oui" {
+        let alert = Alert {
+            form: "depart",
+            message: fr::refusal("leave-unconfirmed"),
+        };
+        return Ok(refused(StatusCode::UNPROCESSABLE_ENTITY, alert));
+    }
+    let command = Command::LeaveCommunity(LeaveCommunity {
+        pioneer_id: visit.me,
+    });
+    let path = format!("{}/profil/depart", visit.base());
+    match visit.run(&state, &form, &path, command).await {
+        Ok(()) => Ok(html(
+            StatusCode::OK,
+            &super::Message {
+                layout: Layout::anonymous(),
+                heading: "Vous avez quitté la communauté".into(),
+                text: "Merci pour tout ce que vous y avez apporté. Votre relevé reste consultable par l'API, et le trésorier peut vous rembourser vos parts.".into(),
+                next: None,
+            },
+        )),
+        Err(error) => {
+            let problem = error.problem();
+            let status = StatusCode::from_u16(problem.status)
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let alert = Alert {
+                form: "depart",
+                message: fr::refusal(&problem.rule),
+            };
+            Ok(refused(status, alert))
+        }
+    }
+}
