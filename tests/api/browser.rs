@@ -406,3 +406,149 @@ async fn a_pioneer_ranks_the_choices_of_a_ballot() {
     window.screenshot("projets-ordinateur").await;
     window.close().await;
 }
+
+/// A pioneer of the test community who also holds `role`.
+async fn holder_of(app: &TestApp, name: &str, role: &str) -> String {
+    let id = app.member_in_good_standing(name, 1).await;
+    let granted = app
+        .send(
+            reqwest::Method::PUT,
+            &app.path(&format!("/pioneers/{id}/roles")),
+            Some(&operator()),
+            Some(&json!({"roles": [role]})),
+        )
+        .await;
+    assert_eq!(granted.status(), 200);
+    id
+}
+
+#[tokio::test]
+async fn the_gardener_admits_and_scores_and_the_treasurer_pays_out_for_the_assembly() {
+    let Some((driver, browser)) = Driver::start("browser journey: gardener and treasurer").await
+    else {
+        return;
+    };
+    let app = spawn_app().await;
+    app.create_community().await;
+    let alice = app.member_in_good_standing("Alice Martin", 1).await;
+    let gardener = holder_of(&app, "Gaëlle Jardin", "gardener").await;
+    let treasurer = holder_of(&app, "Théo Caisse", "treasurer").await;
+    let proposed = app
+        .post(
+            &app.path("/projects"),
+            &app.pioneer_token(&alice),
+            &json!({"title": "Four à pain partagé", "summary": "Pour tout le quartier"}),
+        )
+        .await;
+    let project = proposed.headers()["location"].to_str().unwrap().to_owned();
+    let project_id = project.rsplit('/').next().unwrap().to_owned();
+
+    let window = driver.open(&browser, LAPTOP).await;
+    let token = crate::helpers::token(
+        &gardener,
+        &[agora_events::Role::Pioneer, agora_events::Role::Gardener],
+    );
+    window.go(&sign_in_url(&app, &token)).await;
+    settle().await;
+    window.go(&app.url(&format!("/c/{COMMUNITY}/jardin"))).await;
+    window.type_in("#admis-nom", "Nour Petit").await;
+    window.type_in("#admis-courriel", "nour@example.org").await;
+    window
+        .click("#critere-poetic_radiance option[value='5']")
+        .await;
+    window.type_in("#admis-territoire", "Die").await;
+    window.screenshot("jardin-ordinateur").await;
+    window
+        .click("form[action$='/jardin/admission'] button")
+        .await;
+    settle().await;
+    assert!(
+        window
+            .source()
+            .await
+            .contains("Le nouveau pionnier est admis")
+    );
+    window
+        .click(&format!("#note-projet option[value='{project_id}']"))
+        .await;
+    window.type_in("#note-concernes", "70").await;
+    window.type_in("#note-cout", "4 000").await;
+    window.type_in("#note-autofinancement", "30").await;
+    window.click("form[action$='/jardin/notes'] button").await;
+    settle().await;
+    assert!(window.source().await.contains("le classement a bougé"));
+    window.close().await;
+    let pioneers: Value = app
+        .get(&app.path("/pioneers"), &operator())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        pioneers
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|pioneer| pioneer["display_name"] == "Nour Petit")
+    );
+
+    app.post(
+        &format!("{project}/status"),
+        &operator(),
+        &json!({"status": "selected"}),
+    )
+    .await;
+    let window = driver.open(&browser, LAPTOP).await;
+    let token = crate::helpers::token(
+        &treasurer,
+        &[agora_events::Role::Pioneer, agora_events::Role::Treasurer],
+    );
+    window.go(&sign_in_url(&app, &token)).await;
+    settle().await;
+    let page = app.url(&format!("/c/{COMMUNITY}/tresorerie"));
+    window.go(&page).await;
+    window.type_in("#recette-montant", "12 500,00").await;
+    window.type_in("#recette-source", "Région").await;
+    window.type_in("#recette-ref", "REG-2026-4").await;
+    window
+        .click("form[action$='/tresorerie/recette'] button")
+        .await;
+    settle().await;
+    window.type_in("#attribution-montant", "10 950").await;
+    window
+        .type_in("#attribution-ref", "AG du 12 mars 2026")
+        .await;
+    window
+        .click("form[action$='/tresorerie/attribution'] button")
+        .await;
+    settle().await;
+    window.type_in("#depense-montant", "2 450,00").await;
+    window.type_in("#depense-qui", "Fournil du Diois").await;
+    window.type_in("#depense-ref", "FAC-2026-118").await;
+    window
+        .click("form[action$='/tresorerie/depense'] button")
+        .await;
+    settle().await;
+    assert!(window.source().await.contains("La dépense est enregistrée"));
+    window.screenshot("tresorerie-ordinateur").await;
+
+    window
+        .go(&app.url(&format!("/c/{COMMUNITY}/assemblee")))
+        .await;
+    let funds = window.text("section[aria-labelledby='fonds']").await;
+    assert!(
+        funds.contains("Fournil du Diois") && funds.contains("FAC-2026-118"),
+        "{funds}"
+    );
+    assert!(funds.contains("10\u{202f}950,00 €"), "{funds}");
+    assert!(
+        window
+            .text("section[aria-labelledby='integrite']")
+            .await
+            .contains("intègre")
+    );
+    window.screenshot("assemblee-ordinateur").await;
+    window.resize(PHONE).await;
+    window.screenshot("assemblee-telephone").await;
+    window.close().await;
+}

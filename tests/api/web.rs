@@ -614,6 +614,13 @@ async fn the_assembly_page_checks_the_chain_and_follows_the_funds() {
         page.contains("<svg class=\"chart\""),
         "a chart of the funds"
     );
+    // Two members paid one 50 € share each: the capital went up to 100 €.
+    assert!(page.contains("Le capital au fil du temps"), "{page}");
+    assert!(
+        page.contains("à 100,00\u{a0}€ aujourd&#39;hui")
+            || page.contains("à 100,00\u{a0}€ aujourd'hui"),
+        "{page}"
+    );
     assert!(page.contains("Pépinière") && page.contains("FAC-7"));
 
     let (status, report) = browser

@@ -3,7 +3,7 @@
 //! project (with a chart), the printable assembly report, and any
 //! entity's history.
 
-use agora_events::{Euros, PioneerId, ProjectId};
+use agora_events::{Euros, PioneerId, ProjectId, Timestamp};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -36,6 +36,58 @@ struct Assembly {
     projects: Vec<ProjectFunds>,
     chart_height: usize,
     expenses: Vec<String>,
+    capital_chart: Option<CapitalChart>,
+}
+
+/// The capital over time, as a step line.
+struct CapitalChart {
+    /// SVG polyline points.
+    points: String,
+    first: String,
+    last: String,
+    highest: String,
+    /// The same, in words, for those who do not see the chart.
+    summary: String,
+}
+
+/// The chart's drawing area, in SVG units.
+const CHART_WIDTH: f64 = 600.0;
+const CHART_HEIGHT: f64 = 160.0;
+
+fn capital_chart(points: &[(Timestamp, Euros)], now: Timestamp) -> Option<CapitalChart> {
+    let (first_at, first) = *points.first()?;
+    let (_, last) = *points.last()?;
+    let highest = points.iter().map(|(_, capital)| capital.value()).max()?;
+    let start = first_at.instant().timestamp() as f64;
+    let span = (now.instant().timestamp() as f64 - start).max(1.0);
+    let top = highest.to_f64().unwrap_or(0.0).max(1.0);
+    let x = |at: Timestamp| (at.instant().timestamp() as f64 - start) / span * CHART_WIDTH;
+    let y = |capital: Euros| {
+        CHART_HEIGHT - capital.value().to_f64().unwrap_or(0.0) / top * CHART_HEIGHT
+    };
+    let mut line = Vec::with_capacity(points.len() * 2 + 1);
+    let mut level = y(first);
+    for &(at, capital) in points {
+        // A step: the capital holds until the event that changes it.
+        line.push(format!("{:.1},{level:.1}", x(at)));
+        level = y(capital);
+        line.push(format!("{:.1},{level:.1}", x(at)));
+    }
+    line.push(format!("{CHART_WIDTH:.1},{level:.1}"));
+    let highest = Euros::new(highest).unwrap_or_default();
+    Some(CapitalChart {
+        points: line.join(" "),
+        first: fr::date(first_at),
+        last: fr::date(now),
+        highest: fr::euros(highest),
+        summary: format!(
+            "Le capital est passé de {} le {} à {} aujourd'hui ; son plus haut est {}.",
+            fr::euros(first),
+            fr::date(first_at),
+            fr::euros(last),
+            fr::euros(highest)
+        ),
+    })
 }
 
 struct ProjectFunds {
@@ -160,7 +212,14 @@ pub async fn assembly(
         .as_ref()
         .map(|broken| format!("le maillon n° {} est rompu.", broken.revision))
         .unwrap_or_default();
+    let capital_points = state
+        .capital_history
+        .of(&state.ledger, &visit.community, visit.view.revision)
+        .await
+        .map_err(ApiError::from)?;
+    let now = Timestamp::new(chrono::Utc::now());
     let page = Assembly {
+        capital_chart: capital_chart(&capital_points, now),
         layout: visit.layout("assemblee", None, None),
         intact: verification.ok(),
         events: verification.verified,

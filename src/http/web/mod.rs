@@ -11,6 +11,7 @@
 //! a CSRF token derived from the session.
 
 mod assembly;
+mod capital;
 mod fr;
 mod garden;
 mod pages;
@@ -24,6 +25,8 @@ use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+
+pub use capital::CapitalHistory;
 
 use super::AppState;
 use super::error::ApiError;
