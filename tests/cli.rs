@@ -51,6 +51,33 @@ fn token_mints_what_the_service_verifies() {
 }
 
 #[test]
+fn token_prints_a_sign_in_link_for_the_web_interface() {
+    let output = agora(&[
+        "token",
+        "--jwt-secret",
+        SECRET,
+        "--community",
+        "demo",
+        "--subject",
+        "alice",
+        "--role",
+        "pioneer",
+        "--link",
+        "--base-url",
+        "https://agora.example.org/",
+    ]);
+
+    assert!(output.status.success());
+    let link = String::from_utf8(output.stdout).unwrap();
+    let token = link
+        .trim()
+        .strip_prefix("https://agora.example.org/connexion?jeton=")
+        .unwrap_or_else(|| panic!("not a sign-in link: {link}"));
+    let verifier = Authenticator::new(Verifier::Hs256(Secret::new(SECRET))).unwrap();
+    assert_eq!(verifier.verify(token).unwrap().sub, "alice");
+}
+
+#[test]
 fn token_without_a_secret_says_what_is_missing() {
     let output = agora(&[
         "token",

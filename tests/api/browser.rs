@@ -20,6 +20,9 @@ use crate::helpers::{COMMUNITY, TestApp, operator, spawn_app};
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 const PHONE: (u32, u32) = (390, 844);
 const LAPTOP: (u32, u32) = (1280, 900);
+/// The narrowest width pages must read at without scrolling sideways
+/// (WCAG 2.1, reflow).
+const NARROWEST: (u32, u32) = (320, 640);
 
 /// chromedriver, running for one test.
 struct Driver {
@@ -199,6 +202,28 @@ impl Session<'_> {
             .await;
     }
 
+    /// How wide the page is drawn, in CSS pixels.
+    async fn page_width(&self) -> u64 {
+        self.post(
+            "/execute/sync",
+            json!({"script": "return document.documentElement.scrollWidth;", "args": []}),
+        )
+        .await
+        .as_u64()
+        .unwrap()
+    }
+
+    /// How wide the window's viewport is, in CSS pixels.
+    async fn viewport_width(&self) -> u64 {
+        self.post(
+            "/execute/sync",
+            json!({"script": "return document.documentElement.clientWidth;", "args": []}),
+        )
+        .await
+        .as_u64()
+        .unwrap()
+    }
+
     /// Saves a screenshot of the whole window as `name`.png.
     async fn screenshot(&self, name: &str) {
         let directory = std::env::var_os("AGORA_SCREENSHOTS")
@@ -282,6 +307,9 @@ async fn a_pioneer_posts_a_listing_records_help_and_the_receiver_confirms_it() {
             .contains("Atelier compost")
     );
     window.screenshot("marche-telephone").await;
+    window.resize(LAPTOP).await;
+    window.screenshot("marche-ordinateur").await;
+    window.resize(PHONE).await;
 
     window.go(&app.url(&format!("/c/{COMMUNITY}"))).await;
     window
@@ -320,6 +348,27 @@ async fn a_pioneer_posts_a_listing_records_help_and_the_receiver_confirms_it() {
         .go(&app.url(&format!("/c/{COMMUNITY}/releve")))
         .await;
     assert!(receiver.text("table").await.contains("Alice Martin"));
+
+    // Every page reads at 320 px without scrolling sideways.
+    receiver.resize(NARROWEST).await;
+    for page in [
+        "",
+        "/marche",
+        "/releve",
+        "/projets",
+        "/assemblee",
+        "/profil",
+    ] {
+        receiver
+            .go(&app.url(&format!("/c/{COMMUNITY}{page}")))
+            .await;
+        let (drawn, viewport) = (receiver.page_width().await, receiver.viewport_width().await);
+        assert!(viewport <= 320, "the window is {viewport} px wide");
+        assert!(
+            drawn <= viewport,
+            "{page}: drawn {drawn} px wide in a {viewport} px viewport"
+        );
+    }
     receiver.close().await;
 }
 
@@ -387,6 +436,8 @@ async fn a_pioneer_ranks_the_choices_of_a_ballot() {
     window.click("#rang-velo option[value='1']").await;
     window.click("#rang-four option[value='2']").await;
     window.screenshot("scrutin-telephone").await;
+    window.resize(LAPTOP).await;
+    window.screenshot("scrutin-ordinateur").await;
     window.click("form[action$='/vote'] button").await;
     settle().await;
     assert!(window.source().await.contains("Votre vote est enregistré"));
