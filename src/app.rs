@@ -168,7 +168,7 @@ impl Application {
         let state = AppState {
             ledger: Arc::clone(&self.ledger),
             auth: Arc::clone(&self.auth),
-            capital_history: Arc::default(),
+            assembly_folds: Arc::default(),
         };
         tracing::info!(address = %self.address(), "listening");
         let served = axum::serve(self.listener, router(state))

@@ -60,9 +60,11 @@ pub fn euros(euros: Euros) -> String {
     )
 }
 
-/// A date as written in French: "29 novembre 2026" (the instant's UTC day).
+/// A date as written in French: "29 novembre 2026", the day it was in
+/// metropolitan France (Paris time: UTC+1, UTC+2 from the last Sunday of
+/// March to the last Sunday of October, changing at 01:00 UTC).
 pub fn date(at: Timestamp) -> String {
-    let day = at.instant().date_naive();
+    let day = paris(at).date_naive();
     let month = MONTHS[day.month0() as usize];
     let first = if day.day() == 1 { "1er" } else { "" };
     if first.is_empty() {
@@ -70,6 +72,44 @@ pub fn date(at: Timestamp) -> String {
     } else {
         format!("{first} {month} {}", day.year())
     }
+}
+
+/// The last second of a day in Paris (`2026-12-06` → 22:59:59 UTC that
+/// day), or `None` if the text is not a date `YYYY-MM-DD`.
+pub fn end_of_day(text: &str) -> Option<Timestamp> {
+    use chrono::TimeZone;
+    let day = chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()?;
+    let local = day.and_hms_opt(23, 59, 59)?;
+    // Try winter time, then summer time: the one whose Paris clock reads it.
+    [1, 2].into_iter().find_map(|hours| {
+        let utc = chrono::Utc.from_utc_datetime(&(local - chrono::Duration::hours(hours)));
+        let at = Timestamp::new(utc);
+        (paris(at).naive_local() == local).then_some(at)
+    })
+}
+
+/// The instant on Paris's clock.
+fn paris(at: Timestamp) -> chrono::DateTime<chrono::FixedOffset> {
+    use chrono::{NaiveDate, TimeZone, Utc};
+    let instant = at.instant();
+    let year = instant.year();
+    // The last Sunday of a month: back from the 31st (March and October
+    // both have 31 days).
+    let last_sunday = |month: u32| {
+        let last = NaiveDate::from_ymd_opt(year, month, 31).expect("March and October have a 31st");
+        let back = last.weekday().num_days_from_sunday();
+        last - chrono::Duration::days(i64::from(back))
+    };
+    let switch = |month: u32| {
+        Utc.from_utc_datetime(
+            &last_sunday(month)
+                .and_hms_opt(1, 0, 0)
+                .expect("01:00 exists"),
+        )
+    };
+    let summer = instant >= switch(3) && instant < switch(10);
+    let hours = if summer { 2 } else { 1 };
+    instant.with_timezone(&chrono::FixedOffset::east_opt(hours * 3_600).expect("a valid offset"))
 }
 
 const MONTHS: [&str; 12] = [
@@ -161,6 +201,32 @@ mod tests {
         assert_eq!(date(at), "29 novembre 2026");
         let at: Timestamp = "2026-08-01T10:00:00Z".parse().unwrap();
         assert_eq!(date(at), "1er août 2026");
+        // Late in the evening in Paris is already the next day there.
+        let at: Timestamp = "2026-11-29T23:30:00Z".parse().unwrap();
+        assert_eq!(date(at), "30 novembre 2026", "UTC+1 in winter");
+        let at: Timestamp = "2026-07-13T22:30:00Z".parse().unwrap();
+        assert_eq!(date(at), "14 juillet 2026", "UTC+2 in summer");
+        let at: Timestamp = "2026-07-13T21:30:00Z".parse().unwrap();
+        assert_eq!(date(at), "13 juillet 2026");
+        // 2026's summer time starts on 29 March and ends on 25 October, at 01:00 UTC.
+        let at: Timestamp = "2026-03-29T00:59:00Z".parse().unwrap();
+        assert_eq!(paris(at).offset().local_minus_utc(), 3_600);
+        let at: Timestamp = "2026-03-29T01:00:00Z".parse().unwrap();
+        assert_eq!(paris(at).offset().local_minus_utc(), 7_200);
+        let at: Timestamp = "2026-10-25T00:59:00Z".parse().unwrap();
+        assert_eq!(paris(at).offset().local_minus_utc(), 7_200);
+        let at: Timestamp = "2026-10-25T01:00:00Z".parse().unwrap();
+        assert_eq!(paris(at).offset().local_minus_utc(), 3_600);
+        let end = |text: &str| end_of_day(text).map(|at| at.to_string());
+        assert_eq!(
+            end("2026-12-06").as_deref(),
+            Some("2026-12-06T22:59:59.000000Z")
+        );
+        assert_eq!(
+            end("2026-07-14").as_deref(),
+            Some("2026-07-14T21:59:59.000000Z")
+        );
+        assert_eq!(end("le 6 décembre"), None);
     }
 
     #[test]

@@ -29,7 +29,8 @@ ready || { echo "the demo service did not start:" >&2; cat "$work/serve.log" >&2
 
 operator=$(AGORA_JWT_SECRET=$secret "$agora" token --community '*' --subject schemathesis \
   --role admin --role gardener --role treasurer --role auditor)
-pioneer=$(grep -o '^  pioneer  *[^ ]*' "$work/serve.log" | awk '{print $2}')
+# The demo prints a sign-in link, then a bearer token, for each role.
+pioneer=$(grep -o '^  pioneer  *[^ ]*' "$work/serve.log" | awk '{print $2}' | grep -v '^http' | head -n 1)
 
 # One worker: hypothesis parses lambdas' source with `ast` from several
 # threads otherwise, which CPython 3.11 does not always survive

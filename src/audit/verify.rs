@@ -3,7 +3,7 @@
 //! `agora verify` (on a store) and `agora verify --file` (on an export,
 //! offline).
 
-use agora_events::{ChainVerifier, Event, EventId, EventRecord, Hash, hashed_links};
+use agora_events::{ChainVerifier, Event, EventId, EventRecord, Hash, Timestamp, hashed_links};
 use agora_projections::CommunityState;
 use serde::Serialize;
 
@@ -54,6 +54,8 @@ pub struct Verifier {
     state: Option<CommunityState>,
     events: u64,
     first_break: Option<Break>,
+    /// When the last event folded was recorded.
+    last_recorded_at: Option<Timestamp>,
 }
 
 impl Verifier {
@@ -64,6 +66,7 @@ impl Verifier {
             state: None,
             events: 0,
             first_break: None,
+            last_recorded_at: None,
         }
     }
 
@@ -102,12 +105,15 @@ impl Verifier {
             return;
         }
         match record.decode() {
-            Ok((event, metadata)) => CommunityState::evolve(
-                &mut self.state,
-                &event,
-                record.event_id,
-                metadata.recorded_at,
-            ),
+            Ok((event, metadata)) => {
+                CommunityState::evolve(
+                    &mut self.state,
+                    &event,
+                    record.event_id,
+                    metadata.recorded_at,
+                );
+                self.last_recorded_at = Some(metadata.recorded_at);
+            }
             Err(error) => self.first_break = Some(broken(error.to_string())),
         }
     }
@@ -127,6 +133,7 @@ impl Verifier {
         {
             self.events += 1;
             CommunityState::evolve(&mut self.state, &event, event_id, links.recorded_at);
+            self.last_recorded_at = Some(links.recorded_at);
             return;
         }
         match super::export::line_of(stored) {
@@ -150,16 +157,25 @@ impl Verifier {
         self.state.as_ref()
     }
 
-    pub fn finish(self) -> Verification {
-        let checks = self.state.as_ref().map(invariants).unwrap_or_default();
+    /// When the last event folded was recorded.
+    pub fn last_recorded_at(&self) -> Option<Timestamp> {
+        self.last_recorded_at
+    }
+
+    /// The verdict on what was read so far; more events may follow.
+    pub fn verification(&self) -> Verification {
         Verification {
-            stream: self.stream,
+            stream: self.stream.clone(),
             events: self.events,
             verified: self.chain.count(),
             head: self.chain.head(),
-            first_break: self.first_break,
-            checks,
+            first_break: self.first_break.clone(),
+            checks: self.state.as_ref().map(invariants).unwrap_or_default(),
         }
+    }
+
+    pub fn finish(self) -> Verification {
+        self.verification()
     }
 }
 

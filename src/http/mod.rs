@@ -43,7 +43,7 @@ pub use command::{CommandResponse, EventView, REPLAYED_HEADER};
 pub use error::{ApiError, PROBLEM_JSON, Problem};
 pub use extract::{IDEMPOTENCY_KEY_BYTES_MAX, REQUEST_BODY_BYTES_MAX};
 use openapi::ApiDoc;
-pub use web::CapitalHistory;
+pub use web::AssemblyFolds;
 
 /// The header that carries each request's id, set if the client sent none.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -55,8 +55,9 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct AppState {
     pub ledger: Arc<Ledger>,
     pub auth: Arc<Authenticator>,
-    /// The capital over time, per community, for the assembly's page.
-    pub capital_history: Arc<CapitalHistory>,
+    /// The log checked and the capital over time, per community, for the
+    /// assembly's page.
+    pub assembly_folds: Arc<AssemblyFolds>,
 }
 
 /// Every route of the service, in one table. Each handler's path and method

@@ -267,9 +267,38 @@ async fn balance(app: &TestApp, pioneer: &str) -> String {
     account["balance"].as_str().unwrap().to_owned()
 }
 
-/// Waits for the page the last click led to.
-async fn settle() {
-    tokio::time::sleep(Duration::from_millis(300)).await;
+impl Session<'_> {
+    /// Waits until the page the last click led to has loaded (a form
+    /// posted, redirected, and the next page drawn), for up to 10 s.
+    async fn settled(&self, from: &str) {
+        for _ in 0..200 {
+            let url = self.get("/url").await;
+            let ready = self
+                .post(
+                    "/execute/sync",
+                    json!({"script": "return document.readyState;", "args": []}),
+                )
+                .await;
+            if url.as_str() != Some(from) && ready == "complete" {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no new page after {from}");
+    }
+
+    /// Follows a sign-in link, and waits for the page it moves on to.
+    async fn sign_in(&self, link: &str) {
+        self.go(link).await;
+        self.settled(link).await;
+    }
+
+    /// Clicks a form's button and waits for the page it leads to.
+    async fn submit(&self, button: &str) {
+        let from = self.get("/url").await.as_str().unwrap().to_owned();
+        self.click(button).await;
+        self.settled(&from).await;
+    }
 }
 
 #[tokio::test]
@@ -284,9 +313,8 @@ async fn a_pioneer_posts_a_listing_records_help_and_the_receiver_confirms_it() {
 
     let window = driver.open(&browser, PHONE).await;
     window
-        .go(&sign_in_url(&app, &app.pioneer_token(&alice)))
+        .sign_in(&sign_in_url(&app, &app.pioneer_token(&alice)))
         .await;
-    settle().await;
     assert_eq!(window.text("h1").await, "Bonjour Alice Martin");
 
     window.go(&app.url(&format!("/c/{COMMUNITY}/marche"))).await;
@@ -296,9 +324,8 @@ async fn a_pioneer_posts_a_listing_records_help_and_the_receiver_confirms_it() {
         .await;
     window.type_in("#etiquettes", "compost, jardinage").await;
     window
-        .click("form[action$='/marche/annonces'] button")
+        .submit("form[action$='/marche/annonces'] button")
         .await;
-    settle().await;
     assert!(window.source().await.contains("Votre annonce est publiée"));
     assert!(
         window
@@ -318,16 +345,14 @@ async fn a_pioneer_posts_a_listing_records_help_and_the_receiver_confirms_it() {
     window.type_in("#aide-heures", "1").await;
     window.click("#aide-minutes option[value='30']").await;
     window.type_in("#aide-quoi", "Atelier compost").await;
-    window.click("form[action$='/aide'] button").await;
-    settle().await;
+    window.submit("form[action$='/aide'] button").await;
     assert!(window.source().await.contains("attend la confirmation"));
     window.close().await;
 
     let receiver = driver.open(&browser, PHONE).await;
     receiver
-        .go(&sign_in_url(&app, &app.pioneer_token(&bruno)))
+        .sign_in(&sign_in_url(&app, &app.pioneer_token(&bruno)))
         .await;
-    settle().await;
     let pending = receiver
         .text("section[aria-labelledby='a-confirmer']")
         .await;
@@ -336,8 +361,7 @@ async fn a_pioneer_posts_a_listing_records_help_and_the_receiver_confirms_it() {
         "{pending}"
     );
     receiver.screenshot("accueil-telephone").await;
-    receiver.click("form[action$='/confirmer'] button").await;
-    settle().await;
+    receiver.submit("form[action$='/confirmer'] button").await;
     assert!(receiver.source().await.contains("L'échange est confirmé"));
     assert_eq!(receiver.text(".figure").await, "−1 h 30");
     assert_eq!(balance(&app, &alice).await, "1.50");
@@ -422,9 +446,8 @@ async fn a_pioneer_ranks_the_choices_of_a_ballot() {
 
     let window = driver.open(&browser, PHONE).await;
     window
-        .go(&sign_in_url(&app, &app.pioneer_token(&alice)))
+        .sign_in(&sign_in_url(&app, &app.pioneer_token(&alice)))
         .await;
-    settle().await;
     window
         .go(&app.url(&format!("/c/{COMMUNITY}/projets")))
         .await;
@@ -438,8 +461,7 @@ async fn a_pioneer_ranks_the_choices_of_a_ballot() {
     window.screenshot("scrutin-telephone").await;
     window.resize(LAPTOP).await;
     window.screenshot("scrutin-ordinateur").await;
-    window.click("form[action$='/vote'] button").await;
-    settle().await;
+    window.submit("form[action$='/vote'] button").await;
     assert!(window.source().await.contains("Votre vote est enregistré"));
 
     let closed = app
@@ -499,8 +521,7 @@ async fn the_gardener_admits_and_scores_and_the_treasurer_pays_out_for_the_assem
         &gardener,
         &[agora_events::Role::Pioneer, agora_events::Role::Gardener],
     );
-    window.go(&sign_in_url(&app, &token)).await;
-    settle().await;
+    window.sign_in(&sign_in_url(&app, &token)).await;
     window.go(&app.url(&format!("/c/{COMMUNITY}/jardin"))).await;
     window.type_in("#admis-nom", "Nour Petit").await;
     window.type_in("#admis-courriel", "nour@example.org").await;
@@ -510,9 +531,8 @@ async fn the_gardener_admits_and_scores_and_the_treasurer_pays_out_for_the_assem
     window.type_in("#admis-territoire", "Die").await;
     window.screenshot("jardin-ordinateur").await;
     window
-        .click("form[action$='/jardin/admission'] button")
+        .submit("form[action$='/jardin/admission'] button")
         .await;
-    settle().await;
     assert!(
         window
             .source()
@@ -525,8 +545,7 @@ async fn the_gardener_admits_and_scores_and_the_treasurer_pays_out_for_the_assem
     window.type_in("#note-concernes", "70").await;
     window.type_in("#note-cout", "4 000").await;
     window.type_in("#note-autofinancement", "30").await;
-    window.click("form[action$='/jardin/notes'] button").await;
-    settle().await;
+    window.submit("form[action$='/jardin/notes'] button").await;
     assert!(window.source().await.contains("le classement a bougé"));
     window.close().await;
     let pioneers: Value = app
@@ -554,32 +573,30 @@ async fn the_gardener_admits_and_scores_and_the_treasurer_pays_out_for_the_assem
         &treasurer,
         &[agora_events::Role::Pioneer, agora_events::Role::Treasurer],
     );
-    window.go(&sign_in_url(&app, &token)).await;
-    settle().await;
+    window.sign_in(&sign_in_url(&app, &token)).await;
     let page = app.url(&format!("/c/{COMMUNITY}/tresorerie"));
     window.go(&page).await;
     window.type_in("#recette-montant", "12 500,00").await;
     window.type_in("#recette-source", "Région").await;
     window.type_in("#recette-ref", "REG-2026-4").await;
     window
-        .click("form[action$='/tresorerie/recette'] button")
+        .submit("form[action$='/tresorerie/recette'] button")
         .await;
-    settle().await;
+    assert!(window.source().await.contains("La recette est enregistrée"));
     window.type_in("#attribution-montant", "10 950").await;
     window
         .type_in("#attribution-ref", "AG du 12 mars 2026")
         .await;
     window
-        .click("form[action$='/tresorerie/attribution'] button")
+        .submit("form[action$='/tresorerie/attribution'] button")
         .await;
-    settle().await;
+    assert!(window.source().await.contains("Les fonds sont attribués"));
     window.type_in("#depense-montant", "2 450,00").await;
     window.type_in("#depense-qui", "Fournil du Diois").await;
     window.type_in("#depense-ref", "FAC-2026-118").await;
     window
-        .click("form[action$='/tresorerie/depense'] button")
+        .submit("form[action$='/tresorerie/depense'] button")
         .await;
-    settle().await;
     assert!(window.source().await.contains("La dépense est enregistrée"));
     window.screenshot("tresorerie-ordinateur").await;
 

@@ -5,7 +5,7 @@
 
 use agora_events::{Euros, PioneerId, ProjectId, Timestamp};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rust_decimal::Decimal;
@@ -13,7 +13,7 @@ use rust_decimal::prelude::ToPrimitive;
 use serde::Deserialize;
 
 use super::pages::Visit;
-use super::{Failure, Layout, fr, html};
+use super::{Failure, Layout, PageQuery, fr, html};
 use crate::http::AppState;
 use crate::http::error::ApiError;
 
@@ -138,11 +138,12 @@ pub async fn assembly(
     headers: HeaderMap,
 ) -> Result<Response, Failure> {
     let visit = Visit::start(&state, &headers, &slug)?;
-    let verification =
-        crate::audit::verify_stream(&**state.ledger.store(), &visit.community.stream())
-            .await
-            .map_err(|error| Failure::from(ApiError::Unavailable(error.to_string())))?
-            .finish();
+    let folded = state
+        .assembly_folds
+        .of(&state.ledger, &visit.community)
+        .await
+        .map_err(ApiError::from)?;
+    let verification = folded.verification;
     let community = &visit.view.state;
     let register = &community.register;
     let funds = &community.funds;
@@ -212,11 +213,7 @@ pub async fn assembly(
         .as_ref()
         .map(|broken| format!("le maillon n° {} est rompu.", broken.revision))
         .unwrap_or_default();
-    let capital_points = state
-        .capital_history
-        .of(&state.ledger, &visit.community, visit.view.revision)
-        .await
-        .map_err(ApiError::from)?;
+    let capital_points = folded.capital;
     let now = Timestamp::new(chrono::Utc::now());
     let page = Assembly {
         capital_chart: capital_chart(&capital_points, now),
@@ -263,7 +260,7 @@ pub struct Period {
 pub async fn report(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-    Query(period): Query<Period>,
+    PageQuery(period): PageQuery<Period>,
     headers: HeaderMap,
 ) -> Result<Response, Failure> {
     use crate::audit::report::{build, parse_bound};
@@ -293,15 +290,13 @@ pub async fn report(
     }
     let report = build(&events, from, to).map_err(|_| Failure::bad_form("period-order"))?;
     let mut response = report.to_html().into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
+    super::page_headers(response.headers_mut());
+    // The report carries its own style in the page.
+    response.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
+        ),
     );
     Ok(response)
 }
@@ -335,7 +330,7 @@ const HISTORY_SHOWN: usize = 200;
 pub async fn history(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-    Query(entity): Query<Entity>,
+    PageQuery(entity): PageQuery<Entity>,
     headers: HeaderMap,
 ) -> Result<Response, Failure> {
     let visit = Visit::start(&state, &headers, &slug)?;

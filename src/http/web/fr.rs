@@ -94,6 +94,9 @@ pub fn refusal(rule: &str) -> String {
         }
         "forbidden" | "role-required" => "Votre rôle ne permet pas cela.",
         "invalid-form" => "Le formulaire est incomplet ou mal rempli.",
+        "invalid-query" => {
+            "Cette adresse est incomplète ou mal formée : revenez à la page précédente."
+        }
         "csrf" => {
             "Ce formulaire a expiré ou ne vient pas de cette page : rechargez la page et recommencez."
         }

@@ -4,20 +4,20 @@
 
 use agora_events::{
     AdmissionScores, BallotId, BallotKind, BallotOption, Closure, Euros, ExchangeId, ListingId,
-    PioneerId, ProjectId, PublicProfile, Role, Timestamp, VotingMethod,
+    PioneerId, ProjectId, PublicProfile, Role, VotingMethod,
 };
 use agora_projections::ExchangeStatus;
 use askama::Template;
 use axum::Form;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::pages::{Done, FormFields, Visit, answered, checked, form_key, notice};
-use super::{Alert, Failure, Layout, fr, html};
+use super::{Alert, Failure, Layout, PageQuery, fr, html};
 use crate::domain::{
     AdmitPioneer, CloseBallot, Command, ExcludePioneer, OpenBallot, ReverseExchange, ScoreProject,
     TakeDownListing,
@@ -65,7 +65,7 @@ struct Keys {
 pub async fn garden(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-    Query(done): Query<Done>,
+    PageQuery(done): PageQuery<Done>,
     headers: HeaderMap,
 ) -> Result<Response, Failure> {
     let visit = Visit::start(&state, &headers, &slug)?;
@@ -175,12 +175,16 @@ fn draw(
 }
 
 /// Runs a gardener's form: checks, builds the command, answers.
+///
+/// `action` is the form's path under the page (with the item it acts on):
+/// it is part of what the idempotency key answers for, so a key reused on
+/// another ballot, listing or exchange is refused, never taken for a retry.
 async fn gardener_form<F: FormFields>(
     state: &AppState,
     slug: &str,
     headers: &HeaderMap,
     form: Result<Form<F>, FormRejection>,
-    which: &'static str,
+    (which, action): (&'static str, &str),
     command: impl FnOnce(&Visit, &F) -> Result<Command, String>,
 ) -> Result<Response, Failure> {
     let visit = Visit::start(state, headers, slug)?;
@@ -203,7 +207,7 @@ async fn gardener_form<F: FormFields>(
             state,
             Role::Gardener,
             &form,
-            &format!("{path}/{which}"),
+            &format!("{path}/{action}"),
             command,
         )
         .await;
@@ -358,20 +362,27 @@ pub async fn score(
     headers: HeaderMap,
     form: Result<Form<ScoreForm>, FormRejection>,
 ) -> Result<Response, Failure> {
-    gardener_form(&state, &slug, &headers, form, "note", |_, form| {
-        let estimated_cost: Euros =
-            fr::parse_euros(&form.cout).ok_or_else(|| fr::refusal("amount-form"))?;
-        Ok(Command::ScoreProject(ScoreProject {
-            project_id: ProjectId(
-                form.projet
-                    .parse()
-                    .map_err(|_| fr::refusal("project-not-found"))?,
-            ),
-            concerned_percent: form.concernes,
-            estimated_cost,
-            self_financing_percent: form.autofinancement,
-        }))
-    })
+    gardener_form(
+        &state,
+        &slug,
+        &headers,
+        form,
+        ("note", "notes"),
+        |_, form| {
+            let estimated_cost: Euros =
+                fr::parse_euros(&form.cout).ok_or_else(|| fr::refusal("amount-form"))?;
+            Ok(Command::ScoreProject(ScoreProject {
+                project_id: ProjectId(
+                    form.projet
+                        .parse()
+                        .map_err(|_| fr::refusal("project-not-found"))?,
+                ),
+                concerned_percent: form.concernes,
+                estimated_cost,
+                self_financing_percent: form.autofinancement,
+            }))
+        },
+    )
     .await
 }
 
@@ -404,38 +415,45 @@ pub async fn open_ballot(
     headers: HeaderMap,
     form: Result<Form<BallotForm>, FormRejection>,
 ) -> Result<Response, Failure> {
-    gardener_form(&state, &slug, &headers, form, "scrutin", |_, form| {
-        let method = match form.methode.as_str() {
-            "single" => VotingMethod::Single,
-            "approval" => VotingMethod::Approval,
-            _ => VotingMethod::Ranked,
-        };
-        // The ballot closes at the end of the day chosen (UTC).
-        let closes_at: Timestamp = format!("{}T23:59:59Z", form.fin.trim())
-            .parse()
-            .map_err(|_| fr::refusal("ballot-close-date"))?;
-        let options = form
-            .choix
-            .lines()
-            .map(str::trim)
-            .filter(|label| !label.is_empty())
-            .enumerate()
-            .map(|(index, label)| BallotOption {
-                option_id: format!("choix-{}", index + 1),
-                label: label.to_owned(),
-                project_id: None,
-            })
-            .collect();
-        Ok(Command::OpenBallot(OpenBallot {
-            ballot_id: BallotId(Uuid::now_v7()),
-            question: form.question.trim().to_owned(),
-            options,
-            method,
-            kind: BallotKind::Community,
-            closes_at,
-            sealed: false,
-        }))
-    })
+    gardener_form(
+        &state,
+        &slug,
+        &headers,
+        form,
+        ("scrutin", "scrutins"),
+        |_, form| {
+            let method = match form.methode.as_str() {
+                "single" => VotingMethod::Single,
+                "approval" => VotingMethod::Approval,
+                "ranked" => VotingMethod::Ranked,
+                _ => return Err(fr::refusal("invalid-form")),
+            };
+            // The ballot closes at the end of the day chosen, in Paris.
+            let closes_at =
+                fr::end_of_day(&form.fin).ok_or_else(|| fr::refusal("ballot-close-date"))?;
+            let options = form
+                .choix
+                .lines()
+                .map(str::trim)
+                .filter(|label| !label.is_empty())
+                .enumerate()
+                .map(|(index, label)| BallotOption {
+                    option_id: format!("choix-{}", index + 1),
+                    label: label.to_owned(),
+                    project_id: None,
+                })
+                .collect();
+            Ok(Command::OpenBallot(OpenBallot {
+                ballot_id: BallotId(Uuid::now_v7()),
+                question: form.question.trim().to_owned(),
+                options,
+                method,
+                kind: BallotKind::Community,
+                closes_at,
+                sealed: false,
+            }))
+        },
+    )
     .await
 }
 
@@ -462,17 +480,25 @@ pub async fn close_ballot(
     headers: HeaderMap,
     form: Result<Form<ButtonForm>, FormRejection>,
 ) -> Result<Response, Failure> {
-    gardener_form(&state, &slug, &headers, form, "cloture", |_, _| {
-        Ok(Command::CloseBallot(CloseBallot {
-            ballot_id: BallotId(
-                ballot
-                    .parse()
-                    .map_err(|_| fr::refusal("ballot-not-found"))?,
-            ),
-            closed_by: Closure::Gardener,
-            key: None,
-        }))
-    })
+    let action = format!("scrutins/{ballot}/clore");
+    gardener_form(
+        &state,
+        &slug,
+        &headers,
+        form,
+        ("cloture", &action),
+        |_, _| {
+            Ok(Command::CloseBallot(CloseBallot {
+                ballot_id: BallotId(
+                    ballot
+                        .parse()
+                        .map_err(|_| fr::refusal("ballot-not-found"))?,
+                ),
+                closed_by: Closure::Gardener,
+                key: None,
+            }))
+        },
+    )
     .await
 }
 
@@ -503,16 +529,24 @@ pub async fn take_down(
     headers: HeaderMap,
     form: Result<Form<ReasonForm>, FormRejection>,
 ) -> Result<Response, Failure> {
-    gardener_form(&state, &slug, &headers, form, "retrait", |_, form| {
-        Ok(Command::TakeDownListing(TakeDownListing {
-            listing_id: ListingId(
-                listing
-                    .parse()
-                    .map_err(|_| fr::refusal("listing-not-found"))?,
-            ),
-            reason: form.raison.trim().to_owned(),
-        }))
-    })
+    let action = format!("annonces/{listing}/retrait");
+    gardener_form(
+        &state,
+        &slug,
+        &headers,
+        form,
+        ("retrait", &action),
+        |_, form| {
+            Ok(Command::TakeDownListing(TakeDownListing {
+                listing_id: ListingId(
+                    listing
+                        .parse()
+                        .map_err(|_| fr::refusal("listing-not-found"))?,
+                ),
+                reason: form.raison.trim().to_owned(),
+            }))
+        },
+    )
     .await
 }
 
@@ -524,12 +558,13 @@ pub async fn reverse(
     headers: HeaderMap,
     form: Result<Form<ReasonForm>, FormRejection>,
 ) -> Result<Response, Failure> {
+    let action = format!("echanges/{exchange}/annulation");
     gardener_form(
         &state,
         &slug,
         &headers,
         form,
-        "annulation",
+        ("annulation", &action),
         |visit, form| {
             Ok(Command::ReverseExchange(ReverseExchange {
                 exchange_id: ExchangeId(
@@ -572,15 +607,22 @@ pub async fn exclude(
     headers: HeaderMap,
     form: Result<Form<ExclusionForm>, FormRejection>,
 ) -> Result<Response, Failure> {
-    gardener_form(&state, &slug, &headers, form, "exclusion", |_, form| {
-        Ok(Command::ExcludePioneer(ExcludePioneer {
-            pioneer_id: PioneerId(
-                form.membre
-                    .parse()
-                    .map_err(|_| fr::refusal("pioneer-not-found"))?,
-            ),
-            reason: form.raison.trim().to_owned(),
-        }))
-    })
+    gardener_form(
+        &state,
+        &slug,
+        &headers,
+        form,
+        ("exclusion", "exclusion"),
+        |_, form| {
+            Ok(Command::ExcludePioneer(ExcludePioneer {
+                pioneer_id: PioneerId(
+                    form.membre
+                        .parse()
+                        .map_err(|_| fr::refusal("pioneer-not-found"))?,
+                ),
+                reason: form.raison.trim().to_owned(),
+            }))
+        },
+    )
     .await
 }

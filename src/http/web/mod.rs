@@ -11,7 +11,7 @@
 //! a CSRF token derived from the session.
 
 mod assembly;
-mod capital;
+mod folds;
 mod fr;
 mod garden;
 mod pages;
@@ -26,7 +26,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
-pub use capital::CapitalHistory;
+pub use folds::AssemblyFolds;
 
 use super::AppState;
 use super::error::ApiError;
@@ -159,6 +159,32 @@ pub struct Alert {
     pub message: String,
 }
 
+/// A page's query string parsed into `T`; one that does not parse is a
+/// French 400 page, like every other refusal of the interface.
+pub struct PageQuery<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequestParts<S>
+    for PageQuery<T>
+{
+    type Rejection = Failure;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Failure> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(value)| Self(value))
+            .map_err(|_| {
+                Failure::new(
+                    StatusCode::BAD_REQUEST,
+                    "Adresse incomplète",
+                    fr::refusal("invalid-query"),
+                )
+            })
+    }
+}
+
 /// A page with only a heading, a sentence and perhaps where to go next.
 #[derive(Template)]
 #[template(path = "web/message.html")]
@@ -244,31 +270,36 @@ impl IntoResponse for Failure {
     }
 }
 
+/// The headers every page carries: HTML, a strict content policy, never
+/// cached, never telling another site where the reader came from.
+fn page_headers(headers: &mut axum::http::HeaderMap) {
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+}
+
 /// A rendered page with the headers every page carries.
 fn html(status: StatusCode, page: &impl Template) -> Response {
     match page.render() {
         Ok(body) => {
             let mut response = (status, body).into_response();
-            let headers = response.headers_mut();
-            headers.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/html; charset=utf-8"),
-            );
-            headers.insert(
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(
-                    "default-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-                ),
-            );
-            headers.insert(
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            );
-            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            headers.insert(
-                header::REFERRER_POLICY,
-                HeaderValue::from_static("no-referrer"),
-            );
+            page_headers(response.headers_mut());
             response
         }
         Err(error) => {

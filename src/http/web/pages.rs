@@ -11,7 +11,7 @@ use agora_projections::ExchangeStatus;
 use askama::Template;
 use axum::Form;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use rust_decimal::Decimal;
@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::session::Session;
-use super::{Alert, Failure, Layout, fr, html};
+use super::{Alert, Failure, Layout, PageQuery, fr, html};
 use crate::domain::{
     CancelExchange, Canceller, Command, ConfirmExchange, PublishListing, RecordExchange,
     TransferCredits,
@@ -228,9 +228,9 @@ pub(super) fn form_key() -> String {
     Uuid::now_v7().to_string()
 }
 
-/// Hours from a form's hours and minutes (0, 15, 30 or 45).
+/// Hours from a form's hours and minutes (0, 15, 30 or 45), at most 24 h.
 fn duration(hours: u32, minutes: u32) -> Result<Hours, Failure> {
-    if hours > 24 || !matches!(minutes, 0 | 15 | 30 | 45) {
+    if hours > 24 || (hours == 24 && minutes > 0) || !matches!(minutes, 0 | 15 | 30 | 45) {
         return Err(Failure::bad_form("invalid-form"));
     }
     let value = Decimal::from(hours) + Decimal::from(minutes) / Decimal::from(60);
@@ -341,7 +341,7 @@ struct OpenBallot {
 pub async fn home(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-    Query(done): Query<Done>,
+    PageQuery(done): PageQuery<Done>,
     headers: HeaderMap,
 ) -> Result<Response, Failure> {
     let visit = Visit::start(&state, &headers, &slug)?;
@@ -677,7 +677,7 @@ const LISTINGS_SHOWN: usize = 100;
 pub async fn market(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-    Query(query): Query<MarketQuery>,
+    PageQuery(query): PageQuery<MarketQuery>,
     headers: HeaderMap,
 ) -> Result<Response, Failure> {
     let visit = Visit::start(&state, &headers, &slug)?;
@@ -842,13 +842,10 @@ const STATEMENT_PAGE: u64 = 50;
 pub async fn statement(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-    query: Result<Query<StatementQuery>, axum::extract::rejection::QueryRejection>,
+    PageQuery(query): PageQuery<StatementQuery>,
     headers: HeaderMap,
 ) -> Result<Response, Failure> {
     let visit = Visit::start(&state, &headers, &slug)?;
-    let Ok(Query(query)) = query else {
-        return Err(Failure::bad_form("invalid-form"));
-    };
     let account = AccountId::Pioneer(visit.me);
     let read = |from: u64, limit: u64| {
         state.ledger.statement(
@@ -859,13 +856,12 @@ pub async fn statement(
             limit as usize,
         )
     };
-    let from = match query.depuis {
-        Some(from) => from,
-        None => {
-            let (total, _) = read(0, 1).await.map_err(ApiError::from)?;
-            total.saturating_sub(STATEMENT_PAGE)
-        }
-    };
+    let (total, _) = read(0, 1).await.map_err(ApiError::from)?;
+    // From where asked, but never past the end: the latest page by default.
+    let from = query
+        .depuis
+        .unwrap_or(u64::MAX)
+        .min(total.saturating_sub(STATEMENT_PAGE));
     let (total, lines) = read(from, STATEMENT_PAGE).await.map_err(ApiError::from)?;
     let lines = lines
         .into_iter()
@@ -888,7 +884,7 @@ pub async fn statement(
         total,
         lines,
         earlier: (from > 0).then(|| from.saturating_sub(STATEMENT_PAGE)),
-        later: (from + STATEMENT_PAGE < total).then_some(from + STATEMENT_PAGE),
+        later: Some(from.saturating_add(STATEMENT_PAGE)).filter(|later| *later < total),
     };
     Ok(html(StatusCode::OK, &page))
 }

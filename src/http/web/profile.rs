@@ -5,14 +5,14 @@ use agora_events::{PublicProfile, SubscriptionId};
 use askama::Template;
 use axum::Form;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::pages::{Done, FormFields, Visit, answered, checked, form_key, notice};
-use super::{Alert, Failure, Layout, fr, html};
+use super::{Alert, Failure, Layout, PageQuery, fr, html};
 use crate::domain::{AcceptCharter, Command, LeaveCommunity, SubscribeShares, UpdateProfile};
 use crate::http::AppState;
 use crate::ledger::PersonalData;
@@ -50,7 +50,7 @@ struct Keys {
 pub async fn profile(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-    Query(done): Query<Done>,
+    PageQuery(done): PageQuery<Done>,
     headers: HeaderMap,
 ) -> Result<Response, Failure> {
     let visit = Visit::start(&state, &headers, &slug)?;

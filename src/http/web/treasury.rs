@@ -8,7 +8,7 @@ use agora_events::{
 use askama::Template;
 use axum::Form;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use rust_decimal::Decimal;
@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::pages::{Done, FormFields, Visit, answered, checked, form_key, notice};
-use super::{Alert, Failure, Layout, fr, html};
+use super::{Alert, Failure, Layout, PageQuery, fr, html};
 use crate::domain::{AllocateFunds, Command, RecordExpense, RecordReceipt, RecordSharePayment};
 use crate::http::AppState;
 
@@ -60,7 +60,7 @@ struct RegisterRow {
 pub async fn treasury(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-    Query(done): Query<Done>,
+    PageQuery(done): PageQuery<Done>,
     headers: HeaderMap,
 ) -> Result<Response, Failure> {
     let visit = Visit::start(&state, &headers, &slug)?;

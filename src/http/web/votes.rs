@@ -7,7 +7,7 @@ use agora_events::{
 use askama::Template;
 use axum::Form;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use rust_decimal::Decimal;
@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::pages::{Done, FormFields, Visit, answered, checked, form_key, notice};
-use super::{Alert, Failure, Layout, fr, html};
+use super::{Alert, Failure, Layout, PageQuery, fr, html};
 use crate::domain::{CastVote, Command, ProposeProject};
 use crate::http::AppState;
 
@@ -49,16 +49,18 @@ struct RankedProject {
     self_financing: String,
 }
 
-/// Points out of 100, written the French way: "58,4".
+/// Points out of 100, rounded to a tenth, written the French way: "58,4".
 fn points(value: Decimal) -> String {
-    format!("{:.1}", value).replace('.', ",")
+    let rounded =
+        value.round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    format!("{rounded:.1}").replace('.', ",")
 }
 
 /// `/c/{community}/projets`: the ranking, and how each score is made.
 pub async fn projects(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-    Query(done): Query<Done>,
+    PageQuery(done): PageQuery<Done>,
     headers: HeaderMap,
 ) -> Result<Response, Failure> {
     let visit = Visit::start(&state, &headers, &slug)?;
@@ -165,6 +167,20 @@ pub async fn propose(
     ))
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn points_are_rounded_to_the_nearest_tenth() {
+        let points = |text: &str| points(text.parse().unwrap());
+        assert_eq!(points("21.1765"), "21,2");
+        assert_eq!(points("58.96"), "59,0");
+        assert_eq!(points("24"), "24,0");
+        assert_eq!(points("0.04"), "0,0");
+    }
+}
+
 #[derive(Template)]
 #[template(path = "web/scrutin.html")]
 struct Ballot {
@@ -196,7 +212,7 @@ struct BallotChoice {
 pub async fn ballot(
     State(state): State<AppState>,
     Path((slug, ballot)): Path<(String, String)>,
-    Query(done): Query<Done>,
+    PageQuery(done): PageQuery<Done>,
     headers: HeaderMap,
 ) -> Result<Response, Failure> {
     let visit = Visit::start(&state, &headers, &slug)?;
