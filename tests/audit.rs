@@ -250,9 +250,30 @@ fn operator_token() -> String {
 async fn one_altered_byte_in_the_store_is_named_and_the_service_turns_read_only() {
     let directory = tempfile::tempdir().unwrap();
     let (store, _) = demo(directory.path());
+    // A first run checks the whole chain and keeps its verified mark.
+    let (mut first_run, _) = serve(&store, &[]);
+    let marked = || {
+        rusqlite::Connection::open(&store)
+            .unwrap()
+            .query_row("SELECT COUNT(*) FROM verified_marks", [], |row| {
+                row.get::<_, i64>(0)
+            })
+            .unwrap()
+            == 1
+    };
+    for _ in 0..200 {
+        if marked() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(marked(), "a full verification leaves its mark");
+    let _ = first_run.kill();
+    let _ = first_run.wait();
     // Flip one byte of one event's data, straight in the SQLite file. The
-    // demo left a snapshot past that event: start-up trusts it, and the
-    // check of the whole chain that follows finds the damage.
+    // demo left a snapshot past that event and the mark vouches for it:
+    // start-up trusts both, and the check of the whole chain that follows
+    // finds the damage.
     let connection = rusqlite::Connection::open(&store).unwrap();
     let (position, event_id, mut data): (i64, Vec<u8>, Vec<u8>) = connection
         .query_row(
@@ -319,6 +340,45 @@ async fn one_altered_byte_in_the_store_is_named_and_the_service_turns_read_only(
     assert!(text(&verified).contains(&event_id), "{}", text(&verified));
     assert!(text(&verified).contains("content hashes to"));
     assert_eq!(answer["rule"], "read-only", "{answer}");
+}
+
+#[test]
+fn an_altered_event_no_verification_vouched_for_stops_the_start_and_is_named() {
+    let directory = tempfile::tempdir().unwrap();
+    let (store, _) = demo(directory.path());
+    // The demo's snapshot is past every event, but no full verification
+    // ever ran on this store: start-up checks the chain up to the snapshot.
+    let connection = rusqlite::Connection::open(&store).unwrap();
+    let revision: i64 = connection
+        .query_row(
+            "SELECT revision FROM events WHERE event_type = 'SharePaymentRecorded' LIMIT 1",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    let changed = connection
+        .execute(
+            "UPDATE events SET data = CAST(replace(CAST(data AS TEXT), 'VIR-2026-0001', 'VIR-2026-9999') AS BLOB)
+             WHERE event_type = 'SharePaymentRecorded' AND revision = ?1",
+            [revision],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    drop(connection);
+
+    let served = agora(&[
+        "serve",
+        "--store",
+        &store_url(&store),
+        "--listen",
+        "127.0.0.1:0",
+        "--jwt-secret",
+        SECRET,
+    ]);
+
+    assert!(!served.status.success(), "refused to start");
+    let told = text(&served);
+    assert!(told.contains("hashes to"), "the damage is named: {told}");
 }
 
 #[tokio::test]

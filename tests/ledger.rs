@@ -726,6 +726,20 @@ impl EventStore for FlakyStore {
     ) -> BoxFuture<'a, Result<Option<StoredSnapshot>, StoreError>> {
         self.inner.load_snapshot(stream)
     }
+    fn save_verified_mark<'a>(
+        &'a self,
+        stream: &'a str,
+        revision: u64,
+        head: agora_events::Hash,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.inner.save_verified_mark(stream, revision, head)
+    }
+    fn load_verified_mark<'a>(
+        &'a self,
+        stream: &'a str,
+    ) -> BoxFuture<'a, Result<Option<(u64, agora_events::Hash)>, StoreError>> {
+        self.inner.load_verified_mark(stream)
+    }
     fn subscribe_all(&self, from: u64) -> Subscription {
         self.inner.subscribe_all(from)
     }
@@ -1152,4 +1166,132 @@ mod ballots {
     async fn open_ledger(store: Arc<dyn EventStore>) -> Arc<Ledger> {
         super::open(store).await
     }
+}
+
+/// The verified mark: `(revision, head)` of the store's single community.
+fn verified_mark(path: &std::path::Path) -> Option<(i64, Vec<u8>)> {
+    use rusqlite::OptionalExtension;
+    rusqlite::Connection::open(path)
+        .unwrap()
+        .query_row("SELECT revision, head FROM verified_marks", [], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
+        .optional()
+        .unwrap()
+}
+
+/// Moves the pioneer admitted at `revision` to another college without
+/// touching the event's recorded hash: what an edit of the file would do.
+fn alter_event(path: &std::path::Path, revision: i64) {
+    let changed = rusqlite::Connection::open(path)
+        .unwrap()
+        .execute(
+            &format!(
+                "UPDATE events SET data = CAST(replace(CAST(data AS TEXT), '\"college\":\"a\"', '\"college\":\"b\"') AS BLOB)
+                 WHERE revision = {revision} AND instr(CAST(data AS TEXT), '\"college\":\"a\"') > 0"
+            ),
+            [],
+        )
+        .unwrap();
+    assert_eq!(
+        changed, 1,
+        "the event at {revision} is an admission to college a"
+    );
+}
+
+/// A store with one community: `verified` admissions checked by a full
+/// background verification (the mark), then `after` more, and a snapshot
+/// at the end.
+async fn verified_then_more(path: &std::path::Path, verified: usize, after: usize) -> (i64, i64) {
+    let ledger = open(Arc::new(SqliteStore::open(path).unwrap())).await;
+    ledger.execute(create()).await.unwrap();
+    for _ in 0..verified {
+        ledger.execute(admit(pioneer(), None)).await.unwrap();
+    }
+    ledger.shutdown().await;
+    drop(ledger);
+    let ledger = open(Arc::new(SqliteStore::open(path).unwrap())).await;
+    ledger.verification_done().await;
+    for _ in 0..after {
+        ledger.execute(admit(pioneer(), None)).await.unwrap();
+    }
+    let revision = ledger.view(&slug()).unwrap().revision as i64;
+    ledger.shutdown().await; // saves a snapshot at `revision`
+    drop(ledger);
+    let (mark, _) = verified_mark(path).expect("a full verification leaves its mark");
+    (mark, revision)
+}
+
+#[tokio::test]
+async fn a_full_verification_leaves_a_mark_at_the_head_it_checked() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("agora.db");
+
+    let (mark, snapshot) = verified_then_more(&path, 4, 3).await;
+
+    assert_eq!(mark, 4, "the head when the background check ran");
+    assert_eq!(snapshot, 7);
+    let head: Vec<u8> = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row(
+            "SELECT metadata FROM events WHERE revision = 4",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    let recorded: serde_json::Value = serde_json::from_slice(&head).unwrap();
+    let (_, kept) = verified_mark(&path).unwrap();
+    assert_eq!(
+        recorded["hash"].as_str().unwrap(),
+        Hash(kept.try_into().unwrap()).to_string()
+    );
+}
+
+#[tokio::test]
+async fn an_event_altered_after_the_mark_but_before_the_snapshot_stops_the_start() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("agora.db");
+    let (mark, snapshot) = verified_then_more(&path, 3, 4).await;
+    assert!(mark < 5 && 5 < snapshot);
+
+    // The snapshot still agrees with the log at its own revision, and the
+    // events after it are none: only the events since the mark betray it.
+    alter_event(&path, 5);
+    let opened = Ledger::open(
+        Arc::new(SqliteStore::open(&path).unwrap()),
+        Arc::new(SystemClock),
+    )
+    .await;
+
+    match opened {
+        Err(LedgerError::Corrupt(reason)) => assert!(reason.contains('5'), "{reason}"),
+        Err(other) => panic!("refused for another reason: {other}"),
+        Ok(_) => panic!("started on an altered log"),
+    }
+}
+
+#[tokio::test]
+async fn an_altered_event_at_the_mark_or_below_a_snapshot_without_a_mark_stops_the_start() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("agora.db");
+    let (mark, _) = verified_then_more(&path, 3, 2).await;
+    alter_event(&path, mark);
+    let at_the_mark = Ledger::open(
+        Arc::new(SqliteStore::open(&path).unwrap()),
+        Arc::new(SystemClock),
+    )
+    .await;
+    assert!(matches!(at_the_mark, Err(LedgerError::Corrupt(_))));
+
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("agora.db");
+    verified_then_more(&path, 3, 2).await;
+    sql(&path, "DELETE FROM verified_marks");
+    alter_event(&path, 1);
+    let without_a_mark = Ledger::open(
+        Arc::new(SqliteStore::open(&path).unwrap()),
+        Arc::new(SystemClock),
+    )
+    .await;
+    assert!(matches!(without_a_mark, Err(LedgerError::Corrupt(_))));
 }

@@ -438,6 +438,22 @@ async fn snapshots_replace_each_other_and_streams_are_listed(subject: Subject) {
     assert_eq!(streams, ["s", "t"]);
 }
 
+async fn verified_marks_replace_each_other_per_stream(subject: Subject) {
+    let store = &*subject.store;
+    appended(store, "s", &["a", "b"]).await;
+    assert_eq!(store.load_verified_mark("s").await.unwrap(), None);
+    let (first, second) = (agora_events::Hash::of(b"a"), agora_events::Hash::of(b"b"));
+
+    store.save_verified_mark("s", 0, first).await.unwrap();
+    store.save_verified_mark("s", 1, second).await.unwrap();
+
+    assert_eq!(
+        store.load_verified_mark("s").await.unwrap(),
+        Some((1, second))
+    );
+    assert_eq!(store.load_verified_mark("t").await.unwrap(), None);
+}
+
 macro_rules! contract {
     ($($adapter:ident),*) => {$(
         mod $adapter {
@@ -490,6 +506,10 @@ macro_rules! contract {
             #[tokio::test]
             async fn snapshots_replace_each_other_and_streams_are_listed() {
                 super::snapshots_replace_each_other_and_streams_are_listed($adapter()).await;
+            }
+            #[tokio::test]
+            async fn verified_marks_replace_each_other_per_stream() {
+                super::verified_marks_replace_each_other_per_stream($adapter()).await;
             }
             #[tokio::test]
             async fn keys_are_kept_replaced_and_destroyed() {

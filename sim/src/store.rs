@@ -399,6 +399,30 @@ impl EventStore for FaultyStore {
         })
     }
 
+    fn save_verified_mark<'a>(
+        &'a self,
+        stream: &'a str,
+        revision: u64,
+        head: agora_events::Hash,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            self.check_alive()?;
+            self.inner()
+                .save_verified_mark(stream, revision, head)
+                .await
+        })
+    }
+
+    fn load_verified_mark<'a>(
+        &'a self,
+        stream: &'a str,
+    ) -> BoxFuture<'a, Result<Option<(u64, agora_events::Hash)>, StoreError>> {
+        Box::pin(async move {
+            self.read_check("load_verified_mark", &[text(stream)])?;
+            self.inner().load_verified_mark(stream).await
+        })
+    }
+
     fn subscribe_all(&self, from: u64) -> Subscription {
         self.inner().subscribe_all(from)
     }

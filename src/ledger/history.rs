@@ -124,6 +124,7 @@ pub async fn load_all(
         let mut state = WriterState::filed_through(mark);
         state.writes_beside_the_log = !tolerate_breaks;
         if !tolerate_breaks && let Some(snapshot) = restore(store, &stream).await? {
+            check_since_verified(store, &stream, snapshot.revision).await?;
             remember_before(store, &stream, &state, snapshot.revision).await?;
             state.restore(snapshot);
         }
@@ -175,6 +176,85 @@ async fn restore(store: &dyn EventStore, stream: &str) -> Result<Option<Snapshot
         return Ok(None);
     }
     Ok(Some(snapshot))
+}
+
+/// Checks, before serving, the links and hashes of the events between the
+/// stream's last full verification (its verified mark) and `through`, a
+/// snapshot's revision: the snapshot vouches for the state those events
+/// fold to, not for their bytes. The event at the mark must still hash to
+/// what was verified. Without a mark (a store never fully verified), the
+/// whole chain up to the snapshot is checked. A break refuses the start.
+async fn check_since_verified(
+    store: &dyn EventStore,
+    stream: &str,
+    through: u64,
+) -> Result<(), LedgerError> {
+    let (from, mut head) = match store.load_verified_mark(stream).await? {
+        Some((revision, verified)) => {
+            let at = store.read_stream(stream, revision, 1).await?;
+            let still = at
+                .first()
+                .filter(|stored| stored.revision == revision)
+                .map(|stored| hash_of(stored, None))
+                .transpose()?;
+            if still != Some(verified) {
+                return Err(LedgerError::Corrupt(format!(
+                    "{stream} revision {revision}: the event no longer hashes to what its last verification found ({verified})"
+                )));
+            }
+            if revision >= through {
+                return Ok(());
+            }
+            (revision + 1, verified)
+        }
+        None => (0, agora_events::Hash::GENESIS),
+    };
+    let mut pages = Pages::of_stream(store, stream, from);
+    loop {
+        let page = pages.next_page().await?;
+        if page.is_empty() {
+            return Ok(());
+        }
+        for stored in &page {
+            if stored.revision > through {
+                return Ok(());
+            }
+            head = hash_of(stored, Some(head))?;
+        }
+    }
+}
+
+/// The hash a stored event's bytes hash to, checking its link to `prev`
+/// when given: from the bytes as they lie when they can be, else the exact
+/// way, which names what is wrong.
+fn hash_of(
+    stored: &StoredEvent,
+    prev: Option<agora_events::Hash>,
+) -> Result<agora_events::Hash, LedgerError> {
+    let event_id = EventId(stored.event_id);
+    if let Some(links) = hashed_links(event_id, &stored.event_type, &stored.data, &stored.metadata)
+        && prev.is_none_or(|prev| prev == links.prev_hash)
+    {
+        return Ok(links.hash);
+    }
+    let record = record_of(stored)?;
+    match prev {
+        Some(prev) => record
+            .verify_link(&prev)
+            .map_err(|error| LedgerError::Corrupt(error.to_string()))?,
+        None => {
+            let computed = record
+                .computed_hash()
+                .map_err(|error| corrupt(stored, error))?;
+            if computed != record.hash {
+                return Err(corrupt(
+                    stored,
+                    "its content does not hash to its recorded hash",
+                ));
+            }
+        }
+    }
+    Ok(record.hash)
 }
 
 /// Keeps the index entries of the events a snapshot covers but the store's

@@ -288,11 +288,19 @@ impl Ledger {
                         continue;
                     }
                 };
-                drop(store);
                 if verification.ok() {
                     tracing::info!(%community, events = verification.events, "the community's log verifies");
+                    // The next start checks only what comes after.
+                    if let Some(revision) = verification.verified.checked_sub(1)
+                        && let Err(error) = store
+                            .save_verified_mark(&community.stream(), revision, verification.head)
+                            .await
+                    {
+                        tracing::warn!(%community, %error, "could not keep the verified mark");
+                    }
                     continue;
                 }
+                drop(store);
                 let Some(ledger) = ledger.upgrade() else {
                     return;
                 };
@@ -316,6 +324,19 @@ impl Ledger {
             }
         });
         *self.verification.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
+    }
+
+    /// Waits until the background check of every chain, started with the
+    /// ledger, has finished (for tools and tests).
+    pub async fn verification_done(&self) {
+        let task = self
+            .verification
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(task) = task {
+            let _ = task.await;
+        }
     }
 
     /// The key that seals `ballot`'s votes: kept while it is open,

@@ -1,6 +1,7 @@
 //! The in-memory adapter: the same contract as the others, nothing durable.
 //! For tests that need a store but not a disk.
 
+use agora_events::Hash;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -25,6 +26,7 @@ struct Log {
     index_marks: HashMap<String, u64>,
     /// Each stream's latest snapshot.
     snapshots: HashMap<String, (u64, Vec<u8>)>,
+    verified_marks: HashMap<String, (u64, Hash)>,
     keys: HashMap<Uuid, Vec<u8>>,
     /// Told the next position after each append, under the same lock so
     /// that it only ever moves forward; `None` once shut down.
@@ -47,6 +49,7 @@ impl Default for MemoryStore {
             index: HashMap::new(),
             index_marks: HashMap::new(),
             snapshots: HashMap::new(),
+            verified_marks: HashMap::new(),
             keys: HashMap::new(),
             next_position: Some(sender),
         };
@@ -275,6 +278,30 @@ impl EventStore for MemoryStore {
         stream: &'a str,
     ) -> BoxFuture<'a, Result<Option<StoredSnapshot>, StoreError>> {
         Box::pin(async move { Ok(self.log().snapshots.get(stream).cloned()) })
+    }
+
+    fn save_verified_mark<'a>(
+        &'a self,
+        stream: &'a str,
+        revision: u64,
+        head: Hash,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let mut log = self.log();
+            if log.next_position.is_none() {
+                return Err(StoreError::Unavailable("the store is shut down".into()));
+            }
+            log.verified_marks
+                .insert(stream.to_owned(), (revision, head));
+            Ok(())
+        })
+    }
+
+    fn load_verified_mark<'a>(
+        &'a self,
+        stream: &'a str,
+    ) -> BoxFuture<'a, Result<Option<(u64, Hash)>, StoreError>> {
+        Box::pin(async move { Ok(self.log().verified_marks.get(stream).copied()) })
     }
 
     fn subscribe_all(&self, from: u64) -> Subscription {

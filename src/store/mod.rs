@@ -24,6 +24,7 @@ mod subscription;
 use std::future::Future;
 use std::pin::Pin;
 
+use agora_events::Hash;
 use uuid::Uuid;
 
 pub use memory::MemoryStore;
@@ -249,6 +250,22 @@ pub trait EventStore: Send + Sync + 'static {
         &'a self,
         stream: &'a str,
     ) -> BoxFuture<'a, Result<Option<StoredSnapshot>, StoreError>>;
+
+    /// Keeps the mark of `stream`'s last full verification, in place of the
+    /// earlier one: every event through `revision` was checked, and the
+    /// event at `revision` hashes to `head`.
+    fn save_verified_mark<'a>(
+        &'a self,
+        stream: &'a str,
+        revision: u64,
+        head: Hash,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// The stream's verified mark: `(revision, head)`.
+    fn load_verified_mark<'a>(
+        &'a self,
+        stream: &'a str,
+    ) -> BoxFuture<'a, Result<Option<(u64, Hash)>, StoreError>>;
 
     /// Every event from position `from` on: first those already recorded,
     /// then each new one as it becomes durable; each once, in order.

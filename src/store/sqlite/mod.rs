@@ -18,6 +18,7 @@
 //! advisory lock on `<file>.lock`, which the OS releases when the process
 //! ends, however it ends.
 
+use agora_events::Hash;
 use std::fs::{self, File, TryLockError};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -90,6 +91,13 @@ const MIGRATIONS: &[&str] = &[
         stream TEXT PRIMARY KEY
     ) STRICT, WITHOUT ROWID;
     INSERT INTO streams (stream) SELECT DISTINCT stream FROM events;",
+    // Each stream's last full verification: through which revision, and
+    // the hash of the event there.
+    "CREATE TABLE verified_marks (
+        stream   TEXT    PRIMARY KEY,
+        revision INTEGER NOT NULL,
+        head     BLOB    NOT NULL
+    ) STRICT;",
 ];
 /// The schema version this code writes.
 const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
@@ -476,6 +484,31 @@ impl EventStore for SqliteStore {
         let stream = stream.to_owned();
         Box::pin(blocking(Arc::clone(&self.readers), move |readers| {
             readers.load_snapshot(&stream)
+        }))
+    }
+
+    fn save_verified_mark<'a>(
+        &'a self,
+        stream: &'a str,
+        revision: u64,
+        head: Hash,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let stream = stream.to_owned();
+        Box::pin(self.send(move |reply| Request::Mark {
+            stream,
+            revision,
+            head,
+            reply,
+        }))
+    }
+
+    fn load_verified_mark<'a>(
+        &'a self,
+        stream: &'a str,
+    ) -> BoxFuture<'a, Result<Option<(u64, Hash)>, StoreError>> {
+        let stream = stream.to_owned();
+        Box::pin(blocking(Arc::clone(&self.readers), move |readers| {
+            readers.verified_mark(&stream)
         }))
     }
 

@@ -1,6 +1,7 @@
 //! Read connections: opened on demand, kept for reuse, bounded in number,
 //! used off the async threads.
 
+use agora_events::Hash;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -173,6 +174,24 @@ impl Readers {
                 })
                 .optional()
         })
+    }
+
+    pub(super) fn verified_mark(&self, stream: &str) -> Result<Option<(u64, Hash)>, StoreError> {
+        let mark = self.with(|connection| {
+            connection
+                .prepare_cached("SELECT revision, head FROM verified_marks WHERE stream = ?1")?
+                .query_row([stream], |row| {
+                    Ok((row.get::<_, i64>(0)? as u64, row.get::<_, Vec<u8>>(1)?))
+                })
+                .optional()
+        })?;
+        mark.map(|(revision, head)| {
+            let head: [u8; 32] = head.try_into().map_err(|_| {
+                StoreError::Unavailable(format!("the verified mark of {stream} is not a hash"))
+            })?;
+            Ok((revision, Hash(head)))
+        })
+        .transpose()
     }
 
     pub(super) fn index_mark(&self, stream: &str) -> Result<Option<u64>, StoreError> {

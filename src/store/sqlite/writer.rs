@@ -2,6 +2,7 @@
 //! append and key write waiting in the queue, one transaction and one fsync
 //! per batch, each append in its own savepoint.
 
+use agora_events::Hash;
 use rusqlite::{
     Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior, params,
 };
@@ -30,6 +31,13 @@ pub(super) enum Request {
         data: Vec<u8>,
         reply: oneshot::Sender<Result<(), StoreError>>,
     },
+    /// Keeps a stream's verified mark in place of its earlier one.
+    Mark {
+        stream: String,
+        revision: u64,
+        head: Hash,
+        reply: oneshot::Sender<Result<(), StoreError>>,
+    },
 }
 
 pub(super) struct AppendRequest {
@@ -44,7 +52,7 @@ impl Request {
         match self {
             Self::Append(append) => append.events.len(),
             Self::Key { .. } => 1,
-            Self::Snapshot { .. } => 1,
+            Self::Snapshot { .. } | Self::Mark { .. } => 1,
         }
     }
 
@@ -53,6 +61,7 @@ impl Request {
             Self::Append(append) => append.events.iter().map(ProposedEvent::bytes).sum(),
             Self::Key { key, .. } => key.as_ref().map_or(0, Vec::len),
             Self::Snapshot { data, .. } => data.len(),
+            Self::Mark { .. } => 32,
         }
     }
 }
@@ -159,6 +168,20 @@ impl Writer {
                             .execute(params![stream, to_sql_integer(*revision), data])?;
                         None
                     }
+                    Request::Mark {
+                        stream,
+                        revision,
+                        head,
+                        ..
+                    } => {
+                        transaction
+                            .prepare_cached(
+                                "INSERT OR REPLACE INTO verified_marks (stream, revision, head)
+                                 VALUES (?1, ?2, ?3)",
+                            )?
+                            .execute(params![stream, to_sql_integer(*revision), &head.0[..]])?;
+                        None
+                    }
                 };
                 answers.push(answer);
             }
@@ -180,7 +203,12 @@ impl Writer {
                         (Request::Append(append), Some(outcome)) => {
                             let _ = append.reply.send(outcome);
                         }
-                        (Request::Key { reply, .. } | Request::Snapshot { reply, .. }, _) => {
+                        (
+                            Request::Key { reply, .. }
+                            | Request::Snapshot { reply, .. }
+                            | Request::Mark { reply, .. },
+                            _,
+                        ) => {
                             let _ = reply.send(Ok(()));
                         }
                         (Request::Append(_), None) => unreachable!("every append has an answer"),
@@ -203,7 +231,9 @@ impl Writer {
                         Request::Append(append) => {
                             let _ = append.reply.send(Err(error.clone()));
                         }
-                        Request::Key { reply, .. } | Request::Snapshot { reply, .. } => {
+                        Request::Key { reply, .. }
+                        | Request::Snapshot { reply, .. }
+                        | Request::Mark { reply, .. } => {
                             let _ = reply.send(Err(error.clone()));
                         }
                     }
