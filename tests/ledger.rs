@@ -10,8 +10,8 @@ use agora::domain::{
     AdmitPioneer, Command, CreateCommunity, ForgetPioneer, LeaveCommunity, Rejection,
 };
 use agora::ledger::{
-    CommandRequest, KeyEncryptionKey, KeyWrapping, Ledger, LedgerError, Options, PersonalData,
-    PersonalKey,
+    Cadence, CommandRequest, KeyEncryptionKey, KeyWrapping, Ledger, LedgerError, Options,
+    PersonalData, PersonalKey,
 };
 use agora::store::{
     AppendOutcome, BoxFuture, EventStore, ExpectedRevision, IndexEntry, IndexPage, MemoryStore,
@@ -1294,4 +1294,48 @@ async fn an_altered_event_at_the_mark_or_below_a_snapshot_without_a_mark_stops_t
     )
     .await;
     assert!(matches!(without_a_mark, Err(LedgerError::Corrupt(_))));
+}
+
+#[tokio::test]
+async fn a_running_service_checks_its_chains_again_and_moves_the_mark() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("agora.db");
+    verified_then_more(&path, 2, 0).await;
+    let options = Options {
+        cadence: Cadence {
+            reverify_every: Some(std::time::Duration::from_millis(20)),
+            ..Cadence::default()
+        },
+        ..Options::default()
+    };
+    let ledger = Ledger::open_with(
+        Arc::new(SqliteStore::open(&path).unwrap()),
+        Arc::new(SystemClock),
+        options,
+    )
+    .await
+    .unwrap();
+    ledger.verification_done().await;
+    let (before, _) = verified_mark(&path).unwrap();
+
+    for _ in 0..3 {
+        ledger.execute(admit(pioneer(), None)).await.unwrap();
+    }
+    let head = ledger.view(&slug()).unwrap().revision as i64;
+    let mut moved = None;
+    for _ in 0..200 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        moved = verified_mark(&path).map(|(revision, _)| revision);
+        if moved == Some(head) {
+            break;
+        }
+    }
+    ledger.shutdown().await;
+
+    assert_eq!(before, 2);
+    assert_eq!(
+        moved,
+        Some(head),
+        "the mark follows the head, pass after pass"
+    );
 }

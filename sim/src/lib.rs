@@ -190,6 +190,9 @@ impl Simulation {
             snapshot_events: cadence_rng.between(1, 40) as u64,
             filing_events: cadence_rng.between(1, 40) as u64,
             filing_chunk_events: cadence_rng.between(1, 16) as u64,
+            // Checked at each start only: a pass on a timer would depend on
+            // the wall clock, not on the seed.
+            reverify_every: None,
         };
         let communities = (0..rng.between(1, 2))
             .map(|n| format!("communaute-{n}").parse().expect("a valid slug"))

@@ -70,6 +70,10 @@ pub struct Cadence {
     pub filing_events: u64,
     /// Events filed per transaction.
     pub filing_chunk_events: u64,
+    /// How often every chain is checked again after the check at start-up,
+    /// each pass moving its verified mark forward (so that the next start
+    /// checks little before serving); `None`: only at start-up.
+    pub reverify_every: Option<std::time::Duration>,
 }
 
 impl Default for Cadence {
@@ -78,9 +82,13 @@ impl Default for Cadence {
             snapshot_events: snapshot::SNAPSHOT_EVENTS,
             filing_events: index::FILE_EVENTS_MIN,
             filing_chunk_events: index::FILE_CHUNK_EVENTS,
+            reverify_every: Some(REVERIFY_EVERY),
         }
     }
 }
+
+/// How often a service checks every chain again, by default.
+pub const REVERIFY_EVERY: std::time::Duration = std::time::Duration::from_secs(3_600);
 
 /// A community as readers see it: only durable state.
 #[derive(Debug, Clone)]
@@ -182,8 +190,11 @@ pub struct Ledger {
     communities: RwLock<HashMap<CommunitySlug, CommunityHandle>>,
     writers: Mutex<Vec<JoinHandle<()>>>,
     scheduler: Mutex<Option<JoinHandle<()>>>,
-    /// The check of every chain that runs after start-up.
+    /// The check of every chain that runs after start-up, then again
+    /// every [`Cadence::reverify_every`].
     verification: Mutex<Option<JoinHandle<()>>>,
+    /// Becomes true once the first pass of that check is over.
+    first_pass: watch::Receiver<bool>,
     closing: AtomicBool,
     /// Refusing every command: started for inspection, or a break was
     /// found in a chain.
@@ -233,6 +244,7 @@ impl Ledger {
         let keys = KeyRing::load(Arc::clone(&store), key_wrapping, !read_only).await?;
         let keys = Arc::new(keys);
         let loaded = history::load_all(&*store, read_only).await?;
+        let (first_pass_over, first_pass) = watch::channel(false);
         if !read_only {
             remove_stale_keys(&keys, &loaded).await?;
         }
@@ -245,6 +257,7 @@ impl Ledger {
             writers: Mutex::new(Vec::new()),
             scheduler: Mutex::new(None),
             verification: Mutex::new(None),
+            first_pass,
             closing: AtomicBool::new(false),
             read_only: AtomicBool::new(read_only),
         });
@@ -255,8 +268,10 @@ impl Ledger {
         for (slug, state) in loaded {
             ledger.start_writer(slug, state);
         }
-        if !read_only {
-            ledger.verify_in_background();
+        if read_only {
+            first_pass_over.send_replace(true);
+        } else {
+            ledger.verify_in_background(first_pass_over);
         }
         Ok(ledger)
     }
@@ -266,77 +281,34 @@ impl Ledger {
         self.read_only.load(Ordering::Acquire)
     }
 
-    /// Start-up checks only the links of the events after each snapshot;
-    /// this checks every chain from its first event, and the figures, while
-    /// the service serves. A break switches the ledger to read-only.
-    fn verify_in_background(self: &Arc<Self>) {
+    /// Start-up checks only the events since each community's verified
+    /// mark; this checks every chain from its first event, and the figures,
+    /// while the service serves, then again every
+    /// [`Cadence::reverify_every`]. Each pass that finds a chain whole
+    /// moves its mark; a break switches the ledger to read-only.
+    fn verify_in_background(self: &Arc<Self>, first_pass_over: watch::Sender<bool>) {
         let ledger = Arc::downgrade(self);
+        let every = self.cadence.reverify_every;
         let task = tokio::spawn(async move {
-            let Some(communities) = ledger.upgrade().map(|ledger| ledger.communities()) else {
-                return;
-            };
-            for community in communities {
-                let Some(store) = ledger.upgrade().map(|ledger| Arc::clone(&ledger.store)) else {
+            loop {
+                if !verify_every_chain(&ledger).await {
                     return;
-                };
-                let verification = match crate::audit::verify_stream(&*store, &community.stream())
-                    .await
-                {
-                    Ok(verifier) => verifier.finish(),
-                    Err(error) => {
-                        tracing::warn!(%community, %error, "could not verify the community's log");
-                        continue;
-                    }
-                };
-                if verification.ok() {
-                    tracing::info!(%community, events = verification.events, "the community's log verifies");
-                    // The next start checks only what comes after.
-                    if let Some(revision) = verification.verified.checked_sub(1)
-                        && let Err(error) = store
-                            .save_verified_mark(&community.stream(), revision, verification.head)
-                            .await
-                    {
-                        tracing::warn!(%community, %error, "could not keep the verified mark");
-                    }
-                    continue;
                 }
-                drop(store);
-                let Some(ledger) = ledger.upgrade() else {
-                    return;
-                };
-                ledger.read_only.store(true, Ordering::Release);
-                match &verification.first_break {
-                    Some(broken) => tracing::error!(
-                        %community,
-                        revision = broken.revision,
-                        event_id = ?broken.event_id,
-                        reason = %broken.reason,
-                        "THE LOG IS DAMAGED: its chain breaks here. The service now refuses every command; \
-                         inspect it with `agora verify`"
-                    ),
-                    None => tracing::error!(
-                        %community,
-                        checks = ?verification.checks.iter().filter(|check| !check.holds).collect::<Vec<_>>(),
-                        "THE LOG'S FIGURES DO NOT ADD UP. The service now refuses every command; \
-                         inspect it with `agora verify`"
-                    ),
+                first_pass_over.send_replace(true);
+                match every {
+                    Some(every) => tokio::time::sleep(every).await,
+                    None => return,
                 }
             }
         });
         *self.verification.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
     }
 
-    /// Waits until the background check of every chain, started with the
-    /// ledger, has finished (for tools and tests).
+    /// Waits until the first pass of the background check of every chain,
+    /// started with the ledger, is over (for tools and tests).
     pub async fn verification_done(&self) {
-        let task = self
-            .verification
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        if let Some(task) = task {
-            let _ = task.await;
-        }
+        let mut first_pass = self.first_pass.clone();
+        let _ = first_pass.wait_for(|over| *over).await;
     }
 
     /// The key that seals `ballot`'s votes: kept while it is open,
@@ -690,4 +662,60 @@ async fn remove_stale_keys(
         }
     }
     Ok(())
+}
+
+/// One pass of the background check: every community's chain and figures
+/// from its first event. A chain found whole moves its verified mark; a
+/// break switches the ledger to read-only and says so loudly. False once
+/// the ledger is gone.
+async fn verify_every_chain(ledger: &std::sync::Weak<Ledger>) -> bool {
+    let Some(communities) = ledger.upgrade().map(|ledger| ledger.communities()) else {
+        return false;
+    };
+    for community in communities {
+        let Some(store) = ledger.upgrade().map(|ledger| Arc::clone(&ledger.store)) else {
+            return false;
+        };
+        let verification = match crate::audit::verify_stream(&*store, &community.stream()).await {
+            Ok(verifier) => verifier.finish(),
+            Err(error) => {
+                tracing::warn!(%community, %error, "could not verify the community's log");
+                continue;
+            }
+        };
+        if verification.ok() {
+            tracing::info!(%community, events = verification.events, "the community's log verifies");
+            // The next start checks only what comes after.
+            if let Some(revision) = verification.verified.checked_sub(1)
+                && let Err(error) = store
+                    .save_verified_mark(&community.stream(), revision, verification.head)
+                    .await
+            {
+                tracing::warn!(%community, %error, "could not keep the verified mark");
+            }
+            continue;
+        }
+        drop(store);
+        let Some(ledger) = ledger.upgrade() else {
+            return false;
+        };
+        ledger.read_only.store(true, Ordering::Release);
+        match &verification.first_break {
+            Some(broken) => tracing::error!(
+                %community,
+                revision = broken.revision,
+                event_id = ?broken.event_id,
+                reason = %broken.reason,
+                "THE LOG IS DAMAGED: its chain breaks here. The service now refuses every command; \
+                 inspect it with `agora verify`"
+            ),
+            None => tracing::error!(
+                %community,
+                checks = ?verification.checks.iter().filter(|check| !check.holds).collect::<Vec<_>>(),
+                "THE LOG'S FIGURES DO NOT ADD UP. The service now refuses every command; \
+                 inspect it with `agora verify`"
+            ),
+        }
+    }
+    true
 }
