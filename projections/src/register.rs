@@ -82,6 +82,15 @@ pub struct ShareRegister {
 }
 
 impl ShareRegister {
+    /// The variable capital's floor: a quarter of the highest capital ever
+    /// reached, rounded up to the cent. No redemption may take the capital
+    /// below it.
+    pub fn capital_floor(&self) -> Euros {
+        let floor = (self.highest_capital.value() / Decimal::from(4))
+            .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::AwayFromZero);
+        Euros::new(floor).unwrap_or(self.highest_capital)
+    }
+
     /// Every subscription, in recording order.
     pub fn subscriptions(&self) -> impl ExactSizeIterator<Item = &Subscription> {
         self.subscriptions.iter()

@@ -9,7 +9,7 @@ use agora_events::{
     SharePaymentRecorded, SharesRedeemed, SharesSubscribed, SubscriptionId, SubscriptionShares,
 };
 use agora_projections::{CommunityState, Subscription};
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 
 use super::Rejection;
 use super::pioneers::member;
@@ -187,11 +187,9 @@ pub fn redeem(state: &CommunityState, command: &RedeemShares) -> Result<Vec<Even
     let capital_after = register.capital.value() - amount;
     let highest = register.highest_capital.value();
     if capital_after * Decimal::from(4) < highest {
-        let floor =
-            (highest / Decimal::from(4)).round_dp_with_strategy(2, RoundingStrategy::AwayFromZero);
         return Err(Rejection::BelowCapitalFloor {
             capital_after: euros("capital", capital_after)?,
-            floor: euros("capital", floor)?,
+            floor: register.capital_floor(),
             highest_capital: register.highest_capital,
         });
     }

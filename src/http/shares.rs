@@ -292,13 +292,12 @@ pub async fn get_register(
                 Decimal::from(subscription.held_paid_shares()) * subscription.nominal.value();
         }
     }
-    let floor = (register.highest_capital.value() / Decimal::from(4))
-        .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::AwayFromZero);
+    let floor = register.capital_floor();
     Ok(Json(RegisterView {
         share_nominal: community.statutes.share_nominal,
         capital: register.capital,
         highest_capital: register.highest_capital,
-        capital_floor: format!("{floor:.2}"),
+        capital_floor: floor.to_string(),
         members: holders
             .iter()
             .map(|&holder| MemberHoldingView {

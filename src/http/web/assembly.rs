@@ -147,11 +147,7 @@ pub async fn assembly(
     let community = &visit.view.state;
     let register = &community.register;
     let funds = &community.funds;
-    let floor = Euros::new(
-        (register.highest_capital.value() / Decimal::from(4))
-            .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::AwayFromZero),
-    )
-    .unwrap_or_default();
+    let floor = register.capital_floor();
     let title_of = |project: ProjectId| {
         community
             .projects

@@ -5,13 +5,13 @@ use agora_events::{
     AllocationId, BallotId, Decision, Euros, ExpenseId, PaymentId, PioneerId, ProjectId,
     ProjectStatus, ReceiptId, Role,
 };
+use agora_projections::{CommunityState, ShareRegister};
 use askama::Template;
 use axum::Form;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -78,15 +78,50 @@ fn draw(
     let community = &visit.view.state;
     let register = &community.register;
     let funds = &community.funds;
+    let holders = holders_by_name(state, visit);
+    let page = Treasury {
+        layout: visit.layout("tresorerie", alert, notice),
+        received: fr::euros(funds.received),
+        unallocated: fr::euros(
+            funds
+                .received
+                .checked_sub(funds.allocated)
+                .unwrap_or_default(),
+        ),
+        capital: fr::euros(register.capital),
+        floor: fr::euros(register.capital_floor()),
+        keys: Keys {
+            payment: form_key(),
+            receipt: form_key(),
+            allocation: form_key(),
+            expense: form_key(),
+        },
+        owing: owing(register, &holders),
+        projects: allocatable_projects(community),
+        ballots: deciding_ballots(community),
+        allocations: open_allocations(community),
+        register: register_rows(register, &holders),
+    };
+    html(status, &page)
+}
+
+/// Everyone who subscribed shares, by name as a French reader sorts them.
+fn holders_by_name(state: &AppState, visit: &Visit) -> Vec<(String, PioneerId)> {
+    let register = &visit.view.state.register;
     let mut holders: Vec<PioneerId> = register.subscriptions().map(|s| s.pioneer_id).collect();
     holders.sort();
     holders.dedup();
-    let mut rows: Vec<(String, PioneerId)> = holders
+    let mut named: Vec<(String, PioneerId)> = holders
         .into_iter()
         .map(|holder| (visit.name_of(state, holder), holder))
         .collect();
-    rows.sort_by_cached_key(|(name, _)| fr::sort_key(name));
-    let owing = rows
+    named.sort_by_cached_key(|(name, _)| fr::sort_key(name));
+    named
+}
+
+/// Members who still owe on their shares: whom a payment can be from.
+fn owing(register: &ShareRegister, holders: &[(String, PioneerId)]) -> Vec<Choice> {
+    holders
         .iter()
         .filter_map(|(name, holder)| {
             let holding = register.holding(*holder);
@@ -95,8 +130,11 @@ fn draw(
                 label: format!("{name} — doit {}", fr::euros(holding.outstanding)),
             })
         })
-        .collect();
-    let register_rows = rows
+        .collect()
+}
+
+fn register_rows(register: &ShareRegister, holders: &[(String, PioneerId)]) -> Vec<RegisterRow> {
+    holders
         .iter()
         .map(|(name, holder)| {
             let holding = register.holding(*holder);
@@ -107,8 +145,12 @@ fn draw(
                 outstanding: fr::euros(holding.outstanding),
             }
         })
-        .collect();
-    let projects = community
+        .collect()
+}
+
+/// Projects funds can be allocated to: selected or in progress.
+fn allocatable_projects(community: &CommunityState) -> Vec<Choice> {
+    community
         .projects
         .by_id
         .values()
@@ -122,8 +164,12 @@ fn draw(
             id: project.id.to_string(),
             label: project.title.clone(),
         })
-        .collect();
-    let ballots = community
+        .collect()
+}
+
+/// Closed ballots: which one decided an allocation.
+fn deciding_ballots(community: &CommunityState) -> Vec<Choice> {
+    community
         .ballots
         .by_id
         .values()
@@ -132,8 +178,13 @@ fn draw(
             id: ballot.opened.ballot_id.to_string(),
             label: ballot.opened.question.clone(),
         })
-        .collect();
-    let allocations = funds
+        .collect()
+}
+
+/// Allocations with money left: what an expense can be against.
+fn open_allocations(community: &CommunityState) -> Vec<Choice> {
+    community
+        .funds
         .allocations
         .values()
         .filter(|allocation| allocation.remaining().is_positive())
@@ -148,36 +199,7 @@ fn draw(
                 fr::euros(allocation.remaining())
             ),
         })
-        .collect();
-    let floor = Euros::new(
-        (register.highest_capital.value() / Decimal::from(4))
-            .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::AwayFromZero),
-    )
-    .unwrap_or_default();
-    let page = Treasury {
-        layout: visit.layout("tresorerie", alert, notice),
-        received: fr::euros(funds.received),
-        unallocated: fr::euros(
-            funds
-                .received
-                .checked_sub(funds.allocated)
-                .unwrap_or_default(),
-        ),
-        capital: fr::euros(register.capital),
-        floor: fr::euros(floor),
-        keys: Keys {
-            payment: form_key(),
-            receipt: form_key(),
-            allocation: form_key(),
-            expense: form_key(),
-        },
-        owing,
-        projects,
-        ballots,
-        allocations,
-        register: register_rows,
-    };
-    html(status, &page)
+        .collect()
 }
 
 /// The amount a form sends, or the page again saying it is not one.
