@@ -6,7 +6,7 @@ use agora_events::{
     AdmissionScores, BallotId, BallotKind, BallotOption, Closure, Euros, ExchangeId, ListingId,
     PioneerId, ProjectId, PublicProfile, Role, VotingMethod,
 };
-use agora_projections::ExchangeStatus;
+use agora_projections::{CommunityState, ExchangeStatus};
 use askama::Template;
 use axum::Form;
 use axum::extract::rejection::FormRejection;
@@ -16,7 +16,7 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::pages::{Done, FormFields, Visit, answered, checked, form_key, notice};
+use super::pages::{Done, FormFields, Member, Visit, answered, checked, form_key, notice};
 use super::{Alert, Failure, Layout, PageQuery, fr, html};
 use crate::domain::{
     AdmitPioneer, CloseBallot, Command, ExcludePioneer, OpenBallot, ReverseExchange, ScoreProject,
@@ -51,7 +51,7 @@ struct Garden {
     open_ballots: Vec<(BallotId, String, String)>,
     reported: Vec<(ListingId, String, String)>,
     completed: Vec<(ExchangeId, String, String)>,
-    members: Vec<(PioneerId, String)>,
+    members: Vec<Member>,
 }
 
 struct Keys {
@@ -81,37 +81,6 @@ fn draw(
     notice: Option<String>,
 ) -> Response {
     let community = &visit.view.state;
-    let market = &community.market;
-    let mut members: Vec<(PioneerId, String)> = community
-        .pioneers
-        .values()
-        .filter(|pioneer| pioneer.is_active() && pioneer.id != visit.me)
-        .map(|pioneer| (pioneer.id, visit.name_of(state, pioneer.id)))
-        .collect();
-    members.sort_by_cached_key(|(_, name)| fr::sort_key(name));
-    let completed = market
-        .exchanges
-        .values()
-        .rev()
-        .filter(|exchange| matches!(exchange.status, ExchangeStatus::Completed { .. }))
-        .filter(|exchange| {
-            // A gardener never reverses an exchange they took part in.
-            exchange.provider != visit.me
-                && exchange.receiver != agora_events::AccountId::Pioneer(visit.me)
-        })
-        .take(COMPLETED_SHOWN)
-        .map(|exchange| {
-            let said = format!(
-                "{} a aidé {} pendant {} : {} ({})",
-                visit.name_of(state, exchange.provider),
-                visit.account_name(state, exchange.receiver),
-                fr::hours(exchange.hours),
-                exchange.description,
-                fr::date(exchange.recorded_at)
-            );
-            (exchange.id, said, form_key())
-        })
-        .collect();
     let page = Garden {
         layout: visit.layout("jardin", alert, notice),
         keys: Keys {
@@ -135,43 +104,86 @@ fn draw(
             .filter(|project| project.is_open())
             .map(|project| (project.id, project.title.clone()))
             .collect(),
-        open_ballots: community
-            .ballots
-            .by_id
-            .values()
-            .filter(|ballot| ballot.is_open())
-            .map(|ballot| {
-                (
-                    ballot.opened.ballot_id,
-                    ballot.opened.question.clone(),
-                    form_key(),
-                )
-            })
-            .collect(),
-        reported: market
-            .listings
-            .values()
-            .filter(|listing| listing.is_open() && !listing.reports.is_empty())
-            .map(|listing| {
-                let reasons: Vec<&str> = listing
-                    .reports
-                    .iter()
-                    .map(|(_, reason)| reason.as_str())
-                    .collect();
-                let said = format!(
-                    "« {} » de {}, signalée {} fois : {}",
-                    listing.title,
-                    visit.name_of(state, listing.author),
-                    listing.reports.len(),
-                    reasons.join(" ; ")
-                );
-                (listing.id, said, form_key())
-            })
-            .collect(),
-        completed,
-        members,
+        open_ballots: open_ballots(community),
+        reported: reported_listings(state, visit),
+        completed: reversible_exchanges(state, visit),
+        members: visit.other_members(state),
     };
     html(status, &page)
+}
+
+/// Open ballots, each with the key of its "close now" form.
+fn open_ballots(community: &CommunityState) -> Vec<(BallotId, String, String)> {
+    community
+        .ballots
+        .by_id
+        .values()
+        .filter(|ballot| ballot.is_open())
+        .map(|ballot| {
+            (
+                ballot.opened.ballot_id,
+                ballot.opened.question.clone(),
+                form_key(),
+            )
+        })
+        .collect()
+}
+
+/// Listings members reported, with who reported them and why.
+fn reported_listings(state: &AppState, visit: &Visit) -> Vec<(ListingId, String, String)> {
+    visit
+        .view
+        .state
+        .market
+        .listings
+        .values()
+        .filter(|listing| listing.is_open() && !listing.reports.is_empty())
+        .map(|listing| {
+            let reasons: Vec<&str> = listing
+                .reports
+                .iter()
+                .map(|(_, reason)| reason.as_str())
+                .collect();
+            let said = format!(
+                "« {} » de {}, signalée {} fois : {}",
+                listing.title,
+                visit.name_of(state, listing.author),
+                listing.reports.len(),
+                reasons.join(" ; ")
+            );
+            (listing.id, said, form_key())
+        })
+        .collect()
+}
+
+/// The latest completed exchanges this gardener may reverse: never one
+/// they took part in.
+fn reversible_exchanges(state: &AppState, visit: &Visit) -> Vec<(ExchangeId, String, String)> {
+    visit
+        .view
+        .state
+        .market
+        .exchanges
+        .values()
+        .rev()
+        .filter(|exchange| matches!(exchange.status, ExchangeStatus::Completed { .. }))
+        .filter(|exchange| {
+            exchange.provider != visit.me
+                && exchange.receiver != agora_events::AccountId::Pioneer(visit.me)
+        })
+        .take(COMPLETED_SHOWN)
+        .map(|exchange| {
+            let said = format!(
+                "{} a aidé {} pendant {} : {} ({})",
+                visit.name_of(state, exchange.provider),
+                visit.account_name(state, exchange.receiver),
+                fr::hours(exchange.hours),
+                exchange.description,
+                fr::date(exchange.recorded_at)
+            );
+            (exchange.id, said, form_key())
+        })
+        .collect()
 }
 
 /// Runs a gardener's form: checks, builds the command, answers.

@@ -119,6 +119,31 @@ impl Visit {
             .unwrap_or_else(|| "un membre parti".to_owned())
     }
 
+    /// Every other active member, by name as a French reader sorts them;
+    /// two of the same name told apart by the end of their id.
+    pub(super) fn other_members(&self, state: &AppState) -> Vec<Member> {
+        let mut members: Vec<Member> = self
+            .view
+            .state
+            .pioneers
+            .values()
+            .filter(|pioneer| pioneer.is_active() && pioneer.id != self.me)
+            .map(|pioneer| Member {
+                id: pioneer.id,
+                name: self.name_of(state, pioneer.id),
+            })
+            .collect();
+        members.sort_by_cached_key(|member| fr::sort_key(&member.name));
+        let names: Vec<String> = members.iter().map(|member| member.name.clone()).collect();
+        for member in &mut members {
+            if names.iter().filter(|name| **name == member.name).count() > 1 {
+                let id = member.id.to_string();
+                member.name = format!("{} ({})", member.name, &id[id.len() - 4..]);
+            }
+        }
+        members
+    }
+
     pub(super) fn account_name(&self, state: &AppState, account: AccountId) -> String {
         match account {
             AccountId::Pioneer(pioneer) => self.name_of(state, pioneer),
@@ -325,9 +350,10 @@ struct PendingHelp {
     cancel_key: String,
 }
 
-struct Member {
-    id: PioneerId,
-    name: String,
+/// A member offered in a form's list.
+pub(super) struct Member {
+    pub(super) id: PioneerId,
+    pub(super) name: String,
 }
 
 struct OpenBallot {
@@ -389,24 +415,7 @@ fn draw_home(
         .filter(|exchange| exchange.provider == visit.me)
         .map(|exchange| pending(exchange, visit.account_name(state, exchange.receiver)))
         .collect();
-    let mut members: Vec<Member> = community
-        .pioneers
-        .values()
-        .filter(|pioneer| pioneer.is_active() && pioneer.id != visit.me)
-        .map(|pioneer| Member {
-            id: pioneer.id,
-            name: visit.name_of(state, pioneer.id),
-        })
-        .collect();
-    members.sort_by_cached_key(|member| fr::sort_key(&member.name));
-    // Two members of the same name are told apart by the start of their id.
-    let names: Vec<String> = members.iter().map(|member| member.name.clone()).collect();
-    for member in &mut members {
-        if names.iter().filter(|name| **name == member.name).count() > 1 {
-            let id = member.id.to_string();
-            member.name = format!("{} ({})", member.name, &id[id.len() - 4..]);
-        }
-    }
+    let members = visit.other_members(state);
     let holding = community.register.holding(visit.me);
     let ballots = community
         .ballots
