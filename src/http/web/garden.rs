@@ -16,7 +16,10 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::pages::{Done, FormFields, Member, Visit, answered, checked, form_key, notice};
+use super::pages::{
+    ButtonForm, Done, FormFields, FormTarget, Member, Visit, answered, checked, form_key, notice,
+    optional, run_form,
+};
 use super::{Alert, Failure, Layout, PageQuery, fr, html};
 use crate::domain::{
     AdmitPioneer, CloseBallot, Command, ExcludePioneer, OpenBallot, ReverseExchange, ScoreProject,
@@ -186,11 +189,7 @@ fn reversible_exchanges(state: &AppState, visit: &Visit) -> Vec<(ExchangeId, Str
         .collect()
 }
 
-/// Runs a gardener's form: checks, builds the command, answers.
-///
-/// `action` is the form's path under the page (with the item it acts on):
-/// it is part of what the idempotency key answers for, so a key reused on
-/// another ballot, listing or exchange is refused, never taken for a retry.
+/// Runs a gardener's form: `which` form, posting to `action` under the page.
 async fn gardener_form<F: FormFields>(
     state: &AppState,
     slug: &str,
@@ -199,36 +198,16 @@ async fn gardener_form<F: FormFields>(
     (which, action): (&'static str, &str),
     command: impl FnOnce(&Visit, &F) -> Result<Command, String>,
 ) -> Result<Response, Failure> {
-    let visit = Visit::start(state, headers, slug)?;
-    visit.require(Role::Gardener)?;
-    let form = checked(&visit, form)?;
-    let refused = |status, alert| draw(state, &visit, status, Some(alert), None);
-    let command = match command(&visit, &form) {
-        Ok(command) => command,
-        Err(message) => {
-            let alert = Alert {
-                form: which,
-                message,
-            };
-            return Ok(refused(StatusCode::UNPROCESSABLE_ENTITY, alert));
-        }
-    };
-    let path = format!("{}/jardin", visit.base());
-    let outcome = visit
-        .run_as(
-            state,
-            Role::Gardener,
-            &form,
-            &format!("{path}/{action}"),
-            command,
-        )
-        .await;
-    Ok(answered(
-        outcome,
-        format!("{path}?fait={which}"),
-        refused,
+    let target = FormTarget {
+        role: Role::Gardener,
+        page: "jardin",
         which,
-    ))
+        action,
+    };
+    let redraw = |state: &AppState, visit: &Visit, status, alert| {
+        draw(state, visit, status, Some(alert), None)
+    };
+    run_form(state, slug, headers, form, target, redraw, command).await
 }
 
 #[derive(Deserialize, Serialize)]
@@ -266,11 +245,6 @@ impl FormFields for AdmissionForm {
     fn digested(&self) -> impl Serialize {
         self
     }
-}
-
-fn optional(text: &str) -> Option<String> {
-    let text = text.trim();
-    (!text.is_empty()).then(|| text.to_owned())
 }
 
 /// `POST /c/{community}/jardin/admission`: admit a pioneer.
@@ -467,22 +441,6 @@ pub async fn open_ballot(
         },
     )
     .await
-}
-
-#[derive(Deserialize)]
-pub struct ButtonForm {
-    csrf: String,
-    cle: String,
-}
-
-impl FormFields for ButtonForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-    fn key(&self) -> &str {
-        &self.cle
-    }
-    fn digested(&self) -> impl Serialize {}
 }
 
 /// `POST /c/{community}/jardin/scrutins/{ballot}/clore`: close a ballot now.

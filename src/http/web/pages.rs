@@ -248,6 +248,73 @@ pub(super) fn checked<F: FormFields>(
     Ok(form)
 }
 
+/// Where a form of a page posts, and as whom it acts.
+pub(super) struct FormTarget<'a> {
+    /// The role the command is taken in ([`Role::Pioneer`] for one's own).
+    pub(super) role: Role,
+    /// The page under the community: `jardin`, `tresorerie`, `profil`.
+    pub(super) page: &'static str,
+    /// Which form of the page: what its refusal and its notice are keyed by.
+    pub(super) which: &'static str,
+    /// The form's path under the page, with the item it acts on: part of
+    /// what the form's key answers for.
+    pub(super) action: &'a str,
+}
+
+/// Runs one of a page's forms: signs the visitor in, checks their role,
+/// the form's CSRF token and key, builds the command (or says in French
+/// why not), runs it in that role, and answers: back to the page saying
+/// what was done, or the page drawn again by `redraw` with the refusal
+/// beside the form.
+pub(super) async fn run_form<F: FormFields>(
+    state: &AppState,
+    slug: &str,
+    headers: &HeaderMap,
+    form: Result<Form<F>, FormRejection>,
+    target: FormTarget<'_>,
+    redraw: impl Fn(&AppState, &Visit, StatusCode, Alert) -> Response,
+    command: impl FnOnce(&Visit, &F) -> Result<Command, String>,
+) -> Result<Response, Failure> {
+    let FormTarget {
+        role,
+        page,
+        which,
+        action,
+    } = target;
+    let visit = Visit::start(state, headers, slug)?;
+    if role != Role::Pioneer {
+        visit.require(role)?;
+    }
+    let form = checked(&visit, form)?;
+    let refused = |status, alert| redraw(state, &visit, status, alert);
+    let command = match command(&visit, &form) {
+        Ok(command) => command,
+        Err(message) => {
+            let alert = Alert {
+                form: which,
+                message,
+            };
+            return Ok(refused(StatusCode::UNPROCESSABLE_ENTITY, alert));
+        }
+    };
+    let path = format!("{}/{page}", visit.base());
+    let outcome = visit
+        .run_as(state, role, &form, &format!("{path}/{action}"), command)
+        .await;
+    Ok(answered(
+        outcome,
+        format!("{path}?fait={which}"),
+        refused,
+        which,
+    ))
+}
+
+/// A form's text field, `None` when left blank.
+pub(super) fn optional(text: &str) -> Option<String> {
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
 /// A fresh key for a form being drawn.
 pub(super) fn form_key() -> String {
     Uuid::now_v7().to_string()
@@ -576,6 +643,7 @@ pub async fn give_hours(
     ))
 }
 
+/// A form that is only a button: its CSRF token and key.
 #[derive(Deserialize)]
 pub struct ButtonForm {
     csrf: String,

@@ -1,7 +1,7 @@
 //! The pioneer's own page: the charter to accept, shares to subscribe,
 //! what other members see of them, and leaving the community.
 
-use agora_events::{PublicProfile, SubscriptionId};
+use agora_events::{PublicProfile, Role, SubscriptionId};
 use askama::Template;
 use axum::Form;
 use axum::extract::rejection::FormRejection;
@@ -11,7 +11,9 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::pages::{Done, FormFields, Visit, answered, checked, form_key, notice};
+use super::pages::{
+    Done, FormFields, FormTarget, Visit, checked, form_key, notice, optional, run_form,
+};
 use super::{Alert, Failure, Layout, PageQuery, fr, html};
 use crate::domain::{AcceptCharter, Command, LeaveCommunity, SubscribeShares, UpdateProfile};
 use crate::http::AppState;
@@ -107,7 +109,7 @@ fn draw(
     Ok(html(status, &page))
 }
 
-/// Runs one of this page's forms.
+/// Runs one of this page's forms, for oneself.
 async fn own_form<F: FormFields>(
     state: &AppState,
     slug: &str,
@@ -116,32 +118,19 @@ async fn own_form<F: FormFields>(
     which: &'static str,
     command: impl FnOnce(&Visit, &F) -> Result<Command, String>,
 ) -> Result<Response, Failure> {
-    let visit = Visit::start(state, headers, slug)?;
-    let form = checked(&visit, form)?;
-    let refused = |status, alert| {
-        draw(state, &visit, status, Some(alert), None)
-            .unwrap_or_else(axum::response::IntoResponse::into_response)
-    };
-    let command = match command(&visit, &form) {
-        Ok(command) => command,
-        Err(message) => {
-            let alert = Alert {
-                form: which,
-                message,
-            };
-            return Ok(refused(StatusCode::UNPROCESSABLE_ENTITY, alert));
-        }
-    };
-    let path = format!("{}/profil", visit.base());
-    let outcome = visit
-        .run(state, &form, &format!("{path}/{which}"), command)
-        .await;
-    Ok(answered(
-        outcome,
-        format!("{path}?fait={which}"),
-        refused,
+    let target = FormTarget {
+        role: Role::Pioneer,
+        page: "profil",
         which,
-    ))
+        action: which,
+    };
+    run_form(state, slug, headers, form, target, redraw, command).await
+}
+
+/// The page again, with a refusal beside its form.
+fn redraw(state: &AppState, visit: &Visit, status: StatusCode, alert: Alert) -> Response {
+    draw(state, visit, status, Some(alert), None)
+        .unwrap_or_else(axum::response::IntoResponse::into_response)
 }
 
 #[derive(Deserialize)]
@@ -251,11 +240,6 @@ impl FormFields for ProfileForm {
     }
 }
 
-fn optional(text: &str) -> Option<String> {
-    let text = text.trim();
-    (!text.is_empty()).then(|| text.to_owned())
-}
-
 /// `POST /c/{community}/profil`: what other members see; personal fields
 /// sealed anew with the pioneer's key.
 pub async fn update(
@@ -330,10 +314,7 @@ pub async fn leave(
 ) -> Result<Response, Failure> {
     let visit = Visit::start(&state, &headers, &slug)?;
     let form = checked(&visit, form)?;
-    let refused = |status, alert| {
-        draw(&state, &visit, status, Some(alert), None)
-            .unwrap_or_else(axum::response::IntoResponse::into_response)
-    };
+    let refused = |status, alert| redraw(&state, &visit, status, alert);
     if form.confirme != "oui" {
         let alert = Alert {
             form: "depart",

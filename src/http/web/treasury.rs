@@ -15,7 +15,7 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::pages::{Done, FormFields, Visit, answered, checked, form_key, notice};
+use super::pages::{Done, FormFields, FormTarget, Visit, form_key, notice, run_form};
 use super::{Alert, Failure, Layout, PageQuery, fr, html};
 use crate::domain::{AllocateFunds, Command, RecordExpense, RecordReceipt, RecordSharePayment};
 use crate::http::AppState;
@@ -207,7 +207,7 @@ fn amount(text: &str) -> Result<Euros, String> {
     fr::parse_euros(text).ok_or_else(|| fr::refusal("amount-form"))
 }
 
-/// Runs a treasurer's form: checks, builds the command, answers.
+/// Runs a treasurer's form.
 async fn treasurer_form<F: FormFields>(
     state: &AppState,
     slug: &str,
@@ -216,36 +216,16 @@ async fn treasurer_form<F: FormFields>(
     which: &'static str,
     command: impl FnOnce(&Visit, &F) -> Result<Command, String>,
 ) -> Result<Response, Failure> {
-    let visit = Visit::start(state, headers, slug)?;
-    visit.require(Role::Treasurer)?;
-    let form = checked(&visit, form)?;
-    let refused = |status, alert| draw(state, &visit, status, Some(alert), None);
-    let command = match command(&visit, &form) {
-        Ok(command) => command,
-        Err(message) => {
-            let alert = Alert {
-                form: which,
-                message,
-            };
-            return Ok(refused(StatusCode::UNPROCESSABLE_ENTITY, alert));
-        }
-    };
-    let path = format!("{}/tresorerie", visit.base());
-    let outcome = visit
-        .run_as(
-            state,
-            Role::Treasurer,
-            &form,
-            &format!("{path}/{which}"),
-            command,
-        )
-        .await;
-    Ok(answered(
-        outcome,
-        format!("{path}?fait={which}"),
-        refused,
+    let target = FormTarget {
+        role: Role::Treasurer,
+        page: "tresorerie",
         which,
-    ))
+        action: which,
+    };
+    let redraw = |state: &AppState, visit: &Visit, status, alert| {
+        draw(state, visit, status, Some(alert), None)
+    };
+    run_form(state, slug, headers, form, target, redraw, command).await
 }
 
 #[derive(Deserialize)]
