@@ -483,15 +483,7 @@ async fn a_pioneer_ranks_the_choices_of_a_ballot() {
 /// A pioneer of the test community who also holds `role`.
 async fn holder_of(app: &TestApp, name: &str, role: &str) -> String {
     let id = app.member_in_good_standing(name, 1).await;
-    let granted = app
-        .send(
-            reqwest::Method::PUT,
-            &app.path(&format!("/pioneers/{id}/roles")),
-            Some(&operator()),
-            Some(&json!({"roles": [role]})),
-        )
-        .await;
-    assert_eq!(granted.status(), 200);
+    app.grant_role(&id, role).await;
     id
 }
 

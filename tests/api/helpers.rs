@@ -121,6 +121,19 @@ impl TestApp {
         self.send(Method::POST, path, Some(token), Some(body)).await
     }
 
+    /// Grants `role` (besides `pioneer`) to a member, as an admin.
+    pub async fn grant_role(&self, pioneer: &str, role: &str) {
+        let granted = self
+            .send(
+                Method::PUT,
+                &self.path(&format!("/pioneers/{pioneer}/roles")),
+                Some(&operator()),
+                Some(&json!({"roles": [role]})),
+            )
+            .await;
+        assert_eq!(granted.status(), 200, "{role} granted");
+    }
+
     /// Creates the test community as an operator.
     pub async fn create_community(&self) {
         let response = self

@@ -56,6 +56,21 @@ impl Browser {
         (status, response.text().await.unwrap())
     }
 
+    /// Posts the form of `page` that posts to `action`, with the CSRF token
+    /// and the key it was drawn with, and `fields`.
+    async fn submit(
+        &self,
+        page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> (StatusCode, String, String) {
+        let csrf = field(page, action, "csrf");
+        let key = field(page, action, "cle");
+        let mut all = vec![("csrf", csrf.as_str()), ("cle", key.as_str())];
+        all.extend_from_slice(fields);
+        self.post(action, &all).await
+    }
+
     /// Posts a form; answers the status, where it redirects, and the page.
     async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String, String) {
         let body = fields
@@ -210,11 +225,10 @@ async fn help_given_waits_for_the_receiver_then_moves_both_balances() {
     let action = format!("/c/{COMMUNITY}/aide");
 
     let (status, location, _) = helper
-        .post(
+        .submit(
+            &page,
             &action,
             &[
-                ("csrf", &field(&page, &action, "csrf")),
-                ("cle", &field(&page, &action, "cle")),
                 ("receiver", &bruno),
                 ("heures", "1"),
                 ("minutes", "30"),
@@ -238,15 +252,7 @@ async fn help_given_waits_for_the_receiver_then_moves_both_balances() {
         .unwrap()
         .to_owned();
     assert!(confirm.ends_with("/confirmer"), "{confirm}");
-    let (status, location, _) = receiver
-        .post(
-            &confirm,
-            &[
-                ("csrf", &field(&page, &confirm, "csrf")),
-                ("cle", &field(&page, &confirm, "cle")),
-            ],
-        )
-        .await;
+    let (status, location, _) = receiver.submit(&page, &confirm, &[]).await;
 
     assert_eq!(status, StatusCode::SEE_OTHER, "{location}");
     assert_eq!(balance(&app, &alice).await, "1.50");
@@ -327,11 +333,10 @@ async fn a_refusal_is_told_in_french_beside_its_form() {
 
     // Giving hours to oneself: the form does not offer it, a crafted post does.
     let (status, _, page) = browser
-        .post(
+        .submit(
+            &page,
             &action,
             &[
-                ("csrf", &field(&page, &action, "csrf")),
-                ("cle", &field(&page, &action, "cle")),
                 ("payee", &alice),
                 ("heures", "1"),
                 ("minutes", "0"),
@@ -362,11 +367,10 @@ async fn the_marketplace_publishes_and_finds_listings_by_skill() {
     let action = format!("{market}/annonces");
 
     let (status, location, _) = author
-        .post(
+        .submit(
+            &page,
             &action,
             &[
-                ("csrf", &field(&page, &action, "csrf")),
-                ("cle", &field(&page, &action, "cle")),
                 ("sorte", "offre"),
                 ("titre", "Atelier compost"),
                 ("description", "Deux heures le samedi"),
@@ -418,11 +422,10 @@ async fn the_projects_page_explains_the_ranking_and_takes_proposals() {
     assert!(page.contains("Pionniers concernés") || page.contains("pionniers concernés"));
 
     let (status, location, _) = browser
-        .post(
+        .submit(
+            &page,
             &projects,
             &[
-                ("csrf", &field(&page, &projects, "csrf")),
-                ("cle", &field(&page, &projects, "cle")),
                 ("titre", "Four à pain partagé"),
                 ("resume", "Un four dans la cour de l'école"),
             ],
@@ -653,15 +656,7 @@ async fn the_assembly_page_checks_the_chain_and_follows_the_funds() {
 async fn the_treasurer_records_money_in_and_out_and_the_assembly_sees_it() {
     let app = spawn_app().await;
     let (alice, bruno) = two_members(&app).await;
-    let granted = app
-        .send(
-            Method::PUT,
-            &app.path(&format!("/pioneers/{bruno}/roles")),
-            Some(&operator()),
-            Some(&serde_json::json!({"roles": ["treasurer"]})),
-        )
-        .await;
-    assert_eq!(granted.status(), 200, "{}", granted.text().await.unwrap());
+    app.grant_role(&bruno, "treasurer").await;
     let proposal = app
         .post(
             &app.path("/projects"),
@@ -694,11 +689,10 @@ async fn the_treasurer_records_money_in_and_out_and_the_assembly_sees_it() {
     let receipt = format!("{page_path}/recette");
     let events = log_length(&app).await;
     let (status, _, refused) = treasurer
-        .post(
+        .submit(
+            &page,
             &receipt,
             &[
-                ("csrf", &field(&page, &receipt, "csrf")),
-                ("cle", &field(&page, &receipt, "cle")),
                 ("montant", "douze euros"),
                 ("source", "Région"),
                 ("reference", "REG-1"),
@@ -710,11 +704,10 @@ async fn the_treasurer_records_money_in_and_out_and_the_assembly_sees_it() {
     assert_eq!(log_length(&app).await, events);
 
     let (status, _, _) = treasurer
-        .post(
+        .submit(
+            &page,
             &receipt,
             &[
-                ("csrf", &field(&page, &receipt, "csrf")),
-                ("cle", &field(&page, &receipt, "cle")),
                 ("montant", "12 500,00"),
                 ("source", "Région"),
                 ("reference", "REG-1"),
@@ -726,11 +719,10 @@ async fn the_treasurer_records_money_in_and_out_and_the_assembly_sees_it() {
     let (_, page) = treasurer.get(&page_path).await;
     let allocation = format!("{page_path}/attribution");
     let (status, _, _) = treasurer
-        .post(
+        .submit(
+            &page,
             &allocation,
             &[
-                ("csrf", &field(&page, &allocation, "csrf")),
-                ("cle", &field(&page, &allocation, "cle")),
                 ("projet", project.rsplit('/').next().unwrap()),
                 ("montant", "2 000"),
                 ("decision", "assemblee"),
@@ -750,11 +742,10 @@ async fn the_treasurer_records_money_in_and_out_and_the_assembly_sees_it() {
         .unwrap()
         .to_owned();
     let (status, _, _) = treasurer
-        .post(
+        .submit(
+            &page,
             &expense,
             &[
-                ("csrf", &field(&page, &expense, "csrf")),
-                ("cle", &field(&page, &expense, "cle")),
                 ("attribution", &chosen),
                 ("montant", "450,00"),
                 ("beneficiaire", "Pépinière du Vercors"),
@@ -774,15 +765,7 @@ async fn the_treasurer_records_money_in_and_out_and_the_assembly_sees_it() {
 async fn the_gardener_admits_scores_opens_and_closes_from_the_page() {
     let app = spawn_app().await;
     let (alice, bruno) = two_members(&app).await;
-    let granted = app
-        .send(
-            Method::PUT,
-            &app.path(&format!("/pioneers/{bruno}/roles")),
-            Some(&operator()),
-            Some(&serde_json::json!({"roles": ["gardener"]})),
-        )
-        .await;
-    assert_eq!(granted.status(), 200);
+    app.grant_role(&bruno, "gardener").await;
     let proposal = app
         .post(
             &app.path("/projects"),
@@ -854,11 +837,10 @@ async fn the_gardener_admits_scores_opens_and_closes_from_the_page() {
     let (_, page) = gardener.get(&page_path).await;
     let scores = format!("{page_path}/notes");
     let (status, _, _) = gardener
-        .post(
+        .submit(
+            &page,
             &scores,
             &[
-                ("csrf", &field(&page, &scores, "csrf")),
-                ("cle", &field(&page, &scores, "cle")),
                 ("projet", &project),
                 ("concernes", "80"),
                 ("cout", "3 000,00"),
@@ -881,11 +863,10 @@ async fn the_gardener_admits_scores_opens_and_closes_from_the_page() {
         .format("%Y-%m-%d")
         .to_string();
     let (status, _, _) = gardener
-        .post(
+        .submit(
+            &page,
             &ballots,
             &[
-                ("csrf", &field(&page, &ballots, "csrf")),
-                ("cle", &field(&page, &ballots, "cle")),
                 ("question", "Quel jour pour la fête ?"),
                 ("choix", "Samedi\nDimanche\n"),
                 ("methode", "single"),
@@ -902,15 +883,7 @@ async fn the_gardener_admits_scores_opens_and_closes_from_the_page() {
         .find(|action| action.ends_with("/clore"))
         .unwrap()
         .to_owned();
-    let (status, _, _) = gardener
-        .post(
-            &close_action,
-            &[
-                ("csrf", &field(&page, &close_action, "csrf")),
-                ("cle", &field(&page, &close_action, "cle")),
-            ],
-        )
-        .await;
+    let (status, _, _) = gardener.submit(&page, &close_action, &[]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (_, page) = gardener.get(&page_path).await;
     assert!(!page.contains("/clore"), "no ballot left open");
@@ -958,16 +931,7 @@ async fn a_pioneer_keeps_their_profile_shares_and_charter_and_can_leave() {
 
     let (_, page) = browser.get(&path).await;
     let shares = format!("{path}/parts");
-    let (status, _, _) = browser
-        .post(
-            &shares,
-            &[
-                ("csrf", &field(&page, &shares, "csrf")),
-                ("cle", &field(&page, &shares, "cle")),
-                ("parts", "2"),
-            ],
-        )
-        .await;
+    let (status, _, _) = browser.submit(&page, &shares, &[("parts", "2")]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (_, page) = browser.get(&path).await;
     assert!(page.contains("sur 3 souscrite(s)"), "{page}");
@@ -988,14 +952,10 @@ async fn a_pioneer_keeps_their_profile_shares_and_charter_and_can_leave() {
     let charter = format!("{path}/charte");
     assert!(page.contains("<strong>2027-01</strong>"), "{page}");
     let (status, _, _) = browser
-        .post(
+        .submit(
+            &page,
             &charter,
-            &[
-                ("csrf", &field(&page, &charter, "csrf")),
-                ("cle", &field(&page, &charter, "cle")),
-                ("version", "2027-01"),
-                ("accepte", "oui"),
-            ],
+            &[("version", "2027-01"), ("accepte", "oui")],
         )
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
@@ -1003,15 +963,7 @@ async fn a_pioneer_keeps_their_profile_shares_and_charter_and_can_leave() {
     assert!(page.contains("Vous avez accepté la charte en vigueur (version 2027-01)"));
 
     let leave = format!("{path}/depart");
-    let (status, _, refused) = browser
-        .post(
-            &leave,
-            &[
-                ("csrf", &field(&page, &leave, "csrf")),
-                ("cle", &field(&page, &leave, "cle")),
-            ],
-        )
-        .await;
+    let (status, _, refused) = browser.submit(&page, &leave, &[]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "unconfirmed");
     assert!(refused.contains("confirmer votre départ"));
     let (status, _, goodbye) = browser
@@ -1041,15 +993,7 @@ async fn a_pioneer_keeps_their_profile_shares_and_charter_and_can_leave() {
 async fn a_form_key_used_on_another_item_is_refused_not_taken_for_a_retry() {
     let app = spawn_app().await;
     let (_, bruno) = two_members(&app).await;
-    let granted = app
-        .send(
-            Method::PUT,
-            &app.path(&format!("/pioneers/{bruno}/roles")),
-            Some(&operator()),
-            Some(&serde_json::json!({"roles": ["gardener"]})),
-        )
-        .await;
-    assert_eq!(granted.status(), 200);
+    app.grant_role(&bruno, "gardener").await;
     let closes_at = (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339();
     let mut ballots = Vec::new();
     for question in ["Première question ?", "Seconde question ?"] {
