@@ -269,6 +269,13 @@ impl ChainVerifier {
         Ok(())
     }
 
+    /// Moves the head to an event the caller checked: its link to the head
+    /// and its hash.
+    pub fn accept(&mut self, hash: Hash) {
+        self.head = hash;
+        self.count += 1;
+    }
+
     /// The hash of the last verified event ([`Hash::GENESIS`] before any).
     pub fn head(&self) -> Hash {
         self.head

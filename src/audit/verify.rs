@@ -3,10 +3,11 @@
 //! `agora verify` (on a store) and `agora verify --file` (on an export,
 //! offline).
 
-use agora_events::{ChainVerifier, Event, EventId, EventRecord, Hash, Timestamp, hashed_links};
+use agora_events::{ChainVerifier, EventId, EventRecord, Hash, Timestamp};
 use agora_projections::CommunityState;
 use serde::Serialize;
 
+use crate::ledger::check_stored;
 use crate::store::StoredEvent;
 
 /// The first event that does not verify, and why.
@@ -123,22 +124,35 @@ impl Verifier {
     /// is wrong.
     pub fn push_stored(&mut self, stored: &StoredEvent) {
         let event_id = EventId(stored.event_id);
-        if self.first_break.is_none()
-            && stored.revision == self.chain.count()
-            && let Some(links) =
-                hashed_links(event_id, &stored.event_type, &stored.data, &stored.metadata)
-            && links.prev_hash == self.chain.head()
-            && let Ok(event) = Event::decode_slice(&stored.event_type, links.version, &stored.data)
-            && self.chain.push_hashed(event_id, &links).is_ok()
-        {
-            self.events += 1;
-            CommunityState::evolve(&mut self.state, &event, event_id, links.recorded_at);
-            self.last_recorded_at = Some(links.recorded_at);
+        self.events += 1;
+        if self.first_break.is_some() {
             return;
         }
-        match super::export::line_of(stored) {
-            Ok(line) => self.push(stored.revision, &line.record()),
-            Err(reason) => self.push_unreadable(stored.revision, Some(event_id), reason),
+        let broken = |reason: String| Break {
+            revision: stored.revision,
+            event_id: Some(event_id),
+            reason,
+        };
+        if stored.revision != self.chain.count() {
+            self.first_break = Some(broken(format!(
+                "revision {} where {} was expected",
+                stored.revision,
+                self.chain.count()
+            )));
+            return;
+        }
+        match check_stored(stored, &self.chain.head(), false) {
+            Ok(checked) => {
+                self.chain.accept(checked.hash);
+                CommunityState::evolve(
+                    &mut self.state,
+                    &checked.event,
+                    event_id,
+                    checked.recorded_at,
+                );
+                self.last_recorded_at = Some(checked.recorded_at);
+            }
+            Err(reason) => self.first_break = Some(broken(reason)),
         }
     }
 

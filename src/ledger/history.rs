@@ -8,7 +8,9 @@
 
 use std::collections::HashMap;
 
-use agora_events::{CommunitySlug, Event, EventId, EventRecord, hashed_links};
+use agora_events::{
+    CommunitySlug, Event, EventId, EventRecord, Hash, Metadata, Timestamp, hashed_links,
+};
 
 use super::snapshot::Snapshot;
 use super::writer::WriterState;
@@ -46,10 +48,59 @@ pub fn committed_of(stored: &StoredEvent) -> Result<Committed, LedgerError> {
     })
 }
 
-/// Verifies and applies one stored event of the state's stream. An event
-/// already filed in the index whose stored bytes hash as they lie is folded
-/// straight from them; any other is read the slow way, which also names
-/// what is wrong with it.
+/// A stored event checked against the hash of the event before it, and
+/// decoded: the one step every fold of the log takes (the ledger's
+/// catch-up, the verifier).
+pub struct Checked {
+    pub event: Event,
+    pub hash: Hash,
+    pub recorded_at: Timestamp,
+    /// The record and its metadata, when read the exact way: asked for, or
+    /// the stored bytes were not in the form the ledger writes.
+    pub record: Option<(EventRecord, Metadata)>,
+}
+
+/// Checks a stored event's link to `prev` and its hash, and decodes it:
+/// from its bytes as they lie when they hash as they lie (see
+/// [`hashed_links`]), else the exact way, which names what is wrong. With
+/// `want_record`, always the exact way, for the record.
+pub fn check_stored(
+    stored: &StoredEvent,
+    prev: &Hash,
+    want_record: bool,
+) -> Result<Checked, String> {
+    let event_id = EventId(stored.event_id);
+    if !want_record
+        && let Some(links) =
+            hashed_links(event_id, &stored.event_type, &stored.data, &stored.metadata)
+        && links.prev_hash == *prev
+        && let Ok(event) = Event::decode_slice(&stored.event_type, links.version, &stored.data)
+    {
+        return Ok(Checked {
+            event,
+            hash: links.hash,
+            recorded_at: links.recorded_at,
+            record: None,
+        });
+    }
+    let record =
+        EventRecord::from_store_bytes(event_id, &stored.event_type, &stored.data, &stored.metadata)
+            .map_err(|error| error.to_string())?;
+    record
+        .verify_link(prev)
+        .map_err(|error| error.to_string())?;
+    let (event, metadata) = record.decode().map_err(|error| error.to_string())?;
+    Ok(Checked {
+        event,
+        hash: record.hash,
+        recorded_at: metadata.recorded_at,
+        record: Some((record, metadata)),
+    })
+}
+
+/// Verifies and applies one stored event of the state's stream. The
+/// events the store's index has not filed yet are read the exact way, for
+/// the index entries kept until they are.
 pub fn absorb(state: &mut WriterState, stored: &StoredEvent) -> Result<(), LedgerError> {
     let expected_revision = state.revision.map_or(0, |revision| revision + 1);
     if stored.revision != expected_revision {
@@ -58,38 +109,20 @@ pub fn absorb(state: &mut WriterState, stored: &StoredEvent) -> Result<(), Ledge
             stored.stream, state.revision, stored.revision
         )));
     }
-    let event_id = EventId(stored.event_id);
     let filed = state.has_filed(stored.revision);
-    if filed
-        && let Some(links) =
-            hashed_links(event_id, &stored.event_type, &stored.data, &stored.metadata)
-        && links.prev_hash == state.head
+    let checked =
+        check_stored(stored, &state.head, !filed).map_err(|error| corrupt(stored, error))?;
+    if let Some((record, metadata)) = &checked.record
+        && !filed
     {
-        let event = Event::decode_slice(&stored.event_type, links.version, &stored.data)
-            .map_err(|error| corrupt(stored, error))?;
-        state.apply(
-            stored.revision,
-            links.hash,
-            &event,
-            event_id,
-            links.recorded_at,
-        );
-        return Ok(());
-    }
-    let record = record_of(stored)?;
-    record
-        .verify_link(&state.head)
-        .map_err(|error| LedgerError::Corrupt(error.to_string()))?;
-    let (event, metadata) = record.decode().map_err(|error| corrupt(stored, error))?;
-    if !filed {
-        state.remember(stored.revision, &record, &event, &metadata);
+        state.remember(stored.revision, record, &checked.event, metadata);
     }
     state.apply(
         stored.revision,
-        record.hash,
-        &event,
-        event_id,
-        metadata.recorded_at,
+        checked.hash,
+        &checked.event,
+        EventId(stored.event_id),
+        checked.recorded_at,
     );
     Ok(())
 }

@@ -19,6 +19,7 @@
 //! that start-up reads only the events after it. See ADR 8.
 
 mod history;
+pub use history::{Checked, check_stored};
 pub mod index;
 mod personal;
 mod plan;
