@@ -252,7 +252,8 @@ pub(super) fn checked<F: FormFields>(
 pub(super) struct FormTarget<'a> {
     /// The role the command is taken in ([`Role::Pioneer`] for one's own).
     pub(super) role: Role,
-    /// The page under the community: `jardin`, `tresorerie`, `profil`.
+    /// The page under the community: `jardin`, `tresorerie`, `profil`, or
+    /// the empty string for its home.
     pub(super) page: &'static str,
     /// Which form of the page: what its refusal and its notice are keyed by.
     pub(super) which: &'static str,
@@ -297,7 +298,11 @@ pub(super) async fn run_form<F: FormFields>(
             return Ok(refused(StatusCode::UNPROCESSABLE_ENTITY, alert));
         }
     };
-    let path = format!("{}/{page}", visit.base());
+    // The empty page is the community's home.
+    let path = match page {
+        "" => visit.base(),
+        page => format!("{}/{page}", visit.base()),
+    };
     let outcome = visit
         .run_as(state, role, &form, &format!("{path}/{action}"), command)
         .await;
@@ -321,12 +326,12 @@ pub(super) fn form_key() -> String {
 }
 
 /// Hours from a form's hours and minutes (0, 15, 30 or 45), at most 24 h.
-fn duration(hours: u32, minutes: u32) -> Result<Hours, Failure> {
+fn duration(hours: u32, minutes: u32) -> Result<Hours, String> {
     if hours > 24 || (hours == 24 && minutes > 0) || !matches!(minutes, 0 | 15 | 30 | 45) {
-        return Err(Failure::bad_form("invalid-form"));
+        return Err(fr::refusal("invalid-form"));
     }
     let value = Decimal::from(hours) + Decimal::from(minutes) / Decimal::from(60);
-    Hours::new(value.round_dp(2)).map_err(|_| Failure::bad_form("invalid-form"))
+    Hours::new(value.round_dp(2)).map_err(|_| fr::refusal("invalid-form"))
 }
 
 /// After a command: back to the page, or the page again with the refusal.
@@ -546,35 +551,30 @@ pub async fn record_help(
     headers: HeaderMap,
     form: Result<Form<HelpForm>, FormRejection>,
 ) -> Result<Response, Failure> {
-    let visit = Visit::start(&state, &headers, &slug)?;
-    let form = checked(&visit, form)?;
-    let refused = |status, alert| draw_home(&state, &visit, status, Some(alert), None);
-    let Ok(receiver) = form.receiver.parse::<PioneerId>() else {
-        return Ok(refused(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Alert {
-                form: "aide",
-                message: fr::refusal("pioneer-not-found"),
-            },
-        ));
-    };
-    let command = Command::RecordExchange(RecordExchange {
-        exchange_id: ExchangeId(Uuid::now_v7()),
-        provider: visit.me,
-        receiver: AccountId::Pioneer(receiver),
-        hours: duration(form.heures, form.minutes)?,
-        description: form.description.trim().to_owned(),
-        listing_id: None,
-    });
-    let outcome = visit
-        .run(&state, &form, &format!("{}/aide", visit.base()), command)
-        .await;
-    Ok(answered(
-        outcome,
-        format!("{}?fait=aide", visit.base()),
-        refused,
-        "aide",
-    ))
+    let target = home_form("aide", "aide");
+    run_form(
+        &state,
+        &slug,
+        &headers,
+        form,
+        target,
+        redraw_home,
+        |visit, form| {
+            let receiver: PioneerId = form
+                .receiver
+                .parse()
+                .map_err(|_| fr::refusal("pioneer-not-found"))?;
+            Ok(Command::RecordExchange(RecordExchange {
+                exchange_id: ExchangeId(Uuid::now_v7()),
+                provider: visit.me,
+                receiver: AccountId::Pioneer(receiver),
+                hours: duration(form.heures, form.minutes)?,
+                description: form.description.trim().to_owned(),
+                listing_id: None,
+            }))
+        },
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -606,41 +606,46 @@ pub async fn give_hours(
     headers: HeaderMap,
     form: Result<Form<TransferForm>, FormRejection>,
 ) -> Result<Response, Failure> {
-    let visit = Visit::start(&state, &headers, &slug)?;
-    let form = checked(&visit, form)?;
-    let refused = |status, alert| draw_home(&state, &visit, status, Some(alert), None);
-    let Ok(payee) = form.payee.parse::<PioneerId>() else {
-        return Ok(refused(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Alert {
-                form: "virement",
-                message: fr::refusal("pioneer-not-found"),
-            },
-        ));
-    };
-    let memo = form.memo.trim();
-    let command = Command::TransferCredits(TransferCredits {
-        transfer_id: TransferId(Uuid::now_v7()),
-        payer: AccountId::Pioneer(visit.me),
-        by: visit.me,
-        payee: AccountId::Pioneer(payee),
-        hours: duration(form.heures, form.minutes)?,
-        memo: (!memo.is_empty()).then(|| memo.to_owned()),
-    });
-    let outcome = visit
-        .run(
-            &state,
-            &form,
-            &format!("{}/virements", visit.base()),
-            command,
-        )
-        .await;
-    Ok(answered(
-        outcome,
-        format!("{}?fait=virement", visit.base()),
-        refused,
-        "virement",
-    ))
+    let target = home_form("virement", "virements");
+    run_form(
+        &state,
+        &slug,
+        &headers,
+        form,
+        target,
+        redraw_home,
+        |visit, form| {
+            let payee: PioneerId = form
+                .payee
+                .parse()
+                .map_err(|_| fr::refusal("pioneer-not-found"))?;
+            let memo = form.memo.trim();
+            Ok(Command::TransferCredits(TransferCredits {
+                transfer_id: TransferId(Uuid::now_v7()),
+                payer: AccountId::Pioneer(visit.me),
+                by: visit.me,
+                payee: AccountId::Pioneer(payee),
+                hours: duration(form.heures, form.minutes)?,
+                memo: (!memo.is_empty()).then(|| memo.to_owned()),
+            }))
+        },
+    )
+    .await
+}
+
+/// A form of the home page, posting to `action` under it, for oneself.
+fn home_form<'a>(which: &'static str, action: &'a str) -> FormTarget<'a> {
+    FormTarget {
+        role: Role::Pioneer,
+        page: "",
+        which,
+        action,
+    }
+}
+
+/// The home page again, with a refusal beside its form.
+fn redraw_home(state: &AppState, visit: &Visit, status: StatusCode, alert: Alert) -> Response {
+    draw_home(state, visit, status, Some(alert), None)
 }
 
 /// A form that is only a button: its CSRF token and key.
@@ -854,37 +859,51 @@ pub async fn publish(
     headers: HeaderMap,
     form: Result<Form<ListingForm>, FormRejection>,
 ) -> Result<Response, Failure> {
-    let visit = Visit::start(&state, &headers, &slug)?;
-    let form = checked(&visit, form)?;
-    let kind = match form.sorte.as_str() {
-        "offre" => ListingKind::Offer,
-        "demande" => ListingKind::Request,
-        _ => return Err(Failure::bad_form("invalid-form")),
+    let target = FormTarget {
+        role: Role::Pioneer,
+        page: "marche",
+        which: "annonce",
+        action: "annonces",
     };
-    let tags = form
-        .etiquettes
-        .split(',')
-        .map(|tag| tag.trim().to_lowercase())
-        .filter(|tag| !tag.is_empty())
-        .collect();
-    let command = Command::PublishListing(PublishListing {
-        listing_id: ListingId(Uuid::now_v7()),
-        author: visit.me,
-        kind,
-        title: form.titre.trim().to_owned(),
-        description: form.description.trim().to_owned(),
-        tags,
-    });
-    let path = format!("{}/marche/annonces", visit.base());
-    let outcome = visit.run(&state, &form, &path, command).await;
-    let query = MarketQuery::default();
-    let refused = |status, alert| draw_market(&state, &visit, &query, status, Some(alert), None);
-    Ok(answered(
-        outcome,
-        format!("{}/marche?fait=annonce", visit.base()),
-        refused,
-        "annonce",
-    ))
+    let redraw = |state: &AppState, visit: &Visit, status, alert| {
+        draw_market(
+            state,
+            visit,
+            &MarketQuery::default(),
+            status,
+            Some(alert),
+            None,
+        )
+    };
+    run_form(
+        &state,
+        &slug,
+        &headers,
+        form,
+        target,
+        redraw,
+        |visit, form| {
+            let kind = match form.sorte.as_str() {
+                "offre" => ListingKind::Offer,
+                "demande" => ListingKind::Request,
+                _ => return Err(fr::refusal("invalid-form")),
+            };
+            Ok(Command::PublishListing(PublishListing {
+                listing_id: ListingId(Uuid::now_v7()),
+                author: visit.me,
+                kind,
+                title: form.titre.trim().to_owned(),
+                description: form.description.trim().to_owned(),
+                tags: form
+                    .etiquettes
+                    .split(',')
+                    .map(|tag| tag.trim().to_lowercase())
+                    .filter(|tag| !tag.is_empty())
+                    .collect(),
+            }))
+        },
+    )
+    .await
 }
 
 #[derive(Template)]
