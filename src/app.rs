@@ -14,7 +14,7 @@ use crate::clock::SystemClock;
 use crate::config::{AuthSettings, Config, JwtAlgorithm, StoreLocation};
 use crate::http::{AppState, router};
 use crate::ledger::{Ledger, LedgerError};
-use crate::store::{EventStore, MemoryStore, SqliteStore, StoreError};
+use crate::store::{EventStore, MemoryStore, PostgresStore, SqliteStore, StoreError};
 
 /// How often the service looks for ballots past their close time.
 pub const BALLOT_CLOSING_PERIOD: std::time::Duration = std::time::Duration::from_secs(1);
@@ -107,6 +107,12 @@ pub async fn open_store(location: &StoreLocation) -> Result<Arc<dyn EventStore>,
                 source,
             })?)
         }
+        StoreLocation::Postgres(url) => Arc::new(PostgresStore::open(url).await.map_err(
+            |source| StartError::Store {
+                location: location.to_string(),
+                source,
+            },
+        )?),
         StoreLocation::Memory => Arc::new(MemoryStore::new()),
     };
     Ok(store)

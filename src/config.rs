@@ -58,7 +58,8 @@ pub struct ConfigArgs {
     /// TOML file with any of the settings below.
     #[arg(long, env = "AGORA_CONFIG")]
     pub config: Option<PathBuf>,
-    /// Event store: `sqlite://PATH` or `memory://` [default: sqlite://data/agora.db].
+    /// Event store: `sqlite://PATH`, `postgres://USER:PASSWORD@HOST/DATABASE`
+    /// or `memory://` [default: sqlite://data/agora.db].
     #[arg(long, env = "AGORA_STORE")]
     pub store: Option<String>,
     /// Address to listen on; port 0 picks a free port [default: 127.0.0.1:8080].
@@ -127,6 +128,9 @@ pub enum KeyEncryption {
 pub enum StoreLocation {
     /// The embedded SQLite store in this file.
     Sqlite(PathBuf),
+    /// A PostgreSQL database, which several instances may share: the URL
+    /// as libpq reads it (`postgres://` or `postgresql://`).
+    Postgres(String),
     /// Nothing kept: for tests and trials.
     Memory,
 }
@@ -139,11 +143,18 @@ impl FromStr for StoreLocation {
                 return Err(ConfigError::Store(format!("{url:?} names no file")));
             }
             Ok(Self::Sqlite(PathBuf::from(path)))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            url.parse::<tokio_postgres::Config>().map_err(|error| {
+                ConfigError::Store(format!("{} is not a PostgreSQL URL: {error}", redacted(url)))
+            })?;
+            Ok(Self::Postgres(url.to_owned()))
         } else if url == "memory://" {
             Ok(Self::Memory)
         } else {
             Err(ConfigError::Store(format!(
-                "{url:?} is not a store this build supports: use sqlite://PATH or memory://"
+                "{:?} is not a store this build supports: use sqlite://PATH, \
+                 postgres://USER:PASSWORD@HOST/DATABASE or memory://",
+                redacted(url)
             )))
         }
     }
@@ -153,9 +164,33 @@ impl fmt::Display for StoreLocation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
+            Self::Postgres(url) => f.write_str(&redacted(url)),
             Self::Memory => f.write_str("memory://"),
         }
     }
+}
+
+/// A store URL fit for logs and messages: any password replaced by `***`.
+fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let Some((user_info, host)) = authority.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    let user = user_info.split_once(':').map_or(user_info, |(user, _)| user);
+    let hidden = if user_info.contains(':') { ":***" } else { "" };
+    // A password in the query (`?password=…`) is hidden too.
+    let tail = match tail.find("password=") {
+        Some(at) => {
+            let end = tail[at..].find('&').map_or(tail.len(), |end| at + end);
+            format!("{}password=***{}", &tail[..at], &tail[end..])
+        }
+        None => tail.to_owned(),
+    };
+    format!("{scheme}://{user}{hidden}@{host}{tail}")
 }
 
 /// The resolved configuration.
@@ -250,6 +285,15 @@ impl ConfigArgs {
                 KeyEncryption::File(beside.into())
             }
             (None, None, StoreLocation::Memory) => KeyEncryption::Unwrapped,
+            (None, None, StoreLocation::Postgres(_)) => {
+                // No file lies beside a database, and every instance must
+                // wrap keys with the same key: the operator names it.
+                return Err(ConfigError::Store(
+                    "a PostgreSQL store needs the key that wraps personal-data keys, the same \
+                     for every instance: --key-encryption-key or --key-encryption-key-file"
+                        .into(),
+                ));
+            }
         };
         Ok(Config {
             store,
@@ -384,7 +428,23 @@ mod tests {
             ..ConfigArgs::default()
         };
         assert!(args.resolve().unwrap_err().to_string().contains("stor"));
-        assert!("postgres://x".parse::<StoreLocation>().is_err());
+        assert!("mysql://x".parse::<StoreLocation>().is_err());
         assert!("sqlite://".parse::<StoreLocation>().is_err());
+    }
+
+    #[test]
+    fn postgres_urls_are_taken_and_shown_without_their_password() {
+        let url = "postgres://agora:s3cret@db.example:5432/agora?password=again&sslmode=disable";
+        let location: StoreLocation = url.parse().unwrap();
+
+        let shown = location.to_string();
+
+        assert_eq!(location, StoreLocation::Postgres(url.into()));
+        assert!(!shown.contains("s3cret") && !shown.contains("again"), "{shown}");
+        assert_eq!(
+            shown,
+            "postgres://agora:***@db.example:5432/agora?password=***&sslmode=disable"
+        );
+        assert!("postgresql://localhost/agora".parse::<StoreLocation>().is_ok());
     }
 }

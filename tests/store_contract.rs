@@ -1,6 +1,7 @@
 //! The event store contract, run against every adapter: SQLite (a temporary
-//! file) and in-memory. The EventStoreDB adapter joins this list with its
-//! own adapter.
+//! file), in-memory, and PostgreSQL (a schema of its own per test, in the
+//! database `AGORA_TEST_POSTGRES_URL` names; skipped, and saying so, when
+//! it is not set).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,26 +11,37 @@ use agora::store::{
 };
 use uuid::Uuid;
 
+mod support;
+
 /// A store under test and whatever must live as long as it.
 struct Subject {
     store: Arc<dyn EventStore>,
     _directory: Option<tempfile::TempDir>,
 }
 
-fn memory() -> Subject {
-    Subject {
+async fn memory() -> Option<Subject> {
+    Some(Subject {
         store: Arc::new(MemoryStore::new()),
         _directory: None,
-    }
+    })
 }
 
-fn sqlite() -> Subject {
+async fn sqlite() -> Option<Subject> {
     let directory = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(directory.path().join("agora.db")).unwrap();
-    Subject {
+    Some(Subject {
         store: Arc::new(store),
         _directory: Some(directory),
-    }
+    })
+}
+
+async fn postgres() -> Option<Subject> {
+    let url = support::postgres::fresh_schema().await?;
+    let store = agora::store::PostgresStore::open(&url).await.unwrap();
+    Some(Subject {
+        store: Arc::new(store),
+        _directory: None,
+    })
 }
 
 fn event(label: &str) -> ProposedEvent {
@@ -461,65 +473,79 @@ macro_rules! contract {
 
             #[tokio::test]
             async fn appends_and_reads_round_trip_byte_for_byte() {
-                super::appends_and_reads_round_trip_byte_for_byte($adapter()).await;
+                let Some(subject) = $adapter().await else { return };
+                super::appends_and_reads_round_trip_byte_for_byte(subject).await;
             }
             #[tokio::test]
             async fn append_reports_revisions_and_positions() {
-                super::append_reports_revisions_and_positions($adapter()).await;
+                let Some(subject) = $adapter().await else { return };
+                super::append_reports_revisions_and_positions(subject).await;
             }
             #[tokio::test]
             async fn wrong_expected_revisions_are_refused_and_change_nothing() {
-                super::wrong_expected_revisions_are_refused_and_change_nothing($adapter()).await;
+                let Some(subject) = $adapter().await else { return };
+                super::wrong_expected_revisions_are_refused_and_change_nothing(subject).await;
             }
             #[tokio::test]
             async fn a_duplicate_event_id_is_refused_and_changes_nothing() {
-                super::a_duplicate_event_id_is_refused_and_changes_nothing($adapter()).await;
+                let Some(subject) = $adapter().await else { return };
+                super::a_duplicate_event_id_is_refused_and_changes_nothing(subject).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn of_concurrent_appends_at_one_revision_exactly_one_wins() {
-                super::of_concurrent_appends_at_one_revision_exactly_one_wins($adapter()).await;
+                let Some(subject) = $adapter().await else { return };
+                super::of_concurrent_appends_at_one_revision_exactly_one_wins(subject).await;
             }
             #[tokio::test]
             async fn reads_page_from_a_revision_or_position() {
-                super::reads_page_from_a_revision_or_position($adapter()).await;
+                let Some(subject) = $adapter().await else { return };
+                super::reads_page_from_a_revision_or_position(subject).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn a_subscription_sees_every_event_once_in_order_across_catch_up_and_live() {
-                super::a_subscription_sees_every_event_once_in_order_across_catch_up_and_live($adapter()).await;
+                let Some(subject) = $adapter().await else { return };
+                super::a_subscription_sees_every_event_once_in_order_across_catch_up_and_live(subject).await;
             }
             #[tokio::test]
             async fn a_subscription_from_a_position_starts_there() {
-                super::a_subscription_from_a_position_starts_there($adapter()).await;
+                let Some(subject) = $adapter().await else { return };
+                super::a_subscription_from_a_position_starts_there(subject).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn shutdown_answers_queued_appends_then_refuses_new_ones() {
-                super::shutdown_answers_queued_appends_then_refuses_new_ones($adapter()).await;
+                let Some(subject) = $adapter().await else { return };
+                super::shutdown_answers_queued_appends_then_refuses_new_ones(subject).await;
             }
             #[tokio::test]
             async fn the_index_finds_a_streams_events_by_key_in_pages() {
-                super::the_index_finds_a_streams_events_by_key_in_pages($adapter()).await;
+                let Some(subject) = $adapter().await else { return };
+                super::the_index_finds_a_streams_events_by_key_in_pages(subject).await;
             }
             #[tokio::test]
             async fn an_index_mark_never_moves_back_and_bad_entries_file_nothing() {
-                super::an_index_mark_never_moves_back_and_bad_entries_file_nothing($adapter()).await;
+                let Some(subject) = $adapter().await else { return };
+                super::an_index_mark_never_moves_back_and_bad_entries_file_nothing(subject).await;
             }
             #[tokio::test]
             async fn snapshots_replace_each_other_and_streams_are_listed() {
-                super::snapshots_replace_each_other_and_streams_are_listed($adapter()).await;
+                let Some(subject) = $adapter().await else { return };
+                super::snapshots_replace_each_other_and_streams_are_listed(subject).await;
             }
             #[tokio::test]
             async fn verified_marks_replace_each_other_per_stream() {
-                super::verified_marks_replace_each_other_per_stream($adapter()).await;
+                let Some(subject) = $adapter().await else { return };
+                super::verified_marks_replace_each_other_per_stream(subject).await;
             }
             #[tokio::test]
             async fn keys_are_kept_replaced_and_destroyed() {
-                super::keys_are_kept_replaced_and_destroyed($adapter()).await;
+                let Some(subject) = $adapter().await else { return };
+                super::keys_are_kept_replaced_and_destroyed(subject).await;
             }
         }
     )*};
 }
 
-contract!(memory, sqlite);
+contract!(memory, sqlite, postgres);
 
 mod sqlite_file {
     use super::*;
@@ -616,7 +642,7 @@ mod sqlite_file {
 
     #[tokio::test]
     async fn appends_larger_than_the_limits_are_refused_before_any_io() {
-        let subject = sqlite();
+        let subject = sqlite().await.unwrap();
         let too_many: Vec<_> = (0..=agora::store::APPEND_EVENTS_MAX)
             .map(|n| event(&n.to_string()))
             .collect();
@@ -628,5 +654,134 @@ mod sqlite_file {
 
         assert!(matches!(refused, Err(StoreError::InvalidAppend(_))));
         assert!(subject.store.read_all(0, 10).await.unwrap().is_empty());
+    }
+}
+
+/// Two stores on one PostgreSQL schema, as two service instances see it.
+mod postgres_shared {
+    use super::*;
+    use agora::store::PostgresStore;
+
+    async fn two_instances() -> Option<(PostgresStore, PostgresStore)> {
+        let url = support::postgres::fresh_schema().await?;
+        let a = PostgresStore::open(&url).await.unwrap();
+        let b = PostgresStore::open(&url).await.unwrap();
+        Some((a, b))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn appends_through_two_instances_share_one_gapless_order() {
+        let Some((a, b)) = two_instances().await else {
+            return;
+        };
+        let (a, b) = (Arc::new(a), Arc::new(b));
+        let appends: Vec<_> = (0..200)
+            .map(|n| {
+                let store = if n % 2 == 0 {
+                    Arc::clone(&a)
+                } else {
+                    Arc::clone(&b)
+                };
+                tokio::spawn(async move {
+                    let stream = format!("s{}", n % 3);
+                    store
+                        .append(&stream, ExpectedRevision::Any, vec![event(&n.to_string())])
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        for append in appends {
+            append.await.unwrap();
+        }
+
+        let log = b.read_all(0, 1_000).await.unwrap();
+        let positions: Vec<u64> = log.iter().map(|event| event.position).collect();
+        assert_eq!(positions, (0..200).collect::<Vec<_>>());
+        for stream in ["s0", "s1", "s2"] {
+            let revisions: Vec<u64> = a
+                .read_stream(stream, 0, 1_000)
+                .await
+                .unwrap()
+                .iter()
+                .map(|event| event.revision)
+                .collect();
+            assert_eq!(revisions, (0..revisions.len() as u64).collect::<Vec<_>>());
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn of_two_instances_appending_at_one_revision_exactly_one_wins() {
+        let Some((a, b)) = two_instances().await else {
+            return;
+        };
+        appended(&a, "s", &["first"]).await;
+
+        let (from_a, from_b) = tokio::join!(
+            a.append("s", ExpectedRevision::Exact(0), vec![event("a")]),
+            b.append("s", ExpectedRevision::Exact(0), vec![event("b")]),
+        );
+
+        let outcomes = [from_a.is_ok(), from_b.is_ok()];
+        assert_eq!(outcomes.iter().filter(|won| **won).count(), 1, "{outcomes:?}");
+        let lost = if from_a.is_ok() { from_b } else { from_a };
+        assert!(matches!(
+            lost,
+            Err(StoreError::WrongExpectedRevision {
+                actual: Some(1),
+                ..
+            })
+        ));
+        assert_eq!(b.read_stream("s", 0, 10).await.unwrap().len(), 2);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_subscription_on_one_instance_sees_what_the_other_appends() {
+        let Some((a, b)) = two_instances().await else {
+            return;
+        };
+        let mut subscription = b.subscribe_all(0);
+
+        appended(&a, "s", &["one", "two"]).await;
+
+        for expected in ["one", "two"] {
+            let event = tokio::time::timeout(Duration::from_secs(5), subscription.next())
+                .await
+                .expect("the other instance's append never arrived")
+                .unwrap()
+                .unwrap();
+            assert_eq!(labels(&[event]), [expected]);
+        }
+    }
+
+    #[tokio::test]
+    async fn keys_one_instance_keeps_or_destroys_are_seen_by_the_other() {
+        let Some((a, b)) = two_instances().await else {
+            return;
+        };
+        let id = Uuid::now_v7();
+
+        a.put_key(id, vec![9; 32]).await.unwrap();
+        let seen = b.load_key(id).await.unwrap();
+        b.delete_key(id).await.unwrap();
+
+        assert_eq!(seen, Some(vec![9; 32]));
+        assert_eq!(a.load_key(id).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn an_older_snapshot_never_replaces_a_newer_one() {
+        let Some((a, b)) = two_instances().await else {
+            return;
+        };
+        appended(&a, "s", &["a", "b", "c"]).await;
+
+        a.save_snapshot("s", 2, b"newer".to_vec()).await.unwrap();
+        b.save_snapshot("s", 1, b"older".to_vec()).await.unwrap();
+
+        assert_eq!(
+            b.load_snapshot("s").await.unwrap(),
+            Some((2, b"newer".to_vec()))
+        );
     }
 }

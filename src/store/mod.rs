@@ -18,6 +18,7 @@
 //!   filed, kept in the same transaction as the entries.
 
 mod memory;
+mod postgres;
 mod sqlite;
 mod subscription;
 
@@ -28,6 +29,7 @@ use agora_events::Hash;
 use uuid::Uuid;
 
 pub use memory::MemoryStore;
+pub use postgres::PostgresStore;
 pub use sqlite::{SqliteStore, backup};
 pub use subscription::Subscription;
 
@@ -280,6 +282,18 @@ pub trait EventStore: Send + Sync + 'static {
 
     /// Every key kept.
     fn load_keys(&self) -> BoxFuture<'_, Result<Vec<StoredKey>, StoreError>>;
+
+    /// The key of one id, if it is kept: how an instance finds the keys
+    /// another instance made after it loaded them all.
+    fn load_key(&self, id: Uuid) -> BoxFuture<'_, Result<Option<Vec<u8>>, StoreError>> {
+        Box::pin(async move {
+            let keys = self.load_keys().await?;
+            Ok(keys
+                .into_iter()
+                .find(|(kept, _)| *kept == id)
+                .map(|(_, key)| key))
+        })
+    }
 
     /// Checks the store answers; for readiness probes.
     fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>>;
