@@ -466,6 +466,24 @@ async fn verified_marks_replace_each_other_per_stream(subject: Subject) {
     assert_eq!(store.load_verified_mark("t").await.unwrap(), None);
 }
 
+async fn the_end_of_the_log_is_where_the_next_event_goes(subject: Subject) {
+    let store = &*subject.store;
+    assert_eq!(store.end_position().await.unwrap(), 0);
+
+    let outcome = store
+        .append("s", ExpectedRevision::Any, vec![event("a"), event("b")])
+        .await
+        .unwrap();
+
+    let end = store.end_position().await.unwrap();
+    assert_eq!(end, outcome.positions[1] + 1);
+    let next = store
+        .append("t", ExpectedRevision::Any, vec![event("c")])
+        .await
+        .unwrap();
+    assert_eq!(next.positions, [end]);
+}
+
 macro_rules! contract {
     ($($adapter:ident),*) => {$(
         mod $adapter {
@@ -535,6 +553,11 @@ macro_rules! contract {
             async fn verified_marks_replace_each_other_per_stream() {
                 let Some(subject) = $adapter().await else { return };
                 super::verified_marks_replace_each_other_per_stream(subject).await;
+            }
+            #[tokio::test]
+            async fn the_end_of_the_log_is_where_the_next_event_goes() {
+                let Some(subject) = $adapter().await else { return };
+                super::the_end_of_the_log_is_where_the_next_event_goes(subject).await;
             }
             #[tokio::test]
             async fn keys_are_kept_replaced_and_destroyed() {

@@ -164,6 +164,10 @@ impl Submission {
     }
 }
 
+/// The response header that gives the community's revision a command's
+/// last event was recorded at.
+pub const REVISION_HEADER: &str = "agora-revision";
+
 /// Runs the command and answers with the events it recorded: 201 with a
 /// `Location` when it created something addressable, 200 otherwise.
 pub async fn submit(
@@ -190,6 +194,11 @@ pub async fn submit(
     }
     if outcome.replayed {
         headers.insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
+    }
+    // What a caller sends back as `Agora-Min-Revision` to read its write
+    // through any instance.
+    if let Some(last) = outcome.events.last() {
+        headers.insert(REVISION_HEADER, HeaderValue::from(last.revision));
     }
     Ok(response)
 }

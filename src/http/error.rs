@@ -69,9 +69,19 @@ pub enum ApiError {
     /// 405.
     #[error("method not allowed here")]
     MethodNotAllowed,
-    /// 503: the community's log kept moving; retry.
-    #[error("the community is busy; retry")]
+    /// 503: the community's log kept moving (other instances kept writing
+    /// first); retry.
+    #[error(
+        "the community's log kept moving while the command was decided; retry it with the same Idempotency-Key"
+    )]
     Contention,
+    /// 503: the caller asked to read at least this revision of the
+    /// community (`Agora-Min-Revision`), and this instance has not caught
+    /// up with it in time.
+    #[error(
+        "this instance has not caught up with revision {revision} of the community yet; retry"
+    )]
+    Lagging { revision: u64 },
     /// 503: the store does not answer or the service is stopping.
     #[error("the service is not available: {0}")]
     Unavailable(String),
@@ -191,6 +201,11 @@ impl ApiError {
                 "Method not allowed",
             ),
             Self::Contention => (StatusCode::SERVICE_UNAVAILABLE, "contention", "Busy; retry"),
+            Self::Lagging { .. } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "read-your-writes",
+                "Not caught up yet",
+            ),
             Self::Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
@@ -249,7 +264,7 @@ impl IntoResponse for ApiError {
             Self::MissingToken | Self::InvalidToken(_) => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
-            Self::Contention | Self::Unavailable(_) | Self::Timeout => {
+            Self::Contention | Self::Lagging { .. } | Self::Unavailable(_) | Self::Timeout => {
                 headers.insert(
                     header::RETRY_AFTER,
                     HeaderValue::from_static(RETRY_AFTER_SECONDS),

@@ -171,7 +171,7 @@ impl FromRequestParts<AppState> for CommunityPath {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let params = path_params(parts, state).await?;
-        Ok(Self(community(state, &params)?))
+        Ok(Self(community(state, parts, &params).await?))
     }
 }
 
@@ -184,7 +184,7 @@ impl<T: PathId> FromRequestParts<AppState> for ItemPath<T> {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let params = path_params(parts, state).await?;
-        let community = community(state, &params)?;
+        let community = community(state, parts, &params).await?;
         let item = params
             .iter()
             .find(|(name, _)| name != "community")
@@ -210,15 +210,63 @@ async fn path_params<S: Send + Sync>(
 /// The community the path names, if the ledger holds it: checked before
 /// the body is read, so a request to no community is a 404 whatever else
 /// is wrong with it.
-fn community(state: &AppState, params: &[(String, String)]) -> Result<CommunitySlug, ApiError> {
-    params
+///
+/// With `Agora-Min-Revision: N` (a revision the caller saw recorded,
+/// through any instance), the request waits until this instance has caught
+/// up with revision `N` of the community, at most [`READ_YOUR_WRITES_WAIT`],
+/// then goes on; after that, a 503 `read-your-writes` problem.
+async fn community(
+    state: &AppState,
+    parts: &Parts,
+    params: &[(String, String)],
+) -> Result<CommunitySlug, ApiError> {
+    let slug: Option<CommunitySlug> = params
         .iter()
         .find(|(name, _)| name == "community")
-        .and_then(|(_, slug)| slug.parse().ok())
-        .filter(|slug| state.ledger.view(slug).is_some())
-        .ok_or(ApiError::Rejected(
-            crate::domain::Rejection::CommunityNotFound,
-        ))
+        .and_then(|(_, slug)| slug.parse().ok());
+    let not_found = || ApiError::Rejected(crate::domain::Rejection::CommunityNotFound);
+    let slug = slug.ok_or_else(not_found)?;
+    if let Some(revision) = min_revision(parts)? {
+        return match state
+            .ledger
+            .view_reaching(&slug, revision, READ_YOUR_WRITES_WAIT)
+            .await
+        {
+            Some(_) => Ok(slug),
+            None if state.ledger.view(&slug).is_none() && !state.ledger.store().is_shared() => {
+                Err(not_found())
+            }
+            None => Err(ApiError::Lagging { revision }),
+        };
+    }
+    match state.ledger.view_or_wait(&slug, READ_YOUR_WRITES_WAIT).await {
+        Some(_) => Ok(slug),
+        None => Err(not_found()),
+    }
+}
+
+/// The request header that asks to read at least a revision of the
+/// community: read-your-writes across service instances.
+pub const MIN_REVISION_HEADER: &str = "agora-min-revision";
+/// How long a request waits for its instance to reach the revision it asks
+/// for in [`MIN_REVISION_HEADER`].
+pub const READ_YOUR_WRITES_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The revision `Agora-Min-Revision` asks for, if sent: a whole number.
+fn min_revision(parts: &Parts) -> Result<Option<u64>, ApiError> {
+    let Some(value) = parts.headers.get(MIN_REVISION_HEADER) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(|text| text.trim().parse().ok())
+        .map(Some)
+        .ok_or_else(|| {
+            ApiError::InvalidParameter(
+                "Agora-Min-Revision must be a revision of the community: a whole number".into(),
+            )
+        })
 }
 
 /// What a path segment can name: an entity of some kind, parsed at the edge

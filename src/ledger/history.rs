@@ -139,6 +139,11 @@ fn corrupt(stored: &StoredEvent, error: impl std::fmt::Display) -> LedgerError {
 /// `tolerate_breaks` (read-only inspection), snapshots are not used and a
 /// community whose chain breaks keeps the state before the break instead of
 /// failing the load.
+/// The community whose ledger `stream` is, if it is one.
+pub fn community_of(stream: &str) -> Option<CommunitySlug> {
+    stream.strip_prefix(COMMUNITY_STREAM_PREFIX)?.parse().ok()
+}
+
 pub async fn load_all(
     store: &dyn EventStore,
     tolerate_breaks: bool,

@@ -88,6 +88,10 @@ impl Default for Cadence {
     }
 }
 
+/// How long a ledger waits before following a shared store's log again
+/// after losing it.
+pub const FOLLOW_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// How often a service checks every chain again, by default.
 pub const REVERIFY_EVERY: std::time::Duration = std::time::Duration::from_secs(3_600);
 
@@ -180,6 +184,9 @@ struct CommunityHandle {
     view: watch::Receiver<Option<Arc<DurableView>>>,
     /// Index entries not yet filed in the store.
     recent: index::SharedRecent,
+    /// How many events of the community's stream were heard of from the
+    /// store's log (what other instances record); its writer catches up.
+    heard: Arc<watch::Sender<u64>>,
 }
 
 /// Every community's writer, and the keys of personal data.
@@ -191,6 +198,9 @@ pub struct Ledger {
     communities: RwLock<HashMap<CommunitySlug, CommunityHandle>>,
     writers: Mutex<Vec<JoinHandle<()>>>,
     scheduler: Mutex<Option<JoinHandle<()>>>,
+    /// On a shared store, the task that follows the log to hear of what
+    /// other instances record.
+    follower: Mutex<Option<JoinHandle<()>>>,
     /// The check of every chain that runs after start-up, then again
     /// every [`Cadence::reverify_every`].
     verification: Mutex<Option<JoinHandle<()>>>,
@@ -244,10 +254,16 @@ impl Ledger {
         } = options;
         let keys = KeyRing::load(Arc::clone(&store), key_wrapping, !read_only).await?;
         let keys = Arc::new(keys);
+        // Read before the streams are: whatever others record from here on
+        // is heard of, and what was loaded already is heard of harmlessly.
+        let follow_from = match store.is_shared() {
+            true => Some(store.end_position().await?),
+            false => None,
+        };
         let loaded = history::load_all(&*store, read_only).await?;
         let (first_pass_over, first_pass) = watch::channel(false);
         if !read_only {
-            remove_stale_keys(&keys, &loaded).await?;
+            remove_stale_keys(&keys, &loaded, store.is_shared()).await?;
         }
         let ledger = Arc::new(Self {
             store,
@@ -257,6 +273,7 @@ impl Ledger {
             communities: RwLock::new(HashMap::new()),
             writers: Mutex::new(Vec::new()),
             scheduler: Mutex::new(None),
+            follower: Mutex::new(None),
             verification: Mutex::new(None),
             first_pass,
             closing: AtomicBool::new(false),
@@ -268,6 +285,9 @@ impl Ledger {
         loaded.sort_by(|(a, _), (b, _)| a.cmp(b));
         for (slug, state) in loaded {
             ledger.start_writer(slug, state);
+        }
+        if let Some(from) = follow_from {
+            ledger.follow_the_log(from);
         }
         if read_only {
             first_pass_over.send_replace(true);
@@ -339,6 +359,60 @@ impl Ledger {
     pub fn view(&self, community: &CommunitySlug) -> Option<Arc<DurableView>> {
         let communities = self.communities.read().unwrap_or_else(|p| p.into_inner());
         communities.get(community)?.view.borrow().clone()
+    }
+
+    /// The community's durable state, if it exists. On a shared store, a
+    /// community another instance created that this one has not heard of
+    /// yet is waited for (at most `wait`) rather than said not to exist.
+    pub async fn view_or_wait(
+        &self,
+        community: &CommunitySlug,
+        wait: std::time::Duration,
+    ) -> Option<Arc<DurableView>> {
+        if let Some(view) = self.view(community) {
+            return Some(view);
+        }
+        if !self.store.is_shared() {
+            return None;
+        }
+        let recorded = self.store.read_stream(&community.stream(), 0, 1).await;
+        if !recorded.is_ok_and(|events| !events.is_empty()) {
+            return None;
+        }
+        self.view_reaching(community, 0, wait).await
+    }
+
+    /// The community's durable state once it holds revision `revision`:
+    /// waits, at most `wait`, for this instance to catch up with it (other
+    /// instances on a shared store record it); `None` if it did not.
+    pub async fn view_reaching(
+        &self,
+        community: &CommunitySlug,
+        revision: u64,
+        wait: std::time::Duration,
+    ) -> Option<Arc<DurableView>> {
+        let reached = |view: &Option<Arc<DurableView>>| {
+            view.as_ref().is_some_and(|view| view.revision >= revision)
+        };
+        let caught_up = async {
+            loop {
+                // A community another instance created has a writer here
+                // once its first event is heard of.
+                if let Some(handle) = self.handle(community) {
+                    let mut view = handle.view.clone();
+                    return view.wait_for(reached).await.ok()?.clone();
+                }
+                if !self.store.is_shared() {
+                    return None;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+        };
+        match self.view(community) {
+            Some(view) if view.revision >= revision => Some(view),
+            _ if !self.store.is_shared() => None,
+            _ => tokio::time::timeout(wait, caught_up).await.ok().flatten(),
+        }
     }
 
     /// The community's events about entity `id` up to revision `through`
@@ -497,6 +571,71 @@ impl Ledger {
         answer.await.map_err(|_| LedgerError::ShuttingDown)?
     }
 
+    /// Follows the store's log from position `from`, for as long as the
+    /// ledger lives, telling each community's writer of what others
+    /// record; a community created by another instance gets a writer here.
+    fn follow_the_log(self: &Arc<Self>, from: u64) {
+        let ledger = Arc::downgrade(self);
+        let task = tokio::spawn(async move {
+            let mut from = from;
+            loop {
+                let Some(mut subscription) = ledger.upgrade().map(|l| l.store.subscribe_all(from))
+                else {
+                    return;
+                };
+                while let Some(heard) = subscription.next().await {
+                    let event = match heard {
+                        Ok(event) => event,
+                        Err(error) => {
+                            tracing::warn!(%error, "lost the store's log; following it again");
+                            break;
+                        }
+                    };
+                    from = event.position + 1;
+                    let Some(ledger) = ledger.upgrade() else {
+                        return;
+                    };
+                    ledger.hear(&event.stream, event.revision).await;
+                }
+                tokio::time::sleep(FOLLOW_RETRY_AFTER).await;
+            }
+        });
+        *self.follower.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
+    }
+
+    /// Another instance recorded revision `revision` of `stream`: its
+    /// community's writer catches up (once it is done with its batch).
+    async fn hear(&self, stream: &str, revision: u64) {
+        let Some(slug) = history::community_of(stream) else {
+            return; // not a community's ledger
+        };
+        if self.closing.load(Ordering::Acquire) {
+            return;
+        }
+        let handle = match self.handle(&slug) {
+            Some(handle) => handle,
+            None => match self.store.index_mark(stream).await {
+                Ok(mark) => {
+                    let mut state = writer::WriterState::filed_through(mark);
+                    state.writes_beside_the_log = !self.is_read_only();
+                    self.start_writer(slug, state)
+                }
+                Err(error) => {
+                    tracing::warn!(%stream, %error, "cannot follow a new community yet");
+                    return;
+                }
+            },
+        };
+        let events = revision + 1;
+        handle.heard.send_if_modified(|heard| {
+            let newer = events > *heard;
+            if newer {
+                *heard = events;
+            }
+            newer
+        });
+    }
+
     /// Closes every open ballot whose close time has passed, as the
     /// service (`system`). Returns how many it closed. Safe to run
     /// concurrently with the gardener closing by hand: a ballot closes once.
@@ -568,7 +707,7 @@ impl Ledger {
         self.closing.store(true, Ordering::Release);
         // Both awaited once aborted, so that nothing of them (a handle on
         // the store) is left once the ledger has shut down.
-        let background = [&self.scheduler, &self.verification]
+        let background = [&self.scheduler, &self.follower, &self.verification]
             .map(|task| task.lock().unwrap_or_else(|p| p.into_inner()).take());
         for task in background.into_iter().flatten() {
             task.abort();
@@ -616,6 +755,7 @@ impl Ledger {
         }
         let (jobs, queue) = mpsc::channel(COMMAND_QUEUE_MAX);
         let (views, view) = watch::channel(state.view());
+        let (heard, heard_of) = watch::channel(0);
         let recent = Arc::clone(&state.recent);
         let writer = writer::Writer::new(
             slug.clone(),
@@ -626,12 +766,17 @@ impl Ledger {
             state,
             views,
         );
-        let task = tokio::spawn(writer.run(queue));
+        let task = tokio::spawn(writer.run(queue, heard_of));
         self.writers
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(task);
-        let handle = CommunityHandle { jobs, view, recent };
+        let handle = CommunityHandle {
+            jobs,
+            view,
+            recent,
+            heard: Arc::new(heard),
+        };
         communities.insert(slug, handle.clone());
         handle
     }
@@ -641,9 +786,14 @@ impl Ledger {
 /// service stopped between recording the erasure and destroying the key),
 /// of closed ballots (their closing revealed them), and those of no pioneer
 /// or ballot at all (an admission or an opening that was never recorded).
+///
+/// On a `shared` store the last kind stays: another instance keeps a new
+/// pioneer's or ballot's key just before it records the admission or the
+/// opening, and that key must not be taken from under it.
 async fn remove_stale_keys(
     keys: &KeyRing,
     loaded: &HashMap<CommunitySlug, writer::WriterState>,
+    shared: bool,
 ) -> Result<(), LedgerError> {
     let states: Vec<_> = loaded
         .values()
@@ -651,12 +801,13 @@ async fn remove_stale_keys(
         .collect();
     for holder in keys.holders() {
         let pioneer = states.iter().find_map(|state| state.pioneer(holder));
-        let open_ballot = states.iter().any(|state| {
-            state
-                .ballots
-                .get(agora_events::BallotId(holder.0))
-                .is_some_and(|ballot| ballot.is_open())
-        });
+        let ballot = states
+            .iter()
+            .find_map(|state| state.ballots.get(agora_events::BallotId(holder.0)));
+        let open_ballot = ballot.is_some_and(|ballot| ballot.is_open());
+        if shared && pioneer.is_none() && ballot.is_none() {
+            continue;
+        }
         if !open_ballot && pioneer.is_none_or(|pioneer| pioneer.forgotten) {
             tracing::info!(pioneer = %holder, "destroying a key that must not exist");
             keys.destroy(holder).await?;

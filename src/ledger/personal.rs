@@ -183,6 +183,24 @@ impl KeyRing {
         Ok(())
     }
 
+    /// Brings the key of `owner` (a pioneer or a ballot) from the store if
+    /// this ring does not hold it: another service instance made it.
+    /// Returns whether the ring holds it now.
+    pub async fn fetch(&self, owner: PioneerId) -> Result<bool, LedgerError> {
+        if self.read().contains_key(&owner) {
+            return Ok(true);
+        }
+        let Some(stored) = self.store.load_key(owner.0).await? else {
+            return Ok(false);
+        };
+        let opened = self
+            .wrapping
+            .open(owner, &stored)
+            .map_err(|error| LedgerError::Keys(error.to_string()))?;
+        self.write().entry(owner).or_insert(opened.key);
+        Ok(true)
+    }
+
     /// Destroys a key in the store and in memory.
     pub async fn destroy(&self, pioneer: PioneerId) -> Result<(), StoreError> {
         self.write().remove(&pioneer);

@@ -186,8 +186,32 @@ impl Writer {
     }
 
     /// Serves batches until every handle is gone and the queue is empty.
-    pub async fn run(mut self, mut jobs: mpsc::Receiver<Job>) {
-        while let Some(first) = jobs.recv().await {
+    /// Between batches, catches up when `heard` (how many events the stream
+    /// holds, as the store's log told) says others recorded more (service
+    /// instances sharing the store).
+    pub async fn run(mut self, mut jobs: mpsc::Receiver<Job>, mut heard: watch::Receiver<u64>) {
+        let mut listening = true;
+        loop {
+            let first = tokio::select! {
+                biased;
+                job = jobs.recv() => match job {
+                    Some(job) => job,
+                    None => break,
+                },
+                changed = heard.changed(), if listening => {
+                    if changed.is_err() {
+                        listening = false;
+                    } else {
+                        let recorded = *heard.borrow_and_update();
+                        let held = self.current.revision.map_or(0, |last| last + 1);
+                        if recorded > held {
+                            self.catch_up_quietly().await;
+                            self.file_index(self.cadence.filing_events);
+                        }
+                    }
+                    continue;
+                }
+            };
             let mut batch = vec![first];
             while batch.len() < BATCH_COMMANDS_MAX {
                 match jobs.try_recv() {
@@ -282,7 +306,20 @@ impl Writer {
             };
             let plan = self.plan(&batch, recorded);
             if plan.events.is_empty() {
-                return self.answer(batch, plan, &[]).await;
+                // Nothing to append, so no expected revision to tell whether
+                // another instance moved the stream: on a shared store, look.
+                match self.moved_elsewhere().await {
+                    Ok(true) if attempt < CONFLICT_RETRIES_MAX => {
+                        attempt += 1;
+                        if let Err(error) = self.catch_up().await {
+                            return fail_all(batch, error);
+                        }
+                        continue;
+                    }
+                    Ok(true) => return fail_all(batch, LedgerError::Contention),
+                    Ok(false) => return self.answer(batch, plan, &[]).await,
+                    Err(error) => return fail_all(batch, error),
+                }
             }
             if let Err(error) = self.keep_new_keys(&batch, &plan).await {
                 return fail_all(batch, error.into());
@@ -326,6 +363,18 @@ impl Writer {
                 }
             }
         }
+    }
+
+    /// Whether another instance sharing the store recorded events this
+    /// writer has not caught up with: refusals, and retries answered from
+    /// memory, are then decided again against them.
+    async fn moved_elsewhere(&self) -> Result<bool, LedgerError> {
+        if !self.store.is_shared() {
+            return Ok(false);
+        }
+        let next = self.current.revision.map_or(0, |last| last + 1);
+        let after = self.store.read_stream(&self.stream, next, 1).await?;
+        Ok(!after.is_empty())
     }
 
     /// The commands of the batch that were recorded before it, by the key
@@ -408,10 +457,12 @@ impl Writer {
         for (job, recorded) in batch.iter().zip(recorded) {
             let (decision, ballot_key) = match plan.retry_of(&job.request, recorded) {
                 Some(decision) => (decision, None),
-                None => {
-                    let (request, ballot_key) = self.seal(&job.request, &plan.ballot_keys);
-                    (plan.decide(&request, now, &*self.clock), ballot_key)
-                }
+                None => match self.seal(&job.request, &plan.ballot_keys) {
+                    Ok((request, ballot_key)) => {
+                        (plan.decide(&request, now, &*self.clock), ballot_key)
+                    }
+                    Err(error) => (Decision::Failed(error), None),
+                },
             };
             plan.decisions.push(decision);
             plan.ballot_keys.push(ballot_key);
@@ -423,11 +474,16 @@ impl Writer {
     /// ballot gets a key; a vote is sealed with its ballot's key; a closing
     /// carries the key it reveals. Ballots opened before votes were sealed
     /// have no key, and their votes stay in clear.
+    ///
+    /// A vote on (or the closing of) a sealed ballot whose key this instance
+    /// does not hold (it could not bring it from the store) is refused as
+    /// unavailable: never a vote recorded in clear, nor a closing that
+    /// reveals nothing.
     fn seal(
         &self,
         request: &CommandRequest,
         opened_in_batch: &[Option<(BallotId, BallotKey)>],
-    ) -> (CommandRequest, Option<(BallotId, BallotKey)>) {
+    ) -> Result<(CommandRequest, Option<(BallotId, BallotKey)>), LedgerError> {
         let key_of = |ballot: BallotId| {
             opened_in_batch
                 .iter()
@@ -445,17 +501,44 @@ impl Writer {
                 new_key = Some((open.ballot_id, BallotKey::from_bytes(bytes)));
                 open.sealed = true;
             }
-            Command::CastVote(vote) => {
-                if let Some(key) = key_of(vote.ballot_id) {
+            Command::CastVote(vote) => match key_of(vote.ballot_id) {
+                Some(key) => {
                     let mut nonce = [0; 24];
                     self.clock.fill_random(&mut nonce);
                     vote.sealed = Some(key.seal(vote.voter, &vote.choice, nonce));
                 }
+                None if self.is_sealed(vote.ballot_id) => {
+                    return Err(StoreError::Unavailable(format!(
+                        "the key that seals the votes of ballot {} is not at hand; retry",
+                        vote.ballot_id
+                    ))
+                    .into());
+                }
+                None => {}
+            },
+            Command::CloseBallot(close) => {
+                close.key = key_of(close.ballot_id);
+                if close.key.is_none() && self.is_sealed(close.ballot_id) {
+                    return Err(StoreError::Unavailable(format!(
+                        "the key that reveals the votes of ballot {} is not at hand; retry",
+                        close.ballot_id
+                    ))
+                    .into());
+                }
             }
-            Command::CloseBallot(close) => close.key = key_of(close.ballot_id),
             _ => {}
         }
-        (request, new_key)
+        Ok((request, new_key))
+    }
+
+    /// Whether the ballot, as recorded, is open and seals its votes (a
+    /// closed one is refused by the rules, key or not).
+    fn is_sealed(&self, ballot: BallotId) -> bool {
+        self.current
+            .state
+            .as_deref()
+            .and_then(|state| state.ballots.get(ballot))
+            .is_some_and(|ballot| ballot.is_open() && ballot.opened.sealed)
     }
 
     /// The instant this batch is recorded at: the clock's, unless the clock
@@ -578,8 +661,36 @@ impl Writer {
     async fn catch_up(&mut self) -> Result<(), LedgerError> {
         let caught_up = history::catch_up(&*self.store, &self.stream, &mut self.current).await;
         self.destroy_keys(self.forgotten_with_keys()).await;
+        let fetched = self.fetch_keys().await;
         self.publish();
-        caught_up
+        caught_up.and(fetched)
+    }
+
+    /// Brings from the store the keys this instance lacks: those of pioneers
+    /// admitted, and of sealed ballots opened, by another instance. A vote
+    /// is never decided here without its ballot's key: the state that holds
+    /// the ballot is only published once the key is in hand.
+    async fn fetch_keys(&self) -> Result<(), LedgerError> {
+        let Some(state) = self.current.state.as_deref() else {
+            return Ok(());
+        };
+        let pioneers = state
+            .pioneers
+            .values()
+            .filter(|pioneer| !pioneer.forgotten)
+            .map(|pioneer| pioneer.id);
+        let ballots = state
+            .ballots
+            .by_id
+            .values()
+            .filter(|ballot| ballot.is_open() && ballot.opened.sealed)
+            .map(|ballot| PioneerId(ballot.opened.ballot_id.0));
+        for owner in pioneers.chain(ballots) {
+            if self.keys.key_of(owner).is_none() && !self.keys.fetch(owner).await? {
+                tracing::warn!(community = %self.slug, %owner, "no key is kept for this pioneer or ballot");
+            }
+        }
+        Ok(())
     }
 
     async fn catch_up_quietly(&mut self) {

@@ -304,6 +304,11 @@ impl EventStore for MemoryStore {
         Box::pin(async move { Ok(self.log().verified_marks.get(stream).copied()) })
     }
 
+    fn end_position(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
+        let end = *self.next_position.borrow();
+        Box::pin(async move { Ok(end) })
+    }
+
     fn subscribe_all(&self, from: u64) -> Subscription {
         // Weak: a subscription must not keep a dropped store (and the head
         // sender inside it) alive, or it would wait forever.

@@ -295,6 +295,23 @@ pub trait EventStore: Send + Sync + 'static {
         })
     }
 
+    /// The position the next event appended will take.
+    fn end_position(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
+        Box::pin(async {
+            Err(StoreError::Unavailable(
+                "this store does not say where its log ends".into(),
+            ))
+        })
+    }
+
+    /// Whether other processes may append to the store too (several service
+    /// instances on one database): a ledger then follows the whole log, to
+    /// hear of what the others record. A store only this process writes
+    /// (the SQLite file is locked to one process) says no.
+    fn is_shared(&self) -> bool {
+        false
+    }
+
     /// Checks the store answers; for readiness probes.
     fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>>;
 

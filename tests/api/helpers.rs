@@ -212,13 +212,37 @@ impl TestApp {
 /// Builds the service on the embedded store in `directory` (a new temporary
 /// one by default) and port 0, and serves it in the background.
 pub async fn spawn_app_in(directory: tempfile::TempDir) -> TestApp {
+    let store = StoreLocation::Sqlite(store_path(&directory));
+    let key_encryption = KeyEncryption::File(directory.path().join("agora.kek"));
+    spawn_app_on(store, key_encryption, directory).await
+}
+
+/// The key that wraps personal-data keys in tests of several instances
+/// (base64 of 32 bytes).
+pub const SHARED_KEY_ENCRYPTION_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+/// An instance of the service on the PostgreSQL schema of `url`, which
+/// others may share.
+pub async fn spawn_instance(url: &str) -> TestApp {
+    let store = StoreLocation::Postgres(url.to_owned());
+    let key_encryption = KeyEncryption::Given(Secret::new(SHARED_KEY_ENCRYPTION_KEY));
+    spawn_app_on(store, key_encryption, tempfile::tempdir().unwrap()).await
+}
+
+/// Builds the service on `store` and port 0, and serves it in the
+/// background.
+pub async fn spawn_app_on(
+    store: StoreLocation,
+    key_encryption: KeyEncryption,
+    directory: tempfile::TempDir,
+) -> TestApp {
     let config = Config {
-        store: StoreLocation::Sqlite(store_path(&directory)),
+        store,
         listen: "127.0.0.1:0".parse().unwrap(),
         log_format: LogFormat::Text,
         log: "warn".into(),
         auth: AuthSettings::Secret(Secret::new(SECRET)),
-        key_encryption: KeyEncryption::File(directory.path().join("agora.kek")),
+        key_encryption,
         previous_key_encryption_key_file: None,
         read_only: false,
     };

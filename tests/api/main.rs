@@ -10,6 +10,7 @@ mod conventions;
 mod funds;
 mod health;
 mod helpers;
+mod instances;
 mod market;
 mod pioneers;
 mod projects;
@@ -17,3 +18,6 @@ mod report;
 mod serve;
 mod shares;
 mod web;
+
+#[path = "../support/mod.rs"]
+mod support;

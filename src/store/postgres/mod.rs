@@ -538,6 +538,14 @@ impl EventStore for PostgresStore {
         })
     }
 
+    fn end_position(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
+        Box::pin(read_head(&self.pool))
+    }
+
+    fn is_shared(&self) -> bool {
+        true
+    }
+
     fn subscribe_all(&self, from: u64) -> Subscription {
         let pool = self.pool.clone();
         let read_page: PageReader =

@@ -512,6 +512,11 @@ impl EventStore for SqliteStore {
         }))
     }
 
+    fn end_position(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
+        let end = *self.next_position.borrow();
+        Box::pin(async move { Ok(end) })
+    }
+
     fn subscribe_all(&self, from: u64) -> Subscription {
         let readers = Arc::clone(&self.readers);
         let read_page: PageReader = Arc::new(move |from, limit| {

@@ -1,0 +1,293 @@
+//! Two instances of the service on one PostgreSQL store (a schema of its
+//! own per test, in the database `AGORA_TEST_POSTGRES_URL` names; each test
+//! says it was skipped without one). What one records, the other reads;
+//! a retry through the other records nothing twice; an erasure through one
+//! is one through both; a vote through the other is sealed all the same.
+
+use reqwest::{Method, Response};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, operator, problem, spawn_instance};
+use crate::support::postgres::fresh_schema;
+
+/// Two instances on one fresh schema, the community created through the
+/// first; `None` without a test database.
+async fn two_instances() -> Option<(TestApp, TestApp)> {
+    let url = fresh_schema().await?;
+    let a = spawn_instance(&url).await;
+    let b = spawn_instance(&url).await;
+    a.create_community().await;
+    Some((a, b))
+}
+
+/// The revision a command's answer says its last event was recorded at.
+fn revision(response: &Response) -> u64 {
+    response.headers()["agora-revision"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// A read through `app` that sees at least `revision`.
+async fn read_after(app: &TestApp, path: &str, token: &str, revision: u64) -> Response {
+    app.client
+        .get(app.url(path))
+        .bearer_auth(token)
+        .header("Agora-Min-Revision", revision.to_string())
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_one_instance_records_the_other_reads_personal_data_included() {
+    let Some((a, b)) = two_instances().await else {
+        return;
+    };
+
+    let admitted = a
+        .post(
+            &a.path("/pioneers"),
+            &operator(),
+            &crate::helpers::admission("Camille Dupont"),
+        )
+        .await;
+    assert_eq!(admitted.status(), 201);
+    let seen = revision(&admitted);
+    let body: Value = admitted.json().await.unwrap();
+    let id = body["events"][0]["data"]["pioneer_id"].as_str().unwrap();
+
+    let through_b = read_after(&b, &b.path(&format!("/pioneers/{id}")), &operator(), seen).await;
+    assert_eq!(through_b.status(), 200);
+    let view: Value = through_b.json().await.unwrap();
+    // B opened the personal data with the key A made.
+    assert_eq!(view["display_name"], "Camille Dupont", "{view}");
+
+    // Without the header, B catches up on its own, soon.
+    let mut caught_up = false;
+    for _ in 0..100 {
+        let response = b.get(&b.path(&format!("/pioneers/{id}")), &operator()).await;
+        if response.status() == 200 {
+            caught_up = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(caught_up, "B never saw the admission recorded through A");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_sent_to_one_instance_and_retried_on_the_other_is_recorded_once() {
+    let Some((a, b)) = two_instances().await else {
+        return;
+    };
+    let payer = a.member_in_good_standing("Alice", 1).await;
+    let payee = a.member_in_good_standing("Bruno", 1).await;
+    let send = |app: &TestApp| {
+        app.client
+            .post(app.url(&app.path("/transfers")))
+            .bearer_auth(app.pioneer_token(&payer))
+            .header("Idempotency-Key", "one-transfer")
+            .json(&json!({"payee": format!("pioneer:{payee}"), "hours": "1.50"}))
+            .send()
+    };
+
+    let first = send(&a).await.unwrap();
+    let retried = send(&b).await.unwrap();
+
+    assert_eq!(first.status(), 200);
+    assert_eq!(
+        retried.status(),
+        200,
+        "{:?}",
+        retried.headers().get("content-type")
+    );
+    assert_eq!(retried.headers()["idempotent-replayed"], "true");
+    let (first, retried): (Value, Value) =
+        (first.json().await.unwrap(), retried.json().await.unwrap());
+    assert_eq!(first["events"], retried["events"]);
+    let log: Value = b
+        .get(&b.path("/log?limit=1000"), &operator())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let transfers = log["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|event| event["type"] == "TimeCreditsTransferred")
+        .count();
+    assert_eq!(transfers, 1, "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_forgotten_through_one_instance_cannot_be_read_through_the_other() {
+    let Some((a, b)) = two_instances().await else {
+        return;
+    };
+    let id = a.member_in_good_standing("Camille Dupont", 1).await;
+    let pioneer = b.path(&format!("/pioneers/{id}"));
+    let admitted = a.get(&a.path("/log?limit=1000"), &operator()).await;
+    let before: Value = admitted.json().await.unwrap();
+    let last = before["events"].as_array().unwrap().len() as u64 - 1;
+    let readable: Value = read_after(&b, &pioneer, &operator(), last)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(readable["display_name"], "Camille Dupont");
+
+    let left = a
+        .post(
+            &a.path(&format!("/pioneers/{id}/leave")),
+            &a.pioneer_token(&id),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(left.status(), 200);
+    let forgotten = a
+        .post(
+            &a.path(&format!("/pioneers/{id}/forget")),
+            &operator(),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(forgotten.status(), 200);
+
+    let view: Value = read_after(&b, &pioneer, &operator(), revision(&forgotten))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["forgotten"], true, "{view}");
+    assert_eq!(view["display_name"], Value::Null, "{view}");
+    let log = read_after(&b, &b.path("/log?limit=1000"), &operator(), 0)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!log.contains("Camille"), "the name is still readable: {log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vote_through_the_other_instance_is_sealed_with_the_key_the_first_made() {
+    let Some((a, b)) = two_instances().await else {
+        return;
+    };
+    let voter = a.member_in_good_standing("Alice", 1).await;
+    let closes_at = (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339();
+    let opened = a
+        .post(
+            &a.path("/ballots"),
+            &operator(),
+            &json!({
+                "question": "Un jardin ?",
+                "options": [
+                    {"option_id": "oui", "label": "Oui"},
+                    {"option_id": "non", "label": "Non"}
+                ],
+                "method": "single",
+                "closes_at": closes_at
+            }),
+        )
+        .await;
+    assert_eq!(opened.status(), 201);
+    let ballot = opened.headers()["location"].to_str().unwrap().to_owned();
+
+    let voted = b
+        .client
+        .post(b.url(&format!("{ballot}/votes")))
+        .bearer_auth(b.pioneer_token(&voter))
+        .header("Agora-Min-Revision", revision(&opened).to_string())
+        .json(&json!({"choice": {"method": "single", "option_id": "oui"}}))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(voted.status(), 200);
+    let body: Value = voted.json().await.unwrap();
+    let vote = &body["events"][0]["data"];
+    assert!(vote.get("choice").is_none(), "a vote in clear: {vote}");
+    assert_eq!(vote["sealed_choice"]["algorithm"], "xchacha20poly1305");
+    // Closed through A, the vote B sealed is counted.
+    let closed = a
+        .post(&format!("{ballot}/close"), &operator(), &json!({}))
+        .await;
+    assert_eq!(closed.status(), 200, "{}", closed.text().await.unwrap());
+    let result: Value = read_after(&b, &ballot, &operator(), revision_of_last(&a).await)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(result["winner"], "oui", "{result}");
+}
+
+/// The community's last revision, as an instance reads its log.
+async fn revision_of_last(app: &TestApp) -> u64 {
+    let log: Value = app
+        .get(&app.path("/log?limit=1000"), &operator())
+        .await
+        .json()
+        .await
+        .unwrap();
+    log["events"].as_array().unwrap().last().unwrap()["revision"]
+        .as_u64()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_community_created_through_one_instance_is_served_by_the_other() {
+    let Some((a, b)) = two_instances().await else {
+        return;
+    };
+    let created = a
+        .post(
+            "/v1/communities",
+            &operator(),
+            &json!({"slug": "voisins", "statutes": crate::helpers::statutes()}),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+
+    let served = b
+        .client
+        .request(Method::GET, b.url("/v1/communities/voisins"))
+        .bearer_auth(operator())
+        .header("Agora-Min-Revision", revision(&created).to_string())
+        .send()
+        .await
+        .unwrap();
+    let twice = b
+        .post(
+            "/v1/communities",
+            &operator(),
+            &json!({"slug": "voisins", "statutes": crate::helpers::statutes()}),
+        )
+        .await;
+
+    assert_eq!(served.status(), 200);
+    problem(twice, 409, "community-exists").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revision_no_instance_reaches_is_a_503_that_says_so() {
+    let Some((_a, b)) = two_instances().await else {
+        return;
+    };
+
+    let ahead = read_after(&b, &b.path(""), &operator(), 1_000_000).await;
+    let malformed = b
+        .client
+        .get(b.url(&b.path("")))
+        .bearer_auth(operator())
+        .header("Agora-Min-Revision", "latest")
+        .send()
+        .await
+        .unwrap();
+
+    let body = problem(ahead, 503, "read-your-writes").await;
+    assert!(body["detail"].as_str().unwrap().contains("1000000"), "{body}");
+    problem(malformed, 400, "invalid-parameter").await;
+}
