@@ -145,7 +145,10 @@ impl FromStr for StoreLocation {
             Ok(Self::Sqlite(PathBuf::from(path)))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             url.parse::<tokio_postgres::Config>().map_err(|error| {
-                ConfigError::Store(format!("{} is not a PostgreSQL URL: {error}", redacted(url)))
+                ConfigError::Store(format!(
+                    "{} is not a PostgreSQL URL: {error}",
+                    redacted(url)
+                ))
             })?;
             Ok(Self::Postgres(url.to_owned()))
         } else if url == "memory://" {
@@ -180,7 +183,9 @@ fn redacted(url: &str) -> String {
     let Some((user_info, host)) = authority.rsplit_once('@') else {
         return url.to_owned();
     };
-    let user = user_info.split_once(':').map_or(user_info, |(user, _)| user);
+    let user = user_info
+        .split_once(':')
+        .map_or(user_info, |(user, _)| user);
     let hidden = if user_info.contains(':') { ":***" } else { "" };
     // A password in the query (`?password=…`) is hidden too.
     let tail = match tail.find("password=") {
@@ -440,11 +445,18 @@ mod tests {
         let shown = location.to_string();
 
         assert_eq!(location, StoreLocation::Postgres(url.into()));
-        assert!(!shown.contains("s3cret") && !shown.contains("again"), "{shown}");
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("again"),
+            "{shown}"
+        );
         assert_eq!(
             shown,
             "postgres://agora:***@db.example:5432/agora?password=***&sslmode=disable"
         );
-        assert!("postgresql://localhost/agora".parse::<StoreLocation>().is_ok());
+        assert!(
+            "postgresql://localhost/agora"
+                .parse::<StoreLocation>()
+                .is_ok()
+        );
     }
 }

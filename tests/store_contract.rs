@@ -746,7 +746,11 @@ mod postgres_shared {
         );
 
         let outcomes = [from_a.is_ok(), from_b.is_ok()];
-        assert_eq!(outcomes.iter().filter(|won| **won).count(), 1, "{outcomes:?}");
+        assert_eq!(
+            outcomes.iter().filter(|won| **won).count(),
+            1,
+            "{outcomes:?}"
+        );
         let lost = if from_a.is_ok() { from_b } else { from_a };
         assert!(matches!(
             lost,

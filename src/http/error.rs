@@ -78,9 +78,7 @@ pub enum ApiError {
     /// 503: the caller asked to read at least this revision of the
     /// community (`Agora-Min-Revision`), and this instance has not caught
     /// up with it in time.
-    #[error(
-        "this instance has not caught up with revision {revision} of the community yet; retry"
-    )]
+    #[error("this instance has not caught up with revision {revision} of the community yet; retry")]
     Lagging { revision: u64 },
     /// 503: the store does not answer or the service is stopping.
     #[error("the service is not available: {0}")]

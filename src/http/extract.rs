@@ -239,7 +239,11 @@ async fn community(
             None => Err(ApiError::Lagging { revision }),
         };
     }
-    match state.ledger.view_or_wait(&slug, READ_YOUR_WRITES_WAIT).await {
+    match state
+        .ledger
+        .view_or_wait(&slug, READ_YOUR_WRITES_WAIT)
+        .await
+    {
         Some(_) => Ok(slug),
         None => Err(not_found()),
     }

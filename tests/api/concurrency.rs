@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use tokio::sync::Barrier;
 
-use crate::helpers::{TestApp, operator, spawn_app};
+use crate::helpers::{TestApp, operator, spawn_app, spawn_instance};
 
 const MEMBERS: usize = 8;
 /// Members 0..PAYERS start at -18.00 h, two hours above the floor.
@@ -20,6 +20,8 @@ const PAYERS: usize = 5;
 const SINK: usize = MEMBERS - 1;
 const TRANSFERS: usize = 200;
 const AMOUNTS: [&str; 5] = ["0.50", "1.00", "1.50", "2.00", "2.50"];
+/// Times a client sends a transfer again after a 503.
+const RETRIES_MAX: usize = 20;
 
 fn hours(text: &str) -> Decimal {
     text.parse().unwrap()
@@ -44,8 +46,17 @@ impl Dice {
     }
 }
 
-async fn balances(app: &TestApp) -> (BTreeMap<String, Decimal>, Value) {
-    let response = app.get(&app.path("/accounts"), &operator()).await;
+/// Every account's balance, and the totals, as `app` reads them once it
+/// holds revision `seen`.
+async fn balances(app: &TestApp, seen: u64) -> (BTreeMap<String, Decimal>, Value) {
+    let response = app
+        .client
+        .get(app.url(&app.path("/accounts")))
+        .bearer_auth(operator())
+        .header("Agora-Min-Revision", seen.to_string())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
     let balances = body["accounts"]
@@ -77,6 +88,26 @@ struct Acknowledged {
 async fn concurrent_transfers_near_the_limits_never_break_them_and_each_acknowledged_one_counts_once()
  {
     let app = spawn_app().await;
+    transfers_near_the_limits(&[&app]).await;
+}
+
+/// The same through two instances on one PostgreSQL store, the transfers
+/// sent to each in turn; a 503 (the log kept moving) is retried with the
+/// same key, as a client would.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_transfers_through_two_instances_never_break_the_limits_and_count_once() {
+    let Some(url) = crate::support::postgres::fresh_schema().await else {
+        return;
+    };
+    let a = spawn_instance(&url).await;
+    let b = spawn_instance(&url).await;
+    transfers_near_the_limits(&[&a, &b]).await;
+}
+
+/// Concurrent transfers near the limits, sent to `instances` in turn (the
+/// members are made through the first).
+async fn transfers_near_the_limits(instances: &[&TestApp]) {
+    let app = instances[0];
     app.create_community().await;
     let mut members = Vec::new();
     for n in 0..MEMBERS {
@@ -93,7 +124,7 @@ async fn concurrent_transfers_near_the_limits_never_break_them_and_each_acknowle
             .await;
         assert_eq!(paid.status(), 200, "{}", paid.text().await.unwrap());
     }
-    let (start, _) = balances(&app).await;
+    let (start, _) = balances(app, 0).await;
     assert_eq!(start[&account(&members[0])], hours("-18.00"));
     assert_eq!(start[&sink], hours("90.00"));
 
@@ -114,17 +145,25 @@ async fn concurrent_transfers_near_the_limits_never_break_them_and_each_acknowle
                 (payer + 1 + dice.roll(MEMBERS - 1)) % MEMBERS
             };
             let amount = AMOUNTS[dice.roll(AMOUNTS.len())];
-            let request = app
+            let instance = instances[n % instances.len()];
+            let request = instance
                 .client
-                .post(app.url(&app.path("/transfers")))
-                .bearer_auth(app.pioneer_token(&members[payer]))
+                .post(instance.url(&instance.path("/transfers")))
+                .bearer_auth(instance.pioneer_token(&members[payer]))
                 .header("Idempotency-Key", format!("concurrent-transfer-{n}"))
                 .json(&json!({"payee": account(&members[payee]), "hours": amount}));
             let (payer, payee) = (account(&members[payer]), account(&members[payee]));
             let barrier = std::sync::Arc::clone(&barrier);
             tokio::spawn(async move {
                 barrier.wait().await;
-                let response = request.send().await.unwrap();
+                let mut response = request.try_clone().unwrap().send().await.unwrap();
+                for _ in 0..RETRIES_MAX {
+                    if response.status() != 503 {
+                        break;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    response = request.try_clone().unwrap().send().await.unwrap();
+                }
                 let status = response.status().as_u16();
                 let content_type = response
                     .headers()
@@ -207,7 +246,8 @@ async fn concurrent_transfers_near_the_limits_never_break_them_and_each_acknowle
         assert!(transfer.payer_after >= floor && transfer.payee_after <= ceiling);
     }
 
-    let (end, totals) = balances(&app).await;
+    let last = acknowledged.last().map_or(0, |transfer| transfer.revision);
+    let (end, totals) = balances(instances[instances.len() - 1], last).await;
     assert_eq!(totals["sum_of_balances"], "0.00");
     assert_eq!(end.values().sum::<Decimal>(), Decimal::ZERO);
     for (account, balance) in &end {

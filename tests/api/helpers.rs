@@ -197,6 +197,17 @@ impl TestApp {
         id
     }
 
+    /// A service some other process runs at `address`.
+    pub fn remote(address: SocketAddr) -> Self {
+        Self {
+            address,
+            client: reqwest::Client::new(),
+            directory: tempfile::tempdir().unwrap(),
+            stop: None,
+            server: None,
+        }
+    }
+
     /// Sends the shutdown signal and waits for the service to finish.
     pub async fn stop(mut self) -> tempfile::TempDir {
         if let Some(stop) = self.stop.take() {

@@ -67,7 +67,9 @@ async fn what_one_instance_records_the_other_reads_personal_data_included() {
     // Without the header, B catches up on its own, soon.
     let mut caught_up = false;
     for _ in 0..100 {
-        let response = b.get(&b.path(&format!("/pioneers/{id}")), &operator()).await;
+        let response = b
+            .get(&b.path(&format!("/pioneers/{id}")), &operator())
+            .await;
         if response.status() == 200 {
             caught_up = true;
             break;
@@ -168,7 +170,10 @@ async fn a_member_forgotten_through_one_instance_cannot_be_read_through_the_othe
         .text()
         .await
         .unwrap();
-    assert!(!log.contains("Camille"), "the name is still readable: {log}");
+    assert!(
+        !log.contains("Camille"),
+        "the name is still readable: {log}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -288,6 +293,9 @@ async fn a_revision_no_instance_reaches_is_a_503_that_says_so() {
         .unwrap();
 
     let body = problem(ahead, 503, "read-your-writes").await;
-    assert!(body["detail"].as_str().unwrap().contains("1000000"), "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("1000000"),
+        "{body}"
+    );
     problem(malformed, 400, "invalid-parameter").await;
 }

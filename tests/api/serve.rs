@@ -8,16 +8,16 @@ use std::time::Duration;
 /// Starts `agora serve` on `store` and port 0; returns the child and the
 /// address it logged.
 fn start(store: &str) -> (Child, String, std::thread::JoinHandle<Vec<String>>) {
+    start_with(&["--store", store])
+}
+
+/// Starts `agora serve` with `settings` on port 0; returns the child and
+/// the address it logged.
+fn start_with(settings: &[&str]) -> (Child, String, std::thread::JoinHandle<Vec<String>>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_agora"))
-        .args([
-            "serve",
-            "--store",
-            store,
-            "--listen",
-            "127.0.0.1:0",
-            "--log-format",
-            "json",
-        ])
+        .arg("serve")
+        .args(settings)
+        .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
         .env_remove("AGORA_CONFIG")
         .stderr(Stdio::piped())
         .spawn()
@@ -85,14 +85,14 @@ async fn serve_answers_then_stops_gracefully_on_sigterm_and_starts_again() {
 #[test]
 fn serve_refuses_an_unsupported_store_with_a_clear_message() {
     let output = Command::new(env!("CARGO_BIN_EXE_agora"))
-        .args(["serve", "--store", "postgres://db"])
+        .args(["serve", "--store", "mysql://db"])
         .env_remove("AGORA_CONFIG")
         .output()
         .unwrap();
 
     assert_eq!(output.status.code(), Some(2));
     let message = String::from_utf8_lossy(&output.stderr);
-    assert!(message.contains("postgres://db"), "{message}");
+    assert!(message.contains("mysql://db"), "{message}");
 }
 
 #[tokio::test]
@@ -215,4 +215,114 @@ async fn serve_demo_seeds_a_community_and_prints_tokens_that_work() {
             .len(),
         3
     );
+}
+
+/// Two `agora serve` processes on one PostgreSQL store; one is killed
+/// (SIGKILL) while both take transfers. The other keeps serving throughout,
+/// and every transfer either acknowledged is in the log exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_share_a_postgres_store_and_one_keeps_serving_when_the_other_is_killed() {
+    use crate::helpers::{SECRET, SHARED_KEY_ENCRYPTION_KEY, TestApp, operator};
+    use serde_json::{Value, json};
+
+    let Some(url) = crate::support::postgres::fresh_schema().await else {
+        return;
+    };
+    let settings = [
+        "--store",
+        url.as_str(),
+        "--jwt-secret",
+        SECRET,
+        "--key-encryption-key",
+        SHARED_KEY_ENCRYPTION_KEY,
+    ];
+    let (mut killed, address_a, _) = start_with(&settings);
+    let (mut survivor, address_b, _) = start_with(&settings);
+    let a = TestApp::remote(address_a.parse().unwrap());
+    let b = TestApp::remote(address_b.parse().unwrap());
+    a.create_community().await;
+    let alice = a.member_in_good_standing("Alice", 1).await;
+    let bruno = a.member_in_good_standing("Bruno", 1).await;
+
+    // Alice and Bruno pay each other an hour, in turn, through both
+    // instances; A is killed half-way.
+    let send = |app: &TestApp, n: usize| {
+        let (payer, payee) = if n.is_multiple_of(2) {
+            (&alice, &bruno)
+        } else {
+            (&bruno, &alice)
+        };
+        app.client
+            .post(app.url(&app.path("/transfers")))
+            .bearer_auth(app.pioneer_token(payer))
+            .header("Idempotency-Key", format!("transfer-{n}"))
+            .json(&json!({"payee": format!("pioneer:{payee}"), "hours": "1.00"}))
+            .send()
+    };
+    let mut acknowledged = Vec::new();
+    let mut after_the_kill = 0;
+    for n in 0..120 {
+        if n == 60 {
+            killed.kill().unwrap();
+            killed.wait().unwrap();
+        }
+        // Sent together: the two instances race for the same stream.
+        let (through_a, through_b) = tokio::join!(send(&a, 2 * n), send(&b, 2 * n + 1));
+        let through_b = through_b.unwrap();
+        if n >= 60 {
+            assert!(through_a.is_err(), "the killed instance still answers");
+            after_the_kill += 1;
+        }
+        for response in through_a.into_iter().chain([through_b]) {
+            let status = response.status();
+            let body: Value = response.json().await.unwrap();
+            match status.as_u16() {
+                200 => {
+                    acknowledged.push(body["events"][0]["event_id"].as_str().unwrap().to_owned())
+                }
+                // Alice or Bruno at a limit: refused, as it should be.
+                409 => assert!(
+                    body["rule"].as_str().unwrap().starts_with("credit-"),
+                    "{body}"
+                ),
+                other => panic!("a transfer was answered {other}: {body}"),
+            }
+        }
+    }
+
+    let log: Value = b
+        .get(&b.path("/log?limit=4096"), &operator())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let recorded: Vec<&str> = log["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|event| event["type"] == "TimeCreditsTransferred")
+        .map(|event| event["event_id"].as_str().unwrap())
+        .collect();
+    let accounts: Value = b
+        .get(&b.path("/accounts"), &operator())
+        .await
+        .json()
+        .await
+        .unwrap();
+    terminate(&mut survivor);
+
+    assert_eq!(after_the_kill, 60);
+    for id in &acknowledged {
+        assert_eq!(
+            recorded.iter().filter(|recorded| *recorded == id).count(),
+            1,
+            "acknowledged transfer {id} is not in the log exactly once"
+        );
+    }
+    assert!(
+        acknowledged.len() >= 120,
+        "{} acknowledged",
+        acknowledged.len()
+    );
+    assert_eq!(accounts["totals"]["sum_of_balances"], "0.00", "{accounts}");
 }

@@ -23,7 +23,9 @@ pub async fn fresh_schema() -> Option<String> {
     let schema = format!("agora_test_{}", uuid::Uuid::now_v7().simple());
     let (client, connection) = tokio_postgres::connect(&url, NoTls)
         .await
-        .unwrap_or_else(|error| panic!("cannot reach the test database at {URL_VARIABLE}: {error}"));
+        .unwrap_or_else(|error| {
+            panic!("cannot reach the test database at {URL_VARIABLE}: {error}")
+        });
     let driver = tokio::spawn(connection);
     client
         .batch_execute(&format!("CREATE SCHEMA {schema}"))
@@ -32,5 +34,7 @@ pub async fn fresh_schema() -> Option<String> {
     drop(client);
     let _ = driver.await;
     let separator = if url.contains('?') { '&' } else { '?' };
-    Some(format!("{url}{separator}options=-c%20search_path%3D{schema}"))
+    Some(format!(
+        "{url}{separator}options=-c%20search_path%3D{schema}"
+    ))
 }

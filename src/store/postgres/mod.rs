@@ -59,7 +59,8 @@ pub const HEAD_POLL_EVERY: Duration = Duration::from_secs(1);
 /// Index entries inserted per statement.
 const INDEX_ROWS_PER_STATEMENT: usize = 10_000;
 
-const SELECT_EVENTS: &str = "SELECT stream, revision, position, event_id, event_type, data, metadata
+const SELECT_EVENTS: &str =
+    "SELECT stream, revision, position, event_id, event_type, data, metadata
      FROM agora_events";
 
 /// The store in a PostgreSQL database.

@@ -85,10 +85,7 @@ impl Writer {
         let transaction = client.transaction().await.map_err(translate)?;
         // The lock that orders every append of every instance.
         let head = transaction
-            .query_one(
-                "SELECT next_position FROM agora_log_head FOR UPDATE",
-                &[],
-            )
+            .query_one("SELECT next_position FROM agora_log_head FOR UPDATE", &[])
             .await
             .map_err(translate)?;
         let first_position = from_sql(head.get(0));
