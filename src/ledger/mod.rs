@@ -6,10 +6,12 @@
 //! not wait on each other.
 //!
 //! If an append finds that someone else wrote first (several service
-//! instances on EventStoreDB), the writer catches up from the log, decides
-//! the batch again and retries, a bounded number of times. If an append
-//! fails, every command of the batch fails and the state stays at the last
-//! durable revision.
+//! instances on one PostgreSQL store), the writer catches up from the log,
+//! decides the batch again and retries, a bounded number of times. If an
+//! append fails, every command of the batch fails and the state stays at
+//! the last durable revision. On such a shared store every ledger also
+//! follows the whole log, so that each writer catches up with what the
+//! other instances record between its own batches (ADR 11).
 //!
 //! The state is made of persistent maps: the writer's copy for a batch and
 //! the durable view readers hold share their nodes. Histories, statements
