@@ -88,6 +88,17 @@ pub enum Command {
         #[arg(long)]
         output: PathBuf,
     },
+    /// Copy every stream of a store, and its personal-data keys, into an
+    /// empty store (another backend, say), then verify that the copy's
+    /// chains and figures are the source's. Stop the service first.
+    Migrate {
+        /// The store to copy: `sqlite://PATH` or `postgres://…`.
+        #[arg(long)]
+        from: String,
+        /// The empty store to copy into.
+        #[arg(long)]
+        to: String,
+    },
     /// Replay the log into fresh projections and report any difference from the ledger's.
     Rebuild {
         #[command(flatten)]

@@ -194,6 +194,7 @@ async fn run(command: Command) -> Result<ExitCode, ExitCode> {
             report(resolve(&config)?, community, period, format, output).await
         }
         Command::Backup { config, output } => backup(resolve(&config)?, output).await,
+        Command::Migrate { from, to } => migrate(&from, &to).await,
         Command::Rebuild { config } => {
             let config = resolve(&config)?;
             let options = match agora::app::ledger_options(&config) {
@@ -314,6 +315,36 @@ async fn report(
     store.shutdown().await;
     written.map_err(|error| failed("report", error))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `agora migrate`: every stream and key of one store into an empty one,
+/// verified.
+async fn migrate(from: &str, to: &str) -> Result<ExitCode, ExitCode> {
+    let location = |url: &str, what: &str| {
+        url.parse::<StoreLocation>()
+            .map_err(|error| failed(&format!("reading --{what}"), error))
+    };
+    let (from, to) = (location(from, "from")?, location(to, "to")?);
+    if from == to {
+        eprintln!("agora: --from and --to name the same store");
+        return Err(ExitCode::from(USAGE));
+    }
+    let source = open_store(&from)
+        .await
+        .map_err(|error| failed("opening the source store", error))?;
+    let target = open_store(&to)
+        .await
+        .map_err(|error| failed("opening the target store", error))?;
+    let migrated = audit::migrate(&*source, &*target).await;
+    source.shutdown().await;
+    target.shutdown().await;
+    if matches!(migrated, Ok(true)) {
+        eprintln!(
+            "agora: personal-data keys were copied as they are wrapped: start the target \
+             with the source's key-encryption key"
+        );
+    }
+    Ok(verdict(migrated, "migration"))
 }
 
 /// `agora backup`: a verified copy of the embedded store, keys included.

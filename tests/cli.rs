@@ -1,6 +1,8 @@
-//! The `agora` command line: `token`, `openapi`, `demo`.
+//! The `agora` command line: `token`, `openapi`, `demo`, `migrate`.
 
 use std::process::Command;
+
+mod support;
 
 use agora::auth::{Authenticator, Secret, Verifier};
 
@@ -128,4 +130,87 @@ fn demo_seeds_the_store_once() {
         .filter(|e| e.event_type == "CommunityCreated")
         .count();
     assert_eq!(created, 1, "the second run seeded again");
+}
+
+/// Every event of a store, as its bytes, in each stream's order, and its
+/// personal-data keys.
+async fn contents(
+    url: &str,
+) -> (
+    Vec<(String, u64, uuid::Uuid, String, Vec<u8>, Vec<u8>)>,
+    Vec<(uuid::Uuid, Vec<u8>)>,
+) {
+    use agora::store::{EventStore, Pages};
+    let store = agora::app::open_store(&url.parse().unwrap()).await.unwrap();
+    let mut events = Vec::new();
+    let mut pages = Pages::of_log(&*store, 0);
+    loop {
+        let page = pages.next_page().await.unwrap();
+        if page.is_empty() {
+            break;
+        }
+        events.extend(page.into_iter().map(|event| {
+            (
+                event.stream,
+                event.revision,
+                event.event_id,
+                event.event_type,
+                event.data,
+                event.metadata,
+            )
+        }));
+    }
+    events.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    let keys = store.load_keys().await.unwrap();
+    store.shutdown().await;
+    (events, keys)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_copies_every_event_and_key_byte_for_byte_and_verifies_the_copy() {
+    let directory = tempfile::tempdir().unwrap();
+    let sqlite = |name: &str| format!("sqlite://{}", directory.path().join(name).display());
+    let (source, copy) = (sqlite("source.db"), sqlite("copy.db"));
+    let seeded = agora(&["demo", "--store", &source, "--jwt-secret", SECRET]);
+    assert!(seeded.status.success());
+    // Through PostgreSQL and back when there is one; SQLite to SQLite
+    // otherwise.
+    let postgres = support::postgres::fresh_schema().await;
+    let mut hops = vec![source.clone()];
+    hops.extend(postgres.clone());
+    hops.push(copy.clone());
+
+    for pair in hops.windows(2) {
+        let migrated = agora(&["migrate", "--from", &pair[0], "--to", &pair[1]]);
+        let stdout = String::from_utf8_lossy(&migrated.stdout);
+        assert!(
+            migrated.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&migrated.stderr)
+        );
+        assert!(
+            stdout.contains("the target's chains and figures are the source's"),
+            "{stdout}"
+        );
+    }
+    let again = agora(&["migrate", "--from", &source, "--to", &copy]);
+
+    let (before, keys_before) = contents(&source).await;
+    let (after, keys_after) = contents(&copy).await;
+    assert!(before.len() > 1_000, "{} events", before.len());
+    assert_eq!(
+        after, before,
+        "the copy's events are not the source's, byte for byte"
+    );
+    assert!(!keys_before.is_empty());
+    assert_eq!(keys_after, keys_before);
+    if let Some(postgres) = &postgres {
+        assert_eq!(contents(postgres).await.0, before);
+    }
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("not empty"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
 }

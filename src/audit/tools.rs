@@ -1,4 +1,5 @@
-//! The audit commands of the CLI: `verify`, `export`, `import`, `rebuild`.
+//! The audit commands of the CLI: `verify`, `export`, `import`, `migrate`,
+//! `rebuild`, `backup`.
 //! Each prints what it found and returns whether all was well.
 
 use std::collections::BTreeMap;
@@ -15,7 +16,9 @@ use super::verify::{Verification, same_state};
 use super::{verify_lines, verify_store};
 use crate::clock::SystemClock;
 use crate::ledger::Ledger;
-use crate::store::{APPEND_EVENTS_MAX, EventStore, Pages, SqliteStore};
+use crate::store::{
+    APPEND_BYTES_MAX, APPEND_EVENTS_MAX, EventStore, Pages, ProposedEvent, SqliteStore, StoredEvent,
+};
 
 /// What went wrong, for the command line.
 pub type ToolError = Box<dyn std::error::Error + Send + Sync>;
@@ -282,6 +285,125 @@ async fn write_all(lines: &[ExportLine], path: &Path) -> Result<u64, ToolError> 
     drop(store);
     bar.finish_and_clear();
     Ok(count)
+}
+
+/// `agora migrate`: every stream of `source` into `target`, which must be
+/// empty, in the log's order, with each event's id, type and bytes (so its
+/// hash) unchanged, and the personal-data keys as they are wrapped. Both
+/// stores are then verified; true only if the target's chains, heads,
+/// figures and keys are the source's. Snapshots, verified marks and the
+/// index are not copied: the target's first start makes them again.
+pub async fn migrate(source: &dyn EventStore, target: &dyn EventStore) -> Result<bool, ToolError> {
+    if !target.streams().await?.is_empty() || target.end_position().await? > 0 {
+        return Err("the target store is not empty: migrate only into an empty store".into());
+    }
+    let bar = progress(source.end_position().await.unwrap_or(0), "migrating");
+    let mut pages = Pages::of_log(source, 0);
+    let mut copied = 0;
+    loop {
+        let page = pages.next_page().await?;
+        if page.is_empty() {
+            break;
+        }
+        for run in page.chunk_by(|a, b| a.stream == b.stream) {
+            for append in appends_of(run) {
+                let proposed: Vec<ProposedEvent> = append
+                    .iter()
+                    .map(|event| ProposedEvent {
+                        event_id: event.event_id,
+                        event_type: event.event_type.clone(),
+                        data: event.data.clone(),
+                        metadata: event.metadata.clone(),
+                    })
+                    .collect();
+                target
+                    .append(
+                        &append[0].stream,
+                        expected_before(append[0].revision),
+                        proposed,
+                    )
+                    .await?;
+                copied += append.len() as u64;
+                bar.inc(append.len() as u64);
+            }
+        }
+    }
+    let keys = source.load_keys().await?;
+    for (id, key) in &keys {
+        target.put_key(*id, key.clone()).await?;
+    }
+    bar.finish_and_clear();
+
+    let before = verify_store(source, None).await?;
+    let after = verify_store(target, None).await?;
+    let mut out = std::io::stdout().lock();
+    let mut ok = true;
+    for verification in &after {
+        ok &= print_verification(verification, &mut out)?;
+    }
+    let summary = |verifications: &[Verification]| -> Vec<_> {
+        verifications
+            .iter()
+            .map(|v| {
+                let checks: Vec<_> = v
+                    .checks
+                    .iter()
+                    .map(|check| (check.rule, check.holds, check.detail.clone()))
+                    .collect();
+                (
+                    v.stream.clone(),
+                    v.events,
+                    v.head,
+                    v.first_break.is_none(),
+                    checks,
+                )
+            })
+            .collect()
+    };
+    if summary(&before) != summary(&after) {
+        writeln!(
+            out,
+            "the target's chains or figures differ from the source's"
+        )?;
+        ok = false;
+    }
+    let kept = target.load_keys().await?;
+    if kept != keys {
+        writeln!(
+            out,
+            "the target's personal-data keys differ from the source's"
+        )?;
+        ok = false;
+    }
+    if ok {
+        writeln!(
+            out,
+            "migrated {copied} events of {} streams and {} personal-data keys; \
+             the target's chains and figures are the source's",
+            after.len(),
+            keys.len()
+        )?;
+    }
+    Ok(ok)
+}
+
+/// A stream's run of events cut into appends the store takes: at most
+/// [`APPEND_EVENTS_MAX`] events and [`APPEND_BYTES_MAX`] bytes each.
+fn appends_of(run: &[StoredEvent]) -> Vec<&[StoredEvent]> {
+    let mut appends = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (at, event) in run.iter().enumerate() {
+        let size = event.data.len() + event.metadata.len();
+        if at > start && (at - start == APPEND_EVENTS_MAX || bytes + size > APPEND_BYTES_MAX) {
+            appends.push(&run[start..at]);
+            (start, bytes) = (at, 0);
+        }
+        bytes += size;
+    }
+    if start < run.len() {
+        appends.push(&run[start..]);
+    }
+    appends
 }
 
 /// `agora rebuild`: the state the ledger builds as it loads, against a
