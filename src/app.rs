@@ -121,8 +121,8 @@ pub async fn open_store(location: &StoreLocation) -> Result<Arc<dyn EventStore>,
 impl Application {
     pub async fn build(config: &Config) -> Result<Self, StartError> {
         let auth = Arc::new(authenticator(&config.auth)?);
-        let store = open_store(&config.store).await?;
         let options = ledger_options(config)?;
+        let store = open_store(&config.store).await?;
         if config.read_only {
             tracing::warn!("read-only: every command will be refused");
         }

@@ -121,6 +121,10 @@ pub enum KeyEncryption {
     Given(Secret),
     /// None: keys are kept bare (the in-memory store keeps nothing anyway).
     Unwrapped,
+    /// None given where one is needed (a PostgreSQL store, which every
+    /// instance shares): the tools that touch no personal data run, the
+    /// service refuses to start.
+    NotGiven,
 }
 
 /// Where events are kept.
@@ -232,6 +236,7 @@ impl Config {
             }
             KeyEncryption::Given(text) => Some(KeyEncryptionKey::from_text(text.expose())?),
             KeyEncryption::Unwrapped => None,
+            KeyEncryption::NotGiven => return Err(crate::ledger::WrappingError::NotGiven),
         };
         let previous = self
             .previous_key_encryption_key_file
@@ -290,15 +295,9 @@ impl ConfigArgs {
                 KeyEncryption::File(beside.into())
             }
             (None, None, StoreLocation::Memory) => KeyEncryption::Unwrapped,
-            (None, None, StoreLocation::Postgres(_)) => {
-                // No file lies beside a database, and every instance must
-                // wrap keys with the same key: the operator names it.
-                return Err(ConfigError::Store(
-                    "a PostgreSQL store needs the key that wraps personal-data keys, the same \
-                     for every instance: --key-encryption-key or --key-encryption-key-file"
-                        .into(),
-                ));
-            }
+            // No file lies beside a database, and every instance must wrap
+            // keys with the same key: the operator names it.
+            (None, None, StoreLocation::Postgres(_)) => KeyEncryption::NotGiven,
         };
         Ok(Config {
             store,

@@ -279,14 +279,21 @@ async fn export(
 
 /// `agora import`: an export file into an empty embedded store.
 async fn import(config: Config, file: PathBuf) -> Result<ExitCode, ExitCode> {
-    let StoreLocation::Sqlite(target) = &config.store else {
-        eprintln!("agora: import needs a sqlite:// store");
-        return Err(ExitCode::from(USAGE));
+    let imported = match &config.store {
+        StoreLocation::Sqlite(target) => audit::import(&file, target).await,
+        StoreLocation::Postgres(_) => {
+            let store = store_of(&config).await?;
+            let imported = audit::import_into(&file, &*store).await;
+            store.shutdown().await;
+            imported
+        }
+        StoreLocation::Memory => {
+            eprintln!("agora: a memory:// store keeps nothing to import into");
+            return Err(ExitCode::from(USAGE));
+        }
     };
-    let count = audit::import(&file, target)
-        .await
-        .map_err(|error| failed("import", error))?;
-    eprintln!("agora: imported {count} events into {}", target.display());
+    let count = imported.map_err(|error| failed("import", error))?;
+    eprintln!("agora: imported {count} events into {}", config.store);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -349,9 +356,21 @@ async fn migrate(from: &str, to: &str) -> Result<ExitCode, ExitCode> {
 
 /// `agora backup`: a verified copy of the embedded store, keys included.
 async fn backup(config: Config, output: PathBuf) -> Result<ExitCode, ExitCode> {
-    let StoreLocation::Sqlite(store) = &config.store else {
-        eprintln!("agora: backup needs a sqlite:// store");
-        return Err(ExitCode::from(USAGE));
-    };
-    Ok(verdict(audit::backup(store, &output).await, "backup"))
+    use agora::audit::tools::BackupSource;
+    match &config.store {
+        StoreLocation::Sqlite(store) => Ok(verdict(
+            audit::backup(BackupSource::File(store), &output).await,
+            "backup",
+        )),
+        StoreLocation::Postgres(_) => {
+            let store = store_of(&config).await?;
+            let backed_up = audit::backup(BackupSource::Store(&*store), &output).await;
+            store.shutdown().await;
+            Ok(verdict(backed_up, "backup"))
+        }
+        StoreLocation::Memory => {
+            eprintln!("agora: a memory:// store keeps nothing to back up");
+            Err(ExitCode::from(USAGE))
+        }
+    }
 }

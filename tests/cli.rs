@@ -214,3 +214,51 @@ async fn migrate_copies_every_event_and_key_byte_for_byte_and_verifies_the_copy(
         String::from_utf8_lossy(&again.stderr)
     );
 }
+
+#[test]
+fn serve_on_postgres_without_a_key_encryption_key_says_what_is_missing() {
+    // Refused before any connection: no database needed.
+    let output = agora(&["serve", "--store", "postgres://agora@127.0.0.1:1/agora"]);
+
+    assert!(!output.status.success());
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(message.contains("--key-encryption-key"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_store_is_imported_into_and_backed_up_through_the_port() {
+    let Some(postgres) = support::postgres::fresh_schema().await else {
+        return;
+    };
+    let directory = tempfile::tempdir().unwrap();
+    let path = |name: &str| directory.path().join(name).display().to_string();
+    let source = format!("sqlite://{}", path("source.db"));
+    assert!(
+        agora(&["demo", "--store", &source, "--jwt-secret", SECRET])
+            .status
+            .success()
+    );
+    let export = path("export.jsonl");
+    let exported = agora(&["export", "--store", &source, "--output", &export]);
+    assert!(exported.status.success());
+
+    let imported = agora(&["import", "--store", &postgres, "--file", &export]);
+    let twice = agora(&["import", "--store", &postgres, "--file", &export]);
+    let backup = path("backup.db");
+    let backed_up = agora(&["backup", "--store", &postgres, "--output", &backup]);
+
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+    assert!(String::from_utf8_lossy(&twice.stderr).contains("not empty"));
+    assert!(
+        backed_up.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&backed_up.stdout),
+        String::from_utf8_lossy(&backed_up.stderr)
+    );
+    let (events, _) = contents(&source).await;
+    assert_eq!(contents(&format!("sqlite://{backup}")).await.0, events);
+}

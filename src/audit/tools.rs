@@ -137,20 +137,7 @@ pub async fn export(
 /// events go into a new file beside the target, which replaces the target
 /// only once everything is durable: on any error the target is untouched.
 pub async fn import(file: &Path, target: &Path) -> Result<u64, ToolError> {
-    let lines = read_lines(BufReader::new(File::open(file)?))?;
-    let broken: Vec<Verification> = verify_lines(&lines)
-        .into_iter()
-        .filter(|verification| verification.first_break.is_some())
-        .collect();
-    if let Some(verification) = broken.first() {
-        let mut message = Vec::new();
-        print_verification(verification, &mut message)?;
-        return Err(format!(
-            "the file's chain does not verify; nothing imported\n{}",
-            String::from_utf8_lossy(&message)
-        )
-        .into());
-    }
+    let lines = verified_lines(file)?;
     if target.exists() && !is_empty_store(target)? {
         return Err(format!(
             "{} is not an empty Agora store: import only into an empty store",
@@ -160,7 +147,13 @@ pub async fn import(file: &Path, target: &Path) -> Result<u64, ToolError> {
     }
     let staging = staging_path(target);
     remove_store_files(&staging)?;
-    let imported = match write_all(&lines, &staging).await {
+    let written = async {
+        let store = SqliteStore::open(&staging)?;
+        let written = write_all(&lines, &store).await;
+        store.shutdown().await;
+        written
+    };
+    let imported = match written.await {
         Ok(count) => into_one_file(&staging).map(|()| count),
         Err(error) => Err(error),
     };
@@ -178,6 +171,38 @@ pub async fn import(file: &Path, target: &Path) -> Result<u64, ToolError> {
             Err(error)
         }
     }
+}
+
+/// `agora import` into a store another backend keeps (PostgreSQL): the
+/// export's events appended through the store's port, if it is empty. A
+/// failure half-way leaves what was appended: empty the store (drop its
+/// schema) before trying again.
+pub async fn import_into(file: &Path, target: &dyn EventStore) -> Result<u64, ToolError> {
+    let lines = verified_lines(file)?;
+    if !target.streams().await?.is_empty() || target.end_position().await? > 0 {
+        return Err("the store is not empty: import only into an empty store".into());
+    }
+    write_all(&lines, target).await
+}
+
+/// The lines of an export whose every chain verifies; a file that does not
+/// is refused whole.
+fn verified_lines(file: &Path) -> Result<Vec<ExportLine>, ToolError> {
+    let lines = read_lines(BufReader::new(File::open(file)?))?;
+    let broken: Vec<Verification> = verify_lines(&lines)
+        .into_iter()
+        .filter(|verification| verification.first_break.is_some())
+        .collect();
+    if let Some(verification) = broken.first() {
+        let mut message = Vec::new();
+        print_verification(verification, &mut message)?;
+        return Err(format!(
+            "the file's chain does not verify; nothing imported\n{}",
+            String::from_utf8_lossy(&message)
+        )
+        .into());
+    }
+    Ok(lines)
 }
 
 /// Moves everything a store's write-ahead log holds into its file and
@@ -264,8 +289,7 @@ fn remove_with_suffixes(path: &Path, suffixes: &[&str]) -> std::io::Result<()> {
     Ok(())
 }
 
-async fn write_all(lines: &[ExportLine], path: &Path) -> Result<u64, ToolError> {
-    let store = SqliteStore::open(path)?;
+async fn write_all(lines: &[ExportLine], store: &dyn EventStore) -> Result<u64, ToolError> {
     let bar = progress(lines.len() as u64, "importing");
     let mut by_stream: BTreeMap<&str, Vec<&ExportLine>> = BTreeMap::new();
     for line in lines {
@@ -281,8 +305,6 @@ async fn write_all(lines: &[ExportLine], path: &Path) -> Result<u64, ToolError> 
             bar.inc(chunk.len() as u64);
         }
     }
-    store.shutdown().await;
-    drop(store);
     bar.finish_and_clear();
     Ok(count)
 }
@@ -294,46 +316,7 @@ async fn write_all(lines: &[ExportLine], path: &Path) -> Result<u64, ToolError> 
 /// figures and keys are the source's. Snapshots, verified marks and the
 /// index are not copied: the target's first start makes them again.
 pub async fn migrate(source: &dyn EventStore, target: &dyn EventStore) -> Result<bool, ToolError> {
-    if !target.streams().await?.is_empty() || target.end_position().await? > 0 {
-        return Err("the target store is not empty: migrate only into an empty store".into());
-    }
-    let bar = progress(source.end_position().await.unwrap_or(0), "migrating");
-    let mut pages = Pages::of_log(source, 0);
-    let mut copied = 0;
-    loop {
-        let page = pages.next_page().await?;
-        if page.is_empty() {
-            break;
-        }
-        for run in page.chunk_by(|a, b| a.stream == b.stream) {
-            for append in appends_of(run) {
-                let proposed: Vec<ProposedEvent> = append
-                    .iter()
-                    .map(|event| ProposedEvent {
-                        event_id: event.event_id,
-                        event_type: event.event_type.clone(),
-                        data: event.data.clone(),
-                        metadata: event.metadata.clone(),
-                    })
-                    .collect();
-                target
-                    .append(
-                        &append[0].stream,
-                        expected_before(append[0].revision),
-                        proposed,
-                    )
-                    .await?;
-                copied += append.len() as u64;
-                bar.inc(append.len() as u64);
-            }
-        }
-    }
-    let keys = source.load_keys().await?;
-    for (id, key) in &keys {
-        target.put_key(*id, key.clone()).await?;
-    }
-    bar.finish_and_clear();
-
+    let (copied, keys) = copy_store(source, target).await?;
     let before = verify_store(source, None).await?;
     let after = verify_store(target, None).await?;
     let mut out = std::io::stdout().lock();
@@ -385,6 +368,56 @@ pub async fn migrate(source: &dyn EventStore, target: &dyn EventStore) -> Result
         )?;
     }
     Ok(ok)
+}
+
+/// Copies every stream of `source` into the empty `target`, in the log's
+/// order, ids and bytes unchanged, then the personal-data keys as they are
+/// wrapped. Each stream is copied up to where it stood when the copy
+/// reached it. Returns how many events were copied, and the keys.
+async fn copy_store(
+    source: &dyn EventStore,
+    target: &dyn EventStore,
+) -> Result<(u64, Vec<crate::store::StoredKey>), ToolError> {
+    if !target.streams().await?.is_empty() || target.end_position().await? > 0 {
+        return Err("the target store is not empty: copy only into an empty store".into());
+    }
+    let bar = progress(source.end_position().await.unwrap_or(0), "migrating");
+    let mut pages = Pages::of_log(source, 0);
+    let mut copied = 0;
+    loop {
+        let page = pages.next_page().await?;
+        if page.is_empty() {
+            break;
+        }
+        for run in page.chunk_by(|a, b| a.stream == b.stream) {
+            for append in appends_of(run) {
+                let proposed: Vec<ProposedEvent> = append
+                    .iter()
+                    .map(|event| ProposedEvent {
+                        event_id: event.event_id,
+                        event_type: event.event_type.clone(),
+                        data: event.data.clone(),
+                        metadata: event.metadata.clone(),
+                    })
+                    .collect();
+                target
+                    .append(
+                        &append[0].stream,
+                        expected_before(append[0].revision),
+                        proposed,
+                    )
+                    .await?;
+                copied += append.len() as u64;
+                bar.inc(append.len() as u64);
+            }
+        }
+    }
+    let keys = source.load_keys().await?;
+    for (id, key) in &keys {
+        target.put_key(*id, key.clone()).await?;
+    }
+    bar.finish_and_clear();
+    Ok((copied, keys))
 }
 
 /// A stream's run of events cut into appends the store takes: at most
@@ -479,7 +512,7 @@ pub async fn report(
 /// under a temporary name beside the target, verified, then given its name
 /// without ever replacing a file. On any failure nothing is left under the
 /// target's name. Restoring is copying it back while the service is stopped.
-pub async fn backup(store: &Path, copy: &Path) -> Result<bool, ToolError> {
+pub async fn backup(store: BackupSource<'_>, copy: &Path) -> Result<bool, ToolError> {
     if copy.exists() {
         return Err(format!(
             "{} already exists: a backup never overwrites a file",
@@ -529,10 +562,36 @@ pub async fn backup(store: &Path, copy: &Path) -> Result<bool, ToolError> {
     Ok(ok)
 }
 
+/// What a backup copies.
+#[derive(Clone, Copy)]
+pub enum BackupSource<'a> {
+    /// The embedded store's file: copied whole, as SQLite sees it at one
+    /// instant.
+    File(&'a Path),
+    /// A store another backend keeps (PostgreSQL): copied through the port
+    /// into an embedded store file, stream by stream. Each stream is copied
+    /// up to where it stood when the copy reached it, so every chain in
+    /// the copy is whole even while the service writes.
+    Store(&'a dyn EventStore),
+}
+
 /// Copies the store into `staging`, syncs it, and verifies its chains.
 /// Returns whether all verified, and the events and keys it holds.
-async fn copy_and_verify(store: &Path, staging: &Path) -> Result<(bool, u64, usize), ToolError> {
-    crate::store::backup(store, staging)?;
+async fn copy_and_verify(
+    store: BackupSource<'_>,
+    staging: &Path,
+) -> Result<(bool, u64, usize), ToolError> {
+    match store {
+        BackupSource::File(store) => crate::store::backup(store, staging)?,
+        BackupSource::Store(store) => {
+            let copy = SqliteStore::open(staging)?;
+            let copied = copy_store(store, &copy).await;
+            copy.shutdown().await;
+            drop(copy);
+            copied?;
+            into_one_file(staging)?;
+        }
+    }
     File::open(staging)?.sync_all()?;
     let opened = SqliteStore::open(staging)?;
     let verifications = verify_store(&opened, None).await;

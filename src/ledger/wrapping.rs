@@ -49,6 +49,11 @@ pub enum WrappingError {
     )]
     Missing,
     #[error(
+        "a PostgreSQL store needs the key that wraps personal-data keys, the same for every \
+         instance: --key-encryption-key or --key-encryption-key-file"
+    )]
+    NotGiven,
+    #[error(
         "the key of pioneer {pioneer} does not open with the key-encryption key given \
          (nor with the previous one, if given): is it the right one?"
     )]
