@@ -11,7 +11,7 @@ use tokio::net::TcpListener;
 
 use crate::auth::{Authenticator, KeyError, Secret, Verifier};
 use crate::clock::SystemClock;
-use crate::config::{AuthSettings, Config, JwtAlgorithm, StoreLocation};
+use crate::config::{AuthSettings, Config, JwtAlgorithm, KeyEncryption, StoreLocation};
 use crate::http::{AppState, router};
 use crate::ledger::{Ledger, LedgerError};
 use crate::store::{EventStore, MemoryStore, PostgresStore, SqliteStore, StoreError};
@@ -121,8 +121,14 @@ pub async fn open_store(location: &StoreLocation) -> Result<Arc<dyn EventStore>,
 impl Application {
     pub async fn build(config: &Config) -> Result<Self, StartError> {
         let auth = Arc::new(authenticator(&config.auth)?);
-        let options = ledger_options(config)?;
+        if config.key_encryption == KeyEncryption::NotGiven {
+            // Said before connecting to anything.
+            return Err(crate::ledger::WrappingError::NotGiven.into());
+        }
+        // The store first: it makes the folder a key-encryption key file
+        // beside it is made in.
         let store = open_store(&config.store).await?;
+        let options = ledger_options(config)?;
         if config.read_only {
             tracing::warn!("read-only: every command will be refused");
         }

@@ -123,7 +123,11 @@ fn demo_seeds_the_store_once() {
     let store = agora::store::SqliteStore::open(directory.path().join("agora.db")).unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let events = runtime
-        .block_on(agora::store::EventStore::read_all(&store, 0, 4_096))
+        .block_on(agora::store::EventStore::read_all(
+            &store,
+            agora::store::LogCursor::START,
+            4_096,
+        ))
         .unwrap();
     let created = events
         .iter()
@@ -140,10 +144,10 @@ async fn contents(
     Vec<(String, u64, uuid::Uuid, String, Vec<u8>, Vec<u8>)>,
     Vec<(uuid::Uuid, Vec<u8>)>,
 ) {
-    use agora::store::{EventStore, Pages};
+    use agora::store::Pages;
     let store = agora::app::open_store(&url.parse().unwrap()).await.unwrap();
     let mut events = Vec::new();
-    let mut pages = Pages::of_log(&*store, 0);
+    let mut pages = Pages::of_log(&*store, agora::store::LogCursor::START);
     loop {
         let page = pages.next_page().await.unwrap();
         if page.is_empty() {

@@ -195,9 +195,12 @@ async fn save_snapshots_forever(store: Arc<SqliteStore>) {
 }
 
 async fn read_everything(store: &dyn EventStore) -> Vec<StoredEvent> {
-    let mut events = Vec::new();
+    let mut events: Vec<StoredEvent> = Vec::new();
     loop {
-        let page = store.read_all(events.len() as u64, 4_096).await.unwrap();
+        let after = events
+            .last()
+            .map_or(agora::store::LogCursor::START, |last| last.cursor);
+        let page = store.read_all(after, 4_096).await.unwrap();
         if page.is_empty() {
             return events;
         }

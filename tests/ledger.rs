@@ -139,7 +139,14 @@ async fn a_command_is_recorded_durably_and_shows_in_the_snapshot() {
     let view = ledger.view(&slug()).unwrap();
     assert_eq!(view.revision, 0);
     assert_eq!(view.head, outcome.events[0].record.hash);
-    assert_eq!(store.read_all(0, 10).await.unwrap().len(), 1);
+    assert_eq!(
+        store
+            .read_all(agora::store::LogCursor::START, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     assert_eq!(ledger.communities(), vec![slug()]);
 }
 
@@ -168,7 +175,14 @@ async fn a_refused_command_records_nothing() {
         unknown,
         Err(LedgerError::Rejected(Rejection::PioneerNotFound { .. }))
     ));
-    assert_eq!(store.read_all(0, 10).await.unwrap().len(), 1);
+    assert_eq!(
+        store
+            .read_all(agora::store::LogCursor::START, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -631,7 +645,14 @@ async fn a_retry_within_the_same_batch_is_recorded_once() {
     let (first, second) = (first.unwrap(), second.unwrap());
     assert_eq!(first.events, second.events);
     assert!(first.replayed != second.replayed);
-    assert_eq!(store.read_all(0, 10).await.unwrap().len(), 2);
+    assert_eq!(
+        store
+            .read_all(agora::store::LogCursor::START, 10)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 #[tokio::test]
@@ -683,7 +704,7 @@ impl EventStore for FlakyStore {
     }
     fn read_all(
         &self,
-        from: u64,
+        from: agora::store::LogCursor,
         limit: usize,
     ) -> BoxFuture<'_, Result<Vec<StoredEvent>, StoreError>> {
         self.inner.read_all(from, limit)
@@ -740,7 +761,7 @@ impl EventStore for FlakyStore {
     ) -> BoxFuture<'a, Result<Option<(u64, agora_events::Hash)>, StoreError>> {
         self.inner.load_verified_mark(stream)
     }
-    fn subscribe_all(&self, from: u64) -> Subscription {
+    fn subscribe_all(&self, from: agora::store::LogCursor) -> Subscription {
         self.inner.subscribe_all(from)
     }
     fn put_key(&self, id: Uuid, key: Vec<u8>) -> BoxFuture<'_, Result<(), StoreError>> {
@@ -1118,7 +1139,10 @@ mod ballots {
 
         // An auditor's view: the log, decoded, folded, everything up to and
         // with the closing event; then the published counting rules.
-        let stored = store.read_all(0, 10_000).await.unwrap();
+        let stored = store
+            .read_all(agora::store::LogCursor::START, 10_000)
+            .await
+            .unwrap();
         let mut replay = Communities::default();
         let mut recorded_result = None;
         for event in &stored {

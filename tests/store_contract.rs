@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use agora::store::{
-    EventStore, ExpectedRevision, IndexEntry, MemoryStore, ProposedEvent, SqliteStore, StoreError,
+    EventStore, ExpectedRevision, IndexEntry, LogCursor, MemoryStore, ProposedEvent, SqliteStore,
+    StoreError,
 };
 use uuid::Uuid;
 
@@ -99,7 +100,7 @@ async fn appends_and_reads_round_trip_byte_for_byte(subject: Subject) {
         assert_eq!(stored.data, sent.data);
         assert_eq!(stored.metadata, sent.metadata);
     }
-    assert_eq!(store.read_all(0, 100).await.unwrap(), read);
+    assert_eq!(store.read_all(LogCursor::START, 100).await.unwrap(), read);
 }
 
 async fn append_reports_revisions_and_positions(subject: Subject) {
@@ -131,7 +132,7 @@ async fn append_reports_revisions_and_positions(subject: Subject) {
         "{positions:?}"
     );
     let log: Vec<u64> = store
-        .read_all(0, 100)
+        .read_all(LogCursor::START, 100)
         .await
         .unwrap()
         .iter()
@@ -168,7 +169,10 @@ async fn wrong_expected_revisions_are_refused_and_change_nothing(subject: Subjec
         Err(StoreError::WrongExpectedRevision { actual: None, .. })
     ));
 
-    assert_eq!(store.read_all(0, 100).await.unwrap().len(), 2);
+    assert_eq!(
+        store.read_all(LogCursor::START, 100).await.unwrap().len(),
+        2
+    );
     assert!(store.read_stream("nobody", 0, 10).await.unwrap().is_empty());
 }
 
@@ -185,7 +189,10 @@ async fn a_duplicate_event_id_is_refused_and_changes_nothing(subject: Subject) {
         .await;
 
     assert_eq!(again, Err(StoreError::DuplicateEvent(first[0].event_id)));
-    assert_eq!(store.read_all(0, 100).await.unwrap().len(), 1);
+    assert_eq!(
+        store.read_all(LogCursor::START, 100).await.unwrap().len(),
+        1
+    );
 }
 
 async fn of_concurrent_appends_at_one_revision_exactly_one_wins(subject: Subject) {
@@ -234,14 +241,14 @@ async fn reads_page_from_a_revision_or_position(subject: Subject) {
     }
 
     let page = store.read_stream("odd", 2, 2).await.unwrap();
-    let all_page = store.read_all(3, 4).await.unwrap();
+    let log = store.read_all(LogCursor::START, 100).await.unwrap();
+    let all_page = store.read_all(log[2].cursor, 4).await.unwrap();
 
     assert_eq!(page.iter().map(|e| e.revision).collect::<Vec<_>>(), [2, 3]);
     assert!(page.iter().all(|e| e.stream == "odd"));
-    assert_eq!(all_page.len(), 4);
-    let first = all_page[0].position;
-    assert!(all_page.iter().all(|e| e.position >= 3));
-    assert!(store.read_all(first + 1_000, 10).await.unwrap().is_empty());
+    assert_eq!(all_page, log[3..7]);
+    let last = log.last().unwrap().cursor;
+    assert!(store.read_all(last, 10).await.unwrap().is_empty());
 }
 
 async fn a_subscription_sees_every_event_once_in_order_across_catch_up_and_live(subject: Subject) {
@@ -249,7 +256,7 @@ async fn a_subscription_sees_every_event_once_in_order_across_catch_up_and_live(
     for n in 0..50 {
         appended(&*store, &format!("s{}", n % 3), &[&format!("before-{n}")]).await;
     }
-    let mut subscription = store.subscribe_all(0);
+    let mut subscription = store.subscribe_all(LogCursor::START);
 
     // Live appends start while the subscriber is still catching up.
     let writer = {
@@ -274,18 +281,19 @@ async fn a_subscription_sees_every_event_once_in_order_across_catch_up_and_live(
     }
     writer.await.unwrap();
 
-    let log = store.read_all(0, 1_000).await.unwrap();
+    let log = store.read_all(LogCursor::START, 1_000).await.unwrap();
     assert_eq!(seen, log);
     let nothing_more = tokio::time::timeout(Duration::from_millis(100), subscription.next()).await;
     assert!(nothing_more.is_err(), "an event was delivered twice");
 }
 
-async fn a_subscription_from_a_position_starts_there(subject: Subject) {
+async fn a_subscription_from_a_cursor_starts_just_after_it(subject: Subject) {
     let store = &*subject.store;
     appended(store, "s", &["a", "b", "c"]).await;
-    let third = store.read_all(0, 10).await.unwrap()[2].clone();
+    let log = store.read_all(LogCursor::START, 10).await.unwrap();
+    let third = log[2].clone();
 
-    let mut subscription = store.subscribe_all(third.position);
+    let mut subscription = store.subscribe_all(log[1].cursor);
     let first = tokio::time::timeout(Duration::from_secs(10), subscription.next()).await;
 
     assert_eq!(
@@ -306,7 +314,7 @@ async fn shutdown_answers_queued_appends_then_refuses_new_ones(subject: Subject)
             })
         })
         .collect();
-    let mut subscription = store.subscribe_all(0);
+    let mut subscription = store.subscribe_all(LogCursor::START);
     // Once one append is durable the others are queued or on their way.
     tokio::time::timeout(Duration::from_secs(10), subscription.next())
         .await
@@ -326,7 +334,10 @@ async fn shutdown_answers_queued_appends_then_refuses_new_ones(subject: Subject)
             Err(other) => panic!("unexpected error {other}"),
         }
     }
-    assert_eq!(store.read_all(0, 1_000).await.unwrap().len(), acknowledged);
+    assert_eq!(
+        store.read_all(LogCursor::START, 1_000).await.unwrap().len(),
+        acknowledged
+    );
     let refused = store
         .append("s", ExpectedRevision::Any, vec![event("late")])
         .await;
@@ -466,22 +477,17 @@ async fn verified_marks_replace_each_other_per_stream(subject: Subject) {
     assert_eq!(store.load_verified_mark("t").await.unwrap(), None);
 }
 
-async fn the_end_of_the_log_is_where_the_next_event_goes(subject: Subject) {
+async fn the_end_of_the_log_is_the_cursor_after_its_last_event(subject: Subject) {
     let store = &*subject.store;
-    assert_eq!(store.end_position().await.unwrap(), 0);
+    assert_eq!(store.end_cursor().await.unwrap(), LogCursor::START);
+    appended(store, "s", &["a", "b"]).await;
 
-    let outcome = store
-        .append("s", ExpectedRevision::Any, vec![event("a"), event("b")])
-        .await
-        .unwrap();
+    let end = store.end_cursor().await.unwrap();
+    appended(store, "t", &["c"]).await;
 
-    let end = store.end_position().await.unwrap();
-    assert_eq!(end, outcome.positions[1] + 1);
-    let next = store
-        .append("t", ExpectedRevision::Any, vec![event("c")])
-        .await
-        .unwrap();
-    assert_eq!(next.positions, [end]);
+    let log = store.read_all(LogCursor::START, 10).await.unwrap();
+    assert_eq!(end, log[1].cursor);
+    assert_eq!(labels(&store.read_all(end, 10).await.unwrap()), ["c"]);
 }
 
 macro_rules! contract {
@@ -525,9 +531,9 @@ macro_rules! contract {
                 super::a_subscription_sees_every_event_once_in_order_across_catch_up_and_live(subject).await;
             }
             #[tokio::test]
-            async fn a_subscription_from_a_position_starts_there() {
+            async fn a_subscription_from_a_cursor_starts_just_after_it() {
                 let Some(subject) = $adapter().await else { return };
-                super::a_subscription_from_a_position_starts_there(subject).await;
+                super::a_subscription_from_a_cursor_starts_just_after_it(subject).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn shutdown_answers_queued_appends_then_refuses_new_ones() {
@@ -555,9 +561,9 @@ macro_rules! contract {
                 super::verified_marks_replace_each_other_per_stream(subject).await;
             }
             #[tokio::test]
-            async fn the_end_of_the_log_is_where_the_next_event_goes() {
+            async fn the_end_of_the_log_is_the_cursor_after_its_last_event() {
                 let Some(subject) = $adapter().await else { return };
-                super::the_end_of_the_log_is_where_the_next_event_goes(subject).await;
+                super::the_end_of_the_log_is_the_cursor_after_its_last_event(subject).await;
             }
             #[tokio::test]
             async fn keys_are_kept_replaced_and_destroyed() {
@@ -579,12 +585,12 @@ mod sqlite_file {
         let path = directory.path().join("agora.db");
         let store = SqliteStore::open(&path).unwrap();
         let sent = appended(&store, "s", &["a", "b", "c"]).await;
-        let before = store.read_all(0, 100).await.unwrap();
+        let before = store.read_all(LogCursor::START, 100).await.unwrap();
         store.shutdown().await;
         drop(store);
 
         let reopened = SqliteStore::open(&path).unwrap();
-        let after = reopened.read_all(0, 100).await.unwrap();
+        let after = reopened.read_all(LogCursor::START, 100).await.unwrap();
         let next = reopened
             .append("s", ExpectedRevision::Exact(2), vec![event("d")])
             .await
@@ -676,7 +682,14 @@ mod sqlite_file {
             .await;
 
         assert!(matches!(refused, Err(StoreError::InvalidAppend(_))));
-        assert!(subject.store.read_all(0, 10).await.unwrap().is_empty());
+        assert!(
+            subject
+                .store
+                .read_all(LogCursor::START, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
     }
 }
 
@@ -718,7 +731,7 @@ mod postgres_shared {
             append.await.unwrap();
         }
 
-        let log = b.read_all(0, 1_000).await.unwrap();
+        let log = b.read_all(LogCursor::START, 1_000).await.unwrap();
         let positions: Vec<u64> = log.iter().map(|event| event.position).collect();
         assert_eq!(positions, (0..200).collect::<Vec<_>>());
         for stream in ["s0", "s1", "s2"] {
@@ -767,7 +780,7 @@ mod postgres_shared {
         let Some((a, b)) = two_instances().await else {
             return;
         };
-        let mut subscription = b.subscribe_all(0);
+        let mut subscription = b.subscribe_all(LogCursor::START);
 
         appended(&a, "s", &["one", "two"]).await;
 

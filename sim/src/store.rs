@@ -15,8 +15,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use agora::store::{
-    AppendOutcome, BoxFuture, EventStore, ExpectedRevision, IndexEntry, IndexPage, MemoryStore,
-    ProposedEvent, StoreError, StoredEvent, StoredKey, StoredSnapshot, Subscription,
+    AppendOutcome, BoxFuture, EventStore, ExpectedRevision, IndexEntry, IndexPage, LogCursor,
+    MemoryStore, ProposedEvent, StoreError, StoredEvent, StoredKey, StoredSnapshot, Subscription,
 };
 use uuid::Uuid;
 
@@ -279,11 +279,12 @@ impl EventStore for FaultyStore {
 
     fn read_all(
         &self,
-        from: u64,
+        from: LogCursor,
         limit: usize,
     ) -> BoxFuture<'_, Result<Vec<StoredEvent>, StoreError>> {
         Box::pin(async move {
-            self.read_check("read_all", &[from])?;
+            let (major, minor) = from.to_store();
+            self.read_check("read_all", &[major, minor])?;
             self.inner().read_all(from, limit).await
         })
     }
@@ -423,7 +424,7 @@ impl EventStore for FaultyStore {
         })
     }
 
-    fn subscribe_all(&self, from: u64) -> Subscription {
+    fn subscribe_all(&self, from: LogCursor) -> Subscription {
         self.inner().subscribe_all(from)
     }
 

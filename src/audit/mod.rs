@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use agora_events::CommunitySlug;
 
 use crate::ledger::LedgerError;
-use crate::store::{EventStore, Pages, StoreError, StoredEvent};
+use crate::store::{EventStore, LogCursor, Pages, StoreError, StoredEvent};
 use verify::{Verification, Verifier};
 
 /// Verifies every stream of a store, or only `community`'s.
@@ -26,7 +26,7 @@ pub async fn verify_store(
             verifiers.insert(community.stream(), verifier);
         }
         None => {
-            let mut pages = Pages::of_log(store, 0);
+            let mut pages = Pages::of_log(store, LogCursor::START);
             let mut page = pages.next_page().await?;
             while !page.is_empty() {
                 let (next, ()) = pages

@@ -17,7 +17,8 @@ use super::{verify_lines, verify_store};
 use crate::clock::SystemClock;
 use crate::ledger::Ledger;
 use crate::store::{
-    APPEND_BYTES_MAX, APPEND_EVENTS_MAX, EventStore, Pages, ProposedEvent, SqliteStore, StoredEvent,
+    APPEND_BYTES_MAX, APPEND_EVENTS_MAX, EventStore, LogCursor, Pages, ProposedEvent, SqliteStore,
+    StoredEvent,
 };
 
 /// What went wrong, for the command line.
@@ -33,6 +34,20 @@ fn progress(length: u64, what: &str) -> ProgressBar {
         ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} events ({per_sec})")
             .expect("the template is valid")
             .progress_chars("=> "),
+    );
+    bar.set_message(what.to_owned());
+    bar
+}
+
+/// A progress bar for a count not known beforehand.
+fn progress_of_unknown_length(what: &str) -> ProgressBar {
+    let bar = ProgressBar::no_length();
+    if !std::io::stderr().is_terminal() {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar.set_style(
+        ProgressStyle::with_template("{msg} {pos} events ({per_sec})")
+            .expect("the template is valid"),
     );
     bar.set_message(what.to_owned());
     bar
@@ -108,7 +123,7 @@ pub async fn export(
     let stream = community.map(CommunitySlug::stream);
     let mut pages = match &stream {
         Some(stream) => Pages::of_stream(store, stream, 0),
-        None => Pages::of_log(store, 0),
+        None => Pages::of_log(store, LogCursor::START),
     };
     loop {
         let page = pages.next_page().await?;
@@ -179,7 +194,7 @@ pub async fn import(file: &Path, target: &Path) -> Result<u64, ToolError> {
 /// schema) before trying again.
 pub async fn import_into(file: &Path, target: &dyn EventStore) -> Result<u64, ToolError> {
     let lines = verified_lines(file)?;
-    if !target.streams().await?.is_empty() || target.end_position().await? > 0 {
+    if !target.streams().await?.is_empty() || target.end_cursor().await? != LogCursor::START {
         return Err("the store is not empty: import only into an empty store".into());
     }
     write_all(&lines, target).await
@@ -378,11 +393,11 @@ async fn copy_store(
     source: &dyn EventStore,
     target: &dyn EventStore,
 ) -> Result<(u64, Vec<crate::store::StoredKey>), ToolError> {
-    if !target.streams().await?.is_empty() || target.end_position().await? > 0 {
+    if !target.streams().await?.is_empty() || target.end_cursor().await? != LogCursor::START {
         return Err("the target store is not empty: copy only into an empty store".into());
     }
-    let bar = progress(source.end_position().await.unwrap_or(0), "migrating");
-    let mut pages = Pages::of_log(source, 0);
+    let bar = progress_of_unknown_length("copying");
+    let mut pages = Pages::of_log(source, LogCursor::START);
     let mut copied = 0;
     loop {
         let page = pages.next_page().await?;

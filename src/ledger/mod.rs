@@ -259,7 +259,7 @@ impl Ledger {
         // Read before the streams are: whatever others record from here on
         // is heard of, and what was loaded already is heard of harmlessly.
         let follow_from = match store.is_shared() {
-            true => Some(store.end_position().await?),
+            true => Some(store.end_cursor().await?),
             false => None,
         };
         let loaded = history::load_all(&*store, read_only).await?;
@@ -573,10 +573,10 @@ impl Ledger {
         answer.await.map_err(|_| LedgerError::ShuttingDown)?
     }
 
-    /// Follows the store's log from position `from`, for as long as the
+    /// Follows the store's log after cursor `from`, for as long as the
     /// ledger lives, telling each community's writer of what others
     /// record; a community created by another instance gets a writer here.
-    fn follow_the_log(self: &Arc<Self>, from: u64) {
+    fn follow_the_log(self: &Arc<Self>, from: crate::store::LogCursor) {
         let ledger = Arc::downgrade(self);
         let task = tokio::spawn(async move {
             let mut from = from;
@@ -593,7 +593,7 @@ impl Ledger {
                             break;
                         }
                     };
-                    from = event.position + 1;
+                    from = event.cursor;
                     let Some(ledger) = ledger.upgrade() else {
                         return;
                     };

@@ -8,11 +8,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use super::subscription::{PageReader, follow};
+use super::subscription::{PageReader, cursor_after, first_position_after, follow};
 use super::{
-    AppendOutcome, BoxFuture, EventStore, ExpectedRevision, IndexEntry, IndexPage, ProposedEvent,
-    READ_EVENTS_MAX, StoreError, StoredEvent, StoredKey, StoredSnapshot, Subscription,
-    check_append_size, check_index_entries,
+    AppendOutcome, BoxFuture, EventStore, ExpectedRevision, IndexEntry, IndexPage, LogCursor,
+    ProposedEvent, READ_EVENTS_MAX, StoreError, StoredEvent, StoredKey, StoredSnapshot,
+    Subscription, check_append_size, check_index_entries,
 };
 
 struct Log {
@@ -109,6 +109,7 @@ impl MemoryStore {
                 stream: stream.to_owned(),
                 revision,
                 position: position as u64,
+                cursor: cursor_after(position as u64),
                 event_id: event.event_id,
                 event_type: event.event_type,
                 data: event.data,
@@ -139,9 +140,9 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn read_all_now(log: &Mutex<Log>, from: u64, limit: usize) -> Vec<StoredEvent> {
+fn read_all_now(log: &Mutex<Log>, after: LogCursor, limit: usize) -> Vec<StoredEvent> {
     let log = lock(log);
-    let from = usize::try_from(from)
+    let from = usize::try_from(first_position_after(after))
         .unwrap_or(usize::MAX)
         .min(log.events.len());
     log.events[from..]
@@ -185,7 +186,7 @@ impl EventStore for MemoryStore {
 
     fn read_all(
         &self,
-        from: u64,
+        from: LogCursor,
         limit: usize,
     ) -> BoxFuture<'_, Result<Vec<StoredEvent>, StoreError>> {
         Box::pin(async move { Ok(read_all_now(&self.log, from, limit)) })
@@ -304,12 +305,12 @@ impl EventStore for MemoryStore {
         Box::pin(async move { Ok(self.log().verified_marks.get(stream).copied()) })
     }
 
-    fn end_position(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
-        let end = *self.next_position.borrow();
+    fn end_cursor(&self) -> BoxFuture<'_, Result<LogCursor, StoreError>> {
+        let end = LogCursor::from_store(*self.next_position.borrow(), 0);
         Box::pin(async move { Ok(end) })
     }
 
-    fn subscribe_all(&self, from: u64) -> Subscription {
+    fn subscribe_all(&self, from: LogCursor) -> Subscription {
         // Weak: a subscription must not keep a dropped store (and the head
         // sender inside it) alive, or it would wait forever.
         let log = Arc::downgrade(&self.log);

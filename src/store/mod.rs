@@ -1,13 +1,16 @@
 //! The event store port and its adapters.
 //!
-//! The port knows streams, revisions, positions and opaque bytes; it knows
-//! nothing of the domain. One contract test suite (`tests/store_contract.rs`)
+//! The port knows streams, revisions, positions, cursors and opaque bytes;
+//! it knows nothing of the domain. One contract test suite (`tests/store_contract.rs`)
 //! runs against every adapter.
 //!
 //! - A **stream** is an ordered sequence of events; its events have
 //!   **revisions** 0, 1, 2, …
 //! - The whole store is one ordered log across streams; each event has a
-//!   **position** in it, increasing with commit order.
+//!   **position** in it, increasing with commit order, and a **cursor**:
+//!   the place just after it, where a reader of the whole log resumes.
+//!   Cursors are opaque: readers never compute one from a position
+//!   (KurrentDB's positions are pairs, and not contiguous).
 //! - An append names the revision it expects the stream to be at; a mismatch
 //!   is refused as [`StoreError::WrongExpectedRevision`] and writes nothing.
 //! - A stream's events can be filed under **index keys** (opaque strings the
@@ -94,12 +97,36 @@ impl ProposedEvent {
     }
 }
 
+/// A place in the store's whole log: just after some event, or
+/// [`LogCursor::START`], before the first. Where a reader of the log
+/// resumes; only the store that gave it knows what it holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LogCursor(u64, u64);
+
+impl LogCursor {
+    /// Before every event.
+    pub const START: Self = Self(0, 0);
+
+    /// For adapters: a cursor made of the store's own two numbers.
+    pub fn from_store(major: u64, minor: u64) -> Self {
+        Self(major, minor)
+    }
+
+    /// For adapters: the two numbers the store put in the cursor.
+    pub fn to_store(self) -> (u64, u64) {
+        (self.0, self.1)
+    }
+}
+
 /// An event as the store keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredEvent {
     pub stream: String,
     pub revision: u64,
+    /// Where the event lies in the whole log, for people and ordering.
     pub position: u64,
+    /// The place just after the event, to read the log on from.
+    pub cursor: LogCursor,
     pub event_id: Uuid,
     pub event_type: String,
     pub data: Vec<u8>,
@@ -181,10 +208,10 @@ pub trait EventStore: Send + Sync + 'static {
         limit: usize,
     ) -> BoxFuture<'a, Result<Vec<StoredEvent>, StoreError>>;
 
-    /// Up to `limit` events of the whole log from position `from`, in order.
+    /// Up to `limit` events of the whole log after cursor `from`, in order.
     fn read_all(
         &self,
-        from: u64,
+        from: LogCursor,
         limit: usize,
     ) -> BoxFuture<'_, Result<Vec<StoredEvent>, StoreError>>;
 
@@ -269,9 +296,9 @@ pub trait EventStore: Send + Sync + 'static {
         stream: &'a str,
     ) -> BoxFuture<'a, Result<Option<(u64, Hash)>, StoreError>>;
 
-    /// Every event from position `from` on: first those already recorded,
+    /// Every event after cursor `from`: first those already recorded,
     /// then each new one as it becomes durable; each once, in order.
-    fn subscribe_all(&self, from: u64) -> Subscription;
+    fn subscribe_all(&self, from: LogCursor) -> Subscription;
 
     /// Keeps a secret key outside the log (a pioneer's personal-data key),
     /// durably, replacing any key of the same id.
@@ -295,8 +322,9 @@ pub trait EventStore: Send + Sync + 'static {
         })
     }
 
-    /// The position the next event appended will take.
-    fn end_position(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
+    /// The cursor after the last event recorded ([`LogCursor::START`] in an
+    /// empty store).
+    fn end_cursor(&self) -> BoxFuture<'_, Result<LogCursor, StoreError>> {
         Box::pin(async {
             Err(StoreError::Unavailable(
                 "this store does not say where its log ends".into(),
@@ -320,21 +348,20 @@ pub trait EventStore: Send + Sync + 'static {
     fn shutdown(&self) -> BoxFuture<'_, ()>;
 }
 
-/// What a [`Pages`] reader walks through.
+/// What a [`Pages`] reader walks through, and where it stands.
 #[derive(Debug, Clone, Copy)]
 enum Scope<'a> {
-    /// The whole log, by position.
-    All,
-    /// One stream, by revision.
-    Stream(&'a str),
+    /// The whole log, after this cursor.
+    All(LogCursor),
+    /// One stream, from this revision.
+    Stream(&'a str, u64),
 }
 
 /// Reads one stream, or the whole log, a page at a time from a revision (or
-/// position) on, keeping its place: the one loop over the store's pages.
+/// a cursor) on, keeping its place: the one loop over the store's pages.
 pub struct Pages<'a> {
     store: &'a dyn EventStore,
     scope: Scope<'a>,
-    next: u64,
 }
 
 impl<'a> Pages<'a> {
@@ -342,17 +369,15 @@ impl<'a> Pages<'a> {
     pub fn of_stream(store: &'a dyn EventStore, stream: &'a str, from: u64) -> Self {
         Self {
             store,
-            scope: Scope::Stream(stream),
-            next: from,
+            scope: Scope::Stream(stream, from),
         }
     }
 
-    /// The whole log from position `from` on.
-    pub fn of_log(store: &'a dyn EventStore, from: u64) -> Self {
+    /// The whole log after cursor `from` ([`LogCursor::START`]: all of it).
+    pub fn of_log(store: &'a dyn EventStore, from: LogCursor) -> Self {
         Self {
             store,
-            scope: Scope::All,
-            next: from,
+            scope: Scope::All(from),
         }
     }
 
@@ -360,17 +385,17 @@ impl<'a> Pages<'a> {
     /// event is read.
     pub async fn next_page(&mut self) -> Result<Vec<StoredEvent>, StoreError> {
         let page = match self.scope {
-            Scope::All => self.store.read_all(self.next, READ_EVENTS_MAX).await?,
-            Scope::Stream(stream) => {
+            Scope::All(after) => self.store.read_all(after, READ_EVENTS_MAX).await?,
+            Scope::Stream(stream, from) => {
                 self.store
-                    .read_stream(stream, self.next, READ_EVENTS_MAX)
+                    .read_stream(stream, from, READ_EVENTS_MAX)
                     .await?
             }
         };
         if let Some(last) = page.last() {
-            self.next = match self.scope {
-                Scope::All => last.position + 1,
-                Scope::Stream(_) => last.revision + 1,
+            self.scope = match self.scope {
+                Scope::All(_) => Scope::All(last.cursor),
+                Scope::Stream(stream, _) => Scope::Stream(stream, last.revision + 1),
             };
         }
         Ok(page)

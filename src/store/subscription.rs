@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, watch};
 
-use super::{BoxFuture, StoreError, StoredEvent};
+use super::{BoxFuture, LogCursor, StoreError, StoredEvent};
 
 /// Events buffered for a slow subscriber before the reader waits for it.
 pub const SUBSCRIPTION_BUFFER_EVENTS_MAX: usize = 1_024;
@@ -29,18 +29,32 @@ impl Subscription {
     }
 }
 
-/// Reads a page of the log: `(from, limit)`.
+/// Reads a page of the log: `(after, limit)`.
 pub type PageReader = Arc<
-    dyn Fn(u64, usize) -> BoxFuture<'static, Result<Vec<StoredEvent>, StoreError>> + Send + Sync,
+    dyn Fn(LogCursor, usize) -> BoxFuture<'static, Result<Vec<StoredEvent>, StoreError>>
+        + Send
+        + Sync,
 >;
 
-/// Starts a subscription from `from`. `next_position` holds the position the
-/// next committed event will take; the store updates it after each commit and
-/// drops its sender when it shuts down.
+/// For stores whose positions are contiguous: the cursor just after the
+/// event at `position`, which holds the position the next event takes.
+pub fn cursor_after(position: u64) -> LogCursor {
+    LogCursor::from_store(position + 1, 0)
+}
+
+/// For stores whose positions are contiguous: the first position after
+/// `cursor` (a cursor such a store gave, or [`LogCursor::START`]).
+pub fn first_position_after(cursor: LogCursor) -> u64 {
+    cursor.to_store().0
+}
+
+/// Starts a subscription after `from`. `next_position` holds the position
+/// the next committed event will take; the store updates it after each
+/// commit and drops its sender when it shuts down.
 pub fn follow(
     read_page: PageReader,
     mut next_position: watch::Receiver<u64>,
-    from: u64,
+    from: LogCursor,
 ) -> Subscription {
     let (sender, receiver) = mpsc::channel(SUBSCRIPTION_BUFFER_EVENTS_MAX);
     tokio::spawn(async move {
@@ -58,8 +72,9 @@ pub fn follow(
                 // beyond it, or the store shuts down.
                 // Also stop as soon as the subscriber goes away, so an idle
                 // store does not keep abandoned subscriptions alive.
+                let first = first_position_after(from);
                 tokio::select! {
-                    moved = next_position.wait_for(|next| *next > from) => {
+                    moved = next_position.wait_for(|next| *next > first) => {
                         if moved.is_err() {
                             return;
                         }
@@ -69,7 +84,7 @@ pub fn follow(
                 continue;
             }
             for event in page {
-                from = event.position + 1;
+                from = event.cursor;
                 if sender.send(Ok(event)).await.is_err() {
                     return; // the subscriber went away
                 }

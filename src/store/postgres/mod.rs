@@ -38,11 +38,11 @@ use tokio::task::JoinHandle;
 use tokio_postgres::{IsolationLevel, NoTls, Row};
 use uuid::Uuid;
 
-use super::subscription::{PageReader, follow};
+use super::subscription::{PageReader, cursor_after, first_position_after, follow};
 use super::{
-    AppendOutcome, BoxFuture, EventStore, ExpectedRevision, IndexEntry, IndexPage, ProposedEvent,
-    READ_EVENTS_MAX, StoreError, StoredEvent, StoredKey, StoredSnapshot, Subscription,
-    check_append_size, check_index_entries,
+    AppendOutcome, BoxFuture, EventStore, ExpectedRevision, IndexEntry, IndexPage, LogCursor,
+    ProposedEvent, READ_EVENTS_MAX, StoreError, StoredEvent, StoredKey, StoredSnapshot,
+    Subscription, check_append_size, check_index_entries,
 };
 use writer::{AppendRequest, Writer};
 
@@ -264,7 +264,7 @@ impl EventStore for PostgresStore {
 
     fn read_all(
         &self,
-        from: u64,
+        from: LogCursor,
         limit: usize,
     ) -> BoxFuture<'_, Result<Vec<StoredEvent>, StoreError>> {
         Box::pin(read_all(self.pool.clone(), from, limit))
@@ -539,15 +539,15 @@ impl EventStore for PostgresStore {
         })
     }
 
-    fn end_position(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
-        Box::pin(read_head(&self.pool))
+    fn end_cursor(&self) -> BoxFuture<'_, Result<LogCursor, StoreError>> {
+        Box::pin(async move { Ok(LogCursor::from_store(read_head(&self.pool).await?, 0)) })
     }
 
     fn is_shared(&self) -> bool {
         true
     }
 
-    fn subscribe_all(&self, from: u64) -> Subscription {
+    fn subscribe_all(&self, from: LogCursor) -> Subscription {
         let pool = self.pool.clone();
         let read_page: PageReader =
             Arc::new(move |from, limit| Box::pin(read_all(pool.clone(), from, limit)));
@@ -639,7 +639,12 @@ impl EventStore for PostgresStore {
     }
 }
 
-async fn read_all(pool: Pool, from: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {
+async fn read_all(
+    pool: Pool,
+    after: LogCursor,
+    limit: usize,
+) -> Result<Vec<StoredEvent>, StoreError> {
+    let from = first_position_after(after);
     let client = pool.get().await.map_err(pool_error)?;
     let select = client
         .prepare_cached(&format!(
@@ -660,10 +665,12 @@ fn row_to_event(row: &Row) -> Result<StoredEvent, StoreError> {
 
 /// The event in `row`'s columns from `first` on.
 fn event_at(row: &Row, first: usize) -> Result<StoredEvent, StoreError> {
+    let position = from_sql(row.try_get(first + 2).map_err(translate)?);
     Ok(StoredEvent {
         stream: row.try_get(first).map_err(translate)?,
         revision: from_sql(row.try_get(first + 1).map_err(translate)?),
-        position: from_sql(row.try_get(first + 2).map_err(translate)?),
+        position,
+        cursor: cursor_after(position),
         event_id: row.try_get(first + 3).map_err(translate)?,
         event_type: row.try_get(first + 4).map_err(translate)?,
         data: row.try_get(first + 5).map_err(translate)?,

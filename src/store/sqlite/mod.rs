@@ -41,9 +41,9 @@ use writer::{AppendRequest, Request, Writer};
 
 use super::subscription::{PageReader, follow};
 use super::{
-    AppendOutcome, BoxFuture, EventStore, ExpectedRevision, IndexEntry, IndexPage, ProposedEvent,
-    StoreError, StoredEvent, StoredKey, StoredSnapshot, Subscription, check_append_size,
-    check_index_entries,
+    AppendOutcome, BoxFuture, EventStore, ExpectedRevision, IndexEntry, IndexPage, LogCursor,
+    ProposedEvent, StoreError, StoredEvent, StoredKey, StoredSnapshot, Subscription,
+    check_append_size, check_index_entries,
 };
 
 /// Appends waiting for the writer before callers wait to enqueue
@@ -392,7 +392,7 @@ impl EventStore for SqliteStore {
 
     fn read_all(
         &self,
-        from: u64,
+        from: LogCursor,
         limit: usize,
     ) -> BoxFuture<'_, Result<Vec<StoredEvent>, StoreError>> {
         Box::pin(blocking(Arc::clone(&self.readers), move |readers| {
@@ -512,12 +512,12 @@ impl EventStore for SqliteStore {
         }))
     }
 
-    fn end_position(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
-        let end = *self.next_position.borrow();
+    fn end_cursor(&self) -> BoxFuture<'_, Result<LogCursor, StoreError>> {
+        let end = LogCursor::from_store(*self.next_position.borrow(), 0);
         Box::pin(async move { Ok(end) })
     }
 
-    fn subscribe_all(&self, from: u64) -> Subscription {
+    fn subscribe_all(&self, from: LogCursor) -> Subscription {
         let readers = Arc::clone(&self.readers);
         let read_page: PageReader = Arc::new(move |from, limit| {
             Box::pin(blocking(Arc::clone(&readers), move |readers| {

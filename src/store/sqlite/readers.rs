@@ -10,8 +10,9 @@ use uuid::Uuid;
 
 use super::index::attach_index;
 use super::{IDLE_READERS_MAX, SELECT_EVENTS, lock, open_connection, to_sql_integer, translate};
+use crate::store::subscription::{cursor_after, first_position_after};
 use crate::store::{
-    IndexPage, READ_EVENTS_MAX, StoreError, StoredEvent, StoredKey, StoredSnapshot,
+    IndexPage, LogCursor, READ_EVENTS_MAX, StoreError, StoredEvent, StoredKey, StoredSnapshot,
 };
 
 /// The events a stream files under a key, in order: `?1` stream, `?2` key,
@@ -31,6 +32,7 @@ fn row_to_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEvent> {
         stream: row.get(0)?,
         revision: row.get::<_, i64>(1)? as u64,
         position: row.get::<_, i64>(2)? as u64,
+        cursor: cursor_after(row.get::<_, i64>(2)? as u64),
         event_id,
         event_type: row.get(4)?,
         data: row.get(5)?,
@@ -70,7 +72,12 @@ impl Readers {
         result
     }
 
-    pub(super) fn read_all(&self, from: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {
+    pub(super) fn read_all(
+        &self,
+        after: LogCursor,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let from = first_position_after(after);
         self.with(|connection| {
             connection
                 .prepare_cached(&format!(
