@@ -1,7 +1,8 @@
 //! Durable append throughput and latency of the SQLite store, beside a raw
-//! rusqlite baseline measured in the same run.
+//! rusqlite baseline measured in the same run; with `--postgres URL`, of
+//! the PostgreSQL store, beside raw inserts into the same server.
 //!
-//! Run: `cargo bench --bench append -- [--seconds N]`
+//! Run: `cargo bench --bench append -- [--seconds N] [--postgres URL]`
 //!
 //! - Concurrent appenders: for 1, 8 and 64 appenders, each appending one
 //!   event at a time to its own stream with an exact expected revision, it
@@ -13,14 +14,56 @@
 //!   same rows into one stream in transactions of the same size.
 //!
 //! Both baselines use the same table, indexes and `synchronous=FULL` WAL
-//! setup as the store.
+//! setup as the store (on PostgreSQL: the same table and indexes, each row
+//! inserted by its own statement, in transactions of the same size, with
+//! the server's default durability, as the store's).
+
+#[path = "postgres.rs"]
+mod postgres;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use agora::store::{EventStore, ExpectedRevision, ProposedEvent, SqliteStore};
+use agora::store::{EventStore, ExpectedRevision, PostgresStore, ProposedEvent, SqliteStore};
 use rusqlite::{Connection, params};
 use uuid::Uuid;
+
+/// Where the store under measure keeps its events.
+#[derive(Clone)]
+enum Backend {
+    Sqlite,
+    /// The database at this URL (each measure in a fresh schema).
+    Postgres(String),
+}
+
+/// A store on `backend`, and what must be dropped after it.
+async fn open(backend: &Backend) -> (Arc<dyn EventStore>, Cleanup) {
+    match backend {
+        Backend::Sqlite => {
+            let directory = tempfile::tempdir().unwrap();
+            let store = SqliteStore::open(directory.path().join("bench.db")).unwrap();
+            (Arc::new(store), Cleanup::Directory(directory))
+        }
+        Backend::Postgres(url) => {
+            let (schema, scoped) = postgres::fresh_schema(url, "append").await;
+            let store = PostgresStore::open(&scoped).await.unwrap();
+            (Arc::new(store), Cleanup::Schema(url.clone(), schema))
+        }
+    }
+}
+
+enum Cleanup {
+    Directory(#[allow(dead_code)] tempfile::TempDir),
+    Schema(String, String),
+}
+
+impl Cleanup {
+    async fn run(self) {
+        if let Self::Schema(url, schema) = self {
+            postgres::drop_schema(&url, &schema).await;
+        }
+    }
+}
 
 const CONCURRENCIES: [usize; 3] = [1, 8, 64];
 const ONE_STREAM_BATCHES: [usize; 3] = [1, 8, 32];
@@ -58,9 +101,8 @@ impl Measure {
     }
 }
 
-async fn measure_store(concurrency: usize, duration: Duration) -> Measure {
-    let directory = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(directory.path().join("bench.db")).unwrap());
+async fn measure_store(backend: &Backend, concurrency: usize, duration: Duration) -> Measure {
+    let (store, cleanup) = open(backend).await;
     let start = Instant::now();
     let appenders: Vec<_> = (0..concurrency)
         .map(|n| {
@@ -88,6 +130,8 @@ async fn measure_store(concurrency: usize, duration: Duration) -> Measure {
     }
     let elapsed = start.elapsed();
     store.shutdown().await;
+    drop(store);
+    cleanup.run().await;
     Measure {
         events: latencies.len(),
         elapsed,
@@ -95,9 +139,8 @@ async fn measure_store(concurrency: usize, duration: Duration) -> Measure {
     }
 }
 
-async fn measure_store_one_stream(batch: usize, duration: Duration) -> Measure {
-    let directory = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(directory.path().join("bench.db")).unwrap();
+async fn measure_store_one_stream(backend: &Backend, batch: usize, duration: Duration) -> Measure {
+    let (store, cleanup) = open(backend).await;
     let start = Instant::now();
     let mut latencies = Vec::new();
     let mut expected = ExpectedRevision::NoStream;
@@ -113,10 +156,99 @@ async fn measure_store_one_stream(batch: usize, duration: Duration) -> Measure {
     }
     let elapsed = start.elapsed();
     store.shutdown().await;
+    drop(store);
+    cleanup.run().await;
     Measure {
         events: latencies.len(),
         elapsed,
         latencies,
+    }
+}
+
+/// Raw inserts of the store's rows into PostgreSQL at `url`, `batch` events
+/// a transaction, one statement a row; with `one_stream`, all into one
+/// stream, else each into its own.
+async fn measure_raw_postgres(
+    url: &str,
+    batch: usize,
+    one_stream: bool,
+    duration: Duration,
+) -> Measure {
+    let (schema, scoped) = postgres::fresh_schema(url, "raw").await;
+    let (mut client, connection) = tokio_postgres::connect(&scoped, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    let driver = tokio::spawn(connection);
+    client
+        .batch_execute(
+            "CREATE TABLE events (
+                position bigint PRIMARY KEY, stream text NOT NULL, revision bigint NOT NULL,
+                event_id uuid NOT NULL UNIQUE, event_type text NOT NULL, data bytea NOT NULL,
+                metadata bytea NOT NULL, UNIQUE (stream, revision))",
+        )
+        .await
+        .unwrap();
+    let insert = client
+        .prepare("INSERT INTO events VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .await
+        .unwrap();
+    let start = Instant::now();
+    let mut latencies = Vec::new();
+    let mut position: i64 = 0;
+    while start.elapsed() < duration {
+        let sent = Instant::now();
+        let transaction = client.transaction().await.unwrap();
+        for n in 0..batch {
+            let event = event();
+            let stream = if one_stream {
+                "community-bench".to_owned()
+            } else {
+                format!("community-bench-{n}")
+            };
+            transaction
+                .execute(
+                    &insert,
+                    &[
+                        &position,
+                        &stream,
+                        &position,
+                        &event.event_id,
+                        &event.event_type,
+                        &event.data,
+                        &event.metadata,
+                    ],
+                )
+                .await
+                .unwrap();
+            position += 1;
+        }
+        transaction.commit().await.unwrap();
+        latencies.extend(std::iter::repeat_n(sent.elapsed(), batch));
+    }
+    let elapsed = start.elapsed();
+    drop(client);
+    let _ = driver.await;
+    postgres::drop_schema(url, &schema).await;
+    Measure {
+        events: latencies.len(),
+        elapsed,
+        latencies,
+    }
+}
+
+/// The baseline for `backend`: raw inserts of the same rows.
+fn measure_raw_on(
+    runtime: &tokio::runtime::Runtime,
+    backend: &Backend,
+    batch: usize,
+    one_stream: bool,
+    duration: Duration,
+) -> Measure {
+    match backend {
+        Backend::Sqlite => measure_raw(batch, one_stream, duration),
+        Backend::Postgres(url) => {
+            runtime.block_on(measure_raw_postgres(url, batch, one_stream, duration))
+        }
     }
 }
 
@@ -198,6 +330,7 @@ fn millis(duration: Duration) -> String {
 
 fn main() {
     let mut seconds = 3.0;
+    let mut backend = Backend::Sqlite;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         if arg == "--seconds" {
@@ -205,6 +338,8 @@ fn main() {
                 .next()
                 .and_then(|s| s.parse().ok())
                 .expect("--seconds N");
+        } else if arg == "--postgres" {
+            backend = Backend::Postgres(args.next().expect("--postgres URL"));
         }
     }
     let duration = Duration::from_secs_f64(seconds);
@@ -213,15 +348,21 @@ fn main() {
         .build()
         .unwrap();
 
-    println!("durable appends, {DATA_BYTES}+{METADATA_BYTES}-byte events, {seconds} s per row");
+    let on = match &backend {
+        Backend::Sqlite => "SQLite",
+        Backend::Postgres(_) => "PostgreSQL",
+    };
+    println!(
+        "durable appends on {on}, {DATA_BYTES}+{METADATA_BYTES}-byte events, {seconds} s per row"
+    );
     println!();
     println!(
         "| appenders | store events/s | p50 ms | p99 ms | raw batch | raw events/s | raw p50 ms | raw p99 ms | store / raw |"
     );
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for concurrency in CONCURRENCIES {
-        let mut raw = measure_raw(concurrency, false, duration);
-        let mut store = runtime.block_on(measure_store(concurrency, duration));
+        let mut raw = measure_raw_on(&runtime, &backend, concurrency, false, duration);
+        let mut store = runtime.block_on(measure_store(&backend, concurrency, duration));
         println!(
             "| {concurrency} | {} | {concurrency} | {} | {:.0}% |",
             figures(&mut store),
@@ -237,8 +378,8 @@ fn main() {
     );
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
     for batch in ONE_STREAM_BATCHES {
-        let mut raw = measure_raw(batch, true, duration);
-        let mut store = runtime.block_on(measure_store_one_stream(batch, duration));
+        let mut raw = measure_raw_on(&runtime, &backend, batch, true, duration);
+        let mut store = runtime.block_on(measure_store_one_stream(&backend, batch, duration));
         println!(
             "| {batch} | {} | {} | {:.0}% |",
             figures(&mut store),

@@ -2,7 +2,11 @@
 //! credits through auth, idempotency, decision and durable append), beside
 //! an empty axum handler served in the same process as the baseline.
 //!
-//! Run: `cargo bench --bench http -- [--seconds N] [--prefill N]`
+//! Run: `cargo bench --bench http -- [--seconds N] [--prefill N] [--postgres URL]`
+//!
+//! With `--postgres URL`, the service runs on the PostgreSQL store (in a
+//! fresh schema of that database, dropped after the run) instead of the
+//! embedded one.
 //!
 //! With `--prefill N`, N transfers are recorded (by 64 clients, over HTTP)
 //! before measuring, so that the figures are those of a community with a
@@ -12,6 +16,9 @@
 //! (so no limit is ever reached), each with its own Idempotency-Key, and
 //! waits for the answer before sending the next. The baseline clients post
 //! the same JSON body to a handler that only answers 200.
+
+#[path = "postgres.rs"]
+mod postgres;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -135,6 +142,7 @@ async fn baseline_server() -> SocketAddr {
 fn main() {
     let mut seconds = 3.0;
     let mut prefill: u64 = 0;
+    let mut on_postgres: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         if arg == "--seconds" {
@@ -147,6 +155,8 @@ fn main() {
                 .next()
                 .and_then(|s| s.parse().ok())
                 .expect("--prefill N");
+        } else if arg == "--postgres" {
+            on_postgres = Some(args.next().expect("--postgres URL"));
         }
     }
     let duration = Duration::from_secs_f64(seconds);
@@ -156,13 +166,28 @@ fn main() {
         .unwrap();
     runtime.block_on(async move {
         let directory = tempfile::tempdir().unwrap();
+        let schema = match &on_postgres {
+            Some(url) => Some(postgres::fresh_schema(url, "http").await),
+            None => None,
+        };
+        let (store, key_encryption) = match &schema {
+            Some((_, scoped)) => (
+                StoreLocation::Postgres(scoped.clone()),
+                // Any 32 bytes in base64: the bench opens no personal data.
+                KeyEncryption::Given(Secret::new("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")),
+            ),
+            None => (
+                StoreLocation::Sqlite(directory.path().join("bench.db")),
+                KeyEncryption::File(directory.path().join("bench.kek")),
+            ),
+        };
         let config = Config {
-            store: StoreLocation::Sqlite(directory.path().join("bench.db")),
+            store,
             listen: "127.0.0.1:0".parse().unwrap(),
             log_format: LogFormat::Text,
             log: "error".into(),
             auth: AuthSettings::Secret(Secret::new(SECRET)),
-            key_encryption: KeyEncryption::File(directory.path().join("bench.kek")),
+            key_encryption,
             previous_key_encryption_key_file: None,
             read_only: false,
         };
@@ -211,7 +236,8 @@ fn main() {
             println!();
         }
 
-        println!("HTTP commands: authenticated transfers vs an empty axum handler, {seconds} s per row");
+        let on = if on_postgres.is_some() { "PostgreSQL" } else { "SQLite" };
+        println!("HTTP commands on {on}: authenticated transfers vs an empty axum handler, {seconds} s per row");
         println!();
         println!("| clients | transfers/s | p50 ms | p99 ms | empty handler req/s | p50 ms | p99 ms | service / empty |");
         println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -266,6 +292,9 @@ fn main() {
                 empty.percentile(0.99),
                 100.0 * service.rate() / empty.rate()
             );
+        }
+        if let (Some(url), Some((name, _))) = (&on_postgres, &schema) {
+            postgres::drop_schema(url, name).await;
         }
     });
 }
