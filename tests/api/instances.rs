@@ -299,3 +299,66 @@ async fn a_revision_no_instance_reaches_is_a_503_that_says_so() {
     );
     problem(malformed, 400, "invalid-parameter").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_due_ballot_is_closed_once_whichever_instance_gets_there_first() {
+    let Some((a, b)) = two_instances().await else {
+        return;
+    };
+    let voter = a.member_in_good_standing("Alice", 1).await;
+    let closes_at = (chrono::Utc::now() + chrono::Duration::milliseconds(1_500)).to_rfc3339();
+    let opened = a
+        .post(
+            &a.path("/ballots"),
+            &operator(),
+            &json!({
+                "question": "Fête de printemps ?",
+                "options": [{"option_id": "oui", "label": "Oui"}, {"option_id": "non", "label": "Non"}],
+                "method": "single",
+                "closes_at": closes_at
+            }),
+        )
+        .await;
+    assert_eq!(opened.status(), 201);
+    let ballot = opened.headers()["location"].to_str().unwrap().to_owned();
+    let voted = a
+        .post(
+            &format!("{ballot}/votes"),
+            &a.pioneer_token(&voter),
+            &json!({"choice": {"method": "single", "option_id": "oui"}}),
+        )
+        .await;
+    assert_eq!(voted.status(), 200);
+
+    // Both schedulers run; wait until each instance has seen the closing
+    // and a few more ticks have passed for a second one to slip in.
+    for app in [&a, &b] {
+        let mut closed = false;
+        for _ in 0..100 {
+            let view: Value = app.get(&ballot, &operator()).await.json().await.unwrap();
+            if view["status"] == "closed" {
+                closed = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(closed, "not closed 10 s after its close time");
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+
+    let log: Value = b
+        .get(&b.path("/log?limit=1000"), &operator())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let closings = log["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|event| event["type"] == "BallotClosed")
+        .count();
+    assert_eq!(closings, 1, "{log}");
+    let view: Value = b.get(&ballot, &operator()).await.json().await.unwrap();
+    assert_eq!(view["winner"], "oui", "{view}");
+}

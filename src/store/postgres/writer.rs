@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use deadpool_postgres::{Pool, Transaction};
+use deadpool_postgres::Pool;
 use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
 
@@ -11,6 +11,9 @@ use super::{
     BATCH_EVENTS_MAX, BATCH_REQUESTS_MAX, from_sql, move_head, pool_error, to_sql, translate,
 };
 use crate::store::{AppendOutcome, ExpectedRevision, ProposedEvent, StoreError};
+
+/// A statement's parameter.
+type Param<'a> = dyn tokio_postgres::types::ToSql + Sync + 'a;
 
 /// One append waiting for the writer.
 pub(super) struct AppendRequest {
@@ -35,7 +38,7 @@ struct Written {
 
 /// A stream as the batch sees it: its last revision, and whether the batch
 /// moved it.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct StreamEnd {
     last_revision: Option<u64>,
     moved: bool,
@@ -80,6 +83,11 @@ impl Writer {
         }
     }
 
+    /// The batch in one transaction of a fixed number of round trips,
+    /// whatever its size: the head locked; every stream's end and every
+    /// recorded id among the batch's read at once; each append decided in
+    /// memory; the accepted events inserted, the streams and the head moved
+    /// and the commit notified, together; the commit.
     async fn write(&self, batch: &[AppendRequest]) -> Result<Written, StoreError> {
         let mut client = self.pool.get().await.map_err(pool_error)?;
         let transaction = client.transaction().await.map_err(translate)?;
@@ -89,20 +97,51 @@ impl Writer {
             .await
             .map_err(translate)?;
         let first_position = from_sql(head.get(0));
+        let (mut streams, recorded) = {
+            let names: Vec<&str> = batch
+                .iter()
+                .map(|request| request.stream.as_str())
+                .collect();
+            let ids: Vec<Uuid> = batch
+                .iter()
+                .flat_map(|request| request.events.iter().map(|event| event.event_id))
+                .collect();
+            let (by_name, by_id): ([&Param<'_>; 1], [&Param<'_>; 1]) = ([&names], [&ids]);
+            // Sent together: one round trip for both.
+            let (ends, recorded) = tokio::join!(
+                transaction.query(
+                    "SELECT stream, last_revision FROM agora_streams WHERE stream = ANY($1)",
+                    &by_name,
+                ),
+                transaction.query(
+                    "SELECT event_id FROM agora_events WHERE event_id = ANY($1)",
+                    &by_id,
+                ),
+            );
+            let mut streams: HashMap<String, StreamEnd> = names
+                .iter()
+                .map(|name| ((*name).to_owned(), StreamEnd::default()))
+                .collect();
+            for row in ends.map_err(translate)? {
+                let end = streams.entry(row.get(0)).or_default();
+                end.last_revision = Some(from_sql(row.get(1)));
+            }
+            let recorded: HashSet<Uuid> = recorded
+                .map_err(translate)?
+                .iter()
+                .map(|row| row.get(0))
+                .collect();
+            (streams, recorded)
+        };
+        let mut rows = Rows::default();
+        let mut taken: HashSet<Uuid> = HashSet::new();
         let mut next_position = first_position;
-        let mut streams: HashMap<&str, StreamEnd> = HashMap::new();
-        let mut ids_in_batch: HashSet<Uuid> = HashSet::new();
         let mut outcomes = Vec::with_capacity(batch.len());
         for request in batch {
-            let end = match streams.get(request.stream.as_str()) {
-                Some(end) => *end,
-                None => StreamEnd {
-                    last_revision: last_revision(&transaction, &request.stream).await?,
-                    moved: false,
-                },
-            };
-            streams.insert(&request.stream, end);
-            if let Err(refused) = check(&transaction, request, end, &ids_in_batch).await? {
+            let end = streams
+                .get_mut(&request.stream)
+                .expect("every stream of the batch was looked up");
+            if let Err(refused) = check(request, end, &recorded, &taken) {
                 outcomes.push(Err(refused));
                 continue;
             }
@@ -114,21 +153,22 @@ impl Writer {
                 continue;
             }
             let first_revision = end.last_revision.map_or(0, |last| last + 1);
-            insert(&transaction, request, next_position, first_revision).await?;
             let count = request.events.len() as u64;
+            for (offset, event) in request.events.iter().enumerate() {
+                rows.push(
+                    next_position + offset as u64,
+                    &request.stream,
+                    first_revision + offset as u64,
+                    event,
+                )?;
+                taken.insert(event.event_id);
+            }
             let positions: Vec<u64> = (next_position..next_position + count).collect();
-            let last = first_revision + count - 1;
             next_position += count;
-            ids_in_batch.extend(request.events.iter().map(|event| event.event_id));
-            streams.insert(
-                &request.stream,
-                StreamEnd {
-                    last_revision: Some(last),
-                    moved: true,
-                },
-            );
+            end.last_revision = Some(first_revision + count - 1);
+            end.moved = true;
             outcomes.push(Ok(AppendOutcome {
-                last_revision: Some(last),
+                last_revision: end.last_revision,
                 positions,
             }));
         }
@@ -143,33 +183,47 @@ impl Writer {
         let moved: Vec<(&str, i64)> = streams
             .iter()
             .filter(|(_, end)| end.moved)
-            .filter_map(|(stream, end)| Some((*stream, to_sql(end.last_revision?).ok()?)))
+            .filter_map(|(stream, end)| Some((stream.as_str(), to_sql(end.last_revision?).ok()?)))
             .collect();
         let (names, revisions): (Vec<&str>, Vec<i64>) = moved.into_iter().unzip();
-        transaction
-            .execute(
+        let next = to_sql(next_position)?;
+        let notice = next_position.to_string();
+        let events: [&Param<'_>; 7] = [
+            &rows.positions,
+            &rows.streams,
+            &rows.revisions,
+            &rows.ids,
+            &rows.types,
+            &rows.data,
+            &rows.metadata,
+        ];
+        let ends: [&Param<'_>; 2] = [&names, &revisions];
+        let head: [&Param<'_>; 3] = [&self.channel, &next, &notice];
+        // Sent together: one round trip for the three.
+        let (inserted, streams_moved, head_moved) = tokio::join!(
+            transaction.execute(
+                "INSERT INTO agora_events
+                     (position, stream, revision, event_id, event_type, data, metadata)
+                 SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::bigint[], $4::uuid[],
+                                      $5::text[], $6::bytea[], $7::bytea[])",
+                &events,
+            ),
+            transaction.execute(
                 "INSERT INTO agora_streams (stream, last_revision)
                  SELECT * FROM UNNEST($1::text[], $2::bigint[])
                  ON CONFLICT (stream) DO UPDATE SET last_revision = excluded.last_revision",
-                &[&names, &revisions],
-            )
-            .await
-            .map_err(translate)?;
-        transaction
-            .execute(
-                "UPDATE agora_log_head SET next_position = $1",
-                &[&to_sql(next_position)?],
-            )
-            .await
-            .map_err(translate)?;
-        // Delivered to every listener when, and only if, the commit is.
-        transaction
-            .execute(
-                "SELECT pg_notify($1, $2)",
-                &[&self.channel, &next_position.to_string()],
-            )
-            .await
-            .map_err(translate)?;
+                &ends,
+            ),
+            // Notified to every listener when, and only if, the commit is.
+            transaction.execute(
+                "WITH moved AS (UPDATE agora_log_head SET next_position = $2 RETURNING 1)
+                 SELECT pg_notify($1, $3) FROM moved",
+                &head,
+            ),
+        );
+        inserted.map_err(translate)?;
+        streams_moved.map_err(translate)?;
+        head_moved.map_err(translate)?;
         transaction.commit().await.map_err(translate)?;
         Ok(Written {
             outcomes,
@@ -178,117 +232,61 @@ impl Writer {
     }
 }
 
-async fn last_revision(
-    transaction: &Transaction<'_>,
-    stream: &str,
-) -> Result<Option<u64>, StoreError> {
-    let select = transaction
-        .prepare_cached("SELECT last_revision FROM agora_streams WHERE stream = $1")
-        .await
-        .map_err(translate)?;
-    let row = transaction
-        .query_opt(&select, &[&stream])
-        .await
-        .map_err(translate)?;
-    Ok(row.map(|row| from_sql(row.get(0))))
-}
-
 /// Whether the append may be written: its stream is where it expects, and
 /// none of its event ids is recorded already (in the log, earlier in the
-/// batch, or twice in itself). The outer error is the database's.
-async fn check(
-    transaction: &Transaction<'_>,
+/// batch, or twice in itself).
+fn check(
     request: &AppendRequest,
-    end: StreamEnd,
-    ids_in_batch: &HashSet<Uuid>,
-) -> Result<Result<(), StoreError>, StoreError> {
+    end: &StreamEnd,
+    recorded: &HashSet<Uuid>,
+    taken: &HashSet<Uuid>,
+) -> Result<(), StoreError> {
     if !request.expected.is_met_by(end.last_revision) {
-        return Ok(Err(StoreError::WrongExpectedRevision {
+        return Err(StoreError::WrongExpectedRevision {
             stream: request.stream.clone(),
             expected: request.expected,
             actual: end.last_revision,
-        }));
+        });
     }
     let mut seen = HashSet::with_capacity(request.events.len());
-    let ids: Vec<Uuid> = request.events.iter().map(|event| event.event_id).collect();
-    if let Some(id) = ids
+    match request
+        .events
         .iter()
-        .find(|id| ids_in_batch.contains(id) || !seen.insert(**id))
+        .map(|event| event.event_id)
+        .find(|id| recorded.contains(id) || taken.contains(id) || !seen.insert(*id))
     {
-        return Ok(Err(StoreError::DuplicateEvent(*id)));
-    }
-    if ids.is_empty() {
-        return Ok(Ok(()));
-    }
-    let select = transaction
-        .prepare_cached("SELECT event_id FROM agora_events WHERE event_id = ANY($1) LIMIT 1")
-        .await
-        .map_err(translate)?;
-    let recorded = transaction
-        .query_opt(&select, &[&ids])
-        .await
-        .map_err(translate)?;
-    Ok(match recorded {
-        Some(row) => Err(StoreError::DuplicateEvent(row.get(0))),
+        Some(id) => Err(StoreError::DuplicateEvent(id)),
         None => Ok(()),
-    })
+    }
 }
 
-/// Inserts the append's events in one statement.
-async fn insert(
-    transaction: &Transaction<'_>,
-    request: &AppendRequest,
-    first_position: u64,
-    first_revision: u64,
-) -> Result<(), StoreError> {
-    let count = request.events.len() as u64;
-    let positions = (first_position..first_position + count)
-        .map(to_sql)
-        .collect::<Result<Vec<_>, _>>()?;
-    let revisions = (first_revision..first_revision + count)
-        .map(to_sql)
-        .collect::<Result<Vec<_>, _>>()?;
-    let ids: Vec<Uuid> = request.events.iter().map(|event| event.event_id).collect();
-    let types: Vec<&str> = request
-        .events
-        .iter()
-        .map(|event| event.event_type.as_str())
-        .collect();
-    let data: Vec<&[u8]> = request
-        .events
-        .iter()
-        .map(|event| event.data.as_slice())
-        .collect();
-    let metadata: Vec<&[u8]> = request
-        .events
-        .iter()
-        .map(|event| event.metadata.as_slice())
-        .collect();
-    let insert = transaction
-        .prepare_cached(
-            "INSERT INTO agora_events
-                 (position, stream, revision, event_id, event_type, data, metadata)
-             SELECT position, $1, revision, event_id, event_type, data, metadata
-             FROM UNNEST($2::bigint[], $3::bigint[], $4::uuid[], $5::text[], $6::bytea[],
-                         $7::bytea[])
-                 AS e(position, revision, event_id, event_type, data, metadata)",
-        )
-        .await
-        .map_err(translate)?;
-    transaction
-        .execute(
-            &insert,
-            &[
-                &request.stream,
-                &positions,
-                &revisions,
-                &ids,
-                &types,
-                &data,
-                &metadata,
-            ],
-        )
-        .await
-        .map(drop)
-        .map_err(translate)
+/// The columns of the events a batch inserts, for one `UNNEST`.
+#[derive(Default)]
+struct Rows<'a> {
+    positions: Vec<i64>,
+    streams: Vec<&'a str>,
+    revisions: Vec<i64>,
+    ids: Vec<Uuid>,
+    types: Vec<&'a str>,
+    data: Vec<&'a [u8]>,
+    metadata: Vec<&'a [u8]>,
+}
+
+impl<'a> Rows<'a> {
+    fn push(
+        &mut self,
+        position: u64,
+        stream: &'a str,
+        revision: u64,
+        event: &'a ProposedEvent,
+    ) -> Result<(), StoreError> {
+        self.positions.push(to_sql(position)?);
+        self.streams.push(stream);
+        self.revisions.push(to_sql(revision)?);
+        self.ids.push(event.event_id);
+        self.types.push(&event.event_type);
+        self.data.push(&event.data);
+        self.metadata.push(&event.metadata);
+        Ok(())
+    }
 }
