@@ -675,11 +675,25 @@ async fn replaying_the_log_gives_the_live_state() {
     assert_eq!((rebuilt.revision, rebuilt.head), (live.revision, live.head));
 }
 
-/// A store whose appends fail while `failing` is set, or which lets another
-/// "instance" append behind the ledger's back.
+/// A store whose appends fail while `failing` is set, whose next
+/// `failing_reads` reads of a stream fail, and which says it is `shared`
+/// (other instances write to it) when asked to.
 struct FlakyStore {
-    inner: MemoryStore,
+    inner: Arc<MemoryStore>,
     failing: AtomicBool,
+    failing_reads: std::sync::atomic::AtomicUsize,
+    shared: bool,
+}
+
+impl FlakyStore {
+    fn over(inner: Arc<MemoryStore>, shared: bool) -> Self {
+        Self {
+            inner,
+            failing: AtomicBool::new(false),
+            failing_reads: std::sync::atomic::AtomicUsize::new(0),
+            shared,
+        }
+    }
 }
 
 impl EventStore for FlakyStore {
@@ -700,7 +714,22 @@ impl EventStore for FlakyStore {
         from: u64,
         limit: usize,
     ) -> BoxFuture<'a, Result<Vec<StoredEvent>, StoreError>> {
+        let fail = self
+            .failing_reads
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                left.checked_sub(1)
+            })
+            .is_ok();
+        if fail {
+            return Box::pin(async { Err(StoreError::Unavailable("read failed".into())) });
+        }
         self.inner.read_stream(stream, from, limit)
+    }
+    fn end_cursor(&self) -> BoxFuture<'_, Result<agora::store::LogCursor, StoreError>> {
+        self.inner.end_cursor()
+    }
+    fn is_shared(&self) -> bool {
+        self.shared
     }
     fn read_all(
         &self,
@@ -783,10 +812,7 @@ impl EventStore for FlakyStore {
 
 #[tokio::test]
 async fn when_an_append_fails_every_command_fails_and_the_state_stays_durable() {
-    let store = Arc::new(FlakyStore {
-        inner: MemoryStore::new(),
-        failing: AtomicBool::new(false),
-    });
+    let store = Arc::new(FlakyStore::over(Arc::new(MemoryStore::new()), false));
     let ledger = open(Arc::clone(&store) as Arc<dyn EventStore>).await;
     ledger.execute(create()).await.unwrap();
     let before = ledger.view(&slug()).unwrap();
@@ -824,6 +850,45 @@ async fn a_writer_that_loses_a_race_catches_up_and_decides_again() {
     assert!(view.state.pioneer(other).is_some());
     assert!(view.state.pioneer(id).is_some());
     assert_eq!(view.revision, 2);
+}
+
+/// Waits, at most 10 s, until `ledger` serves what `holds` looks for.
+async fn eventually(ledger: &Ledger, holds: impl Fn(&agora::ledger::DurableView) -> bool) -> bool {
+    for _ in 0..500 {
+        if ledger.view(&slug()).is_some_and(|view| holds(&view)) {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_on_a_shared_store_catches_up_on_its_own_even_when_a_read_fails() {
+    let shared = Arc::new(MemoryStore::new());
+    let a = open(Arc::new(FlakyStore::over(Arc::clone(&shared), true))).await;
+    let flaky_b = Arc::new(FlakyStore::over(Arc::clone(&shared), true));
+    let b = open(Arc::clone(&flaky_b) as Arc<dyn EventStore>).await;
+    a.execute(create()).await.unwrap();
+    assert!(
+        eventually(&b, |_| true).await,
+        "B never served the community A created"
+    );
+
+    // B's next reads fail: its catch-up fails, and it tries again on its
+    // own, with no command sent to it.
+    flaky_b.failing_reads.store(3, Ordering::SeqCst);
+    let id = pioneer();
+    a.execute(admit(id, None)).await.unwrap();
+
+    assert!(
+        eventually(&b, |view| view.state.pioneer(id).is_some()).await,
+        "B stayed behind A after a failed read"
+    );
+    assert_eq!(flaky_b.failing_reads.load(Ordering::SeqCst), 0);
+    // And B holds the key A made: the pioneer's personal data opens.
+    let sealed = sealed_personal(&b, id);
+    assert!(b.keys().open(id, &sealed).is_some());
 }
 
 async fn open_other_instance_and_admit(store: Arc<dyn EventStore>) -> PioneerId {

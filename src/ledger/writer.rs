@@ -191,6 +191,7 @@ impl Writer {
     /// instances sharing the store).
     pub async fn run(mut self, mut jobs: mpsc::Receiver<Job>, mut heard: watch::Receiver<u64>) {
         let mut listening = true;
+        let mut behind = false;
         loop {
             let first = tokio::select! {
                 biased;
@@ -198,17 +199,22 @@ impl Writer {
                     Some(job) => job,
                     None => break,
                 },
-                changed = heard.changed(), if listening => {
-                    if changed.is_err() {
-                        listening = false;
-                    } else {
-                        let recorded = *heard.borrow_and_update();
-                        let held = self.current.revision.map_or(0, |last| last + 1);
-                        if recorded > held {
-                            self.catch_up_quietly().await;
-                            self.file_index(self.cadence.filing_events);
+                changed = heard.changed(), if listening && !behind => {
+                    match changed {
+                        Ok(()) => {
+                            let recorded = *heard.borrow_and_update();
+                            behind = !self.catch_up_with(recorded).await;
                         }
+                        Err(_) => listening = false,
                     }
+                    continue;
+                }
+                // The last catch-up failed (the store did not answer): try
+                // again after a pause, or an idle community would stay
+                // behind until its next command.
+                () = tokio::time::sleep(CATCH_UP_RETRY_AFTER), if behind => {
+                    let recorded = *heard.borrow_and_update();
+                    behind = !self.catch_up_with(recorded).await;
                     continue;
                 }
             };
@@ -693,6 +699,25 @@ impl Writer {
         Ok(())
     }
 
+    /// Catches up if the stream holds more than the `recorded` events the
+    /// log told of; false if that failed.
+    async fn catch_up_with(&mut self, recorded: u64) -> bool {
+        let held = self.current.revision.map_or(0, |last| last + 1);
+        if recorded <= held {
+            return true;
+        }
+        match self.catch_up().await {
+            Ok(()) => {
+                self.file_index(self.cadence.filing_events);
+                true
+            }
+            Err(error) => {
+                tracing::warn!(community = %self.slug, %error, "could not catch up with the log; will try again");
+                false
+            }
+        }
+    }
+
     async fn catch_up_quietly(&mut self) {
         if let Err(error) = self.catch_up().await {
             tracing::warn!(community = %self.slug, %error, "could not catch up after a failed append");
@@ -727,6 +752,10 @@ impl Writer {
         self.views.send_replace(self.current.view());
     }
 }
+
+/// How long a writer waits before trying again to catch up with what other
+/// instances recorded, after a try failed.
+const CATCH_UP_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// A snapshot's bytes, encoded on a blocking thread so that the runtime's
 /// workers keep serving. A single-threaded runtime (the simulator's) has no
