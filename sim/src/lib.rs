@@ -41,6 +41,10 @@ pub struct Options {
     pub rates: Option<FaultRates>,
     /// A bug planted on purpose, to show that the checks catch it.
     pub plant: Option<Plant>,
+    /// Service instances on the one store: with more than one, the store
+    /// says it is shared, commands go to any instance, and every instance
+    /// must serve what the log holds.
+    pub instances: usize,
 }
 
 impl Default for Options {
@@ -49,6 +53,7 @@ impl Default for Options {
             steps: 200,
             rates: None,
             plant: None,
+            instances: 1,
         }
     }
 }
@@ -154,6 +159,8 @@ struct Simulation {
     faults: Arc<Faults>,
     store: Arc<FaultyStore>,
     ledger: Arc<Ledger>,
+    /// The other instances on the same store, if the run has several.
+    others: Vec<(Arc<FaultyStore>, Arc<Ledger>)>,
     communities: Vec<CommunitySlug>,
     /// What each community's commands were answered, by key.
     answers: BTreeMap<CommunitySlug, Answers>,
@@ -174,6 +181,9 @@ struct Simulation {
 const RESTART_ATTEMPTS_MAX: usize = 100;
 /// Acknowledged commands kept for retries.
 const RETRIES_KEPT: usize = 64;
+/// How many times a check lets the other instances' tasks run while it
+/// waits for them to catch up with the log.
+const CONVERGENCE_YIELDS_MAX: usize = 100_000;
 
 impl Simulation {
     async fn start(seed: u64, options: &Options) -> Self {
@@ -182,6 +192,9 @@ impl Simulation {
             .rates
             .unwrap_or_else(|| FaultRates::drawn(&mut Rng::derive(seed, "rates")));
         let faults = Faults::new(seed, rates, options.plant);
+        if options.instances > 1 {
+            faults.share();
+        }
         let clock = Arc::new(SimClock::new(seed));
         // Snapshots and filings every few events, so that short runs cross
         // them often: between two events of one command, across a retry.
@@ -193,6 +206,7 @@ impl Simulation {
             // Checked at each start only: a pass on a timer would depend on
             // the wall clock, not on the seed.
             reverify_every: None,
+            catch_up_retry_after: None,
         };
         let communities = (0..rng.between(1, 2))
             .map(|n| format!("communaute-{n}").parse().expect("a valid slug"))
@@ -216,6 +230,14 @@ impl Simulation {
             Ok(opened) => opened,
             Err(detail) => panic!("an empty store must open: {detail}"),
         };
+        let mut others = Vec::new();
+        for _ in 1..options.instances {
+            let handle = faults.handle();
+            match open(&faults, handle, &clock, cadence, &mut report.journal).await {
+                Ok(opened) => others.push(opened),
+                Err(detail) => panic!("an empty store must open: {detail}"),
+            }
+        }
         Self {
             rng,
             checks: Rng::derive(seed, "checks"),
@@ -224,6 +246,7 @@ impl Simulation {
             faults,
             store,
             ledger,
+            others,
             communities,
             answers: BTreeMap::new(),
             followers: BTreeMap::new(),
@@ -284,6 +307,9 @@ impl Simulation {
             }
         }
         self.ledger.shutdown().await;
+        for (_, other) in &self.others {
+            other.shutdown().await;
+        }
         for community in &self.communities {
             let stream = community.stream();
             let log = invariants::read_stream(&self.faults.store, &stream, 0).await;
@@ -337,7 +363,7 @@ impl Simulation {
                 Ok(())
             }
             4 => {
-                let closed = self.ledger.close_due_ballots().await;
+                let closed = self.any_instance().close_due_ballots().await;
                 self.note(format!("step {}: due ballots closed: {closed}", self.step));
                 Ok(())
             }
@@ -480,14 +506,12 @@ impl Simulation {
     }
 
     async fn send(&mut self, batch: Vec<Sent>, crash_in_flight: bool) -> Result<(), Violation> {
-        let tasks: Vec<_> = batch
-            .iter()
-            .map(|sent| {
-                let ledger = Arc::clone(&self.ledger);
-                let request = sent.request(agora::clock::Clock::new_id(&*self.clock));
-                tokio::spawn(async move { ledger.execute(request).await })
-            })
-            .collect();
+        let mut tasks = Vec::with_capacity(batch.len());
+        for sent in &batch {
+            let ledger = self.any_instance();
+            let request = sent.request(agora::clock::Clock::new_id(&*self.clock));
+            tasks.push(tokio::spawn(async move { ledger.execute(request).await }));
+        }
         if crash_in_flight {
             for _ in 0..self.rng.below(6) {
                 tokio::task::yield_now().await;
@@ -671,6 +695,11 @@ impl Simulation {
             follower.read_new(store, community).await?;
             let answers = self.answers.get(community);
             follower.answers_match_the_log(answers.unwrap_or(&Answers::default()))?;
+            if !self.others.is_empty() {
+                // The others may have written what this instance has not
+                // caught up with yet.
+                caught_up(&self.ledger, community, follower.events() as u64, 1).await?;
+            }
             let Some(view) = self.ledger.view(community) else {
                 if restarted && follower.events() > 0 {
                     return Err(violation(
@@ -693,11 +722,79 @@ impl Simulation {
             invariants::tallies_recompute(&view.state)?;
             invariants::forgotten_unreadable(&view.state, &self.ledger, store, restarted).await?;
         }
+        self.restart_dead_others().await?;
+        for community in self.communities.clone() {
+            let events = self
+                .followers
+                .get(&community)
+                .map_or(0, invariants::Follower::events);
+            self.check_others(&community, events).await?;
+        }
         if self.ledger.is_read_only() {
             return Err(violation(
                 "serves-an-intact-log",
                 "the ledger turned read-only on a log that verifies",
             ));
+        }
+        Ok(())
+    }
+
+    /// The instance a command goes to: any of them, drawn from the seed
+    /// (the only one, without drawing, in a run of one).
+    fn any_instance(&mut self) -> Arc<Ledger> {
+        if self.others.is_empty() {
+            return Arc::clone(&self.ledger);
+        }
+        match self.rng.below(1 + self.others.len()) {
+            0 => Arc::clone(&self.ledger),
+            at => Arc::clone(&self.others[at - 1].1),
+        }
+    }
+
+    /// Starts again every other instance that died (a crash in the middle
+    /// of its snapshot).
+    async fn restart_dead_others(&mut self) -> Result<(), Violation> {
+        for at in 0..self.others.len() {
+            if self.others[at].0.is_alive() {
+                continue;
+            }
+            self.report.restarts += 1;
+            self.note(format!("  instance {} died; restarting it", at + 2));
+            let opened = open(
+                &self.faults,
+                self.faults.handle(),
+                &self.clock,
+                self.cadence,
+                &mut self.report.journal,
+            )
+            .await
+            .map_err(|detail| violation("restarts", detail))?;
+            self.others[at] = opened;
+        }
+        Ok(())
+    }
+
+    /// Every other instance serves what the log holds, once it has caught
+    /// up (each follows the log on its own); and what it serves keeps the
+    /// same invariants.
+    async fn check_others(
+        &mut self,
+        community: &CommunitySlug,
+        events: usize,
+    ) -> Result<(), Violation> {
+        let store = &self.faults.store;
+        let events = events as u64;
+        for (at, (_, ledger)) in self.others.iter().enumerate() {
+            let Some(view) = caught_up(ledger, community, events, at + 2).await? else {
+                continue;
+            };
+            let follower = self
+                .followers
+                .get_mut(community)
+                .expect("the first instance's check follows every community");
+            follower.replay_equals_live(&view)?;
+            invariants::limits_hold(&view.state)?;
+            invariants::forgotten_unreadable(&view.state, ledger, store, false).await?;
         }
         Ok(())
     }
@@ -708,6 +805,32 @@ impl Simulation {
             .get(community)
             .unwrap_or_else(|| NONE.get_or_init(Answers::default))
     }
+}
+
+/// Lets every task run until `ledger` (instance number `instance`) serves
+/// the `events` events the log holds of `community`, and returns its view
+/// then (`None` for a community with no events yet).
+async fn caught_up(
+    ledger: &Ledger,
+    community: &CommunitySlug,
+    events: u64,
+    instance: usize,
+) -> Result<Option<Arc<agora::ledger::DurableView>>, Violation> {
+    for _ in 0..CONVERGENCE_YIELDS_MAX {
+        let served = ledger.view(community);
+        let served_events = served.as_ref().map_or(0, |view| view.revision + 1);
+        if served_events == events {
+            return Ok(served);
+        }
+        tokio::task::yield_now().await;
+    }
+    Err(violation(
+        "instances-converge",
+        format!(
+            "instance {instance} serves {:?} of {community}'s {events} events",
+            ledger.view(community).map(|view| view.revision + 1)
+        ),
+    ))
 }
 
 /// A few entities whose history to check: members, exchanges, projects,

@@ -21,12 +21,16 @@ struct Args {
     /// Steps per seed.
     #[arg(long, default_value_t = Options::default().steps)]
     steps: usize,
+    /// Service instances on the one store.
+    #[arg(long, default_value_t = 1)]
+    instances: usize,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
     let options = Options {
         steps: args.steps,
+        instances: args.instances.max(1),
         ..Options::default()
     };
     if let Some(seed) = args.seed {

@@ -110,6 +110,8 @@ pub struct Faults {
     journal: Mutex<Vec<String>>,
     /// Set when a fault killed the process; the run restarts it.
     crashed: AtomicBool,
+    /// Whether several instances share the store.
+    shared: AtomicBool,
 }
 
 impl Faults {
@@ -123,7 +125,14 @@ impl Faults {
             injected: Mutex::new(BTreeMap::new()),
             journal: Mutex::new(Vec::new()),
             crashed: AtomicBool::new(false),
+            shared: AtomicBool::new(false),
         })
+    }
+
+    /// Several instances of the service run on the store from now on: it
+    /// says it is shared, and each follows the others' writes.
+    pub fn share(&self) {
+        self.shared.store(true, Ordering::Release);
     }
 
     /// A handle for a new incarnation of the service.
@@ -204,6 +213,11 @@ fn injected(what: &str) -> StoreError {
 
 impl FaultyStore {
     /// Kills this incarnation: nothing it still sends reaches the store.
+    /// Whether this incarnation still runs.
+    pub fn is_alive(&self) -> bool {
+        self.alive.load(Ordering::Acquire)
+    }
+
     pub fn kill(&self) {
         self.alive.store(false, Ordering::Release);
     }
@@ -453,6 +467,17 @@ impl EventStore for FaultyStore {
 
     fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(async move { self.check_alive() })
+    }
+
+    fn end_cursor(&self) -> BoxFuture<'_, Result<LogCursor, StoreError>> {
+        Box::pin(async move {
+            self.read_check("end_cursor", &[])?;
+            self.inner().end_cursor().await
+        })
+    }
+
+    fn is_shared(&self) -> bool {
+        self.faults.shared.load(Ordering::Acquire)
     }
 
     /// The process stops; the store, shared with the next one, stays.

@@ -17,14 +17,19 @@ use agora_sim::{Options, Plant, Report, run};
 /// Runs `seeds` and fails with the replay command of the first that breaks
 /// an invariant, and the steps that led there.
 fn hold(seeds: std::ops::Range<u64>) {
-    let options = Options::default();
+    hold_with(seeds, &Options::default());
+}
+
+fn hold_with(seeds: std::ops::Range<u64>, options: &Options) {
+    let instances = options.instances;
     for seed in seeds {
-        let report = run(seed, &options);
+        let report = run(seed, options);
         if let Some((step, broken)) = &report.failure {
             let tail = report.journal.len().saturating_sub(40);
             panic!(
                 "seed {seed}, step {step}: {} broken: {}\n\
-                 replay: cargo run --release -p agora-sim -- --seed {seed} --steps {}\n\
+                 replay: cargo run --release -p agora-sim -- --seed {seed} --steps {} \
+                 --instances {instances}\n\
                  last steps:\n{}",
                 broken.invariant,
                 broken.detail,
@@ -44,6 +49,27 @@ fn quick_seeds_hold_every_invariant_first_half() {
 #[test]
 fn quick_seeds_hold_every_invariant_second_half() {
     hold(24..48);
+}
+
+#[test]
+fn quick_seeds_hold_every_invariant_with_two_instances_on_one_store() {
+    let options = Options {
+        instances: 2,
+        ..Options::default()
+    };
+    hold_with(0..16, &options);
+}
+
+#[test]
+fn the_same_seed_gives_the_same_run_with_two_instances() {
+    let options = Options {
+        instances: 2,
+        ..Options::default()
+    };
+    let first = run(11, &options);
+    let again = run(11, &options);
+    assert_eq!(first.journal, again.journal);
+    assert_eq!(first.heads, again.heads);
 }
 
 #[test]

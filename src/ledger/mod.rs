@@ -77,6 +77,11 @@ pub struct Cadence {
     /// each pass moving its verified mark forward (so that the next start
     /// checks little before serving); `None`: only at start-up.
     pub reverify_every: Option<std::time::Duration>,
+    /// How long a writer waits before trying again to catch up with what
+    /// other instances recorded, after a try failed; `None`: it yields to
+    /// the other tasks and tries again (the simulator, whose runs must not
+    /// depend on the wall clock).
+    pub catch_up_retry_after: Option<std::time::Duration>,
 }
 
 impl Default for Cadence {
@@ -86,6 +91,7 @@ impl Default for Cadence {
             filing_events: index::FILE_EVENTS_MIN,
             filing_chunk_events: index::FILE_CHUNK_EVENTS,
             reverify_every: Some(REVERIFY_EVERY),
+            catch_up_retry_after: Some(CATCH_UP_RETRY_AFTER),
         }
     }
 }
@@ -93,6 +99,10 @@ impl Default for Cadence {
 /// How long a ledger waits before following a shared store's log again
 /// after losing it.
 pub const FOLLOW_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// How long a writer waits, by default, before trying again to catch up
+/// with what other instances recorded, after a try failed.
+pub const CATCH_UP_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// How often a service checks every chain again, by default.
 pub const REVERIFY_EVERY: std::time::Duration = std::time::Duration::from_secs(3_600);
@@ -616,17 +626,18 @@ impl Ledger {
         }
         let handle = match self.handle(&slug) {
             Some(handle) => handle,
-            None => match self.store.index_mark(stream).await {
-                Ok(mark) => {
-                    let mut state = writer::WriterState::filed_through(mark);
-                    state.writes_beside_the_log = !self.is_read_only();
-                    self.start_writer(slug, state)
-                }
-                Err(error) => {
-                    tracing::warn!(%stream, %error, "cannot follow a new community yet");
-                    return;
-                }
-            },
+            None => {
+                // Without the mark (the store did not answer), the writer
+                // files every event again as it catches up: filing is
+                // idempotent, and the event heard of is not lost.
+                let mark = self.store.index_mark(stream).await.unwrap_or_else(|error| {
+                    tracing::warn!(%stream, %error, "no index mark for a new community; filing it whole");
+                    None
+                });
+                let mut state = writer::WriterState::filed_through(mark);
+                state.writes_beside_the_log = !self.is_read_only();
+                self.start_writer(slug, state)
+            }
         };
         let events = revision + 1;
         handle.heard.send_if_modified(|heard| {

@@ -212,7 +212,7 @@ impl Writer {
                 // The last catch-up failed (the store did not answer): try
                 // again after a pause, or an idle community would stay
                 // behind until its next command.
-                () = tokio::time::sleep(CATCH_UP_RETRY_AFTER), if behind => {
+                () = pause(self.cadence.catch_up_retry_after), if behind => {
                     let recorded = *heard.borrow_and_update();
                     behind = !self.catch_up_with(recorded).await;
                     continue;
@@ -753,9 +753,13 @@ impl Writer {
     }
 }
 
-/// How long a writer waits before trying again to catch up with what other
-/// instances recorded, after a try failed.
-const CATCH_UP_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+/// Waits `after`, or without it lets every other task run once.
+async fn pause(after: Option<std::time::Duration>) {
+    match after {
+        Some(after) => tokio::time::sleep(after).await,
+        None => tokio::task::yield_now().await,
+    }
+}
 
 /// A snapshot's bytes, encoded on a blocking thread so that the runtime's
 /// workers keep serving. A single-threaded runtime (the simulator's) has no
