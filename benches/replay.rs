@@ -232,7 +232,7 @@ fn main() {
         // service leaves it.
         let started = Instant::now();
         {
-            let store: Arc<dyn EventStore> = Arc::new(SqliteStore::open(&path).unwrap());
+            let store = Arc::new(SqliteStore::open(&path).unwrap());
             let ledger = Ledger::open(Arc::clone(&store), Arc::new(SystemClock)).await.unwrap();
             ledger.shutdown().await;
         }
@@ -242,7 +242,7 @@ fn main() {
         rusqlite::Connection::open(&path).unwrap().execute("DELETE FROM snapshots", []).unwrap();
         let replay = {
             let started = Instant::now();
-            let store: Arc<dyn EventStore> = Arc::new(SqliteStore::open(&path).unwrap());
+            let store = Arc::new(SqliteStore::open(&path).unwrap());
             let ledger = Ledger::open(Arc::clone(&store), Arc::new(SystemClock)).await.unwrap();
             let from_scratch = started.elapsed();
             // As a service that ran a while: its background check of the
@@ -265,7 +265,7 @@ fn main() {
             connection.execute("DELETE FROM verified_marks", []).unwrap();
             drop(connection);
             let started = Instant::now();
-            let store: Arc<dyn EventStore> = Arc::new(SqliteStore::open(&path).unwrap());
+            let store = Arc::new(SqliteStore::open(&path).unwrap());
             let ledger = Ledger::open(Arc::clone(&store), Arc::new(SystemClock)).await.unwrap();
             let unmarked = started.elapsed();
             ledger.shutdown().await;
@@ -281,7 +281,7 @@ fn main() {
             unmarked
         };
 
-        let store: Arc<dyn EventStore> = Arc::new(SqliteStore::open(&path).unwrap());
+        let store = Arc::new(SqliteStore::open(&path).unwrap());
         let before = live_bytes();
         let started = Instant::now();
         let ledger = Ledger::open(Arc::clone(&store), Arc::new(SystemClock)).await.unwrap();

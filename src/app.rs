@@ -14,7 +14,7 @@ use crate::clock::SystemClock;
 use crate::config::{AuthSettings, Config, JwtAlgorithm, KeyEncryption, StoreLocation};
 use crate::http::{AppState, router};
 use crate::ledger::{Ledger, LedgerError};
-use crate::store::{EventStore, MemoryStore, PostgresStore, SqliteStore, StoreError};
+use crate::store::{MemoryStore, PostgresStore, SqliteStore, StoreError, Stores};
 
 /// How often the service looks for ballots past their close time.
 pub const BALLOT_CLOSING_PERIOD: std::time::Duration = std::time::Duration::from_secs(1);
@@ -94,28 +94,28 @@ pub fn ledger_options(config: &Config) -> Result<crate::ledger::Options, StartEr
     })
 }
 
-pub async fn open_store(location: &StoreLocation) -> Result<Arc<dyn EventStore>, StartError> {
-    let store: Arc<dyn EventStore> = match location {
+/// Opens the configured store: the log, and the personal-data keys beside
+/// it.
+pub async fn open_store(location: &StoreLocation) -> Result<Stores, StartError> {
+    let failed = |source| StartError::Store {
+        location: location.to_string(),
+        source,
+    };
+    let stores = match location {
         StoreLocation::Sqlite(path) => {
             let path = path.clone();
             let opened = tokio::task::spawn_blocking(move || SqliteStore::open(path))
                 .await
                 .map_err(|error| StoreError::Unavailable(error.to_string()))
                 .and_then(|opened| opened);
-            Arc::new(opened.map_err(|source| StartError::Store {
-                location: location.to_string(),
-                source,
-            })?)
+            Stores::from(Arc::new(opened.map_err(failed)?))
         }
-        StoreLocation::Postgres(url) => Arc::new(PostgresStore::open(url).await.map_err(
-            |source| StartError::Store {
-                location: location.to_string(),
-                source,
-            },
-        )?),
-        StoreLocation::Memory => Arc::new(MemoryStore::new()),
+        StoreLocation::Postgres(url) => {
+            Stores::from(Arc::new(PostgresStore::open(url).await.map_err(failed)?))
+        }
+        StoreLocation::Memory => Stores::from(Arc::new(MemoryStore::new())),
     };
-    Ok(store)
+    Ok(stores)
 }
 
 impl Application {

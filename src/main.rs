@@ -35,7 +35,7 @@ fn output_to(path: Option<&std::path::Path>) -> Result<Box<dyn Write>, ExitCode>
     }
 }
 
-async fn store_of(config: &Config) -> Result<Arc<dyn agora::store::EventStore>, ExitCode> {
+async fn store_of(config: &Config) -> Result<agora::store::Stores, ExitCode> {
     open_store(&config.store)
         .await
         .map_err(|error| failed("opening the store", error))
@@ -254,7 +254,8 @@ async fn verify(
         None => Some(
             open_store(&config.store)
                 .await
-                .map_err(|error| failed("opening the store", error))?,
+                .map_err(|error| failed("opening the store", error))?
+                .events,
         ),
     };
     let verified = audit::verify(store, file.as_deref(), community.as_ref()).await;
@@ -268,7 +269,7 @@ async fn export(
     output: Option<PathBuf>,
 ) -> Result<ExitCode, ExitCode> {
     let community = optional_community(community.as_deref())?;
-    let store = store_of(&config).await?;
+    let store = store_of(&config).await?.events;
     let mut out = output_to(output.as_deref())?;
     let exported = audit::export(&*store, community.as_ref(), &mut *out).await;
     store.shutdown().await;
@@ -282,7 +283,7 @@ async fn import(config: Config, file: PathBuf) -> Result<ExitCode, ExitCode> {
     let imported = match &config.store {
         StoreLocation::Sqlite(target) => audit::import(&file, target).await,
         StoreLocation::Postgres(_) => {
-            let store = store_of(&config).await?;
+            let store = store_of(&config).await?.events;
             let imported = audit::import_into(&file, &*store).await;
             store.shutdown().await;
             imported
@@ -308,7 +309,7 @@ async fn report(
     let community = community
         .parse()
         .map_err(|error| failed("reading --community", error))?;
-    let store = store_of(&config).await?;
+    let store = store_of(&config).await?.events;
     let mut out = output_to(output.as_deref())?;
     let written = audit::report(
         &*store,
@@ -342,9 +343,9 @@ async fn migrate(from: &str, to: &str) -> Result<ExitCode, ExitCode> {
     let target = open_store(&to)
         .await
         .map_err(|error| failed("opening the target store", error))?;
-    let migrated = audit::migrate(&*source, &*target).await;
-    source.shutdown().await;
-    target.shutdown().await;
+    let migrated = audit::migrate(&source, &target).await;
+    source.events.shutdown().await;
+    target.events.shutdown().await;
     if matches!(migrated, Ok(true)) {
         eprintln!(
             "agora: personal-data keys were copied as they are wrapped: start the target \
@@ -364,8 +365,8 @@ async fn backup(config: Config, output: PathBuf) -> Result<ExitCode, ExitCode> {
         )),
         StoreLocation::Postgres(_) => {
             let store = store_of(&config).await?;
-            let backed_up = audit::backup(BackupSource::Store(&*store), &output).await;
-            store.shutdown().await;
+            let backed_up = audit::backup(BackupSource::Store(&store), &output).await;
+            store.events.shutdown().await;
             Ok(verdict(backed_up, "backup"))
         }
         StoreLocation::Memory => {

@@ -147,7 +147,7 @@ async fn contents(
     use agora::store::Pages;
     let store = agora::app::open_store(&url.parse().unwrap()).await.unwrap();
     let mut events = Vec::new();
-    let mut pages = Pages::of_log(&*store, agora::store::LogCursor::START);
+    let mut pages = Pages::of_log(&*store.events, agora::store::LogCursor::START);
     loop {
         let page = pages.next_page().await.unwrap();
         if page.is_empty() {
@@ -165,8 +165,8 @@ async fn contents(
         }));
     }
     events.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
-    let keys = store.load_keys().await.unwrap();
-    store.shutdown().await;
+    let keys = store.keys.load_keys().await.unwrap();
+    store.events.shutdown().await;
     (events, keys)
 }
 

@@ -14,8 +14,9 @@ use agora::ledger::{
     PersonalData, PersonalKey,
 };
 use agora::store::{
-    AppendOutcome, BoxFuture, EventStore, ExpectedRevision, IndexEntry, IndexPage, MemoryStore,
-    ProposedEvent, SqliteStore, StoreError, StoredEvent, StoredKey, StoredSnapshot, Subscription,
+    AppendOutcome, BoxFuture, EventStore, ExpectedRevision, IndexEntry, IndexPage, KeyStore,
+    MemoryStore, ProposedEvent, SqliteStore, StoreError, StoredEvent, StoredKey, StoredSnapshot,
+    Stores, Subscription,
 };
 use agora_events::{
     Actor, AdmissionScores, College, CommunitySlug, CorrelationId, Hash, PioneerId, PublicProfile,
@@ -122,13 +123,13 @@ fn pioneer() -> PioneerId {
     PioneerId(Uuid::now_v7())
 }
 
-async fn open(store: Arc<dyn EventStore>) -> Arc<Ledger> {
+async fn open(store: impl Into<Stores>) -> Arc<Ledger> {
     Ledger::open(store, Arc::new(SystemClock)).await.unwrap()
 }
 
 #[tokio::test]
 async fn a_command_is_recorded_durably_and_shows_in_the_snapshot() {
-    let store: Arc<dyn EventStore> = Arc::new(MemoryStore::new());
+    let store = Arc::new(MemoryStore::new());
     let ledger = open(Arc::clone(&store)).await;
     assert!(ledger.view(&slug()).is_none());
 
@@ -152,7 +153,7 @@ async fn a_command_is_recorded_durably_and_shows_in_the_snapshot() {
 
 #[tokio::test]
 async fn a_refused_command_records_nothing() {
-    let store: Arc<dyn EventStore> = Arc::new(MemoryStore::new());
+    let store = Arc::new(MemoryStore::new());
     let ledger = open(Arc::clone(&store)).await;
     ledger.execute(create()).await.unwrap();
 
@@ -200,7 +201,7 @@ async fn commands_for_an_unknown_community_are_refused_without_creating_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_commands_are_decided_one_after_another() {
-    let store: Arc<dyn EventStore> = Arc::new(MemoryStore::new());
+    let store = Arc::new(MemoryStore::new());
     let ledger = open(Arc::clone(&store)).await;
     ledger.execute(create()).await.unwrap();
     let twin = pioneer();
@@ -291,7 +292,7 @@ async fn an_older_store_without_an_index_is_indexed_at_start_up() {
     }
 
     let store = Arc::new(SqliteStore::open(&path).unwrap());
-    let ledger = open(Arc::clone(&store) as Arc<dyn EventStore>).await;
+    let ledger = open(Arc::clone(&store)).await;
     let retried = ledger
         .execute(admit(admitted, Some("key-1")))
         .await
@@ -337,7 +338,7 @@ async fn a_history_pages_across_filed_and_recent_events() {
         ledger.shutdown().await; // files revisions 0 to 2
     }
     let store = Arc::new(SqliteStore::open(&path).unwrap());
-    let ledger = open(Arc::clone(&store) as Arc<dyn EventStore>).await;
+    let ledger = open(Arc::clone(&store)).await;
     ledger.execute(roles(&[], "revoke")).await.unwrap();
     ledger
         .execute(roles(&[Role::Treasurer], "grant again"))
@@ -577,7 +578,7 @@ async fn a_caller_with_a_very_long_name_is_indexed_like_any_other() {
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("agora.db");
     let store = Arc::new(SqliteStore::open(&path).unwrap());
-    let ledger = open(Arc::clone(&store) as Arc<dyn EventStore>).await;
+    let ledger = open(Arc::clone(&store)).await;
     ledger.execute(create()).await.unwrap();
     let mut long = admit(pioneer(), Some(&"k".repeat(128)));
     long.actor.id = "x".repeat(5_000);
@@ -632,7 +633,7 @@ async fn idempotency_keys_belong_to_their_caller() {
 
 #[tokio::test]
 async fn a_retry_within_the_same_batch_is_recorded_once() {
-    let store: Arc<dyn EventStore> = Arc::new(MemoryStore::new());
+    let store = Arc::new(MemoryStore::new());
     let ledger = open(Arc::clone(&store)).await;
     ledger.execute(create()).await.unwrap();
     let id = pioneer();
@@ -793,15 +794,6 @@ impl EventStore for FlakyStore {
     fn subscribe_all(&self, from: agora::store::LogCursor) -> Subscription {
         self.inner.subscribe_all(from)
     }
-    fn put_key(&self, id: Uuid, key: Vec<u8>) -> BoxFuture<'_, Result<(), StoreError>> {
-        self.inner.put_key(id, key)
-    }
-    fn delete_key(&self, id: Uuid) -> BoxFuture<'_, Result<(), StoreError>> {
-        self.inner.delete_key(id)
-    }
-    fn load_keys(&self) -> BoxFuture<'_, Result<Vec<StoredKey>, StoreError>> {
-        self.inner.load_keys()
-    }
     fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {
         self.inner.ping()
     }
@@ -810,10 +802,34 @@ impl EventStore for FlakyStore {
     }
 }
 
+impl KeyStore for FlakyStore {
+    fn put_key(&self, id: Uuid, key: Vec<u8>) -> BoxFuture<'_, Result<(), StoreError>> {
+        self.inner.put_key(id, key)
+    }
+
+    fn delete_key(&self, id: Uuid) -> BoxFuture<'_, Result<(), StoreError>> {
+        self.inner.delete_key(id)
+    }
+
+    fn load_keys(&self) -> BoxFuture<'_, Result<Vec<StoredKey>, StoreError>> {
+        self.inner.load_keys()
+    }
+
+    fn load_key(&self, id: Uuid) -> BoxFuture<'_, Result<Option<Vec<u8>>, StoreError>> {
+        Box::pin(async move {
+            let keys = self.load_keys().await?;
+            Ok(keys
+                .into_iter()
+                .find(|(kept, _)| *kept == id)
+                .map(|(_, key)| key))
+        })
+    }
+}
+
 #[tokio::test]
 async fn when_an_append_fails_every_command_fails_and_the_state_stays_durable() {
     let store = Arc::new(FlakyStore::over(Arc::new(MemoryStore::new()), false));
-    let ledger = open(Arc::clone(&store) as Arc<dyn EventStore>).await;
+    let ledger = open(Arc::clone(&store)).await;
     ledger.execute(create()).await.unwrap();
     let before = ledger.view(&slug()).unwrap();
 
@@ -837,7 +853,7 @@ async fn when_an_append_fails_every_command_fails_and_the_state_stays_durable() 
 
 #[tokio::test]
 async fn a_writer_that_loses_a_race_catches_up_and_decides_again() {
-    let store: Arc<dyn EventStore> = Arc::new(MemoryStore::new());
+    let store = Arc::new(MemoryStore::new());
     let ledger = open(Arc::clone(&store)).await;
     ledger.execute(create()).await.unwrap();
     // Another instance admits a pioneer behind this ledger's back.
@@ -868,7 +884,7 @@ async fn an_instance_on_a_shared_store_catches_up_on_its_own_even_when_a_read_fa
     let shared = Arc::new(MemoryStore::new());
     let a = open(Arc::new(FlakyStore::over(Arc::clone(&shared), true))).await;
     let flaky_b = Arc::new(FlakyStore::over(Arc::clone(&shared), true));
-    let b = open(Arc::clone(&flaky_b) as Arc<dyn EventStore>).await;
+    let b = open(Arc::clone(&flaky_b)).await;
     a.execute(create()).await.unwrap();
     assert!(
         eventually(&b, |_| true).await,
@@ -891,7 +907,7 @@ async fn an_instance_on_a_shared_store_catches_up_on_its_own_even_when_a_read_fa
     assert!(b.keys().open(id, &sealed).is_some());
 }
 
-async fn open_other_instance_and_admit(store: Arc<dyn EventStore>) -> PioneerId {
+async fn open_other_instance_and_admit(store: impl Into<Stores>) -> PioneerId {
     let other = open(store).await;
     let id = pioneer();
     other.execute(admit(id, None)).await.unwrap();
@@ -1165,7 +1181,7 @@ mod ballots {
 
     #[tokio::test]
     async fn a_recorded_tally_is_recomputed_from_the_events_alone() {
-        let store: Arc<dyn EventStore> = Arc::new(MemoryStore::new());
+        let store = Arc::new(MemoryStore::new());
         let ledger = open_ledger(Arc::clone(&store)).await;
         ledger.execute(create()).await.unwrap();
         let mut voters = Vec::new();
@@ -1252,7 +1268,7 @@ mod ballots {
         assert_eq!(recomputed.votes_counted, recorded.votes_counted);
     }
 
-    async fn open_ledger(store: Arc<dyn EventStore>) -> Arc<Ledger> {
+    async fn open_ledger(store: impl Into<Stores>) -> Arc<Ledger> {
         super::open(store).await
     }
 }

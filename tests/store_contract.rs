@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use agora::store::{
-    EventStore, ExpectedRevision, IndexEntry, LogCursor, MemoryStore, ProposedEvent, SqliteStore,
-    StoreError,
+    EventStore, ExpectedRevision, IndexEntry, KeyStore, LogCursor, MemoryStore, ProposedEvent,
+    SqliteStore, StoreError, Stores,
 };
 use uuid::Uuid;
 
@@ -17,32 +17,35 @@ mod support;
 /// A store under test and whatever must live as long as it.
 struct Subject {
     store: Arc<dyn EventStore>,
+    keys: Arc<dyn KeyStore>,
     _directory: Option<tempfile::TempDir>,
 }
 
+impl Subject {
+    fn of(stores: impl Into<Stores>, directory: Option<tempfile::TempDir>) -> Self {
+        let Stores { events, keys } = stores.into();
+        Self {
+            store: events,
+            keys,
+            _directory: directory,
+        }
+    }
+}
+
 async fn memory() -> Option<Subject> {
-    Some(Subject {
-        store: Arc::new(MemoryStore::new()),
-        _directory: None,
-    })
+    Some(Subject::of(Arc::new(MemoryStore::new()), None))
 }
 
 async fn sqlite() -> Option<Subject> {
     let directory = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(directory.path().join("agora.db")).unwrap();
-    Some(Subject {
-        store: Arc::new(store),
-        _directory: Some(directory),
-    })
+    Some(Subject::of(Arc::new(store), Some(directory)))
 }
 
 async fn postgres() -> Option<Subject> {
     let url = support::postgres::fresh_schema().await?;
     let store = agora::store::PostgresStore::open(&url).await.unwrap();
-    Some(Subject {
-        store: Arc::new(store),
-        _directory: None,
-    })
+    Some(Subject::of(Arc::new(store), None))
 }
 
 fn event(label: &str) -> ProposedEvent {
@@ -355,7 +358,7 @@ async fn shutdown_answers_queued_appends_then_refuses_new_ones(subject: Subject)
 }
 
 async fn keys_are_kept_replaced_and_destroyed(subject: Subject) {
-    let store = &*subject.store;
+    let store = &*subject.keys;
     let (first, second) = (Uuid::now_v7(), Uuid::now_v7());
 
     store.put_key(first, vec![1; 32]).await.unwrap();
@@ -365,6 +368,8 @@ async fn keys_are_kept_replaced_and_destroyed(subject: Subject) {
     store.delete_key(Uuid::now_v7()).await.unwrap();
 
     assert_eq!(store.load_keys().await.unwrap(), vec![(first, vec![3; 32])]);
+    assert_eq!(store.load_key(first).await.unwrap(), Some(vec![3; 32]));
+    assert_eq!(store.load_key(second).await.unwrap(), None);
 }
 
 async fn the_index_finds_a_streams_events_by_key_in_pages(subject: Subject) {

@@ -7,7 +7,7 @@ use agora::audit::export::line_of;
 use agora::audit::verify::{Verifier, invariants, same_state};
 use agora::domain::tally::tally;
 use agora::ledger::{DurableView, Ledger, LedgerError, index};
-use agora::store::{EventStore, MemoryStore, Pages, READ_EVENTS_MAX, StoredEvent};
+use agora::store::{KeyStore, MemoryStore, Pages, READ_EVENTS_MAX, StoredEvent};
 use agora_events::{CommunitySlug, Event};
 use agora_projections::CommunityState;
 use uuid::Uuid;

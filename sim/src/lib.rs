@@ -866,12 +866,8 @@ async fn open(
     journal: &mut Vec<String>,
 ) -> Result<(Arc<FaultyStore>, Arc<Ledger>), String> {
     for attempt in 1..=RESTART_ATTEMPTS_MAX {
-        let opened = Ledger::open_with(
-            Arc::clone(&store) as _,
-            Arc::clone(clock) as _,
-            options(cadence),
-        )
-        .await;
+        let opened =
+            Ledger::open_with(Arc::clone(&store), Arc::clone(clock) as _, options(cadence)).await;
         match opened {
             Ok(ledger) => return Ok((store, ledger)),
             Err(error) => {

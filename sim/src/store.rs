@@ -15,8 +15,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use agora::store::{
-    AppendOutcome, BoxFuture, EventStore, ExpectedRevision, IndexEntry, IndexPage, LogCursor,
-    MemoryStore, ProposedEvent, StoreError, StoredEvent, StoredKey, StoredSnapshot, Subscription,
+    AppendOutcome, BoxFuture, EventStore, ExpectedRevision, IndexEntry, IndexPage, KeyStore,
+    LogCursor, MemoryStore, ProposedEvent, StoreError, StoredEvent, StoredKey, StoredSnapshot,
+    Subscription,
 };
 use uuid::Uuid;
 
@@ -442,6 +443,28 @@ impl EventStore for FaultyStore {
         self.inner().subscribe_all(from)
     }
 
+    fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move { self.check_alive() })
+    }
+
+    fn end_cursor(&self) -> BoxFuture<'_, Result<LogCursor, StoreError>> {
+        Box::pin(async move {
+            self.read_check("end_cursor", &[])?;
+            self.inner().end_cursor().await
+        })
+    }
+
+    fn is_shared(&self) -> bool {
+        self.faults.shared.load(Ordering::Acquire)
+    }
+
+    /// The process stops; the store, shared with the next one, stays.
+    fn shutdown(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move { self.kill() })
+    }
+}
+
+impl KeyStore for FaultyStore {
     fn put_key(&self, id: Uuid, key: Vec<u8>) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(async move {
             self.key_write_check("put_key", id)?;
@@ -465,24 +488,14 @@ impl EventStore for FaultyStore {
         })
     }
 
-    fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {
-        Box::pin(async move { self.check_alive() })
-    }
-
-    fn end_cursor(&self) -> BoxFuture<'_, Result<LogCursor, StoreError>> {
+    fn load_key(&self, id: Uuid) -> BoxFuture<'_, Result<Option<Vec<u8>>, StoreError>> {
         Box::pin(async move {
-            self.read_check("end_cursor", &[])?;
-            self.inner().end_cursor().await
+            let keys = self.load_keys().await?;
+            Ok(keys
+                .into_iter()
+                .find(|(kept, _)| *kept == id)
+                .map(|(_, key)| key))
         })
-    }
-
-    fn is_shared(&self) -> bool {
-        self.faults.shared.load(Ordering::Acquire)
-    }
-
-    /// The process stops; the store, shared with the next one, stays.
-    fn shutdown(&self) -> BoxFuture<'_, ()> {
-        Box::pin(async move { self.kill() })
     }
 }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use agora::domain::{AdmitPioneer, Command, CreateCommunity, ForgetPioneer, LeaveCommunity};
 use agora::ledger::{CommandRequest, Ledger, LedgerError, PersonalData, PersonalKey};
-use agora::store::EventStore;
+use agora::store::KeyStore;
 use agora_events::{
     Actor, AdmissionScores, CommunitySlug, CorrelationId, Hash, PioneerId, PublicProfile, Role,
 };
@@ -141,7 +141,7 @@ async fn an_erasure_whose_answer_is_lost_still_destroys_the_key() {
     let faults = Faults::new(1, FaultRates::NONE, None);
     let store = faults.handle();
     let clock = Arc::new(SimClock::new(1));
-    let ledger = Ledger::open(store as _, clock as _).await.unwrap();
+    let ledger = Ledger::open(store, clock as _).await.unwrap();
     let mut rng = Rng::new(1);
     let statutes = agora_sim::workload::statutes(&mut rng, "Effacements");
     let create = Command::CreateCommunity(CreateCommunity {

@@ -17,8 +17,8 @@ use super::{verify_lines, verify_store};
 use crate::clock::SystemClock;
 use crate::ledger::Ledger;
 use crate::store::{
-    APPEND_BYTES_MAX, APPEND_EVENTS_MAX, EventStore, LogCursor, Pages, ProposedEvent, SqliteStore,
-    StoredEvent,
+    APPEND_BYTES_MAX, APPEND_EVENTS_MAX, EventStore, KeyStore, LogCursor, Pages, ProposedEvent,
+    SqliteStore, StoredEvent, Stores,
 };
 
 /// What went wrong, for the command line.
@@ -330,10 +330,10 @@ async fn write_all(lines: &[ExportLine], store: &dyn EventStore) -> Result<u64, 
 /// stores are then verified; true only if the target's chains, heads,
 /// figures and keys are the source's. Snapshots, verified marks and the
 /// index are not copied: the target's first start makes them again.
-pub async fn migrate(source: &dyn EventStore, target: &dyn EventStore) -> Result<bool, ToolError> {
+pub async fn migrate(source: &Stores, target: &Stores) -> Result<bool, ToolError> {
     let (copied, keys) = copy_store(source, target).await?;
-    let before = verify_store(source, None).await?;
-    let after = verify_store(target, None).await?;
+    let before = verify_store(&*source.events, None).await?;
+    let after = verify_store(&*target.events, None).await?;
     let mut out = std::io::stdout().lock();
     let mut ok = true;
     for verification in &after {
@@ -365,7 +365,7 @@ pub async fn migrate(source: &dyn EventStore, target: &dyn EventStore) -> Result
         )?;
         ok = false;
     }
-    let kept = target.load_keys().await?;
+    let kept = target.keys.load_keys().await?;
     if kept != keys {
         writeln!(
             out,
@@ -390,9 +390,10 @@ pub async fn migrate(source: &dyn EventStore, target: &dyn EventStore) -> Result
 /// wrapped. Each stream is copied up to where it stood when the copy
 /// reached it. Returns how many events were copied, and the keys.
 async fn copy_store(
-    source: &dyn EventStore,
-    target: &dyn EventStore,
+    stores: &Stores,
+    into: &Stores,
 ) -> Result<(u64, Vec<crate::store::StoredKey>), ToolError> {
+    let (source, target) = (&*stores.events, &*into.events);
     if !target.streams().await?.is_empty() || target.end_cursor().await? != LogCursor::START {
         return Err("the target store is not empty: copy only into an empty store".into());
     }
@@ -427,9 +428,9 @@ async fn copy_store(
             }
         }
     }
-    let keys = source.load_keys().await?;
+    let keys = stores.keys.load_keys().await?;
     for (id, key) in &keys {
-        target.put_key(*id, key.clone()).await?;
+        into.keys.put_key(*id, key.clone()).await?;
     }
     bar.finish_and_clear();
     Ok((copied, keys))
@@ -456,11 +457,9 @@ fn appends_of(run: &[StoredEvent]) -> Vec<&[StoredEvent]> {
 
 /// `agora rebuild`: the state the ledger builds as it loads, against a
 /// fresh, independent replay of every community's log.
-pub async fn rebuild(
-    store: Arc<dyn EventStore>,
-    options: crate::ledger::Options,
-) -> Result<bool, ToolError> {
-    let ledger = Ledger::open_with(Arc::clone(&store), Arc::new(SystemClock), options).await?;
+pub async fn rebuild(stores: Stores, options: crate::ledger::Options) -> Result<bool, ToolError> {
+    let store = Arc::clone(&stores.events);
+    let ledger = Ledger::open_with(stores, Arc::new(SystemClock), options).await?;
     let mut out = std::io::stdout().lock();
     let mut ok = true;
     for community in ledger.communities() {
@@ -587,7 +586,7 @@ pub enum BackupSource<'a> {
     /// into an embedded store file, stream by stream. Each stream is copied
     /// up to where it stood when the copy reached it, so every chain in
     /// the copy is whole even while the service writes.
-    Store(&'a dyn EventStore),
+    Store(&'a Stores),
 }
 
 /// Copies the store into `staging`, syncs it, and verifies its chains.
@@ -599,8 +598,8 @@ async fn copy_and_verify(
     match store {
         BackupSource::File(store) => crate::store::backup(store, staging)?,
         BackupSource::Store(store) => {
-            let copy = SqliteStore::open(staging)?;
-            let copied = copy_store(store, &copy).await;
+            let copy = Arc::new(SqliteStore::open(staging)?);
+            let copied = copy_store(store, &Stores::from(Arc::clone(&copy))).await;
             copy.shutdown().await;
             drop(copy);
             copied?;

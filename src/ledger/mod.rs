@@ -40,7 +40,7 @@ use tokio::task::JoinHandle;
 
 use crate::clock::Clock;
 use crate::domain::{Command, Rejection};
-use crate::store::{EventStore, READ_EVENTS_MAX, StoreError};
+use crate::store::{EventStore, READ_EVENTS_MAX, StoreError, Stores};
 
 pub use personal::{KeyRing, PersonalData, PersonalKey};
 pub use wrapping::{KeyEncryptionKey, KeyWrapping, WrappingError};
@@ -232,30 +232,30 @@ impl Ledger {
     /// keys, removes keys that must not exist, and starts one writer per
     /// community.
     pub async fn open(
-        store: Arc<dyn EventStore>,
+        stores: impl Into<Stores>,
         clock: Arc<dyn Clock>,
     ) -> Result<Arc<Self>, LedgerError> {
-        Self::open_with(store, clock, Options::default()).await
+        Self::open_with(stores, clock, Options::default()).await
     }
 
     /// Opens a ledger that refuses every command, on a store whose chains
     /// may be broken: each community is served as it stood before its first
     /// broken link. For inspection.
     pub async fn open_read_only(
-        store: Arc<dyn EventStore>,
+        stores: impl Into<Stores>,
         clock: Arc<dyn Clock>,
     ) -> Result<Arc<Self>, LedgerError> {
         let options = Options {
             read_only: true,
             ..Options::default()
         };
-        Self::open_with(store, clock, options).await
+        Self::open_with(stores, clock, options).await
     }
 
     /// [`open`](Self::open) or [`open_read_only`](Self::open_read_only),
     /// with keys wrapped, or snapshots and filings at another cadence.
     pub async fn open_with(
-        store: Arc<dyn EventStore>,
+        stores: impl Into<Stores>,
         clock: Arc<dyn Clock>,
         options: Options,
     ) -> Result<Arc<Self>, LedgerError> {
@@ -264,7 +264,11 @@ impl Ledger {
             key_wrapping,
             read_only,
         } = options;
-        let keys = KeyRing::load(Arc::clone(&store), key_wrapping, !read_only).await?;
+        let Stores {
+            events: store,
+            keys,
+        } = stores.into();
+        let keys = KeyRing::load(keys, key_wrapping, !read_only).await?;
         let keys = Arc::new(keys);
         // Read before the streams are: whatever others record from here on
         // is heard of, and what was loaded already is heard of harmlessly.

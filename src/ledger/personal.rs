@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::LedgerError;
 use super::wrapping::KeyWrapping;
 use crate::domain::sealing::{self, BallotKey};
-use crate::store::{EventStore, StoreError};
+use crate::store::{KeyStore, StoreError};
 
 pub use crate::domain::sealing::{KEY_BYTES, NONCE_BYTES};
 
@@ -94,7 +94,7 @@ impl PersonalKey {
 /// wrapped when a key-encryption key is given. Keys are kept by their
 /// owner's id: a pioneer's or a ballot's (distinct UUIDs).
 pub struct KeyRing {
-    store: Arc<dyn EventStore>,
+    store: Arc<dyn KeyStore>,
     wrapping: KeyWrapping,
     keys: RwLock<HashMap<PioneerId, PersonalKey>>,
 }
@@ -106,7 +106,7 @@ impl KeyRing {
     /// the load: the service must not run with personal data it cannot
     /// read.
     pub async fn load(
-        store: Arc<dyn EventStore>,
+        store: Arc<dyn KeyStore>,
         wrapping: KeyWrapping,
         writable: bool,
     ) -> Result<Self, LedgerError> {

@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use super::subscription::{PageReader, cursor_after, first_position_after, follow};
 use super::{
-    AppendOutcome, BoxFuture, EventStore, ExpectedRevision, IndexEntry, IndexPage, LogCursor,
-    ProposedEvent, READ_EVENTS_MAX, StoreError, StoredEvent, StoredKey, StoredSnapshot,
+    AppendOutcome, BoxFuture, EventStore, ExpectedRevision, IndexEntry, IndexPage, KeyStore,
+    LogCursor, ProposedEvent, READ_EVENTS_MAX, StoreError, StoredEvent, StoredKey, StoredSnapshot,
     Subscription, check_append_size, check_index_entries,
 };
 
@@ -333,6 +333,14 @@ impl EventStore for MemoryStore {
         })
     }
 
+    fn shutdown(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            self.log().next_position = None;
+        })
+    }
+}
+
+impl KeyStore for MemoryStore {
     fn put_key(&self, id: Uuid, key: Vec<u8>) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(async move {
             self.log().keys.insert(id, key);
@@ -360,9 +368,13 @@ impl EventStore for MemoryStore {
         })
     }
 
-    fn shutdown(&self) -> BoxFuture<'_, ()> {
+    fn load_key(&self, id: Uuid) -> BoxFuture<'_, Result<Option<Vec<u8>>, StoreError>> {
         Box::pin(async move {
-            self.log().next_position = None;
+            let keys = self.load_keys().await?;
+            Ok(keys
+                .into_iter()
+                .find(|(kept, _)| *kept == id)
+                .map(|(_, key)| key))
         })
     }
 }

@@ -27,6 +27,7 @@ mod subscription;
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use agora_events::Hash;
 use uuid::Uuid;
@@ -300,28 +301,6 @@ pub trait EventStore: Send + Sync + 'static {
     /// then each new one as it becomes durable; each once, in order.
     fn subscribe_all(&self, from: LogCursor) -> Subscription;
 
-    /// Keeps a secret key outside the log (a pioneer's personal-data key),
-    /// durably, replacing any key of the same id.
-    fn put_key(&self, id: Uuid, key: Vec<u8>) -> BoxFuture<'_, Result<(), StoreError>>;
-
-    /// Destroys a key for good; deleting a missing key is not an error.
-    fn delete_key(&self, id: Uuid) -> BoxFuture<'_, Result<(), StoreError>>;
-
-    /// Every key kept.
-    fn load_keys(&self) -> BoxFuture<'_, Result<Vec<StoredKey>, StoreError>>;
-
-    /// The key of one id, if it is kept: how an instance finds the keys
-    /// another instance made after it loaded them all.
-    fn load_key(&self, id: Uuid) -> BoxFuture<'_, Result<Option<Vec<u8>>, StoreError>> {
-        Box::pin(async move {
-            let keys = self.load_keys().await?;
-            Ok(keys
-                .into_iter()
-                .find(|(kept, _)| *kept == id)
-                .map(|(_, key)| key))
-        })
-    }
-
     /// The cursor after the last event recorded ([`LogCursor::START`] in an
     /// empty store).
     fn end_cursor(&self) -> BoxFuture<'_, Result<LogCursor, StoreError>> {
@@ -346,6 +325,45 @@ pub trait EventStore: Send + Sync + 'static {
     /// Stops taking appends and returns once those already queued are
     /// durable and answered.
     fn shutdown(&self) -> BoxFuture<'_, ()>;
+}
+
+/// The port of secret keys kept apart from the log: pioneers' personal-data
+/// keys and ballots' keys, each under its owner's id. Apart, so that an
+/// erasure destroys a key for good whatever keeps the log (whose events are
+/// never deleted), and so that a backend may keep them elsewhere than its
+/// events. The adapters of the log implement it too, keeping keys beside
+/// the log.
+pub trait KeyStore: Send + Sync + 'static {
+    /// Keeps a key durably, replacing any key of the same id.
+    fn put_key(&self, id: Uuid, key: Vec<u8>) -> BoxFuture<'_, Result<(), StoreError>>;
+
+    /// Destroys a key for good; deleting a missing key is not an error.
+    fn delete_key(&self, id: Uuid) -> BoxFuture<'_, Result<(), StoreError>>;
+
+    /// The key of one id, if it is kept: how an instance finds the keys
+    /// another instance made after it loaded them all.
+    fn load_key(&self, id: Uuid) -> BoxFuture<'_, Result<Option<Vec<u8>>, StoreError>>;
+
+    /// Every key kept, by id.
+    fn load_keys(&self) -> BoxFuture<'_, Result<Vec<StoredKey>, StoreError>>;
+}
+
+/// Where a ledger keeps what it records: the log, and the keys apart from
+/// it.
+#[derive(Clone)]
+pub struct Stores {
+    pub events: Arc<dyn EventStore>,
+    pub keys: Arc<dyn KeyStore>,
+}
+
+impl<S: EventStore + KeyStore> From<Arc<S>> for Stores {
+    /// A store that keeps both, keys beside the log.
+    fn from(store: Arc<S>) -> Self {
+        Self {
+            events: Arc::clone(&store) as Arc<dyn EventStore>,
+            keys: store,
+        }
+    }
 }
 
 /// What a [`Pages`] reader walks through, and where it stands.

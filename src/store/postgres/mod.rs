@@ -40,8 +40,8 @@ use uuid::Uuid;
 
 use super::subscription::{PageReader, cursor_after, first_position_after, follow};
 use super::{
-    AppendOutcome, BoxFuture, EventStore, ExpectedRevision, IndexEntry, IndexPage, LogCursor,
-    ProposedEvent, READ_EVENTS_MAX, StoreError, StoredEvent, StoredKey, StoredSnapshot,
+    AppendOutcome, BoxFuture, EventStore, ExpectedRevision, IndexEntry, IndexPage, KeyStore,
+    LogCursor, ProposedEvent, READ_EVENTS_MAX, StoreError, StoredEvent, StoredKey, StoredSnapshot,
     Subscription, check_append_size, check_index_entries,
 };
 use writer::{AppendRequest, Writer};
@@ -554,6 +554,38 @@ impl EventStore for PostgresStore {
         follow(read_page, self.next_position.clone(), from)
     }
 
+    fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move {
+            let writer_running = lock(&self.queue).as_ref().is_some_and(|q| !q.is_closed());
+            if !writer_running {
+                return Err(StoreError::Unavailable("the writer is not running".into()));
+            }
+            let client = self.client().await?;
+            client
+                .query_one("SELECT 1", &[])
+                .await
+                .map(drop)
+                .map_err(translate)
+        })
+    }
+
+    fn shutdown(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            lock(&self.queue).take();
+            if let Some(done) = self.writer_done.lock().await.take() {
+                let _ = done.await;
+            }
+            let listener = lock(&self.listener).take();
+            if let Some(listener) = listener {
+                listener.abort();
+                let _ = listener.await;
+            }
+            // The pool stays open: what was recorded can still be read.
+        })
+    }
+}
+
+impl KeyStore for PostgresStore {
     fn put_key(&self, id: Uuid, key: Vec<u8>) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(async move {
             let client = self.client().await?;
@@ -605,36 +637,6 @@ impl EventStore for PostgresStore {
                 .await
                 .map_err(translate)?;
             Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
-        })
-    }
-
-    fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {
-        Box::pin(async move {
-            let writer_running = lock(&self.queue).as_ref().is_some_and(|q| !q.is_closed());
-            if !writer_running {
-                return Err(StoreError::Unavailable("the writer is not running".into()));
-            }
-            let client = self.client().await?;
-            client
-                .query_one("SELECT 1", &[])
-                .await
-                .map(drop)
-                .map_err(translate)
-        })
-    }
-
-    fn shutdown(&self) -> BoxFuture<'_, ()> {
-        Box::pin(async move {
-            lock(&self.queue).take();
-            if let Some(done) = self.writer_done.lock().await.take() {
-                let _ = done.await;
-            }
-            let listener = lock(&self.listener).take();
-            if let Some(listener) = listener {
-                listener.abort();
-                let _ = listener.await;
-            }
-            // The pool stays open: what was recorded can still be read.
         })
     }
 }

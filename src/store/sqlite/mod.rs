@@ -41,8 +41,8 @@ use writer::{AppendRequest, Request, Writer};
 
 use super::subscription::{PageReader, follow};
 use super::{
-    AppendOutcome, BoxFuture, EventStore, ExpectedRevision, IndexEntry, IndexPage, LogCursor,
-    ProposedEvent, StoreError, StoredEvent, StoredKey, StoredSnapshot, Subscription,
+    AppendOutcome, BoxFuture, EventStore, ExpectedRevision, IndexEntry, IndexPage, KeyStore,
+    LogCursor, ProposedEvent, StoreError, StoredEvent, StoredKey, StoredSnapshot, Subscription,
     check_append_size, check_index_entries,
 };
 
@@ -541,18 +541,6 @@ impl EventStore for SqliteStore {
         })
     }
 
-    fn put_key(&self, id: Uuid, key: Vec<u8>) -> BoxFuture<'_, Result<(), StoreError>> {
-        Box::pin(self.write_key(id, Some(key)))
-    }
-
-    fn delete_key(&self, id: Uuid) -> BoxFuture<'_, Result<(), StoreError>> {
-        Box::pin(self.write_key(id, None))
-    }
-
-    fn load_keys(&self) -> BoxFuture<'_, Result<Vec<StoredKey>, StoreError>> {
-        Box::pin(blocking(Arc::clone(&self.readers), Readers::load_keys))
-    }
-
     fn shutdown(&self) -> BoxFuture<'_, ()> {
         Box::pin(async move {
             // Closing the queues lets the writers drain what is queued, then
@@ -565,6 +553,30 @@ impl EventStore for SqliteStore {
             if let Some(done) = self.index_done.lock().await.take() {
                 let _ = done.await;
             }
+        })
+    }
+}
+
+impl KeyStore for SqliteStore {
+    fn put_key(&self, id: Uuid, key: Vec<u8>) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(self.write_key(id, Some(key)))
+    }
+
+    fn delete_key(&self, id: Uuid) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(self.write_key(id, None))
+    }
+
+    fn load_keys(&self) -> BoxFuture<'_, Result<Vec<StoredKey>, StoreError>> {
+        Box::pin(blocking(Arc::clone(&self.readers), Readers::load_keys))
+    }
+
+    fn load_key(&self, id: Uuid) -> BoxFuture<'_, Result<Option<Vec<u8>>, StoreError>> {
+        Box::pin(async move {
+            let keys = self.load_keys().await?;
+            Ok(keys
+                .into_iter()
+                .find(|(kept, _)| *kept == id)
+                .map(|(_, key)| key))
         })
     }
 }
