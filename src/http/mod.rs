@@ -133,6 +133,10 @@ pub fn router(state: AppState) -> Router {
         .merge(web::routes())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            web::session::caught_up,
+        ))
         .with_state(state)
         .layer(middleware::from_fn(time_limit))
         .layer(middleware::from_fn(metrics::count_requests))

@@ -71,6 +71,32 @@ impl Browser {
         self.post(action, &all).await
     }
 
+    /// Posts a form; answers the cookies it sets and where it redirects.
+    async fn post_for_cookies(&self, path: &str, fields: &[(&str, &str)]) -> (Vec<String>, String) {
+        let body = fields
+            .iter()
+            .map(|(name, value)| format!("{name}={}", encode(value)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let response = self
+            .client
+            .request(Method::POST, format!("{}{path}", self.base))
+            .header(COOKIE, &self.cookie)
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let cookies = response
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .map(|value| value.to_str().unwrap().to_owned())
+            .collect();
+        let location = response.headers()[LOCATION].to_str().unwrap().to_owned();
+        (cookies, location)
+    }
+
     /// Posts a form; answers the status, where it redirects, and the page.
     async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String, String) {
         let body = fields
@@ -1094,4 +1120,66 @@ async fn a_bad_address_is_a_french_page_never_a_crash() {
         .get(&format!("/c/{COMMUNITY}/releve?depuis={}", u64::MAX))
         .await;
     assert_eq!(status, StatusCode::OK, "{page}");
+}
+
+/// Two instances on one PostgreSQL store: a form posted through one leads
+/// back to a page that shows it, whichever instance draws the page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_posted_to_one_instance_shows_on_the_page_the_other_draws() {
+    let Some(url) = crate::support::postgres::fresh_schema().await else {
+        return;
+    };
+    let a = crate::helpers::spawn_instance(&url).await;
+    let b = crate::helpers::spawn_instance(&url).await;
+    let (alice, _) = two_members(&a).await;
+    let through_a = Browser::sign_in(&a, &a.pioneer_token(&alice)).await;
+    let through_b = Browser::sign_in(&b, &b.pioneer_token(&alice)).await;
+    let projects = format!("/c/{COMMUNITY}/projets");
+    let (_, page) = through_a.get(&projects).await;
+
+    let (cookies, location) = through_a
+        .post_for_cookies(
+            &projects,
+            &[
+                ("csrf", &field(&page, &projects, "csrf")),
+                ("cle", &field(&page, &projects, "cle")),
+                ("titre", "Four à pain partagé"),
+                ("resume", "Un four dans la cour de l'école"),
+            ],
+        )
+        .await;
+
+    let log: Value = a
+        .get(&a.path("/log?limit=1000"), &operator())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let recorded = log["events"].as_array().unwrap().last().unwrap()["revision"]
+        .as_u64()
+        .unwrap();
+    let seen = cookies
+        .iter()
+        .find(|cookie| cookie.starts_with("agora_vu="))
+        .expect("the answer says which revision the form recorded");
+    assert!(seen.starts_with(&format!("agora_vu={recorded};")), "{seen}");
+    assert!(seen.contains(&format!("Path=/c/{COMMUNITY}")), "{seen}");
+    assert!(
+        seen.contains("HttpOnly") && seen.contains("SameSite=Strict"),
+        "{seen}"
+    );
+    let page = through_b
+        .client
+        .get(format!("{}{location}", through_b.base))
+        .header(
+            COOKIE,
+            format!("{}; {}", through_b.cookie, seen.split(';').next().unwrap()),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Four à pain partagé"), "{page}");
 }

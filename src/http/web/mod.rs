@@ -16,7 +16,7 @@ mod fr;
 mod garden;
 mod pages;
 mod profile;
-mod session;
+pub(crate) mod session;
 mod treasury;
 mod votes;
 

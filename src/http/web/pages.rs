@@ -12,13 +12,13 @@ use askama::Template;
 use axum::Form;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::session::Session;
+use super::session::{Session, seen_cookie};
 use super::{Alert, Failure, Layout, PageQuery, fr, html};
 use crate::domain::{
     CancelExchange, Canceller, Command, ConfirmExchange, PublishListing, RecordExchange,
@@ -165,7 +165,7 @@ impl Visit {
         form: &impl FormFields,
         path: &str,
         command: Command,
-    ) -> Result<(), ApiError> {
+    ) -> Result<Option<u64>, ApiError> {
         self.run_as(state, Role::Pioneer, form, path, command).await
     }
 
@@ -177,7 +177,7 @@ impl Visit {
         form: &impl FormFields,
         path: &str,
         command: Command,
-    ) -> Result<(), ApiError> {
+    ) -> Result<Option<u64>, ApiError> {
         self.submit(state, role, form, path, command, None).await
     }
 
@@ -190,7 +190,7 @@ impl Visit {
         path: &str,
         command: Command,
         key: (PioneerId, crate::ledger::PersonalKey),
-    ) -> Result<(), ApiError> {
+    ) -> Result<Option<u64>, ApiError> {
         self.submit(state, Role::Gardener, form, path, command, Some(key))
             .await
     }
@@ -203,7 +203,7 @@ impl Visit {
         path: &str,
         command: Command,
         key: Option<(PioneerId, crate::ledger::PersonalKey)>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<Option<u64>, ApiError> {
         let (_, actor) = enter(
             state,
             &self.session.caller,
@@ -216,8 +216,8 @@ impl Visit {
         if let Some((pioneer, key)) = key {
             submission = submission.with_personal_key(pioneer, key);
         }
-        execute(state, &self.session.caller, context, submission).await?;
-        Ok(())
+        let (outcome, _) = execute(state, &self.session.caller, context, submission).await?;
+        Ok(outcome.events.last().map(|event| event.revision))
     }
 }
 
@@ -335,14 +335,23 @@ fn duration(hours: u32, minutes: u32) -> Result<Hours, String> {
 }
 
 /// After a command: back to the page, or the page again with the refusal.
+/// Going back carries the revision the command recorded (a cookie the
+/// community's pages honour, see `session::caught_up`), so that the page,
+/// whichever instance draws it, shows what was just done.
 pub(super) fn answered(
-    outcome: Result<(), ApiError>,
+    outcome: Result<Option<u64>, ApiError>,
     to: String,
     refused: impl FnOnce(StatusCode, Alert) -> Response,
     form: &'static str,
 ) -> Response {
     match outcome {
-        Ok(()) => Redirect::to(&to).into_response(),
+        Ok(revision) => {
+            let mut response = Redirect::to(&to).into_response();
+            if let Some(cookie) = revision.and_then(|revision| seen_cookie(&to, revision)) {
+                response.headers_mut().append(header::SET_COOKIE, cookie);
+            }
+            response
+        }
         Err(error) => {
             let problem = error.problem();
             let status =

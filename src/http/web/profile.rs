@@ -327,7 +327,7 @@ pub async fn leave(
     });
     let path = format!("{}/profil/depart", visit.base());
     match visit.run(&state, &form, &path, command).await {
-        Ok(()) => Ok(html(
+        Ok(_) => Ok(html(
             StatusCode::OK,
             &super::Message {
                 layout: Layout::anonymous(),

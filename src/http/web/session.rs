@@ -7,10 +7,11 @@
 //! revoked token ends the session. Each form also carries a CSRF token, a
 //! digest of the session's token that a page of another site cannot know.
 
-use agora_events::Hash;
+use agora_events::{CommunitySlug, Hash};
 use axum::Form;
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -18,6 +19,7 @@ use super::{Failure, Layout, Message, fr, html};
 use crate::auth::ANY_COMMUNITY;
 use crate::http::AppState;
 use crate::http::caller::Caller;
+use crate::http::extract::READ_YOUR_WRITES_WAIT;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "agora_session";
@@ -86,6 +88,52 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .find(|(key, _)| *key == name)
         .map(|(_, value)| value.to_owned())
         .filter(|value| !value.is_empty())
+}
+
+/// The cookie that carries the revision a form's command recorded, from
+/// the answer to the form to the page it leads back to.
+pub const SEEN_COOKIE: &str = "agora_vu";
+/// How long that cookie lasts, in seconds: long enough for the redirect.
+const SEEN_COOKIE_SECONDS: u32 = 30;
+
+/// The cookie saying that a visitor of the community `to` is in (the path
+/// `/c/{community}/…` a form leads back to) saw `revision` recorded.
+pub fn seen_cookie(to: &str, revision: u64) -> Option<HeaderValue> {
+    let community = to.strip_prefix("/c/")?.split(['/', '?']).next()?;
+    HeaderValue::from_str(&format!(
+        "{SEEN_COOKIE}={revision}; Path=/c/{community}; HttpOnly; SameSite=Strict; \
+         Max-Age={SEEN_COOKIE_SECONDS}"
+    ))
+    .ok()
+}
+
+/// Middleware: a page of a community, asked for with the cookie a form's
+/// answer set, is drawn once this instance holds the revision the form
+/// recorded (at most [`READ_YOUR_WRITES_WAIT`]), so that a visitor sees
+/// what they just did whichever instance draws the page. Other requests go
+/// through untouched.
+pub async fn caught_up(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let wanted = (request.method() == Method::GET)
+        .then(|| {
+            let community: CommunitySlug = request
+                .uri()
+                .path()
+                .strip_prefix("/c/")?
+                .split('/')
+                .next()?
+                .parse()
+                .ok()?;
+            let revision: u64 = cookie(request.headers(), SEEN_COOKIE)?.parse().ok()?;
+            Some((community, revision))
+        })
+        .flatten();
+    if let Some((community, revision)) = wanted {
+        let _ = state
+            .ledger
+            .view_reaching(&community, revision, READ_YOUR_WRITES_WAIT)
+            .await;
+    }
+    next.run(request).await
 }
 
 /// `/`: a signed-in member goes to their community; anyone else is told
