@@ -18,7 +18,8 @@
 //! inserted by its own statement, in transactions of the same size, with
 //! the server's default durability, as the store's).
 
-#[path = "postgres.rs"]
+#[path = "../tests/support/postgres.rs"]
+#[allow(dead_code)] // the tests' part of it
 mod postgres;
 
 use std::sync::Arc;
@@ -45,7 +46,7 @@ async fn open(backend: &Backend) -> (Arc<dyn EventStore>, Cleanup) {
             (Arc::new(store), Cleanup::Directory(directory))
         }
         Backend::Postgres(url) => {
-            let (schema, scoped) = postgres::fresh_schema(url, "append").await;
+            let (schema, scoped) = postgres::new_schema(url, "bench_append").await;
             let store = PostgresStore::open(&scoped).await.unwrap();
             (Arc::new(store), Cleanup::Schema(url.clone(), schema))
         }
@@ -174,7 +175,7 @@ async fn measure_raw_postgres(
     one_stream: bool,
     duration: Duration,
 ) -> Measure {
-    let (schema, scoped) = postgres::fresh_schema(url, "raw").await;
+    let (schema, scoped) = postgres::new_schema(url, "bench_raw").await;
     let (mut client, connection) = tokio_postgres::connect(&scoped, tokio_postgres::NoTls)
         .await
         .unwrap();

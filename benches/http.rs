@@ -17,7 +17,8 @@
 //! waits for the answer before sending the next. The baseline clients post
 //! the same JSON body to a handler that only answers 200.
 
-#[path = "postgres.rs"]
+#[path = "../tests/support/postgres.rs"]
+#[allow(dead_code)] // the tests' part of it
 mod postgres;
 
 use std::net::SocketAddr;
@@ -167,7 +168,7 @@ fn main() {
     runtime.block_on(async move {
         let directory = tempfile::tempdir().unwrap();
         let schema = match &on_postgres {
-            Some(url) => Some(postgres::fresh_schema(url, "http").await),
+            Some(url) => Some(postgres::new_schema(url, "bench_http").await),
             None => None,
         };
         let (store, key_encryption) = match &schema {

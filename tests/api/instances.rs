@@ -109,19 +109,7 @@ async fn a_command_sent_to_one_instance_and_retried_on_the_other_is_recorded_onc
     let (first, retried): (Value, Value) =
         (first.json().await.unwrap(), retried.json().await.unwrap());
     assert_eq!(first["events"], retried["events"]);
-    let log: Value = b
-        .get(&b.path("/log?limit=1000"), &operator())
-        .await
-        .json()
-        .await
-        .unwrap();
-    let transfers = log["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|event| event["type"] == "TimeCreditsTransferred")
-        .count();
-    assert_eq!(transfers, 1, "{log}");
+    assert_eq!(recorded_of_type(&b, "TimeCreditsTransferred").await, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -131,9 +119,7 @@ async fn a_member_forgotten_through_one_instance_cannot_be_read_through_the_othe
     };
     let id = a.member_in_good_standing("Camille Dupont", 1).await;
     let pioneer = b.path(&format!("/pioneers/{id}"));
-    let admitted = a.get(&a.path("/log?limit=1000"), &operator()).await;
-    let before: Value = admitted.json().await.unwrap();
-    let last = before["events"].as_array().unwrap().len() as u64 - 1;
+    let last = revision_of_last(&a).await;
     let readable: Value = read_after(&b, &pioneer, &operator(), last)
         .await
         .json()
@@ -229,17 +215,30 @@ async fn a_vote_through_the_other_instance_is_sealed_with_the_key_the_first_made
     assert_eq!(result["winner"], "oui", "{result}");
 }
 
-/// The community's last revision, as an instance reads its log.
-async fn revision_of_last(app: &TestApp) -> u64 {
+/// How many events of `event_type` the community's log holds, as `app`
+/// reads it.
+async fn recorded_of_type(app: &TestApp, event_type: &str) -> usize {
+    log(app)
+        .await
+        .iter()
+        .filter(|event| event["type"] == event_type)
+        .count()
+}
+
+/// The community's log, as `app` reads it.
+async fn log(app: &TestApp) -> Vec<Value> {
     let log: Value = app
         .get(&app.path("/log?limit=1000"), &operator())
         .await
         .json()
         .await
         .unwrap();
-    log["events"].as_array().unwrap().last().unwrap()["revision"]
-        .as_u64()
-        .unwrap()
+    log["events"].as_array().unwrap().clone()
+}
+
+/// The community's last revision, as an instance reads its log.
+async fn revision_of_last(app: &TestApp) -> u64 {
+    log(app).await.last().unwrap()["revision"].as_u64().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -346,19 +345,7 @@ async fn a_due_ballot_is_closed_once_whichever_instance_gets_there_first() {
     }
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
 
-    let log: Value = b
-        .get(&b.path("/log?limit=1000"), &operator())
-        .await
-        .json()
-        .await
-        .unwrap();
-    let closings = log["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|event| event["type"] == "BallotClosed")
-        .count();
-    assert_eq!(closings, 1, "{log}");
+    assert_eq!(recorded_of_type(&b, "BallotClosed").await, 1);
     let view: Value = b.get(&ballot, &operator()).await.json().await.unwrap();
     assert_eq!(view["winner"], "oui", "{view}");
 }

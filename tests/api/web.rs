@@ -71,22 +71,26 @@ impl Browser {
         self.post(action, &all).await
     }
 
-    /// Posts a form; answers the cookies it sets and where it redirects.
-    async fn post_for_cookies(&self, path: &str, fields: &[(&str, &str)]) -> (Vec<String>, String) {
+    /// Posts `fields` as a form to `path`, with the session's cookie.
+    async fn send_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
         let body = fields
             .iter()
             .map(|(name, value)| format!("{name}={}", encode(value)))
             .collect::<Vec<_>>()
             .join("&");
-        let response = self
-            .client
+        self.client
             .request(Method::POST, format!("{}{path}", self.base))
             .header(COOKIE, &self.cookie)
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(body)
             .send()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// Posts a form; answers the cookies it sets and where it redirects.
+    async fn post_for_cookies(&self, path: &str, fields: &[(&str, &str)]) -> (Vec<String>, String) {
+        let response = self.send_form(path, fields).await;
         let cookies = response
             .headers()
             .get_all(SET_COOKIE)
@@ -99,20 +103,7 @@ impl Browser {
 
     /// Posts a form; answers the status, where it redirects, and the page.
     async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String, String) {
-        let body = fields
-            .iter()
-            .map(|(name, value)| format!("{name}={}", encode(value)))
-            .collect::<Vec<_>>()
-            .join("&");
-        let response = self
-            .client
-            .request(Method::POST, format!("{}{path}", self.base))
-            .header(COOKIE, &self.cookie)
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
+        let response = self.send_form(path, fields).await;
         let status = response.status();
         let location = response
             .headers()

@@ -1,7 +1,8 @@
-//! A PostgreSQL database for tests: `AGORA_TEST_POSTGRES_URL` names it.
-//! Without the variable the tests that need one say they were skipped and
-//! pass; with `AGORA_REQUIRE_POSTGRES` set (CI sets both) its absence fails
-//! them instead.
+//! A PostgreSQL database for tests and benchmarks. For tests,
+//! `AGORA_TEST_POSTGRES_URL` names it: without the variable the tests that
+//! need one say they were skipped and pass; with `AGORA_REQUIRE_POSTGRES`
+//! set (CI sets both) its absence fails them instead. Each test, and each
+//! benchmark run, writes in a fresh schema of its own.
 
 use tokio_postgres::NoTls;
 
@@ -20,21 +21,32 @@ pub async fn fresh_schema() -> Option<String> {
         eprintln!("skipped: {URL_VARIABLE} is not set, so there is no PostgreSQL to test against");
         return None;
     };
-    let schema = format!("agora_test_{}", uuid::Uuid::now_v7().simple());
-    let (client, connection) = tokio_postgres::connect(&url, NoTls)
+    Some(new_schema(&url, "test").await.1)
+}
+
+/// Makes a new, empty schema named after `purpose` in the database at
+/// `url`; returns its name and a URL whose connections write in it.
+pub async fn new_schema(url: &str, purpose: &str) -> (String, String) {
+    let schema = format!("agora_{purpose}_{}", uuid::Uuid::now_v7().simple());
+    run(url, &format!("CREATE SCHEMA {schema}")).await;
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let scoped = format!("{url}{separator}options=-c%20search_path%3D{schema}");
+    (schema, scoped)
+}
+
+/// Drops a schema `new_schema` made, with everything in it (the
+/// benchmarks do; a test database is thrown away whole).
+#[allow(dead_code)]
+pub async fn drop_schema(url: &str, schema: &str) {
+    run(url, &format!("DROP SCHEMA {schema} CASCADE")).await;
+}
+
+async fn run(url: &str, statement: &str) {
+    let (client, connection) = tokio_postgres::connect(url, NoTls)
         .await
-        .unwrap_or_else(|error| {
-            panic!("cannot reach the test database at {URL_VARIABLE}: {error}")
-        });
+        .unwrap_or_else(|error| panic!("cannot reach PostgreSQL at {url}: {error}"));
     let driver = tokio::spawn(connection);
-    client
-        .batch_execute(&format!("CREATE SCHEMA {schema}"))
-        .await
-        .unwrap();
+    client.batch_execute(statement).await.unwrap();
     drop(client);
     let _ = driver.await;
-    let separator = if url.contains('?') { '&' } else { '?' };
-    Some(format!(
-        "{url}{separator}options=-c%20search_path%3D{schema}"
-    ))
 }
