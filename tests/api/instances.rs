@@ -349,3 +349,39 @@ async fn a_due_ballot_is_closed_once_whichever_instance_gets_there_first() {
     let view: Value = b.get(&ballot, &operator()).await.json().await.unwrap();
     assert_eq!(view["winner"], "oui", "{view}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_granted_or_revoked_through_one_instance_binds_on_the_other() {
+    let Some((a, b)) = two_instances().await else {
+        return;
+    };
+    let gardener = a.admit("Camille Dupont").await;
+    let token = crate::helpers::token(
+        &gardener,
+        &[agora_events::Role::Pioneer, agora_events::Role::Gardener],
+    );
+    let roles = a.path(&format!("/pioneers/{gardener}/roles"));
+    let set_roles = |roles_now: Value| {
+        a.client
+            .put(a.url(&roles))
+            .bearer_auth(operator())
+            .json(&json!({"roles": roles_now}))
+            .send()
+    };
+    let admit_through_b = |seen: u64| {
+        b.client
+            .post(b.url(&b.path("/pioneers")))
+            .bearer_auth(&token)
+            .header("Agora-Min-Revision", seen.to_string())
+            .json(&crate::helpers::admission("Dominique Martin"))
+            .send()
+    };
+
+    let granted = set_roles(json!(["gardener"])).await.unwrap();
+    let admits = admit_through_b(revision(&granted)).await.unwrap();
+    let revoked = set_roles(json!([])).await.unwrap();
+    let refused = admit_through_b(revision(&revoked)).await.unwrap();
+
+    assert_eq!(admits.status(), 201, "{}", admits.text().await.unwrap());
+    problem(refused, 403, "role-required").await;
+}
