@@ -830,3 +830,26 @@ mod postgres_shared {
         );
     }
 }
+
+/// A server that takes the connection and never answers is an error after
+/// the connection timeout, never a start-up that hangs. Needs no database.
+#[tokio::test]
+async fn a_postgres_server_that_never_answers_is_an_error_not_a_hang() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let _silent = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+
+    let opened = tokio::time::timeout(
+        Duration::from_secs(60),
+        agora::store::PostgresStore::open(&format!("postgres://agora@{address}/agora")),
+    )
+    .await
+    .expect("opening hung on a server that never answers");
+
+    assert!(matches!(opened, Err(StoreError::Unavailable(_))));
+}

@@ -32,7 +32,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use agora_events::Hash;
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio_postgres::{IsolationLevel, NoTls, Row};
@@ -54,6 +54,11 @@ pub const BATCH_REQUESTS_MAX: usize = 512;
 pub const BATCH_EVENTS_MAX: usize = 8_192;
 /// Connections in the readers' pool.
 const POOL_CONNECTIONS_MAX: usize = 8;
+/// How long connecting to the server may take (unless the URL says
+/// `connect_timeout`).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a read or an append waits for a free connection of the pool.
+pub const POOL_WAIT_MAX: Duration = Duration::from_secs(10);
 /// How often the head is read, besides notifications.
 pub const HEAD_POLL_EVERY: Duration = Duration::from_secs(1);
 /// Index entries inserted per statement.
@@ -77,9 +82,13 @@ impl PostgresStore {
     /// or libpq's `key=value` form), creates or migrates the schema, and
     /// starts the writer and the listener.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
-        let config: tokio_postgres::Config = url
+        let mut config: tokio_postgres::Config = url
             .parse()
             .map_err(|error| StoreError::Unavailable(format!("not a PostgreSQL URL: {error}")))?;
+        // A server that does not answer is an error, not a wait without end.
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
         let manager = Manager::from_config(
             config.clone(),
             NoTls,
@@ -89,6 +98,10 @@ impl PostgresStore {
         );
         let pool = Pool::builder(manager)
             .max_size(POOL_CONNECTIONS_MAX)
+            .runtime(Runtime::Tokio1)
+            .create_timeout(Some(CONNECT_TIMEOUT))
+            .recycle_timeout(Some(CONNECT_TIMEOUT))
+            .wait_timeout(Some(POOL_WAIT_MAX))
             .build()
             .map_err(|error| StoreError::Unavailable(error.to_string()))?;
         let channel = {
