@@ -176,18 +176,8 @@ async fn the_service_closes_a_ballot_once_its_close_time_has_passed() {
     let app = spawn_app().await;
     app.create_community().await;
     let alice = app.member_in_good_standing("Alice", 1).await;
-    let closes_at = (chrono::Utc::now() + chrono::Duration::milliseconds(1_500)).to_rfc3339();
     let opened = app
-        .post(
-            &app.path("/ballots"),
-            &operator(),
-            &json!({
-                "question": "Fête de printemps ?",
-                "options": [{"option_id": "oui", "label": "Oui"}, {"option_id": "non", "label": "Non"}],
-                "method": "single",
-                "closes_at": closes_at
-            }),
-        )
+        .open_yes_no_ballot("Fête de printemps ?", chrono::Duration::milliseconds(1_500))
         .await;
     let ballot = opened.headers()["location"].to_str().unwrap().to_owned();
     app.post(

@@ -146,6 +146,28 @@ impl TestApp {
         assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
     }
 
+    /// Opens, as the operator, a single-choice ballot on `question` with
+    /// the choices `oui` and `non`, closing `closes_in` from now; answers
+    /// the response (its `Location` is the ballot).
+    pub async fn open_yes_no_ballot(
+        &self,
+        question: &str,
+        closes_in: chrono::Duration,
+    ) -> Response {
+        let closes_at = (chrono::Utc::now() + closes_in).to_rfc3339();
+        self.post(
+            &self.path("/ballots"),
+            &operator(),
+            &json!({
+                "question": question,
+                "options": [{"option_id": "oui", "label": "Oui"}, {"option_id": "non", "label": "Non"}],
+                "method": "single",
+                "closes_at": closes_at
+            }),
+        )
+        .await
+    }
+
     /// Admits a pioneer as the operator; returns their id.
     pub async fn admit(&self, name: &str) -> String {
         let response = self

@@ -168,21 +168,8 @@ async fn a_vote_through_the_other_instance_is_sealed_with_the_key_the_first_made
         return;
     };
     let voter = a.member_in_good_standing("Alice", 1).await;
-    let closes_at = (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339();
     let opened = a
-        .post(
-            &a.path("/ballots"),
-            &operator(),
-            &json!({
-                "question": "Un jardin ?",
-                "options": [
-                    {"option_id": "oui", "label": "Oui"},
-                    {"option_id": "non", "label": "Non"}
-                ],
-                "method": "single",
-                "closes_at": closes_at
-            }),
-        )
+        .open_yes_no_ballot("Un jardin ?", chrono::Duration::days(7))
         .await;
     assert_eq!(opened.status(), 201);
     let ballot = opened.headers()["location"].to_str().unwrap().to_owned();
@@ -305,18 +292,8 @@ async fn a_due_ballot_is_closed_once_whichever_instance_gets_there_first() {
         return;
     };
     let voter = a.member_in_good_standing("Alice", 1).await;
-    let closes_at = (chrono::Utc::now() + chrono::Duration::milliseconds(1_500)).to_rfc3339();
     let opened = a
-        .post(
-            &a.path("/ballots"),
-            &operator(),
-            &json!({
-                "question": "Fête de printemps ?",
-                "options": [{"option_id": "oui", "label": "Oui"}, {"option_id": "non", "label": "Non"}],
-                "method": "single",
-                "closes_at": closes_at
-            }),
-        )
+        .open_yes_no_ballot("Fête de printemps ?", chrono::Duration::milliseconds(1_500))
         .await;
     assert_eq!(opened.status(), 201);
     let ballot = opened.headers()["location"].to_str().unwrap().to_owned();
