@@ -14,7 +14,7 @@ use crate::clock::SystemClock;
 use crate::config::{AuthSettings, Config, JwtAlgorithm, KeyEncryption, StoreLocation};
 use crate::http::{AppState, router};
 use crate::ledger::{Ledger, LedgerError};
-use crate::store::{MemoryStore, PostgresStore, SqliteStore, StoreError, Stores};
+use crate::store::{KurrentStore, MemoryStore, PostgresStore, SqliteStore, StoreError, Stores};
 
 /// How often the service looks for ballots past their close time.
 pub const BALLOT_CLOSING_PERIOD: std::time::Duration = std::time::Duration::from_secs(1);
@@ -112,6 +112,9 @@ pub async fn open_store(location: &StoreLocation) -> Result<Stores, StartError> 
         }
         StoreLocation::Postgres(url) => {
             Stores::from(Arc::new(PostgresStore::open(url).await.map_err(failed)?))
+        }
+        StoreLocation::Kurrent(url) => {
+            Stores::from(Arc::new(KurrentStore::open(url).await.map_err(failed)?))
         }
         StoreLocation::Memory => Stores::from(Arc::new(MemoryStore::new())),
     };

@@ -135,6 +135,10 @@ pub enum StoreLocation {
     /// A PostgreSQL database, which several instances may share: the URL
     /// as libpq reads it (`postgres://` or `postgresql://`).
     Postgres(String),
+    /// A KurrentDB (EventStoreDB) database or cluster, which several
+    /// instances may share: the client's connection string (`kurrentdb://`,
+    /// `esdb://`, …) with our `namespace=` and `side=` settings.
+    Kurrent(String),
     /// Nothing kept: for tests and trials.
     Memory,
 }
@@ -155,12 +159,24 @@ impl FromStr for StoreLocation {
                 ))
             })?;
             Ok(Self::Postgres(url.to_owned()))
+        } else if KURRENTDB_SCHEMES
+            .iter()
+            .any(|scheme| url.starts_with(&format!("{scheme}://")))
+        {
+            crate::store::KurrentLocation::parse(url).map_err(|error| {
+                ConfigError::Store(format!(
+                    "{} is not a KurrentDB connection string: {error}",
+                    redacted(url)
+                ))
+            })?;
+            Ok(Self::Kurrent(url.to_owned()))
         } else if url == "memory://" {
             Ok(Self::Memory)
         } else {
             Err(ConfigError::Store(format!(
                 "{:?} is not a store this build supports: use sqlite://PATH, \
-                 postgres://USER:PASSWORD@HOST/DATABASE or memory://",
+                 postgres://USER:PASSWORD@HOST/DATABASE, kurrentdb://USER:PASSWORD@HOST:PORT \
+                 or memory://",
                 redacted(url)
             )))
         }
@@ -171,11 +187,23 @@ impl fmt::Display for StoreLocation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
-            Self::Postgres(url) => f.write_str(&redacted(url)),
+            Self::Postgres(url) | Self::Kurrent(url) => f.write_str(&redacted(url)),
             Self::Memory => f.write_str("memory://"),
         }
     }
 }
+
+/// The schemes of KurrentDB connection strings, as its client reads them.
+const KURRENTDB_SCHEMES: [&str; 8] = [
+    "kurrentdb",
+    "kurrentdb+discover",
+    "kurrent",
+    "kurrent+discover",
+    "kdb",
+    "kdb+discover",
+    "esdb",
+    "esdb+discover",
+];
 
 /// A store URL fit for logs and messages: any password replaced by `***`.
 fn redacted(url: &str) -> String {
@@ -297,7 +325,9 @@ impl ConfigArgs {
             (None, None, StoreLocation::Memory) => KeyEncryption::Unwrapped,
             // No file lies beside a database, and every instance must wrap
             // keys with the same key: the operator names it.
-            (None, None, StoreLocation::Postgres(_)) => KeyEncryption::NotGiven,
+            (None, None, StoreLocation::Postgres(_) | StoreLocation::Kurrent(_)) => {
+                KeyEncryption::NotGiven
+            }
         };
         Ok(Config {
             store,

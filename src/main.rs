@@ -282,7 +282,7 @@ async fn export(
 async fn import(config: Config, file: PathBuf) -> Result<ExitCode, ExitCode> {
     let imported = match &config.store {
         StoreLocation::Sqlite(target) => audit::import(&file, target).await,
-        StoreLocation::Postgres(_) => {
+        StoreLocation::Postgres(_) | StoreLocation::Kurrent(_) => {
             let store = store_of(&config).await?.events;
             let imported = audit::import_into(&file, &*store).await;
             store.shutdown().await;
@@ -363,7 +363,7 @@ async fn backup(config: Config, output: PathBuf) -> Result<ExitCode, ExitCode> {
             audit::backup(BackupSource::File(store), &output).await,
             "backup",
         )),
-        StoreLocation::Postgres(_) => {
+        StoreLocation::Postgres(_) | StoreLocation::Kurrent(_) => {
             let store = store_of(&config).await?;
             let backed_up = audit::backup(BackupSource::Store(&store), &output).await;
             store.events.shutdown().await;

@@ -1,7 +1,8 @@
 //! The event store contract, run against every adapter: SQLite (a temporary
-//! file), in-memory, and PostgreSQL (a schema of its own per test, in the
-//! database `AGORA_TEST_POSTGRES_URL` names; skipped, and saying so, when
-//! it is not set).
+//! file), in-memory, PostgreSQL (a schema of its own per test, in the
+//! database `AGORA_TEST_POSTGRES_URL` names) and KurrentDB (a namespace of
+//! its own per test, on the server `AGORA_TEST_KURRENTDB_URL` names); the
+//! last two are skipped, saying so, when their variable is not set.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,6 +47,13 @@ async fn postgres() -> Option<Subject> {
     let url = support::postgres::fresh_schema().await?;
     let store = agora::store::PostgresStore::open(&url).await.unwrap();
     Some(Subject::of(Arc::new(store), None))
+}
+
+async fn kurrentdb() -> Option<Subject> {
+    let directory = tempfile::tempdir().unwrap();
+    let url = support::kurrentdb::fresh_namespace(directory.path())?;
+    let store = agora::store::KurrentStore::open(&url).await.unwrap();
+    Some(Subject::of(Arc::new(store), Some(directory)))
 }
 
 fn event(label: &str) -> ProposedEvent {
@@ -515,11 +523,6 @@ macro_rules! contract {
                 let Some(subject) = $adapter().await else { return };
                 super::wrong_expected_revisions_are_refused_and_change_nothing(subject).await;
             }
-            #[tokio::test]
-            async fn a_duplicate_event_id_is_refused_and_changes_nothing() {
-                let Some(subject) = $adapter().await else { return };
-                super::a_duplicate_event_id_is_refused_and_changes_nothing(subject).await;
-            }
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn of_concurrent_appends_at_one_revision_exactly_one_wins() {
                 let Some(subject) = $adapter().await else { return };
@@ -579,7 +582,106 @@ macro_rules! contract {
     )*};
 }
 
-contract!(memory, sqlite, postgres);
+contract!(memory, sqlite, postgres, kurrentdb);
+
+/// Event ids are unique in the stores that keep them in one table. A
+/// KurrentDB server only recognises a repeated append (see
+/// `kurrentdb_only`).
+mod unique_event_ids {
+    use super::*;
+
+    #[tokio::test]
+    async fn in_memory() {
+        a_duplicate_event_id_is_refused_and_changes_nothing(memory().await.unwrap()).await;
+    }
+    #[tokio::test]
+    async fn in_sqlite() {
+        a_duplicate_event_id_is_refused_and_changes_nothing(sqlite().await.unwrap()).await;
+    }
+    #[tokio::test]
+    async fn in_postgres() {
+        let Some(subject) = postgres().await else {
+            return;
+        };
+        a_duplicate_event_id_is_refused_and_changes_nothing(subject).await;
+    }
+}
+
+mod kurrentdb_only {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_repeated_append_is_recorded_once_and_answered_as_the_first() {
+        let Some(subject) = kurrentdb().await else {
+            return;
+        };
+        let store = &*subject.store;
+        appended(store, "s", &["a"]).await;
+        let (b, c) = (event("b"), event("c"));
+
+        let first = store
+            .append("s", ExpectedRevision::Exact(0), vec![b.clone(), c.clone()])
+            .await
+            .unwrap();
+        let again = store
+            .append("s", ExpectedRevision::Exact(0), vec![b, c])
+            .await
+            .unwrap();
+
+        assert_eq!(again, first);
+        assert_eq!(
+            labels(&store.read_stream("s", 0, 10).await.unwrap()),
+            ["a", "b", "c"]
+        );
+    }
+
+    #[tokio::test]
+    async fn ledgers_in_two_namespaces_do_not_see_each_other() {
+        let (Some(one), Some(other)) = (kurrentdb().await, kurrentdb().await) else {
+            return;
+        };
+        appended(&*one.store, "s", &["mine"]).await;
+        one.keys.put_key(Uuid::now_v7(), vec![1; 32]).await.unwrap();
+
+        assert!(
+            other
+                .store
+                .read_all(LogCursor::START, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            other
+                .store
+                .read_stream("s", 0, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(other.store.streams().await.unwrap().is_empty());
+        assert!(other.keys.load_keys().await.unwrap().is_empty());
+        assert_eq!(other.store.end_cursor().await.unwrap(), LogCursor::START);
+    }
+
+    #[tokio::test]
+    async fn a_destroyed_key_cannot_be_kept_again() {
+        let Some(subject) = kurrentdb().await else {
+            return;
+        };
+        let id = Uuid::now_v7();
+        subject.keys.put_key(id, vec![1; 32]).await.unwrap();
+        subject.keys.delete_key(id).await.unwrap();
+
+        let again = subject.keys.put_key(id, vec![2; 32]).await;
+
+        assert!(
+            matches!(again, Err(StoreError::InvalidAppend(_))),
+            "{again:?}"
+        );
+        assert_eq!(subject.keys.load_key(id).await.unwrap(), None);
+    }
+}
 
 mod sqlite_file {
     use super::*;
@@ -852,4 +954,53 @@ async fn a_postgres_server_that_never_answers_is_an_error_not_a_hang() {
     .expect("opening hung on a server that never answers");
 
     assert!(matches!(opened, Err(StoreError::Unavailable(_))));
+}
+
+/// Runs here, without a KurrentDB server: what the adapter does when the
+/// server is missing or mute.
+mod kurrentdb_unreachable {
+    use super::*;
+
+    async fn opened_within_a_minute(url: &str) -> Result<(), StoreError> {
+        tokio::time::timeout(
+            Duration::from_secs(60),
+            agora::store::KurrentStore::open(url),
+        )
+        .await
+        .expect("opening hung")
+        .map(drop)
+    }
+
+    #[tokio::test]
+    async fn a_server_that_never_answers_is_an_error_not_a_hang() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let _silent = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                held.push(socket);
+            }
+        });
+
+        let opened = opened_within_a_minute(&format!("kurrentdb://{address}?tls=false")).await;
+
+        assert!(
+            matches!(opened, Err(StoreError::Unavailable(_))),
+            "{opened:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn no_server_at_all_is_an_error() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        drop(listener);
+
+        let opened = opened_within_a_minute(&format!("esdb://{address}?tls=false")).await;
+
+        assert!(
+            matches!(opened, Err(StoreError::Unavailable(_))),
+            "{opened:?}"
+        );
+    }
 }

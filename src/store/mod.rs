@@ -20,6 +20,7 @@
 //!   the stream's **index mark**: the revision through which everything is
 //!   filed, kept in the same transaction as the entries.
 
+mod kurrentdb;
 mod memory;
 mod postgres;
 mod sqlite;
@@ -32,6 +33,7 @@ use std::sync::Arc;
 use agora_events::Hash;
 use uuid::Uuid;
 
+pub use kurrentdb::{KurrentLocation, KurrentStore};
 pub use memory::MemoryStore;
 pub use postgres::PostgresStore;
 pub use sqlite::{SqliteStore, backup};

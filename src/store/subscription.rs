@@ -22,6 +22,11 @@ pub struct Subscription {
 }
 
 impl Subscription {
+    /// A feed of what `receiver` is sent.
+    pub(super) fn from_receiver(receiver: mpsc::Receiver<Result<StoredEvent, StoreError>>) -> Self {
+        Self { receiver }
+    }
+
     /// The next event; `None` once the store has shut down and every event
     /// recorded before that was delivered. An error ends the feed.
     pub async fn next(&mut self) -> Option<Result<StoredEvent, StoreError>> {

@@ -1,3 +1,4 @@
 //! What several test files share.
 
+pub mod kurrentdb;
 pub mod postgres;

@@ -333,7 +333,7 @@ fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
 
 /// Maps driver errors to the port's: damaged files are `Corrupt`, anything
 /// else (IO, full disk, busy) is `Unavailable`.
-fn translate(error: rusqlite::Error) -> StoreError {
+pub(in crate::store) fn translate(error: rusqlite::Error) -> StoreError {
     match &error {
         rusqlite::Error::FromSqlConversionFailure(..) | rusqlite::Error::InvalidColumnType(..) => {
             StoreError::Corrupt(error.to_string())
@@ -347,13 +347,13 @@ fn translate(error: rusqlite::Error) -> StoreError {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(in crate::store) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn to_sql_integer(value: u64) -> i64 {
+pub(in crate::store) fn to_sql_integer(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 

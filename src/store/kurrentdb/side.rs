@@ -1,0 +1,286 @@
+//! What a KurrentDB store keeps beside the log, on the instance's own disk:
+//! the index of the log's events, its marks, snapshots and verified marks.
+//! All of it is derived from the log or vouches for this instance alone, so
+//! each instance keeps its own (a file, or memory when none is given) and a
+//! lost side file only means filing, replaying and verifying again.
+//!
+//! The side names the event at each index mark; the store checks those
+//! events against the log when it opens and forgets what another log made.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use agora_events::Hash;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use uuid::Uuid;
+
+use crate::store::sqlite::{lock, to_sql_integer, translate};
+use crate::store::{IndexEntry, READ_EVENTS_MAX, StoreError, StoredSnapshot};
+
+const SCHEMA: &str = "
+    CREATE TABLE IF NOT EXISTS event_index (
+        stream   TEXT    NOT NULL,
+        key      TEXT    NOT NULL,
+        revision INTEGER NOT NULL,
+        PRIMARY KEY (stream, key, revision)
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS index_marks (
+        stream   TEXT    PRIMARY KEY,
+        through  INTEGER NOT NULL,
+        event_id BLOB    NOT NULL
+    ) STRICT;
+    CREATE TABLE IF NOT EXISTS snapshots (
+        stream   TEXT    PRIMARY KEY,
+        revision INTEGER NOT NULL,
+        data     BLOB    NOT NULL
+    ) STRICT;
+    CREATE TABLE IF NOT EXISTS verified_marks (
+        stream   TEXT    PRIMARY KEY,
+        revision INTEGER NOT NULL,
+        head     BLOB    NOT NULL
+    ) STRICT;";
+
+/// The side file's one connection, shared by the store's tasks; every call
+/// runs on the blocking pool.
+#[derive(Clone)]
+pub(super) struct Side {
+    connection: Arc<Mutex<Connection>>,
+}
+
+impl Side {
+    /// Opens (or creates) the side file at `path`, or a side in memory.
+    pub(super) fn open(path: Option<&Path>) -> Result<Self, StoreError> {
+        let connection = match path {
+            Some(path) => Connection::open(path),
+            None => Connection::open_in_memory(),
+        }
+        .map_err(translate)?;
+        // Derived data: a commit lost to a power cut is filed again.
+        connection
+            .pragma_update(None, "journal_mode", "WAL")
+            .and_then(|()| connection.pragma_update(None, "synchronous", "NORMAL"))
+            .and_then(|()| connection.execute_batch(SCHEMA))
+            .map_err(translate)?;
+        Ok(Self {
+            connection: Arc::new(Mutex::new(connection)),
+        })
+    }
+
+    /// Runs `work` on the connection, off the async threads.
+    async fn with<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let connection = Arc::clone(&self.connection);
+        tokio::task::spawn_blocking(move || work(&mut lock(&connection)).map_err(translate))
+            .await
+            .map_err(|error| StoreError::Unavailable(format!("the side file's task: {error}")))?
+    }
+
+    /// Every index mark: stream, revision and the id of the event there.
+    pub(super) async fn index_marks(&self) -> Result<Vec<(String, u64, Uuid)>, StoreError> {
+        let marks: Vec<(String, i64, Vec<u8>)> = self
+            .with(|connection| {
+                connection
+                    .prepare("SELECT stream, through, event_id FROM index_marks")?
+                    .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+                    .collect()
+            })
+            .await?;
+        Ok(marks
+            .into_iter()
+            .map(|(stream, through, id)| {
+                let id = Uuid::from_slice(&id).unwrap_or_default();
+                (stream, through as u64, id)
+            })
+            .collect())
+    }
+
+    /// Drops a stream's entries and mark: they were made from another log.
+    pub(super) async fn forget_index(&self, stream: String) -> Result<(), StoreError> {
+        self.with(move |connection| {
+            let transaction = connection.transaction()?;
+            transaction.execute("DELETE FROM event_index WHERE stream = ?1", [&stream])?;
+            transaction.execute("DELETE FROM index_marks WHERE stream = ?1", [&stream])?;
+            transaction.commit()
+        })
+        .await
+    }
+
+    pub(super) async fn index_mark(&self, stream: &str) -> Result<Option<u64>, StoreError> {
+        let stream = stream.to_owned();
+        self.with(move |connection| {
+            connection
+                .prepare_cached("SELECT through FROM index_marks WHERE stream = ?1")?
+                .query_row([stream], |row| row.get::<_, i64>(0))
+                .optional()
+                .map(|through| through.map(|through| through as u64))
+        })
+        .await
+    }
+
+    /// Files entries and moves the mark to `through` (whose event is
+    /// `marked`), all or nothing; a mark never moves back.
+    pub(super) async fn file(
+        &self,
+        stream: &str,
+        mut entries: Vec<IndexEntry>,
+        through: u64,
+        marked: Uuid,
+    ) -> Result<(), StoreError> {
+        let stream = stream.to_owned();
+        // In key order: each page of the index is visited once.
+        entries.sort_unstable_by(|a, b| (&a.key, a.revision).cmp(&(&b.key, b.revision)));
+        self.with(move |connection| {
+            let transaction =
+                connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            {
+                let mut insert = transaction.prepare_cached(
+                    "INSERT OR IGNORE INTO event_index (stream, key, revision) VALUES (?1, ?2, ?3)",
+                )?;
+                for entry in &entries {
+                    insert.execute(params![stream, entry.key, to_sql_integer(entry.revision)])?;
+                }
+                transaction
+                    .prepare_cached(
+                        "INSERT INTO index_marks (stream, through, event_id) VALUES (?1, ?2, ?3)
+                         ON CONFLICT (stream) DO UPDATE SET through = excluded.through,
+                             event_id = excluded.event_id
+                         WHERE excluded.through > through",
+                    )?
+                    .execute(params![
+                        stream,
+                        to_sql_integer(through),
+                        marked.as_bytes().as_slice()
+                    ])?;
+            }
+            transaction.commit()
+        })
+        .await
+    }
+
+    /// The revisions `stream` files under `key` up to `through`: the first
+    /// `skip` left out, at most `limit`, with how many there are in all.
+    pub(super) async fn indexed(
+        &self,
+        stream: &str,
+        key: &str,
+        through: u64,
+        skip: u64,
+        limit: usize,
+    ) -> Result<(u64, Vec<u64>), StoreError> {
+        let (stream, key) = (stream.to_owned(), key.to_owned());
+        self.with(move |connection| {
+            let transaction = connection.transaction()?;
+            let through = to_sql_integer(through);
+            let total: i64 = transaction
+                .prepare_cached(
+                    "SELECT COUNT(*) FROM event_index
+                     WHERE stream = ?1 AND key = ?2 AND revision <= ?3",
+                )?
+                .query_row(params![stream, key, through], |row| row.get(0))?;
+            let revisions = transaction
+                .prepare_cached(
+                    "SELECT revision FROM event_index
+                     WHERE stream = ?1 AND key = ?2 AND revision <= ?3
+                     ORDER BY revision LIMIT ?4 OFFSET ?5",
+                )?
+                .query_map(
+                    params![
+                        stream,
+                        key,
+                        through,
+                        limit.min(READ_EVENTS_MAX) as i64,
+                        to_sql_integer(skip)
+                    ],
+                    |row| row.get::<_, i64>(0),
+                )?
+                .map(|revision| revision.map(|revision| revision as u64))
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            transaction.finish()?;
+            Ok((total as u64, revisions))
+        })
+        .await
+    }
+
+    /// Keeps a snapshot unless a newer one is kept already.
+    pub(super) async fn save_snapshot(
+        &self,
+        stream: &str,
+        revision: u64,
+        data: Vec<u8>,
+    ) -> Result<(), StoreError> {
+        let stream = stream.to_owned();
+        self.with(move |connection| {
+            connection
+                .prepare_cached(
+                    "INSERT INTO snapshots (stream, revision, data) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (stream) DO UPDATE SET revision = excluded.revision,
+                         data = excluded.data
+                     WHERE excluded.revision >= revision",
+                )?
+                .execute(params![stream, to_sql_integer(revision), data])
+                .map(drop)
+        })
+        .await
+    }
+
+    pub(super) async fn load_snapshot(
+        &self,
+        stream: &str,
+    ) -> Result<Option<StoredSnapshot>, StoreError> {
+        let stream = stream.to_owned();
+        self.with(move |connection| {
+            connection
+                .prepare_cached("SELECT revision, data FROM snapshots WHERE stream = ?1")?
+                .query_row([stream], |row| {
+                    Ok((row.get::<_, i64>(0)? as u64, row.get(1)?))
+                })
+                .optional()
+        })
+        .await
+    }
+
+    pub(super) async fn save_verified_mark(
+        &self,
+        stream: &str,
+        revision: u64,
+        head: Hash,
+    ) -> Result<(), StoreError> {
+        let stream = stream.to_owned();
+        self.with(move |connection| {
+            connection
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO verified_marks (stream, revision, head)
+                     VALUES (?1, ?2, ?3)",
+                )?
+                .execute(params![stream, to_sql_integer(revision), &head.0[..]])
+                .map(drop)
+        })
+        .await
+    }
+
+    pub(super) async fn load_verified_mark(
+        &self,
+        stream: &str,
+    ) -> Result<Option<(u64, Hash)>, StoreError> {
+        let owned = stream.to_owned();
+        let mark = self
+            .with(move |connection| {
+                connection
+                    .prepare_cached("SELECT revision, head FROM verified_marks WHERE stream = ?1")?
+                    .query_row([owned], |row| {
+                        Ok((row.get::<_, i64>(0)? as u64, row.get::<_, Vec<u8>>(1)?))
+                    })
+                    .optional()
+            })
+            .await?;
+        mark.map(|(revision, head)| {
+            let head: [u8; 32] = head.try_into().map_err(|_| {
+                StoreError::Corrupt(format!("the verified mark of {stream} is not a hash"))
+            })?;
+            Ok((revision, Hash(head)))
+        })
+        .transpose()
+    }
+}
