@@ -488,4 +488,34 @@ mod tests {
                 .is_ok()
         );
     }
+
+    #[test]
+    fn kurrentdb_connection_strings_are_taken_and_shown_without_their_password() {
+        for url in [
+            "kurrentdb://admin:changeit@node1:2113,node2:2113?tls=false&side=/tmp/side.db",
+            "esdb://localhost:2113?tls=false",
+            "kurrentdb+discover://cluster.example:2113?namespace=coop",
+        ] {
+            let location: StoreLocation = url.parse().unwrap();
+            assert_eq!(location, StoreLocation::Kurrent(url.into()));
+            assert!(!location.to_string().contains("changeit"), "{location}");
+        }
+        assert!(
+            "kurrentdb://node1:2113?namespace=a/b"
+                .parse::<StoreLocation>()
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn a_shared_store_has_no_key_encryption_key_unless_one_is_given() {
+        for store in ["kurrentdb://localhost:2113", "postgres://localhost/agora"] {
+            let args = ConfigArgs {
+                store: Some(store.into()),
+                ..ConfigArgs::default()
+            };
+            let config = args.resolve().unwrap();
+            assert_eq!(config.key_encryption, KeyEncryption::NotGiven, "{store}");
+        }
+    }
 }

@@ -49,8 +49,9 @@ pub enum WrappingError {
     )]
     Missing,
     #[error(
-        "a PostgreSQL store needs the key that wraps personal-data keys, the same for every \
-         instance: --key-encryption-key or --key-encryption-key-file"
+        "a store several instances share (PostgreSQL, KurrentDB) needs the key that wraps \
+         personal-data keys, the same for every instance: --key-encryption-key or \
+         --key-encryption-key-file"
     )]
     NotGiven,
     #[error(
