@@ -238,6 +238,37 @@ async fn concurrent_commands_are_decided_one_after_another() {
     assert_eq!(revisions, (0..100).collect::<Vec<_>>());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_larger_than_the_store_takes_in_one_append_is_appended_in_parts() {
+    // Room for a few admissions per append, not for a batch of 32.
+    let store = Arc::new(MemoryStore::with_append_bytes_max(8 * 1024));
+    let ledger = open(Arc::clone(&store)).await;
+    ledger.execute(create()).await.unwrap();
+
+    let tasks: Vec<_> = (0..100)
+        .map(|_| {
+            let ledger = Arc::clone(&ledger);
+            tokio::spawn(async move { ledger.execute(admit(pioneer(), None)).await })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+
+    let recorded = store.read_stream("community-demo", 0, 1_000).await.unwrap();
+    assert_eq!(recorded.len(), 101);
+    assert_eq!(ledger.view(&slug()).unwrap().state.pioneers.len(), 100);
+    let largest = recorded
+        .iter()
+        .map(|event| event.data.len() + event.metadata.len())
+        .max()
+        .unwrap();
+    assert!(
+        largest * 32 > 8 * 1024,
+        "the test needs batches that do not fit"
+    );
+}
+
 #[tokio::test]
 async fn a_retry_with_the_same_key_returns_the_first_result_even_after_a_restart() {
     let directory = tempfile::tempdir().unwrap();

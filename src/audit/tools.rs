@@ -17,8 +17,7 @@ use super::{verify_lines, verify_store};
 use crate::clock::SystemClock;
 use crate::ledger::Ledger;
 use crate::store::{
-    APPEND_BYTES_MAX, APPEND_EVENTS_MAX, EventStore, KeyStore, LogCursor, Pages, ProposedEvent,
-    SqliteStore, StoredEvent, Stores,
+    APPEND_EVENTS_MAX, EventStore, KeyStore, LogCursor, Pages, ProposedEvent, SqliteStore, Stores,
 };
 
 /// What went wrong, for the command line.
@@ -311,13 +310,16 @@ async fn write_all(lines: &[ExportLine], store: &dyn EventStore) -> Result<u64, 
         by_stream.entry(&line.stream).or_default().push(line);
     }
     let mut count = 0;
-    for (stream, events) in by_stream {
-        for chunk in events.chunks(APPEND_EVENTS_MAX) {
-            let expected = expected_before(chunk[0].revision);
-            let proposed = chunk.iter().map(|line| line.proposed()).collect();
-            store.append(stream, expected, proposed).await?;
-            count += chunk.len() as u64;
-            bar.inc(chunk.len() as u64);
+    for (stream, lines) in by_stream {
+        let proposed: Vec<ProposedEvent> = lines.iter().map(|line| line.proposed()).collect();
+        let mut revision = lines[0].revision;
+        for append in appends_of(&proposed, store.append_bytes_max()) {
+            store
+                .append(stream, expected_before(revision), append.to_vec())
+                .await?;
+            revision += append.len() as u64;
+            count += append.len() as u64;
+            bar.inc(append.len() as u64);
         }
     }
     bar.finish_and_clear();
@@ -406,23 +408,21 @@ async fn copy_store(
             break;
         }
         for run in page.chunk_by(|a, b| a.stream == b.stream) {
-            for append in appends_of(run) {
-                let proposed: Vec<ProposedEvent> = append
-                    .iter()
-                    .map(|event| ProposedEvent {
-                        event_id: event.event_id,
-                        event_type: event.event_type.clone(),
-                        data: event.data.clone(),
-                        metadata: event.metadata.clone(),
-                    })
-                    .collect();
+            let proposed: Vec<ProposedEvent> = run
+                .iter()
+                .map(|event| ProposedEvent {
+                    event_id: event.event_id,
+                    event_type: event.event_type.clone(),
+                    data: event.data.clone(),
+                    metadata: event.metadata.clone(),
+                })
+                .collect();
+            let mut revision = run[0].revision;
+            for append in appends_of(&proposed, target.append_bytes_max()) {
                 target
-                    .append(
-                        &append[0].stream,
-                        expected_before(append[0].revision),
-                        proposed,
-                    )
+                    .append(&run[0].stream, expected_before(revision), append.to_vec())
                     .await?;
+                revision += append.len() as u64;
                 copied += append.len() as u64;
                 bar.inc(append.len() as u64);
             }
@@ -437,13 +437,14 @@ async fn copy_store(
 }
 
 /// A stream's run of events cut into appends the store takes: at most
-/// [`APPEND_EVENTS_MAX`] events and [`APPEND_BYTES_MAX`] bytes each.
-fn appends_of(run: &[StoredEvent]) -> Vec<&[StoredEvent]> {
+/// [`APPEND_EVENTS_MAX`] events and `bytes_max` bytes each (the store's
+/// [`EventStore::append_bytes_max`]).
+fn appends_of(run: &[ProposedEvent], bytes_max: usize) -> Vec<&[ProposedEvent]> {
     let mut appends = Vec::new();
     let (mut start, mut bytes) = (0, 0);
     for (at, event) in run.iter().enumerate() {
-        let size = event.data.len() + event.metadata.len();
-        if at > start && (at - start == APPEND_EVENTS_MAX || bytes + size > APPEND_BYTES_MAX) {
+        let size = event.bytes();
+        if at > start && (at - start == APPEND_EVENTS_MAX || bytes + size > bytes_max) {
             appends.push(&run[start..at]);
             (start, bytes) = (at, 0);
         }
@@ -623,4 +624,41 @@ async fn copy_and_verify(
         .map(|verification| verification.events)
         .sum();
     Ok((ok, events, keys))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(bytes: usize) -> ProposedEvent {
+        ProposedEvent {
+            event_id: uuid::Uuid::now_v7(),
+            event_type: "Tested".into(),
+            data: vec![b'x'; bytes],
+            metadata: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_run_is_cut_where_the_store_says_and_never_loses_an_event() {
+        let run: Vec<ProposedEvent> = [400, 400, 300, 900, 1_500, 10].map(event).into();
+
+        let appends = appends_of(&run, 1_000);
+
+        let sizes: Vec<Vec<usize>> = appends
+            .iter()
+            .map(|append| append.iter().map(ProposedEvent::bytes).collect())
+            .collect();
+        // An event larger than the limit goes alone: the store names it.
+        assert_eq!(
+            sizes,
+            [vec![400, 400], vec![300], vec![900], vec![1_500], vec![10]]
+        );
+        let events = vec![event(1); APPEND_EVENTS_MAX + 1];
+        let lengths: Vec<usize> = appends_of(&events, usize::MAX)
+            .iter()
+            .map(|a| a.len())
+            .collect();
+        assert_eq!(lengths, [APPEND_EVENTS_MAX, 1]);
+    }
 }

@@ -327,14 +327,7 @@ impl Writer {
                     Err(error) => return fail_all(batch, error),
                 }
             }
-            if let Err(error) = self.keep_new_keys(&batch, &plan).await {
-                return fail_all(batch, error.into());
-            }
-            let expected = self
-                .current
-                .revision
-                .map_or(ExpectedRevision::NoStream, ExpectedRevision::Exact);
-            let proposed = plan
+            let proposed: Vec<ProposedEvent> = plan
                 .events
                 .iter()
                 .map(|(_, record)| {
@@ -347,6 +340,22 @@ impl Writer {
                     }
                 })
                 .collect();
+            let bytes: usize = proposed.iter().map(ProposedEvent::bytes).sum();
+            if batch.len() > 1 && bytes > self.store.append_bytes_max() {
+                // More than the store takes in one append: each half of the
+                // batch is decided and appended on its own, in order.
+                let mut first = batch;
+                let second = first.split_off(first.len() / 2);
+                Box::pin(self.process(first)).await;
+                return Box::pin(self.process(second)).await;
+            }
+            if let Err(error) = self.keep_new_keys(&batch, &plan).await {
+                return fail_all(batch, error.into());
+            }
+            let expected = self
+                .current
+                .revision
+                .map_or(ExpectedRevision::NoStream, ExpectedRevision::Exact);
             match self.store.append(&self.stream, expected, proposed).await {
                 Ok(outcome) => return self.answer(batch, plan, &outcome.positions).await,
                 Err(StoreError::WrongExpectedRevision { .. }) if attempt < CONFLICT_RETRIES_MAX => {

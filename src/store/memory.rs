@@ -10,9 +10,9 @@ use uuid::Uuid;
 
 use super::subscription::{PageReader, cursor_after, first_position_after, follow};
 use super::{
-    AppendOutcome, BoxFuture, EventStore, ExpectedRevision, IndexEntry, IndexPage, KeyStore,
-    LogCursor, ProposedEvent, READ_EVENTS_MAX, StoreError, StoredEvent, StoredKey, StoredSnapshot,
-    Subscription, check_append_size, check_index_entries,
+    APPEND_BYTES_MAX, AppendOutcome, BoxFuture, EventStore, ExpectedRevision, IndexEntry,
+    IndexPage, KeyStore, LogCursor, ProposedEvent, READ_EVENTS_MAX, StoreError, StoredEvent,
+    StoredKey, StoredSnapshot, Subscription, check_append_size, check_index_entries,
 };
 
 struct Log {
@@ -37,6 +37,7 @@ struct Log {
 pub struct MemoryStore {
     log: Arc<Mutex<Log>>,
     next_position: watch::Receiver<u64>,
+    append_bytes_max: usize,
 }
 
 impl Default for MemoryStore {
@@ -56,6 +57,7 @@ impl Default for MemoryStore {
         Self {
             log: Arc::new(Mutex::new(log)),
             next_position: receiver,
+            append_bytes_max: APPEND_BYTES_MAX,
         }
     }
 }
@@ -63,6 +65,16 @@ impl Default for MemoryStore {
 impl MemoryStore {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A store that takes at most `bytes` of data and metadata per append,
+    /// as a KurrentDB server does (1 MiB by default): for tests of what
+    /// callers do with a smaller limit.
+    pub fn with_append_bytes_max(bytes: usize) -> Self {
+        Self {
+            append_bytes_max: bytes,
+            ..Self::default()
+        }
     }
 
     fn log(&self) -> MutexGuard<'_, Log> {
@@ -75,7 +87,7 @@ impl MemoryStore {
         expected: ExpectedRevision,
         events: Vec<ProposedEvent>,
     ) -> Result<AppendOutcome, StoreError> {
-        check_append_size(&events)?;
+        check_append_size(&events, self.append_bytes_max)?;
         let mut log = self.log();
         if log.next_position.is_none() {
             return Err(StoreError::Unavailable("the store is shut down".into()));
@@ -322,6 +334,10 @@ impl EventStore for MemoryStore {
             Box::pin(async move { events })
         });
         follow(read_page, self.next_position.clone(), from)
+    }
+
+    fn append_bytes_max(&self) -> usize {
+        self.append_bytes_max
     }
 
     fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {

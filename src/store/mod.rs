@@ -313,6 +313,12 @@ pub trait EventStore: Send + Sync + 'static {
         })
     }
 
+    /// Most bytes of data plus metadata one append may carry: callers cut
+    /// larger runs of events into several appends.
+    fn append_bytes_max(&self) -> usize {
+        APPEND_BYTES_MAX
+    }
+
     /// Whether other processes may append to the store too (several service
     /// instances on one database): a ledger then follows the whole log, to
     /// hear of what the others record. A store only this process writes
@@ -433,8 +439,9 @@ impl<'a> Pages<'a> {
     }
 }
 
-/// Refuses appends larger than the limits allow, before any IO.
-fn check_append_size(events: &[ProposedEvent]) -> Result<(), StoreError> {
+/// Refuses appends larger than the limits allow (at most `bytes_max` bytes
+/// in all), before any IO.
+fn check_append_size(events: &[ProposedEvent], bytes_max: usize) -> Result<(), StoreError> {
     if events.len() > APPEND_EVENTS_MAX {
         return Err(StoreError::InvalidAppend(format!(
             "{} events in one append, at most {APPEND_EVENTS_MAX}",
@@ -442,14 +449,15 @@ fn check_append_size(events: &[ProposedEvent]) -> Result<(), StoreError> {
         )));
     }
     let bytes: usize = events.iter().map(ProposedEvent::bytes).sum();
-    if bytes > APPEND_BYTES_MAX {
+    if bytes > bytes_max {
         return Err(StoreError::InvalidAppend(format!(
-            "{bytes} bytes in one append, at most {APPEND_BYTES_MAX}"
+            "{bytes} bytes in one append, at most {bytes_max}"
         )));
     }
-    if let Some(event) = events.iter().find(|event| event.bytes() > EVENT_BYTES_MAX) {
+    let event_max = EVENT_BYTES_MAX.min(bytes_max);
+    if let Some(event) = events.iter().find(|event| event.bytes() > event_max) {
         return Err(StoreError::InvalidAppend(format!(
-            "event {} is larger than {EVENT_BYTES_MAX} bytes",
+            "event {} is larger than {event_max} bytes",
             event.event_id
         )));
     }

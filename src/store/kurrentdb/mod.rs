@@ -51,8 +51,20 @@ use super::{
 
 /// The namespace when the URL names none.
 pub const DEFAULT_NAMESPACE: &str = "agora";
-/// How long one read may take before it is an error.
+/// How long one read of a stream may take before it is an error.
 const READ_DEADLINE: Duration = Duration::from_secs(10);
+/// How long one filtered read of `$all` may take: the server may scan far
+/// past other ledgers' events to find this one's.
+const FILTERED_READ_DEADLINE: Duration = Duration::from_secs(120);
+/// The server's default `MaxAppendSize`.
+const MAX_APPEND_SIZE_DEFAULT: usize = 1 << 20;
+/// What the server counts for each event beyond its data and metadata (its
+/// id, type and framing), at most.
+const EVENT_OVERHEAD_BYTES: usize = 256;
+/// Tries of an append (or of reading it back) whose outcome is unknown.
+const APPEND_TRIES: u32 = 4;
+/// The pause before the first retry; doubled before each next one.
+const RETRY_PAUSE: Duration = Duration::from_millis(250);
 /// Events a subscription reads per page while it drains at shutdown.
 const DRAIN_PAGE_EVENTS: usize = 512;
 /// Keys read at once when all are loaded.
@@ -68,20 +80,41 @@ pub struct KurrentLocation {
     pub settings: ClientSettings,
     pub namespace: String,
     pub side: Option<PathBuf>,
+    /// The server's `MaxAppendSize`: most bytes one append may carry, as
+    /// the server counts them.
+    pub max_append_size: usize,
 }
 
 impl KurrentLocation {
     /// Reads a connection string as the client does (`kurrentdb://`,
-    /// `esdb://`, their `+discover` forms…), with two settings of ours taken
-    /// out of its query: `namespace=NAME` and `side=PATH`.
+    /// `esdb://`, their `+discover` forms…), with settings of ours taken
+    /// out of its query: `namespace=NAME`, `side=PATH` and
+    /// `maxAppendSize=BYTES` (the server's setting of that name, 1 MiB
+    /// unless it was raised). Appends and reads go to the leader: a
+    /// follower may not have an append yet when its events are read back.
     pub fn parse(url: &str) -> Result<Self, String> {
         let (base, query) = url.split_once('?').unwrap_or((url, ""));
         let (mut namespace, mut side, mut kept) = (None, None, Vec::new());
+        let mut max_append_size = MAX_APPEND_SIZE_DEFAULT;
         for pair in query.split('&').filter(|pair| !pair.is_empty()) {
             let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
             match name.to_ascii_lowercase().as_str() {
                 "namespace" => namespace = Some(value.to_owned()),
                 "side" => side = Some(PathBuf::from(value)),
+                "maxappendsize" => {
+                    max_append_size = value
+                        .parse()
+                        .ok()
+                        .filter(|size| *size >= MAX_APPEND_SIZE_DEFAULT)
+                        .ok_or_else(|| {
+                            format!("maxAppendSize={value}: a number of bytes, at least 1048576")
+                        })?;
+                }
+                "nodepreference" if !value.eq_ignore_ascii_case("leader") => {
+                    return Err(format!(
+                        "nodePreference={value}: the ledger reads and writes on the leader"
+                    ));
+                }
                 _ => kept.push(pair),
             }
         }
@@ -110,6 +143,7 @@ impl KurrentLocation {
             settings,
             namespace,
             side,
+            max_append_size,
         })
     }
 }
@@ -160,6 +194,8 @@ pub struct KurrentStore {
     shut_down: watch::Sender<bool>,
     /// Streams this process listed in `{ns}/streams` or found there.
     listed: Mutex<HashSet<String>>,
+    /// Most bytes of data and metadata per append (see `append_bytes_max`).
+    append_bytes_max: usize,
 }
 
 impl KurrentStore {
@@ -167,7 +203,7 @@ impl KurrentStore {
     /// server answers, and forgets index marks another log made.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
         let location = KurrentLocation::parse(url).map_err(StoreError::Unavailable)?;
-        let client = Client::new(location.settings)
+        let client = Client::new(location.settings.clone())
             .map_err(|error| StoreError::Unavailable(format!("cannot make the client: {error}")))?;
         let side_path = location.side.clone();
         let side = tokio::task::spawn_blocking(move || Side::open(side_path.as_deref()))
@@ -186,6 +222,9 @@ impl KurrentStore {
             taking_appends: RwLock::new(true),
             shut_down: watch::Sender::new(false),
             listed: Mutex::new(HashSet::new()),
+            // Room left for what the server counts beside the bytes.
+            append_bytes_max: location.max_append_size
+                - super::APPEND_EVENTS_MAX * EVENT_OVERHEAD_BYTES,
         };
         store.ping().await?;
         store.forget_foreign_marks().await?;
@@ -241,7 +280,9 @@ impl KurrentStore {
         let mut entries = Vec::new();
         let mut from = 0;
         loop {
-            let page = read_raw(&self.client, stream, from, READ_EVENTS_MAX).await?;
+            let page = read_raw(&self.client, stream, from, READ_EVENTS_MAX)
+                .await
+                .map_err(translate)?;
             let Some(last) = page.last() else {
                 return Ok(entries);
             };
@@ -279,6 +320,48 @@ fn translate(error: kurrentdb::Error) -> StoreError {
     }
 }
 
+/// Whether an error leaves an append's outcome unknown, or says it was not
+/// performed for a passing reason (a leader change, a connection lost, a
+/// deadline, a commit timed out): trying the same append again is safe,
+/// since the server answers a repeated append as it answered the first.
+fn is_passing(error: &kurrentdb::Error) -> bool {
+    use kurrentdb::Error as E;
+    match error {
+        E::ServerError(_)
+        | E::NotLeaderException(_)
+        | E::ConnectionClosed
+        | E::GrpcConnectionError(_)
+        | E::DeadlineExceeded => true,
+        E::Grpc { code, .. } => matches!(
+            code,
+            tonic::Code::Aborted | tonic::Code::Unavailable | tonic::Code::ResourceExhausted
+        ),
+        _ => false,
+    }
+}
+
+/// Runs `attempt` until it succeeds, fails for good, or has failed
+/// [`APPEND_TRIES`] times for passing reasons, pausing longer each time.
+async fn with_retries<T, F, Fut>(mut attempt: F) -> Result<T, kurrentdb::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, kurrentdb::Error>>,
+{
+    let mut pause = RETRY_PAUSE;
+    let mut tries = 1;
+    loop {
+        match attempt().await {
+            Err(error) if tries < APPEND_TRIES && is_passing(&error) => {
+                tracing::info!(%error, tries, "KurrentDB did not answer; trying again");
+                tokio::time::sleep(pause).await;
+                pause *= 2;
+                tries += 1;
+            }
+            done => return done,
+        }
+    }
+}
+
 /// A position of `$all` as a cursor just after its event.
 fn cursor_after(position: Position) -> LogCursor {
     LogCursor::from_store(position.commit + 1, position.prepare)
@@ -302,11 +385,21 @@ fn start_after(cursor: LogCursor) -> StreamPosition<Position> {
 }
 
 /// An event read from the database, as the port gives it: `None` for an
-/// event outside the ledger's log (a filter's stray).
-fn stored(names: &Names, resolved: &ResolvedEvent) -> Option<StoredEvent> {
+/// event outside the ledger's log (a filter's stray). A system event in a
+/// ledger stream (the tombstone of a deleted stream) is damage: the ledger
+/// never deletes its streams.
+fn stored(names: &Names, resolved: &ResolvedEvent) -> Result<Option<StoredEvent>, StoreError> {
     let recorded = resolved.get_original_event();
-    let stream = recorded.stream_id().strip_prefix(&names.log_prefix)?;
-    Some(StoredEvent {
+    let Some(stream) = recorded.stream_id().strip_prefix(&names.log_prefix) else {
+        return Ok(None);
+    };
+    if recorded.event_type.starts_with('$') {
+        return Err(StoreError::Corrupt(format!(
+            "{stream} holds a {} record: it was deleted in KurrentDB",
+            recorded.event_type
+        )));
+    }
+    Ok(Some(StoredEvent {
         stream: stream.to_owned(),
         revision: recorded.revision,
         position: recorded.position.prepare,
@@ -315,7 +408,7 @@ fn stored(names: &Names, resolved: &ResolvedEvent) -> Option<StoredEvent> {
         event_type: recorded.event_type.clone(),
         data: recorded.data.to_vec(),
         metadata: recorded.custom_metadata.to_vec(),
-    })
+    }))
 }
 
 /// Up to `limit` events of a database stream from `from`, as recorded; a
@@ -325,7 +418,7 @@ async fn read_raw(
     stream: &str,
     from: u64,
     limit: usize,
-) -> Result<Vec<ResolvedEvent>, StoreError> {
+) -> Result<Vec<ResolvedEvent>, kurrentdb::Error> {
     let limit = limit.min(READ_EVENTS_MAX);
     if limit == 0 {
         return Ok(Vec::new());
@@ -337,7 +430,7 @@ async fn read_raw(
     let mut read = match client.read_stream(stream, &options).await {
         Ok(read) => read,
         Err(kurrentdb::Error::ResourceNotFound) => return Ok(Vec::new()),
-        Err(error) => return Err(translate(error)),
+        Err(error) => return Err(error),
     };
     let mut events = Vec::new();
     loop {
@@ -345,7 +438,7 @@ async fn read_raw(
             Ok(Some(event)) => events.push(event),
             Ok(None) => return Ok(events),
             Err(kurrentdb::Error::ResourceNotFound) => return Ok(Vec::new()),
-            Err(error) => return Err(translate(error)),
+            Err(error) => return Err(error),
         }
     }
 }
@@ -358,11 +451,14 @@ async fn read_stream(
     from: u64,
     limit: usize,
 ) -> Result<Vec<StoredEvent>, StoreError> {
-    let read = read_raw(client, &names.log(stream), from, limit).await?;
-    Ok(read
-        .iter()
-        .filter_map(|event| stored(names, event))
-        .collect())
+    let read = read_raw(client, &names.log(stream), from, limit)
+        .await
+        .map_err(translate)?;
+    let mut events = Vec::with_capacity(read.len());
+    for event in &read {
+        events.extend(stored(names, event)?);
+    }
+    Ok(events)
 }
 
 /// Up to `limit` events of the ledger's log after `after`.
@@ -381,13 +477,13 @@ async fn read_all(
         .filter(names.log_filter())
         // One more: the cursor's own event may come first.
         .max_count(limit + 1)
-        .deadline(READ_DEADLINE);
+        .deadline(FILTERED_READ_DEADLINE);
     let mut read = client.read_all(&options).await.map_err(translate)?;
     let mut events = Vec::new();
     while events.len() < limit {
         match read.next().await.map_err(translate)? {
             Some(event) => {
-                if let Some(event) = stored(names, &event).filter(|event| event.cursor > after) {
+                if let Some(event) = stored(names, &event)?.filter(|event| event.cursor > after) {
                     events.push(event);
                 }
             }
@@ -416,9 +512,13 @@ async fn follow(
         tokio::select! {
             next = subscription.next_subscription_event() => match next {
                 Ok(SubscriptionEvent::EventAppeared(event)) => {
-                    let Some(event) = stored(&names, &event).filter(|event| event.cursor > cursor)
-                    else {
-                        continue;
+                    let event = match stored(&names, &event) {
+                        Ok(Some(event)) if event.cursor > cursor => event,
+                        Ok(_) => continue,
+                        Err(error) => {
+                            let _ = sender.send(Err(error)).await;
+                            return;
+                        }
                     };
                     cursor = event.cursor;
                     if sender.send(Ok(event)).await.is_err() {
@@ -475,7 +575,7 @@ impl EventStore for KurrentStore {
         events: Vec<ProposedEvent>,
     ) -> BoxFuture<'a, Result<AppendOutcome, StoreError>> {
         Box::pin(async move {
-            check_append_size(&events)?;
+            check_append_size(&events, self.append_bytes_max)?;
             let taking = self.taking_appends.read().await;
             if !*taking {
                 return Err(StoreError::Unavailable("the store is shut down".into()));
@@ -507,45 +607,62 @@ impl EventStore for KurrentStore {
                 })
                 .collect();
             let options = AppendToStreamOptions::default().stream_state(stream_state(expected));
-            let written = self
-                .client
-                .append_to_stream(self.names.log(stream), &options, data)
-                .await
-                .map_err(|error| match error {
-                    kurrentdb::Error::WrongExpectedVersion { current, .. } => {
-                        StoreError::WrongExpectedRevision {
-                            stream: stream.to_owned(),
-                            expected,
-                            actual: match current {
-                                CurrentRevision::Current(revision) => Some(revision),
-                                CurrentRevision::NoStream => None,
-                            },
-                        }
+            let name = self.names.log(stream);
+            // Tried again, the same events at the same expectation, when the
+            // outcome is unknown: the server answers a repeat as the first.
+            let written = with_retries(|| {
+                self.client
+                    .append_to_stream(name.as_str(), &options, data.clone())
+            })
+            .await
+            .map_err(|error| match error {
+                // With `Any`, the server refuses only an append whose first
+                // id is recorded and whose others are not.
+                kurrentdb::Error::WrongExpectedVersion { .. }
+                    if expected == ExpectedRevision::Any =>
+                {
+                    StoreError::DuplicateEvent(first_id)
+                }
+                kurrentdb::Error::WrongExpectedVersion { current, .. } => {
+                    StoreError::WrongExpectedRevision {
+                        stream: stream.to_owned(),
+                        expected,
+                        actual: match current {
+                            CurrentRevision::Current(revision) => Some(revision),
+                            CurrentRevision::NoStream => None,
+                        },
                     }
-                    other => translate(other),
-                })?;
-            let count = ids.len() as u64;
-            let last = written.next_expected_version;
-            // The server answers a repeated append (the same ids at the same
-            // expected revision) with success and writes nothing: the
-            // revisions it reports are then not the ones this append takes.
-            let wrote_here = match expected {
-                ExpectedRevision::Exact(revision) => last == revision + count,
-                ExpectedRevision::NoStream => last + 1 == count,
-                ExpectedRevision::Any => last + 1 >= count,
-            };
-            if !wrote_here {
-                return Err(StoreError::DuplicateEvent(first_id));
-            }
+                }
+                kurrentdb::Error::Grpc {
+                    code: tonic::Code::InvalidArgument,
+                    message,
+                } => StoreError::InvalidAppend(format!("KurrentDB refused the append: {message}")),
+                other => translate(other),
+            })?;
             // The server gives the position of the append, not of each
-            // event: read them back.
-            let first = last + 1 - count;
-            let read = read_stream(&self.client, &self.names, stream, first, ids.len()).await?;
+            // event: read them back (from the leader, which has them).
+            let last = written.next_expected_version;
+            let first = (last + 1).checked_sub(ids.len() as u64).ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "{stream} ends at {last} after {} events",
+                    ids.len()
+                ))
+            })?;
+            let read = with_retries(|| read_raw(&self.client, &name, first, ids.len()))
+                .await
+                .map_err(translate)?;
+            let read = read
+                .iter()
+                .map(|event| stored(&self.names, event))
+                .collect::<Result<Option<Vec<_>>, _>>()?
+                .unwrap_or_default();
             if read
                 .iter()
                 .map(|event| event.event_id)
                 .ne(ids.iter().copied())
             {
+                // Not this append's events: only an append with `Any` whose
+                // ids were all recorded before is answered so.
                 return Err(StoreError::DuplicateEvent(first_id));
             }
             Ok(AppendOutcome {
@@ -690,7 +807,7 @@ impl EventStore for KurrentStore {
                 .position(StreamPosition::End)
                 .filter(self.names.log_filter())
                 .max_count(1)
-                .deadline(READ_DEADLINE);
+                .deadline(FILTERED_READ_DEADLINE);
             let mut read = self.client.read_all(&options).await.map_err(translate)?;
             let last = read.next().await.map_err(translate)?;
             Ok(last.map_or(LogCursor::START, |event| {
@@ -703,8 +820,20 @@ impl EventStore for KurrentStore {
         true
     }
 
+    fn append_bytes_max(&self) -> usize {
+        self.append_bytes_max
+    }
+
     fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {
-        Box::pin(async move { self.end_cursor().await.map(drop) })
+        Box::pin(async move {
+            // The last record of the whole database: one read, no scan.
+            let options = ReadAllOptions::default()
+                .position(StreamPosition::End)
+                .max_count(1)
+                .deadline(READ_DEADLINE);
+            let mut read = self.client.read_all(&options).await.map_err(translate)?;
+            read.next().await.map(drop).map_err(translate)
+        })
     }
 
     fn shutdown(&self) -> BoxFuture<'_, ()> {
@@ -774,12 +903,9 @@ impl KeyStore for KurrentStore {
                 .tombstone_stream(self.names.key(id), &TombstoneStreamOptions::default())
                 .await
             {
-                Ok(_)
-                | Err(
-                    kurrentdb::Error::ResourceDeleted
-                    | kurrentdb::Error::ResourceNotFound
-                    | kurrentdb::Error::WrongExpectedVersion { .. },
-                ) => Ok(()),
+                // Destroyed already; a key never kept is tombstoned all the
+                // same, so that it can never be kept.
+                Ok(_) | Err(kurrentdb::Error::ResourceDeleted) => Ok(()),
                 Err(error) => Err(translate(error)),
             }
         })
@@ -861,9 +987,14 @@ mod tests {
         assert_eq!(location.namespace, "coop-7");
         assert_eq!(location.side, Some(PathBuf::from("/var/lib/agora/side.db")));
         assert!(!location.settings.is_secure_mode_enabled());
+        assert_eq!(location.max_append_size, MAX_APPEND_SIZE_DEFAULT);
         let plain = KurrentLocation::parse("esdb://localhost:2113").unwrap();
         assert_eq!(plain.namespace, DEFAULT_NAMESPACE);
         assert_eq!(plain.side, None);
+        let raised =
+            KurrentLocation::parse("esdb://h:2113?maxAppendSize=4194304&nodePreference=Leader")
+                .unwrap();
+        assert_eq!(raised.max_append_size, 4 << 20);
     }
 
     #[test]
@@ -875,6 +1006,9 @@ mod tests {
             "kurrentdb://node1:2113?side=",
             "kurrentdb://",
             "http://node1:2113",
+            "kurrentdb://node1:2113?nodePreference=follower",
+            "kurrentdb://node1:2113?maxAppendSize=1000",
+            "kurrentdb://node1:2113?maxAppendSize=lots",
         ] {
             assert!(KurrentLocation::parse(url).is_err(), "{url}");
         }
@@ -902,6 +1036,43 @@ mod tests {
             start_after(LogCursor::START),
             StreamPosition::Start
         ));
+    }
+
+    #[test]
+    fn only_passing_failures_are_tried_again() {
+        assert!(is_passing(&kurrentdb::Error::DeadlineExceeded));
+        assert!(is_passing(&kurrentdb::Error::ConnectionClosed));
+        assert!(is_passing(&kurrentdb::Error::Grpc {
+            code: tonic::Code::Aborted,
+            message: "commit timeout".into(),
+        }));
+        assert!(!is_passing(&kurrentdb::Error::AccessDenied));
+        assert!(!is_passing(&kurrentdb::Error::ResourceDeleted));
+        assert!(!is_passing(&kurrentdb::Error::Grpc {
+            code: tonic::Code::InvalidArgument,
+            message: "maximum-append-size-exceeded".into(),
+        }));
+    }
+
+    #[tokio::test]
+    async fn a_passing_failure_is_tried_again_a_bounded_number_of_times() {
+        let tries = std::cell::Cell::new(0);
+        let failed: Result<(), _> = with_retries(|| {
+            tries.set(tries.get() + 1);
+            async { Err(kurrentdb::Error::DeadlineExceeded) }
+        })
+        .await;
+        assert!(failed.is_err());
+        assert_eq!(tries.get(), APPEND_TRIES);
+
+        tries.set(0);
+        let refused: Result<(), _> = with_retries(|| {
+            tries.set(tries.get() + 1);
+            async { Err(kurrentdb::Error::AccessDenied) }
+        })
+        .await;
+        assert!(refused.is_err());
+        assert_eq!(tries.get(), 1);
     }
 
     #[test]

@@ -40,9 +40,9 @@ use uuid::Uuid;
 
 use super::subscription::{PageReader, cursor_after, first_position_after, follow};
 use super::{
-    AppendOutcome, BoxFuture, EventStore, ExpectedRevision, IndexEntry, IndexPage, KeyStore,
-    LogCursor, ProposedEvent, READ_EVENTS_MAX, StoreError, StoredEvent, StoredKey, StoredSnapshot,
-    Subscription, check_append_size, check_index_entries,
+    APPEND_BYTES_MAX, AppendOutcome, BoxFuture, EventStore, ExpectedRevision, IndexEntry,
+    IndexPage, KeyStore, LogCursor, ProposedEvent, READ_EVENTS_MAX, StoreError, StoredEvent,
+    StoredKey, StoredSnapshot, Subscription, check_append_size, check_index_entries,
 };
 use writer::{AppendRequest, Writer};
 
@@ -235,7 +235,7 @@ impl EventStore for PostgresStore {
         events: Vec<ProposedEvent>,
     ) -> BoxFuture<'a, Result<AppendOutcome, StoreError>> {
         Box::pin(async move {
-            check_append_size(&events)?;
+            check_append_size(&events, APPEND_BYTES_MAX)?;
             let gone = || StoreError::Unavailable("the store is shut down".into());
             let queue = lock(&self.queue).clone().ok_or_else(gone)?;
             let (reply, answer) = oneshot::channel();

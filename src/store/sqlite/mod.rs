@@ -41,9 +41,9 @@ use writer::{AppendRequest, Request, Writer};
 
 use super::subscription::{PageReader, follow};
 use super::{
-    AppendOutcome, BoxFuture, EventStore, ExpectedRevision, IndexEntry, IndexPage, KeyStore,
-    LogCursor, ProposedEvent, StoreError, StoredEvent, StoredKey, StoredSnapshot, Subscription,
-    check_append_size, check_index_entries,
+    APPEND_BYTES_MAX, AppendOutcome, BoxFuture, EventStore, ExpectedRevision, IndexEntry,
+    IndexPage, KeyStore, LogCursor, ProposedEvent, StoreError, StoredEvent, StoredKey,
+    StoredSnapshot, Subscription, check_append_size, check_index_entries,
 };
 
 /// Appends waiting for the writer before callers wait to enqueue
@@ -365,7 +365,7 @@ impl EventStore for SqliteStore {
         events: Vec<ProposedEvent>,
     ) -> BoxFuture<'a, Result<AppendOutcome, StoreError>> {
         Box::pin(async move {
-            check_append_size(&events)?;
+            check_append_size(&events, APPEND_BYTES_MAX)?;
             self.send(|reply| {
                 Request::Append(AppendRequest {
                     stream: stream.to_owned(),
