@@ -51,7 +51,8 @@ async fn postgres() -> Option<Subject> {
 
 async fn kurrentdb() -> Option<Subject> {
     let directory = tempfile::tempdir().unwrap();
-    let url = support::kurrentdb::fresh_namespace(directory.path())?;
+    let url = support::kurrentdb::fresh_namespace()?;
+    let url = format!("{url}&side={}", directory.path().join("side.db").display());
     let store = agora::store::KurrentStore::open(&url).await.unwrap();
     Some(Subject::of(Arc::new(store), Some(directory)))
 }

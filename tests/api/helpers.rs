@@ -254,12 +254,20 @@ pub async fn spawn_app_in(directory: tempfile::TempDir) -> TestApp {
 /// (base64 of 32 bytes).
 pub const SHARED_KEY_ENCRYPTION_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
-/// An instance of the service on the PostgreSQL schema of `url`, which
-/// others may share.
+/// An instance of the service on the shared store `url` names (a
+/// PostgreSQL schema, a KurrentDB namespace), which others may share. On
+/// KurrentDB, the instance keeps its side file in its own folder.
 pub async fn spawn_instance(url: &str) -> TestApp {
-    let store = StoreLocation::Postgres(url.to_owned());
+    let directory = tempfile::tempdir().unwrap();
+    let store = match url.parse::<StoreLocation>().unwrap() {
+        StoreLocation::Kurrent(url) => StoreLocation::Kurrent(format!(
+            "{url}&side={}",
+            directory.path().join("side.db").display()
+        )),
+        shared => shared,
+    };
     let key_encryption = KeyEncryption::Given(Secret::new(SHARED_KEY_ENCRYPTION_KEY));
-    spawn_app_on(store, key_encryption, tempfile::tempdir().unwrap()).await
+    spawn_app_on(store, key_encryption, directory).await
 }
 
 /// Builds the service on `store` and port 0, and serves it in the

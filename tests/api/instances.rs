@@ -1,6 +1,8 @@
-//! Two instances of the service on one PostgreSQL store (a schema of its
-//! own per test, in the database `AGORA_TEST_POSTGRES_URL` names; each test
-//! says it was skipped without one). What one records, the other reads;
+//! Two instances of the service on one shared store: PostgreSQL (a schema
+//! of its own per test, in the database `AGORA_TEST_POSTGRES_URL` names)
+//! and KurrentDB (a namespace of its own per test, on the server
+//! `AGORA_TEST_KURRENTDB_URL` names); each test says it was skipped without
+//! one. What one records, the other reads;
 //! a retry through the other records nothing twice; an erasure through one
 //! is one through both; a vote through the other is sealed all the same.
 
@@ -8,17 +10,64 @@ use reqwest::{Method, Response};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, operator, problem, spawn_instance};
+use crate::support::kurrentdb::fresh_namespace;
 use crate::support::postgres::fresh_schema;
 
-/// Two instances on one fresh schema, the community created through the
-/// first; `None` without a test database.
-async fn two_instances() -> Option<(TestApp, TestApp)> {
+/// Two instances on one fresh PostgreSQL schema, the community created
+/// through the first; `None` without a test database.
+async fn on_postgres() -> Option<(TestApp, TestApp)> {
     let url = fresh_schema().await?;
     let a = spawn_instance(&url).await;
     let b = spawn_instance(&url).await;
     a.create_community().await;
     Some((a, b))
 }
+
+/// Two instances on one fresh KurrentDB namespace, each with a side file
+/// of its own, the community created through the first; `None` without a
+/// test server.
+async fn on_kurrentdb() -> Option<(TestApp, TestApp)> {
+    let url = fresh_namespace()?;
+    let a = spawn_instance(&url).await;
+    let b = spawn_instance(&url).await;
+    a.create_community().await;
+    Some((a, b))
+}
+
+/// Each test, on each store several instances can share.
+macro_rules! on_shared_stores {
+    ($($test:ident),* $(,)?) => {
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    let Some((a, b)) = super::on_postgres().await else { return };
+                    super::$test(a, b).await;
+                }
+            )*
+        }
+        mod kurrentdb {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    let Some((a, b)) = super::on_kurrentdb().await else { return };
+                    super::$test(a, b).await;
+                }
+            )*
+        }
+    };
+}
+
+on_shared_stores!(
+    what_one_instance_records_the_other_reads_personal_data_included,
+    a_command_sent_to_one_instance_and_retried_on_the_other_is_recorded_once,
+    a_member_forgotten_through_one_instance_cannot_be_read_through_the_other,
+    a_vote_through_the_other_instance_is_sealed_with_the_key_the_first_made,
+    a_community_created_through_one_instance_is_served_by_the_other,
+    a_revision_no_instance_reaches_is_a_503_that_says_so,
+    a_due_ballot_is_closed_once_whichever_instance_gets_there_first,
+    a_role_granted_or_revoked_through_one_instance_binds_on_the_other,
+);
 
 /// The revision a command's answer says its last event was recorded at.
 fn revision(response: &Response) -> u64 {
@@ -40,12 +89,7 @@ async fn read_after(app: &TestApp, path: &str, token: &str, revision: u64) -> Re
         .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn what_one_instance_records_the_other_reads_personal_data_included() {
-    let Some((a, b)) = two_instances().await else {
-        return;
-    };
-
+async fn what_one_instance_records_the_other_reads_personal_data_included(a: TestApp, b: TestApp) {
     let admitted = a
         .post(
             &a.path("/pioneers"),
@@ -79,11 +123,10 @@ async fn what_one_instance_records_the_other_reads_personal_data_included() {
     assert!(caught_up, "B never saw the admission recorded through A");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_command_sent_to_one_instance_and_retried_on_the_other_is_recorded_once() {
-    let Some((a, b)) = two_instances().await else {
-        return;
-    };
+async fn a_command_sent_to_one_instance_and_retried_on_the_other_is_recorded_once(
+    a: TestApp,
+    b: TestApp,
+) {
     let payer = a.member_in_good_standing("Alice", 1).await;
     let payee = a.member_in_good_standing("Bruno", 1).await;
     let send = |app: &TestApp| {
@@ -112,11 +155,10 @@ async fn a_command_sent_to_one_instance_and_retried_on_the_other_is_recorded_onc
     assert_eq!(recorded_of_type(&b, "TimeCreditsTransferred").await, 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_member_forgotten_through_one_instance_cannot_be_read_through_the_other() {
-    let Some((a, b)) = two_instances().await else {
-        return;
-    };
+async fn a_member_forgotten_through_one_instance_cannot_be_read_through_the_other(
+    a: TestApp,
+    b: TestApp,
+) {
     let id = a.member_in_good_standing("Camille Dupont", 1).await;
     let pioneer = b.path(&format!("/pioneers/{id}"));
     let last = revision_of_last(&a).await;
@@ -162,11 +204,10 @@ async fn a_member_forgotten_through_one_instance_cannot_be_read_through_the_othe
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_vote_through_the_other_instance_is_sealed_with_the_key_the_first_made() {
-    let Some((a, b)) = two_instances().await else {
-        return;
-    };
+async fn a_vote_through_the_other_instance_is_sealed_with_the_key_the_first_made(
+    a: TestApp,
+    b: TestApp,
+) {
     let voter = a.member_in_good_standing("Alice", 1).await;
     let opened = a
         .open_yes_no_ballot("Un jardin ?", chrono::Duration::days(7))
@@ -228,11 +269,7 @@ async fn revision_of_last(app: &TestApp) -> u64 {
     log(app).await.last().unwrap()["revision"].as_u64().unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_community_created_through_one_instance_is_served_by_the_other() {
-    let Some((a, b)) = two_instances().await else {
-        return;
-    };
+async fn a_community_created_through_one_instance_is_served_by_the_other(a: TestApp, b: TestApp) {
     let created = a
         .post(
             "/v1/communities",
@@ -262,12 +299,7 @@ async fn a_community_created_through_one_instance_is_served_by_the_other() {
     problem(twice, 409, "community-exists").await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_revision_no_instance_reaches_is_a_503_that_says_so() {
-    let Some((_a, b)) = two_instances().await else {
-        return;
-    };
-
+async fn a_revision_no_instance_reaches_is_a_503_that_says_so(_a: TestApp, b: TestApp) {
     let ahead = read_after(&b, &b.path(""), &operator(), 1_000_000).await;
     let malformed = b
         .client
@@ -286,11 +318,7 @@ async fn a_revision_no_instance_reaches_is_a_503_that_says_so() {
     problem(malformed, 400, "invalid-parameter").await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_due_ballot_is_closed_once_whichever_instance_gets_there_first() {
-    let Some((a, b)) = two_instances().await else {
-        return;
-    };
+async fn a_due_ballot_is_closed_once_whichever_instance_gets_there_first(a: TestApp, b: TestApp) {
     let voter = a.member_in_good_standing("Alice", 1).await;
     let opened = a
         .open_yes_no_ballot("Fête de printemps ?", chrono::Duration::milliseconds(1_500))
@@ -327,11 +355,7 @@ async fn a_due_ballot_is_closed_once_whichever_instance_gets_there_first() {
     assert_eq!(view["winner"], "oui", "{view}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_role_granted_or_revoked_through_one_instance_binds_on_the_other() {
-    let Some((a, b)) = two_instances().await else {
-        return;
-    };
+async fn a_role_granted_or_revoked_through_one_instance_binds_on_the_other(a: TestApp, b: TestApp) {
     let gardener = a.admit("Camille Dupont").await;
     let token = crate::helpers::token(
         &gardener,
