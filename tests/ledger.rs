@@ -269,6 +269,63 @@ async fn a_batch_larger_than_the_store_takes_in_one_append_is_appended_in_parts(
     );
 }
 
+/// A copy of `events` into a new store, the event at `damaged` with one
+/// byte of its data changed.
+async fn copied_with_damage(events: &[StoredEvent], damaged: u64) -> MemoryStore {
+    let copy = MemoryStore::new();
+    for event in events {
+        let mut data = event.data.clone();
+        if event.revision == damaged {
+            let at = data.len() / 2;
+            data[at] = if data[at] == b'a' { b'b' } else { b'a' };
+        }
+        let proposed = ProposedEvent {
+            event_id: event.event_id,
+            event_type: event.event_type.clone(),
+            data,
+            metadata: event.metadata.clone(),
+        };
+        copy.append(&event.stream, ExpectedRevision::Any, vec![proposed])
+            .await
+            .unwrap();
+    }
+    copy
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verification_spread_over_threads_finds_what_one_thread_finds() {
+    let store = Arc::new(MemoryStore::new());
+    let ledger = open(Arc::clone(&store)).await;
+    ledger.execute(create()).await.unwrap();
+    for _ in 0..1_500 {
+        ledger.execute(admit(pioneer(), None)).await.unwrap();
+    }
+    let events = store.read_stream("community-demo", 0, 4_096).await.unwrap();
+    assert_eq!(events.len(), 1_501);
+
+    // Damage in every share of a page, the last one included.
+    for damaged in [None, Some(3), Some(700), Some(1_499)] {
+        let copy = copied_with_damage(&events, damaged.unwrap_or(u64::MAX)).await;
+        let spread = agora::audit::verify_store(&copy, None).await.unwrap();
+        let mut alone = agora::audit::verify::Verifier::new("community-demo");
+        for event in copy.read_stream("community-demo", 0, 4_096).await.unwrap() {
+            alone.push_stored(&event);
+        }
+        let alone = alone.finish();
+
+        assert_eq!(spread.len(), 1);
+        let spread = &spread[0];
+        assert_eq!(
+            spread.first_break.as_ref().map(|found| found.revision),
+            damaged,
+            "{:?}",
+            spread.first_break
+        );
+        assert_eq!(spread.first_break, alone.first_break);
+        assert_eq!((spread.verified, spread.head), (alone.verified, alone.head));
+    }
+}
+
 #[tokio::test]
 async fn a_retry_with_the_same_key_returns_the_first_result_even_after_a_restart() {
     let directory = tempfile::tempdir().unwrap();

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use agora_events::CommunitySlug;
 
-use crate::ledger::LedgerError;
+use crate::ledger::{LedgerError, precheck_page};
 use crate::store::{EventStore, LogCursor, Pages, StoreError, StoredEvent};
 use verify::{Verification, Verifier};
 
@@ -31,12 +31,13 @@ pub async fn verify_store(
             while !page.is_empty() {
                 let (next, ()) = pages
                     .next_page_during(|| {
-                        for stored in page {
+                        let prechecked = precheck_page(&page, |_| true);
+                        for (stored, prechecked) in page.into_iter().zip(prechecked) {
                             match verifiers.get_mut(&stored.stream) {
-                                Some(verifier) => verifier.push_stored(&stored),
+                                Some(verifier) => verifier.push_prechecked(&stored, prechecked),
                                 None => {
                                     let mut verifier = Verifier::new(stored.stream.clone());
-                                    verifier.push_stored(&stored);
+                                    verifier.push_prechecked(&stored, prechecked);
                                     verifiers.insert(stored.stream, verifier);
                                 }
                             }
@@ -59,8 +60,10 @@ pub async fn verify_stream(store: &dyn EventStore, stream: &str) -> Result<Verif
     while !page.is_empty() {
         let (next, ()) = pages
             .next_page_during(|| {
-                page.into_iter()
-                    .for_each(|stored| verifier.push_stored(&stored))
+                let prechecked = precheck_page(&page, |_| true);
+                page.iter()
+                    .zip(prechecked)
+                    .for_each(|(stored, prechecked)| verifier.push_prechecked(stored, prechecked))
             })
             .await;
         page = next?;

@@ -7,7 +7,7 @@ use agora_events::{ChainVerifier, EventId, EventRecord, Hash, Timestamp};
 use agora_projections::CommunityState;
 use serde::Serialize;
 
-use crate::ledger::check_stored;
+use crate::ledger::{Prechecked, check_prechecked};
 use crate::store::StoredEvent;
 
 /// The first event that does not verify, and why.
@@ -123,6 +123,12 @@ impl Verifier {
     /// when they hash as they lie, else read the slow way, which names what
     /// is wrong.
     pub fn push_stored(&mut self, stored: &StoredEvent) {
+        self.push_prechecked(stored, Prechecked::of(stored));
+    }
+
+    /// [`push_stored`](Self::push_stored), with the event's precheck done
+    /// already.
+    pub fn push_prechecked(&mut self, stored: &StoredEvent, prechecked: Prechecked) {
         let event_id = EventId(stored.event_id);
         self.events += 1;
         if self.first_break.is_some() {
@@ -141,7 +147,7 @@ impl Verifier {
             )));
             return;
         }
-        match check_stored(stored, &self.chain.head(), false) {
+        match check_prechecked(stored, prechecked, &self.chain.head(), false) {
             Ok(checked) => {
                 self.chain.accept(checked.hash);
                 CommunityState::evolve(

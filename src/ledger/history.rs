@@ -9,7 +9,8 @@
 use std::collections::HashMap;
 
 use agora_events::{
-    CommunitySlug, Event, EventId, EventRecord, Hash, Metadata, Timestamp, hashed_links,
+    CommunitySlug, Event, EventId, EventRecord, Hash, Metadata, StoredLinks, Timestamp,
+    hashed_links,
 };
 
 use super::snapshot::Snapshot;
@@ -60,6 +61,75 @@ pub struct Checked {
     pub record: Option<(EventRecord, Metadata)>,
 }
 
+/// The part of checking a stored event that needs nothing of the events
+/// before it: its bytes hashed as they lie (see [`hashed_links`]) and its
+/// data decoded. `None` when the bytes do not hash as they lie, or do not
+/// decode: the event is then read the exact way. Any thread may do it, for
+/// many events at once ([`precheck_page`]).
+pub struct Prechecked(Option<(StoredLinks, Event)>);
+
+impl Prechecked {
+    pub fn of(stored: &StoredEvent) -> Self {
+        let event_id = EventId(stored.event_id);
+        Self(
+            hashed_links(event_id, &stored.event_type, &stored.data, &stored.metadata).and_then(
+                |links| {
+                    let event =
+                        Event::decode_slice(&stored.event_type, links.version, &stored.data)
+                            .ok()?;
+                    Some((links, event))
+                },
+            ),
+        )
+    }
+}
+
+/// Pages smaller than this are prechecked on the calling thread alone.
+const PRECHECK_SPLIT_EVENTS: usize = 256;
+/// Threads a page is prechecked on, at most.
+const PRECHECK_THREADS_MAX: usize = 4;
+
+/// Prechecks the events of a page that `wanted` picks (the others get an
+/// empty precheck, and are read the exact way), spread over the machine's
+/// cores: the calling thread takes one share.
+pub fn precheck_page(
+    page: &[StoredEvent],
+    wanted: impl Fn(&StoredEvent) -> bool + Sync,
+) -> Vec<Prechecked> {
+    let precheck = |stored: &StoredEvent| {
+        if wanted(stored) {
+            Prechecked::of(stored)
+        } else {
+            Prechecked(None)
+        }
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(PRECHECK_THREADS_MAX);
+    if threads < 2 || page.len() < PRECHECK_SPLIT_EVENTS {
+        return page.iter().map(precheck).collect();
+    }
+    let share = page.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let mut shares = page.chunks(share);
+        let mine = shares.next().unwrap_or_default();
+        let others: Vec<_> = shares
+            .map(|events| scope.spawn(|| events.iter().map(precheck).collect::<Vec<_>>()))
+            .collect();
+        let mut prechecked: Vec<Prechecked> = mine.iter().map(precheck).collect();
+        for other in others {
+            // A precheck cannot panic short of a bug; then, read the exact
+            // way, which names what it finds.
+            match other.join() {
+                Ok(share) => prechecked.extend(share),
+                Err(_) => prechecked.resize_with(prechecked.len() + share, || Prechecked(None)),
+            }
+        }
+        prechecked.truncate(page.len());
+        prechecked
+    })
+}
+
 /// Checks a stored event's link to `prev` and its hash, and decodes it:
 /// from its bytes as they lie when they hash as they lie (see
 /// [`hashed_links`]), else the exact way, which names what is wrong. With
@@ -69,12 +139,25 @@ pub fn check_stored(
     prev: &Hash,
     want_record: bool,
 ) -> Result<Checked, String> {
+    let prechecked = if want_record {
+        Prechecked(None)
+    } else {
+        Prechecked::of(stored)
+    };
+    check_prechecked(stored, prechecked, prev, want_record)
+}
+
+/// [`check_stored`], with the event's precheck done already.
+pub fn check_prechecked(
+    stored: &StoredEvent,
+    prechecked: Prechecked,
+    prev: &Hash,
+    want_record: bool,
+) -> Result<Checked, String> {
     let event_id = EventId(stored.event_id);
     if !want_record
-        && let Some(links) =
-            hashed_links(event_id, &stored.event_type, &stored.data, &stored.metadata)
+        && let Prechecked(Some((links, event))) = prechecked
         && links.prev_hash == *prev
-        && let Ok(event) = Event::decode_slice(&stored.event_type, links.version, &stored.data)
     {
         return Ok(Checked {
             event,
@@ -101,7 +184,11 @@ pub fn check_stored(
 /// Verifies and applies one stored event of the state's stream. The
 /// events the store's index has not filed yet are read the exact way, for
 /// the index entries kept until they are.
-pub fn absorb(state: &mut WriterState, stored: &StoredEvent) -> Result<(), LedgerError> {
+pub fn absorb(
+    state: &mut WriterState,
+    stored: &StoredEvent,
+    prechecked: Prechecked,
+) -> Result<(), LedgerError> {
     let expected_revision = state.revision.map_or(0, |revision| revision + 1);
     if stored.revision != expected_revision {
         return Err(LedgerError::Corrupt(format!(
@@ -110,8 +197,8 @@ pub fn absorb(state: &mut WriterState, stored: &StoredEvent) -> Result<(), Ledge
         )));
     }
     let filed = state.has_filed(stored.revision);
-    let checked =
-        check_stored(stored, &state.head, !filed).map_err(|error| corrupt(stored, error))?;
+    let checked = check_prechecked(stored, prechecked, &state.head, !filed)
+        .map_err(|error| corrupt(stored, error))?;
     if let Some((record, metadata)) = &checked.record
         && !filed
     {
@@ -369,8 +456,12 @@ pub async fn catch_up(
     while !page.is_empty() {
         let (next, absorbed) = pages
             .next_page_during(|| {
-                page.into_iter()
-                    .try_for_each(|stored| absorb(state, &stored))
+                // Events not filed yet are read the exact way, for their
+                // index entries: no precheck for them.
+                let prechecked = precheck_page(&page, |stored| state.has_filed(stored.revision));
+                page.iter()
+                    .zip(prechecked)
+                    .try_for_each(|(stored, prechecked)| absorb(state, stored, prechecked))
             })
             .await;
         absorbed?;
