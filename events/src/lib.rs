@@ -30,8 +30,8 @@ pub use chain::{HASH_PATTERN, Hash, HashError};
 pub use ids::*;
 pub use kinds::*;
 pub use record::{
-    Actor, COMMAND_ID_BYTES_MAX, ChainError, ChainVerifier, EventRecord, Metadata, NewEvent,
-    Recorded,
+    Actor, COMMAND_ID_BYTES_MAX, ChainError, ChainVerifier, EventRecord, Linked, Metadata,
+    NewEvent, Recorded,
 };
 pub use stored::{StoredLinks, hashed_links};
 pub use timestamp::{Timestamp, TimestampError};

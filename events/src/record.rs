@@ -6,6 +6,8 @@
 //! re-serialized typed values, so it checks the bytes as they were written.
 //! [`Recorded`] is a record decoded for readers, with its place in the log.
 
+use std::ops::Range;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -52,6 +54,13 @@ pub struct NewEvent {
 impl NewEvent {
     /// Links the event after `prev_hash`, fixing its recorded form and hash.
     pub fn link(&self, prev_hash: Hash) -> EventRecord {
+        self.link_for_store(prev_hash).record
+    }
+
+    /// [`link`](Self::link), with the bytes a store keeps made from the
+    /// same canonical encoding the hash covers: the event is encoded once.
+    /// The bytes are those [`EventRecord::to_store_bytes`] gives.
+    pub fn link_for_store(&self, prev_hash: Hash) -> Linked {
         let metadata =
             serde_json::to_value(&self.metadata).expect("metadata always serializes to JSON");
         let mut record = EventRecord {
@@ -63,11 +72,53 @@ impl NewEvent {
             prev_hash,
             hash: Hash::GENESIS,
         };
-        record.hash = record
-            .computed_hash()
+        let (canonical, data, metadata) = record
+            .canonical_parts()
             .expect("typed events hold no fractional numbers");
-        record
+        record.hash = Hash::chain(&prev_hash, &canonical);
+        let data = canonical[data].to_vec();
+        let metadata = stored_metadata(&canonical[metadata], &record);
+        Linked {
+            record,
+            data,
+            metadata,
+        }
     }
+}
+
+/// An event linked into its chain, with the data and metadata bytes a store
+/// keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Linked {
+    pub record: EventRecord,
+    pub data: Vec<u8>,
+    pub metadata: Vec<u8>,
+}
+
+/// The stored metadata: the canonical metadata's members with the version
+/// and chain links among them, in key order (`hash` and `prev_hash` come
+/// before `recorded_at`, the last member of [`Metadata`]; `version` after).
+fn stored_metadata(canonical: &[u8], record: &EventRecord) -> Vec<u8> {
+    // A quote inside a string is escaped in canonical JSON, so this run of
+    // bytes is the top-level member's key and nothing else.
+    const LAST_MEMBER: &[u8] = b",\"recorded_at\":";
+    let split = canonical
+        .windows(LAST_MEMBER.len())
+        .position(|window| window == LAST_MEMBER)
+        .expect("metadata always records its instant");
+    let (before, after) = canonical.split_at(split);
+    let after = after.strip_suffix(b"}").expect("metadata is an object");
+    let mut out = Vec::with_capacity(canonical.len() + 200);
+    out.extend_from_slice(before);
+    out.extend_from_slice(b",\"hash\":");
+    write_string(&record.hash.to_string(), &mut out);
+    out.extend_from_slice(b",\"prev_hash\":");
+    write_string(&record.prev_hash.to_string(), &mut out);
+    out.extend_from_slice(after);
+    out.extend_from_slice(b",\"version\":");
+    out.extend_from_slice(record.version.to_string().as_bytes());
+    out.push(b'}');
+    out
 }
 
 /// Why a record is not a valid link of its chain.
@@ -105,6 +156,10 @@ pub struct EventRecord {
     pub hash: Hash,
 }
 
+/// An event's canonical bytes, with where its data's and its metadata's
+/// lie in them.
+type CanonicalParts = (Vec<u8>, Range<usize>, Range<usize>);
+
 /// Keys the store keeps beside the metadata in its metadata bytes.
 const STORED_VERSION: &str = "version";
 const STORED_PREV_HASH: &str = "prev_hash";
@@ -114,22 +169,32 @@ impl EventRecord {
     /// The bytes the hash covers: the canonical JSON of
     /// `{"data", "event_id", "metadata", "type", "version"}`.
     pub fn canonical_bytes(&self) -> Result<Vec<u8>, CanonicalError> {
+        self.canonical_parts().map(|(bytes, _, _)| bytes)
+    }
+
+    /// The canonical bytes, with where the data's and the metadata's lie in
+    /// them.
+    fn canonical_parts(&self) -> Result<CanonicalParts, CanonicalError> {
         // Written member by member, in key order, rather than through a
         // JSON object built for the purpose: the same bytes without copying
         // the data and metadata.
         let mut out = Vec::with_capacity(512);
         out.extend_from_slice(b"{\"data\":");
+        let data_start = out.len();
         write_canonical(&self.data, &mut out)?;
+        let data = data_start..out.len();
         out.extend_from_slice(b",\"event_id\":");
         write_string(&self.event_id.to_string(), &mut out);
         out.extend_from_slice(b",\"metadata\":");
+        let metadata_start = out.len();
         write_canonical(&self.metadata, &mut out)?;
+        let metadata = metadata_start..out.len();
         out.extend_from_slice(b",\"type\":");
         write_string(&self.event_type, &mut out);
         out.extend_from_slice(b",\"version\":");
         out.extend_from_slice(self.version.to_string().as_bytes());
         out.push(b'}');
-        Ok(out)
+        Ok((out, data, metadata))
     }
 
     /// `SHA-256(prev_hash || canonical bytes)`.
@@ -322,6 +387,39 @@ mod tests {
                 correlation_id: CorrelationId(Uuid::from_u128(n + 100)),
                 recorded_at: "2026-11-28T17:00:00Z".parse::<Timestamp>().unwrap(),
             },
+        }
+    }
+
+    #[test]
+    fn the_bytes_linked_for_a_store_are_those_the_record_gives_and_hash_as_they_lie() {
+        let pioneer_id = PioneerId(Uuid::from_u128(9));
+        let actors = [
+            "admin",
+            "Zoé \"la\" jardinière",
+            "tab\tnew\nline\u{1}\u{7f}\u{2028}",
+            "🌱",
+        ];
+        for (n, actor) in actors.into_iter().enumerate() {
+            let mut new = new_event(n as u128, PioneerLeft { pioneer_id }.into());
+            new.metadata.actor.id = actor.into();
+            new.metadata.command_id = format!("{actor}/{n}");
+
+            let linked = new.link_for_store(Hash::of(actor.as_bytes()));
+
+            assert_eq!(linked.record, new.link(Hash::of(actor.as_bytes())));
+            assert_eq!(
+                (linked.data.clone(), linked.metadata.clone()),
+                linked.record.to_store_bytes(),
+                "{actor:?}"
+            );
+            let links = crate::hashed_links(
+                linked.record.event_id,
+                &linked.record.event_type,
+                &linked.data,
+                &linked.metadata,
+            )
+            .expect("the stored bytes hash as they lie");
+            assert_eq!(links.hash, linked.record.hash);
         }
     }
 

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use crate::clock::Clock;
-use agora_events::{BallotId, EventId, Hash, Metadata, NewEvent, Timestamp};
+use agora_events::{BallotId, EventId, Hash, Linked, Metadata, NewEvent, Timestamp};
 use agora_projections::CommunityState;
 
 use super::writer::evolve;
@@ -59,6 +59,9 @@ pub(super) struct Plan {
     /// before the opening is recorded.
     pub(super) ballot_keys: Vec<Option<(BallotId, BallotKey)>>,
     pub(super) events: Vec<(NewEvent, agora_events::EventRecord)>,
+    /// The data and metadata bytes the store keeps of each event, made with
+    /// its hash.
+    pub(super) stored: Vec<(Vec<u8>, Vec<u8>)>,
     pub(super) state: Option<CommunityState>,
     pub(super) head: Hash,
     pub(super) commands: HashMap<CommandKey, PlannedCommand>,
@@ -129,9 +132,14 @@ impl Plan {
                     recorded_at: now,
                 },
             };
-            let record = new.link(self.head);
+            let Linked {
+                record,
+                data,
+                metadata,
+            } = new.link_for_store(self.head);
             self.head = record.hash;
             self.events.push((new, record));
+            self.stored.push((data, metadata));
         }
         let range = start..self.events.len();
         if !range.is_empty() {

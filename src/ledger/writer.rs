@@ -310,7 +310,7 @@ impl Writer {
                 Ok(recorded) => recorded,
                 Err(error) => return fail_all(batch, error),
             };
-            let plan = self.plan(&batch, recorded);
+            let mut plan = self.plan(&batch, recorded);
             if plan.events.is_empty() {
                 // Nothing to append, so no expected revision to tell whether
                 // another instance moved the stream: on a shared store, look.
@@ -330,14 +330,12 @@ impl Writer {
             let proposed: Vec<ProposedEvent> = plan
                 .events
                 .iter()
-                .map(|(_, record)| {
-                    let (data, metadata) = record.to_store_bytes();
-                    ProposedEvent {
-                        event_id: record.event_id.0,
-                        event_type: record.event_type.clone(),
-                        data,
-                        metadata,
-                    }
+                .zip(std::mem::take(&mut plan.stored))
+                .map(|((_, record), (data, metadata))| ProposedEvent {
+                    event_id: record.event_id.0,
+                    event_type: record.event_type.clone(),
+                    data,
+                    metadata,
                 })
                 .collect();
             let bytes: usize = proposed.iter().map(ProposedEvent::bytes).sum();
@@ -465,6 +463,7 @@ impl Writer {
             decisions: Vec::with_capacity(batch.len()),
             ballot_keys: Vec::with_capacity(batch.len()),
             events: Vec::new(),
+            stored: Vec::new(),
             state: self.current.state.as_deref().cloned(),
             head: self.current.head,
             commands: HashMap::new(),
