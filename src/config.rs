@@ -152,7 +152,7 @@ impl FromStr for StoreLocation {
             }
             Ok(Self::Sqlite(PathBuf::from(path)))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            url.parse::<tokio_postgres::Config>().map_err(|error| {
+            crate::store::PostgresStore::check_url(url).map_err(|error| {
                 ConfigError::Store(format!(
                     "{} is not a PostgreSQL URL: {error}",
                     redacted(url)

@@ -957,6 +957,63 @@ async fn a_postgres_server_that_never_answers_is_an_error_not_a_hang() {
     assert!(matches!(opened, Err(StoreError::Unavailable(_))));
 }
 
+mod postgres_tls {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_connection_over_tls_is_encrypted_and_verified() {
+        let application = format!("agora_tls_{}", Uuid::now_v7().simple());
+        let Some(url) = support::postgres::fresh_schema_over_tls(&application).await else {
+            return;
+        };
+        let store = agora::store::PostgresStore::open(&url).await.unwrap();
+        appended(&store, "s", &["over TLS"]).await;
+
+        let plain = std::env::var(support::postgres::URL_VARIABLE).unwrap();
+        let count = |ssl: bool| {
+            format!(
+                "SELECT COUNT(*) FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) \
+                 WHERE a.application_name = '{application}' AND s.ssl = {ssl}"
+            )
+        };
+        let encrypted = support::postgres::query_one_i64(&plain, &count(true)).await;
+        let clear = support::postgres::query_one_i64(&plain, &count(false)).await;
+
+        assert!(
+            encrypted >= 2,
+            "the writer's and the listener's connections at least: {encrypted}"
+        );
+        assert_eq!(clear, 0);
+        assert_eq!(
+            labels(&store.read_stream("s", 0, 10).await.unwrap()),
+            ["over TLS"]
+        );
+        store.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_server_whose_certificate_is_not_trusted_is_refused() {
+        let Some(url) = support::postgres::fresh_schema_over_tls("agora_untrusted").await else {
+            return;
+        };
+        // The system's roots only: the tests' authority is not among them.
+        let untrusted = url.split("&sslrootcert=").next().unwrap().to_owned();
+
+        let opened = tokio::time::timeout(
+            Duration::from_secs(60),
+            agora::store::PostgresStore::open(&untrusted),
+        )
+        .await
+        .expect("opening hung");
+
+        let error = opened
+            .err()
+            .expect("an untrusted server was accepted")
+            .to_string();
+        assert!(error.contains("invalid peer certificate"), "{error}");
+    }
+}
+
 /// Runs here, without a KurrentDB server: what the adapter does when the
 /// server is missing or mute.
 mod kurrentdb_unreachable {

@@ -50,3 +50,37 @@ async fn run(url: &str, statement: &str) {
     drop(client);
     let _ = driver.await;
 }
+
+/// A URL of a fresh schema that connects over TLS and verifies the server
+/// against the tests' certificate authority (`AGORA_TEST_POSTGRES_CA`, which
+/// `.ci/postgres.sh` makes for `localhost`), named `application` on the
+/// server; `None` (and a line saying the test was skipped) without one.
+#[allow(dead_code)]
+pub async fn fresh_schema_over_tls(application: &str) -> Option<String> {
+    let Ok(authority) = std::env::var("AGORA_TEST_POSTGRES_CA") else {
+        assert!(
+            std::env::var_os("AGORA_REQUIRE_POSTGRES").is_none(),
+            "AGORA_REQUIRE_POSTGRES is set but AGORA_TEST_POSTGRES_CA is not"
+        );
+        eprintln!("skipped: AGORA_TEST_POSTGRES_CA is not set, so there is no TLS to test");
+        return None;
+    };
+    let url = fresh_schema().await?;
+    // The certificate names `localhost`.
+    let url = url.replacen("@127.0.0.1:", "@localhost:", 1);
+    Some(format!(
+        "{url}&application_name={application}&sslmode=verify-full&sslrootcert={authority}"
+    ))
+}
+
+/// Runs one query on the test database, plain, and gives the first column
+/// of its first row.
+#[allow(dead_code)]
+pub async fn query_one_i64(url: &str, query: &str) -> i64 {
+    let (client, connection) = tokio_postgres::connect(url, NoTls).await.unwrap();
+    let driver = tokio::spawn(connection);
+    let value = client.query_one(query, &[]).await.unwrap().get(0);
+    drop(client);
+    let _ = driver.await;
+    value
+}

@@ -26,6 +26,7 @@
 //! sets `options=-c search_path=…`): several ledgers can share a database.
 
 mod schema;
+mod tls;
 mod writer;
 
 use std::sync::{Arc, Mutex};
@@ -44,6 +45,7 @@ use super::{
     IndexPage, KeyStore, LogCursor, ProposedEvent, READ_EVENTS_MAX, StoreError, StoredEvent,
     StoredKey, StoredSnapshot, Subscription, check_append_size, check_index_entries,
 };
+use tls::{Connection, Tls};
 use writer::{AppendRequest, Writer};
 
 /// Appends waiting for the writer before callers wait to enqueue.
@@ -82,6 +84,7 @@ impl PostgresStore {
     /// or libpq's `key=value` form), creates or migrates the schema, and
     /// starts the writer and the listener.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let Connection { url, tls } = Connection::of(url)?;
         let mut config: tokio_postgres::Config = url
             .parse()
             .map_err(|error| StoreError::Unavailable(format!("not a PostgreSQL URL: {error}")))?;
@@ -89,13 +92,15 @@ impl PostgresStore {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
-        let manager = Manager::from_config(
-            config.clone(),
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
+        let manager_config = || ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        };
+        let manager = match &tls {
+            Tls::Plain => Manager::from_config(config.clone(), NoTls, manager_config()),
+            Tls::Verified(connector) => {
+                Manager::from_config(config.clone(), connector.clone(), manager_config())
+            }
+        };
         let pool = Pool::builder(manager)
             .max_size(POOL_CONNECTIONS_MAX)
             .runtime(Runtime::Tokio1)
@@ -113,6 +118,7 @@ impl PostgresStore {
         let head = Arc::new(head);
         let listener = tokio::spawn(listen(
             config,
+            tls,
             channel.clone(),
             pool.clone(),
             Arc::clone(&head),
@@ -137,6 +143,14 @@ impl PostgresStore {
         })
     }
 
+    /// Checks a URL as [`open`](Self::open) reads it, without connecting.
+    pub fn check_url(url: &str) -> Result<(), StoreError> {
+        tls::client_url(url)?
+            .parse::<tokio_postgres::Config>()
+            .map(drop)
+            .map_err(|error| StoreError::Unavailable(error.to_string()))
+    }
+
     async fn client(&self) -> Result<deadpool_postgres::Client, StoreError> {
         self.pool.get().await.map_err(pool_error)
     }
@@ -147,26 +161,54 @@ impl PostgresStore {
 /// when aborted at shutdown.
 async fn listen(
     config: tokio_postgres::Config,
+    tls: Tls,
     channel: String,
     pool: Pool,
     head: Arc<watch::Sender<u64>>,
 ) {
     loop {
-        if let Err(error) = listen_once(&config, &channel, &pool, &head).await {
+        if let Err(error) = listen_once(&config, &tls, &channel, &pool, &head).await {
             tracing::warn!(%error, "the PostgreSQL listener lost its connection; reconnecting");
         }
         tokio::time::sleep(HEAD_POLL_EVERY).await;
     }
 }
 
-async fn listen_once(
+/// A connection of its own for notifications: its client, the task that
+/// drives it, and each notification's payload as it comes.
+type Notifications = (
+    tokio_postgres::Client,
+    JoinHandle<()>,
+    mpsc::UnboundedReceiver<String>,
+);
+
+async fn connect_for_notifications(
     config: &tokio_postgres::Config,
-    channel: &str,
-    pool: &Pool,
-    head: &watch::Sender<u64>,
-) -> Result<(), StoreError> {
-    let (client, mut connection) = config.connect(NoTls).await.map_err(translate)?;
-    let (notified, mut notifications) = mpsc::unbounded_channel();
+    tls: &Tls,
+) -> Result<Notifications, StoreError> {
+    Ok(match tls {
+        Tls::Plain => {
+            let (client, connection) = config.connect(NoTls).await.map_err(translate)?;
+            drive(client, connection)
+        }
+        Tls::Verified(connector) => {
+            let (client, connection) =
+                config.connect(connector.clone()).await.map_err(translate)?;
+            drive(client, connection)
+        }
+    })
+}
+
+/// Drives a connection, handing each notification's payload over.
+fn drive<S, T>(
+    client: tokio_postgres::Client,
+    mut connection: tokio_postgres::Connection<S, T>,
+) -> Notifications
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (notified, notifications) = mpsc::unbounded_channel();
     let driver = tokio::spawn(async move {
         loop {
             match std::future::poll_fn(|cx| connection.poll_message(cx)).await {
@@ -180,6 +222,17 @@ async fn listen_once(
             }
         }
     });
+    (client, driver, notifications)
+}
+
+async fn listen_once(
+    config: &tokio_postgres::Config,
+    tls: &Tls,
+    channel: &str,
+    pool: &Pool,
+    head: &watch::Sender<u64>,
+) -> Result<(), StoreError> {
+    let (client, driver, mut notifications) = connect_for_notifications(config, tls).await?;
     let listened = async {
         client
             .batch_execute(&format!("LISTEN {}", schema::quoted(channel)))
@@ -709,11 +762,27 @@ fn from_sql(value: i64) -> u64 {
 }
 
 fn translate(error: tokio_postgres::Error) -> StoreError {
-    StoreError::Unavailable(format!("PostgreSQL: {error}"))
+    StoreError::Unavailable(format!("PostgreSQL: {}", with_causes(&error)))
 }
 
 fn pool_error(error: deadpool_postgres::PoolError) -> StoreError {
-    StoreError::Unavailable(format!("PostgreSQL: {error}"))
+    StoreError::Unavailable(format!("PostgreSQL: {}", with_causes(&error)))
+}
+
+/// An error with what caused it, down the chain (a TLS handshake's error
+/// says why the certificate was refused only in its source).
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        let text = inner.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        cause = inner.source();
+    }
+    message
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
