@@ -936,16 +936,23 @@ mod postgres_shared {
 
 /// A server that takes the connection and never answers is an error after
 /// the connection timeout, never a start-up that hangs. Needs no database.
-#[tokio::test]
-async fn a_postgres_server_that_never_answers_is_an_error_not_a_hang() {
+/// A server that takes connections and never says a word: its address, and
+/// the task that holds its connections open.
+async fn silent_server() -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
-    let _silent = tokio::spawn(async move {
+    let silent = tokio::spawn(async move {
         let mut held = Vec::new();
         while let Ok((socket, _)) = listener.accept().await {
             held.push(socket);
         }
     });
+    (address, silent)
+}
+
+#[tokio::test]
+async fn a_postgres_server_that_never_answers_is_an_error_not_a_hang() {
+    let (address, _silent) = silent_server().await;
 
     let opened = tokio::time::timeout(
         Duration::from_secs(60),
@@ -1031,14 +1038,7 @@ mod kurrentdb_unreachable {
 
     #[tokio::test]
     async fn a_server_that_never_answers_is_an_error_not_a_hang() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
-        let _silent = tokio::spawn(async move {
-            let mut held = Vec::new();
-            while let Ok((socket, _)) = listener.accept().await {
-                held.push(socket);
-            }
-        });
+        let (address, _silent) = silent_server().await;
 
         let opened = opened_within_a_minute(&format!("kurrentdb://{address}?tls=false")).await;
 

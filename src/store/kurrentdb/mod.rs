@@ -262,17 +262,20 @@ impl KurrentStore {
         if matches!(expected, ExpectedRevision::Exact(_)) || lock(&self.listed).contains(stream) {
             return Ok(());
         }
-        let entry = EventData::binary(LISTED_EVENT_TYPE, Bytes::from(stream.to_owned()));
-        self.client
-            .append_to_stream(
-                self.names.streams.as_str(),
-                &AppendToStreamOptions::default(),
-                entry,
-            )
-            .await
-            .map_err(translate)?;
+        self.add_to_listing(&self.names.streams, Bytes::from(stream.to_owned()))
+            .await?;
         lock(&self.listed).insert(stream.to_owned());
         Ok(())
+    }
+
+    /// Adds an entry (a name or an id) to a listing stream.
+    async fn add_to_listing(&self, listing: &str, entry: Bytes) -> Result<(), StoreError> {
+        let entry = EventData::binary(LISTED_EVENT_TYPE, entry);
+        self.client
+            .append_to_stream(listing, &AppendToStreamOptions::default(), entry)
+            .await
+            .map(drop)
+            .map_err(translate)
     }
 
     /// Reads a stream whose events each hold a name or id.
@@ -845,24 +848,28 @@ impl EventStore for KurrentStore {
     }
 }
 
-/// The last revision of a database stream, `None` when it has no events.
-async fn last_revision(client: &Client, stream: &str) -> Result<Option<u64>, StoreError> {
+/// The last event of a database stream, `None` when it has none or was
+/// deleted.
+async fn last_event(client: &Client, stream: &str) -> Result<Option<ResolvedEvent>, StoreError> {
     let options = ReadStreamOptions::default()
         .position(StreamPosition::End)
         .max_count(1)
         .deadline(READ_DEADLINE);
-    let mut read = match client.read_stream(stream, &options).await {
-        Ok(read) => read,
-        Err(kurrentdb::Error::ResourceNotFound | kurrentdb::Error::ResourceDeleted) => {
-            return Ok(None);
-        }
-        Err(error) => return Err(translate(error)),
+    let read = match client.read_stream(stream, &options).await {
+        Ok(mut read) => read.next().await,
+        Err(error) => Err(error),
     };
-    match read.next().await {
-        Ok(event) => Ok(event.map(|event| event.get_original_event().revision)),
+    match read {
+        Ok(event) => Ok(event),
         Err(kurrentdb::Error::ResourceNotFound | kurrentdb::Error::ResourceDeleted) => Ok(None),
         Err(error) => Err(translate(error)),
     }
+}
+
+/// The last revision of a database stream, `None` when it has no events.
+async fn last_revision(client: &Client, stream: &str) -> Result<Option<u64>, StoreError> {
+    let last = last_event(client, stream).await?;
+    Ok(last.map(|event| event.get_original_event().revision))
 }
 
 impl KeyStore for KurrentStore {
@@ -871,15 +878,8 @@ impl KeyStore for KurrentStore {
             let name = self.names.key(id);
             // Listed first: a key kept but not listed would be missed when
             // all are loaded; an id listed whose key is missing is skipped.
-            let entry = EventData::binary(LISTED_EVENT_TYPE, Bytes::copy_from_slice(id.as_bytes()));
-            self.client
-                .append_to_stream(
-                    self.names.keys.as_str(),
-                    &AppendToStreamOptions::default(),
-                    entry,
-                )
-                .await
-                .map_err(translate)?;
+            self.add_to_listing(&self.names.keys, Bytes::copy_from_slice(id.as_bytes()))
+                .await?;
             // One event kept per key stream: a replaced key goes at the
             // next scavenge.
             let metadata = StreamMetadata::builder().max_count(1).build();
@@ -945,22 +945,8 @@ impl KeyStore for KurrentStore {
 
 /// A key's bytes; `None` once it is destroyed or when it was never kept.
 async fn load_key(client: &Client, names: &Names, id: Uuid) -> Result<Option<Vec<u8>>, StoreError> {
-    let options = ReadStreamOptions::default()
-        .position(StreamPosition::End)
-        .max_count(1)
-        .deadline(READ_DEADLINE);
-    let mut read = match client.read_stream(names.key(id), &options).await {
-        Ok(read) => read,
-        Err(kurrentdb::Error::ResourceNotFound | kurrentdb::Error::ResourceDeleted) => {
-            return Ok(None);
-        }
-        Err(error) => return Err(translate(error)),
-    };
-    match read.next().await {
-        Ok(event) => Ok(event.map(|event| event.get_original_event().data.to_vec())),
-        Err(kurrentdb::Error::ResourceNotFound | kurrentdb::Error::ResourceDeleted) => Ok(None),
-        Err(error) => Err(translate(error)),
-    }
+    let last = last_event(client, &names.key(id)).await?;
+    Ok(last.map(|event| event.get_original_event().data.to_vec()))
 }
 
 /// A key stream's errors: a destroyed key cannot be kept again.

@@ -14,21 +14,11 @@ use agora_events::Hash;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use uuid::Uuid;
 
-use crate::store::sqlite::{lock, to_sql_integer, translate};
+use crate::store::sqlite::{index, lock, to_sql_integer, translate};
 use crate::store::{IndexEntry, READ_EVENTS_MAX, StoreError, StoredSnapshot};
 
+/// Beside the index's tables (those of the embedded store's index file).
 const SCHEMA: &str = "
-    CREATE TABLE IF NOT EXISTS event_index (
-        stream   TEXT    NOT NULL,
-        key      TEXT    NOT NULL,
-        revision INTEGER NOT NULL,
-        PRIMARY KEY (stream, key, revision)
-    ) STRICT, WITHOUT ROWID;
-    CREATE TABLE IF NOT EXISTS index_marks (
-        stream   TEXT    PRIMARY KEY,
-        through  INTEGER NOT NULL,
-        event_id BLOB    NOT NULL
-    ) STRICT;
     CREATE TABLE IF NOT EXISTS snapshots (
         stream   TEXT    PRIMARY KEY,
         revision INTEGER NOT NULL,
@@ -59,6 +49,7 @@ impl Side {
         connection
             .pragma_update(None, "journal_mode", "WAL")
             .and_then(|()| connection.pragma_update(None, "synchronous", "NORMAL"))
+            .and_then(|()| connection.execute_batch(index::SCHEMA))
             .and_then(|()| connection.execute_batch(SCHEMA))
             .map_err(translate)?;
         Ok(Self {

@@ -24,7 +24,8 @@ use crate::store::{IndexEntry, StoreError};
 /// Filings waiting for the index's writer.
 pub(super) const INDEX_QUEUE_REQUESTS_MAX: usize = 64;
 
-const SCHEMA: &str = "
+/// The index's tables; the KurrentDB store's side file has them too.
+pub(in crate::store) const SCHEMA: &str = "
     CREATE TABLE IF NOT EXISTS event_index (
         stream   TEXT    NOT NULL,
         key      TEXT    NOT NULL,

@@ -29,7 +29,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
 
 /// The index beside the log, in its own file.
-mod index;
+pub(super) mod index;
 /// Read connections.
 mod readers;
 /// The writer thread and group commit.
