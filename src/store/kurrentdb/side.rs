@@ -45,6 +45,11 @@ impl Side {
             None => Connection::open_in_memory(),
         }
         .map_err(translate)?;
+        // Another process may have the file open (a tool beside the
+        // service): wait for its writes rather than fail.
+        connection
+            .busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(translate)?;
         // Derived data: a commit lost to a power cut is filed again.
         connection
             .pragma_update(None, "journal_mode", "WAL")
