@@ -983,9 +983,24 @@ mod postgres_tls {
                  WHERE a.application_name = '{application}' AND s.ssl = {ssl}"
             )
         };
+        // The pool's connections, and the listener's, which connects in the
+        // background: wait until it listens.
+        let listening = format!(
+            "SELECT COUNT(*) FROM pg_stat_activity \
+             WHERE application_name = '{application}' AND query LIKE 'LISTEN %'"
+        );
+        let mut listens = false;
+        for _ in 0..100 {
+            listens = support::postgres::query_one_i64(&plain, &listening).await > 0;
+            if listens {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
         let encrypted = support::postgres::query_one_i64(&plain, &count(true)).await;
         let clear = support::postgres::query_one_i64(&plain, &count(false)).await;
 
+        assert!(listens, "the listener's connection listens");
         assert!(
             encrypted >= 2,
             "the writer's and the listener's connections at least: {encrypted}"
