@@ -1306,6 +1306,13 @@ mod ballots {
         });
         ledger.execute(request(close, None, b"c")).await.unwrap();
 
+        // The ledger's own state keeps the counts of a closed ballot, not
+        // its votes: they are in the log.
+        let view = ledger.view(&slug()).unwrap();
+        let kept = view.state.ballots.get(ballot_id).unwrap();
+        assert!(kept.votes.is_empty());
+        assert_eq!((kept.voters, kept.votes_cast), (5, 5));
+
         // An auditor's view: the log, decoded, folded, everything up to and
         // with the closing event; then the published counting rules.
         let stored = store

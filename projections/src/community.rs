@@ -11,13 +11,13 @@ use agora_events::{
     AccountId, CommunitySlug, Event, EventId, PioneerId, Recorded, Statutes, Timestamp,
 };
 
-use crate::Projection;
 use crate::ballots::Ballots;
 use crate::funds::Funds;
 use crate::market::Market;
 use crate::members::Pioneer;
 use crate::projects::Projects;
 use crate::register::ShareRegister;
+use crate::{Projection, Retention};
 
 /// Everything known about one community.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -33,6 +33,10 @@ pub struct CommunityState {
     pub projects: Projects,
     pub ballots: Ballots,
     pub funds: Funds,
+    /// What the state keeps of what is over; a snapshot is always of a
+    /// state kept for decisions.
+    #[serde(skip)]
+    pub retention: Retention,
 }
 
 impl CommunityState {
@@ -53,6 +57,16 @@ impl CommunityState {
             projects,
             ballots: Ballots::default(),
             funds: Funds::default(),
+            retention: Retention::Decisions,
+        }
+    }
+
+    /// The same state, keeping from now on everything that is over: what
+    /// an auditor folds.
+    pub fn keeping_history(self) -> Self {
+        Self {
+            retention: Retention::History,
+            ..self
         }
     }
 
@@ -109,12 +123,13 @@ impl CommunityState {
         self.register.evolve(event, event_id, at);
         self.market.evolve(event, event_id, at);
         self.projects.evolve(event, at);
-        self.ballots.evolve(event, at);
+        self.ballots.evolve(event, at, self.retention);
         self.funds.evolve(event, event_id, at);
     }
 }
 
-/// Every community of the log, by slug.
+/// Every community of the log, by slug, each keeping its whole history:
+/// the auditor's fold.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Communities {
     pub by_slug: BTreeMap<CommunitySlug, CommunityState>,
@@ -126,7 +141,8 @@ impl Projection for Communities {
         if let Event::CommunityCreated(created) = &recorded.event {
             self.by_slug.insert(
                 created.slug.clone(),
-                CommunityState::founded(created.slug.clone(), created.statutes.clone(), at),
+                CommunityState::founded(created.slug.clone(), created.statutes.clone(), at)
+                    .keeping_history(),
             );
         } else if let Some(community) = self.by_slug.get_mut(&recorded.metadata.community) {
             community.apply_event(&recorded.event, recorded.event_id, at);

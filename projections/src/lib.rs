@@ -33,6 +33,21 @@ pub use register::{Holding, ShareRegister, Subscription};
 
 use agora_events::Recorded;
 
+/// What a community's state keeps of what is over.
+///
+/// The ledger decides against a state that keeps only what its rules need
+/// ([`Retention::Decisions`]): its size follows the members and the open
+/// items, not the length of the log, and what is over (a closed ballot's
+/// votes, for one) is read from the log and the store's index when asked
+/// for. An auditor's fold of the whole log keeps everything
+/// ([`Retention::History`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Retention {
+    #[default]
+    Decisions,
+    History,
+}
+
 /// A read model built by applying events in log order.
 pub trait Projection {
     /// Folds one recorded event into the model. Events the model does not

@@ -77,6 +77,9 @@ pub struct Follower {
     read: Vec<StoredEvent>,
     /// The revisions each index key files, from a scan of the log.
     filed: BTreeMap<String, Vec<u64>>,
+    /// The whole log folded keeping everything that is over, as an
+    /// auditor folds it (the ledger's own state keeps only what decides).
+    history: Option<CommunityState>,
 }
 
 impl Follower {
@@ -88,7 +91,13 @@ impl Follower {
             recorded: BTreeMap::new(),
             read: Vec::new(),
             filed: BTreeMap::new(),
+            history: None,
         }
+    }
+
+    /// The log read so far, folded keeping everything that is over.
+    pub fn history(&self) -> Option<&CommunityState> {
+        self.history.as_ref()
     }
 
     /// Reads what the log gained since the last step.
@@ -121,6 +130,16 @@ impl Follower {
                 "events-in-their-community",
                 || format!("event {} names {}", stored.event_id, metadata.community),
             )?;
+            let at = metadata.recorded_at;
+            match (&mut self.history, &event) {
+                (None, Event::CommunityCreated(created)) => {
+                    let founded =
+                        CommunityState::founded(created.slug.clone(), created.statutes.clone(), at);
+                    self.history = Some(founded.keeping_history());
+                }
+                (Some(history), _) => history.apply_event(&event, record.event_id, at),
+                (None, _) => {}
+            }
             self.recorded
                 .entry((metadata.actor.id, metadata.command_id))
                 .or_default()
@@ -293,7 +312,8 @@ pub fn limits_hold(state: &CommunityState) -> Checked {
     Ok(())
 }
 
-/// Every closed ballot's recorded result is what its votes tally to.
+/// Every closed ballot's recorded result is what its votes tally to, in a
+/// fold of the log that keeps closed ballots' votes.
 pub fn tallies_recompute(state: &CommunityState) -> Checked {
     for ballot in state.ballots.by_id.values() {
         let Some((_, closed)) = &ballot.closed else {

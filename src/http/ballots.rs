@@ -130,7 +130,7 @@ pub struct BallotView {
     /// Members entitled to vote, frozen at opening.
     pub electorate: usize,
     /// Voters whose vote counts (their last).
-    pub voters: usize,
+    pub voters: u64,
     /// Votes cast, revotes included.
     pub votes_cast: u64,
     /// The caller's own current vote, if any.
@@ -228,6 +228,25 @@ pub async fn get_ballot(
         .ballots
         .get(id)
         .ok_or(Rejection::BallotNotFound { ballot: id })?;
+    // A voter reads their own vote, sealed or not: in memory while the
+    // ballot is open, from the log once it is closed.
+    let my_vote = match caller.pioneer_id() {
+        Some(me) => {
+            let vote = if ballot.is_open() {
+                ballot.votes.get(&me).cloned()
+            } else {
+                state
+                    .ledger
+                    .vote_of(&community, id, me, view.revision)
+                    .await?
+            };
+            vote.and_then(|vote| match vote {
+                Vote::Clear(choice) => Some(choice),
+                Vote::Sealed(sealed) => state.ledger.ballot_key(ballot)?.open(me, &sealed),
+            })
+        }
+        None => None,
+    };
     let opened = &ballot.opened;
     let closed = ballot.closed.as_ref();
     Ok(Json(BallotView {
@@ -255,16 +274,9 @@ pub async fn get_ballot(
         closes_at: opened.closes_at.to_string(),
         status: if closed.is_some() { "closed" } else { "open" },
         electorate: opened.electorate.len(),
-        voters: ballot.votes.len(),
+        voters: ballot.voters,
         votes_cast: ballot.votes_cast,
-        // A voter reads their own vote, sealed or not.
-        my_vote: caller.pioneer_id().and_then(|me| {
-            let choice = match ballot.votes.get(&me)? {
-                Vote::Clear(choice) => choice.clone(),
-                Vote::Sealed(sealed) => state.ledger.ballot_key(ballot)?.open(me, sealed)?,
-            };
-            Some(choice.into())
-        }),
+        my_vote: my_vote.map(Into::into),
         closed_at: closed.map(|(at, _)| at.to_string()),
         closed_by: closed.map(|(_, closed)| match closed.closed_by {
             Closure::Gardener => "gardener",

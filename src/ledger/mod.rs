@@ -33,8 +33,10 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-use agora_events::{AccountId, Actor, CommunitySlug, CorrelationId, EventRecord, Hash, PioneerId};
-use agora_projections::{CommunityState, Movement, StatementLine};
+use agora_events::{
+    AccountId, Actor, BallotId, CommunitySlug, CorrelationId, Event, EventRecord, Hash, PioneerId,
+};
+use agora_projections::{CommunityState, Movement, StatementLine, Vote};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
@@ -444,6 +446,40 @@ impl Ledger {
     ) -> Result<(u64, Vec<Committed>), LedgerError> {
         self.read_index(community, &index::entity_key(id), through, skip, limit)
             .await
+    }
+
+    /// `voter`'s last vote on `ballot` up to revision `through`, as the log
+    /// records it: what a closed ballot no longer keeps in memory.
+    pub async fn vote_of(
+        &self,
+        community: &CommunitySlug,
+        ballot: BallotId,
+        voter: PioneerId,
+        through: u64,
+    ) -> Result<Option<Vote>, LedgerError> {
+        let mut last = None;
+        let mut read = 0;
+        loop {
+            let (total, page) = self
+                .history(community, ballot.0, through, read, READ_EVENTS_MAX)
+                .await?;
+            read += page.len() as u64;
+            for committed in &page {
+                let (event, _) = committed
+                    .record
+                    .decode()
+                    .map_err(|error| LedgerError::Corrupt(error.to_string()))?;
+                if let Event::VoteCast(vote) = event
+                    && vote.ballot_id == ballot
+                    && vote.voter == voter
+                {
+                    last = Vote::of(vote).or(last);
+                }
+            }
+            if page.is_empty() || read >= total {
+                return Ok(last);
+            }
+        }
     }
 
     /// The lines of `account`'s statement up to revision `through` (the

@@ -127,6 +127,20 @@ async fn a_ballot_is_opened_voted_closed_and_its_winner_selected() {
     problem(late, 409, "ballot-closed").await;
     let after: Value = app.get(&ballot, &operator()).await.json().await.unwrap();
     assert_eq!(after["winner"], "jardin");
+    // Once closed, the ballot's votes are no longer held in memory: a
+    // voter's own vote is read from the log, the counts stay.
+    let alice_after: Value = app
+        .get(&ballot, &app.pioneer_token(&members[0]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(alice_after["my_vote"]["ranking"], json!(["jardin", "velo"]));
+    assert_eq!(alice_after["voters"], 3);
+    assert_eq!(alice_after["votes_cast"], 4);
+    let brunos_after: Value = app.get(&ballot, &bruno).await.json().await.unwrap();
+    assert_eq!(brunos_after["my_vote"]["ranking"], json!(["velo"]));
+    assert!(after["my_vote"].is_null(), "{after}");
     let log_after: Value = app
         .get(&app.path("/log?limit=1000"), &bruno)
         .await

@@ -262,11 +262,12 @@ fn draw_ballot(
         open: found.is_open(),
         sealed: opened.sealed,
         closes: fr::date(opened.closes_at),
-        votes: found.votes.len(),
+        votes: usize::try_from(found.voters).unwrap_or(usize::MAX),
         in_electorate: opened
             .electorate
             .iter()
             .any(|elector| elector.pioneer_id == visit.me),
+        // Shown only while the ballot is open, when its votes are at hand.
         voted: found.votes.contains_key(&visit.me),
         options: opened
             .options
