@@ -595,8 +595,15 @@ async fn member_in_good_standing(ledger: &Ledger, college: &str) -> PioneerId {
     id
 }
 
-/// The ledger's invariants and the model's balances and exchanges.
-fn check(view: &DurableView, model: &Model, step: usize) -> Result<(), TestCaseError> {
+/// The ledger's invariants and the model's balances and exchanges: the
+/// state holds the pending ones; with `ledger`, those that are over are
+/// read from the log too.
+async fn check(
+    ledger: Option<&Ledger>,
+    view: &DurableView,
+    model: &Model,
+    step: usize,
+) -> Result<(), TestCaseError> {
     let state = &view.state;
     let market = &state.market;
     prop_assert_eq!(
@@ -640,10 +647,35 @@ fn check(view: &DurableView, model: &Model, step: usize) -> Result<(), TestCaseE
             step
         );
     }
-    prop_assert_eq!(market.exchanges.len(), model.exchanges.len());
+    let pending = model
+        .exchanges
+        .iter()
+        .filter(|exchange| exchange.status == Status::Pending)
+        .count();
+    prop_assert_eq!(market.exchanges.len(), pending, "step {}", step);
+    let past = match ledger {
+        Some(ledger) => {
+            let ids: Vec<Uuid> = model
+                .exchanges
+                .iter()
+                .map(|exchange| exchange.id.0)
+                .collect();
+            ledger
+                .past_items(&slug(), &ids, view.revision)
+                .await
+                .unwrap()
+        }
+        None => market.clone(),
+    };
     for exchange in &model.exchanges {
-        let live = &market.exchanges[&exchange.id];
-        let status = match live.status {
+        let Some(known) = past.exchanges.get(&exchange.id) else {
+            prop_assert!(exchange.status != Status::Pending, "step {}", step);
+            continue;
+        };
+        if exchange.status == Status::Pending {
+            prop_assert_eq!(&market.exchanges[&exchange.id], known);
+        }
+        let status = match known.status {
             ExchangeStatus::Pending => Status::Pending,
             ExchangeStatus::Completed { .. } => Status::Completed,
             ExchangeStatus::Cancelled { .. } => Status::Cancelled,
@@ -702,7 +734,7 @@ async fn play(scenario: Scenario) -> Result<(), TestCaseError> {
             }
         }
         revision = view.revision;
-        check(&view, &model, step)?;
+        check(None, &view, &model, step).await?;
         if step % scenario.restart_every == scenario.restart_every - 1 {
             ledger.shutdown().await;
             drop(ledger);
@@ -713,7 +745,7 @@ async fn play(scenario: Scenario) -> Result<(), TestCaseError> {
                 "step {}: the restart differs",
                 step
             );
-            check(&restarted, &model, step)?;
+            check(Some(&ledger), &restarted, &model, step).await?;
         }
     }
 

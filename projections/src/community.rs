@@ -121,7 +121,7 @@ impl CommunityState {
         }
         crate::members::evolve(&mut self.pioneers, event, at);
         self.register.evolve(event, event_id, at);
-        self.market.evolve(event, event_id, at);
+        self.market.evolve(event, event_id, at, self.retention);
         self.projects.evolve(event, at);
         self.ballots.evolve(event, at, self.retention);
         self.funds.evolve(event, event_id, at);

@@ -6,6 +6,9 @@
 //! damaged log).
 
 use imbl::{OrdMap, OrdSet};
+use uuid::Uuid;
+
+use crate::Retention;
 
 use agora_events::{
     AccountId, Event, EventId, ExchangeId, Hours, ListingId, ListingKind, PioneerId, Timestamp,
@@ -68,7 +71,9 @@ pub struct Exchange {
     pub status: ExchangeStatus,
 }
 
-/// Balances and the marketplace's state.
+/// Balances and the marketplace's state. Kept for decisions, it holds
+/// the open listings and the pending exchanges only; kept with history,
+/// every one.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Market {
     pub listings: OrdMap<ListingId, Listing>,
@@ -103,7 +108,93 @@ impl Market {
     }
 
     /// Folds one event of the marketplace; other events are ignored.
-    pub(crate) fn evolve(&mut self, event: &Event, event_id: EventId, at: Timestamp) {
+    pub(crate) fn evolve(
+        &mut self,
+        event: &Event,
+        event_id: EventId,
+        at: Timestamp,
+        retention: Retention,
+    ) {
+        self.remember(event, event_id, at);
+        self.count_and_move(event);
+        if retention == Retention::Decisions
+            && let Some(id) = Self::concerned(event)
+        {
+            self.let_go_if_over(id);
+        }
+    }
+
+    /// The exchange or listing an event changes, if any.
+    fn concerned(event: &Event) -> Option<Uuid> {
+        match event {
+            Event::ListingPublished(e) => Some(e.listing_id.0),
+            Event::ListingWithdrawn(e) => Some(e.listing_id.0),
+            Event::ListingReported(e) => Some(e.listing_id.0),
+            Event::ListingTakenDown(e) => Some(e.listing_id.0),
+            Event::ExchangeRecorded(e) => Some(e.exchange_id.0),
+            Event::ExchangeConfirmed(e) => Some(e.exchange_id.0),
+            Event::ExchangeCancelled(e) => Some(e.exchange_id.0),
+            Event::ExchangeReversed(e) => Some(e.exchange_id.0),
+            _ => None,
+        }
+    }
+
+    /// Lets go of the exchange or listing `id` if it is over: an exchange
+    /// no longer pending, a listing withdrawn or taken down. What is over
+    /// is in the log and the store's index.
+    fn let_go_if_over(&mut self, id: Uuid) {
+        let exchange = ExchangeId(id);
+        if self
+            .exchanges
+            .get(&exchange)
+            .is_some_and(|exchange| exchange.status != ExchangeStatus::Pending)
+        {
+            self.exchanges.remove(&exchange);
+        }
+        let listing = ListingId(id);
+        if self
+            .listings
+            .get(&listing)
+            .is_some_and(|listing| !listing.is_open())
+        {
+            self.listings.remove(&listing);
+        }
+    }
+
+    /// Lends the state, for one decision, the exchange or listing `id` as
+    /// `past` (a fold of its history) has it, if the state let go of it.
+    /// Whether it did.
+    pub fn lend(&mut self, past: &Market, id: Uuid) -> bool {
+        let mut lent = false;
+        if let Some(exchange) = past.exchanges.get(&ExchangeId(id))
+            && !self.exchanges.contains_key(&exchange.id)
+        {
+            self.exchanges.insert(exchange.id, exchange.clone());
+            lent = true;
+        }
+        if let Some(listing) = past.listings.get(&ListingId(id))
+            && !self.listings.contains_key(&listing.id)
+        {
+            self.listings.insert(listing.id, listing.clone());
+            lent = true;
+        }
+        lent
+    }
+
+    /// Takes back what [`Market::lend`] lent, if it is still over.
+    pub fn take_back(&mut self, id: Uuid) {
+        self.let_go_if_over(id);
+    }
+
+    /// Whether the state holds the exchange or listing `id`.
+    pub fn holds(&self, id: Uuid) -> bool {
+        self.exchanges.contains_key(&ExchangeId(id)) || self.listings.contains_key(&ListingId(id))
+    }
+
+    /// Records what one event says of a listing or an exchange, and only
+    /// that: what a fold of some items' histories needs (balances and
+    /// counters are the whole log's).
+    pub fn remember(&mut self, event: &Event, event_id: EventId, at: Timestamp) {
         match event {
             Event::ListingPublished(published) => {
                 self.listings.insert(
@@ -153,8 +244,6 @@ impl Market {
                 );
             }
             Event::ExchangeConfirmed(confirmed) => {
-                self.move_credits(event);
-                self.completed_exchanges += 1;
                 if let Some(exchange) = self.exchanges.get_mut(&confirmed.exchange_id) {
                     exchange.status = ExchangeStatus::Completed {
                         confirmed: event_id,
@@ -169,27 +258,28 @@ impl Market {
                 }
             }
             Event::ExchangeReversed(reversed) => {
-                self.move_credits(event);
-                self.reversals += 1;
                 if let Some(exchange) = self.exchanges.get_mut(&reversed.exchange_id) {
                     exchange.status = ExchangeStatus::Reversed {
                         reason: reversed.reason.clone(),
                     };
                 }
             }
-            Event::TimeCreditsTransferred(_) => {
-                self.move_credits(event);
-                self.transfers += 1;
-            }
-            Event::BalanceSettled(_) => self.move_credits(event),
             _ => {}
         }
     }
 
-    /// Moves credits as the event records them, if it moves any.
-    fn move_credits(&mut self, event: &Event) {
-        if let Some(movement) = Movement::of(event) {
-            self.settle(&movement);
+    /// Moves credits as the event records them, if it moves any, and counts
+    /// the movement.
+    fn count_and_move(&mut self, event: &Event) {
+        let Some(movement) = Movement::of(event) else {
+            return;
+        };
+        self.settle(&movement);
+        match movement.kind {
+            MovementKind::Exchange => self.completed_exchanges += 1,
+            MovementKind::Reversal => self.reversals += 1,
+            MovementKind::Transfer => self.transfers += 1,
+            MovementKind::Settlement => {}
         }
     }
 

@@ -267,8 +267,12 @@ pub fn redeem_command(pioneer_id: PioneerId, shares: u32, reason: RedemptionReas
 
 // Given / when / then.
 
+/// A community's decision state after a history, and the exchanges and
+/// listings of that history, over or not: what the ledger reads from the
+/// log for a decision about one the state let go of.
 pub struct Given {
     state: Option<CommunityState>,
+    past: agora_projections::Market,
 }
 
 pub struct Then {
@@ -278,7 +282,9 @@ pub struct Then {
 /// The community after `history`, whose first event, if any, founds it.
 pub fn given(history: &[Event]) -> Given {
     let mut state: Option<CommunityState> = None;
+    let mut past = agora_projections::Market::default();
     for event in history {
+        past.remember(event, agora_events::EventId(Uuid::now_v7()), now());
         match (&mut state, event) {
             (None, Event::CommunityCreated(created)) => {
                 state = Some(CommunityState::founded(
@@ -293,7 +299,7 @@ pub fn given(history: &[Event]) -> Given {
             (None, other) => panic!("the history must start by founding: {other:?}"),
         }
     }
-    Given { state }
+    Given { state, past }
 }
 
 impl Given {
@@ -302,10 +308,24 @@ impl Given {
         self.state.expect("the history founds a community")
     }
 
+    /// Decides `command` as the ledger does: with the past exchange or
+    /// listing it names lent to the state.
+    /// The history's exchanges and listings, over or not.
+    pub fn past(self) -> agora_projections::Market {
+        self.past
+    }
+
     pub fn when(self, command: Command) -> Then {
         Then {
-            result: decide(self.state.as_ref(), &command, now()),
+            result: self.decide(&command, now()),
         }
+    }
+
+    fn decide(mut self, command: &Command, at: Timestamp) -> Result<Vec<Event>, Rejection> {
+        if let (Some(state), Some(id)) = (self.state.as_mut(), command.past_item()) {
+            state.market.lend(&self.past, id);
+        }
+        decide(self.state.as_ref(), command, at)
     }
 }
 
@@ -440,6 +460,5 @@ impl Then {
 
 /// Decides `command` on `history` at `at` rather than the fixed now.
 pub fn decide_at(history: &[Event], command: Command, at: &str) -> Result<Vec<Event>, Rejection> {
-    let Given { state } = given(history);
-    decide(state.as_ref(), &command, at.parse().unwrap())
+    given(history).decide(&command, at.parse().unwrap())
 }

@@ -1138,8 +1138,11 @@ mod tests {
         given(&history)
             .when(Command::RecordExchange(record))
             .then_err(taken_down);
+        // The decision state let go of it; the log keeps it.
         let state = given(&history).state();
-        let listing = &state.market.listings[&listing_id];
+        assert!(!state.market.holds(listing_id.0));
+        let past = given(&history).past();
+        let listing = &past.listings[&listing_id];
         assert_eq!(listing.reports.len(), 1);
         assert!(!listing.is_open());
     }

@@ -77,6 +77,24 @@ pub enum Command {
     CorrectSharePayment(CorrectSharePayment),
 }
 
+impl Command {
+    /// The exchange or listing the command names, which may be over: the
+    /// decision state lets go of those, so the ledger reads them from the
+    /// log before deciding (see [`agora_projections::Retention`]).
+    pub fn past_item(&self) -> Option<uuid::Uuid> {
+        match self {
+            Self::WithdrawListing(c) => Some(c.listing_id.0),
+            Self::ReportListing(c) => Some(c.listing_id.0),
+            Self::TakeDownListing(c) => Some(c.listing_id.0),
+            Self::RecordExchange(c) => c.listing_id.map(|listing| listing.0),
+            Self::ConfirmExchange(c) => Some(c.exchange_id.0),
+            Self::CancelExchange(c) => Some(c.exchange_id.0),
+            Self::ReverseExchange(c) => Some(c.exchange_id.0),
+            _ => None,
+        }
+    }
+}
+
 /// Decides `command` against the community's state (`None` before it is
 /// created). Returns the events to record, or the rule the command breaks.
 /// Only `SetRoles` may return no event (nothing to change).

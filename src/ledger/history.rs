@@ -16,7 +16,10 @@ use agora_events::{
 use super::snapshot::Snapshot;
 use super::writer::WriterState;
 use super::{Committed, LedgerError, index};
-use crate::store::{EventStore, Pages, StoredEvent};
+use agora_projections::Market;
+
+use super::index::SharedRecent;
+use crate::store::{EventStore, Pages, READ_EVENTS_MAX, StoredEvent};
 
 /// Events filed in one transaction while the log is loaded.
 const BACKLOG_CHUNK_EVENTS: u64 = 8_192;
@@ -469,6 +472,101 @@ pub async fn catch_up(
         page = next?;
     }
     Ok(())
+}
+
+/// The events of `stream` filed under index key `key` up to revision
+/// `through`, oldest first: `skip` left out, at most `limit`, and how many
+/// there are in all. Those the store's index has come first, then the
+/// recent ones it has not filed yet.
+pub async fn read_filed(
+    store: &dyn EventStore,
+    recent: &SharedRecent,
+    stream: &str,
+    key: &str,
+    through: u64,
+    skip: u64,
+    limit: usize,
+) -> Result<(u64, Vec<Committed>), LedgerError> {
+    // The recent entries first: the store files entries before they leave
+    // `recent`, so nothing can fall between the two reads.
+    let (mark, mut recent) = recent.read().unwrap_or_else(|p| p.into_inner()).view(key);
+    recent.retain(|&revision| revision <= through);
+    let limit = limit.min(READ_EVENTS_MAX);
+    let (filed, mut events) = match mark {
+        Some(mark) => {
+            let page = store
+                .read_index(stream, key, mark.min(through), skip, limit)
+                .await?;
+            let events = page
+                .events
+                .iter()
+                .map(committed_of)
+                .collect::<Result<Vec<_>, _>>()?;
+            (page.total, events)
+        }
+        None => (0, Vec::new()),
+    };
+    let first_recent = usize::try_from(skip.saturating_sub(filed)).unwrap_or(usize::MAX);
+    let wanted = limit.saturating_sub(events.len());
+    let revisions: Vec<u64> = recent
+        .iter()
+        .copied()
+        .skip(first_recent)
+        .take(wanted)
+        .collect();
+    events.extend(read_revisions(store, stream, &revisions).await?);
+    Ok((filed + recent.len() as u64, events))
+}
+
+/// The exchanges and listings `ids` as the log has them up to revision
+/// `through`, each folded from its history in the store's index: what the
+/// decision state let go of once they were over.
+pub async fn past_items(
+    store: &dyn EventStore,
+    recent: &SharedRecent,
+    stream: &str,
+    ids: &[uuid::Uuid],
+    through: u64,
+) -> Result<Market, LedgerError> {
+    let mut past = Market::default();
+    for &id in ids {
+        let key = index::entity_key(id);
+        for committed in read_all_filed(store, recent, stream, &key, through).await? {
+            let (event, metadata) = decoded(&committed)?;
+            past.remember(&event, committed.record.event_id, metadata.recorded_at);
+        }
+    }
+    Ok(past)
+}
+
+/// Every event of `stream` filed under `key` up to revision `through`,
+/// oldest first, read a page at a time.
+pub async fn read_all_filed(
+    store: &dyn EventStore,
+    recent: &SharedRecent,
+    stream: &str,
+    key: &str,
+    through: u64,
+) -> Result<Vec<Committed>, LedgerError> {
+    let mut events = Vec::new();
+    loop {
+        let skip = events.len() as u64;
+        let (total, page) =
+            read_filed(store, recent, stream, key, through, skip, READ_EVENTS_MAX).await?;
+        let last = page.is_empty();
+        events.extend(page);
+        if last || events.len() as u64 >= total {
+            return Ok(events);
+        }
+    }
+}
+
+/// A committed event's data and metadata, decoded.
+pub fn decoded(committed: &Committed) -> Result<(Event, Metadata), LedgerError> {
+    committed
+        .record
+        .decode()
+        .map_err(|error| LedgerError::Corrupt(error.to_string()))
 }
 
 /// The committed events of `stream` at `revisions` (in increasing order),

@@ -42,7 +42,7 @@ use tokio::task::JoinHandle;
 
 use crate::clock::Clock;
 use crate::domain::{Command, Rejection};
-use crate::store::{EventStore, READ_EVENTS_MAX, StoreError, Stores};
+use crate::store::{EventStore, StoreError, Stores};
 
 pub use personal::{KeyRing, PersonalData, PersonalKey};
 pub use wrapping::{KeyEncryptionKey, KeyWrapping, WrappingError};
@@ -458,28 +458,44 @@ impl Ledger {
         through: u64,
     ) -> Result<Option<Vote>, LedgerError> {
         let mut last = None;
-        let mut read = 0;
-        loop {
-            let (total, page) = self
-                .history(community, ballot.0, through, read, READ_EVENTS_MAX)
-                .await?;
-            read += page.len() as u64;
-            for committed in &page {
-                let (event, _) = committed
-                    .record
-                    .decode()
-                    .map_err(|error| LedgerError::Corrupt(error.to_string()))?;
-                if let Event::VoteCast(vote) = event
-                    && vote.ballot_id == ballot
-                    && vote.voter == voter
-                {
-                    last = Vote::of(vote).or(last);
-                }
-            }
-            if page.is_empty() || read >= total {
-                return Ok(last);
+        for committed in self.whole_history(community, ballot.0, through).await? {
+            if let (Event::VoteCast(vote), _) = history::decoded(&committed)?
+                && vote.ballot_id == ballot
+                && vote.voter == voter
+            {
+                last = Vote::of(vote).or(last);
             }
         }
+        Ok(last)
+    }
+
+    /// The exchanges and listings `ids` as the log has them up to revision
+    /// `through`, closed ones included, which the state no longer holds.
+    pub async fn past_items(
+        &self,
+        community: &CommunitySlug,
+        ids: &[uuid::Uuid],
+        through: u64,
+    ) -> Result<agora_projections::Market, LedgerError> {
+        let Some(handle) = self.handle(community) else {
+            return Ok(agora_projections::Market::default());
+        };
+        let stream = community.stream();
+        history::past_items(&*self.store, &handle.recent, &stream, ids, through).await
+    }
+
+    /// Every event about entity `id` up to revision `through`, oldest first.
+    async fn whole_history(
+        &self,
+        community: &CommunitySlug,
+        id: uuid::Uuid,
+        through: u64,
+    ) -> Result<Vec<Committed>, LedgerError> {
+        let Some(handle) = self.handle(community) else {
+            return Ok(Vec::new());
+        };
+        let (stream, key) = (community.stream(), index::entity_key(id));
+        history::read_all_filed(&*self.store, &handle.recent, &stream, &key, through).await
     }
 
     /// The lines of `account`'s statement up to revision `through` (the
@@ -524,8 +540,8 @@ impl Ledger {
     }
 
     /// The community's events filed under `key` up to revision `through`,
-    /// oldest first: those the store's index has, then the recent ones it
-    /// has not filed yet.
+    /// oldest first: `skip` left out, at most `limit`, and how many there
+    /// are in all.
     async fn read_index(
         &self,
         community: &CommunitySlug,
@@ -537,41 +553,17 @@ impl Ledger {
         let Some(handle) = self.handle(community) else {
             return Ok((0, Vec::new()));
         };
-        // The recent entries first: the store files entries before they
-        // leave `recent`, so nothing can fall between the two reads.
-        let (mark, mut recent) = handle
-            .recent
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .view(key);
-        recent.retain(|&revision| revision <= through);
         let stream = community.stream();
-        let limit = limit.min(READ_EVENTS_MAX);
-        let (filed, mut events) = match mark {
-            Some(mark) => {
-                let page = self
-                    .store
-                    .read_index(&stream, key, mark.min(through), skip, limit)
-                    .await?;
-                let events = page
-                    .events
-                    .iter()
-                    .map(history::committed_of)
-                    .collect::<Result<Vec<_>, _>>()?;
-                (page.total, events)
-            }
-            None => (0, Vec::new()),
-        };
-        let first_recent = usize::try_from(skip.saturating_sub(filed)).unwrap_or(usize::MAX);
-        let wanted = limit.saturating_sub(events.len());
-        let revisions: Vec<u64> = recent
-            .iter()
-            .copied()
-            .skip(first_recent)
-            .take(wanted)
-            .collect();
-        events.extend(history::read_revisions(&*self.store, &stream, &revisions).await?);
-        Ok((filed + recent.len() as u64, events))
+        history::read_filed(
+            &*self.store,
+            &handle.recent,
+            &stream,
+            key,
+            through,
+            skip,
+            limit,
+        )
+        .await
     }
 
     /// Up to `limit` recorded events of the community from revision `from`.

@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use crate::clock::Clock;
 use agora_events::{BallotId, EventId, Hash, Linked, Metadata, NewEvent, Timestamp};
-use agora_projections::CommunityState;
+use agora_projections::{CommunityState, Market};
 
 use super::writer::evolve;
 use super::{CommandRequest, Committed, LedgerError};
@@ -63,6 +63,10 @@ pub(super) struct Plan {
     /// its hash.
     pub(super) stored: Vec<(Vec<u8>, Vec<u8>)>,
     pub(super) state: Option<CommunityState>,
+    /// The exchanges and listings over before the batch that its commands
+    /// name, and those the batch's events touch: lent to the state for
+    /// each decision about one the state let go of, then taken back.
+    pub(super) past: Market,
     pub(super) head: Hash,
     pub(super) commands: HashMap<CommandKey, PlannedCommand>,
 }
@@ -108,10 +112,30 @@ impl Plan {
         now: Timestamp,
         clock: &dyn Clock,
     ) -> Decision {
-        let events = match decide(self.state.as_ref(), &request.command, now) {
-            Ok(events) => events,
-            Err(rejection) => return Decision::Failed(rejection.into()),
+        let lent = request.command.past_item().filter(|&id| {
+            self.state
+                .as_mut()
+                .is_some_and(|state| state.market.lend(&self.past, id))
+        });
+        let decided = decide(self.state.as_ref(), &request.command, now);
+        let decision = match decided {
+            Ok(events) => self.record(request, events, now, clock),
+            Err(rejection) => Decision::Failed(rejection.into()),
         };
+        if let (Some(id), Some(state)) = (lent, self.state.as_mut()) {
+            state.market.take_back(id);
+        }
+        decision
+    }
+
+    /// Chains and folds a decided command's events into the plan.
+    fn record(
+        &mut self,
+        request: &CommandRequest,
+        events: Vec<agora_events::Event>,
+        now: Timestamp,
+        clock: &dyn Clock,
+    ) -> Decision {
         let command_id = request
             .idempotency_key
             .clone()
@@ -120,6 +144,9 @@ impl Plan {
         for event in events {
             let event_id = EventId(clock.new_id());
             evolve(&mut self.state, &event, event_id, now);
+            // What the state lets go of during the batch stays at hand for
+            // the batch's later decisions.
+            self.past.remember(&event, event_id, now);
             let new = NewEvent {
                 event_id,
                 event,

@@ -7,7 +7,7 @@ use std::sync::RwLockWriteGuard;
 use agora_events::{
     BallotId, CommunitySlug, Event, EventId, EventRecord, Hash, Metadata, PioneerId, Timestamp,
 };
-use agora_projections::CommunityState;
+use agora_projections::{CommunityState, Market};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
@@ -310,7 +310,11 @@ impl Writer {
                 Ok(recorded) => recorded,
                 Err(error) => return fail_all(batch, error),
             };
-            let mut plan = self.plan(&batch, recorded);
+            let past = match self.past_items(&batch).await {
+                Ok(past) => past,
+                Err(error) => return fail_all(batch, error),
+            };
+            let mut plan = self.plan(&batch, recorded, past);
             if plan.events.is_empty() {
                 // Nothing to append, so no expected revision to tell whether
                 // another instance moved the stream: on a shared store, look.
@@ -457,7 +461,35 @@ impl Writer {
 
     /// Decides every command of the batch in order, each against the state
     /// the earlier ones leave.
-    fn plan(&self, batch: &[Job], recorded: Vec<Option<RecordedCommand>>) -> Plan {
+    /// The exchanges and listings the batch's commands name that the state
+    /// let go of (they are over), as the log has them: read from the
+    /// store's index, for the decisions about them.
+    async fn past_items(&self, batch: &[Job]) -> Result<Market, LedgerError> {
+        let (Some(state), Some(revision)) = (self.current.state.as_deref(), self.current.revision)
+        else {
+            return Ok(Market::default());
+        };
+        let mut ids: Vec<uuid::Uuid> = batch
+            .iter()
+            .filter_map(|job| job.request.command.past_item())
+            .filter(|&id| !state.market.holds(id))
+            .collect();
+        if ids.is_empty() {
+            return Ok(Market::default());
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        history::past_items(
+            &*self.store,
+            &self.current.recent,
+            &self.stream,
+            &ids,
+            revision,
+        )
+        .await
+    }
+
+    fn plan(&self, batch: &[Job], recorded: Vec<Option<RecordedCommand>>, past: Market) -> Plan {
         let now = self.recording_instant();
         let mut plan = Plan {
             decisions: Vec::with_capacity(batch.len()),
@@ -465,6 +497,7 @@ impl Writer {
             events: Vec::new(),
             stored: Vec::new(),
             state: self.current.state.as_deref().cloned(),
+            past,
             head: self.current.head,
             commands: HashMap::new(),
         };
