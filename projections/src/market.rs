@@ -118,14 +118,14 @@ impl Market {
         self.remember(event, event_id, at);
         self.count_and_move(event);
         if retention == Retention::Decisions
-            && let Some(id) = Self::concerned(event)
+            && let Some(id) = Self::item_of(event)
         {
             self.let_go_if_over(id);
         }
     }
 
     /// The exchange or listing an event changes, if any.
-    fn concerned(event: &Event) -> Option<Uuid> {
+    pub fn item_of(event: &Event) -> Option<Uuid> {
         match event {
             Event::ListingPublished(e) => Some(e.listing_id.0),
             Event::ListingWithdrawn(e) => Some(e.listing_id.0),

@@ -23,6 +23,7 @@ use agora::domain::Command;
 use agora::ledger::{Cadence, CommandOutcome, CommandRequest, Ledger, LedgerError, PersonalKey};
 use agora::store::EventStore;
 use agora_events::{Actor, CommunitySlug, CorrelationId, Hash, PioneerId};
+use agora_projections::Market;
 use chrono::Duration;
 use uuid::Uuid;
 
@@ -483,9 +484,23 @@ impl Simulation {
             None => workload::create(&mut self.rng, community),
             Some(view) if self.rng.chance(10) => workload::amend(&mut self.rng, &view.state),
             Some(view) => {
+                // What the log held at the last check, brought up to date
+                // with what the state holds now.
+                let mut market = self
+                    .followers
+                    .get(community)
+                    .and_then(Follower::history)
+                    .map_or_else(Market::default, |history| history.market.clone());
+                for exchange in view.state.market.exchanges.values() {
+                    market.exchanges.insert(exchange.id, exchange.clone());
+                }
+                for listing in view.state.market.listings.values() {
+                    market.listings.insert(listing.id, listing.clone());
+                }
                 let scene = workload::Scene {
                     slug: community,
                     state: &view.state,
+                    market: &market,
                     keys: self.ledger.keys(),
                     now: agora::clock::Clock::now(&*self.clock),
                 };
@@ -713,7 +728,8 @@ impl Simulation {
                 continue;
             };
             follower.replay_equals_live(&view)?;
-            for entity in entities(&mut self.checks, &view.state) {
+            let known = follower.history().unwrap_or(&view.state).clone();
+            for entity in entities(&mut self.checks, &known) {
                 follower
                     .history_matches_the_log(&self.ledger, community, &view, entity)
                     .await?;
@@ -836,7 +852,7 @@ async fn caught_up(
 }
 
 /// A few entities whose history to check: members, exchanges, projects,
-/// ballots, and one nobody knows.
+/// ballots (from a fold that keeps what is over), and one nobody knows.
 fn entities(rng: &mut Rng, state: &agora_projections::CommunityState) -> Vec<Uuid> {
     let pools: [Vec<Uuid>; 4] = [
         state.pioneers.keys().map(|id| id.0).collect(),

@@ -21,7 +21,7 @@ use agora_events::{
     RankingWeights, ReceiptId, RedemptionId, RedemptionReason, Role, Statutes, SubscriptionId,
     Timestamp, TransferId, VotingMethod,
 };
-use agora_projections::{CommunityState, ExchangeStatus};
+use agora_projections::{CommunityState, ExchangeStatus, Market};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
@@ -127,6 +127,9 @@ fn amount_of_euros(rng: &mut Rng) -> Euros {
 pub struct Scene<'a> {
     pub slug: &'a CommunitySlug,
     pub state: &'a CommunityState,
+    /// The listings and exchanges to pick from, over or not: the ledger's
+    /// state holds only the open ones.
+    pub market: &'a Market,
     pub keys: &'a KeyRing,
     pub now: Timestamp,
 }
@@ -180,7 +183,7 @@ impl Scene<'_> {
     }
 
     fn exchange(&self, rng: &mut Rng, wanted: fn(&ExchangeStatus) -> bool) -> ExchangeId {
-        let market = &self.state.market;
+        let market = self.market;
         let fitting: Vec<ExchangeId> = market
             .exchanges
             .values()
@@ -433,7 +436,7 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
             (command, member(id), None)
         }
         11 => {
-            let listings: Vec<_> = state.market.listings.values().collect();
+            let listings: Vec<_> = scene.market.listings.values().collect();
             let (listing, by) = match rng.pick(&listings) {
                 Some(listing) if rng.chance(900) => (listing.id, listing.author),
                 _ => (ListingId(new_uuid(rng)), scene.someone(rng)),
@@ -445,7 +448,7 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
             (command, member(by), None)
         }
         12 => {
-            let listings: Vec<_> = state.market.listings.values().collect();
+            let listings: Vec<_> = scene.market.listings.values().collect();
             let listing = match rng.pick(&listings) {
                 Some(listing) if rng.chance(900) => listing.id,
                 _ => ListingId(new_uuid(rng)),
@@ -459,7 +462,7 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
             (command, member(by), None)
         }
         13 => {
-            let listings: Vec<_> = state.market.listings.values().collect();
+            let listings: Vec<_> = scene.market.listings.values().collect();
             let listing = match rng.pick(&listings) {
                 Some(listing) if rng.chance(900) => listing.id,
                 _ => ListingId(new_uuid(rng)),
@@ -495,7 +498,7 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
         15 => {
             let exchange = scene.exchange(rng, |status| matches!(status, ExchangeStatus::Pending));
             let receiver =
-                state.market.exchanges.get(&exchange).and_then(|exchange| {
+                scene.market.exchanges.get(&exchange).and_then(|exchange| {
                     match exchange.receiver {
                         AccountId::Pioneer(receiver) => Some(receiver),
                         AccountId::Project(project) => {
@@ -519,7 +522,7 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
             let (by, actor) = if rng.chance(300) {
                 (Canceller::Gardener, operator(Role::Gardener))
             } else {
-                let party = state
+                let party = scene
                     .market
                     .exchanges
                     .get(&exchange)
@@ -541,7 +544,7 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
             });
             // Now and then the gardener is a member, sometimes a party.
             let by = rng.chance(300).then(|| {
-                state
+                scene
                     .market
                     .exchanges
                     .get(&exchange)

@@ -19,7 +19,7 @@ use super::{Committed, LedgerError, index};
 use agora_projections::Market;
 
 use super::index::SharedRecent;
-use crate::store::{EventStore, Pages, READ_EVENTS_MAX, StoredEvent};
+use crate::store::{EventStore, IndexEntry, Pages, READ_EVENTS_MAX, StoredEvent};
 
 /// Events filed in one transaction while the log is loaded.
 const BACKLOG_CHUNK_EVENTS: u64 = 8_192;
@@ -248,7 +248,7 @@ pub async fn load_all(
         let slug: CommunitySlug = slug.parse().map_err(|_| {
             LedgerError::Corrupt(format!("stream {stream} names no valid community"))
         })?;
-        let mark = store.index_mark(&stream).await?;
+        let mark = index_mark_of_this_edition(store, &stream, !tolerate_breaks).await?;
         let mut state = WriterState::filed_through(mark);
         state.writes_beside_the_log = !tolerate_breaks;
         if !tolerate_breaks && let Some(snapshot) = restore(store, &stream).await? {
@@ -275,6 +275,73 @@ pub async fn load_all(
         }
     }
     Ok(communities)
+}
+
+/// The stream's index mark, once its index holds this edition's keys
+/// ([`index::EDITION`]): an index an earlier edition filed is first filed
+/// again, through its mark, from the log; or, when the service may not
+/// write (`writes` false), not used at all (`None`: every entry is then
+/// kept in memory).
+async fn index_mark_of_this_edition(
+    store: &dyn EventStore,
+    stream: &str,
+    writes: bool,
+) -> Result<Option<u64>, LedgerError> {
+    let Some(mark) = store.index_mark(stream).await? else {
+        return Ok(None);
+    };
+    let edition = store.read_index(stream, index::EDITION, mark, 0, 1).await?;
+    if edition.total > 0 {
+        return Ok(Some(mark));
+    }
+    if !writes {
+        return Ok(None);
+    }
+    tracing::info!(%stream, mark, "the index was filed by an earlier edition; filing it again");
+    file_again(store, stream, mark).await?;
+    Ok(Some(mark))
+}
+
+/// Files every key of this edition for the stream's events through
+/// `through`, a page of the log at a time (entries already filed are
+/// kept), and the edition's own entry last: a stop half-way leaves an index
+/// that is filed again at the next start-up.
+async fn file_again(store: &dyn EventStore, stream: &str, through: u64) -> Result<(), LedgerError> {
+    let mut pages = Pages::of_stream(store, stream, 0);
+    loop {
+        let page = pages.next_page().await?;
+        let mut entries = Vec::new();
+        let mut last = None;
+        for stored in page.iter().take_while(|stored| stored.revision <= through) {
+            let record = record_of(stored)?;
+            let keys =
+                index::keys_of(&record).map_err(|error| LedgerError::Corrupt(error.to_string()))?;
+            entries.extend(
+                keys.into_iter()
+                    .filter(|key| key != index::EDITION)
+                    .map(|key| IndexEntry {
+                        key,
+                        revision: stored.revision,
+                    }),
+            );
+            last = Some(stored.revision);
+        }
+        let Some(last) = last else { break };
+        for chunk in index::chunks(entries, last, BACKLOG_CHUNK_EVENTS) {
+            store
+                .file_index(stream, chunk.entries, chunk.through)
+                .await?;
+        }
+        if last >= through {
+            break;
+        }
+    }
+    let edition = IndexEntry {
+        key: index::EDITION.to_owned(),
+        revision: 0,
+    };
+    store.file_index(stream, vec![edition], through).await?;
+    Ok(())
 }
 
 /// The community's latest snapshot, if there is one this build can read

@@ -11,6 +11,13 @@
 //!   the command that recorded the event, scoped to its caller (idempotency
 //!   keys belong to the caller who sent them). Hashed, so that no caller's
 //!   name or key can make an index key too long. Serves retries.
+//! - `l…`: lists of things the state lets go of once they are over, newest
+//!   read first: [`LISTINGS`] (every listing published) and
+//!   [`COMPLETED_EXCHANGES`] (every exchange confirmed). Serve listings with
+//!   the withdrawn ones, and the exchanges a gardener may reverse.
+//! - [`EDITION`], filed with each community's first event: the index holds
+//!   every key of this edition. An index without it was filed by an earlier
+//!   edition, and is filed again from the log at start-up.
 //!
 //! Ids and hashes are written in unpadded URL-safe base64 (a UUID in 22
 //! characters): short keys make small index rows, and a filing then
@@ -224,6 +231,14 @@ impl Recent {
     }
 }
 
+/// The list of every listing published: its `ListingPublished` events.
+pub const LISTINGS: &str = "llistings";
+/// The list of every exchange confirmed: its `ExchangeConfirmed` events.
+pub const COMPLETED_EXCHANGES: &str = "lcompleted";
+/// What an index filed with this edition's keys holds (under its
+/// community's first event). Change it with any change to the keys.
+pub const EDITION: &str = "i2";
+
 /// The key of the events that mention entity `id`.
 pub fn entity_key(id: Uuid) -> String {
     compact('e', id.as_bytes())
@@ -269,6 +284,12 @@ pub fn keys(data: &Value, event: &Event, metadata: &Metadata) -> Vec<String> {
         }
     }
     keys.push(command_key(&metadata.actor.id, &metadata.command_id));
+    match event {
+        Event::CommunityCreated(_) => keys.push(EDITION.to_owned()),
+        Event::ListingPublished(_) => keys.push(LISTINGS.to_owned()),
+        Event::ExchangeConfirmed(_) => keys.push(COMPLETED_EXCHANGES.to_owned()),
+        _ => {}
+    }
     keys
 }
 
@@ -385,6 +406,11 @@ mod tests {
         let distinct: BTreeSet<&String> = keys.iter().collect();
         assert_eq!(distinct.len(), keys.len());
         assert!(keys.iter().all(|key| key.len() == 23), "{keys:?}");
+        // Lists and the edition have keys of their own kinds and lengths.
+        for named in [LISTINGS, COMPLETED_EXCHANGES, EDITION] {
+            assert!(keys.iter().all(|key| key[..1] != named[..1]), "{named}");
+            assert_ne!(named.len(), 23);
+        }
         assert_ne!(entity_key(id), entity_key(Uuid::now_v7()));
     }
 

@@ -484,6 +484,52 @@ impl Ledger {
         history::past_items(&*self.store, &handle.recent, &stream, ids, through).await
     }
 
+    /// The listings or exchanges of list `key` ([`index::LISTINGS`],
+    /// [`index::COMPLETED_EXCHANGES`]) as they stand in `view`, newest
+    /// first: each as the state holds it or, once over, as the log has it.
+    /// Those `pick` makes something of, at most `limit`.
+    pub async fn newest_items<T>(
+        &self,
+        community: &CommunitySlug,
+        view: &DurableView,
+        key: &str,
+        limit: usize,
+        mut pick: impl FnMut(&agora_projections::Market, uuid::Uuid) -> Option<T>,
+    ) -> Result<Vec<T>, LedgerError> {
+        const PAGE: u64 = 256;
+        let Some(handle) = self.handle(community) else {
+            return Ok(Vec::new());
+        };
+        let (store, recent, stream) = (&*self.store, &handle.recent, community.stream());
+        let read = |skip: u64, count: u64| {
+            let count = usize::try_from(count).unwrap_or(usize::MAX);
+            history::read_filed(store, recent, &stream, key, view.revision, skip, count)
+        };
+        let mut end = read(0, 0).await?.0;
+        let live = &view.state.market;
+        let mut found = Vec::new();
+        while end > 0 && found.len() < limit {
+            let start = end.saturating_sub(PAGE);
+            let (_, page) = read(start, end - start).await?;
+            end = start;
+            let mut ids = Vec::with_capacity(page.len());
+            for committed in page.iter().rev() {
+                let (event, _) = history::decoded(committed)?;
+                ids.extend(agora_projections::Market::item_of(&event));
+            }
+            let over: Vec<uuid::Uuid> = ids.iter().copied().filter(|&id| !live.holds(id)).collect();
+            let past = history::past_items(store, recent, &stream, &over, view.revision).await?;
+            for id in ids {
+                let market = if live.holds(id) { live } else { &past };
+                found.extend(pick(market, id));
+                if found.len() == limit {
+                    break;
+                }
+            }
+        }
+        Ok(found)
+    }
+
     /// Every event about entity `id` up to revision `through`, oldest first.
     async fn whole_history(
         &self,

@@ -2,7 +2,7 @@
 //! transfers, accounts and statements.
 
 use agora_events::{AccountId, ExchangeId, ListingId, ListingKind, Role, TransferId};
-use agora_projections::{ExchangeStatus, MovementKind};
+use agora_projections::{ExchangeStatus, Listing, Market, MovementKind};
 use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
@@ -19,6 +19,7 @@ use crate::domain::{
     CancelExchange, Canceller, Command, ConfirmExchange, PublishListing, RecordExchange, Rejection,
     ReportListing, ReverseExchange, TakeDownListing, TransferCredits, WithdrawListing,
 };
+use crate::ledger::index;
 
 /// Request bodies and views.
 mod model;
@@ -193,38 +194,52 @@ pub async fn list_listings(
 ) -> Result<Json<Vec<ListingView>>, ApiError> {
     let (view, _) = enter(&state, &caller, &community, Access::Member)?;
     let tag = filter.tag.map(|tag| tag.trim().to_lowercase());
-    let views = view
-        .state
-        .market
-        .listings
-        .values()
-        .rev()
-        .filter(|listing| filter.include_withdrawn || listing.is_open())
-        .filter(|listing| {
-            filter
+    let wanted = |listing: &Listing| {
+        (filter.include_withdrawn || listing.is_open())
+            && filter
                 .kind
                 .is_none_or(|kind| ListingKind::from(kind) == listing.kind)
-        })
-        .filter(|listing| tag.as_ref().is_none_or(|tag| listing.tags.contains(tag)))
-        .take(limit(filter.limit))
-        .map(|listing| ListingView {
-            id: listing.id.0,
-            author: listing.author.0,
-            kind: listing.kind.into(),
-            title: listing.title.clone(),
-            description: listing.description.clone(),
-            tags: listing.tags.clone(),
-            published_at: listing.published_at.to_string(),
-            withdrawn_at: listing.withdrawn_at.map(|at| at.to_string()),
-            reports: listing.reports.len(),
-            taken_down_at: listing.taken_down.as_ref().map(|(at, _)| at.to_string()),
-            taken_down_reason: listing
-                .taken_down
-                .as_ref()
-                .map(|(_, reason)| reason.clone()),
-        })
-        .collect();
+            && tag.as_ref().is_none_or(|tag| listing.tags.contains(tag))
+    };
+    let limit = limit(filter.limit);
+    let views = if filter.include_withdrawn {
+        // Withdrawn and taken-down listings are over: the state let go of
+        // them, the store's list of listings has them all.
+        let pick = |market: &Market, id| {
+            let listing = market.listings.get(&ListingId(id))?;
+            wanted(listing).then(|| listing_view(listing))
+        };
+        state
+            .ledger
+            .newest_items(&community, &view, index::LISTINGS, limit, pick)
+            .await?
+    } else {
+        let open = view.state.market.listings.values().rev();
+        open.filter(|listing| wanted(listing))
+            .take(limit)
+            .map(listing_view)
+            .collect()
+    };
     Ok(Json(views))
+}
+
+fn listing_view(listing: &Listing) -> ListingView {
+    ListingView {
+        id: listing.id.0,
+        author: listing.author.0,
+        kind: listing.kind.into(),
+        title: listing.title.clone(),
+        description: listing.description.clone(),
+        tags: listing.tags.clone(),
+        published_at: listing.published_at.to_string(),
+        withdrawn_at: listing.withdrawn_at.map(|at| at.to_string()),
+        reports: listing.reports.len(),
+        taken_down_at: listing.taken_down.as_ref().map(|(at, _)| at.to_string()),
+        taken_down_reason: listing
+            .taken_down
+            .as_ref()
+            .map(|(_, reason)| reason.clone()),
+    }
 }
 
 /// Record hours of help given (the caller is the provider). No credit

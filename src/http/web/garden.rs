@@ -6,7 +6,7 @@ use agora_events::{
     AdmissionScores, BallotId, BallotKind, BallotOption, Closure, Euros, ExchangeId, ListingId,
     PioneerId, ProjectId, PublicProfile, Role, VotingMethod,
 };
-use agora_projections::{CommunityState, ExchangeStatus};
+use agora_projections::{CommunityState, ExchangeStatus, Market};
 use askama::Template;
 use axum::Form;
 use axum::extract::rejection::FormRejection;
@@ -25,8 +25,8 @@ use crate::domain::{
     AdmitPioneer, CloseBallot, Command, ExcludePioneer, OpenBallot, ReverseExchange, ScoreProject,
     TakeDownListing,
 };
-use crate::http::AppState;
-use crate::ledger::{PersonalData, PersonalKey};
+use crate::http::{ApiError, AppState};
+use crate::ledger::{PersonalData, PersonalKey, index};
 
 /// The seven admission criteria: their field, and their French name.
 const CRITERIA: [(&str, &str); 7] = [
@@ -73,12 +73,22 @@ pub async fn garden(
 ) -> Result<Response, Failure> {
     let visit = Visit::start(&state, &headers, &slug)?;
     visit.require(Role::Gardener)?;
-    Ok(draw(&state, &visit, StatusCode::OK, None, notice(&done)))
+    let completed = reversible_exchanges(&state, &visit).await?;
+    Ok(draw(
+        &state,
+        &visit,
+        &completed,
+        StatusCode::OK,
+        None,
+        notice(&done),
+    ))
 }
 
+/// The page; `completed` lists the exchanges the gardener may reverse.
 fn draw(
     state: &AppState,
     visit: &Visit,
+    completed: &[(ExchangeId, String, String)],
     status: StatusCode,
     alert: Option<Alert>,
     notice: Option<String>,
@@ -109,7 +119,7 @@ fn draw(
             .collect(),
         open_ballots: open_ballots(community),
         reported: reported_listings(state, visit),
-        completed: reversible_exchanges(state, visit),
+        completed: completed.to_vec(),
         members: visit.other_members(state),
     };
     html(status, &page)
@@ -160,22 +170,18 @@ fn reported_listings(state: &AppState, visit: &Visit) -> Vec<(ListingId, String,
 }
 
 /// The latest completed exchanges this gardener may reverse: never one
-/// they took part in.
-fn reversible_exchanges(state: &AppState, visit: &Visit) -> Vec<(ExchangeId, String, String)> {
-    visit
-        .view
-        .state
-        .market
-        .exchanges
-        .values()
-        .rev()
-        .filter(|exchange| matches!(exchange.status, ExchangeStatus::Completed { .. }))
-        .filter(|exchange| {
-            exchange.provider != visit.me
-                && exchange.receiver != agora_events::AccountId::Pioneer(visit.me)
-        })
-        .take(COMPLETED_SHOWN)
-        .map(|exchange| {
+/// they took part in. Completed exchanges are over for the state: the
+/// store's list of them has them.
+async fn reversible_exchanges(
+    state: &AppState,
+    visit: &Visit,
+) -> Result<Vec<(ExchangeId, String, String)>, Failure> {
+    let pick = |market: &Market, id| {
+        let exchange = market.exchanges.get(&ExchangeId(id))?;
+        let reversible = matches!(exchange.status, ExchangeStatus::Completed { .. })
+            && exchange.provider != visit.me
+            && exchange.receiver != agora_events::AccountId::Pioneer(visit.me);
+        reversible.then(|| {
             let said = format!(
                 "{} a aidé {} pendant {} : {} ({})",
                 visit.name_of(state, exchange.provider),
@@ -186,7 +192,20 @@ fn reversible_exchanges(state: &AppState, visit: &Visit) -> Vec<(ExchangeId, Str
             );
             (exchange.id, said, form_key())
         })
-        .collect()
+    };
+    let view = &visit.view;
+    let found = state
+        .ledger
+        .newest_items(
+            &view.state.slug,
+            view,
+            index::COMPLETED_EXCHANGES,
+            COMPLETED_SHOWN,
+            pick,
+        )
+        .await
+        .map_err(ApiError::from)?;
+    Ok(found)
 }
 
 /// Runs a gardener's form: `which` form, posting to `action` under the page.
@@ -204,8 +223,12 @@ async fn gardener_form<F: FormFields>(
         which,
         action,
     };
+    // What a refusal draws again lists the exchanges to reverse too.
+    let visit = Visit::start(state, headers, slug)?;
+    visit.require(Role::Gardener)?;
+    let completed = reversible_exchanges(state, &visit).await?;
     let redraw = |state: &AppState, visit: &Visit, status, alert| {
-        draw(state, visit, status, Some(alert), None)
+        draw(state, visit, &completed, status, Some(alert), None)
     };
     run_form(state, slug, headers, form, target, redraw, command).await
 }
@@ -257,7 +280,8 @@ pub async fn admit(
     let visit = Visit::start(&state, &headers, &slug)?;
     visit.require(Role::Gardener)?;
     let form = checked(&visit, form)?;
-    let refused = |status, alert| draw(&state, &visit, status, Some(alert), None);
+    let completed = reversible_exchanges(&state, &visit).await?;
+    let refused = |status, alert| draw(&state, &visit, &completed, status, Some(alert), None);
     let personal = PersonalData {
         display_name: form.nom.trim().to_owned(),
         email: optional(&form.courriel),
