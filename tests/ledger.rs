@@ -1539,3 +1539,239 @@ async fn a_running_service_checks_its_chains_again_and_moves_the_mark() {
         "the mark follows the head, pass after pass"
     );
 }
+
+mod what_is_over {
+    use super::*;
+    use agora::domain::{
+        ConfirmExchange, PublishListing, RecordExchange, ReverseExchange, WithdrawListing,
+    };
+    use agora::ledger::index;
+    use agora_events::{AccountId, ExchangeId, Hours, ListingId, ListingKind};
+
+    fn exchange_between(
+        exchange_id: ExchangeId,
+        provider: PioneerId,
+        receiver: PioneerId,
+    ) -> [CommandRequest; 2] {
+        let recorded = Command::RecordExchange(RecordExchange {
+            exchange_id,
+            provider,
+            receiver: AccountId::Pioneer(receiver),
+            hours: Hours::whole(1),
+            description: "Coup de main".into(),
+            listing_id: None,
+        });
+        let confirmed = Command::ConfirmExchange(ConfirmExchange {
+            exchange_id,
+            by: receiver,
+        });
+        [
+            request(recorded, None, format!("record {exchange_id}").as_bytes()),
+            request(confirmed, None, format!("confirm {exchange_id}").as_bytes()),
+        ]
+    }
+
+    fn reversal(exchange_id: ExchangeId, digest: &[u8]) -> CommandRequest {
+        let reverse = Command::ReverseExchange(ReverseExchange {
+            exchange_id,
+            reason: "Saisie en double".into(),
+            by: None,
+        });
+        request(reverse, None, digest)
+    }
+
+    /// A community of two members with `count` completed exchanges.
+    async fn with_completed_exchanges(ledger: &Ledger, count: usize) -> Vec<ExchangeId> {
+        ledger.execute(create()).await.unwrap();
+        let (alice, bruno) = (pioneer(), pioneer());
+        ledger.execute(admit(alice, None)).await.unwrap();
+        ledger.execute(admit(bruno, None)).await.unwrap();
+        let mut exchanges = Vec::new();
+        for n in 0..count {
+            let id = ExchangeId(Uuid::now_v7());
+            // Each way in turn, so that no balance nears its limit.
+            let (provider, receiver) = if n % 2 == 0 {
+                (alice, bruno)
+            } else {
+                (bruno, alice)
+            };
+            for step in exchange_between(id, provider, receiver) {
+                ledger.execute(step).await.unwrap();
+            }
+            exchanges.push(id);
+        }
+        exchanges
+    }
+
+    /// The decision state grows with what is open, not with the log: a
+    /// completed exchange leaves it; reversing it afterwards reads it from
+    /// the log, and two reversals sent at once record one.
+    #[tokio::test]
+    async fn completed_exchanges_leave_the_state_and_are_reversed_once() {
+        let ledger = open(Arc::new(MemoryStore::new())).await;
+        let exchanges = with_completed_exchanges(&ledger, 30).await;
+
+        let view = ledger.view(&slug()).unwrap();
+        assert!(view.state.market.exchanges.is_empty());
+        assert_eq!(view.state.market.completed_exchanges, 30);
+        let (first, second) = tokio::join!(
+            ledger.execute(reversal(exchanges[3], b"first")),
+            ledger.execute(reversal(exchanges[3], b"second")),
+        );
+        let refused = match (first, second) {
+            (Ok(_), Err(refused)) | (Err(refused), Ok(_)) => refused,
+            other => panic!("one reversal recorded, one refused: {other:?}"),
+        };
+        assert!(
+            matches!(
+                refused,
+                LedgerError::Rejected(Rejection::ExchangeNotCompleted {
+                    status: "reversed",
+                    ..
+                })
+            ),
+            "{refused:?}"
+        );
+        let view = ledger.view(&slug()).unwrap();
+        assert_eq!(view.state.market.reversals, 1);
+        assert!(view.state.market.exchanges.is_empty());
+        assert_eq!(
+            view.state.market.sum_of_balances(),
+            rust_decimal::Decimal::ZERO
+        );
+    }
+
+    /// Every command of one batch decided against what the commands before
+    /// it left, exchanges over before the batch or during it included.
+    #[tokio::test]
+    async fn a_batch_decides_on_what_its_earlier_commands_ended() {
+        let ledger = open(Arc::new(MemoryStore::new())).await;
+        let exchanges = with_completed_exchanges(&ledger, 3).await;
+        let fresh = ExchangeId(Uuid::now_v7());
+        let view = ledger.view(&slug()).unwrap();
+        let members: Vec<PioneerId> = view.state.pioneers.keys().copied().collect();
+        let [record, confirm] = exchange_between(fresh, members[0], members[1]);
+        let again = request(confirm.command.clone(), None, b"confirm again");
+        // Queued in this order before the writer runs: one batch.
+        let answers = tokio::join!(
+            ledger.execute(reversal(exchanges[0], b"a")),
+            ledger.execute(reversal(exchanges[0], b"b")),
+            ledger.execute(record),
+            ledger.execute(confirm),
+            ledger.execute(again),
+            ledger.execute(reversal(fresh, b"c")),
+            ledger.execute(reversal(fresh, b"d")),
+        );
+        let answers = [
+            answers.0, answers.1, answers.2, answers.3, answers.4, answers.5, answers.6,
+        ];
+
+        let rules: Vec<Option<&str>> = answers
+            .iter()
+            .map(|answer| match answer {
+                Ok(_) => None,
+                Err(LedgerError::Rejected(rejection)) => Some(rejection.rule()),
+                Err(other) => panic!("{other}"),
+            })
+            .collect();
+        assert_eq!(
+            rules,
+            [
+                None,
+                Some("exchange-not-completed"),
+                None,
+                None,
+                Some("exchange-not-pending"),
+                None,
+                Some("exchange-not-completed"),
+            ]
+        );
+        let view = ledger.view(&slug()).unwrap();
+        assert!(view.state.market.exchanges.is_empty());
+        assert_eq!(view.state.market.reversals, 2);
+    }
+
+    /// A store whose index an earlier edition filed (without the lists) is
+    /// filed again at start-up: the lists then hold every event before.
+    #[tokio::test]
+    async fn an_index_of_an_earlier_edition_is_filed_again() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("agora.db");
+        let listing = ListingId(Uuid::now_v7());
+        let exchanges = {
+            let ledger = open(Arc::new(SqliteStore::open(&path).unwrap())).await;
+            let exchanges = with_completed_exchanges(&ledger, 2).await;
+            let view = ledger.view(&slug()).unwrap();
+            let author = *view.state.pioneers.keys().next().unwrap();
+            let publish = Command::PublishListing(PublishListing {
+                listing_id: listing,
+                author,
+                kind: ListingKind::Offer,
+                title: "Menuiserie".into(),
+                description: "Étagères".into(),
+                tags: vec![],
+            });
+            ledger
+                .execute(request(publish, None, b"publish"))
+                .await
+                .unwrap();
+            let withdraw = Command::WithdrawListing(WithdrawListing {
+                listing_id: listing,
+                by: author,
+            });
+            ledger
+                .execute(request(withdraw, None, b"withdraw"))
+                .await
+                .unwrap();
+            ledger.shutdown().await; // files everything
+            exchanges
+        };
+        // What the earlier edition's index held: no lists, no edition.
+        index_sql(
+            &path,
+            &format!(
+                "DELETE FROM event_index WHERE key IN ('{}', '{}', '{}')",
+                index::EDITION,
+                index::LISTINGS,
+                index::COMPLETED_EXCHANGES
+            ),
+        );
+
+        let store = Arc::new(SqliteStore::open(&path).unwrap());
+        let ledger = open(Arc::clone(&store)).await;
+        let view = ledger.view(&slug()).unwrap();
+        let listed = ledger
+            .newest_items(&slug(), &view, index::LISTINGS, 10, |market, id| {
+                let listing = market.listings.get(&ListingId(id))?;
+                Some((listing.id, listing.withdrawn_at.is_some()))
+            })
+            .await
+            .unwrap();
+        let completed = ledger
+            .newest_items(
+                &slug(),
+                &view,
+                index::COMPLETED_EXCHANGES,
+                10,
+                |market, id| {
+                    market
+                        .exchanges
+                        .get(&ExchangeId(id))
+                        .map(|exchange| exchange.id)
+                },
+            )
+            .await
+            .unwrap();
+        let stream = slug().stream();
+        let edition = store
+            .read_index(&stream, index::EDITION, view.revision, 0, 1)
+            .await
+            .unwrap();
+        ledger.shutdown().await;
+
+        assert_eq!(listed, [(listing, true)]);
+        assert_eq!(completed, [exchanges[1], exchanges[0]]);
+        assert_eq!(edition.total, 1, "filed last, once everything else is");
+        assert!(!view.state.market.holds(listing.0));
+    }
+}

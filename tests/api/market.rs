@@ -138,6 +138,24 @@ async fn the_gardener_reverses_a_completed_exchange_with_a_reason() {
     assert_eq!(body["events"][0]["type"], "ExchangeReversed");
     assert!(body["events"][0]["data"]["corrects"].is_string());
     problem(cancel_after, 409, "exchange-not-pending").await;
+    // Over, the exchange is read from the log: a second reversal, or a
+    // confirmation, is refused for what it is.
+    let reversed_again = app
+        .post(
+            &app.path(&format!("/exchanges/{exchange}/reverse")),
+            &operator(),
+            &json!({"reason": "encore"}),
+        )
+        .await;
+    let confirmed_again = app
+        .post(
+            &app.path(&format!("/exchanges/{exchange}/confirm")),
+            &app.pioneer_token(&bruno),
+            &json!({}),
+        )
+        .await;
+    problem(reversed_again, 409, "exchange-not-completed").await;
+    problem(confirmed_again, 409, "exchange-not-pending").await;
     let accounts: Value = app
         .get(&app.path("/accounts"), &operator())
         .await
@@ -261,6 +279,118 @@ async fn listings_are_published_filtered_by_tag_and_withdrawn_by_their_author() 
     problem(not_author, 403, "listing-author-only").await;
     assert_eq!(withdrawn.status(), 200);
     assert_eq!(remaining.len(), 1);
+}
+
+/// A listing that is over (withdrawn, taken down) is no longer held in
+/// memory: the rules about it and the lists that show it read it from the
+/// log, with everything that happened to it.
+#[tokio::test]
+async fn listings_that_are_over_keep_their_rules_and_their_place_in_lists() {
+    let app = spawn_app().await;
+    let [alice, bruno] =
+        <[String; 2]>::try_from(community_with(&app, &["Alice", "Bruno"]).await).unwrap();
+    let publish = |token: String, title: &'static str, tag: &'static str| {
+        let app = &app;
+        async move {
+            let body = json!({"kind": "offer", "title": title, "description": "…", "tags": [tag]});
+            let answer: Value = app
+                .post(&app.path("/market/listings"), &token, &body)
+                .await
+                .json()
+                .await
+                .unwrap();
+            answer["events"][0]["data"]["listing_id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let withdrawn = publish(app.pioneer_token(&alice), "Menuiserie", "bois").await;
+    let taken_down = publish(app.pioneer_token(&bruno), "Vente de montres", "montres").await;
+    let open = publish(app.pioneer_token(&bruno), "Couture", "couture").await;
+    let post = |path: String, token: String, body: Value| {
+        let app = &app;
+        async move { app.post(&app.path(&path), &token, &body).await }
+    };
+    let listing = |id: &str, action: &str| format!("/market/listings/{id}/{action}");
+    let reason = json!({"reason": "Annonce commerciale"});
+    post(
+        listing(&withdrawn, "withdraw"),
+        app.pioneer_token(&alice),
+        json!({}),
+    )
+    .await;
+    post(
+        listing(&taken_down, "reports"),
+        app.pioneer_token(&alice),
+        reason.clone(),
+    )
+    .await;
+    let down = post(
+        listing(&taken_down, "take-down"),
+        operator(),
+        reason.clone(),
+    )
+    .await;
+    assert_eq!(down.status(), 200, "{}", down.text().await.unwrap());
+
+    let again = post(
+        listing(&withdrawn, "withdraw"),
+        app.pioneer_token(&alice),
+        json!({}),
+    )
+    .await;
+    let report = post(
+        listing(&withdrawn, "reports"),
+        app.pioneer_token(&bruno),
+        reason.clone(),
+    )
+    .await;
+    let withdraw_down = post(
+        listing(&taken_down, "withdraw"),
+        app.pioneer_token(&bruno),
+        json!({}),
+    )
+    .await;
+    let exchange = json!({"receiver": account(&bruno), "hours": "1", "description": "Étagère",
+        "listing_id": withdrawn});
+    let on_withdrawn = post("/exchanges".into(), app.pioneer_token(&alice), exchange).await;
+    let read = |path: &'static str| {
+        let app = &app;
+        async move {
+            let listings: Vec<Value> = app
+                .get(&app.path(path), &operator())
+                .await
+                .json()
+                .await
+                .unwrap();
+            listings
+        }
+    };
+    let open_only = read("/market/listings").await;
+    let all = read("/market/listings?include_withdrawn=true").await;
+    let by_tag = read("/market/listings?include_withdrawn=true&tag=bois").await;
+    let latest = read("/market/listings?include_withdrawn=true&limit=1").await;
+
+    problem(again, 409, "listing-withdrawn").await;
+    problem(report, 409, "listing-withdrawn").await;
+    problem(withdraw_down, 409, "listing-taken-down").await;
+    problem(on_withdrawn, 409, "listing-withdrawn").await;
+    let ids = |listings: &[Value]| -> Vec<String> {
+        listings
+            .iter()
+            .map(|listing| listing["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(ids(&open_only), std::slice::from_ref(&open));
+    assert_eq!(ids(&all), [open.clone(), taken_down, withdrawn.clone()]);
+    assert!(all[1]["taken_down_at"].is_string(), "{}", all[1]);
+    assert_eq!(all[1]["taken_down_reason"], "Annonce commerciale");
+    assert_eq!(all[1]["reports"], 1);
+    assert!(all[2]["withdrawn_at"].is_string(), "{}", all[2]);
+    assert_eq!(all[2]["title"], "Menuiserie");
+    assert_eq!(ids(&by_tag), [withdrawn]);
+    assert_eq!(ids(&latest), [open]);
 }
 
 #[tokio::test]

@@ -1174,3 +1174,77 @@ async fn a_form_posted_to_one_instance_shows_on_the_page_the_other_draws() {
         .unwrap();
     assert!(page.contains("Four à pain partagé"), "{page}");
 }
+
+/// The gardener's page lists the latest completed exchanges they may
+/// reverse (read from the store's list, the state holding none), never one
+/// they took part in, and a reversed one no longer.
+#[tokio::test]
+async fn the_gardener_reverses_completed_exchanges_listed_from_the_log() {
+    let app = spawn_app().await;
+    let (alice, bruno) = two_members(&app).await;
+    let clara = app.member_in_good_standing("Clara", 1).await;
+    app.grant_role(&clara, "gardener").await;
+    let exchange = |provider: &str, receiver: &str, description: &str| {
+        let app = &app;
+        let (provider, receiver) = (provider.to_owned(), receiver.to_owned());
+        let description = description.to_owned();
+        async move {
+            let recorded: Value = app
+                .post(
+                    &app.path("/exchanges"),
+                    &app.pioneer_token(&provider),
+                    &serde_json::json!({"receiver": format!("pioneer:{receiver}"), "hours": "1",
+                        "description": description}),
+                )
+                .await
+                .json()
+                .await
+                .unwrap();
+            let id = recorded["events"][0]["data"]["exchange_id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            let confirmed = app
+                .post(
+                    &app.path(&format!("/exchanges/{id}/confirm")),
+                    &app.pioneer_token(&receiver),
+                    &serde_json::json!({}),
+                )
+                .await;
+            assert_eq!(confirmed.status(), 200);
+            id
+        }
+    };
+    let theirs = exchange(&alice, &bruno, "Taille de haies").await;
+    let own = exchange(&clara, &alice, "Cours de cuisine").await;
+    let token = crate::helpers::token(
+        &clara,
+        &[agora_events::Role::Pioneer, agora_events::Role::Gardener],
+    );
+    let gardener = Browser::sign_in(&app, &token).await;
+    let (_, page) = gardener.get(&format!("/c/{COMMUNITY}/jardin")).await;
+    let reverse = |id: &str| format!("/c/{COMMUNITY}/jardin/echanges/{id}/annulation");
+
+    assert!(page.contains(&reverse(&theirs)), "{page}");
+    assert!(page.contains("Taille de haies"), "{page}");
+    assert!(
+        !page.contains(&reverse(&own)),
+        "never one they took part in"
+    );
+    let csrf = field(&page, &reverse(&theirs), "csrf");
+    let key = field(&page, &reverse(&theirs), "cle");
+    let (status, _, _) = gardener
+        .post(
+            &reverse(&theirs),
+            &[
+                ("csrf", &csrf),
+                ("cle", &key),
+                ("raison", "Saisie en double"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, after) = gardener.get(&format!("/c/{COMMUNITY}/jardin")).await;
+    assert!(!after.contains(&reverse(&theirs)), "{after}");
+    assert_eq!(balance(&app, &alice).await, "-1.00");
+}
