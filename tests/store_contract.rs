@@ -417,6 +417,10 @@ async fn the_index_finds_a_streams_events_by_key_in_pages(subject: Subject) {
     );
     let none = store.read_index("s", "nothing", 10, 0, 10).await.unwrap();
     assert_eq!((none.total, none.events.len()), (0, 0));
+    // A page of none still counts them all (a list read newest first
+    // starts there).
+    let counted = store.read_index("s", "k", 10, 0, 0).await.unwrap();
+    assert_eq!((counted.total, counted.events.len()), (2, 0));
     let first = store
         .read_index_first("s", vec!["j".into(), "nothing".into(), "k".into()], 10, 1)
         .await
