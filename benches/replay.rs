@@ -4,13 +4,15 @@
 //! baseline measured in the same run: reading the same rows straight from
 //! SQLite.
 //!
-//! Run: `cargo bench --bench replay -- [--events N] [--store PATH]`; with
-//! `--store`, the log is written there and kept (to profile `agora verify`
-//! or `agora rebuild` on it).
+//! Run: `cargo bench --bench replay -- [--events N] [--exchanges]
+//! [--store PATH]`; with `--store`, the log is written there and kept (to
+//! profile `agora verify` or `agora rebuild` on it).
 //!
 //! The log is made of one community with 200 pioneers and `N` transfers of
 //! time credits between them (balances kept within limits), written
-//! directly to the store as properly chained events.
+//! directly to the store as properly chained events; with `--exchanges`,
+//! `N / 2` exchanges of the marketplace instead, each recorded then
+//! confirmed (two events).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -21,8 +23,9 @@ use agora::ledger::Ledger;
 use agora::store::{EventStore, ExpectedRevision, ProposedEvent, SqliteStore};
 use agora_events::{
     AccountId, Actor, AdmissionScores, College, CommunityCreated, CorrelationId, Event, EventId,
-    Hash, Hours, Metadata, NewEvent, PioneerAdmitted, PioneerId, PublicProfile, RankingWeights,
-    Role, Sealed, Statutes, TimeCreditsTransferred, Timestamp, TransferId,
+    ExchangeConfirmed, ExchangeId, ExchangeRecorded, Hash, Hours, Metadata, NewEvent,
+    PioneerAdmitted, PioneerId, PublicProfile, RankingWeights, Role, Sealed, Statutes,
+    TimeCreditsTransferred, Timestamp, TransferId,
 };
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -71,8 +74,9 @@ fn metadata(n: u64) -> Metadata {
     }
 }
 
-/// The community's events, chained, ready to append.
-fn events(transfers: usize) -> Vec<ProposedEvent> {
+/// The community's events, chained, ready to append: `movements`
+/// transfers, or as many events of exchanges recorded and confirmed.
+fn events(movements: usize, exchanges: bool) -> Vec<ProposedEvent> {
     let mut events: Vec<Event> = vec![
         CommunityCreated {
             slug: "bench".parse().unwrap(),
@@ -128,12 +132,40 @@ fn events(transfers: usize) -> Vec<ProposedEvent> {
     }
     let mut balances = vec![Decimal::ZERO; PIONEERS];
     let hours = Decimal::new(125, 2);
-    for n in 0..transfers {
-        // Ring transfers: each pioneer pays the next, so balances stay small.
+    let steps = if exchanges { movements / 2 } else { movements };
+    for n in 0..steps {
+        // In a ring: each pioneer pays the next, so balances stay small.
         let payer = n % PIONEERS;
         let payee = (n + 1) % PIONEERS;
         balances[payer] -= hours;
         balances[payee] += hours;
+        if exchanges {
+            let exchange_id = ExchangeId(Uuid::now_v7());
+            let (provider, receiver) = (pioneers[payee], AccountId::Pioneer(pioneers[payer]));
+            events.push(
+                ExchangeRecorded {
+                    exchange_id,
+                    provider,
+                    receiver,
+                    hours: Hours::new(hours).unwrap(),
+                    description: "Deux heures de jardinage au potager partagé".into(),
+                    listing_id: None,
+                }
+                .into(),
+            );
+            events.push(
+                ExchangeConfirmed {
+                    exchange_id,
+                    provider: AccountId::Pioneer(provider),
+                    receiver,
+                    hours: Hours::new(hours).unwrap(),
+                    provider_balance_after: Hours::new(balances[payee]).unwrap(),
+                    receiver_balance_after: Hours::new(balances[payer]).unwrap(),
+                }
+                .into(),
+            );
+            continue;
+        }
         events.push(
             TimeCreditsTransferred {
                 transfer_id: TransferId(Uuid::now_v7()),
@@ -172,6 +204,7 @@ fn events(transfers: usize) -> Vec<ProposedEvent> {
 
 fn main() {
     let mut transfers = 200_000;
+    let mut exchanges = false;
     let mut kept: Option<std::path::PathBuf> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -183,6 +216,7 @@ fn main() {
                     .expect("--events N");
             }
             "--store" => kept = Some(args.next().expect("--store PATH").into()),
+            "--exchanges" => exchanges = true,
             _ => {}
         }
     }
@@ -195,7 +229,7 @@ fn main() {
         let path = kept.unwrap_or_else(|| directory.path().join("bench.db"));
         let total = {
             let store = SqliteStore::open(&path).unwrap();
-            let events = events(transfers);
+            let events = events(transfers, exchanges);
             let total = events.len();
             let mut revision: Option<u64> = None;
             for chunk in events.chunks(1_000) {
