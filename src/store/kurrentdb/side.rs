@@ -177,20 +177,16 @@ impl Side {
                 .query_row(params![stream, key, through], |row| row.get(0))?;
             let revisions = transaction
                 .prepare_cached(
+                    // No bound LIMIT: SQLite would prepare the statement
+                    // again at every run. Reading stops at the limit.
                     "SELECT revision FROM event_index
                      WHERE stream = ?1 AND key = ?2 AND revision <= ?3
-                     ORDER BY revision LIMIT ?4 OFFSET ?5",
+                     ORDER BY revision LIMIT -1 OFFSET ?4",
                 )?
-                .query_map(
-                    params![
-                        stream,
-                        key,
-                        through,
-                        limit.min(READ_EVENTS_MAX) as i64,
-                        to_sql_integer(skip)
-                    ],
-                    |row| row.get::<_, i64>(0),
-                )?
+                .query_map(params![stream, key, through, to_sql_integer(skip)], |row| {
+                    row.get::<_, i64>(0)
+                })?
+                .take(limit.min(READ_EVENTS_MAX))
                 .map(|revision| revision.map(|revision| revision as u64))
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             transaction.finish()?;
