@@ -44,19 +44,12 @@ use uuid::Uuid;
 use crate::store::{EventStore, IndexEntry, StoreError};
 
 /// Events kept in memory before their entries are filed in the store.
-///
-/// Each key lands on a page of the index of its own, so a filing rewrites
-/// about one page per entry until it has more entries than the index has
-/// pages: the more events a filing takes, the fewer pages each costs. With
-/// 1,024 the index file's writeback held appends back (p99 36–38 ms at 64
-/// clients); with 16,384, 12–14 ms and more transfers a second, for a few
-/// megabytes of entries in memory (`BENCHMARKS.md`).
-pub const FILE_EVENTS_MIN: u64 = 16_384;
+pub const FILE_EVENTS_MIN: u64 = 1_024;
 
-/// Events whose entries are filed in one transaction: a whole filing.
-pub const FILE_CHUNK_EVENTS: u64 = 16_384;
+/// Events whose entries are filed in one transaction.
+pub const FILE_CHUNK_EVENTS: u64 = 1_024;
 /// Most entries filed in one transaction (a chunk still holds whole events).
-pub const FILE_CHUNK_ENTRIES_MAX: usize = 131_072;
+pub const FILE_CHUNK_ENTRIES_MAX: usize = 65_536;
 
 /// Entries to file together, and the mark they bring the store to.
 #[derive(Debug, Clone, PartialEq, Eq)]
