@@ -1737,6 +1737,26 @@ mod what_is_over {
             ),
         );
 
+        // Inspecting it read-only files nothing, and still lists everything.
+        {
+            let store = Arc::new(SqliteStore::open(&path).unwrap());
+            let inspecting = Ledger::open_read_only(Arc::clone(&store), Arc::new(SystemClock))
+                .await
+                .unwrap();
+            let view = inspecting.view(&slug()).unwrap();
+            let listed = inspecting
+                .newest_items(&slug(), &view, index::LISTINGS, 10, |_, id| Some(id))
+                .await
+                .unwrap();
+            let edition = store
+                .read_index(&slug().stream(), index::EDITION, view.revision, 0, 1)
+                .await
+                .unwrap();
+            inspecting.shutdown().await;
+            assert_eq!(listed, [listing.0]);
+            assert_eq!(edition.total, 0, "read-only: nothing filed");
+        }
+
         let store = Arc::new(SqliteStore::open(&path).unwrap());
         let ledger = open(Arc::clone(&store)).await;
         let view = ledger.view(&slug()).unwrap();
