@@ -63,10 +63,13 @@ pub(super) struct Plan {
     /// its hash.
     pub(super) stored: Vec<(Vec<u8>, Vec<u8>)>,
     pub(super) state: Option<CommunityState>,
-    /// The exchanges and listings over before the batch that its commands
-    /// name, and those the batch's events touch: lent to the state for
-    /// each decision about one the state let go of, then taken back.
+    /// The exchanges and listings the batch's commands name, as they were
+    /// before the batch if they were over, then as the batch's events leave
+    /// them: lent to the state for each decision about one the state let
+    /// go of, then taken back.
     pub(super) past: Market,
+    /// Every exchange or listing the batch's commands name.
+    pub(super) named: Vec<uuid::Uuid>,
     pub(super) head: Hash,
     pub(super) commands: HashMap<CommandKey, PlannedCommand>,
 }
@@ -145,8 +148,10 @@ impl Plan {
             let event_id = EventId(clock.new_id());
             evolve(&mut self.state, &event, event_id, now);
             // What the state lets go of during the batch stays at hand for
-            // the batch's later decisions.
-            self.past.remember(&event, event_id, now);
+            // the batch's later decisions about it.
+            if Market::item_of(&event).is_some_and(|id| self.named.contains(&id)) {
+                self.past.remember(&event, event_id, now);
+            }
             let new = NewEvent {
                 event_id,
                 event,

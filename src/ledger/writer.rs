@@ -459,8 +459,6 @@ impl Writer {
             .collect()
     }
 
-    /// Decides every command of the batch in order, each against the state
-    /// the earlier ones leave.
     /// The exchanges and listings the batch's commands name that the state
     /// let go of (they are over), as the log has them: read from the
     /// store's index, for the decisions about them.
@@ -489,6 +487,8 @@ impl Writer {
         .await
     }
 
+    /// Decides every command of the batch in order, each against the state
+    /// the earlier ones leave.
     fn plan(&self, batch: &[Job], recorded: Vec<Option<RecordedCommand>>, past: Market) -> Plan {
         let now = self.recording_instant();
         let mut plan = Plan {
@@ -498,6 +498,10 @@ impl Writer {
             stored: Vec::new(),
             state: self.current.state.as_deref().cloned(),
             past,
+            named: batch
+                .iter()
+                .filter_map(|job| job.request.command.past_item())
+                .collect(),
             head: self.current.head,
             commands: HashMap::new(),
         };
