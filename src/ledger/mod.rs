@@ -568,10 +568,7 @@ impl Ledger {
         let lines = events
             .iter()
             .map(|committed| {
-                let (event, metadata) = committed
-                    .record
-                    .decode()
-                    .map_err(|error| LedgerError::Corrupt(error.to_string()))?;
+                let (event, metadata) = history::decoded(committed)?;
                 Movement::of(&event)
                     .and_then(|movement| movement.line_for(account, metadata.recorded_at))
                     .ok_or_else(|| {

@@ -447,10 +447,7 @@ impl Writer {
                 let Some(first) = events.first() else {
                     return Ok(None);
                 };
-                let (_, metadata) = first
-                    .record
-                    .decode()
-                    .map_err(|error| LedgerError::Corrupt(error.to_string()))?;
+                let (_, metadata) = history::decoded(first)?;
                 Ok(Some(RecordedCommand {
                     digest: metadata.command_digest,
                     events,
