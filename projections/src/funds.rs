@@ -1,10 +1,12 @@
 //! Funds: what was received, allocated to each project, and spent.
 
+use std::collections::BTreeMap;
+
 use imbl::{OrdMap, Vector};
 
 use agora_events::{
-    AllocationId, Euros, Event, EventId, ExpenseId, ExpenseRecorded, FundsAllocated,
-    FundsCorrected, FundsReceived, FundsRecord, ProjectId, ReceiptId, Timestamp,
+    AllocationId, BudgetLine, BudgetScope, Euros, Event, EventId, ExpenseId, ExpenseRecorded,
+    FundsAllocated, FundsCorrected, FundsReceived, FundsRecord, ProjectId, ReceiptId, Timestamp,
 };
 
 /// An allocation as it stands: `allocated.amount` is its current amount,
@@ -45,6 +47,90 @@ pub struct Funds {
     pub received: Euros,
     pub allocated: Euros,
     pub spent: Euros,
+    /// The forecast budgets in force: the community's and projects'.
+    /// Written as a list of pairs: a scope is no JSON object key.
+    #[serde(with = "pairs")]
+    pub budgets: OrdMap<BudgetScope, Budget>,
+}
+
+/// A map whose keys are not strings, written as a list of `[key, value]`.
+mod pairs {
+    use imbl::OrdMap;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<K, V, S>(map: &OrdMap<K, V>, serializer: S) -> Result<S::Ok, S::Error>
+    where
+        K: Serialize + Ord + Clone,
+        V: Serialize + Clone,
+        S: Serializer,
+    {
+        serializer.collect_seq(map.iter())
+    }
+
+    pub fn deserialize<'de, K, V, D>(deserializer: D) -> Result<OrdMap<K, V>, D::Error>
+    where
+        K: Deserialize<'de> + Ord + Clone,
+        V: Deserialize<'de> + Clone,
+        D: Deserializer<'de>,
+    {
+        Ok(Vec::<(K, V)>::deserialize(deserializer)?
+            .into_iter()
+            .collect())
+    }
+}
+
+/// A forecast budget as it stands, after its latest revision.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Budget {
+    pub lines: Vec<BudgetLine>,
+    pub total: Euros,
+    /// When it was first set, and when last revised.
+    pub first_set_at: Timestamp,
+    pub set_at: Timestamp,
+    /// How many times it was set, the first included.
+    pub versions: u32,
+}
+
+/// A budget beside what was spent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BudgetFigures<'a> {
+    pub budget: &'a Budget,
+    pub lines: Vec<LineFigures<'a>>,
+    /// Spent on the budget's lines.
+    pub spent: Euros,
+    /// Spent in the budget's scope on no line of it.
+    pub unbudgeted: Euros,
+}
+
+impl BudgetFigures<'_> {
+    /// The lines spent beyond their forecast.
+    pub fn over_forecast(&self) -> impl Iterator<Item = &LineFigures<'_>> {
+        self.lines.iter().filter(|line| line.over_forecast())
+    }
+}
+
+/// One line of a budget beside what was booked to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineFigures<'a> {
+    pub line: &'a BudgetLine,
+    pub spent: Euros,
+}
+
+impl LineFigures<'_> {
+    /// Forecast less spent: negative once the line is overspent.
+    pub fn remaining(&self) -> Euros {
+        sub(self.line.forecast, self.spent)
+    }
+
+    pub fn over_forecast(&self) -> bool {
+        self.spent > self.line.forecast
+    }
+}
+
+impl Budget {
+    pub fn line(&self, code: &str) -> Option<&BudgetLine> {
+        self.lines.iter().find(|line| line.code == code)
+    }
 }
 
 impl Funds {
@@ -95,6 +181,17 @@ impl Funds {
                 self.correct(corrected);
                 self.last_recorded.insert(corrected.record.id(), event_id);
                 self.corrections.push_back((at, corrected.clone()));
+            }
+            Event::BudgetSet(set) => {
+                let previous = self.budgets.get(&set.scope);
+                let budget = Budget {
+                    lines: set.lines.clone(),
+                    total: set.total,
+                    first_set_at: previous.map_or(at, |budget| budget.first_set_at),
+                    set_at: at,
+                    versions: previous.map_or(1, |budget| budget.versions + 1),
+                };
+                self.budgets.insert(set.scope, budget);
             }
             Event::AllocationReleased(released) => {
                 self.allocated = sub(self.allocated, released.released);
@@ -167,6 +264,52 @@ impl Funds {
         self.received
             .checked_sub(self.allocated)
             .unwrap_or_default()
+    }
+
+    /// What was spent in `scope`, by the budget line each expense names
+    /// (`None`: expenses that name none), corrections applied: a project's
+    /// expenses for its budget, every expense for the community's.
+    pub fn spent_by_line(&self, scope: BudgetScope) -> BTreeMap<Option<&str>, Euros> {
+        let mut spent: BTreeMap<Option<&str>, Euros> = BTreeMap::new();
+        let expenses = self
+            .allocations
+            .values()
+            .filter(|allocation| match scope {
+                BudgetScope::Community => true,
+                BudgetScope::Project { project_id } => {
+                    allocation.allocated.project_id == project_id
+                }
+            })
+            .flat_map(|allocation| allocation.expenses.iter());
+        for (_, expense) in expenses {
+            let line = spent.entry(expense.budget_line.as_deref()).or_default();
+            *line = add(*line, expense.amount);
+        }
+        spent
+    }
+
+    /// `scope`'s budget beside what was spent, line by line, if it has one.
+    pub fn budget_figures(&self, scope: BudgetScope) -> Option<BudgetFigures<'_>> {
+        let budget = self.budgets.get(&scope)?;
+        let mut spent = self.spent_by_line(scope);
+        let lines: Vec<LineFigures<'_>> = budget
+            .lines
+            .iter()
+            .map(|line| LineFigures {
+                line,
+                spent: spent.remove(&Some(line.code.as_str())).unwrap_or_default(),
+            })
+            .collect();
+        Some(BudgetFigures {
+            budget,
+            spent: lines
+                .iter()
+                .fold(Euros::ZERO, |sum, line| add(sum, line.spent)),
+            lines,
+            unbudgeted: spent
+                .values()
+                .fold(Euros::ZERO, |sum, amount| add(sum, *amount)),
+        })
     }
 
     /// A project's allocations.

@@ -23,7 +23,7 @@ mod register;
 
 pub use ballots::{Ballot, Ballots, Vote};
 pub use community::{Communities, CommunityState};
-pub use funds::{Allocation, Funds};
+pub use funds::{Allocation, Budget, BudgetFigures, Funds, LineFigures};
 pub use market::{
     Exchange, ExchangeStatus, Listing, Market, Movement, MovementKind, StatementLine,
 };

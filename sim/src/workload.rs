@@ -10,16 +10,16 @@ use agora::domain::{
     ChangeProjectStatus, CloseBallot, Command, ConfirmExchange, CorrectFunds, CorrectSharePayment,
     CreateCommunity, ExcludePioneer, ForgetPioneer, LeaveCommunity, OpenBallot, ProposeProject,
     PublishListing, RecordExchange, RecordExpense, RecordReceipt, RecordSharePayment, RedeemShares,
-    ReportListing, ReverseExchange, ScoreProject, SetRoles, SubscribeShares, TakeDownListing,
-    TransferCredits, UpdateProfile, WithdrawListing,
+    ReportListing, ReverseExchange, ScoreProject, SetBudget, SetRoles, SubscribeShares,
+    TakeDownListing, TransferCredits, UpdateProfile, WithdrawListing,
 };
 use agora::ledger::{KeyRing, PersonalData, PersonalKey};
 use agora_events::{
-    AccountId, Actor, AdmissionScores, AllocationId, BallotId, BallotKind, BallotOption, Choice,
-    Closure, College, CommunitySlug, Decision, Euros, ExchangeId, ExpenseId, FundsRecord, Hours,
-    ListingId, ListingKind, PaymentId, PioneerId, ProjectId, ProjectStatus, PublicProfile,
-    RankingWeights, ReceiptId, RedemptionId, RedemptionReason, Role, Statutes, SubscriptionId,
-    Timestamp, TransferId, VotingMethod,
+    AccountId, Actor, AdmissionScores, AllocationId, BallotId, BallotKind, BallotOption,
+    BudgetLine, BudgetScope, Choice, Closure, College, CommunitySlug, Decision, Euros, ExchangeId,
+    ExpenseId, FundsRecord, Hours, ListingId, ListingKind, PaymentId, PioneerId, ProjectId,
+    ProjectStatus, PublicProfile, RankingWeights, ReceiptId, RedemptionId, RedemptionReason, Role,
+    Statutes, SubscriptionId, Timestamp, TransferId, VotingMethod,
 };
 use agora_projections::{CommunityState, ExchangeStatus, Market};
 use rust_decimal::Decimal;
@@ -252,7 +252,7 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
     // Until a few members are in good standing, mostly admissions and
     // what follows them.
     let members = state.pioneers.len();
-    let weights: [u32; 29] = [
+    let weights: [u32; 30] = [
         if members < 6 { 30 } else { 3 }, // admit
         if members < 6 { 20 } else { 3 }, // accept the charter
         1,                                // update a profile
@@ -282,6 +282,7 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
         2,                                // allocate funds
         2,                                // record an expense
         1,                                // correct a receipt, an allocation or an expense
+        1,                                // set or revise a budget
     ];
     let kind = rng.weighted(&weights);
     let (command, actor, new_key) = match kind {
@@ -771,6 +772,41 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
             };
             (command, operator(Role::Treasurer), None)
         }
+        29 => {
+            let scope = if rng.chance(300) {
+                BudgetScope::Community
+            } else {
+                BudgetScope::Project {
+                    project_id: scene.project(rng),
+                }
+            };
+            let mut lines: Vec<BudgetLine> = Vec::new();
+            for _ in 0..rng.between(1, 4) {
+                let code = if rng.chance(30) {
+                    "Web".to_owned()
+                } else {
+                    rng.pick(BUDGET_LINES).copied().unwrap_or("web").to_owned()
+                };
+                if lines.iter().all(|line| line.code != code) || rng.chance(30) {
+                    lines.push(BudgetLine {
+                        label: format!("Poste {code}"),
+                        code,
+                        forecast: amount_of_euros(rng),
+                    });
+                }
+            }
+            let command = Command::SetBudget(SetBudget {
+                scope,
+                lines,
+                reason: "Budget prévisionnel".into(),
+            });
+            let role = if rng.chance(500) {
+                Role::Treasurer
+            } else {
+                Role::Gardener
+            };
+            (command, operator(role), None)
+        }
         _ => {
             let allocations: Vec<_> = state.funds.allocations.values().collect();
             let (allocation_id, project_id) = match rng.pick(&allocations) {
@@ -788,6 +824,7 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
                 payee: "Menuiserie du coin".into(),
                 reference: format!("FAC-{}", rng.below(100_000)),
                 receipt_sha256: None,
+                budget_line: expense_line(rng, state, project_id),
             });
             (command, operator(Role::Treasurer), None)
         }
@@ -796,6 +833,23 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
         command,
         actor,
         new_key,
+    }
+}
+
+/// Budget line codes the workload uses.
+const BUDGET_LINES: &[&str] = &["web", "ateliers", "films", "materiaux", "moyens-humains"];
+
+/// The line an expense names: mostly one of the budget that applies, at
+/// times none, or one of no budget.
+fn expense_line(rng: &mut Rng, state: &CommunityState, project_id: ProjectId) -> Option<String> {
+    let budgets = &state.funds.budgets;
+    let applying = budgets
+        .get(&BudgetScope::Project { project_id })
+        .or_else(|| budgets.get(&BudgetScope::Community));
+    match applying {
+        Some(budget) if rng.chance(900) => rng.pick(&budget.lines).map(|line| line.code.clone()),
+        _ if rng.chance(500) => None,
+        _ => rng.pick(BUDGET_LINES).map(|code| (*code).to_owned()),
     }
 }
 

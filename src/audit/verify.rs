@@ -212,6 +212,23 @@ pub fn invariants(state: &CommunityState) -> Vec<Check> {
         .filter(|allocation| allocation.spent > allocation.allocated.amount)
         .map(|allocation| allocation.allocated.allocation_id.to_string())
         .collect();
+    let misadded: Vec<String> = funds
+        .budgets
+        .iter()
+        .filter(|(_, budget)| {
+            let lines = budget
+                .lines
+                .iter()
+                .try_fold(agora_events::Euros::ZERO, |sum, line| {
+                    sum.checked_add(line.forecast)
+                });
+            lines != Some(budget.total)
+        })
+        .map(|(scope, _)| match scope {
+            agora_events::BudgetScope::Community => "the community's".to_owned(),
+            agora_events::BudgetScope::Project { project_id } => format!("project {project_id}'s"),
+        })
+        .collect();
     vec![
         Check {
             rule: "time-credits-zero-sum",
@@ -253,6 +270,21 @@ pub fn invariants(state: &CommunityState) -> Vec<Check> {
                 format!("overspent allocations: {}", overspent.join(", "))
             },
         },
+        Check {
+            rule: "budget-totals-add-up",
+            holds: misadded.is_empty(),
+            detail: if misadded.is_empty() {
+                format!(
+                    "{} budgets, each total the sum of its lines",
+                    funds.budgets.len()
+                )
+            } else {
+                format!(
+                    "budgets whose total is not the sum of their lines: {}",
+                    misadded.join(", ")
+                )
+            },
+        },
     ]
 }
 
@@ -267,5 +299,52 @@ pub fn same_state(live: &CommunityState, replayed: &CommunityState) -> Check {
         } else {
             "the projections replayed from the log differ from the live ones".into()
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use agora_events::{BudgetLine, BudgetScope, BudgetSet, CommunityCreated, Event, EventId};
+    use agora_projections::CommunityState;
+
+    use super::invariants;
+
+    fn with_budget(total: &str) -> CommunityState {
+        let at = "2026-11-30T10:00:00Z".parse().unwrap();
+        let mut state = None;
+        let created: Event = CommunityCreated {
+            slug: "demo".parse().unwrap(),
+            statutes: crate::demo::statutes(),
+        }
+        .into();
+        CommunityState::evolve(&mut state, &created, EventId(uuid::Uuid::from_u128(1)), at);
+        let line = |code: &str, forecast: &str| BudgetLine {
+            code: code.into(),
+            label: code.into(),
+            forecast: forecast.parse().unwrap(),
+        };
+        let set: Event = BudgetSet {
+            scope: BudgetScope::Community,
+            lines: vec![line("web", "100.00"), line("films", "50.50")],
+            total: total.parse().unwrap(),
+            reason: "AG".into(),
+        }
+        .into();
+        CommunityState::evolve(&mut state, &set, EventId(uuid::Uuid::from_u128(2)), at);
+        state.unwrap()
+    }
+
+    fn budget_check(state: &CommunityState) -> bool {
+        invariants(state)
+            .into_iter()
+            .find(|check| check.rule == "budget-totals-add-up")
+            .unwrap()
+            .holds
+    }
+
+    #[test]
+    fn a_budget_whose_total_is_not_its_lines_sum_is_named() {
+        assert!(budget_check(&with_budget("150.50")));
+        assert!(!budget_check(&with_budget("150.00")));
     }
 }

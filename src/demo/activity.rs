@@ -1,11 +1,11 @@
 //! The demo community's life: hundreds of exchanges and some transfers in
 //! the marketplace, ten scored projects, a ballot that selected one, and
-//! the money received, allocated and spent on it.
+//! the money received, allocated and spent on it against the budgets.
 
 use agora_events::{
-    AccountId, AllocationId, BallotId, BallotKind, BallotOption, Choice, Closure, Decision, Euros,
-    ExchangeId, ExpenseId, Hash, Hours, ListingId, ListingKind, PioneerId, ProjectId, ReceiptId,
-    Role, Timestamp, TransferId, VotingMethod,
+    AccountId, AllocationId, BallotId, BallotKind, BallotOption, BudgetLine, BudgetScope, Choice,
+    Closure, Decision, Euros, ExchangeId, ExpenseId, Hash, Hours, ListingId, ListingKind,
+    PioneerId, ProjectId, ReceiptId, Role, Timestamp, TransferId, VotingMethod,
 };
 use uuid::Uuid;
 
@@ -13,7 +13,7 @@ use super::{Dice, SKILLS, Seeder};
 use crate::domain::{
     AllocateFunds, CancelExchange, Canceller, CastVote, CloseBallot, Command, ConfirmExchange,
     OpenBallot, ProposeProject, PublishListing, RecordExchange, RecordExpense, RecordReceipt,
-    ReverseExchange, ScoreProject, TransferCredits,
+    ReverseExchange, ScoreProject, SetBudget, TransferCredits,
 };
 use crate::ledger::LedgerError;
 
@@ -238,6 +238,41 @@ pub(super) async fn seed(
         });
         seeder.run(Role::Treasurer, &treasurer_id, receive).await?;
     }
+    let budget = |scope, lines: &[(&str, &str, i64)], reason: &str| {
+        Command::SetBudget(SetBudget {
+            scope,
+            lines: lines
+                .iter()
+                .map(|(code, label, cents)| BudgetLine {
+                    code: (*code).into(),
+                    label: (*label).into(),
+                    forecast: euros(*cents),
+                })
+                .collect(),
+            reason: reason.into(),
+        })
+    };
+    let community_budget = budget(
+        BudgetScope::Community,
+        &[
+            (
+                "moyens-humains",
+                "Moyens humains (interne et externe)",
+                10_920_000,
+            ),
+            ("developpement-web", "Développement web", 1_450_000),
+            ("ateliers", "Frais d'organisation d'atelier", 200_000),
+            (
+                "films-communication",
+                "Production de films et communication",
+                1_500_000,
+            ),
+        ],
+        "Budget prévisionnel présenté à l'Appel à Communs",
+    );
+    seeder
+        .run(Role::Treasurer, &treasurer_id, community_budget)
+        .await?;
     let selected = seeder
         .ledger
         .view(&seeder.community)
@@ -257,10 +292,28 @@ pub(super) async fn seed(
             decision: Decision::Ballot { ballot_id },
         });
         seeder.run(Role::Treasurer, &treasurer_id, allocate).await?;
-        for (amount, payee, reference) in [
-            (120_050, "Scierie du Vercors", "FAC-2026-0118"),
-            (64_000, "Quincaillerie Dupuis", "FAC-2026-0131"),
-            (230_000, "Terrassement Rhône-Alpes", "DEV-2026-0042"),
+        let project_budget = budget(
+            BudgetScope::Project { project_id },
+            &[
+                ("materiaux", "Matériaux", 200_000),
+                ("outillage", "Outillage", 50_000),
+                ("terrassement", "Terrassement", 250_000),
+            ],
+            "Budget du projet retenu par le scrutin",
+        );
+        seeder
+            .run(Role::Treasurer, &treasurer_id, project_budget)
+            .await?;
+        // The tools cost more than forecast: the report flags that line.
+        for (amount, payee, reference, line) in [
+            (120_050, "Scierie du Vercors", "FAC-2026-0118", "materiaux"),
+            (64_000, "Quincaillerie Dupuis", "FAC-2026-0131", "outillage"),
+            (
+                230_000,
+                "Terrassement Rhône-Alpes",
+                "DEV-2026-0042",
+                "terrassement",
+            ),
         ] {
             let spend = Command::RecordExpense(RecordExpense {
                 expense_id: ExpenseId(Uuid::now_v7()),
@@ -270,6 +323,7 @@ pub(super) async fn seed(
                 payee: payee.into(),
                 reference: reference.into(),
                 receipt_sha256: Some(Hash::of(reference.as_bytes())),
+                budget_line: Some(line.into()),
             });
             seeder.run(Role::Treasurer, &treasurer_id, spend).await?;
         }

@@ -109,7 +109,7 @@ impl Dice {
     }
 }
 
-fn statutes() -> Statutes {
+pub(crate) fn statutes() -> Statutes {
     let college = |name: &str, vote_weight_percent| College {
         name: name.into(),
         vote_weight_percent,

@@ -4,9 +4,9 @@
 //! allocation.
 
 use agora_events::{
-    AllocationId, AllocationReleased, Decision, Euros, Event, ExpenseId, ExpenseRecorded,
-    FundsAllocated, FundsCorrected, FundsReceived, FundsRecord, Hash, ProjectId, ProjectStatus,
-    ReceiptId,
+    AllocationId, AllocationReleased, BudgetScope, Decision, Euros, Event, ExpenseId,
+    ExpenseRecorded, FundsAllocated, FundsCorrected, FundsReceived, FundsRecord, Hash, ProjectId,
+    ProjectStatus, ReceiptId,
 };
 use agora_projections::CommunityState;
 
@@ -40,6 +40,8 @@ pub struct RecordExpense {
     pub payee: String,
     pub reference: String,
     pub receipt_sha256: Option<Hash>,
+    /// The budget line it is booked to (see [`super::budgets`]).
+    pub budget_line: Option<String>,
 }
 
 /// The treasurer corrects the amount of a receipt, an allocation or an
@@ -157,6 +159,13 @@ pub fn spend(state: &CommunityState, command: &RecordExpense) -> Result<Vec<Even
         .ok_or(Rejection::AllocationNotFound {
             allocation: command.allocation_id,
         })?;
+    super::budgets::expense_line(
+        state,
+        BudgetScope::Project {
+            project_id: command.project_id,
+        },
+        command.budget_line.as_deref(),
+    )?;
     let remaining = allocation.remaining();
     if command.amount > remaining {
         return Err(Rejection::ExpenseExceedsAllocation {
@@ -174,6 +183,7 @@ pub fn spend(state: &CommunityState, command: &RecordExpense) -> Result<Vec<Even
             payee: command.payee.clone(),
             reference: command.reference.clone(),
             receipt_sha256: command.receipt_sha256,
+            budget_line: command.budget_line.clone(),
             allocation_remaining_after: remaining
                 .checked_sub(command.amount)
                 .expect("checked against the remaining allocation"),
@@ -335,6 +345,7 @@ mod tests {
             payee: "Scierie du Vercors".into(),
             reference: "FAC-118".into(),
             receipt_sha256: None,
+            budget_line: None,
         })
     }
 

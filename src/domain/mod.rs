@@ -6,6 +6,7 @@
 //! vocabularies and the dispatch.
 
 mod ballots;
+mod budgets;
 mod community;
 mod funds;
 mod market;
@@ -25,6 +26,7 @@ use agora_events::{Event, Timestamp};
 use agora_projections::CommunityState;
 
 pub use ballots::{CastVote, CloseBallot, OpenBallot};
+pub use budgets::{BUDGET_CODE_CHARS_MAX, BUDGET_LINES_MAX, SetBudget};
 pub use community::{AmendStatutes, CreateCommunity, validate_statutes};
 pub use funds::{AllocateFunds, CorrectFunds, RecordExpense, RecordReceipt};
 pub use market::{
@@ -75,6 +77,7 @@ pub enum Command {
     RecordExpense(RecordExpense),
     CorrectFunds(CorrectFunds),
     CorrectSharePayment(CorrectSharePayment),
+    SetBudget(SetBudget),
 }
 
 impl Command {
@@ -144,5 +147,6 @@ pub fn decide(
         Command::RecordExpense(expense) => funds::spend(state, expense),
         Command::CorrectFunds(correction) => funds::correct(state, correction),
         Command::CorrectSharePayment(correction) => shares::correct_payment(state, correction),
+        Command::SetBudget(budget) => budgets::set(state, budget),
     }
 }

@@ -2,8 +2,8 @@
 //! Each has a stable kebab-case `rule` name that the API returns.
 
 use agora_events::{
-    AccountId, AllocationId, BallotId, Euros, ExchangeId, ExpenseId, Hours, ListingId, PaymentId,
-    PioneerId, ProjectId, ProjectStatus, ReceiptId, Role, SubscriptionId,
+    AccountId, AllocationId, BallotId, BudgetScope, Euros, ExchangeId, ExpenseId, Hours, ListingId,
+    PaymentId, PioneerId, ProjectId, ProjectStatus, ReceiptId, Role, SubscriptionId,
 };
 
 /// What kind of mistake a rejection is, which decides its HTTP status.
@@ -237,6 +237,24 @@ pub enum Rejection {
         amount: Euros,
         remaining: Euros,
     },
+    #[error("{} has no budget", capitalized(scope_name(.scope)))]
+    BudgetNotFound { scope: BudgetScope },
+    #[error("a budget has 1 to {max} lines, not {count}")]
+    BudgetLineCount { count: usize, max: usize },
+    #[error(
+        "budget line code {code:?} is not lowercase letters and digits in words joined by hyphens (at most 40 characters)"
+    )]
+    BudgetLineCode { code: String },
+    #[error("budget line {code} is listed twice")]
+    DuplicateBudgetLine { code: String },
+    #[error("the budget already has exactly these lines: nothing to change")]
+    BudgetUnchanged,
+    #[error("{spent} € were booked to budget line {code}: it cannot be dropped")]
+    BudgetLineInUse { code: String, spent: Euros },
+    #[error("a budget applies ({}): the expense must name one of its lines", scope_name(.scope))]
+    BudgetLineRequired { scope: BudgetScope },
+    #[error("the budget that applies ({}) has no line {code}", scope_name(.scope))]
+    UnknownBudgetLine { code: String, scope: BudgetScope },
     #[error(
         "redeeming would bring capital to {capital_after}, below the floor of {floor} (a quarter of the highest capital, {highest_capital})"
     )]
@@ -245,6 +263,22 @@ pub enum Rejection {
         floor: Euros,
         highest_capital: Euros,
     },
+}
+
+fn capitalized(words: String) -> String {
+    let mut chars = words.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// Whose budget, in words.
+fn scope_name(scope: &BudgetScope) -> String {
+    match scope {
+        BudgetScope::Community => "the community's".to_owned(),
+        BudgetScope::Project { project_id } => format!("project {project_id}'s"),
+    }
 }
 
 impl Rejection {
@@ -332,6 +366,14 @@ impl Rejection {
             Self::AllocationExceedsFunds { .. } => "allocation-within-funds",
             Self::ExpenseExceedsAllocation { .. } => "expense-within-allocation",
             Self::BelowCapitalFloor { .. } => "variable-capital-floor",
+            Self::BudgetNotFound { .. } => "budget-not-found",
+            Self::BudgetLineCount { .. } => "budget-line-count",
+            Self::BudgetLineCode { .. } => "budget-line-code",
+            Self::DuplicateBudgetLine { .. } => "budget-line-unique",
+            Self::BudgetUnchanged => "budget-changes-nothing",
+            Self::BudgetLineInUse { .. } => "budget-line-in-use",
+            Self::BudgetLineRequired { .. } => "budget-line-required",
+            Self::UnknownBudgetLine { .. } => "budget-line-known",
         }
     }
 
@@ -361,6 +403,11 @@ impl Rejection {
             Self::CloseTimeInPast => Some("closes_at"),
             Self::OptionCount { .. } | Self::DuplicateOption { .. } => Some("options"),
             Self::UnknownOption { .. } | Self::ChoiceMethod { .. } => Some("choice"),
+            Self::BudgetLineCount { .. }
+            | Self::BudgetLineCode { .. }
+            | Self::DuplicateBudgetLine { .. }
+            | Self::BudgetLineInUse { .. } => Some("lines"),
+            Self::BudgetLineRequired { .. } | Self::UnknownBudgetLine { .. } => Some("budget_line"),
             _ => None,
         }
     }
@@ -378,7 +425,8 @@ impl Rejection {
             | Self::AllocationNotFound { .. }
             | Self::ReceiptNotFound { .. }
             | Self::PaymentNotFound { .. }
-            | Self::ExpenseNotFound { .. } => RejectionKind::NotFound,
+            | Self::ExpenseNotFound { .. }
+            | Self::BudgetNotFound { .. } => RejectionKind::NotFound,
             Self::NotListingAuthor { .. }
             | Self::NotExchangeReceiver { .. }
             | Self::NotExchangeParty { .. }
@@ -430,7 +478,9 @@ impl Rejection {
             | Self::ExpenseExceedsAllocation { .. }
             | Self::CorrectionChangesNothing { .. }
             | Self::SealedVotesUnreadable { .. }
-            | Self::CorrectionUncovers { .. } => RejectionKind::Conflict,
+            | Self::CorrectionUncovers { .. }
+            | Self::BudgetUnchanged
+            | Self::BudgetLineInUse { .. } => RejectionKind::Conflict,
             _ => RejectionKind::Invalid,
         }
     }

@@ -85,6 +85,11 @@ pub struct ExpenseBody {
     /// SHA-256 of the receipt file, 64 lowercase hex digits.
     #[schema(value_type = Option<crate::http::schema::Sha256>)]
     pub receipt_sha256: Option<Hash>,
+    /// The code of the budget line the expense is booked to: required when
+    /// the project has a budget (one of its lines), or else the community
+    /// has one (one of its lines).
+    #[schema(example = "materiaux")]
+    pub budget_line: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -95,6 +100,7 @@ pub struct ExpenseView {
     pub payee: String,
     pub reference: String,
     pub receipt_sha256: Option<String>,
+    pub budget_line: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -333,6 +339,7 @@ pub async fn record_expense(
         payee: value.payee,
         reference: value.reference,
         receipt_sha256: value.receipt_sha256,
+        budget_line: value.budget_line,
     });
     submit(
         &state,
@@ -404,6 +411,7 @@ pub async fn get_funds(
                         payee: expense.payee.clone(),
                         reference: expense.reference.clone(),
                         receipt_sha256: expense.receipt_sha256.map(|hash| hash.to_string()),
+                        budget_line: expense.budget_line.clone(),
                     })
                     .collect(),
             })

@@ -5,6 +5,7 @@
 
 mod audit;
 mod ballots;
+mod budgets;
 mod caller;
 mod command;
 mod communities;
@@ -114,6 +115,10 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(funds::record_expense))
         .routes(routes!(funds::correct_funds))
         .routes(routes!(funds::get_funds))
+        .routes(routes!(budgets::set_community_budget))
+        .routes(routes!(budgets::get_community_budget))
+        .routes(routes!(budgets::set_project_budget))
+        .routes(routes!(budgets::get_project_budget))
         .routes(routes!(audit::get_log))
         .routes(routes!(audit::get_history))
         .routes(routes!(audit::get_verification))

@@ -294,7 +294,8 @@ impl Writer {
         let (store, stream) = (Arc::clone(&self.store), self.stream.clone());
         self.saving = Some(tokio::spawn(async move {
             let saved = match encode_beside_the_runtime(snapshot).await {
-                Ok(bytes) => store.save_snapshot(&stream, revision, bytes).await,
+                Ok(Ok(bytes)) => store.save_snapshot(&stream, revision, bytes).await,
+                Ok(Err(error)) => Err(StoreError::Unavailable(error)),
                 Err(error) => Err(StoreError::Unavailable(error.to_string())),
             };
             if let Err(error) = saved {
@@ -806,7 +807,9 @@ async fn pause(after: Option<std::time::Duration>) {
 /// A snapshot's bytes, encoded on a blocking thread so that the runtime's
 /// workers keep serving. A single-threaded runtime (the simulator's) has no
 /// worker to spare, and encodes in place: its runs stay reproducible.
-async fn encode_beside_the_runtime(snapshot: Snapshot) -> Result<Vec<u8>, tokio::task::JoinError> {
+async fn encode_beside_the_runtime(
+    snapshot: Snapshot,
+) -> Result<Result<Vec<u8>, String>, tokio::task::JoinError> {
     use tokio::runtime::{Handle, RuntimeFlavor};
     if Handle::current().runtime_flavor() == RuntimeFlavor::CurrentThread {
         return Ok(snapshot.encode());

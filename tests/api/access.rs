@@ -81,6 +81,8 @@ enum Fixture {
     AllocatedProject,
     /// An open ballot `{b}` whose electorate includes everyone.
     Ballot,
+    /// A project `{j}` with a forecast budget.
+    BudgetedProject,
 }
 
 struct Row {
@@ -131,7 +133,10 @@ impl Row {
             _ => app.member_in_good_standing("Target", 4).await,
         };
         let own = app.pioneer_token(&target);
-        let mut values = vec![("{s}", cast.sink.clone())];
+        // `{u}`: a budget line code of this scene's own, so that each
+        // allowed caller's budget changes something.
+        let unique = format!("l{}", uuid::Uuid::new_v4().simple());
+        let mut values = vec![("{s}", cast.sink.clone()), ("{u}", unique)];
         match self.fixture {
             Fixture::Member | Fixture::Newcomer => {}
             Fixture::Owing => {
@@ -168,7 +173,10 @@ impl Row {
                 }
                 values.push(("{x}", exchange));
             }
-            Fixture::Project | Fixture::SelectedProject | Fixture::AllocatedProject => {
+            Fixture::Project
+            | Fixture::SelectedProject
+            | Fixture::AllocatedProject
+            | Fixture::BudgetedProject => {
                 let proposal = app
                     .post(
                         &app.path("/projects"),
@@ -177,7 +185,18 @@ impl Row {
                     )
                     .await;
                 let project = id_of(proposal, "project_id").await;
-                if self.fixture != Fixture::Project {
+                if self.fixture == Fixture::BudgetedProject {
+                    let budget = json!({"lines": [{"code": "web", "label": "Web", "forecast": "10.00"}], "reason": "AG"});
+                    let path = app.path(&format!("/projects/{project}/budget"));
+                    let set = app
+                        .send(Method::PUT, &path, Some(&operator), Some(&budget))
+                        .await;
+                    assert_eq!(set.status(), 200);
+                }
+                if matches!(
+                    self.fixture,
+                    Fixture::SelectedProject | Fixture::AllocatedProject
+                ) {
                     let status = app.path(&format!("/projects/{project}/status"));
                     assert_eq!(
                         app.post(&status, &operator, &json!({"status": "selected"}))
@@ -463,6 +482,33 @@ fn rows() -> Vec<Row> {
         row(Method::GET, "/history/{p}", None, &EVERYONE, Member),
         row(Method::GET, "/verify", None, &EVERYONE, Member),
         row(Method::GET, "/reports/assembly", None, &EVERYONE, Member),
+        // Last: once the community has a budget, expenses name its lines.
+        row(
+            Method::PUT,
+            "/projects/{j}/budget",
+            Some(
+                json!({"lines": [{"code": "{u}", "label": "Web", "forecast": "10.00"}], "reason": "AG"}),
+            ),
+            &[Gardener, Treasurer],
+            Project,
+        ),
+        row(
+            Method::GET,
+            "/projects/{j}/budget",
+            None,
+            &EVERYONE,
+            BudgetedProject,
+        ),
+        row(
+            Method::PUT,
+            "/budget",
+            Some(
+                json!({"lines": [{"code": "{u}", "label": "Web", "forecast": "10.00"}], "reason": "AG"}),
+            ),
+            &[Gardener, Treasurer],
+            Member,
+        ),
+        row(Method::GET, "/budget", None, &EVERYONE, Member),
     ]
 }
 

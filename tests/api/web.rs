@@ -749,7 +749,25 @@ async fn the_treasurer_records_money_in_and_out_and_the_assembly_sees_it() {
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
 
+    // A budget for the project: the expense then names one of its lines.
+    let budget = serde_json::json!({
+        "lines": [{"code": "plants", "label": "Plants et semences", "forecast": "400.00"}],
+        "reason": "AG du 12 mars 2026",
+    });
+    let set = app
+        .send(
+            reqwest::Method::PUT,
+            &app.path(&format!(
+                "/projects/{}/budget",
+                project.rsplit('/').next().unwrap()
+            )),
+            Some(&crate::helpers::operator()),
+            Some(&budget),
+        )
+        .await;
+    assert_eq!(set.status(), 200);
     let (_, page) = treasurer.get(&page_path).await;
+    assert!(page.contains("Ligne budgétaire") && page.contains("Plants et semences"));
     let expense = format!("{page_path}/depense");
     let chosen = page
         .split("name=\"attribution\"")
@@ -758,6 +776,26 @@ async fn the_treasurer_records_money_in_and_out_and_the_assembly_sees_it() {
         .and_then(|rest| rest.split('"').next())
         .unwrap()
         .to_owned();
+    let events = log_length(&app).await;
+    let (status, _, refused) = treasurer
+        .submit(
+            &page,
+            &expense,
+            &[
+                ("attribution", &chosen),
+                ("montant", "450,00"),
+                ("beneficiaire", "Pépinière du Vercors"),
+                ("reference", "FAC-7"),
+                ("ligne", ""),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.contains("choisissez la ligne budgétaire"),
+        "{refused}"
+    );
+    assert_eq!(log_length(&app).await, events);
     let (status, _, _) = treasurer
         .submit(
             &page,
@@ -767,10 +805,16 @@ async fn the_treasurer_records_money_in_and_out_and_the_assembly_sees_it() {
                 ("montant", "450,00"),
                 ("beneficiaire", "Pépinière du Vercors"),
                 ("reference", "FAC-7"),
+                ("ligne", "plants"),
             ],
         )
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = treasurer.get(&page_path).await;
+    assert!(
+        page.contains("Budgets : prévisionnel et réalisé") && page.contains("(dépassement)"),
+        "450 € spent on a 400 € line: {page}"
+    );
 
     let (_, assembly) = member.get(&format!("/c/{COMMUNITY}/assemblee")).await;
     assert!(assembly.contains("Pépinière du Vercors") && assembly.contains("FAC-7"));

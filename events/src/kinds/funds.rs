@@ -53,6 +53,10 @@ pub struct ExpenseRecorded {
     pub receipt_sha256: Option<Hash>,
     /// What remains of the allocation after this expense.
     pub allocation_remaining_after: Euros,
+    /// The line of the forecast budget the expense is booked to, by its
+    /// code; absent when no budget applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_line: Option<String>,
 }
 
 /// The record a correction is about.
@@ -101,4 +105,39 @@ pub struct AllocationReleased {
     pub allocation_id: AllocationId,
     pub project_id: ProjectId,
     pub released: Euros,
+}
+
+/// Whose forecast budget: the community's own, or a project's.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum BudgetScope {
+    Community,
+    Project { project_id: ProjectId },
+}
+
+/// One line of a forecast budget: human means, web development, events…
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetLine {
+    /// The line's code, which expenses name (`moyens-humains`): lowercase
+    /// letters, digits and hyphens.
+    pub code: String,
+    /// What people read (`Moyens humains (interne et externe)`).
+    pub label: String,
+    pub forecast: Euros,
+}
+
+/// The treasurer or the gardener set a forecast budget, or revised it: the
+/// lines replace the previous ones from this event on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetSet {
+    pub scope: BudgetScope,
+    pub lines: Vec<BudgetLine>,
+    /// The sum of the lines' forecasts.
+    pub total: Euros,
+    /// Why it was set or revised, e.g. the decision that adopted it.
+    pub reason: String,
 }

@@ -184,6 +184,7 @@ vocabulary! {
     ExpenseRecorded => 1,
     FundsCorrected => 1,
     AllocationReleased => 1,
+    BudgetSet => 1,
 }
 
 /// The version this code writes for `event_type`, if it knows the type.

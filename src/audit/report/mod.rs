@@ -11,8 +11,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use agora_events::{
-    AccountId, AllocationId, Decision, Euros, Event, EventId, FundsRecord, Hash, Hours, Metadata,
-    ProjectId, Timestamp,
+    AccountId, AllocationId, BudgetScope, Decision, Euros, Event, EventId, FundsRecord, Hash,
+    Hours, Metadata, ProjectId, Timestamp,
 };
 use agora_projections::CommunityState;
 use rust_decimal::Decimal;
@@ -108,6 +108,36 @@ pub struct FundsSection {
     pub projects: Vec<ProjectFunds>,
 }
 
+/// One line of a forecast budget against what was booked to it, at the
+/// period's end.
+#[derive(Debug, Clone, Serialize)]
+pub struct BudgetReportLine {
+    pub code: String,
+    pub label: String,
+    pub forecast: Euros,
+    pub spent: Euros,
+    /// Negative once overspent.
+    pub remaining: Euros,
+    pub over_forecast: bool,
+}
+
+/// A forecast budget (the community's or a project's) against actual
+/// spending since the beginning, at the period's end.
+#[derive(Debug, Clone, Serialize)]
+pub struct BudgetReport {
+    /// `community`, or the project's id.
+    pub scope: String,
+    /// The community's name, or the project's title.
+    pub title: String,
+    pub forecast: Euros,
+    pub spent: Euros,
+    /// Spent in the budget's scope on none of its lines.
+    pub unbudgeted: Euros,
+    pub lines: Vec<BudgetReportLine>,
+    /// Codes of the lines spent beyond their forecast.
+    pub over_forecast: Vec<String>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct TimeCreditsSection {
     pub volume: Hours,
@@ -139,6 +169,8 @@ pub struct AssemblyReport {
     pub ballots_closed: usize,
     pub ballots: Vec<BallotLine>,
     pub funds: FundsSection,
+    /// The budgets in force at the period's end, the community's first.
+    pub budgets: Vec<BudgetReport>,
     pub time_credits: TimeCreditsSection,
     pub chain: ChainSection,
 }
@@ -519,6 +551,7 @@ fn assemble(
     };
     AssemblyReport {
         community: end.slug.to_string(),
+        budgets: budgets(end),
         name: end.statutes.name.clone(),
         from,
         to,
@@ -541,4 +574,49 @@ fn assemble(
             events_in_period: in_period.len() as u64,
         },
     }
+}
+
+/// Every budget in force at the end, the community's first (its key sorts
+/// first), with its figures.
+fn budgets(end: &CommunityState) -> Vec<BudgetReport> {
+    end.funds
+        .budgets
+        .keys()
+        .filter_map(|scope| {
+            let figures = end.funds.budget_figures(*scope)?;
+            let (scope, title) = match scope {
+                BudgetScope::Community => ("community".to_owned(), end.statutes.name.clone()),
+                BudgetScope::Project { project_id } => (
+                    project_id.to_string(),
+                    end.projects
+                        .get(*project_id)
+                        .map(|project| project.title.clone())
+                        .unwrap_or_default(),
+                ),
+            };
+            Some(BudgetReport {
+                scope,
+                title,
+                forecast: figures.budget.total,
+                spent: figures.spent,
+                unbudgeted: figures.unbudgeted,
+                over_forecast: figures
+                    .over_forecast()
+                    .map(|line| line.line.code.clone())
+                    .collect(),
+                lines: figures
+                    .lines
+                    .iter()
+                    .map(|line| BudgetReportLine {
+                        code: line.line.code.clone(),
+                        label: line.line.label.clone(),
+                        forecast: line.line.forecast,
+                        spent: line.spent,
+                        remaining: line.remaining(),
+                        over_forecast: line.over_forecast(),
+                    })
+                    .collect(),
+            })
+        })
+        .collect()
 }

@@ -114,6 +114,29 @@ impl AssemblyReport {
                 ]);
             }
         }
+        for budget in &self.budgets {
+            let mut money = |name: &str, code: &str, label: &str, amount: agora_events::Euros| {
+                let reference = format!("{}:{code}", budget.scope);
+                let label = format!("{} — {label}", budget.title);
+                row(["budgets", name, "", &reference, &label, &amount.to_string()]);
+            };
+            for line in &budget.lines {
+                money("forecast", &line.code, &line.label, line.forecast);
+                money("spent", &line.code, &line.label, line.spent);
+            }
+            money("unbudgeted", "", "hors budget", budget.unbudgeted);
+            for code in &budget.over_forecast {
+                let reference = format!("{}:{code}", budget.scope);
+                row([
+                    "budgets",
+                    "over_forecast",
+                    "",
+                    &reference,
+                    &budget.title,
+                    "true",
+                ]);
+            }
+        }
         for ballot in &self.ballots {
             let winner = ballot.winner.clone().unwrap_or_else(|| "aucun".into());
             row([
@@ -258,6 +281,47 @@ impl AssemblyReport {
             );
             money_rows(&mut html, "Affectations (décision)", &project.allocations);
             money_rows(&mut html, "Dépenses (fournisseur)", &project.expenses);
+        }
+        if !self.budgets.is_empty() {
+            html.push_str("<h2>Budgets prévisionnels et réalisés</h2>\n");
+        }
+        for budget in &self.budgets {
+            let whose = if budget.scope == "community" {
+                format!(
+                    "Budget prévisionnel de la communauté : {}",
+                    escape(&budget.title)
+                )
+            } else {
+                format!("Budget prévisionnel du projet : {}", escape(&budget.title))
+            };
+            let _ = write!(
+                html,
+                "<table data-budget=\"{scope}\">\n<caption>{whose}</caption>\n                 <tr><th>Poste</th><th>Prévisionnel (€)</th><th>Réalisé (€)</th><th>Reste (€)</th><th></th></tr>\n",
+                scope = escape(&budget.scope),
+            );
+            for line in &budget.lines {
+                let flag = if line.over_forecast {
+                    "<td class=\"depassement\"><strong>dépassement</strong></td>"
+                } else {
+                    "<td></td>"
+                };
+                let _ = writeln!(
+                    html,
+                    "<tr data-line=\"{}\"><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>{flag}</tr>",
+                    escape(&line.code),
+                    escape(&line.label),
+                    french::euros(line.forecast),
+                    french::euros(line.spent),
+                    french::euros(line.remaining),
+                );
+            }
+            let _ = writeln!(
+                html,
+                "<tr><th>Total</th><td class=\"n\">{}</td><td class=\"n\">{}</td><td></td><td></td></tr>\n                 <tr><th>Dépenses hors budget</th><td></td><td class=\"n\">{}</td><td></td><td></td></tr>\n</table>",
+                french::euros(budget.forecast),
+                french::euros(budget.spent),
+                french::euros(budget.unbudgeted),
+            );
         }
         table(
             &mut html,

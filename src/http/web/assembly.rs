@@ -116,6 +116,9 @@ fn check_words(rule: &str) -> &'static str {
         }
         "allocations-within-receipts" => "Les fonds attribués ne dépassent pas les fonds reçus",
         "expenses-within-allocations" => "Aucune dépense ne dépasse son attribution",
+        "budget-totals-add-up" => {
+            "Le total de chaque budget prévisionnel est la somme de ses lignes"
+        }
         _ => "Une vérification des chiffres",
     }
 }

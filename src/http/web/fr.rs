@@ -57,6 +57,20 @@ pub fn refusal(rule: &str) -> String {
         "allocation-not-found" => "Cette attribution n'existe pas.",
         "allocation-within-funds" => "Il n'y a pas assez de fonds non attribués pour cela.",
         "expense-within-allocation" => "Cette dépense dépasse ce qui reste de l'attribution.",
+        "budget-line-required" => {
+            "Un budget prévisionnel s'applique : choisissez la ligne budgétaire de cette dépense."
+        }
+        "budget-line-known" => "Cette ligne n'est pas au budget prévisionnel qui s'applique.",
+        "budget-line-code" => {
+            "Le code d'une ligne budgétaire s'écrit en minuscules, chiffres et tirets (ex. : moyens-humains)."
+        }
+        "budget-line-count" => "Un budget compte de 1 à 50 lignes.",
+        "budget-line-unique" => "Chaque ligne du budget n'apparaît qu'une fois.",
+        "budget-line-in-use" => {
+            "Des dépenses sont imputées sur cette ligne : elle ne peut pas être retirée du budget."
+        }
+        "budget-changes-nothing" => "Le budget a déjà exactement ces lignes.",
+        "budget-not-found" => "Aucun budget prévisionnel n'est enregistré ici.",
         "decision-selects-project" => {
             "Ce scrutin n'a pas retenu ce projet : il ne peut pas décider de cette attribution."
         }

@@ -2,8 +2,8 @@
 //! projects and expenses, with the share register and the capital.
 
 use agora_events::{
-    AllocationId, BallotId, Decision, Euros, ExpenseId, PaymentId, PioneerId, ProjectId,
-    ProjectStatus, ReceiptId, Role,
+    AllocationId, BallotId, BudgetScope, Decision, Euros, ExpenseId, PaymentId, PioneerId,
+    ProjectId, ProjectStatus, ReceiptId, Role,
 };
 use agora_projections::{CommunityState, ShareRegister};
 use askama::Template;
@@ -33,7 +33,33 @@ struct Treasury {
     projects: Vec<Choice>,
     ballots: Vec<Choice>,
     allocations: Vec<Choice>,
+    /// The lines an expense may name, by budget.
+    budget_lines: Vec<BudgetGroup>,
+    budgets: Vec<BudgetTable>,
     register: Vec<RegisterRow>,
+}
+
+/// The lines of one budget, for the expense form.
+struct BudgetGroup {
+    label: String,
+    lines: Vec<Choice>,
+}
+
+/// One budget against what was spent.
+struct BudgetTable {
+    title: String,
+    rows: Vec<BudgetRow>,
+    forecast: String,
+    spent: String,
+    unbudgeted: String,
+}
+
+struct BudgetRow {
+    label: String,
+    forecast: String,
+    spent: String,
+    remaining: String,
+    over_forecast: bool,
 }
 
 struct Keys {
@@ -100,6 +126,8 @@ fn draw(
         projects: allocatable_projects(community),
         ballots: deciding_ballots(community),
         allocations: open_allocations(community),
+        budget_lines: budget_lines(community),
+        budgets: budget_tables(community),
         register: register_rows(register, &holders),
     };
     html(status, &page)
@@ -198,6 +226,69 @@ fn open_allocations(community: &CommunityState) -> Vec<Choice> {
                     .map_or("un projet", |project| project.title.as_str()),
                 fr::euros(allocation.remaining())
             ),
+        })
+        .collect()
+}
+
+/// Whose budget, for people.
+fn budget_title(community: &CommunityState, scope: BudgetScope) -> String {
+    match scope {
+        BudgetScope::Community => "Budget de la communauté".to_owned(),
+        BudgetScope::Project { project_id } => format!(
+            "Budget du projet « {} »",
+            community
+                .projects
+                .get(project_id)
+                .map_or("?", |project| project.title.as_str())
+        ),
+    }
+}
+
+/// The lines of every budget in force, for the expense form's select.
+fn budget_lines(community: &CommunityState) -> Vec<BudgetGroup> {
+    community
+        .funds
+        .budgets
+        .iter()
+        .map(|(scope, budget)| BudgetGroup {
+            label: budget_title(community, *scope),
+            lines: budget
+                .lines
+                .iter()
+                .map(|line| Choice {
+                    id: line.code.clone(),
+                    label: line.label.clone(),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Every budget in force against what was spent, line by line.
+fn budget_tables(community: &CommunityState) -> Vec<BudgetTable> {
+    community
+        .funds
+        .budgets
+        .keys()
+        .filter_map(|scope| {
+            let figures = community.funds.budget_figures(*scope)?;
+            Some(BudgetTable {
+                title: budget_title(community, *scope),
+                rows: figures
+                    .lines
+                    .iter()
+                    .map(|line| BudgetRow {
+                        label: line.line.label.clone(),
+                        forecast: fr::euros(line.line.forecast),
+                        spent: fr::euros(line.spent),
+                        remaining: fr::euros(line.remaining()),
+                        over_forecast: line.over_forecast(),
+                    })
+                    .collect(),
+                forecast: fr::euros(figures.budget.total),
+                spent: fr::euros(figures.spent),
+                unbudgeted: fr::euros(figures.unbudgeted),
+            })
         })
         .collect()
 }
@@ -375,6 +466,9 @@ pub struct ExpenseForm {
     montant: String,
     beneficiaire: String,
     reference: String,
+    /// The budget line's code; empty when none applies.
+    #[serde(default)]
+    ligne: String,
 }
 
 impl FormFields for ExpenseForm {
@@ -390,6 +484,7 @@ impl FormFields for ExpenseForm {
             &self.montant,
             &self.beneficiaire,
             &self.reference,
+            &self.ligne,
         )
     }
 }
@@ -422,6 +517,9 @@ pub async fn record_expense(
             payee: form.beneficiaire.trim().to_owned(),
             reference: form.reference.trim().to_owned(),
             receipt_sha256: None,
+            budget_line: Some(form.ligne.trim())
+                .filter(|line| !line.is_empty())
+                .map(str::to_owned),
         }))
     })
     .await
