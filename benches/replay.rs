@@ -100,6 +100,7 @@ fn events(movements: usize, exchanges: bool) -> Vec<ProposedEvent> {
                 charter_version: "1".into(),
                 project_credit_floor: None,
                 project_credit_ceiling: None,
+                admission_score_min: None,
             },
         }
         .into(),

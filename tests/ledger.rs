@@ -49,6 +49,7 @@ fn statutes() -> Statutes {
         charter_version: "v1".into(),
         project_credit_floor: None,
         project_credit_ceiling: None,
+        admission_score_min: None,
     }
 }
 

@@ -54,6 +54,7 @@ fn statutes(floor: i32, ceiling: i32) -> Statutes {
         charter_version: CHARTER.into(),
         project_credit_floor: None,
         project_credit_ceiling: None,
+        admission_score_min: None,
     }
 }
 

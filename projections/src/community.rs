@@ -11,6 +11,7 @@ use agora_events::{
     AccountId, CommunitySlug, Event, EventId, PioneerId, Recorded, Statutes, Timestamp,
 };
 
+use crate::applications::Applications;
 use crate::ballots::Ballots;
 use crate::funds::Funds;
 use crate::market::Market;
@@ -33,6 +34,8 @@ pub struct CommunityState {
     pub projects: Projects,
     pub ballots: Ballots,
     pub funds: Funds,
+    /// Applications to join: the pending ones, for decisions.
+    pub applications: Applications,
     /// What the state keeps of what is over; a snapshot is always of a
     /// state kept for decisions.
     #[serde(skip)]
@@ -57,6 +60,7 @@ impl CommunityState {
             projects,
             ballots: Ballots::default(),
             funds: Funds::default(),
+            applications: Applications::default(),
             retention: Retention::Decisions,
         }
     }
@@ -125,6 +129,7 @@ impl CommunityState {
         self.projects.evolve(event, at);
         self.ballots.evolve(event, at, self.retention);
         self.funds.evolve(event, event_id, at);
+        self.applications.evolve(event, at, self.retention);
     }
 }
 

@@ -6,6 +6,8 @@
 //! after a transfer). Rules live in the service's `domain`, which decides
 //! events against these projections. Pure: no IO, no async, no clock.
 
+/// Applications to join.
+mod applications;
 /// Ballots, their votes and results.
 mod ballots;
 /// One community: statutes, members, register, market, projects, ballots, funds.
@@ -21,6 +23,7 @@ mod projects;
 /// The share register and the cooperative's capital.
 mod register;
 
+pub use applications::{Application, ApplicationStatus, Applications};
 pub use ballots::{Ballot, Ballots, Vote};
 pub use community::{Communities, CommunityState};
 pub use funds::{Allocation, Budget, BudgetFigures, Funds, LineFigures};

@@ -62,6 +62,7 @@ pub fn statutes(rng: &mut Rng, name: &str) -> Statutes {
         charter_version: CHARTER.into(),
         project_credit_floor: None,
         project_credit_ceiling: None,
+        admission_score_min: None,
     }
 }
 

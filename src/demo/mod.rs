@@ -136,6 +136,7 @@ pub(crate) fn statutes() -> Statutes {
         charter_version: CHARTER.into(),
         project_credit_floor: None,
         project_credit_ceiling: None,
+        admission_score_min: None,
     }
 }
 

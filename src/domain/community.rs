@@ -6,6 +6,7 @@ use agora_events::{CommunityCreated, CommunitySlug, Event, Hours, Statutes, Stat
 use agora_projections::CommunityState;
 
 use super::Rejection;
+use super::pioneers::ADMISSION_TOTAL_MAX;
 use super::text::{LONG_TEXT_CHARS_MAX, NAME_CHARS_MAX, SHORT_TEXT_CHARS_MAX, line, paragraph};
 
 /// Most colleges a community may have (each weighs at least 10%).
@@ -32,6 +33,11 @@ pub struct AmendStatutes {
 /// (for pioneers, and for projects where the statutes set them),
 /// ranking weights summing to 100%, a charter version.
 pub fn validate_statutes(statutes: &Statutes) -> Result<(), Rejection> {
+    if let Some(min) = statutes.admission_score_min
+        && min > ADMISSION_TOTAL_MAX
+    {
+        return Err(Rejection::AdmissionMinimumOutOfRange { min });
+    }
     line("statutes.name", &statutes.name, NAME_CHARS_MAX)?;
     line(
         "statutes.charter_version",

@@ -50,6 +50,7 @@ pub fn statutes() -> Statutes {
         charter_version: CHARTER.into(),
         project_credit_floor: None,
         project_credit_ceiling: None,
+        admission_score_min: None,
     }
 }
 

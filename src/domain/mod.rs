@@ -5,6 +5,7 @@
 //! without IO. One file per area; this one holds the command and rejection
 //! vocabularies and the dispatch.
 
+mod applications;
 mod ballots;
 mod budgets;
 mod community;
@@ -25,6 +26,9 @@ mod given;
 use agora_events::{Event, Timestamp};
 use agora_projections::CommunityState;
 
+pub use applications::{
+    AdmitApplication, DeclineApplication, ScoreApplication, SubmitApplication, WithdrawApplication,
+};
 pub use ballots::{CastVote, CloseBallot, OpenBallot};
 pub use budgets::{BUDGET_CODE_CHARS_MAX, BUDGET_LINES_MAX, SetBudget};
 pub use community::{AmendStatutes, CreateCommunity, validate_statutes};
@@ -78,6 +82,11 @@ pub enum Command {
     CorrectFunds(CorrectFunds),
     CorrectSharePayment(CorrectSharePayment),
     SetBudget(SetBudget),
+    SubmitApplication(SubmitApplication),
+    ScoreApplication(ScoreApplication),
+    AdmitApplication(AdmitApplication),
+    DeclineApplication(DeclineApplication),
+    WithdrawApplication(WithdrawApplication),
 }
 
 impl Command {
@@ -148,5 +157,10 @@ pub fn decide(
         Command::CorrectFunds(correction) => funds::correct(state, correction),
         Command::CorrectSharePayment(correction) => shares::correct_payment(state, correction),
         Command::SetBudget(budget) => budgets::set(state, budget),
+        Command::SubmitApplication(submit) => applications::submit(state, submit),
+        Command::ScoreApplication(score) => applications::score(state, score),
+        Command::AdmitApplication(admit) => applications::admit(state, admit),
+        Command::DeclineApplication(decline) => applications::decline(state, decline),
+        Command::WithdrawApplication(withdraw) => applications::withdraw(state, withdraw),
     }
 }

@@ -13,6 +13,8 @@ use super::text::{LONG_TEXT_CHARS_MAX, SHORT_TEXT_CHARS_MAX, line, paragraph};
 
 /// Highest admission score on each criterion.
 pub const ADMISSION_SCORE_MAX: u8 = 5;
+/// Highest total of the seven admission scores.
+pub const ADMISSION_TOTAL_MAX: u8 = 7 * ADMISSION_SCORE_MAX;
 /// Most skills on a profile.
 pub const SKILLS_MAX: usize = 30;
 
@@ -82,7 +84,7 @@ pub(super) fn member(state: &CommunityState, id: PioneerId) -> Result<&Pioneer, 
     Ok(pioneer)
 }
 
-fn validate_profile(profile: &PublicProfile) -> Result<(), Rejection> {
+pub(super) fn validate_profile(profile: &PublicProfile) -> Result<(), Rejection> {
     if profile.skills.len() > SKILLS_MAX {
         return Err(Rejection::TooManyItems {
             field: "profile.skills",
@@ -98,7 +100,7 @@ fn validate_profile(profile: &PublicProfile) -> Result<(), Rejection> {
     Ok(())
 }
 
-fn validate_scores(scores: &AdmissionScores) -> Result<(), Rejection> {
+pub(super) fn validate_scores(scores: &AdmissionScores) -> Result<(), Rejection> {
     let criteria = [
         ("scale_of_impact", scores.scale_of_impact),
         ("degree_of_information", scores.degree_of_information),
@@ -118,6 +120,23 @@ fn validate_scores(scores: &AdmissionScores) -> Result<(), Rejection> {
 }
 
 pub fn admit(state: &CommunityState, command: &AdmitPioneer) -> Result<Vec<Event>, Rejection> {
+    if state.applications.pending(command.pioneer_id).is_some() {
+        return Err(Rejection::ApplicationPending {
+            applicant: command.pioneer_id,
+        });
+    }
+    let admitted = admission(state, command)?;
+    validate_profile(&command.profile)?;
+    Ok(vec![admitted.into()])
+}
+
+/// The rules of every admission, direct or from an application: a new id,
+/// a college of the statutes, scores in range that reach the statutes'
+/// minimum total.
+pub(super) fn admission(
+    state: &CommunityState,
+    command: &AdmitPioneer,
+) -> Result<PioneerAdmitted, Rejection> {
     if state.pioneer(command.pioneer_id).is_some() {
         return Err(Rejection::PioneerExists {
             pioneer: command.pioneer_id,
@@ -134,17 +153,19 @@ pub fn admit(state: &CommunityState, command: &AdmitPioneer) -> Result<Vec<Event
         });
     }
     validate_scores(&command.scores)?;
-    validate_profile(&command.profile)?;
-    Ok(vec![
-        PioneerAdmitted {
-            pioneer_id: command.pioneer_id,
-            college: command.college.clone(),
-            scores: command.scores,
-            profile: command.profile.clone(),
-            personal: command.personal.clone(),
-        }
-        .into(),
-    ])
+    let total = command.scores.total();
+    if let Some(min) = state.statutes.admission_score_min
+        && total < min
+    {
+        return Err(Rejection::AdmissionScoreBelowMinimum { total, min });
+    }
+    Ok(PioneerAdmitted {
+        pioneer_id: command.pioneer_id,
+        college: command.college.clone(),
+        scores: command.scores,
+        profile: command.profile.clone(),
+        personal: command.personal.clone(),
+    })
 }
 
 pub fn accept_charter(
@@ -243,8 +264,13 @@ pub fn forget(state: &CommunityState, command: &ForgetPioneer) -> Result<Vec<Eve
 
 pub fn set_roles(state: &CommunityState, command: &SetRoles) -> Result<Vec<Event>, Rejection> {
     let pioneer = member(state, command.pioneer_id)?;
-    if command.roles.contains(&Role::System) {
-        return Err(Rejection::RoleNotGrantable { role: Role::System });
+    // Nobody holds `system`; a candidate is not a member yet.
+    if let Some(&role) = command
+        .roles
+        .iter()
+        .find(|role| matches!(role, Role::System | Role::Candidate))
+    {
+        return Err(Rejection::RoleNotGrantable { role });
     }
     // `pioneer` comes with membership; it is never granted or revoked.
     let wanted: BTreeSet<Role> = command
@@ -424,7 +450,16 @@ mod tests {
     }
 
     #[test]
-    fn the_system_role_is_never_granted() {
+    fn the_system_and_candidate_roles_are_never_granted() {
+        let candidate = [Role::Candidate].into_iter().collect();
+        given(&community_of_three())
+            .when(Command::SetRoles(SetRoles {
+                pioneer_id: ALICE,
+                roles: candidate,
+            }))
+            .then_err(Rejection::RoleNotGrantable {
+                role: Role::Candidate,
+            });
         let roles = [Role::System].into_iter().collect();
         given(&[founded(), admitted(ALICE, "founders")])
             .when(set_roles(ALICE, roles))

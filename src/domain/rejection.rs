@@ -237,6 +237,18 @@ pub enum Rejection {
         amount: Euros,
         remaining: Euros,
     },
+    #[error("there is no pending application from {applicant}")]
+    ApplicationNotFound { applicant: PioneerId },
+    #[error("{applicant} already has an application pending")]
+    ApplicationPending { applicant: PioneerId },
+    #[error(
+        "application {applicant} is not scored yet: score it, or give the scores with the admission"
+    )]
+    ApplicationNotScored { applicant: PioneerId },
+    #[error("the admission scores total {total}, below the statutes' minimum of {min}")]
+    AdmissionScoreBelowMinimum { total: u8, min: u8 },
+    #[error("the minimum admission total {min} is beyond 35 (seven criteria scored 0 to 5)")]
+    AdmissionMinimumOutOfRange { min: u8 },
     #[error("{} has no budget", capitalized(scope_name(.scope)))]
     BudgetNotFound { scope: BudgetScope },
     #[error("a budget has 1 to {max} lines, not {count}")]
@@ -366,6 +378,11 @@ impl Rejection {
             Self::AllocationExceedsFunds { .. } => "allocation-within-funds",
             Self::ExpenseExceedsAllocation { .. } => "expense-within-allocation",
             Self::BelowCapitalFloor { .. } => "variable-capital-floor",
+            Self::ApplicationNotFound { .. } => "application-not-found",
+            Self::ApplicationPending { .. } => "application-pending",
+            Self::ApplicationNotScored { .. } => "application-not-scored",
+            Self::AdmissionScoreBelowMinimum { .. } => "admission-score-minimum",
+            Self::AdmissionMinimumOutOfRange { .. } => "admission-minimum-range",
             Self::BudgetNotFound { .. } => "budget-not-found",
             Self::BudgetLineCount { .. } => "budget-line-count",
             Self::BudgetLineCode { .. } => "budget-line-code",
@@ -426,7 +443,8 @@ impl Rejection {
             | Self::ReceiptNotFound { .. }
             | Self::PaymentNotFound { .. }
             | Self::ExpenseNotFound { .. }
-            | Self::BudgetNotFound { .. } => RejectionKind::NotFound,
+            | Self::BudgetNotFound { .. }
+            | Self::ApplicationNotFound { .. } => RejectionKind::NotFound,
             Self::NotListingAuthor { .. }
             | Self::NotExchangeReceiver { .. }
             | Self::NotExchangeParty { .. }
@@ -480,7 +498,10 @@ impl Rejection {
             | Self::SealedVotesUnreadable { .. }
             | Self::CorrectionUncovers { .. }
             | Self::BudgetUnchanged
-            | Self::BudgetLineInUse { .. } => RejectionKind::Conflict,
+            | Self::BudgetLineInUse { .. }
+            | Self::ApplicationPending { .. }
+            | Self::ApplicationNotScored { .. }
+            | Self::AdmissionScoreBelowMinimum { .. } => RejectionKind::Conflict,
             _ => RejectionKind::Invalid,
         }
     }

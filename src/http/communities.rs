@@ -97,6 +97,11 @@ pub struct StatutesDto {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<crate::http::schema::Amount>, example = "500.00")]
     pub project_credit_ceiling: Option<Hours>,
+    /// The lowest total of the seven admission scores (each 0–5, so 0–35)
+    /// a candidate must reach to be admitted; default none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 35, example = 14)]
+    pub admission_score_min: Option<u8>,
 }
 
 impl From<StatutesDto> for Statutes {
@@ -123,6 +128,7 @@ impl From<StatutesDto> for Statutes {
             charter_version: dto.charter_version,
             project_credit_floor: dto.project_credit_floor,
             project_credit_ceiling: dto.project_credit_ceiling,
+            admission_score_min: dto.admission_score_min,
         }
     }
 }
@@ -151,6 +157,7 @@ impl From<&Statutes> for StatutesDto {
             charter_version: statutes.charter_version.clone(),
             project_credit_floor: statutes.project_credit_floor,
             project_credit_ceiling: statutes.project_credit_ceiling,
+            admission_score_min: statutes.admission_score_min,
         }
     }
 }

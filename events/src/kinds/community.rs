@@ -31,6 +31,10 @@ pub struct Statutes {
     /// Highest balance a project's account may reach; no limit when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project_credit_ceiling: Option<Hours>,
+    /// The lowest total of the seven admission scores (0–35) a candidate
+    /// must reach to be admitted; none when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admission_score_min: Option<u8>,
 }
 
 impl Statutes {

@@ -53,6 +53,10 @@ pub enum Role {
     Auditor,
     Admin,
     System,
+    /// Someone applying to join, not yet a member: their token lets them
+    /// submit, follow and withdraw their own application, nothing else.
+    /// Never granted.
+    Candidate,
 }
 
 /// The gardener admitted a candidate into a college.
@@ -119,4 +123,62 @@ pub struct RoleGranted {
 pub struct RoleRevoked {
     pub pioneer_id: PioneerId,
     pub role: Role,
+}
+
+/// Someone who is not yet a member applied to join: who they are (sealed
+/// with a key of their own, as a pioneer's), the citizen solution they
+/// carry, and what they show everyone. Their id becomes their pioneer id
+/// if they are admitted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicationSubmitted {
+    pub applicant: PioneerId,
+    /// Their project, in their words.
+    pub project: String,
+    pub profile: PublicProfile,
+    pub personal: Sealed,
+}
+
+/// The gardener scored an application on the seven admission criteria
+/// (again, if it was scored before).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicationScored {
+    pub applicant: PioneerId,
+    pub scores: AdmissionScores,
+    /// The sum of the seven scores, 0–35.
+    pub total: u8,
+}
+
+/// The gardener declined an application, with the reason. The applicant's
+/// personal-data key is destroyed: the decision stays, who they are goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicationDeclined {
+    pub applicant: PioneerId,
+    pub reason: String,
+}
+
+/// The applicant withdrew their application; their key is destroyed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicationWithdrawn {
+    pub applicant: PioneerId,
+}
+
+impl AdmissionScores {
+    /// The sum of the seven criteria.
+    pub fn total(&self) -> u8 {
+        [
+            self.scale_of_impact,
+            self.degree_of_information,
+            self.connections_produced,
+            self.care_for_the_living,
+            self.poetic_radiance,
+            self.social_innovation,
+            self.engagement,
+        ]
+        .into_iter()
+        .fold(0u8, u8::saturating_add)
+    }
 }

@@ -50,7 +50,7 @@ impl RoleName {
             Role::Treasurer => Some(Self::Treasurer),
             Role::Auditor => Some(Self::Auditor),
             Role::Admin => Some(Self::Admin),
-            Role::System => None,
+            Role::System | Role::Candidate => None,
         }
     }
 }
