@@ -145,6 +145,8 @@ pub enum RoleArg {
     Treasurer,
     Auditor,
     Admin,
+    /// Someone applying to join, with their id as the subject.
+    Candidate,
 }
 
 impl From<RoleArg> for Role {
@@ -155,6 +157,7 @@ impl From<RoleArg> for Role {
             RoleArg::Treasurer => Self::Treasurer,
             RoleArg::Auditor => Self::Auditor,
             RoleArg::Admin => Self::Admin,
+            RoleArg::Candidate => Self::Candidate,
         }
     }
 }

@@ -9,7 +9,7 @@ use agora::domain::tally::tally;
 use agora::ledger::{DurableView, Ledger, LedgerError, index};
 use agora::store::{KeyStore, MemoryStore, Pages, READ_EVENTS_MAX, StoredEvent};
 use agora_events::{CommunitySlug, Event};
-use agora_projections::CommunityState;
+use agora_projections::{ApplicationStatus, CommunityState};
 use uuid::Uuid;
 
 /// A rule found broken.
@@ -337,9 +337,12 @@ pub fn tallies_recompute(state: &CommunityState) -> Checked {
 }
 
 /// No forgotten pioneer's key is left in the ledger's memory, nor, when
-/// `store_too`, in the store.
+/// `store_too`, in the store; nor the key of an application declined or
+/// withdrawn (from `history`, which keeps decided applications) whose
+/// applicant has not applied again nor become a member.
 pub async fn forgotten_unreadable(
     state: &CommunityState,
+    history: Option<&CommunityState>,
     ledger: &Ledger,
     store: &MemoryStore,
     store_too: bool,
@@ -368,6 +371,35 @@ pub async fn forgotten_unreadable(
                 format!(
                     "pioneer {} was forgotten, yet the store keeps their key",
                     pioneer.id
+                )
+            },
+        )?;
+    }
+    let decided = history
+        .into_iter()
+        .flat_map(|history| history.applications.by_applicant.values())
+        .filter(|application| {
+            matches!(
+                application.status,
+                ApplicationStatus::Declined { .. } | ApplicationStatus::Withdrawn { .. }
+            )
+        });
+    for application in decided {
+        let applicant = application.applicant;
+        ensure(
+            ledger
+                .keys()
+                .open(applicant, &application.personal)
+                .is_none(),
+            "decided-application-unreadable",
+            || format!("application {applicant} was declined or withdrawn, yet its data opens"),
+        )?;
+        ensure(
+            !kept.contains(&applicant.0),
+            "decided-application-key-destroyed",
+            || {
+                format!(
+                    "application {applicant} was declined or withdrawn, yet the store keeps its key"
                 )
             },
         )?;

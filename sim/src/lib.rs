@@ -738,7 +738,14 @@ impl Simulation {
             if let Some(history) = follower.history() {
                 invariants::tallies_recompute(history)?;
             }
-            invariants::forgotten_unreadable(&view.state, &self.ledger, store, restarted).await?;
+            invariants::forgotten_unreadable(
+                &view.state,
+                follower.history(),
+                &self.ledger,
+                store,
+                restarted,
+            )
+            .await?;
         }
         self.restart_dead_others().await?;
         for community in self.communities.clone() {
@@ -812,7 +819,8 @@ impl Simulation {
                 .expect("the first instance's check follows every community");
             follower.replay_equals_live(&view)?;
             invariants::limits_hold(&view.state)?;
-            invariants::forgotten_unreadable(&view.state, ledger, store, false).await?;
+            invariants::forgotten_unreadable(&view.state, follower.history(), ledger, store, false)
+                .await?;
         }
         Ok(())
     }

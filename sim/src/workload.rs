@@ -6,12 +6,13 @@
 use std::collections::BTreeSet;
 
 use agora::domain::{
-    AcceptCharter, AdmitPioneer, AllocateFunds, AmendStatutes, CancelExchange, Canceller, CastVote,
-    ChangeProjectStatus, CloseBallot, Command, ConfirmExchange, CorrectFunds, CorrectSharePayment,
-    CreateCommunity, ExcludePioneer, ForgetPioneer, LeaveCommunity, OpenBallot, ProposeProject,
-    PublishListing, RecordExchange, RecordExpense, RecordReceipt, RecordSharePayment, RedeemShares,
-    ReportListing, ReverseExchange, ScoreProject, SetBudget, SetRoles, SubscribeShares,
-    TakeDownListing, TransferCredits, UpdateProfile, WithdrawListing,
+    AcceptCharter, AdmitApplication, AdmitPioneer, AllocateFunds, AmendStatutes, CancelExchange,
+    Canceller, CastVote, ChangeProjectStatus, CloseBallot, Command, ConfirmExchange, CorrectFunds,
+    CorrectSharePayment, CreateCommunity, DeclineApplication, ExcludePioneer, ForgetPioneer,
+    LeaveCommunity, OpenBallot, ProposeProject, PublishListing, RecordExchange, RecordExpense,
+    RecordReceipt, RecordSharePayment, RedeemShares, ReportListing, ReverseExchange,
+    ScoreApplication, ScoreProject, SetBudget, SetRoles, SubmitApplication, SubscribeShares,
+    TakeDownListing, TransferCredits, UpdateProfile, WithdrawApplication, WithdrawListing,
 };
 use agora::ledger::{KeyRing, PersonalData, PersonalKey};
 use agora_events::{
@@ -253,7 +254,7 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
     // Until a few members are in good standing, mostly admissions and
     // what follows them.
     let members = state.pioneers.len();
-    let weights: [u32; 30] = [
+    let weights: [u32; 35] = [
         if members < 6 { 30 } else { 3 }, // admit
         if members < 6 { 20 } else { 3 }, // accept the charter
         1,                                // update a profile
@@ -284,6 +285,11 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
         2,                                // record an expense
         1,                                // correct a receipt, an allocation or an expense
         1,                                // set or revise a budget
+        2,                                // apply to join
+        1,                                // score an application
+        1,                                // admit an application
+        1,                                // decline an application
+        1,                                // withdraw an application
     ];
     let kind = rng.weighted(&weights);
     let (command, actor, new_key) = match kind {
@@ -808,6 +814,64 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
             };
             (command, operator(role), None)
         }
+        30 => {
+            // A candidate of their own, at times one who applied before.
+            let id = match rng.pick(&applicants(state)) {
+                Some(&known) if rng.chance(200) => known,
+                _ => PioneerId(new_uuid(rng)),
+            };
+            let key = PersonalKey::from_bytes(rng.bytes());
+            let command = Command::SubmitApplication(SubmitApplication {
+                applicant: id,
+                project: "Une recyclerie de quartier".into(),
+                profile: PublicProfile {
+                    skills: vec!["réemploi".into()],
+                    territory: Some("Chambéry".into()),
+                },
+                personal: personal(rng, id, &key),
+            });
+            let actor = if rng.chance(700) {
+                Actor {
+                    id: id.to_string(),
+                    role: Role::Candidate,
+                }
+            } else {
+                operator(Role::Gardener)
+            };
+            (command, actor, Some((id, key)))
+        }
+        31 => {
+            let command = Command::ScoreApplication(ScoreApplication {
+                applicant: applicant(rng, state),
+                scores: scores(rng),
+            });
+            (command, operator(Role::Gardener), None)
+        }
+        32 => {
+            let college = ["fondateurs", "beneficiaires", "inconnu"][rng.weighted(&[5, 5, 1])];
+            let command = Command::AdmitApplication(AdmitApplication {
+                applicant: applicant(rng, state),
+                college: college.into(),
+                scores: rng.chance(500).then(|| scores(rng)),
+            });
+            (command, operator(Role::Gardener), None)
+        }
+        33 => {
+            let command = Command::DeclineApplication(DeclineApplication {
+                applicant: applicant(rng, state),
+                reason: "Hors du champ de la coopérative".into(),
+            });
+            (command, operator(Role::Gardener), None)
+        }
+        34 => {
+            let id = applicant(rng, state);
+            let command = Command::WithdrawApplication(WithdrawApplication { applicant: id });
+            let actor = Actor {
+                id: id.to_string(),
+                role: Role::Candidate,
+            };
+            (command, actor, None)
+        }
         _ => {
             let allocations: Vec<_> = state.funds.allocations.values().collect();
             let (allocation_id, project_id) = match rng.pick(&allocations) {
@@ -834,6 +898,25 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
         command,
         actor,
         new_key,
+    }
+}
+
+/// The applicants with an application pending.
+fn applicants(state: &CommunityState) -> Vec<PioneerId> {
+    state
+        .applications
+        .by_applicant
+        .values()
+        .filter(|application| application.is_pending())
+        .map(|application| application.applicant)
+        .collect()
+}
+
+/// A pending applicant, mostly; at times an id with no application.
+fn applicant(rng: &mut Rng, state: &CommunityState) -> PioneerId {
+    match rng.pick(&applicants(state)) {
+        Some(&id) if rng.chance(900) => id,
+        _ => PioneerId(new_uuid(rng)),
     }
 }
 

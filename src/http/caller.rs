@@ -75,6 +75,12 @@ pub enum Access<'a> {
     SelfOnly(PioneerId),
     /// The pioneer themself, or one of these roles.
     SelfOr(PioneerId, &'a [Role]),
+    /// The applicant themself (their candidate token, or their pioneer
+    /// token once admitted), or one of these roles.
+    ApplicantOr(PioneerId, &'a [Role]),
+    /// Someone applying to join with their own candidate token, who is not
+    /// a pioneer of the community; or one of these roles, on their behalf.
+    CandidateOr(&'a [Role]),
 }
 
 /// Roles from the most to the least powerful, to name the role an actor
@@ -120,6 +126,16 @@ impl Caller {
         self.pioneer_id() == Some(id)
             && self.claims.roles.contains(&Role::Pioneer)
             && view.is_some_and(|view| view.state.pioneer(id).is_some())
+    }
+
+    /// Whether the caller applies as a candidate: their token says so, its
+    /// subject is an id a pioneer could have, and no pioneer of the
+    /// community has it.
+    pub fn is_candidate(&self, view: Option<&DurableView>) -> bool {
+        self.claims.roles.contains(&Role::Candidate)
+            && self
+                .pioneer_id()
+                .is_some_and(|id| view.is_none_or(|view| view.state.pioneer(id).is_none()))
     }
 
     /// Refuses a token scoped to another community.
@@ -172,6 +188,30 @@ impl Caller {
                 rule: "self-only",
                 detail: "a pioneer acts only as themself".into(),
             }),
+            // Their candidate token still reads their application once they
+            // are admitted.
+            Access::ApplicantOr(id, _)
+                if self.claims.roles.contains(&Role::Candidate)
+                    && self.pioneer_id() == Some(id) =>
+            {
+                Ok(actor(Role::Candidate))
+            }
+            Access::ApplicantOr(id, _) if is_self(id) => Ok(actor(Role::Pioneer)),
+            Access::ApplicantOr(_, allowed) => {
+                first_of(allowed)
+                    .map(actor)
+                    .ok_or_else(|| ApiError::Forbidden {
+                        rule: "applicant-or-role-required",
+                        detail: format!(
+                            "only the applicant themself or one of the roles {} may do this",
+                            names(allowed)
+                        ),
+                    })
+            }
+            Access::CandidateOr(_) if self.is_candidate(view) => Ok(actor(Role::Candidate)),
+            Access::CandidateOr(allowed) => first_of(allowed)
+                .map(actor)
+                .ok_or_else(|| role_required(allowed)),
             Access::SelfOr(id, _) if is_self(id) => Ok(actor(Role::Pioneer)),
             Access::SelfOr(_, allowed) => {
                 first_of(allowed)

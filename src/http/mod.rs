@@ -3,6 +3,7 @@
 //! socket) and the OpenAPI document. Every error is a problem document;
 //! bodies and time are bounded.
 
+mod applications;
 mod audit;
 mod ballots;
 mod budgets;
@@ -83,6 +84,13 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(pioneers::exclude_pioneer))
         .routes(routes!(pioneers::forget_pioneer))
         .routes(routes!(pioneers::set_roles))
+        .routes(routes!(applications::submit_application))
+        .routes(routes!(applications::list_applications))
+        .routes(routes!(applications::get_application))
+        .routes(routes!(applications::score_application))
+        .routes(routes!(applications::admit_application))
+        .routes(routes!(applications::decline_application))
+        .routes(routes!(applications::withdraw_application))
         .routes(routes!(shares::subscribe_shares))
         .routes(routes!(shares::record_share_payment))
         .routes(routes!(shares::redeem_shares))

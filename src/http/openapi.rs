@@ -106,12 +106,13 @@ fn close(schema: &mut RefOr<Schema>) {
     tags(
         (name = "operations", description = "Probes"),
         (name = "communities", description = "Communities and statutes"),
+        (name = "applications", description = "Applications to join: submitted by candidates, decided by the gardener"),
         (name = "pioneers", description = "Membership, charter, profile, roles"),
         (name = "shares", description = "Capital: subscriptions, payments, redemptions"),
         (name = "market", description = "Listings, exchanges, transfers and time-credit accounts"),
         (name = "projects", description = "Projects, scores and the ranking"),
         (name = "ballots", description = "Ballots, votes and tallies"),
-        (name = "funds", description = "Receipts, allocations and expenses"),
+        (name = "funds", description = "Receipts, allocations, expenses and forecast budgets"),
         (name = "audit", description = "The log, histories, verification, the assembly report"),
     )
 )]

@@ -469,6 +469,26 @@ impl Ledger {
         Ok(last)
     }
 
+    /// `applicant`'s latest application as the log has it up to revision
+    /// `through`, decided or not (the state keeps pending ones only).
+    pub async fn application_of(
+        &self,
+        community: &CommunitySlug,
+        applicant: PioneerId,
+        through: u64,
+    ) -> Result<Option<agora_projections::Application>, LedgerError> {
+        let mut applications = agora_projections::Applications::default();
+        for committed in self.whole_history(community, applicant.0, through).await? {
+            let (event, metadata) = history::decoded(&committed)?;
+            applications.evolve(
+                &event,
+                metadata.recorded_at,
+                agora_projections::Retention::History,
+            );
+        }
+        Ok(applications.get(applicant).cloned())
+    }
+
     /// The exchanges and listings `ids` as the log has them up to revision
     /// `through`, closed ones included, which the state no longer holds.
     pub async fn past_items(
@@ -872,8 +892,10 @@ impl Ledger {
 
 /// Keys that must not outlive a restart: those of forgotten pioneers (the
 /// service stopped between recording the erasure and destroying the key),
-/// of closed ballots (their closing revealed them), and those of no pioneer
-/// or ballot at all (an admission or an opening that was never recorded).
+/// of closed ballots (their closing revealed them), of applications
+/// declined or withdrawn, and those of no pioneer, pending application or
+/// ballot at all (an admission, an application or an opening that was
+/// never recorded).
 ///
 /// On a `shared` store the last kind stays: another instance keeps a new
 /// pioneer's or ballot's key just before it records the admission or the
@@ -893,10 +915,13 @@ async fn remove_stale_keys(
             .iter()
             .find_map(|state| state.ballots.get(agora_events::BallotId(holder.0)));
         let open_ballot = ballot.is_some_and(|ballot| ballot.is_open());
+        let applying = states
+            .iter()
+            .any(|state| state.applications.pending(holder).is_some());
         if shared && pioneer.is_none() && ballot.is_none() {
             continue;
         }
-        if !open_ballot && pioneer.is_none_or(|pioneer| pioneer.forgotten) {
+        if !open_ballot && !applying && pioneer.is_none_or(|pioneer| pioneer.forgotten) {
             tracing::info!(pioneer = %holder, "destroying a key that must not exist");
             keys.destroy(holder).await?;
         }

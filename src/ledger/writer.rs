@@ -41,6 +41,10 @@ pub struct WriterState {
     pub writes_beside_the_log: bool,
     /// The revision of the snapshot the state was loaded from, if any.
     pub snapshot_revision: Option<u64>,
+    /// Owners of personal-data keys that events folded since the writer
+    /// last looked say are to be destroyed (a pioneer forgotten, an
+    /// application declined or withdrawn), by this instance or another.
+    pub keys_to_destroy: Vec<PioneerId>,
 }
 
 impl WriterState {
@@ -58,6 +62,7 @@ impl WriterState {
             recent: Arc::new(std::sync::RwLock::new(Recent::new(mark))),
             writes_beside_the_log: true,
             snapshot_revision: None,
+            keys_to_destroy: Vec::new(),
         }
     }
 
@@ -127,6 +132,7 @@ impl WriterState {
         let mut state = self.state.take().map(Arc::unwrap_or_clone);
         evolve(&mut state, event, event_id, recorded_at);
         self.state = state.map(Arc::new);
+        self.keys_to_destroy.extend(key_destroyed_by(event));
         self.revision = Some(revision);
         self.head = hash;
         self.last_recorded_at = Some(recorded_at);
@@ -170,6 +176,9 @@ impl Writer {
         current: WriterState,
         views: watch::Sender<Option<Arc<DurableView>>>,
     ) -> Self {
+        let mut current = current;
+        // What the loaded log said to destroy, start-up has destroyed.
+        current.keys_to_destroy.clear();
         Self {
             filing: None,
             saving: None,
@@ -666,16 +675,16 @@ impl Writer {
                     );
                 }
             }
-            // Keys of pioneers forgotten in the batch go before the state
-            // that says so is published: nobody reads them after that.
+            // Keys of pioneers forgotten, and of applications declined or
+            // withdrawn, in the batch go before the state that says so is
+            // published: nobody reads them after that.
             let forgotten = plan
                 .events
                 .iter()
-                .filter_map(|(new, _)| match &new.event {
-                    Event::PioneerForgotten(forgotten) => Some(forgotten.pioneer_id),
-                    _ => None,
-                })
+                .filter_map(|(new, _)| key_destroyed_by(&new.event))
+                .filter(|&owner| !keeps_a_key(self.current.state.as_deref(), owner))
                 .collect();
+            self.current.keys_to_destroy.clear();
             self.destroy_keys(forgotten).await;
             self.publish();
         }
@@ -709,14 +718,18 @@ impl Writer {
     /// before anyone reads the new state.
     async fn catch_up(&mut self) -> Result<(), LedgerError> {
         let caught_up = history::catch_up(&*self.store, &self.stream, &mut self.current).await;
-        self.destroy_keys(self.forgotten_with_keys()).await;
+        let mut destroyed = std::mem::take(&mut self.current.keys_to_destroy);
+        destroyed.extend(self.forgotten_with_keys());
+        destroyed.retain(|&owner| !keeps_a_key(self.current.state.as_deref(), owner));
+        self.destroy_keys(destroyed).await;
         let fetched = self.fetch_keys().await;
         self.publish();
         caught_up.and(fetched)
     }
 
     /// Brings from the store the keys this instance lacks: those of pioneers
-    /// admitted, and of sealed ballots opened, by another instance. A vote
+    /// admitted, of applications submitted, and of sealed ballots opened,
+    /// by another instance. A vote
     /// is never decided here without its ballot's key: the state that holds
     /// the ballot is only published once the key is in hand.
     async fn fetch_keys(&self) -> Result<(), LedgerError> {
@@ -734,7 +747,13 @@ impl Writer {
             .values()
             .filter(|ballot| ballot.is_open() && ballot.opened.sealed)
             .map(|ballot| PioneerId(ballot.opened.ballot_id.0));
-        for owner in pioneers.chain(ballots) {
+        let applicants = state
+            .applications
+            .by_applicant
+            .values()
+            .filter(|application| application.is_pending())
+            .map(|application| application.applicant);
+        for owner in pioneers.chain(ballots).chain(applicants) {
             if self.keys.key_of(owner).is_none() && !self.keys.fetch(owner).await? {
                 tracing::warn!(community = %self.slug, %owner, "no key is kept for this pioneer or ballot");
             }
@@ -794,6 +813,29 @@ impl Writer {
     fn publish(&self) {
         self.views.send_replace(self.current.view());
     }
+}
+
+/// Whose personal-data key an event says is to be destroyed: a forgotten
+/// pioneer's, or that of an applicant declined or withdrawn (the decision
+/// stays in the log, who they are goes).
+pub(super) fn key_destroyed_by(event: &Event) -> Option<PioneerId> {
+    match event {
+        Event::PioneerForgotten(forgotten) => Some(forgotten.pioneer_id),
+        Event::ApplicationDeclined(declined) => Some(declined.applicant),
+        Event::ApplicationWithdrawn(withdrawn) => Some(withdrawn.applicant),
+        _ => None,
+    }
+}
+
+/// Whether `owner` still needs their key after the events that said to
+/// destroy it: they applied again since a decline, say.
+fn keeps_a_key(state: Option<&CommunityState>, owner: PioneerId) -> bool {
+    state.is_some_and(|state| {
+        state.applications.pending(owner).is_some()
+            || state
+                .pioneer(owner)
+                .is_some_and(|pioneer| !pioneer.forgotten)
+    })
 }
 
 /// Waits `after`, or without it lets every other task run once.

@@ -21,9 +21,24 @@ enum Who {
     Himself,
     /// Another pioneer.
     Other,
+    /// Someone applying to join, not a member: their token's subject is
+    /// their id.
+    Candidate,
 }
 
-const EVERYONE: [Who; 6] = [
+/// Every caller the matrix tries.
+const EVERYONE: [Who; 7] = [
+    Who::Admin,
+    Who::Gardener,
+    Who::Treasurer,
+    Who::Auditor,
+    Who::Himself,
+    Who::Other,
+    Who::Candidate,
+];
+
+/// The community's members and operators: who reads what members read.
+const MEMBERS: [Who; 6] = [
     Who::Admin,
     Who::Gardener,
     Who::Treasurer,
@@ -37,6 +52,8 @@ struct Cast {
     treasurer: String,
     auditor: String,
     other: String,
+    /// A candidate's id: no pioneer has it.
+    candidate: String,
     /// A member who receives what the rows send, so that nobody pays themself.
     sink: String,
 }
@@ -51,6 +68,7 @@ impl Cast {
             Who::Auditor => token(&self.auditor, &[Role::Pioneer, Role::Auditor]),
             Who::Himself => token(target, &[Role::Pioneer]),
             Who::Other => token(&self.other, &[Role::Pioneer]),
+            Who::Candidate => token(&self.candidate, &[Role::Candidate]),
         }
     }
 }
@@ -83,6 +101,8 @@ enum Fixture {
     Ballot,
     /// A project `{j}` with a forecast budget.
     BudgetedProject,
+    /// An application `{y}` pending, submitted by the gardener for someone.
+    Application,
 }
 
 struct Row {
@@ -220,6 +240,11 @@ impl Row {
                 }
                 values.push(("{j}", project));
             }
+            Fixture::Application => {
+                let body = json!({"display_name": "Camille", "project": "Une recyclerie"});
+                let submitted = app.post(&app.path("/applications"), &operator, &body).await;
+                values.push(("{y}", id_of(submitted, "applicant").await));
+            }
             Fixture::Ballot => {
                 let body = json!({
                     "question": "?",
@@ -248,7 +273,7 @@ fn rows() -> Vec<Row> {
     const PIONEERS: &[Who] = &[Gardener, Treasurer, Auditor, Himself, Other];
     let scores = admission("Nouvelle Recrue");
     vec![
-        row(Method::GET, "", None, &EVERYONE, Member),
+        row(Method::GET, "", None, &MEMBERS, Member),
         row(
             Method::PUT,
             "/statutes",
@@ -257,8 +282,8 @@ fn rows() -> Vec<Row> {
             Member,
         ),
         row(Method::POST, "/pioneers", Some(scores), &[Gardener], Member),
-        row(Method::GET, "/pioneers", None, &EVERYONE, Member),
-        row(Method::GET, "/pioneers/{p}", None, &EVERYONE, Member),
+        row(Method::GET, "/pioneers", None, &MEMBERS, Member),
+        row(Method::GET, "/pioneers/{p}", None, &MEMBERS, Member),
         row(
             Method::POST,
             "/pioneers/{p}/charter",
@@ -294,7 +319,7 @@ fn rows() -> Vec<Row> {
             &[Treasurer],
             Member,
         ),
-        row(Method::GET, "/shares", None, &EVERYONE, Member),
+        row(Method::GET, "/shares", None, &MEMBERS, Member),
         row(
             Method::PUT,
             "/pioneers/{p}/roles",
@@ -324,7 +349,7 @@ fn rows() -> Vec<Row> {
             PIONEERS,
             Member,
         ),
-        row(Method::GET, "/market/listings", None, &EVERYONE, Member),
+        row(Method::GET, "/market/listings", None, &MEMBERS, Member),
         row(
             Method::POST,
             "/market/listings/{l}/withdraw",
@@ -382,19 +407,13 @@ fn rows() -> Vec<Row> {
             PIONEERS,
             Member,
         ),
-        row(Method::GET, "/accounts", None, &EVERYONE, Member),
-        row(
-            Method::GET,
-            "/accounts/pioneer:{p}",
-            None,
-            &EVERYONE,
-            Member,
-        ),
+        row(Method::GET, "/accounts", None, &MEMBERS, Member),
+        row(Method::GET, "/accounts/pioneer:{p}", None, &MEMBERS, Member),
         row(
             Method::GET,
             "/accounts/pioneer:{p}/statement",
             None,
-            &EVERYONE,
+            &MEMBERS,
             Member,
         ),
         row(
@@ -404,8 +423,8 @@ fn rows() -> Vec<Row> {
             PIONEERS,
             Member,
         ),
-        row(Method::GET, "/projects", None, &EVERYONE, Member),
-        row(Method::GET, "/projects/{j}", None, &EVERYONE, Project),
+        row(Method::GET, "/projects", None, &MEMBERS, Member),
+        row(Method::GET, "/projects/{j}", None, &MEMBERS, Project),
         row(
             Method::POST,
             "/projects/{j}/scores",
@@ -422,7 +441,7 @@ fn rows() -> Vec<Row> {
             &[Gardener],
             Project,
         ),
-        row(Method::GET, "/ranking", None, &EVERYONE, Member),
+        row(Method::GET, "/ranking", None, &MEMBERS, Member),
         row(
             Method::POST,
             "/ballots",
@@ -432,7 +451,7 @@ fn rows() -> Vec<Row> {
             &[Gardener],
             Member,
         ),
-        row(Method::GET, "/ballots/{b}", None, &EVERYONE, Ballot),
+        row(Method::GET, "/ballots/{b}", None, &MEMBERS, Ballot),
         row(
             Method::POST,
             "/ballots/{b}/votes",
@@ -477,11 +496,67 @@ fn rows() -> Vec<Row> {
             &[Treasurer],
             AllocatedProject,
         ),
-        row(Method::GET, "/funds", None, &EVERYONE, Member),
-        row(Method::GET, "/log", None, &EVERYONE, Member),
-        row(Method::GET, "/history/{p}", None, &EVERYONE, Member),
-        row(Method::GET, "/verify", None, &EVERYONE, Member),
-        row(Method::GET, "/reports/assembly", None, &EVERYONE, Member),
+        row(Method::GET, "/funds", None, &MEMBERS, Member),
+        row(Method::GET, "/log", None, &MEMBERS, Member),
+        row(Method::GET, "/history/{p}", None, &MEMBERS, Member),
+        row(Method::GET, "/verify", None, &MEMBERS, Member),
+        row(Method::GET, "/reports/assembly", None, &MEMBERS, Member),
+        row(
+            Method::POST,
+            "/applications",
+            Some(
+                json!({"display_name": "Camille", "project": "Une recyclerie", "email": "camille@exemple.fr"}),
+            ),
+            &[Gardener, Candidate],
+            Member,
+        ),
+        row(
+            Method::GET,
+            "/applications",
+            None,
+            &[Admin, Gardener],
+            Member,
+        ),
+        row(
+            Method::GET,
+            "/applications/{y}",
+            None,
+            &[Admin, Gardener],
+            Application,
+        ),
+        row(
+            Method::POST,
+            "/applications/{y}/scores",
+            Some(
+                json!({"scores": {"scale_of_impact": 3, "degree_of_information": 3, "connections_produced": 3, "care_for_the_living": 3, "poetic_radiance": 3, "social_innovation": 3, "engagement": 3}}),
+            ),
+            &[Gardener],
+            Application,
+        ),
+        row(
+            Method::POST,
+            "/applications/{y}/admit",
+            Some(
+                json!({"college": "founders", "scores": {"scale_of_impact": 3, "degree_of_information": 3, "connections_produced": 3, "care_for_the_living": 3, "poetic_radiance": 3, "social_innovation": 3, "engagement": 3}}),
+            ),
+            &[Gardener],
+            Application,
+        ),
+        row(
+            Method::POST,
+            "/applications/{y}/decline",
+            Some(json!({"reason": "hors champ"})),
+            &[Gardener],
+            Application,
+        ),
+        // Only the applicant themself withdraws: nobody in this cast.
+        row(
+            Method::POST,
+            "/applications/{y}/withdraw",
+            None,
+            &[],
+            Application,
+        ),
         // Last: once the community has a budget, expenses name its lines.
         row(
             Method::PUT,
@@ -496,7 +571,7 @@ fn rows() -> Vec<Row> {
             Method::GET,
             "/projects/{j}/budget",
             None,
-            &EVERYONE,
+            &MEMBERS,
             BudgetedProject,
         ),
         row(
@@ -508,7 +583,7 @@ fn rows() -> Vec<Row> {
             &[Gardener, Treasurer],
             Member,
         ),
-        row(Method::GET, "/budget", None, &EVERYONE, Member),
+        row(Method::GET, "/budget", None, &MEMBERS, Member),
     ]
 }
 
@@ -534,6 +609,7 @@ async fn cast(app: &TestApp) -> Cast {
         .await,
         auditor: grant(app.member_in_good_standing("Auditor", 1).await, "auditor").await,
         other: app.member_in_good_standing("Other", 1).await,
+        candidate: uuid::Uuid::now_v7().to_string(),
         sink: app.member_in_good_standing("Sink", 1).await,
     }
 }

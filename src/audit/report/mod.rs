@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use agora_events::{
     AccountId, AllocationId, BudgetScope, Decision, Euros, Event, EventId, FundsRecord, Hash,
-    Hours, Metadata, ProjectId, Timestamp,
+    Hours, Metadata, PioneerId, ProjectId, Timestamp,
 };
 use agora_projections::CommunityState;
 use rust_decimal::Decimal;
@@ -60,6 +60,17 @@ pub struct MembersSection {
     pub left: Vec<MemberLine>,
     pub excluded: Vec<MemberLine>,
     pub forgotten: usize,
+}
+
+/// Applications to join over the period.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApplicationsSection {
+    pub received: usize,
+    pub admitted: usize,
+    pub declined: usize,
+    pub withdrawn: usize,
+    /// Waiting for a decision at the period's end.
+    pub pending_at_end: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -166,6 +177,7 @@ pub struct AssemblyReport {
     pub to: Timestamp,
     pub capital: CapitalSection,
     pub members: MembersSection,
+    pub applications: ApplicationsSection,
     pub ballots_closed: usize,
     pub ballots: Vec<BallotLine>,
     pub funds: FundsSection,
@@ -341,6 +353,27 @@ fn assemble(
         excluded: Vec::new(),
         forgotten: 0,
     };
+    let mut applications = ApplicationsSection {
+        received: 0,
+        admitted: 0,
+        declined: 0,
+        withdrawn: 0,
+        pending_at_end: end
+            .applications
+            .by_applicant
+            .values()
+            .filter(|application| application.is_pending())
+            .count(),
+    };
+    // Who had an application pending: an admission of one of them is an
+    // application admitted.
+    let mut applying: BTreeSet<PioneerId> = start
+        .applications
+        .by_applicant
+        .values()
+        .filter(|application| application.is_pending())
+        .map(|application| application.applicant)
+        .collect();
     let mut ballots = Vec::new();
     let mut receipts = Vec::new();
     let mut per_project: BTreeMap<ProjectId, (Vec<MoneyLine>, Vec<MoneyLine>)> = BTreeMap::new();
@@ -376,12 +409,29 @@ fn assemble(
                 capital.shares_redeemed += u64::from(e.shares);
                 capital.amount_redeemed = sum([capital.amount_redeemed, e.amount].into_iter());
             }
-            Event::PioneerAdmitted(e) => members.admitted.push(MemberLine {
-                pioneer_id: e.pioneer_id.to_string(),
-                college: e.college.clone(),
-                at,
-                reason: None,
-            }),
+            Event::PioneerAdmitted(e) => {
+                if applying.remove(&e.pioneer_id) {
+                    applications.admitted += 1;
+                }
+                members.admitted.push(MemberLine {
+                    pioneer_id: e.pioneer_id.to_string(),
+                    college: e.college.clone(),
+                    at,
+                    reason: None,
+                })
+            }
+            Event::ApplicationSubmitted(e) => {
+                applications.received += 1;
+                applying.insert(e.applicant);
+            }
+            Event::ApplicationDeclined(e) => {
+                applications.declined += 1;
+                applying.remove(&e.applicant);
+            }
+            Event::ApplicationWithdrawn(e) => {
+                applications.withdrawn += 1;
+                applying.remove(&e.applicant);
+            }
             Event::PioneerLeft(e) => members.left.push(MemberLine {
                 pioneer_id: e.pioneer_id.to_string(),
                 college: college_of(e.pioneer_id),
@@ -557,6 +607,7 @@ fn assemble(
         to,
         capital,
         members,
+        applications,
         ballots_closed: ballots.len(),
         ballots,
         funds,

@@ -15,6 +15,7 @@ impl AssemblyReport {
     pub fn figures(&self) -> Vec<(&'static str, String)> {
         let c = &self.capital;
         let m = &self.members;
+        let a = &self.applications;
         let f = &self.funds;
         let t = &self.time_credits;
         vec![
@@ -33,6 +34,11 @@ impl AssemblyReport {
             ("members.left_count", m.left_count.to_string()),
             ("members.excluded_count", m.excluded_count.to_string()),
             ("members.forgotten", m.forgotten.to_string()),
+            ("applications.received", a.received.to_string()),
+            ("applications.admitted", a.admitted.to_string()),
+            ("applications.declined", a.declined.to_string()),
+            ("applications.withdrawn", a.withdrawn.to_string()),
+            ("applications.pending_at_end", a.pending_at_end.to_string()),
             ("ballots_closed", self.ballots_closed.to_string()),
             ("funds.received_in_period", f.received_in_period.to_string()),
             (
@@ -208,6 +214,20 @@ impl AssemblyReport {
                 ("Départs", "members.left_count"),
                 ("Exclusions", "members.excluded_count"),
                 ("Effacements de données personnelles", "members.forgotten"),
+            ],
+        );
+        table(
+            &mut html,
+            "Candidatures",
+            &[
+                ("Candidatures reçues", "applications.received"),
+                ("Candidatures admises", "applications.admitted"),
+                ("Candidatures refusées", "applications.declined"),
+                ("Candidatures retirées", "applications.withdrawn"),
+                (
+                    "En attente de décision en fin de période",
+                    "applications.pending_at_end",
+                ),
             ],
         );
         let _ = write!(
@@ -398,6 +418,7 @@ fn french_figure(name: &str, value: &str) -> String {
         || name.ends_with("payments")
         || name.ends_with("redemptions")
         || name.starts_with("members.")
+        || name.starts_with("applications.")
         || name == "ballots_closed"
         || name.starts_with("chain.events")
         || matches!(

@@ -57,6 +57,13 @@ pub fn refusal(rule: &str) -> String {
         "allocation-not-found" => "Cette attribution n'existe pas.",
         "allocation-within-funds" => "Il n'y a pas assez de fonds non attribués pour cela.",
         "expense-within-allocation" => "Cette dépense dépasse ce qui reste de l'attribution.",
+        "application-not-found" => "Aucune candidature n'attend de décision ici.",
+        "application-pending" => "Une candidature est déjà en attente de décision.",
+        "application-not-scored" => "Notez d'abord la candidature sur les sept critères d'accueil.",
+        "admission-score-minimum" => {
+            "Le total des sept critères n'atteint pas le minimum fixé par les statuts."
+        }
+        "admission-minimum-range" => "Le minimum d'admission va de 0 à 35.",
         "budget-line-required" => {
             "Un budget prévisionnel s'applique : choisissez la ligne budgétaire de cette dépense."
         }
