@@ -338,8 +338,8 @@ pub fn tallies_recompute(state: &CommunityState) -> Checked {
 
 /// No forgotten pioneer's key is left in the ledger's memory, nor, when
 /// `store_too`, in the store; nor the key of an application declined or
-/// withdrawn (from `history`, which keeps decided applications) whose
-/// applicant has not applied again nor become a member.
+/// withdrawn (from `history`, which keeps decided applications) once the
+/// ledger has folded the decision (its state no longer holds it pending).
 pub async fn forgotten_unreadable(
     state: &CommunityState,
     history: Option<&CommunityState>,
@@ -382,7 +382,7 @@ pub async fn forgotten_unreadable(
             matches!(
                 application.status,
                 ApplicationStatus::Declined { .. } | ApplicationStatus::Withdrawn { .. }
-            )
+            ) && state.applications.pending(application.applicant).is_none()
         });
     for application in decided {
         let applicant = application.applicant;

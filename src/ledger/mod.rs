@@ -281,7 +281,7 @@ impl Ledger {
         let loaded = history::load_all(&*store, read_only).await?;
         let (first_pass_over, first_pass) = watch::channel(false);
         if !read_only {
-            remove_stale_keys(&keys, &loaded, store.is_shared()).await?;
+            remove_stale_keys(&*store, &keys, &loaded).await?;
         }
         let ledger = Arc::new(Self {
             store,
@@ -897,14 +897,18 @@ impl Ledger {
 /// ballot at all (an admission, an application or an opening that was
 /// never recorded).
 ///
-/// On a `shared` store the last kind stays: another instance keeps a new
-/// pioneer's or ballot's key just before it records the admission or the
-/// opening, and that key must not be taken from under it.
+/// On a shared store the last kind stays: another instance keeps a new
+/// pioneer's, applicant's or ballot's key just before it records the
+/// admission, the application or the opening, and that key must not be
+/// taken from under it. Such a key is destroyed only if the log says its
+/// owner applied and was declined or withdrew: the owner's history, from
+/// the store's index, tells (the state keeps pending applications only).
 async fn remove_stale_keys(
+    store: &dyn EventStore,
     keys: &KeyRing,
     loaded: &HashMap<CommunitySlug, writer::WriterState>,
-    shared: bool,
 ) -> Result<(), LedgerError> {
+    let shared = store.is_shared();
     let states: Vec<_> = loaded
         .values()
         .filter_map(|community| community.state.as_deref())
@@ -918,15 +922,58 @@ async fn remove_stale_keys(
         let applying = states
             .iter()
             .any(|state| state.applications.pending(holder).is_some());
-        if shared && pioneer.is_none() && ballot.is_none() {
+        if applying || open_ballot || pioneer.is_some_and(|pioneer| !pioneer.forgotten) {
             continue;
         }
-        if !open_ballot && !applying && pioneer.is_none_or(|pioneer| pioneer.forgotten) {
-            tracing::info!(pioneer = %holder, "destroying a key that must not exist");
-            keys.destroy(holder).await?;
+        if shared
+            && pioneer.is_none()
+            && ballot.is_none()
+            && !application_decided(store, loaded, holder).await?
+        {
+            continue;
         }
+        tracing::info!(pioneer = %holder, "destroying a key that must not exist");
+        keys.destroy(holder).await?;
     }
     Ok(())
+}
+
+/// Whether the log of some community holds an application by `applicant`
+/// that was declined or withdrawn (and no pending one since).
+async fn application_decided(
+    store: &dyn EventStore,
+    loaded: &HashMap<CommunitySlug, writer::WriterState>,
+    applicant: PioneerId,
+) -> Result<bool, LedgerError> {
+    for (slug, community) in loaded {
+        let Some(through) = community.revision else {
+            continue;
+        };
+        let key = index::entity_key(applicant.0);
+        let history =
+            history::read_all_filed(store, &community.recent, &slug.stream(), &key, through)
+                .await?;
+        let mut applications = agora_projections::Applications::default();
+        for committed in &history {
+            let (event, metadata) = history::decoded(committed)?;
+            applications.evolve(
+                &event,
+                metadata.recorded_at,
+                agora_projections::Retention::History,
+            );
+        }
+        let decided = applications.get(applicant).is_some_and(|application| {
+            matches!(
+                application.status,
+                agora_projections::ApplicationStatus::Declined { .. }
+                    | agora_projections::ApplicationStatus::Withdrawn { .. }
+            )
+        });
+        if decided {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// One pass of the background check: every community's chain and figures

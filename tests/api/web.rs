@@ -1292,3 +1292,86 @@ async fn the_gardener_reverses_completed_exchanges_listed_from_the_log() {
     assert!(!after.contains(&reverse(&theirs)), "{after}");
     assert_eq!(balance(&app, &alice).await, "-1.00");
 }
+
+#[tokio::test]
+async fn the_gardener_decides_applications_from_the_page() {
+    let app = spawn_app().await;
+    let (_, bruno) = two_members(&app).await;
+    app.grant_role(&bruno, "gardener").await;
+    let apply = |name: &str| {
+        let app = &app;
+        let candidate = uuid::Uuid::now_v7().to_string();
+        let body = serde_json::json!({"display_name": name, "project": format!("Le projet de {name}"), "territory": "Die"});
+        async move {
+            let token = crate::helpers::token(&candidate, &[agora_events::Role::Candidate]);
+            let submitted = app.post(&app.path("/applications"), &token, &body).await;
+            assert_eq!(submitted.status(), 201);
+            candidate
+        }
+    };
+    let chloe = apply("Chloé Roux").await;
+    let denis = apply("Denis Martin").await;
+
+    let gardener_token = crate::helpers::token(
+        &bruno,
+        &[agora_events::Role::Pioneer, agora_events::Role::Gardener],
+    );
+    let gardener = Browser::sign_in(&app, &gardener_token).await;
+    let page_path = format!("/c/{COMMUNITY}/jardin");
+    let (_, page) = gardener.get(&page_path).await;
+    assert!(page.contains("Candidatures") && page.contains("Chloé Roux — Die"));
+    assert!(page.contains("Le projet de Denis Martin"));
+
+    let admission = format!("{page_path}/candidatures/{chloe}/admission");
+    let mut fields = vec![
+        ("csrf".to_owned(), field(&page, &admission, "csrf")),
+        ("cle".to_owned(), field(&page, &admission, "cle")),
+        ("college".to_owned(), "founders".to_owned()),
+    ];
+    for criterion in [
+        "scale_of_impact",
+        "degree_of_information",
+        "connections_produced",
+        "care_for_the_living",
+        "poetic_radiance",
+        "social_innovation",
+        "engagement",
+    ] {
+        fields.push((criterion.to_owned(), "4".to_owned()));
+    }
+    let borrowed: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .collect();
+    let (status, _, _) = gardener.post(&admission, &borrowed).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let member: Value = app
+        .get(&app.path(&format!("/pioneers/{chloe}")), &operator())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(member["display_name"], "Chloé Roux");
+    assert_eq!(member["admission_scores"]["engagement"], 4);
+
+    let (_, page) = gardener.get(&page_path).await;
+    assert!(!page.contains("Chloé Roux — Die"), "decided: off the page");
+    let refusal = format!("{page_path}/candidatures/{denis}/refus");
+    let events = log_length(&app).await;
+    let (status, _, refused) = gardener.submit(&page, &refusal, &[("raison", "   ")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.contains("Denis Martin"), "the page is drawn again");
+    assert_eq!(log_length(&app).await, events);
+    let (status, _, _) = gardener
+        .submit(&page, &refusal, &[("raison", "Projet hors du champ")])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let application: Value = app
+        .get(&app.path(&format!("/applications/{denis}")), &operator())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(application["status"], "declined");
+    assert_eq!(application["reason"], "Projet hors du champ");
+}

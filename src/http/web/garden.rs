@@ -1,4 +1,5 @@
-//! The gardener's page: admitting a pioneer on the seven criteria,
+//! The gardener's page: deciding applications and admitting a pioneer on
+//! the seven criteria,
 //! scoring projects, opening and closing ballots, taking reported listings
 //! down, reversing an exchange, excluding a member.
 
@@ -22,8 +23,8 @@ use super::pages::{
 };
 use super::{Alert, Failure, Layout, PageQuery, fr, html};
 use crate::domain::{
-    AdmitPioneer, CloseBallot, Command, ExcludePioneer, OpenBallot, ReverseExchange, ScoreProject,
-    TakeDownListing,
+    AdmitApplication, AdmitPioneer, CloseBallot, Command, DeclineApplication, ExcludePioneer,
+    OpenBallot, ReverseExchange, ScoreProject, TakeDownListing,
 };
 use crate::http::{ApiError, AppState};
 use crate::ledger::{PersonalData, PersonalKey, index};
@@ -55,6 +56,24 @@ struct Garden {
     reported: Vec<(ListingId, String, String)>,
     completed: Vec<(ExchangeId, String, String)>,
     members: Vec<Member>,
+    applications: Vec<PendingApplication>,
+    /// The statutes' minimum total of the seven scores, if any.
+    minimum: Option<u8>,
+}
+
+/// An application waiting for the gardener, with its two forms' keys.
+struct PendingApplication {
+    id: PioneerId,
+    name: String,
+    project: String,
+    territory: String,
+    /// Each criterion's field, French name, and the score preset: the
+    /// latest given, else 3.
+    scores: Vec<(&'static str, &'static str, u8)>,
+    /// The latest scores' total, if scored.
+    total: Option<u8>,
+    admit_key: String,
+    decline_key: String,
 }
 
 struct Keys {
@@ -121,8 +140,56 @@ fn draw(
         reported: reported_listings(state, visit),
         completed: completed.to_vec(),
         members: visit.other_members(state),
+        applications: pending_applications(state, community),
+        minimum: community.statutes.admission_score_min,
     };
     html(status, &page)
+}
+
+/// The applications pending, oldest first, as the gardener reads them.
+fn pending_applications(state: &AppState, community: &CommunityState) -> Vec<PendingApplication> {
+    let mut pending: Vec<_> = community
+        .applications
+        .by_applicant
+        .values()
+        .filter(|application| application.is_pending())
+        .collect();
+    pending.sort_by_key(|application| application.submitted_at);
+    pending
+        .into_iter()
+        .map(|application| {
+            let scores = application.scores.map(|(_, scores)| scores);
+            let given = scores.map(|scores| {
+                [
+                    scores.scale_of_impact,
+                    scores.degree_of_information,
+                    scores.connections_produced,
+                    scores.care_for_the_living,
+                    scores.poetic_radiance,
+                    scores.social_innovation,
+                    scores.engagement,
+                ]
+            });
+            PendingApplication {
+                id: application.applicant,
+                name: state
+                    .ledger
+                    .keys()
+                    .open(application.applicant, &application.personal)
+                    .map_or_else(|| "(nom illisible)".to_owned(), |data| data.display_name),
+                project: application.project.clone(),
+                territory: application.profile.territory.clone().unwrap_or_default(),
+                scores: CRITERIA
+                    .iter()
+                    .enumerate()
+                    .map(|(at, (field, name))| (*field, *name, given.map_or(3, |given| given[at])))
+                    .collect(),
+                total: scores.map(|scores| scores.total()),
+                admit_key: form_key(),
+                decline_key: form_key(),
+            }
+        })
+        .collect()
 }
 
 /// Open ballots, each with the key of its "close now" form.
@@ -490,6 +557,99 @@ pub async fn close_ballot(
                 ),
                 closed_by: Closure::Gardener,
                 key: None,
+            }))
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize, Serialize)]
+pub struct ApplicationAdmissionForm {
+    #[serde(skip_serializing)]
+    csrf: String,
+    #[serde(skip_serializing)]
+    cle: String,
+    college: String,
+    scale_of_impact: u8,
+    degree_of_information: u8,
+    connections_produced: u8,
+    care_for_the_living: u8,
+    poetic_radiance: u8,
+    social_innovation: u8,
+    engagement: u8,
+}
+
+impl FormFields for ApplicationAdmissionForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+    fn key(&self) -> &str {
+        &self.cle
+    }
+    fn digested(&self) -> impl Serialize {
+        self
+    }
+}
+
+fn applicant_of(text: &str) -> Result<PioneerId, String> {
+    text.parse()
+        .map(PioneerId)
+        .map_err(|_| fr::refusal("application-not-found"))
+}
+
+/// `POST /c/{community}/jardin/candidatures/{applicant}/admission`: admit
+/// an applicant with the scores the form gives.
+pub async fn admit_application(
+    State(state): State<AppState>,
+    Path((slug, applicant)): Path<(String, String)>,
+    headers: HeaderMap,
+    form: Result<Form<ApplicationAdmissionForm>, FormRejection>,
+) -> Result<Response, Failure> {
+    let action = format!("candidatures/{applicant}/admission");
+    gardener_form(
+        &state,
+        &slug,
+        &headers,
+        form,
+        ("candidature", &action),
+        |_, form| {
+            Ok(Command::AdmitApplication(AdmitApplication {
+                applicant: applicant_of(&applicant)?,
+                college: form.college.clone(),
+                scores: Some(AdmissionScores {
+                    scale_of_impact: form.scale_of_impact,
+                    degree_of_information: form.degree_of_information,
+                    connections_produced: form.connections_produced,
+                    care_for_the_living: form.care_for_the_living,
+                    poetic_radiance: form.poetic_radiance,
+                    social_innovation: form.social_innovation,
+                    engagement: form.engagement,
+                }),
+            }))
+        },
+    )
+    .await
+}
+
+/// `POST /c/{community}/jardin/candidatures/{applicant}/refus`: decline an
+/// application with the reason.
+pub async fn decline_application(
+    State(state): State<AppState>,
+    Path((slug, applicant)): Path<(String, String)>,
+    headers: HeaderMap,
+    form: Result<Form<ReasonForm>, FormRejection>,
+) -> Result<Response, Failure> {
+    let action = format!("candidatures/{applicant}/refus");
+    gardener_form(
+        &state,
+        &slug,
+        &headers,
+        form,
+        ("candidature", &action),
+        |_, form| {
+            Ok(Command::DeclineApplication(DeclineApplication {
+                applicant: applicant_of(&applicant)?,
+                reason: form.raison.trim().to_owned(),
             }))
         },
     )

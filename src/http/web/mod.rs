@@ -71,6 +71,14 @@ pub fn routes() -> Router<AppState> {
         .route("/c/{community}/profil/depart", post(profile::leave))
         .route("/c/{community}/jardin", get(garden::garden))
         .route("/c/{community}/jardin/admission", post(garden::admit))
+        .route(
+            "/c/{community}/jardin/candidatures/{applicant}/admission",
+            post(garden::admit_application),
+        )
+        .route(
+            "/c/{community}/jardin/candidatures/{applicant}/refus",
+            post(garden::decline_application),
+        )
         .route("/c/{community}/jardin/notes", post(garden::score))
         .route("/c/{community}/jardin/scrutins", post(garden::open_ballot))
         .route(
