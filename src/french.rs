@@ -64,7 +64,11 @@ pub fn euros(euros: Euros) -> String {
 /// metropolitan France (Paris time: UTC+1, UTC+2 from the last Sunday of
 /// March to the last Sunday of October, changing at 01:00 UTC).
 pub fn date(at: Timestamp) -> String {
-    let day = paris(at).date_naive();
+    day(paris(at).date_naive())
+}
+
+/// A calendar day as written in French: "1er mai 2026", "29 novembre 2026".
+pub fn day(day: chrono::NaiveDate) -> String {
     let month = MONTHS[day.month0() as usize];
     let first = if day.day() == 1 { "1er" } else { "" };
     if first.is_empty() {

@@ -66,6 +66,8 @@ id_type! {
     AllocationId;
     /// Money spent against an allocation.
     ExpenseId;
+    /// A working meeting or a social event of the community.
+    MeetingId;
     /// Ties together the events caused by one request.
     CorrelationId;
 }

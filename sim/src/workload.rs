@@ -10,7 +10,7 @@ use agora::domain::{
     Canceller, CastVote, ChangeProjectStatus, CloseBallot, Command, ConfirmExchange, CorrectFunds,
     CorrectSharePayment, CreateCommunity, DeclineApplication, ExcludePioneer, ForgetPioneer,
     LeaveCommunity, OpenBallot, ProposeProject, PublishListing, RecordExchange, RecordExpense,
-    RecordReceipt, RecordSharePayment, RedeemShares, ReportListing, ReverseExchange,
+    RecordMeeting, RecordReceipt, RecordSharePayment, RedeemShares, ReportListing, ReverseExchange,
     ScoreApplication, ScoreProject, SetBudget, SetRoles, SubmitApplication, SubscribeShares,
     TakeDownListing, TransferCredits, UpdateProfile, WithdrawApplication, WithdrawListing,
 };
@@ -18,9 +18,9 @@ use agora::ledger::{KeyRing, PersonalData, PersonalKey};
 use agora_events::{
     AccountId, Actor, AdmissionScores, AllocationId, BallotId, BallotKind, BallotOption,
     BudgetLine, BudgetScope, Choice, Closure, College, CommunitySlug, Decision, Euros, ExchangeId,
-    ExpenseId, FundsRecord, Hours, ListingId, ListingKind, PaymentId, PioneerId, ProjectId,
-    ProjectStatus, PublicProfile, RankingWeights, ReceiptId, RedemptionId, RedemptionReason, Role,
-    Statutes, SubscriptionId, Timestamp, TransferId, VotingMethod,
+    ExpenseId, FundsRecord, Hours, ListingId, ListingKind, MeetingId, MeetingKind, PaymentId,
+    PioneerId, ProjectId, ProjectStatus, PublicProfile, RankingWeights, ReceiptId, RedemptionId,
+    RedemptionReason, Role, Statutes, SubscriptionId, Timestamp, TransferId, VotingMethod,
 };
 use agora_projections::{CommunityState, ExchangeStatus, Market};
 use rust_decimal::Decimal;
@@ -254,7 +254,7 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
     // Until a few members are in good standing, mostly admissions and
     // what follows them.
     let members = state.pioneers.len();
-    let weights: [u32; 35] = [
+    let weights: [u32; 36] = [
         if members < 6 { 30 } else { 3 }, // admit
         if members < 6 { 20 } else { 3 }, // accept the charter
         1,                                // update a profile
@@ -290,6 +290,7 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
         1,                                // admit an application
         1,                                // decline an application
         1,                                // withdraw an application
+        1,                                // record a meeting
     ];
     let kind = rng.weighted(&weights);
     let (command, actor, new_key) = match kind {
@@ -871,6 +872,34 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
                 role: Role::Candidate,
             };
             (command, actor, None)
+        }
+        35 => {
+            let mut attendees: Vec<PioneerId> =
+                (0..rng.between(0, 4)).map(|_| scene.someone(rng)).collect();
+            attendees.sort();
+            if rng.chance(900) {
+                attendees.dedup();
+            }
+            // Mostly a day already past; at times the next one.
+            let today = scene.now.instant().date_naive();
+            let held_on = if rng.chance(950) {
+                today - chrono::Days::new(rng.between(0, 400) as u64)
+            } else {
+                today + chrono::Days::new(1)
+            };
+            let command = Command::RecordMeeting(RecordMeeting {
+                meeting_id: MeetingId(new_uuid(rng)),
+                kind: if rng.chance(500) {
+                    MeetingKind::Social
+                } else {
+                    MeetingKind::Working
+                },
+                held_on,
+                purpose: "Réunion des pionniers".into(),
+                project_id: rng.chance(500).then(|| scene.project(rng)),
+                attendees,
+            });
+            (command, operator(Role::Gardener), None)
         }
         _ => {
             let allocations: Vec<_> = state.funds.allocations.values().collect();

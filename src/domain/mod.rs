@@ -11,6 +11,7 @@ mod budgets;
 mod community;
 mod funds;
 mod market;
+mod meetings;
 mod natural;
 mod pioneers;
 mod projects;
@@ -37,6 +38,7 @@ pub use market::{
     CancelExchange, Canceller, ConfirmExchange, PublishListing, RecordExchange, ReportListing,
     ReverseExchange, TakeDownListing, TransferCredits, WithdrawListing,
 };
+pub use meetings::{ATTENDEES_MAX, RecordMeeting};
 pub use pioneers::{
     AcceptCharter, AdmitPioneer, ExcludePioneer, ForgetPioneer, LeaveCommunity, SetRoles,
     UpdateProfile,
@@ -87,6 +89,7 @@ pub enum Command {
     AdmitApplication(AdmitApplication),
     DeclineApplication(DeclineApplication),
     WithdrawApplication(WithdrawApplication),
+    RecordMeeting(RecordMeeting),
 }
 
 impl Command {
@@ -162,5 +165,6 @@ pub fn decide(
         Command::AdmitApplication(admit) => applications::admit(state, admit),
         Command::DeclineApplication(decline) => applications::decline(state, decline),
         Command::WithdrawApplication(withdraw) => applications::withdraw(state, withdraw),
+        Command::RecordMeeting(meeting) => meetings::record(state, meeting, now),
     }
 }

@@ -237,6 +237,10 @@ pub enum Rejection {
         amount: Euros,
         remaining: Euros,
     },
+    #[error("a meeting is recorded once it took place, not for {held_on}")]
+    MeetingInFuture { held_on: chrono::NaiveDate },
+    #[error("pioneer {pioneer} is listed twice among the attendees")]
+    DuplicateAttendee { pioneer: PioneerId },
     #[error("there is no pending application from {applicant}")]
     ApplicationNotFound { applicant: PioneerId },
     #[error("{applicant} already has an application pending")]
@@ -378,6 +382,8 @@ impl Rejection {
             Self::AllocationExceedsFunds { .. } => "allocation-within-funds",
             Self::ExpenseExceedsAllocation { .. } => "expense-within-allocation",
             Self::BelowCapitalFloor { .. } => "variable-capital-floor",
+            Self::MeetingInFuture { .. } => "meeting-took-place",
+            Self::DuplicateAttendee { .. } => "attendee-unique",
             Self::ApplicationNotFound { .. } => "application-not-found",
             Self::ApplicationPending { .. } => "application-pending",
             Self::ApplicationNotScored { .. } => "application-not-scored",

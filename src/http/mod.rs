@@ -15,6 +15,7 @@ mod extract;
 mod funds;
 mod health;
 mod market;
+mod meetings;
 mod metrics;
 mod openapi;
 mod pioneers;
@@ -75,6 +76,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(communities::create_community))
         .routes(routes!(communities::get_community))
         .routes(routes!(communities::amend_statutes))
+        .routes(routes!(meetings::record_meeting))
+        .routes(routes!(meetings::list_meetings))
         .routes(routes!(pioneers::admit_pioneer))
         .routes(routes!(pioneers::list_pioneers))
         .routes(routes!(pioneers::get_pioneer))

@@ -12,9 +12,10 @@
 //!   keys belong to the caller who sent them). Hashed, so that no caller's
 //!   name or key can make an index key too long. Serves retries.
 //! - `l…`: lists of things the state lets go of once they are over, newest
-//!   read first: [`LISTINGS`] (every listing published) and
-//!   [`COMPLETED_EXCHANGES`] (every exchange confirmed). Serve listings with
-//!   the withdrawn ones, and the exchanges a gardener may reverse.
+//!   read first: [`LISTINGS`] (every listing published),
+//!   [`COMPLETED_EXCHANGES`] (every exchange confirmed) and [`MEETINGS`]
+//!   (every meeting and social event). Serve listings with the withdrawn
+//!   ones, the exchanges a gardener may reverse, and the meetings.
 //! - [`EDITION`], filed with each community's first event: the index holds
 //!   every key of this edition. An index without it was filed by an earlier
 //!   edition, and is filed again from the log at start-up.
@@ -235,9 +236,12 @@ impl Recent {
 pub const LISTINGS: &str = "llistings";
 /// The list of every exchange confirmed: its `ExchangeConfirmed` events.
 pub const COMPLETED_EXCHANGES: &str = "lcompleted";
+/// The list of every meeting and social event: its `MeetingRecorded`
+/// events.
+pub const MEETINGS: &str = "lmeetings";
 /// What an index filed with this edition's keys holds (under its
 /// community's first event). Change it with any change to the keys.
-pub const EDITION: &str = "i2";
+pub const EDITION: &str = "i3";
 
 /// The key of the events that mention entity `id`.
 pub fn entity_key(id: Uuid) -> String {
@@ -288,6 +292,7 @@ pub fn keys(data: &Value, event: &Event, metadata: &Metadata) -> Vec<String> {
         Event::CommunityCreated(_) => keys.push(EDITION.to_owned()),
         Event::ListingPublished(_) => keys.push(LISTINGS.to_owned()),
         Event::ExchangeConfirmed(_) => keys.push(COMPLETED_EXCHANGES.to_owned()),
+        Event::MeetingRecorded(_) => keys.push(MEETINGS.to_owned()),
         _ => {}
     }
     keys
@@ -407,7 +412,7 @@ mod tests {
         assert_eq!(distinct.len(), keys.len());
         assert!(keys.iter().all(|key| key.len() == 23), "{keys:?}");
         // Lists and the edition have keys of their own kinds and lengths.
-        for named in [LISTINGS, COMPLETED_EXCHANGES, EDITION] {
+        for named in [LISTINGS, COMPLETED_EXCHANGES, MEETINGS, EDITION] {
             assert!(keys.iter().all(|key| key[..1] != named[..1]), "{named}");
             assert_ne!(named.len(), 23);
         }

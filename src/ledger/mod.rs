@@ -469,6 +469,25 @@ impl Ledger {
         Ok(last)
     }
 
+    /// The last `limit` events of index list `key` (such as
+    /// [`index::MEETINGS`]) up to revision `through`, decoded, newest
+    /// first, and how many the list holds in all.
+    pub async fn newest_of_list(
+        &self,
+        community: &CommunitySlug,
+        key: &str,
+        through: u64,
+        limit: usize,
+    ) -> Result<(u64, Vec<(Event, agora_events::Metadata)>), LedgerError> {
+        let (total, _) = self.read_index(community, key, through, 0, 0).await?;
+        let skip = total.saturating_sub(limit as u64);
+        let (_, events) = self
+            .read_index(community, key, through, skip, limit)
+            .await?;
+        let decoded: Result<Vec<_>, _> = events.iter().rev().map(history::decoded).collect();
+        Ok((total, decoded?))
+    }
+
     /// `applicant`'s latest application as the log has it up to revision
     /// `through`, decided or not (the state keeps pending ones only).
     pub async fn application_of(

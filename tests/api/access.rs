@@ -549,6 +549,16 @@ fn rows() -> Vec<Row> {
             &[Gardener],
             Application,
         ),
+        row(
+            Method::POST,
+            "/meetings",
+            Some(
+                json!({"kind": "social", "held_on": "2026-01-10", "purpose": "Galette des rois", "attendees": ["{p}"]}),
+            ),
+            &[Gardener],
+            Member,
+        ),
+        row(Method::GET, "/meetings", None, &MEMBERS, Member),
         // Only the applicant themself withdraws: nobody in this cast.
         row(
             Method::POST,

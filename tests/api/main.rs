@@ -13,6 +13,7 @@ mod health;
 mod helpers;
 mod instances;
 mod market;
+mod meetings;
 mod pioneers;
 mod projects;
 mod report;

@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::{AccountId, CommunitySlug, Euros, Hours};
+use crate::{AccountId, CommunitySlug, Euros, Hours, MeetingId, PioneerId, ProjectId};
 
 /// The rules a community lives by. Amended only by a new event, which
 /// applies from then on.
@@ -113,4 +113,30 @@ pub struct StatutesAmended {
     pub statutes: Statutes,
     /// The decision that amended them, e.g. an assembly's minutes.
     pub reason: String,
+}
+
+/// What kind of gathering a meeting was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MeetingKind {
+    /// A working meeting, to carry out or follow a chosen project.
+    Working,
+    /// A social event (*événement de convivialité*): the statutes ask for
+    /// at least one a year.
+    Social,
+}
+
+/// The gardener recorded a meeting or a social event that took place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MeetingRecorded {
+    pub meeting_id: MeetingId,
+    pub kind: MeetingKind,
+    /// The day it took place.
+    pub held_on: chrono::NaiveDate,
+    pub purpose: String,
+    /// The project it followed, if any.
+    pub project_id: Option<ProjectId>,
+    /// The members who attended.
+    pub attendees: Vec<PioneerId>,
 }

@@ -189,6 +189,7 @@ vocabulary! {
     FundsCorrected => 1,
     AllocationReleased => 1,
     BudgetSet => 1,
+    MeetingRecorded => 1,
 }
 
 /// The version this code writes for `event_type`, if it knows the type.

@@ -12,9 +12,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use agora_events::{
     AccountId, AllocationId, BudgetScope, Decision, Euros, Event, EventId, FundsRecord, Hash,
-    Hours, Metadata, PioneerId, ProjectId, Timestamp,
+    Hours, MeetingKind, Metadata, PioneerId, ProjectId, Timestamp,
 };
 use agora_projections::CommunityState;
+use chrono::Datelike;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -60,6 +61,37 @@ pub struct MembersSection {
     pub left: Vec<MemberLine>,
     pub excluded: Vec<MemberLine>,
     pub forgotten: usize,
+}
+
+/// One meeting or social event recorded in the period.
+#[derive(Debug, Clone, Serialize)]
+pub struct MeetingLine {
+    pub held_on: chrono::NaiveDate,
+    /// `working` or `social`.
+    pub kind: &'static str,
+    pub purpose: String,
+    /// The project a working meeting followed.
+    pub project: Option<String>,
+    pub attendees: usize,
+}
+
+/// Whether a year had the social event the statutes ask for.
+#[derive(Debug, Clone, Serialize)]
+pub struct SocialYear {
+    pub year: i32,
+    pub social_events: usize,
+    /// At least one social event was held that year.
+    pub met: bool,
+}
+
+/// Meetings and social events: those recorded in the period, and, for each
+/// year the period touches, whether it had its social event.
+#[derive(Debug, Clone, Serialize)]
+pub struct MeetingsSection {
+    pub working_meetings: usize,
+    pub social_events: usize,
+    pub meetings: Vec<MeetingLine>,
+    pub social_by_year: Vec<SocialYear>,
 }
 
 /// Applications to join over the period.
@@ -178,6 +210,7 @@ pub struct AssemblyReport {
     pub capital: CapitalSection,
     pub members: MembersSection,
     pub applications: ApplicationsSection,
+    pub meetings: MeetingsSection,
     pub ballots_closed: usize,
     pub ballots: Vec<BallotLine>,
     pub funds: FundsSection,
@@ -271,6 +304,9 @@ pub fn build(
     let mut in_period: Vec<(EventId, Event, Metadata)> = Vec::new();
     let mut head = Hash::GENESIS;
     let mut events_at_end = 0;
+    // The day of every social event recorded before the period's end.
+    let mut social_days = Vec::new();
+    let mut last_recorded_at = from;
     for committed in events {
         let (event, metadata) = committed
             .record
@@ -283,23 +319,37 @@ pub fn build(
         if at >= from && at_start.is_none() {
             at_start = Some(state.clone().unwrap_or_else(|| empty_like(&event, at)));
         }
+        if let Event::MeetingRecorded(meeting) = &event
+            && meeting.kind == MeetingKind::Social
+        {
+            social_days.push(meeting.held_on);
+        }
         CommunityState::evolve(&mut state, &event, committed.record.event_id, at);
         head = committed.record.hash;
         events_at_end += 1;
+        last_recorded_at = at;
         if at >= from {
             in_period.push((committed.record.event_id, event, metadata));
         }
     }
     let end = state.ok_or(ReportError::NoCommunity)?;
     let start = at_start.unwrap_or_else(|| end.clone());
+    // The years the period touches that the community lived through.
+    let years = (
+        from.instant().year().max(end.created_at.instant().year()),
+        (to.instant() - chrono::Duration::nanoseconds(1))
+            .year()
+            .min(last_recorded_at.instant().year()),
+    );
+    let meetings = meetings(&end, &in_period, &social_days, years);
     Ok(assemble(
         &start,
         &end,
         &in_period,
-        from,
-        to,
+        (from, to),
         head,
         events_at_end,
+        meetings,
     ))
 }
 
@@ -318,10 +368,10 @@ fn assemble(
     start: &CommunityState,
     end: &CommunityState,
     in_period: &[(EventId, Event, Metadata)],
-    from: Timestamp,
-    to: Timestamp,
+    (from, to): (Timestamp, Timestamp),
     head: Hash,
     events_at_end: u64,
+    meetings: MeetingsSection,
 ) -> AssemblyReport {
     let college_of = |id| {
         end.pioneer(id)
@@ -608,6 +658,7 @@ fn assemble(
         capital,
         members,
         applications,
+        meetings,
         ballots_closed: ballots.len(),
         ballots,
         funds,
@@ -670,4 +721,50 @@ fn budgets(end: &CommunityState) -> Vec<BudgetReport> {
             })
         })
         .collect()
+}
+
+/// The meetings recorded in the period, and each year from `first` to
+/// `last` with the social events held in it (`social_days`: every one
+/// recorded before the period's end, wherever it was recorded).
+fn meetings(
+    end: &CommunityState,
+    in_period: &[(EventId, Event, Metadata)],
+    social_days: &[chrono::NaiveDate],
+    (first, last): (i32, i32),
+) -> MeetingsSection {
+    let meetings: Vec<MeetingLine> = in_period
+        .iter()
+        .filter_map(|(_, event, _)| match event {
+            Event::MeetingRecorded(meeting) => Some(MeetingLine {
+                held_on: meeting.held_on,
+                kind: match meeting.kind {
+                    MeetingKind::Working => "working",
+                    MeetingKind::Social => "social",
+                },
+                purpose: meeting.purpose.clone(),
+                project: meeting
+                    .project_id
+                    .and_then(|id| end.projects.get(id))
+                    .map(|project| project.title.clone()),
+                attendees: meeting.attendees.len(),
+            }),
+            _ => None,
+        })
+        .collect();
+    let social_by_year = (first..=last)
+        .map(|year| {
+            let social_events = social_days.iter().filter(|day| day.year() == year).count();
+            SocialYear {
+                year,
+                social_events,
+                met: social_events > 0,
+            }
+        })
+        .collect();
+    MeetingsSection {
+        working_meetings: meetings.iter().filter(|m| m.kind == "working").count(),
+        social_events: meetings.iter().filter(|m| m.kind == "social").count(),
+        meetings,
+        social_by_year,
+    }
 }

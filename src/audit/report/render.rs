@@ -39,6 +39,14 @@ impl AssemblyReport {
             ("applications.declined", a.declined.to_string()),
             ("applications.withdrawn", a.withdrawn.to_string()),
             ("applications.pending_at_end", a.pending_at_end.to_string()),
+            (
+                "meetings.working_meetings",
+                self.meetings.working_meetings.to_string(),
+            ),
+            (
+                "meetings.social_events",
+                self.meetings.social_events.to_string(),
+            ),
             ("ballots_closed", self.ballots_closed.to_string()),
             ("funds.received_in_period", f.received_in_period.to_string()),
             (
@@ -142,6 +150,26 @@ impl AssemblyReport {
                     "true",
                 ]);
             }
+        }
+        for meeting in &self.meetings.meetings {
+            row([
+                "meetings",
+                meeting.kind,
+                &meeting.held_on.to_string(),
+                meeting.project.as_deref().unwrap_or_default(),
+                &meeting.purpose,
+                &meeting.attendees.to_string(),
+            ]);
+        }
+        for year in &self.meetings.social_by_year {
+            row([
+                "meetings",
+                "social_event_in_year",
+                &year.year.to_string(),
+                "",
+                if year.met { "met" } else { "not met" },
+                &year.social_events.to_string(),
+            ]);
         }
         for ballot in &self.ballots {
             let winner = ballot.winner.clone().unwrap_or_else(|| "aucun".into());
@@ -345,6 +373,55 @@ impl AssemblyReport {
         }
         table(
             &mut html,
+            "Réunions et événements de convivialité",
+            &[
+                ("Réunions de travail", "meetings.working_meetings"),
+                ("Événements de convivialité", "meetings.social_events"),
+            ],
+        );
+        if !self.meetings.meetings.is_empty() {
+            html.push_str(
+                "<table>\n<caption>Réunions de la période</caption>\n\
+                 <tr><th>Date</th><th>Nature</th><th>Objet</th><th>Projet suivi</th><th>Présents</th></tr>\n",
+            );
+            for meeting in &self.meetings.meetings {
+                let _ = writeln!(
+                    html,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
+                    french::day(meeting.held_on),
+                    if meeting.kind == "social" {
+                        "convivialité"
+                    } else {
+                        "travail"
+                    },
+                    escape(&meeting.purpose),
+                    escape(meeting.project.as_deref().unwrap_or("")),
+                    meeting.attendees,
+                );
+            }
+            html.push_str("</table>\n");
+        }
+        html.push_str("<ul class=\"years\">\n");
+        for year in &self.meetings.social_by_year {
+            let _ = writeln!(
+                html,
+                "<li data-year=\"{}\" data-met=\"{}\">{} : {}</li>",
+                year.year,
+                year.met,
+                year.year,
+                if year.met {
+                    format!(
+                        "au moins un événement de convivialité ({}), comme le demandent les statuts",
+                        year.social_events
+                    )
+                } else {
+                    "<strong>aucun événement de convivialité</strong> : les statuts en demandent au moins un par an".to_owned()
+                },
+            );
+        }
+        html.push_str("</ul>\n");
+        table(
+            &mut html,
             "Crédits temps (heures)",
             &[
                 ("Volume échangé (h)", "time_credits.volume"),
@@ -419,6 +496,7 @@ fn french_figure(name: &str, value: &str) -> String {
         || name.ends_with("redemptions")
         || name.starts_with("members.")
         || name.starts_with("applications.")
+        || name.starts_with("meetings.")
         || name == "ballots_closed"
         || name.starts_with("chain.events")
         || matches!(

@@ -57,6 +57,8 @@ pub fn refusal(rule: &str) -> String {
         "allocation-not-found" => "Cette attribution n'existe pas.",
         "allocation-within-funds" => "Il n'y a pas assez de fonds non attribués pour cela.",
         "expense-within-allocation" => "Cette dépense dépasse ce qui reste de l'attribution.",
+        "meeting-took-place" => "Une réunion s'enregistre une fois qu'elle a eu lieu.",
+        "attendee-unique" => "Chaque présent n'est nommé qu'une fois.",
         "application-not-found" => "Aucune candidature n'attend de décision ici.",
         "application-pending" => "Une candidature est déjà en attente de décision.",
         "application-not-scored" => "Notez d'abord la candidature sur les sept critères d'accueil.",
