@@ -28,6 +28,10 @@ pub struct CommunityState {
     pub created_at: Timestamp,
     /// When the statutes last changed.
     pub statutes_amended_at: Option<Timestamp>,
+    /// Since when the charter in force is (the founding, or the amendment
+    /// that changed its version): members who have not accepted it are
+    /// behind since then, or since their admission if later.
+    pub charter_since: Timestamp,
     pub pioneers: OrdMap<PioneerId, Pioneer>,
     pub register: ShareRegister,
     pub market: Market,
@@ -54,6 +58,7 @@ impl CommunityState {
             statutes,
             created_at: at,
             statutes_amended_at: None,
+            charter_since: at,
             pioneers: OrdMap::new(),
             register: ShareRegister::default(),
             market: Market::default(),
@@ -99,6 +104,48 @@ impl CommunityState {
         })
     }
 
+    /// After an event that may change whose fully paid shares are held,
+    /// notes since when a member holds none.
+    fn note_paid_shares(&mut self, event: &Event, at: Timestamp) {
+        let holder = match event {
+            Event::SharePaymentRecorded(paid) => Some(paid.pioneer_id),
+            Event::SharesRedeemed(redeemed) => Some(redeemed.pioneer_id),
+            Event::SharePaymentCorrected(corrected) => self
+                .register
+                .subscription(corrected.subscription_id)
+                .map(|subscription| subscription.pioneer_id),
+            _ => None,
+        };
+        let Some(holder) = holder else {
+            return;
+        };
+        let held = self.register.holding(holder).held_paid_shares();
+        if let Some(pioneer) = self.pioneers.get_mut(&holder) {
+            pioneer.without_paid_share_since = match (held, pioneer.without_paid_share_since) {
+                (0, None) => Some(at),
+                (0, since) => since,
+                _ => None,
+            };
+        }
+    }
+
+    /// What `pioneer` is behind on among a member's duties, each with since
+    /// when: the charter in force not accepted, no fully paid share held,
+    /// the profile not updated for [`PROFILE_STALE_DAYS`] days at `now`.
+    pub fn duties_behind(&self, pioneer: &Pioneer, now: Timestamp) -> DutiesBehind {
+        let charter = (pioneer.charter_version.as_deref()
+            != Some(self.statutes.charter_version.as_str()))
+        .then(|| self.charter_since.max(pioneer.admitted_at));
+        let updated = pioneer.profile_updated_at.unwrap_or(pioneer.admitted_at);
+        let stale_at =
+            Timestamp::new(updated.instant() + chrono::Duration::days(PROFILE_STALE_DAYS));
+        DutiesBehind {
+            charter,
+            shares: pioneer.without_paid_share_since,
+            profile: (stale_at <= now).then_some(stale_at),
+        }
+    }
+
     /// Folds one event into a community that may not exist yet: the
     /// community is founded by `CommunityCreated`; other events before it
     /// are ignored.
@@ -120,16 +167,42 @@ impl CommunityState {
     /// `event_id` at `at`: each area folds the events about it.
     pub fn apply_event(&mut self, event: &Event, event_id: EventId, at: Timestamp) {
         if let Event::StatutesAmended(amended) = event {
+            if amended.statutes.charter_version != self.statutes.charter_version {
+                self.charter_since = at;
+            }
             self.statutes = amended.statutes.clone();
             self.statutes_amended_at = Some(at);
         }
         crate::members::evolve(&mut self.pioneers, event, at);
         self.register.evolve(event, event_id, at);
+        self.note_paid_shares(event, at);
         self.market.evolve(event, event_id, at, self.retention);
         self.projects.evolve(event, at);
         self.ballots.evolve(event, at, self.retention);
         self.funds.evolve(event, event_id, at);
         self.applications.evolve(event, at, self.retention);
+    }
+}
+
+/// A profile not updated for this many days is out of date: pioneers are
+/// to keep their page on the platform current.
+pub const PROFILE_STALE_DAYS: i64 = 365;
+
+/// Since when a member is behind on each duty; `None` where they are not.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DutiesBehind {
+    pub charter: Option<Timestamp>,
+    pub shares: Option<Timestamp>,
+    pub profile: Option<Timestamp>,
+}
+
+impl DutiesBehind {
+    /// The earliest duty they fell behind on, if any.
+    pub fn since(&self) -> Option<Timestamp> {
+        [self.charter, self.shares, self.profile]
+            .into_iter()
+            .flatten()
+            .min()
     }
 }
 

@@ -25,7 +25,7 @@ mod register;
 
 pub use applications::{Application, ApplicationStatus, Applications};
 pub use ballots::{Ballot, Ballots, Vote};
-pub use community::{Communities, CommunityState};
+pub use community::{Communities, CommunityState, DutiesBehind, PROFILE_STALE_DAYS};
 pub use funds::{Allocation, Budget, BudgetFigures, Funds, LineFigures};
 pub use market::{
     Exchange, ExchangeStatus, Listing, Market, Movement, MovementKind, StatementLine,

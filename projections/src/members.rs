@@ -32,6 +32,12 @@ pub struct Pioneer {
     pub charter_version: Option<String>,
     /// Roles granted beyond `pioneer`, which every member has.
     pub roles: BTreeSet<Role>,
+    /// When they last updated their profile, if ever since admission.
+    pub profile_updated_at: Option<Timestamp>,
+    /// Since when they hold no fully paid share (their admission, or the
+    /// payment correction or redemption that took their last one); `None`
+    /// while they hold one.
+    pub without_paid_share_since: Option<Timestamp>,
 }
 
 impl Pioneer {
@@ -69,6 +75,8 @@ pub(crate) fn evolve(pioneers: &mut OrdMap<PioneerId, Pioneer>, event: &Event, a
                     forgotten: false,
                     charter_version: None,
                     roles: Default::default(),
+                    profile_updated_at: None,
+                    without_paid_share_since: Some(at),
                 },
             );
         }
@@ -79,6 +87,7 @@ pub(crate) fn evolve(pioneers: &mut OrdMap<PioneerId, Pioneer>, event: &Event, a
         }
         Event::ProfileUpdated(updated) => with_pioneer(pioneers, updated.pioneer_id, |pioneer| {
             pioneer.profile = updated.profile.clone();
+            pioneer.profile_updated_at = Some(at);
             if let Some(personal) = &updated.personal {
                 pioneer.personal = personal.clone();
             }

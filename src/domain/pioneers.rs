@@ -465,4 +465,77 @@ mod tests {
             .when(set_roles(ALICE, roles))
             .then_err(Rejection::RoleNotGrantable { role: Role::System });
     }
+
+    #[test]
+    fn duties_say_who_is_behind_on_what_and_since_when() {
+        use agora_events::{EventId, RedemptionReason, StatutesAmended};
+        use agora_projections::CommunityState;
+        use uuid::Uuid;
+        let day = |n: i64| {
+            Timestamp::new(
+                "2026-01-01T00:00:00Z"
+                    .parse::<Timestamp>()
+                    .unwrap()
+                    .instant()
+                    + chrono::Duration::days(n),
+            )
+        };
+        let mut state = CommunityState::founded("demo".parse().unwrap(), statutes(), day(0));
+        let mut fold = |event: Event, at| state.apply_event(&event, EventId(Uuid::now_v7()), at);
+        for (n, event) in member(ALICE, "founders").into_iter().enumerate() {
+            fold(event, day(n as i64 + 1));
+        }
+        fold(admitted(BRUNO, "partners"), day(10));
+        let amended = Statutes {
+            charter_version: "2027".into(),
+            ..statutes()
+        };
+        fold(
+            StatutesAmended {
+                statutes: amended,
+                reason: "AG".into(),
+            }
+            .into(),
+            day(100),
+        );
+        let subscription = SubscriptionId(Uuid::new_v4());
+        fold(subscribed(BRUNO, subscription, 1), day(120));
+        fold(paid(BRUNO, subscription, "50.00", "50.00"), day(130));
+        let alices = state.register.subscriptions_of(ALICE).next().unwrap().id;
+        let mut fold = |event: Event, at| state.apply_event(&event, EventId(Uuid::now_v7()), at);
+        fold(
+            agora_events::SharesRedeemed {
+                redemption_id: agora_events::RedemptionId(Uuid::new_v4()),
+                pioneer_id: ALICE,
+                shares: 1,
+                amount: "50.00".parse().unwrap(),
+                reason: RedemptionReason::Statutes,
+                subscriptions: vec![agora_events::SubscriptionShares {
+                    subscription_id: alices,
+                    shares: 1,
+                }],
+                capital_after: "50.00".parse().unwrap(),
+            }
+            .into(),
+            day(200),
+        );
+
+        let alice = state.pioneer(ALICE).unwrap().clone();
+        let bruno = state.pioneer(BRUNO).unwrap().clone();
+        let behind = state.duties_behind(&alice, day(300));
+        assert_eq!(
+            behind.charter,
+            Some(day(100)),
+            "the new charter, since it came"
+        );
+        assert_eq!(behind.shares, Some(day(200)), "since the redemption");
+        assert_eq!(behind.profile, None, "admitted less than a year ago");
+        let behind = state.duties_behind(&bruno, day(300));
+        assert_eq!(behind.charter, Some(day(100)));
+        assert_eq!(behind.shares, None, "paid on day 130");
+        assert_eq!(behind.since(), Some(day(100)));
+        // A year without a profile update: behind since the year was up.
+        let behind = state.duties_behind(&bruno, day(400));
+        assert_eq!(behind.profile, Some(day(375)));
+    }
 }

@@ -10,6 +10,7 @@ mod budgets;
 mod caller;
 mod command;
 mod communities;
+mod duties;
 mod error;
 mod extract;
 mod funds;
@@ -87,6 +88,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(pioneers::exclude_pioneer))
         .routes(routes!(pioneers::forget_pioneer))
         .routes(routes!(pioneers::set_roles))
+        .routes(routes!(duties::get_duties))
         .routes(routes!(applications::submit_application))
         .routes(routes!(applications::list_applications))
         .routes(routes!(applications::get_application))

@@ -469,6 +469,12 @@ impl Ledger {
         Ok(last)
     }
 
+    /// The time on the ledger's clock: what "now" is for reads that
+    /// depend on it (who is behind on their duties, say).
+    pub fn now(&self) -> agora_events::Timestamp {
+        self.clock.now()
+    }
+
     /// The last `limit` events of index list `key` (such as
     /// [`index::MEETINGS`]) up to revision `through`, decoded, newest
     /// first, and how many the list holds in all.

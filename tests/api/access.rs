@@ -559,6 +559,7 @@ fn rows() -> Vec<Row> {
             Member,
         ),
         row(Method::GET, "/meetings", None, &MEMBERS, Member),
+        row(Method::GET, "/duties", None, &[Admin, Gardener], Member),
         // Only the applicant themself withdraws: nobody in this cast.
         row(
             Method::POST,

@@ -306,3 +306,50 @@ async fn pioneers_are_listed_by_page_and_filtered() {
     assert_eq!(active.len(), 5);
     problem(bad, 400, "invalid-parameter").await;
 }
+
+#[tokio::test]
+async fn the_gardener_sees_who_is_behind_on_their_duties() {
+    let app = crate::helpers::spawn_app().await;
+    app.create_community().await;
+    let alice = app.member_in_good_standing("Alice", 1).await;
+    let newcomer = app.admit("Nouvelle").await;
+    let duties: serde_json::Value = app
+        .get(&app.path("/duties"), &crate::helpers::operator())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let behind = duties.as_array().unwrap();
+    assert_eq!(behind.len(), 1, "only the newcomer is behind: {duties}");
+    assert_eq!(behind[0]["pioneer_id"], newcomer.as_str());
+    assert_eq!(behind[0]["display_name"], "Nouvelle");
+    assert_eq!(behind[0]["paid_shares"], 0);
+    assert!(behind[0]["charter_behind_since"].is_string());
+    assert_eq!(
+        behind[0]["charter_behind_since"],
+        behind[0]["shares_behind_since"]
+    );
+    assert_eq!(behind[0]["behind_since"], behind[0]["charter_behind_since"]);
+    assert_eq!(behind[0]["profile_behind_since"], serde_json::Value::Null);
+
+    let everyone: serde_json::Value = app
+        .get(
+            &app.path("/duties?behind=false"),
+            &crate::helpers::operator(),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let everyone = everyone.as_array().unwrap();
+    assert_eq!(everyone.len(), 2);
+    assert_eq!(everyone[0]["pioneer_id"], newcomer.as_str(), "behind first");
+    assert_eq!(everyone[1]["pioneer_id"], alice.as_str());
+    assert_eq!(everyone[1]["behind_since"], serde_json::Value::Null);
+    assert_eq!(everyone[1]["paid_shares"], 1);
+
+    let by_pioneer = app
+        .get(&app.path("/duties"), &app.pioneer_token(&alice))
+        .await;
+    crate::helpers::problem(by_pioneer, 403, "role-required").await;
+}

@@ -1356,6 +1356,12 @@ async fn the_gardener_decides_applications_from_the_page() {
 
     let (_, page) = gardener.get(&page_path).await;
     assert!(!page.contains("Chloé Roux — Die"), "decided: off the page");
+    // Admitted, she has yet to accept the charter and pay a share.
+    assert!(
+        page.contains("<strong>Chloé Roux</strong> : charte en vigueur non acceptée depuis le")
+            && page.contains("aucune part libérée depuis le"),
+        "{page}"
+    );
     let refusal = format!("{page_path}/candidatures/{denis}/refus");
     let events = log_length(&app).await;
     let (status, _, refused) = gardener.submit(&page, &refusal, &[("raison", "   ")]).await;

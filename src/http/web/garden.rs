@@ -59,6 +59,9 @@ struct Garden {
     applications: Vec<PendingApplication>,
     /// The statutes' minimum total of the seven scores, if any.
     minimum: Option<u8>,
+    /// Members behind on their duties, longest first: name, and what they
+    /// are behind on since when, in words.
+    behind: Vec<(String, Vec<String>)>,
 }
 
 /// An application waiting for the gardener, with its two forms' keys.
@@ -142,8 +145,51 @@ fn draw(
         members: visit.other_members(state),
         applications: pending_applications(state, community),
         minimum: community.statutes.admission_score_min,
+        behind: behind_on_duties(state, community),
     };
     html(status, &page)
+}
+
+/// The members behind on a duty, longest first, each with what and since
+/// when, as the gardener reads it.
+fn behind_on_duties(state: &AppState, community: &CommunityState) -> Vec<(String, Vec<String>)> {
+    let now = state.ledger.now();
+    let mut behind: Vec<_> = community
+        .pioneers
+        .values()
+        .filter(|pioneer| pioneer.is_active())
+        .filter_map(|pioneer| {
+            let duties = community.duties_behind(pioneer, now);
+            let since = duties.since()?;
+            let mut what = Vec::new();
+            if let Some(at) = duties.charter {
+                what.push(format!(
+                    "charte en vigueur non acceptée depuis le {}",
+                    fr::date(at)
+                ));
+            }
+            if let Some(at) = duties.shares {
+                what.push(format!("aucune part libérée depuis le {}", fr::date(at)));
+            }
+            if let Some(at) = duties.profile {
+                what.push(format!(
+                    "fiche pionnier à mettre à jour depuis le {}",
+                    fr::date(at)
+                ));
+            }
+            let name = state
+                .ledger
+                .keys()
+                .open(pioneer.id, &pioneer.personal)
+                .map_or_else(|| "(nom effacé)".to_owned(), |data| data.display_name);
+            Some((since, name, what))
+        })
+        .collect();
+    behind.sort_by_key(|(since, _, _)| *since);
+    behind
+        .into_iter()
+        .map(|(_, name, what)| (name, what))
+        .collect()
 }
 
 /// The applications pending, oldest first, as the gardener reads them.
