@@ -101,6 +101,9 @@ fn events(movements: usize, exchanges: bool) -> Vec<ProposedEvent> {
                 project_credit_floor: None,
                 project_credit_ceiling: None,
                 admission_score_min: None,
+                assembly_notice_days: None,
+                assembly_quorum_percent: None,
+                proxies_per_member_max: None,
             },
         }
         .into(),

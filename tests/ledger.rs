@@ -50,6 +50,9 @@ fn statutes() -> Statutes {
         project_credit_floor: None,
         project_credit_ceiling: None,
         admission_score_min: None,
+        assembly_notice_days: None,
+        assembly_quorum_percent: None,
+        proxies_per_member_max: None,
     }
 }
 
@@ -1223,6 +1226,7 @@ mod ballots {
             kind: BallotKind::Assembly,
             closes_at: closes_at.parse().unwrap(),
             sealed: false,
+            assembly_id: None,
         })
     }
 

@@ -55,6 +55,9 @@ fn statutes(floor: i32, ceiling: i32) -> Statutes {
         project_credit_floor: None,
         project_credit_ceiling: None,
         admission_score_min: None,
+        assembly_notice_days: None,
+        assembly_quorum_percent: None,
+        proxies_per_member_max: None,
     }
 }
 

@@ -68,6 +68,8 @@ id_type! {
     ExpenseId;
     /// A working meeting or a social event of the community.
     MeetingId;
+    /// A general assembly, convened once (a second convocation is another).
+    AssemblyId;
     /// Ties together the events caused by one request.
     CorrelationId;
 }

@@ -12,6 +12,7 @@ use agora_events::{
 };
 
 use crate::applications::Applications;
+use crate::assemblies::Assemblies;
 use crate::ballots::Ballots;
 use crate::funds::Funds;
 use crate::market::Market;
@@ -40,6 +41,8 @@ pub struct CommunityState {
     pub funds: Funds,
     /// Applications to join: the pending ones, for decisions.
     pub applications: Applications,
+    /// General assemblies.
+    pub assemblies: Assemblies,
     /// What the state keeps of what is over; a snapshot is always of a
     /// state kept for decisions.
     #[serde(skip)]
@@ -66,6 +69,7 @@ impl CommunityState {
             ballots: Ballots::default(),
             funds: Funds::default(),
             applications: Applications::default(),
+            assemblies: Assemblies::default(),
             retention: Retention::Decisions,
         }
     }
@@ -181,6 +185,7 @@ impl CommunityState {
         self.ballots.evolve(event, at, self.retention);
         self.funds.evolve(event, event_id, at);
         self.applications.evolve(event, at, self.retention);
+        self.assemblies.evolve(event, at);
     }
 }
 

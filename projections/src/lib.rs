@@ -8,6 +8,8 @@
 
 /// Applications to join.
 mod applications;
+/// General assemblies, their attendance and minutes.
+mod assemblies;
 /// Ballots, their votes and results.
 mod ballots;
 /// One community: statutes, members, register, market, projects, ballots, funds.
@@ -24,6 +26,7 @@ mod projects;
 mod register;
 
 pub use applications::{Application, ApplicationStatus, Applications};
+pub use assemblies::{Assemblies, Assembly};
 pub use ballots::{Ballot, Ballots, Vote};
 pub use community::{Communities, CommunityState, DutiesBehind, PROFILE_STALE_DAYS};
 pub use funds::{Allocation, Budget, BudgetFigures, Funds, LineFigures};

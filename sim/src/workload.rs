@@ -7,20 +7,22 @@ use std::collections::BTreeSet;
 
 use agora::domain::{
     AcceptCharter, AdmitApplication, AdmitPioneer, AllocateFunds, AmendStatutes, CancelExchange,
-    Canceller, CastVote, ChangeProjectStatus, CloseBallot, Command, ConfirmExchange, CorrectFunds,
-    CorrectSharePayment, CreateCommunity, DeclineApplication, ExcludePioneer, ForgetPioneer,
-    LeaveCommunity, OpenBallot, ProposeProject, PublishListing, RecordExchange, RecordExpense,
-    RecordMeeting, RecordReceipt, RecordSharePayment, RedeemShares, ReportListing, ReverseExchange,
-    ScoreApplication, ScoreProject, SetBudget, SetRoles, SubmitApplication, SubscribeShares,
-    TakeDownListing, TransferCredits, UpdateProfile, WithdrawApplication, WithdrawListing,
+    Canceller, CastVote, ChangeProjectStatus, CloseBallot, Command, ConfirmExchange,
+    ConveneAssembly, CorrectFunds, CorrectSharePayment, CreateCommunity, DeclineApplication,
+    ExcludePioneer, ForgetPioneer, LeaveCommunity, OpenBallot, ProposeProject, PublishListing,
+    RecordAttendance, RecordExchange, RecordExpense, RecordMeeting, RecordMinutes, RecordReceipt,
+    RecordSharePayment, RedeemShares, ReportListing, ReverseExchange, ScoreApplication,
+    ScoreProject, SetBudget, SetRoles, SubmitApplication, SubscribeShares, TakeDownListing,
+    TransferCredits, UpdateProfile, WithdrawApplication, WithdrawListing,
 };
 use agora::ledger::{KeyRing, PersonalData, PersonalKey};
 use agora_events::{
-    AccountId, Actor, AdmissionScores, AllocationId, BallotId, BallotKind, BallotOption,
-    BudgetLine, BudgetScope, Choice, Closure, College, CommunitySlug, Decision, Euros, ExchangeId,
-    ExpenseId, FundsRecord, Hours, ListingId, ListingKind, MeetingId, MeetingKind, PaymentId,
-    PioneerId, ProjectId, ProjectStatus, PublicProfile, RankingWeights, ReceiptId, RedemptionId,
-    RedemptionReason, Role, Statutes, SubscriptionId, Timestamp, TransferId, VotingMethod,
+    AccountId, Actor, AdmissionScores, AllocationId, AssemblyId, AssemblyKind, BallotId,
+    BallotKind, BallotOption, BudgetLine, BudgetScope, Choice, Closure, College, CommunitySlug,
+    Decision, Euros, ExchangeId, ExpenseId, FundsRecord, Hours, ListingId, ListingKind, MeetingId,
+    MeetingKind, PaymentId, PioneerId, ProjectId, ProjectStatus, Proxy, PublicProfile,
+    RankingWeights, ReceiptId, RedemptionId, RedemptionReason, Role, Statutes, SubscriptionId,
+    Timestamp, TransferId, VotingMethod,
 };
 use agora_projections::{CommunityState, ExchangeStatus, Market};
 use rust_decimal::Decimal;
@@ -64,6 +66,10 @@ pub fn statutes(rng: &mut Rng, name: &str) -> Statutes {
         project_credit_floor: None,
         project_credit_ceiling: None,
         admission_score_min: None,
+        // Assemblies a day or two ahead, so that runs hold them.
+        assembly_notice_days: Some(1),
+        assembly_quorum_percent: Some(25),
+        proxies_per_member_max: Some(2),
     }
 }
 
@@ -254,7 +260,7 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
     // Until a few members are in good standing, mostly admissions and
     // what follows them.
     let members = state.pioneers.len();
-    let weights: [u32; 36] = [
+    let weights: [u32; 39] = [
         if members < 6 { 30 } else { 3 }, // admit
         if members < 6 { 20 } else { 3 }, // accept the charter
         1,                                // update a profile
@@ -291,6 +297,9 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
         1,                                // decline an application
         1,                                // withdraw an application
         1,                                // record a meeting
+        1,                                // convene an assembly
+        1,                                // record an assembly's attendance
+        1,                                // record an assembly's minutes
     ];
     let kind = rng.weighted(&weights);
     let (command, actor, new_key) = match kind {
@@ -654,6 +663,7 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
                     scene.now.instant() + chrono::Duration::hours(hours_ahead),
                 ),
                 sealed: false,
+                assembly_id: rng.chance(300).then(|| assembly(rng, state)).flatten(),
             });
             (command, operator(Role::Gardener), None)
         }
@@ -901,6 +911,78 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
             });
             (command, operator(Role::Gardener), None)
         }
+        36 => {
+            // At times the second convocation of one that missed its quorum.
+            let missed: Vec<AssemblyId> = state
+                .assemblies
+                .by_id
+                .values()
+                .filter(|assembly| {
+                    assembly
+                        .attendance
+                        .as_ref()
+                        .is_some_and(|(_, attendance)| !attendance.quorum_met)
+                })
+                .map(|assembly| assembly.id())
+                .collect();
+            let second = rng.pick(&missed).copied().filter(|_| rng.chance(700));
+            let kind = second
+                .and_then(|first| state.assemblies.get(first))
+                .map_or(AssemblyKind::Ordinary, |first| first.convened.kind);
+            let hours_ahead = rng.between(12, 72);
+            let command = Command::ConveneAssembly(ConveneAssembly {
+                assembly_id: AssemblyId(new_uuid(rng)),
+                kind,
+                held_at: Timestamp::new(scene.now.instant() + chrono::Duration::hours(hours_ahead)),
+                place: "Salle des fêtes".into(),
+                agenda: vec!["Rapport moral".into(), "Affectation des fonds".into()],
+                second_convocation_of: second,
+            });
+            (command, operator(Role::Gardener), None)
+        }
+        37 => {
+            let assembly_id = rng
+                .pick(&state.assemblies.by_id.keys().copied().collect::<Vec<_>>())
+                .copied()
+                .unwrap_or_else(|| AssemblyId(new_uuid(rng)));
+            let mut present: Vec<PioneerId> = scene
+                .pioneers(true)
+                .into_iter()
+                .filter(|_| rng.chance(400))
+                .collect();
+            let absent: Vec<PioneerId> = scene
+                .pioneers(true)
+                .into_iter()
+                .filter(|pioneer| !present.contains(pioneer))
+                .collect();
+            let mut represented = Vec::new();
+            for member in absent {
+                if let Some(&proxy) = rng.pick(&present)
+                    && rng.chance(300)
+                {
+                    represented.push(Proxy { member, proxy });
+                }
+            }
+            if rng.chance(30)
+                && let Some(&again) = present.first()
+            {
+                present.push(again);
+            }
+            let command = Command::RecordAttendance(RecordAttendance {
+                assembly_id,
+                present,
+                represented,
+            });
+            (command, operator(Role::Gardener), None)
+        }
+        38 => {
+            let command = Command::RecordMinutes(RecordMinutes {
+                assembly_id: assembly(rng, state).unwrap_or_else(|| AssemblyId(new_uuid(rng))),
+                sha256: agora_events::Hash::of(&rng.bytes::<32>()),
+                reference: "PV signé".into(),
+            });
+            (command, operator(Role::Gardener), None)
+        }
         _ => {
             let allocations: Vec<_> = state.funds.allocations.values().collect();
             let (allocation_id, project_id) = match rng.pick(&allocations) {
@@ -949,6 +1031,18 @@ fn applicant(rng: &mut Rng, state: &CommunityState) -> PioneerId {
     }
 }
 
+/// An assembly held with its quorum, if any.
+fn assembly(rng: &mut Rng, state: &CommunityState) -> Option<AssemblyId> {
+    let held: Vec<AssemblyId> = state
+        .assemblies
+        .by_id
+        .values()
+        .filter(|assembly| assembly.quorum_met())
+        .map(|assembly| assembly.id())
+        .collect();
+    rng.pick(&held).copied()
+}
+
 /// Budget line codes the workload uses.
 const BUDGET_LINES: &[&str] = &["web", "ateliers", "films", "materiaux", "moyens-humains"];
 
@@ -974,10 +1068,13 @@ pub fn amend(rng: &mut Rng, state: &CommunityState) -> Planned {
         statutes.charter_version = format!("{CHARTER}-{}", rng.below(10));
     }
     statutes.name = format!("{} ({})", state.slug, rng.below(100));
+    // Once assemblies are recorded, an amendment cites one's session.
+    let decision = assembly(rng, state).map(|assembly_id| Decision::Session { assembly_id });
     Planned {
         command: Command::AmendStatutes(AmendStatutes {
             statutes,
             reason: "Assemblée générale".into(),
+            decision,
         }),
         actor: operator(Role::Admin),
         new_key: None,

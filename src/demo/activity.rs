@@ -196,6 +196,7 @@ pub(super) async fn seed(
         kind: BallotKind::Community,
         closes_at,
         sealed: false,
+        assembly_id: None,
     });
     seeder.run(Role::Gardener, &gardener_id, open).await?;
     for voter in members {

@@ -305,6 +305,7 @@ mod tests {
                     ..statutes()
                 },
                 reason: "AG".into(),
+                decision: None,
             })
         };
         given(&community_of_three())

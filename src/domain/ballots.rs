@@ -7,8 +7,9 @@
 use std::collections::BTreeSet;
 
 use agora_events::{
-    BallotClosed, BallotId, BallotKind, BallotOpened, BallotOption, Choice, Closure, CollegeWeight,
-    Elector, Event, PioneerId, ProjectStatus, Sealed, Timestamp, VoteCast, VotingMethod,
+    AssemblyId, BallotClosed, BallotId, BallotKind, BallotOpened, BallotOption, Choice, Closure,
+    CollegeWeight, Elector, Event, PioneerId, ProjectStatus, Sealed, Timestamp, VoteCast,
+    VotingMethod,
 };
 use agora_projections::{Ballot, CommunityState};
 
@@ -31,6 +32,9 @@ pub struct OpenBallot {
     pub closes_at: Timestamp,
     /// Its votes are to be sealed: the ledger made it a key.
     pub sealed: bool,
+    /// The assembly session it belongs to, held with its quorum: its
+    /// electorate is then the members who attended.
+    pub assembly_id: Option<AssemblyId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,12 +108,18 @@ pub fn open(
     if command.closes_at <= now {
         return Err(Rejection::CloseTimeInPast);
     }
+    // A session's ballot is for those who attended it.
+    let session = match command.assembly_id {
+        Some(assembly_id) => Some(super::assemblies::in_session(state, assembly_id)?),
+        None => None,
+    };
     // The electorate and the weights are frozen now: later admissions,
     // departures or amendments do not change this ballot.
     let electorate = state
         .pioneers
         .values()
         .filter(|pioneer| state.in_good_standing(pioneer.id))
+        .filter(|pioneer| session.is_none_or(|session| session.attended_by(pioneer.id)))
         .map(|pioneer| Elector {
             pioneer_id: pioneer.id,
             college: pioneer.college.clone(),
@@ -138,6 +148,7 @@ pub fn open(
             electorate,
             college_weights,
             sealed: command.sealed,
+            assembly_id: command.assembly_id,
         }
         .into(),
     ])
@@ -229,6 +240,7 @@ pub fn close(
     now: Timestamp,
 ) -> Result<Vec<Event>, Rejection> {
     let ballot = open_ballot_of(state, command.ballot_id)?;
+    super::assemblies::session_may_close(state, command.ballot_id)?;
     if command.closed_by == Closure::Schedule && now < ballot.opened.closes_at {
         return Err(Rejection::BallotNotDue {
             ballot: command.ballot_id,

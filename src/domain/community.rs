@@ -2,7 +2,9 @@
 
 use std::collections::BTreeSet;
 
-use agora_events::{CommunityCreated, CommunitySlug, Event, Hours, Statutes, StatutesAmended};
+use agora_events::{
+    CommunityCreated, CommunitySlug, Decision, Event, Hours, Statutes, StatutesAmended,
+};
 use agora_projections::CommunityState;
 
 use super::Rejection;
@@ -24,8 +26,11 @@ pub struct CreateCommunity {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AmendStatutes {
     pub statutes: Statutes,
-    /// The decision behind the amendment, e.g. the assembly's minutes.
+    /// Why, in words.
     pub reason: String,
+    /// The decision that adopted it: a ballot or an assembly session of the
+    /// ledger; required once the community records its assemblies.
+    pub decision: Option<Decision>,
 }
 
 /// Statutes a community can live by: a name, a positive nominal value,
@@ -37,6 +42,14 @@ pub fn validate_statutes(statutes: &Statutes) -> Result<(), Rejection> {
         && min > ADMISSION_TOTAL_MAX
     {
         return Err(Rejection::AdmissionMinimumOutOfRange { min });
+    }
+    if let Some(value) = statutes.assembly_quorum_percent
+        && value > 100
+    {
+        return Err(Rejection::PercentOutOfRange {
+            field: "statutes.assembly_quorum_percent",
+            value,
+        });
     }
     line("statutes.name", &statutes.name, NAME_CHARS_MAX)?;
     line(
@@ -131,6 +144,13 @@ pub fn create(command: &CreateCommunity) -> Result<Vec<Event>, Rejection> {
 pub fn amend(state: &CommunityState, command: &AmendStatutes) -> Result<Vec<Event>, Rejection> {
     validate_statutes(&command.statutes)?;
     paragraph("reason", &command.reason, LONG_TEXT_CHARS_MAX)?;
+    match &command.decision {
+        Some(decision) => super::assemblies::cited(state, decision)?,
+        None if !state.assemblies.by_id.is_empty() => {
+            return Err(Rejection::DecisionNotInTheLedger);
+        }
+        None => {}
+    }
     // A college may go only once nobody sits in it any more.
     for college in state.statutes.colleges.iter().filter(|old| {
         !command
@@ -155,6 +175,7 @@ pub fn amend(state: &CommunityState, command: &AmendStatutes) -> Result<Vec<Even
         StatutesAmended {
             statutes: command.statutes.clone(),
             reason: command.reason.clone(),
+            decision: command.decision.clone(),
         }
         .into(),
     ])

@@ -113,9 +113,7 @@ pub fn allocate(state: &CommunityState, command: &AllocateFunds) -> Result<Vec<E
                 });
             }
         }
-        Decision::Assembly { reference } => {
-            line("decision.reference", reference, REFERENCE_CHARS_MAX)?
-        }
+        other => super::assemblies::cited(state, other)?,
     }
     let unallocated = state.funds.unallocated();
     if command.amount > unallocated {

@@ -51,6 +51,9 @@ pub fn statutes() -> Statutes {
         project_credit_floor: None,
         project_credit_ceiling: None,
         admission_score_min: None,
+        assembly_notice_days: None,
+        assembly_quorum_percent: None,
+        proxies_per_member_max: None,
     }
 }
 
@@ -160,6 +163,7 @@ pub fn amend_statutes(statutes: Statutes, reason: &str) -> Command {
     Command::AmendStatutes(AmendStatutes {
         statutes,
         reason: reason.into(),
+        decision: None,
     })
 }
 
@@ -469,6 +473,7 @@ pub fn open_ballot_command(
         kind,
         closes_at: "2026-12-01T12:00:00Z".parse().unwrap(),
         sealed: false,
+        assembly_id: None,
     })
 }
 

@@ -655,6 +655,7 @@ mod tests {
             agora_events::StatutesAmended {
                 statutes,
                 reason: "plafond".into(),
+                decision: None,
             }
             .into(),
         );
@@ -902,6 +903,7 @@ mod tests {
             agora_events::StatutesAmended {
                 statutes,
                 reason: "les projets peuvent s'endetter de 10 h".into(),
+                decision: None,
             }
             .into(),
         );
@@ -929,6 +931,7 @@ mod tests {
             agora_events::StatutesAmended {
                 statutes: statutes.clone(),
                 reason: "plancher bas".into(),
+                decision: None,
             }
             .into(),
         );
@@ -940,6 +943,7 @@ mod tests {
             agora_events::StatutesAmended {
                 statutes,
                 reason: "plafond des projets".into(),
+                decision: None,
             }
             .into(),
         );

@@ -6,6 +6,7 @@
 //! vocabularies and the dispatch.
 
 mod applications;
+mod assemblies;
 mod ballots;
 mod budgets;
 mod community;
@@ -30,6 +31,7 @@ use agora_projections::CommunityState;
 pub use applications::{
     AdmitApplication, DeclineApplication, ScoreApplication, SubmitApplication, WithdrawApplication,
 };
+pub use assemblies::{AGENDA_ITEMS_MAX, ConveneAssembly, RecordAttendance, RecordMinutes};
 pub use ballots::{CastVote, CloseBallot, OpenBallot};
 pub use budgets::{BUDGET_CODE_CHARS_MAX, BUDGET_LINES_MAX, SetBudget};
 pub use community::{AmendStatutes, CreateCommunity, validate_statutes};
@@ -90,6 +92,9 @@ pub enum Command {
     DeclineApplication(DeclineApplication),
     WithdrawApplication(WithdrawApplication),
     RecordMeeting(RecordMeeting),
+    ConveneAssembly(ConveneAssembly),
+    RecordAttendance(RecordAttendance),
+    RecordMinutes(RecordMinutes),
 }
 
 impl Command {
@@ -166,5 +171,10 @@ pub fn decide(
         Command::DeclineApplication(decline) => applications::decline(state, decline),
         Command::WithdrawApplication(withdraw) => applications::withdraw(state, withdraw),
         Command::RecordMeeting(meeting) => meetings::record(state, meeting, now),
+        Command::ConveneAssembly(convene) => assemblies::convene(state, convene, now),
+        Command::RecordAttendance(attendance) => {
+            assemblies::record_attendance(state, attendance, now)
+        }
+        Command::RecordMinutes(minutes) => assemblies::record_minutes(state, minutes),
     }
 }

@@ -494,6 +494,7 @@ mod tests {
             StatutesAmended {
                 statutes: amended,
                 reason: "AG".into(),
+                decision: None,
             }
             .into(),
             day(100),

@@ -2,8 +2,9 @@
 //! Each has a stable kebab-case `rule` name that the API returns.
 
 use agora_events::{
-    AccountId, AllocationId, BallotId, BudgetScope, Euros, ExchangeId, ExpenseId, Hours, ListingId,
-    PaymentId, PioneerId, ProjectId, ProjectStatus, ReceiptId, Role, SubscriptionId,
+    AccountId, AllocationId, AssemblyId, BallotId, BudgetScope, Euros, ExchangeId, ExpenseId,
+    Hours, ListingId, PaymentId, PioneerId, ProjectId, ProjectStatus, ReceiptId, Role,
+    SubscriptionId, Timestamp,
 };
 
 /// What kind of mistake a rejection is, which decides its HTTP status.
@@ -237,6 +238,32 @@ pub enum Rejection {
         amount: Euros,
         remaining: Euros,
     },
+    #[error("there is no general assembly {assembly}")]
+    AssemblyNotFound { assembly: AssemblyId },
+    #[error(
+        "assembly {assembly} did not meet its quorum (or its attendance is not recorded yet): its session decides nothing"
+    )]
+    AssemblyQuorumNotMet { assembly: AssemblyId },
+    #[error(
+        "this community records its assemblies: cite the ballot or the session that decided, not a free-text reference"
+    )]
+    DecisionNotInTheLedger,
+    #[error("the statutes require {days} days of notice: the assembly can be held from {earliest}")]
+    AssemblyNoticeTooShort { days: u16, earliest: Timestamp },
+    #[error(
+        "assembly {assembly} cannot have this second convocation: only an assembly held without its quorum gets one, once, of the same kind"
+    )]
+    NoSecondConvocation { assembly: AssemblyId },
+    #[error("assembly {assembly} has not been held yet")]
+    AssemblyNotHeldYet { assembly: AssemblyId },
+    #[error("the attendance of assembly {assembly} is already recorded")]
+    AttendanceAlreadyRecorded { assembly: AssemblyId },
+    #[error("the minutes of assembly {assembly} are already recorded")]
+    MinutesAlreadyRecorded { assembly: AssemblyId },
+    #[error("proxy {proxy} is not among the members present")]
+    ProxyNotPresent { proxy: PioneerId },
+    #[error("{proxy} would represent more than the statutes' {max} members")]
+    TooManyProxies { proxy: PioneerId, max: u8 },
     #[error("a meeting is recorded once it took place, not for {held_on}")]
     MeetingInFuture { held_on: chrono::NaiveDate },
     #[error("pioneer {pioneer} is listed twice among the attendees")]
@@ -382,6 +409,16 @@ impl Rejection {
             Self::AllocationExceedsFunds { .. } => "allocation-within-funds",
             Self::ExpenseExceedsAllocation { .. } => "expense-within-allocation",
             Self::BelowCapitalFloor { .. } => "variable-capital-floor",
+            Self::AssemblyNotFound { .. } => "assembly-not-found",
+            Self::AssemblyQuorumNotMet { .. } => "assembly-quorum",
+            Self::DecisionNotInTheLedger => "decision-in-the-ledger",
+            Self::AssemblyNoticeTooShort { .. } => "assembly-notice",
+            Self::NoSecondConvocation { .. } => "second-convocation",
+            Self::AssemblyNotHeldYet { .. } => "assembly-not-held-yet",
+            Self::AttendanceAlreadyRecorded { .. } => "attendance-recorded",
+            Self::MinutesAlreadyRecorded { .. } => "minutes-recorded",
+            Self::ProxyNotPresent { .. } => "proxy-present",
+            Self::TooManyProxies { .. } => "proxies-per-member",
             Self::MeetingInFuture { .. } => "meeting-took-place",
             Self::DuplicateAttendee { .. } => "attendee-unique",
             Self::ApplicationNotFound { .. } => "application-not-found",
@@ -450,7 +487,8 @@ impl Rejection {
             | Self::PaymentNotFound { .. }
             | Self::ExpenseNotFound { .. }
             | Self::BudgetNotFound { .. }
-            | Self::ApplicationNotFound { .. } => RejectionKind::NotFound,
+            | Self::ApplicationNotFound { .. }
+            | Self::AssemblyNotFound { .. } => RejectionKind::NotFound,
             Self::NotListingAuthor { .. }
             | Self::NotExchangeReceiver { .. }
             | Self::NotExchangeParty { .. }
@@ -507,7 +545,12 @@ impl Rejection {
             | Self::BudgetLineInUse { .. }
             | Self::ApplicationPending { .. }
             | Self::ApplicationNotScored { .. }
-            | Self::AdmissionScoreBelowMinimum { .. } => RejectionKind::Conflict,
+            | Self::AdmissionScoreBelowMinimum { .. }
+            | Self::AssemblyQuorumNotMet { .. }
+            | Self::NoSecondConvocation { .. }
+            | Self::AssemblyNotHeldYet { .. }
+            | Self::AttendanceAlreadyRecorded { .. }
+            | Self::MinutesAlreadyRecorded { .. } => RejectionKind::Conflict,
             _ => RejectionKind::Invalid,
         }
     }

@@ -1,8 +1,8 @@
 //! Ballots over HTTP.
 
 use agora_events::{
-    BallotId, BallotKind, BallotOption, Choice, Closure, Event, ProjectId, Role, Timestamp,
-    VotingMethod,
+    AssemblyId, BallotId, BallotKind, BallotOption, Choice, Closure, Event, ProjectId, Role,
+    Timestamp, VotingMethod,
 };
 use agora_projections::Vote;
 use axum::Json;
@@ -62,6 +62,9 @@ pub struct OpenBallotBody {
     /// RFC 3339; in the future.
     #[schema(format = DateTime, example = "2026-12-15T18:00:00Z")]
     pub closes_at: String,
+    /// The general assembly whose session holds it (held with its quorum):
+    /// its electorate is then the members who attended.
+    pub assembly_id: Option<Uuid>,
 }
 
 fn community_kind() -> KindDto {
@@ -129,6 +132,8 @@ pub struct BallotView {
     pub status: &'static str,
     /// Members entitled to vote, frozen at opening.
     pub electorate: usize,
+    /// The general assembly session it belongs to, if any.
+    pub assembly_id: Option<Uuid>,
     /// Voters whose vote counts (their last).
     pub voters: u64,
     /// Votes cast, revotes included.
@@ -195,6 +200,7 @@ pub async fn open_ballot(
         },
         closes_at,
         sealed: false,
+        assembly_id: value.assembly_id.map(AssemblyId),
     });
     let location = format!("/v1/communities/{community}/ballots");
     let submission =
@@ -274,6 +280,7 @@ pub async fn get_ballot(
         closes_at: opened.closes_at.to_string(),
         status: if closed.is_some() { "closed" } else { "open" },
         electorate: opened.electorate.len(),
+        assembly_id: opened.assembly_id.map(|id| id.0),
         voters: ballot.voters,
         votes_cast: ballot.votes_cast,
         my_vote: my_vote.map(Into::into),

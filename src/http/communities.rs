@@ -102,6 +102,20 @@ pub struct StatutesDto {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(minimum = 0, maximum = 35, example = 14)]
     pub admission_score_min: Option<u8>,
+    /// Days of notice between convening a general assembly and holding
+    /// it; default 15.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = 15)]
+    pub assembly_notice_days: Option<u16>,
+    /// Members present or represented, in percent, for an assembly on
+    /// first convocation to decide; default 25.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 100, example = 25)]
+    pub assembly_quorum_percent: Option<u8>,
+    /// Most members one present member may represent; default 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = 2)]
+    pub proxies_per_member_max: Option<u8>,
 }
 
 impl From<StatutesDto> for Statutes {
@@ -129,6 +143,9 @@ impl From<StatutesDto> for Statutes {
             project_credit_floor: dto.project_credit_floor,
             project_credit_ceiling: dto.project_credit_ceiling,
             admission_score_min: dto.admission_score_min,
+            assembly_notice_days: dto.assembly_notice_days,
+            assembly_quorum_percent: dto.assembly_quorum_percent,
+            proxies_per_member_max: dto.proxies_per_member_max,
         }
     }
 }
@@ -158,6 +175,9 @@ impl From<&Statutes> for StatutesDto {
             project_credit_floor: statutes.project_credit_floor,
             project_credit_ceiling: statutes.project_credit_ceiling,
             admission_score_min: statutes.admission_score_min,
+            assembly_notice_days: statutes.assembly_notice_days,
+            assembly_quorum_percent: statutes.assembly_quorum_percent,
+            proxies_per_member_max: statutes.proxies_per_member_max,
         }
     }
 }
@@ -175,8 +195,11 @@ pub struct CreateCommunityBody {
 #[serde(deny_unknown_fields)]
 pub struct AmendStatutesBody {
     pub statutes: StatutesDto,
-    /// The decision that amends them, e.g. the assembly's minutes.
+    /// Why, in words.
     pub reason: String,
+    /// The ballot or assembly session of the ledger that adopted them:
+    /// required once the community records its assemblies.
+    pub decision: Option<super::funds::DecisionDto>,
 }
 
 /// A community as its members see it.
@@ -304,6 +327,7 @@ pub async fn amend_statutes(
         Command::AmendStatutes(AmendStatutes {
             statutes: value.statutes.into(),
             reason: value.reason,
+            decision: value.decision.map(Into::into),
         }),
         digest,
     );

@@ -1,6 +1,7 @@
 //! Members' duties at a glance, for the gardener: the charter in force
-//! accepted, at least one fully paid share, the profile kept up to date;
-//! who is behind on which, and since when.
+//! accepted, at least one fully paid share, the profile kept up to date
+//! (who is behind on which, and since when), and the general assemblies
+//! attended.
 
 use agora_events::{PioneerId, Role, Timestamp};
 use agora_projections::DutiesBehind;
@@ -37,6 +38,10 @@ pub struct DutiesView {
     pub profile_behind_since: Option<String>,
     /// The earliest of the three: since when they are behind at all.
     pub behind_since: Option<String>,
+    /// General assemblies they attended, present or represented.
+    pub assemblies_attended: usize,
+    /// General assemblies held (attendance recorded) since their admission.
+    pub assemblies_held: usize,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -99,6 +104,16 @@ pub async fn get_duties(
                 profile_updated_at: text(pioneer.profile_updated_at),
                 profile_behind_since: text(behind.profile),
                 behind_since: text(since),
+                assemblies_attended: community.assemblies.attended_by(pioneer.id),
+                assemblies_held: community
+                    .assemblies
+                    .by_id
+                    .values()
+                    .filter(|assembly| {
+                        assembly.attendance.is_some()
+                            && assembly.convened.held_at >= pioneer.admitted_at
+                    })
+                    .count(),
             };
             Some((since, pioneer.id, view))
         })

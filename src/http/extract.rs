@@ -2,7 +2,8 @@
 //! edge, and every refusal into a problem response.
 
 use agora_events::{
-    AccountId, BallotId, CommunitySlug, ExchangeId, Hash, ListingId, PioneerId, ProjectId,
+    AccountId, AssemblyId, BallotId, CommunitySlug, ExchangeId, Hash, ListingId, PioneerId,
+    ProjectId,
 };
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -303,6 +304,7 @@ uuid_path_id! {
     ListingId => "listing",
     ExchangeId => "exchange",
     BallotId => "ballot",
+    AssemblyId => "assembly",
 }
 
 impl PathId for AccountId {

@@ -2,8 +2,8 @@
 //! overview (members).
 
 use agora_events::{
-    AllocationId, BallotId, Decision, Euros, ExpenseId, FundsRecord, Hash, PaymentId, ProjectId,
-    ReceiptId, Role,
+    AllocationId, AssemblyId, BallotId, Decision, Euros, ExpenseId, FundsRecord, Hash, PaymentId,
+    ProjectId, ReceiptId, Role,
 };
 use axum::Json;
 use axum::extract::State;
@@ -59,8 +59,42 @@ pub struct ReceiptBody {
 pub enum DecisionDto {
     /// A ballot of this ledger that selected the project.
     Ballot { ballot_id: Uuid },
-    /// A general assembly's decision, by its minutes' reference.
+    /// A general assembly's decision, by its minutes' reference: only while
+    /// the community records no assembly in the ledger.
     Assembly { reference: String },
+    /// A session of a general assembly recorded in the ledger, held with
+    /// its quorum.
+    Session { assembly_id: Uuid },
+}
+
+impl From<DecisionDto> for Decision {
+    fn from(dto: DecisionDto) -> Self {
+        match dto {
+            DecisionDto::Ballot { ballot_id } => Self::Ballot {
+                ballot_id: BallotId(ballot_id),
+            },
+            DecisionDto::Assembly { reference } => Self::Assembly { reference },
+            DecisionDto::Session { assembly_id } => Self::Session {
+                assembly_id: AssemblyId(assembly_id),
+            },
+        }
+    }
+}
+
+impl From<&Decision> for DecisionDto {
+    fn from(decision: &Decision) -> Self {
+        match decision {
+            Decision::Ballot { ballot_id } => Self::Ballot {
+                ballot_id: ballot_id.0,
+            },
+            Decision::Assembly { reference } => Self::Assembly {
+                reference: reference.clone(),
+            },
+            Decision::Session { assembly_id } => Self::Session {
+                assembly_id: assembly_id.0,
+            },
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -267,12 +301,7 @@ pub async fn allocate_funds(
         allocation_id: AllocationId(Uuid::now_v7()),
         project_id,
         amount: value.amount,
-        decision: match value.decision {
-            DecisionDto::Ballot { ballot_id } => Decision::Ballot {
-                ballot_id: BallotId(ballot_id),
-            },
-            DecisionDto::Assembly { reference } => Decision::Assembly { reference },
-        },
+        decision: value.decision.into(),
     });
     submit(
         &state,
@@ -393,14 +422,7 @@ pub async fn get_funds(
                 amount: allocation.allocated.amount.to_string(),
                 spent: allocation.spent.to_string(),
                 remaining: allocation.remaining().to_string(),
-                decision: match &allocation.allocated.decision {
-                    Decision::Ballot { ballot_id } => DecisionDto::Ballot {
-                        ballot_id: ballot_id.0,
-                    },
-                    Decision::Assembly { reference } => DecisionDto::Assembly {
-                        reference: reference.clone(),
-                    },
-                },
+                decision: (&allocation.allocated.decision).into(),
                 expenses: allocation
                     .expenses
                     .iter()

@@ -4,6 +4,7 @@
 //! bodies and time are bounded.
 
 mod applications;
+mod assemblies;
 mod audit;
 mod ballots;
 mod budgets;
@@ -77,6 +78,11 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(communities::create_community))
         .routes(routes!(communities::get_community))
         .routes(routes!(communities::amend_statutes))
+        .routes(routes!(assemblies::convene_assembly))
+        .routes(routes!(assemblies::list_assemblies))
+        .routes(routes!(assemblies::get_assembly))
+        .routes(routes!(assemblies::record_attendance))
+        .routes(routes!(assemblies::record_minutes))
         .routes(routes!(meetings::record_meeting))
         .routes(routes!(meetings::list_meetings))
         .routes(routes!(pioneers::admit_pioneer))

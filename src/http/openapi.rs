@@ -107,6 +107,7 @@ fn close(schema: &mut RefOr<Schema>) {
         (name = "operations", description = "Probes"),
         (name = "communities", description = "Communities and statutes"),
         (name = "applications", description = "Applications to join: submitted by candidates, decided by the gardener"),
+        (name = "assemblies", description = "General assemblies: convocation, attendance and quorum, minutes"),
         (name = "pioneers", description = "Membership, charter, profile, roles"),
         (name = "shares", description = "Capital: subscriptions, payments, redemptions"),
         (name = "market", description = "Listings, exchanges, transfers and time-credit accounts"),

@@ -103,6 +103,10 @@ enum Fixture {
     BudgetedProject,
     /// An application `{y}` pending, submitted by the gardener for someone.
     Application,
+    /// An assembly `{z}` held (its time passed), its attendance not recorded.
+    HeldAssembly,
+    /// The same, its attendance recorded with its quorum.
+    AttendedAssembly,
 }
 
 struct Row {
@@ -130,6 +134,32 @@ impl Scene {
                 text.replace(key, value)
             })
     }
+}
+
+/// An assembly convened to be held a moment from now, once that moment
+/// passed. The first time, the statutes are amended for a notice of no
+/// days (no assembly is recorded yet, so no decision needs citing).
+async fn held_assembly(app: &TestApp, operator: &str) -> String {
+    let community: Value = app.get(&app.path(""), operator).await.json().await.unwrap();
+    if community["statutes"]["assembly_notice_days"] != json!(0) {
+        let mut statutes = crate::helpers::statutes();
+        statutes["assembly_notice_days"] = json!(0);
+        let amended = app
+            .send(
+                Method::PUT,
+                &app.path("/statutes"),
+                Some(operator),
+                Some(&json!({"statutes": statutes, "reason": "AG"})),
+            )
+            .await;
+        assert_eq!(amended.status(), 200, "{}", amended.text().await.unwrap());
+    }
+    let held_at = chrono::Utc::now() + chrono::Duration::milliseconds(300);
+    let body = json!({"kind": "ordinary", "held_at": held_at.to_rfc3339(), "place": "Salle", "agenda": ["Rapport moral"]});
+    let convened = app.post(&app.path("/assemblies"), operator, &body).await;
+    let assembly = id_of(convened, "assembly_id").await;
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assembly
 }
 
 async fn id_of(response: reqwest::Response, field: &str) -> String {
@@ -244,6 +274,15 @@ impl Row {
                 let body = json!({"display_name": "Camille", "project": "Une recyclerie"});
                 let submitted = app.post(&app.path("/applications"), &operator, &body).await;
                 values.push(("{y}", id_of(submitted, "applicant").await));
+            }
+            Fixture::HeldAssembly | Fixture::AttendedAssembly => {
+                let assembly = held_assembly(app, &operator).await;
+                if self.fixture == Fixture::AttendedAssembly {
+                    let sheet = json!({"present": [target], "represented": []});
+                    let path = app.path(&format!("/assemblies/{assembly}/attendance"));
+                    assert_eq!(app.post(&path, &operator, &sheet).await.status(), 200);
+                }
+                values.push(("{z}", assembly));
             }
             Fixture::Ballot => {
                 let body = json!({
@@ -595,6 +634,33 @@ fn rows() -> Vec<Row> {
             Member,
         ),
         row(Method::GET, "/budget", None, &MEMBERS, Member),
+        // Assemblies last: once the community records one, allocations and
+        // amendments cite the ledger's decisions instead of references.
+        row(
+            Method::POST,
+            "/assemblies/{z}/attendance",
+            Some(json!({"present": ["{p}"], "represented": []})),
+            &[Admin, Gardener],
+            HeldAssembly,
+        ),
+        row(
+            Method::POST,
+            "/assemblies/{z}/minutes",
+            Some(json!({"sha256": "ab".repeat(32), "reference": "PV"})),
+            &[Admin, Gardener],
+            AttendedAssembly,
+        ),
+        row(Method::GET, "/assemblies/{z}", None, &MEMBERS, HeldAssembly),
+        row(
+            Method::POST,
+            "/assemblies",
+            Some(
+                json!({"kind": "ordinary", "held_at": "2099-06-01T18:00:00Z", "place": "Salle", "agenda": ["Rapport moral"]}),
+            ),
+            &[Admin, Gardener],
+            Member,
+        ),
+        row(Method::GET, "/assemblies", None, &MEMBERS, Member),
     ]
 }
 

@@ -2,6 +2,7 @@
 
 mod access;
 mod applications;
+mod assemblies;
 mod audit;
 mod ballots;
 mod browser;

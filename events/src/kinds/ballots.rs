@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::{BallotId, PioneerId, ProjectId, Sealed, Timestamp};
+use crate::{AssemblyId, BallotId, PioneerId, ProjectId, Sealed, Timestamp};
 
 /// How votes are expressed and counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -70,6 +70,10 @@ pub struct BallotOpened {
     /// close. Absent (false) on ballots opened before votes were sealed.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub sealed: bool,
+    /// The general assembly whose session it belongs to: its electorate is
+    /// the members present or represented there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assembly_id: Option<AssemblyId>,
 }
 
 /// What a voter chose.

@@ -35,6 +35,44 @@ pub struct Statutes {
     /// must reach to be admitted; none when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub admission_score_min: Option<u8>,
+    /// Days of notice, at least, between convening a general assembly and
+    /// holding it; [`DEFAULT_ASSEMBLY_NOTICE_DAYS`] when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assembly_notice_days: Option<u16>,
+    /// Share of the members, in percent, present or represented for an
+    /// assembly on first convocation to decide; a second convocation
+    /// needs none. [`DEFAULT_ASSEMBLY_QUORUM_PERCENT`] when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assembly_quorum_percent: Option<u8>,
+    /// Most members one present member may represent;
+    /// [`DEFAULT_PROXIES_PER_MEMBER`] when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxies_per_member_max: Option<u8>,
+}
+
+/// Notice of an assembly, in days, when the statutes say nothing.
+pub const DEFAULT_ASSEMBLY_NOTICE_DAYS: u16 = 15;
+/// First-convocation quorum, in percent of the members, when the statutes
+/// say nothing.
+pub const DEFAULT_ASSEMBLY_QUORUM_PERCENT: u8 = 25;
+/// Members one may represent at an assembly, when the statutes say nothing.
+pub const DEFAULT_PROXIES_PER_MEMBER: u8 = 2;
+
+impl Statutes {
+    pub fn assembly_notice_days(&self) -> u16 {
+        self.assembly_notice_days
+            .unwrap_or(DEFAULT_ASSEMBLY_NOTICE_DAYS)
+    }
+
+    pub fn assembly_quorum_percent(&self) -> u8 {
+        self.assembly_quorum_percent
+            .unwrap_or(DEFAULT_ASSEMBLY_QUORUM_PERCENT)
+    }
+
+    pub fn proxies_per_member_max(&self) -> u8 {
+        self.proxies_per_member_max
+            .unwrap_or(DEFAULT_PROXIES_PER_MEMBER)
+    }
 }
 
 impl Statutes {
@@ -111,8 +149,12 @@ pub struct CommunityCreated {
 #[serde(deny_unknown_fields)]
 pub struct StatutesAmended {
     pub statutes: Statutes,
-    /// The decision that amended them, e.g. an assembly's minutes.
+    /// Why, in words.
     pub reason: String,
+    /// The ballot or assembly session of the ledger that adopted them;
+    /// absent on amendments decided outside it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<crate::Decision>,
 }
 
 /// What kind of gathering a meeting was.

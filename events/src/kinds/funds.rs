@@ -3,7 +3,9 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::{AllocationId, BallotId, Euros, EventId, ExpenseId, Hash, ProjectId, ReceiptId};
+use crate::{
+    AllocationId, AssemblyId, BallotId, Euros, EventId, ExpenseId, Hash, ProjectId, ReceiptId,
+};
 
 /// The treasurer recorded money received.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -22,8 +24,12 @@ pub struct FundsReceived {
 pub enum Decision {
     /// A ballot recorded in this ledger.
     Ballot { ballot_id: BallotId },
-    /// A general assembly's decision, by its minutes' reference.
+    /// A general assembly's decision, by its minutes' reference: free text,
+    /// from before assemblies were recorded in the ledger.
     Assembly { reference: String },
+    /// A session of a general assembly recorded in this ledger, held with
+    /// its quorum.
+    Session { assembly_id: AssemblyId },
 }
 
 /// The treasurer set funds aside for a project.

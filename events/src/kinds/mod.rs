@@ -3,6 +3,7 @@
 //! (balances after a transfer, capital after a payment), so readers never
 //! have to re-run a rule to know what happened.
 
+mod assemblies;
 mod ballots;
 mod community;
 mod funds;
@@ -11,6 +12,7 @@ mod pioneer;
 mod projects;
 mod shares;
 
+pub use assemblies::*;
 pub use ballots::*;
 pub use community::*;
 pub use funds::*;
@@ -190,6 +192,9 @@ vocabulary! {
     AllocationReleased => 1,
     BudgetSet => 1,
     MeetingRecorded => 1,
+    AssemblyConvened => 1,
+    AttendanceRecorded => 1,
+    MinutesRecorded => 1,
 }
 
 /// The version this code writes for `event_type`, if it knows the type.

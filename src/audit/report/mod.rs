@@ -11,8 +11,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use agora_events::{
-    AccountId, AllocationId, BudgetScope, Decision, Euros, Event, EventId, FundsRecord, Hash,
-    Hours, MeetingKind, Metadata, PioneerId, ProjectId, Timestamp,
+    AccountId, AllocationId, AssemblyKind, BudgetScope, Decision, Euros, Event, EventId,
+    FundsRecord, Hash, Hours, MeetingKind, Metadata, PioneerId, ProjectId, Timestamp,
 };
 use agora_projections::CommunityState;
 use chrono::Datelike;
@@ -61,6 +61,28 @@ pub struct MembersSection {
     pub left: Vec<MemberLine>,
     pub excluded: Vec<MemberLine>,
     pub forgotten: usize,
+}
+
+/// A general assembly held in the period.
+#[derive(Debug, Clone, Serialize)]
+pub struct AssemblyLine {
+    pub assembly_id: String,
+    pub held_at: Timestamp,
+    /// `ordinary` or `extraordinary`.
+    pub kind: &'static str,
+    pub place: String,
+    /// 1, or 2 for a second convocation.
+    pub convocation: u8,
+    /// `null` while its attendance is not recorded.
+    pub members: Option<u32>,
+    pub present: Option<usize>,
+    pub represented: Option<usize>,
+    pub quorum_required: Option<u32>,
+    pub quorum_met: bool,
+    /// Ballots of its session.
+    pub ballots: usize,
+    /// SHA-256 of its signed minutes, once recorded.
+    pub minutes_sha256: Option<Hash>,
 }
 
 /// One meeting or social event recorded in the period.
@@ -211,6 +233,8 @@ pub struct AssemblyReport {
     pub members: MembersSection,
     pub applications: ApplicationsSection,
     pub meetings: MeetingsSection,
+    /// General assemblies held in the period, in order.
+    pub assemblies: Vec<AssemblyLine>,
     pub ballots_closed: usize,
     pub ballots: Vec<BallotLine>,
     pub funds: FundsSection,
@@ -537,6 +561,9 @@ fn assemble(
                         reference: match &e.decision {
                             Decision::Ballot { ballot_id } => format!("scrutin {ballot_id}"),
                             Decision::Assembly { reference } => reference.clone(),
+                            Decision::Session { assembly_id } => {
+                                format!("assemblée générale {assembly_id}")
+                            }
                         },
                         label: "allocation".into(),
                         amount: e.amount,
@@ -659,6 +686,7 @@ fn assemble(
         members,
         applications,
         meetings,
+        assemblies: assemblies(end, (from, to)),
         ballots_closed: ballots.len(),
         ballots,
         funds,
@@ -767,4 +795,47 @@ fn meetings(
         meetings,
         social_by_year,
     }
+}
+
+/// The assemblies held in `[from, to)`, in the order they were held.
+fn assemblies(end: &CommunityState, (from, to): (Timestamp, Timestamp)) -> Vec<AssemblyLine> {
+    let mut held: Vec<_> = end
+        .assemblies
+        .by_id
+        .values()
+        .filter(|assembly| (from..to).contains(&assembly.convened.held_at))
+        .collect();
+    held.sort_by_key(|assembly| assembly.convened.held_at);
+    held.into_iter()
+        .map(|assembly| {
+            let convened = &assembly.convened;
+            let sheet = assembly.attendance.as_ref().map(|(_, sheet)| sheet);
+            AssemblyLine {
+                assembly_id: convened.assembly_id.to_string(),
+                held_at: convened.held_at,
+                kind: match convened.kind {
+                    AssemblyKind::Ordinary => "ordinary",
+                    AssemblyKind::Extraordinary => "extraordinary",
+                },
+                place: convened.place.clone(),
+                convocation: if convened.second_convocation_of.is_some() {
+                    2
+                } else {
+                    1
+                },
+                members: sheet.map(|sheet| sheet.members),
+                present: sheet.map(|sheet| sheet.present.len()),
+                represented: sheet.map(|sheet| sheet.represented.len()),
+                quorum_required: sheet.map(|sheet| sheet.quorum_required),
+                quorum_met: assembly.quorum_met(),
+                ballots: end
+                    .ballots
+                    .by_id
+                    .values()
+                    .filter(|ballot| ballot.opened.assembly_id == Some(convened.assembly_id))
+                    .count(),
+                minutes_sha256: assembly.minutes.as_ref().map(|(_, minutes)| minutes.sha256),
+            }
+        })
+        .collect()
 }

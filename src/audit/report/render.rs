@@ -151,6 +151,20 @@ impl AssemblyReport {
                 ]);
             }
         }
+        for assembly in &self.assemblies {
+            row([
+                "assemblies",
+                "assembly",
+                &assembly.held_at.to_string(),
+                &assembly.assembly_id,
+                &assembly.place,
+                if assembly.quorum_met {
+                    "quorum met"
+                } else {
+                    "quorum not met"
+                },
+            ]);
+        }
         for meeting in &self.meetings.meetings {
             row([
                 "meetings",
@@ -370,6 +384,48 @@ impl AssemblyReport {
                 french::euros(budget.spent),
                 french::euros(budget.unbudgeted),
             );
+        }
+        if !self.assemblies.is_empty() {
+            html.push_str(
+                "<h2>Assemblées générales</h2>\n<table>\n\
+                 <tr><th>Date</th><th>Nature</th><th>Lieu</th><th>Présents</th><th>Représentés</th><th>Quorum</th><th>Scrutins</th><th>Procès-verbal (SHA-256)</th></tr>\n",
+            );
+            for assembly in &self.assemblies {
+                let count =
+                    |value: Option<usize>| value.map_or_else(|| "—".to_owned(), |n| n.to_string());
+                let quorum = match (assembly.quorum_required, assembly.quorum_met) {
+                    (None, _) => "feuille de présence non enregistrée".to_owned(),
+                    (Some(0), _) => "seconde convocation : sans quorum".to_owned(),
+                    (Some(required), true) => format!("atteint ({required} requis)"),
+                    (Some(required), false) => {
+                        format!("<strong>non atteint</strong> ({required} requis)")
+                    }
+                };
+                let _ = writeln!(
+                    html,
+                    "<tr data-assembly=\"{}\"><td>{}</td><td>{}{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{quorum}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                    escape(&assembly.assembly_id),
+                    french_date(assembly.held_at),
+                    if assembly.kind == "extraordinary" {
+                        "extraordinaire"
+                    } else {
+                        "ordinaire"
+                    },
+                    if assembly.convocation == 2 {
+                        ", seconde convocation"
+                    } else {
+                        ""
+                    },
+                    escape(&assembly.place),
+                    count(assembly.present),
+                    count(assembly.represented),
+                    assembly.ballots,
+                    assembly
+                        .minutes_sha256
+                        .map_or_else(|| "—".to_owned(), |hash| hash.to_string()),
+                );
+            }
+            html.push_str("</table>\n");
         }
         table(
             &mut html,

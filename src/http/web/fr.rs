@@ -57,6 +57,22 @@ pub fn refusal(rule: &str) -> String {
         "allocation-not-found" => "Cette attribution n'existe pas.",
         "allocation-within-funds" => "Il n'y a pas assez de fonds non attribués pour cela.",
         "expense-within-allocation" => "Cette dépense dépasse ce qui reste de l'attribution.",
+        "assembly-not-found" => "Cette assemblée générale n'existe pas.",
+        "assembly-quorum" => {
+            "Le quorum de cette assemblée n'a pas été atteint : sa séance ne décide de rien."
+        }
+        "decision-in-the-ledger" => {
+            "Citez le scrutin ou la séance d'assemblée qui a décidé, enregistrés au registre."
+        }
+        "assembly-notice" => "Les statuts demandent un délai de convocation plus long.",
+        "second-convocation" => {
+            "Seule une assemblée tenue sans quorum peut être convoquée une seconde fois."
+        }
+        "assembly-not-held-yet" => "Cette assemblée ne s'est pas encore tenue.",
+        "attendance-recorded" => "La feuille de présence de cette assemblée est déjà enregistrée.",
+        "minutes-recorded" => "Le procès-verbal de cette assemblée est déjà enregistré.",
+        "proxy-present" => "Un pouvoir est confié à un membre présent.",
+        "proxies-per-member" => "Ce membre détiendrait plus de pouvoirs que les statuts n'en permettent.",
         "meeting-took-place" => "Une réunion s'enregistre une fois qu'elle a eu lieu.",
         "attendee-unique" => "Chaque présent n'est nommé qu'une fois.",
         "application-not-found" => "Aucune candidature n'attend de décision ici.",

@@ -574,6 +574,7 @@ pub async fn open_ballot(
                 kind: BallotKind::Community,
                 closes_at,
                 sealed: false,
+                assembly_id: None,
             }))
         },
     )

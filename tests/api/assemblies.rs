@@ -1,0 +1,297 @@
+//! General assemblies from convocation to minutes, and the decisions that
+//! cite their sessions.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, operator, problem, spawn_app, statutes};
+
+/// Statutes with no notice, so that a test holds its assembly at once.
+async fn without_notice(app: &TestApp) {
+    let mut amended = statutes();
+    amended["assembly_notice_days"] = json!(0);
+    amended["assembly_quorum_percent"] = json!(50);
+    amended["proxies_per_member_max"] = json!(1);
+    let response = app
+        .send(
+            Method::PUT,
+            &app.path("/statutes"),
+            Some(&operator()),
+            Some(&json!({"statutes": amended, "reason": "AG constitutive"})),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+}
+
+async fn convene(app: &TestApp, second_of: Option<&str>) -> String {
+    let held_at = chrono::Utc::now() + chrono::Duration::milliseconds(300);
+    let mut body = json!({"kind": "ordinary", "held_at": held_at.to_rfc3339(),
+        "place": "Salle des fêtes, Chambéry", "agenda": ["Rapport moral", "Affectation des fonds"]});
+    if let Some(first) = second_of {
+        body["second_convocation_of"] = json!(first);
+    }
+    let convened = app.post(&app.path("/assemblies"), &operator(), &body).await;
+    assert_eq!(convened.status(), 201, "{}", convened.text().await.unwrap());
+    let location = convened.headers()["location"].to_str().unwrap().to_owned();
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    location.rsplit('/').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn an_assembly_without_quorum_is_convened_again_and_its_session_decides() {
+    let app = spawn_app().await;
+    app.create_community().await;
+    let alice = app.member_in_good_standing("Alice", 1).await;
+    let bruno = app.member_in_good_standing("Bruno", 1).await;
+    let clara = app.member_in_good_standing("Clara", 1).await;
+    let denis = app.member_in_good_standing("Denis", 1).await;
+    let early = app
+        .post(
+            &app.path("/assemblies"),
+            &operator(),
+            &json!({"kind": "ordinary", "held_at": (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339(),
+                "place": "Salle", "agenda": ["Rapport moral"]}),
+        )
+        .await;
+    let early = problem(early, 422, "assembly-notice").await;
+    assert!(
+        early["detail"].as_str().unwrap().contains("15 days"),
+        "{early}"
+    );
+    without_notice(&app).await;
+
+    // Four members, half needed: Alice alone, holding Bruno's proxy, is
+    // two; Clara's proxy too would be more than the statutes' one each.
+    let first = convene(&app, None).await;
+    let sheet = |present: Vec<&String>, represented: Value| json!({"present": present, "represented": represented});
+    let attendance = format!("/assemblies/{first}/attendance");
+    let too_many = app
+        .post(
+            &app.path(&attendance),
+            &operator(),
+            &sheet(
+                vec![&alice],
+                json!([{"member": bruno, "proxy": alice}, {"member": clara, "proxy": alice}]),
+            ),
+        )
+        .await;
+    problem(too_many, 422, "proxies-per-member").await;
+    let absent_proxy = app
+        .post(
+            &app.path(&attendance),
+            &operator(),
+            &sheet(vec![&alice], json!([{"member": bruno, "proxy": denis}])),
+        )
+        .await;
+    problem(absent_proxy, 422, "proxy-present").await;
+    let recorded = app
+        .post(
+            &app.path(&attendance),
+            &operator(),
+            &sheet(vec![], json!([])),
+        )
+        .await;
+    assert_eq!(recorded.status(), 200);
+    let assembly: Value = app
+        .get(
+            &app.path(&format!("/assemblies/{first}")),
+            &app.pioneer_token(&clara),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(assembly["attendance"]["quorum_met"], false);
+    assert_eq!(assembly["attendance"]["quorum_required"], 2);
+    assert_eq!(assembly["attendance"]["absent"], 4);
+    let ballot = |assembly: &str| {
+        json!({"question": "Le rapport moral est-il approuvé ?", "method": "single", "kind": "assembly",
+            "options": [{"option_id": "oui", "label": "Oui"}, {"option_id": "non", "label": "Non"}],
+            "closes_at": (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339(),
+            "assembly_id": assembly})
+    };
+    let no_session = app
+        .post(&app.path("/ballots"), &operator(), &ballot(&first))
+        .await;
+    problem(no_session, 409, "assembly-quorum").await;
+
+    // The second convocation decides with whoever comes.
+    let second = convene(&app, Some(&first)).await;
+    let recorded = app
+        .post(
+            &app.path(&format!("/assemblies/{second}/attendance")),
+            &operator(),
+            &sheet(vec![&alice], json!([{"member": bruno, "proxy": alice}])),
+        )
+        .await;
+    assert_eq!(recorded.status(), 200);
+    let opened = app
+        .post(&app.path("/ballots"), &operator(), &ballot(&second))
+        .await;
+    assert_eq!(opened.status(), 201, "{}", opened.text().await.unwrap());
+    let opened: Value = opened.json().await.unwrap();
+    let electorate: Vec<&str> = opened["events"][0]["data"]["electorate"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|elector| elector["pioneer_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(electorate.len(), 2, "those who attended: {electorate:?}");
+    assert!(electorate.contains(&alice.as_str()) && electorate.contains(&bruno.as_str()));
+
+    // Decisions cite the session now, not words.
+    let amend = |decision: Value| {
+        let app = &app;
+        async move {
+            let mut body = json!({"statutes": statutes(), "reason": "Révision"});
+            if !decision.is_null() {
+                body["decision"] = decision;
+            }
+            app.send(
+                Method::PUT,
+                &app.path("/statutes"),
+                Some(&operator()),
+                Some(&body),
+            )
+            .await
+        }
+    };
+    problem(amend(Value::Null).await, 422, "decision-in-the-ledger").await;
+    problem(
+        amend(json!({"kind": "session", "assembly_id": first})).await,
+        409,
+        "assembly-quorum",
+    )
+    .await;
+    assert_eq!(
+        amend(json!({"kind": "session", "assembly_id": second}))
+            .await
+            .status(),
+        200
+    );
+
+    let proposal = app
+        .post(
+            &app.path("/projects"),
+            &app.pioneer_token(&alice),
+            &json!({"title": "Jardin", "summary": "…"}),
+        )
+        .await;
+    let project = proposal.headers()["location"]
+        .to_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    app.post(
+        &app.path(&format!("/projects/{project}/status")),
+        &operator(),
+        &json!({"status": "selected"}),
+    )
+    .await;
+    app.post(
+        &app.path("/funds/receipts"),
+        &operator(),
+        &json!({"amount": "1000.00", "source": "Région", "reference": "REG-1"}),
+    )
+    .await;
+    let allocate = |decision: Value| {
+        let app = &app;
+        let path = app.path(&format!("/projects/{project}/allocations"));
+        async move {
+            app.post(
+                &path,
+                &operator(),
+                &json!({"amount": "100.00", "decision": decision}),
+            )
+            .await
+        }
+    };
+    problem(
+        allocate(json!({"kind": "assembly", "reference": "AG du 14 mars"})).await,
+        422,
+        "decision-in-the-ledger",
+    )
+    .await;
+    assert_eq!(
+        allocate(json!({"kind": "session", "assembly_id": second}))
+            .await
+            .status(),
+        200
+    );
+
+    let minutes = format!("/assemblies/{second}/minutes");
+    let sha = "c0ffee".repeat(10) + "c0ff";
+    let recorded = app
+        .post(
+            &app.path(&minutes),
+            &operator(),
+            &json!({"sha256": sha, "reference": "PV signé"}),
+        )
+        .await;
+    assert_eq!(recorded.status(), 200);
+    let again = app
+        .post(
+            &app.path(&minutes),
+            &operator(),
+            &json!({"sha256": sha, "reference": "PV signé"}),
+        )
+        .await;
+    problem(again, 409, "minutes-recorded").await;
+
+    let listed: Value = app
+        .get(&app.path("/assemblies"), &app.pioneer_token(&denis))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    let held = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|assembly| assembly["id"] == second.as_str())
+        .unwrap();
+    assert_eq!(held["minutes"]["sha256"], sha.as_str());
+    assert_eq!(held["second_convocation_of"], first.as_str());
+    assert_eq!(held["ballots"].as_array().unwrap().len(), 1);
+
+    let duties: Value = app
+        .get(&app.path("/duties?behind=false"), &operator())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let of = |id: &str| {
+        duties
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|member| member["pioneer_id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        (
+            &of(&bruno)["assemblies_attended"],
+            &of(&bruno)["assemblies_held"]
+        ),
+        (&json!(1), &json!(2))
+    );
+    assert_eq!(of(&denis)["assemblies_attended"], 0);
+
+    let report: Value = app
+        .get(
+            &app.path("/reports/assembly?from=2000-01-01&to=2100-01-01"),
+            &operator(),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let assemblies = report["assemblies"].as_array().unwrap();
+    assert_eq!(assemblies.len(), 2);
+    assert_eq!(assemblies[1]["quorum_met"], true);
+    assert_eq!(assemblies[1]["minutes_sha256"], sha.as_str());
+}
