@@ -1227,6 +1227,7 @@ mod ballots {
             closes_at: closes_at.parse().unwrap(),
             sealed: false,
             assembly_id: None,
+            election: None,
         })
     }
 

@@ -86,3 +86,63 @@ impl Assemblies {
         }
     }
 }
+
+/// The community's representative: the mandate in force, the candidates
+/// standing, and the election under way.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Representation {
+    /// Candidates and their statements, by id.
+    pub candidates: OrdMap<PioneerId, String>,
+    /// The election ballot open, if any.
+    pub election: Option<agora_events::BallotId>,
+    /// The latest mandate granted: who, from when, until when, by which
+    /// election.
+    pub mandate: Option<Mandate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mandate {
+    pub pioneer_id: PioneerId,
+    pub ballot_id: agora_events::BallotId,
+    pub from: Timestamp,
+    pub until: Timestamp,
+}
+
+impl Representation {
+    /// Who holds the mandate at `now`, if anyone.
+    pub fn holder_at(&self, now: Timestamp) -> Option<&Mandate> {
+        self.mandate
+            .as_ref()
+            .filter(|mandate| mandate.from <= now && now < mandate.until)
+    }
+
+    /// Folds one event about the representative; other events are ignored.
+    pub fn evolve(&mut self, event: &Event, at: Timestamp) {
+        match event {
+            Event::CandidacyDeclared(declared) => {
+                self.candidates
+                    .insert(declared.pioneer_id, declared.statement.clone());
+            }
+            Event::CandidacyWithdrawn(withdrawn) => {
+                self.candidates.remove(&withdrawn.pioneer_id);
+            }
+            Event::BallotOpened(opened) if opened.election.is_some() => {
+                self.election = Some(opened.ballot_id);
+            }
+            Event::BallotClosed(closed) if self.election == Some(closed.ballot_id) => {
+                // The next election starts from new candidacies.
+                self.election = None;
+                self.candidates.clear();
+            }
+            Event::MandateGranted(granted) => {
+                self.mandate = Some(Mandate {
+                    pioneer_id: granted.pioneer_id,
+                    ballot_id: granted.ballot_id,
+                    from: at,
+                    until: granted.until,
+                });
+            }
+            _ => {}
+        }
+    }
+}

@@ -12,7 +12,7 @@ use agora_events::{
 };
 
 use crate::applications::Applications;
-use crate::assemblies::Assemblies;
+use crate::assemblies::{Assemblies, Representation};
 use crate::ballots::Ballots;
 use crate::funds::Funds;
 use crate::market::Market;
@@ -43,6 +43,8 @@ pub struct CommunityState {
     pub applications: Applications,
     /// General assemblies.
     pub assemblies: Assemblies,
+    /// The community's representative.
+    pub representation: Representation,
     /// What the state keeps of what is over; a snapshot is always of a
     /// state kept for decisions.
     #[serde(skip)]
@@ -70,6 +72,7 @@ impl CommunityState {
             funds: Funds::default(),
             applications: Applications::default(),
             assemblies: Assemblies::default(),
+            representation: Representation::default(),
             retention: Retention::Decisions,
         }
     }
@@ -186,6 +189,7 @@ impl CommunityState {
         self.funds.evolve(event, event_id, at);
         self.applications.evolve(event, at, self.retention);
         self.assemblies.evolve(event, at);
+        self.representation.evolve(event, at);
     }
 }
 

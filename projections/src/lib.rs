@@ -26,7 +26,7 @@ mod projects;
 mod register;
 
 pub use applications::{Application, ApplicationStatus, Applications};
-pub use assemblies::{Assemblies, Assembly};
+pub use assemblies::{Assemblies, Assembly, Mandate, Representation};
 pub use ballots::{Ballot, Ballots, Vote};
 pub use community::{Communities, CommunityState, DutiesBehind, PROFILE_STALE_DAYS};
 pub use funds::{Allocation, Budget, BudgetFigures, Funds, LineFigures};

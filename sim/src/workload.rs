@@ -8,12 +8,13 @@ use std::collections::BTreeSet;
 use agora::domain::{
     AcceptCharter, AdmitApplication, AdmitPioneer, AllocateFunds, AmendStatutes, CancelExchange,
     Canceller, CastVote, ChangeProjectStatus, CloseBallot, Command, ConfirmExchange,
-    ConveneAssembly, CorrectFunds, CorrectSharePayment, CreateCommunity, DeclineApplication,
-    ExcludePioneer, ForgetPioneer, LeaveCommunity, OpenBallot, ProposeProject, PublishListing,
-    RecordAttendance, RecordExchange, RecordExpense, RecordMeeting, RecordMinutes, RecordReceipt,
-    RecordSharePayment, RedeemShares, ReportListing, ReverseExchange, ScoreApplication,
-    ScoreProject, SetBudget, SetRoles, SubmitApplication, SubscribeShares, TakeDownListing,
-    TransferCredits, UpdateProfile, WithdrawApplication, WithdrawListing,
+    ConveneAssembly, CorrectFunds, CorrectSharePayment, CreateCommunity, DeclareCandidacy,
+    DeclineApplication, ExcludePioneer, ForgetPioneer, LeaveCommunity, OpenBallot, ProposeProject,
+    PublishListing, RecordAttendance, RecordExchange, RecordExpense, RecordMeeting, RecordMinutes,
+    RecordReceipt, RecordSharePayment, RedeemShares, ReportListing, ReverseExchange,
+    ScoreApplication, ScoreProject, SetBudget, SetRoles, SubmitApplication, SubscribeShares,
+    TakeDownListing, TransferCredits, UpdateProfile, WithdrawApplication, WithdrawCandidacy,
+    WithdrawListing,
 };
 use agora::ledger::{KeyRing, PersonalData, PersonalKey};
 use agora_events::{
@@ -260,7 +261,7 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
     // Until a few members are in good standing, mostly admissions and
     // what follows them.
     let members = state.pioneers.len();
-    let weights: [u32; 39] = [
+    let weights: [u32; 42] = [
         if members < 6 { 30 } else { 3 }, // admit
         if members < 6 { 20 } else { 3 }, // accept the charter
         1,                                // update a profile
@@ -300,6 +301,9 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
         1,                                // convene an assembly
         1,                                // record an assembly's attendance
         1,                                // record an assembly's minutes
+        1,                                // stand for representative
+        1,                                // withdraw a candidacy
+        1,                                // open the representative's election
     ];
     let kind = rng.weighted(&weights);
     let (command, actor, new_key) = match kind {
@@ -664,6 +668,7 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
                 ),
                 sealed: false,
                 assembly_id: rng.chance(300).then(|| assembly(rng, state)).flatten(),
+                election: None,
             });
             (command, operator(Role::Gardener), None)
         }
@@ -980,6 +985,48 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
                 assembly_id: assembly(rng, state).unwrap_or_else(|| AssemblyId(new_uuid(rng))),
                 sha256: agora_events::Hash::of(&rng.bytes::<32>()),
                 reference: "PV signé".into(),
+            });
+            (command, operator(Role::Gardener), None)
+        }
+        39 | 40 => {
+            let id = scene.someone(rng);
+            let command = if kind == 39 {
+                Command::DeclareCandidacy(DeclareCandidacy {
+                    pioneer_id: id,
+                    statement: "Je me présente".into(),
+                })
+            } else {
+                Command::WithdrawCandidacy(WithdrawCandidacy { pioneer_id: id })
+            };
+            (command, member(id), None)
+        }
+        41 => {
+            let mut candidates: Vec<PioneerId> =
+                state.representation.candidates.keys().copied().collect();
+            if rng.chance(100) {
+                candidates.pop();
+            }
+            let command = Command::OpenBallot(OpenBallot {
+                ballot_id: BallotId(new_uuid(rng)),
+                question: "Élection du représentant".into(),
+                options: candidates
+                    .iter()
+                    .map(|id| BallotOption {
+                        option_id: id.to_string(),
+                        label: id.to_string(),
+                        project_id: None,
+                    })
+                    .collect(),
+                method: VotingMethod::Single,
+                kind: BallotKind::Assembly,
+                closes_at: Timestamp::new(
+                    scene.now.instant() + chrono::Duration::hours(rng.between(1, 48)),
+                ),
+                sealed: false,
+                assembly_id: assembly(rng, state),
+                election: Some(agora_events::Election {
+                    term_months: [0, 12, 24, 36][rng.weighted(&[1, 5, 5, 5])],
+                }),
             });
             (command, operator(Role::Gardener), None)
         }

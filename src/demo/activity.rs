@@ -197,6 +197,7 @@ pub(super) async fn seed(
         closes_at,
         sealed: false,
         assembly_id: None,
+        election: None,
     });
     seeder.run(Role::Gardener, &gardener_id, open).await?;
     for voter in members {

@@ -15,13 +15,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use agora_events::{
-    AssemblyConvened, AssemblyId, AssemblyKind, AttendanceRecorded, BallotId, Decision, Event,
-    Hash, MinutesRecorded, PioneerId, Proxy, Timestamp,
+    AssemblyConvened, AssemblyId, AssemblyKind, AttendanceRecorded, BallotId, CandidacyDeclared,
+    CandidacyWithdrawn, Decision, Election, Event, Hash, MandateGranted, MinutesRecorded,
+    PioneerId, Proxy, Timestamp,
 };
 use agora_projections::{Assembly, CommunityState};
 
 use super::Rejection;
-use super::text::{NAME_CHARS_MAX, REFERENCE_CHARS_MAX, line};
+use super::text::{LONG_TEXT_CHARS_MAX, NAME_CHARS_MAX, REFERENCE_CHARS_MAX, line, paragraph};
 
 /// Most items on an agenda.
 pub const AGENDA_ITEMS_MAX: usize = 30;
@@ -237,6 +238,120 @@ pub fn record_minutes(
         }
         .into(),
     ])
+}
+
+/// Longest mandate of the representative, in months.
+pub const TERM_MONTHS_MAX: u16 = 72;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeclareCandidacy {
+    pub pioneer_id: PioneerId,
+    pub statement: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WithdrawCandidacy {
+    pub pioneer_id: PioneerId,
+}
+
+fn no_election_under_way(state: &CommunityState) -> Result<(), Rejection> {
+    match state.representation.election {
+        Some(ballot) => Err(Rejection::ElectionUnderWay { ballot }),
+        None => Ok(()),
+    }
+}
+
+pub fn declare_candidacy(
+    state: &CommunityState,
+    command: &DeclareCandidacy,
+) -> Result<Vec<Event>, Rejection> {
+    let pioneer = command.pioneer_id;
+    if !state.in_good_standing(pioneer) {
+        return Err(Rejection::NotInGoodStanding { pioneer });
+    }
+    no_election_under_way(state)?;
+    if state.representation.candidates.contains_key(&pioneer) {
+        return Err(Rejection::AlreadyCandidate { pioneer });
+    }
+    paragraph("statement", &command.statement, LONG_TEXT_CHARS_MAX)?;
+    Ok(vec![
+        CandidacyDeclared {
+            pioneer_id: pioneer,
+            statement: command.statement.clone(),
+        }
+        .into(),
+    ])
+}
+
+pub fn withdraw_candidacy(
+    state: &CommunityState,
+    command: &WithdrawCandidacy,
+) -> Result<Vec<Event>, Rejection> {
+    let pioneer = command.pioneer_id;
+    no_election_under_way(state)?;
+    if !state.representation.candidates.contains_key(&pioneer) {
+        return Err(Rejection::NotCandidate { pioneer });
+    }
+    Ok(vec![
+        CandidacyWithdrawn {
+            pioneer_id: pioneer,
+        }
+        .into(),
+    ])
+}
+
+/// The rules of an election ballot: held in an assembly session, none
+/// other under way, a term in range, and one option per candidate, each
+/// named by the candidate's id.
+pub(super) fn election_rules(
+    state: &CommunityState,
+    election: Election,
+    assembly_id: Option<AssemblyId>,
+    options: &[agora_events::BallotOption],
+) -> Result<(), Rejection> {
+    if assembly_id.is_none() {
+        return Err(Rejection::ElectionOutsideSession);
+    }
+    no_election_under_way(state)?;
+    if !(1..=TERM_MONTHS_MAX).contains(&election.term_months) {
+        return Err(Rejection::ElectionTerm {
+            months: election.term_months,
+            max: TERM_MONTHS_MAX,
+        });
+    }
+    let named: BTreeSet<Option<PioneerId>> = options
+        .iter()
+        .map(|option| option.option_id.parse().ok().map(PioneerId))
+        .collect();
+    let candidates: BTreeSet<Option<PioneerId>> = state
+        .representation
+        .candidates
+        .keys()
+        .map(|&id| Some(id))
+        .collect();
+    if named != candidates || named.len() != options.len() {
+        return Err(Rejection::ElectionCandidates);
+    }
+    Ok(())
+}
+
+/// The mandate an election's close grants its winner, `term_months` from
+/// `now`.
+pub(super) fn mandate(
+    ballot_id: BallotId,
+    election: Election,
+    winner: Option<&str>,
+    now: Timestamp,
+) -> Option<MandateGranted> {
+    let pioneer_id = PioneerId(winner?.parse().ok()?);
+    let until = now
+        .instant()
+        .checked_add_months(chrono::Months::new(u32::from(election.term_months)))?;
+    Some(MandateGranted {
+        pioneer_id,
+        ballot_id,
+        until: Timestamp::new(until),
+    })
 }
 
 /// Whether ballot `id` belongs to an assembly session that may close it.
@@ -531,5 +646,99 @@ mod tests {
         given(&history)
             .when(minutes())
             .then_err(Rejection::MinutesAlreadyRecorded { assembly: FIRST });
+    }
+
+    fn election_ballot(
+        options: &[PioneerId],
+        term_months: u16,
+        session: Option<AssemblyId>,
+    ) -> Command {
+        let mut command = open_ballot_command(
+            agora_events::BallotId(Uuid::from_u128(0xe1)),
+            VotingMethod::Single,
+            BallotKind::Assembly,
+            options
+                .iter()
+                .map(|id| option(&id.to_string(), None))
+                .collect(),
+        );
+        if let Command::OpenBallot(open) = &mut command {
+            open.assembly_id = session;
+            open.election = Some(Election { term_months });
+        }
+        command
+    }
+
+    #[test]
+    fn the_representative_is_elected_among_the_candidates_for_a_term() {
+        let mut history = held();
+        history.extend(
+            given(&history)
+                .when(attendance(&[ALICE, BRUNO, CLARA], &[]))
+                .events(),
+        );
+        for candidate in [ALICE, BRUNO] {
+            history.extend(
+                given(&history)
+                    .when(Command::DeclareCandidacy(DeclareCandidacy {
+                        pioneer_id: candidate,
+                        statement: "Je me présente".into(),
+                    }))
+                    .events(),
+            );
+        }
+        given(&history)
+            .when(election_ballot(&[ALICE, BRUNO], 24, None))
+            .then_err(Rejection::ElectionOutsideSession);
+        given(&history)
+            .when(election_ballot(&[ALICE], 24, Some(FIRST)))
+            .then_rule("ballot-option-count");
+        given(&history)
+            .when(election_ballot(&[ALICE, CLARA], 24, Some(FIRST)))
+            .then_err(Rejection::ElectionCandidates);
+        given(&history)
+            .when(election_ballot(&[ALICE, BRUNO], 0, Some(FIRST)))
+            .then_rule("election-term");
+        history.extend(
+            given(&history)
+                .when(election_ballot(&[ALICE, BRUNO], 24, Some(FIRST)))
+                .then_events(&["BallotOpened"]),
+        );
+        given(&history)
+            .when(Command::WithdrawCandidacy(WithdrawCandidacy {
+                pioneer_id: BRUNO,
+            }))
+            .then_rule("election-under-way");
+        history.extend(
+            given(&history)
+                .when(Command::CastVote(CastVote {
+                    ballot_id: agora_events::BallotId(Uuid::from_u128(0xe1)),
+                    voter: CLARA,
+                    choice: agora_events::Choice::Single {
+                        option_id: BRUNO.to_string(),
+                    },
+                    sealed: None,
+                }))
+                .events(),
+        );
+        let events = given(&history)
+            .when(Command::CloseBallot(CloseBallot {
+                ballot_id: agora_events::BallotId(Uuid::from_u128(0xe1)),
+                closed_by: agora_events::Closure::Gardener,
+                key: None,
+            }))
+            .then_events(&["BallotClosed", "MandateGranted"]);
+        let Event::MandateGranted(granted) = &events[1] else {
+            unreachable!()
+        };
+        assert_eq!(granted.pioneer_id, BRUNO);
+        assert_eq!(granted.until, "2028-11-28T12:00:00Z".parse().unwrap());
+        history.extend(events);
+        let state = given(&history).state();
+        assert!(state.representation.candidates.is_empty());
+        assert_eq!(
+            state.representation.holder_at(now()).unwrap().pioneer_id,
+            BRUNO
+        );
     }
 }

@@ -35,6 +35,8 @@ pub struct OpenBallot {
     /// The assembly session it belongs to, held with its quorum: its
     /// electorate is then the members who attended.
     pub assembly_id: Option<AssemblyId>,
+    /// It elects the community's representative among the candidates.
+    pub election: Option<agora_events::Election>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,6 +110,9 @@ pub fn open(
     if command.closes_at <= now {
         return Err(Rejection::CloseTimeInPast);
     }
+    if let Some(election) = command.election {
+        super::assemblies::election_rules(state, election, command.assembly_id, &command.options)?;
+    }
     // A session's ballot is for those who attended it.
     let session = match command.assembly_id {
         Some(assembly_id) => Some(super::assemblies::in_session(state, assembly_id)?),
@@ -149,6 +154,7 @@ pub fn open(
             college_weights,
             sealed: command.sealed,
             assembly_id: command.assembly_id,
+            election: command.election,
         }
         .into(),
     ])
@@ -261,6 +267,13 @@ pub fn close(
         }
         .into(),
     ];
+    // An election grants its winner the representative's mandate.
+    if let Some(election) = ballot.opened.election {
+        events.extend(
+            super::assemblies::mandate(command.ballot_id, election, result.winner.as_deref(), now)
+                .map(Event::from),
+        );
+    }
     // A winning project that is still only proposed becomes selected.
     let winning_project = result.winner.as_ref().and_then(|winner| {
         ballot

@@ -474,6 +474,7 @@ pub fn open_ballot_command(
         closes_at: "2026-12-01T12:00:00Z".parse().unwrap(),
         sealed: false,
         assembly_id: None,
+        election: None,
     })
 }
 

@@ -31,7 +31,10 @@ use agora_projections::CommunityState;
 pub use applications::{
     AdmitApplication, DeclineApplication, ScoreApplication, SubmitApplication, WithdrawApplication,
 };
-pub use assemblies::{AGENDA_ITEMS_MAX, ConveneAssembly, RecordAttendance, RecordMinutes};
+pub use assemblies::{
+    AGENDA_ITEMS_MAX, ConveneAssembly, DeclareCandidacy, RecordAttendance, RecordMinutes,
+    TERM_MONTHS_MAX, WithdrawCandidacy,
+};
 pub use ballots::{CastVote, CloseBallot, OpenBallot};
 pub use budgets::{BUDGET_CODE_CHARS_MAX, BUDGET_LINES_MAX, SetBudget};
 pub use community::{AmendStatutes, CreateCommunity, validate_statutes};
@@ -95,6 +98,8 @@ pub enum Command {
     ConveneAssembly(ConveneAssembly),
     RecordAttendance(RecordAttendance),
     RecordMinutes(RecordMinutes),
+    DeclareCandidacy(DeclareCandidacy),
+    WithdrawCandidacy(WithdrawCandidacy),
 }
 
 impl Command {
@@ -176,5 +181,7 @@ pub fn decide(
             assemblies::record_attendance(state, attendance, now)
         }
         Command::RecordMinutes(minutes) => assemblies::record_minutes(state, minutes),
+        Command::DeclareCandidacy(declare) => assemblies::declare_candidacy(state, declare),
+        Command::WithdrawCandidacy(withdraw) => assemblies::withdraw_candidacy(state, withdraw),
     }
 }

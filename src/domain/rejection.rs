@@ -264,6 +264,18 @@ pub enum Rejection {
     ProxyNotPresent { proxy: PioneerId },
     #[error("{proxy} would represent more than the statutes' {max} members")]
     TooManyProxies { proxy: PioneerId, max: u8 },
+    #[error("{pioneer} already stands for representative")]
+    AlreadyCandidate { pioneer: PioneerId },
+    #[error("{pioneer} does not stand for representative")]
+    NotCandidate { pioneer: PioneerId },
+    #[error("the election of the representative is under way (ballot {ballot})")]
+    ElectionUnderWay { ballot: BallotId },
+    #[error("the representative is elected by a ballot of an assembly session: name its assembly")]
+    ElectionOutsideSession,
+    #[error("a mandate lasts 1 to {max} months, not {months}")]
+    ElectionTerm { months: u16, max: u16 },
+    #[error("an election's options are the candidates, each once, by their id")]
+    ElectionCandidates,
     #[error("a meeting is recorded once it took place, not for {held_on}")]
     MeetingInFuture { held_on: chrono::NaiveDate },
     #[error("pioneer {pioneer} is listed twice among the attendees")]
@@ -419,6 +431,12 @@ impl Rejection {
             Self::MinutesAlreadyRecorded { .. } => "minutes-recorded",
             Self::ProxyNotPresent { .. } => "proxy-present",
             Self::TooManyProxies { .. } => "proxies-per-member",
+            Self::AlreadyCandidate { .. } => "candidacy-exists",
+            Self::NotCandidate { .. } => "candidacy-not-found",
+            Self::ElectionUnderWay { .. } => "election-under-way",
+            Self::ElectionOutsideSession => "election-in-session",
+            Self::ElectionTerm { .. } => "election-term",
+            Self::ElectionCandidates => "election-candidates",
             Self::MeetingInFuture { .. } => "meeting-took-place",
             Self::DuplicateAttendee { .. } => "attendee-unique",
             Self::ApplicationNotFound { .. } => "application-not-found",
@@ -488,7 +506,8 @@ impl Rejection {
             | Self::ExpenseNotFound { .. }
             | Self::BudgetNotFound { .. }
             | Self::ApplicationNotFound { .. }
-            | Self::AssemblyNotFound { .. } => RejectionKind::NotFound,
+            | Self::AssemblyNotFound { .. }
+            | Self::NotCandidate { .. } => RejectionKind::NotFound,
             Self::NotListingAuthor { .. }
             | Self::NotExchangeReceiver { .. }
             | Self::NotExchangeParty { .. }
@@ -550,7 +569,10 @@ impl Rejection {
             | Self::NoSecondConvocation { .. }
             | Self::AssemblyNotHeldYet { .. }
             | Self::AttendanceAlreadyRecorded { .. }
-            | Self::MinutesAlreadyRecorded { .. } => RejectionKind::Conflict,
+            | Self::MinutesAlreadyRecorded { .. }
+            | Self::AlreadyCandidate { .. }
+            | Self::ElectionUnderWay { .. }
+            | Self::ElectionCandidates => RejectionKind::Conflict,
             _ => RejectionKind::Invalid,
         }
     }

@@ -201,6 +201,7 @@ pub async fn open_ballot(
         closes_at,
         sealed: false,
         assembly_id: value.assembly_id.map(AssemblyId),
+        election: None,
     });
     let location = format!("/v1/communities/{community}/ballots");
     let submission =

@@ -22,6 +22,7 @@ mod metrics;
 mod openapi;
 mod pioneers;
 mod projects;
+mod representative;
 mod schema;
 mod shares;
 mod web;
@@ -83,6 +84,10 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(assemblies::get_assembly))
         .routes(routes!(assemblies::record_attendance))
         .routes(routes!(assemblies::record_minutes))
+        .routes(routes!(representative::declare_candidacy))
+        .routes(routes!(representative::withdraw_candidacy))
+        .routes(routes!(representative::open_election))
+        .routes(routes!(representative::get_representative))
         .routes(routes!(meetings::record_meeting))
         .routes(routes!(meetings::list_meetings))
         .routes(routes!(pioneers::admit_pioneer))

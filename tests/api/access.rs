@@ -107,6 +107,10 @@ enum Fixture {
     HeldAssembly,
     /// The same, its attendance recorded with its quorum.
     AttendedAssembly,
+    /// The target stands for representative.
+    Standing,
+    /// An assembly `{z}` in session, the target and the sink standing.
+    ElectionReady,
 }
 
 struct Row {
@@ -138,12 +142,14 @@ impl Scene {
 
 /// An assembly convened to be held a moment from now, once that moment
 /// passed. The first time, the statutes are amended for a notice of no
-/// days (no assembly is recorded yet, so no decision needs citing).
+/// days and no quorum (no assembly is recorded yet, so no decision needs
+/// citing).
 async fn held_assembly(app: &TestApp, operator: &str) -> String {
     let community: Value = app.get(&app.path(""), operator).await.json().await.unwrap();
     if community["statutes"]["assembly_notice_days"] != json!(0) {
         let mut statutes = crate::helpers::statutes();
         statutes["assembly_notice_days"] = json!(0);
+        statutes["assembly_quorum_percent"] = json!(0);
         let amended = app
             .send(
                 Method::PUT,
@@ -274,6 +280,24 @@ impl Row {
                 let body = json!({"display_name": "Camille", "project": "Une recyclerie"});
                 let submitted = app.post(&app.path("/applications"), &operator, &body).await;
                 values.push(("{y}", id_of(submitted, "applicant").await));
+            }
+            Fixture::Standing => {
+                let path = app.path("/representative/candidacies");
+                let body = json!({"statement": "Je me présente"});
+                assert_eq!(app.post(&path, &own, &body).await.status(), 200);
+            }
+            Fixture::ElectionReady => {
+                let assembly = held_assembly(app, &operator).await;
+                let sheet = json!({"present": [target], "represented": []});
+                let path = app.path(&format!("/assemblies/{assembly}/attendance"));
+                assert_eq!(app.post(&path, &operator, &sheet).await.status(), 200);
+                let stand = app.path("/representative/candidacies");
+                let body = json!({"statement": "Je me présente"});
+                assert_eq!(app.post(&stand, &own, &body).await.status(), 200);
+                // The sink may stand already, from the scene before.
+                let sink = app.pioneer_token(&cast.sink);
+                let _ = app.post(&stand, &sink, &body).await;
+                values.push(("{z}", assembly));
             }
             Fixture::HeldAssembly | Fixture::AttendedAssembly => {
                 let assembly = held_assembly(app, &operator).await;
@@ -661,6 +685,31 @@ fn rows() -> Vec<Row> {
             Member,
         ),
         row(Method::GET, "/assemblies", None, &MEMBERS, Member),
+        // Each pioneer stands once, then withdraws; then an election.
+        row(
+            Method::POST,
+            "/representative/candidacies",
+            Some(json!({"statement": "Je me présente"})),
+            PIONEERS,
+            Member,
+        ),
+        row(
+            Method::POST,
+            "/representative/candidacies/withdraw",
+            None,
+            PIONEERS,
+            Standing,
+        ),
+        row(
+            Method::POST,
+            "/representative/election",
+            Some(
+                json!({"assembly_id": "{z}", "closes_at": "2099-01-01T00:00:00Z", "method": "single", "term_months": 24}),
+            ),
+            &[Gardener],
+            ElectionReady,
+        ),
+        row(Method::GET, "/representative", None, &MEMBERS, Member),
     ]
 }
 

@@ -295,3 +295,141 @@ async fn an_assembly_without_quorum_is_convened_again_and_its_session_decides() 
     assert_eq!(assemblies[1]["quorum_met"], true);
     assert_eq!(assemblies[1]["minutes_sha256"], sha.as_str());
 }
+
+#[tokio::test]
+async fn the_representative_is_elected_in_session_for_a_term() {
+    let app = spawn_app().await;
+    app.create_community().await;
+    let alice = app.member_in_good_standing("Alice", 1).await;
+    let bruno = app.member_in_good_standing("Bruno", 1).await;
+    let newcomer = app.admit("Nouvelle").await;
+    without_notice(&app).await;
+    let stand = |who: &str| {
+        let app = &app;
+        let token = app.pioneer_token(who);
+        async move {
+            app.post(
+                &app.path("/representative/candidacies"),
+                &token,
+                &json!({"statement": "Je porterai la voix des pionniers"}),
+            )
+            .await
+        }
+    };
+    problem(stand(&newcomer).await, 409, "good-standing-required").await;
+    assert_eq!(stand(&alice).await.status(), 200);
+    problem(stand(&alice).await, 409, "candidacy-exists").await;
+    assert_eq!(stand(&bruno).await.status(), 200);
+
+    let assembly = convene(&app, None).await;
+    let election = json!({"assembly_id": assembly, "method": "single", "term_months": 24,
+        "closes_at": (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339()});
+    let early = app
+        .post(
+            &app.path("/representative/election"),
+            &operator(),
+            &election,
+        )
+        .await;
+    problem(early, 409, "assembly-quorum").await;
+    let sheet =
+        json!({"present": [alice, bruno], "represented": [{"member": newcomer, "proxy": alice}]});
+    let recorded = app
+        .post(
+            &app.path(&format!("/assemblies/{assembly}/attendance")),
+            &operator(),
+            &sheet,
+        )
+        .await;
+    assert_eq!(recorded.status(), 200);
+    let opened = app
+        .post(
+            &app.path("/representative/election"),
+            &operator(),
+            &election,
+        )
+        .await;
+    assert_eq!(opened.status(), 200, "{}", opened.text().await.unwrap());
+    let opened: Value = opened.json().await.unwrap();
+    let ballot = opened["events"][0]["data"]["ballot_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let options: Vec<&str> = opened["events"][0]["data"]["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|option| option["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(options.len(), 2);
+    assert!(
+        options.contains(&"Alice") && options.contains(&"Bruno"),
+        "{options:?}"
+    );
+    problem(stand(&bruno).await, 409, "election-under-way").await;
+
+    for voter in [&alice, &bruno] {
+        let vote = app
+            .post(
+                &app.path(&format!("/ballots/{ballot}/votes")),
+                &app.pioneer_token(voter),
+                &json!({"choice": {"method": "single", "option_id": alice}}),
+            )
+            .await;
+        assert_eq!(vote.status(), 200, "{}", vote.text().await.unwrap());
+    }
+    let closed = app
+        .post(
+            &app.path(&format!("/ballots/{ballot}/close")),
+            &operator(),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(closed.status(), 200);
+    let closed: Value = closed.json().await.unwrap();
+    let types: Vec<&str> = closed["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| event["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["BallotClosed", "MandateGranted"]);
+
+    let representative: Value = app
+        .get(&app.path("/representative"), &app.pioneer_token(&bruno))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(representative["mandate"]["pioneer_id"], alice.as_str());
+    assert_eq!(representative["mandate"]["display_name"], "Alice");
+    assert_eq!(representative["mandate"]["in_force"], true);
+    let from: chrono::DateTime<chrono::Utc> = representative["mandate"]["from"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let until: chrono::DateTime<chrono::Utc> = representative["mandate"]["until"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((until - from).num_days() >= 730 && (until - from).num_days() <= 731);
+    assert_eq!(
+        representative["candidates"],
+        json!([]),
+        "the next election starts afresh"
+    );
+    assert_eq!(representative["election"], Value::Null);
+
+    let report: Value = app
+        .get(
+            &app.path("/reports/assembly?from=2000-01-01&to=2100-01-01"),
+            &operator(),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["representative"]["pioneer_id"], alice.as_str());
+}

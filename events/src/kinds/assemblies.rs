@@ -65,3 +65,38 @@ pub struct MinutesRecorded {
     /// Where the signed document is kept, or its reference.
     pub reference: String,
 }
+
+/// A member stood for the community's representative.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CandidacyDeclared {
+    pub pioneer_id: PioneerId,
+    /// What they stand for, in their words.
+    pub statement: String,
+}
+
+/// A member withdrew their candidacy before the election opened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CandidacyWithdrawn {
+    pub pioneer_id: PioneerId,
+}
+
+/// The election of the community's representative: a ballot of an
+/// assembly session between the candidates, for a mandate of this term.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Election {
+    pub term_months: u16,
+}
+
+/// The winner of an election holds the representative's mandate until
+/// `until`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MandateGranted {
+    pub pioneer_id: PioneerId,
+    /// The election it comes from.
+    pub ballot_id: crate::BallotId,
+    pub until: Timestamp,
+}

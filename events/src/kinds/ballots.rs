@@ -74,6 +74,10 @@ pub struct BallotOpened {
     /// the members present or represented there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assembly_id: Option<AssemblyId>,
+    /// It elects the community's representative: its options are the
+    /// candidates, by their pioneer id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub election: Option<crate::Election>,
 }
 
 /// What a voter chose.

@@ -195,6 +195,9 @@ vocabulary! {
     AssemblyConvened => 1,
     AttendanceRecorded => 1,
     MinutesRecorded => 1,
+    CandidacyDeclared => 1,
+    CandidacyWithdrawn => 1,
+    MandateGranted => 1,
 }
 
 /// The version this code writes for `event_type`, if it knows the type.

@@ -85,6 +85,18 @@ pub struct AssemblyLine {
     pub minutes_sha256: Option<Hash>,
 }
 
+/// Who holds the community's representative mandate.
+#[derive(Debug, Clone, Serialize)]
+pub struct RepresentativeLine {
+    pub pioneer_id: String,
+    pub from: Timestamp,
+    pub until: Timestamp,
+    /// The election it comes from.
+    pub ballot_id: String,
+    /// Still running at the period's end.
+    pub in_force_at_end: bool,
+}
+
 /// One meeting or social event recorded in the period.
 #[derive(Debug, Clone, Serialize)]
 pub struct MeetingLine {
@@ -235,6 +247,8 @@ pub struct AssemblyReport {
     pub meetings: MeetingsSection,
     /// General assemblies held in the period, in order.
     pub assemblies: Vec<AssemblyLine>,
+    /// The latest representative's mandate granted before the period's end.
+    pub representative: Option<RepresentativeLine>,
     pub ballots_closed: usize,
     pub ballots: Vec<BallotLine>,
     pub funds: FundsSection,
@@ -687,6 +701,17 @@ fn assemble(
         applications,
         meetings,
         assemblies: assemblies(end, (from, to)),
+        representative: end
+            .representation
+            .mandate
+            .as_ref()
+            .map(|mandate| RepresentativeLine {
+                pioneer_id: mandate.pioneer_id.to_string(),
+                from: mandate.from,
+                until: mandate.until,
+                ballot_id: mandate.ballot_id.to_string(),
+                in_force_at_end: mandate.until >= to,
+            }),
         ballots_closed: ballots.len(),
         ballots,
         funds,

@@ -427,6 +427,22 @@ impl AssemblyReport {
             }
             html.push_str("</table>\n");
         }
+        if let Some(representative) = &self.representative {
+            let _ = writeln!(
+                html,
+                "<p data-representative=\"{}\">Représentant de la communauté : le pionnier {}, élu par le scrutin {}, mandat du {} au {}{}.</p>",
+                escape(&representative.pioneer_id),
+                escape(&representative.pioneer_id),
+                escape(&representative.ballot_id),
+                french_date(representative.from),
+                french_date(representative.until),
+                if representative.in_force_at_end {
+                    ""
+                } else {
+                    " (échu en fin de période)"
+                },
+            );
+        }
         table(
             &mut html,
             "Réunions et événements de convivialité",

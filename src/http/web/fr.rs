@@ -72,7 +72,15 @@ pub fn refusal(rule: &str) -> String {
         "attendance-recorded" => "La feuille de présence de cette assemblée est déjà enregistrée.",
         "minutes-recorded" => "Le procès-verbal de cette assemblée est déjà enregistré.",
         "proxy-present" => "Un pouvoir est confié à un membre présent.",
-        "proxies-per-member" => "Ce membre détiendrait plus de pouvoirs que les statuts n'en permettent.",
+        "proxies-per-member" => {
+            "Ce membre détiendrait plus de pouvoirs que les statuts n'en permettent."
+        }
+        "candidacy-exists" => "Ce membre est déjà candidat.",
+        "candidacy-not-found" => "Ce membre n'est pas candidat.",
+        "election-under-way" => "L'élection du représentant est en cours.",
+        "election-in-session" => "Le représentant s'élit en séance d'assemblée générale.",
+        "election-term" => "Un mandat dure de 1 à 72 mois.",
+        "election-candidates" => "Les choix de l'élection sont les candidats, chacun une fois.",
         "meeting-took-place" => "Une réunion s'enregistre une fois qu'elle a eu lieu.",
         "attendee-unique" => "Chaque présent n'est nommé qu'une fois.",
         "application-not-found" => "Aucune candidature n'attend de décision ici.",

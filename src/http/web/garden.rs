@@ -575,6 +575,7 @@ pub async fn open_ballot(
                 closes_at,
                 sealed: false,
                 assembly_id: None,
+                election: None,
             }))
         },
     )
