@@ -130,6 +130,7 @@ fn events(movements: usize, exchanges: bool) -> Vec<ProposedEvent> {
                     ciphertext: "c2VhbGVkIHBlcnNvbmFsIGRhdGEgb2YgYSBiZW5jaG1hcmsgcGlvbmVlcg=="
                         .into(),
                 },
+                organisation: None,
             }
             .into(),
         );

@@ -109,6 +109,7 @@ fn admit_with(pioneer: PioneerId, key: Option<&str>, personal_key: PersonalKey) 
             },
             profile: PublicProfile::default(),
             personal: personal_key.seal(pioneer, &personal),
+            organisation: None,
         }),
         key,
         format!("admit {pioneer}").as_bytes(),

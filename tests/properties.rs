@@ -554,6 +554,7 @@ async fn member_in_good_standing(ledger: &Ledger, college: &str) -> PioneerId {
             },
             profile: PublicProfile::default(),
             personal: key.seal(id, &personal),
+            organisation: None,
         }),
         operator(),
     );

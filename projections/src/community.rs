@@ -100,6 +100,21 @@ impl CommunityState {
         self.pioneers.get(&id)
     }
 
+    /// The active organisation member `person` represents, if any: a person
+    /// who is not a member themself acts for it.
+    pub fn represented_by(&self, person: PioneerId) -> Option<&Pioneer> {
+        if self.pioneers.contains_key(&person) {
+            return None;
+        }
+        self.pioneers.values().find(|pioneer| {
+            pioneer.is_active()
+                && pioneer
+                    .organisation
+                    .as_ref()
+                    .is_some_and(|organisation| organisation.representative == person)
+        })
+    }
+
     /// In good standing: admitted, still a member, the current charter
     /// accepted, and at least one fully paid share held.
     pub fn in_good_standing(&self, id: PioneerId) -> bool {

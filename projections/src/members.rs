@@ -2,7 +2,9 @@
 
 use std::collections::BTreeSet;
 
-use agora_events::{AdmissionScores, Event, PioneerId, PublicProfile, Role, Sealed, Timestamp};
+use agora_events::{
+    AdmissionScores, Event, Organisation, PioneerId, PublicProfile, Role, Sealed, Timestamp,
+};
 use imbl::OrdMap;
 use serde::Serialize;
 
@@ -38,6 +40,8 @@ pub struct Pioneer {
     /// payment correction or redemption that took their last one); `None`
     /// while they hold one.
     pub without_paid_share_since: Option<Timestamp>,
+    /// Set when the member is an organisation: who represents it now.
+    pub organisation: Option<Organisation>,
 }
 
 impl Pioneer {
@@ -77,6 +81,7 @@ pub(crate) fn evolve(pioneers: &mut OrdMap<PioneerId, Pioneer>, event: &Event, a
                     roles: Default::default(),
                     profile_updated_at: None,
                     without_paid_share_since: Some(at),
+                    organisation: admitted.organisation.clone(),
                 },
             );
         }
@@ -106,6 +111,13 @@ pub(crate) fn evolve(pioneers: &mut OrdMap<PioneerId, Pioneer>, event: &Event, a
         Event::PioneerForgotten(forgotten) => {
             with_pioneer(pioneers, forgotten.pioneer_id, |pioneer| {
                 pioneer.forgotten = true
+            });
+        }
+        Event::RepresentativeChanged(changed) => {
+            with_pioneer(pioneers, changed.organisation, |pioneer| {
+                if let Some(organisation) = &mut pioneer.organisation {
+                    organisation.representative = changed.representative;
+                }
             });
         }
         Event::RoleGranted(granted) => with_pioneer(pioneers, granted.pioneer_id, |pioneer| {

@@ -326,6 +326,7 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
                     territory: None,
                 },
                 personal: personal(rng, id, &key),
+                organisation: None,
             });
             (command, operator(Role::Gardener), Some((id, key)))
         }

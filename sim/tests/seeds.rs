@@ -175,6 +175,7 @@ async fn an_erasure_whose_answer_is_lost_still_destroys_the_key() {
             },
             profile: PublicProfile::default(),
             personal: key.seal_with_nonce(pioneer, &personal, rng.bytes()),
+            organisation: None,
         }),
         Role::Gardener,
         "admit",

@@ -261,6 +261,7 @@ pub async fn seed(ledger: &Ledger) -> Result<DemoCast, LedgerError> {
                 territory: Some(dice.pick(&TERRITORIES).to_owned()),
             },
             personal: key.seal(id, &personal),
+            organisation: None,
         });
         seeder
             .run_with_key(Role::Gardener, OPERATOR, admit, Some((id, key)))

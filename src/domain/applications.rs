@@ -122,6 +122,7 @@ pub fn admit(state: &CommunityState, command: &AdmitApplication) -> Result<Vec<E
             scores,
             profile: application.profile.clone(),
             personal: application.personal.clone(),
+            organisation: None,
         },
     )?;
     let mut events: Vec<Event> = Vec::with_capacity(2);

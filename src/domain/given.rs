@@ -82,6 +82,7 @@ pub fn admitted(pioneer_id: PioneerId, college: &str) -> Event {
         scores: admit_command(pioneer_id, college).scores,
         profile: PublicProfile::default(),
         personal: sealed(),
+        organisation: None,
     }
     .into()
 }
@@ -182,6 +183,7 @@ pub fn admit_command(pioneer_id: PioneerId, college: &str) -> AdmitPioneer {
         },
         profile: PublicProfile::default(),
         personal: sealed(),
+        organisation: None,
     }
 }
 

@@ -45,8 +45,8 @@ pub use market::{
 };
 pub use meetings::{ATTENDEES_MAX, RecordMeeting};
 pub use pioneers::{
-    AcceptCharter, AdmitPioneer, ExcludePioneer, ForgetPioneer, LeaveCommunity, SetRoles,
-    UpdateProfile,
+    AcceptCharter, AdmitPioneer, ChangeRepresentative, ExcludePioneer, ForgetPioneer,
+    LeaveCommunity, SetRoles, UpdateProfile,
 };
 pub use projects::{ChangeProjectStatus, ProposeProject, ScoreProject, transition_allowed};
 pub use rejection::{Rejection, RejectionKind};
@@ -100,6 +100,7 @@ pub enum Command {
     RecordMinutes(RecordMinutes),
     DeclareCandidacy(DeclareCandidacy),
     WithdrawCandidacy(WithdrawCandidacy),
+    ChangeRepresentative(ChangeRepresentative),
 }
 
 impl Command {
@@ -183,5 +184,6 @@ pub fn decide(
         Command::RecordMinutes(minutes) => assemblies::record_minutes(state, minutes),
         Command::DeclareCandidacy(declare) => assemblies::declare_candidacy(state, declare),
         Command::WithdrawCandidacy(withdraw) => assemblies::withdraw_candidacy(state, withdraw),
+        Command::ChangeRepresentative(change) => pioneers::change_representative(state, change),
     }
 }

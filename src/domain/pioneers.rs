@@ -3,13 +3,14 @@
 use std::collections::BTreeSet;
 
 use agora_events::{
-    AdmissionScores, CharterAccepted, Event, PioneerAdmitted, PioneerExcluded, PioneerForgotten,
-    PioneerId, PioneerLeft, ProfileUpdated, PublicProfile, Role, RoleGranted, RoleRevoked, Sealed,
+    AdmissionScores, CharterAccepted, Event, Organisation, PioneerAdmitted, PioneerExcluded,
+    PioneerForgotten, PioneerId, PioneerLeft, ProfileUpdated, PublicProfile, RepresentativeChanged,
+    Role, RoleGranted, RoleRevoked, Sealed,
 };
 use agora_projections::{CommunityState, Pioneer};
 
 use super::Rejection;
-use super::text::{LONG_TEXT_CHARS_MAX, SHORT_TEXT_CHARS_MAX, line, paragraph};
+use super::text::{LONG_TEXT_CHARS_MAX, NAME_CHARS_MAX, SHORT_TEXT_CHARS_MAX, line, paragraph};
 
 /// Highest admission score on each criterion.
 pub const ADMISSION_SCORE_MAX: u8 = 5;
@@ -26,6 +27,15 @@ pub struct AdmitPioneer {
     pub profile: PublicProfile,
     /// Personal data, already sealed with the new pioneer's key.
     pub personal: Sealed,
+    /// Set when the member is an organisation.
+    pub organisation: Option<Organisation>,
+}
+
+/// An organisation member changes the person who represents it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeRepresentative {
+    pub organisation: PioneerId,
+    pub representative: PioneerId,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,6 +163,9 @@ pub(super) fn admission(
         });
     }
     validate_scores(&command.scores)?;
+    if let Some(organisation) = &command.organisation {
+        validate_organisation(state, command.pioneer_id, organisation)?;
+    }
     let total = command.scores.total();
     if let Some(min) = state.statutes.admission_score_min
         && total < min
@@ -165,7 +178,111 @@ pub(super) fn admission(
         scores: command.scores,
         profile: command.profile.clone(),
         personal: command.personal.clone(),
+        organisation: command.organisation.clone(),
     })
+}
+
+/// A SIREN: nine digits whose Luhn checksum holds.
+pub fn valid_siren(siren: &str) -> bool {
+    siren.len() == 9
+        && siren.bytes().all(|b| b.is_ascii_digit())
+        && siren
+            .bytes()
+            .rev()
+            .enumerate()
+            .map(|(at, b)| {
+                let digit = u32::from(b - b'0');
+                if at % 2 == 1 {
+                    let doubled = digit * 2;
+                    if doubled > 9 { doubled - 9 } else { doubled }
+                } else {
+                    digit
+                }
+            })
+            .sum::<u32>()
+            % 10
+            == 0
+}
+
+/// The person who represents an organisation acts for it: they are not a
+/// member themself, and represent no other organisation.
+fn valid_representative(
+    state: &CommunityState,
+    organisation: PioneerId,
+    person: PioneerId,
+) -> Result<(), Rejection> {
+    if person == organisation || state.pioneer(person).is_some() {
+        return Err(Rejection::RepresentativeIsMember { person });
+    }
+    if let Some(other) = state.represented_by(person)
+        && other.id != organisation
+    {
+        return Err(Rejection::RepresentativeBusy {
+            person,
+            organisation: other.id,
+        });
+    }
+    Ok(())
+}
+
+fn validate_organisation(
+    state: &CommunityState,
+    id: PioneerId,
+    organisation: &Organisation,
+) -> Result<(), Rejection> {
+    line("organisation.name", &organisation.name, NAME_CHARS_MAX)?;
+    line(
+        "organisation.legal_form",
+        &organisation.legal_form,
+        SHORT_TEXT_CHARS_MAX,
+    )?;
+    if let Some(siren) = &organisation.siren {
+        if !valid_siren(siren) {
+            return Err(Rejection::SirenForm {
+                siren: siren.clone(),
+            });
+        }
+        let taken = state.pioneers.values().find(|pioneer| {
+            pioneer.is_active()
+                && pioneer
+                    .organisation
+                    .as_ref()
+                    .is_some_and(|other| other.siren.as_ref() == Some(siren))
+        });
+        if let Some(member) = taken {
+            return Err(Rejection::SirenExists {
+                siren: siren.clone(),
+                pioneer: member.id,
+            });
+        }
+    }
+    valid_representative(state, id, organisation.representative)
+}
+
+pub fn change_representative(
+    state: &CommunityState,
+    command: &ChangeRepresentative,
+) -> Result<Vec<Event>, Rejection> {
+    let member = member(state, command.organisation)?;
+    let Some(organisation) = &member.organisation else {
+        return Err(Rejection::NotAnOrganisation {
+            pioneer: command.organisation,
+        });
+    };
+    if organisation.representative == command.representative {
+        return Err(Rejection::RepresentativeUnchanged {
+            person: command.representative,
+        });
+    }
+    valid_representative(state, command.organisation, command.representative)?;
+    Ok(vec![
+        RepresentativeChanged {
+            organisation: command.organisation,
+            previous: organisation.representative,
+            representative: command.representative,
+        }
+        .into(),
+    ])
 }
 
 pub fn accept_charter(
@@ -538,5 +655,77 @@ mod tests {
         // A year without a profile update: behind since the year was up.
         let behind = state.duties_behind(&bruno, day(400));
         assert_eq!(behind.profile, Some(day(375)));
+    }
+
+    #[test]
+    fn an_organisation_is_a_member_represented_by_a_person() {
+        use super::valid_siren;
+        use agora_events::Organisation;
+        use uuid::Uuid;
+        let carla_person = PioneerId(Uuid::from_u128(0xca));
+        let association = PioneerId(Uuid::from_u128(0xa55));
+        let organisation = |siren: Option<&str>, representative| Organisation {
+            name: "Les Jardins du Lac".into(),
+            legal_form: "Association loi 1901".into(),
+            siren: siren.map(str::to_owned),
+            representative,
+        };
+        let admit = |siren, representative| {
+            let mut command = admit_command(association, "partners");
+            command.organisation = Some(organisation(siren, representative));
+            Command::AdmitPioneer(command)
+        };
+        assert!(valid_siren("732829320"));
+        assert!(!valid_siren("732829321") && !valid_siren("73282932") && !valid_siren("7328293a0"));
+        given(&community_of_three())
+            .when(admit(Some("732829321"), carla_person))
+            .then_rule("siren-form");
+        given(&community_of_three())
+            .when(admit(Some("732829320"), ALICE))
+            .then_err(Rejection::RepresentativeIsMember { person: ALICE });
+        let mut history = community_of_three();
+        history.extend(
+            given(&history)
+                .when(admit(Some("732829320"), carla_person))
+                .then_events(&["PioneerAdmitted"]),
+        );
+        let state = given(&history).state();
+        assert_eq!(state.represented_by(carla_person).unwrap().id, association);
+
+        // The same SIREN, or the same person, for another organisation.
+        let mut other = admit_command(PioneerId(Uuid::from_u128(0xb0)), "partners");
+        other.organisation = Some(organisation(
+            Some("732829320"),
+            PioneerId(Uuid::from_u128(0xdd)),
+        ));
+        given(&history)
+            .when(Command::AdmitPioneer(other.clone()))
+            .then_rule("siren-exists");
+        other.organisation = Some(organisation(None, carla_person));
+        given(&history)
+            .when(Command::AdmitPioneer(other))
+            .then_rule("representative-busy");
+
+        let change = |organisation, representative| {
+            Command::ChangeRepresentative(ChangeRepresentative {
+                organisation,
+                representative,
+            })
+        };
+        given(&history)
+            .when(change(association, carla_person))
+            .then_rule("representative-unchanged");
+        given(&history)
+            .when(change(ALICE, carla_person))
+            .then_err(Rejection::NotAnOrganisation { pioneer: ALICE });
+        let successor = PioneerId(Uuid::from_u128(0xd0));
+        history.extend(
+            given(&history)
+                .when(change(association, successor))
+                .then_events(&["RepresentativeChanged"]),
+        );
+        let state = given(&history).state();
+        assert!(state.represented_by(carla_person).is_none());
+        assert_eq!(state.represented_by(successor).unwrap().id, association);
     }
 }

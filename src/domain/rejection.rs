@@ -264,6 +264,21 @@ pub enum Rejection {
     ProxyNotPresent { proxy: PioneerId },
     #[error("{proxy} would represent more than the statutes' {max} members")]
     TooManyProxies { proxy: PioneerId, max: u8 },
+    #[error("{siren:?} is not a SIREN: nine digits whose checksum holds")]
+    SirenForm { siren: String },
+    #[error("SIREN {siren} is already member {pioneer}'s")]
+    SirenExists { siren: String, pioneer: PioneerId },
+    #[error("{person} is a member: an organisation's representative acts only for it")]
+    RepresentativeIsMember { person: PioneerId },
+    #[error("{person} already represents organisation {organisation}")]
+    RepresentativeBusy {
+        person: PioneerId,
+        organisation: PioneerId,
+    },
+    #[error("{person} already represents this organisation")]
+    RepresentativeUnchanged { person: PioneerId },
+    #[error("member {pioneer} is a person, not an organisation")]
+    NotAnOrganisation { pioneer: PioneerId },
     #[error("{pioneer} already stands for representative")]
     AlreadyCandidate { pioneer: PioneerId },
     #[error("{pioneer} does not stand for representative")]
@@ -431,6 +446,12 @@ impl Rejection {
             Self::MinutesAlreadyRecorded { .. } => "minutes-recorded",
             Self::ProxyNotPresent { .. } => "proxy-present",
             Self::TooManyProxies { .. } => "proxies-per-member",
+            Self::SirenForm { .. } => "siren-form",
+            Self::SirenExists { .. } => "siren-exists",
+            Self::RepresentativeIsMember { .. } => "representative-not-member",
+            Self::RepresentativeBusy { .. } => "representative-busy",
+            Self::RepresentativeUnchanged { .. } => "representative-unchanged",
+            Self::NotAnOrganisation { .. } => "organisation-only",
             Self::AlreadyCandidate { .. } => "candidacy-exists",
             Self::NotCandidate { .. } => "candidacy-not-found",
             Self::ElectionUnderWay { .. } => "election-under-way",
@@ -571,6 +592,11 @@ impl Rejection {
             | Self::AttendanceAlreadyRecorded { .. }
             | Self::MinutesAlreadyRecorded { .. }
             | Self::AlreadyCandidate { .. }
+            | Self::SirenExists { .. }
+            | Self::RepresentativeBusy { .. }
+            | Self::RepresentativeUnchanged { .. }
+            | Self::NotAnOrganisation { .. }
+            | Self::RepresentativeIsMember { .. }
             | Self::ElectionUnderWay { .. }
             | Self::ElectionCandidates => RejectionKind::Conflict,
             _ => RejectionKind::Invalid,

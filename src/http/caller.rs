@@ -26,6 +26,9 @@ use crate::ledger::DurableView;
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub claims: Claims,
+    /// The organisation member the caller acts for: their token's subject
+    /// is not a member of the community but represents that member.
+    pub acting_for: Option<PioneerId>,
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -43,9 +46,7 @@ impl FromRequestParts<AppState> for Caller {
             .map(str::trim)
             .filter(|token| !token.is_empty())
             .ok_or(ApiError::MissingToken)?;
-        let caller = Self {
-            claims: state.auth.verify(token)?,
-        };
+        let mut caller = Self::new(state.auth.verify(token)?);
         // Refuse a token for another community before the body is even
         // read: its holder learns nothing from validation errors.
         if let Some(community) = parts
@@ -56,6 +57,11 @@ impl FromRequestParts<AppState> for Caller {
             .filter(|community| !community.is_empty())
         {
             caller.check_scope(community)?;
+            if let Ok(slug) = community.parse::<CommunitySlug>()
+                && let Some(view) = state.ledger.view(&slug)
+            {
+                caller.resolve(&view);
+            }
         }
         Ok(caller)
     }
@@ -94,9 +100,27 @@ const PRECEDENCE: [Role; 5] = [
 ];
 
 impl Caller {
-    /// The caller as a pioneer id, if their subject is one.
+    pub fn new(claims: Claims) -> Self {
+        Self {
+            claims,
+            acting_for: None,
+        }
+    }
+
+    /// Notes the organisation member the caller represents in `view`'s
+    /// community, if their subject is no member there but an active
+    /// organisation's representative: they act for it, as its member.
+    pub fn resolve(&mut self, view: &DurableView) {
+        let person: Option<PioneerId> = self.claims.sub.parse().ok();
+        self.acting_for = person
+            .and_then(|person| view.state.represented_by(person))
+            .map(|organisation| organisation.id);
+    }
+
+    /// The pioneer the caller acts as: the organisation they represent, or
+    /// their subject, if it is a pioneer id.
     pub fn pioneer_id(&self) -> Option<PioneerId> {
-        self.claims.sub.parse().ok()
+        self.acting_for.or_else(|| self.claims.sub.parse().ok())
     }
 
     /// The roles that count in `community`: for one of its pioneers, those

@@ -99,6 +99,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(pioneers::exclude_pioneer))
         .routes(routes!(pioneers::forget_pioneer))
         .routes(routes!(pioneers::set_roles))
+        .routes(routes!(pioneers::change_representative))
         .routes(routes!(duties::get_duties))
         .routes(routes!(applications::submit_application))
         .routes(routes!(applications::list_applications))

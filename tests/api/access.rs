@@ -111,6 +111,8 @@ enum Fixture {
     Standing,
     /// An assembly `{z}` in session, the target and the sink standing.
     ElectionReady,
+    /// An organisation member `{o}`, and a person `{r}` to represent it.
+    Organisation,
 }
 
 struct Row {
@@ -280,6 +282,15 @@ impl Row {
                 let body = json!({"display_name": "Camille", "project": "Une recyclerie"});
                 let submitted = app.post(&app.path("/applications"), &operator, &body).await;
                 values.push(("{y}", id_of(submitted, "applicant").await));
+            }
+            Fixture::Organisation => {
+                let mut body = crate::helpers::admission("Les Jardins du Lac");
+                body["organisation"] = json!({"name": "Les Jardins du Lac",
+                    "legal_form": "Association loi 1901",
+                    "representative": uuid::Uuid::now_v7()});
+                let admitted = app.post(&app.path("/pioneers"), &operator, &body).await;
+                values.push(("{o}", id_of(admitted, "pioneer_id").await));
+                values.push(("{r}", uuid::Uuid::now_v7().to_string()));
             }
             Fixture::Standing => {
                 let path = app.path("/representative/candidacies");
@@ -710,6 +721,13 @@ fn rows() -> Vec<Row> {
             ElectionReady,
         ),
         row(Method::GET, "/representative", None, &MEMBERS, Member),
+        row(
+            Method::PUT,
+            "/pioneers/{o}/representative",
+            Some(json!({"representative": "{r}"})),
+            &[Admin, Gardener],
+            Organisation,
+        ),
     ]
 }
 

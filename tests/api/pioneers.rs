@@ -353,3 +353,129 @@ async fn the_gardener_sees_who_is_behind_on_their_duties() {
         .await;
     crate::helpers::problem(by_pioneer, 403, "role-required").await;
 }
+
+#[tokio::test]
+async fn an_organisation_acts_through_its_representative_who_can_change() {
+    use agora_events::Role;
+    use serde_json::{Value, json};
+
+    use crate::helpers::{admission, operator, problem, token};
+
+    let app = crate::helpers::spawn_app().await;
+    app.create_community().await;
+    let camille = uuid::Uuid::now_v7().to_string();
+    let mut body = admission("Camille Roux");
+    body["organisation"] = json!({"name": "Les Jardins du Lac", "legal_form": "Association loi 1901",
+        "siren": "732829321", "representative": camille});
+    let bad_siren = app.post(&app.path("/pioneers"), &operator(), &body).await;
+    problem(bad_siren, 422, "siren-form").await;
+    body["organisation"]["siren"] = json!("732829320");
+    let admitted = app.post(&app.path("/pioneers"), &operator(), &body).await;
+    assert_eq!(admitted.status(), 201, "{}", admitted.text().await.unwrap());
+    let admitted: Value = admitted.json().await.unwrap();
+    let association = admitted["events"][0]["data"]["pioneer_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Camille is no member; her token acts for the association.
+    let as_camille = token(&camille, &[Role::Pioneer]);
+    let charter = app
+        .post(
+            &app.path(&format!("/pioneers/{association}/charter")),
+            &as_camille,
+            &json!({"charter_version": crate::helpers::statutes()["charter_version"]}),
+        )
+        .await;
+    assert_eq!(charter.status(), 200, "{}", charter.text().await.unwrap());
+    let charter: Value = charter.json().await.unwrap();
+    assert_eq!(
+        charter["events"][0]["metadata"]["actor"]["id"],
+        camille.as_str(),
+        "she acted"
+    );
+    let listing = app
+        .post(
+            &app.path("/market/listings"),
+            &as_camille,
+            &json!({"kind": "offer", "title": "Prêt de la grelinette", "description": "…"}),
+        )
+        .await;
+    assert_eq!(listing.status(), 200, "{}", listing.text().await.unwrap());
+    let listing: Value = listing.json().await.unwrap();
+    assert_eq!(listing["events"][0]["data"]["author"], association.as_str());
+    let member: Value = app
+        .get(&app.path(&format!("/pioneers/{association}")), &as_camille)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(member["organisation"]["name"], "Les Jardins du Lac");
+    assert_eq!(member["organisation"]["representative"], camille.as_str());
+    assert_eq!(
+        member["email"], "camille.roux@example.org",
+        "her own record's contacts"
+    );
+
+    // Another organisation cannot take the same SIREN, nor a member
+    // represent one.
+    let alice = app.member_in_good_standing("Alice", 1).await;
+    let mut other = admission("Autre");
+    other["organisation"] = json!({"name": "Autre", "legal_form": "SAS", "siren": "732829320",
+        "representative": uuid::Uuid::now_v7()});
+    problem(
+        app.post(&app.path("/pioneers"), &operator(), &other).await,
+        409,
+        "siren-exists",
+    )
+    .await;
+    other["organisation"] = json!({"name": "Autre", "legal_form": "SAS", "representative": alice});
+    problem(
+        app.post(&app.path("/pioneers"), &operator(), &other).await,
+        409,
+        "representative-not-member",
+    )
+    .await;
+
+    // The association hands over to Dominique; its history stays its own.
+    let dominique = uuid::Uuid::now_v7().to_string();
+    let changed = app
+        .send(
+            reqwest::Method::PUT,
+            &app.path(&format!("/pioneers/{association}/representative")),
+            Some(&as_camille),
+            Some(&json!({"representative": dominique})),
+        )
+        .await;
+    assert_eq!(changed.status(), 200, "{}", changed.text().await.unwrap());
+    let gone = app.get(&app.path("/pioneers"), &as_camille).await;
+    problem(gone, 403, "member-only").await;
+    let as_dominique = token(&dominique, &[Role::Pioneer]);
+    let history: Value = app
+        .get(&app.path(&format!("/history/{association}")), &as_dominique)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let types: Vec<&str> = history["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| event["type"].as_str().unwrap())
+        .collect();
+    assert!(
+        types.contains(&"PioneerAdmitted")
+            && types.contains(&"CharterAccepted")
+            && types.contains(&"RepresentativeChanged"),
+        "{types:?}"
+    );
+    let by_other = app
+        .send(
+            reqwest::Method::PUT,
+            &app.path(&format!("/pioneers/{association}/representative")),
+            Some(&app.pioneer_token(&alice)),
+            Some(&json!({"representative": uuid::Uuid::now_v7()})),
+        )
+        .await;
+    problem(by_other, 403, "self-or-role-required").await;
+}

@@ -161,6 +161,7 @@ vocabulary! {
     PioneerForgotten => 1,
     RoleGranted => 1,
     RoleRevoked => 1,
+    RepresentativeChanged => 1,
     ApplicationSubmitted => 1,
     ApplicationScored => 1,
     ApplicationDeclined => 1,

@@ -68,6 +68,34 @@ pub struct PioneerAdmitted {
     pub scores: AdmissionScores,
     pub profile: PublicProfile,
     pub personal: Sealed,
+    /// Set when the member is an organisation (an association, a company,
+    /// a local authority…) rather than a person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organisation: Option<Organisation>,
+}
+
+/// A member that is an organisation: who it is, and the person who
+/// represents it (who votes and acts for it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Organisation {
+    pub name: String,
+    /// Association loi 1901, SAS, SCOP, commune…
+    pub legal_form: String,
+    /// Its SIREN (nine digits), where it has one.
+    pub siren: Option<String>,
+    /// The person who represents it: their token's subject acts for it.
+    pub representative: PioneerId,
+}
+
+/// An organisation member changed the person who represents it; its
+/// membership, account and history stay its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RepresentativeChanged {
+    pub organisation: PioneerId,
+    pub previous: PioneerId,
+    pub representative: PioneerId,
 }
 
 /// The pioneer accepted a version of the ethical charter.

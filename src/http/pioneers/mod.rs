@@ -23,8 +23,8 @@ use super::communities::find_event;
 use super::error::{ApiError, Problem};
 use super::extract::{CommunityPath, ItemPath, JsonBody, Params};
 use crate::domain::{
-    AcceptCharter, AdmitPioneer, Command, ExcludePioneer, ForgetPioneer, LeaveCommunity, Rejection,
-    SetRoles, UpdateProfile,
+    AcceptCharter, AdmitPioneer, ChangeRepresentative, Command, ExcludePioneer, ForgetPioneer,
+    LeaveCommunity, Rejection, SetRoles, UpdateProfile,
 };
 use crate::ledger::{PersonalData, PersonalKey};
 
@@ -85,6 +85,7 @@ pub async fn admit_pioneer(
                 territory: value.territory,
             },
             personal: key.seal(pioneer_id, &personal),
+            organisation: value.organisation.map(Into::into),
         }),
         digest,
     )
@@ -415,4 +416,43 @@ pub async fn set_roles(
         body.digest,
     );
     submit(&state, &caller, context, submission).await
+}
+
+/// Change the person who represents an organisation member (the
+/// organisation, through its representative, or the gardener, admins).
+#[utoipa::path(
+    put, path = "/v1/communities/{community}/pioneers/{pioneer}/representative", tag = "pioneers",
+    params(("community" = crate::http::schema::Slug, Path), ("pioneer" = Uuid, Path), ("Idempotency-Key" = Option<crate::http::schema::IdempotencyKey>, Header)),
+    request_body = RepresentativeBody,
+    responses(
+        (status = 200, body = CommandResponse),
+        (status = "4XX", description = "E.g. `organisation-only`, `representative-not-member`", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn change_representative(
+    State(state): State<AppState>,
+    caller: Caller,
+    context: CommandContext,
+    ItemPath(community, organisation): ItemPath<PioneerId>,
+    body: JsonBody<RepresentativeBody>,
+) -> Result<Response, ApiError> {
+    let (_, actor) = enter(
+        &state,
+        &caller,
+        &community,
+        Access::SelfOr(organisation, &[Role::Gardener, Role::Admin]),
+    )?;
+    let JsonBody { value, digest } = body;
+    let command = Command::ChangeRepresentative(ChangeRepresentative {
+        organisation,
+        representative: PioneerId(value.representative),
+    });
+    submit(
+        &state,
+        &caller,
+        context,
+        Submission::new(community, actor, command, digest),
+    )
+    .await
 }

@@ -1,7 +1,7 @@
 //! The pioneers' request bodies and views, and the personal data checked
 //! and shown at the edge.
 
-use agora_events::{AdmissionScores, Role};
+use agora_events::{AdmissionScores, Organisation, PioneerId, Role};
 use agora_projections::{Membership, Pioneer};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
@@ -121,6 +121,54 @@ pub struct AdmitBody {
     #[serde(default)]
     pub skills: Vec<String>,
     pub territory: Option<String>,
+    /// When the member is an organisation: `display_name` and the contact
+    /// fields are then its representative's.
+    pub organisation: Option<OrganisationDto>,
+}
+
+/// A member that is an organisation.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrganisationDto {
+    #[schema(example = "Association Les Jardins du Lac")]
+    pub name: String,
+    #[schema(example = "Association loi 1901")]
+    pub legal_form: String,
+    /// Nine digits, where it has one.
+    #[schema(example = "732829320", pattern = "^[0-9]{9}$")]
+    pub siren: Option<String>,
+    /// The person who represents it: the subject of their token, who acts
+    /// for it and is not a member themself.
+    pub representative: Uuid,
+}
+
+impl From<OrganisationDto> for Organisation {
+    fn from(dto: OrganisationDto) -> Self {
+        Self {
+            name: dto.name,
+            legal_form: dto.legal_form,
+            siren: dto.siren,
+            representative: PioneerId(dto.representative),
+        }
+    }
+}
+
+impl From<&Organisation> for OrganisationDto {
+    fn from(organisation: &Organisation) -> Self {
+        Self {
+            name: organisation.name.clone(),
+            legal_form: organisation.legal_form.clone(),
+            siren: organisation.siren.clone(),
+            representative: organisation.representative.0,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RepresentativeBody {
+    /// The person who represents the organisation from now on.
+    pub representative: Uuid,
 }
 
 /// A partial update: absent fields stay as they are; `null` clears an
@@ -229,6 +277,8 @@ pub struct PioneerView {
     /// fully paid share.
     pub in_good_standing: bool,
     pub shares: HoldingView,
+    /// Set when the member is an organisation.
+    pub organisation: Option<OrganisationDto>,
 }
 
 pub(super) fn pioneer_view(
@@ -271,6 +321,7 @@ pub(super) fn pioneer_view(
             .collect(),
         in_good_standing: community.in_good_standing(pioneer.id),
         shares: HoldingView::of(community, pioneer.id),
+        organisation: pioneer.organisation.as_ref().map(OrganisationDto::from),
     }
 }
 

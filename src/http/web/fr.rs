@@ -75,6 +75,14 @@ pub fn refusal(rule: &str) -> String {
         "proxies-per-member" => {
             "Ce membre détiendrait plus de pouvoirs que les statuts n'en permettent."
         }
+        "siren-form" => "Un SIREN s'écrit en neuf chiffres, clé de contrôle comprise.",
+        "siren-exists" => "Ce SIREN est déjà celui d'un membre.",
+        "representative-not-member" => {
+            "Le représentant d'une structure n'est pas lui-même membre : il agit pour elle."
+        }
+        "representative-busy" => "Cette personne représente déjà une autre structure.",
+        "representative-unchanged" => "Cette personne représente déjà cette structure.",
+        "organisation-only" => "Ce membre est une personne, pas une structure.",
         "candidacy-exists" => "Ce membre est déjà candidat.",
         "candidacy-not-found" => "Ce membre n'est pas candidat.",
         "election-under-way" => "L'élection du représentant est en cours.",

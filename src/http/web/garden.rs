@@ -432,6 +432,7 @@ pub async fn admit(
             territory: optional(&form.territoire),
         },
         personal: key.seal(pioneer_id, &personal),
+        organisation: None,
     });
     let path = format!("{}/jardin", visit.base());
     let outcome = visit

@@ -47,8 +47,12 @@ impl Visit {
         headers: &HeaderMap,
         slug: &str,
     ) -> Result<Self, Failure> {
-        let session = Session::of(state, headers)?;
+        let mut session = Session::of(state, headers)?;
         let community: CommunitySlug = slug.parse().map_err(|_| Failure::not_found())?;
+        // A representative visits as the organisation they act for.
+        if let Some(view) = state.ledger.view(&community) {
+            session.caller.resolve(&view);
+        }
         let (view, _) = enter(state, &session.caller, &community, Access::Member)?;
         let me = session
             .caller

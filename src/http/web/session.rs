@@ -39,7 +39,7 @@ impl Session {
             .verify(&token)
             .map_err(|_| Failure::sign_in_required())?;
         Ok(Self {
-            caller: Caller { claims },
+            caller: Caller::new(claims),
             token,
         })
     }
