@@ -164,6 +164,9 @@ pub struct Writer {
     keys: Arc<KeyRing>,
     current: WriterState,
     views: watch::Sender<Option<Arc<DurableView>>>,
+    /// An append failed and the catch-up after it too: the store may hold
+    /// events this writer has not read. It decides nothing until it has.
+    unsure: bool,
 }
 
 impl Writer {
@@ -191,6 +194,7 @@ impl Writer {
             keys,
             current,
             views,
+            unsure: false,
         }
     }
 
@@ -315,6 +319,19 @@ impl Writer {
 
     async fn process(&mut self, batch: Vec<Job>) {
         let mut attempt = 0;
+        // A retry of a command whose answer was lost must find what it
+        // recorded: nothing is decided on a state that may be stale.
+        if self.unsure {
+            self.catch_up_quietly().await;
+            if self.unsure {
+                return fail_all(
+                    batch,
+                    LedgerError::Store(StoreError::Unavailable(
+                        "the community's log could not be read".into(),
+                    )),
+                );
+            }
+        }
         loop {
             let recorded = match self.recall(&batch).await {
                 Ok(recorded) => recorded,
@@ -780,9 +797,16 @@ impl Writer {
         }
     }
 
+    /// After a failed append, catches up with what the store may have made
+    /// durable anyway; if the store does not answer, the writer stays
+    /// unsure of its stream until a later catch-up succeeds.
     async fn catch_up_quietly(&mut self) {
-        if let Err(error) = self.catch_up().await {
-            tracing::warn!(community = %self.slug, %error, "could not catch up after a failed append");
+        match self.catch_up().await {
+            Ok(()) => self.unsure = false,
+            Err(error) => {
+                self.unsure = true;
+                tracing::warn!(community = %self.slug, %error, "could not catch up after a failed append");
+            }
         }
     }
 
