@@ -51,6 +51,17 @@ fn quick_seeds_hold_every_invariant_second_half() {
     hold(24..48);
 }
 
+/// Seeds that once broke an invariant, kept so that the bug stays fixed.
+/// 854: an append made durable whose answer was lost, a catch-up that
+/// could not read the log, then the retry decided again (and refused)
+/// instead of finding its first event.
+#[test]
+fn seeds_that_once_broke_hold() {
+    for seed in [854] {
+        hold(seed..seed + 1);
+    }
+}
+
 #[test]
 fn quick_seeds_hold_every_invariant_with_two_instances_on_one_store() {
     let options = Options {
