@@ -153,7 +153,8 @@ impl CommunityState {
 
     /// What `pioneer` is behind on among a member's duties, each with since
     /// when: the charter in force not accepted, no fully paid share held,
-    /// the profile not updated for [`PROFILE_STALE_DAYS`] days at `now`.
+    /// the profile not updated for [`PROFILE_STALE_DAYS`] days at `now`,
+    /// the latest general assembly missed.
     pub fn duties_behind(&self, pioneer: &Pioneer, now: Timestamp) -> DutiesBehind {
         let charter = (pioneer.charter_version.as_deref()
             != Some(self.statutes.charter_version.as_str()))
@@ -161,10 +162,22 @@ impl CommunityState {
         let updated = pioneer.profile_updated_at.unwrap_or(pioneer.admitted_at);
         let stale_at =
             Timestamp::new(updated.instant() + chrono::Duration::days(PROFILE_STALE_DAYS));
+        // The latest assembly held since their admission, if they missed it.
+        let missed = self
+            .assemblies
+            .by_id
+            .values()
+            .filter(|assembly| {
+                assembly.attendance.is_some() && assembly.convened.held_at >= pioneer.admitted_at
+            })
+            .max_by_key(|assembly| assembly.convened.held_at)
+            .filter(|latest| !latest.attended_by(pioneer.id))
+            .map(|latest| latest.convened.held_at);
         DutiesBehind {
             charter,
             shares: pioneer.without_paid_share_since,
             profile: (stale_at <= now).then_some(stale_at),
+            assembly: missed,
         }
     }
 
@@ -218,12 +231,15 @@ pub struct DutiesBehind {
     pub charter: Option<Timestamp>,
     pub shares: Option<Timestamp>,
     pub profile: Option<Timestamp>,
+    /// Absent (neither present nor represented) from the latest general
+    /// assembly held since their admission: since it was held.
+    pub assembly: Option<Timestamp>,
 }
 
 impl DutiesBehind {
     /// The earliest duty they fell behind on, if any.
     pub fn since(&self) -> Option<Timestamp> {
-        [self.charter, self.shares, self.profile]
+        [self.charter, self.shares, self.profile, self.assembly]
             .into_iter()
             .flatten()
             .min()

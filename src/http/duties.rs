@@ -38,6 +38,9 @@ pub struct DutiesView {
     pub profile_behind_since: Option<String>,
     /// The earliest of the three: since when they are behind at all.
     pub behind_since: Option<String>,
+    /// Since when they are behind on the assembly: absent from the latest
+    /// one held since their admission.
+    pub assembly_behind_since: Option<String>,
     /// General assemblies they attended, present or represented.
     pub assemblies_attended: usize,
     /// General assemblies held (attendance recorded) since their admission.
@@ -104,6 +107,7 @@ pub async fn get_duties(
                 profile_updated_at: text(pioneer.profile_updated_at),
                 profile_behind_since: text(behind.profile),
                 behind_since: text(since),
+                assembly_behind_since: text(behind.assembly),
                 assemblies_attended: community.assemblies.attended_by(pioneer.id),
                 assemblies_held: community
                     .assemblies

@@ -280,6 +280,15 @@ async fn an_assembly_without_quorum_is_convened_again_and_its_session_decides() 
         (&json!(1), &json!(2))
     );
     assert_eq!(of(&denis)["assemblies_attended"], 0);
+    assert!(
+        of(&denis)["assembly_behind_since"].is_string(),
+        "absent from the last"
+    );
+    assert_eq!(
+        of(&bruno)["assembly_behind_since"],
+        Value::Null,
+        "represented at it"
+    );
 
     let report: Value = app
         .get(

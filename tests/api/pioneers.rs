@@ -478,4 +478,19 @@ async fn an_organisation_acts_through_its_representative_who_can_change() {
         )
         .await;
     problem(by_other, 403, "self-or-role-required").await;
+
+    let report: Value = app
+        .get(
+            &app.path("/reports/assembly?from=2000-01-01&to=2100-01-01"),
+            &operator(),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["members"]["organisations_at_end"], 1);
+    assert_eq!(
+        report["members"]["admitted"][0]["organisation"],
+        "Les Jardins du Lac"
+    );
 }

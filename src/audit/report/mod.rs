@@ -48,6 +48,8 @@ pub struct MemberLine {
     pub at: Timestamp,
     /// For exclusions.
     pub reason: Option<String>,
+    /// The organisation's name, when the member is one.
+    pub organisation: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -61,6 +63,8 @@ pub struct MembersSection {
     pub left: Vec<MemberLine>,
     pub excluded: Vec<MemberLine>,
     pub forgotten: usize,
+    /// Members at the end that are organisations.
+    pub organisations_at_end: usize,
 }
 
 /// A general assembly held in the period.
@@ -440,6 +444,16 @@ fn assemble(
         left: Vec::new(),
         excluded: Vec::new(),
         forgotten: 0,
+        organisations_at_end: end
+            .pioneers
+            .values()
+            .filter(|p| p.is_active() && p.organisation.is_some())
+            .count(),
+    };
+    let organisation_of = |id| {
+        end.pioneer(id)
+            .and_then(|p| p.organisation.as_ref())
+            .map(|organisation| organisation.name.clone())
     };
     let mut applications = ApplicationsSection {
         received: 0,
@@ -506,6 +520,7 @@ fn assemble(
                     college: e.college.clone(),
                     at,
                     reason: None,
+                    organisation: e.organisation.as_ref().map(|o| o.name.clone()),
                 })
             }
             Event::ApplicationSubmitted(e) => {
@@ -525,12 +540,14 @@ fn assemble(
                 college: college_of(e.pioneer_id),
                 at,
                 reason: None,
+                organisation: organisation_of(e.pioneer_id),
             }),
             Event::PioneerExcluded(e) => members.excluded.push(MemberLine {
                 pioneer_id: e.pioneer_id.to_string(),
                 college: college_of(e.pioneer_id),
                 at,
                 reason: Some(e.reason.clone()),
+                organisation: organisation_of(e.pioneer_id),
             }),
             Event::PioneerForgotten(_) => members.forgotten += 1,
             Event::BallotClosed(e) => {

@@ -34,6 +34,10 @@ impl AssemblyReport {
             ("members.left_count", m.left_count.to_string()),
             ("members.excluded_count", m.excluded_count.to_string()),
             ("members.forgotten", m.forgotten.to_string()),
+            (
+                "members.organisations_at_end",
+                m.organisations_at_end.to_string(),
+            ),
             ("applications.received", a.received.to_string()),
             ("applications.admitted", a.admitted.to_string()),
             ("applications.declined", a.declined.to_string()),
@@ -256,6 +260,10 @@ impl AssemblyReport {
                 ("Départs", "members.left_count"),
                 ("Exclusions", "members.excluded_count"),
                 ("Effacements de données personnelles", "members.forgotten"),
+                (
+                    "Dont structures (personnes morales) en fin de période",
+                    "members.organisations_at_end",
+                ),
             ],
         );
         table(

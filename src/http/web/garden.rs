@@ -171,6 +171,12 @@ fn behind_on_duties(state: &AppState, community: &CommunityState) -> Vec<(String
             if let Some(at) = duties.shares {
                 what.push(format!("aucune part libérée depuis le {}", fr::date(at)));
             }
+            if let Some(at) = duties.assembly {
+                what.push(format!(
+                    "absent de la dernière assemblée générale, le {}",
+                    fr::date(at)
+                ));
+            }
             if let Some(at) = duties.profile {
                 what.push(format!(
                     "fiche pionnier à mettre à jour depuis le {}",
