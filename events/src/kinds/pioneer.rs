@@ -195,8 +195,8 @@ pub struct ApplicationWithdrawn {
 }
 
 impl AdmissionScores {
-    /// The sum of the seven criteria.
-    pub fn total(&self) -> u8 {
+    /// The seven scores, in the order the criteria are listed.
+    pub fn each(&self) -> [u8; 7] {
         [
             self.scale_of_impact,
             self.degree_of_information,
@@ -206,7 +206,10 @@ impl AdmissionScores {
             self.social_innovation,
             self.engagement,
         ]
-        .into_iter()
-        .fold(0u8, u8::saturating_add)
+    }
+
+    /// The sum of the seven criteria.
+    pub fn total(&self) -> u8 {
+        self.each().into_iter().fold(0u8, u8::saturating_add)
     }
 }

@@ -211,17 +211,7 @@ fn pending_applications(state: &AppState, community: &CommunityState) -> Vec<Pen
         .into_iter()
         .map(|application| {
             let scores = application.scores.map(|(_, scores)| scores);
-            let given = scores.map(|scores| {
-                [
-                    scores.scale_of_impact,
-                    scores.degree_of_information,
-                    scores.connections_produced,
-                    scores.care_for_the_living,
-                    scores.poetic_radiance,
-                    scores.social_innovation,
-                    scores.engagement,
-                ]
-            });
+            let given = scores.map(|scores| scores.each());
             PendingApplication {
                 id: application.applicant,
                 name: state
