@@ -105,7 +105,7 @@ pub struct StatutesDto {
     /// Days of notice between convening a general assembly and holding
     /// it; default 15.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(example = 15)]
+    #[schema(minimum = 0, maximum = 65535, example = 15)]
     pub assembly_notice_days: Option<u16>,
     /// Members present or represented, in percent, for an assembly on
     /// first convocation to decide; default 25.
@@ -114,7 +114,7 @@ pub struct StatutesDto {
     pub assembly_quorum_percent: Option<u8>,
     /// Most members one present member may represent; default 2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(example = 2)]
+    #[schema(minimum = 0, maximum = 255, example = 2)]
     pub proxies_per_member_max: Option<u8>,
 }
 
