@@ -16,6 +16,7 @@ use super::caller::{Access, Caller};
 use super::command::enter;
 use super::error::{ApiError, Problem};
 use super::extract::{CommunityPath, Params};
+use super::pioneers::display_name;
 
 /// One member's duties.
 #[derive(Debug, Serialize, ToSchema)]
@@ -94,11 +95,7 @@ pub async fn get_duties(
             let text = |at: Option<Timestamp>| at.map(|at| at.to_string());
             let view = DutiesView {
                 pioneer_id: pioneer.id.0,
-                display_name: state
-                    .ledger
-                    .keys()
-                    .open(pioneer.id, &pioneer.personal)
-                    .map(|data| data.display_name),
+                display_name: display_name(&state, community, pioneer.id),
                 college: pioneer.college.clone(),
                 charter_version: pioneer.charter_version.clone(),
                 charter_behind_since: text(behind.charter),

@@ -20,6 +20,7 @@ use super::command::{
 };
 use super::error::{ApiError, Problem};
 use super::extract::{CommunityPath, JsonBody};
+use super::pioneers::display_name;
 use crate::domain::{Command, DeclareCandidacy, OpenBallot, WithdrawCandidacy};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -173,11 +174,8 @@ pub async fn open_election(
         .keys()
         .map(|&candidate| BallotOption {
             option_id: candidate.to_string(),
-            label: view
-                .state
-                .pioneer(candidate)
-                .and_then(|pioneer| state.ledger.keys().open(candidate, &pioneer.personal))
-                .map_or_else(|| candidate.to_string(), |data| data.display_name),
+            label: display_name(&state, &view.state, candidate)
+                .unwrap_or_else(|| candidate.to_string()),
             project_id: None,
         })
         .collect();
@@ -224,12 +222,7 @@ pub async fn get_representative(
 ) -> Result<Json<RepresentativeView>, ApiError> {
     let (view, _) = enter(&state, &caller, &community, Access::Member)?;
     let community = &view.state;
-    let name = |id: agora_events::PioneerId| {
-        community
-            .pioneer(id)
-            .and_then(|pioneer| state.ledger.keys().open(id, &pioneer.personal))
-            .map(|data| data.display_name)
-    };
+    let name = |id| display_name(&state, community, id);
     let representation = &community.representation;
     let now = state.ledger.now();
     Ok(Json(RepresentativeView {

@@ -325,6 +325,21 @@ pub(super) fn pioneer_view(
     }
 }
 
+/// What member `id` of `community` is called: their display name, once
+/// opened with their key (`None` once forgotten, or if not a member).
+pub(crate) fn display_name(
+    state: &AppState,
+    community: &agora_projections::CommunityState,
+    id: PioneerId,
+) -> Option<String> {
+    let pioneer = community.pioneer(id)?;
+    state
+        .ledger
+        .keys()
+        .open(id, &pioneer.personal)
+        .map(|data| data.display_name)
+}
+
 /// Checks personal data before it is sealed: the domain never sees it.
 pub(crate) fn validate_personal(data: &PersonalData) -> Result<(), Rejection> {
     line("display_name", &data.display_name, NAME_CHARS_MAX)?;

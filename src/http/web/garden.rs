@@ -183,11 +183,8 @@ fn behind_on_duties(state: &AppState, community: &CommunityState) -> Vec<(String
                     fr::date(at)
                 ));
             }
-            let name = state
-                .ledger
-                .keys()
-                .open(pioneer.id, &pioneer.personal)
-                .map_or_else(|| "(nom effacé)".to_owned(), |data| data.display_name);
+            let name = crate::http::pioneers::display_name(state, community, pioneer.id)
+                .unwrap_or_else(|| "(nom effacé)".to_owned());
             Some((since, name, what))
         })
         .collect();

@@ -115,11 +115,7 @@ impl Visit {
 
     /// What a member is called here: their display name, once opened.
     pub(super) fn name_of(&self, state: &AppState, pioneer: PioneerId) -> String {
-        self.view
-            .state
-            .pioneer(pioneer)
-            .and_then(|found| state.ledger.keys().open(pioneer, &found.personal))
-            .map(|personal| personal.display_name)
+        crate::http::pioneers::display_name(state, &self.view.state, pioneer)
             .unwrap_or_else(|| "un membre parti".to_owned())
     }
 
