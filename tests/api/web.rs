@@ -1381,3 +1381,40 @@ async fn the_gardener_decides_applications_from_the_page() {
     assert_eq!(application["status"], "declined");
     assert_eq!(application["reason"], "Projet hors du champ");
 }
+
+#[tokio::test]
+async fn members_read_the_cooperatives_life_on_the_assembly_page() {
+    let app = spawn_app().await;
+    let (alice, _) = two_members(&app).await;
+    let held_at = chrono::Utc::now() + chrono::Duration::days(20);
+    let convened = app
+        .post(
+            &app.path("/assemblies"),
+            &operator(),
+            &serde_json::json!({"kind": "ordinary", "held_at": held_at.to_rfc3339(),
+                "place": "Salle des fêtes de Die", "agenda": ["Rapport moral"]}),
+        )
+        .await;
+    assert_eq!(convened.status(), 201);
+    let today = chrono::Utc::now().date_naive().to_string();
+    let meeting = app
+        .post(
+            &app.path("/meetings"),
+            &operator(),
+            &serde_json::json!({"kind": "social", "held_on": today, "purpose": "Fête de la Saint-Jean", "attendees": [alice]}),
+        )
+        .await;
+    assert_eq!(meeting.status(), 200);
+
+    let member = Browser::sign_in(&app, &app.pioneer_token(&alice)).await;
+    let (status, page) = member.get(&format!("/c/{COMMUNITY}/assemblee")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("La vie de la coopérative"), "{page}");
+    assert!(
+        page.contains("Assemblée générale ordinaire")
+            && page.contains("Salle des fêtes de Die : feuille de présence à venir"),
+        "{page}"
+    );
+    assert!(page.contains("événement de convivialité : Fête de la Saint-Jean (1 présent)"));
+    assert!(page.contains("Aucun mandat en cours."));
+}

@@ -37,6 +37,14 @@ struct Assembly {
     chart_height: usize,
     expenses: Vec<String>,
     capital_chart: Option<CapitalChart>,
+    /// The general assemblies, the latest first, each in a sentence.
+    assemblies: Vec<String>,
+    /// Who holds the representative's mandate, in a sentence.
+    representative: Option<String>,
+    /// Who stands for representative.
+    candidates: Vec<String>,
+    /// The latest meetings and social events, in sentences.
+    meetings: Vec<String>,
 }
 
 /// The capital over time, as a step line.
@@ -105,6 +113,103 @@ struct ProjectFunds {
 const BAR_WIDTH: u32 = 440;
 /// Height of one project's row in the chart.
 const ROW_HEIGHT: usize = 48;
+
+/// Meetings shown on the page, newest first.
+const MEETINGS_SHOWN: usize = 10;
+
+/// Each general assembly, the latest held first, as members read it.
+fn assemblies(community: &agora_projections::CommunityState) -> Vec<String> {
+    let mut held: Vec<_> = community.assemblies.by_id.values().collect();
+    held.sort_by_key(|assembly| std::cmp::Reverse(assembly.convened.held_at));
+    held.into_iter()
+        .map(|assembly| {
+            let convened = &assembly.convened;
+            let kind = match convened.kind {
+                agora_events::AssemblyKind::Ordinary => "ordinaire",
+                agora_events::AssemblyKind::Extraordinary => "extraordinaire",
+            };
+            let second = if convened.second_convocation_of.is_some() {
+                ", sur seconde convocation"
+            } else {
+                ""
+            };
+            let sheet = match &assembly.attendance {
+                None => "feuille de présence à venir".to_owned(),
+                Some((_, sheet)) => format!(
+                    "{} présents, {} représentés sur {} membres, quorum {}",
+                    sheet.present.len(),
+                    sheet.represented.len(),
+                    sheet.members,
+                    if sheet.quorum_met {
+                        "atteint"
+                    } else {
+                        "non atteint"
+                    }
+                ),
+            };
+            let minutes = if assembly.minutes.is_some() {
+                "; procès-verbal enregistré"
+            } else {
+                ""
+            };
+            format!(
+                "Assemblée générale {kind}{second}, le {} à {} : {sheet}{minutes}.",
+                fr::date(convened.held_at),
+                convened.place
+            )
+        })
+        .collect()
+}
+
+/// Who holds the representative's mandate at `now`, in a sentence.
+fn representative(
+    state: &AppState,
+    community: &agora_projections::CommunityState,
+    now: Timestamp,
+) -> Option<String> {
+    let mandate = community.representation.holder_at(now)?;
+    let name = crate::http::pioneers::display_name(state, community, mandate.pioneer_id)
+        .unwrap_or_else(|| "un membre".to_owned());
+    Some(format!(
+        "{name}, élu(e) le {}, mandat jusqu'au {}.",
+        fr::date(mandate.from),
+        fr::date(mandate.until)
+    ))
+}
+
+/// The latest meetings and social events, from the store's index.
+async fn meetings(state: &AppState, visit: &Visit) -> Result<Vec<String>, Failure> {
+    let (_, events) = state
+        .ledger
+        .newest_of_list(
+            &visit.community,
+            crate::ledger::index::MEETINGS,
+            visit.view.revision,
+            MEETINGS_SHOWN,
+        )
+        .await
+        .map_err(ApiError::from)?;
+    Ok(events
+        .into_iter()
+        .filter_map(|(event, _)| match event {
+            agora_events::Event::MeetingRecorded(meeting) => Some(format!(
+                "{} — {} : {} ({})",
+                crate::french::day(meeting.held_on),
+                match meeting.kind {
+                    agora_events::MeetingKind::Working => "réunion de travail",
+                    agora_events::MeetingKind::Social => "événement de convivialité",
+                },
+                meeting.purpose,
+                match meeting.attendees.len() {
+                    0 => "aucun présent nommé".to_owned(),
+                    1 => "1 présent".to_owned(),
+                    many => format!("{many} présents"),
+                }
+            )),
+            _ => None,
+        })
+        .collect())
+}
 
 /// The French words of each figure the verification checks.
 fn check_words(rule: &str) -> &'static str {
@@ -242,6 +347,15 @@ pub async fn assembly(
         chart_height: projects.len().max(1) * ROW_HEIGHT,
         projects,
         expenses,
+        assemblies: assemblies(community),
+        representative: representative(&state, community, now),
+        candidates: community
+            .representation
+            .candidates
+            .keys()
+            .map(|&id| visit.name_of(&state, id))
+            .collect(),
+        meetings: meetings(&state, &visit).await?,
     };
     Ok(html(StatusCode::OK, &page))
 }
