@@ -170,20 +170,7 @@ async fn an_assembly_without_quorum_is_convened_again_and_its_session_decides() 
         200
     );
 
-    let proposal = app
-        .post(
-            &app.path("/projects"),
-            &app.pioneer_token(&alice),
-            &json!({"title": "Jardin", "summary": "…"}),
-        )
-        .await;
-    let project = proposal.headers()["location"]
-        .to_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned();
+    let project = app.propose_project(&alice, "Jardin").await;
     app.post(
         &app.path(&format!("/projects/{project}/status")),
         &operator(),

@@ -7,20 +7,7 @@ async fn receipts_allocations_and_expenses_stay_within_their_bounds() {
     let app = spawn_app().await;
     app.create_community().await;
     let alice = app.member_in_good_standing("Alice", 1).await;
-    let proposal = app
-        .post(
-            &app.path("/projects"),
-            &app.pioneer_token(&alice),
-            &json!({"title": "Jardin", "summary": "…"}),
-        )
-        .await;
-    let project = proposal.headers()["location"]
-        .to_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned();
+    let project = app.propose_project(&alice, "Jardin").await;
     app.post(
         &app.path(&format!("/projects/{project}/status")),
         &operator(),
@@ -120,20 +107,7 @@ async fn budgets_set_forecasts_and_expenses_book_to_their_lines() {
     let app = spawn_app().await;
     app.create_community().await;
     let alice = app.member_in_good_standing("Alice", 1).await;
-    let proposal = app
-        .post(
-            &app.path("/projects"),
-            &app.pioneer_token(&alice),
-            &json!({"title": "Jardin", "summary": "…"}),
-        )
-        .await;
-    let project = proposal.headers()["location"]
-        .to_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned();
+    let project = app.propose_project(&alice, "Jardin").await;
     let put = |path: String, body: Value| {
         let app = &app;
         async move {

@@ -188,6 +188,20 @@ impl TestApp {
 
     /// Admits a pioneer, has them accept the charter and subscribe `shares`
     /// shares, and pays them in full: a member in good standing.
+    /// A project `title` proposed by member `proposer`: its id.
+    pub async fn propose_project(&self, proposer: &str, title: &str) -> String {
+        let proposal = self
+            .post(
+                &self.path("/projects"),
+                &self.pioneer_token(proposer),
+                &json!({"title": title, "summary": "…"}),
+            )
+            .await;
+        assert_eq!(proposal.status(), 201, "{}", proposal.text().await.unwrap());
+        let location = proposal.headers()["location"].to_str().unwrap();
+        location.rsplit('/').next().unwrap().to_owned()
+    }
+
     pub async fn member_in_good_standing(&self, name: &str, shares: u32) -> String {
         let id = self.admit(name).await;
         let own = self.pioneer_token(&id);

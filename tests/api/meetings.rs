@@ -12,20 +12,7 @@ async fn meetings_are_recorded_listed_and_reported_year_by_year() {
     app.create_community().await;
     let alice = app.member_in_good_standing("Alice", 1).await;
     let bruno = app.member_in_good_standing("Bruno", 1).await;
-    let proposal = app
-        .post(
-            &app.path("/projects"),
-            &app.pioneer_token(&alice),
-            &json!({"title": "Jardin partagé", "summary": "…"}),
-        )
-        .await;
-    let project = proposal.headers()["location"]
-        .to_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned();
+    let project = app.propose_project(&alice, "Jardin partagé").await;
     let record = |body: Value| {
         let app = &app;
         async move { app.post(&app.path("/meetings"), &operator(), &body).await }
