@@ -41,13 +41,25 @@ pub enum Command {
         #[arg(long)]
         community: Option<String>,
     },
-    /// Write a community's log (or the whole store's) as JSON lines.
+    /// Write a community's log (or the whole store's) as JSON lines, or a
+    /// community's capital and fund movements as accounting entries.
     Export {
         #[command(flatten)]
         config: ConfigArgs,
-        /// Only this community.
+        /// Only this community (required for `fec` and `csv`).
         #[arg(long)]
         community: Option<String>,
+        /// `jsonl`: the log itself; `fec`: the accounting entries as a FEC
+        /// (Fichier des Écritures Comptables); `csv`: the same entries as CSV.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
+        format: ExportFormat,
+        /// For `fec` and `csv`: start, a date or an RFC 3339 instant
+        /// [default: the community's creation].
+        #[arg(long)]
+        from: Option<String>,
+        /// For `fec` and `csv`: end, a date (included) or an RFC 3339 instant [default: now].
+        #[arg(long)]
+        to: Option<String>,
         /// The file to write [default: standard output].
         #[arg(long)]
         output: Option<PathBuf>,
@@ -135,6 +147,14 @@ pub enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+}
+
+/// What `agora export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Jsonl,
+    Fec,
+    Csv,
 }
 
 /// A role a token can carry.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use agora::app::{Application, authenticator, open_store, shutdown_signal};
 use agora::audit::tools as audit;
 use agora::auth::Claims;
-use agora::cli::{Cli, Command};
+use agora::cli::{Cli, Command, ExportFormat};
 use agora::clock::SystemClock;
 use agora::config::{AuthSettings, Config, ConfigArgs, StoreLocation};
 use agora::ledger::Ledger;
@@ -179,8 +179,34 @@ async fn run(command: Command) -> Result<ExitCode, ExitCode> {
         Command::Export {
             config,
             community,
+            format: ExportFormat::Jsonl,
+            from: None,
+            to: None,
             output,
         } => export(resolve(&config)?, community, output).await,
+        Command::Export {
+            format: ExportFormat::Jsonl,
+            ..
+        } => {
+            eprintln!("agora: --from and --to are for the fec and csv formats");
+            Err(ExitCode::from(USAGE))
+        }
+        Command::Export {
+            config,
+            community,
+            format,
+            from,
+            to,
+            output,
+        } => {
+            let Some(community) = optional_community(community.as_deref())? else {
+                eprintln!("agora: --format {format:?} needs --community");
+                return Err(ExitCode::from(USAGE));
+            };
+            let period = (from, to);
+            let csv = format == ExportFormat::Csv;
+            accounting(resolve(&config)?, community, period, csv, output).await
+        }
         Command::Import { config, file } => import(resolve(&config)?, file).await,
         Command::Report {
             config,
@@ -275,6 +301,38 @@ async fn export(
     store.shutdown().await;
     let count = exported.map_err(|error| failed("export", error))?;
     eprintln!("agora: exported {count} events");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `agora export --format fec|csv`: the accounting entries of a period.
+async fn accounting(
+    config: Config,
+    community: agora_events::CommunitySlug,
+    (from, to): (Option<String>, Option<String>),
+    csv: bool,
+    output: Option<PathBuf>,
+) -> Result<ExitCode, ExitCode> {
+    let options = agora::ledger::Options {
+        read_only: true,
+        ..agora::app::ledger_options(&config)
+            .map_err(|error| failed("reading the key-encryption key", error))?
+    };
+    let stores = store_of(&config).await?;
+    let ledger = Ledger::open_with(stores, Arc::new(SystemClock), options)
+        .await
+        .map_err(|error| failed("opening the ledger", error))?;
+    let mut out = output_to(output.as_deref())?;
+    let written = audit::accounting(
+        &ledger,
+        &community,
+        (from.as_deref(), to.as_deref()),
+        csv,
+        &mut *out,
+    )
+    .await;
+    ledger.shutdown().await;
+    let count = written.map_err(|error| failed("export", error))?;
+    eprintln!("agora: exported {count} accounting entries");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,4 +1,4 @@
-//! The `agora` command line: `token`, `openapi`, `demo`, `migrate`.
+//! The `agora` command line: `token`, `openapi`, `demo`, `export`, `migrate`.
 
 use std::process::Command;
 
@@ -134,6 +134,74 @@ fn demo_seeds_the_store_once() {
         .filter(|e| e.event_type == "CommunityCreated")
         .count();
     assert_eq!(created, 1, "the second run seeded again");
+}
+
+#[test]
+fn export_writes_the_demo_community_s_accounting_entries_as_a_fec() {
+    let directory = tempfile::tempdir().unwrap();
+    let store = format!("sqlite://{}", directory.path().join("agora.db").display());
+    let seeded = agora(&["demo", "--store", &store, "--jwt-secret", SECRET]);
+    assert!(seeded.status.success());
+    let community = "lanceurs-davenir";
+
+    let fec = agora(&[
+        "export",
+        "--store",
+        &store,
+        "--community",
+        community,
+        "--format",
+        "fec",
+    ]);
+    let csv = agora(&[
+        "export",
+        "--store",
+        &store,
+        "--community",
+        community,
+        "--format",
+        "csv",
+    ]);
+    let without_community = agora(&["export", "--store", &store, "--format", "fec"]);
+    let period_of_a_log = agora(&["export", "--store", &store, "--from", "2026-01-01"]);
+
+    assert!(
+        fec.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fec.stderr)
+    );
+    let text = String::from_utf8(fec.stdout).unwrap();
+    let mut rows = text.split("\r\n").filter(|row| !row.is_empty());
+    assert!(
+        rows.next()
+            .unwrap()
+            .starts_with("JournalCode\tJournalLib\tEcritureNum")
+    );
+    let (mut debits, mut credits) = (rust_decimal::Decimal::ZERO, rust_decimal::Decimal::ZERO);
+    let mut lines = 0;
+    for row in rows {
+        let fields: Vec<&str> = row.split('\t').collect();
+        assert_eq!(fields.len(), 18, "{row}");
+        let amount = |text: &str| {
+            text.replace(',', ".")
+                .parse::<rust_decimal::Decimal>()
+                .unwrap()
+        };
+        debits += amount(fields[11]);
+        credits += amount(fields[12]);
+        lines += 1;
+    }
+    assert!(lines > 100, "the demo's subscriptions, payments and funds");
+    assert_eq!(debits, credits);
+    assert!(String::from_utf8_lossy(&fec.stderr).contains("accounting entries"));
+    assert!(csv.status.success());
+    let csv = String::from_utf8(csv.stdout).unwrap();
+    assert_eq!(
+        csv.split("\r\n").filter(|row| !row.is_empty()).count(),
+        lines + 1
+    );
+    assert_eq!(without_community.status.code(), Some(2));
+    assert_eq!(period_of_a_log.status.code(), Some(2));
 }
 
 /// Every event of a store, as its bytes, in each stream's order, and its

@@ -2,6 +2,7 @@
 //! importing logs, the assembly report.
 
 pub mod export;
+pub mod fec;
 pub mod report;
 pub mod tools;
 pub mod verify;

@@ -523,6 +523,48 @@ pub async fn report(
     Ok(())
 }
 
+/// `agora export --format fec|csv`: the accounting entries of one
+/// community over a period, members named as the ledger's keys allow.
+/// Answers how many entries were written.
+pub async fn accounting(
+    ledger: &Ledger,
+    community: &CommunitySlug,
+    (from, to): (Option<&str>, Option<&str>),
+    csv: bool,
+    out: &mut dyn Write,
+) -> Result<usize, ToolError> {
+    use super::fec;
+    use super::report::parse_bound;
+    let Some(view) = ledger.view(community) else {
+        return Err(format!("there is no community {community}").into());
+    };
+    let from = from
+        .map(|text| parse_bound(text, false))
+        .transpose()?
+        .unwrap_or(view.state.created_at);
+    let to = match to {
+        Some(text) => parse_bound(text, true)?,
+        None => agora_events::Timestamp::new(chrono::Utc::now()),
+    };
+    if to <= from {
+        return Err("the period ends before it starts".to_owned().into());
+    }
+    let events = ledger.read_whole_log(community).await?;
+    let entries = fec::entries(&events, from, to)?;
+    let names = fec::OpenedNames {
+        ledger,
+        community: &view.state,
+    };
+    let text = if csv {
+        fec::render_csv(&entries, &names)
+    } else {
+        fec::render_fec(&entries, &names)
+    };
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(entries.len())
+}
+
 /// `agora backup`: a consistent copy of the store, keys included, made
 /// under a temporary name beside the target, verified, then given its name
 /// without ever replacing a file. On any failure nothing is left under the

@@ -241,7 +241,6 @@ pub async fn get_assembly_report(
     Params(query): Params<ReportQuery>,
 ) -> Result<axum::response::Response, ApiError> {
     use crate::audit::report::{self, Format};
-    use axum::response::IntoResponse;
     let (view, _) = enter(&state, &caller, &community, Access::Member)?;
     let format: Format = query
         .format
@@ -249,25 +248,8 @@ pub async fn get_assembly_report(
         .unwrap_or("json")
         .parse()
         .map_err(ApiError::InvalidParameter)?;
-    let from = match &query.from {
-        Some(text) => report::parse_bound(text, false).map_err(ApiError::InvalidParameter)?,
-        None => view.state.created_at,
-    };
-    let to = match &query.to {
-        Some(text) => report::parse_bound(text, true).map_err(ApiError::InvalidParameter)?,
-        None => agora_events::Timestamp::new(chrono::Utc::now()),
-    };
-    let mut events = Vec::new();
-    loop {
-        let page = state
-            .ledger
-            .read_log(&community, events.len() as u64, LOG_PAGE_MAX)
-            .await?;
-        if page.is_empty() {
-            break;
-        }
-        events.extend(page);
-    }
+    let (from, to) = period(&query.from, &query.to, &view)?;
+    let events = state.ledger.read_whole_log(&community).await?;
     let report = report::build(&events, from, to).map_err(|error| {
         let rule = match &error {
             report::ReportError::EmptyPeriod => "period-order",
@@ -282,14 +264,123 @@ pub async fn get_assembly_report(
         }
     })?;
     let (media_type, body) = report.render(format);
-    let mut response = ([(axum::http::header::CONTENT_TYPE, media_type)], body).into_response();
-    if format == Format::Csv {
-        let name = format!("attachment; filename=\"rapport-{community}.csv\"");
-        if let Ok(value) = axum::http::HeaderValue::from_str(&name) {
-            response
-                .headers_mut()
-                .insert(axum::http::header::CONTENT_DISPOSITION, value);
-        }
+    let attachment = (format == Format::Csv).then(|| format!("rapport-{community}.csv"));
+    Ok(file_response(media_type, body, attachment))
+}
+
+/// A period's bounds from a query: dates or instants, by default from the
+/// community's creation to now.
+fn period(
+    from: &Option<String>,
+    to: &Option<String>,
+    view: &crate::ledger::DurableView,
+) -> Result<(agora_events::Timestamp, agora_events::Timestamp), ApiError> {
+    use crate::audit::report::parse_bound;
+    let from = match from {
+        Some(text) => parse_bound(text, false).map_err(ApiError::InvalidParameter)?,
+        None => view.state.created_at,
+    };
+    let to = match to {
+        Some(text) => parse_bound(text, true).map_err(ApiError::InvalidParameter)?,
+        None => agora_events::Timestamp::new(chrono::Utc::now()),
+    };
+    if to <= from {
+        return Err(ApiError::Unprocessable {
+            rule: "period-order",
+            detail: "the period ends before it starts".to_owned(),
+        });
     }
-    Ok(response)
+    Ok((from, to))
+}
+
+/// A body with its media type, offered for download under `attachment`.
+fn file_response(
+    media_type: &'static str,
+    body: String,
+    attachment: Option<String>,
+) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    use axum::response::IntoResponse;
+    let mut response = ([(header::CONTENT_TYPE, media_type)], body).into_response();
+    if let Some(value) = attachment
+        .and_then(|name| HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")).ok())
+    {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct AccountingQuery {
+    /// Start: a date (`2026-01-01`, midnight UTC) or an RFC 3339 instant.
+    /// Default: the community's creation. Movements before it are carried
+    /// as opening balances.
+    #[param(schema_with = crate::http::schema::date_or_instant)]
+    pub from: Option<String>,
+    /// End: a date (included) or an RFC 3339 instant (excluded). Default: now.
+    #[param(schema_with = crate::http::schema::date_or_instant)]
+    pub to: Option<String>,
+    /// `fec` (default: the legal tab-separated file) or `csv`.
+    #[param(pattern = "^(fec|csv)$")]
+    pub format: Option<String>,
+}
+
+/// The capital and fund movements of a period as balanced accounting
+/// entries, one journal per kind of movement: a FEC (Fichier des Écritures
+/// Comptables, the 18 columns of article A47 A-1 of the Livre des
+/// procédures fiscales) or CSV. For the treasurer and the auditors.
+#[utoipa::path(
+    get, path = "/v1/communities/{community}/exports/accounting", tag = "audit",
+    params(("community" = crate::http::schema::Slug, Path), AccountingQuery),
+    responses(
+        (status = 200, description = "The entries, as a FEC (tab-separated text) or CSV", content(
+            (String = "text/plain"),
+            (String = "text/csv"),
+        )),
+        (status = "4XX", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_accounting_export(
+    State(state): State<AppState>,
+    caller: Caller,
+    CommunityPath(community): CommunityPath,
+    Params(query): Params<AccountingQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    use crate::audit::fec;
+    use agora_events::Role;
+    let access = Access::AnyOf(&[Role::Treasurer, Role::Auditor]);
+    let (view, _) = enter(&state, &caller, &community, access)?;
+    let csv = match query.format.as_deref().unwrap_or("fec") {
+        "fec" => false,
+        "csv" => true,
+        other => {
+            return Err(ApiError::InvalidParameter(format!(
+                "format {other:?} is not fec or csv"
+            )));
+        }
+    };
+    let (from, to) = period(&query.from, &query.to, &view)?;
+    let events = state.ledger.read_whole_log(&community).await?;
+    let entries = fec::entries(&events, from, to).map_err(ApiError::Unavailable)?;
+    let names = fec::OpenedNames {
+        ledger: &state.ledger,
+        community: &view.state,
+    };
+    let name = fec::file_name(community.as_str(), to);
+    Ok(if csv {
+        let body = fec::render_csv(&entries, &names);
+        file_response("text/csv; charset=utf-8", body, Some(format!("{name}.csv")))
+    } else {
+        let body = fec::render_fec(&entries, &names);
+        file_response(
+            "text/plain; charset=utf-8",
+            body,
+            Some(format!("{name}.txt")),
+        )
+    })
 }

@@ -148,6 +148,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(audit::get_history))
         .routes(routes!(audit::get_verification))
         .routes(routes!(audit::get_assembly_report))
+        .routes(routes!(audit::get_accounting_export))
 }
 
 /// The OpenAPI document of every route, as `/v1/openapi.json` serves it.

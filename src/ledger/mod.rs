@@ -664,6 +664,22 @@ impl Ledger {
         history::read_committed(&*self.store, &community.stream(), from, limit).await
     }
 
+    /// Every recorded event of the community, in order.
+    pub async fn read_whole_log(
+        &self,
+        community: &CommunitySlug,
+    ) -> Result<Vec<Committed>, LedgerError> {
+        const PAGE: usize = 1_000;
+        let mut events = Vec::new();
+        loop {
+            let page = self.read_log(community, events.len() as u64, PAGE).await?;
+            if page.is_empty() {
+                return Ok(events);
+            }
+            events.extend(page);
+        }
+    }
+
     /// Slugs of every community that exists.
     pub fn communities(&self) -> Vec<CommunitySlug> {
         let communities = self.communities.read().unwrap_or_else(|p| p.into_inner());

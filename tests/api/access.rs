@@ -576,6 +576,13 @@ fn rows() -> Vec<Row> {
         row(Method::GET, "/verify", None, &MEMBERS, Member),
         row(Method::GET, "/reports/assembly", None, &MEMBERS, Member),
         row(
+            Method::GET,
+            "/exports/accounting",
+            None,
+            &[Treasurer, Auditor],
+            Member,
+        ),
+        row(
             Method::POST,
             "/applications",
             Some(

@@ -1,6 +1,7 @@
 //! Black-box tests of the HTTP service on a real socket.
 
 mod access;
+mod accounting;
 mod applications;
 mod assemblies;
 mod audit;

@@ -24,6 +24,8 @@ use crate::ledger::Committed;
 /// The CSV and HTML renderings.
 mod render;
 
+pub(crate) use render::csv_field;
+
 #[derive(Debug, Clone, Serialize)]
 pub struct CapitalSection {
     pub at_start: Euros,

@@ -609,7 +609,7 @@ fn escape(text: &str) -> String {
 
 /// One CSV field (RFC 4180). A text that a spreadsheet would take for a
 /// formula (`=`, `+`, `-`, `@` first) gets a leading apostrophe.
-fn csv_field(text: &str, is_text: bool) -> String {
+pub(crate) fn csv_field(text: &str, is_text: bool) -> String {
     let text = if is_text && text.starts_with(['=', '+', '-', '@']) {
         format!("'{text}")
     } else {
