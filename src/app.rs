@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use crate::auth::{Authenticator, KeyError, Secret, Verifier};
 use crate::clock::SystemClock;
 use crate::config::{AuthSettings, Config, JwtAlgorithm, KeyEncryption, StoreLocation};
-use crate::http::{AppState, router};
+use crate::http::{AppState, Feeds, router};
 use crate::ledger::{Ledger, LedgerError};
 use crate::store::{KurrentStore, MemoryStore, PostgresStore, SqliteStore, StoreError, Stores};
 
@@ -180,12 +180,20 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartError> {
+        let feeds = Arc::new(Feeds::default());
         let state = AppState {
             ledger: Arc::clone(&self.ledger),
             auth: Arc::clone(&self.auth),
             assembly_folds: Arc::default(),
+            feeds: Arc::clone(&feeds),
         };
         tracing::info!(address = %self.address(), "listening");
+        // Live feeds never end on their own: they are ended with the
+        // signal, so that their connections close and draining completes.
+        let shutdown = async move {
+            shutdown.await;
+            feeds.close();
+        };
         let served = axum::serve(self.listener, router(state))
             .with_graceful_shutdown(shutdown)
             .await;

@@ -32,7 +32,8 @@ operator=$(AGORA_JWT_SECRET=$secret "$agora" token --community '*' --subject sch
 # The demo prints a sign-in link, then a bearer token, for each role.
 pioneer=$(grep -o '^  pioneer  *[^ ]*' "$work/serve.log" | awk '{print $2}' | grep -v '^http' | head -n 1)
 
-# One worker: hypothesis parses lambdas' source with `ast` from several
+# The live feed (`…/events`) is left out: its answer never ends, and its
+# tests are in tests/api/feed.rs. One worker: hypothesis parses lambdas' source with `ast` from several
 # threads otherwise, which CPython 3.11 does not always survive
 # ("AST constructor recursion depth mismatch"), failing the run for nothing
 # the service did.
@@ -45,6 +46,7 @@ for token in "$operator" "$pioneer"; do
     --checks all \
     --exclude-checks positive_data_acceptance,negative_data_rejection \
     --max-examples "$examples" --workers 1 --seed 1 \
+    --exclude-path-regex '/events$' \
     || status=1
 done
 exit $status

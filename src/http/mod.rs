@@ -14,6 +14,7 @@ mod communities;
 mod duties;
 mod error;
 mod extract;
+mod feed;
 mod funds;
 mod health;
 mod market;
@@ -48,6 +49,7 @@ pub use caller::{Access, Caller};
 pub use command::{CommandResponse, EventView, REPLAYED_HEADER};
 pub use error::{ApiError, PROBLEM_JSON, Problem};
 pub use extract::{IDEMPOTENCY_KEY_BYTES_MAX, REQUEST_BODY_BYTES_MAX};
+pub use feed::Feeds;
 use openapi::ApiDoc;
 pub use web::AssemblyFolds;
 
@@ -64,6 +66,8 @@ pub struct AppState {
     /// The log checked and the capital over time, per community, for the
     /// assembly's page.
     pub assembly_folds: Arc<AssemblyFolds>,
+    /// The live feeds being served.
+    pub feeds: Arc<Feeds>,
 }
 
 /// Every route of the service, in one table. Each handler's path and method
@@ -149,6 +153,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(audit::get_verification))
         .routes(routes!(audit::get_assembly_report))
         .routes(routes!(audit::get_accounting_export))
+        .routes(routes!(feed::get_event_feed))
 }
 
 /// The OpenAPI document of every route, as `/v1/openapi.json` serves it.

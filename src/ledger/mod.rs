@@ -379,6 +379,15 @@ impl Ledger {
         communities.get(community)?.view.borrow().clone()
     }
 
+    /// The community's durable state as it changes, if it exists.
+    pub fn view_updates(
+        &self,
+        community: &CommunitySlug,
+    ) -> Option<watch::Receiver<Option<Arc<DurableView>>>> {
+        let communities = self.communities.read().unwrap_or_else(|p| p.into_inner());
+        Some(communities.get(community)?.view.clone())
+    }
+
     /// The community's durable state, if it exists. On a shared store, a
     /// community another instance created that this one has not heard of
     /// yet is waited for (at most `wait`) rather than said not to exist.

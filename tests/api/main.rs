@@ -10,6 +10,7 @@ mod browser;
 mod communities;
 mod concurrency;
 mod conventions;
+mod feed;
 mod funds;
 mod health;
 mod helpers;
