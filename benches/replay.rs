@@ -104,6 +104,7 @@ fn events(movements: usize, exchanges: bool) -> Vec<ProposedEvent> {
                 assembly_notice_days: None,
                 assembly_quorum_percent: None,
                 proxies_per_member_max: None,
+                indicators: Vec::new(),
             },
         }
         .into(),

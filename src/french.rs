@@ -60,6 +60,23 @@ pub fn euros(euros: Euros) -> String {
     )
 }
 
+/// A measured quantity as written in France: "1 250", "12,50", "−3".
+pub fn quantity(quantity: agora_events::Quantity) -> String {
+    let value = quantity.value().round_dp(2);
+    let sign = if value.is_sign_negative() && !value.is_zero() {
+        MINUS.to_string()
+    } else {
+        String::new()
+    };
+    let hundredths = (value.abs() * Decimal::from(100))
+        .to_u128()
+        .unwrap_or(u128::MAX);
+    match hundredths % 100 {
+        0 => format!("{sign}{}", grouped(hundredths / 100)),
+        fraction => format!("{sign}{},{fraction:02}", grouped(hundredths / 100)),
+    }
+}
+
 /// A date as written in French: "29 novembre 2026", the day it was in
 /// metropolitan France (Paris time: UTC+1, UTC+2 from the last Sunday of
 /// March to the last Sunday of October, changing at 01:00 UTC).
@@ -199,6 +216,10 @@ mod tests {
         assert_eq!(euros(amount), "10\u{202f}950,00\u{a0}€");
         let amount: Euros = "0.5".parse().unwrap();
         assert_eq!(euros(amount), "0,50\u{a0}€");
+        let quantity = |text: &str| super::quantity(text.parse().unwrap());
+        assert_eq!(quantity("1250.00"), "1\u{202f}250");
+        assert_eq!(quantity("12.5"), "12,50");
+        assert_eq!(quantity("-3"), "\u{2212}3");
         let amount: Euros = "1234567.89".parse().unwrap();
         assert_eq!(euros(amount), "1\u{202f}234\u{202f}567,89\u{a0}€");
         let at: Timestamp = "2026-11-29T10:00:00Z".parse().unwrap();

@@ -53,6 +53,7 @@ fn statutes() -> Statutes {
         assembly_notice_days: None,
         assembly_quorum_percent: None,
         proxies_per_member_max: None,
+        indicators: Vec::new(),
     }
 }
 

@@ -58,6 +58,7 @@ fn statutes(floor: i32, ceiling: i32) -> Statutes {
         assembly_notice_days: None,
         assembly_quorum_percent: None,
         proxies_per_member_max: None,
+        indicators: Vec::new(),
     }
 }
 

@@ -1,4 +1,5 @@
-//! Money and time as exact decimals: `Euros` and `Hours`.
+//! Money, time and measured quantities as exact decimals: `Euros`, `Hours`
+//! and `Quantity`.
 //!
 //! Both travel in JSON as strings (`"50.00"`, `"-1.25"`), never as numbers, so
 //! no float ever touches an amount. Parsing refuses anything but plain decimal
@@ -164,6 +165,13 @@ amount_type!(
     /// A quantity of time credit, to the hundredth of an hour.
     Hours,
     "hours"
+);
+
+amount_type!(
+    /// A measured quantity of an impact indicator, in the indicator's unit,
+    /// to the hundredth.
+    Quantity,
+    "quantity"
 );
 
 #[cfg(test)]

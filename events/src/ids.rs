@@ -70,6 +70,8 @@ id_type! {
     MeetingId;
     /// A general assembly, convened once (a second convocation is another).
     AssemblyId;
+    /// One measurement of an impact indicator for a project.
+    MeasurementId;
     /// Ties together the events caused by one request.
     CorrelationId;
 }

@@ -25,7 +25,9 @@ mod timestamp;
 /// Rewriting old event versions to the current one on read.
 mod upcast;
 
-pub use amount::{AMOUNT_PATTERN, AmountError, DECIMALS_MAX, Euros, Hours, INTEGER_DIGITS_MAX};
+pub use amount::{
+    AMOUNT_PATTERN, AmountError, DECIMALS_MAX, Euros, Hours, INTEGER_DIGITS_MAX, Quantity,
+};
 pub use chain::{HASH_PATTERN, Hash, HashError};
 pub use ids::*;
 pub use kinds::*;

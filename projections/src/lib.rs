@@ -34,7 +34,7 @@ pub use market::{
     Exchange, ExchangeStatus, Listing, Market, Movement, MovementKind, StatementLine,
 };
 pub use members::{Membership, Pioneer};
-pub use projects::{Project, ProjectScores, Projects, Ranked};
+pub use projects::{Measure, Project, ProjectScores, Projects, Ranked};
 pub use register::{Holding, ShareRegister, Subscription};
 
 use agora_events::Recorded;

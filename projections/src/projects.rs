@@ -10,9 +10,13 @@
 //! its weight in the statutes (percent), so from 0 to 100. Higher ranks
 //! first; ties go to the earlier proposal. Each contribution is returned.
 
+use std::collections::BTreeMap;
+
 use imbl::OrdMap;
 
-use agora_events::{Euros, Event, PioneerId, ProjectId, ProjectStatus, RankingWeights, Timestamp};
+use agora_events::{
+    Euros, Event, PioneerId, ProjectId, ProjectStatus, Quantity, RankingWeights, Timestamp,
+};
 use rust_decimal::Decimal;
 
 /// The gardener's three criteria for a project.
@@ -36,6 +40,20 @@ pub struct Project {
     pub scores: Vec<(Timestamp, ProjectScores)>,
     /// Every status taken, oldest first (starting with `proposed`).
     pub statuses: Vec<(Timestamp, ProjectStatus)>,
+    /// The latest measurement of each impact indicator, by the day it was
+    /// measured, under the indicator's code (the whole series is in the
+    /// log and the store's index).
+    #[serde(default)]
+    pub measures: BTreeMap<String, Measure>,
+}
+
+/// A project's value of an impact indicator.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Measure {
+    pub value: Quantity,
+    pub measured_on: chrono::NaiveDate,
+    pub source: String,
+    pub recorded_at: Timestamp,
 }
 
 impl Project {
@@ -115,6 +133,7 @@ impl Projects {
                         sequence,
                         scores: Vec::new(),
                         statuses: vec![(at, agora_events::ProjectStatus::Proposed)],
+                        measures: BTreeMap::new(),
                     },
                 );
             }
@@ -133,6 +152,25 @@ impl Projects {
             Event::ProjectStatusChanged(changed) => {
                 if let Some(project) = self.by_id.get_mut(&changed.project_id) {
                     project.statuses.push((at, changed.to));
+                }
+            }
+            Event::IndicatorMeasured(measured) => {
+                if let Some(project) = self.by_id.get_mut(&measured.project_id) {
+                    let newer = project
+                        .measures
+                        .get(&measured.indicator)
+                        .is_none_or(|latest| measured.measured_on >= latest.measured_on);
+                    if newer {
+                        project.measures.insert(
+                            measured.indicator.clone(),
+                            Measure {
+                                value: measured.value,
+                                measured_on: measured.measured_on,
+                                source: measured.source.clone(),
+                                recorded_at: at,
+                            },
+                        );
+                    }
                 }
             }
             _ => {}

@@ -71,8 +71,23 @@ pub fn statutes(rng: &mut Rng, name: &str) -> Statutes {
         assembly_notice_days: Some(1),
         assembly_quorum_percent: Some(25),
         proxies_per_member_max: Some(2),
+        indicators: INDICATORS
+            .map(|(code, compass)| agora_events::Indicator {
+                code: code.into(),
+                label: code.into(),
+                compass,
+                unit: "u".into(),
+                direction: agora_events::Direction::HigherIsBetter,
+            })
+            .to_vec(),
     }
 }
+
+/// The impact indicators of simulated communities.
+const INDICATORS: [(&str, agora_events::Compass); 2] = [
+    ("personnes-touchees", agora_events::Compass::SocietalImpact),
+    ("partenariats", agora_events::Compass::Synergy),
+];
 
 pub fn create(rng: &mut Rng, slug: &CommunitySlug) -> Planned {
     Planned {
@@ -261,7 +276,7 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
     // Until a few members are in good standing, mostly admissions and
     // what follows them.
     let members = state.pioneers.len();
-    let weights: [u32; 42] = [
+    let weights: [u32; 43] = [
         if members < 6 { 30 } else { 3 }, // admit
         if members < 6 { 20 } else { 3 }, // accept the charter
         1,                                // update a profile
@@ -304,6 +319,7 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
         1,                                // stand for representative
         1,                                // withdraw a candidacy
         1,                                // open the representative's election
+        1,                                // record an impact measurement
     ];
     let kind = rng.weighted(&weights);
     let (command, actor, new_key) = match kind {
@@ -1028,6 +1044,29 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
                 election: Some(agora_events::Election {
                     term_months: [0, 12, 24, 36][rng.weighted(&[1, 5, 5, 5])],
                 }),
+            });
+            (command, operator(Role::Gardener), None)
+        }
+        42 => {
+            // Mostly an indicator of the statutes, on a day already past.
+            let indicator = match rng.pick(&INDICATORS) {
+                Some((code, _)) if rng.chance(950) => (*code).to_owned(),
+                _ => "arbres-plantes".to_owned(),
+            };
+            let today = scene.now.instant().date_naive();
+            let measured_on = if rng.chance(950) {
+                today - chrono::Days::new(rng.between(0, 400) as u64)
+            } else {
+                today + chrono::Days::new(1)
+            };
+            let command = Command::RecordMeasurement(agora::domain::RecordMeasurement {
+                measurement_id: agora_events::MeasurementId(new_uuid(rng)),
+                project_id: scene.project(rng),
+                indicator,
+                value: agora_events::Quantity::new(rust_decimal::Decimal::from(rng.below(5_000)))
+                    .expect("a small quantity"),
+                measured_on,
+                source: "Comptage".into(),
             });
             (command, operator(Role::Gardener), None)
         }

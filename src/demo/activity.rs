@@ -12,8 +12,8 @@ use uuid::Uuid;
 use super::{Dice, SKILLS, Seeder};
 use crate::domain::{
     AllocateFunds, CancelExchange, Canceller, CastVote, CloseBallot, Command, ConfirmExchange,
-    OpenBallot, ProposeProject, PublishListing, RecordExchange, RecordExpense, RecordReceipt,
-    ReverseExchange, ScoreProject, SetBudget, TransferCredits,
+    OpenBallot, ProposeProject, PublishListing, RecordExchange, RecordExpense, RecordMeasurement,
+    RecordReceipt, ReverseExchange, ScoreProject, SetBudget, TransferCredits,
 };
 use crate::ledger::LedgerError;
 
@@ -328,6 +328,35 @@ pub(super) async fn seed(
                 budget_line: Some(line.into()),
             });
             seeder.run(Role::Treasurer, &treasurer_id, spend).await?;
+        }
+        // Its impact, measured along the way in the three compasses.
+        let today = seeder.ledger.now().instant().date_naive();
+        for (days_ago, indicator, value, source) in [
+            (
+                150,
+                "personnes-touchees",
+                40,
+                "Feuilles d'émargement des ateliers",
+            ),
+            (
+                60,
+                "personnes-touchees",
+                125,
+                "Feuilles d'émargement des ateliers",
+            ),
+            (60, "heures-benevoles", 310, "Échanges de temps du projet"),
+            (30, "partenariats", 4, "Conventions signées"),
+            (10, "dechets-evites", 860, "Pesées de la recyclerie"),
+        ] {
+            let measure = Command::RecordMeasurement(RecordMeasurement {
+                measurement_id: agora_events::MeasurementId(Uuid::now_v7()),
+                project_id,
+                indicator: indicator.into(),
+                value: agora_events::Quantity::new(value.into()).expect("a small quantity"),
+                measured_on: today - chrono::Days::new(days_ago),
+                source: source.into(),
+            });
+            seeder.run(Role::Gardener, &gardener_id, measure).await?;
         }
     }
     Ok(())

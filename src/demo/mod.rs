@@ -140,8 +140,46 @@ pub(crate) fn statutes() -> Statutes {
         assembly_notice_days: None,
         assembly_quorum_percent: None,
         proxies_per_member_max: None,
+        indicators: INDICATORS
+            .iter()
+            .map(|&(code, label, compass, unit)| agora_events::Indicator {
+                code: code.into(),
+                label: label.into(),
+                compass,
+                unit: unit.into(),
+                direction: agora_events::Direction::HigherIsBetter,
+            })
+            .collect(),
     }
 }
+
+/// The demo's impact indicators, in the three compasses.
+const INDICATORS: [(&str, &str, agora_events::Compass, &str); 4] = [
+    (
+        "heures-benevoles",
+        "Heures de bénévolat données",
+        agora_events::Compass::IndividualEngagement,
+        "heures",
+    ),
+    (
+        "partenariats",
+        "Partenariats noués",
+        agora_events::Compass::Synergy,
+        "partenaires",
+    ),
+    (
+        "personnes-touchees",
+        "Personnes touchées",
+        agora_events::Compass::SocietalImpact,
+        "personnes",
+    ),
+    (
+        "dechets-evites",
+        "Déchets évités",
+        agora_events::Compass::SocietalImpact,
+        "kg",
+    ),
+];
 
 pub(crate) struct Seeder<'a> {
     ledger: &'a Ledger,

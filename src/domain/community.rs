@@ -127,7 +127,7 @@ pub fn validate_statutes(statutes: &Statutes) -> Result<(), Rejection> {
             amount: reference,
         });
     }
-    Ok(())
+    super::impact::validate_indicators(&statutes.indicators)
 }
 
 pub fn create(command: &CreateCommunity) -> Result<Vec<Event>, Rejection> {

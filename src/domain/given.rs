@@ -54,6 +54,22 @@ pub fn statutes() -> Statutes {
         assembly_notice_days: None,
         assembly_quorum_percent: None,
         proxies_per_member_max: None,
+        indicators: vec![
+            agora_events::Indicator {
+                code: "personnes-touchees".into(),
+                label: "Personnes touchées".into(),
+                compass: agora_events::Compass::SocietalImpact,
+                unit: "personnes".into(),
+                direction: agora_events::Direction::HigherIsBetter,
+            },
+            agora_events::Indicator {
+                code: "dechets-produits".into(),
+                label: "Déchets produits".into(),
+                compass: agora_events::Compass::SocietalImpact,
+                unit: "kg".into(),
+                direction: agora_events::Direction::LowerIsBetter,
+            },
+        ],
     }
 }
 

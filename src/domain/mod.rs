@@ -11,6 +11,7 @@ mod ballots;
 mod budgets;
 mod community;
 mod funds;
+mod impact;
 mod market;
 mod meetings;
 mod natural;
@@ -39,6 +40,7 @@ pub use ballots::{CastVote, CloseBallot, OpenBallot};
 pub use budgets::{BUDGET_CODE_CHARS_MAX, BUDGET_LINES_MAX, SetBudget};
 pub use community::{AmendStatutes, CreateCommunity, validate_statutes};
 pub use funds::{AllocateFunds, CorrectFunds, RecordExpense, RecordReceipt};
+pub use impact::{INDICATOR_CODE_CHARS_MAX, INDICATORS_MAX, RecordMeasurement, UNIT_CHARS_MAX};
 pub use market::{
     CancelExchange, Canceller, ConfirmExchange, PublishListing, RecordExchange, ReportListing,
     ReverseExchange, TakeDownListing, TransferCredits, WithdrawListing,
@@ -95,6 +97,7 @@ pub enum Command {
     DeclineApplication(DeclineApplication),
     WithdrawApplication(WithdrawApplication),
     RecordMeeting(RecordMeeting),
+    RecordMeasurement(RecordMeasurement),
     ConveneAssembly(ConveneAssembly),
     RecordAttendance(RecordAttendance),
     RecordMinutes(RecordMinutes),
@@ -177,6 +180,7 @@ pub fn decide(
         Command::DeclineApplication(decline) => applications::decline(state, decline),
         Command::WithdrawApplication(withdraw) => applications::withdraw(state, withdraw),
         Command::RecordMeeting(meeting) => meetings::record(state, meeting, now),
+        Command::RecordMeasurement(measurement) => impact::record(state, measurement, now),
         Command::ConveneAssembly(convene) => assemblies::convene(state, convene, now),
         Command::RecordAttendance(attendance) => {
             assemblies::record_attendance(state, attendance, now)

@@ -295,6 +295,16 @@ pub enum Rejection {
     MeetingInFuture { held_on: chrono::NaiveDate },
     #[error("pioneer {pioneer} is listed twice among the attendees")]
     DuplicateAttendee { pioneer: PioneerId },
+    #[error(
+        "indicator code {code:?} is not lowercase letters and digits in words joined by hyphens, at most 40 characters"
+    )]
+    IndicatorCodeInvalid { code: String },
+    #[error("the statutes define indicator {code:?} twice")]
+    DuplicateIndicator { code: String },
+    #[error("the statutes define no indicator {indicator:?}")]
+    UnknownIndicator { indicator: String },
+    #[error("a measurement is recorded once taken: {measured_on} is in the future")]
+    MeasurementInFuture { measured_on: chrono::NaiveDate },
     #[error("there is no pending application from {applicant}")]
     ApplicationNotFound { applicant: PioneerId },
     #[error("{applicant} already has an application pending")]
@@ -460,6 +470,10 @@ impl Rejection {
             Self::ElectionCandidates => "election-candidates",
             Self::MeetingInFuture { .. } => "meeting-took-place",
             Self::DuplicateAttendee { .. } => "attendee-unique",
+            Self::IndicatorCodeInvalid { .. } => "indicator-code",
+            Self::DuplicateIndicator { .. } => "indicator-unique",
+            Self::UnknownIndicator { .. } => "indicator-in-statutes",
+            Self::MeasurementInFuture { .. } => "measurement-took-place",
             Self::ApplicationNotFound { .. } => "application-not-found",
             Self::ApplicationPending { .. } => "application-pending",
             Self::ApplicationNotScored { .. } => "application-not-scored",
@@ -494,6 +508,11 @@ impl Rejection {
             Self::RankingWeightsNotHundred { .. } => Some("statutes.ranking_weights"),
             Self::ScoreOutOfRange { .. } => Some("scores"),
             Self::UnknownCollege { .. } => Some("college"),
+            Self::IndicatorCodeInvalid { .. } | Self::DuplicateIndicator { .. } => {
+                Some("statutes.indicators")
+            }
+            Self::UnknownIndicator { .. } => Some("indicator"),
+            Self::MeasurementInFuture { .. } => Some("measured_on"),
             Self::CharterVersionMismatch { .. } => Some("charter_version"),
             Self::RoleNotGrantable { .. } => Some("roles"),
             Self::SharesOutOfRange { .. } => Some("shares"),

@@ -1,7 +1,10 @@
 //! Communities and their statutes: `POST /v1/communities` (admin),
 //! `GET /v1/communities/{c}` (members), `PUT …/statutes` (admin).
 
-use agora_events::{College, CommunitySlug, Euros, Event, Hours, RankingWeights, Role, Statutes};
+use agora_events::{
+    College, CommunitySlug, Compass, Direction, Euros, Event, Hours, Indicator, RankingWeights,
+    Role, Statutes,
+};
 use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
@@ -43,6 +46,92 @@ pub struct RankingWeightsDto {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<crate::http::schema::PositiveAmount>, example = "10000.00")]
     pub cost_reference: Option<Euros>,
+}
+
+/// The compass an impact indicator belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CompassDto {
+    IndividualEngagement,
+    Synergy,
+    SocietalImpact,
+}
+
+/// Which way an indicator is better.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DirectionDto {
+    HigherIsBetter,
+    LowerIsBetter,
+}
+
+/// An impact indicator projects are measured on.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IndicatorDto {
+    /// Lowercase letters, digits and inner hyphens; unique in the statutes.
+    #[schema(
+        example = "personnes-touchees",
+        pattern = "^[a-z0-9]+(-[a-z0-9]+)*$",
+        max_length = 40
+    )]
+    pub code: String,
+    #[schema(example = "Personnes touchées")]
+    pub label: String,
+    pub compass: CompassDto,
+    #[schema(example = "personnes")]
+    pub unit: String,
+    pub direction: DirectionDto,
+}
+
+impl From<CompassDto> for Compass {
+    fn from(dto: CompassDto) -> Self {
+        match dto {
+            CompassDto::IndividualEngagement => Self::IndividualEngagement,
+            CompassDto::Synergy => Self::Synergy,
+            CompassDto::SocietalImpact => Self::SocietalImpact,
+        }
+    }
+}
+
+impl From<Compass> for CompassDto {
+    fn from(compass: Compass) -> Self {
+        match compass {
+            Compass::IndividualEngagement => Self::IndividualEngagement,
+            Compass::Synergy => Self::Synergy,
+            Compass::SocietalImpact => Self::SocietalImpact,
+        }
+    }
+}
+
+impl From<IndicatorDto> for Indicator {
+    fn from(dto: IndicatorDto) -> Self {
+        Self {
+            code: dto.code,
+            label: dto.label,
+            compass: dto.compass.into(),
+            unit: dto.unit,
+            direction: match dto.direction {
+                DirectionDto::HigherIsBetter => Direction::HigherIsBetter,
+                DirectionDto::LowerIsBetter => Direction::LowerIsBetter,
+            },
+        }
+    }
+}
+
+impl From<&Indicator> for IndicatorDto {
+    fn from(indicator: &Indicator) -> Self {
+        Self {
+            code: indicator.code.clone(),
+            label: indicator.label.clone(),
+            compass: indicator.compass.into(),
+            unit: indicator.unit.clone(),
+            direction: match indicator.direction {
+                Direction::HigherIsBetter => DirectionDto::HigherIsBetter,
+                Direction::LowerIsBetter => DirectionDto::LowerIsBetter,
+            },
+        }
+    }
 }
 
 const DEFAULT_RANKING_WEIGHTS: RankingWeightsDto = RankingWeightsDto {
@@ -116,6 +205,10 @@ pub struct StatutesDto {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(minimum = 0, maximum = 255, example = 2)]
     pub proxies_per_member_max: Option<u8>,
+    /// The impact indicators projects are measured on, in the three
+    /// compasses; default none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub indicators: Vec<IndicatorDto>,
 }
 
 impl From<StatutesDto> for Statutes {
@@ -146,6 +239,7 @@ impl From<StatutesDto> for Statutes {
             assembly_notice_days: dto.assembly_notice_days,
             assembly_quorum_percent: dto.assembly_quorum_percent,
             proxies_per_member_max: dto.proxies_per_member_max,
+            indicators: dto.indicators.into_iter().map(Indicator::from).collect(),
         }
     }
 }
@@ -178,6 +272,7 @@ impl From<&Statutes> for StatutesDto {
             assembly_notice_days: statutes.assembly_notice_days,
             assembly_quorum_percent: statutes.assembly_quorum_percent,
             proxies_per_member_max: statutes.proxies_per_member_max,
+            indicators: statutes.indicators.iter().map(IndicatorDto::from).collect(),
         }
     }
 }

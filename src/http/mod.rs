@@ -17,6 +17,7 @@ mod extract;
 mod feed;
 mod funds;
 mod health;
+mod impact;
 mod market;
 mod meetings;
 mod metrics;
@@ -153,6 +154,10 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(audit::get_verification))
         .routes(routes!(audit::get_assembly_report))
         .routes(routes!(audit::get_accounting_export))
+        .routes(routes!(
+            impact::record_measurement,
+            impact::list_measurements
+        ))
         .routes(routes!(feed::get_event_feed))
 }
 

@@ -123,6 +123,9 @@ pub struct ProjectView {
     /// Euros allocated, spent, and left to spend.
     pub allocated: String,
     pub spent: String,
+    /// Every impact indicator of the statutes, with the project's latest
+    /// value of it.
+    pub indicators: Vec<super::impact::IndicatorValue>,
 }
 
 fn project_view(view: &DurableView, project: &Project) -> ProjectView {
@@ -165,6 +168,7 @@ fn project_view(view: &DurableView, project: &Project) -> ProjectView {
             .balance(agora_events::AccountId::Project(project.id)),
         allocated: format!("{allocated:.2}"),
         spent: format!("{spent:.2}"),
+        indicators: super::impact::indicator_values(state, project),
     }
 }
 
@@ -377,6 +381,10 @@ pub struct RankedView {
     pub score: String,
     pub contributions: Contributions,
     pub scores: ProjectScoresDto,
+    /// The project's latest value of each impact indicator it measured,
+    /// shown beside the ranking, which they do not change; empty with
+    /// `as_of`.
+    pub indicators: Vec<super::impact::IndicatorValue>,
 }
 
 /// Each criterion's part of the score: its weight times its 0–1 value.
@@ -432,6 +440,14 @@ pub async fn get_ranking(
             .get(ranked.project_id)
             .map(|project| project.title.clone())
             .unwrap_or_default(),
+        indicators: projects
+            .get(ranked.project_id)
+            .filter(|_| as_of.is_none())
+            .map(|project| super::impact::indicator_values(&view.state, project))
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|indicator| indicator.value.is_some())
+            .collect(),
         score: format!("{:.4}", ranked.score),
         contributions: Contributions {
             concerned: format!("{:.4}", ranked.concerned),

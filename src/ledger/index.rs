@@ -16,6 +16,9 @@
 //!   [`COMPLETED_EXCHANGES`] (every exchange confirmed) and [`MEETINGS`]
 //!   (every meeting and social event). Serve listings with the withdrawn
 //!   ones, the exchanges a gardener may reverse, and the meetings.
+//! - `m<the first 128 bits of SHA-256 of a project id and an indicator
+//!   code>`: the measurements of one impact indicator for one project, its
+//!   series over time.
 //! - [`EDITION`], filed with each community's first event: the index holds
 //!   every key of this edition. An index without it was filed by an earlier
 //!   edition, and is filed again from the log at start-up.
@@ -37,7 +40,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, RwLock};
 
-use agora_events::{AccountId, Event, EventRecord, Hash, Metadata};
+use agora_events::{AccountId, Event, EventRecord, Hash, Metadata, ProjectId};
 use agora_projections::Movement;
 use serde_json::Value;
 use uuid::Uuid;
@@ -241,7 +244,13 @@ pub const COMPLETED_EXCHANGES: &str = "lcompleted";
 pub const MEETINGS: &str = "lmeetings";
 /// What an index filed with this edition's keys holds (under its
 /// community's first event). Change it with any change to the keys.
-pub const EDITION: &str = "i3";
+pub const EDITION: &str = "i4";
+
+/// The key of the measurements of `indicator` for `project`: their series.
+pub fn measurements_key(project: ProjectId, indicator: &str) -> String {
+    let scoped = format!("{}:{indicator}", project.0);
+    compact('m', &Hash::of(scoped.as_bytes()).0[..16])
+}
 
 /// The key of the events that mention entity `id`.
 pub fn entity_key(id: Uuid) -> String {
@@ -293,6 +302,9 @@ pub fn keys(data: &Value, event: &Event, metadata: &Metadata) -> Vec<String> {
         Event::ListingPublished(_) => keys.push(LISTINGS.to_owned()),
         Event::ExchangeConfirmed(_) => keys.push(COMPLETED_EXCHANGES.to_owned()),
         Event::MeetingRecorded(_) => keys.push(MEETINGS.to_owned()),
+        Event::IndicatorMeasured(measured) => {
+            keys.push(measurements_key(measured.project_id, &measured.indicator));
+        }
         _ => {}
     }
     keys

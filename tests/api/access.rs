@@ -501,6 +501,22 @@ fn rows() -> Vec<Row> {
         row(Method::GET, "/projects/{j}", None, &MEMBERS, Project),
         row(
             Method::POST,
+            "/projects/{j}/measurements",
+            Some(
+                json!({"indicator": "personnes-touchees", "value": "12", "measured_on": "2026-01-15", "source": "comptage"}),
+            ),
+            &[Gardener, Himself],
+            Project,
+        ),
+        row(
+            Method::GET,
+            "/projects/{j}/measurements?indicator=personnes-touchees",
+            None,
+            &MEMBERS,
+            Project,
+        ),
+        row(
+            Method::POST,
             "/projects/{j}/scores",
             Some(
                 json!({"concerned_percent": 50, "estimated_cost": "100.00", "self_financing_percent": 10}),
@@ -1031,6 +1047,7 @@ async fn the_matrix_has_a_row_for_every_documented_operation() {
     let base = "/v1/communities/{community}";
     // Placeholders differ in name ({p} here, {pioneer} there), not in place.
     let template = |path: &str| {
+        let path = path.split_once('?').map_or(path, |(path, _query)| path);
         path.split('/')
             .map(|part| if part.contains('{') { "{}" } else { part })
             .collect::<Vec<_>>()

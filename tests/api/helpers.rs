@@ -67,7 +67,12 @@ pub fn statutes() -> Value {
             {"name": "partners", "vote_weight_percent": 20},
             {"name": "employees", "vote_weight_percent": 20}
         ],
-        "charter_version": "2026-01"
+        "charter_version": "2026-01",
+        "indicators": [
+            {"code": "personnes-touchees", "label": "Personnes touchées", "compass": "societal_impact", "unit": "personnes", "direction": "higher_is_better"},
+            {"code": "dechets-produits", "label": "Déchets produits", "compass": "societal_impact", "unit": "kg", "direction": "lower_is_better"},
+            {"code": "partenariats", "label": "Partenariats noués", "compass": "synergy", "unit": "partenaires", "direction": "higher_is_better"}
+        ]
     })
 }
 

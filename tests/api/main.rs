@@ -14,6 +14,7 @@ mod feed;
 mod funds;
 mod health;
 mod helpers;
+mod impact;
 mod instances;
 mod market;
 mod meetings;

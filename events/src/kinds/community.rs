@@ -48,6 +48,44 @@ pub struct Statutes {
     /// [`DEFAULT_PROXIES_PER_MEMBER`] when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proxies_per_member_max: Option<u8>,
+    /// The impact indicators projects are measured on; none when absent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub indicators: Vec<Indicator>,
+}
+
+/// The three compasses the community reads its impact with.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Compass {
+    /// How much each person engages (*engagement individuel*).
+    IndividualEngagement,
+    /// What people and projects do together (*synergie*).
+    Synergy,
+    /// What changes around them (*impact sociétal*).
+    SocietalImpact,
+}
+
+/// Which way an indicator is better.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    HigherIsBetter,
+    LowerIsBetter,
+}
+
+/// An impact indicator the statutes define.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Indicator {
+    /// Lowercase letters, digits and inner hyphens; unique.
+    pub code: String,
+    pub label: String,
+    pub compass: Compass,
+    /// `personnes`, `kg`, `heures`, `%`…
+    pub unit: String,
+    pub direction: Direction,
 }
 
 /// Notice of an assembly, in days, when the statutes say nothing.
@@ -59,6 +97,13 @@ pub const DEFAULT_ASSEMBLY_QUORUM_PERCENT: u8 = 25;
 pub const DEFAULT_PROXIES_PER_MEMBER: u8 = 2;
 
 impl Statutes {
+    /// The indicator of that code, if the statutes define it.
+    pub fn indicator(&self, code: &str) -> Option<&Indicator> {
+        self.indicators
+            .iter()
+            .find(|indicator| indicator.code == code)
+    }
+
     pub fn assembly_notice_days(&self) -> u16 {
         self.assembly_notice_days
             .unwrap_or(DEFAULT_ASSEMBLY_NOTICE_DAYS)

@@ -199,6 +199,7 @@ vocabulary! {
     CandidacyDeclared => 1,
     CandidacyWithdrawn => 1,
     MandateGranted => 1,
+    IndicatorMeasured => 1,
 }
 
 /// The version this code writes for `event_type`, if it knows the type.

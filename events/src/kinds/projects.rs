@@ -48,3 +48,20 @@ pub struct ProjectStatusChanged {
     pub to: ProjectStatus,
     pub reason: Option<String>,
 }
+
+/// A measurement of one of the statutes' impact indicators for a project,
+/// recorded by the gardener or the project's proposer. Measurements add up
+/// to a series; the latest by date is the project's current value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IndicatorMeasured {
+    pub measurement_id: crate::MeasurementId,
+    pub project_id: ProjectId,
+    /// The indicator's code in the statutes.
+    pub indicator: String,
+    pub value: crate::Quantity,
+    /// The day the value was measured.
+    pub measured_on: chrono::NaiveDate,
+    /// Where the figure comes from (a survey, a count, an invoice…).
+    pub source: String,
+}

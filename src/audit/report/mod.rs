@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use agora_events::{
     AccountId, AllocationId, AssemblyKind, BudgetScope, Decision, Euros, Event, EventId,
-    FundsRecord, Hash, Hours, MeetingKind, Metadata, PioneerId, ProjectId, Timestamp,
+    FundsRecord, Hash, Hours, MeetingKind, Metadata, PioneerId, ProjectId, Quantity, Timestamp,
 };
 use agora_projections::CommunityState;
 use chrono::Datelike;
@@ -261,7 +261,91 @@ pub struct AssemblyReport {
     /// The budgets in force at the period's end, the community's first.
     pub budgets: Vec<BudgetReport>,
     pub time_credits: TimeCreditsSection,
+    /// Each project's impact indicators measured by the period's end.
+    pub impact: Vec<ImpactLine>,
     pub chain: ChainSection,
+}
+
+/// One impact indicator of one project: its latest value at the period's
+/// start and at its end, and how many measurements the period recorded.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImpactLine {
+    pub project_id: String,
+    pub project: String,
+    pub indicator: String,
+    pub label: String,
+    /// `individual_engagement`, `synergy` or `societal_impact`.
+    pub compass: &'static str,
+    pub unit: String,
+    /// `higher_is_better` or `lower_is_better`.
+    pub direction: &'static str,
+    pub at_start: Option<Quantity>,
+    pub at_end: Quantity,
+    pub measured_on: chrono::NaiveDate,
+    pub measurements_in_period: usize,
+}
+
+/// The impact lines: every indicator measured for a project by the end,
+/// in the order of the statutes (indicators they no longer define last).
+fn impact(
+    start: &CommunityState,
+    end: &CommunityState,
+    in_period: &[(EventId, Event, Metadata)],
+) -> Vec<ImpactLine> {
+    use agora_events::{Compass, Direction};
+    let mut projects: Vec<_> = end.projects.by_id.values().collect();
+    projects.sort_by_key(|project| project.sequence);
+    let position = |code: &str| {
+        end.statutes
+            .indicators
+            .iter()
+            .position(|indicator| indicator.code == code)
+            .unwrap_or(usize::MAX)
+    };
+    let mut lines = Vec::new();
+    for project in projects {
+        let mut codes: Vec<&String> = project.measures.keys().collect();
+        codes.sort_by_key(|code| position(code));
+        for code in codes {
+            let measure = &project.measures[code];
+            let indicator = end.statutes.indicator(code);
+            let at_start = start
+                .projects
+                .get(project.id)
+                .and_then(|project| project.measures.get(code))
+                .map(|measure| measure.value);
+            let measurements_in_period = in_period
+                .iter()
+                .filter(|(_, event, _)| {
+                    matches!(event, Event::IndicatorMeasured(measured)
+                        if measured.project_id == project.id && measured.indicator == *code)
+                })
+                .count();
+            lines.push(ImpactLine {
+                project_id: project.id.to_string(),
+                project: project.title.clone(),
+                indicator: code.clone(),
+                label: indicator.map_or_else(|| code.clone(), |i| i.label.clone()),
+                compass: match indicator.map(|i| i.compass) {
+                    Some(Compass::IndividualEngagement) => "individual_engagement",
+                    Some(Compass::Synergy) => "synergy",
+                    Some(Compass::SocietalImpact) => "societal_impact",
+                    None => "",
+                },
+                unit: indicator.map(|i| i.unit.clone()).unwrap_or_default(),
+                direction: match indicator.map(|i| i.direction) {
+                    Some(Direction::HigherIsBetter) => "higher_is_better",
+                    Some(Direction::LowerIsBetter) => "lower_is_better",
+                    None => "",
+                },
+                at_start,
+                at_end: measure.value,
+                measured_on: measure.measured_on,
+                measurements_in_period,
+            });
+        }
+    }
+    lines
 }
 
 /// Reads a period bound: an RFC 3339 instant, or a date `YYYY-MM-DD`
@@ -712,6 +796,7 @@ fn assemble(
     AssemblyReport {
         community: end.slug.to_string(),
         budgets: budgets(end),
+        impact: impact(start, end, in_period),
         name: end.statutes.name.clone(),
         from,
         to,

@@ -189,6 +189,17 @@ impl AssemblyReport {
                 &year.social_events.to_string(),
             ]);
         }
+        for line in &self.impact {
+            let value = format!("{} {}", line.at_end, line.unit);
+            row([
+                "impact",
+                line.compass,
+                &line.measured_on.to_string(),
+                &line.project,
+                &line.indicator,
+                &value,
+            ]);
+        }
         for ballot in &self.ballots {
             let winner = ballot.winner.clone().unwrap_or_else(|| "aucun".into());
             row([
@@ -481,6 +492,7 @@ impl AssemblyReport {
             }
             html.push_str("</table>\n");
         }
+        impact_table(&mut html, &self.impact);
         html.push_str("<ul class=\"years\">\n");
         for year in &self.meetings.social_by_year {
             let _ = writeln!(
@@ -561,6 +573,49 @@ fn french_kind(kind: &str) -> &str {
         "assembly" => "pondéré par collège",
         other => other,
     }
+}
+
+/// The impact indicators' table: per project, each indicator's compass,
+/// its value at the period's start and at its end.
+fn impact_table(html: &mut String, lines: &[super::ImpactLine]) {
+    if lines.is_empty() {
+        return;
+    }
+    html.push_str(
+        "<table>\n<caption>Indicateurs d'impact des projets</caption>\n\
+         <tr><th>Projet</th><th>Boussole</th><th>Indicateur</th><th>Début de période</th>\
+         <th>Fin de période</th><th>Mesuré le</th><th>Mesures de la période</th></tr>\n",
+    );
+    for line in lines {
+        let compass = match line.compass {
+            "individual_engagement" => "engagement individuel",
+            "synergy" => "synergie",
+            "societal_impact" => "impact sociétal",
+            _ => "hors statuts",
+        };
+        let better = match line.direction {
+            "lower_is_better" => " (mieux si plus bas)",
+            _ => "",
+        };
+        let _ = writeln!(
+            html,
+            "<tr data-impact=\"{}:{}\"><td>{}</td><td>{}</td><td>{}{}</td><td class=\"n\">{}</td>\
+             <td class=\"n\">{} {}</td><td>{}</td><td class=\"n\">{}</td></tr>",
+            escape(&line.project_id),
+            escape(&line.indicator),
+            escape(&line.project),
+            compass,
+            escape(&line.label),
+            better,
+            line.at_start
+                .map_or_else(|| "—".to_owned(), french::quantity),
+            french::quantity(line.at_end),
+            escape(&line.unit),
+            french::day(line.measured_on),
+            line.measurements_in_period,
+        );
+    }
+    html.push_str("</table>\n");
 }
 
 fn french_date(at: Timestamp) -> String {

@@ -91,6 +91,14 @@ pub fn refusal(rule: &str) -> String {
         "election-candidates" => "Les choix de l'élection sont les candidats, chacun une fois.",
         "meeting-took-place" => "Une réunion s'enregistre une fois qu'elle a eu lieu.",
         "attendee-unique" => "Chaque présent n'est nommé qu'une fois.",
+        "indicator-code" => {
+            "Le code d'un indicateur s'écrit en minuscules et chiffres, mots reliés par des tirets (40 caractères au plus)."
+        }
+        "indicator-unique" => "Chaque indicateur n'est défini qu'une fois dans les statuts.",
+        "indicator-in-statutes" => "Cet indicateur n'est pas défini dans les statuts.",
+        "measurement-took-place" => {
+            "Une mesure s'enregistre une fois prise : sa date ne peut pas être à venir."
+        }
         "application-not-found" => "Aucune candidature n'attend de décision ici.",
         "application-pending" => "Une candidature est déjà en attente de décision.",
         "application-not-scored" => "Notez d'abord la candidature sur les sept critères d'accueil.",

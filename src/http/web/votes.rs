@@ -47,6 +47,44 @@ struct RankedProject {
     cost_points: String,
     self_financing_percent: u8,
     self_financing: String,
+    /// The impact indicators measured: label, value with its unit, compass.
+    impact: Vec<MeasuredImpact>,
+}
+
+struct MeasuredImpact {
+    label: String,
+    value: String,
+    compass: &'static str,
+    measured_on: String,
+}
+
+/// The project's current value of each indicator of the statutes it measured.
+fn measured_impact(
+    statutes: &agora_events::Statutes,
+    project: &agora_projections::Project,
+) -> Vec<MeasuredImpact> {
+    use agora_events::Compass;
+    statutes
+        .indicators
+        .iter()
+        .filter_map(|indicator| {
+            let measure = project.measures.get(&indicator.code)?;
+            Some(MeasuredImpact {
+                label: indicator.label.clone(),
+                value: format!(
+                    "{}\u{a0}{}",
+                    crate::french::quantity(measure.value),
+                    indicator.unit
+                ),
+                compass: match indicator.compass {
+                    Compass::IndividualEngagement => "engagement individuel",
+                    Compass::Synergy => "synergie",
+                    Compass::SocietalImpact => "impact sociétal",
+                },
+                measured_on: crate::french::day(measure.measured_on),
+            })
+        })
+        .collect()
 }
 
 /// Points out of 100, rounded to a tenth, written the French way: "58,4".
@@ -95,6 +133,9 @@ fn draw_projects(
                 cost_points: points(ranked.cost),
                 self_financing_percent: ranked.scores.self_financing_percent,
                 self_financing: points(ranked.self_financing),
+                impact: project
+                    .map(|p| measured_impact(&community.statutes, p))
+                    .unwrap_or_default(),
             }
         })
         .collect();
