@@ -94,6 +94,7 @@ fn admit_with(pioneer: PioneerId, key: Option<&str>, personal_key: PersonalKey) 
         email: None,
         contact: None,
         bio: None,
+        place: None,
     };
     let mut request = request(
         Command::AdmitPioneer(AdmitPioneer {
@@ -1718,6 +1719,7 @@ mod what_is_over {
                 title: "Menuiserie".into(),
                 description: "Étagères".into(),
                 tags: vec![],
+                place: None,
             });
             ledger
                 .execute(request(publish, None, b"publish"))

@@ -539,6 +539,7 @@ async fn member_in_good_standing(ledger: &Ledger, college: &str) -> PioneerId {
         email: Some("pionniere@example.org".into()),
         contact: None,
         bio: None,
+        place: None,
     };
     let mut admission = request(
         Command::AdmitPioneer(AdmitPioneer {

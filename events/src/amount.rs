@@ -1,5 +1,5 @@
-//! Money, time and measured quantities as exact decimals: `Euros`, `Hours`
-//! and `Quantity`.
+//! Money, time, measured quantities and coordinates as exact decimals:
+//! `Euros`, `Hours`, `Quantity` and `Degrees`.
 //!
 //! Both travel in JSON as strings (`"50.00"`, `"-1.25"`), never as numbers, so
 //! no float ever touches an amount. Parsing refuses anything but plain decimal
@@ -172,6 +172,13 @@ amount_type!(
     /// to the hundredth.
     Quantity,
     "quantity"
+);
+
+amount_type!(
+    /// An angle in decimal degrees, to the hundredth: a latitude or a
+    /// longitude rounded to about a kilometre.
+    Degrees,
+    "degrees"
 );
 
 #[cfg(test)]

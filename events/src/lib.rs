@@ -26,7 +26,7 @@ mod timestamp;
 mod upcast;
 
 pub use amount::{
-    AMOUNT_PATTERN, AmountError, DECIMALS_MAX, Euros, Hours, INTEGER_DIGITS_MAX, Quantity,
+    AMOUNT_PATTERN, AmountError, DECIMALS_MAX, Degrees, Euros, Hours, INTEGER_DIGITS_MAX, Quantity,
 };
 pub use chain::{HASH_PATTERN, Hash, HashError};
 pub use ids::*;

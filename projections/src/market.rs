@@ -31,6 +31,9 @@ pub struct Listing {
     /// When the gardener took it down, and why.
     #[serde(default)]
     pub taken_down: Option<(Timestamp, String)>,
+    /// Where the help is offered or needed, if it said.
+    #[serde(default)]
+    pub place: Option<agora_events::Place>,
 }
 
 impl Listing {
@@ -210,6 +213,7 @@ impl Market {
                         withdrawn_at: None,
                         reports: Vec::new(),
                         taken_down: None,
+                        place: published.place.clone(),
                     },
                 );
             }

@@ -45,6 +45,9 @@ pub struct Project {
     /// log and the store's index).
     #[serde(default)]
     pub measures: BTreeMap<String, Measure>,
+    /// Where it takes place, if it said.
+    #[serde(default)]
+    pub place: Option<agora_events::Place>,
 }
 
 /// A project's value of an impact indicator.
@@ -134,6 +137,7 @@ impl Projects {
                         scores: Vec::new(),
                         statuses: vec![(at, agora_events::ProjectStatus::Proposed)],
                         measures: BTreeMap::new(),
+                        place: proposed.place.clone(),
                     },
                 );
             }

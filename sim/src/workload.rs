@@ -245,6 +245,34 @@ fn pick_or_new<T: Copy>(rng: &mut Rng, known: &[T], make: fn(Uuid) -> T) -> T {
     }
 }
 
+/// A postal code, which the rules refuse where a commune's INSEE code goes.
+const POSTAL_CODE: &str = "38000";
+
+/// Mostly no place; at times a commune, a commune and its point, or a
+/// place the rules refuse.
+fn place(rng: &mut Rng) -> Option<agora_events::Place> {
+    let degrees = |hundredths: i64| {
+        agora_events::Degrees::new(rust_decimal::Decimal::new(hundredths, 2))
+            .expect("a commune's coordinates")
+    };
+    let (commune, point) = match rng.weighted(&[6, 2, 2, 1]) {
+        0 => return None,
+        1 => ("38185", None),
+        2 => (
+            "26362",
+            Some(agora_events::Point {
+                latitude: degrees(4493),
+                longitude: degrees(489),
+            }),
+        ),
+        _ => (POSTAL_CODE, None),
+    };
+    Some(agora_events::Place {
+        commune: Some(commune.into()),
+        point,
+    })
+}
+
 fn personal(rng: &mut Rng, id: PioneerId, key: &PersonalKey) -> agora_events::Sealed {
     let data = PersonalData {
         display_name: format!("Pionnier·e {}", rng.below(10_000)),
@@ -253,6 +281,8 @@ fn personal(rng: &mut Rng, id: PioneerId, key: &PersonalKey) -> agora_events::Se
             .then(|| format!("p{}@example.org", rng.below(10_000))),
         contact: None,
         bio: rng.chance(300).then(|| "Jardins partagés".into()),
+        // What a pioneer shows was checked at the edge: only good places.
+        place: place(rng).filter(|place| place.commune.as_deref() != Some(POSTAL_CODE)),
     };
     key.seal_with_nonce(id, &data, rng.bytes())
 }
@@ -470,6 +500,7 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
                 },
                 title: "Coup de main au potager".into(),
                 description: "Deux heures le samedi matin".into(),
+                place: place(rng),
                 tags: vec!["jardinage".into()],
             });
             (command, member(id), None)
@@ -628,6 +659,7 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
                 proposer,
                 title: format!("Projet {}", rng.below(1_000)),
                 summary: "Une ressourcerie de quartier".into(),
+                place: place(rng),
             });
             (command, member(proposer), None)
         }

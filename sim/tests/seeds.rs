@@ -168,6 +168,7 @@ async fn an_erasure_whose_answer_is_lost_still_destroys_the_key() {
         email: None,
         contact: None,
         bio: None,
+        place: None,
     };
     let mut admission = request(
         Command::AdmitPioneer(AdmitPioneer {

@@ -66,6 +66,7 @@ pub(super) async fn seed(
             title: format!("{} : coup de main", skill),
             description: format!("Quelques heures de {skill}, le week-end de préférence."),
             tags: vec![skill.to_owned()],
+            place: (dice.roll(2) == 0).then(|| dice.place()),
         });
         seeder
             .run(Role::Pioneer, &author.to_string(), publish)
@@ -154,6 +155,7 @@ pub(super) async fn seed(
             proposer,
             title: title.into(),
             summary: format!("{title} : porté par des pioneers du territoire."),
+            place: Some(dice.place()),
         });
         seeder
             .run(Role::Pioneer, &proposer.to_string(), propose)

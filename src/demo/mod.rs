@@ -77,6 +77,37 @@ const SKILLS: [&str; 12] = [
 ];
 const TERRITORIES: [&str; 6] = ["Drôme", "Ardèche", "Isère", "Rhône", "Savoie", "Loire"];
 
+/// Communes of the demo's places: name, INSEE code, latitude and longitude
+/// to the hundredth of a degree.
+const COMMUNES: [(&str, &str, i64, i64); 8] = [
+    ("Grenoble", "38185", 4519, 572),
+    ("Voiron", "38563", 4536, 559),
+    ("Valence", "26362", 4493, 489),
+    ("Die", "26113", 4475, 537),
+    ("Crest", "26108", 4473, 502),
+    ("Chambéry", "73065", 4557, 592),
+    ("Lyon", "69123", 4576, 484),
+    ("Annecy", "74010", 4590, 613),
+];
+
+impl Dice {
+    /// One of the demo's communes, with its point.
+    pub(crate) fn place(&mut self) -> agora_events::Place {
+        let (_, code, latitude, longitude) = COMMUNES[self.roll(COMMUNES.len() as u64) as usize];
+        let degrees = |hundredths: i64| {
+            agora_events::Degrees::new(rust_decimal::Decimal::new(hundredths, 2))
+                .expect("a commune's coordinates")
+        };
+        agora_events::Place {
+            commune: Some(code.into()),
+            point: Some(agora_events::Point {
+                latitude: degrees(latitude),
+                longitude: degrees(longitude),
+            }),
+        }
+    }
+}
+
 /// Who the printed tokens are for.
 #[derive(Debug, Clone)]
 pub struct DemoCast {
@@ -278,6 +309,8 @@ pub async fn seed(ledger: &Ledger) -> Result<DemoCast, LedgerError> {
                 dice.pick(&SKILLS),
                 dice.pick(&TERRITORIES)
             )),
+            // A third show their commune to the other members.
+            place: (dice.roll(3) == 0).then(|| dice.place()),
         };
         let skills: BTreeSet<String> = (0..1 + dice.roll(3))
             .map(|_| dice.pick(&SKILLS).to_owned())

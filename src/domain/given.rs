@@ -465,6 +465,7 @@ pub fn proposed(project_id: agora_events::ProjectId, proposer: PioneerId) -> Eve
         proposer,
         title: format!("Projet {project_id}"),
         summary: "Un jardin partagé".into(),
+        place: None,
     }
     .into()
 }

@@ -131,6 +131,7 @@ mod tests {
                 proposer: ALICE,
                 title: "Recyclerie".into(),
                 summary: "…".into(),
+                place: None,
             }
             .into(),
         );

@@ -30,6 +30,7 @@ pub struct PublishListing {
     pub title: String,
     pub description: String,
     pub tags: Vec<String>,
+    pub place: Option<agora_events::Place>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -288,6 +289,9 @@ pub fn publish_listing(
     for tag in &command.tags {
         line("tags", tag, TAG_CHARS_MAX)?;
     }
+    if let Some(place) = &command.place {
+        super::places::validate_place("place", place)?;
+    }
     Ok(vec![
         ListingPublished {
             listing_id: command.listing_id,
@@ -296,6 +300,7 @@ pub fn publish_listing(
             title: command.title.clone(),
             description: command.description.clone(),
             tags: command.tags.clone(),
+            place: command.place.clone(),
         }
         .into(),
     ])
@@ -992,6 +997,7 @@ mod tests {
                 title: "Couture".into(),
                 description: "Ourlets et reprises".into(),
                 tags: vec![],
+                place: None,
             }
             .into(),
         );
@@ -1164,6 +1170,7 @@ mod tests {
                     title: "Menuiserie".into(),
                     description: "Petits travaux".into(),
                     tags: vec!["bois".into()],
+                    place: None,
                 }))
                 .events(),
         );

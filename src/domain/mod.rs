@@ -16,6 +16,7 @@ mod market;
 mod meetings;
 mod natural;
 mod pioneers;
+pub mod places;
 mod projects;
 mod rejection;
 pub mod sealing;

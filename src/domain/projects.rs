@@ -20,6 +20,7 @@ pub struct ProposeProject {
     pub proposer: PioneerId,
     pub title: String,
     pub summary: String,
+    pub place: Option<agora_events::Place>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,12 +84,16 @@ pub fn propose(state: &CommunityState, command: &ProposeProject) -> Result<Vec<E
     }
     line("title", &command.title, NAME_CHARS_MAX)?;
     paragraph("summary", &command.summary, LONG_TEXT_CHARS_MAX)?;
+    if let Some(place) = &command.place {
+        super::places::validate_place("place", place)?;
+    }
     Ok(vec![
         ProjectProposed {
             project_id: command.project_id,
             proposer: command.proposer,
             title: command.title.clone(),
             summary: command.summary.clone(),
+            place: command.place.clone(),
         }
         .into(),
     ])
@@ -173,7 +178,39 @@ mod tests {
             proposer,
             title: "Jardin partagé".into(),
             summary: "Un jardin pour le quartier".into(),
+            place: None,
         })
+    }
+
+    #[test]
+    fn a_project_says_where_it_takes_place_by_a_commune_s_insee_code() {
+        let at = |commune: &str| {
+            let Command::ProposeProject(mut proposal) = propose(ALICE) else {
+                unreachable!()
+            };
+            proposal.place = Some(agora_events::Place {
+                commune: Some(commune.into()),
+                point: None,
+            });
+            Command::ProposeProject(proposal)
+        };
+        let history = community_of_three();
+
+        given(&history).when(at("38000")).then_rule("commune-code");
+        let events = given(&history)
+            .when(at("38185"))
+            .then_events(&["ProjectProposed"]);
+        let mut history = history;
+        history.extend(events);
+        let state = given(&history).state();
+        let place = state
+            .projects
+            .get(PROJECT_A)
+            .unwrap()
+            .place
+            .clone()
+            .unwrap();
+        assert_eq!(place.department(), Some("38"));
     }
 
     fn change(to: agora_events::ProjectStatus) -> Command {

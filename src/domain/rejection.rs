@@ -305,6 +305,21 @@ pub enum Rejection {
     UnknownIndicator { indicator: String },
     #[error("a measurement is recorded once taken: {measured_on} is in the future")]
     MeasurementInFuture { measured_on: chrono::NaiveDate },
+    #[error("{field} names neither a commune nor a point")]
+    PlaceEmpty { field: &'static str },
+    #[error("{field}: {commune:?} is not an INSEE commune code (such as 38185 or 2A004)")]
+    CommuneCodeInvalid {
+        field: &'static str,
+        commune: String,
+    },
+    #[error(
+        "{field}: latitude {latitude} and longitude {longitude} are not on the globe (latitude from -90 to 90, longitude from -180 to 180)"
+    )]
+    CoordinatesOutOfRange {
+        field: &'static str,
+        latitude: String,
+        longitude: String,
+    },
     #[error("there is no pending application from {applicant}")]
     ApplicationNotFound { applicant: PioneerId },
     #[error("{applicant} already has an application pending")]
@@ -474,6 +489,9 @@ impl Rejection {
             Self::DuplicateIndicator { .. } => "indicator-unique",
             Self::UnknownIndicator { .. } => "indicator-in-statutes",
             Self::MeasurementInFuture { .. } => "measurement-took-place",
+            Self::PlaceEmpty { .. } => "place-empty",
+            Self::CommuneCodeInvalid { .. } => "commune-code",
+            Self::CoordinatesOutOfRange { .. } => "coordinates-range",
             Self::ApplicationNotFound { .. } => "application-not-found",
             Self::ApplicationPending { .. } => "application-pending",
             Self::ApplicationNotScored { .. } => "application-not-scored",
@@ -513,6 +531,9 @@ impl Rejection {
             }
             Self::UnknownIndicator { .. } => Some("indicator"),
             Self::MeasurementInFuture { .. } => Some("measured_on"),
+            Self::PlaceEmpty { field }
+            | Self::CommuneCodeInvalid { field, .. }
+            | Self::CoordinatesOutOfRange { field, .. } => Some(field),
             Self::CharterVersionMismatch { .. } => Some("charter_version"),
             Self::RoleNotGrantable { .. } => Some("roles"),
             Self::SharesOutOfRange { .. } => Some("shares"),

@@ -188,6 +188,7 @@ pub async fn submit_application(
         email: value.email,
         contact: value.contact,
         bio: value.bio,
+        place: None,
     };
     validate_personal(&personal)?;
     let key = PersonalKey::generate();

@@ -27,6 +27,7 @@ mod projects;
 mod representative;
 mod schema;
 mod shares;
+mod territory;
 mod web;
 
 use std::sync::Arc;
@@ -159,6 +160,7 @@ fn routes() -> OpenApiRouter<AppState> {
             impact::list_measurements
         ))
         .routes(routes!(feed::get_event_feed))
+        .routes(routes!(territory::get_map))
 }
 
 /// The OpenAPI document of every route, as `/v1/openapi.json` serves it.

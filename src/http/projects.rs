@@ -15,6 +15,7 @@ use super::command::{CommandContext, CommandResponse, Submission, enter, pioneer
 use super::communities::find_event;
 use super::error::{ApiError, Problem};
 use super::extract::{CommunityPath, ItemPath, JsonBody, Params};
+use super::territory::{self, PlaceDto, Territory};
 use crate::domain::{ChangeProjectStatus, Command, ProposeProject, Rejection, ScoreProject};
 use crate::ledger::DurableView;
 
@@ -59,6 +60,9 @@ pub struct ProposalBody {
     #[schema(example = "Jardin partagé du quartier")]
     pub title: String,
     pub summary: String,
+    /// Where it takes place: a commune, coordinates (recorded to about a
+    /// kilometre), or both.
+    pub place: Option<PlaceDto>,
 }
 
 /// The gardener's three criteria.
@@ -126,6 +130,7 @@ pub struct ProjectView {
     /// Every impact indicator of the statutes, with the project's latest
     /// value of it.
     pub indicators: Vec<super::impact::IndicatorValue>,
+    pub place: Option<PlaceDto>,
 }
 
 fn project_view(view: &DurableView, project: &Project) -> ProjectView {
@@ -169,6 +174,7 @@ fn project_view(view: &DurableView, project: &Project) -> ProjectView {
         allocated: format!("{allocated:.2}"),
         spent: format!("{spent:.2}"),
         indicators: super::impact::indicator_values(state, project),
+        place: project.place.as_ref().map(PlaceDto::of),
     }
 }
 
@@ -195,6 +201,11 @@ pub async fn propose_project(
     let (_, actor) = enter(&state, &caller, &community, Access::AnyOf(&[Role::Pioneer]))?;
     let proposer = pioneer_caller(&caller)?;
     let JsonBody { value, digest } = body;
+    let place = value
+        .place
+        .as_ref()
+        .map(|place| place.to_place("place"))
+        .transpose()?;
     let location = format!("/v1/communities/{community}/projects");
     let submission = Submission::new(
         community,
@@ -204,6 +215,7 @@ pub async fn propose_project(
             proposer,
             title: value.title,
             summary: value.summary,
+            place,
         }),
         digest,
     )
@@ -221,6 +233,18 @@ pub async fn propose_project(
 #[serde(deny_unknown_fields)]
 pub struct ProjectFilter {
     pub status: Option<StatusDto>,
+    /// Only those in this commune (its INSEE code).
+    #[param(example = "38185")]
+    pub commune: Option<String>,
+    /// Only those in this department (`38`, `2A`, `974`).
+    #[param(example = "38")]
+    pub department: Option<String>,
+    /// Only those around this point, `latitude,longitude`.
+    #[param(example = "45.19,5.72")]
+    pub near: Option<String>,
+    /// How far around `near`, in km: 1 to 1000, default 10.
+    #[param(minimum = 1, maximum = 1000)]
+    pub within_km: Option<u32>,
 }
 
 /// Projects, in order of proposal.
@@ -240,11 +264,18 @@ pub async fn list_projects(
     Params(filter): Params<ProjectFilter>,
 ) -> Result<Json<Vec<ProjectView>>, ApiError> {
     let (view, _) = enter(&state, &caller, &community, Access::Member)?;
+    let territory = Territory::from_query(
+        filter.commune.as_deref(),
+        filter.department.as_deref(),
+        filter.near.as_deref(),
+        filter.within_km,
+    )?;
     let mut projects: Vec<&Project> = view
         .state
         .projects
         .by_id
         .values()
+        .filter(|project| territory::matches(&territory, project.place.as_ref()))
         .filter(|project| {
             filter
                 .status

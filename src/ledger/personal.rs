@@ -28,6 +28,12 @@ pub struct PersonalData {
     pub email: Option<String>,
     pub contact: Option<String>,
     pub bio: Option<String>,
+    /// Where they are, at the level of a commune or about a kilometre:
+    /// given by the pioneer themself, who thereby lets members find them
+    /// by territory and see them on the members' map. Sealed like the rest,
+    /// so forgetting the pioneer forgets it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub place: Option<agora_events::Place>,
 }
 
 /// A pioneer's key. Its bytes are never logged or printed.
@@ -231,6 +237,7 @@ mod tests {
             email: Some("camille@example.org".into()),
             contact: None,
             bio: Some("Maraîchère en Drôme".into()),
+            place: None,
         }
     }
 

@@ -589,6 +589,7 @@ fn rows() -> Vec<Row> {
         row(Method::GET, "/funds", None, &MEMBERS, Member),
         row(Method::GET, "/log", None, &MEMBERS, Member),
         row(Method::GET, "/events", None, &MEMBERS, Member),
+        row(Method::GET, "/map.geojson", None, &MEMBERS, Member),
         row(Method::GET, "/history/{p}", None, &MEMBERS, Member),
         row(Method::GET, "/verify", None, &MEMBERS, Member),
         row(Method::GET, "/reports/assembly", None, &MEMBERS, Member),

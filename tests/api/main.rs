@@ -23,6 +23,7 @@ mod projects;
 mod report;
 mod serve;
 mod shares;
+mod territory;
 mod web;
 
 #[path = "../support/mod.rs"]

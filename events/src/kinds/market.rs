@@ -23,6 +23,9 @@ pub struct ListingPublished {
     pub title: String,
     pub description: String,
     pub tags: Vec<String>,
+    /// Where the help is offered or needed, if it says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub place: Option<crate::Place>,
 }
 
 /// The author withdrew a listing.

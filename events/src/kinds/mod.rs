@@ -9,6 +9,7 @@ mod community;
 mod funds;
 mod market;
 mod pioneer;
+mod places;
 mod projects;
 mod shares;
 
@@ -18,6 +19,7 @@ pub use community::*;
 pub use funds::*;
 pub use market::*;
 pub use pioneer::*;
+pub use places::*;
 pub use projects::*;
 pub use shares::*;
 

@@ -24,6 +24,9 @@ pub struct ProjectProposed {
     pub proposer: PioneerId,
     pub title: String,
     pub summary: String,
+    /// Where it takes place, if it says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub place: Option<crate::Place>,
 }
 
 /// The gardener scored (or rescored) a project on the three criteria.

@@ -15,6 +15,7 @@ use super::command::{
 };
 use super::error::{ApiError, Problem};
 use super::extract::{CommunityPath, ItemPath, JsonBody, PAGE_MAX, Page, Params};
+use super::territory::{self, PlaceDto, Territory};
 use crate::domain::{
     CancelExchange, Canceller, Command, ConfirmExchange, PublishListing, RecordExchange, Rejection,
     ReportListing, ReverseExchange, TakeDownListing, TransferCredits, WithdrawListing,
@@ -64,6 +65,11 @@ pub async fn publish_listing(
             .iter()
             .map(|tag| tag.trim().to_lowercase())
             .collect(),
+        place: value
+            .place
+            .as_ref()
+            .map(|place| place.to_place("place"))
+            .transpose()?,
     });
     submit(
         &state,
@@ -194,8 +200,15 @@ pub async fn list_listings(
 ) -> Result<Json<Vec<ListingView>>, ApiError> {
     let (view, _) = enter(&state, &caller, &community, Access::Member)?;
     let tag = filter.tag.map(|tag| tag.trim().to_lowercase());
+    let territory = Territory::from_query(
+        filter.commune.as_deref(),
+        filter.department.as_deref(),
+        filter.near.as_deref(),
+        filter.within_km,
+    )?;
     let wanted = |listing: &Listing| {
-        (filter.include_withdrawn || listing.is_open())
+        territory::matches(&territory, listing.place.as_ref())
+            && (filter.include_withdrawn || listing.is_open())
             && filter
                 .kind
                 .is_none_or(|kind| ListingKind::from(kind) == listing.kind)
@@ -239,6 +252,7 @@ fn listing_view(listing: &Listing) -> ListingView {
             .taken_down
             .as_ref()
             .map(|(_, reason)| reason.clone()),
+        place: listing.place.as_ref().map(PlaceDto::of),
     }
 }
 

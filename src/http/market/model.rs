@@ -41,6 +41,9 @@ pub struct ListingBody {
     /// Skill tags, at most 10; stored in lowercase.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// Where the help is offered or needed: a commune, coordinates
+    /// (recorded to about a kilometre), or both.
+    pub place: Option<crate::http::territory::PlaceDto>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -58,6 +61,7 @@ pub struct ListingView {
     /// When the gardener took it down, and why.
     pub taken_down_at: Option<String>,
     pub taken_down_reason: Option<String>,
+    pub place: Option<crate::http::territory::PlaceDto>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -71,6 +75,18 @@ pub struct ListingFilter {
     /// Include withdrawn and taken-down listings (default false).
     #[serde(default)]
     pub include_withdrawn: bool,
+    /// Only those in this commune (its INSEE code).
+    #[param(example = "38185")]
+    pub commune: Option<String>,
+    /// Only those in this department (`38`, `2A`, `974`).
+    #[param(example = "38")]
+    pub department: Option<String>,
+    /// Only those around this point, `latitude,longitude`.
+    #[param(example = "45.19,5.72")]
+    pub near: Option<String>,
+    /// How far around `near`, in km: 1 to 1000, default 10.
+    #[param(minimum = 1, maximum = 1000)]
+    pub within_km: Option<u32>,
     /// At most 500; default 100.
     #[param(minimum = 0, maximum = 500)]
     pub limit: Option<usize>,

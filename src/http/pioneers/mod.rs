@@ -22,6 +22,7 @@ use super::command::{CommandContext, CommandResponse, Submission, empty_body, en
 use super::communities::find_event;
 use super::error::{ApiError, Problem};
 use super::extract::{CommunityPath, ItemPath, JsonBody, Params};
+use super::territory::{self, Territory};
 use crate::domain::{
     AcceptCharter, AdmitPioneer, ChangeRepresentative, Command, ExcludePioneer, ForgetPioneer,
     LeaveCommunity, Rejection, SetRoles, UpdateProfile,
@@ -68,6 +69,7 @@ pub async fn admit_pioneer(
         email: value.email,
         contact: value.contact,
         bio: value.bio,
+        place: None,
     };
     validate_personal(&personal)?;
     let pioneer_id = PioneerId(Uuid::now_v7());
@@ -107,6 +109,21 @@ pub struct PioneerFilter {
     #[param(pattern = "^(active|left|excluded)$")]
     pub status: Option<String>,
     pub college: Option<String>,
+    /// Only pioneers with this skill.
+    #[param(example = "menuiserie")]
+    pub skill: Option<String>,
+    /// Only pioneers who show they are in this commune (its INSEE code).
+    #[param(example = "38185")]
+    pub commune: Option<String>,
+    /// Only pioneers who show they are in this department (`38`, `2A`, `974`).
+    #[param(example = "38")]
+    pub department: Option<String>,
+    /// Only pioneers who show they are around this point, `latitude,longitude`.
+    #[param(example = "45.19,5.72")]
+    pub near: Option<String>,
+    /// How far around `near`, in km: 1 to 1000, default 10.
+    #[param(minimum = 1, maximum = 1000)]
+    pub within_km: Option<u32>,
     /// Only pioneers whose id sorts after this one (paging).
     pub after: Option<Uuid>,
     /// At most 500; default 100.
@@ -141,6 +158,29 @@ pub async fn list_pioneers(
         )));
     }
     let after = filter.after.map(PioneerId);
+    let skill = filter
+        .skill
+        .as_deref()
+        .map(|skill| skill.trim().to_lowercase());
+    let territory = Territory::from_query(
+        filter.commune.as_deref(),
+        filter.department.as_deref(),
+        filter.near.as_deref(),
+        filter.within_km,
+    )?;
+    // Only the place a pioneer chose to show, opened with their key.
+    let shown_in = |pioneer: &agora_projections::Pioneer| {
+        territory.is_none()
+            || territory::matches(
+                &territory,
+                state
+                    .ledger
+                    .keys()
+                    .open(pioneer.id, &pioneer.personal)
+                    .and_then(|data| data.place)
+                    .as_ref(),
+            )
+    };
     let views = view
         .state
         .pioneers
@@ -158,6 +198,12 @@ pub async fn list_pioneers(
                 .as_ref()
                 .is_none_or(|college| pioneer.college == *college)
         })
+        .filter(|pioneer| {
+            skill
+                .as_ref()
+                .is_none_or(|skill| pioneer.profile.skills.contains(skill))
+        })
+        .filter(|pioneer| shown_in(pioneer))
         .take(limit)
         .map(|pioneer| {
             let own = caller.pioneer_id() == Some(pioneer.id);
@@ -258,7 +304,8 @@ pub async fn update_profile(
     let touches_personal = patch.display_name.is_some()
         || patch.email.is_some()
         || patch.contact.is_some()
-        || patch.bio.is_some();
+        || patch.bio.is_some()
+        || patch.place.is_some();
     let personal = if touches_personal {
         let key = state
             .ledger
@@ -281,6 +328,9 @@ pub async fn update_profile(
         }
         if let Some(bio) = patch.bio {
             data.bio = bio;
+        }
+        if let Some(place) = patch.place {
+            data.place = place.map(|place| place.to_place("place")).transpose()?;
         }
         validate_personal(&data)?;
         Some(key.seal(pioneer_id, &data))

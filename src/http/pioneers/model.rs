@@ -190,6 +190,12 @@ pub struct ProfilePatch {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     pub territory: Option<Option<String>>,
+    /// Where the pioneer is, shown to members (their commune, or a point
+    /// recorded to about a kilometre): giving it lets members find them by
+    /// territory and see them on the members' map; `null` takes it back.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<crate::http::territory::PlaceDto>)]
+    pub place: Option<Option<crate::http::territory::PlaceDto>>,
 }
 
 /// Tells a field given as `null` (`Some(None)`) from an absent one (`None`).
@@ -267,6 +273,8 @@ pub struct PioneerView {
     pub contact: Option<String>,
     pub skills: Vec<String>,
     pub territory: Option<String>,
+    /// Where the pioneer chose to show they are; `null` if they did not.
+    pub place: Option<crate::http::territory::PlaceDto>,
     pub admission_scores: AdmissionScoresDto,
     pub admitted_at: String,
     pub charter_version: Option<String>,
@@ -289,14 +297,15 @@ pub(super) fn pioneer_view(
 ) -> PioneerView {
     let community = &view.state;
     let personal = state.ledger.keys().open(pioneer.id, &pioneer.personal);
-    let (display_name, bio, email, contact) = match personal {
+    let (display_name, bio, email, contact, place) = match personal {
         Some(data) => (
             Some(data.display_name),
             data.bio,
             data.email.filter(|_| sees_contacts),
             data.contact.filter(|_| sees_contacts),
+            data.place,
         ),
-        None => (None, None, None, None),
+        None => (None, None, None, None, None),
     };
     PioneerView {
         id: pioneer.id.0,
@@ -309,6 +318,7 @@ pub(super) fn pioneer_view(
         contact,
         skills: pioneer.profile.skills.clone(),
         territory: pioneer.profile.territory.clone(),
+        place: place.as_ref().map(crate::http::territory::PlaceDto::of),
         admission_scores: pioneer.scores.into(),
         admitted_at: pioneer.admitted_at.to_string(),
         charter_version: pioneer.charter_version.clone(),

@@ -94,6 +94,11 @@ pub fn refusal(rule: &str) -> String {
         "indicator-code" => {
             "Le code d'un indicateur s'écrit en minuscules et chiffres, mots reliés par des tirets (40 caractères au plus)."
         }
+        "place-empty" => "Un lieu se donne par sa commune ou par ses coordonnées.",
+        "commune-code" => {
+            "Le code de la commune est son code INSEE, comme 38185 pour Grenoble ou 2A004 pour Ajaccio."
+        }
+        "coordinates-range" => "La latitude va de -90 à 90 et la longitude de -180 à 180.",
         "indicator-unique" => "Chaque indicateur n'est défini qu'une fois dans les statuts.",
         "indicator-in-statutes" => "Cet indicateur n'est pas défini dans les statuts.",
         "measurement-took-place" => {

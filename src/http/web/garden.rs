@@ -393,6 +393,7 @@ pub async fn admit(
         email: optional(&form.courriel),
         contact: optional(&form.contact),
         bio: None,
+        place: None,
     };
     if let Err(rejection) = crate::http::pioneers::validate_personal(&personal) {
         let alert = Alert {

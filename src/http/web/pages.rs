@@ -909,6 +909,7 @@ pub async fn publish(
                     .map(|tag| tag.trim().to_lowercase())
                     .filter(|tag| !tag.is_empty())
                     .collect(),
+                place: None,
             }))
         },
     )

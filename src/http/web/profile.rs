@@ -37,6 +37,8 @@ struct Profile {
     bio: String,
     skills: String,
     territory: String,
+    /// The INSEE code of the commune shown to members.
+    commune: String,
     email: String,
     contact: String,
 }
@@ -79,6 +81,7 @@ fn draw(
             email: None,
             contact: None,
             bio: None,
+            place: None,
         });
     let holding = community.register.holding(visit.me);
     let charter = community.statutes.charter_version.clone();
@@ -103,6 +106,10 @@ fn draw(
         bio: personal.bio.unwrap_or_default(),
         skills: me.profile.skills.join(", "),
         territory: me.profile.territory.clone().unwrap_or_default(),
+        commune: personal
+            .place
+            .and_then(|place| place.commune)
+            .unwrap_or_default(),
         email: personal.email.unwrap_or_default(),
         contact: personal.contact.unwrap_or_default(),
     };
@@ -222,6 +229,9 @@ pub struct ProfileForm {
     competences: String,
     #[serde(default)]
     territoire: String,
+    /// The INSEE code of the commune shown to members; empty: none.
+    #[serde(default)]
+    commune: String,
     #[serde(default)]
     courriel: String,
     #[serde(default)]
@@ -258,11 +268,13 @@ pub async fn update(
         let key = keys
             .key_of(visit.me)
             .ok_or_else(|| fr::refusal("pioneer-forgotten"))?;
+        let current = key.open(visit.me, &me.personal);
         let personal = PersonalData {
             display_name: form.nom.trim().to_owned(),
             email: optional(&form.courriel),
             contact: optional(&form.contact),
             bio: optional(&form.bio),
+            place: shown_place(&form.commune, current.and_then(|data| data.place))?,
         };
         crate::http::pioneers::validate_personal(&personal)
             .map_err(|rejection| fr::refusal(rejection.rule()))?;
@@ -282,6 +294,27 @@ pub async fn update(
         }))
     })
     .await
+}
+
+/// The place a pioneer shows from the profile form: the commune they typed
+/// (their point kept while the commune stays the same), or none.
+fn shown_place(
+    commune: &str,
+    current: Option<agora_events::Place>,
+) -> Result<Option<agora_events::Place>, String> {
+    let Some(commune) = optional(commune).map(|code| code.to_uppercase()) else {
+        return Ok(None);
+    };
+    let point = current
+        .filter(|place| place.commune.as_deref() == Some(commune.as_str()))
+        .and_then(|place| place.point);
+    let place = agora_events::Place {
+        commune: Some(commune),
+        point,
+    };
+    crate::domain::places::validate_place("commune", &place)
+        .map_err(|rejection| fr::refusal(rejection.rule()))?;
+    Ok(Some(place))
 }
 
 #[derive(Deserialize)]

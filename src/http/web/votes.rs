@@ -196,6 +196,7 @@ pub async fn propose(
         proposer: visit.me,
         title: form.titre.trim().to_owned(),
         summary: form.resume.trim().to_owned(),
+        place: None,
     });
     let path = format!("{}/projets", visit.base());
     let outcome = visit.run(&state, &form, &path, command).await;
