@@ -191,6 +191,7 @@ fn main() {
             key_encryption,
             previous_key_encryption_key_file: None,
             read_only: false,
+        webhooks: agora::config::WebhookSettings::default(),
         };
         let application = Application::build(&config).await.unwrap();
         let address = application.address();

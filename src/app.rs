@@ -57,6 +57,7 @@ pub struct Application {
     listener: TcpListener,
     ledger: Arc<Ledger>,
     auth: Arc<Authenticator>,
+    webhooks: Arc<crate::webhooks::Webhooks>,
 }
 
 /// The token verifier the settings describe.
@@ -149,10 +150,12 @@ impl Application {
                     address: config.listen,
                     source,
                 })?;
+        let webhooks = crate::webhooks::Webhooks::new(Arc::clone(&ledger), config.webhooks.clone());
         Ok(Self {
             listener,
             ledger,
             auth,
+            webhooks,
         })
     }
 
@@ -186,7 +189,9 @@ impl Application {
             auth: Arc::clone(&self.auth),
             assembly_folds: Arc::default(),
             feeds: Arc::clone(&feeds),
+            webhooks: Arc::clone(&self.webhooks),
         };
+        let deliveries = self.webhooks.start();
         tracing::info!(address = %self.address(), "listening");
         // Live feeds never end on their own: they are ended with the
         // signal, so that their connections close and draining completes.
@@ -197,6 +202,10 @@ impl Application {
         let served = axum::serve(self.listener, router(state))
             .with_graceful_shutdown(shutdown)
             .await;
+        self.webhooks.close();
+        if let Some(deliveries) = deliveries {
+            let _ = deliveries.await;
+        }
         tracing::info!("stopped taking requests; flushing the ledger and the event store");
         self.ledger.shutdown().await;
         tracing::info!("event store closed");

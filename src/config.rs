@@ -95,6 +95,30 @@ pub struct ConfigArgs {
     /// While rotating: the file of the key being replaced; keys it wraps are wrapped again.
     #[arg(long, env = "AGORA_PREVIOUS_KEY_ENCRYPTION_KEY_FILE")]
     pub previous_key_encryption_key_file: Option<PathBuf>,
+    /// Hosts webhooks may be registered for, comma-separated: names
+    /// (`hooks.example.org`), `*.example.org` for its subdomains, or IP
+    /// addresses; none by default, so no webhook can be registered.
+    #[arg(long, env = "AGORA_WEBHOOK_HOSTS", value_delimiter = ',')]
+    pub webhook_hosts: Option<Vec<String>>,
+    /// Let webhooks reach loopback, private and link-local addresses
+    /// (refused by default, whatever a host name resolves to).
+    #[arg(long, env = "AGORA_WEBHOOK_INTERNAL_ADDRESSES")]
+    pub webhook_internal_addresses: bool,
+    /// Register webhooks but deliver nothing from this instance: on several
+    /// instances, let one deliver.
+    #[arg(long, env = "AGORA_NO_WEBHOOK_DELIVERY")]
+    pub no_webhook_delivery: bool,
+}
+
+/// Where webhooks may go, and whether this instance delivers them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WebhookSettings {
+    /// Hosts allowed, as [`ConfigArgs::webhook_hosts`] says.
+    pub hosts: Vec<String>,
+    /// Internal addresses allowed too.
+    pub internal_addresses: bool,
+    /// This instance delivers.
+    pub deliver: bool,
 }
 
 /// The TOML file's shape: the same settings, all optional.
@@ -110,6 +134,9 @@ struct FileConfig {
     jwt_algorithm: Option<JwtAlgorithm>,
     key_encryption_key_file: Option<PathBuf>,
     previous_key_encryption_key_file: Option<PathBuf>,
+    webhook_hosts: Option<Vec<String>>,
+    webhook_internal_addresses: Option<bool>,
+    webhook_delivery: Option<bool>,
 }
 
 /// Where the key that wraps personal-data keys comes from.
@@ -243,6 +270,7 @@ pub struct Config {
     pub previous_key_encryption_key_file: Option<PathBuf>,
     /// Serve reads only, even from a store whose chain does not verify.
     pub read_only: bool,
+    pub webhooks: WebhookSettings,
 }
 
 impl Config {
@@ -366,6 +394,20 @@ impl ConfigArgs {
                 (None, None) => AuthSettings::Ephemeral,
             },
             read_only: false,
+            webhooks: WebhookSettings {
+                hosts: self
+                    .webhook_hosts
+                    .clone()
+                    .or(file.webhook_hosts)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|host| host.trim().to_lowercase())
+                    .filter(|host| !host.is_empty())
+                    .collect(),
+                internal_addresses: self.webhook_internal_addresses
+                    || file.webhook_internal_addresses.unwrap_or(false),
+                deliver: !self.no_webhook_delivery && file.webhook_delivery.unwrap_or(true),
+            },
         })
     }
 }

@@ -30,3 +30,5 @@ pub mod ledger;
 pub mod store;
 /// Structured logs.
 pub mod telemetry;
+/// Delivering events to the webhooks registered for them.
+pub mod webhooks;

@@ -72,6 +72,8 @@ id_type! {
     AssemblyId;
     /// One measurement of an impact indicator for a project.
     MeasurementId;
+    /// An endpoint registered to receive a community's events.
+    WebhookId;
     /// Ties together the events caused by one request.
     CorrelationId;
 }

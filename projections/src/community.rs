@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use imbl::OrdMap;
 
 use agora_events::{
-    AccountId, CommunitySlug, Event, EventId, PioneerId, Recorded, Statutes, Timestamp,
+    AccountId, CommunitySlug, Event, EventId, PioneerId, Recorded, Statutes, Timestamp, WebhookId,
 };
 
 use crate::applications::Applications;
@@ -45,6 +45,9 @@ pub struct CommunityState {
     pub assemblies: Assemblies,
     /// The community's representative.
     pub representation: Representation,
+    /// The endpoints registered to receive the community's events.
+    #[serde(default)]
+    pub webhooks: OrdMap<WebhookId, Webhook>,
     /// What the state keeps of what is over; a snapshot is always of a
     /// state kept for decisions.
     #[serde(skip)]
@@ -73,6 +76,7 @@ impl CommunityState {
             applications: Applications::default(),
             assemblies: Assemblies::default(),
             representation: Representation::default(),
+            webhooks: OrdMap::new(),
             retention: Retention::Decisions,
         }
     }
@@ -218,6 +222,45 @@ impl CommunityState {
         self.applications.evolve(event, at, self.retention);
         self.assemblies.evolve(event, at);
         self.representation.evolve(event, at);
+        match event {
+            Event::WebhookRegistered(registered) => {
+                self.webhooks.insert(
+                    registered.webhook_id,
+                    Webhook {
+                        id: registered.webhook_id,
+                        url: registered.url.clone(),
+                        event_types: registered.event_types.clone(),
+                        description: registered.description.clone(),
+                        registered_at: at,
+                        registered_by: event_id,
+                    },
+                );
+            }
+            Event::WebhookRemoved(removed) => {
+                self.webhooks.remove(&removed.webhook_id);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// An endpoint registered to receive the community's events.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Webhook {
+    pub id: WebhookId,
+    pub url: String,
+    /// Every type when empty.
+    pub event_types: Vec<String>,
+    pub description: String,
+    pub registered_at: Timestamp,
+    /// The event that registered it: deliveries start after it.
+    pub registered_by: EventId,
+}
+
+impl Webhook {
+    /// Whether events of this type go to it.
+    pub fn wants(&self, event_type: &str) -> bool {
+        self.event_types.is_empty() || self.event_types.iter().any(|wanted| wanted == event_type)
     }
 }
 

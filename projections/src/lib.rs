@@ -28,7 +28,7 @@ mod register;
 pub use applications::{Application, ApplicationStatus, Applications};
 pub use assemblies::{Assemblies, Assembly, Mandate, Representation};
 pub use ballots::{Ballot, Ballots, Vote};
-pub use community::{Communities, CommunityState, DutiesBehind, PROFILE_STALE_DAYS};
+pub use community::{Communities, CommunityState, DutiesBehind, PROFILE_STALE_DAYS, Webhook};
 pub use funds::{Allocation, Budget, BudgetFigures, Funds, LineFigures};
 pub use market::{
     Exchange, ExchangeStatus, Listing, Market, Movement, MovementKind, StatementLine,

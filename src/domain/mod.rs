@@ -23,6 +23,7 @@ pub mod sealing;
 mod shares;
 pub mod tally;
 pub mod text;
+mod webhooks;
 
 #[cfg(test)]
 mod given;
@@ -55,6 +56,7 @@ pub use projects::{ChangeProjectStatus, ProposeProject, ScoreProject, transition
 pub use rejection::{Rejection, RejectionKind};
 pub use shares::{CorrectSharePayment, RecordSharePayment, RedeemShares, SubscribeShares};
 pub use text::{LONG_TEXT_CHARS_MAX, NAME_CHARS_MAX, REFERENCE_CHARS_MAX, SHORT_TEXT_CHARS_MAX};
+pub use webhooks::{RegisterWebhook, RemoveWebhook, WEBHOOK_URL_CHARS_MAX, WEBHOOKS_MAX};
 
 /// Everything a caller can ask the ledger to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,6 +101,8 @@ pub enum Command {
     WithdrawApplication(WithdrawApplication),
     RecordMeeting(RecordMeeting),
     RecordMeasurement(RecordMeasurement),
+    RegisterWebhook(RegisterWebhook),
+    RemoveWebhook(RemoveWebhook),
     ConveneAssembly(ConveneAssembly),
     RecordAttendance(RecordAttendance),
     RecordMinutes(RecordMinutes),
@@ -182,6 +186,8 @@ pub fn decide(
         Command::WithdrawApplication(withdraw) => applications::withdraw(state, withdraw),
         Command::RecordMeeting(meeting) => meetings::record(state, meeting, now),
         Command::RecordMeasurement(measurement) => impact::record(state, measurement, now),
+        Command::RegisterWebhook(register) => webhooks::register(state, register),
+        Command::RemoveWebhook(remove) => webhooks::remove(state, remove),
         Command::ConveneAssembly(convene) => assemblies::convene(state, convene, now),
         Command::RecordAttendance(attendance) => {
             assemblies::record_attendance(state, attendance, now)

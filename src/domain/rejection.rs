@@ -305,6 +305,14 @@ pub enum Rejection {
     UnknownIndicator { indicator: String },
     #[error("a measurement is recorded once taken: {measured_on} is in the future")]
     MeasurementInFuture { measured_on: chrono::NaiveDate },
+    #[error("an endpoint is already registered at {url}")]
+    WebhookRegistered { url: String },
+    #[error("{event_type:?} is not an event type, or is named twice")]
+    WebhookEventType { event_type: String },
+    #[error("there is no webhook {webhook}")]
+    WebhookNotFound { webhook: agora_events::WebhookId },
+    #[error("{url}: {reason}")]
+    WebhookUrl { url: String, reason: String },
     #[error("{field} names neither a commune nor a point")]
     PlaceEmpty { field: &'static str },
     #[error("{field}: {commune:?} is not an INSEE commune code (such as 38185 or 2A004)")]
@@ -489,6 +497,10 @@ impl Rejection {
             Self::DuplicateIndicator { .. } => "indicator-unique",
             Self::UnknownIndicator { .. } => "indicator-in-statutes",
             Self::MeasurementInFuture { .. } => "measurement-took-place",
+            Self::WebhookRegistered { .. } => "webhook-registered",
+            Self::WebhookEventType { .. } => "webhook-event-type",
+            Self::WebhookNotFound { .. } => "webhook-not-found",
+            Self::WebhookUrl { .. } => "webhook-url",
             Self::PlaceEmpty { .. } => "place-empty",
             Self::CommuneCodeInvalid { .. } => "commune-code",
             Self::CoordinatesOutOfRange { .. } => "coordinates-range",
@@ -531,6 +543,8 @@ impl Rejection {
             }
             Self::UnknownIndicator { .. } => Some("indicator"),
             Self::MeasurementInFuture { .. } => Some("measured_on"),
+            Self::WebhookRegistered { .. } | Self::WebhookUrl { .. } => Some("url"),
+            Self::WebhookEventType { .. } => Some("event_types"),
             Self::PlaceEmpty { field }
             | Self::CommuneCodeInvalid { field, .. }
             | Self::CoordinatesOutOfRange { field, .. } => Some(field),
@@ -568,7 +582,8 @@ impl Rejection {
             | Self::BudgetNotFound { .. }
             | Self::ApplicationNotFound { .. }
             | Self::AssemblyNotFound { .. }
-            | Self::NotCandidate { .. } => RejectionKind::NotFound,
+            | Self::NotCandidate { .. }
+            | Self::WebhookNotFound { .. } => RejectionKind::NotFound,
             Self::NotListingAuthor { .. }
             | Self::NotExchangeReceiver { .. }
             | Self::NotExchangeParty { .. }

@@ -305,6 +305,7 @@ uuid_path_id! {
     ExchangeId => "exchange",
     BallotId => "ballot",
     AssemblyId => "assembly",
+    agora_events::WebhookId => "webhook",
 }
 
 impl PathId for AccountId {

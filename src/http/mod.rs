@@ -29,6 +29,7 @@ mod schema;
 mod shares;
 mod territory;
 mod web;
+mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -70,6 +71,8 @@ pub struct AppState {
     pub assembly_folds: Arc<AssemblyFolds>,
     /// The live feeds being served.
     pub feeds: Arc<Feeds>,
+    /// The webhooks and their deliveries.
+    pub webhooks: Arc<crate::webhooks::Webhooks>,
 }
 
 /// Every route of the service, in one table. Each handler's path and method
@@ -161,6 +164,10 @@ fn routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(feed::get_event_feed))
         .routes(routes!(territory::get_map))
+        .routes(routes!(webhooks::register_webhook, webhooks::list_webhooks))
+        .routes(routes!(webhooks::get_webhook, webhooks::remove_webhook))
+        .routes(routes!(webhooks::list_deliveries))
+        .routes(routes!(webhooks::replay_webhook))
 }
 
 /// The OpenAPI document of every route, as `/v1/openapi.json` serves it.

@@ -115,6 +115,7 @@ fn close(schema: &mut RefOr<Schema>) {
         (name = "ballots", description = "Ballots, votes and tallies"),
         (name = "funds", description = "Receipts, allocations, expenses and forecast budgets"),
         (name = "audit", description = "The log, histories, verification, the assembly report"),
+        (name = "webhooks", description = "Endpoints that receive the community's events, signed, in order, at least once"),
     )
 )]
 pub struct ApiDoc;

@@ -943,8 +943,8 @@ impl Ledger {
 /// Keys that must not outlive a restart: those of forgotten pioneers (the
 /// service stopped between recording the erasure and destroying the key),
 /// of closed ballots (their closing revealed them), of applications
-/// declined or withdrawn, and those of no pioneer, pending application or
-/// ballot at all (an admission, an application or an opening that was
+/// declined or withdrawn, of webhooks removed, and those of no pioneer,
+/// pending application, ballot or webhook at all (an admission, an application or an opening that was
 /// never recorded).
 ///
 /// On a shared store the last kind stays: another instance keeps a new
@@ -972,7 +972,12 @@ async fn remove_stale_keys(
         let applying = states
             .iter()
             .any(|state| state.applications.pending(holder).is_some());
-        if applying || open_ballot || pioneer.is_some_and(|pioneer| !pioneer.forgotten) {
+        let webhook = states.iter().any(|state| {
+            state
+                .webhooks
+                .contains_key(&agora_events::WebhookId(holder.0))
+        });
+        if applying || open_ballot || webhook || pioneer.is_some_and(|pioneer| !pioneer.forgotten) {
             continue;
         }
         if shared

@@ -113,6 +113,8 @@ enum Fixture {
     ElectionReady,
     /// An organisation member `{o}`, and a person `{r}` to represent it.
     Organisation,
+    /// A webhook `{w}` registered.
+    Webhook,
 }
 
 struct Row {
@@ -291,6 +293,11 @@ impl Row {
                 let admitted = app.post(&app.path("/pioneers"), &operator, &body).await;
                 values.push(("{o}", id_of(admitted, "pioneer_id").await));
                 values.push(("{r}", uuid::Uuid::now_v7().to_string()));
+            }
+            Fixture::Webhook => {
+                let body = json!({"url": format!("https://hooks.example.org/{}", uuid::Uuid::new_v4()), "description": "Plateforme"});
+                let registered = app.post(&app.path("/webhooks"), &operator, &body).await;
+                values.push(("{w}", id_of(registered, "webhook_id").await));
             }
             Fixture::Standing => {
                 let path = app.path("/representative/candidacies");
@@ -590,6 +597,30 @@ fn rows() -> Vec<Row> {
         row(Method::GET, "/log", None, &MEMBERS, Member),
         row(Method::GET, "/events", None, &MEMBERS, Member),
         row(Method::GET, "/map.geojson", None, &MEMBERS, Member),
+        row(
+            Method::POST,
+            "/webhooks",
+            Some(json!({"url": "https://hooks.example.org/{u}", "description": "Plateforme"})),
+            &[Admin],
+            Member,
+        ),
+        row(Method::GET, "/webhooks", None, &[Admin], Member),
+        row(Method::GET, "/webhooks/{w}", None, &[Admin], Webhook),
+        row(
+            Method::GET,
+            "/webhooks/{w}/deliveries",
+            None,
+            &[Admin],
+            Webhook,
+        ),
+        row(
+            Method::POST,
+            "/webhooks/{w}/replay",
+            Some(json!({"from": 0})),
+            &[Admin],
+            Webhook,
+        ),
+        row(Method::DELETE, "/webhooks/{w}", None, &[Admin], Webhook),
         row(Method::GET, "/history/{p}", None, &MEMBERS, Member),
         row(Method::GET, "/verify", None, &MEMBERS, Member),
         row(Method::GET, "/reports/assembly", None, &MEMBERS, Member),

@@ -296,6 +296,23 @@ pub async fn spawn_app_on(
     key_encryption: KeyEncryption,
     directory: tempfile::TempDir,
 ) -> TestApp {
+    // Webhooks may be registered for a host of the examples, which no
+    // delivery tries to reach.
+    let webhooks = agora::config::WebhookSettings {
+        hosts: vec!["hooks.example.org".into()],
+        internal_addresses: false,
+        deliver: false,
+    };
+    spawn_app_with(store, key_encryption, directory, webhooks).await
+}
+
+/// Builds the service with these webhook settings.
+pub async fn spawn_app_with(
+    store: StoreLocation,
+    key_encryption: KeyEncryption,
+    directory: tempfile::TempDir,
+    webhooks: agora::config::WebhookSettings,
+) -> TestApp {
     let config = Config {
         store,
         listen: "127.0.0.1:0".parse().unwrap(),
@@ -305,6 +322,7 @@ pub async fn spawn_app_on(
         key_encryption,
         previous_key_encryption_key_file: None,
         read_only: false,
+        webhooks,
     };
     let application = Application::build(&config).await.unwrap();
     let address = application.address();

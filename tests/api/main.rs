@@ -25,6 +25,7 @@ mod serve;
 mod shares;
 mod territory;
 mod web;
+mod webhooks;
 
 #[path = "../support/mod.rs"]
 mod support;

@@ -12,6 +12,7 @@ mod pioneer;
 mod places;
 mod projects;
 mod shares;
+mod webhooks;
 
 pub use assemblies::*;
 pub use ballots::*;
@@ -22,6 +23,7 @@ pub use pioneer::*;
 pub use places::*;
 pub use projects::*;
 pub use shares::*;
+pub use webhooks::*;
 
 use serde_json::Value;
 
@@ -202,6 +204,8 @@ vocabulary! {
     CandidacyWithdrawn => 1,
     MandateGranted => 1,
     IndicatorMeasured => 1,
+    WebhookRegistered => 1,
+    WebhookRemoved => 1,
 }
 
 /// The version this code writes for `event_type`, if it knows the type.

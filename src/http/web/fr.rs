@@ -94,6 +94,10 @@ pub fn refusal(rule: &str) -> String {
         "indicator-code" => {
             "Le code d'un indicateur s'écrit en minuscules et chiffres, mots reliés par des tirets (40 caractères au plus)."
         }
+        "webhook-registered" => "Ce point d'arrivée est déjà enregistré.",
+        "webhook-event-type" => "Un type d'événement inconnu, ou nommé deux fois.",
+        "webhook-not-found" => "Aucun webhook de ce nom ici.",
+        "webhook-url" => "Cette adresse ne peut pas recevoir de webhooks.",
         "place-empty" => "Un lieu se donne par sa commune ou par ses coordonnées.",
         "commune-code" => {
             "Le code de la commune est son code INSEE, comme 38185 pour Grenoble ou 2A004 pour Ajaccio."
