@@ -52,7 +52,7 @@ pub(super) async fn seed(
     let treasurer_id = treasurer.to_string();
     let anyone = |dice: &mut Dice| members[dice.roll(members.len() as u64) as usize];
 
-    for author in members.iter().step_by(2) {
+    for (n, author) in members.iter().step_by(2).enumerate() {
         let skill = dice.pick(&SKILLS);
         let kind = if dice.roll(3) == 0 {
             ListingKind::Request
@@ -66,7 +66,7 @@ pub(super) async fn seed(
             title: format!("{} : coup de main", skill),
             description: format!("Quelques heures de {skill}, le week-end de préférence."),
             tags: vec![skill.to_owned()],
-            place: (dice.roll(2) == 0).then(|| dice.place()),
+            place: (n % 2 == 0).then(|| super::place(n)),
         });
         seeder
             .run(Role::Pioneer, &author.to_string(), publish)
@@ -147,7 +147,7 @@ pub(super) async fn seed(
     }
 
     let mut projects = Vec::new();
-    for title in PROJECT_TITLES {
+    for (n, title) in PROJECT_TITLES.into_iter().enumerate() {
         let project_id = ProjectId(Uuid::now_v7());
         let proposer = anyone(dice);
         let propose = Command::ProposeProject(ProposeProject {
@@ -155,7 +155,7 @@ pub(super) async fn seed(
             proposer,
             title: title.into(),
             summary: format!("{title} : porté par des pioneers du territoire."),
-            place: Some(dice.place()),
+            place: Some(super::place(n)),
         });
         seeder
             .run(Role::Pioneer, &proposer.to_string(), propose)

@@ -90,21 +90,20 @@ const COMMUNES: [(&str, &str, i64, i64); 8] = [
     ("Annecy", "74010", 4590, 613),
 ];
 
-impl Dice {
-    /// One of the demo's communes, with its point.
-    pub(crate) fn place(&mut self) -> agora_events::Place {
-        let (_, code, latitude, longitude) = COMMUNES[self.roll(COMMUNES.len() as u64) as usize];
-        let degrees = |hundredths: i64| {
-            agora_events::Degrees::new(rust_decimal::Decimal::new(hundredths, 2))
-                .expect("a commune's coordinates")
-        };
-        agora_events::Place {
-            commune: Some(code.into()),
-            point: Some(agora_events::Point {
-                latitude: degrees(latitude),
-                longitude: degrees(longitude),
-            }),
-        }
+/// The `n`th of the demo's communes (round the list), with its point. Not
+/// drawn from the dice: places leave the rest of the demo as it was.
+pub(crate) fn place(n: usize) -> agora_events::Place {
+    let (_, code, latitude, longitude) = COMMUNES[n % COMMUNES.len()];
+    let degrees = |hundredths: i64| {
+        agora_events::Degrees::new(rust_decimal::Decimal::new(hundredths, 2))
+            .expect("a commune's coordinates")
+    };
+    agora_events::Place {
+        commune: Some(code.into()),
+        point: Some(agora_events::Point {
+            latitude: degrees(latitude),
+            longitude: degrees(longitude),
+        }),
     }
 }
 
@@ -310,7 +309,7 @@ pub async fn seed(ledger: &Ledger) -> Result<DemoCast, LedgerError> {
                 dice.pick(&TERRITORIES)
             )),
             // A third show their commune to the other members.
-            place: (dice.roll(3) == 0).then(|| dice.place()),
+            place: (n % 3 == 0).then(|| place(n as usize)),
         };
         let skills: BTreeSet<String> = (0..1 + dice.roll(3))
             .map(|_| dice.pick(&SKILLS).to_owned())
