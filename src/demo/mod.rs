@@ -309,7 +309,7 @@ pub async fn seed(ledger: &Ledger) -> Result<DemoCast, LedgerError> {
                 dice.pick(&TERRITORIES)
             )),
             // A third show their commune to the other members.
-            place: (n % 3 == 0).then(|| place(n as usize)),
+            place: (n % 3 == 0).then(|| place(n)),
         };
         let skills: BTreeSet<String> = (0..1 + dice.roll(3))
             .map(|_| dice.pick(&SKILLS).to_owned())
