@@ -13,6 +13,16 @@ use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 pub const POSITIVE_AMOUNT_PATTERN: &str =
     "^(0\\.(0[1-9]|[1-9][0-9]?)|[1-9][0-9]{0,11}(\\.[0-9]{1,2})?)$";
 
+/// A commune's INSEE code: a department and the commune's number (never
+/// `000`), as `domain::places` checks it.
+pub const COMMUNE_PATTERN: &str = "^(0[1-9]|1[0-9]|2[1-9AB]|[3-8][0-9]|9[0-5])([0-9]{2}[1-9]|[0-9][1-9][0-9]|[1-9][0-9]{2})$|^(97[1-8]|98[4-9])([0-9][1-9]|[1-9][0-9])$";
+
+/// A department's code.
+pub const DEPARTMENT_PATTERN: &str = "^(0[1-9]|1[0-9]|2[1-9AB]|[3-8][0-9]|9[0-5]|97[1-8]|98[4-9])$";
+
+/// A point as a query gives it: `latitude,longitude`, each within its range.
+pub const NEAR_PATTERN: &str = "^-?(90(\\.0+)?|[1-8]?[0-9](\\.[0-9]+)?),-?(180(\\.0+)?|(1[0-7][0-9]|[1-9]?[0-9])(\\.[0-9]+)?)$";
+
 /// The form of an `Idempotency-Key`: 1 to 128 visible ASCII characters.
 pub const IDEMPOTENCY_KEY_PATTERN: &str = "^[!-~]{1,128}$";
 
@@ -79,6 +89,25 @@ string_schema!(
     IDEMPOTENCY_KEY_PATTERN,
     "A key the client chooses per command: a retry with the same key and body returns the first answer.",
     "7c0e-2026-11-29-transfer-1"
+);
+
+string_schema!(
+    Commune,
+    COMMUNE_PATTERN,
+    "A commune's INSEE code (not its postal code): `38185` for Grenoble, `2A004` for Ajaccio.",
+    "38185"
+);
+string_schema!(
+    Department,
+    DEPARTMENT_PATTERN,
+    "A department's code: `38`, `2A`, `974`.",
+    "38"
+);
+string_schema!(
+    Near,
+    NEAR_PATTERN,
+    "A point: `latitude,longitude` in decimal degrees.",
+    "45.19,5.72"
 );
 
 /// A date (`2026-01-01`) or an RFC 3339 instant, for a report's bounds.

@@ -22,7 +22,7 @@ pub const WITHIN_KM_DEFAULT: u32 = 10;
 #[serde(deny_unknown_fields)]
 pub struct PlaceDto {
     /// The commune's INSEE code (not its postal code).
-    #[schema(example = "38185", pattern = "^([0-9][0-9AB][0-9]{3})$")]
+    #[schema(value_type = Option<crate::http::schema::Commune>)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commune: Option<String>,
     /// Degrees north, -90 to 90; with `longitude`.
@@ -114,14 +114,16 @@ impl Territory {
     ) -> Result<Option<Self>, ApiError> {
         let given = [commune.is_some(), department.is_some(), near.is_some()];
         if given.iter().filter(|given| **given).count() > 1 {
-            return Err(ApiError::InvalidParameter(
-                "give one of commune, department and near".to_owned(),
-            ));
+            return Err(ApiError::Unprocessable {
+                rule: "territory-one",
+                detail: "give one of commune, department and near".to_owned(),
+            });
         }
         if within_km.is_some() && near.is_none() {
-            return Err(ApiError::InvalidParameter(
-                "within_km goes with near".to_owned(),
-            ));
+            return Err(ApiError::Unprocessable {
+                rule: "within-km-with-near",
+                detail: "within_km says how far around near: give near".to_owned(),
+            });
         }
         if let Some(commune) = commune {
             let commune = commune.trim().to_uppercase();

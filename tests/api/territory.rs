@@ -302,8 +302,6 @@ async fn places_and_territories_are_checked() {
         "near=quelque-part",
         "near=45.2",
         "near=95,5",
-        "near=45.2,5.7&commune=38185",
-        "within_km=5",
         "near=45.2,5.7&within_km=5000",
     ] {
         let response = app
@@ -311,4 +309,15 @@ async fn places_and_territories_are_checked() {
             .await;
         assert_eq!(response.status(), 400, "{query}");
     }
+    let both = app
+        .get(
+            &app.path("/pioneers?near=45.2,5.7&commune=38185"),
+            &operator(),
+        )
+        .await;
+    problem(both, 422, "territory-one").await;
+    let how_far_from_what = app
+        .get(&app.path("/pioneers?within_km=5"), &operator())
+        .await;
+    problem(how_far_from_what, 422, "within-km-with-near").await;
 }

@@ -113,13 +113,13 @@ pub struct PioneerFilter {
     #[param(example = "menuiserie")]
     pub skill: Option<String>,
     /// Only pioneers who show they are in this commune (its INSEE code).
-    #[param(example = "38185")]
+    #[param(value_type = Option<crate::http::schema::Commune>)]
     pub commune: Option<String>,
     /// Only pioneers who show they are in this department (`38`, `2A`, `974`).
-    #[param(example = "38")]
+    #[param(value_type = Option<crate::http::schema::Department>)]
     pub department: Option<String>,
     /// Only pioneers who show they are around this point, `latitude,longitude`.
-    #[param(example = "45.19,5.72")]
+    #[param(value_type = Option<crate::http::schema::Near>)]
     pub near: Option<String>,
     /// How far around `near`, in km: 1 to 1000, default 10.
     #[param(minimum = 1, maximum = 1000)]

@@ -98,6 +98,8 @@ pub fn refusal(rule: &str) -> String {
         "webhook-event-type" => "Un type d'événement inconnu, ou nommé deux fois.",
         "webhook-not-found" => "Aucun webhook de ce nom ici.",
         "webhook-url" => "Cette adresse ne peut pas recevoir de webhooks.",
+        "territory-one" => "Choisissez une commune, un département ou un point, pas plusieurs.",
+        "within-km-with-near" => "La distance se mesure autour d'un point : donnez-le.",
         "place-empty" => "Un lieu se donne par sa commune ou par ses coordonnées.",
         "commune-code" => {
             "Le code de la commune est son code INSEE, comme 38185 pour Grenoble ou 2A004 pour Ajaccio."
