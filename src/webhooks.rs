@@ -221,12 +221,15 @@ impl Webhooks {
         Ok(())
     }
 
-    /// The endpoint's signing secret.
-    pub fn secret(&self, webhook: WebhookId) -> Option<[u8; 32]> {
-        self.ledger
-            .keys()
-            .key_of(agora_events::PioneerId(webhook.0))
-            .map(|key| *key.bytes())
+    /// The endpoint's signing secret, brought from the store if another
+    /// instance registered the endpoint.
+    pub async fn secret(&self, webhook: WebhookId) -> Option<[u8; 32]> {
+        let owner = agora_events::PioneerId(webhook.0);
+        let keys = self.ledger.keys();
+        if let Err(error) = keys.fetch(owner).await {
+            tracing::warn!(%error, %webhook, "cannot read a webhook's secret");
+        }
+        keys.key_of(owner).map(|key| *key.bytes())
     }
 }
 
@@ -370,6 +373,7 @@ impl Delivery {
             let secret = self
                 .webhooks
                 .secret(webhook.id)
+                .await
                 .ok_or(Interruption::Removed)?;
             let started = Instant::now();
             let outcome = self.post(webhook, &secret, committed, &body).await;

@@ -211,6 +211,7 @@ pub async fn get_webhook(
     let secret = state
         .webhooks
         .secret(id)
+        .await
         .map(|bytes| bytes.iter().map(|byte| format!("{byte:02x}")).collect());
     Ok(Json(webhook_view(&webhook, &progress, secret)))
 }
