@@ -102,6 +102,9 @@ fn close(schema: &mut RefOr<Schema>) {
         schema::Slug,
         schema::Sha256,
         schema::IdempotencyKey,
+        schema::Commune,
+        schema::Department,
+        schema::Near,
     )),
     tags(
         (name = "operations", description = "Probes"),

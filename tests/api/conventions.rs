@@ -277,3 +277,38 @@ pub fn operations(document: &Value) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// Every `$ref` of the OpenAPI document names a schema it defines.
+#[tokio::test]
+async fn every_reference_of_the_openapi_document_resolves() {
+    fn refs<'a>(value: &'a Value, found: &mut Vec<&'a str>) {
+        match value {
+            Value::Object(fields) => {
+                if let Some(Value::String(target)) = fields.get("$ref") {
+                    found.push(target);
+                }
+                fields.values().for_each(|value| refs(value, found));
+            }
+            Value::Array(items) => items.iter().for_each(|value| refs(value, found)),
+            _ => {}
+        }
+    }
+    let app = spawn_app().await;
+    let document: Value = app
+        .send(Method::GET, "/v1/openapi.json", None, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut found = Vec::new();
+    refs(&document, &mut found);
+
+    assert!(!found.is_empty());
+    for target in found {
+        let pointer = target.trim_start_matches('#');
+        assert!(
+            document.pointer(pointer).is_some(),
+            "{target} does not resolve"
+        );
+    }
+}
