@@ -753,6 +753,34 @@ mod sqlite_file {
         assert_eq!(store.load_keys().await.unwrap().len(), 1);
     }
 
+    /// A filing holds the index's write lock only: were it to take the
+    /// log's too (an immediate transaction locks every attached database),
+    /// appends would wait for whole filings.
+    #[tokio::test]
+    async fn filing_the_index_never_takes_the_logs_write_lock() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("agora.db");
+        let store = SqliteStore::open(&path).unwrap();
+        appended(&store, "s", &["a", "b"]).await;
+        let writer = rusqlite::Connection::open(&path).unwrap();
+        writer.execute_batch("BEGIN IMMEDIATE").unwrap();
+
+        let filed = tokio::time::timeout(
+            std::time::Duration::from_secs(2),
+            store.file_index("s", vec![entry("k", 0), entry("k", 1)], 1),
+        )
+        .await;
+
+        writer.execute_batch("ROLLBACK").unwrap();
+        assert!(
+            matches!(filed, Ok(Ok(()))),
+            "filing waited for the log's writer: {filed:?}"
+        );
+        let found = store.read_index("s", "k", 1, 0, 10).await.unwrap();
+        assert_eq!(found.events.len(), 2);
+        assert_eq!(store.index_mark("s").await.unwrap(), Some(1));
+    }
+
     #[tokio::test]
     async fn a_store_file_in_use_cannot_be_opened_twice() {
         let directory = tempfile::tempdir().unwrap();

@@ -107,9 +107,13 @@ impl IndexWriter {
         entries: &[IndexEntry],
         through: u64,
     ) -> rusqlite::Result<Result<(), StoreError>> {
+        // Deferred, not immediate: an immediate transaction takes the write
+        // lock of every attached database, the log's too, and appends would
+        // wait (in the busy handler's sleeps) for the whole filing. This one
+        // reads the log and writes only the index, whose writer this is.
         let transaction = self
             .connection
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            .transaction_with_behavior(TransactionBehavior::Deferred)?;
         let marked: Option<Vec<u8>> = transaction
             .prepare_cached("SELECT event_id FROM log.events WHERE stream = ?1 AND revision = ?2")?
             .query_row(params![stream, to_sql_integer(through)], |row| row.get(0))
