@@ -502,7 +502,7 @@ pub async fn report(
         events.push(crate::ledger::Committed {
             position: stored.position,
             revision: stored.revision,
-            record: line.record(),
+            record: std::sync::Arc::new(line.record()),
         });
     }
     let Some(first) = events.first() else {

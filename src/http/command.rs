@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use agora_events::{Actor, CommunitySlug, CorrelationId, Hash, PioneerId};
+use agora_events::{Actor, CommunitySlug, CorrelationId, EventRecord, Hash, PioneerId};
 use axum::Json;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -80,10 +80,10 @@ pub struct EventView {
     pub version: u32,
     /// The event's facts; its schema is `events/schema/<type>.v<version>.json`.
     #[schema(value_type = Object)]
-    pub data: Value,
+    pub data: RecordPart,
     /// Community, actor, command id and digest, correlation id, time.
     #[schema(value_type = Object)]
-    pub metadata: Value,
+    pub metadata: RecordPart,
     pub prev_hash: String,
     pub hash: String,
 }
@@ -97,11 +97,54 @@ impl From<&Committed> for EventView {
             event_id: record.event_id.0,
             event_type: record.event_type.clone(),
             version: record.version,
-            data: record.data.clone(),
-            metadata: record.metadata.clone(),
+            data: RecordPart::data(record),
+            metadata: RecordPart::metadata(record),
             prev_hash: record.prev_hash.to_string(),
             hash: record.hash.to_string(),
         }
+    }
+}
+
+/// The data or the metadata of a recorded event, serialized from the
+/// record the ledger shares rather than from a copy of it.
+pub struct RecordPart {
+    record: Arc<EventRecord>,
+    metadata: bool,
+}
+
+impl RecordPart {
+    fn data(record: &Arc<EventRecord>) -> Self {
+        Self {
+            record: Arc::clone(record),
+            metadata: false,
+        }
+    }
+
+    fn metadata(record: &Arc<EventRecord>) -> Self {
+        Self {
+            record: Arc::clone(record),
+            metadata: true,
+        }
+    }
+
+    pub fn value(&self) -> &Value {
+        if self.metadata {
+            &self.record.metadata
+        } else {
+            &self.record.data
+        }
+    }
+}
+
+impl Serialize for RecordPart {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.value().serialize(serializer)
+    }
+}
+
+impl std::fmt::Debug for RecordPart {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.value().fmt(formatter)
     }
 }
 

@@ -7,6 +7,7 @@
 //! kept on the way in, for the writer to file.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use agora_events::{
     CommunitySlug, Event, EventId, EventRecord, Hash, Metadata, StoredLinks, Timestamp,
@@ -48,7 +49,7 @@ pub fn committed_of(stored: &StoredEvent) -> Result<Committed, LedgerError> {
     Ok(Committed {
         position: stored.position,
         revision: stored.revision,
-        record: record_of(stored)?,
+        record: Arc::new(record_of(stored)?),
     })
 }
 

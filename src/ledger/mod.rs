@@ -135,12 +135,14 @@ pub struct CommandRequest {
     pub new_key: Option<(PioneerId, PersonalKey)>,
 }
 
-/// One recorded event and its place in the log.
+/// One recorded event and its place in the log. The record is shared:
+/// the answer to a command, its index entries and the views built from it
+/// all read the one made when the event was linked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Committed {
     pub position: u64,
     pub revision: u64,
-    pub record: EventRecord,
+    pub record: Arc<EventRecord>,
 }
 
 /// What a command did.

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::Arc;
 
 use crate::clock::Clock;
 use agora_events::{BallotId, EventId, Hash, Linked, Metadata, NewEvent, Timestamp};
@@ -58,7 +59,7 @@ pub(super) struct Plan {
     /// The key of each ballot the batch opens, by command: kept durably
     /// before the opening is recorded.
     pub(super) ballot_keys: Vec<Option<(BallotId, BallotKey)>>,
-    pub(super) events: Vec<(NewEvent, agora_events::EventRecord)>,
+    pub(super) events: Vec<(NewEvent, Arc<agora_events::EventRecord>)>,
     /// The data and metadata bytes the store keeps of each event, made with
     /// its hash.
     pub(super) stored: Vec<(Vec<u8>, Vec<u8>)>,
@@ -170,7 +171,7 @@ impl Plan {
                 metadata,
             } = new.link_for_store(self.head);
             self.head = record.hash;
-            self.events.push((new, record));
+            self.events.push((new, Arc::new(record)));
             self.stored.push((data, metadata));
         }
         let range = start..self.events.len();

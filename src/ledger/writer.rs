@@ -674,7 +674,7 @@ impl Writer {
             .map(|(offset, ((_, record), &position))| Committed {
                 position,
                 revision: first_revision + offset as u64,
-                record: record.clone(),
+                record: Arc::clone(record),
             })
             .collect();
         if let Some(last) = committed.last() {
