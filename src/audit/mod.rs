@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use agora_events::CommunitySlug;
 
-use crate::ledger::{LedgerError, precheck_page};
+use crate::ledger::{LedgerError, Prechecked, precheck_page};
 use crate::store::{EventStore, LogCursor, Pages, StoreError, StoredEvent};
 use verify::{Verification, Verifier};
 
@@ -20,56 +20,81 @@ pub async fn verify_store(
     store: &dyn EventStore,
     community: Option<&CommunitySlug>,
 ) -> Result<Vec<Verification>, LedgerError> {
-    let mut verifiers: BTreeMap<String, Verifier> = BTreeMap::new();
-    match community {
+    let verifiers = match community {
         Some(community) => {
             let verifier = verify_stream(store, &community.stream()).await?;
-            verifiers.insert(community.stream(), verifier);
+            BTreeMap::from([(community.stream(), verifier)])
         }
         None => {
-            let mut pages = Pages::of_log(store, LogCursor::START);
-            let mut page = pages.next_page().await?;
-            while !page.is_empty() {
-                let (next, ()) = pages
-                    .next_page_during(|| {
-                        let prechecked = precheck_page(&page, |_| true);
-                        for (stored, prechecked) in page.into_iter().zip(prechecked) {
-                            match verifiers.get_mut(&stored.stream) {
-                                Some(verifier) => verifier.push_prechecked(&stored, prechecked),
-                                None => {
-                                    let mut verifier = Verifier::new(stored.stream.clone());
-                                    verifier.push_prechecked(&stored, prechecked);
-                                    verifiers.insert(stored.stream, verifier);
-                                }
-                            }
-                        }
-                    })
-                    .await;
-                page = next?;
-            }
+            let pages = Pages::of_log(store, LogCursor::START);
+            fold_pages(pages, BTreeMap::new(), |verifiers, page, prechecked| {
+                for (stored, prechecked) in page.into_iter().zip(prechecked) {
+                    verifiers
+                        .entry(stored.stream.clone())
+                        .or_insert_with(|| Verifier::new(stored.stream.clone()))
+                        .push_prechecked(&stored, prechecked);
+                }
+            })
+            .await?
         }
-    }
+    };
     Ok(verifiers.into_values().map(Verifier::finish).collect())
 }
 
 /// Verifies one stream of a store, event by event; the verifier keeps the
 /// state folded up to the first break, and how many events it read.
 pub async fn verify_stream(store: &dyn EventStore, stream: &str) -> Result<Verifier, StoreError> {
-    let mut verifier = Verifier::new(stream);
-    let mut pages = Pages::of_stream(store, stream, 0);
+    let pages = Pages::of_stream(store, stream, 0);
+    fold_pages(
+        pages,
+        Verifier::new(stream),
+        |verifier, page, prechecked| {
+            page.iter()
+                .zip(prechecked)
+                .for_each(|(stored, prechecked)| verifier.push_prechecked(stored, prechecked));
+        },
+    )
+    .await
+}
+
+/// Pages read ahead and waiting to be folded, at most.
+const PAGES_AHEAD: usize = 2;
+
+/// Reads `pages` to the end and folds each, prechecked, into `state`. The
+/// fold runs on a thread of its own: while it folds a page, the next one is
+/// prechecked (spread over the cores) and the one after is read, so that
+/// reading, checking and folding all keep the machine busy.
+async fn fold_pages<S: Send + 'static>(
+    mut pages: Pages<'_>,
+    state: S,
+    fold: fn(&mut S, Vec<StoredEvent>, Vec<Prechecked>),
+) -> Result<S, StoreError> {
+    let (pages_to_fold, mut to_fold) = tokio::sync::mpsc::channel(PAGES_AHEAD);
+    let folder = tokio::task::spawn_blocking(move || {
+        let mut state = state;
+        while let Some((page, prechecked)) = to_fold.blocking_recv() {
+            fold(&mut state, page, prechecked);
+        }
+        state
+    });
     let mut page = pages.next_page().await?;
     while !page.is_empty() {
-        let (next, ()) = pages
-            .next_page_during(|| {
-                let prechecked = precheck_page(&page, |_| true);
-                page.iter()
-                    .zip(prechecked)
-                    .for_each(|(stored, prechecked)| verifier.push_prechecked(stored, prechecked))
-            })
+        let (next, prechecked) = pages
+            .next_page_during(|| precheck_page(&page, |_| true))
             .await;
+        if pages_to_fold.send((page, prechecked)).await.is_err() {
+            break; // the fold stopped: its outcome says why
+        }
         page = next?;
     }
-    Ok(verifier)
+    drop(pages_to_fold);
+    match folder.await {
+        Ok(state) => Ok(state),
+        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+        Err(error) => Err(StoreError::Unavailable(format!(
+            "the verification stopped: {error}"
+        ))),
+    }
 }
 
 /// Every stored event of one stream, in order.
@@ -98,4 +123,104 @@ pub fn verify_lines(lines: &[export::ExportLine]) -> Vec<Verification> {
             .push(line.revision, &line.record());
     }
     verifiers.into_values().map(Verifier::finish).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use agora_events::{
+        Actor, BudgetLine, BudgetScope, BudgetSet, CommunityCreated, CorrelationId, Event, EventId,
+        Hash, Metadata, NewEvent, Role,
+    };
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::store::{ExpectedRevision, MemoryStore, ProposedEvent, READ_EVENTS_MAX};
+
+    /// A community's chained events, the one at `broken` linked to the
+    /// genesis instead of the event before it.
+    fn chain(events: usize, broken: usize) -> Vec<ProposedEvent> {
+        let mut head = Hash::GENESIS;
+        (0..events)
+            .map(|n| {
+                let event: Event = if n == 0 {
+                    CommunityCreated {
+                        slug: "demo".parse().unwrap(),
+                        statutes: crate::demo::statutes(),
+                    }
+                    .into()
+                } else {
+                    BudgetSet {
+                        scope: BudgetScope::Community,
+                        lines: vec![BudgetLine {
+                            code: "web".into(),
+                            label: "Site".into(),
+                            forecast: format!("{n}.00").parse().unwrap(),
+                        }],
+                        total: format!("{n}.00").parse().unwrap(),
+                        reason: format!("révision {n}"),
+                    }
+                    .into()
+                };
+                let record = NewEvent {
+                    event_id: EventId(Uuid::from_u128(n as u128 + 1)),
+                    event,
+                    metadata: Metadata {
+                        community: "demo".parse().unwrap(),
+                        actor: Actor {
+                            id: "gardener".into(),
+                            role: Role::Gardener,
+                        },
+                        command_id: format!("command-{n}"),
+                        command_digest: Hash::of(&n.to_le_bytes()),
+                        correlation_id: CorrelationId(Uuid::from_u128(n as u128 + 1)),
+                        recorded_at: "2026-11-30T10:00:00Z".parse().unwrap(),
+                    },
+                }
+                .link(if n == broken { Hash::GENESIS } else { head });
+                head = record.hash;
+                let (data, metadata) = record.to_store_bytes();
+                ProposedEvent {
+                    event_id: record.event_id.0,
+                    event_type: record.event_type,
+                    data,
+                    metadata,
+                }
+            })
+            .collect()
+    }
+
+    /// Pages are folded on a thread of their own while the next ones are
+    /// read and prechecked: every event is still counted, in order, and the
+    /// first break is found where it is, pages after the first.
+    #[tokio::test]
+    async fn a_break_pages_into_the_log_is_found_where_it_is() {
+        let events = 2 * READ_EVENTS_MAX + 300;
+        let broken = 2 * READ_EVENTS_MAX + 7;
+        let store = MemoryStore::new();
+        let mut expected = ExpectedRevision::NoStream;
+        for page in chain(events, broken).chunks(1_000) {
+            let outcome = store
+                .append("community-demo", expected, page.to_vec())
+                .await
+                .unwrap();
+            expected = ExpectedRevision::Exact(outcome.last_revision.unwrap());
+        }
+
+        for verification in [
+            verify_store(&store, None).await.unwrap(),
+            verify_store(&store, Some(&"demo".parse().unwrap()))
+                .await
+                .unwrap(),
+        ] {
+            let [verification] = verification.as_slice() else {
+                panic!("one stream: {verification:?}");
+            };
+            assert_eq!(verification.events, events as u64);
+            assert_eq!(verification.verified, broken as u64);
+            assert_eq!(
+                verification.first_break.as_ref().map(|at| at.revision),
+                Some(broken as u64)
+            );
+        }
+    }
 }
