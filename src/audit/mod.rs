@@ -126,7 +126,7 @@ pub fn verify_lines(lines: &[export::ExportLine]) -> Vec<Verification> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use agora_events::{
         Actor, BudgetLine, BudgetScope, BudgetSet, CommunityCreated, CorrelationId, Event, EventId,
         Hash, Metadata, NewEvent, Role,
@@ -138,7 +138,7 @@ mod tests {
 
     /// A community's chained events, the one at `broken` linked to the
     /// genesis instead of the event before it.
-    fn chain(events: usize, broken: usize) -> Vec<ProposedEvent> {
+    pub(crate) fn chain(events: usize, broken: usize) -> Vec<ProposedEvent> {
         let mut head = Hash::GENESIS;
         (0..events)
             .map(|n| {

@@ -20,10 +20,13 @@ use super::{Committed, LedgerError, index};
 use agora_projections::Market;
 
 use super::index::SharedRecent;
-use crate::store::{EventStore, IndexEntry, Pages, READ_EVENTS_MAX, StoredEvent};
+use crate::store::{EventStore, IndexEntry, Pages, READ_EVENTS_MAX, StoreError, StoredEvent};
 
 /// Events filed in one transaction while the log is loaded.
 const BACKLOG_CHUNK_EVENTS: u64 = 8_192;
+
+/// Pages read ahead and waiting to be absorbed, at most.
+const PAGES_AHEAD: usize = 2;
 
 /// The prefix of every community stream: `community-<slug>`.
 pub const COMMUNITY_STREAM_PREFIX: &str = "community-";
@@ -487,7 +490,9 @@ async fn remember_before(
                 .unwrap_or_else(|p| p.into_inner())
                 .add(stored.revision, keys);
         }
-        file_backlog(store, stream, state).await?;
+        if state.writes_beside_the_log {
+            file_backlog(store, stream, &state.recent).await?;
+        }
     }
 }
 
@@ -498,46 +503,87 @@ async fn remember_before(
 async fn file_backlog(
     store: &dyn EventStore,
     stream: &str,
-    state: &WriterState,
+    recent: &SharedRecent,
 ) -> Result<(), LedgerError> {
-    if !state.writes_beside_the_log {
-        return Ok(());
-    }
-    let unfiled = state
-        .recent
+    let unfiled = recent
         .read()
         .unwrap_or_else(|p| p.into_inner())
         .unfiled_events();
     if unfiled >= BACKLOG_CHUNK_EVENTS {
-        index::file_recent(store, stream, &state.recent, BACKLOG_CHUNK_EVENTS).await?;
+        index::file_recent(store, stream, recent, BACKLOG_CHUNK_EVENTS).await?;
     }
     Ok(())
 }
 
 /// The events of `stream` from `from` on, verified against `state`, which
-/// they bring up to date.
+/// they bring up to date. On an error, `state` holds every event before the
+/// one that failed.
+///
+/// The fold runs on a thread of its own: while it absorbs a page, the next
+/// one is prechecked (spread over the cores) and the one after is read.
 pub async fn catch_up(
     store: &dyn EventStore,
     stream: &str,
     state: &mut WriterState,
 ) -> Result<(), LedgerError> {
     let from = state.revision.map_or(0, |revision| revision + 1);
-    let mut pages = Pages::of_stream(store, stream, from);
-    let mut page = pages.next_page().await?;
-    while !page.is_empty() {
-        let (next, absorbed) = pages
-            .next_page_during(|| {
-                // Events not filed yet are read the exact way, for their
-                // index entries: no precheck for them.
-                let prechecked = precheck_page(&page, |stored| state.has_filed(stored.revision));
-                page.iter()
-                    .zip(prechecked)
-                    .try_for_each(|(stored, prechecked)| absorb(state, stored, prechecked))
-            })
-            .await;
-        absorbed?;
-        file_backlog(store, stream, state).await?;
-        page = next?;
+    let recent = Arc::clone(&state.recent);
+    let files_backlog = state.writes_beside_the_log;
+    let (pages_to_absorb, mut to_absorb) =
+        tokio::sync::mpsc::channel::<(Vec<StoredEvent>, Vec<Prechecked>)>(PAGES_AHEAD);
+    let mut folded = std::mem::replace(state, WriterState::empty());
+    let folder = tokio::task::spawn_blocking(move || {
+        while let Some((page, prechecked)) = to_absorb.blocking_recv() {
+            let absorbed = page
+                .iter()
+                .zip(prechecked)
+                .try_for_each(|(stored, prechecked)| absorb(&mut folded, stored, prechecked));
+            if let Err(error) = absorbed {
+                return (folded, Err(error));
+            }
+        }
+        (folded, Ok(()))
+    });
+    let read = async {
+        let mut pages = Pages::of_stream(store, stream, from);
+        let mut page = pages.next_page().await?;
+        while !page.is_empty() {
+            // Events not filed yet are read the exact way, for their index
+            // entries: no precheck for them. The mark moves only over events
+            // absorbed already, so it says the same of this page now as when
+            // the page is absorbed.
+            let (next, prechecked) = pages
+                .next_page_during(|| {
+                    let recent = recent.read().unwrap_or_else(|p| p.into_inner());
+                    precheck_page(&page, |stored| recent.has_filed(stored.revision))
+                })
+                .await;
+            if pages_to_absorb.send((page, prechecked)).await.is_err() {
+                return Ok(()); // the fold stopped: its outcome says why
+            }
+            if files_backlog {
+                file_backlog(store, stream, &recent).await?;
+            }
+            page = next?;
+        }
+        Ok::<(), LedgerError>(())
+    };
+    let read = read.await;
+    drop(pages_to_absorb);
+    let (folded, absorbed) = match folder.await {
+        Ok(outcome) => outcome,
+        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+        Err(error) => {
+            return Err(LedgerError::Store(StoreError::Unavailable(format!(
+                "the log's fold stopped: {error}"
+            ))));
+        }
+    };
+    *state = folded;
+    absorbed?;
+    read?;
+    if files_backlog {
+        file_backlog(store, stream, &state.recent).await?;
     }
     Ok(())
 }
@@ -667,4 +713,65 @@ pub async fn read_committed(
 ) -> Result<Vec<Committed>, LedgerError> {
     let stored = store.read_stream(stream, first, count).await?;
     stored.iter().map(committed_of).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{ExpectedRevision, MemoryStore};
+
+    const STREAM: &str = "community-demo";
+
+    /// A store holding `events` chained events, the one at `broken` linked
+    /// to the genesis.
+    async fn log(events: usize, broken: usize) -> MemoryStore {
+        let store = MemoryStore::new();
+        let mut expected = ExpectedRevision::NoStream;
+        for page in crate::audit::tests::chain(events, broken).chunks(1_000) {
+            let outcome = store.append(STREAM, expected, page.to_vec()).await.unwrap();
+            expected = ExpectedRevision::Exact(outcome.last_revision.unwrap());
+        }
+        store
+    }
+
+    /// Pages are absorbed on a thread of their own while the next ones are
+    /// read and prechecked, and the backlog is filed meanwhile: the state
+    /// still stops just before a break, and nothing past what was absorbed
+    /// is filed.
+    #[tokio::test]
+    async fn a_catch_up_stops_just_before_a_break_pages_into_the_log() {
+        let broken = 2 * READ_EVENTS_MAX + 7;
+        let store = log(2 * READ_EVENTS_MAX + 300, broken).await;
+        let mut state = WriterState::empty();
+
+        let caught_up = catch_up(&store, STREAM, &mut state).await;
+
+        assert!(
+            matches!(&caught_up, Err(LedgerError::Corrupt(reason))
+                if reason.contains(&format!("revision {broken}"))),
+            "{caught_up:?}"
+        );
+        assert_eq!(state.revision, Some(broken as u64 - 1));
+        let mark = store.index_mark(STREAM).await.unwrap();
+        assert!(mark.is_none_or(|mark| mark < broken as u64), "{mark:?}");
+    }
+
+    #[tokio::test]
+    async fn a_long_catch_up_absorbs_every_page_and_files_its_backlog() {
+        let events = 2 * READ_EVENTS_MAX + 300;
+        let store = log(events, usize::MAX).await;
+        let mut state = WriterState::empty();
+
+        catch_up(&store, STREAM, &mut state).await.unwrap();
+
+        assert_eq!(state.revision, Some(events as u64 - 1));
+        let last = store
+            .read_stream(STREAM, events as u64 - 1, 1)
+            .await
+            .unwrap();
+        let head: Hash = record_of(&last[0]).unwrap().hash;
+        assert_eq!(state.head, head);
+        let mark = store.index_mark(STREAM).await.unwrap();
+        assert!(mark >= Some(BACKLOG_CHUNK_EVENTS - 1), "{mark:?}");
+    }
 }
