@@ -521,6 +521,9 @@ async fn file_backlog(
 ///
 /// The fold runs on a thread of its own: while it absorbs a page, the next
 /// one is prechecked (spread over the cores) and the one after is read.
+/// `state` is with that thread meanwhile: a caller that drops the future
+/// before it ends is left with an empty state (none does: the writer and
+/// the start-up see it through).
 pub async fn catch_up(
     store: &dyn EventStore,
     stream: &str,
@@ -552,10 +555,15 @@ pub async fn catch_up(
             // entries: no precheck for them. The mark moves only over events
             // absorbed already, so it says the same of this page now as when
             // the page is absorbed.
+            let mark = recent
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .filed_through();
             let (next, prechecked) = pages
                 .next_page_during(|| {
-                    let recent = recent.read().unwrap_or_else(|p| p.into_inner());
-                    precheck_page(&page, |stored| recent.has_filed(stored.revision))
+                    precheck_page(&page, |stored| {
+                        mark.is_some_and(|mark| stored.revision <= mark)
+                    })
                 })
                 .await;
             if pages_to_absorb.send((page, prechecked)).await.is_err() {
