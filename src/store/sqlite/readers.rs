@@ -28,8 +28,8 @@ const SELECT_INDEXED: &str =
      ORDER BY i.revision LIMIT -1 OFFSET ?4";
 
 fn row_to_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEvent> {
-    let id: Vec<u8> = row.get(3)?;
-    let event_id = Uuid::from_slice(&id).map_err(|error| {
+    let id = row.get_ref(3)?.as_blob()?;
+    let event_id = Uuid::from_slice(id).map_err(|error| {
         rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Blob, Box::new(error))
     })?;
     Ok(StoredEvent {
