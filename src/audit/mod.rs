@@ -27,12 +27,19 @@ pub async fn verify_store(
         }
         None => {
             let pages = Pages::of_log(store, LogCursor::START);
-            fold_pages(pages, BTreeMap::new(), |verifiers, page, prechecked| {
+            let verifiers: BTreeMap<String, Verifier> = BTreeMap::new();
+            fold_pages(pages, verifiers, |verifiers, page, prechecked| {
                 for (stored, prechecked) in page.into_iter().zip(prechecked) {
-                    verifiers
-                        .entry(stored.stream.clone())
-                        .or_insert_with(|| Verifier::new(stored.stream.clone()))
-                        .push_prechecked(&stored, prechecked);
+                    // Looked up before inserting: no copy of the stream's
+                    // name for each event.
+                    match verifiers.get_mut(&stored.stream) {
+                        Some(verifier) => verifier.push_prechecked(&stored, prechecked),
+                        None => {
+                            let mut verifier = Verifier::new(stored.stream.clone());
+                            verifier.push_prechecked(&stored, prechecked);
+                            verifiers.insert(stored.stream, verifier);
+                        }
+                    }
                 }
             })
             .await?
