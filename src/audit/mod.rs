@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use agora_events::CommunitySlug;
 
 use crate::ledger::{LedgerError, Prechecked, precheck_page};
-use crate::store::{EventStore, LogCursor, Pages, StoreError, StoredEvent};
+use crate::store::{EventStore, LogCursor, Pages, READ_EVENTS_MAX, StoreError, StoredEvent};
 use verify::{Verification, Verifier};
 
 /// Verifies every stream of a store, or only `community`'s.
@@ -67,24 +67,36 @@ pub async fn verify_stream(store: &dyn EventStore, stream: &str) -> Result<Verif
 /// Pages read ahead and waiting to be folded, at most.
 const PAGES_AHEAD: usize = 2;
 
-/// Reads `pages` to the end and folds each, prechecked, into `state`. The
-/// fold runs on a thread of its own: while it folds a page, the next one is
-/// prechecked (spread over the cores) and the one after is read, so that
-/// reading, checking and folding all keep the machine busy.
+/// Reads `pages` to the end and folds each, prechecked, into `state`. A log
+/// longer than a page is folded on a thread of its own: while it folds a
+/// page, the next one is prechecked (spread over the cores) and the one
+/// after is read, so that reading, checking and folding all keep the
+/// machine busy. A shorter one is folded on the calling task, which then
+/// makes its store calls in the same order each time (the simulator
+/// replays runs by their seed).
 async fn fold_pages<S: Send + 'static>(
     mut pages: Pages<'_>,
-    state: S,
+    mut state: S,
     fold: fn(&mut S, Vec<StoredEvent>, Vec<Prechecked>),
 ) -> Result<S, StoreError> {
+    let mut page = pages.next_page().await?;
+    if page.len() < READ_EVENTS_MAX {
+        while !page.is_empty() {
+            let (next, prechecked) = pages
+                .next_page_during(|| precheck_page(&page, |_| true))
+                .await;
+            fold(&mut state, page, prechecked);
+            page = next?;
+        }
+        return Ok(state);
+    }
     let (pages_to_fold, mut to_fold) = tokio::sync::mpsc::channel(PAGES_AHEAD);
     let folder = tokio::task::spawn_blocking(move || {
-        let mut state = state;
         while let Some((page, prechecked)) = to_fold.blocking_recv() {
             fold(&mut state, page, prechecked);
         }
         state
     });
-    let mut page = pages.next_page().await?;
     while !page.is_empty() {
         let (next, prechecked) = pages
             .next_page_during(|| precheck_page(&page, |_| true))

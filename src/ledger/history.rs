@@ -519,17 +519,66 @@ async fn file_backlog(
 /// they bring up to date. On an error, `state` holds every event before the
 /// one that failed.
 ///
-/// The fold runs on a thread of its own: while it absorbs a page, the next
-/// one is prechecked (spread over the cores) and the one after is read.
-/// `state` is with that thread meanwhile: a caller that drops the future
-/// before it ends is left with an empty state (none does: the writer and
-/// the start-up see it through).
+/// A log longer than a page is folded on a thread of its own (see
+/// [`absorb_beside`]); a shorter one, as every catch-up of a running
+/// writer is, on the calling task, which then makes its store calls in the
+/// same order each time (the simulator replays runs by their seed).
 pub async fn catch_up(
     store: &dyn EventStore,
     stream: &str,
     state: &mut WriterState,
 ) -> Result<(), LedgerError> {
     let from = state.revision.map_or(0, |revision| revision + 1);
+    let mut pages = Pages::of_stream(store, stream, from);
+    let first = pages.next_page().await?;
+    if first.len() < READ_EVENTS_MAX {
+        absorb_in_turn(store, stream, state, pages, first).await
+    } else {
+        absorb_beside(store, stream, state, pages, first).await
+    }
+}
+
+/// [`catch_up`], each page prechecked while the next is read, then absorbed
+/// on the calling task.
+async fn absorb_in_turn(
+    store: &dyn EventStore,
+    stream: &str,
+    state: &mut WriterState,
+    mut pages: Pages<'_>,
+    mut page: Vec<StoredEvent>,
+) -> Result<(), LedgerError> {
+    while !page.is_empty() {
+        let (next, absorbed) = pages
+            .next_page_during(|| {
+                // Events not filed yet are read the exact way, for their
+                // index entries: no precheck for them.
+                let prechecked = precheck_page(&page, |stored| state.has_filed(stored.revision));
+                page.iter()
+                    .zip(prechecked)
+                    .try_for_each(|(stored, prechecked)| absorb(state, stored, prechecked))
+            })
+            .await;
+        absorbed?;
+        if state.writes_beside_the_log {
+            file_backlog(store, stream, &state.recent).await?;
+        }
+        page = next?;
+    }
+    Ok(())
+}
+
+/// [`catch_up`] with the fold on a thread of its own: while it absorbs a
+/// page, the next one is prechecked (spread over the cores) and the one
+/// after is read. `state` is with that thread meanwhile: a caller that
+/// drops the future before it ends is left with an empty state (none does:
+/// the writer and the start-up see it through).
+async fn absorb_beside(
+    store: &dyn EventStore,
+    stream: &str,
+    state: &mut WriterState,
+    mut pages: Pages<'_>,
+    first: Vec<StoredEvent>,
+) -> Result<(), LedgerError> {
     let recent = Arc::clone(&state.recent);
     let files_backlog = state.writes_beside_the_log;
     let (pages_to_absorb, mut to_absorb) =
@@ -548,8 +597,7 @@ pub async fn catch_up(
         (folded, Ok(()))
     });
     let read = async {
-        let mut pages = Pages::of_stream(store, stream, from);
-        let mut page = pages.next_page().await?;
+        let mut page = first;
         while !page.is_empty() {
             // Events not filed yet are read the exact way, for their index
             // entries: no precheck for them. The mark moves only over events
