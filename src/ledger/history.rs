@@ -22,9 +22,6 @@ use agora_projections::Market;
 use super::index::SharedRecent;
 use crate::store::{EventStore, IndexEntry, Pages, READ_EVENTS_MAX, StoreError, StoredEvent};
 
-/// Events filed in one transaction while the log is loaded.
-const BACKLOG_CHUNK_EVENTS: u64 = 8_192;
-
 /// Pages read ahead and waiting to be absorbed, at most.
 const PAGES_AHEAD: usize = 2;
 
@@ -69,25 +66,44 @@ pub struct Checked {
 }
 
 /// The part of checking a stored event that needs nothing of the events
-/// before it: its bytes hashed as they lie (see [`hashed_links`]) and its
-/// data decoded. `None` when the bytes do not hash as they lie, or do not
-/// decode: the event is then read the exact way. Any thread may do it, for
-/// many events at once ([`precheck_page`]).
-pub struct Prechecked(Option<(StoredLinks, Event)>);
+/// before it: its bytes hashed as they lie (see [`hashed_links`]), its data
+/// decoded and, when asked for, the keys the index files it under. Empty
+/// when the bytes do not hash as they lie or do not decode: the event is
+/// then read the exact way. Any thread may do it, for many events at once
+/// ([`precheck_page`]).
+#[derive(Default)]
+pub struct Prechecked {
+    links: Option<(StoredLinks, Event)>,
+    keys: Option<Vec<String>>,
+}
 
 impl Prechecked {
+    /// The event's links, and the event.
     pub fn of(stored: &StoredEvent) -> Self {
         let event_id = EventId(stored.event_id);
-        Self(
-            hashed_links(event_id, &stored.event_type, &stored.data, &stored.metadata).and_then(
-                |links| {
-                    let event =
-                        Event::decode_slice(&stored.event_type, links.version, &stored.data)
-                            .ok()?;
-                    Some((links, event))
-                },
-            ),
-        )
+        let links = hashed_links(event_id, &stored.event_type, &stored.data, &stored.metadata)
+            .and_then(|links| {
+                let event =
+                    Event::decode_slice(&stored.event_type, links.version, &stored.data).ok()?;
+                Some((links, event))
+            });
+        Self { links, keys: None }
+    }
+
+    /// [`of`](Self::of), and the keys the index files the event under: an
+    /// event the index has not filed is then read without its record.
+    pub fn with_keys(stored: &StoredEvent) -> Self {
+        let Self { links, .. } = Self::of(stored);
+        let Some((links, event)) = links else {
+            return Self::default();
+        };
+        match index::stored_keys(&stored.data, &stored.metadata, &event) {
+            Some(keys) => Self {
+                links: Some((links, event)),
+                keys: Some(keys),
+            },
+            None => Self::default(),
+        }
     }
 }
 
@@ -96,18 +112,18 @@ const PRECHECK_SPLIT_EVENTS: usize = 256;
 /// Threads a page is prechecked on, at most.
 const PRECHECK_THREADS_MAX: usize = 4;
 
-/// Prechecks the events of a page that `wanted` picks (the others get an
-/// empty precheck, and are read the exact way), spread over the machine's
-/// cores: the calling thread takes one share.
+/// Prechecks the events of a page, with their index keys for those that
+/// `with_keys` picks, spread over the machine's cores: the calling thread
+/// takes one share.
 pub fn precheck_page(
     page: &[StoredEvent],
-    wanted: impl Fn(&StoredEvent) -> bool + Sync,
+    with_keys: impl Fn(&StoredEvent) -> bool + Sync,
 ) -> Vec<Prechecked> {
     let precheck = |stored: &StoredEvent| {
-        if wanted(stored) {
-            Prechecked::of(stored)
+        if with_keys(stored) {
+            Prechecked::with_keys(stored)
         } else {
-            Prechecked(None)
+            Prechecked::of(stored)
         }
     };
     let threads = std::thread::available_parallelism()
@@ -129,7 +145,7 @@ pub fn precheck_page(
             // way, which names what it finds.
             match other.join() {
                 Ok(share) => prechecked.extend(share),
-                Err(_) => prechecked.resize_with(prechecked.len() + share, || Prechecked(None)),
+                Err(_) => prechecked.resize_with(prechecked.len() + share, Prechecked::default),
             }
         }
         prechecked.truncate(page.len());
@@ -138,23 +154,9 @@ pub fn precheck_page(
 }
 
 /// Checks a stored event's link to `prev` and its hash, and decodes it:
-/// from its bytes as they lie when they hash as they lie (see
-/// [`hashed_links`]), else the exact way, which names what is wrong. With
-/// `want_record`, always the exact way, for the record.
-pub fn check_stored(
-    stored: &StoredEvent,
-    prev: &Hash,
-    want_record: bool,
-) -> Result<Checked, String> {
-    let prechecked = if want_record {
-        Prechecked(None)
-    } else {
-        Prechecked::of(stored)
-    };
-    check_prechecked(stored, prechecked, prev, want_record)
-}
-
-/// [`check_stored`], with the event's precheck done already.
+/// from its bytes as they lie when its precheck found they hash as they
+/// lie, else the exact way, which names what is wrong. With `want_record`,
+/// always the exact way, for the record.
 pub fn check_prechecked(
     stored: &StoredEvent,
     prechecked: Prechecked,
@@ -163,7 +165,7 @@ pub fn check_prechecked(
 ) -> Result<Checked, String> {
     let event_id = EventId(stored.event_id);
     if !want_record
-        && let Prechecked(Some((links, event))) = prechecked
+        && let Some((links, event)) = prechecked.links
         && links.prev_hash == *prev
     {
         return Ok(Checked {
@@ -188,13 +190,13 @@ pub fn check_prechecked(
     })
 }
 
-/// Verifies and applies one stored event of the state's stream. The
-/// events the store's index has not filed yet are read the exact way, for
-/// the index entries kept until they are.
+/// Verifies and applies one stored event of the state's stream. The index
+/// keys of the events the store's index has not filed yet are kept until
+/// it does: as prechecked, or from the record read the exact way.
 pub fn absorb(
     state: &mut WriterState,
     stored: &StoredEvent,
-    prechecked: Prechecked,
+    mut prechecked: Prechecked,
 ) -> Result<(), LedgerError> {
     let expected_revision = state.revision.map_or(0, |revision| revision + 1);
     if stored.revision != expected_revision {
@@ -204,12 +206,18 @@ pub fn absorb(
         )));
     }
     let filed = state.has_filed(stored.revision);
-    let checked = check_prechecked(stored, prechecked, &state.head, !filed)
+    let keys = prechecked.keys.take();
+    let want_record = !filed && keys.is_none();
+    let checked = check_prechecked(stored, prechecked, &state.head, want_record)
         .map_err(|error| corrupt(stored, error))?;
-    if let Some((record, metadata)) = &checked.record
-        && !filed
-    {
-        state.remember(stored.revision, record, &checked.event, metadata);
+    if !filed {
+        match (&checked.record, keys) {
+            (Some((record, metadata)), _) => {
+                state.remember(stored.revision, record, &checked.event, metadata);
+            }
+            (None, Some(keys)) => state.remember_keys(stored.revision, keys),
+            (None, None) => unreachable!("read the exact way unless its keys were prechecked"),
+        }
     }
     state.apply(
         stored.revision,
@@ -331,7 +339,7 @@ async fn file_again(store: &dyn EventStore, stream: &str, through: u64) -> Resul
             last = Some(stored.revision);
         }
         let Some(last) = last else { break };
-        for chunk in index::chunks(entries, last, BACKLOG_CHUNK_EVENTS) {
+        for chunk in index::chunks(entries, last, index::Chunking::BACKLOG) {
             store
                 .file_index(stream, chunk.entries, chunk.through)
                 .await?;
@@ -491,7 +499,7 @@ async fn remember_before(
                 .add(stored.revision, keys);
         }
         if state.writes_beside_the_log {
-            file_backlog(store, stream, &state.recent).await?;
+            file_backlog(store, stream, &state.recent, state.backlog).await?;
         }
     }
 }
@@ -504,13 +512,14 @@ async fn file_backlog(
     store: &dyn EventStore,
     stream: &str,
     recent: &SharedRecent,
+    chunking: index::Chunking,
 ) -> Result<(), LedgerError> {
     let unfiled = recent
         .read()
         .unwrap_or_else(|p| p.into_inner())
         .unfiled_events();
-    if unfiled >= BACKLOG_CHUNK_EVENTS {
-        index::file_recent(store, stream, recent, BACKLOG_CHUNK_EVENTS).await?;
+    if unfiled >= chunking.events {
+        index::file_recent(store, stream, recent, chunking).await?;
     }
     Ok(())
 }
@@ -550,9 +559,9 @@ async fn absorb_in_turn(
     while !page.is_empty() {
         let (next, absorbed) = pages
             .next_page_during(|| {
-                // Events not filed yet are read the exact way, for their
-                // index entries: no precheck for them.
-                let prechecked = precheck_page(&page, |stored| state.has_filed(stored.revision));
+                // Events not filed yet are prechecked with their index
+                // keys, to be kept until they are.
+                let prechecked = precheck_page(&page, |stored| !state.has_filed(stored.revision));
                 page.iter()
                     .zip(prechecked)
                     .try_for_each(|(stored, prechecked)| absorb(state, stored, prechecked))
@@ -560,7 +569,7 @@ async fn absorb_in_turn(
             .await;
         absorbed?;
         if state.writes_beside_the_log {
-            file_backlog(store, stream, &state.recent).await?;
+            file_backlog(store, stream, &state.recent, state.backlog).await?;
         }
         page = next?;
     }
@@ -580,7 +589,7 @@ async fn absorb_beside(
     first: Vec<StoredEvent>,
 ) -> Result<(), LedgerError> {
     let recent = Arc::clone(&state.recent);
-    let files_backlog = state.writes_beside_the_log;
+    let (files_backlog, backlog) = (state.writes_beside_the_log, state.backlog);
     let (pages_to_absorb, mut to_absorb) =
         tokio::sync::mpsc::channel::<(Vec<StoredEvent>, Vec<Prechecked>)>(PAGES_AHEAD);
     let mut folded = std::mem::replace(state, WriterState::empty());
@@ -599,10 +608,9 @@ async fn absorb_beside(
     let read = async {
         let mut page = first;
         while !page.is_empty() {
-            // Events not filed yet are read the exact way, for their index
-            // entries: no precheck for them. The mark moves only over events
-            // absorbed already, so it says the same of this page now as when
-            // the page is absorbed.
+            // Events not filed yet are prechecked with their index keys. The
+            // mark moves only over events absorbed already: an event it
+            // covers now is still covered when the page is absorbed.
             let mark = recent
                 .read()
                 .unwrap_or_else(|p| p.into_inner())
@@ -610,7 +618,7 @@ async fn absorb_beside(
             let (next, prechecked) = pages
                 .next_page_during(|| {
                     precheck_page(&page, |stored| {
-                        mark.is_some_and(|mark| stored.revision <= mark)
+                        mark.is_none_or(|mark| stored.revision > mark)
                     })
                 })
                 .await;
@@ -618,7 +626,7 @@ async fn absorb_beside(
                 return Ok(()); // the fold stopped: its outcome says why
             }
             if files_backlog {
-                file_backlog(store, stream, &recent).await?;
+                file_backlog(store, stream, &recent, backlog).await?;
             }
             page = next?;
         }
@@ -639,7 +647,7 @@ async fn absorb_beside(
     absorbed?;
     read?;
     if files_backlog {
-        file_backlog(store, stream, &state.recent).await?;
+        file_backlog(store, stream, &state.recent, state.backlog).await?;
     }
     Ok(())
 }
@@ -790,6 +798,15 @@ mod tests {
         store
     }
 
+    /// A state that files its backlog a page at a time, as a store
+    /// loaded with a log of many pages does every many pages.
+    fn filing_each_page() -> WriterState {
+        WriterState {
+            backlog: index::Chunking::BACKLOG.of_events(READ_EVENTS_MAX as u64),
+            ..WriterState::empty()
+        }
+    }
+
     /// Pages are absorbed on a thread of their own while the next ones are
     /// read and prechecked, and the backlog is filed meanwhile: the state
     /// still stops just before a break, and nothing past what was absorbed
@@ -798,7 +815,7 @@ mod tests {
     async fn a_catch_up_stops_just_before_a_break_pages_into_the_log() {
         let broken = 2 * READ_EVENTS_MAX + 7;
         let store = log(2 * READ_EVENTS_MAX + 300, broken).await;
-        let mut state = WriterState::empty();
+        let mut state = filing_each_page();
 
         let caught_up = catch_up(&store, STREAM, &mut state).await;
 
@@ -816,7 +833,7 @@ mod tests {
     async fn a_long_catch_up_absorbs_every_page_and_files_its_backlog() {
         let events = 2 * READ_EVENTS_MAX + 300;
         let store = log(events, usize::MAX).await;
-        let mut state = WriterState::empty();
+        let mut state = filing_each_page();
 
         catch_up(&store, STREAM, &mut state).await.unwrap();
 
@@ -828,6 +845,26 @@ mod tests {
         let head: Hash = record_of(&last[0]).unwrap().hash;
         assert_eq!(state.head, head);
         let mark = store.index_mark(STREAM).await.unwrap();
-        assert!(mark >= Some(BACKLOG_CHUNK_EVENTS - 1), "{mark:?}");
+        // Less than a chunk waits, for the writer to file.
+        let waits = events as u64 - mark.map_or(0, |mark| mark + 1);
+        assert!(waits < READ_EVENTS_MAX as u64, "{mark:?}");
+        // What was filed, and what waits to be, is what the events are
+        // filed under, read from their records.
+        let recent = state.recent.read().unwrap().clone();
+        for revision in [0, READ_EVENTS_MAX as u64 + 5, events as u64 - 1] {
+            let stored = store.read_stream(STREAM, revision, 1).await.unwrap();
+            let keys = index::keys_of(&record_of(&stored[0]).unwrap()).unwrap();
+            for key in keys {
+                let through = store.read_index(STREAM, &key, revision, 0, 0).await;
+                let total = through.unwrap().total;
+                let last = store
+                    .read_index(STREAM, &key, revision, total.saturating_sub(1), 1)
+                    .await
+                    .unwrap();
+                let filed = last.events.first().map(|stored| stored.revision) == Some(revision);
+                let waiting = recent.view(&key).1.contains(&revision);
+                assert!(filed || waiting, "{key} at {revision}");
+            }
+        }
     }
 }

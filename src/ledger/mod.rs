@@ -21,7 +21,7 @@
 //! that start-up reads only the events after it. See ADR 8.
 
 mod history;
-pub use history::{Checked, Prechecked, check_prechecked, check_stored, precheck_page};
+pub use history::{Checked, Prechecked, check_prechecked, precheck_page};
 pub mod index;
 mod personal;
 mod plan;

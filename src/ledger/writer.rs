@@ -39,6 +39,9 @@ pub struct WriterState {
     /// Whether this state may write to the store beside the log (index
     /// entries, snapshots): not when the service only inspects it.
     pub writes_beside_the_log: bool,
+    /// How entries the store has not filed are filed while the log is
+    /// loaded.
+    pub backlog: index::Chunking,
     /// The revision of the snapshot the state was loaded from, if any.
     pub snapshot_revision: Option<u64>,
     /// Owners of personal-data keys that events folded since the writer
@@ -61,6 +64,7 @@ impl WriterState {
             last_recorded_at: None,
             recent: Arc::new(std::sync::RwLock::new(Recent::new(mark))),
             writes_beside_the_log: true,
+            backlog: index::Chunking::BACKLOG,
             snapshot_revision: None,
             keys_to_destroy: Vec::new(),
         }
@@ -106,9 +110,15 @@ impl WriterState {
         event: &Event,
         metadata: &Metadata,
     ) {
+        self.remember_keys(revision, index::keys(&record.data, event, metadata));
+    }
+
+    /// Keeps the index keys of the event at `revision`, unless the store's
+    /// index has them.
+    pub fn remember_keys(&mut self, revision: u64, keys: Vec<String>) {
         let mut recent = self.recent();
         if !recent.has_filed(revision) {
-            recent.add(revision, index::keys(&record.data, event, metadata));
+            recent.add(revision, keys);
         }
     }
 
@@ -274,7 +284,8 @@ impl Writer {
         let (store, stream) = (Arc::clone(&self.store), self.stream.clone());
         let chunk = self.cadence.filing_chunk_events;
         self.filing = Some(tokio::spawn(async move {
-            if let Err(error) = index::file_recent(&*store, &stream, &recent, chunk).await {
+            let chunking = index::Chunking::RUNNING.of_events(chunk);
+            if let Err(error) = index::file_recent(&*store, &stream, &recent, chunking).await {
                 tracing::warn!(%stream, %error, "could not file index entries; will retry");
             }
         }));
