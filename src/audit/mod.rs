@@ -83,7 +83,7 @@ async fn fold_pages<S: Send + 'static>(
     if page.len() < READ_EVENTS_MAX {
         while !page.is_empty() {
             let (next, prechecked) = pages
-                .next_page_during(|| precheck_page(&page, |_| true))
+                .next_page_during(|| precheck_page(&page, |_| false))
                 .await;
             fold(&mut state, page, prechecked);
             page = next?;
@@ -99,7 +99,7 @@ async fn fold_pages<S: Send + 'static>(
     });
     while !page.is_empty() {
         let (next, prechecked) = pages
-            .next_page_during(|| precheck_page(&page, |_| true))
+            .next_page_during(|| precheck_page(&page, |_| false))
             .await;
         if pages_to_fold.send((page, prechecked)).await.is_err() {
             break; // the fold stopped: its outcome says why
