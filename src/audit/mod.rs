@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 
 use agora_events::CommunitySlug;
 
-use crate::ledger::{LedgerError, Prechecked, precheck_page};
-use crate::store::{EventStore, LogCursor, Pages, READ_EVENTS_MAX, StoreError, StoredEvent};
+use crate::ledger::{FoldEvent, LedgerError, fold_pages};
+use crate::store::{EventStore, LogCursor, Pages, StoreError, StoredEvent};
 use verify::{Verification, Verifier};
 
 /// Verifies every stream of a store, or only `community`'s.
@@ -28,19 +28,18 @@ pub async fn verify_store(
         None => {
             let pages = Pages::of_log(store, LogCursor::START);
             let verifiers: BTreeMap<String, Verifier> = BTreeMap::new();
-            fold_pages(pages, verifiers, |verifiers, page, prechecked| {
-                for (stored, prechecked) in page.into_iter().zip(prechecked) {
-                    // Looked up before inserting: no copy of the stream's
-                    // name for each event.
-                    match verifiers.get_mut(&stored.stream) {
-                        Some(verifier) => verifier.push_prechecked(&stored, prechecked),
-                        None => {
-                            let mut verifier = Verifier::new(stored.stream.clone());
-                            verifier.push_prechecked(&stored, prechecked);
-                            verifiers.insert(stored.stream, verifier);
-                        }
+            fold_whole(pages, verifiers, |verifiers, stored, prechecked| {
+                // Looked up before inserting: no copy of the stream's name
+                // for each event.
+                match verifiers.get_mut(&stored.stream) {
+                    Some(verifier) => verifier.push_prechecked(stored, prechecked),
+                    None => {
+                        let mut verifier = Verifier::new(stored.stream.clone());
+                        verifier.push_prechecked(stored, prechecked);
+                        verifiers.insert(stored.stream.clone(), verifier);
                     }
                 }
+                Ok(())
             })
             .await?
         }
@@ -52,68 +51,26 @@ pub async fn verify_store(
 /// state folded up to the first break, and how many events it read.
 pub async fn verify_stream(store: &dyn EventStore, stream: &str) -> Result<Verifier, StoreError> {
     let pages = Pages::of_stream(store, stream, 0);
-    fold_pages(
+    fold_whole(
         pages,
         Verifier::new(stream),
-        |verifier, page, prechecked| {
-            page.iter()
-                .zip(prechecked)
-                .for_each(|(stored, prechecked)| verifier.push_prechecked(stored, prechecked));
+        |verifier, stored, prechecked| {
+            verifier.push_prechecked(stored, prechecked);
+            Ok(())
         },
     )
     .await
 }
 
-/// Pages read ahead and waiting to be folded, at most.
-const PAGES_AHEAD: usize = 2;
-
-/// Reads `pages` to the end and folds each, prechecked, into `state`. A log
-/// longer than a page is folded on a thread of its own: while it folds a
-/// page, the next one is prechecked (spread over the cores) and the one
-/// after is read, so that reading, checking and folding all keep the
-/// machine busy. A shorter one is folded on the calling task, which then
-/// makes its store calls in the same order each time (the simulator
-/// replays runs by their seed).
-async fn fold_pages<S: Send + 'static>(
-    mut pages: Pages<'_>,
-    mut state: S,
-    fold: fn(&mut S, Vec<StoredEvent>, Vec<Prechecked>),
+/// Folds every event of `pages`: a verifier never stops at a break, it
+/// notes it and counts the rest.
+async fn fold_whole<S: Send + 'static>(
+    pages: Pages<'_>,
+    state: S,
+    fold: FoldEvent<S, StoreError>,
 ) -> Result<S, StoreError> {
-    let mut page = pages.next_page().await?;
-    if page.len() < READ_EVENTS_MAX {
-        while !page.is_empty() {
-            let (next, prechecked) = pages
-                .next_page_during(|| precheck_page(&page, |_| false))
-                .await;
-            fold(&mut state, page, prechecked);
-            page = next?;
-        }
-        return Ok(state);
-    }
-    let (pages_to_fold, mut to_fold) = tokio::sync::mpsc::channel(PAGES_AHEAD);
-    let folder = tokio::task::spawn_blocking(move || {
-        while let Some((page, prechecked)) = to_fold.blocking_recv() {
-            fold(&mut state, page, prechecked);
-        }
-        state
-    });
-    while !page.is_empty() {
-        let (next, prechecked) = pages
-            .next_page_during(|| precheck_page(&page, |_| false))
-            .await;
-        if pages_to_fold.send((page, prechecked)).await.is_err() {
-            break; // the fold stopped: its outcome says why
-        }
-        page = next?;
-    }
-    drop(pages_to_fold);
-    match folder.await {
-        Ok(state) => Ok(state),
-        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-        Err(error) => Err(StoreError::Unavailable(format!(
-            "the verification stopped: {error}"
-        ))),
-    }
+    let (state, read) = fold_pages(pages, state, |_| false, fold, || async { Ok(()) }).await;
+    read.map(|()| state)
 }
 
 /// Every stored event of one stream, in order.

@@ -16,14 +16,11 @@ use agora_events::{
 
 use super::snapshot::Snapshot;
 use super::writer::WriterState;
-use super::{Committed, LedgerError, index};
+use super::{Committed, LedgerError, folding, index};
 use agora_projections::Market;
 
 use super::index::SharedRecent;
-use crate::store::{EventStore, IndexEntry, Pages, READ_EVENTS_MAX, StoreError, StoredEvent};
-
-/// Pages read ahead and waiting to be absorbed, at most.
-const PAGES_AHEAD: usize = 2;
+use crate::store::{EventStore, IndexEntry, Pages, READ_EVENTS_MAX, StoredEvent};
 
 /// The prefix of every community stream: `community-<slug>`.
 pub const COMMUNITY_STREAM_PREFIX: &str = "community-";
@@ -526,126 +523,40 @@ async fn file_backlog(
 
 /// The events of `stream` from `from` on, verified against `state`, which
 /// they bring up to date. On an error, `state` holds every event before the
-/// one that failed.
-///
-/// A log longer than a page is folded on a thread of its own (see
-/// [`absorb_beside`]); a shorter one, as every catch-up of a running
-/// writer is, on the calling task, which then makes its store calls in the
-/// same order each time (the simulator replays runs by their seed).
+/// one that failed. The backlog of entries the index has not filed is
+/// filed between pages (see [`fold_pages`](super::fold_pages)); a caller that drops the future
+/// before it ends may be left with an empty state (none does: the writer
+/// and the start-up see it through).
 pub async fn catch_up(
     store: &dyn EventStore,
     stream: &str,
     state: &mut WriterState,
 ) -> Result<(), LedgerError> {
     let from = state.revision.map_or(0, |revision| revision + 1);
-    let mut pages = Pages::of_stream(store, stream, from);
-    let first = pages.next_page().await?;
-    if first.len() < READ_EVENTS_MAX {
-        absorb_in_turn(store, stream, state, pages, first).await
-    } else {
-        absorb_beside(store, stream, state, pages, first).await
-    }
-}
-
-/// [`catch_up`], each page prechecked while the next is read, then absorbed
-/// on the calling task.
-async fn absorb_in_turn(
-    store: &dyn EventStore,
-    stream: &str,
-    state: &mut WriterState,
-    mut pages: Pages<'_>,
-    mut page: Vec<StoredEvent>,
-) -> Result<(), LedgerError> {
-    while !page.is_empty() {
-        let (next, absorbed) = pages
-            .next_page_during(|| {
-                // Events not filed yet are prechecked with their index
-                // keys, to be kept until they are.
-                let prechecked = precheck_page(&page, |stored| !state.has_filed(stored.revision));
-                page.iter()
-                    .zip(prechecked)
-                    .try_for_each(|(stored, prechecked)| absorb(state, stored, prechecked))
-            })
-            .await;
-        absorbed?;
-        if state.writes_beside_the_log {
-            file_backlog(store, stream, &state.recent, state.backlog).await?;
-        }
-        page = next?;
-    }
-    Ok(())
-}
-
-/// [`catch_up`] with the fold on a thread of its own: while it absorbs a
-/// page, the next one is prechecked (spread over the cores) and the one
-/// after is read. `state` is with that thread meanwhile: a caller that
-/// drops the future before it ends is left with an empty state (none does:
-/// the writer and the start-up see it through).
-async fn absorb_beside(
-    store: &dyn EventStore,
-    stream: &str,
-    state: &mut WriterState,
-    mut pages: Pages<'_>,
-    first: Vec<StoredEvent>,
-) -> Result<(), LedgerError> {
+    let pages = Pages::of_stream(store, stream, from);
     let recent = Arc::clone(&state.recent);
     let (files_backlog, backlog) = (state.writes_beside_the_log, state.backlog);
-    let (pages_to_absorb, mut to_absorb) =
-        tokio::sync::mpsc::channel::<(Vec<StoredEvent>, Vec<Prechecked>)>(PAGES_AHEAD);
-    let mut folded = std::mem::replace(state, WriterState::empty());
-    let folder = tokio::task::spawn_blocking(move || {
-        while let Some((page, prechecked)) = to_absorb.blocking_recv() {
-            let absorbed = page
-                .iter()
-                .zip(prechecked)
-                .try_for_each(|(stored, prechecked)| absorb(&mut folded, stored, prechecked));
-            if let Err(error) = absorbed {
-                return (folded, Err(error));
-            }
+    let between_pages = || async {
+        if files_backlog {
+            file_backlog(store, stream, &recent, backlog).await?;
         }
-        (folded, Ok(()))
-    });
-    let read = async {
-        let mut page = first;
-        while !page.is_empty() {
-            // Events not filed yet are prechecked with their index keys. The
-            // mark moves only over events absorbed already: an event it
-            // covers now is still covered when the page is absorbed.
-            let mark = recent
-                .read()
-                .unwrap_or_else(|p| p.into_inner())
-                .filed_through();
-            let (next, prechecked) = pages
-                .next_page_during(|| {
-                    precheck_page(&page, |stored| {
-                        mark.is_none_or(|mark| stored.revision > mark)
-                    })
-                })
-                .await;
-            if pages_to_absorb.send((page, prechecked)).await.is_err() {
-                return Ok(()); // the fold stopped: its outcome says why
-            }
-            if files_backlog {
-                file_backlog(store, stream, &recent, backlog).await?;
-            }
-            page = next?;
-        }
-        Ok::<(), LedgerError>(())
+        Ok(())
     };
-    let read = read.await;
-    drop(pages_to_absorb);
-    let (folded, absorbed) = match folder.await {
-        Ok(outcome) => outcome,
-        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-        Err(error) => {
-            return Err(LedgerError::Store(StoreError::Unavailable(format!(
-                "the log's fold stopped: {error}"
-            ))));
-        }
+    // Events not filed yet are prechecked with their index keys. The mark
+    // moves only over events absorbed already: an event it covers when its
+    // page is prechecked is still covered when it is absorbed.
+    let not_filed = |stored: &StoredEvent| {
+        !recent
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .has_filed(stored.revision)
     };
+    let taken = std::mem::replace(state, WriterState::empty());
+    let (folded, absorbed) =
+        folding::fold_pages(pages, taken, not_filed, absorb, between_pages).await;
     *state = folded;
     absorbed?;
-    read?;
+    // What was absorbed after the last filing.
     if files_backlog {
         file_backlog(store, stream, &state.recent, state.backlog).await?;
     }

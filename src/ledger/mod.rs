@@ -20,8 +20,10 @@
 //! [`snapshot::SNAPSHOT_EVENTS`] events and at shutdown (`snapshot`), so
 //! that start-up reads only the events after it. See ADR 8.
 
+mod folding;
 mod history;
-pub use history::{Checked, Prechecked, check_prechecked, precheck_page};
+pub use folding::{FoldEvent, fold_pages};
+pub use history::{Checked, Prechecked, check_prechecked};
 pub mod index;
 mod personal;
 mod plan;
