@@ -49,11 +49,11 @@ use uuid::Uuid;
 use crate::store::{EventStore, IndexEntry, StoreError};
 
 /// Events kept in memory before their entries are filed in the store.
-pub const FILE_EVENTS_MIN: u64 = 1_024;
+pub const FILE_EVENTS_MIN: u64 = 4_096;
 
 /// Events whose entries are filed in one transaction while the service
 /// runs.
-pub const FILE_CHUNK_EVENTS: u64 = 1_024;
+pub const FILE_CHUNK_EVENTS: u64 = 4_096;
 
 /// How many events' entries go into one filing transaction, and how many
 /// entries at most (a chunk still holds whole events).
