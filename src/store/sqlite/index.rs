@@ -42,6 +42,20 @@ pub(in crate::store) const SCHEMA: &str = "
         event_id BLOB    NOT NULL
     ) STRICT;";
 
+/// Entries inserted by one statement while filing.
+const INSERT_ROWS: usize = 64;
+
+/// The statement that inserts `rows` entries of one stream.
+fn insert_rows(rows: usize) -> String {
+    let values: Vec<String> = (0..rows)
+        .map(|n| format!("(?1, ?{}, ?{})", 2 + 2 * n, 3 + 2 * n))
+        .collect();
+    format!(
+        "INSERT OR IGNORE INTO main.event_index (stream, key, revision) VALUES {}",
+        values.join(", ")
+    )
+}
+
 /// The index file of the store at `log`.
 pub(super) fn index_path(log: &Path) -> PathBuf {
     let mut path = log.as_os_str().to_owned();
@@ -137,14 +151,23 @@ impl IndexWriter {
             ))));
         };
         {
-            let mut insert = transaction.prepare_cached(
-                "INSERT OR IGNORE INTO main.event_index (stream, key, revision) VALUES (?1, ?2, ?3)",
-            )?;
             // In key order: each page of the index is visited once, not once
             // per entry that lands in it.
             let mut sorted: Vec<&IndexEntry> = entries.iter().collect();
             sorted.sort_unstable_by(|a, b| (&a.key, a.revision).cmp(&(&b.key, b.revision)));
-            for entry in sorted {
+            // Many rows a statement: one statement's setup for all of them.
+            let mut rows = sorted.chunks_exact(INSERT_ROWS);
+            let mut insert = transaction.prepare_cached(&insert_rows(INSERT_ROWS))?;
+            for group in &mut rows {
+                insert.raw_bind_parameter(1, stream)?;
+                for (n, entry) in group.iter().enumerate() {
+                    insert.raw_bind_parameter(2 + 2 * n, &entry.key)?;
+                    insert.raw_bind_parameter(3 + 2 * n, to_sql_integer(entry.revision))?;
+                }
+                insert.raw_execute()?;
+            }
+            let mut insert = transaction.prepare_cached(&insert_rows(1))?;
+            for entry in rows.remainder() {
                 insert.execute(params![stream, entry.key, to_sql_integer(entry.revision)])?;
             }
             transaction
@@ -183,6 +206,44 @@ fn forget_foreign_marks(connection: &Connection) -> rusqlite::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Entries go in many to a statement, the rest one by one: every
+    /// entry is filed once, a repeated one no more than once.
+    #[tokio::test]
+    async fn a_filing_keeps_every_entry_once_whatever_its_size() {
+        use crate::store::{EventStore, ExpectedRevision};
+        let directory = tempfile::tempdir().unwrap();
+        let log = directory.path().join("agora.db");
+        let store = crate::store::SqliteStore::open(&log).unwrap();
+        let events = crate::audit::tests::chain(1, usize::MAX);
+        store
+            .append("community-demo", ExpectedRevision::NoStream, events)
+            .await
+            .unwrap();
+        store.shutdown().await;
+        drop(store);
+        let mut writer = IndexWriter::open(&log).unwrap();
+        let entry = |n: usize| IndexEntry {
+            key: format!("k{}", n % 150),
+            revision: 0,
+        };
+
+        // Keys k0, k1… repeat after k149: the distinct ones filed so far.
+        let mut distinct = 0;
+        for size in [1, INSERT_ROWS - 1, INSERT_ROWS, 2 * INSERT_ROWS + 5, 300] {
+            let entries: Vec<IndexEntry> = (0..size).map(entry).collect();
+            writer.file("community-demo", &entries, 0).unwrap().unwrap();
+            let filed: i64 = writer
+                .connection
+                .query_row("SELECT count(*) FROM main.event_index", [], |row| {
+                    row.get(0)
+                })
+                .unwrap();
+            distinct = size.min(150).max(distinct);
+            assert_eq!(filed as usize, distinct, "after a filing of {size}");
+        }
+        assert_eq!(distinct, 150, "k0 to k149, each once");
+    }
 
     #[test]
     fn the_index_commits_without_waiting_for_the_disk_and_checkpoints_seldom() {
