@@ -90,16 +90,19 @@ impl Prechecked {
     /// [`of`](Self::of), and the keys the index files the event under: an
     /// event the index has not filed is then read without its record.
     pub fn with_keys(stored: &StoredEvent) -> Self {
-        let Self { links, .. } = Self::of(stored);
-        let Some((links, event)) = links else {
+        let Self {
+            links: Some((links, event)),
+            ..
+        } = Self::of(stored)
+        else {
             return Self::default();
         };
-        match index::stored_keys(&stored.data, &stored.metadata, &event) {
-            Some(keys) => Self {
-                links: Some((links, event)),
-                keys: Some(keys),
-            },
-            None => Self::default(),
+        let Some(keys) = index::stored_keys(&stored.data, &stored.metadata, &event) else {
+            return Self::default();
+        };
+        Self {
+            links: Some((links, event)),
+            keys: Some(keys),
         }
     }
 }
@@ -524,9 +527,9 @@ async fn file_backlog(
 /// The events of `stream` from `from` on, verified against `state`, which
 /// they bring up to date. On an error, `state` holds every event before the
 /// one that failed. The backlog of entries the index has not filed is
-/// filed between pages (see [`fold_pages`](super::fold_pages)); a caller that drops the future
-/// before it ends may be left with an empty state (none does: the writer
-/// and the start-up see it through).
+/// filed between pages (see [`fold_pages`](super::fold_pages)). A caller
+/// that drops the future before it ends may be left with an empty state
+/// (none does: the writer and the start-up see it through).
 pub async fn catch_up(
     store: &dyn EventStore,
     stream: &str,
