@@ -17,6 +17,10 @@
 //! waits for the answer before sending the next. The baseline clients post
 //! the same JSON body to a handler that only answers 200.
 
+/// The allocator the `agora` binary runs with.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[path = "../tests/support/postgres.rs"]
 #[allow(dead_code)] // the tests' part of it
 mod postgres;

@@ -42,14 +42,15 @@ static LIVE_BYTES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsi
 unsafe impl std::alloc::GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
         LIVE_BYTES.fetch_add(layout.size(), std::sync::atomic::Ordering::Relaxed);
-        // SAFETY: the same layout goes to the system allocator.
-        unsafe { std::alloc::System.alloc(layout) }
+        // SAFETY: the same layout goes to the allocator the `agora` binary
+        // runs with.
+        unsafe { mimalloc::MiMalloc.alloc(layout) }
     }
 
     unsafe fn dealloc(&self, pointer: *mut u8, layout: std::alloc::Layout) {
         LIVE_BYTES.fetch_sub(layout.size(), std::sync::atomic::Ordering::Relaxed);
         // SAFETY: `pointer` came from `alloc` with this layout.
-        unsafe { std::alloc::System.dealloc(pointer, layout) }
+        unsafe { mimalloc::MiMalloc.dealloc(pointer, layout) }
     }
 }
 

@@ -15,6 +15,12 @@ use agora::ledger::Ledger;
 use agora::{demo, http};
 use clap::Parser;
 
+/// The service allocates and frees many small buffers per request on both
+/// cores; mimalloc does it at a fraction of the system allocator's cost
+/// (see `docs/adr/0019-allocator.md`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Exit code for unusable configuration or arguments.
 const USAGE: u8 = 2;
 
