@@ -4,17 +4,25 @@
 -- { payer_token, payer_id, payee_token, payee_id }.
 dofile(os.getenv("AGORA_WRK_PAIRS"))
 
-local counter = 0
-local thread_id = 0
-local threads = 0
+-- Each wrk thread runs this script in a Lua state of its own; `setup`
+-- runs in the main one and hands each thread its number as the global
+-- `thread_id` (a `local` of that name would hide it, and every thread
+-- would then send the same keys: retries, not new transfers).
+local threads = {}
 
 function setup(thread)
-  thread:set("thread_id", threads)
-  threads = threads + 1
+  thread:set("thread_id", #threads)
+  table.insert(threads, thread)
 end
 
+local counter = 0
+-- Globals, so that `done` can read each thread's with `thread:get`.
+recorded = 0
+replayed = 0
+refused = 0
+
 function init(args)
-  math.randomseed(thread_id + 1)
+  math.randomseed(os.time() * 100 + thread_id)
 end
 
 function request()
@@ -35,13 +43,24 @@ function request()
   return wrk.format("POST", "/v1/communities/lanceurs-davenir/transfers", headers, body)
 end
 
-local refused = 0
 function response(status, headers, body)
   if status ~= 201 and status ~= 200 then
     refused = refused + 1
+  elseif body:find('"replayed":true', 1, true) then
+    replayed = replayed + 1
+  else
+    recorded = recorded + 1
   end
 end
 
 function done(summary, latency, requests)
+  local totals = { recorded = 0, replayed = 0, refused = 0 }
+  for _, thread in ipairs(threads) do
+    for name in pairs(totals) do
+      totals[name] = totals[name] + thread:get(name)
+    end
+  end
+  io.write(string.format("transfers recorded: %d, answered as retries: %d, refused: %d\n",
+    totals.recorded, totals.replayed, totals.refused))
   io.write(string.format("non-2xx answers: %d\n", summary.errors.status))
 end
