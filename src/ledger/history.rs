@@ -322,23 +322,18 @@ async fn file_again(store: &dyn EventStore, stream: &str, through: u64) -> Resul
     let mut pages = Pages::of_stream(store, stream, 0);
     loop {
         let page = pages.next_page().await?;
-        let mut entries = Vec::new();
-        let mut last = None;
-        for stored in page.iter().take_while(|stored| stored.revision <= through) {
-            let record = record_of(stored)?;
-            let keys =
-                index::keys_of(&record).map_err(|error| LedgerError::Corrupt(error.to_string()))?;
-            entries.extend(
+        let keyed = keys_through(&page, through)?;
+        let Some(&(last, _)) = keyed.last() else {
+            break;
+        };
+        let entries = keyed
+            .into_iter()
+            .flat_map(|(revision, keys)| {
                 keys.into_iter()
                     .filter(|key| key != index::EDITION)
-                    .map(|key| IndexEntry {
-                        key,
-                        revision: stored.revision,
-                    }),
-            );
-            last = Some(stored.revision);
-        }
-        let Some(last) = last else { break };
+                    .map(move |key| IndexEntry { key, revision })
+            })
+            .collect();
         for chunk in index::chunks(entries, last, index::Chunking::BACKLOG) {
             store
                 .file_index(stream, chunk.entries, chunk.through)
@@ -481,27 +476,43 @@ async fn remember_before(
     let mut pages = Pages::of_stream(store, stream, from);
     loop {
         let page = pages.next_page().await?;
-        let covered: Vec<&StoredEvent> = page
-            .iter()
-            .take_while(|stored| stored.revision <= through)
-            .collect();
-        if covered.is_empty() {
+        let keyed = keys_through(&page, through)?;
+        if keyed.is_empty() {
             return Ok(());
         }
-        for stored in covered {
-            let record = record_of(stored)?;
-            let keys =
-                index::keys_of(&record).map_err(|error| LedgerError::Corrupt(error.to_string()))?;
-            state
-                .recent
-                .write()
-                .unwrap_or_else(|p| p.into_inner())
-                .add(stored.revision, keys);
+        {
+            let mut recent = state.recent.write().unwrap_or_else(|p| p.into_inner());
+            for (revision, keys) in keyed {
+                recent.add(revision, keys);
+            }
         }
         if state.writes_beside_the_log {
             file_backlog(store, stream, &state.recent, state.backlog).await?;
         }
     }
+}
+
+/// The index keys of a page's events through revision `through`, with
+/// their revisions: read from the stored bytes over the machine's cores
+/// (as catch-up does), or, for an event whose bytes do not hash as they
+/// lie, from its record read the exact way.
+fn keys_through(
+    page: &[StoredEvent],
+    through: u64,
+) -> Result<Vec<(u64, Vec<String>)>, LedgerError> {
+    let covered = &page[..page.partition_point(|stored| stored.revision <= through)];
+    precheck_page(covered, |_| true)
+        .into_iter()
+        .zip(covered)
+        .map(|(prechecked, stored)| {
+            let keys = match prechecked.keys {
+                Some(keys) => keys,
+                None => index::keys_of(&record_of(stored)?)
+                    .map_err(|error| LedgerError::Corrupt(error.to_string()))?,
+            };
+            Ok((stored.revision, keys))
+        })
+        .collect()
 }
 
 /// Events not yet filed in the index (a store made before there was one)
@@ -741,6 +752,31 @@ mod tests {
         assert_eq!(state.revision, Some(broken as u64 - 1));
         let mark = store.index_mark(STREAM).await.unwrap();
         assert!(mark.is_none_or(|mark| mark < broken as u64), "{mark:?}");
+    }
+
+    #[tokio::test]
+    async fn a_page_s_keys_are_its_records_keys_even_for_bytes_that_do_not_hash_as_they_lie() {
+        let events = 2 * PRECHECK_SPLIT_EVENTS + 10;
+        let store = log(events, usize::MAX).await;
+        let mut page = store.read_stream(STREAM, 0, events).await.unwrap();
+        // Spaces the ledger never writes: the bytes no longer hash as they
+        // lie, and the event is read the exact way.
+        let odd = PRECHECK_SPLIT_EVENTS + 3;
+        page[odd].data.splice(1..1, *b" ");
+        assert!(Prechecked::with_keys(&page[odd]).keys.is_none());
+        let through = events as u64 - 5;
+
+        let keyed = keys_through(&page, through).unwrap();
+
+        let expected: Vec<(u64, Vec<String>)> = page
+            .iter()
+            .take_while(|stored| stored.revision <= through)
+            .map(|stored| {
+                let keys = index::keys_of(&record_of(stored).unwrap()).unwrap();
+                (stored.revision, keys)
+            })
+            .collect();
+        assert_eq!(keyed, expected);
     }
 
     #[tokio::test]
