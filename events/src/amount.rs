@@ -59,6 +59,12 @@ fn parse_amount(text: &str) -> Result<Decimal, AmountError> {
     Decimal::from_str(text).map_err(|_| AmountError::NotDecimal(text.to_owned()))
 }
 
+/// The least magnitude with more than [`INTEGER_DIGITS_MAX`] digits before
+/// the point.
+fn integer_bound() -> Decimal {
+    Decimal::from(10_i64.pow(INTEGER_DIGITS_MAX as u32))
+}
+
 /// Text form with exactly two decimals; `-0.00` is written `0.00`.
 fn format_amount(value: Decimal, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let mut value = value;
@@ -85,7 +91,12 @@ macro_rules! amount_type {
 
             /// Wraps a decimal, refusing more than two decimals or too many digits.
             pub fn new(value: Decimal) -> Result<Self, AmountError> {
-                value.normalize().to_string().parse()
+                let value = value.normalize();
+                if value.scale() <= DECIMALS_MAX && value.abs() < integer_bound() {
+                    return Ok(Self(value));
+                }
+                // Refused: the text form says why, as a parsed amount would.
+                value.to_string().parse()
             }
 
             /// Whole units, for tests and seeds: `Hours::whole(3)` is `"3.00"`.
@@ -184,6 +195,48 @@ amount_type!(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Wrapping a decimal accepts and refuses exactly what parsing its
+        /// text form does, with the same value or the same error.
+        #[test]
+        fn wrapping_a_decimal_agrees_with_parsing_its_text(
+            mantissa in prop_oneof![
+                -100_000_i64..100_000,
+                -(10_i64.pow(15))..10_i64.pow(15),
+                any::<i64>(),
+            ],
+            scale in 0_u32..8,
+        ) {
+            let value = Decimal::new(mantissa, scale);
+            let parsed = value.normalize().to_string().parse::<Euros>();
+            prop_assert_eq!(Euros::new(value), parsed.clone());
+            if let Ok(parsed) = parsed {
+                prop_assert_eq!(Euros::new(value).unwrap().to_string(), parsed.to_string());
+            }
+        }
+    }
+
+    #[test]
+    fn wrapping_refuses_a_third_decimal_and_a_thirteenth_digit() {
+        assert_eq!(
+            Hours::new(Decimal::new(1255, 3)),
+            Err(AmountError::TooManyDecimals("1.255".into()))
+        );
+        assert_eq!(
+            Euros::new(Decimal::new(1_000_000_000_000, 0)),
+            Err(AmountError::TooLarge("1000000000000".into()))
+        );
+        assert_eq!(
+            Euros::new(Decimal::new(-99_999_999_999_999, 2)).map(|euros| euros.to_string()),
+            Ok("-999999999999.99".into())
+        );
+        assert_eq!(
+            Euros::new(Decimal::new(-0, 2)).map(|e| e.to_string()),
+            Ok("0.00".into())
+        );
+    }
 
     #[test]
     fn amounts_parse_plain_decimals_and_print_two_decimals() {
