@@ -232,8 +232,9 @@ mod tests {
             Euros::new(Decimal::new(-99_999_999_999_999, 2)).map(|euros| euros.to_string()),
             Ok("-999999999999.99".into())
         );
+        let negative_zero = Decimal::from_parts(0, 0, 0, true, 2);
         assert_eq!(
-            Euros::new(Decimal::new(-0, 2)).map(|e| e.to_string()),
+            Euros::new(negative_zero).map(|euros| euros.to_string()),
             Ok("0.00".into())
         );
     }
