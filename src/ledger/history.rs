@@ -507,8 +507,9 @@ fn keys_through(
         .map(|(prechecked, stored)| {
             let keys = match prechecked.keys {
                 Some(keys) => keys,
-                None => index::keys_of(&record_of(stored)?)
-                    .map_err(|error| LedgerError::Corrupt(error.to_string()))?,
+                None => {
+                    index::keys_of(&record_of(stored)?).map_err(|error| corrupt(stored, error))?
+                }
             };
             Ok((stored.revision, keys))
         })
