@@ -64,7 +64,7 @@ pub fn hashed_links(
     data: &[u8],
     metadata: &[u8],
 ) -> Option<StoredLinks> {
-    let stored: StoredMetadata<'_> = serde_json::from_slice(metadata).ok()?;
+    let stored: StoredMetadata<'_> = from_json_bytes(metadata).ok()?;
     let recorded: Hash = stored.hash.parse().ok()?;
     let prev_hash: Hash = stored.prev_hash.parse().ok()?;
     // Written as is only when it needs no escape: every type name does.
@@ -73,7 +73,8 @@ pub fn hashed_links(
     }
     let mut id = [0; uuid::fmt::Hyphenated::LENGTH];
     let id = event_id.0.hyphenated().encode_lower(&mut id);
-    let version = stored.version.to_string();
+    let mut version = [0; 10];
+    let version = decimal(stored.version, &mut version);
 
     let mut hasher = Sha256::new();
     hasher.update(prev_hash.0);
@@ -96,7 +97,7 @@ pub fn hashed_links(
     hasher.update(b"},\"type\":\"");
     hasher.update(event_type.as_bytes());
     hasher.update(b"\",\"version\":");
-    hasher.update(version.as_bytes());
+    hasher.update(version);
     hasher.update(b"}");
     if Hash(hasher.finalize().into()) != recorded {
         return None;
@@ -108,6 +109,30 @@ pub fn hashed_links(
         hash: recorded,
         recorded_at,
     })
+}
+
+/// `n` in decimal digits, written in `digits`.
+fn decimal(mut n: u32, digits: &mut [u8; 10]) -> &[u8] {
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &digits[start..];
+        }
+    }
+}
+
+/// Parses JSON bytes, their text checked to be UTF-8 once as a whole: the
+/// parser then takes each string as it lies instead of checking it again
+/// (a good part of reading a stored event). Bytes that are not UTF-8 are
+/// parsed as bytes, for the error that says where.
+pub(crate) fn from_json_bytes<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> serde_json::Result<T> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(bytes),
+    }
 }
 
 #[cfg(test)]
@@ -205,5 +230,31 @@ mod tests {
             hashed_links(id, "PioneerLeft", &data, duplicated.as_bytes()),
             None
         );
+    }
+
+    #[test]
+    fn versions_are_written_in_decimal() {
+        for n in [0, 1, 9, 10, 42, 100, 65_535, u32::MAX] {
+            assert_eq!(decimal(n, &mut [0; 10]), n.to_string().as_bytes());
+        }
+    }
+
+    #[test]
+    fn json_bytes_read_as_text_give_what_the_byte_parser_gives() {
+        let inputs: [&[u8]; 7] = [
+            br#"{"a":"\u00e9t\u00e9","b":[1,2.5,null]}"#,
+            "{\"mot\":\"été\"}".as_bytes(),
+            br#"{"a":"unterminated}"#,
+            br#"{"a":1,}"#,
+            b"{\"a\":\"\xff\"}",
+            b"{\"a\":\"ok\"}\xc3",
+            b"",
+        ];
+        for input in inputs {
+            let as_text = from_json_bytes::<serde_json::Value>(input).map_err(|e| e.to_string());
+            let as_bytes =
+                serde_json::from_slice::<serde_json::Value>(input).map_err(|e| e.to_string());
+            assert_eq!(as_text, as_bytes, "{}", String::from_utf8_lossy(input));
+        }
     }
 }

@@ -308,8 +308,11 @@ impl Market {
         self.balances.insert(payer, payer_after);
         self.balances.insert(payee, payee_after);
         self.volume = self.volume.checked_add(hours).unwrap_or(self.volume);
-        self.traders.insert(payer);
-        self.traders.insert(payee);
+        for account in [payer, payee] {
+            if !self.traders.contains(&account) {
+                self.traders.insert(account);
+            }
+        }
     }
 }
 
@@ -329,8 +332,8 @@ pub enum MovementKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Movement {
     pub kind: MovementKind,
-    /// The exchange or transfer id.
-    pub reference: String,
+    /// The exchange or transfer id, or the departing member's.
+    pub reference: Uuid,
     pub payer: AccountId,
     pub payee: AccountId,
     pub hours: Hours,
@@ -344,7 +347,7 @@ impl Movement {
         match event {
             Event::ExchangeConfirmed(confirmed) => Some(Self {
                 kind: MovementKind::Exchange,
-                reference: confirmed.exchange_id.to_string(),
+                reference: confirmed.exchange_id.0,
                 payer: confirmed.receiver,
                 payee: confirmed.provider,
                 hours: confirmed.hours,
@@ -353,7 +356,7 @@ impl Movement {
             }),
             Event::ExchangeReversed(reversed) => Some(Self {
                 kind: MovementKind::Reversal,
-                reference: reversed.exchange_id.to_string(),
+                reference: reversed.exchange_id.0,
                 payer: reversed.provider,
                 payee: reversed.receiver,
                 hours: reversed.hours,
@@ -362,7 +365,7 @@ impl Movement {
             }),
             Event::TimeCreditsTransferred(transfer) => Some(Self {
                 kind: MovementKind::Transfer,
-                reference: transfer.transfer_id.to_string(),
+                reference: transfer.transfer_id.0,
                 payer: transfer.payer,
                 payee: transfer.payee,
                 hours: transfer.hours,
@@ -371,7 +374,7 @@ impl Movement {
             }),
             Event::BalanceSettled(settled) => Some(Self {
                 kind: MovementKind::Settlement,
-                reference: settled.pioneer_id.to_string(),
+                reference: settled.pioneer_id.0,
                 payer: settled.payer,
                 payee: settled.payee,
                 hours: settled.hours,
@@ -395,7 +398,7 @@ impl Movement {
         Some(StatementLine {
             at,
             kind: self.kind,
-            reference: self.reference.clone(),
+            reference: self.reference.to_string(),
             counterparty,
             hours,
             balance_after,

@@ -119,7 +119,7 @@ macro_rules! vocabulary {
                     reason: error.to_string(),
                 };
                 match event_type {
-                    $(stringify!($name) => serde_json::from_slice(data).map(Self::$name).map_err(bad_data),)*
+                    $(stringify!($name) => crate::stored::from_json_bytes(data).map(Self::$name).map_err(bad_data),)*
                     other => Err(DecodeError::UnknownType(other.to_owned())),
                 }
             }
