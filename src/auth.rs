@@ -5,9 +5,14 @@
 //! Verified with HS256 and a shared secret, or with RS256 or EdDSA and the
 //! public key of the platform that signs them. `agora token` and
 //! `serve --demo` mint HS256 tokens with the configured secret.
+//!
+//! A client sends the same token with every request: its signature is
+//! checked the first time, and the claims it verified to are remembered
+//! with the token's whole text, so later requests check its expiry only.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use agora_events::Role;
 use jsonwebtoken::errors::ErrorKind;
@@ -20,6 +25,9 @@ pub const ANY_COMMUNITY: &str = "*";
 pub const SECRET_BYTES_MIN: usize = 32;
 /// Clock skew tolerated on `exp`, in seconds.
 const LEEWAY_SECONDS: u64 = 30;
+/// Tokens whose claims are remembered at once, at most; past that, the
+/// memory starts again empty.
+const VERIFIED_TOKENS_MAX: usize = 4_096;
 
 /// A secret that never shows in logs or debug output.
 #[derive(Clone, PartialEq, Eq)]
@@ -102,6 +110,10 @@ pub struct Authenticator {
     decoding: DecodingKey,
     encoding: Option<EncodingKey>,
     validation: Validation,
+    /// Tokens whose signature verified, by their whole text, with their
+    /// claims. Only tokens accepted are here, so an expiry is all that is
+    /// left to check.
+    verified: Mutex<HashMap<Box<str>, Claims>>,
 }
 
 /// A key or secret that cannot be used.
@@ -152,11 +164,45 @@ impl Authenticator {
             decoding,
             encoding,
             validation,
+            verified: Mutex::default(),
         })
     }
 
     /// The claims of a valid token.
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+        self.verify_at(token, jsonwebtoken::get_current_timestamp() as i64)
+    }
+
+    /// The claims of a token valid at `now` (seconds since the epoch): its
+    /// signature checked once, its expiry at every call.
+    fn verify_at(&self, token: &str, now: i64) -> Result<Claims, TokenError> {
+        let remembered = self.verified().get(token).cloned();
+        let claims = match remembered {
+            Some(claims) => claims,
+            None => {
+                let claims = self.verify_signature(token)?;
+                let mut verified = self.verified();
+                if verified.len() >= VERIFIED_TOKENS_MAX {
+                    verified.clear();
+                }
+                verified.insert(token.into(), claims.clone());
+                claims
+            }
+        };
+        // The rule `jsonwebtoken` applies, applied again for a token
+        // remembered.
+        if claims.exp < now - LEEWAY_SECONDS as i64 {
+            return Err(TokenError::Expired);
+        }
+        Ok(claims)
+    }
+
+    fn verified(&self) -> MutexGuard<'_, HashMap<Box<str>, Claims>> {
+        self.verified.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The claims of a token whose signature verifies, unexpired now.
+    fn verify_signature(&self, token: &str) -> Result<Claims, TokenError> {
         let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|error| match error.kind() {
                 ErrorKind::ExpiredSignature => TokenError::Expired,
@@ -228,6 +274,58 @@ mod tests {
             authenticator().verify("not.a.token"),
             Err(TokenError::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn a_remembered_token_still_expires() {
+        let issued = now();
+        let claims = claims(issued + 60);
+        let auth = authenticator();
+        let token = auth.mint(&claims).unwrap();
+        assert_eq!(auth.verify_at(&token, issued), Ok(claims.clone()));
+        assert_eq!(auth.verified().len(), 1);
+        let last_second = issued + 60 + LEEWAY_SECONDS as i64;
+        assert_eq!(auth.verify_at(&token, last_second), Ok(claims));
+        assert_eq!(
+            auth.verify_at(&token, last_second + 1),
+            Err(TokenError::Expired)
+        );
+        // Seen for the first time that late, it expires just the same.
+        assert_eq!(
+            authenticator().verify_at(&token, last_second + 1),
+            Err(TokenError::Expired)
+        );
+    }
+
+    #[test]
+    fn only_the_very_token_verified_is_remembered() {
+        let auth = authenticator();
+        let token = auth.mint(&claims(now() + 60)).unwrap();
+        assert!(auth.verify(&token).is_ok());
+        // The same claims under another signature, twice: refused each time.
+        let (signed, signature) = token.rsplit_once('.').unwrap();
+        let other = if signature.starts_with('A') { 'B' } else { 'A' };
+        let forged = format!("{signed}.{other}{}", &signature[1..]);
+        for _ in 0..2 {
+            assert_eq!(auth.verify(&forged), Err(TokenError::BadSignature));
+        }
+        let mut system = claims(now() + 60);
+        system.roles.insert(Role::System);
+        let system = auth.mint(&system).unwrap();
+        for _ in 0..2 {
+            assert_eq!(auth.verify(&system), Err(TokenError::SystemRole));
+        }
+        assert_eq!(auth.verified().len(), 1);
+    }
+
+    #[test]
+    fn the_tokens_remembered_are_bounded() {
+        let auth = authenticator();
+        for n in 0..=VERIFIED_TOKENS_MAX as i64 {
+            let token = auth.mint(&claims(now() + 60 + n)).unwrap();
+            assert!(auth.verify(&token).is_ok());
+            assert!(auth.verified().len() <= VERIFIED_TOKENS_MAX);
+        }
     }
 
     #[test]

@@ -16,7 +16,7 @@ connections=${2:-64}
 command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk" >&2; exit 1; }
 
 cargo build --release --quiet
-agora=target/release/agora
+agora=${AGORA_BIN:-target/release/agora}
 work=$(mktemp -d)
 secret="a wrk benchmark secret of thirty-two bytes or more"
 port=${AGORA_WRK_PORT:-18089}

@@ -5,7 +5,7 @@
 //! they agree with the movement itself (a disagreement is a bug or a
 //! damaged log).
 
-use imbl::{OrdMap, OrdSet};
+use imbl::OrdMap;
 use uuid::Uuid;
 
 use crate::Retention;
@@ -84,8 +84,6 @@ pub struct Market {
     balances: OrdMap<AccountId, Hours>,
     /// Hours moved, all movements together (reversals included).
     pub volume: Hours,
-    /// Accounts that ever paid or received credits.
-    pub traders: OrdSet<AccountId>,
     pub completed_exchanges: u64,
     pub reversals: u64,
     pub transfers: u64,
@@ -103,6 +101,12 @@ impl Market {
     /// Every account that ever moved credits, with its balance.
     pub fn balances(&self) -> &OrdMap<AccountId, Hours> {
         &self.balances
+    }
+
+    /// How many accounts ever paid or received credits: every account
+    /// with a balance.
+    pub fn traders(&self) -> usize {
+        self.balances.len()
     }
 
     /// The sum of every balance: zero, always, in a mutual-credit system.
@@ -308,11 +312,6 @@ impl Market {
         self.balances.insert(payer, payer_after);
         self.balances.insert(payee, payee_after);
         self.volume = self.volume.checked_add(hours).unwrap_or(self.volume);
-        for account in [payer, payee] {
-            if !self.traders.contains(&account) {
-                self.traders.insert(account);
-            }
-        }
     }
 }
 

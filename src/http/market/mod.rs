@@ -468,7 +468,7 @@ pub async fn list_accounts(
         totals: Totals {
             sum_of_balances: format!("{:.2}", market.sum_of_balances()),
             volume: market.volume,
-            active_traders: market.traders.len(),
+            active_traders: market.traders(),
             completed_exchanges: market.completed_exchanges,
             pending_exchanges: market
                 .exchanges
