@@ -49,22 +49,36 @@ pub fn write_canonical(value: &Value, out: &mut Vec<u8>) -> Result<(), Canonical
             out.push(b']');
         }
         Value::Object(members) => {
-            // Sorted here, whatever order the map keeps (serde_json's
-            // `preserve_order` feature may be on somewhere in the build).
-            let mut sorted: Vec<(&String, &Value)> = members.iter().collect();
-            sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
-            out.push(b'{');
-            for (index, (key, member)) in sorted.into_iter().enumerate() {
-                if index > 0 {
-                    out.push(b',');
-                }
-                write_string(key, out);
-                out.push(b':');
-                write_canonical(member, out)?;
+            // Sorted here if the map does not keep its keys in order
+            // (serde_json's `preserve_order` feature may be on somewhere in
+            // the build); a map in key order is written as it lies.
+            if members.keys().is_sorted() {
+                write_members(members.iter(), out)?;
+            } else {
+                let mut sorted: Vec<(&String, &Value)> = members.iter().collect();
+                sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
+                write_members(sorted.into_iter(), out)?;
             }
-            out.push(b'}');
         }
     }
+    Ok(())
+}
+
+/// Appends an object of `members`, given in key order.
+fn write_members<'a>(
+    members: impl Iterator<Item = (&'a String, &'a Value)>,
+    out: &mut Vec<u8>,
+) -> Result<(), CanonicalError> {
+    out.push(b'{');
+    for (index, (key, member)) in members.enumerate() {
+        if index > 0 {
+            out.push(b',');
+        }
+        write_string(key, out);
+        out.push(b':');
+        write_canonical(member, out)?;
+    }
+    out.push(b'}');
     Ok(())
 }
 

@@ -110,13 +110,15 @@ fn stored_metadata(canonical: &[u8], record: &EventRecord) -> Vec<u8> {
     let after = after.strip_suffix(b"}").expect("metadata is an object");
     let mut out = Vec::with_capacity(canonical.len() + 200);
     out.extend_from_slice(before);
-    out.extend_from_slice(b",\"hash\":");
-    write_string(&record.hash.to_string(), &mut out);
-    out.extend_from_slice(b",\"prev_hash\":");
-    write_string(&record.prev_hash.to_string(), &mut out);
+    // Hex digits need no escape.
+    out.extend_from_slice(b",\"hash\":\"");
+    out.extend_from_slice(&record.hash.hex());
+    out.extend_from_slice(b"\",\"prev_hash\":\"");
+    out.extend_from_slice(&record.prev_hash.hex());
+    out.push(b'"');
     out.extend_from_slice(after);
     out.extend_from_slice(b",\"version\":");
-    out.extend_from_slice(record.version.to_string().as_bytes());
+    out.extend_from_slice(crate::stored::decimal(record.version, &mut [0; 10]));
     out.push(b'}');
     out
 }
@@ -184,7 +186,8 @@ impl EventRecord {
         write_canonical(&self.data, &mut out)?;
         let data = data_start..out.len();
         out.extend_from_slice(b",\"event_id\":");
-        write_string(&self.event_id.to_string(), &mut out);
+        let mut id = [0; uuid::fmt::Hyphenated::LENGTH];
+        write_string(self.event_id.0.hyphenated().encode_lower(&mut id), &mut out);
         out.extend_from_slice(b",\"metadata\":");
         let metadata_start = out.len();
         write_canonical(&self.metadata, &mut out)?;
@@ -192,7 +195,7 @@ impl EventRecord {
         out.extend_from_slice(b",\"type\":");
         write_string(&self.event_type, &mut out);
         out.extend_from_slice(b",\"version\":");
-        out.extend_from_slice(self.version.to_string().as_bytes());
+        out.extend_from_slice(crate::stored::decimal(self.version, &mut [0; 10]));
         out.push(b'}');
         Ok((out, data, metadata))
     }

@@ -112,7 +112,7 @@ pub fn hashed_links(
 }
 
 /// `n` in decimal digits, written in `digits`.
-fn decimal(mut n: u32, digits: &mut [u8; 10]) -> &[u8] {
+pub(crate) fn decimal(mut n: u32, digits: &mut [u8; 10]) -> &[u8] {
     let mut start = digits.len();
     loop {
         start -= 1;
