@@ -9,6 +9,8 @@
 # It builds the release binary, starts the service on a temporary store
 # with the demo community, picks 64 active pioneers whose balances leave
 # room, mints their tokens, and runs wrk (2 threads) for each target.
+# AGORA_BIN=path/to/agora runs another build instead (to compare two
+# builds, one run each in turn).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-10}
