@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use agora_events::Role;
 use jsonwebtoken::errors::ErrorKind;
@@ -113,7 +113,7 @@ pub struct Authenticator {
     /// Tokens whose signature verified, by their whole text, with their
     /// claims. Only tokens accepted are here, so an expiry is all that is
     /// left to check.
-    verified: Mutex<HashMap<Box<str>, Claims>>,
+    verified: Mutex<HashMap<Box<str>, Arc<Claims>>>,
 }
 
 /// A key or secret that cannot be used.
@@ -178,26 +178,28 @@ impl Authenticator {
     fn verify_at(&self, token: &str, now: i64) -> Result<Claims, TokenError> {
         let remembered = self.verified().get(token).cloned();
         let claims = match remembered {
-            Some(claims) => claims,
+            Some(claims) => Claims::clone(&claims),
             None => {
                 let claims = self.verify_signature(token)?;
                 let mut verified = self.verified();
                 if verified.len() >= VERIFIED_TOKENS_MAX {
                     verified.clear();
                 }
-                verified.insert(token.into(), claims.clone());
+                verified.insert(token.into(), Arc::new(claims.clone()));
                 claims
             }
         };
-        // The rule `jsonwebtoken` applies, applied again for a token
-        // remembered.
-        if claims.exp < now - LEEWAY_SECONDS as i64 {
+        // The rule `jsonwebtoken` applies to `exp`, applied again for a
+        // token remembered: the only check of a token that time changes
+        // with the validation set in `new` (no `nbf`, no early rejection;
+        // a test holds that).
+        if claims.exp < now - self.validation.leeway as i64 {
             return Err(TokenError::Expired);
         }
         Ok(claims)
     }
 
-    fn verified(&self) -> MutexGuard<'_, HashMap<Box<str>, Claims>> {
+    fn verified(&self) -> MutexGuard<'_, HashMap<Box<str>, Arc<Claims>>> {
         self.verified.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -290,11 +292,20 @@ mod tests {
             auth.verify_at(&token, last_second + 1),
             Err(TokenError::Expired)
         );
-        // Seen for the first time that late, it expires just the same.
+        // Seen first that late: its signature verifies (by the real clock
+        // the token is live), and the same rule refuses it.
         assert_eq!(
             authenticator().verify_at(&token, last_second + 1),
             Err(TokenError::Expired)
         );
+    }
+
+    #[test]
+    fn expiry_is_the_only_check_that_time_changes() {
+        let auth = authenticator();
+        assert!(!auth.validation.validate_nbf);
+        assert_eq!(auth.validation.reject_tokens_expiring_in_less_than, 0);
+        assert_eq!(auth.validation.leeway, LEEWAY_SECONDS);
     }
 
     #[test]

@@ -9,16 +9,21 @@
 # It builds the release binary, starts the service on a temporary store
 # with the demo community, picks 64 active pioneers whose balances leave
 # room, mints their tokens, and runs wrk (2 threads) for each target.
-# AGORA_BIN=path/to/agora runs another build instead (to compare two
-# builds, one run each in turn).
+# AGORA_BIN=path/to/agora runs that build instead, without building (to
+# compare two builds, one run each in turn).
 set -euo pipefail
+agora_bin=${AGORA_BIN:+$(realpath "$AGORA_BIN")}
 cd "$(dirname "$0")/../.."
 seconds=${1:-10}
 connections=${2:-64}
 command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk" >&2; exit 1; }
 
-cargo build --release --quiet
-agora=${AGORA_BIN:-target/release/agora}
+if [ -n "$agora_bin" ]; then
+  agora=$agora_bin
+else
+  cargo build --release --quiet
+  agora=target/release/agora
+fi
 work=$(mktemp -d)
 secret="a wrk benchmark secret of thirty-two bytes or more"
 port=${AGORA_WRK_PORT:-18089}

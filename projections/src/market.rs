@@ -410,7 +410,7 @@ impl Movement {
 pub struct StatementLine {
     pub at: Timestamp,
     pub kind: MovementKind,
-    /// The exchange or transfer id.
+    /// The exchange or transfer id, or the departing member's.
     pub reference: String,
     pub counterparty: AccountId,
     /// Positive when credited, negative when debited.

@@ -178,9 +178,10 @@ pub struct AccountsView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StatementLineView {
     pub at: String,
-    /// `exchange`, `reversal` or `transfer`.
+    /// `exchange`, `reversal`, `transfer` or `settlement` (a departing
+    /// member's balance taken over by the community).
     pub kind: &'static str,
-    /// The exchange's or transfer's id.
+    /// The exchange's or transfer's id, or the departing member's.
     pub reference: String,
     #[schema(value_type = crate::http::schema::Account)]
     pub counterparty: AccountId,
