@@ -655,7 +655,7 @@ async fn a_retry_finds_every_event_of_its_command_on_both_sides_of_the_index_mar
     // The index filed through the command's first event only.
     index_sql(
         &path,
-        "DELETE FROM event_index WHERE revision = 3;
+        "DELETE FROM index_entries WHERE revision = 3;
          UPDATE index_marks SET through = 2, event_id =
              (SELECT event_id FROM log.events WHERE stream = 'community-demo' AND revision = 2);",
     );
@@ -1740,7 +1740,7 @@ mod what_is_over {
         index_sql(
             &path,
             &format!(
-                "DELETE FROM event_index WHERE key IN ('{}', '{}', '{}')",
+                "DELETE FROM index_entries WHERE key IN ('{}', '{}', '{}')",
                 index::EDITION,
                 index::LISTINGS,
                 index::COMPLETED_EXCHANGES

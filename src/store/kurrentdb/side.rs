@@ -54,7 +54,7 @@ impl Side {
         connection
             .pragma_update(None, "journal_mode", "WAL")
             .and_then(|()| connection.pragma_update(None, "synchronous", "NORMAL"))
-            .and_then(|()| connection.execute_batch(index::SCHEMA))
+            .and_then(|()| index::create_tables(&connection))
             .and_then(|()| connection.execute_batch(SCHEMA))
             .map_err(translate)?;
         Ok(Self {
@@ -96,7 +96,11 @@ impl Side {
     pub(super) async fn forget_index(&self, stream: String) -> Result<(), StoreError> {
         self.with(move |connection| {
             let transaction = connection.transaction()?;
-            transaction.execute("DELETE FROM event_index WHERE stream = ?1", [&stream])?;
+            transaction.execute(
+                "DELETE FROM index_entries
+                 WHERE stream = (SELECT id FROM index_streams WHERE stream = ?1)",
+                [&stream],
+            )?;
             transaction.execute("DELETE FROM index_marks WHERE stream = ?1", [&stream])?;
             transaction.commit()
         })
@@ -131,11 +135,12 @@ impl Side {
             let transaction =
                 connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
             {
+                let number = index::stream_number(&transaction, &stream)?;
                 let mut insert = transaction.prepare_cached(
-                    "INSERT OR IGNORE INTO event_index (stream, key, revision) VALUES (?1, ?2, ?3)",
+                    "INSERT OR IGNORE INTO index_entries (stream, key, revision) VALUES (?1, ?2, ?3)",
                 )?;
                 for entry in &entries {
-                    insert.execute(params![stream, entry.key, to_sql_integer(entry.revision)])?;
+                    insert.execute(params![number, entry.key, to_sql_integer(entry.revision)])?;
                 }
                 transaction
                     .prepare_cached(
@@ -171,16 +176,18 @@ impl Side {
             let through = to_sql_integer(through);
             let total: i64 = transaction
                 .prepare_cached(
-                    "SELECT COUNT(*) FROM event_index
-                     WHERE stream = ?1 AND key = ?2 AND revision <= ?3",
+                    "SELECT COUNT(*) FROM index_entries
+                     WHERE stream = (SELECT id FROM index_streams WHERE stream = ?1)
+                         AND key = ?2 AND revision <= ?3",
                 )?
                 .query_row(params![stream, key, through], |row| row.get(0))?;
             let revisions = transaction
                 .prepare_cached(
                     // No bound LIMIT: SQLite would prepare the statement
                     // again at every run. Reading stops at the limit.
-                    "SELECT revision FROM event_index
-                     WHERE stream = ?1 AND key = ?2 AND revision <= ?3
+                    "SELECT revision FROM index_entries
+                     WHERE stream = (SELECT id FROM index_streams WHERE stream = ?1)
+                         AND key = ?2 AND revision <= ?3
                      ORDER BY revision LIMIT -1 OFFSET ?4",
                 )?
                 .query_map(params![stream, key, through, to_sql_integer(skip)], |row| {

@@ -23,8 +23,9 @@ use crate::store::{
 /// service's CPU under load). Callers stop reading at their limit instead.
 const SELECT_INDEXED: &str =
     "SELECT e.stream, e.revision, e.position, e.event_id, e.event_type, e.data, e.metadata
-     FROM idx.event_index i JOIN main.events e ON e.stream = i.stream AND e.revision = i.revision
-     WHERE i.stream = ?1 AND i.key = ?2 AND i.revision <= ?3
+     FROM idx.index_entries i JOIN main.events e ON e.stream = ?1 AND e.revision = i.revision
+     WHERE i.stream = (SELECT id FROM idx.index_streams WHERE stream = ?1)
+         AND i.key = ?2 AND i.revision <= ?3
      ORDER BY i.revision LIMIT -1 OFFSET ?4";
 
 fn row_to_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEvent> {
@@ -107,8 +108,9 @@ impl Readers {
             let through = to_sql_integer(through);
             let total: i64 = transaction
                 .prepare_cached(
-                    "SELECT COUNT(*) FROM idx.event_index
-                     WHERE stream = ?1 AND key = ?2 AND revision <= ?3",
+                    "SELECT COUNT(*) FROM idx.index_entries
+                     WHERE stream = (SELECT id FROM idx.index_streams WHERE stream = ?1)
+                         AND key = ?2 AND revision <= ?3",
                 )?
                 .query_row(params![stream, key, through], |row| row.get(0))?;
             let events = transaction
