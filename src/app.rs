@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use crate::auth::{Authenticator, KeyError, Secret, Verifier};
 use crate::clock::SystemClock;
 use crate::config::{AuthSettings, Config, JwtAlgorithm, KeyEncryption, StoreLocation};
-use crate::http::{AppState, Feeds, router};
+use crate::http::{AppState, Feeds, Shared, router};
 use crate::ledger::{Ledger, LedgerError};
 use crate::store::{KurrentStore, MemoryStore, PostgresStore, SqliteStore, StoreError, Stores};
 
@@ -184,13 +184,13 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartError> {
         let feeds = Arc::new(Feeds::default());
-        let state = AppState {
+        let state = AppState::new(Shared {
             ledger: Arc::clone(&self.ledger),
             auth: Arc::clone(&self.auth),
             assembly_folds: Arc::default(),
             feeds: Arc::clone(&feeds),
             webhooks: Arc::clone(&self.webhooks),
-        };
+        });
         let deliveries = self.webhooks.start();
         tracing::info!(address = %self.address(), "listening");
         // Live feeds never end on their own: they are ended with the
