@@ -30,8 +30,8 @@ const INDEX_WAL_PAGES: i64 = 16_384;
 
 /// The index's tables; the KurrentDB store's side file has them too. An
 /// entry names its stream by a number (`index_streams`), not by the
-/// stream's name: rows half as long, a B-tree half as deep and wide, and
-/// compared without the name's bytes (measured: filing 36 % faster).
+/// stream's name: shorter rows, compared without the name's bytes
+/// (measured: the index of a 1M-transfer log in 218 MB instead of 320 MB).
 pub(in crate::store) const SCHEMA: &str = "
     CREATE TABLE IF NOT EXISTS index_streams (
         id     INTEGER PRIMARY KEY,
