@@ -133,3 +133,82 @@ fn fold_page<S, E>(
         .zip(prechecked)
         .try_for_each(|(stored, prechecked)| fold(state, stored, prechecked))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::ledger::LedgerError;
+    use crate::store::{EventStore, ExpectedRevision, MemoryStore};
+
+    const STREAM: &str = "community-demo";
+
+    /// Folds `store`'s log of two full pages and a short one (three calls of
+    /// `between` at most), the call numbered `failing` failing, each call
+    /// over at once or, when `slow`, after a while.
+    async fn fold_failing_between(
+        store: &MemoryStore,
+        failing: usize,
+        slow: bool,
+    ) -> (usize, Result<(), LedgerError>, usize) {
+        let calls = AtomicUsize::new(0);
+        let between = || {
+            let call = calls.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if slow {
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+                match call == failing {
+                    true => Err(StoreError::Unavailable(format!("call {call} failed")).into()),
+                    false => Ok(()),
+                }
+            }
+        };
+        let count = |folded: &mut usize, _: &StoredEvent, _: Prechecked| {
+            *folded += 1;
+            Ok(())
+        };
+        let pages = Pages::of_stream(store, STREAM, 0);
+        let (folded, outcome) = fold_pages(pages, 0, |_| false, count, between).await;
+        (folded, outcome, calls.load(Ordering::SeqCst))
+    }
+
+    /// An error from what runs between pages stops the reading at once
+    /// and is reported, whenever it comes: after the first page or the
+    /// last, at once or after a while.
+    #[tokio::test]
+    async fn an_error_between_pages_stops_the_fold_and_is_reported() {
+        let every_event = 2 * READ_EVENTS_MAX + 10;
+        let store = MemoryStore::new();
+        let mut expected = ExpectedRevision::NoStream;
+        for part in crate::audit::tests::chain(every_event, usize::MAX).chunks(1_000) {
+            let outcome = store.append(STREAM, expected, part.to_vec()).await.unwrap();
+            expected = ExpectedRevision::Exact(outcome.last_revision.unwrap());
+        }
+        for slow in [false, true] {
+            for failing in [0, 1, 2] {
+                let (folded, outcome, calls) = fold_failing_between(&store, failing, slow).await;
+                // Made, the failing call is heard of, whenever it ends.
+                if calls > failing {
+                    let expected = format!("call {failing} failed");
+                    assert!(
+                        matches!(&outcome, Err(LedgerError::Store(StoreError::Unavailable(reason)))
+                        if *reason == expected),
+                        "{outcome:?}"
+                    );
+                } else {
+                    assert!(outcome.is_ok(), "{outcome:?}");
+                }
+                if !slow {
+                    // Over at once: the reading stops at the page after it.
+                    let pages = (failing + 1) * READ_EVENTS_MAX;
+                    assert_eq!(folded, pages.min(every_event), "failing {failing}");
+                }
+            }
+            let (folded, outcome, _) = fold_failing_between(&store, usize::MAX, slow).await;
+            assert!(outcome.is_ok(), "{outcome:?}");
+            assert_eq!(folded, every_event);
+        }
+    }
+}
