@@ -96,12 +96,7 @@ impl Side {
     pub(super) async fn forget_index(&self, stream: String) -> Result<(), StoreError> {
         self.with(move |connection| {
             let transaction = connection.transaction()?;
-            transaction.execute(
-                "DELETE FROM index_entries
-                 WHERE stream = (SELECT id FROM index_streams WHERE stream = ?1)",
-                [&stream],
-            )?;
-            transaction.execute("DELETE FROM index_marks WHERE stream = ?1", [&stream])?;
+            index::forget_stream(&transaction, &stream)?;
             transaction.commit()
         })
         .await

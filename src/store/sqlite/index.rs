@@ -244,13 +244,23 @@ fn forget_foreign_marks(connection: &Connection) -> rusqlite::Result<()> {
         .collect::<rusqlite::Result<_>>()?;
     for stream in foreign {
         tracing::warn!(%stream, "the index beside the log was made from another log; filing it again");
-        connection.execute(
-            "DELETE FROM main.index_entries
-             WHERE stream = (SELECT id FROM main.index_streams WHERE stream = ?1)",
-            [&stream],
-        )?;
-        connection.execute("DELETE FROM main.index_marks WHERE stream = ?1", [&stream])?;
+        forget_stream(connection, &stream)?;
     }
+    Ok(())
+}
+
+/// Drops a stream's entries and mark from the index file opened as
+/// `main`: the stream is then filed again from the log.
+pub(in crate::store) fn forget_stream(
+    connection: &Connection,
+    stream: &str,
+) -> rusqlite::Result<()> {
+    connection.execute(
+        "DELETE FROM main.index_entries
+         WHERE stream = (SELECT id FROM main.index_streams WHERE stream = ?1)",
+        [stream],
+    )?;
+    connection.execute("DELETE FROM main.index_marks WHERE stream = ?1", [stream])?;
     Ok(())
 }
 
