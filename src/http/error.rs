@@ -42,7 +42,7 @@ pub enum ApiError {
     #[error("{0}")]
     InvalidParameter(String),
     /// 400.
-    #[error("the Idempotency-Key header must be 1 to 128 visible ASCII characters")]
+    #[error("the Idempotency-Key header must be sent once, 1 to 128 visible ASCII characters")]
     InvalidIdempotencyKey,
     /// 422: the key was used for another command.
     #[error("idempotency key {key:?} was already used for another command")]

@@ -67,7 +67,18 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 /// Parses a JSON body into `T`. JSON has one kind of number: `32.0` is the
 /// integer 32 (as JSON Schema says too), so a body refused only because a
 /// whole number was written with a fraction is read again with integers.
+///
+/// A body is a JSON object: the request types would otherwise also read
+/// an array, member by member in the order they declare them.
 fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let first = bytes.iter().find(|byte| !byte.is_ascii_whitespace());
+    if first.is_some_and(|&byte| byte != b'{')
+        && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok()
+    {
+        return Err(ApiError::InvalidBody(
+            "a request body is a JSON object, with its members named".into(),
+        ));
+    }
     let error = match serde_json::from_slice(bytes) {
         Ok(value) => return Ok(value),
         Err(error) => error,
@@ -139,16 +150,21 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
     }
 }
 
-/// The `Idempotency-Key` header, if sent: 1 to 128 visible ASCII characters.
+/// The `Idempotency-Key` header, if sent: 1 to 128 visible ASCII
+/// characters, and one header (of two, which would the client mean?).
 pub struct IdempotencyKey(pub Option<String>);
 
 impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let Some(value) = parts.headers.get("idempotency-key") else {
+        let mut values = parts.headers.get_all("idempotency-key").iter();
+        let Some(value) = values.next() else {
             return Ok(Self(None));
         };
+        if values.next().is_some() {
+            return Err(ApiError::InvalidIdempotencyKey);
+        }
         let key = value
             .to_str()
             .map_err(|_| ApiError::InvalidIdempotencyKey)?;

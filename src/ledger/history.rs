@@ -263,10 +263,13 @@ pub async fn load_all(
         let mark = index_mark_of_this_edition(store, &stream, !tolerate_breaks).await?;
         let mut state = WriterState::filed_through(mark);
         state.writes_beside_the_log = !tolerate_breaks;
-        if !tolerate_breaks && let Some(snapshot) = restore(store, &stream).await? {
-            check_since_verified(store, &stream, snapshot.revision).await?;
-            remember_before(store, &stream, &state, snapshot.revision).await?;
-            state.restore(snapshot);
+        if !tolerate_breaks {
+            let verified = check_verified_mark(store, &stream).await?;
+            if let Some(snapshot) = restore(store, &stream).await? {
+                check_since_verified(store, &stream, verified, snapshot.revision).await?;
+                remember_before(store, &stream, &state, snapshot.revision).await?;
+                state.restore(snapshot);
+            }
         }
         match catch_up(store, &stream, &mut state).await {
             Ok(()) => {}
@@ -380,35 +383,46 @@ async fn restore(store: &dyn EventStore, stream: &str) -> Result<Option<Snapshot
     Ok(Some(snapshot))
 }
 
+/// The stream's verified mark, once the log still holds, at the mark's
+/// revision, an event that hashes to what the last full verification
+/// found there: a log that lost events the mark covered, or whose marked
+/// event changed, refuses the start, snapshot or not (the events after the
+/// mark are then checked on the way in, or before serving).
+async fn check_verified_mark(
+    store: &dyn EventStore,
+    stream: &str,
+) -> Result<Option<(u64, Hash)>, LedgerError> {
+    let Some((revision, verified)) = store.load_verified_mark(stream).await? else {
+        return Ok(None);
+    };
+    let at = store.read_stream(stream, revision, 1).await?;
+    match at.first().filter(|stored| stored.revision == revision) {
+        None => Err(LedgerError::Corrupt(format!(
+            "{stream} revision {revision}: the log has no event there, yet its last full \
+             verification covered every event up to it (hash {verified}): events were lost"
+        ))),
+        Some(stored) if hash_of(stored, None)? != verified => Err(LedgerError::Corrupt(format!(
+            "{stream} revision {revision}: the event no longer hashes to what its last \
+             verification found ({verified})"
+        ))),
+        Some(_) => Ok(Some((revision, verified))),
+    }
+}
+
 /// Checks, before serving, the links and hashes of the events between the
-/// stream's last full verification (its verified mark) and `through`, a
-/// snapshot's revision: the snapshot vouches for the state those events
-/// fold to, not for their bytes. The event at the mark must still hash to
-/// what was verified. Without a mark (a store never fully verified), the
+/// stream's verified mark (checked already) and `through`, a snapshot's
+/// revision: the snapshot vouches for the state those events fold to, not
+/// for their bytes. Without a mark (a store never fully verified), the
 /// whole chain up to the snapshot is checked. A break refuses the start.
 async fn check_since_verified(
     store: &dyn EventStore,
     stream: &str,
+    verified: Option<(u64, Hash)>,
     through: u64,
 ) -> Result<(), LedgerError> {
-    let (from, mut head) = match store.load_verified_mark(stream).await? {
-        Some((revision, verified)) => {
-            let at = store.read_stream(stream, revision, 1).await?;
-            let still = at
-                .first()
-                .filter(|stored| stored.revision == revision)
-                .map(|stored| hash_of(stored, None))
-                .transpose()?;
-            if still != Some(verified) {
-                return Err(LedgerError::Corrupt(format!(
-                    "{stream} revision {revision}: the event no longer hashes to what its last verification found ({verified})"
-                )));
-            }
-            if revision >= through {
-                return Ok(());
-            }
-            (revision + 1, verified)
-        }
+    let (from, mut head) = match verified {
+        Some((revision, _)) if revision >= through => return Ok(()),
+        Some((revision, verified)) => (revision + 1, verified),
         None => (0, agora_events::Hash::GENESIS),
     };
     let mut pages = Pages::of_stream(store, stream, from);
@@ -708,7 +722,7 @@ pub async fn read_committed(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{ExpectedRevision, MemoryStore};
+    use crate::store::{ExpectedRevision, MemoryStore, StoreError};
 
     const STREAM: &str = "community-demo";
 
@@ -753,6 +767,76 @@ mod tests {
         assert_eq!(state.revision, Some(broken as u64 - 1));
         let mark = store.index_mark(STREAM).await.unwrap();
         assert!(mark.is_none_or(|mark| mark < broken as u64), "{mark:?}");
+    }
+
+    /// A filing of the backlog that fails between pages stops the
+    /// catch-up, which reports the filing's error; what was filed before
+    /// stays filed, and the state holds a whole prefix of the log.
+    #[tokio::test]
+    async fn a_filing_that_fails_during_a_catch_up_stops_it_and_is_reported() {
+        let events = 6 * READ_EVENTS_MAX + 300;
+        let window = READ_EVENTS_MAX as u64;
+        for filings in [0, 1, 3] {
+            let store = log(events, usize::MAX).await;
+            store.refuse_filings_after(filings);
+            let mut state = filing_each_page();
+
+            let caught_up = catch_up(&store, STREAM, &mut state).await;
+
+            assert!(
+                matches!(&caught_up, Err(LedgerError::Store(StoreError::Unavailable(reason)))
+                    if reason.contains("refuses filings")),
+                "after {filings} filings: {caught_up:?}"
+            );
+            // Each filing took one chunk, of a window at most.
+            let mark = store.index_mark(STREAM).await.unwrap();
+            assert_eq!(mark.is_some(), filings > 0, "after {filings} filings");
+            let filed = mark.map_or(0, |mark| mark + 1);
+            assert!(
+                filed <= filings as u64 * window,
+                "{filed} after {filings} filings"
+            );
+            if let Some(revision) = state.revision {
+                let at = store.read_stream(STREAM, revision, 1).await.unwrap();
+                assert_eq!(state.head, record_of(&at[0]).unwrap().hash);
+            }
+        }
+    }
+
+    /// A verified mark past the log's end (events the last verification
+    /// covered are gone), or one whose event no longer hashes to what was
+    /// verified, refuses the start even without a snapshot; a mark the log
+    /// agrees with does not.
+    #[tokio::test]
+    async fn a_log_that_lost_or_changed_what_its_mark_vouches_for_refuses_the_start() {
+        let events = 40;
+        let store = log(events, usize::MAX).await;
+        let stored = store.read_stream(STREAM, 0, events).await.unwrap();
+        let hash = |revision: usize| record_of(&stored[revision]).unwrap().hash;
+
+        for (revision, head, refusal) in [
+            (events as u64 + 5, hash(events - 1), "events were lost"),
+            (20, hash(19), "no longer hashes"),
+            (20, hash(20), ""),
+        ] {
+            store
+                .save_verified_mark(STREAM, revision, head)
+                .await
+                .unwrap();
+
+            let loaded = load_all(&store, false).await;
+
+            match loaded {
+                Err(LedgerError::Corrupt(reason)) if !refusal.is_empty() => assert!(
+                    reason.contains(refusal) && reason.contains(&format!("revision {revision}")),
+                    "{reason}"
+                ),
+                Ok(communities) if refusal.is_empty() => {
+                    assert_eq!(communities.len(), 1);
+                }
+                other => panic!("mark at {revision}: {:?}", other.map(|c| c.len())),
+            }
+        }
     }
 
     #[tokio::test]

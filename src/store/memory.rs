@@ -3,6 +3,7 @@
 
 use agora_events::Hash;
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::watch;
@@ -38,6 +39,8 @@ pub struct MemoryStore {
     log: Arc<Mutex<Log>>,
     next_position: watch::Receiver<u64>,
     append_bytes_max: usize,
+    /// Filings the index still takes before it refuses every other.
+    filings_left: AtomicUsize,
 }
 
 impl Default for MemoryStore {
@@ -58,6 +61,7 @@ impl Default for MemoryStore {
             log: Arc::new(Mutex::new(log)),
             next_position: receiver,
             append_bytes_max: APPEND_BYTES_MAX,
+            filings_left: AtomicUsize::new(usize::MAX),
         }
     }
 }
@@ -75,6 +79,12 @@ impl MemoryStore {
             append_bytes_max: bytes,
             ..Self::default()
         }
+    }
+
+    /// Makes the index take `filings` more filings and refuse every
+    /// other, as a full disk would: for tests of what callers do then.
+    pub fn refuse_filings_after(&self, filings: usize) {
+        self.filings_left.store(filings, Ordering::SeqCst);
     }
 
     fn log(&self) -> MutexGuard<'_, Log> {
@@ -247,6 +257,15 @@ impl EventStore for MemoryStore {
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
             check_index_entries(&entries, through)?;
+            let refused = self
+                .filings_left
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                    left.checked_sub(1)
+                })
+                .is_err();
+            if refused {
+                return Err(StoreError::Unavailable("the index refuses filings".into()));
+            }
             let mut log = self.log();
             let events = log.streams.get(stream).map_or(0, Vec::len) as u64;
             if through >= events {

@@ -120,6 +120,68 @@ async fn an_invalid_idempotency_key_is_a_400() {
     problem(response, 400, "idempotency-key-invalid").await;
 }
 
+/// Two `Idempotency-Key` headers: which one the client meant is not
+/// guessed.
+#[tokio::test]
+async fn two_idempotency_keys_are_a_400() {
+    let app = spawn_app().await;
+    app.create_community().await;
+
+    let response = app
+        .client
+        .post(app.url(&app.path("/pioneers")))
+        .bearer_auth(operator())
+        .header("idempotency-key", "admit-1")
+        .header("idempotency-key", "admit-2")
+        .json(&admission("Camille Dupont"))
+        .send()
+        .await
+        .unwrap();
+
+    problem(response, 400, "idempotency-key-invalid").await;
+    let pioneers: Vec<Value> = app
+        .get(&app.path("/pioneers"), &operator())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(pioneers.is_empty(), "nothing recorded");
+}
+
+/// A body is a JSON object: an array holding the members in the order
+/// the request type declares them, or any other JSON value, is refused
+/// (422 naming the rule), and nothing is recorded.
+#[tokio::test]
+async fn a_body_that_is_not_a_json_object_is_a_422() {
+    let app = spawn_app().await;
+    app.create_community().await;
+    let admission = admission("Camille Dupont");
+    let in_order: Vec<Value> = admission.as_object().unwrap().values().cloned().collect();
+
+    for body in [
+        json!(in_order),
+        json!("text"),
+        json!(12),
+        json!(null),
+        json!([]),
+    ] {
+        let response = app.post(&app.path("/pioneers"), &operator(), &body).await;
+
+        let problem = problem(response, 422, "invalid-body").await;
+        assert!(
+            problem["detail"].as_str().unwrap().contains("JSON object"),
+            "{body}: {problem}"
+        );
+    }
+    let pioneers: Vec<Value> = app
+        .get(&app.path("/pioneers"), &operator())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(pioneers.is_empty(), "nothing recorded");
+}
+
 #[tokio::test]
 async fn a_malformed_pioneer_id_in_the_path_is_a_400() {
     let app = spawn_app().await;

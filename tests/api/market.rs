@@ -172,6 +172,32 @@ async fn the_gardener_reverses_a_completed_exchange_with_a_reason() {
     assert_eq!(accounts["totals"]["reversals"], 1);
 }
 
+/// A transfer written as an array of its members, in the order the
+/// request declares them, is not a transfer: nothing moves.
+#[tokio::test]
+async fn a_transfer_written_as_an_array_is_refused() {
+    let app = spawn_app().await;
+    let [alice, bruno] =
+        <[String; 2]>::try_from(community_with(&app, &["Alice", "Bruno"]).await).unwrap();
+    let body = json!([null, account(&bruno), "0.50", "in order"]);
+
+    let response = app
+        .post(&app.path("/transfers"), &app.pioneer_token(&alice), &body)
+        .await;
+
+    problem(response, 422, "invalid-body").await;
+    let statement: Value = app
+        .get(
+            &app.path(&format!("/accounts/{}", account(&alice))),
+            &operator(),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(statement["balance"], "0.00", "{statement}");
+}
+
 #[tokio::test]
 async fn transfers_respect_the_floor_and_the_ceiling_and_name_the_figures() {
     let app = spawn_app().await;
