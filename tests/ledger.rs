@@ -1505,6 +1505,79 @@ async fn an_altered_event_at_the_mark_or_below_a_snapshot_without_a_mark_stops_t
     assert!(matches!(without_a_mark, Err(LedgerError::Corrupt(_))));
 }
 
+/// A break the background check finds below the mark (an event altered
+/// after its last full verification, which start-up does not look at
+/// again) switches the ledger to read-only, says why, and moves the mark
+/// back to just before the break: the next start finds the break before
+/// serving, and refuses to.
+#[tokio::test]
+async fn a_break_found_in_the_background_is_not_forgotten_at_the_next_start() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("agora.db");
+    let (mark, _) = verified_then_more(&path, 4, 2).await;
+    alter_event(&path, 2);
+
+    let ledger = open(Arc::new(SqliteStore::open(&path).unwrap())).await;
+    ledger.verification_done().await;
+
+    assert!(ledger.is_read_only());
+    let damage = ledger.damage().expect("the damage is told");
+    assert!(damage.contains("breaks at revision 2"), "{damage}");
+    let refused = ledger.execute(admit(pioneer(), None)).await;
+    assert!(
+        matches!(&refused, Err(LedgerError::ReadOnly(reason)) if reason.contains("damaged")),
+        "{refused:?}"
+    );
+    ledger.shutdown().await;
+    drop(ledger);
+    assert_eq!(mark, 4);
+    assert_eq!(verified_mark(&path).map(|(revision, _)| revision), Some(1));
+    let again = Ledger::open(
+        Arc::new(SqliteStore::open(&path).unwrap()),
+        Arc::new(SystemClock),
+    )
+    .await;
+    assert!(
+        matches!(&again, Err(LedgerError::Corrupt(reason)) if reason.contains("revision 2")),
+        "{:?}",
+        again.err()
+    );
+}
+
+/// A snapshot whose revision and head agree with the log but whose state
+/// is not what the log folds to (edited in the file) is served only until
+/// the background check compares the two: the ledger then refuses every
+/// command, says why, and puts the log's state in the snapshot's place,
+/// so that the next start serves the log's figures.
+#[tokio::test]
+async fn a_snapshot_that_is_not_its_log_s_is_caught_and_replaced() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("agora.db");
+    verified_then_more(&path, 2, 3).await;
+    let (logged, _, _) = reopened(&path).await;
+    sql(
+        &path,
+        "UPDATE snapshots SET data = CAST(replace(CAST(data AS TEXT),
+             '\"college\":\"a\"', '\"college\":\"b\"') AS BLOB)",
+    );
+
+    let ledger = open(Arc::new(SqliteStore::open(&path).unwrap())).await;
+    let served = (*ledger.view(&slug()).unwrap().state).clone();
+    ledger.verification_done().await;
+
+    assert_ne!(served, logged, "the edited snapshot was served at first");
+    assert!(ledger.is_read_only());
+    let damage = ledger.damage().expect("the damage is told");
+    assert!(damage.contains("not the one its log folds to"), "{damage}");
+    ledger.shutdown().await;
+    drop(ledger);
+    let ledger = open(Arc::new(SqliteStore::open(&path).unwrap())).await;
+    assert_eq!(*ledger.view(&slug()).unwrap().state, logged);
+    ledger.verification_done().await;
+    assert!(!ledger.is_read_only(), "{:?}", ledger.damage());
+    ledger.shutdown().await;
+}
+
 #[tokio::test]
 async fn a_running_service_checks_its_chains_again_and_moves_the_mark() {
     let directory = tempfile::tempdir().unwrap();

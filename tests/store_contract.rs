@@ -493,6 +493,13 @@ async fn verified_marks_replace_each_other_per_stream(subject: Subject) {
         Some((1, second))
     );
     assert_eq!(store.load_verified_mark("t").await.unwrap(), None);
+
+    // Back before a break found since: the next start checks more.
+    store.save_verified_mark("s", 0, first).await.unwrap();
+    assert_eq!(
+        store.load_verified_mark("s").await.unwrap(),
+        Some((0, first))
+    );
 }
 
 async fn the_end_of_the_log_is_the_cursor_after_its_last_event(subject: Subject) {

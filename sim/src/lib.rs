@@ -657,7 +657,7 @@ impl Simulation {
                     ));
                 }
             }
-            Err(error @ (LedgerError::ReadOnly | LedgerError::Corrupt(_))) => {
+            Err(error @ (LedgerError::ReadOnly(_) | LedgerError::Corrupt(_))) => {
                 return Err(violation(
                     "serves-an-intact-log",
                     format!("{described} → {error}"),

@@ -162,6 +162,11 @@ impl Verifier {
         }
     }
 
+    /// The hash of the last event verified: the chain's head so far.
+    pub fn head(&self) -> Hash {
+        self.chain.head()
+    }
+
     /// How many events were read so far.
     pub fn events_read(&self) -> u64 {
         self.events

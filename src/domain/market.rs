@@ -181,6 +181,37 @@ fn balances_after(
     Ok((payer_after, payee_after))
 }
 
+/// Refuses a movement of `hours` that no balances could ever allow: more
+/// than the statutes let the payer or the payee move from its credit floor
+/// to its ceiling. An exchange is confirmed later, against the balances of
+/// the day, but one this large would wait for ever.
+fn within_reach(
+    state: &CommunityState,
+    payer: AccountId,
+    payee: AccountId,
+    hours: Hours,
+) -> Result<(), Rejection> {
+    let statutes = &state.statutes;
+    for account in [payer, payee] {
+        let (Some(floor), Some(ceiling)) =
+            (statutes.floor_of(account), statutes.ceiling_of(account))
+        else {
+            continue;
+        };
+        let Some(span) = ceiling.checked_sub(floor) else {
+            continue;
+        };
+        if hours > span {
+            return Err(Rejection::ExchangeBeyondLimits {
+                account,
+                hours,
+                span,
+            });
+        }
+    }
+    Ok(())
+}
+
 fn status_name(status: &ExchangeStatus) -> &'static str {
     match status {
         ExchangeStatus::Pending => "pending",
@@ -405,6 +436,7 @@ pub fn record_exchange(
         });
     }
     positive(command.hours)?;
+    within_reach(state, command.receiver, provider, command.hours)?;
     paragraph("description", &command.description, LONG_TEXT_CHARS_MAX)?;
     if let Some(listing) = command.listing_id {
         open_listing(state, listing)?;
@@ -795,6 +827,30 @@ mod tests {
             .then_err(Rejection::AccountNotFound {
                 account: pioneer_account(stranger),
             });
+    }
+
+    /// Floor −20 h, ceiling 100 h: no pioneer's balance can move more than
+    /// 120 h, so no exchange of more can ever be confirmed, and none is
+    /// recorded; the limit itself can be.
+    #[test]
+    fn an_exchange_no_balances_could_ever_settle_is_not_recorded() {
+        given(&community_of_three())
+            .when(record_command(ALICE, pioneer_account(BRUNO), "120"))
+            .then_events(&["ExchangeRecorded"]);
+        given(&community_of_three())
+            .when(record_command(ALICE, pioneer_account(BRUNO), "120.01"))
+            .then_err(Rejection::ExchangeBeyondLimits {
+                account: pioneer_account(BRUNO),
+                hours: "120.01".parse().unwrap(),
+                span: "120".parse().unwrap(),
+            });
+        given(&community_of_three())
+            .when(record_command(
+                ALICE,
+                pioneer_account(BRUNO),
+                "999999999999",
+            ))
+            .then_rule("exchange-beyond-credit-limits");
     }
 
     fn project_account() -> AccountId {

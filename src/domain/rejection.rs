@@ -136,6 +136,15 @@ pub enum Rejection {
         ceiling: Hours,
         balance_after: Hours,
     },
+    #[error(
+        "an exchange of {hours} h could never be confirmed: the statutes let {account} move \
+         {span} h at most, from its credit floor to its ceiling"
+    )]
+    ExchangeBeyondLimits {
+        account: AccountId,
+        hours: Hours,
+        span: Hours,
+    },
     #[error("there is no listing {listing}")]
     ListingNotFound { listing: ListingId },
     #[error("listing {listing} was withdrawn")]
@@ -430,6 +439,7 @@ impl Rejection {
             Self::AccountClosed { .. } => "account-closed",
             Self::BelowCreditFloor { .. } => "credit-floor",
             Self::AboveCreditCeiling { .. } => "credit-ceiling",
+            Self::ExchangeBeyondLimits { .. } => "exchange-beyond-credit-limits",
             Self::ListingNotFound { .. } => "listing-not-found",
             Self::ListingWithdrawn { .. } => "listing-withdrawn",
             Self::ListingTakenDown { .. } => "listing-taken-down",
@@ -551,7 +561,7 @@ impl Rejection {
             Self::CharterVersionMismatch { .. } => Some("charter_version"),
             Self::RoleNotGrantable { .. } => Some("roles"),
             Self::SharesOutOfRange { .. } => Some("shares"),
-            Self::HoursNotPositive { .. } => Some("hours"),
+            Self::HoursNotPositive { .. } | Self::ExchangeBeyondLimits { .. } => Some("hours"),
             Self::PercentOutOfRange { field, .. } => Some(field),
             Self::CloseTimeInPast => Some("closes_at"),
             Self::OptionCount { .. } | Self::DuplicateOption { .. } => Some("options"),
@@ -594,6 +604,7 @@ impl Rejection {
             | Self::OwnListingReported { .. }
             | Self::NotInElectorate { .. } => RejectionKind::Forbidden,
             Self::HoursNotPositive { .. }
+            | Self::ExchangeBeyondLimits { .. }
             | Self::SelfTransfer
             | Self::PercentOutOfRange { .. }
             | Self::CloseTimeInPast

@@ -8,7 +8,7 @@
 //! pioneer's; the key is destroyed when the application is declined or
 //! withdrawn.
 
-use agora_events::{Event, PioneerId, PublicProfile, Role};
+use agora_events::{PioneerId, PublicProfile, Role};
 use agora_projections::{Application, ApplicationStatus};
 use axum::Json;
 use axum::extract::State;
@@ -20,7 +20,6 @@ use uuid::Uuid;
 use super::AppState;
 use super::caller::{Access, Caller};
 use super::command::{CommandContext, CommandResponse, Submission, empty_body, enter, submit};
-use super::communities::find_event;
 use super::error::{ApiError, Problem};
 use super::extract::{CommunityPath, ItemPath, JsonBody, Params};
 use super::pioneers::{AdmissionScoresDto, validate_personal};
@@ -192,7 +191,6 @@ pub async fn submit_application(
     };
     validate_personal(&personal)?;
     let key = PersonalKey::generate();
-    let location = format!("/v1/communities/{community}/applications");
     let submission = Submission::new(
         community,
         actor,
@@ -207,15 +205,7 @@ pub async fn submit_application(
         }),
         digest,
     )
-    .with_personal_key(applicant, key)
-    .creating(
-        move |outcome| match find_event(outcome, "ApplicationSubmitted")? {
-            Event::ApplicationSubmitted(submitted) => {
-                Some(format!("{location}/{}", submitted.applicant))
-            }
-            _ => None,
-        },
-    );
+    .with_personal_key(applicant, key);
     submit(&state, &caller, context, submission).await
 }
 

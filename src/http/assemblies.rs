@@ -1,7 +1,7 @@
 //! General assemblies over HTTP: convened and their attendance and minutes
 //! recorded by the gardener; read by members.
 
-use agora_events::{AssemblyId, AssemblyKind, Event, Hash, PioneerId, Proxy, Role, Timestamp};
+use agora_events::{AssemblyId, AssemblyKind, Hash, PioneerId, Proxy, Role, Timestamp};
 use agora_projections::Assembly;
 use axum::Json;
 use axum::extract::State;
@@ -13,7 +13,6 @@ use uuid::Uuid;
 use super::AppState;
 use super::caller::{Access, Caller};
 use super::command::{CommandContext, CommandResponse, Submission, enter, submit};
-use super::communities::find_event;
 use super::error::{ApiError, Problem};
 use super::extract::{CommunityPath, ItemPath, JsonBody};
 use crate::domain::{Command, ConveneAssembly, RecordAttendance, RecordMinutes, Rejection};
@@ -193,16 +192,7 @@ pub async fn convene_assembly(
         agenda: value.agenda,
         second_convocation_of: value.second_convocation_of.map(AssemblyId),
     });
-    let location = format!("/v1/communities/{community}/assemblies");
-    let submission =
-        Submission::new(community, actor, command, digest).creating(
-            move |outcome| match find_event(outcome, "AssemblyConvened")? {
-                Event::AssemblyConvened(convened) => {
-                    Some(format!("{location}/{}", convened.assembly_id))
-                }
-                _ => None,
-            },
-        );
+    let submission = Submission::new(community, actor, command, digest);
     submit(&state, &caller, context, submission).await
 }
 

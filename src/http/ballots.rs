@@ -1,8 +1,8 @@
 //! Ballots over HTTP.
 
 use agora_events::{
-    AssemblyId, BallotId, BallotKind, BallotOption, Choice, Closure, Event, ProjectId, Role,
-    Timestamp, VotingMethod,
+    AssemblyId, BallotId, BallotKind, BallotOption, Choice, Closure, ProjectId, Role, Timestamp,
+    VotingMethod,
 };
 use agora_projections::Vote;
 use axum::Json;
@@ -17,7 +17,6 @@ use super::caller::{Access, Caller};
 use super::command::{
     CommandContext, CommandResponse, Submission, empty_body, enter, pioneer_caller, submit,
 };
-use super::communities::find_event;
 use super::error::{ApiError, Problem};
 use super::extract::{CommunityPath, ItemPath, JsonBody};
 use crate::domain::{CastVote, CloseBallot, Command, OpenBallot, Rejection};
@@ -203,14 +202,7 @@ pub async fn open_ballot(
         assembly_id: value.assembly_id.map(AssemblyId),
         election: None,
     });
-    let location = format!("/v1/communities/{community}/ballots");
-    let submission =
-        Submission::new(community, actor, command, digest).creating(
-            move |outcome| match find_event(outcome, "BallotOpened")? {
-                Event::BallotOpened(event) => Some(format!("{location}/{}", event.ballot_id)),
-                _ => None,
-            },
-        );
+    let submission = Submission::new(community, actor, command, digest);
     submit(&state, &caller, context, submission).await
 }
 

@@ -7,9 +7,11 @@ use std::sync::Arc;
 
 use agora_events::{Actor, CommunitySlug, CorrelationId, EventRecord, Hash, PioneerId};
 use axum::Json;
-use axum::extract::FromRequestParts;
+use axum::body::Body;
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::Value;
@@ -19,7 +21,7 @@ use uuid::Uuid;
 use super::AppState;
 use super::caller::{Access, Caller};
 use super::error::{ApiError, command_digest};
-use super::extract::IdempotencyKey;
+use super::extract::{IDEMPOTENCY_KEY, IdempotencyKey, REQUEST_BODY_BYTES_MAX};
 use crate::domain::{Command, Rejection};
 use crate::ledger::{CommandOutcome, CommandRequest, Committed, DurableView, PersonalKey};
 
@@ -35,6 +37,11 @@ pub struct CommandContext {
 }
 
 impl CommandContext {
+    /// The client's `Idempotency-Key`, if it sent one.
+    pub fn idempotency_key(&self) -> Option<&str> {
+        self.idempotency_key.as_deref()
+    }
+
     /// A command sent by other means than the API's own requests (a form):
     /// its key, and the method and path it came by.
     pub fn new(idempotency_key: Option<String>, method: &str, path: &str) -> Self {
@@ -158,8 +165,39 @@ pub struct CommandResponse {
     pub events: Vec<EventView>,
 }
 
-/// Finds the address of what a command created in its recorded events.
-type Locator = Box<dyn FnOnce(&CommandOutcome) -> Option<String> + Send>;
+/// The routes that create something addressable, answered 201 with its
+/// `Location`: the collection they post to (`/v1/communities`, or one
+/// under a community), the event that creates the thing, and the member
+/// of its data that names it. A retry finds the same address in the
+/// events the first answer recorded.
+const CREATIONS: [(&str, &str, &str); 7] = [
+    ("communities", "CommunityCreated", "slug"),
+    ("pioneers", "PioneerAdmitted", "pioneer_id"),
+    ("applications", "ApplicationSubmitted", "applicant"),
+    ("projects", "ProjectProposed", "project_id"),
+    ("ballots", "BallotOpened", "ballot_id"),
+    ("assemblies", "AssemblyConvened", "assembly_id"),
+    ("webhooks", "WebhookRegistered", "webhook_id"),
+];
+
+/// Where the thing a command posted to `path` created is, when the route
+/// is one that creates ([`CREATIONS`]).
+fn created_location(path: &str, outcome: &CommandOutcome) -> Option<String> {
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    let collection = match segments[..] {
+        ["", "v1", collection @ "communities"] | ["", "v1", "communities", _, collection] => {
+            collection
+        }
+        _ => return None,
+    };
+    let &(_, event_type, member) = CREATIONS.iter().find(|(name, ..)| *name == collection)?;
+    let created = outcome
+        .events
+        .iter()
+        .find(|committed| committed.record.event_type == event_type)?;
+    let id = created.record.data.get(member)?.as_str()?;
+    Some(format!("{}/{id}", path.trim_end_matches('/')))
+}
 
 /// A command ready for the ledger.
 pub struct Submission {
@@ -168,7 +206,6 @@ pub struct Submission {
     command: Command,
     body_digest: Hash,
     new_key: Option<(PioneerId, PersonalKey)>,
-    locate: Option<Locator>,
 }
 
 impl Submission {
@@ -185,19 +222,7 @@ impl Submission {
             command,
             body_digest,
             new_key: None,
-            locate: None,
         }
-    }
-
-    /// The command creates something addressable: answered 201 with the
-    /// `Location` that `locate` finds in the recorded events (on a retry,
-    /// those of the first answer).
-    pub fn creating(
-        mut self,
-        locate: impl FnOnce(&CommandOutcome) -> Option<String> + Send + 'static,
-    ) -> Self {
-        self.locate = Some(Box::new(locate));
-        self
     }
 
     /// The command admits a pioneer whose personal data is sealed with `key`.
@@ -220,6 +245,12 @@ pub async fn submit(
     submission: Submission,
 ) -> Result<Response, ApiError> {
     let (outcome, location) = execute(state, caller, context, submission).await?;
+    Ok(answer(&outcome, location))
+}
+
+/// The answer to a command, first or retried: its events, 201 with the
+/// `Location` of what it created, or 200.
+fn answer(outcome: &CommandOutcome, location: Option<String>) -> Response {
     let status = if location.is_some() {
         StatusCode::CREATED
     } else {
@@ -243,7 +274,7 @@ pub async fn submit(
     if let Some(last) = outcome.events.last() {
         headers.insert(REVISION_HEADER, HeaderValue::from(last.revision));
     }
-    Ok(response)
+    response
 }
 
 /// Hands the command to the ledger, digested with what the caller sent:
@@ -273,8 +304,98 @@ pub async fn execute(
             new_key: submission.new_key,
         })
         .await?;
-    let location = submission.locate.and_then(|locate| locate(&outcome));
+    let location = created_location(&context.path, &outcome);
     Ok((outcome, location))
+}
+
+/// Answers a retry that the edge refused before the ledger saw it with
+/// the first answer, when the ledger recorded the command: the caller no
+/// longer holds the role it needed (a pioneer who left, a candidate since
+/// admitted), or what the edge resolved the command against has moved on
+/// (the allocation an expense drew on, now spent). It must be the same
+/// caller, with the same key, route and body (the command's digest);
+/// anything else keeps its refusal. Only refusals are looked at again, so
+/// a command that goes through pays nothing more than keeping its body.
+pub async fn answer_refused_retries(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let retried = request.method() != Method::GET
+        && request.uri().path().starts_with("/v1/communities/")
+        && request.headers().contains_key(IDEMPOTENCY_KEY);
+    if !retried {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let (method, uri, headers) = (
+        parts.method.clone(),
+        parts.uri.clone(),
+        parts.headers.clone(),
+    );
+    let bytes = match axum::body::to_bytes(body, REQUEST_BODY_BYTES_MAX).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            let too_large = ApiError::BodyTooLarge {
+                max: REQUEST_BODY_BYTES_MAX,
+            };
+            return too_large.into_response();
+        }
+    };
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes.clone())))
+        .await;
+    let reconsidered = [
+        StatusCode::FORBIDDEN,
+        StatusCode::NOT_FOUND,
+        StatusCode::CONFLICT,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    ];
+    if !reconsidered.contains(&response.status()) {
+        return response;
+    }
+    let mut parts = request_parts(&method, &uri, &headers);
+    let (
+        Ok(caller),
+        Ok(CommandContext {
+            idempotency_key: Some(key),
+            path,
+            ..
+        }),
+    ) = (
+        Caller::from_request_parts(&mut parts, &state).await,
+        CommandContext::from_request_parts(&mut parts, &state).await,
+    )
+    else {
+        return response;
+    };
+    let Some(community) = path.split('/').nth(3).and_then(|slug| slug.parse().ok()) else {
+        return response;
+    };
+    // A route that takes no body digests none, whatever was sent.
+    let digest =
+        |body: &[u8]| command_digest(&caller.claims.sub, method.as_str(), &path, &Hash::of(body));
+    match state
+        .ledger
+        .recorded_command(&community, &caller.claims.sub, &key)
+        .await
+    {
+        Ok(Some((recorded, outcome))) if recorded == digest(&bytes) || recorded == digest(b"") => {
+            let location = created_location(&path, &outcome);
+            answer(&outcome, location)
+        }
+        _ => response,
+    }
+}
+
+/// A request's parts, anew, from the method, address and headers it came
+/// with: what the caller and the command's context are read from.
+fn request_parts(method: &Method, uri: &Uri, headers: &HeaderMap) -> Parts {
+    let mut request = axum::http::Request::new(());
+    *request.method_mut() = method.clone();
+    *request.uri_mut() = uri.clone();
+    *request.headers_mut() = headers.clone();
+    request.into_parts().0
 }
 
 /// Finds the community of a path and authorizes the caller in it: what

@@ -2,8 +2,8 @@
 //! `GET /v1/communities/{c}` (members), `PUT …/statutes` (admin).
 
 use agora_events::{
-    College, CommunitySlug, Compass, Direction, Euros, Event, Hours, Indicator, RankingWeights,
-    Role, Statutes,
+    College, CommunitySlug, Compass, Direction, Euros, Hours, Indicator, RankingWeights, Role,
+    Statutes,
 };
 use axum::Json;
 use axum::extract::State;
@@ -356,6 +356,9 @@ pub async fn create_community(
         state.ledger.view(&slug).as_deref(),
         Access::AnyOf(&[Role::Admin]),
     )?;
+    if let Some(key) = context.idempotency_key() {
+        key_creates_no_other_community(&state, &slug, &actor.id, key).await?;
+    }
     let submission = Submission::new(
         slug.clone(),
         actor,
@@ -364,14 +367,40 @@ pub async fn create_community(
             statutes: value.statutes.into(),
         }),
         digest,
-    )
-    .creating(move |outcome| {
-        outcome.events.iter().find_map(|committed| {
-            (committed.record.event_type == "CommunityCreated")
-                .then(|| format!("/v1/communities/{slug}"))
-        })
-    });
+    );
     submit(&state, &caller, context, submission).await
+}
+
+/// A key creates one community: each community's log keeps its own
+/// commands, so the key a caller created another community with is looked
+/// for in every other community's log (they are few, and creations rare).
+async fn key_creates_no_other_community(
+    state: &AppState,
+    slug: &CommunitySlug,
+    actor: &str,
+    key: &str,
+) -> Result<(), ApiError> {
+    for community in state.ledger.communities() {
+        if community == *slug {
+            continue;
+        }
+        let recorded = state
+            .ledger
+            .recorded_command(&community, actor, key)
+            .await?;
+        let created = recorded.is_some_and(|(_, outcome)| {
+            outcome
+                .events
+                .iter()
+                .any(|committed| committed.record.event_type == "CommunityCreated")
+        });
+        if created {
+            return Err(ApiError::IdempotencyKeyReused {
+                key: key.to_owned(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// A community: statutes, members, capital, chain head.
@@ -427,14 +456,4 @@ pub async fn amend_statutes(
         digest,
     );
     submit(&state, &caller, context, submission).await
-}
-
-/// Finds the first event of `event_type` in an outcome.
-pub fn find_event(outcome: &crate::ledger::CommandOutcome, event_type: &str) -> Option<Event> {
-    outcome
-        .events
-        .iter()
-        .find(|committed| committed.record.event_type == event_type)
-        .and_then(|committed| committed.record.decode().ok())
-        .map(|(event, _)| event)
 }

@@ -83,9 +83,10 @@ pub enum ApiError {
     /// 503: the store does not answer or the service is stopping.
     #[error("the service is not available: {0}")]
     Unavailable(String),
-    /// 503: the service was started read-only, for inspection.
-    #[error("the service runs read-only, for inspection; commands are refused")]
-    ReadOnly,
+    /// 503: the service refuses every command: started read-only, for
+    /// inspection, or its log was found damaged (the reason says which).
+    #[error("{0}; commands are refused")]
+    ReadOnly(String),
     /// 503: the request took too long; a command may still complete, so
     /// retry it with the same Idempotency-Key.
     #[error("the request timed out")]
@@ -124,7 +125,9 @@ impl From<LedgerError> for ApiError {
             LedgerError::Store(error) => Self::Unavailable(error.to_string()),
             LedgerError::ShuttingDown => Self::Unavailable("the service is stopping".into()),
             LedgerError::Corrupt(reason) | LedgerError::Keys(reason) => Self::Internal(reason),
-            LedgerError::ReadOnly => Self::ReadOnly,
+            LedgerError::ReadOnly(reason) => {
+                Self::ReadOnly(format!("the service runs read-only: {reason}"))
+            }
         }
     }
 }
@@ -210,7 +213,7 @@ impl ApiError {
                 "Service unavailable",
             ),
             Self::Timeout => (StatusCode::SERVICE_UNAVAILABLE, "timeout", "Timed out"),
-            Self::ReadOnly => (StatusCode::SERVICE_UNAVAILABLE, "read-only", "Read-only"),
+            Self::ReadOnly(_) => (StatusCode::SERVICE_UNAVAILABLE, "read-only", "Read-only"),
             Self::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",

@@ -18,6 +18,8 @@ use super::error::ApiError;
 
 /// Largest request body accepted, in bytes.
 pub const REQUEST_BODY_BYTES_MAX: usize = 64 * 1024;
+/// The header that carries a command's idempotency key.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 /// Longest `Idempotency-Key` accepted.
 pub const IDEMPOTENCY_KEY_BYTES_MAX: usize = 128;
 
@@ -158,7 +160,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let mut values = parts.headers.get_all("idempotency-key").iter();
+        let mut values = parts.headers.get_all(IDEMPOTENCY_KEY).iter();
         let Some(value) = values.next() else {
             return Ok(Self(None));
         };

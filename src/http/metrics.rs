@@ -85,5 +85,21 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         "agora_communities {}",
         state.ledger.communities().len()
     );
+    text.push_str("# HELP agora_read_only 1 while the service refuses every command.\n");
+    text.push_str("# TYPE agora_read_only gauge\n");
+    let _ = writeln!(
+        text,
+        "agora_read_only {}",
+        u8::from(state.ledger.is_read_only())
+    );
+    text.push_str(
+        "# HELP agora_log_damaged 1 once a check found a chain broken or figures that do not add up.\n",
+    );
+    text.push_str("# TYPE agora_log_damaged gauge\n");
+    let _ = writeln!(
+        text,
+        "agora_log_damaged {}",
+        u8::from(state.ledger.damage().is_some())
+    );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }

@@ -207,6 +207,10 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             web::session::caught_up,
         ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            command::answer_refused_retries,
+        ))
         .with_state(state)
         .layer(middleware::from_fn(time_limit))
         .layer(middleware::from_fn(metrics::count_requests))

@@ -1,6 +1,6 @@
 //! Projects and the ranking over HTTP.
 
-use agora_events::{Euros, Event, ProjectId, ProjectStatus, Role, Timestamp};
+use agora_events::{Euros, ProjectId, ProjectStatus, Role, Timestamp};
 use agora_projections::{Project, ProjectScores, Ranked};
 use axum::Json;
 use axum::extract::State;
@@ -12,7 +12,6 @@ use uuid::Uuid;
 use super::AppState;
 use super::caller::{Access, Caller};
 use super::command::{CommandContext, CommandResponse, Submission, enter, pioneer_caller, submit};
-use super::communities::find_event;
 use super::error::{ApiError, Problem};
 use super::extract::{CommunityPath, ItemPath, JsonBody, Params};
 use super::territory::{self, PlaceDto, Territory};
@@ -206,7 +205,6 @@ pub async fn propose_project(
         .as_ref()
         .map(|place| place.to_place("place"))
         .transpose()?;
-    let location = format!("/v1/communities/{community}/projects");
     let submission = Submission::new(
         community,
         actor,
@@ -218,12 +216,6 @@ pub async fn propose_project(
             place,
         }),
         digest,
-    )
-    .creating(
-        move |outcome| match find_event(outcome, "ProjectProposed")? {
-            Event::ProjectProposed(event) => Some(format!("{location}/{}", event.project_id)),
-            _ => None,
-        },
     );
     submit(&state, &caller, context, submission).await
 }

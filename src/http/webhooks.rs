@@ -13,7 +13,6 @@ use uuid::Uuid;
 use super::AppState;
 use super::caller::{Access, Caller};
 use super::command::{CommandContext, CommandResponse, Submission, empty_body, enter, submit};
-use super::communities::find_event;
 use super::error::{ApiError, Problem};
 use super::extract::{CommunityPath, ItemPath, JsonBody, Params};
 use crate::domain::{Command, RegisterWebhook, Rejection, RemoveWebhook};
@@ -129,7 +128,6 @@ pub async fn register_webhook(
     let JsonBody { value, digest } = body;
     state.webhooks.check_url(value.url.trim())?;
     let webhook_id = WebhookId(Uuid::now_v7());
-    let location = format!("/v1/communities/{community}/webhooks");
     let submission = Submission::new(
         community,
         actor,
@@ -141,15 +139,7 @@ pub async fn register_webhook(
         }),
         digest,
     )
-    .with_personal_key(PioneerId(webhook_id.0), PersonalKey::generate())
-    .creating(
-        move |outcome| match find_event(outcome, "WebhookRegistered")? {
-            agora_events::Event::WebhookRegistered(event) => {
-                Some(format!("{location}/{}", event.webhook_id))
-            }
-            _ => None,
-        },
-    );
+    .with_personal_key(PioneerId(webhook_id.0), PersonalKey::generate());
     submit(&state, &caller, context, submission).await
 }
 

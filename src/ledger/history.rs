@@ -457,7 +457,7 @@ fn hash_of(
     match prev {
         Some(prev) => record
             .verify_link(&prev)
-            .map_err(|error| LedgerError::Corrupt(error.to_string()))?,
+            .map_err(|error| corrupt(stored, error))?,
         None => {
             let computed = record
                 .computed_hash()

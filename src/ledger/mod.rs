@@ -184,8 +184,9 @@ pub enum LedgerError {
     Corrupt(String),
     #[error("the ledger is shutting down")]
     ShuttingDown,
-    #[error("the service runs read-only, for inspection")]
-    ReadOnly,
+    /// Why: started for inspection, or the damage a check found.
+    #[error("the service runs read-only: {0}")]
+    ReadOnly(String),
     #[error("personal-data keys: {0}")]
     Keys(String),
 }
@@ -226,8 +227,10 @@ pub struct Ledger {
     first_pass: watch::Receiver<bool>,
     closing: AtomicBool,
     /// Refusing every command: started for inspection, or a break was
-    /// found in a chain.
-    read_only: AtomicBool,
+    /// found in a chain. Writers then save no snapshot either.
+    read_only: Arc<AtomicBool>,
+    /// What the background check found wrong, once it found something.
+    damage: Mutex<Option<String>>,
 }
 
 /// The subject recorded for work the service does on its own.
@@ -299,7 +302,8 @@ impl Ledger {
             verification: Mutex::new(None),
             first_pass,
             closing: AtomicBool::new(false),
-            read_only: AtomicBool::new(read_only),
+            read_only: Arc::new(AtomicBool::new(read_only)),
+            damage: Mutex::new(None),
         });
         // In the communities' order, so that a start-up does the same
         // things in the same order each time.
@@ -322,6 +326,26 @@ impl Ledger {
     /// Whether the ledger refuses every command.
     pub fn is_read_only(&self) -> bool {
         self.read_only.load(Ordering::Acquire)
+    }
+
+    /// What the background check of the chains and figures found wrong, if
+    /// it found anything: the ledger then refuses every command.
+    pub fn damage(&self) -> Option<String> {
+        self.damage
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Why the ledger refuses every command, when it does.
+    pub fn read_only_reason(&self) -> Option<String> {
+        if !self.is_read_only() {
+            return None;
+        }
+        Some(self.damage().map_or_else(
+            || "it was started read-only, for inspection".to_owned(),
+            |damage| format!("the log is damaged ({damage}); inspect it with `agora verify`"),
+        ))
     }
 
     /// Start-up checks only the events since each community's verified
@@ -589,6 +613,36 @@ impl Ledger {
     }
 
     /// Every event about entity `id` up to revision `through`, oldest first.
+    /// What `actor`'s command `command_id` recorded in the community, by
+    /// the command's digest, up to the durable revision: how a retry that
+    /// the edge would otherwise refuse (its caller no longer holds the
+    /// role, the state it was resolved against moved on) is answered with
+    /// the first answer. `None` when no such command was recorded.
+    pub async fn recorded_command(
+        &self,
+        community: &CommunitySlug,
+        actor: &str,
+        command_id: &str,
+    ) -> Result<Option<(Hash, CommandOutcome)>, LedgerError> {
+        let (Some(handle), Some(view)) = (self.handle(community), self.view(community)) else {
+            return Ok(None);
+        };
+        let (stream, key) = (community.stream(), index::command_key(actor, command_id));
+        let events =
+            history::read_all_filed(&*self.store, &handle.recent, &stream, &key, view.revision)
+                .await?;
+        let Some(first) = events.first() else {
+            return Ok(None);
+        };
+        let (_, metadata) = history::decoded(first)?;
+        let outcome = CommandOutcome {
+            command_id: command_id.to_owned(),
+            events,
+            replayed: true,
+        };
+        Ok(Some((metadata.command_digest, outcome)))
+    }
+
     async fn whole_history(
         &self,
         community: &CommunitySlug,
@@ -710,8 +764,8 @@ impl Ledger {
     /// Once queued, the command completes even if the caller stops waiting;
     /// a retry with the same idempotency key then returns its result.
     pub async fn execute(&self, request: CommandRequest) -> Result<CommandOutcome, LedgerError> {
-        if self.is_read_only() {
-            return Err(LedgerError::ReadOnly);
+        if let Some(reason) = self.read_only_reason() {
+            return Err(LedgerError::ReadOnly(reason));
         }
         if self.closing.load(Ordering::Acquire) {
             return Err(LedgerError::ShuttingDown);
@@ -927,7 +981,8 @@ impl Ledger {
             Arc::clone(&self.keys),
             state,
             views,
-        );
+        )
+        .saving_no_snapshot_once(Arc::clone(&self.read_only));
         let task = tokio::spawn(writer.run(queue, heard_of));
         self.writers
             .lock()
@@ -1035,6 +1090,54 @@ async fn application_decided(
     Ok(false)
 }
 
+/// Compares the state `verifier` folded from the log with the one the
+/// ledger serves (`served`): the verifier first reads on to the revision
+/// served, over the commands recorded during its pass. `None` when they
+/// cannot be compared: a break, or a view older than what was read. When
+/// they differ (a snapshot that does not match its log was loaded), also
+/// the snapshot of what the log folds to, to start from next time.
+async fn same_as_served(
+    store: &dyn EventStore,
+    community: &CommunitySlug,
+    verifier: &mut crate::audit::verify::Verifier,
+    served: &DurableView,
+) -> Option<(crate::audit::verify::Check, Option<snapshot::Snapshot>)> {
+    let stream = community.stream();
+    while verifier.first_break().is_none() && verifier.events_read() <= served.revision {
+        let from = verifier.events_read();
+        let wanted = usize::try_from(served.revision + 1 - from).unwrap_or(usize::MAX);
+        let page = store
+            .read_stream(&stream, from, wanted.min(crate::store::READ_EVENTS_MAX))
+            .await
+            .ok()?;
+        if page.is_empty() {
+            return None;
+        }
+        for stored in page
+            .iter()
+            .take_while(|stored| stored.revision <= served.revision)
+        {
+            verifier.push_stored(stored);
+        }
+    }
+    if verifier.first_break().is_some() || verifier.events_read() != served.revision + 1 {
+        return None;
+    }
+    let replayed = verifier.state()?;
+    let check = crate::audit::verify::same_state(&served.state, replayed);
+    let snapshot = match (check.holds, verifier.last_recorded_at()) {
+        (false, Some(last_recorded_at)) => Some(snapshot::Snapshot {
+            format: snapshot::SNAPSHOT_FORMAT,
+            revision: served.revision,
+            head: verifier.head(),
+            last_recorded_at,
+            state: replayed.clone(),
+        }),
+        _ => None,
+    };
+    Some((check, snapshot))
+}
+
 /// One pass of the background check: every community's chain and figures
 /// from its first event. A chain found whole moves its verified mark; a
 /// break switches the ledger to read-only and says so loudly. False once
@@ -1047,13 +1150,39 @@ async fn verify_every_chain(ledger: &std::sync::Weak<Ledger>) -> bool {
         let Some(store) = ledger.upgrade().map(|ledger| Arc::clone(&ledger.store)) else {
             return false;
         };
-        let verification = match crate::audit::verify_stream(&*store, &community.stream()).await {
-            Ok(verifier) => verifier.finish(),
+        let mut verifier = match crate::audit::verify_stream(&*store, &community.stream()).await {
+            Ok(verifier) => verifier,
             Err(error) => {
                 tracing::warn!(%community, %error, "could not verify the community's log");
                 continue;
             }
         };
+        let Some(served) = ledger.upgrade().map(|ledger| ledger.view(&community)) else {
+            return false;
+        };
+        let replayed = match served {
+            Some(served) => same_as_served(&*store, &community, &mut verifier, &served).await,
+            None => None,
+        };
+        let mut verification = verifier.verification();
+        verification
+            .checks
+            .extend(replayed.as_ref().map(|(check, _)| check.clone()));
+        if let Some((check, Some(snapshot))) = &replayed
+            && !check.holds
+        {
+            // The next start folds from a snapshot the log agrees with.
+            let saved = match snapshot.encode() {
+                Ok(bytes) => store
+                    .save_snapshot(&community.stream(), snapshot.revision, bytes)
+                    .await
+                    .map_err(|error| error.to_string()),
+                Err(error) => Err(error),
+            };
+            if let Err(error) = saved {
+                tracing::warn!(%community, %error, "could not replace the snapshot");
+            }
+        }
         if verification.ok() {
             tracing::info!(%community, events = verification.events, "the community's log verifies");
             // The next start checks only what comes after.
@@ -1070,7 +1199,45 @@ async fn verify_every_chain(ledger: &std::sync::Weak<Ledger>) -> bool {
         let Some(ledger) = ledger.upgrade() else {
             return false;
         };
+        let damage = match &verification.first_break {
+            Some(broken) => format!(
+                "the chain of {community} breaks at revision {}: {}",
+                broken.revision, broken.reason
+            ),
+            None => {
+                let failing: Vec<&str> = verification
+                    .checks
+                    .iter()
+                    .filter(|check| !check.holds)
+                    .map(|check| check.rule)
+                    .collect();
+                if failing == ["replay-equals-live"] {
+                    format!(
+                        "the state served for {community} is not the one its log folds to \
+                         (a snapshot that did not match its log); a snapshot folded from the \
+                         log replaces it: restart the service"
+                    )
+                } else {
+                    format!(
+                        "the figures of {community} do not add up: {}",
+                        failing.join(", ")
+                    )
+                }
+            }
+        };
+        *ledger.damage.lock().unwrap_or_else(|p| p.into_inner()) = Some(damage.clone());
         ledger.read_only.store(true, Ordering::Release);
+        // The mark moves back to just before the break, so that the next
+        // start checks the break before serving, and refuses to.
+        if verification.first_break.is_some()
+            && let Some(revision) = verification.verified.checked_sub(1)
+            && let Err(error) = ledger
+                .store
+                .save_verified_mark(&community.stream(), revision, verification.head)
+                .await
+        {
+            tracing::warn!(%community, %error, "could not move the verified mark back");
+        }
         match &verification.first_break {
             Some(broken) => tracing::error!(
                 %community,
@@ -1083,8 +1250,9 @@ async fn verify_every_chain(ledger: &std::sync::Weak<Ledger>) -> bool {
             None => tracing::error!(
                 %community,
                 checks = ?verification.checks.iter().filter(|check| !check.holds).collect::<Vec<_>>(),
-                "THE LOG'S FIGURES DO NOT ADD UP. The service now refuses every command; \
-                 inspect it with `agora verify`"
+                %damage,
+                "THE LOG'S FIGURES DO NOT ADD UP, OR THE STATE SERVED IS NOT THE LOG'S. The \
+                 service now refuses every command; inspect it with `agora verify`"
             ),
         }
     }

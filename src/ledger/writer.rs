@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::RwLockWriteGuard;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use agora_events::{
     BallotId, CommunitySlug, Event, EventId, EventRecord, Hash, Metadata, PioneerId, Timestamp,
@@ -177,6 +178,9 @@ pub struct Writer {
     /// An append failed and the catch-up after it too: the store may hold
     /// events this writer has not read. It decides nothing until it has.
     unsure: bool,
+    /// Set once the ledger refuses every command: a damaged ledger's state
+    /// is not saved as a snapshot (the background check saves the log's).
+    read_only: Arc<AtomicBool>,
 }
 
 impl Writer {
@@ -205,7 +209,14 @@ impl Writer {
             current,
             views,
             unsure: false,
+            read_only: Arc::default(),
         }
+    }
+
+    /// This writer saves no snapshot once `read_only` is set.
+    pub fn saving_no_snapshot_once(mut self, read_only: Arc<AtomicBool>) -> Self {
+        self.read_only = read_only;
+        self
     }
 
     /// Serves batches until every handle is gone and the queue is empty.
@@ -295,7 +306,7 @@ impl Writer {
     /// least `events_min` events were recorded since the last one and none
     /// is being saved. A failed save is only logged: the next one replaces it.
     fn save_snapshot(&mut self, events_min: u64) {
-        if !self.current.writes_beside_the_log {
+        if !self.current.writes_beside_the_log || self.read_only.load(Ordering::Acquire) {
             return;
         }
         if under_way(&self.saving) {

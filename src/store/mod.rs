@@ -285,7 +285,9 @@ pub trait EventStore: Send + Sync + 'static {
 
     /// Keeps the mark of `stream`'s last full verification, in place of the
     /// earlier one: every event through `revision` was checked, and the
-    /// event at `revision` hashes to `head`.
+    /// event at `revision` hashes to `head`. A mark may move back (a break
+    /// found after it): a mark too far back only means more checking at
+    /// the next start, never less.
     fn save_verified_mark<'a>(
         &'a self,
         stream: &'a str,

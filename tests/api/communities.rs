@@ -3,6 +3,35 @@ use serde_json::{Value, json};
 
 use crate::helpers::{COMMUNITY, operator, problem, spawn_app, spawn_app_in, statutes, token};
 
+/// A key creates one community: sent again for another slug, it is a
+/// key reused for another command, not a second community; sent again
+/// as it was, it gets the first answer.
+#[tokio::test]
+async fn a_key_that_created_a_community_creates_no_other() {
+    let app = spawn_app().await;
+    let create = |slug: &'static str| {
+        app.client
+            .post(app.url("/v1/communities"))
+            .bearer_auth(operator())
+            .header("idempotency-key", "create-1")
+            .json(&json!({"slug": slug, "statutes": statutes()}))
+            .send()
+    };
+
+    let first = create(COMMUNITY).await.unwrap();
+    let other = create("autre-communaute").await.unwrap();
+    let retry = create(COMMUNITY).await.unwrap();
+
+    assert_eq!(first.status(), 201);
+    problem(other, 422, "idempotency-key-reused").await;
+    assert_eq!(retry.status(), 201);
+    assert_eq!(retry.headers()["idempotent-replayed"], "true");
+    let missing = app
+        .get("/v1/communities/autre-communaute", &operator())
+        .await;
+    assert_eq!(missing.status(), 404);
+}
+
 #[tokio::test]
 async fn an_admin_creates_a_community_and_members_read_it() {
     let app = spawn_app().await;

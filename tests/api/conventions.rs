@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{admission, operator, problem, spawn_app};
+use crate::helpers::{TestApp, admission, operator, problem, spawn_app};
 
 #[tokio::test]
 async fn malformed_json_is_a_400_and_a_wrong_shape_a_422() {
@@ -118,6 +118,129 @@ async fn an_invalid_idempotency_key_is_a_400() {
         .unwrap();
 
     problem(response, 400, "idempotency-key-invalid").await;
+}
+
+/// Posts `body` to `path` as `token` with an `Idempotency-Key`.
+async fn keyed(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    key: &str,
+    body: &Value,
+) -> reqwest::Response {
+    app.client
+        .post(app.url(path))
+        .bearer_auth(token)
+        .header("idempotency-key", key)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The answer's status, body and `Location`.
+async fn answered(response: reqwest::Response) -> (u16, Value, Option<String>, bool) {
+    let status = response.status().as_u16();
+    let location = response
+        .headers()
+        .get("location")
+        .map(|value| value.to_str().unwrap().to_owned());
+    let replayed = response.headers().contains_key("idempotent-replayed");
+    (status, response.json().await.unwrap(), location, replayed)
+}
+
+/// A retry is answered with the first answer even when what the edge
+/// checks before the ledger would now refuse it: the pioneer who left
+/// no longer holds the role leaving needs, the candidate since admitted
+/// is no longer a candidate, the allocation an expense drew on is spent.
+/// The same key from another caller, or with another body, keeps its
+/// refusal and learns nothing of the first command.
+#[tokio::test]
+async fn a_retry_gets_the_first_answer_even_once_the_edge_would_refuse_the_command() {
+    let app = spawn_app().await;
+    app.create_community().await;
+    let alice = app.member_in_good_standing("Alice", 1).await;
+    let bruno = app.member_in_good_standing("Bruno", 1).await;
+
+    // Leaving: the retry comes from a pioneer who is no longer one.
+    let leave = app.path(&format!("/pioneers/{alice}/leave"));
+    let token = app.pioneer_token(&alice);
+    let first = answered(keyed(&app, &leave, &token, "leave-1", &json!({})).await).await;
+    let retry = answered(keyed(&app, &leave, &token, "leave-1", &json!({})).await).await;
+    assert_eq!(first.0, 200, "{:?}", first.1);
+    assert_eq!((retry.0, &retry.1["events"]), (200, &first.1["events"]));
+    assert!(retry.3, "marked as a replay");
+    // Bruno sends Alice's key on her route: his own refusal, not her answer.
+    let stranger = keyed(
+        &app,
+        &leave,
+        &app.pioneer_token(&bruno),
+        "leave-1",
+        &json!({}),
+    )
+    .await;
+    problem(stranger, 403, "self-only").await;
+
+    // Spending an allocation whole, without naming it: the retry finds
+    // no allocation with money left, yet is answered.
+    let project = app.propose_project(&bruno, "Jardin").await;
+    app.post(
+        &app.path(&format!("/projects/{project}/status")),
+        &operator(),
+        &json!({"status": "selected"}),
+    )
+    .await;
+    let receipt = json!({"amount": "500.00", "source": "Région", "reference": "REG-1"});
+    app.post(&app.path("/funds/receipts"), &operator(), &receipt)
+        .await;
+    let decision = json!({"kind": "assembly", "reference": "AG du 12 mars 2026"});
+    let allocation = json!({"amount": "300.00", "decision": decision});
+    let allocated = app
+        .post(
+            &app.path(&format!("/projects/{project}/allocations")),
+            &operator(),
+            &allocation,
+        )
+        .await;
+    assert_eq!(allocated.status(), 200);
+    let expenses = app.path(&format!("/projects/{project}/expenses"));
+    let expense = json!({"amount": "300.00", "payee": "Pépinière", "reference": "FAC-1"});
+    let first = answered(keyed(&app, &expenses, &operator(), "spend-1", &expense).await).await;
+    let retry = answered(keyed(&app, &expenses, &operator(), "spend-1", &expense).await).await;
+    assert_eq!(first.0, 200, "{:?}", first.1);
+    assert_eq!((retry.0, &retry.1["events"]), (200, &first.1["events"]));
+    let again = keyed(&app, &expenses, &operator(), "spend-2", &expense).await;
+    assert!(again.status().is_client_error(), "a new expense is refused");
+    let other = json!({"amount": "299.00", "payee": "Pépinière", "reference": "FAC-1"});
+    let other = keyed(&app, &expenses, &operator(), "spend-1", &other).await;
+    assert!(
+        other.status().is_client_error(),
+        "another body keeps its refusal"
+    );
+    assert!(!other.headers().contains_key("idempotent-replayed"));
+
+    // Applying, then admitted: the retry comes from a member, no longer a
+    // candidate, and gets the first answer with its `Location`.
+    let candidate = uuid::Uuid::now_v7().to_string();
+    let token = crate::helpers::token(&candidate, &[agora_events::Role::Candidate]);
+    let application = json!({
+        "display_name": "Chloé", "email": "chloe@exemple.fr", "project": "Une grainothèque",
+        "skills": ["semences"], "territory": "Drôme"
+    });
+    let applications = app.path("/applications");
+    let first = answered(keyed(&app, &applications, &token, "apply-1", &application).await).await;
+    assert_eq!(first.0, 201, "{:?}", first.1);
+    let admitted = app
+        .post(
+            &app.path(&format!("/applications/{candidate}/admit")),
+            &operator(),
+            &json!({"college": "founders", "scores": admission("x")["scores"]}),
+        )
+        .await;
+    assert_eq!(admitted.status(), 200, "{}", admitted.text().await.unwrap());
+    let retry = answered(keyed(&app, &applications, &token, "apply-1", &application).await).await;
+    assert_eq!((retry.0, &retry.1["events"]), (201, &first.1["events"]));
+    assert_eq!(retry.2, first.2, "the same Location");
 }
 
 /// Two `Idempotency-Key` headers: which one the client meant is not

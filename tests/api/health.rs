@@ -1,7 +1,7 @@
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::helpers::{problem, spawn_app};
+use crate::helpers::{problem, spawn_app, spawn_app_in, store_path};
 
 #[tokio::test]
 async fn healthz_and_readyz_answer_on_a_real_socket() {
@@ -15,6 +15,95 @@ async fn healthz_and_readyz_answer_on_a_real_socket() {
     assert_eq!(ready.status(), 200);
     assert_eq!(ready.json::<Value>().await.unwrap()["status"], "ready");
     app.stop().await;
+}
+
+/// Once the background check finds the log damaged, the probes say so
+/// where machines look: `/readyz` answers 503 naming the damage,
+/// `/healthz` (the process answers) says why commands are refused,
+/// `/metrics` has the gauges, and a command's refusal names the damage.
+#[tokio::test]
+async fn a_damaged_log_shows_in_the_probes_the_metrics_and_the_refusals() {
+    let app = spawn_app().await;
+    app.create_community().await;
+    let alice = app.member_in_good_standing("Alice", 1).await;
+    let directory = app.stop().await;
+    // A start whose background check verifies the log and marks it, so
+    // that the next start does not check the early events again.
+    let app = spawn_app_in(directory).await;
+    let path = store_path(&app.directory);
+    wait_until(|| verified_marks(&path) > 0).await;
+    let directory = app.stop().await;
+    let changed = rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute(
+            "UPDATE events SET data = CAST(replace(CAST(data AS TEXT), 'founders', 'foundery') AS BLOB)
+             WHERE revision = 1",
+            [],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+
+    let app = spawn_app_in(directory).await;
+    let mut ready = app.send(Method::GET, "/readyz", None, None).await;
+    for _ in 0..200 {
+        if ready.status() != 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        ready = app.send(Method::GET, "/readyz", None, None).await;
+    }
+
+    let body = problem(ready, 503, "read-only").await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("revision 1"),
+        "{body}"
+    );
+    let health = app.send(Method::GET, "/healthz", None, None).await;
+    assert_eq!(health.status(), 200);
+    let health: Value = health.json().await.unwrap();
+    assert!(
+        health["read_only"].as_str().unwrap().contains("damaged"),
+        "{health}"
+    );
+    let metrics = app
+        .send(Method::GET, "/metrics", None, None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("\nagora_read_only 1\n"), "{metrics}");
+    assert!(metrics.contains("\nagora_log_damaged 1\n"), "{metrics}");
+    let transfer = serde_json::json!({"payee": "community", "hours": "1"});
+    let refused = app
+        .post(
+            &app.path("/transfers"),
+            &app.pioneer_token(&alice),
+            &transfer,
+        )
+        .await;
+    let body = problem(refused, 503, "read-only").await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("damaged"),
+        "{body}"
+    );
+}
+
+/// Rows in the store's verified marks.
+fn verified_marks(path: &std::path::Path) -> i64 {
+    rusqlite::Connection::open(path)
+        .unwrap()
+        .query_row("SELECT count(*) FROM verified_marks", [], |row| row.get(0))
+        .unwrap()
+}
+
+async fn wait_until(done: impl Fn() -> bool) {
+    for _ in 0..400 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("waited 10 s in vain");
 }
 
 #[tokio::test]

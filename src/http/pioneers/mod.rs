@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 
-use agora_events::{Event, PioneerId, PublicProfile, Role};
+use agora_events::{PioneerId, PublicProfile, Role};
 use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
@@ -19,7 +19,6 @@ use uuid::Uuid;
 use super::AppState;
 use super::caller::{Access, Caller};
 use super::command::{CommandContext, CommandResponse, Submission, empty_body, enter, submit};
-use super::communities::find_event;
 use super::error::{ApiError, Problem};
 use super::extract::{CommunityPath, ItemPath, JsonBody, Params};
 use super::territory::{self, Territory};
@@ -74,7 +73,6 @@ pub async fn admit_pioneer(
     validate_personal(&personal)?;
     let pioneer_id = PioneerId(Uuid::now_v7());
     let key = PersonalKey::generate();
-    let location = format!("/v1/communities/{community}/pioneers");
     let submission = Submission::new(
         community,
         actor,
@@ -91,13 +89,7 @@ pub async fn admit_pioneer(
         }),
         digest,
     )
-    .with_personal_key(pioneer_id, key)
-    .creating(
-        move |outcome| match find_event(outcome, "PioneerAdmitted")? {
-            Event::PioneerAdmitted(admitted) => Some(format!("{location}/{}", admitted.pioneer_id)),
-            _ => None,
-        },
-    );
+    .with_personal_key(pioneer_id, key);
     submit(&state, &caller, context, submission).await
 }
 

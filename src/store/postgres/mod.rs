@@ -571,8 +571,7 @@ impl EventStore for PostgresStore {
                 .execute(
                     "INSERT INTO agora_verified_marks (stream, revision, head) VALUES ($1, $2, $3)
                      ON CONFLICT (stream) DO UPDATE
-                         SET revision = excluded.revision, head = excluded.head
-                     WHERE agora_verified_marks.revision <= excluded.revision",
+                         SET revision = excluded.revision, head = excluded.head",
                     &[&stream, &to_sql(revision)?, &head.0.as_slice()],
                 )
                 .await
