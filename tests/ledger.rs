@@ -1544,6 +1544,38 @@ async fn a_break_found_in_the_background_is_not_forgotten_at_the_next_start() {
     );
 }
 
+/// A break at the very first event leaves no revision for the mark to
+/// move back to: the mark then names none that hashes as verified, and
+/// the next start refuses all the same.
+#[tokio::test]
+async fn a_break_at_the_first_event_is_not_forgotten_either() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("agora.db");
+    verified_then_more(&path, 3, 1).await;
+    sql(
+        &path,
+        "UPDATE events SET data = CAST(replace(CAST(data AS TEXT), '\"name\":\"', '\"name\":\"X')
+             AS BLOB) WHERE revision = 0",
+    );
+
+    let ledger = open(Arc::new(SqliteStore::open(&path).unwrap())).await;
+    ledger.verification_done().await;
+    assert!(ledger.is_read_only());
+    ledger.shutdown().await;
+    drop(ledger);
+
+    let again = Ledger::open(
+        Arc::new(SqliteStore::open(&path).unwrap()),
+        Arc::new(SystemClock),
+    )
+    .await;
+    assert!(
+        matches!(&again, Err(LedgerError::Corrupt(_))),
+        "{:?}",
+        again.err()
+    );
+}
+
 /// A snapshot whose revision and head agree with the log but whose state
 /// is not what the log folds to (edited in the file) is served only until
 /// the background check compares the two: the ledger then refuses every
@@ -1568,7 +1600,7 @@ async fn a_snapshot_that_is_not_its_log_s_is_caught_and_replaced() {
     assert_ne!(served, logged, "the edited snapshot was served at first");
     assert!(ledger.is_read_only());
     let damage = ledger.damage().expect("the damage is told");
-    assert!(damage.contains("not the one its log folds to"), "{damage}");
+    assert!(damage.contains("replay-equals-live"), "{damage}");
     ledger.shutdown().await;
     drop(ledger);
     let ledger = open(Arc::new(SqliteStore::open(&path).unwrap())).await;

@@ -372,6 +372,10 @@ impl Model {
                     None => Err("account-not-found"),
                     Some(receiver) if receiver == provider => Err("no-self-transfer"),
                     Some(_) if !hours.is_positive() => Err("hours-positive"),
+                    // More than any balance could ever move: never settled.
+                    Some(_) if hours.value() > self.ceiling - self.floor => {
+                        Err("exchange-beyond-credit-limits")
+                    }
                     Some(receiver) => Ok(Effect::Recorded(ModelExchange {
                         id,
                         provider,

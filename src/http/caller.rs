@@ -63,6 +63,9 @@ impl FromRequestParts<AppState> for Caller {
                 caller.resolve(&view);
             }
         }
+        if let Some(heard) = parts.extensions.get::<super::command::Heard>() {
+            heard.caller(&caller.claims.sub);
+        }
         Ok(caller)
     }
 }

@@ -3,14 +3,13 @@
 //! recorded. A retry with the same key and body gets the same answer, with
 //! `Idempotent-Replayed: true`, and records nothing.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use agora_events::{Actor, CommunitySlug, CorrelationId, EventRecord, Hash, PioneerId};
 use axum::Json;
-use axum::body::Body;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -21,7 +20,7 @@ use uuid::Uuid;
 use super::AppState;
 use super::caller::{Access, Caller};
 use super::error::{ApiError, command_digest};
-use super::extract::{IDEMPOTENCY_KEY, IdempotencyKey, REQUEST_BODY_BYTES_MAX};
+use super::extract::{IDEMPOTENCY_KEY, IdempotencyKey};
 use crate::domain::{Command, Rejection};
 use crate::ledger::{CommandOutcome, CommandRequest, Committed, DurableView, PersonalKey};
 
@@ -314,37 +313,33 @@ pub async fn execute(
 /// admitted), or what the edge resolved the command against has moved on
 /// (the allocation an expense drew on, now spent). It must be the same
 /// caller, with the same key, route and body (the command's digest);
-/// anything else keeps its refusal. Only refusals are looked at again, so
-/// a command that goes through pays nothing more than keeping its body.
+/// anything else keeps its refusal. Only refusals are looked at again, and
+/// only with what the handler itself read (see [`Heard`]), so a command
+/// that goes through pays for nothing more, and refusals come in the
+/// order the handler's extractors give them.
 pub async fn answer_refused_retries(
     State(state): State<AppState>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
-    let retried = request.method() != Method::GET
-        && request.uri().path().starts_with("/v1/communities/")
-        && request.headers().contains_key(IDEMPOTENCY_KEY);
-    if !retried {
+    let key = request
+        .headers()
+        .get(IDEMPOTENCY_KEY)
+        .and_then(|key| key.to_str().ok())
+        .map(str::to_owned);
+    let path = request.uri().path().to_owned();
+    let community = path
+        .strip_prefix("/v1/communities/")
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|slug| slug.parse::<CommunitySlug>().ok());
+    let (Some(key), Some(community), false) = (key, community, request.method() == Method::GET)
+    else {
         return next.run(request).await;
-    }
-    let (parts, body) = request.into_parts();
-    let (method, uri, headers) = (
-        parts.method.clone(),
-        parts.uri.clone(),
-        parts.headers.clone(),
-    );
-    let bytes = match axum::body::to_bytes(body, REQUEST_BODY_BYTES_MAX).await {
-        Ok(bytes) => bytes,
-        Err(_) => {
-            let too_large = ApiError::BodyTooLarge {
-                max: REQUEST_BODY_BYTES_MAX,
-            };
-            return too_large.into_response();
-        }
     };
-    let response = next
-        .run(Request::from_parts(parts, Body::from(bytes.clone())))
-        .await;
+    let heard = Heard::default();
+    request.extensions_mut().insert(heard.clone());
+    let method = request.method().clone();
+    let response = next.run(request).await;
     let reconsidered = [
         StatusCode::FORBIDDEN,
         StatusCode::NOT_FOUND,
@@ -354,33 +349,18 @@ pub async fn answer_refused_retries(
     if !reconsidered.contains(&response.status()) {
         return response;
     }
-    let mut parts = request_parts(&method, &uri, &headers);
-    let (
-        Ok(caller),
-        Ok(CommandContext {
-            idempotency_key: Some(key),
-            path,
-            ..
-        }),
-    ) = (
-        Caller::from_request_parts(&mut parts, &state).await,
-        CommandContext::from_request_parts(&mut parts, &state).await,
-    )
-    else {
-        return response;
-    };
-    let Some(community) = path.split('/').nth(3).and_then(|slug| slug.parse().ok()) else {
-        return response;
+    let (Some(subject), body) = heard.taken() else {
+        return response; // no caller the token vouched for
     };
     // A route that takes no body digests none, whatever was sent.
-    let digest =
-        |body: &[u8]| command_digest(&caller.claims.sub, method.as_str(), &path, &Hash::of(body));
+    let body = body.unwrap_or_else(empty_body);
+    let digest = command_digest(&subject, method.as_str(), &path, &body);
     match state
         .ledger
-        .recorded_command(&community, &caller.claims.sub, &key)
+        .recorded_command(&community, &subject, &key)
         .await
     {
-        Ok(Some((recorded, outcome))) if recorded == digest(&bytes) || recorded == digest(b"") => {
+        Ok(Some((recorded, outcome))) if recorded == digest => {
             let location = created_location(&path, &outcome);
             answer(&outcome, location)
         }
@@ -388,14 +368,31 @@ pub async fn answer_refused_retries(
     }
 }
 
-/// A request's parts, anew, from the method, address and headers it came
-/// with: what the caller and the command's context are read from.
-fn request_parts(method: &Method, uri: &Uri, headers: &HeaderMap) -> Parts {
-    let mut request = axum::http::Request::new(());
-    *request.method_mut() = method.clone();
-    *request.uri_mut() = uri.clone();
-    *request.headers_mut() = headers.clone();
-    request.into_parts().0
+/// What a command's handler read of its request, kept for the look at
+/// a refused retry ([`answer_refused_retries`] puts it in the request's
+/// extensions): the subject of the caller, once its token passed (scope
+/// included), and the digest of the body, once it parsed.
+#[derive(Clone, Default)]
+pub struct Heard(Arc<Mutex<(Option<String>, Option<Hash>)>>);
+
+impl Heard {
+    /// The caller's token passed: its subject.
+    pub fn caller(&self, subject: &str) {
+        self.lock().0 = Some(subject.to_owned());
+    }
+
+    /// The body parsed: its digest.
+    pub fn body(&self, digest: Hash) {
+        self.lock().1 = Some(digest);
+    }
+
+    fn taken(&self) -> (Option<String>, Option<Hash>) {
+        std::mem::take(&mut *self.lock())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, (Option<String>, Option<Hash>)> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 /// Finds the community of a path and authorizes the caller in it: what

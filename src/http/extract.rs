@@ -33,6 +33,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let heard = request.extensions().get::<super::command::Heard>().cloned();
         let is_json = request
             .headers()
             .get(CONTENT_TYPE)
@@ -59,10 +60,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
                     }
                 })?;
         let value = parse(&bytes)?;
-        Ok(Self {
-            value,
-            digest: Hash::of(&bytes),
-        })
+        let digest = Hash::of(&bytes);
+        if let Some(heard) = heard {
+            heard.body(digest);
+        }
+        Ok(Self { value, digest })
     }
 }
 

@@ -263,15 +263,31 @@ pub async fn load_all(
         let mark = index_mark_of_this_edition(store, &stream, !tolerate_breaks).await?;
         let mut state = WriterState::filed_through(mark);
         state.writes_beside_the_log = !tolerate_breaks;
+        let mut verified = None;
         if !tolerate_breaks {
-            let verified = check_verified_mark(store, &stream).await?;
+            verified = check_verified_mark(store, &stream).await?;
             if let Some(snapshot) = restore(store, &stream).await? {
                 check_since_verified(store, &stream, verified, snapshot.revision).await?;
                 remember_before(store, &stream, &state, snapshot.revision).await?;
                 state.restore(snapshot);
             }
         }
-        match catch_up(store, &stream, &mut state).await {
+        let from_snapshot = state.snapshot_revision;
+        let caught_up = catch_up(store, &stream, &mut state).await;
+        if caught_up.is_ok() {
+            let replayed = state.revision.map_or(0, |last| last + 1)
+                - from_snapshot.map_or(0, |revision| revision + 1);
+            tracing::info!(
+                community = %slug,
+                revision = ?state.revision,
+                snapshot = ?from_snapshot,
+                verified_through = ?verified.map(|(revision, _)| revision),
+                index_filed_through = ?mark,
+                replayed,
+                "loaded"
+            );
+        }
+        match caught_up {
             Ok(()) => {}
             Err(error @ LedgerError::Corrupt(_)) if tolerate_breaks => {
                 tracing::warn!(community = %slug, %error, "the chain breaks here; serving what comes before");
@@ -367,7 +383,8 @@ async fn restore(store: &dyn EventStore, stream: &str) -> Result<Option<Snapshot
             return Ok(None);
         }
         Err(reason) => {
-            tracing::info!(%stream, %reason, "rebuilding from the log");
+            // An earlier format after an upgrade, or damage: rebuilt either way.
+            tracing::warn!(%stream, %reason, "the snapshot is not used; rebuilding from the log");
             return Ok(None);
         }
     };

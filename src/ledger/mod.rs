@@ -323,6 +323,95 @@ impl Ledger {
         Ok(ledger)
     }
 
+    /// What the background check does on finding `community`'s log
+    /// damaged: the ledger refuses every command from now on (its writers
+    /// save no snapshot of what they serve), and says why in its logs; a
+    /// break moves the verified mark back to just before it, so that the
+    /// next start finds the break before serving and refuses to; a state
+    /// served that is not the log's (an edited snapshot) gives way to the
+    /// log's, `corrected`, saved as the snapshot the next start folds from.
+    async fn found_damaged(
+        &self,
+        community: &CommunitySlug,
+        verification: &crate::audit::verify::Verification,
+        corrected: Option<snapshot::Snapshot>,
+    ) {
+        let stream = community.stream();
+        let failing: Vec<&crate::audit::verify::Check> = verification
+            .checks
+            .iter()
+            .filter(|check| !check.holds)
+            .collect();
+        let damage = match &verification.first_break {
+            Some(broken) => format!(
+                "the chain of {community} breaks at revision {}: {}",
+                broken.revision, broken.reason
+            ),
+            None => {
+                let rules: Vec<&str> = failing.iter().map(|check| check.rule).collect();
+                format!(
+                    "the figures of {community} do not hold: {}",
+                    rules.join(", ")
+                )
+            }
+        };
+        {
+            let mut told = self.damage.lock().unwrap_or_else(|p| p.into_inner());
+            *told = Some(match told.take() {
+                Some(earlier) => format!("{earlier}; {damage}"),
+                None => damage,
+            });
+        }
+        self.read_only.store(true, Ordering::Release);
+        match &verification.first_break {
+            Some(broken) => tracing::error!(
+                %community,
+                revision = broken.revision,
+                event_id = ?broken.event_id,
+                reason = %broken.reason,
+                "THE LOG IS DAMAGED: its chain breaks here. The service now refuses every command; \
+                 inspect it with `agora verify`"
+            ),
+            None => tracing::error!(
+                %community,
+                checks = ?failing,
+                "THE LOG'S FIGURES DO NOT HOLD, OR THE STATE SERVED IS NOT THE LOG'S. The \
+                 service now refuses every command; inspect it with `agora verify`"
+            ),
+        }
+        if verification.first_break.is_some() {
+            // Before the first event no mark can stand: one that no event
+            // hashes to makes the next start refuse all the same.
+            let (revision, head) = match verification.verified.checked_sub(1) {
+                Some(revision) => (revision, verification.head),
+                None => (0, Hash::GENESIS),
+            };
+            if let Err(error) = self.store.save_verified_mark(&stream, revision, head).await {
+                tracing::warn!(%community, %error, "could not move the verified mark back");
+            }
+        }
+        if let Some(corrected) = corrected {
+            let revision = corrected.revision;
+            let saved = match corrected.encode() {
+                Ok(bytes) => self
+                    .store
+                    .save_snapshot(&stream, revision, bytes)
+                    .await
+                    .map_err(|error| error.to_string()),
+                Err(error) => Err(error),
+            };
+            match saved {
+                Ok(()) => tracing::error!(
+                    %community,
+                    revision,
+                    "the state served was not the one the log folds to (a snapshot that did not \
+                     match its log); the log's replaces it: restart the service"
+                ),
+                Err(error) => tracing::warn!(%community, %error, "could not replace the snapshot"),
+            }
+        }
+    }
+
     /// Whether the ledger refuses every command.
     pub fn is_read_only(&self) -> bool {
         self.read_only.load(Ordering::Acquire)
@@ -342,10 +431,12 @@ impl Ledger {
         if !self.is_read_only() {
             return None;
         }
-        Some(self.damage().map_or_else(
-            || "it was started read-only, for inspection".to_owned(),
-            |damage| format!("the log is damaged ({damage}); inspect it with `agora verify`"),
-        ))
+        // What was found stays in the logs: this is told to anyone.
+        Some(if self.damage().is_some() {
+            "a check found the log damaged; what it found is in the service's logs".to_owned()
+        } else {
+            "it was started read-only, for inspection".to_owned()
+        })
     }
 
     /// Start-up checks only the events since each community's verified
@@ -612,7 +703,6 @@ impl Ledger {
         Ok(found)
     }
 
-    /// Every event about entity `id` up to revision `through`, oldest first.
     /// What `actor`'s command `command_id` recorded in the community, by
     /// the command's digest, up to the durable revision: how a retry that
     /// the edge would otherwise refuse (its caller no longer holds the
@@ -643,6 +733,7 @@ impl Ledger {
         Ok(Some((metadata.command_digest, outcome)))
     }
 
+    /// Every event about entity `id` up to revision `through`, oldest first.
     async fn whole_history(
         &self,
         community: &CommunitySlug,
@@ -1113,11 +1204,15 @@ async fn same_as_served(
         if page.is_empty() {
             return None;
         }
+        let before = verifier.events_read();
         for stored in page
             .iter()
             .take_while(|stored| stored.revision <= served.revision)
         {
             verifier.push_stored(stored);
+        }
+        if verifier.events_read() == before {
+            return None; // the log skips what was asked for
         }
     }
     if verifier.first_break().is_some() || verifier.events_read() != served.revision + 1 {
@@ -1168,21 +1263,6 @@ async fn verify_every_chain(ledger: &std::sync::Weak<Ledger>) -> bool {
         verification
             .checks
             .extend(replayed.as_ref().map(|(check, _)| check.clone()));
-        if let Some((check, Some(snapshot))) = &replayed
-            && !check.holds
-        {
-            // The next start folds from a snapshot the log agrees with.
-            let saved = match snapshot.encode() {
-                Ok(bytes) => store
-                    .save_snapshot(&community.stream(), snapshot.revision, bytes)
-                    .await
-                    .map_err(|error| error.to_string()),
-                Err(error) => Err(error),
-            };
-            if let Err(error) = saved {
-                tracing::warn!(%community, %error, "could not replace the snapshot");
-            }
-        }
         if verification.ok() {
             tracing::info!(%community, events = verification.events, "the community's log verifies");
             // The next start checks only what comes after.
@@ -1199,62 +1279,10 @@ async fn verify_every_chain(ledger: &std::sync::Weak<Ledger>) -> bool {
         let Some(ledger) = ledger.upgrade() else {
             return false;
         };
-        let damage = match &verification.first_break {
-            Some(broken) => format!(
-                "the chain of {community} breaks at revision {}: {}",
-                broken.revision, broken.reason
-            ),
-            None => {
-                let failing: Vec<&str> = verification
-                    .checks
-                    .iter()
-                    .filter(|check| !check.holds)
-                    .map(|check| check.rule)
-                    .collect();
-                if failing == ["replay-equals-live"] {
-                    format!(
-                        "the state served for {community} is not the one its log folds to \
-                         (a snapshot that did not match its log); a snapshot folded from the \
-                         log replaces it: restart the service"
-                    )
-                } else {
-                    format!(
-                        "the figures of {community} do not add up: {}",
-                        failing.join(", ")
-                    )
-                }
-            }
-        };
-        *ledger.damage.lock().unwrap_or_else(|p| p.into_inner()) = Some(damage.clone());
-        ledger.read_only.store(true, Ordering::Release);
-        // The mark moves back to just before the break, so that the next
-        // start checks the break before serving, and refuses to.
-        if verification.first_break.is_some()
-            && let Some(revision) = verification.verified.checked_sub(1)
-            && let Err(error) = ledger
-                .store
-                .save_verified_mark(&community.stream(), revision, verification.head)
-                .await
-        {
-            tracing::warn!(%community, %error, "could not move the verified mark back");
-        }
-        match &verification.first_break {
-            Some(broken) => tracing::error!(
-                %community,
-                revision = broken.revision,
-                event_id = ?broken.event_id,
-                reason = %broken.reason,
-                "THE LOG IS DAMAGED: its chain breaks here. The service now refuses every command; \
-                 inspect it with `agora verify`"
-            ),
-            None => tracing::error!(
-                %community,
-                checks = ?verification.checks.iter().filter(|check| !check.holds).collect::<Vec<_>>(),
-                %damage,
-                "THE LOG'S FIGURES DO NOT ADD UP, OR THE STATE SERVED IS NOT THE LOG'S. The \
-                 service now refuses every command; inspect it with `agora verify`"
-            ),
-        }
+        let corrected = replayed.and_then(|(check, snapshot)| snapshot.filter(|_| !check.holds));
+        ledger
+            .found_damaged(&community, &verification, corrected)
+            .await;
     }
     true
 }

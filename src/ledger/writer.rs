@@ -327,8 +327,12 @@ impl Writer {
         };
         self.snapshot_revision = Some(revision);
         let (store, stream) = (Arc::clone(&self.store), self.stream.clone());
+        let read_only = Arc::clone(&self.read_only);
         self.saving = Some(tokio::spawn(async move {
             let saved = match encode_beside_the_runtime(snapshot).await {
+                // Looked at again once encoded: the ledger may have been
+                // found damaged meanwhile.
+                Ok(Ok(_)) if read_only.load(Ordering::Acquire) => Ok(()),
                 Ok(Ok(bytes)) => store.save_snapshot(&stream, revision, bytes).await,
                 Ok(Err(error)) => Err(StoreError::Unavailable(error)),
                 Err(error) => Err(StoreError::Unavailable(error.to_string())),

@@ -243,6 +243,41 @@ async fn a_retry_gets_the_first_answer_even_once_the_edge_would_refuse_the_comma
     assert_eq!(retry.2, first.2, "the same Location");
 }
 
+/// A key changes nothing to the order refusals come in: no token is a
+/// 401 before anything else, a body too large a 413, a body that is not
+/// JSON a 415.
+#[tokio::test]
+async fn a_keyed_command_is_refused_in_the_usual_order() {
+    let app = spawn_app().await;
+    app.create_community().await;
+    let path = app.path("/pioneers");
+    let mut big = admission("Camille Dupont");
+    big["bio"] = json!("x".repeat(agora::http::REQUEST_BODY_BYTES_MAX));
+
+    let no_token = app
+        .client
+        .post(app.url(&path))
+        .header("idempotency-key", "k-1")
+        .json(&big)
+        .send()
+        .await
+        .unwrap();
+    let too_large = keyed(&app, &path, &operator(), "k-2", &big).await;
+    let not_json = app
+        .client
+        .post(app.url(&path))
+        .bearer_auth(operator())
+        .header("idempotency-key", "k-3")
+        .body("college=founders")
+        .send()
+        .await
+        .unwrap();
+
+    problem(no_token, 401, "authentication-required").await;
+    problem(too_large, 413, "body-too-large").await;
+    assert_eq!(not_json.status(), 415);
+}
+
 /// Two `Idempotency-Key` headers: which one the client meant is not
 /// guessed.
 #[tokio::test]
