@@ -322,6 +322,12 @@ pub async fn answer_refused_retries(
     mut request: Request,
     next: Next,
 ) -> Response {
+    let keyed = request.method() != Method::GET
+        && request.uri().path().starts_with("/v1/communities/")
+        && request.headers().contains_key(IDEMPOTENCY_KEY);
+    if !keyed {
+        return next.run(request).await;
+    }
     let key = request
         .headers()
         .get(IDEMPOTENCY_KEY)
@@ -332,8 +338,7 @@ pub async fn answer_refused_retries(
         .strip_prefix("/v1/communities/")
         .and_then(|rest| rest.split('/').next())
         .and_then(|slug| slug.parse::<CommunitySlug>().ok());
-    let (Some(key), Some(community), false) = (key, community, request.method() == Method::GET)
-    else {
+    let (Some(key), Some(community)) = (key, community) else {
         return next.run(request).await;
     };
     let heard = Heard::default();

@@ -199,18 +199,19 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
 pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
     let (routes, _) = routes().split_for_parts();
-    routes
-        .merge(web::routes())
+    // Each middleware only on the routes it serves: every layer costs
+    // every request that goes through it.
+    let api = routes.layer(middleware::from_fn_with_state(
+        state.clone(),
+        command::answer_refused_retries,
+    ));
+    let pages = web::routes().layer(middleware::from_fn_with_state(
+        state.clone(),
+        web::session::caught_up,
+    ));
+    api.merge(pages)
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            web::session::caught_up,
-        ))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            command::answer_refused_retries,
-        ))
         .with_state(state)
         .layer(middleware::from_fn(time_limit))
         .layer(middleware::from_fn(metrics::count_requests))

@@ -90,13 +90,7 @@ async fn a_retry_with_the_same_key_and_body_returns_the_first_answer_and_records
     assert_eq!(retry["command_id"], "admit-camille");
     assert_eq!(retry["replayed"], true);
     problem(reused, 422, "idempotency-key-reused").await;
-    let pioneers: Vec<Value> = app
-        .get(&app.path("/pioneers"), &operator())
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(pioneers.len(), 1);
+    assert_eq!(pioneers(&app).await.len(), 1);
 }
 
 #[tokio::test]
@@ -118,6 +112,15 @@ async fn an_invalid_idempotency_key_is_a_400() {
         .unwrap();
 
     problem(response, 400, "idempotency-key-invalid").await;
+}
+
+/// The community's pioneers, as the operator lists them.
+async fn pioneers(app: &TestApp) -> Vec<Value> {
+    app.get(&app.path("/pioneers"), &operator())
+        .await
+        .json()
+        .await
+        .unwrap()
 }
 
 /// Posts `body` to `path` as `token` with an `Idempotency-Key`.
@@ -297,13 +300,7 @@ async fn two_idempotency_keys_are_a_400() {
         .unwrap();
 
     problem(response, 400, "idempotency-key-invalid").await;
-    let pioneers: Vec<Value> = app
-        .get(&app.path("/pioneers"), &operator())
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert!(pioneers.is_empty(), "nothing recorded");
+    assert!(pioneers(&app).await.is_empty(), "nothing recorded");
 }
 
 /// A body is a JSON object: an array holding the members in the order
@@ -331,13 +328,7 @@ async fn a_body_that_is_not_a_json_object_is_a_422() {
             "{body}: {problem}"
         );
     }
-    let pioneers: Vec<Value> = app
-        .get(&app.path("/pioneers"), &operator())
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert!(pioneers.is_empty(), "nothing recorded");
+    assert!(pioneers(&app).await.is_empty(), "nothing recorded");
 }
 
 #[tokio::test]

@@ -15,6 +15,18 @@ fn account(id: &str) -> String {
     format!("pioneer:{id}")
 }
 
+/// A pioneer's account, as the operator reads it.
+async fn account_view(app: &TestApp, id: &str) -> Value {
+    app.get(
+        &app.path(&format!("/accounts/{}", account(id))),
+        &operator(),
+    )
+    .await
+    .json()
+    .await
+    .unwrap()
+}
+
 #[tokio::test]
 async fn an_exchange_moves_credits_only_once_the_receiver_confirms() {
     let app = spawn_app().await;
@@ -33,15 +45,7 @@ async fn an_exchange_moves_credits_only_once_the_receiver_confirms() {
         .as_str()
         .unwrap()
         .to_owned();
-    let before: Value = app
-        .get(
-            &app.path(&format!("/accounts/{}", account(&alice))),
-            &operator(),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let before: Value = account_view(&app, &alice).await;
     let stranger = app
         .post(
             &app.path(&format!("/exchanges/{exchange}/confirm")),
@@ -186,15 +190,7 @@ async fn a_transfer_written_as_an_array_is_refused() {
         .await;
 
     problem(response, 422, "invalid-body").await;
-    let statement: Value = app
-        .get(
-            &app.path(&format!("/accounts/{}", account(&alice))),
-            &operator(),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let statement: Value = account_view(&app, &alice).await;
     assert_eq!(statement["balance"], "0.00", "{statement}");
 }
 
