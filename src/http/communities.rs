@@ -356,6 +356,9 @@ pub async fn create_community(
         state.ledger.view(&slug).as_deref(),
         Access::AnyOf(&[Role::Admin]),
     )?;
+    // One creation at a time: the key's check and the creation it allows
+    // are not split by another creation with the same key.
+    let _one_at_a_time = CREATING.lock().await;
     if let Some(key) = context.idempotency_key() {
         key_creates_no_other_community(&state, &slug, &actor.id, key).await?;
     }
@@ -370,6 +373,9 @@ pub async fn create_community(
     );
     submit(&state, &caller, context, submission).await
 }
+
+/// Held while a community is created (creations are rare).
+static CREATING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// A key creates one community: each community's log keeps its own
 /// commands, so the key a caller created another community with is looked

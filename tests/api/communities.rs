@@ -32,6 +32,38 @@ async fn a_key_that_created_a_community_creates_no_other() {
     assert_eq!(missing.status(), 404);
 }
 
+/// Creations sent at once with one key make one community, whichever
+/// comes first; the others are keys reused.
+#[tokio::test]
+async fn creations_sent_at_once_with_one_key_make_one_community() {
+    let app = spawn_app().await;
+    let create = |slug: &'static str| {
+        app.client
+            .post(app.url("/v1/communities"))
+            .bearer_auth(operator())
+            .header("idempotency-key", "create-at-once")
+            .json(&json!({"slug": slug, "statutes": statutes()}))
+            .send()
+    };
+
+    let (a, b, c) = tokio::join!(create("course-a"), create("course-b"), create("course-c"));
+
+    let statuses: Vec<u16> = [a, b, c]
+        .into_iter()
+        .map(|response| response.unwrap().status().as_u16())
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|&&status| status == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|&&status| status == 422).count(),
+        2,
+        "{statuses:?}"
+    );
+}
+
 #[tokio::test]
 async fn an_admin_creates_a_community_and_members_read_it() {
     let app = spawn_app().await;
