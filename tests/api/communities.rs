@@ -3,20 +3,27 @@ use serde_json::{Value, json};
 
 use crate::helpers::{COMMUNITY, operator, problem, spawn_app, spawn_app_in, statutes, token};
 
+/// Creates the community `slug`, as the operator, with `key`.
+fn create_with_key(
+    app: &crate::helpers::TestApp,
+    key: &str,
+    slug: &str,
+) -> impl Future<Output = reqwest::Result<reqwest::Response>> {
+    app.client
+        .post(app.url("/v1/communities"))
+        .bearer_auth(operator())
+        .header("idempotency-key", key)
+        .json(&json!({"slug": slug, "statutes": statutes()}))
+        .send()
+}
+
 /// A key creates one community: sent again for another slug, it is a
 /// key reused for another command, not a second community; sent again
 /// as it was, it gets the first answer.
 #[tokio::test]
 async fn a_key_that_created_a_community_creates_no_other() {
     let app = spawn_app().await;
-    let create = |slug: &'static str| {
-        app.client
-            .post(app.url("/v1/communities"))
-            .bearer_auth(operator())
-            .header("idempotency-key", "create-1")
-            .json(&json!({"slug": slug, "statutes": statutes()}))
-            .send()
-    };
+    let create = |slug| create_with_key(&app, "create-1", slug);
 
     let first = create(COMMUNITY).await.unwrap();
     let other = create("autre-communaute").await.unwrap();
@@ -37,14 +44,7 @@ async fn a_key_that_created_a_community_creates_no_other() {
 #[tokio::test]
 async fn creations_sent_at_once_with_one_key_make_one_community() {
     let app = spawn_app().await;
-    let create = |slug: &'static str| {
-        app.client
-            .post(app.url("/v1/communities"))
-            .bearer_auth(operator())
-            .header("idempotency-key", "create-at-once")
-            .json(&json!({"slug": slug, "statutes": statutes()}))
-            .send()
-    };
+    let create = |slug| create_with_key(&app, "create-at-once", slug);
 
     let (a, b, c) = tokio::join!(create("course-a"), create("course-b"), create("course-c"));
 
