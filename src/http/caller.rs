@@ -31,6 +31,10 @@ pub struct Caller {
     pub acting_for: Option<PioneerId>,
 }
 
+/// How long a request waits, at most, for this instance to read what
+/// others recorded, when its caller is a pioneer it does not know yet.
+const UNKNOWN_PIONEER_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
@@ -57,10 +61,19 @@ impl FromRequestParts<AppState> for Caller {
             .filter(|community| !community.is_empty())
         {
             caller.check_scope(community)?;
-            if let Ok(slug) = community.parse::<CommunitySlug>()
-                && let Some(view) = state.ledger.view(&slug)
-            {
-                caller.resolve(&view);
+            if let Ok(slug) = community.parse::<CommunitySlug>() {
+                let mut view = state.ledger.view(&slug);
+                // A pioneer this instance does not know yet may have been
+                // admitted through another instance a moment ago.
+                if caller.is_unknown_pioneer(view.as_deref()) {
+                    view = state
+                        .ledger
+                        .view_caught_up(&slug, UNKNOWN_PIONEER_WAIT)
+                        .await;
+                }
+                if let Some(view) = view {
+                    caller.resolve(&view);
+                }
             }
         }
         if let Some(heard) = parts.extensions.get::<super::command::Heard>() {
@@ -153,6 +166,16 @@ impl Caller {
         self.pioneer_id() == Some(id)
             && self.claims.roles.contains(&Role::Pioneer)
             && view.is_some_and(|view| view.state.pioneer(id).is_some())
+    }
+
+    /// Whether the token names a pioneer that `view` does not hold.
+    fn is_unknown_pioneer(&self, view: Option<&DurableView>) -> bool {
+        self.claims.roles.contains(&Role::Pioneer)
+            && self
+                .claims
+                .sub
+                .parse::<PioneerId>()
+                .is_ok_and(|id| view.is_none_or(|view| view.state.pioneer(id).is_none()))
     }
 
     /// Whether the caller applies as a candidate: their token says so, its

@@ -561,6 +561,47 @@ impl Ledger {
         }
     }
 
+    /// The community's view once this instance has folded every event the
+    /// shared store held when asked (waiting `wait` at most): for a caller
+    /// this instance does not know yet, whom another instance may have
+    /// admitted a moment ago. On a store no other instance writes to, or
+    /// when the store holds nothing newer, the view as it is.
+    pub async fn view_caught_up(
+        &self,
+        community: &CommunitySlug,
+        wait: std::time::Duration,
+    ) -> Option<Arc<DurableView>> {
+        let known = self.view(community);
+        if !self.store.is_shared() {
+            return known;
+        }
+        let stream = community.stream();
+        let mut next = known.as_ref().map_or(0, |view| view.revision + 1);
+        let mut last = None;
+        loop {
+            let page = self
+                .store
+                .read_stream(&stream, next, crate::store::READ_EVENTS_MAX)
+                .await
+                .ok()?;
+            let Some(newest) = page.last() else {
+                break;
+            };
+            last = Some(newest.revision);
+            next = newest.revision + 1;
+            if page.len() < crate::store::READ_EVENTS_MAX {
+                break;
+            }
+        }
+        match last {
+            Some(revision) => self
+                .view_reaching(community, revision, wait)
+                .await
+                .or(known),
+            None => known,
+        }
+    }
+
     /// The community's events about entity `id` up to revision `through`
     /// (the view the caller reads), oldest first: `skip` left out, at most
     /// `limit`, and how many there are in all.

@@ -67,7 +67,33 @@ on_shared_stores!(
     a_revision_no_instance_reaches_is_a_503_that_says_so,
     a_due_ballot_is_closed_once_whichever_instance_gets_there_first,
     a_role_granted_or_revoked_through_one_instance_binds_on_the_other,
+    a_pioneer_admitted_through_one_instance_acts_through_the_other_at_once,
 );
+
+/// A pioneer admitted through one instance acts through the other at
+/// once, without saying which revision to wait for: the other instance,
+/// not knowing them yet, first reads what the store holds.
+async fn a_pioneer_admitted_through_one_instance_acts_through_the_other_at_once(
+    a: TestApp,
+    b: TestApp,
+) {
+    for n in 0..10 {
+        let id = a.admit(&format!("Pionnière {n}")).await;
+        let listing =
+            json!({"kind": "offer", "title": "Aide au jardin", "description": "Une heure"});
+
+        let published = b
+            .post(&b.path("/market/listings"), &b.pioneer_token(&id), &listing)
+            .await;
+
+        assert_eq!(
+            published.status(),
+            200,
+            "{}",
+            published.text().await.unwrap()
+        );
+    }
+}
 
 /// The revision a command's answer says its last event was recorded at.
 fn revision(response: &Response) -> u64 {
