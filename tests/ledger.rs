@@ -866,6 +866,14 @@ impl EventStore for FlakyStore {
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         self.inner.save_snapshot(stream, revision, data)
     }
+    fn replace_snapshot<'a>(
+        &'a self,
+        stream: &'a str,
+        revision: u64,
+        data: Vec<u8>,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.inner.replace_snapshot(stream, revision, data)
+    }
     fn load_snapshot<'a>(
         &'a self,
         stream: &'a str,
@@ -885,6 +893,9 @@ impl EventStore for FlakyStore {
         stream: &'a str,
     ) -> BoxFuture<'a, Result<Option<(u64, agora_events::Hash)>, StoreError>> {
         self.inner.load_verified_mark(stream)
+    }
+    fn marked_streams(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        self.inner.marked_streams()
     }
     fn subscribe_all(&self, from: agora::store::LogCursor) -> Subscription {
         self.inner.subscribe_all(from)

@@ -479,6 +479,27 @@ async fn snapshots_replace_each_other_and_streams_are_listed(subject: Subject) {
     assert_eq!(streams, ["s", "t"]);
 }
 
+/// A replacement stands even over a later snapshot: the state the later
+/// one was saved from was found not to be the log's.
+async fn a_replaced_snapshot_stands_over_a_later_one(subject: Subject) {
+    let store = &*subject.store;
+    appended(store, "s", &["a", "b", "c"]).await;
+    store
+        .save_snapshot("s", 2, b"later, wrong".to_vec())
+        .await
+        .unwrap();
+
+    store
+        .replace_snapshot("s", 1, b"the log's".to_vec())
+        .await
+        .unwrap();
+
+    assert_eq!(
+        store.load_snapshot("s").await.unwrap(),
+        Some((1, b"the log's".to_vec()))
+    );
+}
+
 async fn verified_marks_replace_each_other_per_stream(subject: Subject) {
     let store = &*subject.store;
     appended(store, "s", &["a", "b"]).await;
@@ -500,6 +521,11 @@ async fn verified_marks_replace_each_other_per_stream(subject: Subject) {
         store.load_verified_mark("s").await.unwrap(),
         Some((0, first))
     );
+
+    store.save_verified_mark("u", 3, second).await.unwrap();
+    let mut marked = store.marked_streams().await.unwrap();
+    marked.sort();
+    assert_eq!(marked, ["s", "u"]);
 }
 
 async fn the_end_of_the_log_is_the_cursor_after_its_last_event(subject: Subject) {
@@ -574,6 +600,11 @@ macro_rules! contract {
             async fn snapshots_replace_each_other_and_streams_are_listed() {
                 let Some(subject) = $adapter().await else { return };
                 super::snapshots_replace_each_other_and_streams_are_listed(subject).await;
+            }
+            #[tokio::test]
+            async fn a_replaced_snapshot_stands_over_a_later_one() {
+                let Some(subject) = $adapter().await else { return };
+                super::a_replaced_snapshot_stands_over_a_later_one(subject).await;
             }
             #[tokio::test]
             async fn verified_marks_replace_each_other_per_stream() {

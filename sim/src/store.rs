@@ -405,6 +405,18 @@ impl EventStore for FaultyStore {
         })
     }
 
+    fn replace_snapshot<'a>(
+        &'a self,
+        stream: &'a str,
+        revision: u64,
+        data: Vec<u8>,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            self.check_alive()?;
+            self.inner().replace_snapshot(stream, revision, data).await
+        })
+    }
+
     fn load_snapshot<'a>(
         &'a self,
         stream: &'a str,
@@ -436,6 +448,13 @@ impl EventStore for FaultyStore {
         Box::pin(async move {
             self.read_check("load_verified_mark", &[text(stream)])?;
             self.inner().load_verified_mark(stream).await
+        })
+    }
+
+    fn marked_streams(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        Box::pin(async move {
+            self.read_check("marked_streams", &[])?;
+            self.inner().marked_streams().await
         })
     }
 

@@ -6,7 +6,7 @@
 //! index, or a store made before there was one) have their index entries
 //! kept on the way in, for the writer to file.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use agora_events::{
@@ -251,8 +251,14 @@ pub async fn load_all(
     tolerate_breaks: bool,
 ) -> Result<HashMap<CommunitySlug, WriterState>, LedgerError> {
     let mut communities = HashMap::new();
-    let mut streams = store.streams().await?;
-    streams.sort();
+    // Marks first: a stream marked has events listed by then, so a marked
+    // stream missing from the list lost them (its mark check says so).
+    let marked = match tolerate_breaks {
+        true => Vec::new(),
+        false => store.marked_streams().await?,
+    };
+    let mut streams: BTreeSet<String> = store.streams().await?.into_iter().collect();
+    streams.extend(marked);
     for stream in streams {
         let Some(slug) = stream.strip_prefix(COMMUNITY_STREAM_PREFIX) else {
             continue; // not a community's ledger
@@ -854,6 +860,35 @@ mod tests {
                 other => panic!("mark at {revision}: {:?}", other.map(|c| c.len())),
             }
         }
+    }
+
+    /// A community whose events, stream and snapshot all went, its mark
+    /// left, is missed at the start like a log that lost its last events;
+    /// an instance started to inspect the store serves what is left.
+    #[tokio::test]
+    async fn a_community_gone_whole_but_for_its_mark_refuses_the_start() {
+        let store = log(3, usize::MAX).await;
+        let gone = "community-gone";
+        store
+            .save_verified_mark(gone, 7, Hash::of(b"the eighth event"))
+            .await
+            .unwrap();
+        store
+            .save_verified_mark("not-a-community", 0, Hash::GENESIS)
+            .await
+            .unwrap();
+
+        let refused = load_all(&store, false).await;
+        let inspected = load_all(&store, true).await.unwrap();
+
+        match refused {
+            Err(LedgerError::Corrupt(reason)) => assert!(
+                reason.contains(gone) && reason.contains("events were lost"),
+                "{reason}"
+            ),
+            other => panic!("{:?}", other.map(|c| c.len())),
+        }
+        assert_eq!(inspected.len(), 1, "the community still there is served");
     }
 
     #[tokio::test]

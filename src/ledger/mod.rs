@@ -395,7 +395,7 @@ impl Ledger {
             let saved = match corrected.encode() {
                 Ok(bytes) => self
                     .store
-                    .save_snapshot(&stream, revision, bytes)
+                    .replace_snapshot(&stream, revision, bytes)
                     .await
                     .map_err(|error| error.to_string()),
                 Err(error) => Err(error),

@@ -305,6 +305,16 @@ impl EventStore for MemoryStore {
         })
     }
 
+    fn replace_snapshot<'a>(
+        &'a self,
+        stream: &'a str,
+        revision: u64,
+        data: Vec<u8>,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        // Never shared: a save replaces whatever was saved before.
+        self.save_snapshot(stream, revision, data)
+    }
+
     fn load_snapshot<'a>(
         &'a self,
         stream: &'a str,
@@ -334,6 +344,10 @@ impl EventStore for MemoryStore {
         stream: &'a str,
     ) -> BoxFuture<'a, Result<Option<(u64, Hash)>, StoreError>> {
         Box::pin(async move { Ok(self.log().verified_marks.get(stream).copied()) })
+    }
+
+    fn marked_streams(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        Box::pin(async move { Ok(self.log().verified_marks.keys().cloned().collect()) })
     }
 
     fn end_cursor(&self) -> BoxFuture<'_, Result<LogCursor, StoreError>> {

@@ -269,8 +269,22 @@ pub trait EventStore: Send + Sync + 'static {
     fn streams(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>>;
 
     /// Keeps `data`, a snapshot of what `stream` folds to through
-    /// `revision`, durably, in place of the stream's earlier snapshot.
+    /// `revision`, durably, in place of the stream's earlier snapshot. A
+    /// store that instances share keeps a later snapshot another instance
+    /// saved rather than this one.
     fn save_snapshot<'a>(
+        &'a self,
+        stream: &'a str,
+        revision: u64,
+        data: Vec<u8>,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Keeps `data` in place of the stream's snapshot whatever the revision
+    /// of the one it replaces: the state served was found not to be what
+    /// the log folds to, so every snapshot saved from it is wrong, later
+    /// ones too, and [`save_snapshot`](Self::save_snapshot) may keep a
+    /// later one.
+    fn replace_snapshot<'a>(
         &'a self,
         stream: &'a str,
         revision: u64,
@@ -300,6 +314,11 @@ pub trait EventStore: Send + Sync + 'static {
         &'a self,
         stream: &'a str,
     ) -> BoxFuture<'a, Result<Option<(u64, Hash)>, StoreError>>;
+
+    /// Every stream that has a verified mark, in no particular order: a
+    /// stream marked but no longer listed among those with events lost
+    /// them all.
+    fn marked_streams(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>>;
 
     /// Every event after cursor `from`: first those already recorded,
     /// then each new one as it becomes durable; each once, in order.

@@ -766,7 +766,16 @@ impl EventStore for KurrentStore {
         revision: u64,
         data: Vec<u8>,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(self.side.save_snapshot(stream, revision, data))
+        Box::pin(self.side.save_snapshot(stream, revision, data, false))
+    }
+
+    fn replace_snapshot<'a>(
+        &'a self,
+        stream: &'a str,
+        revision: u64,
+        data: Vec<u8>,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(self.side.save_snapshot(stream, revision, data, true))
     }
 
     fn load_snapshot<'a>(
@@ -790,6 +799,10 @@ impl EventStore for KurrentStore {
         stream: &'a str,
     ) -> BoxFuture<'a, Result<Option<(u64, Hash)>, StoreError>> {
         Box::pin(self.side.load_verified_mark(stream))
+    }
+
+    fn marked_streams(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        Box::pin(self.side.marked_streams())
     }
 
     fn subscribe_all(&self, from: LogCursor) -> Subscription {

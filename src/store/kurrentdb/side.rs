@@ -198,11 +198,14 @@ impl Side {
     }
 
     /// Keeps a snapshot unless a newer one is kept already.
+    /// Keeps a snapshot in the stream's row, over a later one only when
+    /// `over_later`.
     pub(super) async fn save_snapshot(
         &self,
         stream: &str,
         revision: u64,
         data: Vec<u8>,
+        over_later: bool,
     ) -> Result<(), StoreError> {
         let stream = stream.to_owned();
         self.with(move |connection| {
@@ -211,10 +214,20 @@ impl Side {
                     "INSERT INTO snapshots (stream, revision, data) VALUES (?1, ?2, ?3)
                      ON CONFLICT (stream) DO UPDATE SET revision = excluded.revision,
                          data = excluded.data
-                     WHERE excluded.revision >= revision",
+                     WHERE ?4 OR excluded.revision >= revision",
                 )?
-                .execute(params![stream, to_sql_integer(revision), data])
+                .execute(params![stream, to_sql_integer(revision), data, over_later])
                 .map(drop)
+        })
+        .await
+    }
+
+    pub(super) async fn marked_streams(&self) -> Result<Vec<String>, StoreError> {
+        self.with(|connection| {
+            connection
+                .prepare_cached("SELECT stream FROM verified_marks")?
+                .query_map([], |row| row.get(0))?
+                .collect()
         })
         .await
     }

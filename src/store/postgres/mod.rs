@@ -154,6 +154,29 @@ impl PostgresStore {
     async fn client(&self) -> Result<deadpool_postgres::Client, StoreError> {
         self.pool.get().await.map_err(pool_error)
     }
+
+    /// Keeps a snapshot in the stream's row, over the one there when the
+    /// row meets `condition` (after `ON CONFLICT … DO UPDATE SET …`).
+    async fn upsert_snapshot(
+        &self,
+        stream: &str,
+        revision: u64,
+        data: Vec<u8>,
+        condition: &str,
+    ) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        let statement = format!(
+            "INSERT INTO agora_snapshots (stream, revision, data) VALUES ($1, $2, $3)
+             ON CONFLICT (stream) DO UPDATE
+                 SET revision = excluded.revision, data = excluded.data
+             {condition}"
+        );
+        client
+            .execute(&statement, &[&stream, &to_sql(revision)?, &data])
+            .await
+            .map(drop)
+            .map_err(translate)
+    }
 }
 
 /// Follows the head: from every notification on `channel`, and from a read
@@ -524,22 +547,23 @@ impl EventStore for PostgresStore {
         revision: u64,
         data: Vec<u8>,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(async move {
-            let client = self.client().await?;
-            // Instances save their snapshots independently: an older one
-            // never replaces a newer one.
-            client
-                .execute(
-                    "INSERT INTO agora_snapshots (stream, revision, data) VALUES ($1, $2, $3)
-                     ON CONFLICT (stream) DO UPDATE
-                         SET revision = excluded.revision, data = excluded.data
-                     WHERE agora_snapshots.revision <= excluded.revision",
-                    &[&stream, &to_sql(revision)?, &data],
-                )
-                .await
-                .map(drop)
-                .map_err(translate)
-        })
+        // Instances save their snapshots independently: an older one never
+        // replaces a newer one.
+        Box::pin(self.upsert_snapshot(
+            stream,
+            revision,
+            data,
+            "WHERE agora_snapshots.revision <= excluded.revision",
+        ))
+    }
+
+    fn replace_snapshot<'a>(
+        &'a self,
+        stream: &'a str,
+        revision: u64,
+        data: Vec<u8>,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(self.upsert_snapshot(stream, revision, data, ""))
     }
 
     fn load_snapshot<'a>(
@@ -601,6 +625,17 @@ impl EventStore for PostgresStore {
                 Ok((from_sql(row.get(0)), Hash(head)))
             })
             .transpose()
+        })
+    }
+
+    fn marked_streams(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        Box::pin(async move {
+            let client = self.client().await?;
+            let rows = client
+                .query("SELECT stream FROM agora_verified_marks", &[])
+                .await
+                .map_err(translate)?;
+            Ok(rows.iter().map(|row| row.get(0)).collect())
         })
     }
 

@@ -477,6 +477,16 @@ impl EventStore for SqliteStore {
         }))
     }
 
+    fn replace_snapshot<'a>(
+        &'a self,
+        stream: &'a str,
+        revision: u64,
+        data: Vec<u8>,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        // One instance has the file: a save replaces whatever was saved.
+        self.save_snapshot(stream, revision, data)
+    }
+
     fn load_snapshot<'a>(
         &'a self,
         stream: &'a str,
@@ -510,6 +520,10 @@ impl EventStore for SqliteStore {
         Box::pin(blocking(Arc::clone(&self.readers), move |readers| {
             readers.verified_mark(&stream)
         }))
+    }
+
+    fn marked_streams(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        Box::pin(blocking(Arc::clone(&self.readers), Readers::marked_streams))
     }
 
     fn end_cursor(&self) -> BoxFuture<'_, Result<LogCursor, StoreError>> {

@@ -166,6 +166,15 @@ impl Readers {
         })
     }
 
+    pub(super) fn marked_streams(&self) -> Result<Vec<String>, StoreError> {
+        self.with(|connection| {
+            connection
+                .prepare_cached("SELECT stream FROM verified_marks")?
+                .query_map([], |row| row.get(0))?
+                .collect()
+        })
+    }
+
     pub(super) fn load_snapshot(&self, stream: &str) -> Result<Option<StoredSnapshot>, StoreError> {
         self.with(|connection| {
             connection
