@@ -528,6 +528,44 @@ async fn verified_marks_replace_each_other_per_stream(subject: Subject) {
     assert_eq!(marked, ["s", "u"]);
 }
 
+/// A verification moves the mark only from where it read it: a mark moved
+/// back meanwhile (a break found by another) stays back.
+async fn a_verified_mark_advances_only_from_where_it_was_read(subject: Subject) {
+    let store = &*subject.store;
+    appended(store, "s", &["a", "b", "c"]).await;
+    let (a, b, c) = (
+        agora_events::Hash::of(b"a"),
+        agora_events::Hash::of(b"b"),
+        agora_events::Hash::of(b"c"),
+    );
+
+    let first = store
+        .advance_verified_mark("s", None, (1, b))
+        .await
+        .unwrap();
+    let again_from_none = store
+        .advance_verified_mark("s", None, (2, c))
+        .await
+        .unwrap();
+    store.save_verified_mark("s", 0, a).await.unwrap(); // moved back
+    let from_stale = store
+        .advance_verified_mark("s", Some((1, b)), (2, c))
+        .await
+        .unwrap();
+    let kept = store.load_verified_mark("s").await.unwrap();
+    let from_current = store
+        .advance_verified_mark("s", Some((0, a)), (2, c))
+        .await
+        .unwrap();
+
+    assert!(first, "no mark yet: the first verification sets it");
+    assert!(!again_from_none, "a mark set since is not overwritten");
+    assert!(!from_stale, "a mark moved back stays back");
+    assert_eq!(kept, Some((0, a)));
+    assert!(from_current);
+    assert_eq!(store.load_verified_mark("s").await.unwrap(), Some((2, c)));
+}
+
 async fn the_end_of_the_log_is_the_cursor_after_its_last_event(subject: Subject) {
     let store = &*subject.store;
     assert_eq!(store.end_cursor().await.unwrap(), LogCursor::START);
@@ -610,6 +648,11 @@ macro_rules! contract {
             async fn verified_marks_replace_each_other_per_stream() {
                 let Some(subject) = $adapter().await else { return };
                 super::verified_marks_replace_each_other_per_stream(subject).await;
+            }
+            #[tokio::test]
+            async fn a_verified_mark_advances_only_from_where_it_was_read() {
+                let Some(subject) = $adapter().await else { return };
+                super::a_verified_mark_advances_only_from_where_it_was_read(subject).await;
             }
             #[tokio::test]
             async fn the_end_of_the_log_is_the_cursor_after_its_last_event() {
@@ -985,6 +1028,28 @@ mod postgres_shared {
 
         assert_eq!(seen, Some(vec![9; 32]));
         assert_eq!(a.load_key(id).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn a_mark_one_instance_moved_back_is_not_moved_on_by_the_other() {
+        let Some((a, b)) = two_instances().await else {
+            return;
+        };
+        appended(&a, "s", &["a", "b", "c"]).await;
+        let (read, back, on) = (
+            (1, agora_events::Hash::of(b"b")),
+            (0, agora_events::Hash::of(b"a")),
+            (2, agora_events::Hash::of(b"c")),
+        );
+        a.save_verified_mark("s", read.0, read.1).await.unwrap();
+
+        // a read the mark at 1 and verified on; b found a break meanwhile
+        // and moved the mark back; then a's verification ends.
+        b.save_verified_mark("s", back.0, back.1).await.unwrap();
+        let moved = a.advance_verified_mark("s", Some(read), on).await.unwrap();
+
+        assert!(!moved);
+        assert_eq!(b.load_verified_mark("s").await.unwrap(), Some(back));
     }
 
     #[tokio::test]

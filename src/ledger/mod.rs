@@ -1286,6 +1286,15 @@ async fn verify_every_chain(ledger: &std::sync::Weak<Ledger>) -> bool {
         let Some(store) = ledger.upgrade().map(|ledger| Arc::clone(&ledger.store)) else {
             return false;
         };
+        // The mark as the log was read: one moved back meanwhile (a break
+        // another instance found) stays where it was put.
+        let marked = match store.load_verified_mark(&community.stream()).await {
+            Ok(marked) => marked,
+            Err(error) => {
+                tracing::warn!(%community, %error, "could not read the verified mark");
+                continue;
+            }
+        };
         let mut verifier = match crate::audit::verify_stream(&*store, &community.stream()).await {
             Ok(verifier) => verifier,
             Err(error) => {
@@ -1307,12 +1316,21 @@ async fn verify_every_chain(ledger: &std::sync::Weak<Ledger>) -> bool {
         if verification.ok() {
             tracing::info!(%community, events = verification.events, "the community's log verifies");
             // The next start checks only what comes after.
-            if let Some(revision) = verification.verified.checked_sub(1)
-                && let Err(error) = store
-                    .save_verified_mark(&community.stream(), revision, verification.head)
+            if let Some(revision) = verification.verified.checked_sub(1) {
+                let to = (revision, verification.head);
+                match store
+                    .advance_verified_mark(&community.stream(), marked, to)
                     .await
-            {
-                tracing::warn!(%community, %error, "could not keep the verified mark");
+                {
+                    Ok(true) => {}
+                    Ok(false) => tracing::info!(
+                        %community,
+                        "the verified mark moved meanwhile; kept where it is"
+                    ),
+                    Err(error) => {
+                        tracing::warn!(%community, %error, "could not keep the verified mark");
+                    }
+                }
             }
             continue;
         }

@@ -315,6 +315,29 @@ pub trait EventStore: Send + Sync + 'static {
         stream: &'a str,
     ) -> BoxFuture<'a, Result<Option<(u64, Hash)>, StoreError>>;
 
+    /// Moves `stream`'s verified mark to `to` if it is still `from` (`None`:
+    /// no mark yet), and says whether it moved. A verification that read
+    /// the log from `from` on never undoes a mark another moved back
+    /// meanwhile, on finding a break the log it read did not have yet.
+    ///
+    /// The default reads then saves: enough where one instance keeps the
+    /// marks (its verifications run one at a time). A store whose marks
+    /// instances share makes the comparison and the move one step.
+    fn advance_verified_mark<'a>(
+        &'a self,
+        stream: &'a str,
+        from: Option<(u64, Hash)>,
+        to: (u64, Hash),
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            if self.load_verified_mark(stream).await? != from {
+                return Ok(false);
+            }
+            self.save_verified_mark(stream, to.0, to.1).await?;
+            Ok(true)
+        })
+    }
+
     /// Every stream that has a verified mark, in no particular order: a
     /// stream marked but no longer listed among those with events lost
     /// them all.

@@ -628,6 +628,45 @@ impl EventStore for PostgresStore {
         })
     }
 
+    fn advance_verified_mark<'a>(
+        &'a self,
+        stream: &'a str,
+        from: Option<(u64, Hash)>,
+        to: (u64, Hash),
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let client = self.client().await?;
+            let (revision, head) = (to_sql(to.0)?, to.1.0.as_slice());
+            let moved = match from {
+                None => {
+                    client
+                        .execute(
+                            "INSERT INTO agora_verified_marks (stream, revision, head)
+                             VALUES ($1, $2, $3) ON CONFLICT (stream) DO NOTHING",
+                            &[&stream, &revision, &head],
+                        )
+                        .await
+                }
+                Some((from_revision, from_head)) => {
+                    client
+                        .execute(
+                            "UPDATE agora_verified_marks SET revision = $2, head = $3
+                             WHERE stream = $1 AND revision = $4 AND head = $5",
+                            &[
+                                &stream,
+                                &revision,
+                                &head,
+                                &to_sql(from_revision)?,
+                                &from_head.0.as_slice(),
+                            ],
+                        )
+                        .await
+                }
+            };
+            Ok(moved.map_err(translate)? == 1)
+        })
+    }
+
     fn marked_streams(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
         Box::pin(async move {
             let client = self.client().await?;
