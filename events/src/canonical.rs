@@ -89,29 +89,44 @@ pub fn to_canonical_bytes(value: &Value) -> Result<Vec<u8>, CanonicalError> {
     Ok(out)
 }
 
-/// Appends the canonical form of a string.
+/// Appends the canonical form of a string: the runs of bytes that need no
+/// escape are copied whole.
 pub fn write_string(text: &str, out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
+    let bytes = text.as_bytes();
+    out.reserve(bytes.len() + 2);
     out.push(b'"');
-    for &byte in text.as_bytes() {
+    let mut unescaped = 0;
+    for (at, &byte) in bytes.iter().enumerate() {
         // Multi-byte UTF-8 sequences never contain bytes below 0x80, so
         // working byte by byte copies every non-ASCII character unchanged.
-        match byte {
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            0x08 => out.extend_from_slice(b"\\b"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            0x0c => out.extend_from_slice(b"\\f"),
-            b'\r' => out.extend_from_slice(b"\\r"),
+        let control;
+        let escape: &[u8] = match byte {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            0x08 => b"\\b",
+            b'\t' => b"\\t",
+            b'\n' => b"\\n",
+            0x0c => b"\\f",
+            b'\r' => b"\\r",
             0x00..=0x1f => {
-                out.extend_from_slice(b"\\u00");
-                out.push(HEX[usize::from(byte >> 4)]);
-                out.push(HEX[usize::from(byte & 0x0f)]);
+                control = [
+                    b'\\',
+                    b'u',
+                    b'0',
+                    b'0',
+                    HEX[usize::from(byte >> 4)],
+                    HEX[usize::from(byte & 0x0f)],
+                ];
+                &control
             }
-            _ => out.push(byte),
-        }
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[unescaped..at]);
+        out.extend_from_slice(escape);
+        unescaped = at + 1;
     }
+    out.extend_from_slice(&bytes[unescaped..]);
     out.push(b'"');
 }
 
@@ -142,6 +157,29 @@ mod tests {
             canonical(value),
             "\"quote\\\" back\\\\ slash/ tab\\t nl\\n cr\\r bs\\b ff\\f nul\\u0000 us\\u001f é 😀 \u{7f}\""
         );
+    }
+
+    /// Every ASCII character, alone, first, last and between others, is
+    /// written as JSON's shortest escaping writes it.
+    #[test]
+    fn every_ascii_character_is_written_as_json_writes_it() {
+        for code in 0..0x80u8 {
+            let c = char::from(code);
+            for text in [
+                c.to_string(),
+                format!("{c}é"),
+                format!("ab{c}"),
+                format!("x{c}{c}y"),
+            ] {
+                let mut written = Vec::new();
+                write_string(&text, &mut written);
+                assert_eq!(
+                    String::from_utf8(written).unwrap(),
+                    serde_json::to_string(&text).unwrap(),
+                    "{code:#04x}"
+                );
+            }
+        }
     }
 
     #[test]
