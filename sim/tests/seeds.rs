@@ -195,10 +195,9 @@ async fn an_erasure_whose_answer_is_lost_still_destroys_the_key() {
     let leave = Command::LeaveCommunity(LeaveCommunity {
         pioneer_id: pioneer,
     });
-    ledger
-        .execute(request(leave, Role::Pioneer, "leave"))
-        .await
-        .unwrap();
+    let mut leaving = request(leave, Role::Pioneer, "leave");
+    leaving.actor.id = pioneer.to_string(); // a pioneer leaves by themself
+    ledger.execute(leaving).await.unwrap();
 
     faults.set_rates(FaultRates {
         answer_lost: 1_000,

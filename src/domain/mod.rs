@@ -50,7 +50,7 @@ pub use market::{
 pub use meetings::{ATTENDEES_MAX, RecordMeeting};
 pub use pioneers::{
     AcceptCharter, AdmitPioneer, ChangeRepresentative, ExcludePioneer, ForgetPioneer,
-    LeaveCommunity, SetRoles, UpdateProfile,
+    LeaveCommunity, SetRoles, UpdateProfile, check_actor,
 };
 pub use projects::{ChangeProjectStatus, ProposeProject, ScoreProject, transition_allowed};
 pub use rejection::{Rejection, RejectionKind};

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use agora_events::{
-    AdmissionScores, CharterAccepted, Event, Organisation, PioneerAdmitted, PioneerExcluded,
+    Actor, AdmissionScores, CharterAccepted, Event, Organisation, PioneerAdmitted, PioneerExcluded,
     PioneerForgotten, PioneerId, PioneerLeft, ProfileUpdated, PublicProfile, RepresentativeChanged,
     Role, RoleGranted, RoleRevoked, Sealed,
 };
@@ -407,6 +407,28 @@ pub fn set_roles(state: &CommunityState, command: &SetRoles) -> Result<Vec<Event
     Ok(granted.chain(revoked).collect())
 }
 
+/// Whether the actor still holds, in `state`, the role they act in: the
+/// edge checked it against the view it read, which commands decided since
+/// (here, or through another instance) may have changed. A pioneer, or an
+/// organisation's representative, needs the role among those the ledger
+/// grants now (none once gone); anyone else acts with their token's
+/// operator roles, never as a member. `system` and `candidate` are checked
+/// by the rules of what they do.
+pub fn check_actor(state: &CommunityState, actor: &Actor) -> Result<(), Rejection> {
+    if matches!(actor.role, Role::System | Role::Candidate) {
+        return Ok(());
+    }
+    let person: Option<PioneerId> = actor.id.parse().ok();
+    let held = match person.and_then(|id| state.pioneer(id).or_else(|| state.represented_by(id))) {
+        Some(pioneer) => pioneer.effective_roles().contains(&actor.role),
+        None => actor.role != Role::Pioneer,
+    };
+    match held {
+        true => Ok(()),
+        false => Err(Rejection::RoleNotHeld { role: actor.role }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::given::*;
@@ -655,6 +677,106 @@ mod tests {
         // A year without a profile update: behind since the year was up.
         let behind = state.duties_behind(&bruno, day(400));
         assert_eq!(behind.profile, Some(day(375)));
+    }
+
+    /// The role an actor acts in is checked against the state the command
+    /// is decided on: one revoked, or a membership over, since the edge
+    /// let the command through refuses it.
+    #[test]
+    fn an_actor_acts_only_in_a_role_the_ledger_grants_when_deciding() {
+        use agora_events::{Actor, Organisation};
+        let as_role = |id: &str, role| Actor {
+            id: id.into(),
+            role,
+        };
+        let alice = ALICE.to_string();
+        let granted = [founded(), admitted(ALICE, "founders")]
+            .into_iter()
+            .chain([role_granted(ALICE, Role::Treasurer)])
+            .collect::<Vec<_>>();
+        let state = given(&granted).state();
+        assert_eq!(
+            check_actor(&state, &as_role(&alice, Role::Treasurer)),
+            Ok(())
+        );
+        assert_eq!(check_actor(&state, &as_role(&alice, Role::Pioneer)), Ok(()));
+        assert_eq!(
+            check_actor(&state, &as_role(&alice, Role::Gardener)),
+            Err(Rejection::RoleNotHeld {
+                role: Role::Gardener
+            })
+        );
+
+        let mut revoked = granted.clone();
+        revoked.push(
+            agora_events::RoleRevoked {
+                pioneer_id: ALICE,
+                role: Role::Treasurer,
+            }
+            .into(),
+        );
+        let state = given(&revoked).state();
+        assert_eq!(
+            check_actor(&state, &as_role(&alice, Role::Treasurer)).map_err(|r| r.rule()),
+            Err("role-required")
+        );
+
+        for gone in [excluded(ALICE), left(ALICE)] {
+            let mut history = granted.clone();
+            history.push(gone);
+            let state = given(&history).state();
+            for role in [Role::Treasurer, Role::Pioneer] {
+                assert!(check_actor(&state, &as_role(&alice, role)).is_err());
+            }
+        }
+
+        // Operators act with their token's roles, never as members; the
+        // service's own work and applications are judged by their rules.
+        let state = given(&granted).state();
+        let operator = uuid::Uuid::from_u128(0x0e).to_string();
+        assert_eq!(
+            check_actor(&state, &as_role("platform", Role::Admin)),
+            Ok(())
+        );
+        assert_eq!(
+            check_actor(&state, &as_role(&operator, Role::Gardener)),
+            Ok(())
+        );
+        assert!(check_actor(&state, &as_role(&operator, Role::Pioneer)).is_err());
+        assert_eq!(check_actor(&state, &as_role("agora", Role::System)), Ok(()));
+        assert_eq!(
+            check_actor(&state, &as_role(&operator, Role::Candidate)),
+            Ok(())
+        );
+
+        // A representative acts with their organisation's roles.
+        let (person, association) = (
+            PioneerId(uuid::Uuid::from_u128(0xca)),
+            PioneerId(uuid::Uuid::from_u128(0xa55)),
+        );
+        let mut admission = admit_command(association, "partners");
+        admission.organisation = Some(Organisation {
+            name: "Les Jardins du Lac".into(),
+            legal_form: "Association loi 1901".into(),
+            siren: None,
+            representative: person,
+        });
+        let mut history = granted.clone();
+        history.extend(
+            given(&history)
+                .when(Command::AdmitPioneer(admission))
+                .then_events(&["PioneerAdmitted"]),
+        );
+        let represents = given(&history).state();
+        history.push(left(association));
+        let gone = given(&history).state();
+        let person = person.to_string();
+        assert_eq!(
+            check_actor(&represents, &as_role(&person, Role::Pioneer)),
+            Ok(())
+        );
+        assert!(check_actor(&represents, &as_role(&person, Role::Treasurer)).is_err());
+        assert!(check_actor(&gone, &as_role(&person, Role::Pioneer)).is_err());
     }
 
     #[test]

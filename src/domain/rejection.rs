@@ -72,6 +72,11 @@ pub enum Rejection {
     CharterAlreadyAccepted { pioneer: PioneerId, version: String },
     #[error("role {role:?} cannot be granted")]
     RoleNotGrantable { role: Role },
+    #[error(
+        "the caller does not hold the role {role:?} here when the command is decided: it was \
+         revoked, or they are no longer a member"
+    )]
+    RoleNotHeld { role: Role },
     #[error("a subscription is for 1 to {max} shares, not {shares}")]
     SharesOutOfRange { shares: u32, max: u32 },
     #[error("{field} must be positive, not {amount}")]
@@ -422,6 +427,7 @@ impl Rejection {
             Self::CharterVersionMismatch { .. } => "charter-version-current",
             Self::CharterAlreadyAccepted { .. } => "charter-already-accepted",
             Self::RoleNotGrantable { .. } => "role-not-grantable",
+            Self::RoleNotHeld { .. } => "role-required",
             Self::SharesOutOfRange { .. } => "shares-range",
             Self::AmountNotPositive { .. } => "amount-positive",
             Self::AmountTooLarge { .. } => "amount-too-large",
@@ -602,7 +608,8 @@ impl Rejection {
             | Self::PartyCannotReverse { .. }
             | Self::CommunityAccountReserved
             | Self::OwnListingReported { .. }
-            | Self::NotInElectorate { .. } => RejectionKind::Forbidden,
+            | Self::NotInElectorate { .. }
+            | Self::RoleNotHeld { .. } => RejectionKind::Forbidden,
             Self::HoursNotPositive { .. }
             | Self::ExchangeBeyondLimits { .. }
             | Self::SelfTransfer

@@ -32,8 +32,9 @@ pub struct Caller {
 }
 
 /// How long a request waits, at most, for this instance to read what
-/// others recorded, when its caller is a pioneer it does not know yet.
-const UNKNOWN_PIONEER_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+/// others recorded, when its caller is a pioneer it does not know yet or
+/// claims a role it does not see granted.
+const CATCH_UP_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
@@ -64,12 +65,12 @@ impl FromRequestParts<AppState> for Caller {
             if let Ok(slug) = community.parse::<CommunitySlug>() {
                 let mut view = state.ledger.view(&slug);
                 // A pioneer this instance does not know yet may have been
-                // admitted through another instance a moment ago.
-                if caller.is_unknown_pioneer(view.as_deref()) {
-                    view = state
-                        .ledger
-                        .view_caught_up(&slug, UNKNOWN_PIONEER_WAIT)
-                        .await;
+                // admitted through another instance a moment ago, or granted
+                // there a role this instance does not see yet.
+                if caller.is_unknown_pioneer(view.as_deref())
+                    || caller.claims_ungranted_role(view.as_deref())
+                {
+                    view = state.ledger.view_caught_up(&slug, CATCH_UP_WAIT).await;
                 }
                 if let Some(view) = view {
                     caller.resolve(&view);
@@ -176,6 +177,20 @@ impl Caller {
                 .sub
                 .parse::<PioneerId>()
                 .is_ok_and(|id| view.is_none_or(|view| view.state.pioneer(id).is_none()))
+    }
+
+    /// Whether the token claims a role that `view` does not grant its
+    /// pioneer. (When the pioneer lost that role or left for good, each of
+    /// their requests reads what the store holds first, to no avail.)
+    fn claims_ungranted_role(&self, view: Option<&DurableView>) -> bool {
+        let Some(pioneer) = self.pioneer_id().and_then(|id| view?.state.pioneer(id)) else {
+            return false;
+        };
+        let granted = pioneer.effective_roles();
+        self.claims
+            .roles
+            .iter()
+            .any(|role| *role != Role::Candidate && !granted.contains(role))
     }
 
     /// Whether the caller applies as a candidate: their token says so, its

@@ -12,8 +12,8 @@ use agora_projections::{CommunityState, Market};
 
 use super::writer::evolve;
 use super::{CommandRequest, Committed, LedgerError};
-use crate::domain::decide;
 use crate::domain::sealing::BallotKey;
+use crate::domain::{check_actor, decide};
 
 /// Idempotency keys belong to the caller who sent them: (actor, key).
 pub(super) type CommandKey = (String, String);
@@ -121,7 +121,11 @@ impl Plan {
                 .as_mut()
                 .is_some_and(|state| state.market.lend(&self.past, id))
         });
-        let decided = decide(self.state.as_ref(), &request.command, now);
+        let decided = match &self.state {
+            Some(state) => check_actor(state, &request.actor),
+            None => Ok(()),
+        }
+        .and_then(|()| decide(self.state.as_ref(), &request.command, now));
         let decision = match decided {
             Ok(events) => self.record(request, events, now, clock),
             Err(rejection) => Decision::Failed(rejection.into()),

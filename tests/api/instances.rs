@@ -68,6 +68,7 @@ on_shared_stores!(
     a_due_ballot_is_closed_once_whichever_instance_gets_there_first,
     a_role_granted_or_revoked_through_one_instance_binds_on_the_other,
     a_pioneer_admitted_through_one_instance_acts_through_the_other_at_once,
+    what_one_instance_grants_or_takes_away_binds_the_other_at_once,
 );
 
 /// A pioneer admitted through one instance acts through the other at
@@ -411,4 +412,57 @@ async fn a_role_granted_or_revoked_through_one_instance_binds_on_the_other(a: Te
 
     assert_eq!(admits.status(), 201, "{}", admits.text().await.unwrap());
     problem(refused, 403, "role-required").await;
+}
+
+/// A role granted through one instance serves through the other for the
+/// very next command; a role revoked, or a membership ended, through one
+/// binds the other just as soon, though no request says which revision to
+/// wait for: the other may not have read it yet when its edge lets the
+/// command through, but the ledger checks the role again when it decides.
+async fn what_one_instance_grants_or_takes_away_binds_the_other_at_once(a: TestApp, b: TestApp) {
+    use agora_events::Role;
+    let receipt = json!({"amount": "1.00", "source": "Don", "reference": "D-1"});
+    for n in 0..5 {
+        let id = a.admit(&format!("Trésorière {n}")).await;
+        let token = crate::helpers::token(&id, &[Role::Pioneer, Role::Treasurer]);
+
+        a.grant_role(&id, "treasurer").await;
+        let received = b.post(&b.path("/funds/receipts"), &token, &receipt).await;
+        let revoked = a
+            .send(
+                Method::PUT,
+                &a.path(&format!("/pioneers/{id}/roles")),
+                Some(&operator()),
+                Some(&json!({"roles": []})),
+            )
+            .await;
+        assert_eq!(revoked.status(), 200);
+        let refused = b.post(&b.path("/funds/receipts"), &token, &receipt).await;
+
+        assert_eq!(received.status(), 200, "{}", received.text().await.unwrap());
+        problem(refused, 403, "role-required").await;
+    }
+    for (n, ending) in ["exclude", "leave"].into_iter().enumerate() {
+        let id = a.admit(&format!("Jardinière {n}")).await;
+        let token = crate::helpers::token(&id, &[Role::Pioneer, Role::Gardener]);
+        a.grant_role(&id, "gardener").await;
+        let (path, by, body) = match ending {
+            "exclude" => ("exclude", operator(), json!({"reason": "manquements"})),
+            _ => ("leave", token.clone(), json!({})),
+        };
+
+        let ended = a
+            .post(&a.path(&format!("/pioneers/{id}/{path}")), &by, &body)
+            .await;
+        assert_eq!(ended.status(), 200, "{}", ended.text().await.unwrap());
+        let admitted = b
+            .post(
+                &b.path("/pioneers"),
+                &token,
+                &crate::helpers::admission("Dominique Martin"),
+            )
+            .await;
+
+        problem(admitted, 403, "role-required").await;
+    }
 }
