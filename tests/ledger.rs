@@ -245,6 +245,68 @@ async fn concurrent_commands_are_decided_one_after_another() {
     assert_eq!(revisions, (0..100).collect::<Vec<_>>());
 }
 
+/// The edge lets a command through against the view it read; the ledger
+/// decides it against the state it holds then. A gardener whose role was
+/// revoked, or who left, in between admits no one, and nothing is recorded.
+#[tokio::test]
+async fn a_role_lost_since_the_edge_let_the_command_through_refuses_it() {
+    let ledger = open(Arc::new(MemoryStore::new())).await;
+    ledger.execute(create()).await.unwrap();
+    let set_roles = |pioneer_id, roles: &[Role]| {
+        request(
+            Command::SetRoles(agora::domain::SetRoles {
+                pioneer_id,
+                roles: roles.iter().copied().collect(),
+            }),
+            None,
+            format!("roles {roles:?}").as_bytes(),
+        )
+    };
+    let as_gardener = |gardener: PioneerId| {
+        let mut admission = admit(pioneer(), None);
+        admission.actor = Actor {
+            id: gardener.to_string(),
+            role: Role::Gardener,
+        };
+        admission
+    };
+    let gardener = pioneer();
+    ledger.execute(admit(gardener, None)).await.unwrap();
+    ledger
+        .execute(set_roles(gardener, &[Role::Gardener]))
+        .await
+        .unwrap();
+    ledger.execute(as_gardener(gardener)).await.unwrap();
+
+    ledger.execute(set_roles(gardener, &[])).await.unwrap();
+    let revision = ledger.view(&slug()).unwrap().revision;
+    let after_revocation = ledger.execute(as_gardener(gardener)).await;
+    let leave = Command::LeaveCommunity(agora::domain::LeaveCommunity {
+        pioneer_id: gardener,
+    });
+    ledger
+        .execute(set_roles(gardener, &[Role::Gardener]))
+        .await
+        .unwrap();
+    ledger
+        .execute(request(leave, None, b"leave"))
+        .await
+        .unwrap();
+    let after_leaving = ledger.execute(as_gardener(gardener)).await;
+
+    for refused in [after_revocation, after_leaving] {
+        match refused {
+            Err(LedgerError::Rejected(rejection)) => assert_eq!(rejection.rule(), "role-required"),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(
+        ledger.view(&slug()).unwrap().revision,
+        revision + 2,
+        "only the grant and the departure were recorded since"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_larger_than_the_store_takes_in_one_append_is_appended_in_parts() {
     // Room for a few admissions per append, not for a batch of 32.
@@ -1324,7 +1386,12 @@ mod ballots {
             closed_by: Closure::Gardener,
             key: None,
         });
+        let key_while_open = store.load_key(ballot_id.0).await.unwrap();
         ledger.execute(request(close, None, b"c")).await.unwrap();
+
+        // The key, revealed by the closing, is kept no longer.
+        assert!(key_while_open.is_some());
+        assert_eq!(store.load_key(ballot_id.0).await.unwrap(), None);
 
         // The ledger's own state keeps the counts of a closed ballot, not
         // its votes: they are in the log.

@@ -1178,7 +1178,7 @@ async fn remove_stale_keys(
         {
             continue;
         }
-        tracing::info!(pioneer = %holder, "destroying a key that must not exist");
+        tracing::info!(owner = %holder, "destroying a key that must not exist");
         keys.destroy(holder).await?;
     }
     Ok(())

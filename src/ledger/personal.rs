@@ -169,11 +169,6 @@ impl KeyRing {
             .await
     }
 
-    /// Destroys a ballot's key (its closing revealed it).
-    pub async fn destroy_ballot_key(&self, ballot: BallotId) -> Result<(), StoreError> {
-        self.destroy(PioneerId(ballot.0)).await
-    }
-
     /// The id of every key's owner (pioneers and ballots), in order.
     pub fn holders(&self) -> Vec<PioneerId> {
         let mut holders: Vec<PioneerId> = self.read().keys().copied().collect();

@@ -718,9 +718,10 @@ impl Writer {
                     );
                 }
             }
-            // Keys of pioneers forgotten, and of applications declined or
-            // withdrawn, in the batch go before the state that says so is
-            // published: nobody reads them after that.
+            // Keys of pioneers forgotten, of applications declined or
+            // withdrawn and of sealed ballots closed in the batch go before
+            // the state that says so is published: nobody reads them after
+            // that.
             let forgotten = plan
                 .events
                 .iter()
@@ -836,13 +837,13 @@ impl Writer {
         }
     }
 
-    /// Destroys the keys of `forgotten` pioneers. A key that cannot be
-    /// destroyed now is gone from memory already, and the next start-up
-    /// destroys it in the store.
+    /// Destroys the keys the log says must go ([`key_destroyed_by`]). A
+    /// key that cannot be destroyed now is gone from memory already, and
+    /// the next start-up destroys it in the store.
     async fn destroy_keys(&self, forgotten: Vec<PioneerId>) {
         for pioneer in forgotten {
             if let Err(error) = self.keys.destroy(pioneer).await {
-                tracing::error!(%pioneer, %error, "could not destroy a forgotten pioneer's key");
+                tracing::error!(owner = %pioneer, %error, "could not destroy a key the log says must go");
             }
         }
     }
@@ -865,14 +866,17 @@ impl Writer {
     }
 }
 
-/// Whose personal-data key an event says is to be destroyed: a forgotten
-/// pioneer's, or that of an applicant declined or withdrawn (the decision
-/// stays in the log, who they are goes).
+/// Whose key an event says is to be destroyed: a forgotten pioneer's, that
+/// of an applicant declined or withdrawn (the decision stays in the log,
+/// who they are goes), or a sealed ballot's once its closing revealed it.
 pub(super) fn key_destroyed_by(event: &Event) -> Option<PioneerId> {
     match event {
         Event::PioneerForgotten(forgotten) => Some(forgotten.pioneer_id),
         Event::ApplicationDeclined(declined) => Some(declined.applicant),
         Event::ApplicationWithdrawn(withdrawn) => Some(withdrawn.applicant),
+        Event::BallotClosed(closed) if closed.ballot_key.is_some() => {
+            Some(PioneerId(closed.ballot_id.0))
+        }
         _ => None,
     }
 }
