@@ -153,6 +153,8 @@ pub struct AllocationView {
 pub struct ReceiptView {
     pub id: Uuid,
     pub at: String,
+    /// The amount as it stands, corrections applied: the receipts' amounts
+    /// add up to `received`.
     pub amount: String,
     pub source: String,
     pub reference: String,
@@ -407,7 +409,12 @@ pub async fn get_funds(
             .map(|(at, receipt)| ReceiptView {
                 id: receipt.receipt_id.0,
                 at: at.to_string(),
-                amount: receipt.amount.to_string(),
+                amount: funds
+                    .receipt_amounts
+                    .get(&receipt.receipt_id)
+                    .copied()
+                    .unwrap_or(receipt.amount)
+                    .to_string(),
                 source: receipt.source.clone(),
                 reference: receipt.reference.clone(),
             })

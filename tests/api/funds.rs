@@ -308,3 +308,55 @@ async fn budgets_set_forecasts_and_expenses_book_to_their_lines() {
         .unwrap();
     assert!(!materiaux.contains("dépassement"), "{materiaux}");
 }
+
+/// A corrected receipt shows its corrected amount, as corrected
+/// allocations and expenses do: the lines add up to what was received.
+#[tokio::test]
+async fn receipt_lines_show_their_corrections_and_add_up_to_what_was_received() {
+    let app = spawn_app().await;
+    app.create_community().await;
+    let mut receipts = Vec::new();
+    for (amount, reference) in [("33.00", "CORR"), ("100.00", "REG-1")] {
+        let body = json!({"amount": amount, "source": "Don", "reference": reference});
+        let recorded: Value = app
+            .post(&app.path("/funds/receipts"), &operator(), &body)
+            .await
+            .json()
+            .await
+            .unwrap();
+        receipts.push(
+            recorded["events"][0]["data"]["receipt_id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let correction = json!({"record": {"kind": "receipt", "receipt_id": receipts[0]}, "amount": "30.00", "reason": "faute de frappe"});
+    let corrected = app
+        .post(&app.path("/funds/corrections"), &operator(), &correction)
+        .await;
+    assert_eq!(
+        corrected.status(),
+        200,
+        "{}",
+        corrected.text().await.unwrap()
+    );
+
+    let funds: Value = app
+        .get(&app.path("/funds"), &operator())
+        .await
+        .json()
+        .await
+        .unwrap();
+
+    assert_eq!(funds["received"], "130.00");
+    let lines = funds["receipts"].as_array().unwrap();
+    let amount_of = |id: &str| {
+        lines
+            .iter()
+            .find(|line| line["id"] == id)
+            .map(|line| line["amount"].clone())
+    };
+    assert_eq!(amount_of(&receipts[0]), Some(json!("30.00")));
+    assert_eq!(amount_of(&receipts[1]), Some(json!("100.00")));
+}
