@@ -140,6 +140,43 @@ fn export_import_export_gives_the_same_bytes_and_both_verify() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
+/// `agora verify` on a store compares the snapshot kept beside the log
+/// with what the log folds to: one edited with its head left right, which
+/// a service would serve, fails the verification and is named, the log
+/// being said sound.
+#[test]
+fn verifying_a_store_compares_its_snapshot_with_its_log() {
+    let directory = tempfile::tempdir().unwrap();
+    let (store, _) = demo(directory.path());
+    let sound = agora(&["verify", "--store", &store_url(&store)]);
+    let edited = rusqlite::Connection::open(&store)
+        .unwrap()
+        .execute(
+            "UPDATE snapshots SET data = CAST(replace(CAST(data AS TEXT),
+                 '\"share_nominal\":\"50.00\"', '\"share_nominal\":\"60.00\"') AS BLOB)",
+            [],
+        )
+        .unwrap();
+
+    let verified = agora(&["verify", "--store", &store_url(&store)]);
+
+    assert!(sound.status.success(), "{}", text(&sound));
+    assert!(
+        text(&sound).contains("ok   snapshot-equals-log"),
+        "{}",
+        text(&sound)
+    );
+    assert_eq!(edited, 1, "the demo's snapshot was edited");
+    assert!(!verified.status.success());
+    let said = text(&verified);
+    assert!(said.contains("chain intact"), "{said}");
+    assert!(
+        said.contains("FAIL snapshot-equals-log")
+            && said.contains("differs from what the log folds to"),
+        "{said}"
+    );
+}
+
 #[test]
 fn import_refuses_a_broken_file_and_a_non_empty_store_and_touches_nothing() {
     let directory = tempfile::tempdir().unwrap();

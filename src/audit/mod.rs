@@ -11,40 +11,82 @@ use std::collections::BTreeMap;
 
 use agora_events::CommunitySlug;
 
-use crate::ledger::{FoldEvent, LedgerError, fold_pages};
+use crate::ledger::{FoldEvent, LedgerError, Prechecked, fold_pages};
 use crate::store::{EventStore, LogCursor, Pages, StoreError, StoredEvent};
-use verify::{Verification, Verifier};
+use verify::{StoredState, Verification, Verifier};
 
 /// Verifies every stream of a store, or only `community`'s.
 pub async fn verify_store(
     store: &dyn EventStore,
     community: Option<&CommunitySlug>,
 ) -> Result<Vec<Verification>, LedgerError> {
+    let streams = match community {
+        Some(community) => vec![community.stream()],
+        None => store.streams().await?,
+    };
+    // Every verifier made before the log is read, each with the snapshot
+    // the store keeps of its stream to compare on the way.
+    let mut verifiers = BTreeMap::new();
+    for stream in streams {
+        let mut verifier = Verifier::new(stream.clone());
+        if let Some(snapshot) = stored_state(store, &stream).await? {
+            verifier.expect_snapshot(snapshot);
+        }
+        verifiers.insert(stream, verifier);
+    }
     let verifiers = match community {
         Some(community) => {
-            let verifier = verify_stream(store, &community.stream()).await?;
-            BTreeMap::from([(community.stream(), verifier)])
+            let stream = community.stream();
+            let pages = Pages::of_stream(store, &stream, 0);
+            fold_whole(pages, verifiers, |verifiers, stored, prechecked| {
+                push(verifiers, stored, prechecked);
+                Ok(())
+            })
+            .await?
         }
         None => {
             let pages = Pages::of_log(store, LogCursor::START);
-            let verifiers: BTreeMap<String, Verifier> = BTreeMap::new();
             fold_whole(pages, verifiers, |verifiers, stored, prechecked| {
-                // Looked up before inserting: no copy of the stream's name
-                // for each event.
-                match verifiers.get_mut(&stored.stream) {
-                    Some(verifier) => verifier.push_prechecked(stored, prechecked),
-                    None => {
-                        let mut verifier = Verifier::new(stored.stream.clone());
-                        verifier.push_prechecked(stored, prechecked);
-                        verifiers.insert(stored.stream.clone(), verifier);
-                    }
-                }
+                push(verifiers, stored, prechecked);
                 Ok(())
             })
             .await?
         }
     };
     Ok(verifiers.into_values().map(Verifier::finish).collect())
+}
+
+/// Folds a stored event into its stream's verifier (made on first sight
+/// for a stream the store did not list yet). Looked up before inserting:
+/// no copy of the stream's name for each event.
+fn push(verifiers: &mut BTreeMap<String, Verifier>, stored: &StoredEvent, prechecked: Prechecked) {
+    match verifiers.get_mut(&stored.stream) {
+        Some(verifier) => verifier.push_prechecked(stored, prechecked),
+        None => {
+            let mut verifier = Verifier::new(stored.stream.clone());
+            verifier.push_prechecked(stored, prechecked);
+            verifiers.insert(stored.stream.clone(), verifier);
+        }
+    }
+}
+
+/// The snapshot the store keeps of `stream`, when it is one a service
+/// would start from (of this format, filed under its own revision).
+async fn stored_state(
+    store: &dyn EventStore,
+    stream: &str,
+) -> Result<Option<StoredState>, StoreError> {
+    let Some((revision, bytes)) = store.load_snapshot(stream).await? else {
+        return Ok(None);
+    };
+    Ok(crate::ledger::snapshot::Snapshot::decode(&bytes)
+        .ok()
+        .filter(|snapshot| snapshot.revision == revision)
+        .map(|snapshot| StoredState {
+            revision,
+            head: snapshot.head,
+            state: snapshot.state,
+        }))
 }
 
 /// Verifies one stream of a store, event by event; the verifier keeps the

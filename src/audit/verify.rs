@@ -57,6 +57,21 @@ pub struct Verifier {
     first_break: Option<Break>,
     /// When the last event folded was recorded.
     last_recorded_at: Option<Timestamp>,
+    /// A snapshot the store keeps of this stream, to be compared with the
+    /// state folded through its revision; then how it compared.
+    snapshot: Option<StoredState>,
+    snapshot_check: Option<Check>,
+}
+
+/// The rule a snapshot kept beside the log meets when it holds what the
+/// log folds to through its revision.
+pub const SNAPSHOT_EQUALS_LOG: &str = "snapshot-equals-log";
+
+/// A snapshot's revision, chain head and state, as the store keeps them.
+pub struct StoredState {
+    pub revision: u64,
+    pub head: Hash,
+    pub state: CommunityState,
 }
 
 impl Verifier {
@@ -68,7 +83,48 @@ impl Verifier {
             events: 0,
             first_break: None,
             last_recorded_at: None,
+            snapshot: None,
+            snapshot_check: None,
         }
+    }
+
+    /// Compares `snapshot` with what the stream folds to through its
+    /// revision, once the verification gets there: a snapshot that is not
+    /// its log's would be served as is, its head being right.
+    pub fn expect_snapshot(&mut self, snapshot: StoredState) {
+        self.snapshot = Some(snapshot);
+    }
+
+    /// Compares the snapshot expected at the revision just folded, if any.
+    fn compare_snapshot(&mut self) {
+        let folded = self.chain.count().checked_sub(1);
+        let Some(snapshot) = self
+            .snapshot
+            .take_if(|snapshot| Some(snapshot.revision) == folded)
+        else {
+            return;
+        };
+        let revision = snapshot.revision;
+        let holds =
+            snapshot.head == self.chain.head() && Some(&snapshot.state) == self.state.as_ref();
+        self.snapshot_check = Some(Check {
+            rule: SNAPSHOT_EQUALS_LOG,
+            holds,
+            detail: match (holds, snapshot.head == self.chain.head()) {
+                (true, _) => {
+                    format!("the snapshot at revision {revision} holds what the log folds to")
+                }
+                (false, true) => format!(
+                    "the snapshot at revision {revision} (kept beside the log, not part of it) \
+                     differs from what the log folds to, though its chain head is right: a \
+                     service would serve it; delete it to have the log's state served"
+                ),
+                (false, false) => format!(
+                    "the snapshot at revision {revision} (kept beside the log, not part of it) \
+                     names another chain head than the log's: a service rebuilds it from the log"
+                ),
+            },
+        });
     }
 
     /// Records a record that could not even be read.
@@ -114,6 +170,7 @@ impl Verifier {
                     metadata.recorded_at,
                 );
                 self.last_recorded_at = Some(metadata.recorded_at);
+                self.compare_snapshot();
             }
             Err(error) => self.first_break = Some(broken(error.to_string())),
         }
@@ -157,6 +214,7 @@ impl Verifier {
                     checked.recorded_at,
                 );
                 self.last_recorded_at = Some(checked.recorded_at);
+                self.compare_snapshot();
             }
             Err(reason) => self.first_break = Some(broken(reason)),
         }
@@ -189,17 +247,34 @@ impl Verifier {
 
     /// The verdict on what was read so far; more events may follow.
     pub fn verification(&self) -> Verification {
+        let mut checks: Vec<Check> = self.state.as_ref().map(invariants).unwrap_or_default();
+        checks.extend(self.snapshot_check.clone());
         Verification {
             stream: self.stream.clone(),
             events: self.events,
             verified: self.chain.count(),
             head: self.chain.head(),
             first_break: self.first_break.clone(),
-            checks: self.state.as_ref().map(invariants).unwrap_or_default(),
+            checks,
         }
     }
 
-    pub fn finish(self) -> Verification {
+    /// The verdict once the whole stream was read: a snapshot past the
+    /// last event verified (and no break to say why) is one the log does
+    /// not reach any more.
+    pub fn finish(mut self) -> Verification {
+        if self.first_break.is_none()
+            && let Some(snapshot) = self.snapshot.take()
+        {
+            self.snapshot_check = Some(Check {
+                rule: SNAPSHOT_EQUALS_LOG,
+                holds: false,
+                detail: format!(
+                    "the snapshot is at revision {}, past the log's last event: events were lost",
+                    snapshot.revision
+                ),
+            });
+        }
         self.verification()
     }
 }
