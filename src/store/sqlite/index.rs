@@ -109,6 +109,33 @@ pub(super) fn index_path(log: &Path) -> PathBuf {
     PathBuf::from(path)
 }
 
+/// Moves a damaged index file (and its write-ahead log) aside, as
+/// `…-index.damaged` (and `…-index.damaged-wal`), for whoever wants to see
+/// what happened to it: the index is filed again from the log.
+pub(super) fn set_aside_damaged(log: &Path) -> Result<PathBuf, StoreError> {
+    let index = index_path(log);
+    let mut aside = index.as_os_str().to_owned();
+    aside.push(".damaged");
+    let aside = PathBuf::from(aside);
+    for (from, to) in [("", ""), ("-wal", "-wal"), ("-shm", "-shm")] {
+        let mut source = index.as_os_str().to_owned();
+        source.push(from);
+        let mut target = aside.as_os_str().to_owned();
+        target.push(to);
+        match std::fs::rename(&source, &target) {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => {
+                return Err(StoreError::Unavailable(format!(
+                    "cannot set the damaged index {} aside: {error}",
+                    index.display()
+                )));
+            }
+        }
+    }
+    Ok(aside)
+}
+
 /// Attaches the index file to a connection to the log, as `idx`.
 pub(super) fn attach_index(connection: &Connection, log: &Path) -> rusqlite::Result<()> {
     let index = index_path(log);
@@ -309,6 +336,71 @@ mod tests {
     /// An index of the earlier layout (each entry naming its stream) is
     /// dropped whole, entries and marks together, so that its streams are
     /// filed again from the log; nothing of it is read as the new layout.
+    /// An index file SQLite cannot read (cut short, or its first bytes
+    /// overwritten) does not stop the store from opening: it is set aside
+    /// and the index starts empty, to be filed again from the log.
+    #[tokio::test]
+    async fn a_damaged_index_is_set_aside_and_started_afresh() {
+        use crate::store::{EventStore, ExpectedRevision};
+        for damage in ["cut short", "overwritten"] {
+            let directory = tempfile::tempdir().unwrap();
+            let log = directory.path().join("agora.db");
+            let store = crate::store::SqliteStore::open(&log).unwrap();
+            let events = crate::audit::tests::chain(300, usize::MAX);
+            store
+                .append("community-demo", ExpectedRevision::NoStream, events)
+                .await
+                .unwrap();
+            let entries = (0..300)
+                .map(|revision| IndexEntry {
+                    key: format!("k{revision}"),
+                    revision,
+                })
+                .collect();
+            store
+                .file_index("community-demo", entries, 299)
+                .await
+                .unwrap();
+            assert_eq!(store.index_mark("community-demo").await.unwrap(), Some(299));
+            store.shutdown().await;
+            drop(store);
+            let index = index_path(&log);
+            let size = std::fs::metadata(&index).unwrap().len();
+            match damage {
+                "cut short" => std::fs::File::options()
+                    .write(true)
+                    .open(&index)
+                    .unwrap()
+                    .set_len(size / 2)
+                    .unwrap(),
+                _ => std::fs::write(&index, vec![0x5a; size as usize]).unwrap(),
+            }
+
+            let store = crate::store::SqliteStore::open(&log).unwrap();
+
+            assert_eq!(
+                store.index_mark("community-demo").await.unwrap(),
+                None,
+                "{damage}"
+            );
+            assert_eq!(
+                store
+                    .read_stream("community-demo", 0, 1_000)
+                    .await
+                    .unwrap()
+                    .len(),
+                300
+            );
+            let aside = directory.path().join("agora.db-index.damaged");
+            assert_eq!(
+                std::fs::metadata(aside).unwrap().len() > 0,
+                true,
+                "{damage}"
+            );
+            store.shutdown().await;
+        }
+    }
+
     #[test]
     fn an_index_of_the_earlier_layout_is_dropped_with_its_marks() {
         let directory = tempfile::tempdir().unwrap();

@@ -161,7 +161,21 @@ impl SqliteStore {
             .map_err(|error| {
                 StoreError::Unavailable(format!("cannot start the writer: {error}"))
             })?;
-        let index_writer = IndexWriter::open(&path)?;
+        let index_writer = match IndexWriter::open(&path) {
+            // Derived data: a file SQLite cannot read is set aside and the
+            // index filed again from the log, which was read whole above.
+            Err(StoreError::Corrupt(reason)) => {
+                let aside = index::set_aside_damaged(&path)?;
+                tracing::warn!(
+                    %reason,
+                    set_aside = %aside.display(),
+                    "the index beside the log cannot be read: it is set aside and filed again \
+                     from the log (the log itself is sound)"
+                );
+                IndexWriter::open(&path)?
+            }
+            opened => opened?,
+        };
         let (index_queue, index_requests) = mpsc::channel(INDEX_QUEUE_REQUESTS_MAX);
         let (indexed, index_done) = oneshot::channel();
         thread::Builder::new()
