@@ -392,11 +392,7 @@ mod tests {
                 300
             );
             let aside = directory.path().join("agora.db-index.damaged");
-            assert_eq!(
-                std::fs::metadata(aside).unwrap().len() > 0,
-                true,
-                "{damage}"
-            );
+            assert!(std::fs::metadata(aside).unwrap().len() > 0, "{damage}");
             store.shutdown().await;
         }
     }
