@@ -21,7 +21,7 @@ use super::AppState;
 use super::caller::{Access, Caller};
 use super::command::{CommandContext, CommandResponse, Submission, empty_body, enter, submit};
 use super::error::{ApiError, Problem};
-use super::extract::{CommunityPath, ItemPath, JsonBody, Params};
+use super::extract::{CommunityPath, ItemPath, JsonBody, Params, page_limit};
 use super::pioneers::{AdmissionScoresDto, validate_personal};
 use crate::domain::{
     AdmitApplication, Command, DeclineApplication, Rejection, ScoreApplication, SubmitApplication,
@@ -216,7 +216,7 @@ pub struct ApplicationFilter {
     /// Only applications whose applicant's id sorts after this one (paging).
     pub after: Option<Uuid>,
     /// At most 500; default 100.
-    #[param(minimum = 0, maximum = 500)]
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<usize>,
 }
 
@@ -238,7 +238,7 @@ pub async fn list_applications(
     Params(filter): Params<ApplicationFilter>,
 ) -> Result<Json<Vec<ApplicationView>>, ApiError> {
     let (view, _) = enter(&state, &caller, &community, Access::AnyOf(READERS))?;
-    let limit = filter.limit.unwrap_or(100).clamp(1, APPLICATIONS_PAGE_MAX);
+    let limit = page_limit(filter.limit, 100, APPLICATIONS_PAGE_MAX)?;
     let after = filter.after.map(PioneerId);
     let minimum = view.state.statutes.admission_score_min;
     let views = view

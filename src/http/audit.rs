@@ -11,7 +11,7 @@ use super::AppState;
 use super::caller::{Access, Caller};
 use super::command::{EventView, enter};
 use super::error::{ApiError, Problem};
-use super::extract::{CommunityPath, ItemPath, Page, Params, PathId};
+use super::extract::{CommunityPath, ItemPath, Page, Params, PathId, page_limit};
 use crate::audit::verify::{self, Verification};
 
 /// Most events in one page of the log.
@@ -26,7 +26,7 @@ pub struct LogQuery {
     #[param(minimum = 0, maximum = 9_007_199_254_740_991_i64)]
     pub from: u64,
     /// At most 1 000; default 100.
-    #[param(minimum = 0, maximum = 1000)]
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
 }
 
@@ -115,7 +115,7 @@ pub async fn get_log(
     Params(query): Params<LogQuery>,
 ) -> Result<Json<LogPage>, ApiError> {
     let (_, _) = enter(&state, &caller, &community, Access::Member)?;
-    let limit = query.limit.unwrap_or(100).clamp(1, LOG_PAGE_MAX);
+    let limit = page_limit(query.limit, 100, LOG_PAGE_MAX)?;
     let events = state.ledger.read_log(&community, query.from, limit).await?;
     let next = (events.len() == limit).then(|| query.from + limit as u64);
     Ok(Json(LogPage {
@@ -162,7 +162,7 @@ pub async fn get_history(
     let (view, _) = enter(&state, &caller, &community, access)?;
     let (total, events) = state
         .ledger
-        .history(&community, id, view.revision, page.offset, page.limit())
+        .history(&community, id, view.revision, page.offset, page.limit()?)
         .await?;
     if total == 0 {
         return Err(ApiError::NoHistory(id));

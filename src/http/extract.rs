@@ -351,13 +351,25 @@ pub struct Page {
     #[param(minimum = 0, maximum = 9_007_199_254_740_991_i64)]
     pub offset: u64,
     /// At most 500; default 100.
-    #[param(minimum = 0, maximum = 500)]
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<usize>,
 }
 
 impl Page {
     /// The most items to return.
-    pub fn limit(&self) -> usize {
-        self.limit.unwrap_or(100).clamp(1, PAGE_MAX)
+    pub fn limit(&self) -> Result<usize, ApiError> {
+        page_limit(self.limit, 100, PAGE_MAX)
+    }
+}
+
+/// The page size a request asks for (`default` when it says none): from 1
+/// to `max`, or a 400 `invalid-parameter` that says so, rather than a page
+/// of another size than asked.
+pub fn page_limit(requested: Option<usize>, default: usize, max: usize) -> Result<usize, ApiError> {
+    match requested.unwrap_or(default) {
+        limit if (1..=max).contains(&limit) => Ok(limit),
+        limit => Err(ApiError::InvalidParameter(format!(
+            "limit must be from 1 to {max}, not {limit}"
+        ))),
     }
 }

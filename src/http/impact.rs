@@ -16,7 +16,7 @@ use super::caller::{Access, Caller};
 use super::command::{CommandContext, CommandResponse, Submission, enter, submit};
 use super::communities::{CompassDto, DirectionDto};
 use super::error::{ApiError, Problem};
-use super::extract::{ItemPath, JsonBody, Params};
+use super::extract::{ItemPath, JsonBody, Params, page_limit};
 use crate::domain::{Command, RecordMeasurement, Rejection};
 use crate::ledger::index;
 
@@ -131,7 +131,7 @@ pub struct SeriesQuery {
     #[param(example = "personnes-touchees")]
     pub indicator: String,
     /// At most 500; default 100.
-    #[param(minimum = 0, maximum = 500)]
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<usize>,
 }
 
@@ -174,13 +174,13 @@ pub async fn list_measurements(
     Params(query): Params<SeriesQuery>,
 ) -> Result<Json<SeriesView>, ApiError> {
     let (view, _) = enter(&state, &caller, &community, Access::Member)?;
+    let limit = page_limit(query.limit, 100, MEASUREMENTS_PAGE_MAX)?;
     if view.state.projects.get(project_id).is_none() {
         return Err(Rejection::ProjectNotFound {
             project: project_id,
         }
         .into());
     }
-    let limit = query.limit.unwrap_or(100).min(MEASUREMENTS_PAGE_MAX);
     let key = index::measurements_key(project_id, &query.indicator);
     let (total, events) = state
         .ledger

@@ -13,7 +13,7 @@ use super::AppState;
 use super::caller::{Access, Caller};
 use super::command::{CommandContext, CommandResponse, Submission, enter, submit};
 use super::error::{ApiError, Problem};
-use super::extract::{CommunityPath, JsonBody, Params};
+use super::extract::{CommunityPath, JsonBody, Params, page_limit};
 use crate::domain::{Command, RecordMeeting};
 use crate::ledger::index;
 
@@ -70,7 +70,7 @@ pub struct MeetingsView {
 #[serde(deny_unknown_fields)]
 pub struct MeetingsQuery {
     /// At most 200; default 50.
-    #[param(minimum = 0, maximum = 200)]
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<usize>,
 }
 
@@ -136,7 +136,7 @@ pub async fn list_meetings(
     Params(query): Params<MeetingsQuery>,
 ) -> Result<Json<MeetingsView>, ApiError> {
     let (view, _) = enter(&state, &caller, &community, Access::Member)?;
-    let limit = query.limit.unwrap_or(50).min(MEETINGS_PAGE_MAX);
+    let limit = page_limit(query.limit, 50, MEETINGS_PAGE_MAX)?;
     let (total, events) = state
         .ledger
         .newest_of_list(&community, index::MEETINGS, view.revision, limit)

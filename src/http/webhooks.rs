@@ -14,7 +14,7 @@ use super::AppState;
 use super::caller::{Access, Caller};
 use super::command::{CommandContext, CommandResponse, Submission, empty_body, enter, submit};
 use super::error::{ApiError, Problem};
-use super::extract::{CommunityPath, ItemPath, JsonBody, Params};
+use super::extract::{CommunityPath, ItemPath, JsonBody, Params, page_limit};
 use crate::domain::{Command, RegisterWebhook, Rejection, RemoveWebhook};
 use crate::ledger::PersonalKey;
 use crate::webhooks::{Attempt, Progress};
@@ -245,7 +245,7 @@ pub async fn remove_webhook(
 #[serde(deny_unknown_fields)]
 pub struct DeliveriesQuery {
     /// At most 100; default 50.
-    #[param(minimum = 0, maximum = 100)]
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<usize>,
 }
 
@@ -275,12 +275,9 @@ pub async fn list_deliveries(
     Params(query): Params<DeliveriesQuery>,
 ) -> Result<Json<DeliveriesView>, ApiError> {
     let (view, _) = enter(&state, &caller, &community, Access::AnyOf(OPERATORS))?;
+    let limit = page_limit(query.limit, 50, crate::webhooks::ATTEMPTS_KEPT)?;
     registered(&view, id)?;
     let progress = state.webhooks.progress(id).await?;
-    let limit = query
-        .limit
-        .unwrap_or(50)
-        .min(crate::webhooks::ATTEMPTS_KEPT);
     Ok(Json(DeliveriesView {
         webhook_id: id.0,
         next_revision: progress.next,

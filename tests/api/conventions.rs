@@ -474,6 +474,70 @@ async fn every_route_refuses_a_malformed_id_and_an_unknown_community_alike() {
     assert!(checked > 20, "only {checked} routes name an entity");
 }
 
+/// Every list that pages takes a `limit` from 1 to its maximum, as the
+/// document says: 0, or more than the maximum, is a 400 naming the range,
+/// never a page of another size than asked for.
+#[tokio::test]
+async fn every_page_size_out_of_range_is_a_400_naming_the_range() {
+    let app = spawn_app().await;
+    app.create_community().await;
+    let document: Value = app
+        .send(Method::GET, "/v1/openapi.json", None, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+
+    let mut checked = Vec::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        let Some(limit) = item["get"]["parameters"]
+            .as_array()
+            .and_then(|parameters| parameters.iter().find(|p| p["name"] == "limit"))
+        else {
+            continue;
+        };
+        assert_eq!(limit["schema"]["minimum"], 1, "{path}");
+        // Other query parameters the route requires, given some value.
+        let required: String = item["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["in"] == "query" && p["required"] == true)
+            .map(|p| format!("{}=x&", p["name"].as_str().unwrap()))
+            .collect();
+        let max = limit["schema"]["maximum"].as_u64().expect("a maximum");
+        let concrete = path
+            .replace("{community}", crate::helpers::COMMUNITY)
+            .replace("{account}", "community")
+            .split('/')
+            .map(|part| match part.starts_with('{') {
+                true => uuid::Uuid::now_v7().to_string(),
+                false => part.to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        for wrong in [0, max + 1] {
+            let response = app
+                .get(&format!("{concrete}?{required}limit={wrong}"), &operator())
+                .await;
+            let problem = problem(response, 400, "invalid-parameter").await;
+            assert!(
+                problem["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains(&format!("from 1 to {max}")),
+                "{path}: {problem}"
+            );
+        }
+        let at_most = app
+            .get(&format!("{concrete}?{required}limit={max}"), &operator())
+            .await;
+        assert_ne!(at_most.status(), 400, "{path} limit={max}");
+        checked.push(path.clone());
+    }
+    assert!(checked.len() >= 8, "{checked:?}");
+}
+
 /// Every operation of the document: (method, path template).
 pub fn operations(document: &Value) -> Vec<(String, String)> {
     document["paths"]

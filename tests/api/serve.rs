@@ -291,7 +291,7 @@ async fn two_processes_share_a_postgres_store_and_one_keeps_serving_when_the_oth
     }
 
     let log: Value = b
-        .get(&b.path("/log?limit=4096"), &operator())
+        .get(&b.path("/log?limit=1000"), &operator())
         .await
         .json()
         .await

@@ -14,7 +14,7 @@ use super::command::{
     CommandContext, CommandResponse, Submission, empty_body, enter, pioneer_caller, submit,
 };
 use super::error::{ApiError, Problem};
-use super::extract::{CommunityPath, ItemPath, JsonBody, PAGE_MAX, Page, Params};
+use super::extract::{CommunityPath, ItemPath, JsonBody, PAGE_MAX, Page, Params, page_limit};
 use super::territory::{self, PlaceDto, Territory};
 use crate::domain::{
     CancelExchange, Canceller, Command, ConfirmExchange, PublishListing, RecordExchange, Rejection,
@@ -26,10 +26,6 @@ use crate::ledger::index;
 mod model;
 
 pub use model::*;
-
-fn limit(requested: Option<usize>) -> usize {
-    requested.unwrap_or(100).clamp(1, PAGE_MAX)
-}
 
 const PROBLEMS: &str = "Refused; `rule` names the rule";
 
@@ -214,7 +210,7 @@ pub async fn list_listings(
                 .is_none_or(|kind| ListingKind::from(kind) == listing.kind)
             && tag.as_ref().is_none_or(|tag| listing.tags.contains(tag))
     };
-    let limit = limit(filter.limit);
+    let limit = page_limit(filter.limit, 100, PAGE_MAX)?;
     let views = if filter.include_withdrawn {
         // Withdrawn and taken-down listings are over: the state let go of
         // them, the store's list of listings has them all.
@@ -552,16 +548,11 @@ pub async fn get_statement(
     Params(page): Params<Page>,
 ) -> Result<Json<StatementView>, ApiError> {
     let (view, _) = enter(&state, &caller, &community, reading(account))?;
+    let limit = page.limit()?;
     let account = existing_account(&view, account)?;
     let (total, lines) = state
         .ledger
-        .statement(
-            &community,
-            account,
-            view.revision,
-            page.offset,
-            page.limit(),
-        )
+        .statement(&community, account, view.revision, page.offset, limit)
         .await?;
     Ok(Json(StatementView {
         account,

@@ -88,7 +88,7 @@ pub struct ListingFilter {
     #[param(minimum = 1, maximum = 1000)]
     pub within_km: Option<u32>,
     /// At most 500; default 100.
-    #[param(minimum = 0, maximum = 500)]
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<usize>,
 }
 

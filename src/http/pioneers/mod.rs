@@ -20,7 +20,7 @@ use super::AppState;
 use super::caller::{Access, Caller};
 use super::command::{CommandContext, CommandResponse, Submission, empty_body, enter, submit};
 use super::error::{ApiError, Problem};
-use super::extract::{CommunityPath, ItemPath, JsonBody, Params};
+use super::extract::{CommunityPath, ItemPath, JsonBody, Params, page_limit};
 use super::territory::{self, Territory};
 use crate::domain::{
     AcceptCharter, AdmitPioneer, ChangeRepresentative, Command, ExcludePioneer, ForgetPioneer,
@@ -119,7 +119,7 @@ pub struct PioneerFilter {
     /// Only pioneers whose id sorts after this one (paging).
     pub after: Option<Uuid>,
     /// At most 500; default 100.
-    #[param(minimum = 0, maximum = 500)]
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<usize>,
 }
 
@@ -141,7 +141,7 @@ pub async fn list_pioneers(
 ) -> Result<Json<Vec<PioneerView>>, ApiError> {
     let (view, actor) = enter(&state, &caller, &community, Access::Member)?;
     let sees_contacts = matches!(actor.role, Role::Gardener | Role::Admin);
-    let limit = filter.limit.unwrap_or(100).clamp(1, PIONEERS_PAGE_MAX);
+    let limit = page_limit(filter.limit, 100, PIONEERS_PAGE_MAX)?;
     if let Some(status) = &filter.status
         && !["active", "left", "excluded"].contains(&status.as_str())
     {
