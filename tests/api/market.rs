@@ -628,3 +628,73 @@ async fn a_departure_withdraws_cancels_and_settles() {
     assert_eq!(community["floor"], Value::Null);
     assert_eq!(former["balance"], "0.00");
 }
+
+/// Every listing is reachable, a page at a time: `before` the last one of
+/// a page gives the next, open listings or all of them alike.
+#[tokio::test]
+async fn listings_page_on_from_the_last_of_a_page() {
+    let app = spawn_app().await;
+    let [alice] = <[String; 1]>::try_from(community_with(&app, &["Alice"]).await).unwrap();
+    let token = app.pioneer_token(&alice);
+    let mut published = Vec::new();
+    for n in 0..7 {
+        let body = json!({"kind": "offer", "title": format!("Annonce {n}"), "description": "…"});
+        let answer: Value = app
+            .post(&app.path("/market/listings"), &token, &body)
+            .await
+            .json()
+            .await
+            .unwrap();
+        published.push(
+            answer["events"][0]["data"]["listing_id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let withdrawn = &published[2];
+    let withdrawal = app
+        .post(
+            &app.path(&format!("/market/listings/{withdrawn}/withdraw")),
+            &token,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(withdrawal.status(), 200);
+
+    for all in [false, true] {
+        let mut seen: Vec<String> = Vec::new();
+        let mut before = String::new();
+        loop {
+            let page: Vec<Value> = app
+                .get(
+                    &app.path(&format!(
+                        "/market/listings?limit=3&include_withdrawn={all}{before}"
+                    )),
+                    &token,
+                )
+                .await
+                .json()
+                .await
+                .unwrap();
+            seen.extend(
+                page.iter()
+                    .map(|listing| listing["id"].as_str().unwrap().to_owned()),
+            );
+            match page.last() {
+                Some(last) if page.len() == 3 => {
+                    before = format!("&before={}", last["id"].as_str().unwrap());
+                }
+                _ => break,
+            }
+        }
+
+        let expected: Vec<String> = published
+            .iter()
+            .rev()
+            .filter(|id| all || *id != withdrawn)
+            .cloned()
+            .collect();
+        assert_eq!(seen, expected, "include_withdrawn={all}");
+    }
+}

@@ -178,7 +178,8 @@ pub async fn take_down_listing(
     .await
 }
 
-/// Listings, newest first, filtered by tag or kind.
+/// Listings, newest first, filtered by tag, kind or place; `before` pages
+/// on from the last listing of a page.
 #[utoipa::path(
     get, path = "/v1/communities/{community}/market/listings", tag = "market",
     params(("community" = crate::http::schema::Slug, Path), ListingFilter),
@@ -214,7 +215,13 @@ pub async fn list_listings(
     let views = if filter.include_withdrawn {
         // Withdrawn and taken-down listings are over: the state let go of
         // them, the store's list of listings has them all.
+        // In the order the log lists them: those after `before` there.
+        let mut past_before = filter.before.is_none();
         let pick = |market: &Market, id| {
+            if !past_before {
+                past_before = filter.before == Some(id);
+                return None;
+            }
             let listing = market.listings.get(&ListingId(id))?;
             wanted(listing).then(|| listing_view(listing))
         };
@@ -223,8 +230,10 @@ pub async fn list_listings(
             .newest_items(&community, &view, index::LISTINGS, limit, pick)
             .await?
     } else {
+        // In the order of their ids: those before `before`.
         let open = view.state.market.listings.values().rev();
-        open.filter(|listing| wanted(listing))
+        open.filter(|listing| filter.before.is_none_or(|before| listing.id.0 < before))
+            .filter(|listing| wanted(listing))
             .take(limit)
             .map(listing_view)
             .collect()

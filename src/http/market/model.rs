@@ -90,6 +90,9 @@ pub struct ListingFilter {
     /// At most 500; default 100.
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<usize>,
+    /// Only listings published before this one, newest first: the last id
+    /// of a page gives the next page.
+    pub before: Option<uuid::Uuid>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
