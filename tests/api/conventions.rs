@@ -411,12 +411,7 @@ async fn the_openapi_document_covers_every_route_and_its_problems() {
 async fn every_route_refuses_a_malformed_id_and_an_unknown_community_alike() {
     let app = spawn_app().await;
     app.create_community().await;
-    let document: Value = app
-        .send(Method::GET, "/v1/openapi.json", None, None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let document = app.openapi().await;
 
     let mut checked = 0;
     for (method, path) in operations(&document) {
@@ -481,12 +476,7 @@ async fn every_route_refuses_a_malformed_id_and_an_unknown_community_alike() {
 async fn every_page_size_out_of_range_is_a_400_naming_the_range() {
     let app = spawn_app().await;
     app.create_community().await;
-    let document: Value = app
-        .send(Method::GET, "/v1/openapi.json", None, None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let document = app.openapi().await;
 
     let mut checked = Vec::new();
     for (path, item) in document["paths"].as_object().unwrap() {
@@ -569,12 +559,7 @@ async fn every_reference_of_the_openapi_document_resolves() {
         }
     }
     let app = spawn_app().await;
-    let document: Value = app
-        .send(Method::GET, "/v1/openapi.json", None, None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let document = app.openapi().await;
     let mut found = Vec::new();
     refs(&document, &mut found);
 

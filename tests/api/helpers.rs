@@ -93,6 +93,15 @@ pub fn admission(name: &str) -> Value {
 }
 
 impl TestApp {
+    /// The service's OpenAPI document.
+    pub async fn openapi(&self) -> Value {
+        self.send(Method::GET, "/v1/openapi.json", None, None)
+            .await
+            .json()
+            .await
+            .unwrap()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.address)
     }
