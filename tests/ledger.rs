@@ -1938,7 +1938,9 @@ mod what_is_over {
                 .unwrap();
             let view = inspecting.view(&slug()).unwrap();
             let listed = inspecting
-                .newest_items(&slug(), &view, index::LISTINGS, 10, |_, id| Some(id))
+                .newest_items(&slug(), &view, (index::LISTINGS, None), 10, |_, id| {
+                    Some(id)
+                })
                 .await
                 .unwrap();
             let edition = store
@@ -1954,7 +1956,7 @@ mod what_is_over {
         let ledger = open(Arc::clone(&store)).await;
         let view = ledger.view(&slug()).unwrap();
         let listed = ledger
-            .newest_items(&slug(), &view, index::LISTINGS, 10, |market, id| {
+            .newest_items(&slug(), &view, (index::LISTINGS, None), 10, |market, id| {
                 let listing = market.listings.get(&ListingId(id))?;
                 Some((listing.id, listing.withdrawn_at.is_some()))
             })
@@ -1964,7 +1966,7 @@ mod what_is_over {
             .newest_items(
                 &slug(),
                 &view,
-                index::COMPLETED_EXCHANGES,
+                (index::COMPLETED_EXCHANGES, None),
                 10,
                 |market, id| {
                     market

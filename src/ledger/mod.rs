@@ -700,13 +700,14 @@ impl Ledger {
 
     /// The listings or exchanges of list `key` ([`index::LISTINGS`],
     /// [`index::COMPLETED_EXCHANGES`]) as they stand in `view`, newest
-    /// first: each as the state holds it or, once over, as the log has it.
-    /// Those `pick` makes something of, at most `limit`.
+    /// first, those the list holds from before revision `below` if given:
+    /// each as the state holds it or, once over, as the log has it. Those
+    /// `pick` makes something of, at most `limit`.
     pub async fn newest_items<T>(
         &self,
         community: &CommunitySlug,
         view: &DurableView,
-        key: &str,
+        (key, below): (&str, Option<u64>),
         limit: usize,
         mut pick: impl FnMut(&agora_projections::Market, uuid::Uuid) -> Option<T>,
     ) -> Result<Vec<T>, LedgerError> {
@@ -714,10 +715,15 @@ impl Ledger {
         let Some(handle) = self.handle(community) else {
             return Ok(Vec::new());
         };
+        let through = match below {
+            None => view.revision,
+            Some(0) => return Ok(Vec::new()),
+            Some(below) => view.revision.min(below - 1),
+        };
         let (store, recent, stream) = (&*self.store, &handle.recent, community.stream());
         let read = |skip: u64, count: u64| {
             let count = usize::try_from(count).unwrap_or(usize::MAX);
-            history::read_filed(store, recent, &stream, key, view.revision, skip, count)
+            history::read_filed(store, recent, &stream, key, through, skip, count)
         };
         let mut end = read(0, 0).await?.0;
         let live = &view.state.market;

@@ -697,4 +697,15 @@ async fn listings_page_on_from_the_last_of_a_page() {
             .collect();
         assert_eq!(seen, expected, "include_withdrawn={all}");
     }
+    // A cursor that names no listing is said so, never taken for the end.
+    let unknown = app
+        .get(
+            &app.path(&format!(
+                "/market/listings?include_withdrawn=true&before={}",
+                uuid::Uuid::now_v7()
+            )),
+            &token,
+        )
+        .await;
+    problem(unknown, 400, "invalid-parameter").await;
 }

@@ -223,10 +223,14 @@ pub struct BudgetReport {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct TimeCreditsSection {
+    /// Hours moved by exchanges, transfers and reversals in the period
+    /// (the settlements of departures are not activity: `GET …/accounts`
+    /// counts them in its volume).
     pub volume: Hours,
     pub exchanges: usize,
     pub transfers: usize,
     pub reversals: usize,
+    /// Accounts that paid or received in those movements.
     pub active_traders: usize,
     /// Always 0.00 in a mutual-credit system.
     pub sum_of_balances_at_end: String,

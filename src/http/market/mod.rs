@@ -215,19 +215,18 @@ pub async fn list_listings(
     let views = if filter.include_withdrawn {
         // Withdrawn and taken-down listings are over: the state let go of
         // them, the store's list of listings has them all.
-        // In the order the log lists them: those after `before` there.
-        let mut past_before = filter.before.is_none();
+        // In the order the log lists them: those published before `before`.
+        let below = match filter.before {
+            Some(before) => Some(published_at_revision(&state, &view, before).await?),
+            None => None,
+        };
         let pick = |market: &Market, id| {
-            if !past_before {
-                past_before = filter.before == Some(id);
-                return None;
-            }
             let listing = market.listings.get(&ListingId(id))?;
             wanted(listing).then(|| listing_view(listing))
         };
         state
             .ledger
-            .newest_items(&community, &view, index::LISTINGS, limit, pick)
+            .newest_items(&community, &view, (index::LISTINGS, below), limit, pick)
             .await?
     } else {
         // In the order of their ids: those before `before`.
@@ -239,6 +238,25 @@ pub async fn list_listings(
             .collect()
     };
     Ok(Json(views))
+}
+
+/// The revision at which listing `id` was published, or a 400 saying the
+/// cursor names no listing (this instance may not have read it yet: the
+/// client can send `Agora-Min-Revision`).
+async fn published_at_revision(
+    state: &AppState,
+    view: &crate::ledger::DurableView,
+    id: uuid::Uuid,
+) -> Result<u64, ApiError> {
+    let (_, first) = state
+        .ledger
+        .history(&view.state.slug, id, view.revision, 0, 1)
+        .await?;
+    first
+        .first()
+        .filter(|committed| committed.record.event_type == "ListingPublished")
+        .map(|committed| committed.revision)
+        .ok_or_else(|| ApiError::InvalidParameter(format!("before: no listing {id} here")))
 }
 
 fn listing_view(listing: &Listing) -> ListingView {

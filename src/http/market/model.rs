@@ -91,7 +91,8 @@ pub struct ListingFilter {
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<usize>,
     /// Only listings published before this one, newest first: the last id
-    /// of a page gives the next page.
+    /// of a page gives the next page. With `include_withdrawn`, it must name
+    /// a listing (a 400 otherwise).
     pub before: Option<uuid::Uuid>,
 }
 
@@ -161,10 +162,13 @@ pub struct AccountView {
 pub struct Totals {
     /// The sum of every balance: always 0.00 in a mutual-credit system.
     pub sum_of_balances: String,
-    /// Hours moved, all movements together.
+    /// Hours moved, all movements together: exchanges, transfers,
+    /// reversals, and the settlements of balances when members leave
+    /// (which the assembly report's time-credit activity leaves out).
     #[schema(value_type = crate::http::schema::Amount)]
     pub volume: Hours,
-    /// Accounts that ever paid or received.
+    /// Accounts that ever paid or received, the community's account
+    /// (which receives settlements) included.
     pub active_traders: usize,
     pub completed_exchanges: u64,
     pub pending_exchanges: usize,

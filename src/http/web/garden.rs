@@ -305,7 +305,7 @@ async fn reversible_exchanges(
         .newest_items(
             &view.state.slug,
             view,
-            index::COMPLETED_EXCHANGES,
+            (index::COMPLETED_EXCHANGES, None),
             COMPLETED_SHOWN,
             pick,
         )
