@@ -109,6 +109,17 @@ pub(super) fn index_path(log: &Path) -> PathBuf {
     PathBuf::from(path)
 }
 
+/// Whether the index file itself is damaged: SQLite cannot open it, or
+/// its own check of the file finds fault. Slow on a large file: only
+/// asked once opening the store failed, to tell the index's damage from
+/// the log's.
+pub(super) fn is_damaged(log: &Path) -> bool {
+    let checked = Connection::open(index_path(log)).and_then(|index| {
+        index.query_row("PRAGMA quick_check(1)", [], |row| row.get::<_, String>(0))
+    });
+    !matches!(checked.as_deref(), Ok("ok"))
+}
+
 /// Moves a damaged index file (and its write-ahead log) aside, as
 /// `…-index.damaged` (and `…-index.damaged-wal`), for whoever wants to see
 /// what happened to it: the index is filed again from the log.

@@ -163,8 +163,9 @@ impl SqliteStore {
             })?;
         let index_writer = match IndexWriter::open(&path) {
             // Derived data: a file SQLite cannot read is set aside and the
-            // index filed again from the log, which was read whole above.
-            Err(StoreError::Corrupt(reason)) => {
+            // index filed again from the log. Damage in the log, which the
+            // index's writer reads too, is the log's to report.
+            Err(StoreError::Corrupt(reason)) if index::is_damaged(&path) => {
                 let aside = index::set_aside_damaged(&path)?;
                 tracing::warn!(
                     %reason,
