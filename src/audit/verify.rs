@@ -105,25 +105,34 @@ impl Verifier {
             return;
         };
         let revision = snapshot.revision;
-        let holds =
-            snapshot.head == self.chain.head() && Some(&snapshot.state) == self.state.as_ref();
-        self.snapshot_check = Some(Check {
-            rule: SNAPSHOT_EQUALS_LOG,
-            holds,
-            detail: match (holds, snapshot.head == self.chain.head()) {
-                (true, _) => {
-                    format!("the snapshot at revision {revision} holds what the log folds to")
-                }
-                (false, true) => format!(
+        let (holds, detail) = if snapshot.head != self.chain.head() {
+            // Not the log's snapshot: a service discards it at its start.
+            (
+                true,
+                format!(
+                    "the snapshot at revision {revision} names another chain head than the \
+                     log's: not used, a service rebuilds it from the log"
+                ),
+            )
+        } else if Some(&snapshot.state) == self.state.as_ref() {
+            (
+                true,
+                format!("the snapshot at revision {revision} holds what the log folds to"),
+            )
+        } else {
+            (
+                false,
+                format!(
                     "the snapshot at revision {revision} (kept beside the log, not part of it) \
                      differs from what the log folds to, though its chain head is right: a \
                      service would serve it; delete it to have the log's state served"
                 ),
-                (false, false) => format!(
-                    "the snapshot at revision {revision} (kept beside the log, not part of it) \
-                     names another chain head than the log's: a service rebuilds it from the log"
-                ),
-            },
+            )
+        };
+        self.snapshot_check = Some(Check {
+            rule: SNAPSHOT_EQUALS_LOG,
+            holds,
+            detail,
         });
     }
 
@@ -270,7 +279,8 @@ impl Verifier {
                 rule: SNAPSHOT_EQUALS_LOG,
                 holds: false,
                 detail: format!(
-                    "the snapshot is at revision {}, past the log's last event: events were lost",
+                    "the snapshot is at revision {}, past the log's last event: events were \
+                     lost, or the snapshot was made from another log",
                     snapshot.revision
                 ),
             });
