@@ -180,10 +180,15 @@ impl Caller {
     }
 
     /// Whether the token claims a role that `view` does not grant its
-    /// pioneer. (When the pioneer lost that role or left for good, each of
-    /// their requests reads what the store holds first, to no avail.)
+    /// pioneer, a member still: no instance grants one to a pioneer gone.
+    /// (When the member lost the role for good, each of their requests
+    /// reads what the store holds first, to no avail.)
     fn claims_ungranted_role(&self, view: Option<&DurableView>) -> bool {
-        let Some(pioneer) = self.pioneer_id().and_then(|id| view?.state.pioneer(id)) else {
+        let Some(pioneer) = self
+            .pioneer_id()
+            .and_then(|id| view?.state.pioneer(id))
+            .filter(|pioneer| pioneer.is_active())
+        else {
             return false;
         };
         let granted = pioneer.effective_roles();

@@ -133,6 +133,10 @@ pub struct SeriesQuery {
     /// At most 500; default 100.
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<usize>,
+    /// How many of the newest to leave out, to page on.
+    #[serde(default)]
+    #[param(minimum = 0, maximum = 9_007_199_254_740_991_i64)]
+    pub offset: u64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -184,7 +188,7 @@ pub async fn list_measurements(
     let key = index::measurements_key(project_id, &query.indicator);
     let (total, events) = state
         .ledger
-        .newest_of_list(&community, &key, view.revision, limit)
+        .newest_of_list(&community, (&key, view.revision), query.offset, limit)
         .await?;
     let measurements = events
         .into_iter()

@@ -61,7 +61,7 @@ pub struct MeetingView {
 pub struct MeetingsView {
     /// Meetings recorded in all.
     pub total: u64,
-    /// The newest, at most `limit`.
+    /// The newest after `offset`, at most `limit`.
     pub meetings: Vec<MeetingView>,
 }
 
@@ -72,6 +72,12 @@ pub struct MeetingsQuery {
     /// At most 200; default 50.
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<usize>,
+    /// How many of the newest to leave out: `offset=50` after a first page
+    /// of 50 gives the next (a meeting recorded meanwhile shifts the pages
+    /// by one: one may come twice, none is missed).
+    #[serde(default)]
+    #[param(minimum = 0, maximum = 9_007_199_254_740_991_i64)]
+    pub offset: u64,
 }
 
 /// Record a working meeting or a social event that took place (gardener).
@@ -139,7 +145,12 @@ pub async fn list_meetings(
     let limit = page_limit(query.limit, 50, MEETINGS_PAGE_MAX)?;
     let (total, events) = state
         .ledger
-        .newest_of_list(&community, index::MEETINGS, view.revision, limit)
+        .newest_of_list(
+            &community,
+            (index::MEETINGS, view.revision),
+            query.offset,
+            limit,
+        )
         .await?;
     let mut meetings = Vec::with_capacity(events.len());
     for (event, metadata) in events {

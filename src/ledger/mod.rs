@@ -644,20 +644,22 @@ impl Ledger {
         self.clock.now()
     }
 
-    /// The last `limit` events of index list `key` (such as
-    /// [`index::MEETINGS`]) up to revision `through`, decoded, newest
-    /// first, and how many the list holds in all.
+    /// Events of index list `key` (such as [`index::MEETINGS`]) up to
+    /// revision `through`, decoded, newest first: the newest `newer`
+    /// left out, at most `limit`; and how many the list holds in all.
     pub async fn newest_of_list(
         &self,
         community: &CommunitySlug,
-        key: &str,
-        through: u64,
+        (key, through): (&str, u64),
+        newer: u64,
         limit: usize,
     ) -> Result<(u64, Vec<(Event, agora_events::Metadata)>), LedgerError> {
         let (total, _) = self.read_index(community, key, through, 0, 0).await?;
-        let skip = total.saturating_sub(limit as u64);
+        let end = total.saturating_sub(newer);
+        let skip = end.saturating_sub(limit as u64);
+        let count = usize::try_from(end - skip).unwrap_or(limit);
         let (_, events) = self
-            .read_index(community, key, through, skip, limit)
+            .read_index(community, key, through, skip, count)
             .await?;
         let decoded: Result<Vec<_>, _> = events.iter().rev().map(history::decoded).collect();
         Ok((total, decoded?))

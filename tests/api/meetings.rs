@@ -121,3 +121,41 @@ async fn a_year_without_a_social_event_is_flagged() {
     assert!(csv.contains("meetings,social_event_in_year,"), "{csv}");
     assert!(csv.contains(",not met,0"), "{csv}");
 }
+
+/// Meetings page newest first: `offset` leaves out the newest already
+/// seen, and the pages together hold every meeting once.
+#[tokio::test]
+async fn meetings_page_on_with_an_offset() {
+    let app = spawn_app().await;
+    app.create_community().await;
+    let today = chrono::Utc::now().date_naive().to_string();
+    for n in 0..5 {
+        let body = json!({"kind": "social", "held_on": today, "purpose": format!("Fête {n}"), "attendees": []});
+        let recorded = app.post(&app.path("/meetings"), &operator(), &body).await;
+        assert_eq!(recorded.status(), 200);
+    }
+
+    let mut seen = Vec::new();
+    for offset in [0, 2, 4, 6] {
+        let page: Value = app
+            .get(
+                &app.path(&format!("/meetings?limit=2&offset={offset}")),
+                &operator(),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(page["total"], 5);
+        seen.extend(
+            page["meetings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|meeting| meeting["purpose"].as_str().unwrap().to_owned()),
+        );
+    }
+
+    let expected: Vec<String> = (0..5).rev().map(|n| format!("Fête {n}")).collect();
+    assert_eq!(seen, expected);
+}

@@ -183,8 +183,8 @@ async fn meetings(state: &AppState, visit: &Visit) -> Result<Vec<String>, Failur
         .ledger
         .newest_of_list(
             &visit.community,
-            crate::ledger::index::MEETINGS,
-            visit.view.revision,
+            (crate::ledger::index::MEETINGS, visit.view.revision),
+            0,
             MEETINGS_SHOWN,
         )
         .await
