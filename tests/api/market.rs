@@ -707,5 +707,5 @@ async fn listings_page_on_from_the_last_of_a_page() {
             &token,
         )
         .await;
-    problem(unknown, 400, "invalid-parameter").await;
+    problem(unknown, 404, "listing-not-found").await;
 }

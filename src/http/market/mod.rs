@@ -240,8 +240,8 @@ pub async fn list_listings(
     Ok(Json(views))
 }
 
-/// The revision at which listing `id` was published, or a 400 saying the
-/// cursor names no listing (this instance may not have read it yet: the
+/// The revision at which listing `id` was published, or a 404
+/// `listing-not-found` (this instance may not have read it yet: the
 /// client can send `Agora-Min-Revision`).
 async fn published_at_revision(
     state: &AppState,
@@ -256,7 +256,12 @@ async fn published_at_revision(
         .first()
         .filter(|committed| committed.record.event_type == "ListingPublished")
         .map(|committed| committed.revision)
-        .ok_or_else(|| ApiError::InvalidParameter(format!("before: no listing {id} here")))
+        .ok_or_else(|| {
+            Rejection::ListingNotFound {
+                listing: ListingId(id),
+            }
+            .into()
+        })
 }
 
 fn listing_view(listing: &Listing) -> ListingView {

@@ -92,7 +92,7 @@ pub struct ListingFilter {
     pub limit: Option<usize>,
     /// Only listings published before this one, newest first: the last id
     /// of a page gives the next page. With `include_withdrawn`, it must name
-    /// a listing (a 400 otherwise).
+    /// a listing (a 404 `listing-not-found` otherwise).
     pub before: Option<uuid::Uuid>,
 }
 
