@@ -38,6 +38,12 @@ pub enum AmountError {
 /// zeros, optional `.` and one or two digits. No exponent, no `+`, no spaces,
 /// no thousands separators.
 fn parse_amount(text: &str) -> Result<Decimal, AmountError> {
+    parse_digits(text, INTEGER_DIGITS_MAX)
+}
+
+/// [`parse_amount`], with at most `integer_digits_max` digits before the
+/// point.
+fn parse_digits(text: &str, integer_digits_max: usize) -> Result<Decimal, AmountError> {
     let unsigned = text.strip_prefix('-').unwrap_or(text);
     let (integer, fraction) = match unsigned.split_once('.') {
         Some((integer, fraction)) => (integer, Some(fraction)),
@@ -53,7 +59,7 @@ fn parse_amount(text: &str) -> Result<Decimal, AmountError> {
     if integer.len() > 1 && integer.starts_with('0') {
         return Err(AmountError::NotDecimal(text.to_owned()));
     }
-    if integer.len() > INTEGER_DIGITS_MAX {
+    if integer.len() > integer_digits_max {
         return Err(AmountError::TooLarge(text.to_owned()));
     }
     Decimal::from_str(text).map_err(|_| AmountError::NotDecimal(text.to_owned()))
@@ -192,6 +198,75 @@ amount_type!(
     "degrees"
 );
 
+/// Most digits a total may have before the decimal point: what a decimal
+/// holds with two decimals.
+const TOTAL_INTEGER_DIGITS_MAX: usize = 26;
+/// The text form of a total, as a regular expression (JSON Schema).
+pub const TOTAL_PATTERN: &str = "^-?(0|[1-9][0-9]{0,25})\\.[0-9]{2}$";
+
+/// A sum of many amounts of hours, such as every hour a marketplace ever
+/// moved: it may pass what one amount holds (no rule bounds how many
+/// amounts it sums), and is written like one, with exactly two decimals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct HoursTotal(Decimal);
+
+impl HoursTotal {
+    pub const ZERO: Self = Self(Decimal::ZERO);
+
+    /// The total with `hours` added. It stays exact far beyond anything a
+    /// log can hold (a decimal's 26 digits before the point, at a trillion
+    /// hours an event), and stops at that bound rather than fail.
+    #[must_use]
+    pub fn plus(self, hours: Hours) -> Self {
+        Self(self.0.saturating_add(hours.value()))
+    }
+
+    pub fn value(self) -> Decimal {
+        self.0
+    }
+}
+
+impl fmt::Display for HoursTotal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        format_amount(self.0, f)
+    }
+}
+
+impl FromStr for HoursTotal {
+    type Err = AmountError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        parse_digits(text, TOTAL_INTEGER_DIGITS_MAX).map(Self)
+    }
+}
+
+impl Serialize for HoursTotal {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for HoursTotal {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = Cow::<'de, str>::deserialize(deserializer)?;
+        text.parse().map_err(de::Error::custom)
+    }
+}
+
+impl JsonSchema for HoursTotal {
+    fn schema_name() -> Cow<'static, str> {
+        "HoursTotal".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "description": "A sum of many amounts of hours, which may pass what one amount holds: a decimal string written with exactly two decimals.",
+            "pattern": TOTAL_PATTERN,
+            "examples": ["12.50"]
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,6 +312,18 @@ mod tests {
             Euros::new(negative_zero).map(|euros| euros.to_string()),
             Ok("0.00".into())
         );
+    }
+
+    #[test]
+    fn a_total_passes_what_one_amount_holds_and_reads_back() {
+        let most: Hours = "999999999999.99".parse().unwrap();
+        let total = HoursTotal::ZERO.plus(most).plus(most).plus(Hours::whole(1));
+        assert_eq!(total.to_string(), "2000000000000.98");
+        assert_eq!(total.to_string().parse::<HoursTotal>(), Ok(total));
+        let json = serde_json::to_string(&total).unwrap();
+        assert_eq!(serde_json::from_str::<HoursTotal>(&json).unwrap(), total);
+        assert!("1e3".parse::<HoursTotal>().is_err());
+        assert!("1.255".parse::<HoursTotal>().is_err());
     }
 
     #[test]

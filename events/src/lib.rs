@@ -26,7 +26,8 @@ mod timestamp;
 mod upcast;
 
 pub use amount::{
-    AMOUNT_PATTERN, AmountError, DECIMALS_MAX, Degrees, Euros, Hours, INTEGER_DIGITS_MAX, Quantity,
+    AMOUNT_PATTERN, AmountError, DECIMALS_MAX, Degrees, Euros, Hours, HoursTotal,
+    INTEGER_DIGITS_MAX, Quantity, TOTAL_PATTERN,
 };
 pub use chain::{HASH_PATTERN, Hash, HashError};
 pub use ids::*;

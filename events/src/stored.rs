@@ -25,7 +25,7 @@ use crate::{EventId, Hash, Timestamp};
 /// The stored metadata, its members located but not decoded.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct StoredMetadata<'a> {
+struct ParsedMetadata<'a> {
     #[serde(borrow)]
     actor: &'a RawValue,
     #[serde(borrow)]
@@ -41,6 +41,122 @@ struct StoredMetadata<'a> {
     version: u32,
     prev_hash: &'a str,
     hash: &'a str,
+}
+
+/// The stored metadata's members, each the text of a whole JSON value.
+#[derive(Debug, PartialEq, Eq)]
+struct StoredMetadata<'a> {
+    actor: &'a str,
+    command_digest: &'a str,
+    command_id: &'a str,
+    community: &'a str,
+    correlation_id: &'a str,
+    recorded_at: &'a str,
+    version: u32,
+    prev_hash: &'a str,
+    hash: &'a str,
+}
+
+impl<'a> StoredMetadata<'a> {
+    /// Locates the members of the stored metadata `text`: by the layout the
+    /// ledger writes when it has it, else with the JSON parser.
+    fn locate(text: &'a str) -> Option<Self> {
+        Self::laid_out(text).or_else(|| Self::parsed(text))
+    }
+
+    /// The members as the JSON parser finds them.
+    fn parsed(text: &'a str) -> Option<Self> {
+        let parsed: ParsedMetadata<'a> = serde_json::from_str(text).ok()?;
+        Some(Self {
+            actor: parsed.actor.get(),
+            command_digest: parsed.command_digest.get(),
+            command_id: parsed.command_id.get(),
+            community: parsed.community.get(),
+            correlation_id: parsed.correlation_id.get(),
+            recorded_at: parsed.recorded_at.get(),
+            version: parsed.version,
+            prev_hash: parsed.prev_hash,
+            hash: parsed.hash,
+        })
+    }
+
+    /// The members read off the layout the ledger writes — every member in
+    /// key order, no space, strings without escapes, the version in plain
+    /// digits — or `None` for any other text, which the parser then reads.
+    /// Whatever this finds, the parser would find the same (a test checks
+    /// it against every change of one byte): only the parser is slower.
+    fn laid_out(text: &'a str) -> Option<Self> {
+        let rest = text.strip_prefix("{\"actor\":")?;
+        let (actor, rest) = object(rest)?;
+        let (command_digest, rest) = member(rest, ",\"command_digest\":")?;
+        let (command_id, rest) = member(rest, ",\"command_id\":")?;
+        let (community, rest) = member(rest, ",\"community\":")?;
+        let (correlation_id, rest) = member(rest, ",\"correlation_id\":")?;
+        let (hash, rest) = member(rest, ",\"hash\":")?;
+        let (prev_hash, rest) = member(rest, ",\"prev_hash\":")?;
+        let (recorded_at, rest) = member(rest, ",\"recorded_at\":")?;
+        let digits = rest.strip_prefix(",\"version\":")?.strip_suffix('}')?;
+        let plain = digits == "0" || digits.starts_with(|digit: char| matches!(digit, '1'..='9'));
+        let version = match plain && digits.bytes().all(|digit| digit.is_ascii_digit()) {
+            true => digits.parse().ok()?,
+            false => return None,
+        };
+        Some(Self {
+            actor,
+            command_digest,
+            command_id,
+            community,
+            correlation_id,
+            recorded_at,
+            version,
+            // Inside their quotes: the parser gives the strings unquoted.
+            prev_hash: &prev_hash[1..prev_hash.len() - 1],
+            hash: &hash[1..hash.len() - 1],
+        })
+    }
+}
+
+/// The string that follows `name` at the start of `text`, with its
+/// quotes, and the text after it.
+fn member<'a>(text: &'a str, name: &str) -> Option<(&'a str, &'a str)> {
+    string(text.strip_prefix(name)?)
+}
+
+/// The string at the start of `text`, with its quotes, when it needs no
+/// escape, and the text after it.
+fn string(text: &str) -> Option<(&str, &str)> {
+    let inside = text.strip_prefix('"')?.as_bytes();
+    let end = inside
+        .iter()
+        .position(|&byte| byte == b'"' || byte == b'\\' || byte < 0x20)?;
+    (inside[end] == b'"').then(|| text.split_at(end + 2))
+}
+
+/// The object at the start of `text`, when its strings need no escape and
+/// the parser reads it as JSON, and the text after it.
+fn object(text: &str) -> Option<(&str, &str)> {
+    let bytes = text.as_bytes();
+    if bytes.first() != Some(&b'{') {
+        return None;
+    }
+    let (mut depth, mut at) = (0_usize, 0);
+    while at < bytes.len() {
+        match bytes[at] {
+            b'"' => at += string(&text[at..])?.0.len() - 1,
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth -= 1;
+                if depth == 0 {
+                    let (object, rest) = text.split_at(at + 1);
+                    serde_json::from_str::<serde::de::IgnoredAny>(object).ok()?;
+                    return Some((object, rest));
+                }
+            }
+            _ => {}
+        }
+        at += 1;
+    }
+    None
 }
 
 /// What a stored event's bytes say of its place in the chain, once they
@@ -64,7 +180,7 @@ pub fn hashed_links(
     data: &[u8],
     metadata: &[u8],
 ) -> Option<StoredLinks> {
-    let stored: StoredMetadata<'_> = from_json_bytes(metadata).ok()?;
+    let stored = StoredMetadata::locate(std::str::from_utf8(metadata).ok()?)?;
     let recorded: Hash = stored.hash.parse().ok()?;
     let prev_hash: Hash = stored.prev_hash.parse().ok()?;
     // Written as is only when it needs no escape: every type name does.
@@ -83,17 +199,17 @@ pub fn hashed_links(
     hasher.update(b",\"event_id\":\"");
     hasher.update(id.as_bytes());
     hasher.update(b"\",\"metadata\":{\"actor\":");
-    hasher.update(stored.actor.get());
+    hasher.update(stored.actor);
     hasher.update(b",\"command_digest\":");
-    hasher.update(stored.command_digest.get());
+    hasher.update(stored.command_digest);
     hasher.update(b",\"command_id\":");
-    hasher.update(stored.command_id.get());
+    hasher.update(stored.command_id);
     hasher.update(b",\"community\":");
-    hasher.update(stored.community.get());
+    hasher.update(stored.community);
     hasher.update(b",\"correlation_id\":");
-    hasher.update(stored.correlation_id.get());
+    hasher.update(stored.correlation_id);
     hasher.update(b",\"recorded_at\":");
-    hasher.update(stored.recorded_at.get());
+    hasher.update(stored.recorded_at);
     hasher.update(b"},\"type\":\"");
     hasher.update(event_type.as_bytes());
     hasher.update(b"\",\"version\":");
@@ -102,7 +218,7 @@ pub fn hashed_links(
     if Hash(hasher.finalize().into()) != recorded {
         return None;
     }
-    let recorded_at = serde_json::from_str(stored.recorded_at.get()).ok()?;
+    let recorded_at = serde_json::from_str(stored.recorded_at).ok()?;
     Some(StoredLinks {
         version: stored.version,
         prev_hash,
@@ -230,6 +346,71 @@ mod tests {
             hashed_links(id, "PioneerLeft", &data, duplicated.as_bytes()),
             None
         );
+    }
+
+    /// The stored metadata of an event whose actor is named `actor`.
+    fn stored_metadata(actor: &str) -> String {
+        let mut record = record(
+            1,
+            PioneerLeft {
+                pioneer_id: PioneerId(Uuid::from_u128(9)),
+            }
+            .into(),
+            Hash::GENESIS,
+        );
+        record.metadata["actor"]["id"] = actor.into();
+        String::from_utf8(record.to_store_bytes().1).unwrap()
+    }
+
+    #[test]
+    fn the_ledger_s_layout_is_read_without_the_parser() {
+        let text = stored_metadata("pioneer:01a22c11-87a4-702e-9599-0571e304b2bb");
+        let laid_out = StoredMetadata::laid_out(&text).expect("the ledger's layout");
+        assert_eq!(Some(&laid_out), StoredMetadata::parsed(&text).as_ref());
+        // An escape anywhere leaves it to the parser, which reads it.
+        let escaped = stored_metadata("un \"acteur\"");
+        assert_eq!(StoredMetadata::laid_out(&escaped), None);
+        assert!(StoredMetadata::locate(&escaped).is_some());
+    }
+
+    /// Every text one byte away from the ledger's layout (a byte changed,
+    /// removed or added) is read by the layout as the parser reads it, or
+    /// left to the parser.
+    #[test]
+    fn the_layout_finds_what_the_parser_finds_or_nothing() {
+        let bytes = [
+            b'"', b'\\', b'{', b'}', b'[', b']', b',', b':', b' ', b'0', b'1', b'9', b'a', b'n',
+            b'\n', 0x7f, 0xc3,
+        ];
+        for actor in ["pioneer:7", "a{b}[c]"] {
+            let text = stored_metadata(actor).into_bytes();
+            let mut variants = Vec::new();
+            for at in 0..text.len() {
+                let mut removed = text.clone();
+                removed.remove(at);
+                variants.push(removed);
+                for byte in bytes {
+                    let mut changed = text.clone();
+                    changed[at] = byte;
+                    variants.push(changed);
+                    let mut added = text.clone();
+                    added.insert(at, byte);
+                    variants.push(added);
+                }
+            }
+            let mut read = 0;
+            for variant in variants {
+                let Ok(variant) = std::str::from_utf8(&variant) else {
+                    continue;
+                };
+                if let Some(laid_out) = StoredMetadata::laid_out(variant) {
+                    read += 1;
+                    assert_eq!(Some(laid_out), StoredMetadata::parsed(variant), "{variant}");
+                }
+            }
+            // Not a test that passes by reading nothing.
+            assert!(read > text.len(), "{read} variants read");
+        }
     }
 
     #[test]

@@ -11,7 +11,8 @@ use uuid::Uuid;
 use crate::Retention;
 
 use agora_events::{
-    AccountId, Event, EventId, ExchangeId, Hours, ListingId, ListingKind, PioneerId, Timestamp,
+    AccountId, Event, EventId, ExchangeId, Hours, HoursTotal, ListingId, ListingKind, PioneerId,
+    Timestamp,
 };
 
 /// A marketplace listing.
@@ -83,7 +84,7 @@ pub struct Market {
     pub exchanges: OrdMap<ExchangeId, Exchange>,
     balances: OrdMap<AccountId, Hours>,
     /// Hours moved, all movements together (reversals included).
-    pub volume: Hours,
+    pub volume: HoursTotal,
     pub completed_exchanges: u64,
     pub reversals: u64,
     pub transfers: u64,
@@ -311,7 +312,7 @@ impl Market {
         }
         self.balances.insert(payer, payer_after);
         self.balances.insert(payee, payee_after);
-        self.volume = self.volume.checked_add(hours).unwrap_or(self.volume);
+        self.volume = self.volume.plus(hours);
     }
 }
 
@@ -416,4 +417,41 @@ pub struct StatementLine {
     /// Positive when credited, negative when debited.
     pub hours: rust_decimal::Decimal,
     pub balance_after: Hours,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uuid::Uuid;
+
+    /// The volume counts every movement, even once it passes what one
+    /// amount of hours holds.
+    #[test]
+    fn the_volume_counts_every_movement_past_the_largest_amount() {
+        let most: Hours = "999999999999.99".parse().unwrap();
+        let less_most = Hours::new(-most.value()).unwrap();
+        let (alice, bruno) = (
+            AccountId::Pioneer(PioneerId(Uuid::from_u128(1))),
+            AccountId::Pioneer(PioneerId(Uuid::from_u128(2))),
+        );
+        let mut market = Market::default();
+        // The most from Alice to Bruno, back, and again.
+        for (payer, payee, payer_after, payee_after) in [
+            (alice, bruno, less_most, most),
+            (bruno, alice, Hours::ZERO, Hours::ZERO),
+            (alice, bruno, less_most, most),
+        ] {
+            market.settle(&Movement {
+                kind: MovementKind::Transfer,
+                reference: Uuid::nil(),
+                payer,
+                payee,
+                hours: most,
+                payer_after,
+                payee_after,
+            });
+        }
+        assert_eq!(market.inconsistencies, Vec::<String>::new());
+        assert_eq!(market.volume.to_string(), "2999999999999.97");
+    }
 }

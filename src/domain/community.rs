@@ -3,9 +3,10 @@
 use std::collections::BTreeSet;
 
 use agora_events::{
-    CommunityCreated, CommunitySlug, Decision, Event, Hours, Statutes, StatutesAmended,
+    CommunityCreated, CommunitySlug, Decision, Euros, Event, Hours, Statutes, StatutesAmended,
 };
 use agora_projections::CommunityState;
+use rust_decimal::Decimal;
 
 use super::Rejection;
 use super::pioneers::ADMISSION_TOTAL_MAX;
@@ -62,6 +63,13 @@ pub fn validate_statutes(statutes: &Statutes) -> Result<(), Rejection> {
             nominal: statutes.share_nominal,
         });
     }
+    let nominal_max = Euros::whole(SHARE_NOMINAL_MAX_EUROS);
+    if statutes.share_nominal > nominal_max {
+        return Err(Rejection::NominalTooLarge {
+            nominal: statutes.share_nominal,
+            max: nominal_max,
+        });
+    }
     if statutes.colleges.len() > COLLEGES_MAX {
         return Err(Rejection::TooManyItems {
             field: "statutes.colleges",
@@ -96,23 +104,20 @@ pub fn validate_statutes(statutes: &Statutes) -> Result<(), Rejection> {
     if total != 100 {
         return Err(Rejection::CollegeWeightsNotHundred { total });
     }
-    if statutes.credit_floor.is_positive() || statutes.credit_ceiling.value().is_sign_negative() {
-        return Err(Rejection::CreditLimitsInvalid {
-            floor: statutes.credit_floor.to_string(),
-            ceiling: statutes.credit_ceiling.to_string(),
-        });
-    }
-    let project_floor = statutes.project_credit_floor;
-    let project_ceiling = statutes.project_credit_ceiling;
-    if project_floor.is_some_and(Hours::is_positive)
-        || project_ceiling.is_some_and(|ceiling| ceiling.value().is_sign_negative())
-    {
-        let shown = |limit: Option<Hours>| limit.map_or("none".into(), |hours| hours.to_string());
-        return Err(Rejection::CreditLimitsInvalid {
-            floor: shown(project_floor),
-            ceiling: shown(project_ceiling),
-        });
-    }
+    check_credit_limits(
+        ("statutes.credit_floor", Some(statutes.credit_floor)),
+        ("statutes.credit_ceiling", Some(statutes.credit_ceiling)),
+    )?;
+    check_credit_limits(
+        (
+            "statutes.project_credit_floor",
+            statutes.project_credit_floor,
+        ),
+        (
+            "statutes.project_credit_ceiling",
+            statutes.project_credit_ceiling,
+        ),
+    )?;
     let weights = statutes.ranking_weights;
     let total =
         u32::from(weights.concerned) + u32::from(weights.cost) + u32::from(weights.self_financing);
@@ -181,10 +186,47 @@ pub fn amend(state: &CommunityState, command: &AmendStatutes) -> Result<Vec<Even
     ])
 }
 
+/// The most a share may be worth, in euros: a member's holding (at most
+/// [`SHARES_PER_MEMBER_MAX`](super::shares::SHARES_PER_MEMBER_MAX) shares)
+/// then stays far below the largest amount the ledger writes.
+pub const SHARE_NOMINAL_MAX_EUROS: i32 = 1_000_000;
+
+/// How far an account's credit limits may lie from zero, in hours: more
+/// than a century of a life's hours, and far enough below the largest
+/// amount the ledger writes that balances summed over a million accounts
+/// still fit it.
+pub const CREDIT_LIMIT_MAX_HOURS: i32 = 1_000_000;
+
+/// A floor and a ceiling (each named by its field, absent when the
+/// statutes set none) that lie on their sides of zero, within
+/// [`CREDIT_LIMIT_MAX_HOURS`].
+fn check_credit_limits(
+    (floor_field, floor): (&'static str, Option<Hours>),
+    (ceiling_field, ceiling): (&'static str, Option<Hours>),
+) -> Result<(), Rejection> {
+    let bound = Hours::whole(CREDIT_LIMIT_MAX_HOURS).value();
+    let floor_fits = floor.is_none_or(|floor| (-bound..=Decimal::ZERO).contains(&floor.value()));
+    let ceiling_fits =
+        ceiling.is_none_or(|ceiling| (Decimal::ZERO..=bound).contains(&ceiling.value()));
+    if floor_fits && ceiling_fits {
+        return Ok(());
+    }
+    let shown = |limit: Option<Hours>| limit.map_or("none".into(), |hours| hours.to_string());
+    Err(Rejection::CreditLimitsInvalid {
+        field: if floor_fits {
+            ceiling_field
+        } else {
+            floor_field
+        },
+        floor: shown(floor),
+        ceiling: shown(ceiling),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::given::*;
-    use agora_events::College;
+    use agora_events::{College, Hours, Statutes};
 
     #[test]
     fn a_community_is_created_with_valid_statutes() {
@@ -257,6 +299,61 @@ mod tests {
         given(&[])
             .when(create_community_with(statutes))
             .then_rule("credit-limits");
+    }
+
+    /// Every limit lies on its side of zero and within a million hours,
+    /// and the refusal names the field at fault.
+    #[test]
+    fn credit_limits_lie_within_a_million_hours_of_zero() {
+        const NOW: &str = "2026-11-28T12:00:00Z";
+        let hours = |text: &str| text.parse::<Hours>().unwrap();
+        type SetLimit = fn(&mut Statutes, Hours);
+        let cases: [(&str, SetLimit, &str); 4] = [
+            (
+                "statutes.credit_floor",
+                |s, h| s.credit_floor = h,
+                "-1000000.01",
+            ),
+            (
+                "statutes.credit_ceiling",
+                |s, h| s.credit_ceiling = h,
+                "1000000.01",
+            ),
+            (
+                "statutes.project_credit_floor",
+                |s, h| s.project_credit_floor = Some(h),
+                "-1000000.01",
+            ),
+            (
+                "statutes.project_credit_ceiling",
+                |s, h| s.project_credit_ceiling = Some(h),
+                "1000000.01",
+            ),
+        ];
+        for (field, set, beyond) in cases {
+            for (value, fits) in [(beyond, false), (&beyond[..beyond.len() - 3], true)] {
+                let mut statutes = statutes();
+                set(&mut statutes, hours(value));
+                match decide_at(&[], create_community_with(statutes), NOW) {
+                    Err(rejection) => {
+                        assert!(!fits, "{field} = {value}: {rejection}");
+                        assert_eq!(rejection.rule(), "credit-limits");
+                        assert_eq!(rejection.field(), Some(field), "{field} = {value}");
+                    }
+                    Ok(_) => assert!(fits, "{field} = {value} was accepted"),
+                }
+            }
+        }
+        let mut costly = statutes();
+        costly.share_nominal = "1000000.01".parse().unwrap();
+        given(&[])
+            .when(create_community_with(costly))
+            .then_rule("share-nominal-too-large");
+        // A ceiling below zero is the ceiling's fault, not the floor's.
+        let mut upside_down = statutes();
+        upside_down.credit_ceiling = hours("-5");
+        let rejection = decide_at(&[], create_community_with(upside_down), NOW).unwrap_err();
+        assert_eq!(rejection.field(), Some("statutes.credit_ceiling"));
     }
 
     #[test]

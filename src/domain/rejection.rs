@@ -38,6 +38,8 @@ pub enum Rejection {
     TooManyItems { field: &'static str, max: usize },
     #[error("the share nominal value must be positive, not {nominal}")]
     NominalNotPositive { nominal: Euros },
+    #[error("the share nominal value must be at most {max} €, not {nominal}")]
+    NominalTooLarge { nominal: Euros, max: Euros },
     #[error("college {college} weighs {percent}%, outside 10–50%")]
     CollegeWeightOutOfRange { college: String, percent: u8 },
     #[error("college weights add up to {total}%, not 100%")]
@@ -48,8 +50,15 @@ pub enum Rejection {
     CollegeInUse { college: String, members: usize },
     #[error("there is no college {college}")]
     UnknownCollege { college: String },
-    #[error("the credit floor {floor} must be ≤ 0 and the ceiling {ceiling} ≥ 0")]
-    CreditLimitsInvalid { floor: String, ceiling: String },
+    #[error(
+        "the credit floor {floor} must be between -1000000 and 0 hours and the ceiling \
+         {ceiling} between 0 and 1000000 hours"
+    )]
+    CreditLimitsInvalid {
+        field: &'static str,
+        floor: String,
+        ceiling: String,
+    },
     #[error("ranking weights add up to {total}%, not 100%")]
     RankingWeightsNotHundred { total: u32 },
     #[error("admission score {criterion} is {score}, outside 0–5")]
@@ -410,6 +419,7 @@ impl Rejection {
             Self::TooManyItems { .. } => "too-many-items",
             Self::InvalidEmail => "email-form",
             Self::NominalNotPositive { .. } => "share-nominal-positive",
+            Self::NominalTooLarge { .. } => "share-nominal-too-large",
             Self::CollegeWeightOutOfRange { .. } => "college-weight-range",
             Self::CollegeWeightsNotHundred { .. } => "college-weights-total",
             Self::DuplicateCollege { .. } => "college-unique",
@@ -545,12 +555,14 @@ impl Rejection {
             | Self::TooManyItems { field, .. }
             | Self::AmountNotPositive { field, .. }
             | Self::AmountTooLarge { field } => Some(field),
-            Self::NominalNotPositive { .. } => Some("statutes.share_nominal"),
+            Self::NominalNotPositive { .. } | Self::NominalTooLarge { .. } => {
+                Some("statutes.share_nominal")
+            }
             Self::InvalidEmail => Some("email"),
             Self::CollegeWeightOutOfRange { .. }
             | Self::CollegeWeightsNotHundred { .. }
             | Self::DuplicateCollege { .. } => Some("statutes.colleges"),
-            Self::CreditLimitsInvalid { .. } => Some("statutes.credit_floor"),
+            Self::CreditLimitsInvalid { field, .. } => Some(field),
             Self::RankingWeightsNotHundred { .. } => Some("statutes.ranking_weights"),
             Self::ScoreOutOfRange { .. } => Some("scores"),
             Self::UnknownCollege { .. } => Some("college"),

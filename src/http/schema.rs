@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 
-use agora_events::{ACCOUNT_PATTERN, AMOUNT_PATTERN, HASH_PATTERN, SLUG_PATTERN};
+use agora_events::{ACCOUNT_PATTERN, AMOUNT_PATTERN, HASH_PATTERN, SLUG_PATTERN, TOTAL_PATTERN};
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 
@@ -58,6 +58,12 @@ string_schema!(
     Amount,
     AMOUNT_PATTERN,
     "Euros or hours: a decimal string with at most two decimals (written with exactly two).",
+    "12.50"
+);
+string_schema!(
+    Total,
+    TOTAL_PATTERN,
+    "A sum of many amounts of euros or hours, which may pass what one amount holds: a decimal string written with exactly two decimals.",
     "12.50"
 );
 string_schema!(

@@ -139,7 +139,8 @@ pub fn precheck_page(
         let others: Vec<_> = shares
             .map(|events| scope.spawn(|| events.iter().map(precheck).collect::<Vec<_>>()))
             .collect();
-        let mut prechecked: Vec<Prechecked> = mine.iter().map(precheck).collect();
+        let mut prechecked = Vec::with_capacity(page.len());
+        prechecked.extend(mine.iter().map(precheck));
         for other in others {
             // A precheck cannot panic short of a bug; then, read the exact
             // way, which names what it finds.

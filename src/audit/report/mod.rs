@@ -12,11 +12,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use agora_events::{
     AccountId, AllocationId, AssemblyKind, BudgetScope, Decision, Euros, Event, EventId,
-    FundsRecord, Hash, Hours, MeetingKind, Metadata, PioneerId, ProjectId, Quantity, Timestamp,
+    FundsRecord, Hash, Hours, HoursTotal, MeetingKind, Metadata, PioneerId, ProjectId, Quantity,
+    Timestamp,
 };
 use agora_projections::CommunityState;
 use chrono::Datelike;
-use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::ledger::Committed;
@@ -226,7 +226,7 @@ pub struct TimeCreditsSection {
     /// Hours moved by exchanges, transfers and reversals in the period
     /// (the settlements of departures are not activity: `GET …/accounts`
     /// counts them in its volume).
-    pub volume: Hours,
+    pub volume: HoursTotal,
     pub exchanges: usize,
     pub transfers: usize,
     pub reversals: usize,
@@ -570,11 +570,11 @@ fn assemble(
     let mut receipts = Vec::new();
     let mut per_project: BTreeMap<ProjectId, (Vec<MoneyLine>, Vec<MoneyLine>)> = BTreeMap::new();
     let mut traders: BTreeSet<AccountId> = BTreeSet::new();
-    let (mut volume, mut exchanges, mut transfers, mut reversals) = (Decimal::ZERO, 0, 0, 0);
+    let (mut volume, mut exchanges, mut transfers, mut reversals) = (HoursTotal::ZERO, 0, 0, 0);
     let mut moved = |payer, payee, hours: Hours, traders: &mut BTreeSet<AccountId>| {
         traders.insert(payer);
         traders.insert(payee);
-        volume += hours.value();
+        volume = volume.plus(hours);
     };
     for (_, event, metadata) in in_period {
         let at = metadata.recorded_at;
@@ -824,7 +824,7 @@ fn assemble(
         ballots,
         funds,
         time_credits: TimeCreditsSection {
-            volume: Hours::new(volume).unwrap_or_default(),
+            volume,
             exchanges,
             transfers,
             reversals,

@@ -1,6 +1,6 @@
 //! The marketplace's request bodies and views.
 
-use agora_events::{AccountId, Hours, ListingKind};
+use agora_events::{AccountId, Hours, HoursTotal, ListingKind};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -165,8 +165,8 @@ pub struct Totals {
     /// Hours moved, all movements together: exchanges, transfers,
     /// reversals, and the settlements of balances when members leave
     /// (which the assembly report's time-credit activity leaves out).
-    #[schema(value_type = crate::http::schema::Amount)]
-    pub volume: Hours,
+    #[schema(value_type = crate::http::schema::Total)]
+    pub volume: HoursTotal,
     /// Accounts that ever paid or received, the community's account
     /// (which receives settlements) included.
     pub active_traders: usize,

@@ -167,6 +167,58 @@ pub fn refusal(rule: &str) -> String {
             "Votre vote est incomplet : faites un choix, et donnez à chaque choix classé un rang différent."
         }
         "forbidden" | "role-required" => "Votre rôle ne permet pas cela.",
+        "member-only" => "Cette page est réservée aux membres de la communauté.",
+        "other-community" => "Votre connexion vaut pour une autre communauté que celle-ci.",
+        "self-only" => "Vous ne pouvez faire cela que pour vous-même.",
+        "self-or-role-required" => {
+            "Seule la personne concernée, ou un rôle qui le permet, peut faire cela."
+        }
+        "applicant-or-role-required" => {
+            "Seule la personne candidate, ou un rôle qui le permet, peut faire cela."
+        }
+        "role-not-grantable" => "Ce rôle ne peut pas être confié à un membre.",
+        "community-exists" => "Cette communauté existe déjà.",
+        "pioneer-exists" => "Ce membre existe déjà.",
+        "forget-after-leaving" => {
+            "On n'efface les données d'une personne qu'une fois qu'elle a quitté la communauté."
+        }
+        "credit-limits" => {
+            "Le plancher va de -1 000 000 h à 0 h et le plafond de 0 h à 1 000 000 h."
+        }
+        "exchange-beyond-credit-limits" => {
+            "Aucun solde ne pourrait régler un échange de cette durée : elle dépasse l'écart entre plancher et plafond."
+        }
+        "share-nominal-positive" => "La valeur d'une part doit être supérieure à zéro.",
+        "share-nominal-too-large" => "La valeur d'une part ne peut dépasser 1 000 000 €.",
+        "college-unique" => "Chaque collège n'apparaît qu'une fois dans les statuts.",
+        "college-in-use" => "Ce collège compte encore des membres : il ne peut pas être retiré.",
+        "college-weight-range" => "Chaque collège pèse de 10 % à 50 % des voix.",
+        "college-weights-total" => "Les poids des collèges doivent faire 100 % ensemble.",
+        "ranking-weights-total" => "Les trois critères du classement doivent peser 100 % ensemble.",
+        "one-project-at-a-time" => "Un autre projet est déjà en cours : on les mène un à la fois.",
+        "project-status-transition" => "Ce projet ne peut pas passer directement à cet état.",
+        "ballot-not-due" => "Ce scrutin se clôt à son heure, pas avant.",
+        "ballot-key-required" => {
+            "Les votes de ce scrutin sont scellés et leur clé n'est pas disponible."
+        }
+        "receipt-not-found" => "Cette recette n'existe pas.",
+        "expense-not-found" => "Cette dépense n'existe pas.",
+        "payment-not-found" => "Ce versement sur les parts n'existe pas.",
+        "subscription-not-found" => "Cette souscription n'existe pas.",
+        "allocation-required" => "Une dépense s'impute sur une attribution : choisissez-la.",
+        "correction-changes-nothing" => "Le montant est déjà celui-là : il n'y a rien à corriger.",
+        "correction-uncovers" => {
+            "Après cette correction, les fonds ne couvriraient plus ce qui est déjà attribué ou dépensé."
+        }
+        "redemption-exceeds-paid-shares" => {
+            "On ne rembourse pas plus de parts que celles qui ont été libérées."
+        }
+        "redemption-leaving-member" => {
+            "On ne rembourse les parts que d'un membre qui part ou est parti."
+        }
+        "variable-capital-floor" => {
+            "Ce remboursement ferait passer le capital sous le quart du plus haut capital atteint."
+        }
         "invalid-form" => "Le formulaire est incomplet ou mal rempli.",
         "invalid-query" => {
             "Cette adresse est incomplète ou mal formée : revenez à la page précédente."
@@ -193,5 +245,39 @@ mod tests {
     fn every_refusal_says_something() {
         assert!(refusal("credit-floor").contains("plancher"));
         assert!(refusal("some-new-rule").contains("some-new-rule"));
+    }
+
+    /// Every rule a refusal of the ledger or of the caller's checks can
+    /// name has its own words, not the rule's name.
+    #[test]
+    fn every_rule_a_page_can_show_has_french_words() {
+        let sources = [
+            include_str!("../../domain/rejection.rs"),
+            include_str!("../caller.rs"),
+            include_str!("../funds.rs"),
+        ];
+        let mut rules = Vec::new();
+        for source in sources {
+            for (at, _) in source
+                .match_indices("=> \"")
+                .chain(source.match_indices("rule: \""))
+            {
+                let rest = &source[at..];
+                let start = rest.find('"').unwrap() + 1;
+                let rule: String = rest[start..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')
+                    .collect();
+                if rest[start + rule.len()..].starts_with('"') && rule.contains('-') {
+                    rules.push(rule);
+                }
+            }
+        }
+        assert!(rules.len() > 100, "{} rules found", rules.len());
+        let silent: Vec<&String> = rules
+            .iter()
+            .filter(|rule| refusal(rule).contains("règle"))
+            .collect();
+        assert!(silent.is_empty(), "rules without French words: {silent:?}");
     }
 }
