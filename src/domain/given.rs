@@ -234,6 +234,7 @@ pub fn exclude(pioneer_id: PioneerId, reason: &str) -> Command {
     Command::ExcludePioneer(ExcludePioneer {
         pioneer_id,
         reason: reason.into(),
+        by: None,
     })
 }
 

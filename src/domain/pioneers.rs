@@ -65,6 +65,9 @@ pub struct LeaveCommunity {
 pub struct ExcludePioneer {
     pub pioneer_id: PioneerId,
     pub reason: String,
+    /// The gardener who excludes, when they are a member: nobody
+    /// excludes themself (leaving is how one goes).
+    pub by: Option<PioneerId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -347,6 +350,11 @@ pub fn leave(state: &CommunityState, command: &LeaveCommunity) -> Result<Vec<Eve
 
 pub fn exclude(state: &CommunityState, command: &ExcludePioneer) -> Result<Vec<Event>, Rejection> {
     member(state, command.pioneer_id)?;
+    if command.by == Some(command.pioneer_id) {
+        return Err(Rejection::SelfExclusion {
+            pioneer: command.pioneer_id,
+        });
+    }
     paragraph("reason", &command.reason, LONG_TEXT_CHARS_MAX)?;
     let mut events = vec![
         PioneerExcluded {
@@ -543,6 +551,28 @@ mod tests {
             .then_rule("text-blank");
         given(&[founded(), admitted(ALICE, "founders")])
             .when(exclude(ALICE, "manquement à la charte"))
+            .then_events(&["PioneerExcluded"]);
+    }
+
+    #[test]
+    fn nobody_excludes_themself() {
+        let by = |by| {
+            let Command::ExcludePioneer(mut command) = exclude(ALICE, "manquement") else {
+                unreachable!()
+            };
+            command.by = Some(by);
+            Command::ExcludePioneer(command)
+        };
+        let history = [
+            founded(),
+            admitted(ALICE, "founders"),
+            admitted(BRUNO, "founders"),
+        ];
+        given(&history)
+            .when(by(ALICE))
+            .then_err(Rejection::SelfExclusion { pioneer: ALICE });
+        given(&history)
+            .when(by(BRUNO))
             .then_events(&["PioneerExcluded"]);
     }
 

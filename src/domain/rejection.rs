@@ -30,7 +30,10 @@ pub enum Rejection {
     BlankText { field: &'static str },
     #[error("{field} is longer than {max} characters")]
     TextTooLong { field: &'static str, max: usize },
-    #[error("{field} contains control characters")]
+    #[error(
+        "{field} contains control characters or characters that reorder the text around them \
+         (direction overrides, embeddings or isolates)"
+    )]
     ControlCharacters { field: &'static str },
     #[error("the email address is not of the form name@domain.tld")]
     InvalidEmail,
@@ -125,6 +128,8 @@ pub enum Rejection {
         pioneer: PioneerId,
         account: AccountId,
     },
+    #[error("pioneer {pioneer} cannot exclude themself: a member who goes leaves")]
+    SelfExclusion { pioneer: PioneerId },
     #[error("pioneer {pioneer} took part in exchange {exchange}: another gardener must reverse it")]
     PartyCannotReverse {
         pioneer: PioneerId,
@@ -449,6 +454,7 @@ impl Rejection {
             Self::HoursNotPositive { .. } => "hours-positive",
             Self::SelfTransfer => "no-self-transfer",
             Self::SelfDealing { .. } => "second-person-required",
+            Self::SelfExclusion { .. } => "exclusion-by-another",
             Self::CommunityAccountReserved => "community-account-reserved",
             Self::PartyCannotReverse { .. } => "reversal-by-a-third-party",
             Self::AccountNotFound { .. } => "account-not-found",
@@ -617,6 +623,7 @@ impl Rejection {
             | Self::NotExchangeParty { .. }
             | Self::NotAccountOwner { .. }
             | Self::SelfDealing { .. }
+            | Self::SelfExclusion { .. }
             | Self::PartyCannotReverse { .. }
             | Self::CommunityAccountReserved
             | Self::OwnListingReported { .. }

@@ -399,6 +399,7 @@ pub async fn exclude_pioneer(
         Command::ExcludePioneer(ExcludePioneer {
             pioneer_id,
             reason: body.value.reason,
+            by: caller.pioneer_id(),
         }),
         body.digest,
     );

@@ -176,6 +176,9 @@ pub fn refusal(rule: &str) -> String {
         "applicant-or-role-required" => {
             "Seule la personne candidate, ou un rôle qui le permet, peut faire cela."
         }
+        "exclusion-by-another" => {
+            "Vous ne pouvez pas vous exclure vous-même : pour partir, quittez la communauté."
+        }
         "role-not-grantable" => "Ce rôle ne peut pas être confié à un membre.",
         "community-exists" => "Cette communauté existe déjà.",
         "pioneer-exists" => "Ce membre existe déjà.",

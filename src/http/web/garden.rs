@@ -810,7 +810,7 @@ pub async fn exclude(
         &headers,
         form,
         ("exclusion", "exclusion"),
-        |_, form| {
+        |visit, form| {
             Ok(Command::ExcludePioneer(ExcludePioneer {
                 pioneer_id: PioneerId(
                     form.membre
@@ -818,6 +818,7 @@ pub async fn exclude(
                         .map_err(|_| fr::refusal("pioneer-not-found"))?,
                 ),
                 reason: form.raison.trim().to_owned(),
+                by: Some(visit.me),
             }))
         },
     )
