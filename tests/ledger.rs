@@ -1735,7 +1735,8 @@ async fn a_running_service_checks_its_chains_again_and_moves_the_mark() {
 mod what_is_over {
     use super::*;
     use agora::domain::{
-        ConfirmExchange, PublishListing, RecordExchange, ReverseExchange, WithdrawListing,
+        CancelExchange, Canceller, ConfirmExchange, PublishListing, RecordExchange,
+        ReverseExchange, WithdrawListing,
     };
     use agora::ledger::index;
     use agora_events::{AccountId, ExchangeId, Hours, ListingId, ListingKind};
@@ -1881,6 +1882,52 @@ mod what_is_over {
         let view = ledger.view(&slug()).unwrap();
         assert!(view.state.market.exchanges.is_empty());
         assert_eq!(view.state.market.reversals, 2);
+    }
+
+    /// An exchange pending before a batch that confirms it and then cancels
+    /// it: the cancellation finds it over, not missing (409, not 404).
+    #[tokio::test]
+    async fn a_batch_that_ends_a_pending_exchange_answers_later_commands_about_it() {
+        let ledger = open(Arc::new(MemoryStore::new())).await;
+        with_completed_exchanges(&ledger, 1).await;
+        let view = ledger.view(&slug()).unwrap();
+        let members: Vec<PioneerId> = view.state.pioneers.keys().copied().collect();
+        let pending = ExchangeId(Uuid::now_v7());
+        let [record, confirm] = exchange_between(pending, members[0], members[1]);
+        ledger.execute(record).await.unwrap();
+        let cancel = |by, digest: &[u8]| {
+            let cancel = Command::CancelExchange(CancelExchange {
+                exchange_id: pending,
+                by,
+                reason: None,
+            });
+            request(cancel, None, digest)
+        };
+        // Queued in this order before the writer runs: one batch.
+        let answers = tokio::join!(
+            ledger.execute(confirm),
+            ledger.execute(cancel(Canceller::Party(members[0]), b"provider")),
+            ledger.execute(cancel(Canceller::Gardener, b"gardener")),
+        );
+        let rules: Vec<Option<&str>> = [answers.0, answers.1, answers.2]
+            .iter()
+            .map(|answer| match answer {
+                Ok(_) => None,
+                Err(LedgerError::Rejected(rejection)) => Some(rejection.rule()),
+                Err(other) => panic!("{other}"),
+            })
+            .collect();
+        assert_eq!(
+            rules,
+            [
+                None,
+                Some("exchange-not-pending"),
+                Some("exchange-not-pending")
+            ]
+        );
+        let view = ledger.view(&slug()).unwrap();
+        assert_eq!(view.state.market.completed_exchanges, 2);
+        assert!(view.state.market.exchanges.is_empty());
     }
 
     /// A store whose index an earlier edition filed (without the lists) is

@@ -541,6 +541,19 @@ impl Writer {
     /// the earlier ones leave.
     fn plan(&self, batch: &[Job], recorded: Vec<Option<RecordedCommand>>, past: Market) -> Plan {
         let now = self.recording_instant();
+        let named: Vec<uuid::Uuid> = batch
+            .iter()
+            .filter_map(|job| job.request.command.past_item())
+            .collect();
+        let mut past = past;
+        if let Some(state) = self.current.state.as_deref() {
+            // An item the batch names that the state holds now may be over
+            // before a later command of the batch names it: a copy follows
+            // the batch's events beside the state, which lets go of it.
+            for &id in &named {
+                past.lend(&state.market, id);
+            }
+        }
         let mut plan = Plan {
             decisions: Vec::with_capacity(batch.len()),
             ballot_keys: Vec::with_capacity(batch.len()),
@@ -548,10 +561,7 @@ impl Writer {
             stored: Vec::new(),
             state: self.current.state.as_deref().cloned(),
             past,
-            named: batch
-                .iter()
-                .filter_map(|job| job.request.command.past_item())
-                .collect(),
+            named,
             head: self.current.head,
             commands: HashMap::new(),
         };
