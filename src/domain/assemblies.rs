@@ -101,7 +101,10 @@ pub fn convene(
         });
     }
     line("place", &command.place, NAME_CHARS_MAX)?;
-    if command.agenda.is_empty() || command.agenda.len() > AGENDA_ITEMS_MAX {
+    if command.agenda.is_empty() {
+        return Err(Rejection::BlankText { field: "agenda" });
+    }
+    if command.agenda.len() > AGENDA_ITEMS_MAX {
         return Err(Rejection::TooManyItems {
             field: "agenda",
             max: AGENDA_ITEMS_MAX,

@@ -89,15 +89,23 @@ pub fn open(
         });
     }
     let mut seen = BTreeSet::new();
+    let mut projects_seen = BTreeSet::new();
     for option in &command.options {
         line("options.option_id", &option.option_id, SHORT_TEXT_CHARS_MAX)?;
         line("options.label", &option.label, NAME_CHARS_MAX)?;
         if !seen.insert(option.option_id.as_str()) {
             return Err(Rejection::DuplicateOption {
+                field: "options.option_id",
                 option: option.option_id.clone(),
             });
         }
         if let Some(project_id) = option.project_id {
+            if !projects_seen.insert(project_id) {
+                return Err(Rejection::DuplicateOption {
+                    field: "options.project_id",
+                    option: format!("project {project_id}"),
+                });
+            }
             let project = projects::project(state, project_id)?;
             if !project.is_open() {
                 return Err(Rejection::ProjectClosed {
@@ -210,7 +218,7 @@ pub fn vote(
         }
     };
     if chosen.is_empty() {
-        return Err(Rejection::ChoiceMethod {
+        return Err(Rejection::NoOptionChosen {
             method: method_name(opened.method),
         });
     }
@@ -223,6 +231,7 @@ pub fn vote(
         }
         if !seen.insert(option) {
             return Err(Rejection::DuplicateOption {
+                field: "choice",
                 option: option.clone(),
             });
         }
@@ -383,6 +392,18 @@ mod tests {
         given(&history)
             .when(open(vec![option("a", None), option("a", None)]))
             .then_rule("ballot-option-unique");
+        // Two options for one project would split its votes.
+        let mut with_project = history.clone();
+        with_project.push(proposed(PROJECT_A, ALICE));
+        given(&with_project)
+            .when(open(vec![
+                option("a", Some(PROJECT_A)),
+                option("b", Some(PROJECT_A)),
+            ]))
+            .then_err(Rejection::DuplicateOption {
+                field: "options.project_id",
+                option: format!("project {PROJECT_A}"),
+            });
         let late = decide_at(
             &history,
             open(vec![option("a", None), option("b", None)]),
@@ -507,10 +528,13 @@ mod tests {
                     ranking: vec!["a".into(), "a".into()],
                 },
             ))
-            .then_rule("ballot-option-unique");
+            .then_err(Rejection::DuplicateOption {
+                field: "choice",
+                option: "a".into(),
+            });
         given(&history)
             .when(vote(ALICE, Choice::Ranked { ranking: vec![] }))
-            .then_rule("choice-fits-method");
+            .then_err(Rejection::NoOptionChosen { method: "ranked" });
     }
 
     #[test]

@@ -194,7 +194,7 @@ pub fn spend(state: &CommunityState, command: &RecordExpense) -> Result<Vec<Even
 /// from the one recorded, and a reason.
 pub(super) fn correction(before: Euros, after: Euros, reason: &str) -> Result<(), Rejection> {
     if after.value().is_sign_negative() {
-        return Err(Rejection::AmountNotPositive {
+        return Err(Rejection::AmountNegative {
             field: "amount",
             amount: after,
         });
@@ -404,6 +404,12 @@ mod tests {
         history.extend(given(&history).when(allocate("400.00")).events());
         let receipt = receipt_of(&history);
 
+        given(&history)
+            .when(correct(receipt, "-5.00"))
+            .then_err(Rejection::AmountNegative {
+                field: "amount",
+                amount: "-5.00".parse().unwrap(),
+            });
         given(&history)
             .when(correct(receipt, "300.00"))
             .then_err(Rejection::CorrectionUncovers {

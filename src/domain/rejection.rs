@@ -93,6 +93,8 @@ pub enum Rejection {
     SharesOutOfRange { shares: u32, max: u32 },
     #[error("{field} must be positive, not {amount}")]
     AmountNotPositive { field: &'static str, amount: Euros },
+    #[error("{field} must be zero or more, not {amount}")]
+    AmountNegative { field: &'static str, amount: Euros },
     #[error("{field} is too large")]
     AmountTooLarge { field: &'static str },
     #[error("there is no subscription {subscription} of this pioneer")]
@@ -227,8 +229,10 @@ pub enum Rejection {
     BallotNotDue { ballot: BallotId },
     #[error("a ballot has 2 to {max} options, not {count}")]
     OptionCount { count: usize, max: usize },
-    #[error("option {option} is listed twice")]
-    DuplicateOption { option: String },
+    #[error("{field}: {option} is listed twice")]
+    DuplicateOption { field: &'static str, option: String },
+    #[error("a {method} vote names at least one option")]
+    NoOptionChosen { method: &'static str },
     #[error("there is no option {option} on this ballot")]
     UnknownOption { option: String },
     #[error("pioneer {voter} is not in the ballot's electorate")]
@@ -445,6 +449,7 @@ impl Rejection {
             Self::RoleNotHeld { .. } => "role-required",
             Self::SharesOutOfRange { .. } => "shares-range",
             Self::AmountNotPositive { .. } => "amount-positive",
+            Self::AmountNegative { .. } => "amount-not-negative",
             Self::AmountTooLarge { .. } => "amount-too-large",
             Self::SubscriptionNotFound { .. } => "subscription-not-found",
             Self::NothingOutstanding { .. } => "nothing-outstanding",
@@ -487,6 +492,7 @@ impl Rejection {
             Self::BallotNotDue { .. } => "ballot-not-due",
             Self::OptionCount { .. } => "ballot-option-count",
             Self::DuplicateOption { .. } => "ballot-option-unique",
+            Self::NoOptionChosen { .. } => "choice-fits-method",
             Self::UnknownOption { .. } => "ballot-option-unknown",
             Self::NotInElectorate { .. } => "electorate-only",
             Self::ChoiceMethod { .. } => "choice-fits-method",
@@ -560,6 +566,7 @@ impl Rejection {
             | Self::ControlCharacters { field }
             | Self::TooManyItems { field, .. }
             | Self::AmountNotPositive { field, .. }
+            | Self::AmountNegative { field, .. }
             | Self::AmountTooLarge { field } => Some(field),
             Self::NominalNotPositive { .. } | Self::NominalTooLarge { .. } => {
                 Some("statutes.share_nominal")
@@ -588,7 +595,9 @@ impl Rejection {
             Self::HoursNotPositive { .. } | Self::ExchangeBeyondLimits { .. } => Some("hours"),
             Self::PercentOutOfRange { field, .. } => Some(field),
             Self::CloseTimeInPast => Some("closes_at"),
-            Self::OptionCount { .. } | Self::DuplicateOption { .. } => Some("options"),
+            Self::OptionCount { .. } => Some("options"),
+            Self::DuplicateOption { field, .. } => Some(field),
+            Self::NoOptionChosen { .. } => Some("choice"),
             Self::UnknownOption { .. } | Self::ChoiceMethod { .. } => Some("choice"),
             Self::BudgetLineCount { .. }
             | Self::BudgetLineCode { .. }
@@ -636,6 +645,7 @@ impl Rejection {
             | Self::CloseTimeInPast
             | Self::OptionCount { .. }
             | Self::DuplicateOption { .. }
+            | Self::NoOptionChosen { .. }
             | Self::UnknownOption { .. }
             | Self::ChoiceMethod { .. } => RejectionKind::Invalid,
             Self::CommunityExists { .. }

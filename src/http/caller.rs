@@ -254,6 +254,18 @@ impl Caller {
                 .map(actor)
                 .ok_or_else(|| role_required(allowed)),
             Access::SelfOnly(id) if is_self(id) => Ok(actor(Role::Pioneer)),
+            // Themself, but gone: what they ask is about a member they no
+            // longer are.
+            Access::SelfOnly(id)
+                if self.is_pioneer_of(view, id)
+                    && view.is_some_and(|view| {
+                        view.state
+                            .pioneer(id)
+                            .is_some_and(|pioneer| !pioneer.is_active())
+                    }) =>
+            {
+                Err(crate::domain::Rejection::PioneerGone { pioneer: id }.into())
+            }
             Access::SelfOnly(_) => Err(ApiError::Forbidden {
                 rule: "self-only",
                 detail: "a pioneer acts only as themself".into(),

@@ -183,6 +183,9 @@ async fn a_retry_gets_the_first_answer_even_once_the_edge_would_refuse_the_comma
     )
     .await;
     problem(stranger, 403, "self-only").await;
+    // Alice leaving again under another key: she is no member any more.
+    let again = keyed(&app, &leave, &token, "leave-2", &json!({})).await;
+    problem(again, 409, "pioneer-not-member").await;
 
     // Spending an allocation whole, without naming it: the retry finds
     // no allocation with money left, yet is answered.

@@ -50,6 +50,7 @@ pub fn refusal(rule: &str) -> String {
         "pioneer-only" => "Seul un membre pionnier peut faire cela.",
         "ballot-not-found" => "Ce scrutin n'existe pas.",
         "amount-form" => "Écrivez un montant en euros, par exemple 1 250,50.",
+        "amount-not-negative" => "Le montant ne peut pas être négatif.",
         "amount-positive" => "Le montant doit être supérieur à zéro.",
         "amount-too-large" => "Ce montant est trop grand.",
         "nothing-outstanding" => "Ce membre ne doit rien sur ses parts.",
