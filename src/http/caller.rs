@@ -36,20 +36,30 @@ pub struct Caller {
 /// claims a role it does not see granted.
 const CATCH_UP_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// The token of an `Authorization` header's value in the bearer scheme,
+/// whose name is case-insensitive (RFC 9110): `Bearer`, `bearer`…
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .ok_or(ApiError::MissingToken)?;
+        let mut headers = parts.headers.get_all(AUTHORIZATION).iter();
+        let header = headers.next().ok_or(ApiError::MissingToken)?;
+        if headers.next().is_some() {
+            // Which one would count? Neither: the request is ambiguous.
+            return Err(ApiError::InvalidParameter(
+                "the Authorization header must be sent once".into(),
+            ));
+        }
         let token = header
             .to_str()
             .ok()
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|token| !token.is_empty())
+            .and_then(bearer_token)
             .ok_or(ApiError::MissingToken)?;
         let mut caller = Self::new(state.auth.verify(token)?);
         // Refuse a token for another community before the body is even

@@ -1100,3 +1100,41 @@ async fn the_matrix_has_a_row_for_every_documented_operation() {
 
     assert_eq!(covered, documented);
 }
+
+/// The bearer scheme is named in any case, and a request with two
+/// `Authorization` headers is refused rather than read one way.
+#[tokio::test]
+async fn the_authorization_header_is_read_once_and_its_scheme_in_any_case() {
+    let app = spawn_app().await;
+    app.create_community().await;
+    let token = crate::helpers::operator();
+    let url = app.url(&app.path("/pioneers"));
+    for scheme in ["Bearer", "bearer", "BEARER"] {
+        let answer = app
+            .client
+            .get(&url)
+            .header("Authorization", format!("{scheme} {token}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200, "{scheme}");
+    }
+    let basic = app
+        .client
+        .get(&url)
+        .header("Authorization", "Basic YWxpY2U6c2VjcmV0")
+        .send()
+        .await
+        .unwrap();
+    problem(basic, 401, "authentication-required").await;
+    let twice = app
+        .client
+        .get(&url)
+        .header("Authorization", format!("Bearer {token}"))
+        .header("Authorization", "Bearer another")
+        .send()
+        .await
+        .unwrap();
+    let body = problem(twice, 400, "invalid-parameter").await;
+    assert!(body["detail"].as_str().unwrap().contains("once"), "{body}");
+}
