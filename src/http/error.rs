@@ -35,6 +35,9 @@ pub enum ApiError {
     /// 415: commands take `application/json`.
     #[error("the body must be application/json")]
     JsonRequired,
+    /// 415: bodies are read as sent, never decompressed.
+    #[error("the body must be sent without a Content-Encoding (found {0:?})")]
+    EncodingUnsupported(String),
     /// 413.
     #[error("the body is larger than {max} bytes")]
     BodyTooLarge { max: usize },
@@ -161,6 +164,11 @@ impl ApiError {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "json-required",
                 "JSON required",
+            ),
+            Self::EncodingUnsupported(_) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "content-encoding-unsupported",
+                "Content encoding unsupported",
             ),
             Self::BodyTooLarge { .. } => (
                 StatusCode::PAYLOAD_TOO_LARGE,

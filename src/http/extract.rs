@@ -9,7 +9,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::StatusCode;
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{CONTENT_ENCODING, CONTENT_TYPE};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
@@ -46,6 +46,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             });
         if !is_json {
             return Err(ApiError::JsonRequired);
+        }
+        // A compressed body would be read as the JSON it is not, or, worse,
+        // as JSON that says something else than what was meant.
+        if let Some(encoding) = request
+            .headers()
+            .get(CONTENT_ENCODING)
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+            .filter(|encoding| !encoding.trim().eq_ignore_ascii_case("identity"))
+        {
+            return Err(ApiError::EncodingUnsupported(encoding));
         }
         let bytes =
             Bytes::from_request(request, state)

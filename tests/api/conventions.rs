@@ -50,6 +50,29 @@ async fn a_body_that_is_not_json_is_a_415() {
         .unwrap();
 
     problem(response, 415, "json-required").await;
+
+    // JSON said to be compressed: never read as if it were not.
+    for encoding in ["gzip", "br, gzip", "x-unknown"] {
+        let response = app
+            .client
+            .post(app.url(&app.path("/pioneers")))
+            .bearer_auth(operator())
+            .header("content-type", "application/json")
+            .header("content-encoding", encoding)
+            .body(crate::helpers::admission("Zoé").to_string())
+            .send()
+            .await
+            .unwrap();
+        problem(response, 415, "content-encoding-unsupported").await;
+    }
+    let listed = || async {
+        let pioneers = app.get(&app.path("/pioneers"), &operator()).await;
+        let pioneers: serde_json::Value = pioneers.json().await.unwrap();
+        pioneers.to_string().contains("Zoé")
+    };
+    assert!(!listed().await, "nothing recorded");
+    app.admit("Zoé").await;
+    assert!(listed().await, "listed once admitted");
 }
 
 #[tokio::test]
