@@ -416,6 +416,7 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
             let command = Command::ExcludePioneer(ExcludePioneer {
                 pioneer_id: id,
                 reason: "Manquements répétés à la charte".into(),
+                by: None,
             });
             (command, operator(Role::Gardener), None)
         }
