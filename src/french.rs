@@ -179,17 +179,18 @@ pub fn sort_key(name: &str) -> String {
         .collect()
 }
 
-/// An amount of euros as people type it: "1 234,56", "50", "12.5 €".
+/// An amount of euros as people type it: "1 234,56", "50", "12.5 €";
+/// once spaces and the euro sign are set aside, digits with a decimal
+/// comma or point and at most two decimals, nothing else: not "1e2",
+/// "1_000", "+5" or ".5", which a ledger would record as what nobody
+/// meant.
 pub fn parse_euros(text: &str) -> Option<Euros> {
     let digits: String = text
         .chars()
         .filter(|c| !c.is_whitespace() && *c != '€' && *c != THOUSANDS)
         .map(|c| if c == ',' { '.' } else { c })
         .collect();
-    digits
-        .parse::<Decimal>()
-        .ok()
-        .and_then(|value| Euros::new(value).ok())
+    digits.parse::<Euros>().ok()
 }
 
 #[cfg(test)]
@@ -256,13 +257,18 @@ mod tests {
 
     #[test]
     fn amounts_are_read_as_people_type_them() {
-        let read = |text: &str| parse_euros(text).map(|euros| euros.value().to_string());
+        let read = |text: &str| parse_euros(text).map(|euros| euros.to_string());
         assert_eq!(read("1 234,56").as_deref(), Some("1234.56"));
-        assert_eq!(read("50").as_deref(), Some("50"));
-        assert_eq!(read("12.5 €").as_deref(), Some("12.5"));
+        assert_eq!(read("50").as_deref(), Some("50.00"));
+        assert_eq!(read("12.5 €").as_deref(), Some("12.50"));
         assert_eq!(read("10\u{202f}950,00\u{a0}€"), read("10950"));
         assert_eq!(read("douze"), None);
         assert_eq!(read("1,234,5"), None);
+        for odd in [
+            "1e2", "1_000", "+5", ".5", "5.", "0x10", "1.255", "--5", "١٢",
+        ] {
+            assert_eq!(read(odd), None, "{odd}");
+        }
     }
 
     #[test]

@@ -437,7 +437,7 @@ mod tests {
         empty.agenda.clear();
         given(&community_of_three())
             .when(Command::ConveneAssembly(empty))
-            .then_rule("too-many-items");
+            .then_rule("text-blank");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use agora_events::Hash;
 use axum::Json;
-use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -285,14 +285,21 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// The fallback for unknown paths.
-pub async fn not_found(uri: Uri) -> ApiError {
-    ApiError::NotFound(uri.path().to_owned())
+/// The fallback for unknown paths: a problem, or for the web interface's
+/// addresses a page in French.
+pub async fn not_found(method: Method, uri: Uri) -> Response {
+    match super::web::is_page(uri.path()) {
+        true => super::web::missing_page(&method, uri.path(), false),
+        false => ApiError::NotFound(uri.path().to_owned()).into_response(),
+    }
 }
 
 /// The fallback for known paths with another method.
-pub async fn method_not_allowed() -> ApiError {
-    ApiError::MethodNotAllowed
+pub async fn method_not_allowed(method: Method, uri: Uri) -> Response {
+    match super::web::is_page(uri.path()) {
+        true => super::web::missing_page(&method, uri.path(), true),
+        false => ApiError::MethodNotAllowed.into_response(),
+    }
 }
 
 /// A digest that ties an idempotency key to one command: the caller, the

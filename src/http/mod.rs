@@ -205,10 +205,12 @@ pub fn router(state: AppState) -> Router {
         state.clone(),
         command::answer_refused_retries,
     ));
-    let pages = web::routes().layer(middleware::from_fn_with_state(
-        state.clone(),
-        web::session::caught_up,
-    ));
+    let pages = web::routes()
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            web::session::caught_up,
+        ))
+        .layer(middleware::from_fn(web::with_way_back));
     api.merge(pages)
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)

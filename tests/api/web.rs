@@ -1418,3 +1418,80 @@ async fn members_read_the_cooperatives_life_on_the_assembly_page() {
     assert!(page.contains("événement de convivialité : Fête de la Saint-Jean (1 présent)"));
     assert!(page.contains("Aucun mandat en cours."));
 }
+
+/// Addresses of the web interface that name no page, or a form's address
+/// opened in the browser, answer in French with a way back, never with
+/// the API's JSON.
+#[tokio::test]
+async fn a_missing_page_is_told_in_french_with_a_way_back() {
+    let app = spawn_app().await;
+    let (alice, _) = two_members(&app).await;
+    let browser = Browser::sign_in(&app, &app.pioneer_token(&alice)).await;
+
+    // A form's address, opened: back to the page that holds the form.
+    for (form, page) in [
+        (format!("{}/aide", home()), home()),
+        (
+            format!("{}/jardin/admission", home()),
+            format!("{}/jardin", home()),
+        ),
+        ("/deconnexion".to_owned(), "/".to_owned()),
+    ] {
+        let response = browser
+            .client
+            .get(format!("{}{form}", browser.base))
+            .header(COOKIE, &browser.cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{form}");
+        assert_eq!(response.headers()[LOCATION], page.as_str(), "{form}");
+    }
+    // A trailing slash is dropped.
+    let slashed = browser
+        .client
+        .get(format!("{}{}/", browser.base, home()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(slashed.status(), StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(slashed.headers()[LOCATION], home().as_str());
+    // No page there: French, the page's headers, a way back home.
+    let missing = browser
+        .client
+        .get(format!("{}{}/nulle-part/ici", browser.base, home()))
+        .header(COOKIE, &browser.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert!(
+        missing.headers()[CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(missing.headers().contains_key("content-security-policy"));
+    let page = missing.text().await.unwrap();
+    assert!(page.contains("Page introuvable"), "{page}");
+    assert!(page.contains(&format!("href=\"{}\"", home())), "{page}");
+    // A page's address with another method: French too.
+    let (status, _, page) = browser.post(&format!("{}/releve", home()), &[]).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(page.contains("Page introuvable"), "{page}");
+    // A refused form links back to its page.
+    let (status, _, page) = browser
+        .post(&format!("{}/aide", home()), &[("heures", "abc")])
+        .await;
+    assert!(status.is_client_error(), "{status}");
+    assert!(page.contains(&format!("href=\"{}\"", home())), "{page}");
+    // The API's unknown addresses stay problems.
+    let api = app.get("/v1/nowhere", &operator()).await;
+    assert_eq!(api.status(), StatusCode::NOT_FOUND);
+    assert!(
+        api.headers()[CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .contains("problem+json")
+    );
+}

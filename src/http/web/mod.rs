@@ -22,8 +22,11 @@ mod votes;
 
 use askama::Template;
 use axum::Router;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+
+use agora_events::CommunitySlug;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
 pub use folds::AssemblyFolds;
@@ -201,6 +204,8 @@ pub(super) struct Message {
     pub(super) heading: String,
     pub(super) text: String,
     pub(super) next: Option<String>,
+    /// Where to go back to from a page that could not be shown.
+    pub(super) back: Option<String>,
 }
 
 /// A page that cannot be shown, told in French with its status.
@@ -266,16 +271,104 @@ impl From<ApiError> for Failure {
     }
 }
 
-impl IntoResponse for Failure {
-    fn into_response(self) -> Response {
+impl Failure {
+    /// The page that says it, with a link back to `back`.
+    fn page(&self, back: Option<String>) -> Response {
         let page = Message {
             layout: Layout::anonymous(),
             heading: self.heading.to_owned(),
-            text: self.text,
+            text: self.text.clone(),
             next: None,
+            back,
         };
         html(self.status, &page)
     }
+}
+
+impl IntoResponse for Failure {
+    /// The page without a way back: [`with_way_back`], which knows the
+    /// address asked for, draws it again with one.
+    fn into_response(self) -> Response {
+        let mut response = self.page(None);
+        response.extensions_mut().insert(Arc::new(self));
+        response
+    }
+}
+
+/// Middleware: a page that could not be shown links back to the page
+/// the visitor came from, the one whose form or link led here (the
+/// address without its last part: `/c/x/jardin` for a form posted to
+/// `/c/x/jardin/admission`), or to the community's home.
+pub async fn with_way_back(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    match response.extensions().get::<Arc<Failure>>() {
+        Some(failure) => failure.page(way_back(&path)),
+        None => response,
+    }
+}
+
+/// Where a visitor who could not see `path` goes back to, if anywhere.
+fn way_back(path: &str) -> Option<String> {
+    let rest = path.strip_prefix("/c/")?;
+    let mut parts: Vec<&str> = rest.split('/').filter(|part| !part.is_empty()).collect();
+    let community = (*parts.first()?).parse::<CommunitySlug>().ok()?;
+    parts.pop();
+    Some(match parts.len() {
+        // The community's home itself: the welcome page, which knows.
+        0 => "/".to_owned(),
+        1 => format!("/c/{community}"),
+        _ => format!(
+            "/{}",
+            ["c"].into_iter().chain(parts).collect::<Vec<_>>().join("/")
+        ),
+    })
+}
+
+/// The home of the community `path` names, if it names one.
+fn community_home(path: &str) -> Option<String> {
+    let community: CommunitySlug = path.strip_prefix("/c/")?.split('/').next()?.parse().ok()?;
+    Some(format!("/c/{community}"))
+}
+
+/// The answer to an address under `/c/` that names no page, or a page
+/// that does not take this method, in French: a form's address opened
+/// in the browser (after a refusal, say) goes back to the form's page.
+pub fn missing_page(method: &Method, path: &str, known: bool) -> Response {
+    if path.len() > 1 && path.ends_with('/') {
+        return Redirect::permanent(path.trim_end_matches('/')).into_response();
+    }
+    if known && (method == Method::GET || method == Method::HEAD) {
+        let back = match path {
+            "/deconnexion" | "/connexion" => Some("/".to_owned()),
+            _ => way_back(path),
+        };
+        if let Some(back) = back {
+            return Redirect::to(&back).into_response();
+        }
+    }
+    let failure = match known {
+        true => Failure::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Page introuvable",
+            "Cette adresse reçoit un formulaire : ouvrez la page qui le contient.",
+        ),
+        false => Failure::new(
+            StatusCode::NOT_FOUND,
+            "Page introuvable",
+            "Aucune page ne se trouve à cette adresse.",
+        ),
+    };
+    failure.page(community_home(path).or_else(|| Some("/".to_owned())))
+}
+
+/// Whether `path` is one of the web interface's addresses rather than the
+/// API's.
+pub fn is_page(path: &str) -> bool {
+    path == "/" || path.starts_with("/c/") || matches!(path, "/connexion" | "/deconnexion")
 }
 
 /// The headers every page carries: HTML, a strict content policy, never

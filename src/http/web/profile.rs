@@ -367,6 +367,7 @@ pub async fn leave(
                 heading: "Vous avez quitté la communauté".into(),
                 text: "Merci pour tout ce que vous y avez apporté. Votre relevé reste consultable par l'API, et le trésorier peut vous rembourser vos parts.".into(),
                 next: None,
+                back: None,
             },
         )),
         Err(error) => {

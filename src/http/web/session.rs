@@ -150,6 +150,7 @@ pub async fn welcome(State(state): State<AppState>, headers: HeaderMap) -> Respo
                 heading: "Bienvenue sur Agora".into(),
                 text: "Pour entrer, ouvrez le lien de connexion personnel que votre communauté vous a envoyé.".into(),
                 next: None,
+                back: None,
             },
         ),
     }
@@ -206,6 +207,7 @@ pub async fn sign_in(
             heading: "Vous êtes connecté·e".into(),
             text: "Votre espace s'ouvre.".into(),
             next: Some(next),
+            back: None,
         },
     );
     if let Ok(cookie) = HeaderValue::from_str(&cookie) {
@@ -249,6 +251,7 @@ pub async fn sign_out(
             heading: "Vous êtes déconnecté·e".into(),
             text: "À bientôt. Pour revenir, ouvrez de nouveau votre lien de connexion.".into(),
             next: None,
+            back: None,
         },
     );
     response.headers_mut().insert(
