@@ -670,6 +670,7 @@ pub fn next(rng: &mut Rng, scene: &Scene<'_>) -> Planned {
                 concerned_percent: rng.between(0, 110) as u8,
                 estimated_cost: amount_of_euros(rng),
                 self_financing_percent: rng.between(0, 100) as u8,
+                by: None,
             });
             (command, operator(Role::Gardener), None)
         }

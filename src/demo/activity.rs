@@ -165,6 +165,7 @@ pub(super) async fn seed(
             concerned_percent: (10 + dice.roll(85)) as u8,
             estimated_cost: euros(((2 + dice.roll(40)) * 50_000) as i64),
             self_financing_percent: (dice.roll(80)) as u8,
+            by: gardener_id.parse().ok().map(PioneerId),
         });
         seeder.run(Role::Gardener, &gardener_id, score).await?;
         projects.push(project_id);

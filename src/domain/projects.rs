@@ -29,6 +29,9 @@ pub struct ScoreProject {
     pub concerned_percent: u8,
     pub estimated_cost: Euros,
     pub self_financing_percent: u8,
+    /// The gardener who scores, when they are a member: nobody ranks the
+    /// project they proposed.
+    pub by: Option<PioneerId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,7 +103,13 @@ pub fn propose(state: &CommunityState, command: &ProposeProject) -> Result<Vec<E
 }
 
 pub fn score(state: &CommunityState, command: &ScoreProject) -> Result<Vec<Event>, Rejection> {
-    open(state, command.project_id)?;
+    let project = open(state, command.project_id)?;
+    if command.by == Some(project.proposer) {
+        return Err(Rejection::OwnProjectScored {
+            pioneer: project.proposer,
+            project: command.project_id,
+        });
+    }
     percent("concerned_percent", command.concerned_percent)?;
     percent("self_financing_percent", command.self_financing_percent)?;
     if command.estimated_cost.value().is_sign_negative() {
@@ -246,6 +255,7 @@ mod tests {
                 concerned_percent: concerned,
                 estimated_cost: "1500.00".parse().unwrap(),
                 self_financing_percent: self_financing,
+                by: Some(BRUNO),
             })
         };
         given(&history)
@@ -257,6 +267,17 @@ mod tests {
         given(&history)
             .when(score(60, 20))
             .then_events(&["ProjectScored"]);
+        // Alice, gardener too, does not rank the project she proposed.
+        let Command::ScoreProject(mut own) = score(60, 20) else {
+            unreachable!()
+        };
+        own.by = Some(ALICE);
+        given(&history)
+            .when(Command::ScoreProject(own))
+            .then_err(Rejection::OwnProjectScored {
+                pioneer: ALICE,
+                project: PROJECT_A,
+            });
     }
 
     #[test]

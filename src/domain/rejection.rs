@@ -130,6 +130,11 @@ pub enum Rejection {
         pioneer: PioneerId,
         account: AccountId,
     },
+    #[error("pioneer {pioneer} proposed project {project}: another gardener scores it")]
+    OwnProjectScored {
+        pioneer: PioneerId,
+        project: ProjectId,
+    },
     #[error("pioneer {pioneer} cannot exclude themself: a member who goes leaves")]
     SelfExclusion { pioneer: PioneerId },
     #[error("pioneer {pioneer} took part in exchange {exchange}: another gardener must reverse it")]
@@ -458,7 +463,7 @@ impl Rejection {
             Self::RedemptionNotLeaving { .. } => "redemption-leaving-member",
             Self::HoursNotPositive { .. } => "hours-positive",
             Self::SelfTransfer => "no-self-transfer",
-            Self::SelfDealing { .. } => "second-person-required",
+            Self::SelfDealing { .. } | Self::OwnProjectScored { .. } => "second-person-required",
             Self::SelfExclusion { .. } => "exclusion-by-another",
             Self::CommunityAccountReserved => "community-account-reserved",
             Self::PartyCannotReverse { .. } => "reversal-by-a-third-party",
@@ -633,6 +638,7 @@ impl Rejection {
             | Self::NotAccountOwner { .. }
             | Self::SelfDealing { .. }
             | Self::SelfExclusion { .. }
+            | Self::OwnProjectScored { .. }
             | Self::PartyCannotReverse { .. }
             | Self::CommunityAccountReserved
             | Self::OwnListingReported { .. }

@@ -337,6 +337,7 @@ pub async fn score_project(
         concerned_percent: value.concerned_percent,
         estimated_cost: value.estimated_cost,
         self_financing_percent: value.self_financing_percent,
+        by: caller.pioneer_id(),
     });
     submit(
         &state,

@@ -486,7 +486,7 @@ pub async fn score(
         &headers,
         form,
         ("note", "notes"),
-        |_, form| {
+        |visit, form| {
             let estimated_cost: Euros =
                 fr::parse_euros(&form.cout).ok_or_else(|| fr::refusal("amount-form"))?;
             Ok(Command::ScoreProject(ScoreProject {
@@ -498,6 +498,7 @@ pub async fn score(
                 concerned_percent: form.concernes,
                 estimated_cost,
                 self_financing_percent: form.autofinancement,
+                by: Some(visit.me),
             }))
         },
     )
