@@ -66,6 +66,8 @@ pub enum Rejection {
     RankingWeightsNotHundred { total: u32 },
     #[error("admission score {criterion} is {score}, outside 0–5")]
     ScoreOutOfRange { criterion: &'static str, score: u8 },
+    #[error("{id} is already the id of something else in this community")]
+    IdInUse { id: uuid::Uuid },
     #[error("pioneer {pioneer} already exists")]
     PioneerExists { pioneer: PioneerId },
     #[error("there is no pioneer {pioneer}")]
@@ -443,6 +445,7 @@ impl Rejection {
             Self::RankingWeightsNotHundred { .. } => "ranking-weights-total",
             Self::ScoreOutOfRange { .. } => "admission-score-range",
             Self::PioneerExists { .. } => "pioneer-exists",
+            Self::IdInUse { .. } => "id-in-use",
             Self::PioneerNotFound { .. } => "pioneer-not-found",
             Self::PioneerGone { .. } => "pioneer-not-member",
             Self::PioneerStillMember { .. } => "forget-after-leaving",
@@ -657,6 +660,7 @@ impl Rejection {
             Self::CommunityExists { .. }
             | Self::CollegeInUse { .. }
             | Self::PioneerExists { .. }
+            | Self::IdInUse { .. }
             | Self::PioneerGone { .. }
             | Self::PioneerStillMember { .. }
             | Self::PioneerForgotten { .. }

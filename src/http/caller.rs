@@ -12,7 +12,9 @@
 
 use std::collections::BTreeSet;
 
-use agora_events::{Actor, CommunitySlug, PioneerId, Role};
+use agora_events::{Actor, CommunitySlug, PioneerId, ProjectId, Role};
+
+use crate::domain::Rejection;
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
@@ -213,9 +215,39 @@ impl Caller {
     /// community has it.
     pub fn is_candidate(&self, view: Option<&DurableView>) -> bool {
         self.claims.roles.contains(&Role::Candidate)
-            && self
-                .pioneer_id()
-                .is_some_and(|id| view.is_none_or(|view| view.state.pioneer(id).is_none()))
+            && self.pioneer_id().is_some_and(|id| {
+                !id.0.is_nil()
+                    && view.is_none_or(|view| {
+                        view.state.pioneer(id).is_none()
+                            && view.state.projects.get(ProjectId(id.0)).is_none()
+                    })
+            })
+    }
+
+    /// Why a candidate token cannot apply here: its subject, which would
+    /// become the new pioneer's id, is not an id, or is one already taken.
+    fn why_no_candidate(&self, view: Option<&DurableView>) -> ApiError {
+        let id = self
+            .claims
+            .sub
+            .parse::<uuid::Uuid>()
+            .ok()
+            .filter(|id| !id.is_nil());
+        match (id, view) {
+            (None, _) => ApiError::Forbidden {
+                rule: "candidate-id",
+                detail: "a candidate token's subject becomes the pioneer's id: it must be a UUID, \
+                         not the nil one"
+                    .into(),
+            },
+            (Some(id), Some(view)) if view.state.pioneer(PioneerId(id)).is_some() => {
+                Rejection::PioneerExists {
+                    pioneer: PioneerId(id),
+                }
+                .into()
+            }
+            (Some(id), _) => Rejection::IdInUse { id }.into(),
+        }
     }
 
     /// Refuses a token scoped to another community.
@@ -274,7 +306,7 @@ impl Caller {
                             .is_some_and(|pioneer| !pioneer.is_active())
                     }) =>
             {
-                Err(crate::domain::Rejection::PioneerGone { pioneer: id }.into())
+                Err(Rejection::PioneerGone { pioneer: id }.into())
             }
             Access::SelfOnly(_) => Err(ApiError::Forbidden {
                 rule: "self-only",
@@ -301,9 +333,14 @@ impl Caller {
                     })
             }
             Access::CandidateOr(_) if self.is_candidate(view) => Ok(actor(Role::Candidate)),
-            Access::CandidateOr(allowed) => first_of(allowed)
-                .map(actor)
-                .ok_or_else(|| role_required(allowed)),
+            Access::CandidateOr(allowed) => {
+                first_of(allowed).map(actor).ok_or_else(|| {
+                    match self.claims.roles.contains(&Role::Candidate) {
+                        true => self.why_no_candidate(view),
+                        false => role_required(allowed),
+                    }
+                })
+            }
             Access::SelfOr(id, _) if is_self(id) => Ok(actor(Role::Pioneer)),
             Access::SelfOr(_, allowed) => {
                 first_of(allowed)

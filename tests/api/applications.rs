@@ -303,3 +303,36 @@ async fn an_applicant_withdraws_and_the_gardener_applies_for_someone() {
         .await;
     problem(missing, 404, "application-not-found").await;
 }
+
+/// A candidate token's subject becomes the pioneer's id: one that is not
+/// an id, or is already a member's or a project's, cannot apply, and is
+/// told why.
+#[tokio::test]
+async fn a_candidate_applies_only_under_an_id_nothing_else_has() {
+    let app = spawn_app().await;
+    app.create_community().await;
+    let member = app.member_in_good_standing("Alice", 1).await;
+    let project = app.propose_project(&member, "Jardin").await;
+    let apply = |subject: String| {
+        let app = &app;
+        async move {
+            let token = token(&subject, &[Role::Candidate]);
+            app.post(&app.path("/applications"), &token, &application("Zoé"))
+                .await
+        }
+    };
+    problem(apply("pas-un-id".into()).await, 403, "candidate-id").await;
+    problem(
+        apply(uuid::Uuid::nil().to_string()).await,
+        403,
+        "candidate-id",
+    )
+    .await;
+    problem(apply(member.clone()).await, 409, "pioneer-exists").await;
+    problem(apply(project).await, 409, "id-in-use").await;
+    let (_, fresh) = candidate();
+    let submitted = app
+        .post(&app.path("/applications"), &fresh, &application("Zoé"))
+        .await;
+    assert_eq!(submitted.status(), 201);
+}

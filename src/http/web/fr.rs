@@ -183,6 +183,8 @@ pub fn refusal(rule: &str) -> String {
         "role-not-grantable" => "Ce rôle ne peut pas être confié à un membre.",
         "community-exists" => "Cette communauté existe déjà.",
         "pioneer-exists" => "Ce membre existe déjà.",
+        "id-in-use" => "Cet identifiant est déjà celui d'autre chose dans la communauté.",
+        "candidate-id" => "Votre lien de candidature ne porte pas d'identifiant valable.",
         "forget-after-leaving" => {
             "On n'efface les données d'une personne qu'une fois qu'elle a quitté la communauté."
         }
