@@ -525,7 +525,7 @@ mod tests {
             .then_err(Rejection::AssemblyQuorumNotMet { assembly: FIRST });
         given(&history)
             .when(Command::AmendStatutes(AmendStatutes {
-                statutes: statutes(),
+                statutes: renamed_statutes(),
                 reason: "AG".into(),
                 decision: Some(Decision::Session { assembly_id: FIRST }),
             }))
@@ -605,7 +605,7 @@ mod tests {
         history.extend(given(&history).when(attendance(&[ALICE], &[])).events());
         let amend = |decision| {
             Command::AmendStatutes(AmendStatutes {
-                statutes: statutes(),
+                statutes: renamed_statutes(),
                 reason: "AG".into(),
                 decision,
             })

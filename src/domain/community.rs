@@ -148,6 +148,9 @@ pub fn create(command: &CreateCommunity) -> Result<Vec<Event>, Rejection> {
 
 pub fn amend(state: &CommunityState, command: &AmendStatutes) -> Result<Vec<Event>, Rejection> {
     validate_statutes(&command.statutes)?;
+    if command.statutes == state.statutes {
+        return Err(Rejection::StatutesUnchanged);
+    }
     paragraph("reason", &command.reason, LONG_TEXT_CHARS_MAX)?;
     match &command.decision {
         Some(decision) => super::assemblies::cited(state, decision)?,
@@ -354,6 +357,23 @@ mod tests {
         upside_down.credit_ceiling = hours("-5");
         let rejection = decide_at(&[], create_community_with(upside_down), NOW).unwrap_err();
         assert_eq!(rejection.field(), Some("statutes.credit_ceiling"));
+    }
+
+    #[test]
+    fn an_amendment_changes_something() {
+        let amend = |statutes| {
+            Command::AmendStatutes(AmendStatutes {
+                statutes,
+                reason: "AG du 12 mars".into(),
+                decision: None,
+            })
+        };
+        given(&[founded()])
+            .when(amend(statutes()))
+            .then_err(Rejection::StatutesUnchanged);
+        given(&[founded()])
+            .when(amend(renamed_statutes()))
+            .then_events(&["StatutesAmended"]);
     }
 
     #[test]

@@ -81,6 +81,13 @@ fn sealed() -> Sealed {
     }
 }
 
+/// The statutes with another name: an amendment that changes something.
+pub fn renamed_statutes() -> Statutes {
+    let mut statutes = statutes();
+    statutes.name = format!("{} (statuts révisés)", statutes.name);
+    statutes
+}
+
 // Events.
 
 pub fn founded() -> Event {

@@ -391,6 +391,8 @@ pub enum Rejection {
     DuplicateBudgetLine { code: String },
     #[error("the budget already has exactly these lines: nothing to change")]
     BudgetUnchanged,
+    #[error("the statutes already say exactly this: nothing to amend")]
+    StatutesUnchanged,
     #[error("{spent} € were booked to budget line {code}: it cannot be dropped")]
     BudgetLineInUse { code: String, spent: Euros },
     #[error("a budget applies ({}): the expense must name one of its lines", scope_name(.scope))]
@@ -560,6 +562,7 @@ impl Rejection {
             Self::BudgetLineCode { .. } => "budget-line-code",
             Self::DuplicateBudgetLine { .. } => "budget-line-unique",
             Self::BudgetUnchanged => "budget-changes-nothing",
+            Self::StatutesUnchanged => "statutes-change-nothing",
             Self::BudgetLineInUse { .. } => "budget-line-in-use",
             Self::BudgetLineRequired { .. } => "budget-line-required",
             Self::UnknownBudgetLine { .. } => "budget-line-known",
@@ -694,6 +697,7 @@ impl Rejection {
             | Self::SealedVotesUnreadable { .. }
             | Self::CorrectionUncovers { .. }
             | Self::BudgetUnchanged
+            | Self::StatutesUnchanged
             | Self::BudgetLineInUse { .. }
             | Self::ApplicationPending { .. }
             | Self::ApplicationNotScored { .. }

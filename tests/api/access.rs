@@ -353,12 +353,14 @@ fn rows() -> Vec<Row> {
     };
     const PIONEERS: &[Who] = &[Gardener, Treasurer, Auditor, Himself, Other];
     let scores = admission("Nouvelle Recrue");
+    let mut amended = statutes();
+    amended["name"] = json!("Lanceurs d'avenir (statuts révisés)");
     vec![
         row(Method::GET, "", None, &MEMBERS, Member),
         row(
             Method::PUT,
             "/statutes",
-            Some(json!({"statutes": statutes(), "reason": "AG"})),
+            Some(json!({"statutes": amended, "reason": "AG"})),
             &[Admin],
             Member,
         ),

@@ -158,7 +158,7 @@ async fn a_candidate_applies_follows_and_is_admitted_under_the_same_id() {
     let twice = app
         .post(&app.path("/applications"), &own, &application("Camille"))
         .await;
-    problem(twice, 403, "role-required").await;
+    problem(twice, 409, "pioneer-exists").await;
 
     // The assembly report counts them.
     let report: Value = app

@@ -130,6 +130,7 @@ pub fn refusal(rule: &str) -> String {
         "budget-line-in-use" => {
             "Des dépenses sont imputées sur cette ligne : elle ne peut pas être retirée du budget."
         }
+        "statutes-change-nothing" => "Les statuts disent déjà exactement cela.",
         "budget-changes-nothing" => "Le budget a déjà exactement ces lignes.",
         "budget-not-found" => "Aucun budget prévisionnel n'est enregistré ici.",
         "decision-selects-project" => {
