@@ -875,6 +875,33 @@ mod sqlite_file {
         );
     }
 
+    /// Another name for the same file — a hard link, a symbolic link, the
+    /// path spelled otherwise — meets the same lock: two writers on one
+    /// file would corrupt it.
+    #[tokio::test]
+    async fn a_store_file_in_use_cannot_be_opened_under_another_name() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("agora.db");
+        let first = SqliteStore::open(&path).unwrap();
+        let hard = directory.path().join("hard.db");
+        std::fs::hard_link(&path, &hard).unwrap();
+        let soft = directory.path().join("soft.db");
+        std::os::unix::fs::symlink(&path, &soft).unwrap();
+        let spelled = directory.path().join(".").join("agora.db");
+        for other in [&hard, &soft, &spelled] {
+            let second = SqliteStore::open(other);
+            assert!(
+                matches!(&second, Err(StoreError::Unavailable(message)) if message.contains("in use")),
+                "{}: {:?}",
+                other.display(),
+                second.err()
+            );
+        }
+        // Once the first lets go, it opens again.
+        drop(first);
+        SqliteStore::open(&path).unwrap();
+    }
+
     #[tokio::test]
     async fn a_file_that_is_not_a_store_is_refused() {
         let directory = tempfile::tempdir().unwrap();

@@ -200,6 +200,7 @@ pub async fn get_verification(
     });
     let mut verification = verifier.finish();
     verification.checks.extend(replay_check);
+    state.ledger.heed(&community, &verification).await;
     Ok(Json(verification.into()))
 }
 

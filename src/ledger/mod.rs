@@ -412,6 +412,20 @@ impl Ledger {
         }
     }
 
+    /// Acts on a verification of `community`'s log made on request (`GET
+    /// …/verify`) as on one of the background check's: damage found turns
+    /// the ledger read-only at once, says so, and moves the verified mark
+    /// back before a break, rather than wait for the next pass.
+    pub async fn heed(
+        &self,
+        community: &CommunitySlug,
+        verification: &crate::audit::verify::Verification,
+    ) {
+        if !verification.ok() {
+            self.found_damaged(community, verification, None).await;
+        }
+    }
+
     /// Whether the ledger refuses every command.
     pub fn is_read_only(&self) -> bool {
         self.read_only.load(Ordering::Acquire)

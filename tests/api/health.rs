@@ -90,6 +90,52 @@ async fn a_damaged_log_shows_in_the_probes_the_metrics_and_the_refusals() {
     );
 }
 
+/// A verification asked for (`GET …/verify`) that finds the log damaged
+/// acts at once, as the background check would: the service turns
+/// read-only and says so, without waiting for the next pass.
+#[tokio::test]
+async fn a_break_found_on_request_turns_the_service_read_only_at_once() {
+    let app = spawn_app().await;
+    app.create_community().await;
+    let alice = app.member_in_good_standing("Alice", 1).await;
+    let directory = app.stop().await;
+    let app = spawn_app_in(directory).await;
+    let path = store_path(&app.directory);
+    // The start's background pass is over: the next one is far off.
+    wait_until(|| verified_marks(&path) > 0).await;
+    let changed = rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute(
+            "UPDATE events SET data = CAST(replace(CAST(data AS TEXT), 'founders', 'foundery') AS BLOB)
+             WHERE revision = 1",
+            [],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    let ready = app.send(Method::GET, "/readyz", None, None).await;
+    assert_eq!(ready.status(), 200, "nothing found yet");
+
+    let verification: Value = app
+        .get(&app.path("/verify"), &app.pioneer_token(&alice))
+        .await
+        .json()
+        .await
+        .unwrap();
+
+    assert_eq!(verification["ok"], false, "{verification}");
+    let ready = app.send(Method::GET, "/readyz", None, None).await;
+    problem(ready, 503, "read-only").await;
+    let transfer = serde_json::json!({"payee": "community", "hours": "1"});
+    let refused = app
+        .post(
+            &app.path("/transfers"),
+            &app.pioneer_token(&alice),
+            &transfer,
+        )
+        .await;
+    problem(refused, 503, "read-only").await;
+}
+
 /// Rows in the store's verified marks.
 fn verified_marks(path: &std::path::Path) -> i64 {
     rusqlite::Connection::open(path)

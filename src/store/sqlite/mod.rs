@@ -114,8 +114,8 @@ pub struct SqliteStore {
     index_done: tokio::sync::Mutex<Option<oneshot::Receiver<()>>>,
     readers: Arc<Readers>,
     next_position: watch::Receiver<u64>,
-    /// Held for the store's life; the OS drops the lock with the process.
-    _lock: File,
+    /// Held for the store's life; the OS drops the locks with the process.
+    _lock: StoreLock,
 }
 
 impl SqliteStore {
@@ -270,24 +270,69 @@ fn next_position_on_disk(connection: &Connection) -> rusqlite::Result<u64> {
         .map(|next| next as u64)
 }
 
-fn take_lock(path: &Path) -> Result<File, StoreError> {
-    let mut lock_path = path.as_os_str().to_owned();
-    lock_path.push(".lock");
-    let file = File::create(&lock_path).map_err(|error| {
-        StoreError::Unavailable(format!(
-            "cannot create {}: {error}",
-            Path::new(&lock_path).display()
-        ))
+/// The locks that keep a store to one process: one beside the path it
+/// was opened by, and one named by the database file itself (its device
+/// and inode), which another name for the same file — a symbolic or hard
+/// link, a path spelled otherwise — meets too.
+struct StoreLock {
+    _beside: File,
+    _of_file: File,
+}
+
+fn take_lock(path: &Path) -> Result<StoreLock, StoreError> {
+    let mut beside = path.as_os_str().to_owned();
+    beside.push(".lock");
+    let beside = lock_file(Path::new(&beside), path)?;
+    // The file must exist to be named by its inode. Created empty (SQLite
+    // reads that as a new database) only if missing: a database file that
+    // exists is never opened here, since closing a handle of our own would
+    // drop the locks SQLite holds on it in this process.
+    match File::options().write(true).create_new(true).open(path) {
+        Ok(_) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(error) => {
+            return Err(StoreError::Unavailable(format!(
+                "cannot create {}: {error}",
+                path.display()
+            )));
+        }
+    }
+    let of_file = lock_file(&inode_lock_path(path)?, path)?;
+    Ok(StoreLock {
+        _beside: beside,
+        _of_file: of_file,
+    })
+}
+
+/// Where the lock named by `path`'s file lives: the temporary directory,
+/// which every process of this machine shares, under the file's device and
+/// inode.
+fn inode_lock_path(path: &Path) -> Result<PathBuf, StoreError> {
+    use std::os::unix::fs::MetadataExt;
+    let metadata = fs::metadata(path).map_err(|error| {
+        StoreError::Unavailable(format!("cannot read {}: {error}", path.display()))
+    })?;
+    Ok(std::env::temp_dir().join(format!(
+        "agora-store-{}-{}.lock",
+        metadata.dev(),
+        metadata.ino()
+    )))
+}
+
+/// Takes the lock `lock_path` for the store at `store`, or says who holds it.
+fn lock_file(lock_path: &Path, store: &Path) -> Result<File, StoreError> {
+    let file = File::create(lock_path).map_err(|error| {
+        StoreError::Unavailable(format!("cannot create {}: {error}", lock_path.display()))
     })?;
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(TryLockError::WouldBlock) => Err(StoreError::Unavailable(format!(
-            "{} is in use by another process",
-            path.display()
+            "{} is in use by another process (perhaps under another name for the same file)",
+            store.display()
         ))),
         Err(TryLockError::Error(error)) => Err(StoreError::Unavailable(format!(
             "cannot lock {}: {error}",
-            path.display()
+            store.display()
         ))),
     }
 }
