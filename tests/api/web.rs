@@ -659,7 +659,7 @@ async fn the_assembly_page_checks_the_chain_and_follows_the_funds() {
         .get(&format!("/c/{COMMUNITY}/historique?id={project}"))
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert!(history.contains("ProjectProposed") && history.contains("ExpenseRecorded"));
+    assert!(history.contains("Projet proposé") && history.contains("Dépense"));
     let (status, _) = browser
         .get(&format!(
             "/c/{COMMUNITY}/historique?id={}",

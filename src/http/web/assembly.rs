@@ -474,7 +474,7 @@ pub async fn history(
             HistoryRow {
                 revision: committed.revision,
                 date: metadata.map_or_else(String::new, |metadata| fr::date(metadata.recorded_at)),
-                kind: committed.record.event_type.clone(),
+                kind: fr::event(&committed.record.event_type),
                 actor,
                 hash: committed.record.hash.to_string()[..16].to_owned(),
             }

@@ -244,6 +244,66 @@ pub fn refusal(rule: &str) -> String {
     words.to_owned()
 }
 
+/// What an event of the ledger records, in French words, for the pages
+/// that list events; an event type this build does not know keeps its name.
+pub fn event(event_type: &str) -> String {
+    let words = match event_type {
+        "CommunityCreated" => "Communauté créée",
+        "StatutesAmended" => "Statuts modifiés",
+        "PioneerAdmitted" => "Membre admis",
+        "CharterAccepted" => "Charte acceptée",
+        "ProfileUpdated" => "Profil mis à jour",
+        "PioneerLeft" => "Départ",
+        "PioneerExcluded" => "Exclusion",
+        "PioneerForgotten" => "Données personnelles effacées",
+        "RoleGranted" => "Rôle confié",
+        "RoleRevoked" => "Rôle retiré",
+        "RepresentativeChanged" => "Représentant changé",
+        "ApplicationSubmitted" => "Candidature déposée",
+        "ApplicationScored" => "Candidature notée",
+        "ApplicationDeclined" => "Candidature refusée",
+        "ApplicationWithdrawn" => "Candidature retirée",
+        "SharesSubscribed" => "Parts souscrites",
+        "SharePaymentRecorded" => "Versement sur les parts",
+        "SharePaymentCorrected" => "Versement sur les parts corrigé",
+        "SharesRedeemed" => "Parts remboursées",
+        "ListingPublished" => "Annonce publiée",
+        "ListingWithdrawn" => "Annonce retirée",
+        "ListingReported" => "Annonce signalée",
+        "ListingTakenDown" => "Annonce retirée par la modération",
+        "ExchangeRecorded" => "Aide déclarée",
+        "ExchangeConfirmed" => "Aide confirmée",
+        "ExchangeCancelled" => "Aide annulée",
+        "ExchangeReversed" => "Aide contrepassée",
+        "TimeCreditsTransferred" => "Heures données",
+        "BalanceSettled" => "Solde repris par la communauté",
+        "ProjectProposed" => "Projet proposé",
+        "ProjectScored" => "Projet noté",
+        "ProjectStatusChanged" => "État du projet changé",
+        "BallotOpened" => "Scrutin ouvert",
+        "VoteCast" => "Vote",
+        "BallotClosed" => "Scrutin clos",
+        "FundsReceived" => "Recette",
+        "FundsAllocated" => "Fonds attribués",
+        "ExpenseRecorded" => "Dépense",
+        "FundsCorrected" => "Montant corrigé",
+        "AllocationReleased" => "Attribution libérée",
+        "BudgetSet" => "Budget prévisionnel",
+        "MeetingRecorded" => "Réunion",
+        "AssemblyConvened" => "Assemblée convoquée",
+        "AttendanceRecorded" => "Feuille de présence",
+        "MinutesRecorded" => "Procès-verbal",
+        "CandidacyDeclared" => "Candidature de représentant",
+        "CandidacyWithdrawn" => "Candidature de représentant retirée",
+        "MandateGranted" => "Mandat de représentant",
+        "IndicatorMeasured" => "Mesure d'impact",
+        "WebhookRegistered" => "Webhook enregistré",
+        "WebhookRemoved" => "Webhook retiré",
+        other => return other.to_owned(),
+    };
+    words.to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,6 +312,14 @@ mod tests {
     fn every_refusal_says_something() {
         assert!(refusal("credit-floor").contains("plancher"));
         assert!(refusal("some-new-rule").contains("some-new-rule"));
+    }
+
+    /// Every event type has French words on the pages that list events.
+    #[test]
+    fn every_event_type_has_french_words() {
+        for (event_type, _) in agora_events::EVENT_TYPES {
+            assert_ne!(event(event_type), *event_type, "{event_type}");
+        }
     }
 
     /// Every rule a refusal of the ledger or of the caller's checks can

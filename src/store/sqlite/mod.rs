@@ -114,6 +114,8 @@ pub struct SqliteStore {
     index_done: tokio::sync::Mutex<Option<oneshot::Receiver<()>>>,
     readers: Arc<Readers>,
     next_position: watch::Receiver<u64>,
+    /// Why the writer's last commit found no room on the disk, if it did.
+    disk_full: Arc<Mutex<Option<String>>>,
     /// Held for the store's life; the OS drops the locks with the process.
     _lock: StoreLock,
 }
@@ -145,12 +147,14 @@ impl SqliteStore {
         let (queue, requests) = mpsc::channel(APPEND_QUEUE_REQUESTS_MAX);
         let (head, head_receiver) = watch::channel(next_position);
         let (done, writer_done) = oneshot::channel();
+        let disk_full = Arc::new(Mutex::new(None));
         let writer = Writer {
             connection,
             next_position,
             head,
             // Keys written by an earlier run may still be in the log.
             keys_in_wal: true,
+            disk_full: Arc::clone(&disk_full),
         };
         thread::Builder::new()
             .name("agora-sqlite-writer".into())
@@ -201,6 +205,7 @@ impl SqliteStore {
             index_queue: Mutex::new(Some(index_queue)),
             index_done: tokio::sync::Mutex::new(Some(index_done)),
             next_position: head_receiver,
+            disk_full,
             _lock: lock,
         })
     }
@@ -607,6 +612,18 @@ impl EventStore for SqliteStore {
         Box::pin(async move {
             if !writer_running {
                 return Err(StoreError::Unavailable("the writer is not running".into()));
+            }
+            // Commands cannot be recorded while the disk is full: not
+            // ready until a commit finds room again (a page written that
+            // changes nothing tells).
+            if lock(&self.disk_full).is_some() {
+                self.send(|reply| Request::Probe { reply })
+                    .await
+                    .map_err(|error| {
+                        StoreError::Unavailable(format!(
+                            "the disk has no room to record commands: {error}"
+                        ))
+                    })?;
             }
             blocking(readers, |readers| {
                 readers.with(|connection| connection.query_row("SELECT 1", [], |_| Ok(())))

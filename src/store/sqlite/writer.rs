@@ -2,6 +2,8 @@
 //! append and key write waiting in the queue, one transaction and one fsync
 //! per batch, each append in its own savepoint.
 
+use std::sync::{Arc, Mutex};
+
 use agora_events::Hash;
 use rusqlite::{
     Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior, params,
@@ -10,8 +12,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
 
 use super::{
-    BATCH_BYTES_MAX, BATCH_EVENTS_MAX, BATCH_REQUESTS_MAX, next_position_on_disk, to_sql_integer,
-    translate,
+    BATCH_BYTES_MAX, BATCH_EVENTS_MAX, BATCH_REQUESTS_MAX, lock, next_position_on_disk,
+    to_sql_integer, translate,
 };
 use crate::store::{AppendOutcome, ExpectedRevision, ProposedEvent, StoreError};
 
@@ -38,6 +40,11 @@ pub(super) enum Request {
         head: Hash,
         reply: oneshot::Sender<Result<(), StoreError>>,
     },
+    /// Writes a page that changes nothing: whether a commit finds room on
+    /// the disk again.
+    Probe {
+        reply: oneshot::Sender<Result<(), StoreError>>,
+    },
 }
 
 pub(super) struct AppendRequest {
@@ -52,7 +59,7 @@ impl Request {
         match self {
             Self::Append(append) => append.events.len(),
             Self::Key { .. } => 1,
-            Self::Snapshot { .. } | Self::Mark { .. } => 1,
+            Self::Snapshot { .. } | Self::Mark { .. } | Self::Probe { .. } => 1,
         }
     }
 
@@ -62,6 +69,7 @@ impl Request {
             Self::Key { key, .. } => key.as_ref().map_or(0, Vec::len),
             Self::Snapshot { data, .. } => data.len(),
             Self::Mark { .. } => 32,
+            Self::Probe { .. } => 0,
         }
     }
 }
@@ -85,6 +93,9 @@ pub(super) struct Writer {
     /// A key was written or destroyed since the write-ahead log was last
     /// emptied into the file: its old bytes may still lie in the log.
     pub(super) keys_in_wal: bool,
+    /// Why the last commit failed when the disk had no room for it; none
+    /// once a commit goes through.
+    pub(super) disk_full: Arc<Mutex<Option<String>>>,
 }
 
 impl Writer {
@@ -182,11 +193,25 @@ impl Writer {
                             .execute(params![stream, to_sql_integer(*revision), &head.0[..]])?;
                         None
                     }
+                    Request::Probe { .. } => {
+                        // The header's page written again as it is: the
+                        // commit needs room for one page in the log.
+                        let version: i64 =
+                            transaction.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+                        transaction.pragma_update(None, "user_version", version)?;
+                        None
+                    }
                 };
                 answers.push(answer);
             }
             transaction.commit()
         })();
+        *lock(&self.disk_full) = match &committed {
+            Err(error) if error.sqlite_error_code() == Some(ErrorCode::DiskFull) => {
+                Some(error.to_string())
+            }
+            _ => None,
+        };
         match committed {
             Ok(()) => {
                 self.head.send_replace(self.next_position);
@@ -206,7 +231,8 @@ impl Writer {
                         (
                             Request::Key { reply, .. }
                             | Request::Snapshot { reply, .. }
-                            | Request::Mark { reply, .. },
+                            | Request::Mark { reply, .. }
+                            | Request::Probe { reply },
                             _,
                         ) => {
                             let _ = reply.send(Ok(()));
@@ -233,7 +259,8 @@ impl Writer {
                         }
                         Request::Key { reply, .. }
                         | Request::Snapshot { reply, .. }
-                        | Request::Mark { reply, .. } => {
+                        | Request::Mark { reply, .. }
+                        | Request::Probe { reply } => {
                             let _ = reply.send(Err(error.clone()));
                         }
                     }
@@ -320,4 +347,54 @@ fn append_in_savepoint(
         last_revision,
         positions,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A commit the disk has no room for is noted, and the note goes once
+    /// a commit (a probe that writes a page changing nothing) finds room.
+    #[test]
+    fn a_full_disk_is_noted_until_a_commit_finds_room_again() {
+        let directory = tempfile::tempdir().unwrap();
+        let mut connection =
+            super::super::open_connection(&directory.path().join("agora.db")).unwrap();
+        super::super::migrate(&mut connection).unwrap();
+        let disk_full = Arc::new(Mutex::new(None));
+        let mut writer = Writer {
+            connection,
+            next_position: 0,
+            head: watch::channel(0).0,
+            keys_in_wal: false,
+            disk_full: Arc::clone(&disk_full),
+        };
+        let set_max_pages = |writer: &Writer, pages: i64| {
+            writer
+                .connection
+                .pragma_update(None, "max_page_count", pages)
+                .unwrap();
+        };
+        let pages: i64 = writer
+            .connection
+            .query_row("PRAGMA page_count", [], |row| row.get(0))
+            .unwrap();
+        // As if the disk held not a page more than the file has.
+        set_max_pages(&writer, pages);
+        let (reply, mut answer) = oneshot::channel();
+        writer.commit(vec![Request::Snapshot {
+            stream: "community-demo".into(),
+            revision: 0,
+            data: vec![7; 64 * 1024],
+            reply,
+        }]);
+        assert!(answer.try_recv().unwrap().is_err());
+        assert!(lock(&disk_full).is_some(), "noted");
+        // Room again: the probe goes through and the note goes.
+        set_max_pages(&writer, 1 << 20);
+        let (reply, mut answer) = oneshot::channel();
+        writer.commit(vec![Request::Probe { reply }]);
+        assert!(answer.try_recv().unwrap().is_ok());
+        assert!(lock(&disk_full).is_none(), "cleared");
+    }
 }
