@@ -1764,6 +1764,18 @@ mod what_is_over {
         ]
     }
 
+    /// The rule each refused answer names; none for an accepted one.
+    fn rules_of<T>(answers: &[Result<T, LedgerError>]) -> Vec<Option<&'static str>> {
+        answers
+            .iter()
+            .map(|answer| match answer {
+                Ok(_) => None,
+                Err(LedgerError::Rejected(rejection)) => Some(rejection.rule()),
+                Err(other) => panic!("{other}"),
+            })
+            .collect()
+    }
+
     fn reversal(exchange_id: ExchangeId, digest: &[u8]) -> CommandRequest {
         let reverse = Command::ReverseExchange(ReverseExchange {
             exchange_id,
@@ -1859,14 +1871,7 @@ mod what_is_over {
             answers.0, answers.1, answers.2, answers.3, answers.4, answers.5, answers.6,
         ];
 
-        let rules: Vec<Option<&str>> = answers
-            .iter()
-            .map(|answer| match answer {
-                Ok(_) => None,
-                Err(LedgerError::Rejected(rejection)) => Some(rejection.rule()),
-                Err(other) => panic!("{other}"),
-            })
-            .collect();
+        let rules = rules_of(&answers);
         assert_eq!(
             rules,
             [
@@ -1909,14 +1914,7 @@ mod what_is_over {
             ledger.execute(cancel(Canceller::Party(members[0]), b"provider")),
             ledger.execute(cancel(Canceller::Gardener, b"gardener")),
         );
-        let rules: Vec<Option<&str>> = [answers.0, answers.1, answers.2]
-            .iter()
-            .map(|answer| match answer {
-                Ok(_) => None,
-                Err(LedgerError::Rejected(rejection)) => Some(rejection.rule()),
-                Err(other) => panic!("{other}"),
-            })
-            .collect();
+        let rules = rules_of(&[answers.0, answers.1, answers.2]);
         assert_eq!(
             rules,
             [

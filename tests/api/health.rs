@@ -23,25 +23,9 @@ async fn healthz_and_readyz_answer_on_a_real_socket() {
 /// `/metrics` has the gauges, and a command's refusal names the damage.
 #[tokio::test]
 async fn a_damaged_log_shows_in_the_probes_the_metrics_and_the_refusals() {
-    let app = spawn_app().await;
-    app.create_community().await;
-    let alice = app.member_in_good_standing("Alice", 1).await;
+    let (app, alice, path) = verified_community().await;
     let directory = app.stop().await;
-    // A start whose background check verifies the log and marks it, so
-    // that the next start does not check the early events again.
-    let app = spawn_app_in(directory).await;
-    let path = store_path(&app.directory);
-    wait_until(|| verified_marks(&path) > 0).await;
-    let directory = app.stop().await;
-    let changed = rusqlite::Connection::open(&path)
-        .unwrap()
-        .execute(
-            "UPDATE events SET data = CAST(replace(CAST(data AS TEXT), 'founders', 'foundery') AS BLOB)
-             WHERE revision = 1",
-            [],
-        )
-        .unwrap();
-    assert_eq!(changed, 1);
+    alter_an_admission(&path);
 
     let app = spawn_app_in(directory).await;
     let mut ready = app.send(Method::GET, "/readyz", None, None).await;
@@ -95,23 +79,9 @@ async fn a_damaged_log_shows_in_the_probes_the_metrics_and_the_refusals() {
 /// read-only and says so, without waiting for the next pass.
 #[tokio::test]
 async fn a_break_found_on_request_turns_the_service_read_only_at_once() {
-    let app = spawn_app().await;
-    app.create_community().await;
-    let alice = app.member_in_good_standing("Alice", 1).await;
-    let directory = app.stop().await;
-    let app = spawn_app_in(directory).await;
-    let path = store_path(&app.directory);
     // The start's background pass is over: the next one is far off.
-    wait_until(|| verified_marks(&path) > 0).await;
-    let changed = rusqlite::Connection::open(&path)
-        .unwrap()
-        .execute(
-            "UPDATE events SET data = CAST(replace(CAST(data AS TEXT), 'founders', 'foundery') AS BLOB)
-             WHERE revision = 1",
-            [],
-        )
-        .unwrap();
-    assert_eq!(changed, 1);
+    let (app, alice, path) = verified_community().await;
+    alter_an_admission(&path);
     let ready = app.send(Method::GET, "/readyz", None, None).await;
     assert_eq!(ready.status(), 200, "nothing found yet");
 
@@ -134,6 +104,33 @@ async fn a_break_found_on_request_turns_the_service_read_only_at_once() {
         )
         .await;
     problem(refused, 503, "read-only").await;
+}
+
+/// A service on a community with Alice in it, started again so that its
+/// background check verified the log and marked it (the next start does
+/// not check the early events again); Alice's id; the store's file.
+async fn verified_community() -> (crate::helpers::TestApp, String, std::path::PathBuf) {
+    let app = spawn_app().await;
+    app.create_community().await;
+    let alice = app.member_in_good_standing("Alice", 1).await;
+    let directory = app.stop().await;
+    let app = spawn_app_in(directory).await;
+    let path = store_path(&app.directory);
+    wait_until(|| verified_marks(&path) > 0).await;
+    (app, alice, path)
+}
+
+/// Changes what the log says of the first admission, in place.
+fn alter_an_admission(path: &std::path::Path) {
+    let changed = rusqlite::Connection::open(path)
+        .unwrap()
+        .execute(
+            "UPDATE events SET data = CAST(replace(CAST(data AS TEXT), 'founders', 'foundery') AS BLOB)
+             WHERE revision = 1",
+            [],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
 }
 
 /// Rows in the store's verified marks.
