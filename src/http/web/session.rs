@@ -173,14 +173,24 @@ pub async fn sign_in(
     let Ok(Query(SignInLink { jeton: token })) = link else {
         return Failure::sign_in_required().into_response();
     };
-    let Ok(claims) = state.auth.verify(&token) else {
-        return Failure::new(
+    let expired = || {
+        Failure::new(
             StatusCode::UNAUTHORIZED,
             "Lien expiré ou invalide",
             "Ce lien de connexion n'est plus valable : demandez-en un nouveau à votre communauté.",
         )
-        .into_response();
+        .into_response()
     };
+    let Ok(claims) = state.auth.verify(&token) else {
+        return expired();
+    };
+    // A link past its expiry that the check's leeway for clocks still lets
+    // through would open a session of no time at all.
+    let now = chrono::Utc::now().timestamp();
+    let max_age = claims.exp - now;
+    if max_age <= 0 {
+        return expired();
+    }
     if claims.community == ANY_COMMUNITY {
         return Failure::new(
             StatusCode::FORBIDDEN,
@@ -189,8 +199,6 @@ pub async fn sign_in(
         )
         .into_response();
     }
-    let now = chrono::Utc::now().timestamp();
-    let max_age = (claims.exp - now).max(0);
     let secure = if forwarded_https(&headers) {
         "; Secure"
     } else {
