@@ -334,3 +334,27 @@ async fn a_postgres_store_is_imported_into_and_backed_up_through_the_port() {
     let (events, _) = contents(&source).await;
     assert_eq!(contents(&format!("sqlite://{backup}")).await.0, events);
 }
+
+/// A store held by one process cannot be opened by another under another
+/// name for its file, whatever that process's temporary directory.
+#[test]
+fn a_store_in_use_is_refused_to_another_process_under_any_name() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("agora.db");
+    let _held = agora::store::SqliteStore::open(&path).unwrap();
+    let hard = directory.path().join("hard.db");
+    std::fs::hard_link(&path, &hard).unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    for name in [&path, &hard] {
+        let output = Command::new(env!("CARGO_BIN_EXE_agora"))
+            .args(["verify", "--store", &format!("sqlite://{}", name.display())])
+            .env_remove("AGORA_CONFIG")
+            .env_remove("AGORA_STORE")
+            .env("TMPDIR", elsewhere.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{}", name.display());
+        assert!(stderr.contains("in use"), "{}: {stderr}", name.display());
+    }
+}

@@ -19,6 +19,7 @@
 //! ends, however it ends.
 
 use agora_events::Hash;
+use std::collections::HashMap;
 use std::fs::{self, File, TryLockError};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -276,22 +277,47 @@ fn next_position_on_disk(connection: &Connection) -> rusqlite::Result<u64> {
 }
 
 /// The locks that keep a store to one process: one beside the path it
-/// was opened by, and one named by the database file itself (its device
-/// and inode), which another name for the same file — a symbolic or hard
-/// link, a path spelled otherwise — meets too.
+/// was opened by, and one on the database file itself, which another name
+/// for the same file — a symbolic or hard link, a path spelled otherwise —
+/// meets too.
 struct StoreLock {
     _beside: File,
-    _of_file: File,
+    of_file: FileLock,
 }
 
+impl Drop for StoreLock {
+    fn drop(&mut self) {
+        let mut held = lock(&HELD_FILES);
+        if let Some(file) = held.get_mut(&self.of_file) {
+            file.in_use = false;
+            let _ = file.handle.unlock();
+        }
+    }
+}
+
+/// A database file, by device and inode.
+type FileLock = (u64, u64);
+
+/// A database file this process locked once, kept open as long as the
+/// process lives: closing a handle of our own on the file would drop the
+/// locks SQLite holds on it (POSIX locks go with any close of the file by
+/// the process), so the handle is only ever unlocked, never closed.
+struct HeldFile {
+    handle: File,
+    /// A store of this process has it open (the OS lock does not tell:
+    /// it is the process's own).
+    in_use: bool,
+}
+
+static HELD_FILES: std::sync::LazyLock<Mutex<HashMap<FileLock, HeldFile>>> =
+    std::sync::LazyLock::new(|| Mutex::new(HashMap::new()));
+
 fn take_lock(path: &Path) -> Result<StoreLock, StoreError> {
+    use std::os::unix::fs::MetadataExt;
     let mut beside = path.as_os_str().to_owned();
     beside.push(".lock");
     let beside = lock_file(Path::new(&beside), path)?;
-    // The file must exist to be named by its inode. Created empty (SQLite
-    // reads that as a new database) only if missing: a database file that
-    // exists is never opened here, since closing a handle of our own would
-    // drop the locks SQLite holds on it in this process.
+    // Created empty if missing (SQLite reads that as a new database).
     match File::options().write(true).create_new(true).open(path) {
         Ok(_) => {}
         Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
@@ -302,26 +328,47 @@ fn take_lock(path: &Path) -> Result<StoreLock, StoreError> {
             )));
         }
     }
-    let of_file = lock_file(&inode_lock_path(path)?, path)?;
-    Ok(StoreLock {
-        _beside: beside,
-        _of_file: of_file,
-    })
-}
-
-/// Where the lock named by `path`'s file lives: the temporary directory,
-/// which every process of this machine shares, under the file's device and
-/// inode.
-fn inode_lock_path(path: &Path) -> Result<PathBuf, StoreError> {
-    use std::os::unix::fs::MetadataExt;
     let metadata = fs::metadata(path).map_err(|error| {
         StoreError::Unavailable(format!("cannot read {}: {error}", path.display()))
     })?;
-    Ok(std::env::temp_dir().join(format!(
-        "agora-store-{}-{}.lock",
-        metadata.dev(),
-        metadata.ino()
-    )))
+    let key = (metadata.dev(), metadata.ino());
+    let in_use = || {
+        StoreError::Unavailable(format!(
+            "{} is in use by another process (perhaps under another name for the same file)",
+            path.display()
+        ))
+    };
+    let mut held = lock(&HELD_FILES);
+    let file = match held.entry(key) {
+        std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+        std::collections::hash_map::Entry::Vacant(entry) => {
+            let handle = File::open(path).map_err(|error| {
+                StoreError::Unavailable(format!("cannot open {}: {error}", path.display()))
+            })?;
+            entry.insert(HeldFile {
+                handle,
+                in_use: false,
+            })
+        }
+    };
+    if file.in_use {
+        return Err(in_use());
+    }
+    match file.handle.try_lock() {
+        Ok(()) => {}
+        Err(TryLockError::WouldBlock) => return Err(in_use()),
+        Err(TryLockError::Error(error)) => {
+            return Err(StoreError::Unavailable(format!(
+                "cannot lock {}: {error}",
+                path.display()
+            )));
+        }
+    }
+    file.in_use = true;
+    Ok(StoreLock {
+        _beside: beside,
+        of_file: key,
+    })
 }
 
 /// Takes the lock `lock_path` for the store at `store`, or says who holds it.
