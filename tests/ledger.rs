@@ -2035,3 +2035,18 @@ mod what_is_over {
         assert!(!view.state.market.holds(listing.0));
     }
 }
+
+/// A store that says its file is corrupt, met while reading a log on
+/// request, turns the ledger read-only as a break would; a store that is
+/// only unavailable for a while does not.
+#[tokio::test]
+async fn a_corrupt_store_met_on_request_turns_the_ledger_read_only() {
+    let ledger = open(Arc::new(MemoryStore::new())).await;
+    let community: agora_events::CommunitySlug = "demo".parse().unwrap();
+    ledger.heed_store_error(&community, &StoreError::Unavailable("busy".into()));
+    assert!(!ledger.is_read_only());
+    assert_eq!(ledger.damage(), None);
+    ledger.heed_store_error(&community, &StoreError::Corrupt("malformed".into()));
+    assert!(ledger.is_read_only());
+    assert!(ledger.damage().unwrap().contains("corrupt"));
+}

@@ -191,7 +191,10 @@ pub async fn get_verification(
     let (view, _) = enter(&state, &caller, &community, Access::Member)?;
     let verifier = crate::audit::verify_stream(&**state.ledger.store(), &community.stream())
         .await
-        .map_err(|error| ApiError::Unavailable(error.to_string()))?;
+        .map_err(|error| {
+            state.ledger.heed_store_error(&community, &error);
+            ApiError::Unavailable(error.to_string())
+        })?;
     let read = verifier.events_read();
     // The live state may be ahead of what was read; compare only when the
     // replay reached the same revision.

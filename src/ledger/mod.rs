@@ -355,14 +355,7 @@ impl Ledger {
                 )
             }
         };
-        {
-            let mut told = self.damage.lock().unwrap_or_else(|p| p.into_inner());
-            *told = Some(match told.take() {
-                Some(earlier) => format!("{earlier}; {damage}"),
-                None => damage,
-            });
-        }
-        self.read_only.store(true, Ordering::Release);
+        self.note_damage(damage);
         match &verification.first_break {
             Some(broken) => tracing::error!(
                 %community,
@@ -409,6 +402,33 @@ impl Ledger {
                 ),
                 Err(error) => tracing::warn!(%community, %error, "could not replace the snapshot"),
             }
+        }
+    }
+
+    /// Notes what was found damaged, and refuses every command from now on.
+    fn note_damage(&self, damage: String) {
+        {
+            let mut told = self.damage.lock().unwrap_or_else(|p| p.into_inner());
+            *told = Some(match told.take() {
+                Some(earlier) => format!("{earlier}; {damage}"),
+                None => damage,
+            });
+        }
+        self.read_only.store(true, Ordering::Release);
+    }
+
+    /// Acts on a store that says it is corrupt while reading `community`'s
+    /// log on request: as on a break, the ledger refuses every command
+    /// from now on (the file SQLite cannot read is no log to write on).
+    pub fn heed_store_error(&self, community: &CommunitySlug, error: &StoreError) {
+        if let StoreError::Corrupt(reason) = error {
+            tracing::error!(
+                %community,
+                %reason,
+                "THE STORE IS CORRUPT: its file cannot be read. The service now refuses every \
+                 command; inspect it with `agora verify`"
+            );
+            self.note_damage(format!("the store of {community} is corrupt: {reason}"));
         }
     }
 
