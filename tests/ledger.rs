@@ -1776,6 +1776,37 @@ mod what_is_over {
             .collect()
     }
 
+    /// Two departures of one pioneer sent at once: one records it, the
+    /// other is told the pioneer is no member any more (409), not that a
+    /// role is missing.
+    #[tokio::test]
+    async fn a_departure_sent_twice_at_once_is_recorded_once() {
+        let ledger = open(Arc::new(MemoryStore::new())).await;
+        with_completed_exchanges(&ledger, 1).await;
+        let view = ledger.view(&slug()).unwrap();
+        let alice = *view.state.pioneers.keys().next().unwrap();
+        let leave = |digest: &[u8]| {
+            let mut leave = request(
+                Command::LeaveCommunity(LeaveCommunity { pioneer_id: alice }),
+                None,
+                digest,
+            );
+            leave.actor = agora_events::Actor {
+                id: alice.to_string(),
+                role: agora_events::Role::Pioneer,
+            };
+            leave
+        };
+        let answers = tokio::join!(
+            ledger.execute(leave(b"first")),
+            ledger.execute(leave(b"second"))
+        );
+        assert_eq!(
+            rules_of(&[answers.0, answers.1]),
+            [None, Some("pioneer-not-member")]
+        );
+    }
+
     fn reversal(exchange_id: ExchangeId, digest: &[u8]) -> CommandRequest {
         let reverse = Command::ReverseExchange(ReverseExchange {
             exchange_id,

@@ -427,7 +427,18 @@ pub fn check_actor(state: &CommunityState, actor: &Actor) -> Result<(), Rejectio
         return Ok(());
     }
     let person: Option<PioneerId> = actor.id.parse().ok();
-    let held = match person.and_then(|id| state.pioneer(id).or_else(|| state.represented_by(id))) {
+    let acting = person.and_then(|id| state.pioneer(id).or_else(|| state.represented_by(id)));
+    // A member acting as such who is gone is told so, not that a role is
+    // missing (their departure may have been decided a moment before).
+    if let Some(pioneer) = acting
+        && actor.role == Role::Pioneer
+        && !pioneer.is_active()
+    {
+        return Err(Rejection::PioneerGone {
+            pioneer: pioneer.id,
+        });
+    }
+    let held = match acting {
         Some(pioneer) => pioneer.effective_roles().contains(&actor.role),
         None => actor.role != Role::Pioneer,
     };
@@ -755,9 +766,14 @@ mod tests {
             let mut history = granted.clone();
             history.push(gone);
             let state = given(&history).state();
-            for role in [Role::Treasurer, Role::Pioneer] {
-                assert!(check_actor(&state, &as_role(&alice, role)).is_err());
-            }
+            assert_eq!(
+                check_actor(&state, &as_role(&alice, Role::Treasurer)).map_err(|r| r.rule()),
+                Err("role-required")
+            );
+            assert_eq!(
+                check_actor(&state, &as_role(&alice, Role::Pioneer)).map_err(|r| r.rule()),
+                Err("pioneer-not-member")
+            );
         }
 
         // Operators act with their token's roles, never as members; the
