@@ -179,18 +179,37 @@ pub fn sort_key(name: &str) -> String {
         .collect()
 }
 
-/// An amount of euros as people type it: "1 234,56", "50", "12.5 €";
-/// once spaces and the euro sign are set aside, digits with a decimal
-/// comma or point and at most two decimals, nothing else: not "1e2",
-/// "1_000", "+5" or ".5", which a ledger would record as what nobody
-/// meant.
+/// An amount of euros as people type it: "1 234,56", "50", "12.5 €":
+/// digits, grouped by three with spaces or not, a decimal comma or point
+/// and at most two decimals, the euro sign at the end if any; nothing
+/// else: not "1e2", "1_000", "+5", ".5" or "1 25", which a ledger would
+/// record as what nobody meant.
 pub fn parse_euros(text: &str) -> Option<Euros> {
-    let digits: String = text
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '€' && *c != THOUSANDS)
-        .map(|c| if c == ',' { '.' } else { c })
-        .collect();
-    digits.parse::<Euros>().ok()
+    let text = text.trim();
+    let text = text.strip_suffix('€').map_or(text, str::trim_end);
+    let (integer, fraction) = match text.split_once([',', '.']) {
+        Some((integer, fraction)) => (integer, Some(fraction)),
+        None => (text, None),
+    };
+    let mut groups = integer.split(|c: char| c.is_whitespace() || c == THOUSANDS);
+    let first = groups.next()?;
+    let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    let grouped: Vec<&str> = groups.collect();
+    let well_grouped = match grouped.is_empty() {
+        true => digits(first),
+        false => {
+            digits(first) && first.len() <= 3 && grouped.iter().all(|g| digits(g) && g.len() == 3)
+        }
+    };
+    if !well_grouped {
+        return None;
+    }
+    let mut plain: String = std::iter::once(first).chain(grouped).collect();
+    if let Some(fraction) = fraction {
+        plain.push('.');
+        plain.push_str(fraction);
+    }
+    plain.parse::<Euros>().ok()
 }
 
 #[cfg(test)]
@@ -264,8 +283,28 @@ mod tests {
         assert_eq!(read("10\u{202f}950,00\u{a0}€"), read("10950"));
         assert_eq!(read("douze"), None);
         assert_eq!(read("1,234,5"), None);
+        assert_eq!(read("1 250,50 €").as_deref(), Some("1250.50"));
+        assert_eq!(read("1250.50").as_deref(), Some("1250.50"));
+        assert_eq!(read(" 12 345 678 ").as_deref(), Some("12345678.00"));
         for odd in [
-            "1e2", "1_000", "+5", ".5", "5.", "0x10", "1.255", "--5", "١٢",
+            "1e2",
+            "1_000",
+            "+5",
+            ".5",
+            "5.",
+            "0x10",
+            "1.255",
+            "--5",
+            "١٢",
+            "1 25",
+            "5 0",
+            "5€0",
+            "12 3456",
+            "1234 567",
+            "€",
+            "",
+            "1 250 ,50",
+            "1,250.50",
         ] {
             assert_eq!(read(odd), None, "{odd}");
         }

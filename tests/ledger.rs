@@ -2079,5 +2079,9 @@ async fn a_corrupt_store_met_on_request_turns_the_ledger_read_only() {
     assert_eq!(ledger.damage(), None);
     ledger.heed_store_error(&community, &StoreError::Corrupt("malformed".into()));
     assert!(ledger.is_read_only());
-    assert!(ledger.damage().unwrap().contains("corrupt"));
+    let damage = ledger.damage().unwrap();
+    assert!(damage.contains("corrupt"));
+    // Met again, it is not noted again.
+    ledger.heed_store_error(&community, &StoreError::Corrupt("malformed".into()));
+    assert_eq!(ledger.damage().unwrap(), damage);
 }

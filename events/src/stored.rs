@@ -84,7 +84,8 @@ impl<'a> StoredMetadata<'a> {
     /// key order, no space, strings without escapes, the version in plain
     /// digits — or `None` for any other text, which the parser then reads.
     /// Whatever this finds, the parser would find the same (a test checks
-    /// it against every change of one byte): only the parser is slower.
+    /// it against every text one byte away from the layout, with the bytes
+    /// that matter to JSON): only the parser is slower.
     fn laid_out(text: &'a str) -> Option<Self> {
         let rest = text.strip_prefix("{\"actor\":")?;
         let (actor, rest) = object(rest)?;

@@ -55,31 +55,45 @@ fn reorders(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
-/// Characters that show nothing by themselves: zero-width spaces and
-/// joiners, direction marks, the byte-order mark, the soft hyphen, Hangul
-/// fillers, variation selectors and the invisible operators. Allowed
-/// beside visible text (emoji sequences need joiners and selectors), but
-/// they alone do not make a text.
+/// Characters that show nothing by themselves: Unicode's default
+/// ignorable code points (zero-width spaces and joiners, direction marks,
+/// the byte-order mark, the soft hyphen, Hangul fillers, variation
+/// selectors, tags, invisible operators and their reserved neighbours),
+/// the blank Braille pattern, and combining marks, which only dress the
+/// character before them. Allowed beside visible text (emoji sequences
+/// need joiners and selectors, accents their letter), but they alone do
+/// not make a text.
 fn invisible(c: char) -> bool {
-    reorders(c)
-        || matches!(
-            c,
-            '\u{00AD}'
-                | '\u{034F}'
-                | '\u{061C}'
-                | '\u{115F}'
-                | '\u{1160}'
-                | '\u{17B4}'
-                | '\u{17B5}'
-                | '\u{180B}'..='\u{180F}'
-                | '\u{200B}'..='\u{200F}'
-                | '\u{2060}'..='\u{2064}'
-                | '\u{206A}'..='\u{206F}'
-                | '\u{3164}'
-                | '\u{FE00}'..='\u{FE0F}'
-                | '\u{FEFF}'
-                | '\u{FFA0}'
-        )
+    matches!(
+        c,
+        // Default ignorable code points (DerivedCoreProperties).
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'..='\u{1160}'
+            | '\u{17B4}'..='\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF0}'..='\u{FFFB}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}'
+            // The blank Braille pattern.
+            | '\u{2800}'
+            // Combining marks.
+            | '\u{0300}'..='\u{036F}'
+            | '\u{0483}'..='\u{0489}'
+            | '\u{1AB0}'..='\u{1AFF}'
+            | '\u{1DC0}'..='\u{1DFF}'
+            | '\u{20D0}'..='\u{20FF}'
+            | '\u{FE20}'..='\u{FE2F}'
+    )
 }
 
 #[cfg(test)]
@@ -101,6 +115,15 @@ mod tests {
             "\u{200B}\u{200D} \u{FEFF}",
             "\u{3164}",
             "\u{00AD}\u{2060}",
+            "\u{E0020}",
+            "\u{E0100}",
+            "\u{1D173}",
+            "\u{1BCA0}",
+            "\u{2065}",
+            "\u{FFF0}",
+            "\u{2800}",
+            "\u{0301}",
+            " \u{0301}\u{20DD} ",
         ] {
             assert_eq!(rule(blank, false), Some("text-blank"), "{blank:?}");
         }
@@ -111,6 +134,7 @@ mod tests {
             "❤\u{FE0F}",
             "می\u{200C}خواهم",
             "שלום\u{200F} 12 h",
+            "e\u{0301}te\u{0301}",
         ] {
             assert_eq!(rule(fine, false), None, "{fine:?}");
         }

@@ -289,7 +289,7 @@ impl IntoResponse for ApiError {
 /// addresses a page in French.
 pub async fn not_found(method: Method, uri: Uri) -> Response {
     match super::web::is_page(uri.path()) {
-        true => super::web::missing_page(&method, uri.path(), false),
+        true => super::web::missing_page(&method, uri.path(), uri.query(), false),
         false => ApiError::NotFound(uri.path().to_owned()).into_response(),
     }
 }
@@ -297,7 +297,7 @@ pub async fn not_found(method: Method, uri: Uri) -> Response {
 /// The fallback for known paths with another method.
 pub async fn method_not_allowed(method: Method, uri: Uri) -> Response {
     match super::web::is_page(uri.path()) {
-        true => super::web::missing_page(&method, uri.path(), true),
+        true => super::web::missing_page(&method, uri.path(), uri.query(), true),
         false => ApiError::MethodNotAllowed.into_response(),
     }
 }

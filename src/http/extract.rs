@@ -49,11 +49,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
         }
         // A compressed body would be read as the JSON it is not, or, worse,
         // as JSON that says something else than what was meant.
+        // Every header counts: a second one may name what the first does not.
         if let Some(encoding) = request
             .headers()
-            .get(CONTENT_ENCODING)
+            .get_all(CONTENT_ENCODING)
+            .iter()
             .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
-            .filter(|encoding| !encoding.trim().eq_ignore_ascii_case("identity"))
+            .find(|encoding| !encoding.trim().eq_ignore_ascii_case("identity"))
         {
             return Err(ApiError::EncodingUnsupported(encoding));
         }

@@ -355,33 +355,8 @@ impl Ledger {
                 )
             }
         };
-        self.note_damage(damage);
-        match &verification.first_break {
-            Some(broken) => tracing::error!(
-                %community,
-                revision = broken.revision,
-                event_id = ?broken.event_id,
-                reason = %broken.reason,
-                "THE LOG IS DAMAGED: its chain breaks here. The service now refuses every command; \
-                 inspect it with `agora verify`"
-            ),
-            None => tracing::error!(
-                %community,
-                checks = ?failing,
-                "THE LOG'S FIGURES DO NOT HOLD, OR THE STATE SERVED IS NOT THE LOG'S. The \
-                 service now refuses every command; inspect it with `agora verify`"
-            ),
-        }
-        if verification.first_break.is_some() {
-            // Before the first event no mark can stand: one that no event
-            // hashes to makes the next start refuse all the same.
-            let (revision, head) = match verification.verified.checked_sub(1) {
-                Some(revision) => (revision, verification.head),
-                None => (0, Hash::GENESIS),
-            };
-            if let Err(error) = self.store.save_verified_mark(&stream, revision, head).await {
-                tracing::warn!(%community, %error, "could not move the verified mark back");
-            }
+        if self.note_damage(damage) {
+            self.tell_damage(community, verification, &failing).await;
         }
         if let Some(corrected) = corrected {
             let revision = corrected.revision;
@@ -405,30 +380,79 @@ impl Ledger {
         }
     }
 
-    /// Notes what was found damaged, and refuses every command from now on.
-    fn note_damage(&self, damage: String) {
-        {
-            let mut told = self.damage.lock().unwrap_or_else(|p| p.into_inner());
-            *told = Some(match told.take() {
-                Some(earlier) => format!("{earlier}; {damage}"),
-                None => damage,
-            });
+    /// Says loudly what a check found, the first time it finds it, and
+    /// moves the verified mark back to just before a break.
+    async fn tell_damage(
+        &self,
+        community: &CommunitySlug,
+        verification: &crate::audit::verify::Verification,
+        failing: &[&crate::audit::verify::Check],
+    ) {
+        match &verification.first_break {
+            Some(broken) => tracing::error!(
+                %community,
+                revision = broken.revision,
+                event_id = ?broken.event_id,
+                reason = %broken.reason,
+                "THE LOG IS DAMAGED: its chain breaks here. The service now refuses every command; \
+                 inspect it with `agora verify`"
+            ),
+            None => tracing::error!(
+                %community,
+                checks = ?failing,
+                "THE LOG'S FIGURES DO NOT HOLD, OR THE STATE SERVED IS NOT THE LOG'S. The \
+                 service now refuses every command; inspect it with `agora verify`"
+            ),
         }
+        if verification.first_break.is_some() {
+            // Before the first event no mark can stand: one that no event
+            // hashes to makes the next start refuse all the same.
+            let (revision, head) = match verification.verified.checked_sub(1) {
+                Some(revision) => (revision, verification.head),
+                None => (0, Hash::GENESIS),
+            };
+            let stream = community.stream();
+            if let Err(error) = self.store.save_verified_mark(&stream, revision, head).await {
+                tracing::warn!(%community, %error, "could not move the verified mark back");
+            }
+        }
+    }
+
+    /// Notes what was found damaged, and refuses every command from now
+    /// on; false when that very damage was noted already (a check asked for
+    /// again and again finds it again).
+    fn note_damage(&self, damage: String) -> bool {
         self.read_only.store(true, Ordering::Release);
+        let mut told = self.damage.lock().unwrap_or_else(|p| p.into_inner());
+        match told.take() {
+            Some(earlier) if earlier.split("; ").any(|noted| noted == damage) => {
+                *told = Some(earlier);
+                false
+            }
+            Some(earlier) => {
+                *told = Some(format!("{earlier}; {damage}"));
+                true
+            }
+            None => {
+                *told = Some(damage);
+                true
+            }
+        }
     }
 
     /// Acts on a store that says it is corrupt while reading `community`'s
     /// log on request: as on a break, the ledger refuses every command
     /// from now on (the file SQLite cannot read is no log to write on).
     pub fn heed_store_error(&self, community: &CommunitySlug, error: &StoreError) {
-        if let StoreError::Corrupt(reason) = error {
+        if let StoreError::Corrupt(reason) = error
+            && self.note_damage(format!("the store of {community} is corrupt: {reason}"))
+        {
             tracing::error!(
                 %community,
                 %reason,
                 "THE STORE IS CORRUPT: its file cannot be read. The service now refuses every \
                  command; inspect it with `agora verify`"
             );
-            self.note_damage(format!("the store of {community} is corrupt: {reason}"));
         }
     }
 

@@ -65,6 +65,19 @@ async fn a_body_that_is_not_json_is_a_415() {
             .unwrap();
         problem(response, 415, "content-encoding-unsupported").await;
     }
+    // Two headers, the first harmless: the second counts too.
+    let twice = app
+        .client
+        .post(app.url(&app.path("/pioneers")))
+        .bearer_auth(operator())
+        .header("content-type", "application/json")
+        .header("content-encoding", "identity")
+        .header("content-encoding", "gzip")
+        .body(crate::helpers::admission("Zoé").to_string())
+        .send()
+        .await
+        .unwrap();
+    problem(twice, 415, "content-encoding-unsupported").await;
     let listed = || async {
         let pioneers = app.get(&app.path("/pioneers"), &operator()).await;
         let pioneers: serde_json::Value = pioneers.json().await.unwrap();

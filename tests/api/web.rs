@@ -1439,6 +1439,15 @@ async fn a_missing_page_is_told_in_french_with_a_way_back() {
             format!("{}/jardin/admission", home()),
             format!("{}/jardin", home()),
         ),
+        (
+            format!("{}/jardin/candidatures/{alice}/refus", home()),
+            format!("{}/jardin", home()),
+        ),
+        (format!("{}/echanges/{alice}/confirmer", home()), home()),
+        (
+            format!("{}/scrutins/{alice}/vote", home()),
+            format!("{}/scrutins/{alice}", home()),
+        ),
         ("/deconnexion".to_owned(), "/".to_owned()),
     ] {
         let response = browser
@@ -1451,15 +1460,24 @@ async fn a_missing_page_is_told_in_french_with_a_way_back() {
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{form}");
         assert_eq!(response.headers()[LOCATION], page.as_str(), "{form}");
     }
-    // A trailing slash is dropped.
-    let slashed = browser
-        .client
-        .get(format!("{}{}/", browser.base, home()))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(slashed.status(), StatusCode::PERMANENT_REDIRECT);
-    assert_eq!(slashed.headers()[LOCATION], home().as_str());
+    // A trailing slash is dropped, the query kept.
+    for (slashed, meant) in [
+        (format!("{}/", home()), home()),
+        (
+            format!("{}/marche/?etiquette=compost", home()),
+            format!("{}/marche?etiquette=compost", home()),
+        ),
+        ("/c/".to_owned(), "/".to_owned()),
+    ] {
+        let answer = browser
+            .client
+            .get(format!("{}{slashed}", browser.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::PERMANENT_REDIRECT, "{slashed}");
+        assert_eq!(answer.headers()[LOCATION], meant.as_str(), "{slashed}");
+    }
     // No page there: French, the page's headers, a way back home.
     let missing = browser
         .client

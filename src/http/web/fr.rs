@@ -20,7 +20,7 @@ pub fn refusal(rule: &str) -> String {
         "hours-positive" => "Indiquez une durée supérieure à zéro.",
         "no-self-transfer" => "Vous ne pouvez pas vous donner des heures à vous-même.",
         "second-person-required" => {
-            "Une autre personne doit prendre part à ce mouvement : on ne crédite pas son propre compte seul."
+            "Une autre personne doit prendre part à cela : on ne décide pas seul de ce qui nous revient, ni de nos propres projets."
         }
         "community-account-reserved" => "Le compte de la communauté est réservé.",
         "account-not-found" => "Ce compte n'existe pas.",

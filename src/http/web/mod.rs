@@ -311,20 +311,32 @@ pub async fn with_way_back(
     }
 }
 
-/// Where a visitor who could not see `path` goes back to, if anywhere.
+/// Where a visitor who could not see `path` goes back to, if anywhere:
+/// the page the address belongs to (a form's page, whose forms post to
+/// addresses below it: `/c/x/jardin` for `/c/x/jardin/candidatures/…/
+/// admission`; a ballot's page for its vote), the community's home for
+/// the home's forms and for a page itself, the welcome page for the home.
 fn way_back(path: &str) -> Option<String> {
+    /// The pages a form's address lies below.
+    const PAGES: [&str; 8] = [
+        "assemblee",
+        "historique",
+        "jardin",
+        "marche",
+        "profil",
+        "projets",
+        "releve",
+        "tresorerie",
+    ];
     let rest = path.strip_prefix("/c/")?;
-    let mut parts: Vec<&str> = rest.split('/').filter(|part| !part.is_empty()).collect();
+    let parts: Vec<&str> = rest.split('/').filter(|part| !part.is_empty()).collect();
     let community = (*parts.first()?).parse::<CommunitySlug>().ok()?;
-    parts.pop();
-    Some(match parts.len() {
-        // The community's home itself: the welcome page, which knows.
-        0 => "/".to_owned(),
-        1 => format!("/c/{community}"),
-        _ => format!(
-            "/{}",
-            ["c"].into_iter().chain(parts).collect::<Vec<_>>().join("/")
-        ),
+    let home = format!("/c/{community}");
+    Some(match parts[1..] {
+        [] => "/".to_owned(),
+        [page, _, ..] if PAGES.contains(&page) => format!("{home}/{page}"),
+        ["scrutins", ballot, _, ..] => format!("{home}/scrutins/{ballot}"),
+        _ => home,
     })
 }
 
@@ -337,9 +349,14 @@ fn community_home(path: &str) -> Option<String> {
 /// The answer to an address under `/c/` that names no page, or a page
 /// that does not take this method, in French: a form's address opened
 /// in the browser (after a refusal, say) goes back to the form's page.
-pub fn missing_page(method: &Method, path: &str, known: bool) -> Response {
+pub fn missing_page(method: &Method, path: &str, query: Option<&str>, known: bool) -> Response {
     if path.len() > 1 && path.ends_with('/') {
-        return Redirect::permanent(path.trim_end_matches('/')).into_response();
+        let trimmed = match path.trim_end_matches('/') {
+            "" | "/c" => "/",
+            trimmed => trimmed,
+        };
+        let query = query.map(|query| format!("?{query}")).unwrap_or_default();
+        return Redirect::permanent(&format!("{trimmed}{query}")).into_response();
     }
     if known && (method == Method::GET || method == Method::HEAD) {
         let back = match path {
@@ -368,7 +385,7 @@ pub fn missing_page(method: &Method, path: &str, known: bool) -> Response {
 /// Whether `path` is one of the web interface's addresses rather than the
 /// API's.
 pub fn is_page(path: &str) -> bool {
-    path == "/" || path.starts_with("/c/") || matches!(path, "/connexion" | "/deconnexion")
+    path == "/" || path.starts_with("/c/") || matches!(path, "/c" | "/connexion" | "/deconnexion")
 }
 
 /// The headers every page carries: HTML, a strict content policy, never

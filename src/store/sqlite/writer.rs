@@ -40,8 +40,9 @@ pub(super) enum Request {
         head: Hash,
         reply: oneshot::Sender<Result<(), StoreError>>,
     },
-    /// Writes a page that changes nothing: whether a commit finds room on
-    /// the disk again.
+    /// Writes [`PROBE_BYTES`] and takes them back in one transaction,
+    /// which changes nothing: whether a commit finds room on the disk
+    /// again.
     Probe {
         reply: oneshot::Sender<Result<(), StoreError>>,
     },
@@ -73,6 +74,11 @@ impl Request {
         }
     }
 }
+
+/// What a probe of the room on the disk writes: more than a batch of
+/// commands usually takes, so that a disk it finds room on again takes
+/// commands again.
+pub(super) const PROBE_BYTES: usize = 1 << 20;
 
 /// Only a clash on `event_id` is the caller's duplicate; a clash on position
 /// or revision would be the writer's bug and fails the batch.
@@ -194,11 +200,15 @@ impl Writer {
                         None
                     }
                     Request::Probe { .. } => {
-                        // The header's page written again as it is: the
-                        // commit needs room for one page in the log.
-                        let version: i64 =
-                            transaction.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-                        transaction.pragma_update(None, "user_version", version)?;
+                        // A snapshot of no stream (no stream is named ''),
+                        // gone again before the commit: the commit needs
+                        // room for its pages in the log all the same.
+                        transaction.execute(
+                            "INSERT INTO snapshots (stream, revision, data)
+                             VALUES ('', 0, zeroblob(?1))",
+                            params![PROBE_BYTES as i64],
+                        )?;
+                        transaction.execute("DELETE FROM snapshots WHERE stream = ''", [])?;
                         None
                     }
                 };
@@ -206,12 +216,14 @@ impl Writer {
             }
             transaction.commit()
         })();
-        *lock(&self.disk_full) = match &committed {
+        match &committed {
+            Ok(()) => *lock(&self.disk_full) = None,
             Err(error) if error.sqlite_error_code() == Some(ErrorCode::DiskFull) => {
-                Some(error.to_string())
+                *lock(&self.disk_full) = Some(error.to_string());
             }
-            _ => None,
-        };
+            // Another failure says nothing of the room on the disk.
+            Err(_) => {}
+        }
         match committed {
             Ok(()) => {
                 self.head.send_replace(self.next_position);
@@ -390,11 +402,21 @@ mod tests {
         }]);
         assert!(answer.try_recv().unwrap().is_err());
         assert!(lock(&disk_full).is_some(), "noted");
+        // Still no room: the probe fails, and the note stays.
+        let (reply, mut answer) = oneshot::channel();
+        writer.commit(vec![Request::Probe { reply }]);
+        assert!(answer.try_recv().unwrap().is_err());
+        assert!(lock(&disk_full).is_some(), "still noted");
         // Room again: the probe goes through and the note goes.
         set_max_pages(&writer, 1 << 20);
         let (reply, mut answer) = oneshot::channel();
         writer.commit(vec![Request::Probe { reply }]);
         assert!(answer.try_recv().unwrap().is_ok());
         assert!(lock(&disk_full).is_none(), "cleared");
+        let probed: i64 = writer
+            .connection
+            .query_row("SELECT count(*) FROM snapshots", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(probed, 0, "the probe leaves nothing behind");
     }
 }
