@@ -59,15 +59,7 @@ async fn a_damaged_log_shows_in_the_probes_the_metrics_and_the_refusals() {
         .unwrap();
     assert!(metrics.contains("\nagora_read_only 1\n"), "{metrics}");
     assert!(metrics.contains("\nagora_log_damaged 1\n"), "{metrics}");
-    let transfer = serde_json::json!({"payee": "community", "hours": "1"});
-    let refused = app
-        .post(
-            &app.path("/transfers"),
-            &app.pioneer_token(&alice),
-            &transfer,
-        )
-        .await;
-    let body = problem(refused, 503, "read-only").await;
+    let body = transfer_refused_read_only(&app, &alice).await;
     assert!(
         body["detail"].as_str().unwrap().contains("damaged"),
         "{body}"
@@ -95,15 +87,20 @@ async fn a_break_found_on_request_turns_the_service_read_only_at_once() {
     assert_eq!(verification["ok"], false, "{verification}");
     let ready = app.send(Method::GET, "/readyz", None, None).await;
     problem(ready, 503, "read-only").await;
+    transfer_refused_read_only(&app, &alice).await;
+}
+
+/// Alice gives an hour to the community: refused, the service read-only.
+async fn transfer_refused_read_only(app: &crate::helpers::TestApp, alice: &str) -> Value {
     let transfer = serde_json::json!({"payee": "community", "hours": "1"});
     let refused = app
         .post(
             &app.path("/transfers"),
-            &app.pioneer_token(&alice),
+            &app.pioneer_token(alice),
             &transfer,
         )
         .await;
-    problem(refused, 503, "read-only").await;
+    problem(refused, 503, "read-only").await
 }
 
 /// A service on a community with Alice in it, started again so that its
