@@ -127,10 +127,37 @@ fn member<'a>(text: &'a str, name: &str) -> Option<(&'a str, &'a str)> {
 /// escape, and the text after it.
 fn string(text: &str) -> Option<(&str, &str)> {
     let inside = text.strip_prefix('"')?.as_bytes();
-    let end = inside
+    let end = plain_len(inside);
+    (inside.get(end) == Some(&b'"')).then(|| text.split_at(end + 2))
+}
+
+/// How many bytes at the start of `bytes` a JSON string holds as they are:
+/// the position of the first quote, backslash or control character, or
+/// the length when there is none. Read eight bytes at a time (most of a
+/// stored event's metadata is strings).
+fn plain_len(bytes: &[u8]) -> usize {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    // The high bit of each byte below `n` is set, and maybe of some bytes
+    // after the first one set, never before: the lowest is exact.
+    let below = |word: u64, n: u8| word.wrapping_sub(ONES * u64::from(n)) & !word & HIGHS;
+    let mut words = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut words {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+        let found = below(word ^ (ONES * u64::from(b'"')), 1)
+            | below(word ^ (ONES * u64::from(b'\\')), 1)
+            | below(word, 0x20);
+        if found != 0 {
+            return at + (found.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    let tail = words.remainder();
+    at + tail
         .iter()
-        .position(|&byte| byte == b'"' || byte == b'\\' || byte < 0x20)?;
-    (inside[end] == b'"').then(|| text.split_at(end + 2))
+        .position(|&byte| byte == b'"' || byte == b'\\' || byte < 0x20)
+        .unwrap_or(tail.len())
 }
 
 /// The object at the start of `text`, when its strings need no escape and
@@ -411,6 +438,38 @@ mod tests {
             }
             // Not a test that passes by reading nothing.
             assert!(read > text.len(), "{read} variants read");
+        }
+    }
+
+    /// The eight-at-a-time scan stops where a byte-by-byte one does: every
+    /// byte value at every place of a word and of the tail, after any
+    /// prefix of plain bytes, high ones included.
+    #[test]
+    fn plain_strings_end_at_the_first_byte_json_escapes() {
+        let slow = |bytes: &[u8]| {
+            bytes
+                .iter()
+                .position(|&byte| byte == b'"' || byte == b'\\' || byte < 0x20)
+                .unwrap_or(bytes.len())
+        };
+        for filler in [b'a', b' ', 0x21, 0x5b, 0x5d, 0x7f, 0x80, 0xff] {
+            for len in 0..20 {
+                let plain = vec![filler; len];
+                assert_eq!(plain_len(&plain), slow(&plain));
+                for at in 0..len {
+                    for byte in 0..=u8::MAX {
+                        let mut bytes = plain.clone();
+                        bytes[at] = byte;
+                        // A second special byte after the first one.
+                        let mut twice = bytes.clone();
+                        twice.push(b'"');
+                        twice.extend_from_slice(&bytes);
+                        for bytes in [bytes, twice] {
+                            assert_eq!(plain_len(&bytes), slow(&bytes), "{bytes:?}");
+                        }
+                    }
+                }
+            }
         }
     }
 
