@@ -144,6 +144,19 @@ fn home() -> String {
     format!("/c/{COMMUNITY}")
 }
 
+/// The `value` the field with id `id` of `page` is drawn with.
+fn drawn_value(page: &str, id: &str) -> String {
+    let at = page
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no field {id} in {page}"));
+    let tag = &page[at..at + page[at..].find('>').unwrap()];
+    let start = tag
+        .find(" value=\"")
+        .unwrap_or_else(|| panic!("{id} drawn without a value: {tag}"))
+        + " value=\"".len();
+    tag[start..start + tag[start..].find('"').unwrap()].to_owned()
+}
+
 async fn two_members(app: &TestApp) -> (String, String) {
     app.create_community().await;
     let alice = app.member_in_good_standing("Alice", 1).await;
@@ -353,15 +366,16 @@ async fn a_refusal_is_told_in_french_beside_its_form() {
     let events = log_length(&app).await;
 
     // Giving hours to oneself: the form does not offer it, a crafted post does.
+    let key = field(&page, &action, "cle");
     let (status, _, page) = browser
         .submit(
             &page,
             &action,
             &[
                 ("payee", &alice),
-                ("heures", "1"),
-                ("minutes", "0"),
-                ("memo", ""),
+                ("heures", "2"),
+                ("minutes", "30"),
+                ("memo", "pour le <vélo> & \"le reste\""),
             ],
         )
         .await;
@@ -375,6 +389,20 @@ async fn a_refusal_is_told_in_french_beside_its_form() {
         page.contains("class=\"field-error\""),
         "beside the form: {page}"
     );
+    // The form is drawn again with what was typed, escaped, and a new key.
+    assert_eq!(drawn_value(&page, "don-heures"), "2");
+    assert!(
+        page.contains("<option value=\"30\" selected>30</option>"),
+        "{page}"
+    );
+    assert_eq!(
+        drawn_value(&page, "don-mot"),
+        "pour le &#60;vélo&#62; &#38; &#34;le reste&#34;"
+    );
+    assert_ne!(field(&page, &action, "cle"), key);
+    // The other form of the page is drawn as new.
+    assert_eq!(drawn_value(&page, "aide-heures"), "1");
+    assert_eq!(drawn_value(&page, "aide-quoi"), "");
     assert_eq!(log_length(&app).await, events);
 }
 
@@ -722,6 +750,9 @@ async fn the_treasurer_records_money_in_and_out_and_the_assembly_sees_it() {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.contains("Écrivez un montant en euros"), "{refused}");
+    assert_eq!(drawn_value(&refused, "recette-montant"), "douze euros");
+    assert_eq!(drawn_value(&refused, "recette-source"), "Région");
+    assert_eq!(drawn_value(&refused, "recette-ref"), "REG-1");
     assert_eq!(log_length(&app).await, events);
 
     let (status, _, _) = treasurer
@@ -881,6 +912,24 @@ async fn the_gardener_admits_scores_opens_and_closes_from_the_page() {
         .iter()
         .map(|(name, value)| (name.as_str(), value.as_str()))
         .collect();
+    // Refused for a blank name, the form comes back as it was filled in.
+    let mut blank = borrowed.clone();
+    blank[2].1 = " ";
+    blank[6].1 = "vélo, <cuisine>";
+    let (status, _, refused) = gardener.post(&admission, &blank).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(drawn_value(&refused, "admis-courriel"), "chloe@example.org");
+    assert_eq!(
+        drawn_value(&refused, "admis-competences"),
+        "vélo, &#60;cuisine&#62;"
+    );
+    let engagement = &refused[refused.find("id=\"critere-engagement\"").unwrap()..];
+    let engagement = &engagement[..engagement.find("</select>").unwrap()];
+    assert!(
+        engagement.contains("<option value=\"4\" selected>")
+            && !engagement.contains("3\" selected"),
+        "the score chosen, not the default: {engagement}"
+    );
     let (status, location, _) = gardener.post(&admission, &borrowed).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location, format!("{page_path}?fait=admission"));

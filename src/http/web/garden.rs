@@ -396,10 +396,7 @@ pub async fn admit(
         place: None,
     };
     if let Err(rejection) = crate::http::pioneers::validate_personal(&personal) {
-        let alert = Alert {
-            form: "admission",
-            message: fr::refusal(rejection.rule()),
-        };
+        let alert = Alert::new("admission", fr::refusal(rejection.rule())).keeping(form.typed());
         return Ok(refused(StatusCode::UNPROCESSABLE_ENTITY, alert));
     }
     let pioneer_id = PioneerId(Uuid::now_v7());
@@ -442,11 +439,11 @@ pub async fn admit(
         outcome,
         format!("{path}?fait=admission"),
         refused,
-        "admission",
+        Alert::new("admission", String::new()).keeping(form.typed()),
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 pub struct ScoreForm {
     csrf: String,
     cle: String,
@@ -505,7 +502,7 @@ pub async fn score(
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 pub struct BallotForm {
     csrf: String,
     cle: String,
@@ -700,7 +697,7 @@ pub async fn decline_application(
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 pub struct ReasonForm {
     csrf: String,
     cle: String,
@@ -778,7 +775,7 @@ pub async fn reverse(
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 pub struct ExclusionForm {
     csrf: String,
     cle: String,

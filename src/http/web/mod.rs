@@ -163,11 +163,67 @@ impl Layout {
     }
 }
 
-/// A refusal, shown beside the form it answers.
+/// A refusal, shown beside the form it answers, which is drawn again with
+/// what was typed in it.
 pub struct Alert {
     /// Which form of the page it answers.
     pub form: &'static str,
     pub message: String,
+    /// The form's fields as they were sent, its CSRF token and key left
+    /// out (the page draws a fresh key).
+    pub typed: Vec<(String, String)>,
+}
+
+impl Alert {
+    pub fn new(form: &'static str, message: String) -> Self {
+        Self {
+            form,
+            message,
+            typed: Vec::new(),
+        }
+    }
+
+    /// The same refusal, with the fields the form sent.
+    pub fn keeping(self, typed: Vec<(String, String)>) -> Self {
+        Self { typed, ..self }
+    }
+}
+
+impl Layout {
+    /// What was typed in the field `name` of `form`, when the page is
+    /// drawn again because that form was refused.
+    pub fn typed(&self, form: &str, name: &str) -> Option<&str> {
+        let alert = self.alert.as_ref().filter(|alert| alert.form == form)?;
+        alert
+            .typed
+            .iter()
+            .find(|(field, _)| field == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// What was typed in the field, or `default` when the form was not
+    /// refused (or sent no such field).
+    pub fn typed_or<'a>(&'a self, form: &str, name: &str, default: &'a str) -> &'a str {
+        self.typed(form, name).unwrap_or(default)
+    }
+
+    /// Whether `value` is what was chosen in the field (a list's option,
+    /// a box ticked) of a refused form.
+    pub fn picked(&self, form: &str, name: &str, value: impl std::fmt::Display) -> bool {
+        self.typed(form, name) == Some(value.to_string().as_str())
+    }
+
+    /// [`Layout::picked`] for a field named after an item, `prefix` then
+    /// the item's id (`rang_<option>`).
+    pub fn picked_for(
+        &self,
+        form: &str,
+        prefix: &str,
+        item: impl std::fmt::Display,
+        value: impl std::fmt::Display,
+    ) -> bool {
+        self.picked(form, &format!("{prefix}{item}"), value)
+    }
 }
 
 /// A page's query string parsed into `T`; one that does not parse is a

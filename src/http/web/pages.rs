@@ -222,12 +222,28 @@ impl Visit {
 }
 
 /// What every form sends besides its own fields.
-pub(super) trait FormFields {
+pub(super) trait FormFields: Serialize {
     fn csrf(&self) -> &str;
     /// The form's idempotency key, minted when the page was drawn.
     fn key(&self) -> &str;
     /// The fields that make the command, digested with its key.
     fn digested(&self) -> impl Serialize;
+    /// The fields as typed, to draw them back into the form it refuses:
+    /// every field but the CSRF token and the key.
+    fn typed(&self) -> Vec<(String, String)> {
+        let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(self) else {
+            return Vec::new();
+        };
+        fields
+            .into_iter()
+            .filter(|(name, _)| !matches!(name.as_str(), "csrf" | "cle"))
+            .filter_map(|(name, value)| match value {
+                serde_json::Value::String(text) => Some((name, text)),
+                serde_json::Value::Number(number) => Some((name, number.to_string())),
+                _ => None,
+            })
+            .collect()
+    }
 }
 
 /// Checks what every form carries: the session's CSRF token and a usable
@@ -291,10 +307,7 @@ pub(super) async fn run_form<F: FormFields>(
     let command = match command(&visit, &form) {
         Ok(command) => command,
         Err(message) => {
-            let alert = Alert {
-                form: which,
-                message,
-            };
+            let alert = Alert::new(which, message).keeping(form.typed());
             return Ok(refused(StatusCode::UNPROCESSABLE_ENTITY, alert));
         }
     };
@@ -310,7 +323,7 @@ pub(super) async fn run_form<F: FormFields>(
         outcome,
         format!("{path}?fait={which}"),
         refused,
-        which,
+        Alert::new(which, String::new()).keeping(form.typed()),
     ))
 }
 
@@ -334,15 +347,16 @@ fn duration(hours: u32, minutes: u32) -> Result<Hours, String> {
     Hours::new(value.round_dp(2)).map_err(|_| fr::refusal("invalid-form"))
 }
 
-/// After a command: back to the page, or the page again with the refusal.
-/// Going back carries the revision the command recorded (a cookie the
-/// community's pages honour, see `session::caught_up`), so that the page,
-/// whichever instance draws it, shows what was just done.
+/// After a command: back to the page, or the page again with the refusal
+/// in `alert` (its form and what was typed in it; the message is the
+/// refusal's). Going back carries the revision the command recorded (a
+/// cookie the community's pages honour, see `session::caught_up`), so that
+/// the page, whichever instance draws it, shows what was just done.
 pub(super) fn answered(
     outcome: Result<Option<u64>, ApiError>,
     to: String,
     refused: impl FnOnce(StatusCode, Alert) -> Response,
-    form: &'static str,
+    alert: Alert,
 ) -> Response {
     match outcome {
         Ok(revision) => {
@@ -357,8 +371,8 @@ pub(super) fn answered(
             let status =
                 StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let alert = Alert {
-                form,
                 message: fr::refusal(&problem.rule),
+                ..alert
             };
             refused(status, alert)
         }
@@ -531,7 +545,7 @@ fn draw_home(
     html(status, &page)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 pub struct HelpForm {
     csrf: String,
     cle: String,
@@ -586,7 +600,7 @@ pub async fn record_help(
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 pub struct TransferForm {
     csrf: String,
     cle: String,
@@ -658,7 +672,7 @@ fn redraw_home(state: &AppState, visit: &Visit, status: StatusCode, alert: Alert
 }
 
 /// A form that is only a button: its CSRF token and key.
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 pub struct ButtonForm {
     csrf: String,
     cle: String,
@@ -729,7 +743,7 @@ async fn exchange_button(
         outcome,
         format!("{}?fait={done}", visit.base()),
         refused,
-        "echange",
+        Alert::new("echange", String::new()),
     ))
 }
 
@@ -832,7 +846,7 @@ fn draw_market(
     html(status, &page)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 pub struct ListingForm {
     csrf: String,
     cle: String,

@@ -140,7 +140,7 @@ fn redraw(state: &AppState, visit: &Visit, status: StatusCode, alert: Alert) -> 
         .unwrap_or_else(axum::response::IntoResponse::into_response)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 pub struct CharterForm {
     csrf: String,
     cle: String,
@@ -180,7 +180,7 @@ pub async fn accept_charter(
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 pub struct SharesForm {
     csrf: String,
     cle: String,
@@ -317,7 +317,7 @@ fn shown_place(
     Ok(Some(place))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 pub struct LeaveForm {
     csrf: String,
     cle: String,
@@ -349,10 +349,7 @@ pub async fn leave(
     let form = checked(&visit, form)?;
     let refused = |status, alert| redraw(&state, &visit, status, alert);
     if form.confirme != "oui" {
-        let alert = Alert {
-            form: "depart",
-            message: fr::refusal("leave-unconfirmed"),
-        };
+        let alert = Alert::new("depart", fr::refusal("leave-unconfirmed"));
         return Ok(refused(StatusCode::UNPROCESSABLE_ENTITY, alert));
     }
     let command = Command::LeaveCommunity(LeaveCommunity {
@@ -374,10 +371,7 @@ pub async fn leave(
             let problem = error.problem();
             let status = StatusCode::from_u16(problem.status)
                 .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let alert = Alert {
-                form: "depart",
-                message: fr::refusal(&problem.rule),
-            };
+            let alert = Alert::new("depart", fr::refusal(&problem.rule));
             Ok(refused(status, alert))
         }
     }

@@ -319,7 +319,7 @@ async fn treasurer_form<F: FormFields>(
     run_form(state, slug, headers, form, target, redraw, command).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 pub struct PaymentForm {
     csrf: String,
     cle: String,
@@ -362,7 +362,7 @@ pub async fn record_payment(
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 pub struct ReceiptForm {
     csrf: String,
     cle: String,
@@ -401,7 +401,7 @@ pub async fn record_receipt(
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 pub struct AllocationForm {
     csrf: String,
     cle: String,
@@ -458,7 +458,7 @@ pub async fn allocate(
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 pub struct ExpenseForm {
     csrf: String,
     cle: String,

@@ -162,7 +162,7 @@ fn draw_projects(
     html(status, &page)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 pub struct ProposeForm {
     csrf: String,
     cle: String,
@@ -205,7 +205,7 @@ pub async fn propose(
         outcome,
         format!("{path}?fait=projet"),
         refused,
-        "projet",
+        Alert::new("projet", String::new()).keeping(form.typed()),
     ))
 }
 
@@ -337,6 +337,8 @@ fn draw_ballot(
 
 /// The vote form: its fields by name, since an approval vote has one
 /// field per option.
+#[derive(Serialize)]
+#[serde(transparent)]
 pub struct VoteForm {
     fields: Vec<(String, String)>,
 }
@@ -401,6 +403,13 @@ impl FormFields for VoteForm {
             .filter(|(key, _)| key != "csrf")
             .collect::<Vec<_>>()
     }
+    fn typed(&self) -> Vec<(String, String)> {
+        self.fields
+            .iter()
+            .filter(|(key, _)| !matches!(key.as_str(), "csrf" | "cle"))
+            .cloned()
+            .collect()
+    }
 }
 
 /// `POST /c/{community}/scrutins/{ballot}/vote`: vote, or vote again.
@@ -426,10 +435,7 @@ pub async fn vote(
         .map(|option| option.option_id.clone())
         .collect();
     let Some(choice) = form.choice(found.opened.method, &options) else {
-        let alert = Alert {
-            form: "vote",
-            message: fr::refusal("vote-form"),
-        };
+        let alert = Alert::new("vote", fr::refusal("vote-form")).keeping(form.typed());
         return draw_ballot(
             &visit,
             id,
@@ -456,6 +462,6 @@ pub async fn vote(
         outcome,
         format!("{path}?fait=vote"),
         refused,
-        "vote",
+        Alert::new("vote", String::new()).keeping(form.typed()),
     ))
 }
