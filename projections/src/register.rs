@@ -66,6 +66,14 @@ impl Holding {
     }
 }
 
+/// A payment (its amount as corrected since, in the register's payments)
+/// or a redemption (shares taken from each subscription).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+enum CapitalMove {
+    Payment(PaymentId),
+    Redemption(Vec<(SubscriptionId, u32)>),
+}
+
 /// Every subscription in recording order, and the capital.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ShareRegister {
@@ -75,6 +83,9 @@ pub struct ShareRegister {
     /// Each payment's subscription, current amount, and the event that set
     /// it (what a correction names).
     payments: HashMap<PaymentId, (SubscriptionId, Euros, EventId)>,
+    /// What moved the capital, in recording order: to find the highest
+    /// capital again when a correction changes a payment.
+    moves: Vector<CapitalMove>,
     /// Paid shares held × their nominal value.
     pub capital: Euros,
     /// The highest capital ever reached.
@@ -168,6 +179,7 @@ impl ShareRegister {
                     payment.payment_id,
                     (payment.subscription_id, payment.amount, event_id),
                 );
+                self.moves.push_back(CapitalMove::Payment(payment.payment_id));
             }
             Event::SharePaymentCorrected(corrected) => {
                 if let Some(&at) = self.index.get(&corrected.subscription_id) {
@@ -177,13 +189,16 @@ impl ShareRegister {
                         corrected.amount,
                     );
                 }
-                // A correction is no new high: the highest capital stays
-                // as reached by the payments as recorded.
-                self.capital = corrected.capital_after;
                 self.payments.insert(
                     corrected.payment_id,
                     (corrected.subscription_id, corrected.amount, event_id),
                 );
+                // The payment was always of the corrected amount: the
+                // highest capital is the one its history reaches so told.
+                // Money recorded by mistake never was capital; money left
+                // out was.
+                self.capital = corrected.capital_after;
+                self.highest_capital = self.highest_as_corrected().max(self.capital);
             }
             Event::SharesRedeemed(redeemed) => {
                 let taken: Vec<_> = redeemed
@@ -197,6 +212,7 @@ impl ShareRegister {
                     redeemed.amount,
                     redeemed.capital_after,
                 );
+                self.moves.push_back(CapitalMove::Redemption(taken));
             }
             _ => {}
         }
@@ -238,6 +254,44 @@ impl ShareRegister {
         self.highest_capital = self.highest_capital.max(capital);
     }
 
+    /// The highest capital reached by every payment, at its amount as
+    /// corrected, and every redemption, in the order they were recorded:
+    /// the capital after each is its paid shares held × their nominal.
+    fn highest_as_corrected(&self) -> Euros {
+        let mut paid: std::collections::HashMap<SubscriptionId, Decimal> = Default::default();
+        let mut redeemed: std::collections::HashMap<SubscriptionId, u32> = Default::default();
+        let (mut capital, mut highest) = (Decimal::ZERO, Decimal::ZERO);
+        // Capital the subscription `id` holds after `change`.
+        let mut held = |id: SubscriptionId, change: &mut dyn FnMut(&mut Decimal, &mut u32)| {
+            let Some(subscription) = self.subscription(id) else {
+                return Decimal::ZERO;
+            };
+            let paid = paid.entry(id).or_default();
+            let redeemed = redeemed.entry(id).or_default();
+            let before = held_capital(subscription, *paid, *redeemed);
+            change(paid, redeemed);
+            held_capital(subscription, *paid, *redeemed) - before
+        };
+        for capital_move in &self.moves {
+            match capital_move {
+                CapitalMove::Payment(payment) => {
+                    if let Some(&(id, amount, _)) = self.payments.get(payment) {
+                        capital += held(id, &mut |paid, _| *paid += amount.value());
+                    }
+                }
+                CapitalMove::Redemption(taken) => {
+                    for &(id, shares) in taken {
+                        capital += held(id, &mut |_, redeemed| {
+                            *redeemed = redeemed.saturating_add(shares);
+                        });
+                    }
+                }
+            }
+            highest = highest.max(capital);
+        }
+        Euros::new(highest).unwrap_or(self.highest_capital)
+    }
+
     /// Capital recomputed from the subscriptions, for verification: paid
     /// shares held × nominal.
     pub fn computed_capital(&self) -> Decimal {
@@ -246,6 +300,18 @@ impl ShareRegister {
             .map(|s| Decimal::from(s.held_paid_shares()) * s.nominal.value())
             .sum()
     }
+}
+
+/// The capital `subscription` holds with `paid` paid on it and `redeemed`
+/// of its shares redeemed: its fully paid shares held × their nominal.
+fn held_capital(subscription: &Subscription, paid: Decimal, redeemed: u32) -> Decimal {
+    let held = Subscription {
+        paid: Euros::new(paid).unwrap_or(subscription.paid),
+        redeemed_shares: redeemed,
+        ..subscription.clone()
+    }
+    .held_paid_shares();
+    Decimal::from(held) * subscription.nominal.value()
 }
 
 /// Sums of recorded amounts. The rules keep every sum far below the limits;

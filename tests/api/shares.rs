@@ -157,3 +157,90 @@ async fn redemption_for_leaving_needs_the_member_gone() {
     problem(refused, 409, "redemption-leaving-member").await;
     assert_eq!(allowed.status(), 200);
 }
+
+/// The first `name` member anywhere in `value`.
+fn first_member(value: &Value, name: &str) -> Option<String> {
+    match value {
+        Value::Object(members) => members
+            .get(name)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .or_else(|| members.values().find_map(|v| first_member(v, name))),
+        Value::Array(items) => items.iter().find_map(|v| first_member(v, name)),
+        _ => None,
+    }
+}
+
+/// A correction tells the payment's true amount: the highest capital is
+/// then the one the corrected history reaches, above the capital a raise
+/// brings, and without the money a mistake recorded.
+#[tokio::test]
+async fn the_highest_capital_follows_the_corrections_of_payments() {
+    let app = spawn_app().await;
+    app.create_community().await;
+    let camille = app.member_in_good_standing("Camille Dupont", 4).await;
+    let dominique = app.admit("Dominique Martin").await;
+    let subscribed = app
+        .post(
+            &app.path(&format!("/pioneers/{dominique}/shares/subscriptions")),
+            &app.pioneer_token(&dominique),
+            &json!({"shares": 20}),
+        )
+        .await;
+    assert_eq!(subscribed.status(), 200);
+    let paid: Value = app
+        .post(
+            &app.path(&format!("/pioneers/{dominique}/shares/payments")),
+            &operator(),
+            &json!({"amount": "25.00", "reference": "VIR-2"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let payment = first_member(&paid, "payment_id").expect("the payment's id");
+    let register = || async {
+        let register: Value = app
+            .get(&app.path("/shares"), &operator())
+            .await
+            .json()
+            .await
+            .unwrap();
+        (
+            register["capital"].as_str().unwrap().to_owned(),
+            register["highest_capital"].as_str().unwrap().to_owned(),
+        )
+    };
+    assert_eq!(register().await, ("200.00".into(), "200.00".into()));
+    let correct = |amount: &'static str| {
+        let body = json!({
+            "record": {"kind": "share_payment", "payment_id": payment},
+            "amount": amount,
+            "reason": "relevé de banque",
+        });
+        let path = app.path("/funds/corrections");
+        let app = &app;
+        async move { app.post(&path, &operator(), &body).await }
+    };
+
+    // The bank says 1,000.00 came in, not 25.00: twenty shares paid.
+    assert_eq!(correct("1000.00").await.status(), 200);
+    assert_eq!(register().await, ("1200.00".into(), "1200.00".into()));
+
+    // Then that it was a mistake: nothing came in. The floor is a quarter
+    // of 200.00 again, and Camille may redeem three of her four shares.
+    assert_eq!(correct("0.00").await.status(), 200);
+    assert_eq!(register().await, ("200.00".into(), "200.00".into()));
+    let redeemed = app
+        .post(
+            &app.path(&format!("/pioneers/{camille}/shares/redemptions")),
+            &operator(),
+            &json!({"shares": 3, "reason": "statutes"}),
+        )
+        .await;
+    assert_eq!(redeemed.status(), 200, "{}", redeemed.text().await.unwrap());
+    // Raised again after the redemption, the payment counts from when it
+    // was recorded: the highest capital is the one reached then.
+    assert_eq!(correct("50.00").await.status(), 200);
+    assert_eq!(register().await, ("100.00".into(), "250.00".into()));
+}
