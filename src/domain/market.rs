@@ -132,6 +132,23 @@ fn usable(state: &CommunityState, account: AccountId) -> Result<(), Rejection> {
     }
 }
 
+/// The account that holds `account`'s balance now, for a correction: the
+/// account itself while open; the community's once a member has gone (it
+/// took their balance over, and takes their side of a correction, so that
+/// no hours are left on an account nothing can ever move again). A closed
+/// project's account takes no more hours (409 `account-closed`).
+fn holder(state: &CommunityState, account: AccountId) -> Result<AccountId, Rejection> {
+    match account {
+        AccountId::Pioneer(id) if state.pioneer(id).is_some_and(|p| !p.is_active()) => {
+            Ok(AccountId::Community)
+        }
+        AccountId::Project(id) if state.projects.get(id).is_some_and(|p| !p.is_open()) => {
+            Err(Rejection::AccountClosed { account })
+        }
+        _ => Ok(account),
+    }
+}
+
 fn positive(hours: Hours) -> Result<(), Rejection> {
     if hours.is_positive() {
         Ok(())
@@ -536,19 +553,19 @@ pub fn reverse_exchange(
             exchange: exchange.id,
         });
     }
-    let provider = AccountId::Pioneer(exchange.provider);
-    // The compensating movement: the provider gives the hours back. Closed
-    // accounts still take part: a correction must be possible after a
-    // departure.
+    // The compensating movement: the provider gives the hours back, each
+    // side from the account that now holds its balance.
+    let provider = holder(state, AccountId::Pioneer(exchange.provider))?;
+    let receiver = holder(state, exchange.receiver)?;
     let (provider_after, receiver_after) =
-        balances_after(state, provider, exchange.receiver, exchange.hours)?;
+        balances_after(state, provider, receiver, exchange.hours)?;
     Ok(vec![
         ExchangeReversed {
             exchange_id: exchange.id,
             corrects: confirmed,
             reason: command.reason.clone(),
             provider,
-            receiver: exchange.receiver,
+            receiver,
             hours: exchange.hours,
             provider_balance_after: provider_after,
             receiver_balance_after: receiver_after,
@@ -894,6 +911,35 @@ mod tests {
             .then_events(&["ExchangeConfirmed"]);
     }
 
+    /// A closed project's account takes no more hours, a correction's
+    /// included: they would be left where nothing can move them again.
+    #[test]
+    fn a_reversal_into_a_closed_project_is_refused() {
+        let mut history = alices_project_with_hours();
+        for command in [record_command(CLARA, project_account(), "2"), confirm(ALICE)] {
+            let events = given(&history).when(command).events();
+            history.extend(events);
+        }
+        history.push(
+            agora_events::ProjectStatusChanged {
+                project_id: PROJECT_A,
+                from: agora_events::ProjectStatus::Proposed,
+                to: agora_events::ProjectStatus::Withdrawn,
+                reason: None,
+            }
+            .into(),
+        );
+        given(&history)
+            .when(Command::ReverseExchange(ReverseExchange {
+                exchange_id: EXCHANGE,
+                reason: "heures saisies en double".into(),
+                by: None,
+            }))
+            .then_err(Rejection::AccountClosed {
+                account: project_account(),
+            });
+    }
+
     #[test]
     fn a_provider_never_confirms_their_own_help() {
         // Recorded before the rule, or the receiving project changed hands:
@@ -1108,6 +1154,42 @@ mod tests {
             assert_eq!(settled.hours, Hours::whole(3));
             assert_eq!(settled.payer_balance_after, Hours::whole(0));
             assert_eq!(settled.payee_balance_after, Hours::whole(3));
+        }
+    }
+
+    /// A correction after a departure moves the hours on the community's
+    /// account, which took the member's balance over: nothing is left on
+    /// the closed account, and every balance comes back to zero.
+    #[test]
+    fn a_reversal_after_a_departure_takes_the_community_s_account() {
+        for gone in [ALICE, BRUNO] {
+            let mut history = completed_exchange();
+            let departure = given(&history)
+                .when(leave(gone))
+                .then_events(&["PioneerLeft", "BalanceSettled"]);
+            history.extend(departure);
+            let events = given(&history)
+                .when(Command::ReverseExchange(ReverseExchange {
+                    exchange_id: EXCHANGE,
+                    reason: "heures saisies en double".into(),
+                    by: None,
+                }))
+                .then_events(&["ExchangeReversed"]);
+            let Event::ExchangeReversed(reversed) = &events[0] else {
+                unreachable!()
+            };
+            let (provider, receiver) = match gone {
+                ALICE => (AccountId::Community, pioneer_account(BRUNO)),
+                _ => (pioneer_account(ALICE), AccountId::Community),
+            };
+            assert_eq!((reversed.provider, reversed.receiver), (provider, receiver));
+            history.extend(events);
+            let state = given(&history).state();
+            for account in [pioneer_account(ALICE), pioneer_account(BRUNO)] {
+                assert_eq!(state.market.balance(account), Hours::ZERO, "{gone}");
+            }
+            assert_eq!(state.market.balance(AccountId::Community), Hours::ZERO);
+            assert!(state.market.inconsistencies.is_empty());
         }
     }
 
