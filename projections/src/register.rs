@@ -179,7 +179,8 @@ impl ShareRegister {
                     payment.payment_id,
                     (payment.subscription_id, payment.amount, event_id),
                 );
-                self.moves.push_back(CapitalMove::Payment(payment.payment_id));
+                self.moves
+                    .push_back(CapitalMove::Payment(payment.payment_id));
             }
             Event::SharePaymentCorrected(corrected) => {
                 if let Some(&at) = self.index.get(&corrected.subscription_id) {

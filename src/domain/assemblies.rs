@@ -73,11 +73,23 @@ pub(super) fn in_session(state: &CommunityState, id: AssemblyId) -> Result<&Asse
 pub(super) fn cited(state: &CommunityState, decision: &Decision) -> Result<(), Rejection> {
     match decision {
         Decision::Session { assembly_id } => in_session(state, *assembly_id).map(|_| ()),
-        Decision::Ballot { ballot_id } => state
-            .ballots
-            .get(*ballot_id)
-            .map(|_| ())
-            .ok_or(Rejection::BallotNotFound { ballot: *ballot_id }),
+        Decision::Ballot { ballot_id } => {
+            let ballot = state
+                .ballots
+                .get(*ballot_id)
+                .ok_or(Rejection::BallotNotFound { ballot: *ballot_id })?;
+            let undecided = |why| Rejection::DecisionNotTaken {
+                ballot: *ballot_id,
+                why,
+            };
+            match &ballot.closed {
+                None => Err(undecided("it is still open")),
+                Some((_, closed)) if closed.winner.is_none() => {
+                    Err(undecided("it closed without a winner"))
+                }
+                Some(_) => Ok(()),
+            }
+        }
         Decision::Assembly { reference } => {
             if !state.assemblies.by_id.is_empty() {
                 return Err(Rejection::DecisionNotInTheLedger);
@@ -625,6 +637,68 @@ mod tests {
         given(&community_of_three())
             .when(amend(None))
             .then_events(&["StatutesAmended"]);
+    }
+
+    /// A ballot decides once it is closed with a winner: an amendment may
+    /// not cite one still open, or one that ended in a tie.
+    #[test]
+    fn an_amendment_cites_a_ballot_that_decided() {
+        let ballot = agora_events::BallotId(Uuid::from_u128(0xd));
+        let amend = Command::AmendStatutes(AmendStatutes {
+            statutes: renamed_statutes(),
+            reason: "vote".into(),
+            decision: Some(Decision::Ballot { ballot_id: ballot }),
+        });
+        let vote = |voter: PioneerId, option: &str| {
+            Command::CastVote(CastVote {
+                ballot_id: ballot,
+                voter,
+                choice: agora_events::Choice::Single {
+                    option_id: option.into(),
+                },
+                sealed: None,
+            })
+        };
+        let close = Command::CloseBallot(CloseBallot {
+            ballot_id: ballot,
+            closed_by: agora_events::Closure::Gardener,
+            key: None,
+        });
+        let mut open = community_of_three();
+        open.extend(
+            given(&open)
+                .when(open_ballot_command(
+                    ballot,
+                    VotingMethod::Single,
+                    BallotKind::Community,
+                    vec![option("a", None), option("b", None)],
+                ))
+                .events(),
+        );
+        given(&open)
+            .when(amend.clone())
+            .then_err(Rejection::DecisionNotTaken {
+                ballot,
+                why: "it is still open",
+            });
+        for (votes, decided) in [
+            (vec![(ALICE, "a"), (BRUNO, "b")], false),
+            (vec![(ALICE, "a")], true),
+        ] {
+            let mut history = open.clone();
+            for (voter, option) in votes {
+                history.extend(given(&history).when(vote(voter, option)).events());
+            }
+            history.extend(given(&history).when(close.clone()).events());
+            let then = given(&history).when(amend.clone());
+            match decided {
+                true => drop(then.then_events(&["StatutesAmended"])),
+                false => then.then_err(Rejection::DecisionNotTaken {
+                    ballot,
+                    why: "it closed without a winner",
+                }),
+            }
+        }
     }
 
     #[test]

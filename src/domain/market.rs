@@ -916,7 +916,10 @@ mod tests {
     #[test]
     fn a_reversal_into_a_closed_project_is_refused() {
         let mut history = alices_project_with_hours();
-        for command in [record_command(CLARA, project_account(), "2"), confirm(ALICE)] {
+        for command in [
+            record_command(CLARA, project_account(), "2"),
+            confirm(ALICE),
+        ] {
             let events = given(&history).when(command).events();
             history.extend(events);
         }

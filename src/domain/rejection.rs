@@ -264,6 +264,12 @@ pub enum Rejection {
         covering: Euros,
         covered: Euros,
     },
+    #[error("ballot {ballot} has decided nothing: {why}")]
+    DecisionNotTaken {
+        ballot: BallotId,
+        /// "it is still open", or "it closed without a winner".
+        why: &'static str,
+    },
     #[error("ballot {ballot} did not select project {project}")]
     DecisionDoesNotSelectProject {
         ballot: BallotId,
@@ -284,7 +290,7 @@ pub enum Rejection {
     )]
     AssemblyQuorumNotMet { assembly: AssemblyId },
     #[error(
-        "this community records its assemblies: cite the ballot or the session that decided, not a free-text reference"
+        "this community records its assemblies: cite the ballot or the session of the ledger that decided"
     )]
     DecisionNotInTheLedger,
     #[error("the statutes require {days} days of notice: the assembly can be held from {earliest}")]
@@ -514,6 +520,7 @@ impl Rejection {
             Self::CorrectionChangesNothing { .. } => "correction-changes-nothing",
             Self::CorrectionUncovers { .. } => "correction-uncovers",
             Self::DecisionDoesNotSelectProject { .. } => "decision-selects-project",
+            Self::DecisionNotTaken { .. } => "decision-taken",
             Self::AllocationExceedsFunds { .. } => "allocation-within-funds",
             Self::ExpenseExceedsAllocation { .. } => "expense-within-allocation",
             Self::BelowCapitalFloor { .. } => "variable-capital-floor",
@@ -691,6 +698,7 @@ impl Rejection {
             | Self::BallotClosed { .. }
             | Self::BallotNotDue { .. }
             | Self::DecisionDoesNotSelectProject { .. }
+            | Self::DecisionNotTaken { .. }
             | Self::AllocationExceedsFunds { .. }
             | Self::ExpenseExceedsAllocation { .. }
             | Self::CorrectionChangesNothing { .. }

@@ -133,6 +133,9 @@ pub fn refusal(rule: &str) -> String {
         "statutes-change-nothing" => "Les statuts disent déjà exactement cela.",
         "budget-changes-nothing" => "Le budget a déjà exactement ces lignes.",
         "budget-not-found" => "Aucun budget prévisionnel n'est enregistré ici.",
+        "decision-taken" => {
+            "Ce scrutin n'a rien décidé : il est encore ouvert, ou clos sans gagnant."
+        }
         "decision-selects-project" => {
             "Ce scrutin n'a pas retenu ce projet : il ne peut pas décider de cette attribution."
         }
