@@ -138,14 +138,8 @@ pub fn allocate(state: &CommunityState, command: &AllocateFunds) -> Result<Vec<E
 
 pub fn spend(state: &CommunityState, command: &RecordExpense) -> Result<Vec<Event>, Rejection> {
     positive("amount", command.amount)?;
-    if let Some(project) = state.projects.get(command.project_id)
-        && project.status() == ProjectStatus::Withdrawn
-    {
-        return Err(Rejection::ProjectClosed {
-            project: command.project_id,
-            status: ProjectStatus::Withdrawn,
-        });
-    }
+    // A project that ended or was withdrawn gave back what it had not spent.
+    open_project(state, command.project_id)?;
     line("payee", &command.payee, NAME_CHARS_MAX)?;
     line("reference", &command.reference, REFERENCE_CHARS_MAX)?;
     // An allocation is spent only on its own project.
@@ -188,6 +182,17 @@ pub fn spend(state: &CommunityState, command: &RecordExpense) -> Result<Vec<Even
         }
         .into(),
     ])
+}
+
+/// Refuses a project that ended or was withdrawn (`project-closed`).
+fn open_project(state: &CommunityState, project: ProjectId) -> Result<(), Rejection> {
+    match state.projects.get(project) {
+        Some(found) if !found.is_open() => Err(Rejection::ProjectClosed {
+            project,
+            status: found.status(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// What every correction must be: an amount of zero or more that differs
@@ -266,6 +271,11 @@ pub fn correct(state: &CommunityState, command: &CorrectFunds) -> Result<Vec<Eve
         }
         FundsRecord::Allocation { allocation_id } => {
             let allocation = &funds.allocations[&allocation_id];
+            // More for a project that is over would be money nobody may
+            // spend, or release again.
+            if after > before {
+                open_project(state, allocation.allocated.project_id)?;
+            }
             if after < allocation.spent {
                 return Err(Rejection::CorrectionUncovers {
                     what: "the allocation would no longer cover its expenses",
@@ -498,6 +508,38 @@ mod tests {
                 project: PROJECT_A,
                 status: ProjectStatus::Withdrawn,
             });
+    }
+
+    /// Once a project is done, its allocations take no more money: not by
+    /// a correction that raises one, not by an expense.
+    #[test]
+    fn a_finished_project_takes_no_more_money() {
+        let mut history = with_selected_project_and_funds("1000.00");
+        history.extend(given(&history).when(allocate("600.00")).events());
+        history.extend(given(&history).when(spend("400.00")).events());
+        for to in [ProjectStatus::InProgress, ProjectStatus::Done] {
+            let change = Command::ChangeProjectStatus(super::super::ChangeProjectStatus {
+                project_id: PROJECT_A,
+                to,
+                reason: None,
+            });
+            history.extend(given(&history).when(change).events());
+        }
+        let closed = Rejection::ProjectClosed {
+            project: PROJECT_A,
+            status: ProjectStatus::Done,
+        };
+        let allocation = FundsRecord::Allocation {
+            allocation_id: ALLOCATION,
+        };
+        given(&history)
+            .when(correct(allocation, "1000.00"))
+            .then_err(closed.clone());
+        given(&history).when(spend("1.00")).then_err(closed);
+        // Lowering it is still a correction like any other.
+        given(&history)
+            .when(correct(allocation, "300.00"))
+            .then_rule("correction-uncovers");
     }
 
     #[test]
