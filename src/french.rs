@@ -44,7 +44,16 @@ pub fn signed_hours(value: Decimal) -> String {
 
 /// Euros as written in France: "10 950,00 €".
 pub fn euros(euros: Euros) -> String {
-    let value = euros.value().round_dp(2);
+    euros_of(euros.value())
+}
+
+/// A total of euros as written in France, however many digits it has.
+pub fn euros_total(total: agora_events::EurosTotal) -> String {
+    euros_of(total.value())
+}
+
+fn euros_of(value: Decimal) -> String {
+    let value = value.round_dp(2);
     let sign = if value.is_sign_negative() && !value.is_zero() {
         MINUS.to_string()
     } else {

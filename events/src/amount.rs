@@ -204,68 +204,96 @@ const TOTAL_INTEGER_DIGITS_MAX: usize = 26;
 /// The text form of a total, as a regular expression (JSON Schema).
 pub const TOTAL_PATTERN: &str = "^-?(0|[1-9][0-9]{0,25})\\.[0-9]{2}$";
 
-/// A sum of many amounts of hours, such as every hour a marketplace ever
-/// moved: it may pass what one amount holds (no rule bounds how many
-/// amounts it sums), and is written like one, with exactly two decimals.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct HoursTotal(Decimal);
+/// A type for sums of many amounts of `$unit`: a total may pass what one
+/// amount holds (no rule bounds how many amounts it sums), and is written
+/// like one, with exactly two decimals.
+macro_rules! total_type {
+    ($(#[$doc:meta])* $name:ident, $unit:ty, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+        pub struct $name(Decimal);
 
-impl HoursTotal {
-    pub const ZERO: Self = Self(Decimal::ZERO);
+        impl $name {
+            pub const ZERO: Self = Self(Decimal::ZERO);
 
-    /// The total with `hours` added. It stays exact far beyond anything a
-    /// log can hold (a decimal's 26 digits before the point, at a trillion
-    /// hours an event), and stops at that bound rather than fail.
-    #[must_use]
-    pub fn plus(self, hours: Hours) -> Self {
-        Self(self.0.saturating_add(hours.value()))
-    }
+            /// The total with `amount` added. It stays exact far beyond
+            /// anything a log can hold (a decimal's 26 digits before the
+            /// point, at a trillion an event), and stops at that bound
+            /// rather than fail.
+            #[must_use]
+            pub fn plus(self, amount: $unit) -> Self {
+                Self(self.0.saturating_add(amount.value()))
+            }
 
-    pub fn value(self) -> Decimal {
-        self.0
-    }
+            /// The total with `amount` taken away (a correction's).
+            #[must_use]
+            pub fn minus(self, amount: $unit) -> Self {
+                Self(self.0.saturating_sub(amount.value()))
+            }
+
+            pub fn value(self) -> Decimal {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                format_amount(self.0, f)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = AmountError;
+            fn from_str(text: &str) -> Result<Self, Self::Err> {
+                parse_digits(text, TOTAL_INTEGER_DIGITS_MAX).map(Self)
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(self)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = Cow::<'de, str>::deserialize(deserializer)?;
+                text.parse().map_err(de::Error::custom)
+            }
+        }
+
+        impl JsonSchema for $name {
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                json_schema!({
+                    "type": "string",
+                    "description": concat!("A sum of many amounts of ", $what, ", which may pass what one amount holds: a decimal string written with exactly two decimals."),
+                    "pattern": TOTAL_PATTERN,
+                    "examples": ["12.50"]
+                })
+            }
+        }
+    };
 }
 
-impl fmt::Display for HoursTotal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        format_amount(self.0, f)
-    }
-}
+total_type!(
+    /// A sum of many amounts of hours, such as every hour a marketplace
+    /// ever moved.
+    HoursTotal,
+    Hours,
+    "hours"
+);
 
-impl FromStr for HoursTotal {
-    type Err = AmountError;
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        parse_digits(text, TOTAL_INTEGER_DIGITS_MAX).map(Self)
-    }
-}
-
-impl Serialize for HoursTotal {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for HoursTotal {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = Cow::<'de, str>::deserialize(deserializer)?;
-        text.parse().map_err(de::Error::custom)
-    }
-}
-
-impl JsonSchema for HoursTotal {
-    fn schema_name() -> Cow<'static, str> {
-        "HoursTotal".into()
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "type": "string",
-            "description": "A sum of many amounts of hours, which may pass what one amount holds: a decimal string written with exactly two decimals.",
-            "pattern": TOTAL_PATTERN,
-            "examples": ["12.50"]
-        })
-    }
-}
+total_type!(
+    /// A sum of many amounts of euros, such as every subscription of a
+    /// year.
+    EurosTotal,
+    Euros,
+    "euros"
+);
 
 #[cfg(test)]
 mod tests {
@@ -324,6 +352,10 @@ mod tests {
         assert_eq!(serde_json::from_str::<HoursTotal>(&json).unwrap(), total);
         assert!("1e3".parse::<HoursTotal>().is_err());
         assert!("1.255".parse::<HoursTotal>().is_err());
+        let most: Euros = "999999999999.99".parse().unwrap();
+        let cent: Euros = "0.01".parse().unwrap();
+        let total = EurosTotal::ZERO.plus(most).plus(most).minus(cent);
+        assert_eq!(total.to_string(), "1999999999999.97");
     }
 
     #[test]

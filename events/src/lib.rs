@@ -26,7 +26,7 @@ mod timestamp;
 mod upcast;
 
 pub use amount::{
-    AMOUNT_PATTERN, AmountError, DECIMALS_MAX, Degrees, Euros, Hours, HoursTotal,
+    AMOUNT_PATTERN, AmountError, DECIMALS_MAX, Degrees, Euros, EurosTotal, Hours, HoursTotal,
     INTEGER_DIGITS_MAX, Quantity, TOTAL_PATTERN,
 };
 pub use chain::{HASH_PATTERN, Hash, HashError};

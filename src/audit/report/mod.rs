@@ -11,9 +11,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use agora_events::{
-    AccountId, AllocationId, AssemblyKind, BudgetScope, Decision, Euros, Event, EventId,
-    FundsRecord, Hash, Hours, HoursTotal, MeetingKind, Metadata, PioneerId, ProjectId, Quantity,
-    Timestamp,
+    AccountId, AllocationId, AssemblyKind, BudgetScope, Decision, Euros, EurosTotal, Event,
+    EventId, FundsRecord, Hash, Hours, HoursTotal, MeetingKind, Metadata, PioneerId, ProjectId,
+    Quantity, Timestamp,
 };
 use agora_projections::CommunityState;
 use chrono::Datelike;
@@ -33,14 +33,14 @@ pub struct CapitalSection {
     pub highest: Euros,
     pub subscriptions: usize,
     pub shares_subscribed: u64,
-    pub amount_subscribed: Euros,
+    pub amount_subscribed: EurosTotal,
     pub payments: usize,
     /// Net of the corrections of payments in the period.
-    pub amount_paid: Euros,
+    pub amount_paid: EurosTotal,
     pub payment_corrections: usize,
     pub redemptions: usize,
     pub shares_redeemed: u64,
-    pub amount_redeemed: Euros,
+    pub amount_redeemed: EurosTotal,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -173,19 +173,19 @@ pub struct ProjectFunds {
     pub allocations: Vec<MoneyLine>,
     /// Expenses in the period.
     pub expenses: Vec<MoneyLine>,
-    pub allocated_in_period: Euros,
-    pub spent_in_period: Euros,
+    pub allocated_in_period: EurosTotal,
+    pub spent_in_period: EurosTotal,
     /// Since the beginning, at the period's end.
-    pub allocated_total: Euros,
-    pub spent_total: Euros,
+    pub allocated_total: EurosTotal,
+    pub spent_total: EurosTotal,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FundsSection {
     pub receipts: Vec<MoneyLine>,
-    pub received_in_period: Euros,
-    pub allocated_in_period: Euros,
-    pub spent_in_period: Euros,
+    pub received_in_period: EurosTotal,
+    pub allocated_in_period: EurosTotal,
+    pub spent_in_period: EurosTotal,
     /// Received and not allocated, at the period's end.
     pub available_at_end: Euros,
     pub projects: Vec<ProjectFunds>,
@@ -416,10 +416,8 @@ pub enum ReportError {
     Unreadable(String),
 }
 
-fn sum(values: impl Iterator<Item = Euros>) -> Euros {
-    values.fold(Euros::ZERO, |total, value| {
-        total.checked_add(value).unwrap_or(total)
-    })
+fn sum(values: impl Iterator<Item = Euros>) -> EurosTotal {
+    values.fold(EurosTotal::ZERO, EurosTotal::plus)
 }
 
 /// Builds the report for `[from, to)` from a community's whole log.
@@ -516,13 +514,13 @@ fn assemble(
         highest: end.register.highest_capital,
         subscriptions: 0,
         shares_subscribed: 0,
-        amount_subscribed: Euros::ZERO,
+        amount_subscribed: EurosTotal::ZERO,
         payments: 0,
-        amount_paid: Euros::ZERO,
+        amount_paid: EurosTotal::ZERO,
         payment_corrections: 0,
         redemptions: 0,
         shares_redeemed: 0,
-        amount_redeemed: Euros::ZERO,
+        amount_redeemed: EurosTotal::ZERO,
     };
     let mut members = MembersSection {
         at_start: start.pioneers.values().filter(|p| p.is_active()).count(),
@@ -582,24 +580,20 @@ fn assemble(
             Event::SharesSubscribed(e) => {
                 capital.subscriptions += 1;
                 capital.shares_subscribed += u64::from(e.shares);
-                capital.amount_subscribed = sum([capital.amount_subscribed, e.amount].into_iter());
+                capital.amount_subscribed = capital.amount_subscribed.plus(e.amount);
             }
             Event::SharePaymentRecorded(e) => {
                 capital.payments += 1;
-                capital.amount_paid = sum([capital.amount_paid, e.amount].into_iter());
+                capital.amount_paid = capital.amount_paid.plus(e.amount);
             }
             Event::SharePaymentCorrected(e) => {
                 capital.payment_corrections += 1;
-                capital.amount_paid = capital
-                    .amount_paid
-                    .checked_sub(e.amount_before)
-                    .and_then(|paid| paid.checked_add(e.amount))
-                    .unwrap_or(capital.amount_paid);
+                capital.amount_paid = capital.amount_paid.minus(e.amount_before).plus(e.amount);
             }
             Event::SharesRedeemed(e) => {
                 capital.redemptions += 1;
                 capital.shares_redeemed += u64::from(e.shares);
-                capital.amount_redeemed = sum([capital.amount_redeemed, e.amount].into_iter());
+                capital.amount_redeemed = capital.amount_redeemed.plus(e.amount);
             }
             Event::PioneerAdmitted(e) => {
                 if applying.remove(&e.pioneer_id) {
@@ -791,8 +785,11 @@ fn assemble(
     members.excluded_count = members.excluded.len();
     let funds = FundsSection {
         received_in_period: sum(receipts.iter().map(|line| line.amount)),
-        allocated_in_period: sum(projects.iter().map(|p| p.allocated_in_period)),
-        spent_in_period: sum(projects.iter().map(|p| p.spent_in_period)),
+        allocated_in_period: sum(projects
+            .iter()
+            .flat_map(|p| &p.allocations)
+            .map(|l| l.amount)),
+        spent_in_period: sum(projects.iter().flat_map(|p| &p.expenses).map(|l| l.amount)),
         available_at_end: end.funds.unallocated(),
         receipts,
         projects,
@@ -971,4 +968,94 @@ fn assemblies(end: &CommunityState, (from, to): (Timestamp, Timestamp)) -> Vec<A
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use agora_events::{
+        Actor, CommunityCreated, CorrelationId, Metadata, NewEvent, Role, SharesSubscribed,
+        SubscriptionId,
+    };
+    use uuid::Uuid;
+
+    use super::*;
+
+    /// `events`, recorded one a second from 2026-03-01 and chained.
+    fn committed(events: Vec<Event>) -> Vec<Committed> {
+        let mut head = Hash::GENESIS;
+        let start: Timestamp = "2026-03-01T10:00:00Z".parse().unwrap();
+        events
+            .into_iter()
+            .enumerate()
+            .map(|(n, event)| {
+                let record = NewEvent {
+                    event_id: EventId(Uuid::from_u128(n as u128 + 1)),
+                    event,
+                    metadata: Metadata {
+                        community: "demo".parse().unwrap(),
+                        actor: Actor {
+                            id: "tresorier".into(),
+                            role: Role::Treasurer,
+                        },
+                        command_id: format!("command-{n}"),
+                        command_digest: Hash::of(&n.to_le_bytes()),
+                        correlation_id: CorrelationId(Uuid::from_u128(n as u128 + 1)),
+                        recorded_at: Timestamp::new(
+                            start.instant() + chrono::Duration::seconds(n as i64),
+                        ),
+                    },
+                }
+                .link(head);
+                head = record.hash;
+                Committed {
+                    position: n as u64,
+                    revision: n as u64,
+                    record: Arc::new(record),
+                }
+            })
+            .collect()
+    }
+
+    /// Subscriptions that add up past what one amount holds are all
+    /// counted: the sum is a total, not an amount that stops at its bound.
+    #[test]
+    fn the_amount_subscribed_passes_what_one_amount_holds() {
+        let most: Euros = "999999999999.99".parse().unwrap();
+        let mut events: Vec<Event> = vec![
+            CommunityCreated {
+                slug: "demo".parse().unwrap(),
+                statutes: crate::demo::statutes(),
+            }
+            .into(),
+        ];
+        for n in 0..3 {
+            events.push(
+                SharesSubscribed {
+                    subscription_id: SubscriptionId(Uuid::from_u128(100 + n)),
+                    pioneer_id: PioneerId(Uuid::from_u128(200 + n)),
+                    shares: 1,
+                    nominal: most,
+                    amount: most,
+                }
+                .into(),
+            );
+        }
+        let report = build(
+            &committed(events),
+            "2026-01-01T00:00:00Z".parse().unwrap(),
+            "2027-01-01T00:00:00Z".parse().unwrap(),
+        )
+        .unwrap();
+        assert_eq!(report.capital.subscriptions, 3);
+        assert_eq!(
+            report.capital.amount_subscribed.to_string(),
+            "2999999999999.97"
+        );
+        let html = report.to_html();
+        let shown =
+            "data-value=\"2999999999999.97\">2\u{202f}999\u{202f}999\u{202f}999\u{202f}999,97";
+        assert!(html.contains(shown), "{html}");
+    }
 }

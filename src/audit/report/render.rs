@@ -357,8 +357,8 @@ impl AssemblyReport {
                 html,
                 "<h3>Projet : {}</h3>\n<p>Affecté au total : {} — dépensé au total : {}</p>\n",
                 escape(&project.title),
-                french::euros(project.allocated_total),
-                french::euros(project.spent_total)
+                french::euros_total(project.allocated_total),
+                french::euros_total(project.spent_total)
             );
             money_rows(&mut html, "Affectations (décision)", &project.allocations);
             money_rows(&mut html, "Dépenses (fournisseur)", &project.expenses);
@@ -644,9 +644,11 @@ fn french_figure(name: &str, value: &str) -> String {
     let formatted = if is_count {
         value.parse::<u64>().ok().map(french::grouped)
     } else if name.starts_with("capital.") || name.starts_with("funds.") {
-        decimal()
-            .and_then(|amount| agora_events::Euros::new(amount).ok())
-            .map(french::euros)
+        // Sums may pass what one amount holds.
+        value
+            .parse::<agora_events::EurosTotal>()
+            .ok()
+            .map(french::euros_total)
     } else if name.starts_with("time_credits.") {
         decimal().map(french::signed_hours)
     } else {
