@@ -5,7 +5,7 @@
 //! they agree with the movement itself (a disagreement is a bug or a
 //! damaged log).
 
-use imbl::OrdMap;
+use imbl::{OrdMap, OrdSet};
 use uuid::Uuid;
 
 use crate::Retention;
@@ -83,8 +83,13 @@ pub struct Market {
     pub listings: OrdMap<ListingId, Listing>,
     pub exchanges: OrdMap<ExchangeId, Exchange>,
     balances: OrdMap<AccountId, Hours>,
-    /// Hours moved, all movements together (reversals included).
+    /// Hours moved by exchanges, transfers and reversals; not the balances
+    /// the community's account takes over from departing members, which
+    /// are no trade (the assembly report counts the same).
     pub volume: HoursTotal,
+    /// The accounts that ever took part in an exchange, a transfer or a
+    /// reversal.
+    traded: OrdSet<AccountId>,
     pub completed_exchanges: u64,
     pub reversals: u64,
     pub transfers: u64,
@@ -104,10 +109,10 @@ impl Market {
         &self.balances
     }
 
-    /// How many accounts ever paid or received credits: every account
-    /// with a balance.
+    /// How many accounts ever took part in an exchange, a transfer or a
+    /// reversal (an account that only had a balance settled did not).
     pub fn traders(&self) -> usize {
-        self.balances.len()
+        self.traded.len()
     }
 
     /// The sum of every balance: zero, always, in a mutual-credit system.
@@ -295,6 +300,7 @@ impl Market {
     /// Moves credits as the event recorded them, balances after included.
     pub(crate) fn settle(&mut self, movement: &Movement) {
         let Movement {
+            kind,
             payer,
             payee,
             hours,
@@ -312,7 +318,11 @@ impl Market {
         }
         self.balances.insert(payer, payer_after);
         self.balances.insert(payee, payee_after);
-        self.volume = self.volume.plus(hours);
+        if kind != MovementKind::Settlement {
+            self.volume = self.volume.plus(hours);
+            self.traded.insert(payer);
+            self.traded.insert(payee);
+        }
     }
 }
 
@@ -453,5 +463,18 @@ mod tests {
         }
         assert_eq!(market.inconsistencies, Vec::<String>::new());
         assert_eq!(market.volume.to_string(), "2999999999999.97");
+        assert_eq!(market.traders(), 2);
+        // A departing member's balance taken over is no trade.
+        market.settle(&Movement {
+            kind: MovementKind::Settlement,
+            reference: Uuid::nil(),
+            payer: bruno,
+            payee: AccountId::Community,
+            hours: most,
+            payer_after: Hours::ZERO,
+            payee_after: most,
+        });
+        assert_eq!(market.volume.to_string(), "2999999999999.97");
+        assert_eq!(market.traders(), 2);
     }
 }

@@ -709,3 +709,47 @@ async fn listings_page_on_from_the_last_of_a_page() {
         .await;
     problem(unknown, 404, "listing-not-found").await;
 }
+
+/// `GET …/accounts` and the assembly report count the same trade: a
+/// departing member's balance taken over by the community is none.
+#[tokio::test]
+async fn the_accounts_and_the_report_count_the_same_volume_and_traders() {
+    let app = spawn_app().await;
+    let ids = community_with(&app, &["Alice", "Bruno"]).await;
+    let (alice, bruno) = (&ids[0], &ids[1]);
+    let transfer = app
+        .post(
+            &app.path("/transfers"),
+            &app.pioneer_token(alice),
+            &json!({"payee": format!("pioneer:{bruno}"), "hours": "2.50"}),
+        )
+        .await;
+    assert_eq!(transfer.status(), 200);
+    let left = app
+        .post(
+            &app.path(&format!("/pioneers/{alice}/leave")),
+            &app.pioneer_token(alice),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(left.status(), 200, "{}", left.text().await.unwrap());
+
+    let accounts: Value = app
+        .get(&app.path("/accounts"), &operator())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let report: Value = app
+        .get(&app.path("/reports/assembly"), &operator())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let totals = &accounts["totals"];
+    let activity = &report["time_credits"];
+    assert_eq!(totals["volume"], "2.50");
+    assert_eq!(totals["active_traders"], 2);
+    assert_eq!(activity["volume"], totals["volume"]);
+    assert_eq!(activity["active_traders"], totals["active_traders"]);
+}

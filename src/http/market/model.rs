@@ -162,13 +162,13 @@ pub struct AccountView {
 pub struct Totals {
     /// The sum of every balance: always 0.00 in a mutual-credit system.
     pub sum_of_balances: String,
-    /// Hours moved, all movements together: exchanges, transfers,
-    /// reversals, and the settlements of balances when members leave
-    /// (which the assembly report's time-credit activity leaves out).
+    /// Hours moved by exchanges, transfers and reversals, as the assembly
+    /// report counts them: the balances the community's account takes over
+    /// from departing members are no trade.
     #[schema(value_type = crate::http::schema::Total)]
     pub volume: HoursTotal,
-    /// Accounts that ever paid or received, the community's account
-    /// (which receives settlements) included.
+    /// Accounts that ever took part in an exchange, a transfer or a
+    /// reversal.
     pub active_traders: usize,
     pub completed_exchanges: u64,
     pub pending_exchanges: usize,
