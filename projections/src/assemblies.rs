@@ -142,6 +142,17 @@ impl Representation {
                     until: granted.until,
                 });
             }
+            // A member who goes stands no more, and their mandate ends.
+            Event::PioneerLeft(agora_events::PioneerLeft { pioneer_id })
+            | Event::PioneerExcluded(agora_events::PioneerExcluded { pioneer_id, .. }) => {
+                self.candidates.remove(pioneer_id);
+                if let Some(mandate) = &mut self.mandate
+                    && mandate.pioneer_id == *pioneer_id
+                    && at < mandate.until
+                {
+                    mandate.until = at;
+                }
+            }
             _ => {}
         }
     }

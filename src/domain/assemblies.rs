@@ -798,12 +798,27 @@ mod tests {
                 }))
                 .events(),
         );
+        let close = Command::CloseBallot(CloseBallot {
+            ballot_id: agora_events::BallotId(Uuid::from_u128(0xe1)),
+            closed_by: agora_events::Closure::Gardener,
+            key: None,
+        });
+        // Had Bruno left before the close, he would stand no more, and his
+        // win would grant nobody the mandate.
+        let mut gone = history.clone();
+        gone.extend(given(&gone).when(leave(BRUNO)).events());
+        assert!(
+            !given(&gone)
+                .state()
+                .representation
+                .candidates
+                .contains_key(&BRUNO)
+        );
+        given(&gone)
+            .when(close.clone())
+            .then_events(&["BallotClosed"]);
         let events = given(&history)
-            .when(Command::CloseBallot(CloseBallot {
-                ballot_id: agora_events::BallotId(Uuid::from_u128(0xe1)),
-                closed_by: agora_events::Closure::Gardener,
-                key: None,
-            }))
+            .when(close)
             .then_events(&["BallotClosed", "MandateGranted"]);
         let Event::MandateGranted(granted) = &events[1] else {
             unreachable!()
@@ -816,6 +831,15 @@ mod tests {
         assert_eq!(
             state.representation.holder_at(now()).unwrap().pioneer_id,
             BRUNO
+        );
+        // His mandate ends when he leaves.
+        history.extend(given(&history).when(leave(BRUNO)).events());
+        assert!(
+            given(&history)
+                .state()
+                .representation
+                .holder_at(now())
+                .is_none()
         );
     }
 }

@@ -276,10 +276,16 @@ pub fn close(
         }
         .into(),
     ];
-    // An election grants its winner the representative's mandate.
+    // An election grants its winner the representative's mandate, if they
+    // are still a member: one who left meanwhile is granted nothing.
     if let Some(election) = ballot.opened.election {
         events.extend(
             super::assemblies::mandate(command.ballot_id, election, result.winner.as_deref(), now)
+                .filter(|granted| {
+                    state
+                        .pioneer(granted.pioneer_id)
+                        .is_some_and(|pioneer| pioneer.is_active())
+                })
                 .map(Event::from),
         );
     }
