@@ -2085,3 +2085,43 @@ async fn a_corrupt_store_met_on_request_turns_the_ledger_read_only() {
     ledger.heed_store_error(&community, &StoreError::Corrupt("malformed".into()));
     assert_eq!(ledger.damage().unwrap(), damage);
 }
+
+/// On a store several instances share, a key no member, ballot or pending
+/// application has may be another instance's admission in flight: it is
+/// kept while that can be, and destroyed at the next start once its id
+/// says it was minted long before (an admission that lost a race leaves
+/// such a key behind).
+#[tokio::test]
+async fn a_shared_store_keeps_a_recent_orphan_key_and_destroys_an_old_one() {
+    let inner = Arc::new(MemoryStore::new());
+    let store = Arc::new(FlakyStore::over(Arc::clone(&inner), true));
+    let ledger = open(Arc::clone(&store)).await;
+    ledger.execute(create()).await.unwrap();
+    ledger.shutdown().await;
+    let two_hours_ago = chrono::Utc::now() - chrono::Duration::hours(2);
+    let minted_at = |at: chrono::DateTime<chrono::Utc>| {
+        let at = uuid::Timestamp::from_unix(
+            uuid::NoContext,
+            at.timestamp() as u64,
+            at.timestamp_subsec_nanos(),
+        );
+        Uuid::new_v7(at)
+    };
+    let (old, recent) = (minted_at(two_hours_ago), Uuid::now_v7());
+    for id in [old, recent] {
+        // A bare key, as a store without a key-encryption key keeps it.
+        inner.put_key(id, vec![7; 32]).await.unwrap();
+    }
+
+    let ledger = open(Arc::clone(&store)).await;
+    ledger.shutdown().await;
+
+    let kept: Vec<Uuid> = inner
+        .load_keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(kept, vec![recent]);
+}

@@ -557,6 +557,13 @@ pub fn reverse_exchange(
     // side from the account that now holds its balance.
     let provider = holder(state, AccountId::Pioneer(exchange.provider))?;
     let receiver = holder(state, exchange.receiver)?;
+    if provider == receiver {
+        // Both gone: the community holds both balances, and the reversal
+        // would move nothing anyone can use.
+        return Err(Rejection::AccountClosed {
+            account: exchange.receiver,
+        });
+    }
     let (provider_after, receiver_after) =
         balances_after(state, provider, receiver, exchange.hours)?;
     Ok(vec![
@@ -1194,6 +1201,21 @@ mod tests {
             assert_eq!(state.market.balance(AccountId::Community), Hours::ZERO);
             assert!(state.market.inconsistencies.is_empty());
         }
+        // Both gone, the community holds both balances: nothing to move.
+        let mut history = completed_exchange();
+        for gone in [ALICE, BRUNO] {
+            let departure = given(&history).when(leave(gone)).events();
+            history.extend(departure);
+        }
+        given(&history)
+            .when(Command::ReverseExchange(ReverseExchange {
+                exchange_id: EXCHANGE,
+                reason: "heures saisies en double".into(),
+                by: None,
+            }))
+            .then_err(Rejection::AccountClosed {
+                account: pioneer_account(BRUNO),
+            });
     }
 
     #[test]

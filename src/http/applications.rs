@@ -8,7 +8,7 @@
 //! pioneer's; the key is destroyed when the application is declined or
 //! withdrawn.
 
-use agora_events::{PioneerId, PublicProfile, Role};
+use agora_events::{CommunitySlug, PioneerId, PublicProfile, Role};
 use agora_projections::{Application, ApplicationStatus};
 use axum::Json;
 use axum::extract::State;
@@ -174,11 +174,15 @@ pub async fn submit_application(
     CommunityPath(community): CommunityPath,
     body: JsonBody<ApplicationBody>,
 ) -> Result<Response, ApiError> {
-    let (_, actor) = enter(&state, &caller, &community, Access::CandidateOr(DECIDERS))?;
+    let (view, actor) = enter(&state, &caller, &community, Access::CandidateOr(DECIDERS))?;
     let applicant = match actor.role {
-        Role::Candidate => caller
-            .pioneer_id()
-            .expect("a candidate's subject is an id: checked by the access"),
+        Role::Candidate => {
+            let id = caller
+                .pioneer_id()
+                .expect("a candidate's subject is an id: checked by the access");
+            id_of_nothing_else(&state, &community, view.revision, id).await?;
+            id
+        }
         _ => PioneerId(Uuid::now_v7()),
     };
     let JsonBody { value, digest } = body;
@@ -207,6 +211,42 @@ pub async fn submit_application(
     )
     .with_personal_key(applicant, key);
     submit(&state, &caller, context, submission).await
+}
+
+/// Events about an id that may come before its pioneer: their own
+/// applications, looked at when they apply again.
+const APPLICATION_EVENTS: [&str; 4] = [
+    "ApplicationSubmitted",
+    "ApplicationScored",
+    "ApplicationDeclined",
+    "ApplicationWithdrawn",
+];
+/// Events of an id's history looked at, at most: its own applications
+/// come first, anything else soon after.
+const HISTORY_LOOKED_AT: usize = 64;
+
+/// Refuses a candidate's id (which becomes the pioneer's) that already
+/// names something else of the community, a ballot, an exchange, a listing
+/// or anything the log files under it (409 `id-in-use`): the two would
+/// share one history. Ids the ledger makes are never reused; only a token
+/// that chose its subject can collide.
+async fn id_of_nothing_else(
+    state: &AppState,
+    community: &CommunitySlug,
+    through: u64,
+    id: PioneerId,
+) -> Result<(), ApiError> {
+    let (_, events) = state
+        .ledger
+        .history(community, id.0, through, 0, HISTORY_LOOKED_AT)
+        .await?;
+    let taken = events
+        .iter()
+        .any(|event| !APPLICATION_EVENTS.contains(&event.record.event_type.as_str()));
+    match taken {
+        true => Err(Rejection::IdInUse { id: id.0 }.into()),
+        false => Ok(()),
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -330,9 +330,30 @@ async fn a_candidate_applies_only_under_an_id_nothing_else_has() {
     .await;
     problem(apply(member.clone()).await, 409, "pioneer-exists").await;
     problem(apply(project).await, 409, "id-in-use").await;
-    let (_, fresh) = candidate();
+    // Nor a ballot's, or anything else the log files under an id.
+    let ballot = app
+        .open_yes_no_ballot("Un jardin ?", chrono::Duration::days(3))
+        .await;
+    let ballot = ballot.headers()["location"].to_str().unwrap();
+    let ballot = ballot.rsplit('/').next().unwrap().to_owned();
+    problem(apply(ballot).await, 409, "id-in-use").await;
+    let (fresh_id, fresh) = candidate();
     let submitted = app
         .post(&app.path("/applications"), &fresh, &application("Zoé"))
         .await;
     assert_eq!(submitted.status(), 201);
+    // Their own application's history does not hold them back: withdrawn,
+    // they apply again under the same id.
+    let withdrawn = app
+        .post(
+            &app.path(&format!("/applications/{fresh_id}/withdraw")),
+            &fresh,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(withdrawn.status(), 200);
+    let again = app
+        .post(&app.path("/applications"), &fresh, &application("Zoé"))
+        .await;
+    assert_eq!(again.status(), 201, "{}", again.text().await.unwrap());
 }
