@@ -2125,3 +2125,18 @@ async fn a_shared_store_keeps_a_recent_orphan_key_and_destroys_an_old_one() {
         .collect();
     assert_eq!(kept, vec![recent]);
 }
+
+/// Two instances started with the demo at once on one shared store: one
+/// seeds it, the other waits for it and names the same community, and
+/// neither fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_seeding_the_demo_at_once_both_start() {
+    let inner = Arc::new(MemoryStore::new());
+    let store = Arc::new(FlakyStore::over(inner, true));
+    let (first, second) = tokio::join!(open(Arc::clone(&store)), open(Arc::clone(&store)));
+    let (a, b) = tokio::join!(agora::demo::seed(&first), agora::demo::seed(&second));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.community, b.community);
+    first.shutdown().await;
+    second.shutdown().await;
+}

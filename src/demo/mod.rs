@@ -16,6 +16,7 @@ use agora_events::{
 use uuid::Uuid;
 
 use crate::auth::{ANY_COMMUNITY, Authenticator, Claims};
+use crate::domain::Rejection;
 use crate::domain::{
     AcceptCharter, AdmitPioneer, Command, CreateCommunity, RecordSharePayment, SetRoles,
     SubscribeShares,
@@ -277,7 +278,7 @@ pub async fn seed(ledger: &Ledger) -> Result<DemoCast, LedgerError> {
         community: community.clone(),
     };
     let statutes = statutes();
-    seeder
+    let created = seeder
         .run(
             Role::Admin,
             OPERATOR,
@@ -286,7 +287,15 @@ pub async fn seed(ledger: &Ledger) -> Result<DemoCast, LedgerError> {
                 statutes: statutes.clone(),
             }),
         )
-        .await?;
+        .await;
+    match created {
+        // Another instance on the same store seeds it at this moment: it
+        // created the community first, or while this one tried.
+        Err(LedgerError::Rejected(Rejection::CommunityExists { .. }) | LedgerError::Contention) => {
+            return seeded_elsewhere(ledger, &community).await;
+        }
+        created => created?,
+    }
     let mut dice = Dice(2026);
     let mut pioneers = Vec::with_capacity(DEMO_PIONEERS);
     for n in 0..DEMO_PIONEERS {
@@ -393,6 +402,33 @@ pub async fn seed(ledger: &Ledger) -> Result<DemoCast, LedgerError> {
 }
 
 /// The cast of a demo community already in the ledger.
+/// How long to wait for the demo another instance is seeding, at most.
+const SEEDED_ELSEWHERE_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// The cast of the demo another instance created first, once this
+/// ledger has followed it far enough to name one (a gardener, a treasurer
+/// and a pioneer in good standing).
+async fn seeded_elsewhere(
+    ledger: &Ledger,
+    community: &CommunitySlug,
+) -> Result<DemoCast, LedgerError> {
+    let waited = tokio::time::timeout(SEEDED_ELSEWHERE_WAIT, async {
+        loop {
+            if let Some(cast) = existing_cast(ledger, community) {
+                return cast;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    })
+    .await;
+    waited.map_err(|_| {
+        LedgerError::Store(crate::store::StoreError::Unavailable(format!(
+            "another instance created {community} but has not seeded it within {} s",
+            SEEDED_ELSEWHERE_WAIT.as_secs()
+        )))
+    })
+}
+
 fn existing_cast(ledger: &Ledger, community: &CommunitySlug) -> Option<DemoCast> {
     let view = ledger.view(community)?;
     let state = &view.state;
