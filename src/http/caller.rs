@@ -285,6 +285,13 @@ impl Caller {
             rule: "role-required",
             detail: format!("this needs one of the roles {}", names(allowed)),
         };
+        // A member's token, of a member who is gone.
+        let gone = || {
+            let id = self.pioneer_id()?;
+            let pioneer = view?.state.pioneer(id)?;
+            (self.claims.roles.contains(&Role::Pioneer) && !pioneer.is_active())
+                .then_some(ApiError::from(Rejection::PioneerGone { pioneer: id }))
+        };
         match access {
             Access::Member => first_of(&PRECEDENCE).map(actor).ok_or_else(member_only),
             Access::MemberOrSelf(id) => match first_of(&PRECEDENCE) {
@@ -292,9 +299,12 @@ impl Caller {
                 None if self.is_pioneer_of(view, id) => Ok(actor(Role::Pioneer)),
                 None => Err(member_only()),
             },
-            Access::AnyOf(allowed) => first_of(allowed)
-                .map(actor)
-                .ok_or_else(|| role_required(allowed)),
+            // What members do, asked by one who left: they are told so.
+            Access::AnyOf(allowed) => first_of(allowed).map(actor).ok_or_else(|| {
+                gone()
+                    .filter(|_| allowed.contains(&Role::Pioneer))
+                    .unwrap_or_else(|| role_required(allowed))
+            }),
             Access::SelfOnly(id) if is_self(id) => Ok(actor(Role::Pioneer)),
             // Themself, but gone: what they ask is about a member they no
             // longer are.
@@ -326,10 +336,13 @@ impl Caller {
                     .map(actor)
                     .ok_or_else(|| ApiError::Forbidden {
                         rule: "applicant-or-role-required",
-                        detail: format!(
-                            "only the applicant themself or one of the roles {} may do this",
-                            names(allowed)
-                        ),
+                        detail: match allowed {
+                            [] => "only the applicant themself may do this".into(),
+                            allowed => format!(
+                                "only the applicant themself or one of the roles {} may do this",
+                                names(allowed)
+                            ),
+                        },
                     })
             }
             Access::CandidateOr(_) if self.is_candidate(view) => Ok(actor(Role::Candidate)),

@@ -217,3 +217,35 @@ async fn the_service_closes_a_ballot_once_its_close_time_has_passed() {
     assert_eq!(view["closed_by"], "schedule");
     assert_eq!(view["winner"], "oui");
 }
+
+/// A member who left is told so when they vote, not that they lack a role.
+#[tokio::test]
+async fn a_departed_member_who_votes_is_told_they_are_no_longer_one() {
+    let app = spawn_app().await;
+    app.create_community().await;
+    let alice = app.member_in_good_standing("Alice", 1).await;
+    let opened = app
+        .open_yes_no_ballot("Un jardin ?", chrono::Duration::days(3))
+        .await;
+    assert_eq!(opened.status(), 201);
+    let ballot = opened.headers()["location"].to_str().unwrap().to_owned();
+    let ballot = ballot.rsplit('/').next().unwrap().to_owned();
+    let left = app
+        .post(
+            &app.path(&format!("/pioneers/{alice}/leave")),
+            &app.pioneer_token(&alice),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(left.status(), 200);
+
+    let vote = app
+        .post(
+            &app.path(&format!("/ballots/{ballot}/votes")),
+            &app.pioneer_token(&alice),
+            &json!({"choice": {"method": "single", "option_id": "oui"}}),
+        )
+        .await;
+
+    problem(vote, 409, "pioneer-not-member").await;
+}
