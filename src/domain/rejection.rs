@@ -377,6 +377,12 @@ pub enum Rejection {
     ApplicationNotFound { applicant: PioneerId },
     #[error("{applicant} already has an application pending")]
     ApplicationPending { applicant: PioneerId },
+    #[error("the application of {applicant} is no longer pending: it was {status}")]
+    ApplicationDecided {
+        applicant: PioneerId,
+        /// "admitted", "declined" or "withdrawn".
+        status: &'static str,
+    },
     #[error(
         "application {applicant} is not scored yet: score it, or give the scores with the admission"
     )]
@@ -561,6 +567,7 @@ impl Rejection {
             Self::CoordinatesOutOfRange { .. } => "coordinates-range",
             Self::ApplicationNotFound { .. } => "application-not-found",
             Self::ApplicationPending { .. } => "application-pending",
+            Self::ApplicationDecided { .. } => "application-not-pending",
             Self::ApplicationNotScored { .. } => "application-not-scored",
             Self::AdmissionScoreBelowMinimum { .. } => "admission-score-minimum",
             Self::AdmissionMinimumOutOfRange { .. } => "admission-minimum-range",
@@ -708,6 +715,7 @@ impl Rejection {
             | Self::StatutesUnchanged
             | Self::BudgetLineInUse { .. }
             | Self::ApplicationPending { .. }
+            | Self::ApplicationDecided { .. }
             | Self::ApplicationNotScored { .. }
             | Self::AdmissionScoreBelowMinimum { .. }
             | Self::AssemblyQuorumNotMet { .. }

@@ -337,14 +337,39 @@ async fn decide(
     command: Command,
     digest: agora_events::Hash,
 ) -> Result<Response, ApiError> {
-    let (_, actor) = enter(state, caller, &community, access)?;
-    submit(
+    let (view, actor) = enter(state, caller, &community, access)?;
+    let decided = submit(
         state,
         caller,
         context,
-        Submission::new(community, actor, command, digest),
+        Submission::new(community.clone(), actor, command, digest),
     )
-    .await
+    .await;
+    // Not pending: decided already, or never made? The log says which.
+    match decided {
+        Err(ApiError::Rejected(Rejection::ApplicationNotFound { applicant })) => {
+            let through = state
+                .ledger
+                .view(&community)
+                .map_or(view.revision, |latest| latest.revision);
+            let found = state
+                .ledger
+                .application_of(&community, applicant, through)
+                .await?;
+            let status = found.map(|application| match application.status {
+                ApplicationStatus::Pending => None,
+                ApplicationStatus::Admitted { .. } => Some("admitted"),
+                ApplicationStatus::Declined { .. } => Some("declined"),
+                ApplicationStatus::Withdrawn { .. } => Some("withdrawn"),
+            });
+            Err(match status.flatten() {
+                Some(status) => Rejection::ApplicationDecided { applicant, status },
+                None => Rejection::ApplicationNotFound { applicant },
+            }
+            .into())
+        }
+        decided => decided,
+    }
 }
 
 /// Score an application on the seven admission criteria (gardener).

@@ -234,7 +234,7 @@ async fn a_declined_application_keeps_its_reason_and_loses_who_applied() {
             &json!({"college": "founders", "scores": scores(3)}),
         )
         .await;
-    problem(late, 404, "application-not-found").await;
+    problem(late, 409, "application-not-pending").await;
     // A new application after a decision is welcome.
     let again = app
         .post(&app.path("/applications"), &own, &application("Dominique"))
@@ -275,7 +275,17 @@ async fn an_applicant_withdraws_and_the_gardener_applies_for_someone() {
             &json!({}),
         )
         .await;
-    problem(twice, 404, "application-not-found").await;
+    problem(twice, 409, "application-not-pending").await;
+    // One nobody made is still not found.
+    let nobody = uuid::Uuid::now_v7();
+    let missing = app
+        .post(
+            &app.path(&format!("/applications/{nobody}/decline")),
+            &operator(),
+            &json!({"reason": "complet"}),
+        )
+        .await;
+    problem(missing, 404, "application-not-found").await;
 
     let for_someone = app
         .post(

@@ -113,6 +113,9 @@ pub fn refusal(rule: &str) -> String {
         }
         "application-not-found" => "Aucune candidature n'attend de décision ici.",
         "application-pending" => "Une candidature est déjà en attente de décision.",
+        "application-not-pending" => {
+            "Cette candidature a déjà reçu sa réponse : elle n'attend plus de décision."
+        }
         "application-not-scored" => "Notez d'abord la candidature sur les sept critères d'accueil.",
         "admission-score-minimum" => {
             "Le total des sept critères n'atteint pas le minimum fixé par les statuts."
