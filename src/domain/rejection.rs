@@ -91,8 +91,23 @@ pub enum Rejection {
          revoked, or they are no longer a member"
     )]
     RoleNotHeld { role: Role },
-    #[error("a subscription is for 1 to {max} shares, not {shares}")]
-    SharesOutOfRange { shares: u32, max: u32 },
+    #[error("{what} is for 1 to {max} shares, not {shares}")]
+    SharesOutOfRange {
+        /// "a subscription" or "a redemption".
+        what: &'static str,
+        shares: u32,
+        max: u32,
+    },
+    #[error(
+        "a member subscribes at most {max} shares in all: {pioneer} has subscribed {held}, and {shares} more would make {}",
+        u64::from(*held) + u64::from(*shares)
+    )]
+    SharesPerMemberExceeded {
+        pioneer: PioneerId,
+        held: u32,
+        shares: u32,
+        max: u32,
+    },
     #[error("{field} must be positive, not {amount}")]
     AmountNotPositive { field: &'static str, amount: Euros },
     #[error("{field} must be zero or more, not {amount}")]
@@ -470,6 +485,7 @@ impl Rejection {
             Self::RoleNotGrantable { .. } => "role-not-grantable",
             Self::RoleNotHeld { .. } => "role-required",
             Self::SharesOutOfRange { .. } => "shares-range",
+            Self::SharesPerMemberExceeded { .. } => "shares-per-member",
             Self::AmountNotPositive { .. } => "amount-positive",
             Self::AmountNegative { .. } => "amount-not-negative",
             Self::AmountTooLarge { .. } => "amount-too-large",
@@ -688,6 +704,7 @@ impl Rejection {
             | Self::PaymentExceedsOutstanding { .. }
             | Self::NotEnoughPaidShares { .. }
             | Self::RedemptionNotLeaving { .. }
+            | Self::SharesPerMemberExceeded { .. }
             | Self::BelowCapitalFloor { .. } => RejectionKind::Conflict,
             Self::AccountClosed { .. }
             | Self::BelowCreditFloor { .. }

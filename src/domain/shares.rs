@@ -60,14 +60,17 @@ pub fn subscribe(
     member(state, command.pioneer_id)?;
     if !(1..=SHARES_PER_SUBSCRIPTION_MAX).contains(&command.shares) {
         return Err(Rejection::SharesOutOfRange {
+            what: "a subscription",
             shares: command.shares,
             max: SHARES_PER_SUBSCRIPTION_MAX,
         });
     }
     let held = state.register.holding(command.pioneer_id).subscribed_shares;
     if held.saturating_add(command.shares) > SHARES_PER_MEMBER_MAX {
-        return Err(Rejection::SharesOutOfRange {
-            shares: held.saturating_add(command.shares),
+        return Err(Rejection::SharesPerMemberExceeded {
+            pioneer: command.pioneer_id,
+            held,
+            shares: command.shares,
             max: SHARES_PER_MEMBER_MAX,
         });
     }
@@ -153,6 +156,7 @@ pub fn redeem(state: &CommunityState, command: &RedeemShares) -> Result<Vec<Even
     }
     if !(1..=SHARES_PER_SUBSCRIPTION_MAX).contains(&command.shares) {
         return Err(Rejection::SharesOutOfRange {
+            what: "a redemption",
             shares: command.shares,
             max: SHARES_PER_SUBSCRIPTION_MAX,
         });
@@ -375,6 +379,28 @@ mod tests {
         given(&[founded(), admitted(ALICE, "founders")])
             .when(subscribe_command(ALICE, SUBSCRIPTION_A, 0))
             .then_rule("shares-range");
+    }
+
+    /// Past what one member may hold in all, a subscription conflicts with
+    /// what they hold already: the refusal says so, with the figures.
+    #[test]
+    fn a_member_holds_at_most_a_hundred_thousand_shares() {
+        let mut history = vec![founded(), admitted(ALICE, "founders")];
+        for n in 0..10 {
+            history.push(subscribed(
+                ALICE,
+                SubscriptionId(uuid::Uuid::from_u128(0x500 + n)),
+                10_000,
+            ));
+        }
+        given(&history)
+            .when(subscribe_command(ALICE, SUBSCRIPTION_A, 2))
+            .then_err(Rejection::SharesPerMemberExceeded {
+                pioneer: ALICE,
+                held: 100_000,
+                shares: 2,
+                max: 100_000,
+            });
     }
 
     #[test]

@@ -159,7 +159,8 @@ pub fn refusal(rule: &str) -> String {
         "charter-version-current" => "La charte a changé entre-temps : rechargez la page.",
         "charter-already-accepted" => "Vous avez déjà accepté cette charte.",
         "leave-unconfirmed" => "Cochez la case pour confirmer votre départ.",
-        "shares-range" => "On souscrit de 1 à 10 000 parts.",
+        "shares-range" => "On souscrit (ou rembourse) de 1 à 10 000 parts à la fois.",
+        "shares-per-member" => "Un membre souscrit au plus 100 000 parts en tout.",
         "profile-changed-meanwhile" => {
             "Votre profil a changé entre-temps (sur un autre appareil ?) : rechargez la page."
         }
