@@ -83,8 +83,9 @@ pub fn set(state: &CommunityState, command: &SetBudget) -> Result<Vec<Event>, Re
         }
         total = total
             .checked_add(budget_line.forecast)
-            .ok_or(Rejection::AmountTooLarge {
+            .ok_or(Rejection::TotalTooLarge {
                 field: "lines.forecast",
+                total: "the budget's total",
             })?;
     }
     paragraph("reason", &command.reason, LONG_TEXT_CHARS_MAX)?;

@@ -69,7 +69,10 @@ pub fn receive(state: &CommunityState, command: &RecordReceipt) -> Result<Vec<Ev
         .funds
         .received
         .checked_add(command.amount)
-        .ok_or(Rejection::AmountTooLarge { field: "amount" })?;
+        .ok_or(Rejection::TotalTooLarge {
+            field: "amount",
+            total: "the funds received",
+        })?;
     Ok(vec![
         FundsReceived {
             receipt_id: command.receipt_id,
@@ -251,7 +254,10 @@ pub fn correct(state: &CommunityState, command: &CorrectFunds) -> Result<Vec<Eve
         .ok_or_else(not_found)?;
     let after = command.amount;
     correction(before, after, &command.reason)?;
-    let too_large = || Rejection::AmountTooLarge { field: "amount" };
+    let too_large = || Rejection::TotalTooLarge {
+        field: "amount",
+        total: "the total of what it corrects",
+    };
     let replaced = |total: Euros| {
         total
             .checked_sub(before)
@@ -540,6 +546,19 @@ mod tests {
         given(&history)
             .when(correct(allocation, "300.00"))
             .then_rule("correction-uncovers");
+    }
+
+    /// A receipt that would take the funds received past what an amount
+    /// holds is refused, and the refusal says it is the total.
+    #[test]
+    fn receipts_past_the_largest_total_are_refused_as_such() {
+        let history = with_selected_project_and_funds("999999999999.99");
+        given(&history)
+            .when(receive("0.01"))
+            .then_err(Rejection::TotalTooLarge {
+                field: "amount",
+                total: "the funds received",
+            });
     }
 
     #[test]

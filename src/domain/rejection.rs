@@ -114,6 +114,12 @@ pub enum Rejection {
     AmountNegative { field: &'static str, amount: Euros },
     #[error("{field} is too large")]
     AmountTooLarge { field: &'static str },
+    #[error("{field} would take {total} past 999999999999.99, the most an amount holds")]
+    TotalTooLarge {
+        field: &'static str,
+        /// What would pass it: "the funds received", "the budget's total"…
+        total: &'static str,
+    },
     #[error("there is no subscription {subscription} of this pioneer")]
     SubscriptionNotFound { subscription: SubscriptionId },
     #[error("pioneer {pioneer} owes nothing on their subscriptions")]
@@ -488,7 +494,7 @@ impl Rejection {
             Self::SharesPerMemberExceeded { .. } => "shares-per-member",
             Self::AmountNotPositive { .. } => "amount-positive",
             Self::AmountNegative { .. } => "amount-not-negative",
-            Self::AmountTooLarge { .. } => "amount-too-large",
+            Self::AmountTooLarge { .. } | Self::TotalTooLarge { .. } => "amount-too-large",
             Self::SubscriptionNotFound { .. } => "subscription-not-found",
             Self::NothingOutstanding { .. } => "nothing-outstanding",
             Self::PaymentExceedsOutstanding { .. } => "payment-exceeds-outstanding",
@@ -608,7 +614,8 @@ impl Rejection {
             | Self::TooManyItems { field, .. }
             | Self::AmountNotPositive { field, .. }
             | Self::AmountNegative { field, .. }
-            | Self::AmountTooLarge { field } => Some(field),
+            | Self::AmountTooLarge { field }
+            | Self::TotalTooLarge { field, .. } => Some(field),
             Self::NominalNotPositive { .. } | Self::NominalTooLarge { .. } => {
                 Some("statutes.share_nominal")
             }
