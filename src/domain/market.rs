@@ -257,6 +257,30 @@ fn pending(state: &CommunityState, id: ExchangeId) -> Result<&Exchange, Rejectio
     Ok(exchange)
 }
 
+/// The help recorded to a project's account and still waiting for its
+/// confirmation, cancelled when the project ends or is withdrawn: its
+/// account takes no more hours, so it could never be confirmed.
+pub(super) fn project_closing(
+    state: &CommunityState,
+    project: agora_events::ProjectId,
+) -> Vec<Event> {
+    let account = AccountId::Project(project);
+    state
+        .market
+        .exchanges
+        .values()
+        .filter(|exchange| exchange.status == ExchangeStatus::Pending)
+        .filter(|exchange| exchange.receiver == account)
+        .map(|exchange| {
+            ExchangeCancelled {
+                exchange_id: exchange.id,
+                reason: Some(format!("project {project} is closed")),
+            }
+            .into()
+        })
+        .collect()
+}
+
 /// What a departure closes in the marketplace, as events to record with
 /// it: the member's open listings withdrawn, the pending exchanges they are
 /// a party to cancelled, and their balance taken over by the community's
@@ -948,6 +972,35 @@ mod tests {
             .then_err(Rejection::AccountClosed {
                 account: project_account(),
             });
+    }
+
+    /// Help to a project still waiting for its confirmation when the
+    /// project closes is cancelled with it: nothing could confirm it.
+    #[test]
+    fn a_project_that_closes_cancels_the_help_waiting_for_it() {
+        let mut history = alices_project_with_hours();
+        let recorded = given(&history)
+            .when(record_command(CLARA, project_account(), "2"))
+            .events();
+        history.extend(recorded);
+        let events = given(&history)
+            .when(Command::ChangeProjectStatus(
+                super::super::ChangeProjectStatus {
+                    project_id: PROJECT_A,
+                    to: agora_events::ProjectStatus::Withdrawn,
+                    reason: None,
+                },
+            ))
+            .then_events(&["ProjectStatusChanged", "ExchangeCancelled"]);
+        history.extend(events);
+        let state = given(&history).state();
+        assert!(
+            state
+                .market
+                .exchanges
+                .values()
+                .all(|exchange| exchange.status != agora_projections::ExchangeStatus::Pending)
+        );
     }
 
     #[test]
