@@ -2086,46 +2086,6 @@ async fn a_corrupt_store_met_on_request_turns_the_ledger_read_only() {
     assert_eq!(ledger.damage().unwrap(), damage);
 }
 
-/// On a store several instances share, a key no member, ballot or pending
-/// application has may be another instance's admission in flight: it is
-/// kept while that can be, and destroyed at the next start once its id
-/// says it was minted long before (an admission that lost a race leaves
-/// such a key behind).
-#[tokio::test]
-async fn a_shared_store_keeps_a_recent_orphan_key_and_destroys_an_old_one() {
-    let inner = Arc::new(MemoryStore::new());
-    let store = Arc::new(FlakyStore::over(Arc::clone(&inner), true));
-    let ledger = open(Arc::clone(&store)).await;
-    ledger.execute(create()).await.unwrap();
-    ledger.shutdown().await;
-    let two_hours_ago = chrono::Utc::now() - chrono::Duration::hours(2);
-    let minted_at = |at: chrono::DateTime<chrono::Utc>| {
-        let at = uuid::Timestamp::from_unix(
-            uuid::NoContext,
-            at.timestamp() as u64,
-            at.timestamp_subsec_nanos(),
-        );
-        Uuid::new_v7(at)
-    };
-    let (old, recent) = (minted_at(two_hours_ago), Uuid::now_v7());
-    for id in [old, recent] {
-        // A bare key, as a store without a key-encryption key keeps it.
-        inner.put_key(id, vec![7; 32]).await.unwrap();
-    }
-
-    let ledger = open(Arc::clone(&store)).await;
-    ledger.shutdown().await;
-
-    let kept: Vec<Uuid> = inner
-        .load_keys()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|(id, _)| id)
-        .collect();
-    assert_eq!(kept, vec![recent]);
-}
-
 /// Two instances started with the demo at once on one shared store: one
 /// seeds it, the other waits for it and names the same community, and
 /// neither fails.
@@ -2137,6 +2097,39 @@ async fn two_instances_seeding_the_demo_at_once_both_start() {
     let (a, b) = tokio::join!(agora::demo::seed(&first), agora::demo::seed(&second));
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(a.community, b.community);
+    first.shutdown().await;
+    second.shutdown().await;
+}
+
+/// An admission sent to two instances at once under one idempotency key:
+/// the instance that loses the race answers from what the other recorded,
+/// and the key it kept for its own new pioneer, which no event will ever
+/// need, is destroyed rather than left to every later start.
+#[tokio::test]
+async fn an_admission_that_loses_a_race_to_its_own_retry_leaves_no_key_behind() {
+    let inner = Arc::new(MemoryStore::new());
+    let store = Arc::new(FlakyStore::over(Arc::clone(&inner), true));
+    let first = open(Arc::clone(&store)).await;
+    let second = open(Arc::clone(&store)).await;
+    first.execute(create()).await.unwrap();
+    let (winner, loser) = (pioneer(), pioneer());
+    let sent = admit(winner, Some("admission-1"));
+    let mut retried = admit(loser, Some("admission-1"));
+    retried.command_digest = sent.command_digest;
+
+    let (a, b) = tokio::join!(first.execute(sent), second.execute(retried));
+    let (a, b) = (a.unwrap(), b.unwrap());
+
+    assert!(a.replayed != b.replayed, "one records, the other replays");
+    let recorded = if a.replayed { loser } else { winner };
+    let kept: Vec<Uuid> = inner
+        .load_keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(kept, vec![recorded.0]);
     first.shutdown().await;
     second.shutdown().await;
 }

@@ -310,7 +310,7 @@ pub fn correct(state: &CommunityState, command: &CorrectFunds) -> Result<Vec<Eve
             }
         }
     }
-    Ok(vec![
+    let mut events = vec![
         FundsCorrected {
             record,
             corrects,
@@ -319,7 +319,31 @@ pub fn correct(state: &CommunityState, command: &CorrectFunds) -> Result<Vec<Eve
             reason: command.reason.clone(),
         }
         .into(),
-    ])
+    ];
+    // A lower expense of a project that is over gives back money nobody may
+    // spend any more: released at once, as the project's end released the
+    // rest.
+    if let FundsRecord::Expense { expense_id } = record
+        && after < before
+    {
+        let allocation = &funds.allocations[&funds.expense_allocations[&expense_id]];
+        let project_id = allocation.allocated.project_id;
+        if state
+            .projects
+            .get(project_id)
+            .is_some_and(|project| !project.is_open())
+        {
+            events.push(
+                AllocationReleased {
+                    allocation_id: allocation.allocated.allocation_id,
+                    project_id,
+                    released: before.checked_sub(after).ok_or_else(too_large)?,
+                }
+                .into(),
+            );
+        }
+    }
+    Ok(events)
 }
 
 #[cfg(test)]
@@ -546,6 +570,29 @@ mod tests {
         given(&history)
             .when(correct(allocation, "300.00"))
             .then_rule("correction-uncovers");
+        // A lower expense gives the difference back to the funds at once.
+        let expense = history
+            .iter()
+            .find_map(|event| match event {
+                Event::ExpenseRecorded(expense) => Some(expense.expense_id),
+                _ => None,
+            })
+            .unwrap();
+        let events = given(&history)
+            .when(correct(
+                FundsRecord::Expense {
+                    expense_id: expense,
+                },
+                "300.00",
+            ))
+            .then_events(&["FundsCorrected", "AllocationReleased"]);
+        history.extend(events);
+        let state = given(&history).state();
+        assert_eq!(
+            state.funds.allocations[&ALLOCATION].remaining(),
+            agora_events::Euros::ZERO
+        );
+        assert_eq!(state.funds.unallocated(), "700.00".parse().unwrap());
     }
 
     /// A receipt that would take the funds received past what an amount

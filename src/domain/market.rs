@@ -479,8 +479,17 @@ pub fn record_exchange(
     positive(command.hours)?;
     within_reach(state, command.receiver, provider, command.hours)?;
     paragraph("description", &command.description, LONG_TEXT_CHARS_MAX)?;
-    if let Some(listing) = command.listing_id {
-        open_listing(state, listing)?;
+    // The help answers a listing of one of the two: an offer of the
+    // provider's, or a request of the receiver's.
+    if let Some(listing_id) = command.listing_id {
+        let listing = open_listing(state, listing_id)?;
+        let party = listing.author == command.provider
+            || owner_of(state, command.receiver) == Some(listing.author);
+        if !party {
+            return Err(Rejection::ListingOfNeitherParty {
+                listing: listing_id,
+            });
+        }
     }
     Ok(vec![
         ExchangeRecorded {

@@ -198,6 +198,8 @@ pub enum Rejection {
     ListingNotFound { listing: ListingId },
     #[error("listing {listing} was withdrawn")]
     ListingWithdrawn { listing: ListingId },
+    #[error("listing {listing} is by neither party of the exchange: cite one of theirs, or none")]
+    ListingOfNeitherParty { listing: ListingId },
     #[error("listing {listing} was taken down by the gardener")]
     ListingTakenDown { listing: ListingId },
     #[error("one does not report one's own listing {listing}: withdraw it")]
@@ -513,6 +515,7 @@ impl Rejection {
             Self::ExchangeBeyondLimits { .. } => "exchange-beyond-credit-limits",
             Self::ListingNotFound { .. } => "listing-not-found",
             Self::ListingWithdrawn { .. } => "listing-withdrawn",
+            Self::ListingOfNeitherParty { .. } => "listing-of-a-party",
             Self::ListingTakenDown { .. } => "listing-taken-down",
             Self::OwnListingReported { .. } => "report-own-listing",
             Self::ListingAlreadyReported { .. } => "listing-already-reported",

@@ -345,9 +345,13 @@ async fn decide(
         Submission::new(community.clone(), actor, command, digest),
     )
     .await;
-    // Not pending: decided already, or never made? The log says which.
+    // Not pending: decided already (admitted: a member now), or never
+    // made? The log says which.
     match decided {
-        Err(ApiError::Rejected(Rejection::ApplicationNotFound { applicant })) => {
+        Err(ApiError::Rejected(
+            Rejection::ApplicationNotFound { applicant }
+            | Rejection::PioneerExists { pioneer: applicant },
+        )) => {
             let through = state
                 .ledger
                 .view(&community)
@@ -364,7 +368,12 @@ async fn decide(
             });
             Err(match status.flatten() {
                 Some(status) => Rejection::ApplicationDecided { applicant, status },
-                None => Rejection::ApplicationNotFound { applicant },
+                None => match state.ledger.view(&community) {
+                    Some(latest) if latest.state.pioneer(applicant).is_some() => {
+                        Rejection::PioneerExists { pioneer: applicant }
+                    }
+                    _ => Rejection::ApplicationNotFound { applicant },
+                },
             }
             .into())
         }

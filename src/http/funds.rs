@@ -19,6 +19,7 @@ use super::error::{ApiError, Problem};
 use super::extract::{CommunityPath, ItemPath, JsonBody};
 use crate::domain::{
     AllocateFunds, Command, CorrectFunds, CorrectSharePayment, RecordExpense, RecordReceipt,
+    Rejection,
 };
 
 /// The record a correction is about.
@@ -342,6 +343,16 @@ pub async fn record_expense(
     let allocation_id = match value.allocation_id {
         Some(id) => AllocationId(id),
         None => {
+            // A closed project has no allocation with money left: say why.
+            if let Some(project) = view.state.projects.get(project_id)
+                && !project.is_open()
+            {
+                return Err(Rejection::ProjectClosed {
+                    project: project_id,
+                    status: project.status(),
+                }
+                .into());
+            }
             let open: Vec<_> = view
                 .state
                 .funds

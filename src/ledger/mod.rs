@@ -288,7 +288,7 @@ impl Ledger {
         let loaded = history::load_all(&*store, read_only).await?;
         let (first_pass_over, first_pass) = watch::channel(false);
         if !read_only {
-            remove_stale_keys(&*store, &keys, &loaded, clock.now()).await?;
+            remove_stale_keys(&*store, &keys, &loaded).await?;
         }
         let ledger = Arc::new(Self {
             store,
@@ -1214,7 +1214,6 @@ async fn remove_stale_keys(
     store: &dyn EventStore,
     keys: &KeyRing,
     loaded: &HashMap<CommunitySlug, writer::WriterState>,
-    now: agora_events::Timestamp,
 ) -> Result<(), LedgerError> {
     let shared = store.is_shared();
     let states: Vec<_> = loaded
@@ -1241,7 +1240,6 @@ async fn remove_stale_keys(
         if shared
             && pioneer.is_none()
             && ballot.is_none()
-            && !minted_long_ago(holder, now)
             && !application_decided(store, loaded, holder).await?
         {
             continue;
@@ -1250,26 +1248,6 @@ async fn remove_stale_keys(
         keys.destroy(holder).await?;
     }
     Ok(())
-}
-
-/// How long a key may wait for the command it was made for: far longer
-/// than any request (30 s) or retry takes.
-const KEY_IN_FLIGHT_MAX: chrono::Duration = chrono::Duration::hours(1);
-
-/// Whether `holder` is an id the ledger minted (a UUIDv7, which says when)
-/// longer ago than [`KEY_IN_FLIGHT_MAX`]: no instance can still be about to
-/// record the command its key was kept for (an admission that lost a race
-/// leaves such a key behind). Without this, each start would read every
-/// community's log for each of those keys.
-fn minted_long_ago(holder: PioneerId, now: agora_events::Timestamp) -> bool {
-    let Some(minted) = holder.0.get_timestamp() else {
-        return false;
-    };
-    let (seconds, nanos) = minted.to_unix();
-    let minted = i64::try_from(seconds)
-        .ok()
-        .and_then(|seconds| chrono::DateTime::from_timestamp(seconds, nanos));
-    minted.is_some_and(|minted| minted + KEY_IN_FLIGHT_MAX < now.instant())
 }
 
 /// Whether the log of some community holds an application by `applicant`

@@ -181,6 +181,9 @@ pub struct Writer {
     /// Set once the ledger refuses every command: a damaged ledger's state
     /// is not saved as a snapshot (the background check saves the log's).
     read_only: Arc<AtomicBool>,
+    /// Owners whose keys the batch being processed made durable, before
+    /// its append: see [`Writer::destroy_orphan_keys`].
+    kept_keys: Vec<PioneerId>,
 }
 
 impl Writer {
@@ -210,6 +213,7 @@ impl Writer {
             views,
             unsure: false,
             read_only: Arc::default(),
+            kept_keys: Vec::new(),
         }
     }
 
@@ -344,6 +348,37 @@ impl Writer {
     }
 
     async fn process(&mut self, batch: Vec<Job>) {
+        self.decide_and_append(batch).await;
+        self.destroy_orphan_keys().await;
+    }
+
+    /// Destroys the keys the batch made durable for owners its commands
+    /// did not record after all: an admission that lost a race to its own
+    /// retry on another instance, and was answered from what that one
+    /// recorded (under another new pioneer's id), leaves a key no event will
+    /// ever need. Owners the state knows (a pioneer, a pending application,
+    /// a ballot) keep theirs: a candidate's application recorded by another
+    /// instance needs the key kept under the same id. Nothing is destroyed
+    /// while the writer is unsure what the log holds.
+    async fn destroy_orphan_keys(&mut self) {
+        let kept = std::mem::take(&mut self.kept_keys);
+        if kept.is_empty() || self.unsure {
+            return;
+        }
+        let state = self.current.state.as_deref();
+        let orphans: Vec<PioneerId> = kept
+            .into_iter()
+            .filter(|&owner| {
+                !keeps_a_key(state, owner)
+                    && !state.is_some_and(|state| {
+                        state.ballots.get(agora_events::BallotId(owner.0)).is_some()
+                    })
+            })
+            .collect();
+        self.destroy_keys(orphans).await;
+    }
+
+    async fn decide_and_append(&mut self, batch: Vec<Job>) {
         let mut attempt = 0;
         // A retry of a command whose answer was lost must find what it
         // recorded: nothing is decided on a state that may be stale.
@@ -677,7 +712,7 @@ impl Writer {
     /// Keys of pioneers admitted and of ballots opened in this batch are made
     /// durable before they are recorded: an admission without its key would
     /// lose the pioneer's personal data, a ballot without its key its votes.
-    async fn keep_new_keys(&self, batch: &[Job], plan: &Plan) -> Result<(), StoreError> {
+    async fn keep_new_keys(&mut self, batch: &[Job], plan: &Plan) -> Result<(), StoreError> {
         for ((job, decision), ballot_key) in
             batch.iter().zip(&plan.decisions).zip(&plan.ballot_keys)
         {
@@ -688,9 +723,11 @@ impl Writer {
                 continue;
             }
             if let Some((pioneer, key)) = &job.request.new_key {
+                self.kept_keys.push(*pioneer);
                 self.keys.keep(*pioneer, key.clone()).await?;
             }
             if let Some((ballot, key)) = ballot_key {
+                self.kept_keys.push(PioneerId(ballot.0));
                 self.keys.keep_ballot_key(*ballot, key).await?;
             }
         }

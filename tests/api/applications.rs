@@ -131,6 +131,21 @@ async fn a_candidate_applies_follows_and_is_admitted_under_the_same_id() {
     assert_eq!(read(&app, &id, &own).await["score_total"], 7);
     let admitted = admit(json!({"college": "founders", "scores": scores(2)})).await;
     assert_eq!(admitted.status(), 200, "{}", admitted.text().await.unwrap());
+    // Admitted, the application is decided: acting on it again says so.
+    let again = admit(json!({"college": "founders", "scores": scores(2)})).await;
+    let again = problem(again, 409, "application-not-pending").await;
+    assert!(
+        again["detail"].as_str().unwrap().contains("admitted"),
+        "{again}"
+    );
+    let declined = app
+        .post(
+            &app.path(&format!("/applications/{id}/decline")),
+            &operator(),
+            &json!({"reason": "trop tard"}),
+        )
+        .await;
+    problem(declined, 409, "application-not-pending").await;
 
     let member: Value = app
         .get(&app.path(&format!("/pioneers/{id}")), &gardener)

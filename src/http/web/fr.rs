@@ -33,6 +33,7 @@ pub fn refusal(rule: &str) -> String {
         }
         "listing-not-found" => "Cette annonce n'existe pas.",
         "listing-withdrawn" => "Cette annonce a été retirée.",
+        "listing-of-a-party" => "Cette annonce n'est ni de vous ni de la personne aidée.",
         "listing-taken-down" => "Cette annonce a été retirée par la modération.",
         "report-own-listing" => "Vous ne pouvez pas signaler votre propre annonce.",
         "listing-already-reported" => "Vous avez déjà signalé cette annonce.",
@@ -52,7 +53,9 @@ pub fn refusal(rule: &str) -> String {
         "amount-form" => "Écrivez un montant en euros, par exemple 1 250,50.",
         "amount-not-negative" => "Le montant ne peut pas être négatif.",
         "amount-positive" => "Le montant doit être supérieur à zéro.",
-        "amount-too-large" => "Ce montant est trop grand.",
+        "amount-too-large" => {
+            "Ce montant est trop grand, ou porterait un total au-delà de 999 999 999 999,99."
+        }
         "nothing-outstanding" => "Ce membre ne doit rien sur ses parts.",
         "payment-exceeds-outstanding" => "Ce versement dépasse ce qui reste dû sur les parts.",
         "allocation-not-found" => "Cette attribution n'existe pas.",
@@ -245,6 +248,9 @@ pub fn refusal(rule: &str) -> String {
         }
         "read-only" => {
             "Le registre est en lecture seule pour le moment : aucune demande n'est enregistrée."
+        }
+        "unavailable" | "timeout" | "contention" | "internal" => {
+            "Le registre n'a pas pu répondre : votre demande a peut-être été enregistrée. Vérifiez la page avant de recommencer."
         }
         _ => return format!("La demande est refusée (règle « {rule} »)."),
     };

@@ -370,8 +370,16 @@ pub(super) fn answered(
             let problem = error.problem();
             let status =
                 StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            // When the ledger could not answer, the command may have been
+            // recorded: the form comes back empty, so that sending it again
+            // under a fresh key takes a deliberate retyping.
+            let typed = match status.is_server_error() {
+                true => Vec::new(),
+                false => alert.typed,
+            };
             let alert = Alert {
                 message: fr::refusal(&problem.rule),
+                typed,
                 ..alert
             };
             refused(status, alert)
@@ -1007,4 +1015,43 @@ pub async fn statement(
         later: Some(from.saturating_add(STATEMENT_PAGE)).filter(|later| *later < total),
     };
     Ok(html(StatusCode::OK, &page))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `answered` hands to the page it draws again, for `outcome`.
+    fn redrawn(outcome: Result<Option<u64>, ApiError>) -> (StatusCode, Alert) {
+        let typed = vec![("montant".to_owned(), "500,00".to_owned())];
+        let mut drawn = None;
+        answered(
+            outcome,
+            "/c/demo/tresorerie?fait=recette".into(),
+            |status, alert| {
+                drawn = Some((status, alert));
+                StatusCode::OK.into_response()
+            },
+            Alert::new("recette", String::new()).keeping(typed),
+        );
+        drawn.expect("a refusal draws the page again")
+    }
+
+    /// A rule's refusal keeps what was typed; when the ledger could not
+    /// answer, the command may be recorded already, and the form comes
+    /// back empty rather than ready to record it twice under a new key.
+    #[test]
+    fn a_form_keeps_what_was_typed_unless_the_command_may_be_recorded() {
+        let (status, alert) = redrawn(Err(crate::domain::Rejection::SelfTransfer.into()));
+        assert!(status.is_client_error());
+        assert_eq!(alert.typed.len(), 1);
+        let (status, alert) = redrawn(Err(ApiError::Timeout));
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(alert.typed.is_empty());
+        assert!(
+            alert.message.contains("peut-être été enregistrée"),
+            "{}",
+            alert.message
+        );
+    }
 }
