@@ -291,7 +291,9 @@ pub async fn seed(ledger: &Ledger) -> Result<DemoCast, LedgerError> {
     match created {
         // Another instance on the same store seeds it at this moment: it
         // created the community first, or while this one tried.
-        Err(LedgerError::Rejected(Rejection::CommunityExists { .. }) | LedgerError::Contention) => {
+        Err(LedgerError::Rejected(Rejection::CommunityExists { .. }) | LedgerError::Contention)
+            if ledger.store().is_shared() =>
+        {
             return seeded_elsewhere(ledger, &community).await;
         }
         created => created?,
@@ -401,7 +403,6 @@ pub async fn seed(ledger: &Ledger) -> Result<DemoCast, LedgerError> {
     Ok(existing_cast(ledger, &community).expect("the demo community was just seeded"))
 }
 
-/// The cast of a demo community already in the ledger.
 /// How long to wait for the demo another instance is seeding, at most.
 const SEEDED_ELSEWHERE_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
 
@@ -429,6 +430,7 @@ async fn seeded_elsewhere(
     })
 }
 
+/// The cast of a demo community already in the ledger.
 fn existing_cast(ledger: &Ledger, community: &CommunitySlug) -> Option<DemoCast> {
     let view = ledger.view(community)?;
     let state = &view.state;

@@ -1159,6 +1159,31 @@ mod tests {
         }
     }
 
+    /// Help cites a listing of one of its two parties: Alice's offer, for
+    /// help Alice gave; not for help between Bruno and Clara.
+    #[test]
+    fn an_exchange_cites_a_listing_of_one_of_its_parties() {
+        let history = alice_busy_in_the_market();
+        let citing = |provider: PioneerId, receiver: PioneerId| {
+            let Command::RecordExchange(mut record) =
+                record_command(provider, pioneer_account(receiver), "1")
+            else {
+                unreachable!()
+            };
+            record.exchange_id = ExchangeId(Uuid::from_u128(0xe9));
+            record.listing_id = Some(ListingId(Uuid::from_u128(0x11)));
+            Command::RecordExchange(record)
+        };
+        given(&history)
+            .when(citing(BRUNO, CLARA))
+            .then_err(Rejection::ListingOfNeitherParty {
+                listing: ListingId(Uuid::from_u128(0x11)),
+            });
+        given(&history)
+            .when(citing(ALICE, BRUNO))
+            .then_events(&["ExchangeRecorded"]);
+    }
+
     /// Alice offered help in a listing, gave Bruno 3 h (confirmed), and has
     /// two exchanges pending: help she gave Clara, help Clara gave her.
     fn alice_busy_in_the_market() -> Vec<Event> {

@@ -222,7 +222,7 @@ const APPLICATION_EVENTS: [&str; 4] = [
     "ApplicationWithdrawn",
 ];
 /// Events of an id's history looked at, at most: its own applications
-/// come first, anything else soon after.
+/// come first, what it names soon after.
 const HISTORY_LOOKED_AT: usize = 64;
 
 /// Refuses a candidate's id (which becomes the pioneer's) that already
@@ -240,12 +240,45 @@ async fn id_of_nothing_else(
         .ledger
         .history(community, id.0, through, 0, HISTORY_LOOKED_AT)
         .await?;
-    let taken = events
-        .iter()
-        .any(|event| !APPLICATION_EVENTS.contains(&event.record.event_type.as_str()));
+    let taken = events.iter().any(|event| {
+        !APPLICATION_EVENTS.contains(&event.record.event_type.as_str())
+            && names_as_an_id(&event.record.data, None, id.0)
+    });
     match taken {
         true => Err(Rejection::IdInUse { id: id.0 }.into()),
         false => Ok(()),
+    }
+}
+
+/// Members that name an account by its id (`pioneer:<id>`, `project:<id>`).
+const ACCOUNT_MEMBERS: [&str; 5] = ["payer", "payee", "provider", "receiver", "account"];
+
+/// Whether `data` names `id` as what something is (a member `…_id`, or an
+/// account), not merely in words: the index files an event under every
+/// id its data mentions, a memo's included, and a memo that cites a
+/// candidate's id must not take it from them.
+fn names_as_an_id(data: &serde_json::Value, member: Option<&str>, id: Uuid) -> bool {
+    match data {
+        serde_json::Value::String(text) => {
+            let Some(member) = member else {
+                return false;
+            };
+            let named = match member.ends_with("id") {
+                true => Some(text.as_str()),
+                false if ACCOUNT_MEMBERS.contains(&member) => {
+                    text.split_once(':').map(|(_, named)| named)
+                }
+                false => None,
+            };
+            named.and_then(|named| named.parse::<Uuid>().ok()) == Some(id)
+        }
+        serde_json::Value::Array(items) => {
+            items.iter().any(|item| names_as_an_id(item, member, id))
+        }
+        serde_json::Value::Object(members) => members
+            .iter()
+            .any(|(name, value)| names_as_an_id(value, Some(name), id)),
+        _ => false,
     }
 }
 

@@ -357,7 +357,7 @@ impl Writer {
     /// retry on another instance, and was answered from what that one
     /// recorded (under another new pioneer's id), leaves a key no event will
     /// ever need. Owners the state knows (a pioneer, a pending application,
-    /// a ballot) keep theirs: a candidate's application recorded by another
+    /// a ballot, a webhook) keep theirs: a candidate's application recorded by another
     /// instance needs the key kept under the same id. Nothing is destroyed
     /// while the writer is unsure what the log holds.
     async fn destroy_orphan_keys(&mut self) {
@@ -372,6 +372,9 @@ impl Writer {
                 !keeps_a_key(state, owner)
                     && !state.is_some_and(|state| {
                         state.ballots.get(agora_events::BallotId(owner.0)).is_some()
+                            || state
+                                .webhooks
+                                .contains_key(&agora_events::WebhookId(owner.0))
                     })
             })
             .collect();

@@ -363,6 +363,26 @@ async fn a_candidate_applies_only_under_an_id_nothing_else_has() {
     let ballot = ballot.rsplit('/').next().unwrap().to_owned();
     problem(apply(ballot).await, 409, "id-in-use").await;
     let (fresh_id, fresh) = candidate();
+    // An id only written in words (a listing's title) is no one's: the
+    // candidate keeps it.
+    let listing = app
+        .post(
+            &app.path("/market/listings"),
+            &app.pioneer_token(&member),
+            &json!({"kind": "offer", "title": fresh_id, "description": "…"}),
+        )
+        .await;
+    assert_eq!(listing.status(), 200, "{}", listing.text().await.unwrap());
+    let history: Value = app
+        .get(&app.path(&format!("/history/{fresh_id}")), &operator())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        history["total"], 1,
+        "the index files it under the id: {history}"
+    );
     let submitted = app
         .post(&app.path("/applications"), &fresh, &application("Zoé"))
         .await;

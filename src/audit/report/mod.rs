@@ -224,8 +224,8 @@ pub struct BudgetReport {
 #[derive(Debug, Clone, Serialize)]
 pub struct TimeCreditsSection {
     /// Hours moved by exchanges, transfers and reversals in the period
-    /// (the settlements of departures are not activity: `GET …/accounts`
-    /// counts them in its volume).
+    /// (the settlements of departures are not activity; `GET …/accounts`
+    /// counts the same).
     pub volume: HoursTotal,
     pub exchanges: usize,
     pub transfers: usize,
