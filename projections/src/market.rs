@@ -332,7 +332,8 @@ pub enum MovementKind {
     Exchange,
     Reversal,
     Transfer,
-    /// A departing member's balance taken over by the community.
+    /// A balance taken over by the community: a departing member's, or a
+    /// closed project's.
     Settlement,
 }
 
@@ -385,6 +386,15 @@ impl Movement {
             Event::BalanceSettled(settled) => Some(Self {
                 kind: MovementKind::Settlement,
                 reference: settled.pioneer_id.0,
+                payer: settled.payer,
+                payee: settled.payee,
+                hours: settled.hours,
+                payer_after: settled.payer_balance_after,
+                payee_after: settled.payee_balance_after,
+            }),
+            Event::ProjectBalanceSettled(settled) => Some(Self {
+                kind: MovementKind::Settlement,
+                reference: settled.project_id.0,
                 payer: settled.payer,
                 payee: settled.payee,
                 hours: settled.hours,

@@ -257,15 +257,17 @@ fn pending(state: &CommunityState, id: ExchangeId) -> Result<&Exchange, Rejectio
     Ok(exchange)
 }
 
-/// The help recorded to a project's account and still waiting for its
-/// confirmation, cancelled when the project ends or is withdrawn: its
-/// account takes no more hours, so it could never be confirmed.
+/// What a project's end or withdrawal closes in the marketplace, as events
+/// to record with it: the help to its account still waiting for its
+/// confirmation cancelled (its account takes no more hours, so it could
+/// never be confirmed), and its balance taken over by the community's
+/// account, so that no hours stay where nothing can move them.
 pub(super) fn project_closing(
     state: &CommunityState,
     project: agora_events::ProjectId,
-) -> Vec<Event> {
+) -> Result<Vec<Event>, Rejection> {
     let account = AccountId::Project(project);
-    state
+    let mut events: Vec<Event> = state
         .market
         .exchanges
         .values()
@@ -278,7 +280,21 @@ pub(super) fn project_closing(
             }
             .into()
         })
-        .collect()
+        .collect();
+    if let Some(taken) = taken_over(state, account)? {
+        events.push(
+            agora_events::ProjectBalanceSettled {
+                project_id: project,
+                payer: taken.payer,
+                payee: taken.payee,
+                hours: taken.hours,
+                payer_balance_after: taken.payer_after,
+                payee_balance_after: taken.payee_after,
+            }
+            .into(),
+        );
+    }
+    Ok(events)
 }
 
 /// What a departure closes in the marketplace, as events to record with
@@ -317,32 +333,61 @@ pub(super) fn departure(
                 .into()
             }),
     );
-    let own = AccountId::Pioneer(pioneer);
-    let balance = market.balance(own);
-    if !balance.value().is_zero() {
-        let community = market.balance(AccountId::Community);
-        let too_large = || Rejection::AmountTooLarge { field: "hours" };
-        let community_after = community.checked_add(balance).ok_or_else(too_large)?;
-        let owed = Hours::new(balance.value().abs()).map_err(|_| too_large())?;
-        let zero = Hours::whole(0);
-        let (payer, payee, payer_after, payee_after) = if balance.is_positive() {
-            (own, AccountId::Community, zero, community_after)
-        } else {
-            (AccountId::Community, own, community_after, zero)
-        };
+    if let Some(taken) = taken_over(state, AccountId::Pioneer(pioneer))? {
         events.push(
             BalanceSettled {
                 pioneer_id: pioneer,
-                payer,
-                payee,
-                hours: owed,
-                payer_balance_after: payer_after,
-                payee_balance_after: payee_after,
+                payer: taken.payer,
+                payee: taken.payee,
+                hours: taken.hours,
+                payer_balance_after: taken.payer_after,
+                payee_balance_after: taken.payee_after,
             }
             .into(),
         );
     }
     Ok(events)
+}
+
+/// An account's balance moved to the community's, leaving it at zero.
+struct TakenOver {
+    payer: AccountId,
+    payee: AccountId,
+    hours: Hours,
+    payer_after: Hours,
+    payee_after: Hours,
+}
+
+/// How the community's account takes `account`'s balance over (what it
+/// held, or what it owed), if it is not zero.
+fn taken_over(state: &CommunityState, account: AccountId) -> Result<Option<TakenOver>, Rejection> {
+    let market = &state.market;
+    let balance = market.balance(account);
+    if balance.value().is_zero() {
+        return Ok(None);
+    }
+    let community = market.balance(AccountId::Community);
+    let too_large = || Rejection::AmountTooLarge { field: "hours" };
+    let community_after = community.checked_add(balance).ok_or_else(too_large)?;
+    let hours = Hours::new(balance.value().abs()).map_err(|_| too_large())?;
+    let zero = Hours::whole(0);
+    Ok(Some(if balance.is_positive() {
+        TakenOver {
+            payer: account,
+            payee: AccountId::Community,
+            hours,
+            payer_after: zero,
+            payee_after: community_after,
+        }
+    } else {
+        TakenOver {
+            payer: AccountId::Community,
+            payee: account,
+            hours,
+            payer_after: community_after,
+            payee_after: zero,
+        }
+    }))
 }
 
 pub fn publish_listing(
@@ -984,7 +1029,8 @@ mod tests {
     }
 
     /// Help to a project still waiting for its confirmation when the
-    /// project closes is cancelled with it: nothing could confirm it.
+    /// project closes is cancelled with it: nothing could confirm it. Its
+    /// balance goes to the community's account, as a departing member's.
     #[test]
     fn a_project_that_closes_cancels_the_help_waiting_for_it() {
         let mut history = alices_project_with_hours();
@@ -1000,7 +1046,11 @@ mod tests {
                     reason: None,
                 },
             ))
-            .then_events(&["ProjectStatusChanged", "ExchangeCancelled"]);
+            .then_events(&[
+                "ProjectStatusChanged",
+                "ExchangeCancelled",
+                "ProjectBalanceSettled",
+            ]);
         history.extend(events);
         let state = given(&history).state();
         assert!(
@@ -1010,6 +1060,10 @@ mod tests {
                 .values()
                 .all(|exchange| exchange.status != agora_projections::ExchangeStatus::Pending)
         );
+        assert_eq!(state.market.balance(project_account()), Hours::ZERO);
+        assert_eq!(state.market.balance(AccountId::Community), Hours::whole(10));
+        assert!(state.market.sum_of_balances().is_zero());
+        assert!(state.market.inconsistencies.is_empty());
     }
 
     #[test]

@@ -172,7 +172,7 @@ pub fn change_status(
     let mut events = vec![status_change(state, command)?];
     if matches!(command.to, ProjectStatus::Done | ProjectStatus::Withdrawn) {
         events.extend(super::funds::release_unspent(state, command.project_id));
-        events.extend(super::market::project_closing(state, command.project_id));
+        events.extend(super::market::project_closing(state, command.project_id)?);
     }
     Ok(events)
 }

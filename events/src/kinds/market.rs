@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::{AccountId, EventId, ExchangeId, Hours, ListingId, PioneerId, TransferId};
+use crate::{AccountId, EventId, ExchangeId, Hours, ListingId, PioneerId, ProjectId, TransferId};
 
 /// Whether a listing offers help or asks for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -111,6 +111,22 @@ pub struct BalanceSettled {
     pub pioneer_id: PioneerId,
     /// `pioneer:<id>` then `community` when the member was owed hours; the
     /// other way round when they owed some.
+    pub payer: AccountId,
+    pub payee: AccountId,
+    pub hours: Hours,
+    pub payer_balance_after: Hours,
+    pub payee_balance_after: Hours,
+}
+
+/// A project ended or was withdrawn: its balance went to the community's
+/// account, leaving its own, now closed, at zero. Recorded with the status
+/// change, in the same command.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectBalanceSettled {
+    pub project_id: ProjectId,
+    /// `project:<id>` then `community` when the project held hours; the
+    /// other way round when it owed some.
     pub payer: AccountId,
     pub payee: AccountId,
     pub hours: Hours,

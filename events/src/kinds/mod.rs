@@ -184,6 +184,7 @@ vocabulary! {
     ExchangeReversed => 1,
     TimeCreditsTransferred => 1,
     BalanceSettled => 1,
+    ProjectBalanceSettled => 1,
     ProjectProposed => 1,
     ProjectScored => 1,
     ProjectStatusChanged => 1,

@@ -290,6 +290,7 @@ pub fn event(event_type: &str) -> String {
         "ExchangeReversed" => "Aide contrepassée",
         "TimeCreditsTransferred" => "Heures données",
         "BalanceSettled" => "Solde repris par la communauté",
+        "ProjectBalanceSettled" => "Solde du projet repris par la communauté",
         "ProjectProposed" => "Projet proposé",
         "ProjectScored" => "Projet noté",
         "ProjectStatusChanged" => "État du projet changé",

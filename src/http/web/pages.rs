@@ -999,7 +999,7 @@ pub async fn statement(
                 agora_projections::MovementKind::Exchange => "Échange",
                 agora_projections::MovementKind::Reversal => "Échange annulé par le jardinier",
                 agora_projections::MovementKind::Transfer => "Don d'heures",
-                agora_projections::MovementKind::Settlement => "Solde repris au départ",
+                agora_projections::MovementKind::Settlement => "Solde repris par la communauté",
             },
             counterparty: visit.account_name(&state, line.counterparty),
             hours: fr::signed_hours(line.hours),
