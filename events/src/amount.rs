@@ -81,6 +81,26 @@ fn format_amount(value: Decimal, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     write!(f, "{value}")
 }
 
+/// JSON for a type written as its text form (`Display`, `FromStr`): a
+/// string, read back only from a string.
+macro_rules! written_as_text {
+    ($name:ident) => {
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(self)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                // Only strings: a JSON number here would be a float in disguise.
+                let text = Cow::<'de, str>::deserialize(deserializer)?;
+                text.parse().map_err(de::Error::custom)
+            }
+        }
+    };
+}
+
 macro_rules! amount_type {
     ($(#[$doc:meta])* $name:ident, $unit:literal) => {
         $(#[$doc])*
@@ -142,19 +162,7 @@ macro_rules! amount_type {
             }
         }
 
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.collect_str(self)
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                // Only strings: a JSON number here would be a float in disguise.
-                let text = Cow::<'de, str>::deserialize(deserializer)?;
-                text.parse().map_err(de::Error::custom)
-            }
-        }
+        written_as_text!($name);
 
         impl JsonSchema for $name {
             fn schema_name() -> Cow<'static, str> {
@@ -249,18 +257,7 @@ macro_rules! total_type {
             }
         }
 
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.collect_str(self)
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let text = Cow::<'de, str>::deserialize(deserializer)?;
-                text.parse().map_err(de::Error::custom)
-            }
-        }
+        written_as_text!($name);
 
         impl JsonSchema for $name {
             fn schema_name() -> Cow<'static, str> {
