@@ -320,8 +320,13 @@ impl Market {
         self.balances.insert(payee, payee_after);
         if kind != MovementKind::Settlement {
             self.volume = self.volume.plus(hours);
-            self.traded.insert(payer);
-            self.traded.insert(payee);
+            // Looked up first: inserting what the set holds would still
+            // copy its nodes the published view shares.
+            for account in [payer, payee] {
+                if !self.traded.contains(&account) {
+                    self.traded.insert(account);
+                }
+            }
         }
     }
 }
