@@ -5,7 +5,7 @@
 //! they agree with the movement itself (a disagreement is a bug or a
 //! damaged log).
 
-use imbl::{OrdMap, OrdSet};
+use imbl::OrdMap;
 use uuid::Uuid;
 
 use crate::Retention;
@@ -87,9 +87,10 @@ pub struct Market {
     /// the community's account takes over from departing members, which
     /// are no trade (the assembly report counts the same).
     pub volume: HoursTotal,
-    /// The accounts that ever took part in an exchange, a transfer or a
-    /// reversal.
-    traded: OrdSet<AccountId>,
+    /// Whether the community's account ever took part in a movement other
+    /// than a settlement (a reversal after a departure).
+    #[serde(default)]
+    community_traded: bool,
     pub completed_exchanges: u64,
     pub reversals: u64,
     pub transfers: u64,
@@ -110,9 +111,13 @@ impl Market {
     }
 
     /// How many accounts ever took part in an exchange, a transfer or a
-    /// reversal (an account that only had a balance settled did not).
+    /// reversal: every account with a balance, which only movements give,
+    /// but the community's while it only took balances over (a member's
+    /// or a project's is settled only when their trades left one).
     pub fn traders(&self) -> usize {
-        self.traded.len()
+        let settled_only =
+            self.balances.contains_key(&AccountId::Community) && !self.community_traded;
+        self.balances.len() - usize::from(settled_only)
     }
 
     /// The sum of every balance: zero, always, in a mutual-credit system.
@@ -320,13 +325,7 @@ impl Market {
         self.balances.insert(payee, payee_after);
         if kind != MovementKind::Settlement {
             self.volume = self.volume.plus(hours);
-            // Looked up first: inserting what the set holds would still
-            // copy its nodes the published view shares.
-            for account in [payer, payee] {
-                if !self.traded.contains(&account) {
-                    self.traded.insert(account);
-                }
-            }
+            self.community_traded |= [payer, payee].contains(&AccountId::Community);
         }
     }
 }

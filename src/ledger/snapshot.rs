@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 /// The shape of the snapshots this build writes and reads. Bump it with
 /// any change to `CommunityState` or the types inside it.
-pub const SNAPSHOT_FORMAT: u32 = 15;
+pub const SNAPSHOT_FORMAT: u32 = 16;
 /// Events recorded between two snapshots of a community while it runs (one
 /// more is taken when its writer stops).
 pub const SNAPSHOT_EVENTS: u64 = 10_000;
