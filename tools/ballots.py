@@ -148,10 +148,10 @@ def _shown(value):
     return text
 
 
-def tally(opened, votes):
+def tally(opened, votes, withdrawn=()):
     """(votes_counted, [(option_id, score)], winner) for `votes`, each
-    voter's last choice."""
-    options = [option["option_id"] for option in opened["options"]]
+    voter's last choice, the `withdrawn` options left out."""
+    options = [option["option_id"] for option in opened["options"] if option["option_id"] not in withdrawn]
     index = {option: position for position, option in enumerate(options)}
     college_of = {elector["pioneer_id"]: elector["college"] for elector in opened["electorate"]}
     weights = {}
@@ -169,6 +169,7 @@ def tally(opened, votes):
             if college is not None and college in percents:
                 weights[voter] = Fraction(percents[college], voters_per_college[college])
     scores = [Fraction(0)] * len(options)
+    chosen = [False] * len(options)  # named, approved or ranked by a counted vote
     rankings = []
     for voter, choice in votes.items():
         weight = weights.get(voter)
@@ -178,17 +179,22 @@ def tally(opened, votes):
         if method == "single":
             if choice["option_id"] in index:
                 scores[index[choice["option_id"]]] += weight
+                chosen[index[choice["option_id"]]] = True
         elif method == "approval":
             for option in choice["option_ids"]:
                 if option in index:
                     scores[index[option]] += weight
+                    chosen[index[option]] = True
         else:
-            rankings.append(([index[o] for o in choice["ranking"] if o in index], weight))
+            ranking = [index[o] for o in choice["ranking"] if o in index]
+            for at in ranking:
+                chosen[at] = True
+            rankings.append((ranking, weight))
     if opened["method"] == "ranked":
         scores = [Fraction(count) for count in _schulze(len(options), rankings)]
     order = sorted(range(len(options)), key=lambda at: (-scores[at], at))
     winner = None
-    if votes and order:
+    if order and chosen[order[0]]:
         first = order[0]
         beats_everyone = opened["method"] != "ranked" or scores[first] == len(options) - 1
         if len(order) == 1 or (scores[first] > scores[order[1]] and beats_everyone):
@@ -222,7 +228,7 @@ def recount(events):
                     break
                 clear[voter] = choice
             if problem is None and ballot in opened:
-                counted, results, winner = tally(opened[ballot], clear)
+                counted, results, winner = tally(opened[ballot], clear, set(data.get("withdrawn", [])))
                 recorded = [(r["option_id"], r["score"]) for r in data["results"]]
                 if (counted, results, winner) != (data["votes_counted"], recorded, data.get("winner")):
                     problem = f"recorded {data['votes_counted']} {recorded} {data.get('winner')}, recounted {counted} {results} {winner}"

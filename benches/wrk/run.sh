@@ -65,8 +65,25 @@ PY
 } > "$work/pairs.lua"
 echo "$(grep -c '{ "' "$work/pairs.lua") pairs of demo pioneers"
 
+# The service's CPU time (user and system, in clock ticks) so far: read
+# before and after each run, it gives the CPU each answer cost, a figure
+# the machine's noise moves far less than the rate.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server/stat"; }
+cpu_per_request() { # ticks before, ticks after, wrk's output
+  local requests
+  requests=$(awk '/ requests in /{ print $1 }' <<< "$3")
+  awk -v ticks=$(($2 - $1)) -v hz="$(getconf CLK_TCK)" -v n="$requests" \
+    'BEGIN { printf "service CPU per answer: %.1f µs (%d answers)\n", ticks / hz / n * 1e6, n }'
+}
+
 echo "== transfers (POST, authenticated, decided, chained, durable)"
-AGORA_WRK_PAIRS="$work/pairs.lua" wrk -t2 -c"$connections" -d"${seconds}s" --latency \
-  -s benches/wrk/transfers.lua "$base"
+before=$(cpu_ticks)
+out=$(AGORA_WRK_PAIRS="$work/pairs.lua" wrk -t2 -c"$connections" -d"${seconds}s" --latency \
+  -s benches/wrk/transfers.lua "$base")
+echo "$out"
+cpu_per_request "$before" "$(cpu_ticks)" "$out"
 echo "== baseline: GET /healthz on the same process"
-wrk -t2 -c"$connections" -d"${seconds}s" --latency "$base/healthz"
+before=$(cpu_ticks)
+out=$(wrk -t2 -c"$connections" -d"${seconds}s" --latency "$base/healthz")
+echo "$out"
+cpu_per_request "$before" "$(cpu_ticks)" "$out"

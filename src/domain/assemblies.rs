@@ -803,8 +803,8 @@ mod tests {
             closed_by: agora_events::Closure::Gardener,
             key: None,
         });
-        // Had Bruno left before the close, he would stand no more, and his
-        // win would grant nobody the mandate.
+        // Had Bruno left before the close, he would stand no more: the
+        // count leaves him out, and Alice, whom no vote chose, does not win.
         let mut gone = history.clone();
         gone.extend(given(&gone).when(leave(BRUNO)).events());
         assert!(
@@ -814,9 +814,69 @@ mod tests {
                 .candidates
                 .contains_key(&BRUNO)
         );
-        given(&gone)
+        let events = given(&gone)
             .when(close.clone())
             .then_events(&["BallotClosed"]);
+        let Event::BallotClosed(closed) = &events[0] else {
+            unreachable!()
+        };
+        assert_eq!(closed.withdrawn, vec![BRUNO.to_string()]);
+        assert_eq!(closed.winner, None);
+        assert_eq!(closed.votes_counted, 1);
+        assert_eq!(
+            closed
+                .results
+                .iter()
+                .map(|result| (result.option_id.as_str(), result.score.as_str()))
+                .collect::<Vec<_>>(),
+            [(ALICE.to_string().as_str(), "0")]
+        );
+        // Had Alice voted for herself, she would be elected, Bruno's vote
+        // counting for nobody.
+        let mut alice_votes = history.clone();
+        alice_votes.extend(
+            given(&alice_votes)
+                .when(Command::CastVote(CastVote {
+                    ballot_id: agora_events::BallotId(Uuid::from_u128(0xe1)),
+                    voter: ALICE,
+                    choice: agora_events::Choice::Single {
+                        option_id: ALICE.to_string(),
+                    },
+                    sealed: None,
+                }))
+                .events(),
+        );
+        let tied = given(&alice_votes)
+            .when(close.clone())
+            .then_events(&["BallotClosed"]);
+        let Event::BallotClosed(tied) = &tied[0] else {
+            unreachable!()
+        };
+        assert_eq!(tied.winner, None, "one vote each: no winner");
+        alice_votes.extend(given(&alice_votes).when(leave(BRUNO)).events());
+        let events = given(&alice_votes)
+            .when(close.clone())
+            .then_events(&["BallotClosed", "MandateGranted"]);
+        let Event::MandateGranted(granted) = &events[1] else {
+            unreachable!()
+        };
+        assert_eq!(granted.pioneer_id, ALICE);
+        // The recorded result is the one anyone recounts from the log: the
+        // votes (the state lets go of them at the close) and the closing.
+        let Event::BallotClosed(recorded) = &events[0] else {
+            unreachable!()
+        };
+        let mut ballot = given(&alice_votes)
+            .state()
+            .ballots
+            .get(agora_events::BallotId(Uuid::from_u128(0xe1)))
+            .unwrap()
+            .clone();
+        ballot.closed = Some((now(), recorded.clone()));
+        let recount = crate::domain::tally::tally(&ballot);
+        assert_eq!(recount.winner, recorded.winner);
+        assert_eq!(recount.results, recorded.results);
+        assert_eq!(recount.winner, Some(ALICE.to_string()));
         let events = given(&history)
             .when(close)
             .then_events(&["BallotClosed", "MandateGranted"]);

@@ -249,6 +249,25 @@ pub fn vote(
     ])
 }
 
+/// The options of an election whose candidates left the community since
+/// it opened: none for another ballot.
+fn withdrawn_candidates(state: &CommunityState, opened: &BallotOpened) -> Vec<String> {
+    if opened.election.is_none() {
+        return Vec::new();
+    }
+    opened
+        .options
+        .iter()
+        .filter(|option| {
+            let candidate = option.option_id.parse().ok().map(PioneerId);
+            !candidate
+                .and_then(|id| state.pioneer(id))
+                .is_some_and(|pioneer| pioneer.is_active())
+        })
+        .map(|option| option.option_id.clone())
+        .collect()
+}
+
 pub fn close(
     state: &CommunityState,
     command: &CloseBallot,
@@ -264,7 +283,8 @@ pub fn close(
     let votes = choices(ballot, command.key.as_ref()).ok_or(Rejection::SealedVotesUnreadable {
         ballot: command.ballot_id,
     })?;
-    let result = tally_of(&ballot.opened, &votes);
+    let withdrawn = withdrawn_candidates(state, &ballot.opened);
+    let result = tally_of(&ballot.opened, &votes, &withdrawn);
     let mut events: Vec<Event> = vec![
         BallotClosed {
             ballot_id: command.ballot_id,
@@ -272,12 +292,13 @@ pub fn close(
             votes_counted: result.votes_counted,
             results: result.results,
             winner: result.winner.clone(),
+            withdrawn,
             ballot_key: command.key.as_ref().map(BallotKey::to_text),
         }
         .into(),
     ];
-    // An election grants its winner the representative's mandate, if they
-    // are still a member: one who left meanwhile is granted nothing.
+    // An election grants its winner the representative's mandate; the
+    // count left out candidates who are no longer members.
     if let Some(election) = ballot.opened.election {
         events.extend(
             super::assemblies::mandate(command.ballot_id, election, result.winner.as_deref(), now)

@@ -15,7 +15,12 @@
 //! - Options are listed by score, highest first, ties in ballot order. The
 //!   winner is the first option if its score is strictly higher than the
 //!   second's (for `ranked`: if it beats every other option); otherwise no
-//!   winner. No votes, no winner.
+//!   winner. No votes, no winner; an option no counted vote chose (named,
+//!   approved or ranked) does not win either.
+//! - Options withdrawn at closing (in an election, candidates who left the
+//!   community meanwhile, listed in the closing event) are left out: a
+//!   single vote for one counts for no option, an approval or a ranking
+//!   skips it, and the rest are counted as if it had never stood.
 //! - Order and winner are decided on exact values: an assembly ballot's
 //!   weights are fractions, compared over their common denominator as
 //!   whole numbers ([`Natural`]). Scores are written rounded to 6 decimals
@@ -198,11 +203,34 @@ pub fn tally(ballot: &Ballot) -> Tally {
             Some((*voter, choice))
         })
         .collect();
-    tally_of(&ballot.opened, &votes)
+    let withdrawn = ballot
+        .closed
+        .as_ref()
+        .map_or(&[][..], |(_, closed)| &closed.withdrawn[..]);
+    tally_of(&ballot.opened, &votes, withdrawn)
 }
 
-/// Counts `votes`, each voter's last choice, under the rules `opened` froze.
-pub fn tally_of(opened: &BallotOpened, votes: &Votes) -> Tally {
+/// Counts `votes`, each voter's last choice, under the rules `opened` froze,
+/// the `withdrawn` options left out.
+pub fn tally_of(opened: &BallotOpened, votes: &Votes, withdrawn: &[String]) -> Tally {
+    if withdrawn.is_empty() {
+        return count(opened, votes);
+    }
+    let standing = BallotOpened {
+        options: opened
+            .options
+            .iter()
+            .filter(|option| !withdrawn.contains(&option.option_id))
+            .cloned()
+            .collect(),
+        ..opened.clone()
+    };
+    count(&standing, votes)
+}
+
+/// Counts `votes` for the options of `opened`; a choice of any other
+/// option counts for none.
+fn count(opened: &BallotOpened, votes: &Votes) -> Tally {
     let index: BTreeMap<&str, usize> = opened
         .options
         .iter()
@@ -212,6 +240,8 @@ pub fn tally_of(opened: &BallotOpened, votes: &Votes) -> Tally {
     let weights = weights(opened, votes);
     let mut scores = vec![Natural::zero(); opened.options.len()];
     let mut shown = vec![Decimal::ZERO; opened.options.len()];
+    // Whether a counted vote named, approved or ranked the option.
+    let mut chosen = vec![false; opened.options.len()];
     let mut rankings = Vec::new();
     for (voter, choice) in votes {
         let Some(weight) = weights.get(voter) else {
@@ -220,6 +250,7 @@ pub fn tally_of(opened: &BallotOpened, votes: &Votes) -> Tally {
         let mut count = |at: usize| {
             scores[at] += &weight.exact;
             shown[at] += weight.shown;
+            chosen[at] = true;
         };
         match choice {
             Choice::Single { option_id } => {
@@ -235,10 +266,13 @@ pub fn tally_of(opened: &BallotOpened, votes: &Votes) -> Tally {
                 }
             }
             Choice::Ranked { ranking } => {
-                let ranking = ranking
+                let ranking: Vec<usize> = ranking
                     .iter()
                     .filter_map(|option_id| index.get(option_id.as_str()).copied())
                     .collect();
+                for &at in &ranking {
+                    chosen[at] = true;
+                }
                 rankings.push((ranking, weight.exact.clone()));
             }
         }
@@ -255,7 +289,7 @@ pub fn tally_of(opened: &BallotOpened, votes: &Votes) -> Tally {
             || shown[option] == Decimal::from(opened.options.len() as u64 - 1)
     };
     let winner = match (order.first(), order.get(1)) {
-        _ if votes.is_empty() => None,
+        (Some(&first), _) if !chosen[first] => None,
         (Some(&first), Some(&second))
             if scores[first] > scores[second] && beats_everyone(first) =>
         {
@@ -329,6 +363,86 @@ mod tests {
         // is C > A, so A beats C on strongest paths (6 against 5) and wins.
         let wins = schulze(3, &ballots(&[(4, "ABC"), (3, "BCA"), (2, "CAB")]));
         assert_eq!(wins, vec![2, 1, 0]);
+    }
+
+    /// A community ballot over options A, B, C by `method`.
+    fn opened(method: &str) -> BallotOpened {
+        serde_json::from_value(serde_json::json!({
+            "ballot_id": "00000000-0000-0000-0000-0000000000b1",
+            "question": "Qui ?",
+            "options": [
+                {"option_id": "A", "label": "A"},
+                {"option_id": "B", "label": "B"},
+                {"option_id": "C", "label": "C"},
+            ],
+            "method": method,
+            "kind": "community",
+            "closes_at": "2026-12-01T00:00:00Z",
+            "electorate": [],
+            "college_weights": [],
+        }))
+        .unwrap()
+    }
+
+    fn voter(n: u128) -> PioneerId {
+        PioneerId(uuid::Uuid::from_u128(n))
+    }
+
+    fn ranked(orders: &[&str]) -> Votes {
+        (1..)
+            .zip(orders)
+            .map(|(n, order)| {
+                let ranking = order.chars().map(String::from).collect();
+                (voter(n), Choice::Ranked { ranking })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_withdrawn_option_is_counted_as_if_it_never_stood() {
+        // A wins with everyone; without A, C is preferred to B by two to one.
+        let votes = ranked(&["ABC", "ACB", "CBA"]);
+        let all = tally_of(&opened("ranked"), &votes, &[]);
+        assert_eq!(all.winner.as_deref(), Some("A"));
+        let without_a = tally_of(&opened("ranked"), &votes, &["A".to_string()]);
+        assert_eq!(without_a.winner.as_deref(), Some("C"));
+        assert_eq!(without_a.votes_counted, 3);
+        let listed: Vec<&str> = without_a
+            .results
+            .iter()
+            .map(|result| result.option_id.as_str())
+            .collect();
+        assert_eq!(listed, ["C", "B"]);
+    }
+
+    #[test]
+    fn the_option_left_alone_wins_only_if_a_counted_vote_chose_it() {
+        let single = |option: &str| Choice::Single {
+            option_id: option.into(),
+        };
+        let for_a: Votes = [(voter(1), single("A")), (voter(2), single("A"))].into();
+        let withdrawn = ["A".to_string(), "B".to_string()];
+        assert_eq!(tally_of(&opened("single"), &for_a, &withdrawn).winner, None);
+        let mut one_for_c = for_a.clone();
+        one_for_c.insert(voter(3), single("C"));
+        assert_eq!(
+            tally_of(&opened("single"), &one_for_c, &withdrawn)
+                .winner
+                .as_deref(),
+            Some("C")
+        );
+        // A ranking that lists the option chooses it, even last.
+        let ranks_c = ranked(&["ABC"]);
+        assert_eq!(
+            tally_of(&opened("ranked"), &ranks_c, &withdrawn)
+                .winner
+                .as_deref(),
+            Some("C")
+        );
+        assert_eq!(
+            tally_of(&opened("ranked"), &ranked(&["AB"]), &withdrawn).winner,
+            None
+        );
     }
 
     #[test]

@@ -145,6 +145,9 @@ pub struct BallotView {
     /// Per option, winner first, once closed.
     pub results: Vec<ResultView>,
     pub winner: Option<String>,
+    /// Options left out of the count at the close: in an election, the
+    /// candidates who had left the community.
+    pub withdrawn: Vec<String>,
 }
 
 /// Open a ballot (gardener): the electorate and rules are frozen now.
@@ -295,6 +298,7 @@ pub async fn get_ballot(
             })
             .unwrap_or_default(),
         winner: closed.and_then(|(_, closed)| closed.winner.clone()),
+        withdrawn: closed.map_or_else(Vec::new, |(_, closed)| closed.withdrawn.clone()),
     }))
 }
 

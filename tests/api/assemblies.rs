@@ -429,3 +429,119 @@ async fn the_representative_is_elected_in_session_for_a_term() {
         .unwrap();
     assert_eq!(report["representative"]["pioneer_id"], alice.as_str());
 }
+
+/// A candidate who leaves while the election is open is left out of the
+/// count: the votes for them count for nobody, and the mandate goes to
+/// whom the others chose.
+#[tokio::test]
+async fn a_candidate_who_leaves_mid_election_is_left_out_of_the_count() {
+    let app = spawn_app().await;
+    app.create_community().await;
+    let alice = app.member_in_good_standing("Alice", 1).await;
+    let bruno = app.member_in_good_standing("Bruno", 1).await;
+    let clara = app.member_in_good_standing("Clara", 1).await;
+    without_notice(&app).await;
+    for candidate in [&alice, &bruno] {
+        let stood = app
+            .post(
+                &app.path("/representative/candidacies"),
+                &app.pioneer_token(candidate),
+                &json!({"statement": "Je me présente"}),
+            )
+            .await;
+        assert_eq!(stood.status(), 200);
+    }
+    let assembly = convene(&app, None).await;
+    let sheet = json!({"present": [alice, bruno, clara], "represented": []});
+    let recorded = app
+        .post(
+            &app.path(&format!("/assemblies/{assembly}/attendance")),
+            &operator(),
+            &sheet,
+        )
+        .await;
+    assert_eq!(recorded.status(), 200);
+    let election = json!({"assembly_id": assembly, "method": "single", "term_months": 12,
+        "closes_at": (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339()});
+    let opened: Value = app
+        .post(
+            &app.path("/representative/election"),
+            &operator(),
+            &election,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ballot = opened["events"][0]["data"]["ballot_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Bruno has two votes, Alice one: Bruno would win.
+    for (voter, choice) in [(&alice, &alice), (&bruno, &bruno), (&clara, &bruno)] {
+        let vote = app
+            .post(
+                &app.path(&format!("/ballots/{ballot}/votes")),
+                &app.pioneer_token(voter),
+                &json!({"choice": {"method": "single", "option_id": choice}}),
+            )
+            .await;
+        assert_eq!(vote.status(), 200, "{}", vote.text().await.unwrap());
+    }
+    let left = app
+        .post(
+            &app.path(&format!("/pioneers/{bruno}/leave")),
+            &app.pioneer_token(&bruno),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(left.status(), 200, "{}", left.text().await.unwrap());
+    let closed: Value = app
+        .post(
+            &app.path(&format!("/ballots/{ballot}/close")),
+            &operator(),
+            &json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let types: Vec<&str> = closed["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| event["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["BallotClosed", "MandateGranted"]);
+    let data = &closed["events"][0]["data"];
+    assert_eq!(data["withdrawn"], json!([bruno]));
+    assert_eq!(data["winner"], alice.as_str());
+    assert_eq!(data["votes_counted"], 3);
+    assert_eq!(closed["events"][1]["data"]["pioneer_id"], alice.as_str());
+
+    let shown: Value = app
+        .get(
+            &app.path(&format!("/ballots/{ballot}")),
+            &app.pioneer_token(&clara),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shown["withdrawn"], json!([bruno]));
+    assert_eq!(shown["winner"], alice.as_str());
+    let counted: Vec<&str> = shown["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|result| result["option_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(counted, [alice.as_str()], "Bruno's votes count for nobody");
+    let representative: Value = app
+        .get(&app.path("/representative"), &app.pioneer_token(&clara))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(representative["mandate"]["pioneer_id"], alice.as_str());
+}

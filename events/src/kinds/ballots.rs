@@ -141,8 +141,14 @@ pub struct BallotClosed {
     pub votes_counted: u32,
     /// Per option, in the final order (winner first).
     pub results: Vec<OptionResult>,
-    /// The winning option, if there was one (none on an empty or tied ballot).
+    /// The winning option, if there was one (none on an empty or tied
+    /// ballot, nor when no counted vote chose the first option).
     pub winner: Option<String>,
+    /// Options left out of the count: in an election, the candidates who
+    /// left the community before it closed. A vote for one counts for no
+    /// option; a ranking skips them. Absent when none was.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub withdrawn: Vec<String>,
     /// The ballot's key, revealed: with it anyone opens the sealed votes
     /// and recomputes the tally from the log.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -242,6 +242,8 @@ struct Ballot {
     vote_key: String,
     winner: Option<String>,
     results: Vec<String>,
+    /// Candidates left out of the count (they left before the close).
+    withdrawn: Vec<String>,
 }
 
 struct BallotChoice {
@@ -330,6 +332,9 @@ fn draw_ballot(
                     .map(|result| format!("{} — {}", label_of(&result.option_id), result.score))
                     .collect()
             })
+            .unwrap_or_default(),
+        withdrawn: closed
+            .map(|closed| closed.withdrawn.iter().map(|id| label_of(id)).collect())
             .unwrap_or_default(),
     };
     Ok(html(status, &page))
