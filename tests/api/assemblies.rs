@@ -365,14 +365,7 @@ async fn the_representative_is_elected_in_session_for_a_term() {
     problem(stand(&bruno).await, 409, "election-under-way").await;
 
     for voter in [&alice, &bruno] {
-        let vote = app
-            .post(
-                &app.path(&format!("/ballots/{ballot}/votes")),
-                &app.pioneer_token(voter),
-                &json!({"choice": {"method": "single", "option_id": alice}}),
-            )
-            .await;
-        assert_eq!(vote.status(), 200, "{}", vote.text().await.unwrap());
+        vote_for(&app, &ballot, voter, &alice).await;
     }
     let closed = app
         .post(
@@ -430,6 +423,18 @@ async fn the_representative_is_elected_in_session_for_a_term() {
     assert_eq!(report["representative"]["pioneer_id"], alice.as_str());
 }
 
+/// `voter` votes for `option` (single choice) in `ballot`.
+async fn vote_for(app: &TestApp, ballot: &str, voter: &str, option: &str) {
+    let vote = app
+        .post(
+            &app.path(&format!("/ballots/{ballot}/votes")),
+            &app.pioneer_token(voter),
+            &json!({"choice": {"method": "single", "option_id": option}}),
+        )
+        .await;
+    assert_eq!(vote.status(), 200, "{}", vote.text().await.unwrap());
+}
+
 /// A candidate who leaves while the election is open is left out of the
 /// count: the votes for them count for nobody, and the mandate goes to
 /// whom the others chose.
@@ -479,14 +484,7 @@ async fn a_candidate_who_leaves_mid_election_is_left_out_of_the_count() {
         .to_owned();
     // Bruno has two votes, Alice one: Bruno would win.
     for (voter, choice) in [(&alice, &alice), (&bruno, &bruno), (&clara, &bruno)] {
-        let vote = app
-            .post(
-                &app.path(&format!("/ballots/{ballot}/votes")),
-                &app.pioneer_token(voter),
-                &json!({"choice": {"method": "single", "option_id": choice}}),
-            )
-            .await;
-        assert_eq!(vote.status(), 200, "{}", vote.text().await.unwrap());
+        vote_for(&app, &ballot, voter, choice).await;
     }
     let left = app
         .post(
