@@ -10,7 +10,10 @@
 # with the demo community, picks 64 active pioneers whose balances leave
 # room, mints their tokens, and runs wrk (2 threads) for each target.
 # AGORA_BIN=path/to/agora runs that build instead, without building (to
-# compare two builds, one run each in turn).
+# compare two builds, one run each in turn). AGORA_WRK_LOG=N measures the
+# transfers a second time once N more have been recorded (wrk runs of 30 s
+# until then): the rate, the tail and the CPU per answer with a long log
+# beside those with a fresh one, in the same process.
 set -euo pipefail
 agora_bin=${AGORA_BIN:+$(realpath "$AGORA_BIN")}
 cd "$(dirname "$0")/../.."
@@ -76,12 +79,31 @@ cpu_per_request() { # ticks before, ticks after, wrk's output
     'BEGIN { printf "service CPU per answer: %.1f µs (%d answers)\n", ticks / hz / n * 1e6, n }'
 }
 
+transfers() { # seconds
+  AGORA_WRK_PAIRS="$work/pairs.lua" wrk -t2 -c"$connections" -d"$1s" --latency \
+    -s benches/wrk/transfers.lua "$base"
+}
+measure_transfers() {
+  local before out
+  before=$(cpu_ticks)
+  out=$(transfers "$seconds")
+  echo "$out"
+  cpu_per_request "$before" "$(cpu_ticks)" "$out"
+  grep VmRSS "/proc/$server/status"
+}
+
 echo "== transfers (POST, authenticated, decided, chained, durable)"
-before=$(cpu_ticks)
-out=$(AGORA_WRK_PAIRS="$work/pairs.lua" wrk -t2 -c"$connections" -d"${seconds}s" --latency \
-  -s benches/wrk/transfers.lua "$base")
-echo "$out"
-cpu_per_request "$before" "$(cpu_ticks)" "$out"
+measure_transfers
+if [ -n "${AGORA_WRK_LOG:-}" ]; then
+  recorded=0
+  while [ "$recorded" -lt "$AGORA_WRK_LOG" ]; do
+    more=$(transfers 30 | awk -F'[:,] *' '/^transfers recorded/{ print $2 }')
+    recorded=$((recorded + more))
+    echo "  $recorded transfers recorded since the first measure"
+  done
+  echo "== transfers again, after $recorded more"
+  measure_transfers
+fi
 echo "== baseline: GET /healthz on the same process"
 before=$(cpu_ticks)
 out=$(wrk -t2 -c"$connections" -d"${seconds}s" --latency "$base/healthz")
