@@ -8,9 +8,10 @@
 //! fresh schema of that database, dropped after the run) instead of the
 //! embedded one.
 //!
-//! With `--prefill N`, N transfers are recorded (by 64 clients, over HTTP)
-//! before measuring, so that the figures are those of a community with a
-//! long log; compare them with a run without it.
+//! With `--prefill N`, N transfers are recorded (by 64 clients, over HTTP,
+//! each with its own Idempotency-Key like the measured ones) before
+//! measuring, so that the figures are those of a community with a long
+//! log; compare them with a run without it.
 //!
 //! Each client alternates transfers of 0.25 h between its own two members
 //! (so no limit is ever reached), each with its own Idempotency-Key, and
@@ -70,13 +71,13 @@ impl Measure {
 }
 
 async fn post(client: &reqwest::Client, url: &str, token: &str, body: &Value) -> Value {
-    let response = client
-        .post(url)
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .unwrap();
+    sent(client.post(url).bearer_auth(token).json(body)).await
+}
+
+/// Sends `request` and returns its JSON answer; anything but a success
+/// stops the benchmark.
+async fn sent(request: reqwest::RequestBuilder) -> Value {
+    let response = request.send().await.unwrap();
     assert!(
         response.status().is_success(),
         "{}",
@@ -227,10 +228,15 @@ fn main() {
                     let (client, pairs, url) = (client.clone(), Arc::clone(&pairs), url.clone());
                     tokio::spawn(async move {
                         let ((a, a_token), (b, b_token)) = &pairs[index as usize];
+                        // Each with a key of its own, as the measured
+                        // transfers and real clients send: the index then
+                        // files a command key per transfer, as it would.
                         for n in 0..prefill.div_ceil(clients) {
                             let (payer_token, payee) = if n % 2 == 0 { (a_token, b) } else { (b_token, a) };
-                            post(&client, &url, payer_token,
-                                &json!({"payee": format!("pioneer:{payee}"), "hours": "0.25"})).await;
+                            let body = json!({"payee": format!("pioneer:{payee}"), "hours": "0.25"});
+                            sent(client.post(&url).bearer_auth(payer_token)
+                                .header("idempotency-key", format!("prefill-{index}-{n}"))
+                                .json(&body)).await;
                         }
                     })
                 })

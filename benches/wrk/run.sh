@@ -83,12 +83,27 @@ transfers() { # seconds
   AGORA_WRK_PAIRS="$work/pairs.lua" wrk -t2 -c"$connections" -d"$1s" --latency \
     -s benches/wrk/transfers.lua "$base"
 }
+# CPU ticks so far per thread name (the runtime's workers, the log's and
+# the index's SQLite writers), one "name ticks" line each.
+thread_ticks() {
+  for task in /proc/"$server"/task/*; do
+    # The name sits in parentheses and may hold spaces: fields after it.
+    sed -E 's/^[0-9]+ \((.*)\) (.*)$/\1|\2/' "$task/stat" |
+      awk -F'|' '{ split($2, f, " "); print $1, f[12] + f[13] }'
+  done | awk '{ ticks[$1] += $2 } END { for (name in ticks) print name, ticks[name] }' | sort
+}
 measure_transfers() {
-  local before out
+  local before out threads_before
   before=$(cpu_ticks)
+  threads_before=$(thread_ticks)
   out=$(transfers "$seconds")
   echo "$out"
   cpu_per_request "$before" "$(cpu_ticks)" "$out"
+  local answers
+  answers=$(awk '/ requests in /{ print $1 }' <<< "$out")
+  join <(echo "$threads_before") <(thread_ticks) |
+    awk -v hz="$(getconf CLK_TCK)" -v n="$answers" \
+      '{ printf "  of which %s: %.1f µs\n", $1, ($3 - $2) / hz / n * 1e6 }'
   grep VmRSS "/proc/$server/status"
 }
 
