@@ -535,6 +535,17 @@ async fn a_candidate_who_leaves_mid_election_is_left_out_of_the_count() {
         .map(|result| result["option_id"].as_str().unwrap())
         .collect();
     assert_eq!(counted, [alice.as_str()], "Bruno's votes count for nobody");
+    // The ballot's page says who was not counted, and why.
+    let browser = crate::web::Browser::sign_in(&app, &app.pioneer_token(&clara)).await;
+    let (status, page) = browser
+        .get(&format!("/c/{}/scrutins/{ballot}", crate::helpers::COMMUNITY))
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Non décompté(s), parti(s) de la communauté avant la clôture")
+            && page.contains("Bruno"),
+        "{page}"
+    );
     let representative: Value = app
         .get(&app.path("/representative"), &app.pioneer_token(&clara))
         .await

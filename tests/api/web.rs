@@ -9,14 +9,14 @@ use serde_json::Value;
 use crate::helpers::{COMMUNITY, TestApp, operator, spawn_app};
 
 /// A browser session: the cookie the sign-in link set.
-struct Browser {
+pub(crate) struct Browser {
     client: reqwest::Client,
     base: String,
     cookie: String,
 }
 
 impl Browser {
-    async fn sign_in(app: &TestApp, token: &str) -> Self {
+    pub(crate) async fn sign_in(app: &TestApp, token: &str) -> Self {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -44,7 +44,7 @@ impl Browser {
         }
     }
 
-    async fn get(&self, path: &str) -> (StatusCode, String) {
+    pub(crate) async fn get(&self, path: &str) -> (StatusCode, String) {
         let response = self
             .client
             .get(format!("{}{path}", self.base))
