@@ -538,7 +538,10 @@ async fn a_candidate_who_leaves_mid_election_is_left_out_of_the_count() {
     // The ballot's page says who was not counted, and why.
     let browser = crate::web::Browser::sign_in(&app, &app.pioneer_token(&clara)).await;
     let (status, page) = browser
-        .get(&format!("/c/{}/scrutins/{ballot}", crate::helpers::COMMUNITY))
+        .get(&format!(
+            "/c/{}/scrutins/{ballot}",
+            crate::helpers::COMMUNITY
+        ))
         .await;
     assert_eq!(status, 200);
     assert!(
