@@ -82,9 +82,24 @@ fn format_amount(value: Decimal, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 }
 
 /// JSON for a type written as its text form (`Display`, `FromStr`): a
-/// string, read back only from a string.
+/// string, read back only from a string; its schema a string of `pattern`.
 macro_rules! written_as_text {
-    ($name:ident) => {
+    ($name:ident, $pattern:expr, $description:expr) => {
+        impl JsonSchema for $name {
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                json_schema!({
+                    "type": "string",
+                    "description": $description,
+                    "pattern": $pattern,
+                    "examples": ["12.50"]
+                })
+            }
+        }
+
         impl Serialize for $name {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.collect_str(self)
@@ -162,22 +177,11 @@ macro_rules! amount_type {
             }
         }
 
-        written_as_text!($name);
-
-        impl JsonSchema for $name {
-            fn schema_name() -> Cow<'static, str> {
-                stringify!($name).into()
-            }
-
-            fn json_schema(_: &mut SchemaGenerator) -> Schema {
-                json_schema!({
-                    "type": "string",
-                    "description": concat!("An amount in ", $unit, ": a decimal string with at most two decimals, written with exactly two."),
-                    "pattern": AMOUNT_PATTERN,
-                    "examples": ["12.50"]
-                })
-            }
-        }
+        written_as_text!(
+            $name,
+            AMOUNT_PATTERN,
+            concat!("An amount in ", $unit, ": a decimal string with at most two decimals, written with exactly two.")
+        );
     };
 }
 
@@ -257,22 +261,11 @@ macro_rules! total_type {
             }
         }
 
-        written_as_text!($name);
-
-        impl JsonSchema for $name {
-            fn schema_name() -> Cow<'static, str> {
-                stringify!($name).into()
-            }
-
-            fn json_schema(_: &mut SchemaGenerator) -> Schema {
-                json_schema!({
-                    "type": "string",
-                    "description": concat!("A sum of many amounts of ", $what, ", which may pass what one amount holds: a decimal string written with exactly two decimals."),
-                    "pattern": TOTAL_PATTERN,
-                    "examples": ["12.50"]
-                })
-            }
-        }
+        written_as_text!(
+            $name,
+            TOTAL_PATTERN,
+            concat!("A sum of many amounts of ", $what, ", which may pass what one amount holds: a decimal string written with exactly two decimals.")
+        );
     };
 }
 

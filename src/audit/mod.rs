@@ -147,12 +147,36 @@ pub fn verify_lines(lines: &[export::ExportLine]) -> Vec<Verification> {
 pub(crate) mod tests {
     use agora_events::{
         Actor, BudgetLine, BudgetScope, BudgetSet, CommunityCreated, CorrelationId, Event, EventId,
-        Hash, Metadata, NewEvent, Role,
+        EventRecord, Hash, Metadata, NewEvent, Role, Timestamp,
     };
     use uuid::Uuid;
 
     use super::*;
     use crate::store::{ExpectedRevision, MemoryStore, ProposedEvent, READ_EVENTS_MAX};
+
+    /// The `n`th event of community `demo`, recorded by `actor` at `at`
+    /// and linked to `prev`: its ids and command numbered after it.
+    pub(crate) fn numbered_record(
+        n: usize,
+        event: Event,
+        actor: Actor,
+        at: Timestamp,
+        prev: Hash,
+    ) -> EventRecord {
+        NewEvent {
+            event_id: EventId(Uuid::from_u128(n as u128 + 1)),
+            event,
+            metadata: Metadata {
+                community: "demo".parse().unwrap(),
+                actor,
+                command_id: format!("command-{n}"),
+                command_digest: Hash::of(&n.to_le_bytes()),
+                correlation_id: CorrelationId(Uuid::from_u128(n as u128 + 1)),
+                recorded_at: at,
+            },
+        }
+        .link(prev)
+    }
 
     /// A community's chained events, the one at `broken` linked to the
     /// genesis instead of the event before it.
@@ -179,22 +203,13 @@ pub(crate) mod tests {
                     }
                     .into()
                 };
-                let record = NewEvent {
-                    event_id: EventId(Uuid::from_u128(n as u128 + 1)),
-                    event,
-                    metadata: Metadata {
-                        community: "demo".parse().unwrap(),
-                        actor: Actor {
-                            id: "gardener".into(),
-                            role: Role::Gardener,
-                        },
-                        command_id: format!("command-{n}"),
-                        command_digest: Hash::of(&n.to_le_bytes()),
-                        correlation_id: CorrelationId(Uuid::from_u128(n as u128 + 1)),
-                        recorded_at: "2026-11-30T10:00:00Z".parse().unwrap(),
-                    },
-                }
-                .link(if n == broken { Hash::GENESIS } else { head });
+                let gardener = Actor {
+                    id: "gardener".into(),
+                    role: Role::Gardener,
+                };
+                let at = "2026-11-30T10:00:00Z".parse().unwrap();
+                let prev = if n == broken { Hash::GENESIS } else { head };
+                let record = numbered_record(n, event, gardener, at, prev);
                 head = record.hash;
                 let (data, metadata) = record.to_store_bytes();
                 ProposedEvent {

@@ -974,13 +974,11 @@ fn assemblies(end: &CommunityState, (from, to): (Timestamp, Timestamp)) -> Vec<A
 mod tests {
     use std::sync::Arc;
 
-    use agora_events::{
-        Actor, CommunityCreated, CorrelationId, Metadata, NewEvent, Role, SharesSubscribed,
-        SubscriptionId,
-    };
+    use agora_events::{Actor, CommunityCreated, Role, SharesSubscribed, SubscriptionId};
     use uuid::Uuid;
 
     use super::*;
+    use crate::audit::tests::numbered_record;
 
     /// `events`, recorded one a second from 2026-03-01 and chained.
     fn committed(events: Vec<Event>) -> Vec<Committed> {
@@ -990,24 +988,12 @@ mod tests {
             .into_iter()
             .enumerate()
             .map(|(n, event)| {
-                let record = NewEvent {
-                    event_id: EventId(Uuid::from_u128(n as u128 + 1)),
-                    event,
-                    metadata: Metadata {
-                        community: "demo".parse().unwrap(),
-                        actor: Actor {
-                            id: "tresorier".into(),
-                            role: Role::Treasurer,
-                        },
-                        command_id: format!("command-{n}"),
-                        command_digest: Hash::of(&n.to_le_bytes()),
-                        correlation_id: CorrelationId(Uuid::from_u128(n as u128 + 1)),
-                        recorded_at: Timestamp::new(
-                            start.instant() + chrono::Duration::seconds(n as i64),
-                        ),
-                    },
-                }
-                .link(head);
+                let treasurer = Actor {
+                    id: "tresorier".into(),
+                    role: Role::Treasurer,
+                };
+                let at = Timestamp::new(start.instant() + chrono::Duration::seconds(n as i64));
+                let record = numbered_record(n, event, treasurer, at, head);
                 head = record.hash;
                 Committed {
                     position: n as u64,
