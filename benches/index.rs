@@ -85,6 +85,54 @@ fn thread_named(name: &str) -> std::path::PathBuf {
 /// CPU µs per event for each tenth of the log.
 type Tenths = Vec<f64>;
 
+/// The CPU time of filings, summed by tenth of the log.
+struct ByTenth {
+    tenth: u64,
+    filed: u64,
+    spent_ns: u64,
+    tenths: Tenths,
+}
+
+impl ByTenth {
+    fn new(events: u64) -> Self {
+        Self {
+            tenth: events / TENTHS,
+            filed: 0,
+            spent_ns: 0,
+            tenths: Vec::new(),
+        }
+    }
+
+    /// A filing of `events` events took `spent_ns` of CPU.
+    fn add(&mut self, events: u64, spent_ns: u64) {
+        self.filed += events;
+        self.spent_ns += spent_ns;
+        if self.filed >= self.tenth {
+            self.close();
+        }
+    }
+
+    fn close(&mut self) {
+        if self.filed > 0 {
+            let per_event = self.spent_ns as f64 / self.filed as f64 / 1_000.0;
+            self.tenths.push(per_event);
+            (self.filed, self.spent_ns) = (0, 0);
+        }
+    }
+
+    fn finish(mut self) -> Tenths {
+        self.close();
+        self.tenths
+    }
+}
+
+/// The revisions of each filing, as the service files them while it runs.
+fn filings(events: u64) -> impl Iterator<Item = (u64, u64)> {
+    (0..events)
+        .step_by(FILE_CHUNK_EVENTS as usize)
+        .map(move |start| (start, (start + FILE_CHUNK_EVENTS).min(events)))
+}
+
 async fn measure_store(events: u64, pioneers: &[Uuid]) -> (Tenths, f64, f64) {
     let directory = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(directory.path().join("bench.db")).unwrap();
@@ -108,23 +156,14 @@ async fn measure_store(events: u64, pioneers: &[Uuid]) -> (Tenths, f64, f64) {
     }
     let filer = thread_named("agora-sqlite-in");
     let fresh = lookup_store(&store, events).await;
-    let mut tenths = Vec::new();
-    let tenth = events / TENTHS;
-    let (mut filed, mut spent) = (0, 0);
-    let mut start = 0;
-    while start < events {
-        let end = (start + FILE_CHUNK_EVENTS).min(events);
+    let mut tenths = ByTenth::new(events);
+    for (start, end) in filings(events) {
         let chunk = entries(start, end, pioneers, Rows::All);
         let before = cpu_ns(&filer);
         store.file_index(STREAM, chunk, end - 1).await.unwrap();
-        spent += cpu_ns(&filer) - before;
-        filed += end - start;
-        if filed >= tenth || end == events {
-            tenths.push(spent as f64 / filed as f64 / 1_000.0);
-            (filed, spent) = (0, 0);
-        }
-        start = end;
+        tenths.add(end - start, cpu_ns(&filer) - before);
     }
+    let tenths = tenths.finish();
     let long = lookup_store(&store, events).await;
     store.shutdown().await;
     (tenths, fresh, long)
@@ -180,12 +219,8 @@ fn measure_raw(events: u64, pioneers: &[Uuid], rows: Rows) -> (Tenths, f64, f64)
         started.elapsed().as_secs_f64() * 1e6 / LOOKUPS as f64
     };
     let fresh = lookup(&connection);
-    let mut tenths = Vec::new();
-    let tenth = events / TENTHS;
-    let (mut filed, mut spent) = (0, 0);
-    let mut start = 0;
-    while start < events {
-        let end = (start + FILE_CHUNK_EVENTS).min(events);
+    let mut tenths = ByTenth::new(events);
+    for (start, end) in filings(events) {
         let mut chunk = entries(start, end, pioneers, rows);
         let before = cpu_ns(&me);
         chunk.sort_unstable_by(|a, b| (&a.key, a.revision).cmp(&(&b.key, b.revision)));
@@ -201,16 +236,10 @@ fn measure_raw(events: u64, pioneers: &[Uuid], rows: Rows) -> (Tenths, f64, f64)
             }
         }
         transaction.commit().unwrap();
-        spent += cpu_ns(&me) - before;
-        filed += end - start;
-        if filed >= tenth || end == events {
-            tenths.push(spent as f64 / filed as f64 / 1_000.0);
-            (filed, spent) = (0, 0);
-        }
-        start = end;
+        tenths.add(end - start, cpu_ns(&me) - before);
     }
     let long = lookup(&connection);
-    (tenths, fresh, long)
+    (tenths.finish(), fresh, long)
 }
 
 fn show(name: &str, (tenths, fresh, long): &(Tenths, f64, f64)) {
